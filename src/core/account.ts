@@ -1,0 +1,784 @@
+import { assertNever } from './assert.ts';
+import type { Balance } from './balance.ts';
+import type {
+  AccountEvent,
+  BalanceUpdated,
+  CancelRejected,
+  CancelRequested,
+  FundingPaid,
+  OrderAccepted,
+  OrderAmended,
+  OrderCanceled,
+  OrderExpired,
+  OrderFilled,
+  OrderLost,
+  OrderRef,
+  OrderRejected,
+  OrderRequested,
+} from './events.ts';
+import type { Fill } from './fill.ts';
+import { accountingCurrency, scheduleFee } from './fill.ts';
+import type { ClientOrderId, VenueOrderId } from './ids.ts';
+import { externalClientId } from './ids.ts';
+import type { Instrument } from './instrument.ts';
+import { isDerivative, snapPrice, snapSize } from './instrument.ts';
+import { money } from './numeric.ts';
+import type { Order, OrderChange, OrderOrigin, OrderStatus, OrderTransition } from './order.ts';
+import { isTerminal, SIDES } from './order.ts';
+import type { MutablePosition, Position } from './position.ts';
+import { bookExecution, createPosition, markPosition } from './position.ts';
+import { canTransition } from './transitions.ts';
+
+/** How much an account remembers; everything that could grow is bounded by one of these */
+export interface AccountLimits {
+  /** How long a terminal order stays live (late fills still book) before moving to history, ms */
+  readonly graceMs: number;
+  /** How many terminal orders the history keeps */
+  readonly historySize: number;
+  /** How many trade and funding ids are remembered for deduplication */
+  readonly dedupSize: number;
+}
+
+export const DEFAULT_LIMITS: AccountLimits = {
+  graceMs: 60_000,
+  historySize: 10_000,
+  dedupSize: 200_000,
+};
+
+/** The account's order, with the fields only the writer sees */
+export interface TrackedOrder extends Order {
+  /** The venue correlation key the broker registered, if any */
+  readonly correlationKey: string | undefined;
+  /** Whether the venue has said anything about this order yet */
+  readonly answered: boolean;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+interface OrderRecord extends Mutable<TrackedOrder> {
+  transitions: OrderTransition[];
+  /** The status to go back to if a cancel is refused */
+  beforeCancel: OrderStatus | undefined;
+  /** A cancel that waits for the venue id */
+  cancelDeferred: boolean;
+  /** Σ quantity × price of the fills, for the average */
+  filledNotional: number;
+  /** When it became terminal, for the grace window; -1 while live */
+  terminalAt: number;
+}
+
+type MutableBalance = Mutable<Balance>;
+
+/** Counts of what the writer absorbed or refused, so nothing is dropped silently */
+export interface AccountCounters {
+  applied: number;
+  /** Events that changed nothing: duplicates, and late or stale updates */
+  ignored: number;
+  duplicateFills: number;
+  /** Events refused: illegal transitions, unknown orders, invalid payloads */
+  refused: number;
+  illegalTransitions: number;
+  unmatchedFills: number;
+  overfills: number;
+}
+
+/**
+ * The state of one exchange account: orders (live, in their grace window, and a bounded
+ * history), positions, balances and the deduplication memory. Owned by one writer, changed only
+ * through `apply`.
+ */
+export interface AccountState {
+  readonly exchange: string;
+  readonly limits: AccountLimits;
+  readonly orders: Map<string, OrderRecord>;
+  readonly byVenueId: Map<string, OrderRecord>;
+  readonly byCorrelationKey: Map<string, OrderRecord>;
+  readonly history: Map<string, Order>;
+  readonly positions: Map<string, MutablePosition>;
+  readonly balances: Map<string, MutableBalance>;
+  /** Fees paid per currency, across instruments */
+  readonly fees: Map<string, number>;
+  readonly counters: AccountCounters;
+  readonly terminalQueue: OrderRecord[];
+  terminalHead: number;
+  readonly seen: BoundedSet;
+}
+
+/** What one applied event did */
+export type ApplyResult = Applied | Ignored | Refused;
+
+export interface Applied {
+  readonly outcome: 'applied';
+  readonly order: TrackedOrder | undefined;
+  readonly change: OrderChange | undefined;
+  readonly previousStatus: OrderStatus | undefined;
+  /** The booked fill, for fill events */
+  readonly fill: Fill | undefined;
+  readonly position: Position | undefined;
+  /** The venue's first word on this order: the submit latency ends here */
+  readonly firstVerdict: boolean;
+  /** The venue's answer to a cancel request: the cancel latency ends here */
+  readonly cancelVerdict: boolean;
+  /** A deferred cancel can go out now: the venue id just became known */
+  readonly sendCancel: boolean;
+}
+
+export interface Ignored {
+  readonly outcome: 'ignored';
+  readonly reason: string;
+  readonly order: TrackedOrder | undefined;
+}
+
+export interface Refused {
+  readonly outcome: 'refused';
+  readonly reason: string;
+  readonly order: TrackedOrder | undefined;
+}
+
+/** A set that forgets its oldest members past a capacity */
+export class BoundedSet {
+  private readonly members = new Set<string>();
+  private readonly ring: string[];
+  private next = 0;
+  readonly capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.ring = new Array<string>(capacity);
+  }
+
+  has(key: string): boolean {
+    return this.members.has(key);
+  }
+
+  add(key: string): void {
+    if (this.members.has(key)) return;
+    const evicted = this.ring[this.next];
+    if (evicted !== undefined) this.members.delete(evicted);
+    this.ring[this.next] = key;
+    this.next = (this.next + 1) % this.capacity;
+    this.members.add(key);
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+}
+
+export interface AccountStateOptions {
+  readonly exchange: string;
+  readonly balances?: readonly Balance[];
+  readonly limits?: Partial<AccountLimits>;
+}
+
+/** Creates an empty account state, optionally with starting balances */
+export function createAccountState(options: AccountStateOptions): AccountState {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const state: AccountState = {
+    exchange: options.exchange,
+    limits,
+    orders: new Map(),
+    byVenueId: new Map(),
+    byCorrelationKey: new Map(),
+    history: new Map(),
+    positions: new Map(),
+    balances: new Map(),
+    fees: new Map(),
+    counters: {
+      applied: 0,
+      ignored: 0,
+      duplicateFills: 0,
+      refused: 0,
+      illegalTransitions: 0,
+      unmatchedFills: 0,
+      overfills: 0,
+    },
+    terminalQueue: [],
+    terminalHead: 0,
+    seen: new BoundedSet(limits.dedupSize),
+  };
+  for (const balance of options.balances ?? []) {
+    state.balances.set(balance.currency, { ...balance });
+  }
+  return state;
+}
+
+/**
+ * Applies one event to the account. Deterministic and effect-free beyond the state it is
+ * given: no I/O, no clock, no callbacks. Duplicates and stale updates are absorbed (`ignored`),
+ * illegal transitions and unknown orders are refused and counted; applying an event twice
+ * changes nothing the second time.
+ */
+export function apply(state: AccountState, event: AccountEvent): ApplyResult {
+  const result = dispatch(state, event);
+  if (result.outcome === 'applied') state.counters.applied += 1;
+  else if (result.outcome === 'ignored') state.counters.ignored += 1;
+  else state.counters.refused += 1;
+  return result;
+}
+
+function dispatch(state: AccountState, event: AccountEvent): ApplyResult {
+  switch (event.type) {
+    case 'orderRequested':
+      return onRequested(state, event);
+    case 'cancelRequested':
+      return onCancelRequested(state, event);
+    case 'orderAccepted':
+      return onAccepted(state, event);
+    case 'orderRejected':
+      return onRejected(state, event);
+    case 'orderFilled':
+      return onFilled(state, event);
+    case 'orderCanceled':
+    case 'orderExpired':
+      return onClosed(state, event);
+    case 'cancelRejected':
+      return onCancelRejected(state, event);
+    case 'orderLost':
+      return onLost(state, event);
+    case 'orderAmended':
+      return onAmended(state, event);
+    case 'balanceUpdated':
+      return onBalances(state, event);
+    case 'fundingPaid':
+      return onFunding(state, event);
+    default:
+      return assertNever(event, 'account event');
+  }
+}
+
+/** Finds an order by clientId, then venue order id, then correlation key */
+export function findTracked(state: AccountState, ref: OrderRef): TrackedOrder | undefined {
+  return resolve(state, ref);
+}
+
+function resolve(state: AccountState, ref: OrderRef): OrderRecord | undefined {
+  if (ref.clientId !== undefined) {
+    const order = state.orders.get(ref.clientId);
+    if (order !== undefined) return order;
+  }
+  if (ref.venueOrderId !== undefined) {
+    const order = state.byVenueId.get(ref.venueOrderId);
+    if (order !== undefined) return order;
+  }
+  if (ref.correlationKey !== undefined) return state.byCorrelationKey.get(ref.correlationKey);
+  return undefined;
+}
+
+function applied(
+  order: OrderRecord | undefined,
+  change: OrderChange | undefined,
+  previousStatus: OrderStatus | undefined,
+  extra: Partial<
+    Pick<Applied, 'fill' | 'position' | 'firstVerdict' | 'cancelVerdict' | 'sendCancel'>
+  > = {},
+): Applied {
+  return {
+    outcome: 'applied',
+    order,
+    change,
+    previousStatus,
+    fill: extra.fill,
+    position: extra.position,
+    firstVerdict: extra.firstVerdict ?? false,
+    cancelVerdict: extra.cancelVerdict ?? false,
+    sendCancel: extra.sendCancel ?? false,
+  };
+}
+
+function ignored(reason: string, order?: OrderRecord): Ignored {
+  return { outcome: 'ignored', reason, order };
+}
+
+function refused(reason: string, order?: OrderRecord): Refused {
+  return { outcome: 'refused', reason, order };
+}
+
+/** Moves an order to a new status through the table; false (and counted) when illegal */
+function transition(
+  state: AccountState,
+  order: OrderRecord,
+  to: OrderStatus,
+  cause: string,
+  time: number,
+): boolean {
+  const from = order.status;
+  if (from === to) return true;
+  if (!canTransition(from, to)) {
+    state.counters.illegalTransitions += 1;
+    return false;
+  }
+  order.transitions.push({ from, to, cause, time });
+  order.status = to;
+  order.updatedAt = time;
+  if (isTerminal(to)) {
+    if (order.terminalAt < 0) {
+      order.terminalAt = time;
+      state.terminalQueue.push(order);
+    }
+    order.cancelDeferred = false;
+  } else {
+    order.terminalAt = -1;
+  }
+  return true;
+}
+
+function illegal(order: OrderRecord, to: OrderStatus): Refused {
+  return refused(`illegal transition ${order.status} → ${to}`, order);
+}
+
+function setVenueId(
+  state: AccountState,
+  order: OrderRecord,
+  venueId: VenueOrderId | undefined,
+): void {
+  if (venueId === undefined || order.venueOrderId === venueId) return;
+  if (order.venueOrderId !== undefined && state.byVenueId.get(order.venueOrderId) === order) {
+    state.byVenueId.delete(order.venueOrderId);
+  }
+  order.venueOrderId = venueId;
+  state.byVenueId.set(venueId, order);
+}
+
+/** The venue has now spoken about the order; says whether this is its first word */
+function answer(order: OrderRecord): boolean {
+  if (order.answered) return false;
+  order.answered = true;
+  return true;
+}
+
+/** Whether a deferred cancel can go out now that the venue id is known */
+function releaseDeferredCancel(order: OrderRecord): boolean {
+  if (!order.cancelDeferred || order.venueOrderId === undefined || isTerminal(order.status))
+    return false;
+  order.cancelDeferred = false;
+  return true;
+}
+
+function newRecord(
+  fields: Pick<
+    OrderRecord,
+    | 'clientId'
+    | 'instrument'
+    | 'side'
+    | 'type'
+    | 'timeInForce'
+    | 'quantity'
+    | 'price'
+    | 'stopPrice'
+    | 'reduceOnly'
+    | 'status'
+    | 'origin'
+    | 'correlationKey'
+    | 'venueOrderId'
+  >,
+  time: number,
+): OrderRecord {
+  return {
+    ...fields,
+    filledQuantity: 0,
+    averageFillPrice: 0,
+    reason: undefined,
+    createdAt: time,
+    updatedAt: time,
+    transitions: [],
+    answered: false,
+    beforeCancel: undefined,
+    cancelDeferred: false,
+    filledNotional: 0,
+    terminalAt: -1,
+  };
+}
+
+function onRequested(state: AccountState, event: OrderRequested): ApplyResult {
+  const request = event.request;
+  if (state.orders.has(request.clientId) || state.history.has(request.clientId)) {
+    return refused(`duplicate clientId ${request.clientId}`, state.orders.get(request.clientId));
+  }
+  if (request.instrument.exchange !== state.exchange) {
+    return refused(
+      `request for exchange ${request.instrument.exchange} applied to ${state.exchange}`,
+    );
+  }
+  const origin: OrderOrigin = event.origin ?? 'FRAMEWORK';
+  const order = newRecord(
+    {
+      clientId: request.clientId,
+      instrument: request.instrument,
+      side: request.side,
+      type: request.orderType,
+      timeInForce: request.timeInForce,
+      quantity: request.quantity,
+      price: request.price,
+      stopPrice: request.stopPrice,
+      reduceOnly: request.reduceOnly,
+      status: 'PENDING',
+      origin,
+      correlationKey: event.correlationKey,
+      venueOrderId: undefined,
+    },
+    event.time,
+  );
+  state.orders.set(order.clientId, order);
+  if (event.correlationKey !== undefined) state.byCorrelationKey.set(event.correlationKey, order);
+  return applied(order, 'requested', undefined);
+}
+
+function onCancelRequested(state: AccountState, event: CancelRequested): ApplyResult {
+  const order = state.orders.get(event.clientId);
+  if (order === undefined) return refused(`cancel for unknown order ${event.clientId}`);
+  if (isTerminal(order.status)) return ignored(`cancel of ${order.status} order`, order);
+  if (order.status === 'PENDING_CANCEL') return ignored('cancel already requested', order);
+  const previous = order.status;
+  order.beforeCancel = previous;
+  if (!transition(state, order, 'PENDING_CANCEL', event.type, event.time))
+    return illegal(order, 'PENDING_CANCEL');
+  order.cancelDeferred = event.deferred;
+  return applied(order, 'cancelRequested', previous);
+}
+
+/** Adopts an order the venue has and we never asked for, as EXTERNAL */
+function adopt(state: AccountState, event: OrderAccepted): ApplyResult {
+  const report = event.report;
+  if (report === undefined) return unknownOrder(event);
+  const clientId: ClientOrderId = externalClientId(event.venueOrderId);
+  if (state.orders.has(clientId))
+    return ignored('external order already adopted', state.orders.get(clientId));
+  const order = newRecord(
+    {
+      clientId,
+      instrument: report.instrument,
+      side: report.side,
+      type: report.type,
+      timeInForce: report.timeInForce,
+      quantity: report.quantity,
+      price: report.price,
+      stopPrice: report.stopPrice,
+      reduceOnly: report.reduceOnly === true,
+      status: 'OPEN',
+      origin: 'EXTERNAL',
+      correlationKey: undefined,
+      venueOrderId: undefined,
+    },
+    event.time,
+  );
+  order.answered = true;
+  state.orders.set(clientId, order);
+  setVenueId(state, order, event.venueOrderId);
+  return applied(order, 'adopted', undefined);
+}
+
+function unknownOrder(ref: OrderRef & { readonly type: string }): Refused {
+  const names = [ref.clientId, ref.venueOrderId, ref.correlationKey].filter((x) => x !== undefined);
+  return refused(`${ref.type} for unknown order ${names.join('/') || '(no id)'}`);
+}
+
+function onAccepted(state: AccountState, event: OrderAccepted): ApplyResult {
+  const order = resolve(state, event);
+  if (order === undefined) return adopt(state, event);
+  setVenueId(state, order, event.venueOrderId);
+  const firstVerdict = answer(order);
+  const sendCancel = releaseDeferredCancel(order);
+  const previous = order.status;
+  switch (previous) {
+    case 'PENDING':
+      transition(state, order, 'OPEN', event.type, event.time);
+      return applied(order, 'accepted', previous, { firstVerdict, sendCancel });
+    case 'PENDING_CANCEL':
+      // An accept racing a cancel never wipes the cancel; a refused cancel goes back to OPEN
+      if (order.beforeCancel === 'PENDING') order.beforeCancel = 'OPEN';
+      return applied(order, 'accepted', previous, { firstVerdict, sendCancel });
+    default:
+      // Already open, filled or closed: a duplicate or a late accept; the venue id is kept
+      if (firstVerdict || sendCancel)
+        return applied(order, 'accepted', previous, { firstVerdict, sendCancel });
+      return ignored(`accept of ${previous} order`, order);
+  }
+}
+
+function onRejected(state: AccountState, event: OrderRejected): ApplyResult {
+  const order = resolve(state, event);
+  if (order === undefined) return unknownOrder(event);
+  const previous = order.status;
+  if (isTerminal(previous)) return ignored(`reject of ${previous} order`, order);
+  if (!transition(state, order, 'REJECTED', event.type, event.time))
+    return illegal(order, 'REJECTED');
+  order.reason = `${event.code}: ${event.message}`;
+  const firstVerdict = answer(order);
+  return applied(order, 'rejected', previous, {
+    firstVerdict,
+    cancelVerdict: previous === 'PENDING_CANCEL',
+  });
+}
+
+function validFill(event: OrderFilled): string | undefined {
+  const fill = event.fill;
+  if (fill === undefined || fill === null) return 'missing fill';
+  if (typeof fill.tradeId !== 'string' || fill.tradeId.length === 0) return 'fill without tradeId';
+  if (fill.instrument === undefined || fill.instrument.exchange !== event.exchange)
+    return 'fill for another exchange';
+  if (!SIDES.includes(fill.side)) return `fill side ${String(fill.side)}`;
+  if (!(fill.quantity > 0) || !Number.isFinite(fill.quantity))
+    return `fill quantity ${fill.quantity}`;
+  if (!(fill.price > 0) || !Number.isFinite(fill.price)) return `fill price ${fill.price}`;
+  if (fill.fee !== undefined && !Number.isFinite(fill.fee)) return `fill fee ${fill.fee}`;
+  return undefined;
+}
+
+function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
+  const invalid = validFill(event);
+  if (invalid !== undefined) return refused(`invalid fill: ${invalid}`);
+  const report = event.fill;
+  const instrument = report.instrument;
+  const dedupKey = `${instrument.symbol}|${report.tradeId}`;
+  const order =
+    resolve(state, event) ??
+    resolve(state, { clientId: report.clientId, venueOrderId: report.venueOrderId });
+  if (state.seen.has(dedupKey)) {
+    state.counters.duplicateFills += 1;
+    return ignored(`duplicate fill ${report.tradeId}`, order);
+  }
+  state.seen.add(dedupKey);
+
+  const quantity = snapSize(instrument, report.quantity);
+  const price = snapPrice(instrument, report.price);
+  const hasVenueFee = report.fee !== undefined;
+  const fill: Fill = {
+    tradeId: report.tradeId,
+    clientId: order?.clientId ?? report.clientId,
+    venueOrderId: order?.venueOrderId ?? report.venueOrderId ?? event.venueOrderId,
+    instrument,
+    side: report.side,
+    quantity,
+    price,
+    fee: hasVenueFee
+      ? money(report.fee ?? 0)
+      : scheduleFee(instrument, quantity, price, report.liquidity),
+    feeCurrency: (hasVenueFee ? report.feeCurrency : undefined) ?? accountingCurrency(instrument),
+    liquidity: report.liquidity,
+    time: report.time,
+  };
+  const position = bookFill(state, fill);
+
+  if (order === undefined) {
+    state.counters.unmatchedFills += 1;
+    return applied(undefined, undefined, undefined, { fill, position });
+  }
+  setVenueId(state, order, fill.venueOrderId);
+  const previous = order.status;
+  const firstVerdict = answer(order);
+  if (isTerminal(previous) && previous === 'FILLED') state.counters.overfills += 1;
+  order.filledQuantity = snapSize(instrument, order.filledQuantity + quantity);
+  order.filledNotional += quantity * price;
+  order.averageFillPrice = order.filledNotional / order.filledQuantity;
+  order.updatedAt = event.time;
+  const complete = order.filledQuantity >= order.quantity;
+  const sendCancel = !complete && releaseDeferredCancel(order);
+  let target: OrderStatus = previous;
+  if (complete) target = 'FILLED';
+  else if (previous === 'PENDING' || previous === 'OPEN' || previous === 'LOST')
+    target = 'PARTIALLY_FILLED';
+  else if (previous === 'PENDING_CANCEL' && order.beforeCancel !== undefined)
+    order.beforeCancel = 'PARTIALLY_FILLED';
+  // The fill books whatever the table says (the position is real); only the status is judged,
+  // and an illegal change (a fill on a REJECTED order) is refused and counted
+  const legal = transition(state, order, target, event.type, event.time);
+  const change: OrderChange | undefined = !legal
+    ? undefined
+    : order.status === 'FILLED'
+      ? 'filled'
+      : 'partiallyFilled';
+  return applied(order, change, previous, {
+    fill,
+    position,
+    firstVerdict,
+    cancelVerdict: complete && previous === 'PENDING_CANCEL',
+    sendCancel,
+  });
+}
+
+function onClosed(state: AccountState, event: OrderCanceled | OrderExpired): ApplyResult {
+  const order = resolve(state, event);
+  if (order === undefined) return unknownOrder(event);
+  const previous = order.status;
+  const to: OrderStatus = event.type === 'orderCanceled' ? 'CANCELED' : 'EXPIRED';
+  setVenueId(state, order, event.venueOrderId);
+  if (isTerminal(previous) && previous !== 'LOST')
+    return ignored(`${event.type} of ${previous} order`, order);
+  if (!transition(state, order, to, event.type, event.time)) return illegal(order, to);
+  if (event.type === 'orderCanceled' && event.reason !== undefined) order.reason = event.reason;
+  const firstVerdict = answer(order);
+  return applied(order, to === 'CANCELED' ? 'canceled' : 'expired', previous, {
+    firstVerdict,
+    cancelVerdict: previous === 'PENDING_CANCEL',
+  });
+}
+
+function onCancelRejected(state: AccountState, event: CancelRejected): ApplyResult {
+  const order = resolve(state, event);
+  if (order === undefined) return unknownOrder(event);
+  const previous = order.status;
+  if (previous !== 'PENDING_CANCEL') return ignored(`cancel reject of ${previous} order`, order);
+  const back = order.beforeCancel ?? (order.answered ? 'OPEN' : 'PENDING');
+  if (!transition(state, order, back, event.type, event.time)) return illegal(order, back);
+  order.beforeCancel = undefined;
+  order.cancelDeferred = false;
+  return applied(order, 'cancelRejected', previous, { cancelVerdict: true });
+}
+
+function onLost(state: AccountState, event: OrderLost): ApplyResult {
+  const order = state.orders.get(event.clientId);
+  if (order === undefined) return unknownOrder(event);
+  const previous = order.status;
+  if (isTerminal(previous)) return ignored(`loss of ${previous} order`, order);
+  if (!transition(state, order, 'LOST', event.type, event.time)) return illegal(order, 'LOST');
+  order.reason = event.reason;
+  return applied(order, 'lost', previous, {
+    firstVerdict: answer(order),
+    cancelVerdict: previous === 'PENDING_CANCEL',
+  });
+}
+
+function onAmended(state: AccountState, event: OrderAmended): ApplyResult {
+  const order = resolve(state, event);
+  if (order === undefined) return unknownOrder(event);
+  if (isTerminal(order.status)) return ignored(`amend of ${order.status} order`, order);
+  setVenueId(state, order, event.newVenueOrderId ?? event.venueOrderId);
+  if (event.price !== undefined) order.price = snapPrice(order.instrument, event.price);
+  if (event.quantity !== undefined) order.quantity = snapSize(order.instrument, event.quantity);
+  order.updatedAt = event.time;
+  const previous = order.status;
+  if (order.filledQuantity >= order.quantity && order.filledQuantity > 0) {
+    transition(state, order, 'FILLED', event.type, event.time);
+  }
+  return applied(order, 'amended', previous);
+}
+
+function balanceOf(state: AccountState, currency: string): MutableBalance {
+  let balance = state.balances.get(currency);
+  if (balance === undefined) {
+    balance = { currency, total: 0, free: 0, locked: 0 };
+    state.balances.set(currency, balance);
+  }
+  return balance;
+}
+
+function credit(state: AccountState, currency: string, amount: number): void {
+  if (amount === 0) return;
+  const balance = balanceOf(state, currency);
+  balance.total = money(balance.total + amount);
+  balance.free = money(balance.free + amount);
+}
+
+function positionOf(state: AccountState, instrument: Instrument): MutablePosition {
+  let position = state.positions.get(instrument.symbol);
+  if (position === undefined) {
+    position = createPosition(instrument);
+    state.positions.set(instrument.symbol, position);
+  }
+  return position;
+}
+
+/** Books a fill into the position, the balances and the fee totals */
+function bookFill(state: AccountState, fill: Fill): Position {
+  const instrument = fill.instrument;
+  const position = positionOf(state, instrument);
+  const realized = bookExecution(position, fill.side, fill.quantity, fill.price, fill.time);
+  const feeCurrency = fill.feeCurrency;
+  state.fees.set(feeCurrency, money((state.fees.get(feeCurrency) ?? 0) + fill.fee));
+  const settle = accountingCurrency(instrument);
+  if (feeCurrency === settle) position.commissions = money(position.commissions + fill.fee);
+  else if (feeCurrency === instrument.base)
+    position.commissions = money(position.commissions + fill.fee * fill.price);
+
+  if (isDerivative(instrument)) {
+    credit(state, settle, realized);
+  } else {
+    const notional = fill.quantity * fill.price;
+    const direction = fill.side === 'BUY' ? 1 : -1;
+    credit(state, instrument.base, direction * fill.quantity);
+    credit(state, instrument.quote, -direction * notional);
+  }
+  credit(state, feeCurrency, -fill.fee);
+  return position;
+}
+
+function onBalances(state: AccountState, event: BalanceUpdated): ApplyResult {
+  for (const reported of event.balances) {
+    if (![reported.total, reported.free, reported.locked].every(Number.isFinite)) {
+      return refused(`invalid balance for ${reported.currency}`);
+    }
+  }
+  for (const reported of event.balances) {
+    const balance = balanceOf(state, reported.currency);
+    balance.total = money(reported.total);
+    balance.free = money(reported.free);
+    balance.locked = money(reported.locked);
+  }
+  return applied(undefined, undefined, undefined);
+}
+
+function onFunding(state: AccountState, event: FundingPaid): ApplyResult {
+  if (!Number.isFinite(event.amount)) return refused(`invalid funding amount ${event.amount}`);
+  const key = `funding|${event.instrument.symbol}|${event.fundingId}`;
+  if (state.seen.has(key)) return ignored(`duplicate funding ${event.fundingId}`);
+  state.seen.add(key);
+  const position = positionOf(state, event.instrument);
+  position.funding = money(position.funding + event.amount);
+  position.updatedAt = event.time;
+  credit(state, accountingCurrency(event.instrument), event.amount);
+  return applied(undefined, undefined, undefined, { position });
+}
+
+/** Marks the instrument's position at a price (unrealized PnL); no-op without a position */
+export function markPrice(state: AccountState, instrument: Instrument, price: number): void {
+  const position = state.positions.get(instrument.symbol);
+  if (position !== undefined && position.markPrice !== price) markPosition(position, price);
+}
+
+/**
+ * Moves terminal orders whose grace window ended at `cutoff` into the bounded history and
+ * forgets their indexes. Returns how many moved. Cost is proportional to what moves.
+ */
+export function evictTerminal(state: AccountState, cutoff: number): number {
+  let moved = 0;
+  const queue = state.terminalQueue;
+  while (state.terminalHead < queue.length) {
+    const order = queue[state.terminalHead];
+    if (order === undefined || order.terminalAt > cutoff) break;
+    state.terminalHead += 1;
+    // Skip entries for orders that left the terminal state, or that were re-queued since
+    if (
+      order.terminalAt < 0 ||
+      !isTerminal(order.status) ||
+      state.orders.get(order.clientId) !== order
+    )
+      continue;
+    state.orders.delete(order.clientId);
+    if (order.venueOrderId !== undefined && state.byVenueId.get(order.venueOrderId) === order) {
+      state.byVenueId.delete(order.venueOrderId);
+    }
+    if (
+      order.correlationKey !== undefined &&
+      state.byCorrelationKey.get(order.correlationKey) === order
+    ) {
+      state.byCorrelationKey.delete(order.correlationKey);
+    }
+    state.history.set(order.clientId, order);
+    if (state.history.size > state.limits.historySize) {
+      const oldest = state.history.keys().next().value;
+      if (oldest !== undefined) state.history.delete(oldest);
+    }
+    moved += 1;
+  }
+  if (state.terminalHead > 1024 && state.terminalHead * 2 > queue.length) {
+    queue.splice(0, state.terminalHead);
+    state.terminalHead = 0;
+  }
+  return moved;
+}
+
+/** An order by clientId: live, in its grace window, or in the history */
+export function findOrder(state: AccountState, clientId: string): TrackedOrder | undefined {
+  return state.orders.get(clientId) ?? (state.history.get(clientId) as TrackedOrder | undefined);
+}

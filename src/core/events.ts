@@ -1,0 +1,148 @@
+import type { Balance } from './balance.ts';
+import type { FillReport } from './fill.ts';
+import type { ClientOrderId, VenueOrderId } from './ids.ts';
+import type { Instrument } from './instrument.ts';
+import type { OrderOrigin, OrderRequest, OrderType, Side, TimeInForce } from './order.ts';
+
+/**
+ * Every change to account state is one of these, applied in order by the single writer.
+ * Intents recorded locally (`orderRequested`, `cancelRequested`) and what venues report share
+ * one union, so a journal of them replays to the same state through the same `apply`.
+ */
+export type AccountEvent = IntentEvent | VenueEvent;
+export type IntentEvent = OrderRequested | CancelRequested;
+export type VenueEvent =
+  | OrderAccepted
+  | OrderRejected
+  | OrderFilled
+  | OrderCanceled
+  | OrderExpired
+  | CancelRejected
+  | OrderLost
+  | OrderAmended
+  | BalanceUpdated
+  | FundingPaid;
+
+/**
+ * How a venue event names its order. Matching tries clientId, then venueOrderId, then the
+ * correlation key a broker registered (Lighter's client order index, say).
+ */
+export interface OrderRef {
+  readonly clientId?: ClientOrderId | undefined;
+  readonly venueOrderId?: VenueOrderId | undefined;
+  readonly correlationKey?: string | undefined;
+}
+
+/** What a venue says about an order, enough to adopt one we never asked for */
+export interface OrderReport {
+  readonly instrument: Instrument;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly quantity: number;
+  readonly price?: number | undefined;
+  readonly stopPrice?: number | undefined;
+  readonly timeInForce: TimeInForce;
+  readonly reduceOnly?: boolean | undefined;
+  readonly filledQuantity?: number | undefined;
+}
+
+interface VenueEventBase extends OrderRef {
+  readonly exchange: string;
+  /** When it happened: the venue's timestamp when it gives one, else the local receive time (ms) */
+  readonly time: number;
+}
+
+/** The request is tracked as PENDING; recorded before any I/O */
+export interface OrderRequested {
+  readonly type: 'orderRequested';
+  readonly request: OrderRequest;
+  readonly correlationKey?: string | undefined;
+  readonly origin?: OrderOrigin | undefined;
+  readonly time: number;
+}
+
+/** A cancel was asked for; `deferred` when it cannot be sent until the venue id is known */
+export interface CancelRequested {
+  readonly type: 'cancelRequested';
+  readonly exchange: string;
+  readonly clientId: ClientOrderId;
+  readonly deferred: boolean;
+  readonly time: number;
+}
+
+export interface OrderAccepted extends VenueEventBase {
+  readonly type: 'orderAccepted';
+  readonly venueOrderId: VenueOrderId;
+  /** Present when the venue described the order, so an unknown one can be adopted */
+  readonly report?: OrderReport | undefined;
+}
+
+export interface OrderRejected extends VenueEventBase {
+  readonly type: 'orderRejected';
+  /** The venue's reason code, e.g. `-2019` or `POST_ONLY_WOULD_CROSS` */
+  readonly code: string;
+  readonly message: string;
+}
+
+/** A fill; the order becomes PARTIALLY_FILLED or FILLED by its cumulative quantity */
+export interface OrderFilled extends VenueEventBase {
+  readonly type: 'orderFilled';
+  readonly fill: FillReport;
+}
+
+export interface OrderCanceled extends VenueEventBase {
+  readonly type: 'orderCanceled';
+  readonly reason?: string | undefined;
+}
+
+export interface OrderExpired extends VenueEventBase {
+  readonly type: 'orderExpired';
+}
+
+export interface CancelRejected extends VenueEventBase {
+  readonly type: 'cancelRejected';
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The venue was asked and does not know the order: an explicit verdict, never a silent drop */
+export interface OrderLost {
+  readonly type: 'orderLost';
+  readonly exchange: string;
+  readonly clientId: ClientOrderId;
+  readonly reason: string;
+  readonly time: number;
+}
+
+/** The venue changed an order's price or total quantity (and maybe its venue id) */
+export interface OrderAmended extends VenueEventBase {
+  readonly type: 'orderAmended';
+  readonly newVenueOrderId?: VenueOrderId | undefined;
+  readonly price?: number | undefined;
+  /** The new total quantity, including what already filled */
+  readonly quantity?: number | undefined;
+}
+
+/** Authoritative balances from the venue; they replace local values */
+export interface BalanceUpdated {
+  readonly type: 'balanceUpdated';
+  readonly exchange: string;
+  readonly balances: readonly Balance[];
+  readonly time: number;
+}
+
+/** A funding payment on a derivative position: positive received, negative paid */
+export interface FundingPaid {
+  readonly type: 'fundingPaid';
+  readonly exchange: string;
+  readonly instrument: Instrument;
+  readonly amount: number;
+  /** Deduplicates the payment; the venue's id or `symbol:time` */
+  readonly fundingId: string;
+  readonly time: number;
+}
+
+/** The exchange an event belongs to */
+export function eventExchange(event: AccountEvent): string {
+  return event.type === 'orderRequested' ? event.request.instrument.exchange : event.exchange;
+}

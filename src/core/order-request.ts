@@ -1,0 +1,157 @@
+import { describe, invalidField, KestrelError } from './errors.ts';
+import type { ClientOrderId } from './ids.ts';
+import type { Instrument } from './instrument.ts';
+import { roundPricePassive, roundSizeDown, snapPrice } from './instrument.ts';
+import { formatDecimal } from './numeric.ts';
+import type { OrderRequest, OrderType, Side, TimeInForce } from './order.ts';
+import { ORDER_TYPES, SIDES, TIMES_IN_FORCE } from './order.ts';
+
+/** What a caller asks for, before rounding and validation */
+export interface OrderSpec {
+  readonly clientId: ClientOrderId;
+  readonly instrument: Instrument;
+  readonly side: Side;
+  /** Unsigned; rounded down to the lot */
+  readonly quantity: number;
+  readonly orderType: OrderType;
+  readonly price?: number | undefined;
+  readonly stopPrice?: number | undefined;
+  readonly timeInForce: TimeInForce;
+  readonly reduceOnly?: boolean | undefined;
+  readonly options?: Readonly<Record<string, unknown>> | undefined;
+  /** A price to value a MARKET order for the minimum-notional check (the mid, say) */
+  readonly referencePrice?: number | undefined;
+}
+
+function oneOf<T extends string>(field: string, value: T, allowed: readonly T[]): T {
+  if (!allowed.includes(value)) {
+    throw invalidField('INVALID_ARGUMENT', field, value, `must be one of ${allowed.join(', ')}`);
+  }
+  return value;
+}
+
+function positivePrice(field: string, value: number | undefined): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw invalidField('INVALID_PRICE', field, value, 'must be a positive finite number');
+  }
+  return value;
+}
+
+/**
+ * Turns a spec into an order request: rounds the size down to the lot and the limit price to
+ * the passive side of the tick, then checks the venue's minimums. Pure: it neither tracks nor
+ * sends anything, so a refusal leaves no trace.
+ * @throws KestrelError a local refusal (INVALID_QUANTITY, SIZE_BELOW_MIN, NOTIONAL_BELOW_MIN,
+ *   PRICE_REQUIRED, STOP_PRICE_REQUIRED, INVALID_PRICE, INVALID_ARGUMENT) naming the field and value
+ */
+export function createOrderRequest(spec: OrderSpec): OrderRequest {
+  const instrument = spec.instrument;
+  if (instrument === undefined || instrument === null) {
+    throw invalidField('UNKNOWN_INSTRUMENT', 'instrument', instrument, 'is required');
+  }
+  const side = oneOf('side', spec.side, SIDES);
+  const orderType = oneOf('orderType', spec.orderType, ORDER_TYPES);
+  const timeInForce = oneOf('timeInForce', spec.timeInForce, TIMES_IN_FORCE);
+
+  if (typeof spec.quantity !== 'number' || !Number.isFinite(spec.quantity) || spec.quantity <= 0) {
+    throw invalidField(
+      'INVALID_QUANTITY',
+      'quantity',
+      spec.quantity,
+      'must be a positive finite number',
+    );
+  }
+  const quantity = roundSizeDown(instrument, spec.quantity);
+  if (quantity <= 0 || quantity < instrument.minSize) {
+    throw new KestrelError(
+      'SIZE_BELOW_MIN',
+      `quantity ${describe(spec.quantity)} rounds to ${formatDecimal(quantity, instrument.sizeDecimals)} on lot ${formatDecimal(instrument.lotSize)}, below the minimum size ${formatDecimal(instrument.minSize)} of ${instrument.symbol}`,
+      { field: 'quantity', value: spec.quantity },
+    );
+  }
+
+  const hasLimit = orderType === 'LIMIT' || orderType === 'STOP_LIMIT';
+  const hasStop = orderType === 'STOP_MARKET' || orderType === 'STOP_LIMIT';
+  let price: number | undefined;
+  if (hasLimit) {
+    if (spec.price === undefined) {
+      throw invalidField(
+        'PRICE_REQUIRED',
+        'price',
+        spec.price,
+        `is required for a ${orderType} order`,
+      );
+    }
+    price = roundPricePassive(instrument, positivePrice('price', spec.price), side);
+    if (price <= 0) {
+      throw invalidField(
+        'INVALID_PRICE',
+        'price',
+        spec.price,
+        `rounds to zero on tick ${formatDecimal(instrument.tickSize)}`,
+      );
+    }
+  } else if (spec.price !== undefined) {
+    throw invalidField(
+      'INVALID_ARGUMENT',
+      'price',
+      spec.price,
+      `must be absent for a ${orderType} order`,
+    );
+  }
+  let stopPrice: number | undefined;
+  if (hasStop) {
+    if (spec.stopPrice === undefined) {
+      throw invalidField(
+        'STOP_PRICE_REQUIRED',
+        'stopPrice',
+        spec.stopPrice,
+        `is required for a ${orderType} order`,
+      );
+    }
+    stopPrice = snapPrice(instrument, positivePrice('stopPrice', spec.stopPrice));
+  } else if (spec.stopPrice !== undefined) {
+    throw invalidField(
+      'INVALID_ARGUMENT',
+      'stopPrice',
+      spec.stopPrice,
+      `must be absent for a ${orderType} order`,
+    );
+  }
+  if (timeInForce === 'GTX' && orderType !== 'LIMIT') {
+    throw invalidField(
+      'INVALID_ARGUMENT',
+      'timeInForce',
+      timeInForce,
+      `post-only (GTX) needs a LIMIT order, not ${orderType}`,
+    );
+  }
+
+  const reduceOnly = spec.reduceOnly === true;
+  // Venues exempt reduce-only orders from the minimum notional, so closing dust stays possible
+  const valuation = price ?? stopPrice ?? spec.referencePrice;
+  if (!reduceOnly && instrument.minNotional > 0 && valuation !== undefined) {
+    const notional = quantity * valuation * instrument.contractSize;
+    if (notional < instrument.minNotional) {
+      throw new KestrelError(
+        'NOTIONAL_BELOW_MIN',
+        `notional ${formatDecimal(notional)} (quantity ${formatDecimal(quantity, instrument.sizeDecimals)} × price ${formatDecimal(valuation)}) is below the minimum ${formatDecimal(instrument.minNotional)} of ${instrument.symbol}`,
+        { field: 'quantity', value: spec.quantity },
+      );
+    }
+  }
+
+  const request: OrderRequest = {
+    clientId: spec.clientId,
+    instrument,
+    side,
+    quantity,
+    orderType,
+    ...(price === undefined ? {} : { price }),
+    ...(stopPrice === undefined ? {} : { stopPrice }),
+    timeInForce,
+    reduceOnly,
+    options: { ...spec.options },
+  };
+  return request;
+}

@@ -1,0 +1,245 @@
+import type {
+  AccountCounters,
+  AccountLimits,
+  AccountState,
+  ApplyResult,
+  TrackedOrder,
+} from '../core/account.ts';
+import { apply, createAccountState, evictTerminal, findOrder, markPrice } from '../core/account.ts';
+import type { Balance } from '../core/balance.ts';
+import { KestrelError } from '../core/errors.ts';
+import type { AccountEvent, VenueEvent } from '../core/events.ts';
+import type { FillReport } from '../core/fill.ts';
+import type { Instrument } from '../core/instrument.ts';
+import type { Order, OrderRequest } from '../core/order.ts';
+import { isTerminal } from '../core/order.ts';
+import type { Position } from '../core/position.ts';
+import { createPosition } from '../core/position.ts';
+import type { Clock } from './clock.ts';
+import type { Logger } from './logger.ts';
+import { stderrLogger } from './logger.ts';
+
+/** Told about every event the writer applied (or absorbed, or refused), in apply order */
+export type AccountListener = (result: ApplyResult, event: AccountEvent) => void;
+
+/** What the TradingManager and strategies need from an account, one exchange or many */
+export interface AccountView {
+  /** Tracks the request as a PENDING order; call before any I/O. Returns the tracked order */
+  processOrderRequest(request: OrderRequest, correlationKey?: string): TrackedOrder;
+  /** Applies an event through the single writer (venue events queue behind the one applying) */
+  apply(event: AccountEvent): void;
+  /** Applies an order status event (accepted, canceled, rejected, ...) */
+  processOrder(event: VenueEvent): void;
+  /** Applies each fill once (duplicates by trade id are absorbed) */
+  processFills(fills: readonly FillReport[]): void;
+  subscribe(listener: AccountListener): () => void;
+  findOrder(clientId: string): TrackedOrder | undefined;
+  /** Live orders (not terminal), optionally of one instrument */
+  getOrders(instrument?: Instrument): TrackedOrder[];
+  getPosition(instrument: Instrument): Position;
+  getPositions(): Position[];
+  getBalances(): BalanceView[];
+  markPrice(instrument: Instrument, price: number): void;
+}
+
+/** A balance with the exchange it is held on */
+export interface BalanceView extends Balance {
+  readonly exchange: string;
+}
+
+export interface AccountProcessorOptions {
+  readonly exchange: string;
+  readonly clock: Clock;
+  readonly balances?: readonly Balance[];
+  readonly limits?: Partial<AccountLimits>;
+  readonly logger?: Logger;
+}
+
+type WorkItem = { readonly event: AccountEvent; readonly result: ApplyResult | undefined };
+
+/**
+ * The single writer of one exchange account. Intents (order and cancel requests) apply at once,
+ * so an order is tracked before its I/O starts; venue events go through one ordered queue and
+ * apply one at a time, even when a listener reacts to one event by causing another. Listeners
+ * hear about every event in apply order, after the state has changed.
+ */
+export class AccountProcessor implements AccountView {
+  readonly exchange: string;
+  readonly state: AccountState;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly listeners: AccountListener[] = [];
+  private queue: WorkItem[] = [];
+  private head = 0;
+  private draining = false;
+
+  constructor(options: AccountProcessorOptions) {
+    this.exchange = options.exchange;
+    this.clock = options.clock;
+    this.logger = options.logger ?? stderrLogger;
+    this.state = createAccountState({
+      exchange: options.exchange,
+      ...(options.balances === undefined ? {} : { balances: options.balances }),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    });
+  }
+
+  /**
+   * Tracks the request as a PENDING order, at once, and returns it.
+   * @throws KestrelError DUPLICATE_CLIENT_ID when the clientId is already known (nothing changes)
+   */
+  processOrderRequest(request: OrderRequest, correlationKey?: string): TrackedOrder {
+    const event: AccountEvent = {
+      type: 'orderRequested',
+      request,
+      ...(correlationKey === undefined ? {} : { correlationKey }),
+      time: this.clock.now(),
+    };
+    const result = this.applyNow(event);
+    if (result.outcome !== 'applied' || result.order === undefined) {
+      throw new KestrelError(
+        'DUPLICATE_CLIENT_ID',
+        `clientId ${request.clientId} is already in use`,
+        {
+          field: 'clientId',
+          value: request.clientId,
+        },
+      );
+    }
+    return result.order;
+  }
+
+  apply(event: AccountEvent): void {
+    if (event.type === 'orderRequested' || event.type === 'cancelRequested') {
+      this.applyNow(event);
+      return;
+    }
+    this.queue.push({ event, result: undefined });
+    if (!this.draining) this.drain();
+  }
+
+  processOrder(event: VenueEvent): void {
+    this.apply(event);
+  }
+
+  processFills(fills: readonly FillReport[]): void {
+    for (const fill of fills) {
+      this.apply({
+        type: 'orderFilled',
+        exchange: fill.instrument.exchange,
+        clientId: fill.clientId,
+        venueOrderId: fill.venueOrderId,
+        fill,
+        time: fill.time,
+      });
+    }
+  }
+
+  /** Applies an intent now; its listeners run now too, unless the writer is busy (then in turn) */
+  private applyNow(event: AccountEvent): ApplyResult {
+    const result = apply(this.state, event);
+    if (this.draining) {
+      this.queue.push({ event, result });
+    } else {
+      this.notify(result, event);
+      this.housekeep();
+    }
+    return result;
+  }
+
+  private drain(): void {
+    this.draining = true;
+    try {
+      while (this.head < this.queue.length) {
+        const item = this.queue[this.head]!;
+        this.head += 1;
+        const result = item.result ?? apply(this.state, item.event);
+        this.notify(result, item.event);
+      }
+    } finally {
+      this.queue = [];
+      this.head = 0;
+      this.draining = false;
+    }
+    this.housekeep();
+  }
+
+  private notify(result: ApplyResult, event: AccountEvent): void {
+    if (result.outcome === 'refused') {
+      this.logger.warn('account refused event', {
+        exchange: this.exchange,
+        event: event.type,
+        reason: result.reason,
+        clientId: result.order?.clientId,
+      });
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener(result, event);
+      } catch (error) {
+        // A failing listener (a strategy callback, say) must never stop the writer
+        this.logger.error('account listener failed', {
+          exchange: this.exchange,
+          event: event.type,
+          error,
+        });
+      }
+    }
+  }
+
+  private housekeep(): void {
+    evictTerminal(this.state, this.clock.now() - this.state.limits.graceMs);
+  }
+
+  subscribe(listener: AccountListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  findOrder(clientId: string): TrackedOrder | undefined {
+    return findOrder(this.state, clientId);
+  }
+
+  getOrders(instrument?: Instrument): TrackedOrder[] {
+    const orders: TrackedOrder[] = [];
+    for (const order of this.state.orders.values()) {
+      if (isTerminal(order.status)) continue;
+      if (instrument !== undefined && order.instrument.symbol !== instrument.symbol) continue;
+      orders.push(order);
+    }
+    return orders;
+  }
+
+  /** Terminal orders past their grace window, oldest first (bounded) */
+  getOrderHistory(): Order[] {
+    return [...this.state.history.values()];
+  }
+
+  getPosition(instrument: Instrument): Position {
+    return this.state.positions.get(instrument.symbol) ?? createPosition(instrument);
+  }
+
+  getPositions(): Position[] {
+    return [...this.state.positions.values()];
+  }
+
+  getBalances(): BalanceView[] {
+    return [...this.state.balances.values()].map((b) => ({ exchange: this.exchange, ...b }));
+  }
+
+  /** Fees paid per currency */
+  getFees(): ReadonlyMap<string, number> {
+    return this.state.fees;
+  }
+
+  get counters(): Readonly<AccountCounters> {
+    return this.state.counters;
+  }
+
+  markPrice(instrument: Instrument, price: number): void {
+    markPrice(this.state, instrument, price);
+  }
+}

@@ -1,0 +1,628 @@
+import { randomBytes } from 'node:crypto';
+import type { TrackedOrder } from '../core/account.ts';
+import { describe, invalidField, KestrelError } from '../core/errors.ts';
+import type { ClientIdGenerator, ClientOrderId } from '../core/ids.ts';
+import { clientOrderId, createClientIdGenerator } from '../core/ids.ts';
+import type { Instrument } from '../core/instrument.ts';
+import { roundPricePassive, roundSizeDown } from '../core/instrument.ts';
+import type { Order, OrderRequest, OrderType, Side, TimeInForce } from '../core/order.ts';
+import { isTerminal } from '../core/order.ts';
+import { createOrderRequest } from '../core/order-request.ts';
+import type { AccountView } from './account-processor.ts';
+import type { Broker, OrderAmendment, VenueSink } from './broker.ts';
+import type { Clock, Timer } from './clock.ts';
+import type { HealthMonitor } from './health-monitor.ts';
+import type { Logger } from './logger.ts';
+import { stderrLogger } from './logger.ts';
+import { cancelFailure, submitFailure } from './rejection-boundary.ts';
+
+/** How to trade, beyond instrument, amount and price */
+export interface TradeOptions {
+  /** Our id for the order; generated when absent. Never changed afterwards */
+  readonly clientId?: string;
+  /** Default: LIMIT with a price, MARKET without; STOP_* when a stopPrice is given */
+  readonly orderType?: OrderType;
+  /** Default: GTC for limits, IOC for market orders */
+  readonly timeInForce?: TimeInForce;
+  /** Shorthand for timeInForce GTX */
+  readonly postOnly?: boolean;
+  readonly reduceOnly?: boolean;
+  readonly stopPrice?: number;
+  /** Venue-specific extras passed through to the broker */
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+/** One order of a batch: a signed amount (positive buys, negative sells) and how */
+export interface TradeSpec extends TradeOptions {
+  readonly instrument: Instrument;
+  readonly amount: number;
+  readonly price?: number;
+}
+
+export interface TradingManagerOptions {
+  readonly brokers: readonly Broker[];
+  readonly account: AccountView;
+  readonly clock: Clock;
+  readonly health?: HealthMonitor;
+  readonly logger?: Logger;
+  /** Generates clientIds; default: prefix `k`, a random instance tag, a clock-seeded counter */
+  readonly ids?: ClientIdGenerator;
+  /** How long `trade` waits for the venue's first verdict before resolving with the PENDING order, ms */
+  readonly verdictTimeoutMs?: number;
+  /** A reference price (mid, mark) to value market orders for the minimum-notional check */
+  readonly referencePrice?: (instrument: Instrument) => number | undefined;
+}
+
+/** The default id generator: a random instance tag and a counter seeded from the clock */
+export function createDefaultClientIds(clock: Clock, prefix = 'k'): ClientIdGenerator {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const tag = [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
+  return createClientIdGenerator({
+    prefix,
+    instanceTag: tag,
+    counterStart: Math.floor(clock.now()),
+  });
+}
+
+type VerdictWaiter = () => void;
+
+/**
+ * Where strategies trade. It turns an intent into an order request (rounded, validated: local
+ * refusals throw here, before anything is tracked or sent), lets the venue's broker enrich it,
+ * tracks it as PENDING, records the submit for latency, and only then lets the broker send.
+ * Venue answers come back through the account's single writer; failed sends go through the
+ * rejection boundary.
+ */
+export class TradingManager {
+  private readonly brokers = new Map<string, Broker>();
+  private readonly account: AccountView;
+  private readonly clock: Clock;
+  private readonly health: HealthMonitor | undefined;
+  private readonly logger: Logger;
+  private readonly ids: ClientIdGenerator;
+  private readonly verdictTimeoutMs: number;
+  private readonly referencePrice: ((instrument: Instrument) => number | undefined) | undefined;
+  private readonly waiters = new Map<string, VerdictWaiter[]>();
+
+  constructor(options: TradingManagerOptions) {
+    this.account = options.account;
+    this.clock = options.clock;
+    this.health = options.health;
+    this.logger = options.logger ?? stderrLogger;
+    this.ids = options.ids ?? createDefaultClientIds(options.clock);
+    this.verdictTimeoutMs = options.verdictTimeoutMs ?? 30_000;
+    this.referencePrice = options.referencePrice;
+    for (const broker of options.brokers) {
+      if (this.brokers.has(broker.exchange)) {
+        throw invalidField(
+          'INVALID_CONFIG',
+          'brokers',
+          broker.exchange,
+          'has two brokers for one exchange',
+        );
+      }
+      this.brokers.set(broker.exchange, broker);
+      broker.connect(this.sinkFor(broker.exchange));
+    }
+    this.account.subscribe((result) => {
+      if (result.outcome !== 'applied' || result.order === undefined) return;
+      const order = result.order;
+      const exchange = order.instrument.exchange;
+      const now = this.clock.now();
+      if (result.firstVerdict) {
+        this.health?.recordSubmitResponse(
+          exchange,
+          order.clientId,
+          result.change !== 'rejected',
+          now,
+        );
+        this.release(order.clientId);
+      }
+      if (result.cancelVerdict) {
+        this.health?.recordCancelResponse(
+          exchange,
+          order.clientId,
+          result.change !== 'cancelRejected',
+          now,
+        );
+      }
+      if (result.change === 'lost') this.health?.recordLost(exchange, order.clientId);
+      if (result.sendCancel) this.dispatchCancel(order);
+    });
+  }
+
+  private sinkFor(exchange: string): VenueSink {
+    return {
+      exchange,
+      now: () => this.clock.now(),
+      emit: (event) => this.account.apply(event),
+      order: (clientId) => this.account.findOrder(clientId),
+      submitFailed: (request, error) => this.onSubmitFailure(request, error),
+      cancelFailed: (order, error) => this.onCancelFailure(order, error),
+    };
+  }
+
+  /**
+   * The broker of an exchange.
+   * @throws KestrelError UNKNOWN_EXCHANGE
+   */
+  broker(exchange: string): Broker {
+    const broker = this.brokers.get(exchange);
+    if (broker === undefined) {
+      throw new KestrelError(
+        'UNKNOWN_EXCHANGE',
+        `no broker for exchange ${describe(exchange)} (known: ${[...this.brokers.keys()].join(', ') || 'none'})`,
+        { field: 'exchange', value: exchange },
+      );
+    }
+    return broker;
+  }
+
+  /**
+   * Trades a signed amount (positive buys, negative sells), at a limit price when given, and
+   * resolves on the venue's first verdict with the order in that state: OPEN, FILLED, REJECTED...
+   * An ambiguous failure (or no verdict within the verdict timeout) resolves with the order
+   * still PENDING; the stream or reconciliation will settle it.
+   * @throws KestrelError only for local refusals, before anything is tracked or sent
+   */
+  async trade(
+    instrument: Instrument,
+    amount: number,
+    price?: number,
+    options: TradeOptions = {},
+  ): Promise<Order> {
+    const { broker, request } = this.buildRequest({
+      instrument,
+      amount,
+      ...(price === undefined ? {} : { price }),
+      ...options,
+    });
+    this.track(broker, request);
+    const order = await this.send(broker, request);
+    return order;
+  }
+
+  /**
+   * Like `trade` but returns the clientId at once; the order is already tracked as PENDING and
+   * its verdict arrives as events.
+   * @throws KestrelError only for local refusals, before anything is tracked or sent
+   */
+  tradeAsync(
+    instrument: Instrument,
+    amount: number,
+    price?: number,
+    options: TradeOptions = {},
+  ): ClientOrderId {
+    const { broker, request } = this.buildRequest({
+      instrument,
+      amount,
+      ...(price === undefined ? {} : { price }),
+      ...options,
+    });
+    this.track(broker, request);
+    broker.sendOrderAsync(request);
+    return request.clientId;
+  }
+
+  /**
+   * Submits several orders: all are validated first (one refusal refuses the whole batch and
+   * nothing is tracked), then all are tracked, then each exchange's share goes out as native
+   * batches where the broker has them, else one by one. Resolves with each order after its
+   * first verdict, in the order given.
+   * @throws KestrelError a local refusal naming the batch index; nothing is tracked or sent
+   */
+  async submitOrders(specs: readonly TradeSpec[]): Promise<Order[]> {
+    const built = specs.map((spec, index) => {
+      try {
+        return this.buildRequest(spec);
+      } catch (error) {
+        if (error instanceof KestrelError) {
+          throw new KestrelError(error.code, `order ${index}: ${error.message}`, {
+            ...(error.field === undefined ? {} : { field: `[${index}].${error.field}` }),
+            value: error.value,
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    });
+    const seen = new Set<string>();
+    for (const [index, { request }] of built.entries()) {
+      if (seen.has(request.clientId)) {
+        throw invalidField(
+          'DUPLICATE_CLIENT_ID',
+          `[${index}].clientId`,
+          request.clientId,
+          'appears twice in the batch',
+        );
+      }
+      seen.add(request.clientId);
+    }
+    for (const { broker, request } of built) this.track(broker, request);
+
+    const groups = new Map<Broker, OrderRequest[]>();
+    for (const { broker, request } of built) {
+      const group = groups.get(broker);
+      if (group === undefined) groups.set(broker, [request]);
+      else group.push(request);
+    }
+    const sends: Promise<unknown>[] = [];
+    const ambiguous = new Set<string>();
+    for (const [broker, requests] of groups) {
+      if (broker.capabilities.batch && requests.length > 1) {
+        const size = Math.max(1, broker.capabilities.maxBatchSize);
+        for (let i = 0; i < requests.length; i += size) {
+          const chunk = requests.slice(i, i + size);
+          sends.push(
+            broker.submitOrders(chunk).catch((error: unknown) => {
+              for (const request of chunk) {
+                if (this.onSubmitFailure(request, error) === 'ambiguous')
+                  ambiguous.add(request.clientId);
+              }
+            }),
+          );
+        }
+      } else {
+        for (const request of requests) {
+          sends.push(
+            broker.sendOrder(request).catch((error: unknown) => {
+              if (this.onSubmitFailure(request, error) === 'ambiguous')
+                ambiguous.add(request.clientId);
+            }),
+          );
+        }
+      }
+    }
+    await Promise.all(sends);
+    return Promise.all(
+      built.map(({ request }) =>
+        ambiguous.has(request.clientId)
+          ? this.current(request.clientId)
+          : this.verdict(request.clientId),
+      ),
+    );
+  }
+
+  /**
+   * Cancels an order, PENDING or active. Where the venue can cancel by clientId the cancel goes
+   * out at once; otherwise a PENDING order goes PENDING_CANCEL and the cancel is sent the moment
+   * its venue id arrives. Resolves with the order after the broker's reply (or at once when
+   * deferred); canceling a terminal or already canceling order changes nothing.
+   * @throws KestrelError ORDER_NOT_FOUND for an unknown clientId
+   */
+  async cancelOrder(target: string | Order): Promise<Order> {
+    const order = this.resolveOrder(target);
+    if (isTerminal(order.status) || order.status === 'PENDING_CANCEL') return order;
+    const broker = this.broker(order.instrument.exchange);
+    const sendNow = order.venueOrderId !== undefined || broker.capabilities.cancelByClientId;
+    const exchange = order.instrument.exchange;
+    this.account.apply({
+      type: 'cancelRequested',
+      exchange,
+      clientId: order.clientId,
+      deferred: !sendNow,
+      time: this.clock.now(),
+    });
+    this.health?.recordCancelRequest(exchange, order.clientId);
+    if (!sendNow) {
+      this.logger.debug('cancel deferred until the venue id arrives', {
+        exchange,
+        clientId: order.clientId,
+      });
+      return order;
+    }
+    await this.sendCancel(broker, order);
+    return order;
+  }
+
+  /** Cancels every live order, or those of one instrument; resolves with them after the replies */
+  async cancelOrders(instrument?: Instrument): Promise<Order[]> {
+    const orders = this.account.getOrders(instrument).filter((o) => o.status !== 'PENDING_CANCEL');
+    return Promise.all(orders.map((order) => this.cancelOrder(order)));
+  }
+
+  /**
+   * Changes the limit price and/or total quantity of a resting order, where the venue amends in
+   * place. The change arrives as an OrderAmended event.
+   * @throws KestrelError ORDER_NOT_FOUND, NOT_SUPPORTED, ORDER_NOT_AMENDABLE, INVALID_PRICE,
+   *   INVALID_QUANTITY: local refusals; nothing is sent
+   */
+  async updateOrder(target: string | Order, amendment: OrderAmendment): Promise<Order> {
+    const order = this.resolveOrder(target);
+    const broker = this.broker(order.instrument.exchange);
+    if (!broker.capabilities.amend || broker.updateOrder === undefined) {
+      throw new KestrelError(
+        'NOT_SUPPORTED',
+        `${broker.exchange} cannot amend orders in place; cancel and resubmit`,
+        {
+          field: 'exchange',
+          value: broker.exchange,
+        },
+      );
+    }
+    if (order.status !== 'OPEN' && order.status !== 'PARTIALLY_FILLED') {
+      throw invalidField(
+        'ORDER_NOT_AMENDABLE',
+        'status',
+        order.status,
+        `must be OPEN or PARTIALLY_FILLED to amend ${order.clientId}`,
+      );
+    }
+    const instrument = order.instrument;
+    let price: number | undefined;
+    if (amendment.price !== undefined) {
+      if (!Number.isFinite(amendment.price) || amendment.price <= 0) {
+        throw invalidField(
+          'INVALID_PRICE',
+          'price',
+          amendment.price,
+          'must be a positive finite number',
+        );
+      }
+      price = roundPricePassive(instrument, amendment.price, order.side);
+    }
+    let quantity: number | undefined;
+    if (amendment.quantity !== undefined) {
+      if (!Number.isFinite(amendment.quantity) || amendment.quantity <= 0) {
+        throw invalidField(
+          'INVALID_QUANTITY',
+          'quantity',
+          amendment.quantity,
+          'must be a positive finite number',
+        );
+      }
+      quantity = roundSizeDown(instrument, amendment.quantity);
+      if (quantity <= order.filledQuantity) {
+        throw invalidField(
+          'INVALID_QUANTITY',
+          'quantity',
+          amendment.quantity,
+          `must exceed the ${order.filledQuantity} already filled (it is the new total)`,
+        );
+      }
+    }
+    if (price === undefined && quantity === undefined) {
+      throw invalidField(
+        'INVALID_ARGUMENT',
+        'amendment',
+        amendment,
+        'must change price or quantity',
+      );
+    }
+    try {
+      await broker.updateOrder(order, {
+        ...(price === undefined ? {} : { price }),
+        ...(quantity === undefined ? {} : { quantity }),
+      });
+    } catch (error) {
+      this.logger.warn('amend failed', {
+        exchange: broker.exchange,
+        clientId: order.clientId,
+        error,
+      });
+      throw error;
+    }
+    return order;
+  }
+
+  /** Closes a position with a reduce-only market order; undefined when already flat */
+  async closePosition(
+    instrument: Instrument,
+    options: TradeOptions = {},
+  ): Promise<Order | undefined> {
+    const quantity = this.account.getPosition(instrument).quantity;
+    if (quantity === 0) return undefined;
+    return this.trade(instrument, -quantity, undefined, { ...options, reduceOnly: true });
+  }
+
+  /** Closes every open position; resolves with the closing orders */
+  async closePositions(): Promise<Order[]> {
+    const open = this.account.getPositions().filter((p) => p.quantity !== 0);
+    const orders = await Promise.all(open.map((p) => this.closePosition(p.instrument)));
+    return orders.filter((o): o is Order => o !== undefined);
+  }
+
+  /** The order of a clientId as the account knows it */
+  findOrder(clientId: string): TrackedOrder | undefined {
+    return this.account.findOrder(clientId);
+  }
+
+  /** Generates the next clientId, for callers building their own requests */
+  nextClientId(): ClientOrderId {
+    return this.ids.next();
+  }
+
+  private resolveOrder(target: string | Order): TrackedOrder {
+    const clientId = typeof target === 'string' ? target : target?.clientId;
+    const order = typeof clientId === 'string' ? this.account.findOrder(clientId) : undefined;
+    if (order === undefined) {
+      throw invalidField('ORDER_NOT_FOUND', 'clientId', clientId, 'is not a known order');
+    }
+    return order;
+  }
+
+  private buildRequest(spec: TradeSpec): {
+    readonly broker: Broker;
+    readonly request: OrderRequest;
+  } {
+    const { instrument, amount, price } = spec;
+    if (
+      instrument === undefined ||
+      instrument === null ||
+      typeof instrument.exchange !== 'string'
+    ) {
+      throw invalidField('UNKNOWN_INSTRUMENT', 'instrument', instrument, 'must be an Instrument');
+    }
+    const broker = this.broker(instrument.exchange);
+    if (typeof amount !== 'number' || !Number.isFinite(amount) || amount === 0) {
+      throw invalidField(
+        'INVALID_QUANTITY',
+        'amount',
+        amount,
+        'must be a non-zero finite number (positive buys, negative sells)',
+      );
+    }
+    const side: Side = amount > 0 ? 'BUY' : 'SELL';
+    const orderType: OrderType =
+      spec.orderType ??
+      (spec.stopPrice !== undefined
+        ? price === undefined
+          ? 'STOP_MARKET'
+          : 'STOP_LIMIT'
+        : price === undefined
+          ? 'MARKET'
+          : 'LIMIT');
+    const timeInForce: TimeInForce =
+      spec.timeInForce ??
+      (spec.postOnly === true
+        ? 'GTX'
+        : orderType === 'MARKET' || orderType === 'STOP_MARKET'
+          ? 'IOC'
+          : 'GTC');
+    if (spec.postOnly === true && timeInForce !== 'GTX') {
+      throw invalidField(
+        'INVALID_ARGUMENT',
+        'timeInForce',
+        timeInForce,
+        'conflicts with postOnly (GTX)',
+      );
+    }
+    const clientId = spec.clientId === undefined ? this.ids.next() : clientOrderId(spec.clientId);
+    if (this.account.findOrder(clientId) !== undefined) {
+      throw invalidField('DUPLICATE_CLIENT_ID', 'clientId', clientId, 'is already in use');
+    }
+    const request = createOrderRequest({
+      clientId,
+      instrument,
+      side,
+      quantity: Math.abs(amount),
+      orderType,
+      price,
+      stopPrice: spec.stopPrice,
+      timeInForce,
+      reduceOnly: spec.reduceOnly,
+      options: spec.options,
+      referencePrice: this.referencePrice?.(instrument),
+    });
+    broker.prepare(request);
+    return { broker, request };
+  }
+
+  private track(broker: Broker, request: OrderRequest): void {
+    this.account.processOrderRequest(request, broker.correlationKey?.(request));
+    this.health?.recordSubmitRequest(broker.exchange, request.clientId);
+  }
+
+  private async send(broker: Broker, request: OrderRequest): Promise<Order> {
+    try {
+      await broker.sendOrder(request);
+    } catch (error) {
+      if (this.onSubmitFailure(request, error) === 'ambiguous')
+        return this.current(request.clientId);
+    }
+    return this.verdict(request.clientId);
+  }
+
+  private current(clientId: string): TrackedOrder {
+    const order = this.account.findOrder(clientId);
+    if (order === undefined)
+      throw new KestrelError('ORDER_NOT_FOUND', `order ${clientId} vanished`);
+    return order;
+  }
+
+  /** Resolves with the order once the venue has said anything about it, or at the verdict timeout */
+  private verdict(clientId: string): Promise<Order> {
+    const order = this.current(clientId);
+    if (order.answered) return Promise.resolve(order);
+    return new Promise<Order>((resolve) => {
+      let timer: Timer | undefined;
+      const done = () => {
+        timer?.cancel();
+        resolve(this.current(clientId));
+      };
+      const list = this.waiters.get(clientId);
+      if (list === undefined) this.waiters.set(clientId, [done]);
+      else list.push(done);
+      timer = this.clock.setTimer(this.verdictTimeoutMs, () => {
+        const waiting = this.waiters.get(clientId);
+        const i = waiting?.indexOf(done) ?? -1;
+        if (waiting !== undefined && i >= 0) waiting.splice(i, 1);
+        if (waiting?.length === 0) this.waiters.delete(clientId);
+        this.logger.warn('no venue verdict within the timeout; the order stays PENDING', {
+          exchange: order.instrument.exchange,
+          clientId,
+          timeoutMs: this.verdictTimeoutMs,
+        });
+        resolve(this.current(clientId));
+      });
+    });
+  }
+
+  private release(clientId: string): void {
+    const waiting = this.waiters.get(clientId);
+    if (waiting === undefined) return;
+    this.waiters.delete(clientId);
+    for (const done of waiting) done();
+  }
+
+  private onSubmitFailure(request: OrderRequest, error: unknown): 'local' | 'venue' | 'ambiguous' {
+    const exchange = request.instrument.exchange;
+    const { kind, event } = submitFailure(request, error, this.clock.now());
+    if (event === undefined) {
+      this.health?.recordAmbiguous(exchange);
+      this.logger.warn('send failed without a verdict; the order stays PENDING', {
+        exchange,
+        clientId: request.clientId,
+        error,
+      });
+    } else {
+      this.logger.info('order rejected', {
+        exchange,
+        clientId: request.clientId,
+        code: event.code,
+        reason: event.message,
+      });
+      this.account.apply(event);
+    }
+    return kind;
+  }
+
+  private onCancelFailure(order: Order, error: unknown): void {
+    const exchange = order.instrument.exchange;
+    const { event } = cancelFailure(order, error, this.clock.now());
+    if (event === undefined) {
+      this.logger.warn('cancel failed without a verdict; the order stays PENDING_CANCEL', {
+        exchange,
+        clientId: order.clientId,
+        error,
+      });
+    } else {
+      this.logger.info('cancel rejected', {
+        exchange,
+        clientId: order.clientId,
+        code: event.code,
+        reason: event.message,
+      });
+      this.account.apply(event);
+    }
+  }
+
+  private async sendCancel(broker: Broker, order: Order): Promise<void> {
+    try {
+      await broker.cancelOrder(order);
+    } catch (error) {
+      this.onCancelFailure(order, error);
+    }
+  }
+
+  /** Sends a cancel that waited for the venue id */
+  private dispatchCancel(order: Order): void {
+    const broker = this.brokers.get(order.instrument.exchange);
+    if (broker === undefined) return;
+    this.logger.debug('sending deferred cancel', {
+      exchange: broker.exchange,
+      clientId: order.clientId,
+    });
+    void this.sendCancel(broker, order);
+  }
+}
