@@ -737,10 +737,11 @@ export function markPrice(state: AccountState, instrument: Instrument, price: nu
 }
 
 /**
- * Moves terminal orders whose grace window ended at `cutoff` into the bounded history and
+ * Moves terminal orders whose grace window has ended by `now` into the bounded history and
  * forgets their indexes. Returns how many moved. Cost is proportional to what moves.
  */
-export function evictTerminal(state: AccountState, cutoff: number): number {
+export function evictTerminal(state: AccountState, now: number): number {
+  const cutoff = now - state.limits.graceMs;
   let moved = 0;
   const queue = state.terminalQueue;
   while (state.terminalHead < queue.length) {

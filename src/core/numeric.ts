@@ -6,8 +6,11 @@
 
 const POW10: readonly number[] = Array.from({ length: 19 }, (_, i) => 10 ** i);
 
-/** Decimals every money amount is kept at after each accumulation */
-export const MONEY_DECIMALS = 10;
+/**
+ * Decimals every money amount is kept at after each accumulation: what venues report fees and
+ * balances in, and few enough that sums stay exact (addition order-independent) up to 9e7
+ */
+export const MONEY_DECIMALS = 8;
 
 /** How many decimals a step has: 0.001 → 3, 1e-8 → 8, 0.5 → 1, 10 → 0 */
 export function stepDecimals(step: number): number {
@@ -60,7 +63,7 @@ export function isOnStep(value: number, step: number, decimals: number): boolean
 
 /** Snaps a money amount (PnL, fee, balance) to MONEY_DECIMALS */
 export function money(value: number): number {
-  return Math.round(value * 1e10) / 1e10 || 0;
+  return Math.round(value * 1e8) / 1e8 || 0;
 }
 
 /** The number of integer units of `decimals` in value, rounded to nearest (for venues that want integers) */

@@ -188,7 +188,7 @@ export class AccountProcessor implements AccountView {
   }
 
   private housekeep(): void {
-    evictTerminal(this.state, this.clock.now() - this.state.limits.graceMs);
+    evictTerminal(this.state, this.clock.now());
   }
 
   subscribe(listener: AccountListener): () => void {
@@ -207,7 +207,12 @@ export class AccountProcessor implements AccountView {
     const orders: TrackedOrder[] = [];
     for (const order of this.state.orders.values()) {
       if (isTerminal(order.status)) continue;
-      if (instrument !== undefined && order.instrument.symbol !== instrument.symbol) continue;
+      if (
+        instrument !== undefined &&
+        (order.instrument.symbol !== instrument.symbol ||
+          order.instrument.exchange !== instrument.exchange)
+      )
+        continue;
       orders.push(order);
     }
     return orders;

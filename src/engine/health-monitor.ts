@@ -92,7 +92,7 @@ class SampleWindow {
       p50: percentile(picked, 0.5),
       p90: percentile(picked, 0.9),
       p99: percentile(picked, 0.99),
-      mean: sum / picked.length,
+      mean: Math.round((sum / picked.length) * 1e6) / 1e6,
       max: picked[picked.length - 1]!,
     };
   }
@@ -106,7 +106,8 @@ export function percentile(sorted: readonly number[], q: number): number {
   const high = Math.ceil(rank);
   const a = sorted[low]!;
   const b = sorted[high]!;
-  return a + (b - a) * (rank - low);
+  // Nanosecond resolution is plenty for a latency in ms, and keeps float noise out of reports
+  return Math.round((a + (b - a) * (rank - low)) * 1e6) / 1e6;
 }
 
 /** Requests waiting for an answer, oldest first, so expiry costs only what expires */

@@ -1,0 +1,600 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BTC_PERP, BTC_SPOT, ETH_PERP } from '../../test/helpers/instruments.ts';
+import type { AccountState } from './account.ts';
+import { apply, createAccountState, evictTerminal, findOrder } from './account.ts';
+import type { AccountEvent } from './events.ts';
+import type { FillReport, Liquidity } from './fill.ts';
+import type { ClientOrderId } from './ids.ts';
+import { clientOrderId, tradeId, venueOrderId } from './ids.ts';
+import type { Instrument } from './instrument.ts';
+import type { OrderRequest, Side } from './order.ts';
+import { createOrderRequest } from './order-request.ts';
+
+const EX = 'TEST';
+
+function request(
+  id: string,
+  side: Side = 'BUY',
+  quantity = 1,
+  price = 100,
+  instrument: Instrument = BTC_PERP,
+): OrderRequest {
+  return createOrderRequest({
+    clientId: clientOrderId(id),
+    instrument,
+    side,
+    quantity,
+    orderType: 'LIMIT',
+    price,
+    timeInForce: 'GTC',
+  });
+}
+
+function requested(r: OrderRequest, correlationKey?: string, time = 0): AccountEvent {
+  return { type: 'orderRequested', request: r, correlationKey, time };
+}
+
+function accepted(id: string, venueId = `v-${id}`, time = 1): AccountEvent {
+  return {
+    type: 'orderAccepted',
+    exchange: EX,
+    clientId: id as ClientOrderId,
+    venueOrderId: venueOrderId(venueId),
+    time,
+  };
+}
+
+function fill(
+  id: string | undefined,
+  trade: string,
+  quantity: number,
+  price: number,
+  options: {
+    side?: Side;
+    instrument?: Instrument;
+    fee?: number;
+    feeCurrency?: string;
+    liquidity?: Liquidity;
+    venueId?: string;
+    time?: number;
+  } = {},
+): AccountEvent {
+  const report: FillReport = {
+    tradeId: tradeId(trade),
+    clientId: id as ClientOrderId | undefined,
+    venueOrderId: options.venueId === undefined ? undefined : venueOrderId(options.venueId),
+    instrument: options.instrument ?? BTC_PERP,
+    side: options.side ?? 'BUY',
+    quantity,
+    price,
+    fee: options.fee,
+    feeCurrency: options.feeCurrency,
+    liquidity: options.liquidity ?? 'TAKER',
+    time: options.time ?? 2,
+  };
+  return {
+    type: 'orderFilled',
+    exchange: EX,
+    clientId: report.clientId,
+    venueOrderId: report.venueOrderId,
+    fill: report,
+    time: options.time ?? 2,
+  };
+}
+
+function canceled(id: string, time = 3): AccountEvent {
+  return { type: 'orderCanceled', exchange: EX, clientId: id as ClientOrderId, time };
+}
+
+function fresh(
+  balances = [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
+): AccountState {
+  return createAccountState({ exchange: EX, balances });
+}
+
+function statusOf(state: AccountState, id: string) {
+  return findOrder(state, id)?.status;
+}
+
+describe('apply: tracking and matching', () => {
+  it('tracks a request as PENDING, findable by clientId', () => {
+    const state = fresh();
+    const result = apply(state, requested(request('a')));
+    assert.equal(result.outcome, 'applied');
+    const order = findOrder(state, 'a');
+    assert.equal(order?.status, 'PENDING');
+    assert.equal(order?.origin, 'FRAMEWORK');
+    assert.equal(order?.quantity, 1);
+    assert.equal(order?.filledQuantity, 0);
+  });
+
+  it('refuses a second request with the same clientId and keeps the first', () => {
+    const state = fresh();
+    apply(state, requested(request('a', 'BUY', 1)));
+    const result = apply(state, requested(request('a', 'SELL', 2)));
+    assert.equal(result.outcome, 'refused');
+    assert.equal(findOrder(state, 'a')?.side, 'BUY');
+    assert.equal(state.counters.refused, 1);
+  });
+
+  it('matches by venue order id when the update has no clientId', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, accepted('a', 'V1'));
+    apply(state, {
+      type: 'orderCanceled',
+      exchange: EX,
+      venueOrderId: venueOrderId('V1'),
+      time: 5,
+    });
+    assert.equal(statusOf(state, 'a'), 'CANCELED');
+  });
+
+  it('matches by correlation key and restores the original clientId', () => {
+    const state = fresh();
+    apply(state, requested(request('my-order-1'), '77'));
+    const result = apply(state, {
+      type: 'orderAccepted',
+      exchange: EX,
+      correlationKey: '77',
+      venueOrderId: venueOrderId('9001'),
+      time: 1,
+    });
+    assert.equal(result.outcome, 'applied');
+    assert.equal(result.outcome === 'applied' && result.order?.clientId, 'my-order-1');
+    const filled = apply(state, {
+      type: 'orderFilled',
+      exchange: EX,
+      correlationKey: '77',
+      fill: {
+        tradeId: tradeId('x1'),
+        instrument: BTC_PERP,
+        side: 'BUY',
+        quantity: 1,
+        price: 100,
+        liquidity: 'MAKER',
+        time: 2,
+      },
+      time: 2,
+    });
+    assert.equal(
+      filled.outcome === 'applied' && filled.fill?.clientId,
+      'my-order-1',
+      'fill carries our clientId',
+    );
+    assert.equal(statusOf(state, 'my-order-1'), 'FILLED');
+  });
+
+  it('prefers clientId over venue id, and follows a changed venue id', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, requested(request('b')));
+    apply(state, accepted('a', 'V1'));
+    apply(state, accepted('b', 'V2'));
+    apply(state, {
+      type: 'orderAmended',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      newVenueOrderId: venueOrderId('V3'),
+      price: 101,
+      time: 4,
+    });
+    assert.equal(findOrder(state, 'a')?.venueOrderId, 'V3');
+    assert.equal(findOrder(state, 'a')?.price, 101);
+    apply(state, {
+      type: 'orderCanceled',
+      exchange: EX,
+      venueOrderId: venueOrderId('V3'),
+      time: 5,
+    });
+    assert.equal(statusOf(state, 'a'), 'CANCELED');
+    apply(state, {
+      type: 'orderCanceled',
+      exchange: EX,
+      venueOrderId: venueOrderId('V1'),
+      time: 6,
+    });
+    assert.equal(statusOf(state, 'b'), 'OPEN', 'the old venue id no longer names anything');
+  });
+
+  it('adopts an order the venue reports that we never asked for as EXTERNAL', () => {
+    const state = fresh();
+    const result = apply(state, {
+      type: 'orderAccepted',
+      exchange: EX,
+      venueOrderId: venueOrderId('555'),
+      report: {
+        instrument: BTC_PERP,
+        side: 'SELL',
+        type: 'LIMIT',
+        quantity: 2,
+        price: 110,
+        timeInForce: 'GTC',
+      },
+      time: 1,
+    });
+    assert.equal(result.outcome === 'applied' && result.change, 'adopted');
+    const order = findOrder(state, 'ext:555');
+    assert.equal(order?.origin, 'EXTERNAL');
+    assert.equal(order?.status, 'OPEN');
+  });
+
+  it('refuses and counts updates for unknown orders without changing state', () => {
+    const state = fresh();
+    const result = apply(state, canceled('ghost'));
+    assert.equal(result.outcome, 'refused');
+    assert.equal(state.orders.size, 0);
+    assert.equal(state.counters.refused, 1);
+  });
+});
+
+describe('apply: state machine', () => {
+  it('audits every change with from, to, cause and time', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, accepted('a', 'V', 10));
+    apply(state, fill('a', 't1', 0.4, 100, { time: 20 }));
+    apply(state, fill('a', 't2', 0.6, 100, { time: 30 }));
+    assert.deepEqual(
+      findOrder(state, 'a')?.transitions.map((t) => [t.from, t.to, t.cause, t.time]),
+      [
+        ['PENDING', 'OPEN', 'orderAccepted', 10],
+        ['OPEN', 'PARTIALLY_FILLED', 'orderFilled', 20],
+        ['PARTIALLY_FILLED', 'FILLED', 'orderFilled', 30],
+      ],
+    );
+  });
+
+  it('absorbs a fill before its accept', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, fill('a', 't1', 0.5, 100));
+    assert.equal(statusOf(state, 'a'), 'PARTIALLY_FILLED');
+    const late = apply(state, accepted('a'));
+    assert.equal(statusOf(state, 'a'), 'PARTIALLY_FILLED');
+    assert.equal(late.outcome, 'ignored');
+    assert.equal(
+      findOrder(state, 'a')?.venueOrderId,
+      'v-a',
+      'the late accept still records the venue id',
+    );
+    assert.equal(state.counters.illegalTransitions, 0);
+  });
+
+  it('keeps PENDING_CANCEL when the accept arrives after the cancel request', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, {
+      type: 'cancelRequested',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      deferred: true,
+      time: 1,
+    });
+    const result = apply(state, accepted('a'));
+    assert.equal(statusOf(state, 'a'), 'PENDING_CANCEL');
+    assert.ok(result.outcome === 'applied' && result.sendCancel, 'the deferred cancel can go now');
+    apply(state, canceled('a'));
+    assert.equal(statusOf(state, 'a'), 'CANCELED');
+  });
+
+  it('goes back to where it was when a cancel is refused', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, accepted('a'));
+    apply(state, fill('a', 't1', 0.3, 100));
+    apply(state, {
+      type: 'cancelRequested',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      deferred: false,
+      time: 4,
+    });
+    apply(state, {
+      type: 'cancelRejected',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      code: '-2011',
+      message: 'Unknown order sent.',
+      time: 5,
+    });
+    assert.equal(statusOf(state, 'a'), 'PARTIALLY_FILLED');
+  });
+
+  it('dedups the same fill by trade id', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, fill('a', 't1', 0.5, 100));
+    const again = apply(state, fill('a', 't1', 0.5, 100));
+    assert.equal(again.outcome, 'ignored');
+    assert.equal(findOrder(state, 'a')?.filledQuantity, 0.5);
+    assert.equal(state.positions.get('BTCUSDT')?.quantity, 0.5);
+    assert.equal(state.counters.duplicateFills, 1);
+  });
+
+  it('absorbs a status push racing the REST reply (the same accept twice)', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    assert.equal(apply(state, accepted('a')).outcome, 'applied');
+    assert.equal(apply(state, accepted('a')).outcome, 'ignored');
+    assert.equal(findOrder(state, 'a')?.transitions.length, 1);
+  });
+
+  it('books a late fill after the cancel and completes the order (canceled → filled)', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, accepted('a'));
+    apply(state, fill('a', 't1', 0.5, 100));
+    apply(state, canceled('a'));
+    apply(state, fill('a', 't2', 0.5, 100));
+    assert.equal(statusOf(state, 'a'), 'FILLED');
+    assert.equal(state.positions.get('BTCUSDT')?.quantity, 1);
+  });
+
+  it('books a late partial fill after the cancel and stays CANCELED', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, accepted('a'));
+    apply(state, canceled('a'));
+    apply(state, fill('a', 't1', 0.2, 100));
+    assert.equal(statusOf(state, 'a'), 'CANCELED');
+    assert.equal(findOrder(state, 'a')?.filledQuantity, 0.2);
+  });
+
+  it('refuses and counts an illegal transition, leaving the status alone', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, {
+      type: 'orderRejected',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      code: '-2019',
+      message: 'Margin is insufficient.',
+      time: 1,
+    });
+    const result = apply(state, fill('a', 't1', 1, 100));
+    assert.equal(statusOf(state, 'a'), 'REJECTED');
+    assert.equal(state.counters.illegalTransitions, 1);
+    assert.ok(
+      result.outcome === 'applied' && result.change === undefined,
+      'the fill books, the status change is refused',
+    );
+    assert.equal(state.positions.get('BTCUSDT')?.quantity, 1, 'the position is real');
+  });
+
+  it('never changes a terminal order on a duplicate terminal event', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, accepted('a'));
+    apply(state, fill('a', 't1', 1, 100));
+    assert.equal(apply(state, canceled('a')).outcome, 'ignored');
+    assert.equal(
+      apply(state, { type: 'orderExpired', exchange: EX, clientId: 'a' as ClientOrderId, time: 9 })
+        .outcome,
+      'ignored',
+    );
+    assert.equal(statusOf(state, 'a'), 'FILLED');
+  });
+
+  it('records the venue reason on a rejection', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, {
+      type: 'orderRejected',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      code: '-5022',
+      message: 'Post Only order will be rejected.',
+      time: 1,
+    });
+    assert.equal(findOrder(state, 'a')?.reason, '-5022: Post Only order will be rejected.');
+  });
+
+  it('declares LOST only as an explicit event, and takes the venue back if it finds the order', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, {
+      type: 'orderLost',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      reason: 'not found after 5 status queries',
+      time: 9,
+    });
+    assert.equal(statusOf(state, 'a'), 'LOST');
+    apply(state, fill('a', 't1', 1, 100));
+    assert.equal(statusOf(state, 'a'), 'FILLED');
+  });
+
+  it('makes partial fills that add up to the quantity FILLED exactly', () => {
+    const state = fresh();
+    apply(state, requested(request('a', 'BUY', 0.3)));
+    apply(state, fill('a', 't1', 0.1, 100));
+    apply(state, fill('a', 't2', 0.1, 100));
+    apply(state, fill('a', 't3', 0.1, 100));
+    const order = findOrder(state, 'a');
+    assert.equal(order?.filledQuantity, 0.3);
+    assert.equal(order?.status, 'FILLED');
+  });
+});
+
+describe('apply: accounting', () => {
+  it('moves the average on increases and realizes PnL on reductions', () => {
+    const state = fresh();
+    apply(state, requested(request('b1', 'BUY', 1, 100)));
+    apply(state, fill('b1', 't1', 1, 100, { fee: 0 }));
+    apply(state, requested(request('b2', 'BUY', 1, 110)));
+    apply(state, fill('b2', 't2', 1, 110, { fee: 0 }));
+    let position = state.positions.get('BTCUSDT');
+    assert.equal(position?.quantity, 2);
+    assert.equal(position?.averagePrice, 105);
+    apply(state, requested(request('s1', 'SELL', 1.5, 120)));
+    apply(state, fill('s1', 't3', 1.5, 120, { side: 'SELL', fee: 0 }));
+    position = state.positions.get('BTCUSDT');
+    assert.equal(position?.quantity, 0.5);
+    assert.equal(position?.averagePrice, 105);
+    assert.equal(position?.realizedPnl, 22.5);
+    assert.equal(state.balances.get('USDT')?.total, 10_022.5);
+  });
+
+  it('flips through zero: realizes the closing leg, opens the rest at the fill price', () => {
+    const state = fresh();
+    apply(state, requested(request('b', 'BUY', 1, 100)));
+    apply(state, fill('b', 't1', 1, 100, { fee: 0 }));
+    apply(state, requested(request('s', 'SELL', 3, 90)));
+    apply(state, fill('s', 't2', 3, 90, { side: 'SELL', fee: 0 }));
+    const position = state.positions.get('BTCUSDT');
+    assert.equal(position?.quantity, -2);
+    assert.equal(position?.averagePrice, 90);
+    assert.equal(position?.realizedPnl, -10);
+    apply(state, requested(request('c', 'BUY', 2, 80)));
+    apply(state, fill('c', 't3', 2, 80, { fee: 0 }));
+    assert.equal(state.positions.get('BTCUSDT')?.realizedPnl, 10);
+    assert.equal(state.positions.get('BTCUSDT')?.averagePrice, 0);
+  });
+
+  it('charges the schedule fee by liquidity when the venue gives none', () => {
+    const state = fresh();
+    apply(state, requested(request('a', 'BUY', 0.1, 64000)));
+    apply(state, fill('a', 't1', 0.05, 64000, { liquidity: 'MAKER' }));
+    apply(state, fill('a', 't2', 0.05, 64000, { liquidity: 'TAKER' }));
+    // 3200 × 2 bp + 3200 × 5 bp
+    assert.equal(state.positions.get('BTCUSDT')?.commissions, 2.24);
+    assert.equal(state.balances.get('USDT')?.total, 9997.76);
+    assert.equal(state.fees.get('USDT'), 2.24);
+  });
+
+  it('uses the venue fee when reported, in its currency, rebates included', () => {
+    const state = fresh();
+    apply(state, requested(request('a', 'BUY', 1, 100)));
+    apply(
+      state,
+      fill('a', 't1', 0.5, 100, { fee: -0.01, feeCurrency: 'USDT', liquidity: 'MAKER' }),
+    );
+    apply(state, fill('a', 't2', 0.5, 100, { fee: 0.002, feeCurrency: 'BNB' }));
+    assert.equal(state.balances.get('USDT')?.total, 10_000.01, 'rebate credited');
+    assert.equal(
+      state.balances.get('BNB')?.total,
+      -0.002,
+      'third-asset fee debits that asset, not the quote',
+    );
+    assert.equal(state.positions.get('BTCUSDT')?.commissions, -0.01);
+  });
+
+  it('moves base and quote for spot, with a base fee reducing the base received', () => {
+    const state = fresh([{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }]);
+    apply(state, requested(request('a', 'BUY', 0.01, 50000, BTC_SPOT)));
+    apply(
+      state,
+      fill('a', 't1', 0.01, 50000, { instrument: BTC_SPOT, fee: 0.00001, feeCurrency: 'BTC' }),
+    );
+    assert.equal(state.balances.get('BTC')?.total, 0.00999);
+    assert.equal(state.balances.get('USDT')?.total, 500);
+    apply(state, requested(request('b', 'SELL', 0.00999, 51000, BTC_SPOT)));
+    apply(state, fill('b', 't2', 0.00999, 51000, { instrument: BTC_SPOT, side: 'SELL' }));
+    // 509.49 received less 0.50949 schedule fee in quote
+    assert.equal(state.balances.get('USDT')?.total, 1008.98051);
+    assert.equal(state.balances.get('BTC')?.total, 0);
+  });
+
+  it('books each fill of a batch once, into the right instrument', () => {
+    const state = fresh();
+    apply(state, requested(request('a', 'BUY', 1, 100)));
+    apply(state, requested(request('e', 'SELL', 2, 10, ETH_PERP)));
+    const events = [
+      fill('a', 't1', 0.5, 100, { fee: 0 }),
+      fill('e', 't1', 1, 10, { instrument: ETH_PERP, side: 'SELL', fee: 0 }),
+      fill('a', 't2', 0.5, 102, { fee: 0 }),
+      fill('e', 't2', 1, 10, { instrument: ETH_PERP, side: 'SELL', fee: 0 }),
+    ];
+    for (const e of events) apply(state, e);
+    assert.equal(state.positions.get('BTCUSDT')?.quantity, 1);
+    assert.equal(state.positions.get('BTCUSDT')?.averagePrice, 101);
+    assert.equal(state.positions.get('ETHUSDT')?.quantity, -2);
+    assert.equal(findOrder(state, 'a')?.averageFillPrice, 101);
+    assert.equal(state.balances.get('USDT')?.total, 10_000, 'opening moves no derivative balance');
+  });
+
+  it('counts funding once, apart from realized PnL', () => {
+    const state = fresh();
+    const funding: AccountEvent = {
+      type: 'fundingPaid',
+      exchange: EX,
+      instrument: BTC_PERP,
+      amount: -1.25,
+      fundingId: 'f1',
+      time: 8,
+    };
+    apply(state, funding);
+    assert.equal(apply(state, funding).outcome, 'ignored');
+    const position = state.positions.get('BTCUSDT');
+    assert.equal(position?.funding, -1.25);
+    assert.equal(position?.realizedPnl, 0);
+    assert.equal(state.balances.get('USDT')?.total, 9998.75);
+  });
+
+  it('replaces local balances with the venue snapshot', () => {
+    const state = fresh();
+    apply(state, {
+      type: 'balanceUpdated',
+      exchange: EX,
+      balances: [{ currency: 'USDT', total: 512.5, free: 500, locked: 12.5 }],
+      time: 1,
+    });
+    assert.deepEqual(state.balances.get('USDT'), {
+      currency: 'USDT',
+      total: 512.5,
+      free: 500,
+      locked: 12.5,
+    });
+  });
+
+  it('books a fill for an unknown order into the position and counts it', () => {
+    const state = fresh();
+    const result = apply(state, fill(undefined, 'z1', 1, 100, { venueId: '999', fee: 0 }));
+    assert.equal(result.outcome, 'applied');
+    assert.equal(state.counters.unmatchedFills, 1);
+    assert.equal(state.positions.get('BTCUSDT')?.quantity, 1);
+  });
+
+  it('refuses malformed fills without touching state', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    for (const bad of [
+      fill('a', 'n1', Number.NaN, 100),
+      fill('a', 'n2', -1, 100),
+      fill('a', 'n3', 1, 0),
+      fill('a', 'n4', 1, 100, { fee: Number.POSITIVE_INFINITY }),
+    ]) {
+      assert.equal(apply(state, bad).outcome, 'refused');
+    }
+    assert.equal(state.positions.size, 0);
+    assert.equal(findOrder(state, 'a')?.filledQuantity, 0);
+  });
+});
+
+describe('apply: bounded memory', () => {
+  it('keeps terminal orders for the grace window, then moves them to a bounded history', () => {
+    const state = createAccountState({ exchange: EX, limits: { graceMs: 100, historySize: 2 } });
+    for (const id of ['a', 'b', 'c']) {
+      apply(state, requested(request(id)));
+      apply(state, canceled(id, 10));
+    }
+    evictTerminal(state, 60);
+    assert.equal(state.orders.size, 3, 'still in the grace window');
+    apply(state, fill('a', 'late', 0.1, 100));
+    assert.equal(findOrder(state, 'a')?.filledQuantity, 0.1, 'late fill books during grace');
+    evictTerminal(state, 111);
+    assert.equal(state.orders.size, 0);
+    assert.equal(state.history.size, 2);
+    assert.equal(findOrder(state, 'a'), undefined, 'oldest dropped from history');
+    assert.equal(findOrder(state, 'c')?.status, 'CANCELED');
+  });
+
+  it('remembers at most dedupSize trade ids', () => {
+    const state = createAccountState({ exchange: EX, limits: { dedupSize: 3 } });
+    apply(state, requested(request('a', 'BUY', 10)));
+    for (let i = 0; i < 10; i++) apply(state, fill('a', `t${i}`, 0.1, 100));
+    assert.equal(state.seen.size, 3);
+  });
+});
