@@ -1,0 +1,4 @@
+export * from './latency.ts';
+export * from './matching-engine.ts';
+export * from './sim-broker.ts';
+export * from './sim-venue.ts';

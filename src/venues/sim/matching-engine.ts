@@ -1,0 +1,324 @@
+import type { Liquidity } from '../../core/fill.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import { snapSize } from '../../core/instrument.ts';
+import type { BookSnapshot, Level, Quote, Trade } from '../../core/market-data.ts';
+import type { OrderType, Side, TimeInForce } from '../../core/order.ts';
+
+export type SimOrderStatus =
+  | 'NEW'
+  | 'PARTIALLY_FILLED'
+  | 'FILLED'
+  | 'CANCELED'
+  | 'EXPIRED'
+  | 'REJECTED';
+
+/** An order as the simulated venue holds it; mutated only by the venue */
+export interface SimOrder {
+  readonly orderId: string;
+  readonly clientId: string;
+  readonly instrument: Instrument;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly timeInForce: TimeInForce;
+  quantity: number;
+  price: number | undefined;
+  readonly stopPrice: number | undefined;
+  readonly reduceOnly: boolean;
+  filled: number;
+  /** Σ quantity × price of the fills */
+  notional: number;
+  status: SimOrderStatus;
+  /** A stop whose trigger has fired; it now works like a market or limit order */
+  triggered: boolean;
+  /** Time priority: lower is earlier */
+  seq: number;
+  readonly createdAt: number;
+  updatedAt: number;
+}
+
+/** One execution the engine decided; the venue books it */
+export interface Execution {
+  readonly order: SimOrder;
+  readonly quantity: number;
+  readonly price: number;
+  readonly liquidity: Liquidity;
+}
+
+/** How much of an execution the venue allows (reduce-only caps it at the position) */
+export type ExecutionCap = (order: SimOrder, quantity: number) => number;
+
+const uncapped: ExecutionCap = (_order, quantity) => quantity;
+
+export function remaining(order: SimOrder): number {
+  return snapSize(order.instrument, order.quantity - order.filled);
+}
+
+/**
+ * The matching core of one instrument: our resting orders in price-time priority against a
+ * market seen through quotes, trades and (when given) book snapshots. Deterministic and pure:
+ * no clock, no I/O; time comes in with each call and executions go out as data.
+ *
+ * The model, chosen to be conservative and simple to reason about:
+ * - a taker (MARKET, or a LIMIT crossing the touch) takes the visible size at the touch, or walks
+ *   the book when depth is known; liquidity it takes stays taken until the next quote or book;
+ * - a resting limit fills at its own price, as maker, when a trade prints strictly through it
+ *   or the quote (or book) crosses it; the fill is bounded by the trade's or quote's size, shared
+ *   among our orders in price-then-time order;
+ * - with trades but no quotes yet, the touch is implied by the last trade (its price on the
+ *   aggressor's side, one tick away on the other) and sized by it.
+ */
+export class MatchingEngine {
+  readonly instrument: Instrument;
+  private readonly bids: SimOrder[] = [];
+  private readonly asks: SimOrder[] = [];
+  private readonly stops: SimOrder[] = [];
+  bid = Number.NaN;
+  ask = Number.NaN;
+  bidSize = 0;
+  askSize = 0;
+  last = Number.NaN;
+  private hasQuotes = false;
+  private bookBids: readonly Level[] | undefined;
+  private bookAsks: readonly Level[] | undefined;
+  /** Liquidity taken by our takers since the market last refreshed, by price */
+  private readonly taken = new Map<number, number>();
+
+  constructor(instrument: Instrument) {
+    this.instrument = instrument;
+  }
+
+  /** Whether there is a touch to trade against */
+  get hasMarket(): boolean {
+    return Number.isFinite(this.bid) && Number.isFinite(this.ask);
+  }
+
+  /** Resting limit orders and untriggered stops, in priority order */
+  openOrders(): SimOrder[] {
+    return [...this.bids, ...this.asks, ...this.stops];
+  }
+
+  /** Levels a taker on `side` can trade against, best first, net of what we already took */
+  private liquidity(side: Side): Array<[number, number]> {
+    const book = side === 'BUY' ? this.bookAsks : this.bookBids;
+    const levels: Array<[number, number]> = [];
+    if (book !== undefined && book.length > 0) {
+      for (const [price, size] of book) levels.push([price, size]);
+    } else if (this.hasMarket) {
+      levels.push(side === 'BUY' ? [this.ask, this.askSize] : [this.bid, this.bidSize]);
+    }
+    for (const level of levels)
+      level[1] = snapSize(this.instrument, Math.max(0, level[1] - (this.taken.get(level[0]) ?? 0)));
+    return levels;
+  }
+
+  /** Whether a limit at `price` on `side` would take liquidity now */
+  crosses(side: Side, price: number): boolean {
+    if (!this.hasMarket) return false;
+    return side === 'BUY' ? price >= this.ask : price <= this.bid;
+  }
+
+  /** How much a taker on `side` could fill now within `limit` (FOK check) */
+  fillable(side: Side, limit: number | undefined): number {
+    let total = 0;
+    for (const [price, size] of this.liquidity(side)) {
+      if (limit !== undefined && (side === 'BUY' ? price > limit : price < limit)) break;
+      total += size;
+    }
+    return snapSize(this.instrument, total);
+  }
+
+  /** Executes `order` as a taker against the touch (or book), up to `limit` */
+  take(order: SimOrder, cap: ExecutionCap = uncapped): Execution[] {
+    const executions: Execution[] = [];
+    const limit = order.type === 'MARKET' || order.type === 'STOP_MARKET' ? undefined : order.price;
+    for (const [price, size] of this.liquidity(order.side)) {
+      const want = remaining(order);
+      if (want <= 0) break;
+      if (limit !== undefined && (order.side === 'BUY' ? price > limit : price < limit)) break;
+      const quantity = snapSize(
+        this.instrument,
+        Math.min(want, size, cap(order, Math.min(want, size))),
+      );
+      if (quantity <= 0) break;
+      this.taken.set(price, snapSize(this.instrument, (this.taken.get(price) ?? 0) + quantity));
+      executions.push(this.execute(order, quantity, price, 'TAKER'));
+    }
+    return executions;
+  }
+
+  private execute(
+    order: SimOrder,
+    quantity: number,
+    price: number,
+    liquidity: Liquidity,
+  ): Execution {
+    order.filled = snapSize(this.instrument, order.filled + quantity);
+    order.notional += quantity * price;
+    order.status = order.filled >= order.quantity ? 'FILLED' : 'PARTIALLY_FILLED';
+    return { order, quantity, price, liquidity };
+  }
+
+  /** Puts a limit order on our side of the book, in price-time priority */
+  rest(order: SimOrder): void {
+    const list = order.side === 'BUY' ? this.bids : this.asks;
+    const price = order.price ?? 0;
+    const better = order.side === 'BUY' ? (p: number) => p > price : (p: number) => p < price;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const other = list[mid]!;
+      const otherPrice = other.price ?? 0;
+      if (better(otherPrice) || (otherPrice === price && other.seq < order.seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, order);
+  }
+
+  /** Adds an untriggered stop */
+  arm(order: SimOrder): void {
+    this.stops.push(order);
+  }
+
+  /** Takes an order off the book (resting or stop); false if it was not there */
+  remove(order: SimOrder): boolean {
+    for (const list of [this.bids, this.asks, this.stops]) {
+      const i = list.indexOf(order);
+      if (i >= 0) {
+        list.splice(i, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a stop on `side` at `stop` would trigger at the current market */
+  wouldTrigger(side: Side, stop: number): boolean {
+    const reference = side === 'BUY' ? this.triggerUp() : this.triggerDown();
+    if (!Number.isFinite(reference)) return false;
+    return side === 'BUY' ? reference >= stop : reference <= stop;
+  }
+
+  private triggerUp(): number {
+    return Number.isFinite(this.last)
+      ? Math.max(this.last, this.hasQuotes ? this.ask : -Infinity)
+      : this.ask;
+  }
+
+  private triggerDown(): number {
+    return Number.isFinite(this.last)
+      ? Math.min(this.last, this.hasQuotes ? this.bid : Infinity)
+      : this.bid;
+  }
+
+  /** A new best bid and offer: resets taken liquidity, fills resting orders it crosses */
+  onQuote(quote: Quote, cap: ExecutionCap = uncapped): Execution[] {
+    this.hasQuotes = true;
+    this.bid = quote.bid;
+    this.ask = quote.ask;
+    this.bidSize = quote.bidSize;
+    this.askSize = quote.askSize;
+    this.bookBids = undefined;
+    this.bookAsks = undefined;
+    this.taken.clear();
+    const executions = [
+      ...this.crossResting(this.bids, [[quote.ask, quote.askSize]], cap),
+      ...this.crossResting(this.asks, [[quote.bid, quote.bidSize]], cap),
+    ];
+    return executions;
+  }
+
+  /** A new visible book: like a quote, with depth */
+  onBook(book: BookSnapshot, cap: ExecutionCap = uncapped): Execution[] {
+    const bestBid = book.bids[0];
+    const bestAsk = book.asks[0];
+    if (bestBid === undefined || bestAsk === undefined) return [];
+    this.hasQuotes = true;
+    this.bid = bestBid[0];
+    this.bidSize = bestBid[1];
+    this.ask = bestAsk[0];
+    this.askSize = bestAsk[1];
+    this.bookBids = book.bids;
+    this.bookAsks = book.asks;
+    this.taken.clear();
+    return [
+      ...this.crossResting(this.bids, book.asks, cap),
+      ...this.crossResting(this.asks, book.bids, cap),
+    ];
+  }
+
+  /** A print: fills resting orders it trades strictly through, up to its size */
+  onTrade(trade: Trade, cap: ExecutionCap = uncapped): Execution[] {
+    this.last = trade.price;
+    if (!this.hasQuotes) {
+      const tick = this.instrument.tickSize;
+      this.bid = trade.side === 'SELL' ? trade.price : trade.price - tick;
+      this.ask = trade.side === 'BUY' ? trade.price : trade.price + tick;
+      this.bidSize = trade.size;
+      this.askSize = trade.size;
+      this.taken.clear();
+    }
+    let budget = trade.size;
+    const executions: Execution[] = [];
+    const through = (order: SimOrder) =>
+      order.side === 'BUY' ? (order.price ?? 0) > trade.price : (order.price ?? 0) < trade.price;
+    for (const list of [this.bids, this.asks]) {
+      budget = trade.size;
+      for (const order of [...list]) {
+        if (budget <= 0 || !through(order)) break;
+        const quantity = snapSize(
+          this.instrument,
+          Math.min(remaining(order), budget, cap(order, Math.min(remaining(order), budget))),
+        );
+        if (quantity <= 0) continue;
+        budget = snapSize(this.instrument, budget - quantity);
+        executions.push(this.execute(order, quantity, order.price ?? trade.price, 'MAKER'));
+        if (order.status === 'FILLED') this.remove(order);
+      }
+    }
+    return executions;
+  }
+
+  /** Resting orders crossed by the other side's levels fill at their own price, as makers */
+  private crossResting(list: SimOrder[], levels: readonly Level[], cap: ExecutionCap): Execution[] {
+    const executions: Execution[] = [];
+    const budget = levels.map(([price, size]) => [price, size] as [number, number]);
+    const crosses = (order: SimOrder, levelPrice: number) =>
+      order.side === 'BUY' ? levelPrice <= (order.price ?? 0) : levelPrice >= (order.price ?? 0);
+    for (const order of [...list]) {
+      // Orders are in priority order: once the best level does not cross one, it crosses none after
+      if (budget[0] === undefined || !crosses(order, budget[0][0])) break;
+      for (const level of budget) {
+        if (remaining(order) <= 0 || !crosses(order, level[0])) break;
+        if (level[1] <= 0) continue;
+        const want = Math.min(remaining(order), level[1]);
+        const quantity = snapSize(this.instrument, Math.min(want, cap(order, want)));
+        if (quantity <= 0) break;
+        level[1] = snapSize(this.instrument, level[1] - quantity);
+        this.taken.set(
+          level[0],
+          snapSize(this.instrument, (this.taken.get(level[0]) ?? 0) + quantity),
+        );
+        executions.push(this.execute(order, quantity, order.price ?? level[0], 'MAKER'));
+      }
+      if (order.status === 'FILLED') this.remove(order);
+    }
+    return executions;
+  }
+
+  /** Stops whose trigger the market has reached, in arming order; they leave the stop list */
+  takeTriggered(): SimOrder[] {
+    const fired: SimOrder[] = [];
+    for (let i = 0; i < this.stops.length; ) {
+      const order = this.stops[i]!;
+      if (order.stopPrice !== undefined && this.wouldTrigger(order.side, order.stopPrice)) {
+        this.stops.splice(i, 1);
+        order.triggered = true;
+        fired.push(order);
+      } else {
+        i += 1;
+      }
+    }
+    return fired;
+  }
+}

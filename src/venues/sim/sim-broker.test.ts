@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AccountEvent } from '../../core/events.ts';
+import { createClientIdGenerator } from '../../core/ids.ts';
+import { createInstrument } from '../../core/instrument.ts';
+import type { Quote } from '../../core/market-data.ts';
+import { AccountProcessor } from '../../engine/account-processor.ts';
+import { SimulatedClock } from '../../engine/clock.ts';
+import { HealthMonitor } from '../../engine/health-monitor.ts';
+import { createMemoryLogger } from '../../engine/logger.ts';
+import { TradingManager } from '../../engine/trading-manager.ts';
+import type { LatencySpec } from './latency.ts';
+import { createLatencyModel } from './latency.ts';
+import { SimBroker } from './sim-broker.ts';
+import { SimVenue } from './sim-venue.ts';
+
+const BTC = createInstrument({
+  symbol: 'BTCUSDT',
+  exchange: 'sim',
+  marketType: 'SWAP',
+  base: 'BTC',
+  quote: 'USDT',
+  tickSize: 0.1,
+  lotSize: 0.001,
+  minNotional: 5,
+  makerFee: 0.0002,
+  takerFee: 0.0005,
+});
+
+function setup(latency: LatencySpec = { requestMs: 10, replyMs: 10, streamMs: 15, jitter: 0 }) {
+  const clock = new SimulatedClock(1_000_000);
+  const logger = createMemoryLogger();
+  const venue = new SimVenue({
+    exchange: 'sim',
+    instruments: [BTC],
+    balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
+  });
+  const broker = new SimBroker({ venue, clock, latency: createLatencyModel(latency), seed: 7 });
+  const account = new AccountProcessor({
+    exchange: 'sim',
+    clock,
+    logger,
+    balances: venue.getBalances(),
+  });
+  const health = new HealthMonitor({ clock });
+  const trading = new TradingManager({
+    brokers: [broker],
+    account,
+    clock,
+    health,
+    logger,
+    ids: createClientIdGenerator({ instanceTag: 'sim', counterStart: 0 }),
+  });
+  const events: AccountEvent[] = [];
+  account.subscribe((_r, e) => events.push(e));
+  const quote = (bid: number, ask: number, size = 1): void => {
+    const q: Quote = {
+      type: 'quote',
+      instrument: BTC,
+      time: clock.now(),
+      bid,
+      bidSize: size,
+      ask,
+      askSize: size,
+    };
+    broker.onMarket(q);
+  };
+  const advance = (ms: number) => clock.advanceTo(clock.now() + ms);
+  return { clock, venue, broker, account, health, trading, events, quote, advance, logger };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('SimBroker', () => {
+  it('keeps an async order PENDING until the venue answers after its latency', () => {
+    const { trading, account, quote, advance } = setup();
+    quote(64000, 64000.2);
+    const id = trading.tradeAsync(BTC, 0.01, 63000);
+    assert.equal(account.findOrder(id)?.status, 'PENDING');
+    advance(9);
+    assert.equal(account.findOrder(id)?.status, 'PENDING', 'the request is still on its way');
+    advance(16);
+    assert.equal(account.findOrder(id)?.status, 'OPEN', 'the stream push arrived');
+  });
+
+  it('resolves trade with the venue verdict and records submit latency', async () => {
+    const { trading, quote, advance, health } = setup();
+    quote(64000, 64000.2);
+    const pending = trading.trade(BTC, 0.01, 63000);
+    advance(20);
+    await tick();
+    const order = await pending;
+    assert.equal(order.status, 'OPEN');
+    assert.equal(health.submitLatency('sim').p50, 20, '10 ms up, 10 ms reply back');
+  });
+
+  it('turns a venue rejection into a REJECTED order with its code', async () => {
+    const { trading, quote, advance } = setup();
+    quote(64000, 64000.2);
+    const pending = trading.trade(BTC, 0.01, 64000.2, { postOnly: true });
+    advance(25);
+    await tick();
+    const order = await pending;
+    assert.equal(order.status, 'REJECTED');
+    assert.match(order.reason ?? '', /^-5022: /);
+  });
+
+  it('cancels an order the venue has not acknowledged yet', async () => {
+    const { trading, account, quote, advance, venue } = setup();
+    quote(64000, 64000.2);
+    const id = trading.tradeAsync(BTC, 0.01, 63000);
+    const canceling = trading.cancelOrder(id);
+    assert.equal(account.findOrder(id)?.status, 'PENDING_CANCEL');
+    advance(100);
+    await tick();
+    await canceling;
+    assert.equal(account.findOrder(id)?.status, 'CANCELED');
+    assert.equal(
+      venue.order({ clientId: id })?.status,
+      'CANCELED',
+      'the cancel did not overtake the submit',
+    );
+    assert.equal(account.state.counters.refused, 0);
+  });
+
+  it('absorbs a fill that beats its accept when the stream is faster than the reply', async () => {
+    const { trading, account, quote, advance, events } = setup({
+      requestMs: 5,
+      replyMs: 40,
+      streamMs: 2,
+      jitter: 0,
+    });
+    quote(64000, 64000.2, 5);
+    const pending = trading.trade(BTC, 0.01, 64000.2);
+    advance(100);
+    await tick();
+    const order = await pending;
+    assert.equal(order.status, 'FILLED');
+    const types = events.filter((e) => e.type !== 'orderRequested').map((e) => e.type);
+    assert.deepEqual(
+      types.slice(0, 3),
+      ['orderAccepted', 'orderFilled', 'orderAccepted'],
+      'stream accept + fill, then the late reply',
+    );
+    assert.equal(account.state.counters.refused, 0);
+    assert.equal(account.getPosition(BTC).quantity, 0.01);
+  });
+
+  it('fills resting orders from market data and books venue fees', () => {
+    const { trading, account, quote, advance } = setup();
+    quote(64000, 64000.2);
+    const id = trading.tradeAsync(BTC, -0.02, 64001);
+    advance(30);
+    quote(64001.5, 64001.7, 0.5);
+    advance(30);
+    const order = account.findOrder(id);
+    assert.equal(order?.status, 'FILLED');
+    assert.equal(order?.averageFillPrice, 64001);
+    assert.equal(account.getPosition(BTC).quantity, -0.02);
+    // 0.02 × 64001 × 2 bp
+    assert.equal(account.getPosition(BTC).commissions, 0.256004);
+  });
+
+  it('submits a batch in one message with per-order verdicts', async () => {
+    const { trading, quote, advance, broker } = setup();
+    quote(64000, 64000.2);
+    const pending = trading.submitOrders([
+      { instrument: BTC, amount: 0.01, price: 63000 },
+      { instrument: BTC, amount: -0.01, price: 64000, postOnly: true },
+      { instrument: BTC, amount: -0.01, price: 65000 },
+    ]);
+    advance(30);
+    await tick();
+    const orders = await pending;
+    assert.deepEqual(
+      orders.map((o) => o.status),
+      ['OPEN', 'REJECTED', 'OPEN'],
+    );
+    assert.equal(broker.venue.openOrders().length, 2);
+  });
+
+  it('amends a resting order in place', async () => {
+    const { trading, account, quote, advance } = setup();
+    quote(64000, 64000.2);
+    const id = trading.tradeAsync(BTC, 0.01, 63000);
+    advance(30);
+    const amending = trading.updateOrder(id, { price: 63500 });
+    advance(30);
+    await tick();
+    await amending;
+    assert.equal(account.findOrder(id)?.price, 63500);
+  });
+
+  it('is deterministic for a seed', () => {
+    const run = () => {
+      const { trading, account, quote, advance } = setup({
+        requestMs: 20,
+        replyMs: 20,
+        streamMs: 25,
+        jitter: 0.5,
+      });
+      quote(64000, 64000.2);
+      const ids = Array.from({ length: 20 }, (_, i) => trading.tradeAsync(BTC, 0.01, 63900 + i));
+      advance(50);
+      return ids.map((id) => [account.findOrder(id)?.status, account.findOrder(id)?.updatedAt]);
+    };
+    assert.deepEqual(run(), run());
+  });
+});

@@ -1,0 +1,293 @@
+import { KestrelError } from '../../core/errors.ts';
+import type { VenueEvent } from '../../core/events.ts';
+import { tradeId, venueOrderId } from '../../core/ids.ts';
+import type { MarketEvent } from '../../core/market-data.ts';
+import type { Order, OrderRequest } from '../../core/order.ts';
+import type { Random } from '../../core/random.ts';
+import { createRandom } from '../../core/random.ts';
+import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
+import type { Clock } from '../../engine/clock.ts';
+import type { LatencyModel } from './latency.ts';
+import { createLatencyModel } from './latency.ts';
+import type { SimOrderInput, SimReport, SimVenue } from './sim-venue.ts';
+
+export interface SimBrokerOptions {
+  readonly venue: SimVenue;
+  readonly clock: Clock;
+  /** Default: log-normal around 20 ms request, 20 ms reply, 25 ms stream */
+  readonly latency?: LatencyModel;
+  /** Seeds the latency samples; default 1 */
+  readonly seed?: number;
+}
+
+/** A one-way FIFO link: messages arrive in the order sent, each after its own latency */
+class Link {
+  private last = Number.NEGATIVE_INFINITY;
+  private readonly clock: Clock;
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
+
+  send(delay: number, deliver: () => void): void {
+    const now = this.clock.now();
+    const arrival = Math.max(now + delay, this.last);
+    this.last = arrival;
+    if (arrival <= now) deliver();
+    else this.clock.setTimer(arrival - now, deliver);
+  }
+}
+
+function toInput(request: OrderRequest): SimOrderInput {
+  return {
+    clientId: request.clientId,
+    symbol: request.instrument.symbol,
+    side: request.side,
+    type: request.orderType,
+    quantity: request.quantity,
+    price: request.price,
+    stopPrice: request.stopPrice,
+    timeInForce: request.timeInForce,
+    reduceOnly: request.reduceOnly,
+  };
+}
+
+function venueError(code: string, message: string): KestrelError {
+  return new KestrelError('VENUE_REJECTED', message, { venueCode: code });
+}
+
+/**
+ * The broker of the simulated venue. Requests travel to a SimVenue over a latency model; the
+ * venue's replies and stream pushes travel back on separate links, so orders really are PENDING
+ * for a while, cancels can overtake acknowledgements, and fills can beat the accept they follow.
+ * It cancels by clientId (the sim knows our ids), so a PENDING order can be canceled at once.
+ */
+export class SimBroker implements Broker {
+  readonly exchange: string;
+  readonly capabilities: BrokerCapabilities = {
+    batch: true,
+    maxBatchSize: 20,
+    cancelByClientId: true,
+    amend: true,
+  };
+  readonly venue: SimVenue;
+  private readonly clock: Clock;
+  private readonly latency: LatencyModel;
+  private readonly random: Random;
+  private readonly upstream: Link;
+  private readonly replies: Link;
+  private readonly stream: Link;
+  private sink: VenueSink | undefined;
+
+  constructor(options: SimBrokerOptions) {
+    this.venue = options.venue;
+    this.exchange = options.venue.exchange;
+    this.clock = options.clock;
+    this.latency = options.latency ?? createLatencyModel();
+    this.random = createRandom(options.seed ?? 1);
+    this.upstream = new Link(options.clock);
+    this.replies = new Link(options.clock);
+    this.stream = new Link(options.clock);
+  }
+
+  connect(sink: VenueSink): void {
+    this.sink = sink;
+  }
+
+  private get out(): VenueSink {
+    if (this.sink === undefined)
+      throw new KestrelError('INVALID_CONFIG', 'SimBroker used before connect()');
+    return this.sink;
+  }
+
+  prepare(_request: OrderRequest): void {}
+
+  /** Feeds market data to the venue; fills it causes are pushed on the stream */
+  onMarket(event: MarketEvent): void {
+    const now = this.clock.now();
+    const reports =
+      event.type === 'quote'
+        ? this.venue.onQuote(event, now)
+        : event.type === 'trade'
+          ? this.venue.onTrade(event, now)
+          : this.venue.onBook(event, now);
+    if (reports.length > 0) this.push(reports);
+  }
+
+  /** Runs `work` at the venue after the request latency, and `reply` back after the reply latency */
+  private roundTrip<T>(work: () => T, reply: (result: T) => void): void {
+    this.upstream.send(this.latency.request(this.random), () => {
+      const result = work();
+      this.replies.send(this.latency.reply(this.random), () => reply(result));
+    });
+  }
+
+  sendOrder(request: OrderRequest): Promise<Order> {
+    return new Promise<Order>((resolve, reject) => {
+      this.roundTrip(
+        () => this.submitNow(request),
+        (reports) => {
+          const first = reports[0];
+          if (first?.type === 'rejected') {
+            reject(venueError(first.code, first.message));
+            return;
+          }
+          if (first?.type === 'accepted') this.out.emit(this.toEvent(first)!);
+          resolve(this.out.order(request.clientId) as Order);
+        },
+      );
+    });
+  }
+
+  private submitNow(request: OrderRequest): SimReport[] {
+    const reports = this.venue.submit(toInput(request), this.clock.now());
+    if (reports[0]?.type !== 'rejected') this.push(reports);
+    return reports;
+  }
+
+  sendOrderAsync(request: OrderRequest): void {
+    this.sendOrder(request).catch((error: unknown) => this.out.submitFailed(request, error));
+  }
+
+  submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]> {
+    return new Promise((resolve) => {
+      this.roundTrip(
+        () => requests.map((request) => this.submitNow(request)),
+        (results) => {
+          results.forEach((reports, i) => {
+            const request = requests[i]!;
+            const first = reports[0];
+            if (first?.type === 'rejected')
+              this.out.submitFailed(request, venueError(first.code, first.message));
+            else if (first?.type === 'accepted') this.out.emit(this.toEvent(first)!);
+          });
+          resolve(requests.map((r) => this.out.order(r.clientId) as Order));
+        },
+      );
+    });
+  }
+
+  cancelOrder(order: Order): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.roundTrip(
+        () => {
+          const reports = this.venue.cancel({ clientId: order.clientId }, this.clock.now());
+          if (reports[0]?.type !== 'cancelRejected') this.push(reports);
+          return reports;
+        },
+        (reports) => {
+          const first = reports[0];
+          if (first?.type === 'cancelRejected') reject(venueError(first.code, first.message));
+          else {
+            for (const report of reports) {
+              const event = this.toEvent(report);
+              if (event !== undefined) this.out.emit(event);
+            }
+            resolve();
+          }
+        },
+      );
+    });
+  }
+
+  updateOrder(order: Order, amendment: OrderAmendment): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.roundTrip(
+        () => {
+          const reports = this.venue.amend(
+            { clientId: order.clientId },
+            amendment,
+            this.clock.now(),
+          );
+          if (reports[0]?.type !== 'amendRejected') this.push(reports);
+          return reports;
+        },
+        (reports) => {
+          const first = reports[0];
+          if (first?.type === 'amendRejected') reject(venueError(first.code, first.message));
+          else resolve();
+        },
+      );
+    });
+  }
+
+  /** Pushes reports on the stream, one message per report, in order */
+  private push(reports: readonly SimReport[]): void {
+    for (const report of reports) {
+      const event = this.toEvent(report);
+      if (event !== undefined)
+        this.stream.send(this.latency.stream(this.random), () => this.out.emit(event));
+    }
+  }
+
+  /** How a venue report reads as an account event */
+  private toEvent(report: SimReport): VenueEvent | undefined {
+    const exchange = this.exchange;
+    switch (report.type) {
+      case 'accepted':
+        return {
+          type: 'orderAccepted',
+          exchange,
+          clientId: report.order.clientId as Order['clientId'],
+          venueOrderId: venueOrderId(report.order.orderId),
+          time: report.time,
+        };
+      case 'fill': {
+        const ref = {
+          clientId: report.order.clientId as Order['clientId'],
+          venueOrderId: venueOrderId(report.order.orderId),
+        };
+        return {
+          type: 'orderFilled',
+          exchange,
+          ...ref,
+          fill: {
+            tradeId: tradeId(report.tradeId),
+            ...ref,
+            instrument: report.order.instrument,
+            side: report.order.side,
+            quantity: report.quantity,
+            price: report.price,
+            fee: report.fee,
+            feeCurrency: report.feeCurrency,
+            liquidity: report.liquidity,
+            time: report.time,
+          },
+          time: report.time,
+        };
+      }
+      case 'canceled':
+        return {
+          type: 'orderCanceled',
+          exchange,
+          clientId: report.order.clientId as Order['clientId'],
+          venueOrderId: venueOrderId(report.order.orderId),
+          reason: report.reason,
+          time: report.time,
+        };
+      case 'expired':
+        return {
+          type: 'orderExpired',
+          exchange,
+          clientId: report.order.clientId as Order['clientId'],
+          venueOrderId: venueOrderId(report.order.orderId),
+          time: report.time,
+        };
+      case 'amended':
+        return {
+          type: 'orderAmended',
+          exchange,
+          clientId: report.order.clientId as Order['clientId'],
+          venueOrderId: venueOrderId(report.order.orderId),
+          price: report.order.price,
+          quantity: report.order.quantity,
+          time: report.time,
+        };
+      case 'triggered':
+      case 'rejected':
+      case 'cancelRejected':
+      case 'amendRejected':
+        return undefined;
+    }
+  }
+}

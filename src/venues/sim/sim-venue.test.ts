@@ -1,0 +1,437 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Instrument } from '../../core/instrument.ts';
+import { createInstrument } from '../../core/instrument.ts';
+import type { Quote, Trade } from '../../core/market-data.ts';
+import type { Side } from '../../core/order.ts';
+import type { SimOrderInput, SimReport } from './sim-venue.ts';
+import { SimVenue } from './sim-venue.ts';
+
+const BTC: Instrument = createInstrument({
+  symbol: 'BTCUSDT',
+  exchange: 'sim',
+  marketType: 'SWAP',
+  base: 'BTC',
+  quote: 'USDT',
+  tickSize: 0.1,
+  lotSize: 0.001,
+  minNotional: 5,
+  makerFee: 0.0002,
+  takerFee: 0.0005,
+});
+
+const SPOT: Instrument = createInstrument({
+  symbol: 'ETH/USDT',
+  exchange: 'sim',
+  marketType: 'SPOT',
+  base: 'ETH',
+  quote: 'USDT',
+  tickSize: 0.01,
+  lotSize: 0.001,
+  makerFee: 0.001,
+  takerFee: 0.001,
+});
+
+function venue() {
+  return new SimVenue({
+    exchange: 'sim',
+    instruments: [BTC, SPOT],
+    balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
+  });
+}
+
+const quote = (bid: number, ask: number, bidSize = 1, askSize = 1, instrument = BTC): Quote => ({
+  type: 'quote',
+  instrument,
+  time: 0,
+  bid,
+  bidSize,
+  ask,
+  askSize,
+});
+
+const trade = (price: number, size: number, side: Side = 'SELL'): Trade => ({
+  type: 'trade',
+  instrument: BTC,
+  time: 0,
+  price,
+  size,
+  side,
+});
+
+let counter = 0;
+function order(patch: Partial<SimOrderInput>): SimOrderInput {
+  counter += 1;
+  return {
+    clientId: `c${counter}`,
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    type: 'LIMIT',
+    quantity: 0.1,
+    price: 100,
+    timeInForce: 'GTC',
+    ...patch,
+  };
+}
+
+const kinds = (reports: readonly SimReport[]) => reports.map((r) => r.type);
+const fills = (reports: readonly SimReport[]) =>
+  reports.flatMap((r) =>
+    r.type === 'fill' ? [[r.order.clientId, r.quantity, r.price, r.liquidity] as const] : [],
+  );
+
+describe('SimVenue: limit orders', () => {
+  it('rests a passive limit and fills it at its own price when the quote crosses it', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100.1), 0);
+    const placed = v.submit(order({ clientId: 'bid', price: 100 }), 1);
+    assert.deepEqual(kinds(placed), ['accepted']);
+    assert.deepEqual(
+      fills(v.onQuote(quote(99.8, 99.9, 1, 0.04), 2)),
+      [['bid', 0.04, 100, 'MAKER']],
+      'bounded by the quote size',
+    );
+    assert.equal(v.order({ clientId: 'bid' })?.status, 'PARTIALLY_FILLED');
+    assert.deepEqual(
+      fills(v.onQuote(quote(99.5, 100, 1, 5), 3)),
+      [['bid', 0.06, 100, 'MAKER']],
+      'the ask at our price fills the rest',
+    );
+    assert.equal(v.order({ clientId: 'bid' })?.status, 'FILLED');
+    assert.equal(v.openOrders().length, 0);
+  });
+
+  it('fills an inside-spread order when a trade prints through it', () => {
+    const v = venue();
+    v.onQuote(quote(99, 101), 0);
+    v.submit(order({ clientId: 'inside', price: 100 }), 1);
+    assert.deepEqual(
+      fills(v.onTrade(trade(100, 5), 2)),
+      [],
+      'a print at our price is not through it',
+    );
+    assert.deepEqual(fills(v.onTrade(trade(99.9, 0.03), 3)), [['inside', 0.03, 100, 'MAKER']]);
+  });
+
+  it('sweeps resting orders by a trade in price-then-time order, bounded by its size', () => {
+    const v = venue();
+    v.onQuote(quote(99, 101), 0);
+    v.submit(order({ clientId: 'low', price: 99.5, quantity: 0.1 }), 1);
+    v.submit(order({ clientId: 'high-first', price: 100, quantity: 0.1 }), 2);
+    v.submit(order({ clientId: 'high-second', price: 100, quantity: 0.1 }), 3);
+    assert.deepEqual(fills(v.onTrade(trade(99.4, 0.25), 4)), [
+      ['high-first', 0.1, 100, 'MAKER'],
+      ['high-second', 0.1, 100, 'MAKER'],
+      ['low', 0.05, 99.5, 'MAKER'],
+    ]);
+  });
+
+  it('takes the touch as a crossing limit and rests the remainder', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100.1, 1, 0.03), 0);
+    const reports = v.submit(order({ clientId: 'cross', price: 100.5, quantity: 0.1 }), 1);
+    assert.deepEqual(kinds(reports), ['accepted', 'fill']);
+    assert.deepEqual(
+      fills(reports),
+      [['cross', 0.03, 100.1, 'TAKER']],
+      'at the touch, not the limit',
+    );
+    assert.equal(v.openOrders().length, 1, 'the rest rests');
+    assert.deepEqual(
+      fills(v.submit(order({ clientId: 'late', price: 100.5, quantity: 0.01 }), 2)),
+      [],
+      'taken liquidity stays taken',
+    );
+  });
+
+  it('walks the book when depth is known', () => {
+    const v = venue();
+    v.onBook(
+      {
+        type: 'book',
+        instrument: BTC,
+        time: 0,
+        bids: [[99.9, 1]],
+        asks: [
+          [100, 0.02],
+          [100.2, 0.05],
+          [100.5, 1],
+        ],
+      },
+      0,
+    );
+    const reports = v.submit(
+      order({
+        clientId: 'walk',
+        type: 'MARKET',
+        price: undefined,
+        quantity: 0.1,
+        timeInForce: 'IOC',
+      }),
+      1,
+    );
+    assert.deepEqual(fills(reports), [
+      ['walk', 0.02, 100, 'TAKER'],
+      ['walk', 0.05, 100.2, 'TAKER'],
+      ['walk', 0.03, 100.5, 'TAKER'],
+    ]);
+  });
+
+  it('rejects a post-only order that would cross, and rests one that does not', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100.1), 0);
+    const crossing = v.submit(order({ price: 100.1, timeInForce: 'GTX' }), 1);
+    assert.equal(crossing[0]?.type, 'rejected');
+    assert.equal(crossing[0]?.type === 'rejected' && crossing[0].code, '-5022');
+    assert.deepEqual(kinds(v.submit(order({ price: 100, timeInForce: 'GTX' }), 2)), ['accepted']);
+  });
+});
+
+describe('SimVenue: time in force and market orders', () => {
+  it('fills what an IOC can now and cancels the rest', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100.1, 1, 0.04), 0);
+    const reports = v.submit(order({ clientId: 'ioc', price: 100.1, timeInForce: 'IOC' }), 1);
+    assert.deepEqual(kinds(reports), ['accepted', 'fill', 'canceled']);
+    assert.deepEqual(fills(reports), [['ioc', 0.04, 100.1, 'TAKER']]);
+    assert.equal(v.order({ clientId: 'ioc' })?.filled, 0.04);
+  });
+
+  it('fills a FOK in full or not at all', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100.1, 1, 0.05), 0);
+    assert.deepEqual(
+      kinds(v.submit(order({ clientId: 'fok-big', price: 100.1, timeInForce: 'FOK' }), 1)),
+      ['accepted', 'canceled'],
+    );
+    assert.equal(v.order({ clientId: 'fok-big' })?.filled, 0);
+    assert.deepEqual(
+      fills(
+        v.submit(
+          order({ clientId: 'fok-ok', price: 100.1, quantity: 0.05, timeInForce: 'FOK' }),
+          2,
+        ),
+      ),
+      [['fok-ok', 0.05, 100.1, 'TAKER']],
+    );
+  });
+
+  it('takes the touch with a market order and cancels what the touch cannot fill', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100.1, 0.05, 1), 0);
+    const reports = v.submit(
+      order({
+        clientId: 'mkt',
+        side: 'SELL',
+        type: 'MARKET',
+        price: undefined,
+        timeInForce: 'IOC',
+      }),
+      1,
+    );
+    assert.deepEqual(fills(reports), [['mkt', 0.05, 99.9, 'TAKER']]);
+    assert.equal(reports.at(-1)?.type, 'canceled');
+  });
+
+  it('refuses a market order with no market', () => {
+    const v = venue();
+    const reports = v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC' }), 0);
+    assert.equal(reports[0]?.type === 'rejected' && reports[0].code, '-4131');
+  });
+
+  it('implies the touch from trades when there are no quotes', () => {
+    const v = venue();
+    v.onTrade(trade(100, 0.5, 'BUY'), 0);
+    const reports = v.submit(
+      order({
+        clientId: 'buy',
+        type: 'MARKET',
+        price: undefined,
+        timeInForce: 'IOC',
+        quantity: 0.2,
+      }),
+      1,
+    );
+    assert.deepEqual(fills(reports), [['buy', 0.2, 100, 'TAKER']]);
+  });
+});
+
+describe('SimVenue: stops', () => {
+  it('triggers a stop-market on a trade through its stop and fills it as taker', () => {
+    const v = venue();
+    v.onTrade(trade(100, 1), 0);
+    const placed = v.submit(
+      order({
+        clientId: 'stop',
+        side: 'SELL',
+        type: 'STOP_MARKET',
+        price: undefined,
+        stopPrice: 99,
+        timeInForce: 'IOC',
+      }),
+      1,
+    );
+    assert.deepEqual(kinds(placed), ['accepted']);
+    assert.deepEqual(kinds(v.onTrade(trade(99.5, 1), 2)), [], 'not yet');
+    const reports = v.onTrade(trade(98.9, 1), 3);
+    assert.deepEqual(kinds(reports), ['triggered', 'fill']);
+    assert.deepEqual(fills(reports), [['stop', 0.1, 98.9, 'TAKER']]);
+  });
+
+  it('turns a triggered stop-limit into a resting limit', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100.1), 0);
+    v.submit(
+      order({
+        clientId: 'sl',
+        side: 'BUY',
+        type: 'STOP_LIMIT',
+        price: 101,
+        stopPrice: 100.5,
+        timeInForce: 'GTC',
+      }),
+      1,
+    );
+    const reports = v.onQuote(quote(101.1, 101.3), 2);
+    assert.deepEqual(kinds(reports), ['triggered']);
+    assert.equal(v.openOrders()[0]?.triggered, true);
+    assert.deepEqual(fills(v.onQuote(quote(100.5, 100.9), 3)), [['sl', 0.1, 101, 'MAKER']]);
+  });
+
+  it('refuses a stop that would trigger at once', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100.1), 0);
+    const reports = v.submit(
+      order({
+        side: 'BUY',
+        type: 'STOP_MARKET',
+        price: undefined,
+        stopPrice: 100,
+        timeInForce: 'IOC',
+      }),
+      1,
+    );
+    assert.equal(reports[0]?.type === 'rejected' && reports[0].code, '-2021');
+  });
+});
+
+describe('SimVenue: rejections, reduce-only, ledger', () => {
+  it('answers bad input with venue-style reason codes', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100.1), 0);
+    const cases: Array<[string, Partial<SimOrderInput>, string]> = [
+      ['unknown symbol', { symbol: 'DOGEUSDT' }, '-1121'],
+      ['off the lot', { quantity: 0.0105 }, '-1013'],
+      ['off the tick', { price: 100.05 }, '-1013'],
+      ['zero quantity', { quantity: 0 }, '-4003'],
+      ['below min notional', { quantity: 0.001, price: 100 }, '-4164'],
+      ['limit without price', { price: undefined }, '-1102'],
+      ['far too big for the margin', { quantity: 100_000, price: 100 }, '-2019'],
+    ];
+    for (const [name, patch, code] of cases) {
+      const [report] = v.submit(order(patch), 1);
+      assert.equal(report?.type === 'rejected' && report.code, code, name);
+    }
+    v.submit(order({ clientId: 'dup' }), 1);
+    const [duplicate] = v.submit(order({ clientId: 'dup' }), 2);
+    assert.equal(duplicate?.type === 'rejected' && duplicate.code, '-4116');
+    const [unknown] = v.cancel({ clientId: 'nope' }, 3);
+    assert.equal(unknown?.type === 'cancelRejected' && unknown.code, '-2011');
+  });
+
+  it('rejects a reduce-only order that would increase the position, and trims one that exceeds it', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100.1, 10, 10), 0);
+    const [flat] = v.submit(
+      order({
+        side: 'SELL',
+        type: 'MARKET',
+        price: undefined,
+        timeInForce: 'IOC',
+        reduceOnly: true,
+      }),
+      1,
+    );
+    assert.equal(flat?.type === 'rejected' && flat.code, '-2022');
+    v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC', quantity: 0.2 }), 2);
+    const trimmed = v.submit(
+      order({
+        clientId: 'ro',
+        side: 'SELL',
+        type: 'MARKET',
+        price: undefined,
+        timeInForce: 'IOC',
+        quantity: 0.5,
+        reduceOnly: true,
+      }),
+      3,
+    );
+    assert.deepEqual(fills(trimmed), [['ro', 0.2, 99.9, 'TAKER']]);
+    assert.equal(v.getPosition('BTCUSDT')?.quantity, 0);
+  });
+
+  it('keeps the venue ledger: position, realized PnL and fees from the schedule', () => {
+    const v = venue();
+    v.onQuote(quote(99.9, 100, 10, 10), 0);
+    v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC', quantity: 1 }), 1);
+    v.onQuote(quote(110, 110.1, 10, 10), 2);
+    v.submit(
+      order({ side: 'SELL', type: 'MARKET', price: undefined, timeInForce: 'IOC', quantity: 1 }),
+      3,
+    );
+    const position = v.getPosition('BTCUSDT');
+    assert.equal(position?.quantity, 0);
+    assert.equal(position?.realizedPnl, 10);
+    // 10 realized − (100 × 5 bp) − (110 × 5 bp)
+    assert.equal(v.getBalances().find((b) => b.currency === 'USDT')?.total, 100_009.895);
+  });
+
+  it('moves base and quote on spot and refuses a buy the quote balance cannot pay', () => {
+    const v = new SimVenue({
+      exchange: 'sim',
+      instruments: [SPOT],
+      balances: [{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }],
+    });
+    v.onQuote(quote(1999, 2000, 5, 5, SPOT), 0);
+    const [tooBig] = v.submit(
+      order({
+        symbol: 'ETH/USDT',
+        type: 'MARKET',
+        price: undefined,
+        timeInForce: 'IOC',
+        quantity: 1,
+      }),
+      1,
+    );
+    assert.equal(tooBig?.type === 'rejected' && tooBig.code, '-2010');
+    v.submit(
+      order({
+        symbol: 'ETH/USDT',
+        type: 'MARKET',
+        price: undefined,
+        timeInForce: 'IOC',
+        quantity: 0.4,
+      }),
+      2,
+    );
+    const balances = Object.fromEntries(v.getBalances().map((b) => [b.currency, b.total]));
+    assert.deepEqual(balances, { USDT: 199.2, ETH: 0.4 });
+  });
+
+  it('amends price (losing priority) and quantity, and refuses amends of unknown orders', () => {
+    const v = venue();
+    v.onQuote(quote(99, 101), 0);
+    v.submit(order({ clientId: 'a', price: 100 }), 1);
+    v.submit(order({ clientId: 'b', price: 100 }), 2);
+    assert.deepEqual(kinds(v.amend({ clientId: 'a' }, { price: 100, quantity: 0.2 }, 3)), [
+      'amended',
+    ]);
+    assert.deepEqual(
+      fills(v.onTrade(trade(99.9, 0.1), 4)),
+      [['b', 0.1, 100, 'MAKER']],
+      'a went to the back of the queue',
+    );
+    const [refused] = v.amend({ clientId: 'ghost' }, { price: 1 }, 5);
+    assert.equal(refused?.type, 'amendRejected');
+  });
+});

@@ -1,0 +1,711 @@
+import type { Balance } from '../../core/balance.ts';
+import type { Liquidity } from '../../core/fill.ts';
+import { accountingCurrency, scheduleFee } from '../../core/fill.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import { isDerivative, snapPrice, snapSize } from '../../core/instrument.ts';
+import type { BookSnapshot, Quote, Trade } from '../../core/market-data.ts';
+import { formatDecimal, isOnStep, money } from '../../core/numeric.ts';
+import type { OrderType, Side, TimeInForce } from '../../core/order.ts';
+import { ORDER_TYPES, SIDES, TIMES_IN_FORCE } from '../../core/order.ts';
+import type { MutablePosition, Position } from '../../core/position.ts';
+import { bookExecution, createPosition, markPosition } from '../../core/position.ts';
+import type { Execution, SimOrder, SimOrderStatus } from './matching-engine.ts';
+import { MatchingEngine, remaining } from './matching-engine.ts';
+
+/**
+ * Reason codes the simulated venue answers with. They follow Binance USDⓈ-M, so the sim, the
+ * Binance emulator and the real venue speak the same language.
+ */
+export const SIM_CODES = {
+  UNKNOWN_SYMBOL: { code: '-1121', message: 'Invalid symbol.' },
+  MANDATORY_PARAMETER: {
+    code: '-1102',
+    message: 'Mandatory parameter was not sent, was empty/null, or malformed.',
+  },
+  INVALID_PARAMETER: { code: '-1130', message: 'Data sent for parameter is not valid.' },
+  QUANTITY_NOT_POSITIVE: { code: '-4003', message: 'Quantity less than or equal to zero.' },
+  LOT_SIZE: { code: '-1013', message: 'Filter failure: LOT_SIZE' },
+  PRICE_FILTER: { code: '-1013', message: 'Filter failure: PRICE_FILTER' },
+  MIN_NOTIONAL: { code: '-4164', message: "Order's notional must be no smaller than" },
+  POST_ONLY_WOULD_CROSS: {
+    code: '-5022',
+    message:
+      'Due to the order could not be executed as maker, the Post Only order will be rejected.',
+  },
+  REDUCE_ONLY_REJECTED: { code: '-2022', message: 'ReduceOnly Order is rejected.' },
+  INSUFFICIENT_MARGIN: { code: '-2019', message: 'Margin is insufficient.' },
+  INSUFFICIENT_BALANCE: {
+    code: '-2010',
+    message: 'Account has insufficient balance for requested action.',
+  },
+  WOULD_TRIGGER: { code: '-2021', message: 'Order would immediately trigger.' },
+  DUPLICATE_CLIENT_ID: { code: '-4116', message: 'ClientOrderId is duplicated.' },
+  NO_LIQUIDITY: { code: '-4131', message: 'No market to trade against.' },
+  UNKNOWN_ORDER: { code: '-2011', message: 'Unknown order sent.' },
+  NOT_AMENDABLE: { code: '-4028', message: 'Only resting limit orders can be modified.' },
+} as const;
+
+export type SimCode = keyof typeof SIM_CODES;
+
+/** An order as a venue report shows it: a copy, frozen at the report */
+export type SimOrderSnapshot = Readonly<SimOrder> & { readonly averagePrice: number };
+
+export type SimReport =
+  | { readonly type: 'accepted'; readonly order: SimOrderSnapshot; readonly time: number }
+  | {
+      readonly type: 'rejected';
+      readonly clientId: string;
+      readonly symbol: string;
+      readonly code: string;
+      readonly message: string;
+      readonly time: number;
+    }
+  | {
+      readonly type: 'fill';
+      readonly order: SimOrderSnapshot;
+      readonly tradeId: string;
+      readonly quantity: number;
+      readonly price: number;
+      readonly liquidity: Liquidity;
+      readonly fee: number;
+      readonly feeCurrency: string;
+      readonly realizedPnl: number;
+      readonly time: number;
+    }
+  | {
+      readonly type: 'canceled';
+      readonly order: SimOrderSnapshot;
+      readonly reason: string;
+      readonly time: number;
+    }
+  | { readonly type: 'expired'; readonly order: SimOrderSnapshot; readonly time: number }
+  | { readonly type: 'triggered'; readonly order: SimOrderSnapshot; readonly time: number }
+  | { readonly type: 'amended'; readonly order: SimOrderSnapshot; readonly time: number }
+  | {
+      readonly type: 'cancelRejected';
+      readonly clientId: string | undefined;
+      readonly orderId: string | undefined;
+      readonly code: string;
+      readonly message: string;
+      readonly time: number;
+    }
+  | {
+      readonly type: 'amendRejected';
+      readonly clientId: string | undefined;
+      readonly orderId: string | undefined;
+      readonly code: string;
+      readonly message: string;
+      readonly time: number;
+    };
+
+/** A new order as the venue receives it: raw, possibly malformed */
+export interface SimOrderInput {
+  readonly clientId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly quantity: number;
+  readonly price?: number | undefined;
+  readonly stopPrice?: number | undefined;
+  readonly timeInForce: TimeInForce;
+  readonly reduceOnly?: boolean | undefined;
+}
+
+/** Names an order: by the venue's id or by the client's */
+export interface SimOrderRef {
+  readonly orderId?: string | undefined;
+  readonly clientId?: string | undefined;
+}
+
+export interface SimVenueOptions {
+  readonly exchange: string;
+  readonly instruments: readonly Instrument[];
+  readonly balances?: readonly Balance[];
+  /** Leverage for the margin check on derivatives; default 20 */
+  readonly leverage?: number;
+  /** Refuse orders the account cannot margin (or pay for, on spot); default true */
+  readonly checkMargin?: boolean;
+  /** The first venue order id handed out; default 1 000 001 */
+  readonly orderIdStart?: number;
+  readonly tradeIdPrefix?: string;
+  /** Terminal orders kept for status queries; default 100 000 */
+  readonly historySize?: number;
+}
+
+interface LedgerBalance {
+  total: number;
+}
+
+function snapshot(order: SimOrder): SimOrderSnapshot {
+  return { ...order, averagePrice: order.filled > 0 ? order.notional / order.filled : 0 };
+}
+
+/**
+ * A whole simulated exchange: validation with venue-style reason codes, ids, a matching engine
+ * per instrument, and the venue's own ledger (positions, balances, margin). Deterministic and
+ * pure: time comes in with each call and everything that happens goes out as reports, so the
+ * SimBroker and the local venue emulators drive the same core.
+ */
+export class SimVenue {
+  readonly exchange: string;
+  private readonly engines = new Map<string, MatchingEngine>();
+  private readonly instruments = new Map<string, Instrument>();
+  private readonly live = new Map<string, SimOrder>();
+  private readonly liveByClientId = new Map<string, SimOrder>();
+  private readonly history = new Map<string, SimOrder>();
+  private readonly historyByClientId = new Map<string, string>();
+  private readonly positions = new Map<string, MutablePosition>();
+  private readonly ledger = new Map<string, LedgerBalance>();
+  private readonly leverage: number;
+  private readonly checkMargin: boolean;
+  private readonly historySize: number;
+  private readonly tradeIdPrefix: string;
+  private nextOrderId: number;
+  private nextTradeId = 1;
+  private seq = 0;
+
+  constructor(options: SimVenueOptions) {
+    this.exchange = options.exchange;
+    for (const instrument of options.instruments) {
+      this.instruments.set(instrument.symbol, instrument);
+      this.engines.set(instrument.symbol, new MatchingEngine(instrument));
+    }
+    for (const balance of options.balances ?? [])
+      this.ledger.set(balance.currency, { total: balance.total });
+    this.leverage = options.leverage ?? 20;
+    this.checkMargin = options.checkMargin ?? true;
+    this.historySize = options.historySize ?? 100_000;
+    this.tradeIdPrefix = options.tradeIdPrefix ?? '';
+    this.nextOrderId = options.orderIdStart ?? 1_000_001;
+  }
+
+  instrument(symbol: string): Instrument | undefined {
+    return this.instruments.get(symbol);
+  }
+
+  listInstruments(): Instrument[] {
+    return [...this.instruments.values()];
+  }
+
+  /** The engine of one instrument, for its market view */
+  engine(symbol: string): MatchingEngine | undefined {
+    return this.engines.get(symbol);
+  }
+
+  private reject(
+    input: Pick<SimOrderInput, 'clientId' | 'symbol'>,
+    reason: SimCode,
+    time: number,
+    detail?: string,
+  ): SimReport[] {
+    const { code, message } = SIM_CODES[reason];
+    return [
+      {
+        type: 'rejected',
+        clientId: input.clientId,
+        symbol: input.symbol,
+        code,
+        message: detail === undefined ? message : `${message} ${detail}`,
+        time,
+      },
+    ];
+  }
+
+  /** Validates and places a new order; returns what the venue reports, in order */
+  submit(input: SimOrderInput, now: number): SimReport[] {
+    const instrument = this.instruments.get(input.symbol);
+    const engine = this.engines.get(input.symbol);
+    if (instrument === undefined || engine === undefined)
+      return this.reject(input, 'UNKNOWN_SYMBOL', now);
+    if (typeof input.clientId !== 'string' || input.clientId.length === 0) {
+      return this.reject(input, 'MANDATORY_PARAMETER', now, 'clientId');
+    }
+    if (
+      !SIDES.includes(input.side) ||
+      !ORDER_TYPES.includes(input.type) ||
+      !TIMES_IN_FORCE.includes(input.timeInForce)
+    ) {
+      return this.reject(input, 'INVALID_PARAMETER', now);
+    }
+    if (this.liveByClientId.has(input.clientId))
+      return this.reject(input, 'DUPLICATE_CLIENT_ID', now);
+    if (!(input.quantity > 0) || !Number.isFinite(input.quantity))
+      return this.reject(input, 'QUANTITY_NOT_POSITIVE', now);
+    if (
+      !isOnStep(input.quantity, instrument.lotSize, instrument.sizeDecimals) ||
+      input.quantity < instrument.minSize
+    ) {
+      return this.reject(input, 'LOT_SIZE', now);
+    }
+    const needsPrice = input.type === 'LIMIT' || input.type === 'STOP_LIMIT';
+    const needsStop = input.type === 'STOP_MARKET' || input.type === 'STOP_LIMIT';
+    if (needsPrice && input.price === undefined)
+      return this.reject(input, 'MANDATORY_PARAMETER', now, 'price');
+    if (needsStop && input.stopPrice === undefined)
+      return this.reject(input, 'MANDATORY_PARAMETER', now, 'stopPrice');
+    for (const price of [
+      needsPrice ? input.price : undefined,
+      needsStop ? input.stopPrice : undefined,
+    ]) {
+      if (price === undefined) continue;
+      if (!(price > 0) || !isOnStep(price, instrument.tickSize, instrument.priceDecimals)) {
+        return this.reject(input, 'PRICE_FILTER', now);
+      }
+    }
+    if (input.timeInForce === 'GTX' && input.type !== 'LIMIT')
+      return this.reject(input, 'INVALID_PARAMETER', now);
+    const reference = needsPrice
+      ? (input.price ?? 0)
+      : needsStop
+        ? (input.stopPrice ?? 0)
+        : this.markOf(engine);
+    const reduceOnly = input.reduceOnly === true;
+    if (!reduceOnly && instrument.minNotional > 0 && Number.isFinite(reference) && reference > 0) {
+      if (input.quantity * reference * instrument.contractSize < instrument.minNotional) {
+        return this.reject(input, 'MIN_NOTIONAL', now, formatDecimal(instrument.minNotional));
+      }
+    }
+    let quantity = input.quantity;
+    if (reduceOnly) {
+      const reducible = this.reducible(instrument, input.side);
+      if (reducible <= 0) return this.reject(input, 'REDUCE_ONLY_REJECTED', now);
+      quantity = Math.min(quantity, reducible);
+    }
+    if (input.type === 'MARKET' && !engine.hasMarket)
+      return this.reject(input, 'NO_LIQUIDITY', now);
+    if (
+      input.timeInForce === 'GTX' &&
+      input.price !== undefined &&
+      engine.crosses(input.side, input.price)
+    ) {
+      return this.reject(input, 'POST_ONLY_WOULD_CROSS', now);
+    }
+    if (
+      needsStop &&
+      input.stopPrice !== undefined &&
+      engine.wouldTrigger(input.side, input.stopPrice)
+    ) {
+      return this.reject(input, 'WOULD_TRIGGER', now);
+    }
+    if (!reduceOnly && this.checkMargin) {
+      const shortfall = this.marginShortfall(instrument, input.side, quantity, reference);
+      if (shortfall !== undefined) return this.reject(input, shortfall, now);
+    }
+
+    const order: SimOrder = {
+      orderId: String(this.nextOrderId++),
+      clientId: input.clientId,
+      instrument,
+      side: input.side,
+      type: input.type,
+      timeInForce: input.type === 'MARKET' ? 'IOC' : input.timeInForce,
+      quantity,
+      price: needsPrice ? input.price : undefined,
+      stopPrice: needsStop ? input.stopPrice : undefined,
+      reduceOnly,
+      filled: 0,
+      notional: 0,
+      status: 'NEW',
+      triggered: false,
+      seq: this.seq++,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.live.set(order.orderId, order);
+    this.liveByClientId.set(order.clientId, order);
+    const reports: SimReport[] = [{ type: 'accepted', order: snapshot(order), time: now }];
+    if (needsStop) {
+      engine.arm(order);
+      return reports;
+    }
+    this.work(engine, order, now, reports);
+    return reports;
+  }
+
+  /** Lets a (new or just triggered) order take what it can, then rest, or close its remainder */
+  private work(engine: MatchingEngine, order: SimOrder, now: number, reports: SimReport[]): void {
+    const marketable =
+      order.type === 'MARKET' ||
+      order.type === 'STOP_MARKET' ||
+      engine.crosses(order.side, order.price ?? 0);
+    if (
+      order.timeInForce === 'FOK' &&
+      engine.fillable(order.side, order.price) < remaining(order)
+    ) {
+      this.close(order, 'CANCELED', now, reports, 'FOK order could not be filled in full');
+      return;
+    }
+    if (marketable) this.book(engine.take(order, this.cap), now, reports);
+    if (remaining(order) <= 0) return;
+    if (order.type === 'MARKET' || order.type === 'STOP_MARKET') {
+      this.close(order, 'CANCELED', now, reports, 'no more liquidity at the touch');
+    } else if (order.timeInForce === 'IOC' || order.timeInForce === 'FOK') {
+      this.close(order, 'CANCELED', now, reports, 'IOC remainder');
+    } else {
+      engine.rest(order);
+    }
+  }
+
+  private readonly cap = (order: SimOrder, quantity: number): number => {
+    if (!order.reduceOnly) return quantity;
+    return Math.min(quantity, this.reducible(order.instrument, order.side));
+  };
+
+  /** How much an order on `side` can reduce the current position */
+  private reducible(instrument: Instrument, side: Side): number {
+    const held = this.positions.get(instrument.symbol)?.quantity ?? 0;
+    if (side === 'BUY' && held < 0) return -held;
+    if (side === 'SELL' && held > 0) return held;
+    return 0;
+  }
+
+  private markOf(engine: MatchingEngine): number {
+    if (engine.hasMarket) return (engine.bid + engine.ask) / 2;
+    return engine.last;
+  }
+
+  /** Which refusal applies, if the account cannot carry the order */
+  private marginShortfall(
+    instrument: Instrument,
+    side: Side,
+    quantity: number,
+    price: number,
+  ): SimCode | undefined {
+    if (!Number.isFinite(price) || price <= 0) return undefined;
+    if (!isDerivative(instrument)) {
+      if (side === 'BUY') {
+        const reserved = this.openNotional(
+          (o) =>
+            o.instrument.quote === instrument.quote &&
+            o.side === 'BUY' &&
+            !isDerivative(o.instrument),
+        );
+        return this.balanceOf(instrument.quote) - reserved < quantity * price
+          ? 'INSUFFICIENT_BALANCE'
+          : undefined;
+      }
+      const reserved = [...this.live.values()]
+        .filter((o) => o.instrument.symbol === instrument.symbol && o.side === 'SELL')
+        .reduce((sum, o) => sum + remaining(o), 0);
+      return this.balanceOf(instrument.base) - reserved < quantity
+        ? 'INSUFFICIENT_BALANCE'
+        : undefined;
+    }
+    const settle = instrument.settle;
+    let equity = this.balanceOf(settle);
+    let used = 0;
+    for (const position of this.positions.values()) {
+      if (!isDerivative(position.instrument) || position.instrument.settle !== settle) continue;
+      equity += position.unrealizedPnl;
+      used +=
+        (Math.abs(position.quantity) * position.markPrice * position.instrument.contractSize) /
+        this.leverage;
+    }
+    used +=
+      this.openNotional(
+        (o) => isDerivative(o.instrument) && o.instrument.settle === settle && !o.reduceOnly,
+      ) / this.leverage;
+    const needed = (quantity * price * instrument.contractSize) / this.leverage;
+    return equity - used < needed ? 'INSUFFICIENT_MARGIN' : undefined;
+  }
+
+  private openNotional(include: (order: SimOrder) => boolean): number {
+    let total = 0;
+    for (const order of this.live.values()) {
+      if (!include(order)) continue;
+      const engine = this.engines.get(order.instrument.symbol);
+      const price =
+        order.price ?? order.stopPrice ?? (engine === undefined ? 0 : this.markOf(engine));
+      total += remaining(order) * price * order.instrument.contractSize;
+    }
+    return total;
+  }
+
+  private balanceOf(currency: string): number {
+    return this.ledger.get(currency)?.total ?? 0;
+  }
+
+  private credit(currency: string, amount: number): void {
+    if (amount === 0) return;
+    let balance = this.ledger.get(currency);
+    if (balance === undefined) {
+      balance = { total: 0 };
+      this.ledger.set(currency, balance);
+    }
+    balance.total = money(balance.total + amount);
+  }
+
+  /** Books executions into the ledger and reports them, closing filled orders */
+  private book(executions: readonly Execution[], now: number, reports: SimReport[]): void {
+    for (const { order, quantity, price, liquidity } of executions) {
+      const instrument = order.instrument;
+      let position = this.positions.get(instrument.symbol);
+      if (position === undefined) {
+        position = createPosition(instrument);
+        this.positions.set(instrument.symbol, position);
+      }
+      const realized = bookExecution(position, order.side, quantity, price, now);
+      const fee = scheduleFee(instrument, quantity, price, liquidity);
+      const feeCurrency = accountingCurrency(instrument);
+      if (isDerivative(instrument)) {
+        this.credit(instrument.settle, realized);
+      } else {
+        const direction = order.side === 'BUY' ? 1 : -1;
+        this.credit(instrument.base, direction * quantity);
+        this.credit(instrument.quote, -direction * quantity * price);
+      }
+      this.credit(feeCurrency, -fee);
+      order.updatedAt = now;
+      reports.push({
+        type: 'fill',
+        order: snapshot(order),
+        tradeId: `${this.tradeIdPrefix}${this.nextTradeId++}`,
+        quantity,
+        price,
+        liquidity,
+        fee,
+        feeCurrency,
+        realizedPnl: realized,
+        time: now,
+      });
+      if (order.status === 'FILLED') this.retire(order);
+    }
+  }
+
+  /** Ends a live order with a terminal status and reports it */
+  private close(
+    order: SimOrder,
+    status: 'CANCELED' | 'EXPIRED',
+    now: number,
+    reports: SimReport[],
+    reason: string,
+  ): void {
+    this.engines.get(order.instrument.symbol)?.remove(order);
+    order.status = status;
+    order.updatedAt = now;
+    this.retire(order);
+    reports.push(
+      status === 'CANCELED'
+        ? { type: 'canceled', order: snapshot(order), reason, time: now }
+        : { type: 'expired', order: snapshot(order), time: now },
+    );
+  }
+
+  private retire(order: SimOrder): void {
+    this.live.delete(order.orderId);
+    if (this.liveByClientId.get(order.clientId) === order)
+      this.liveByClientId.delete(order.clientId);
+    this.history.set(order.orderId, order);
+    this.historyByClientId.set(order.clientId, order.orderId);
+    while (this.history.size > this.historySize) {
+      const [oldestId, oldest] = this.history.entries().next().value as [string, SimOrder];
+      this.history.delete(oldestId);
+      if (this.historyByClientId.get(oldest.clientId) === oldestId)
+        this.historyByClientId.delete(oldest.clientId);
+    }
+  }
+
+  private findLive(ref: SimOrderRef): SimOrder | undefined {
+    if (ref.orderId !== undefined) return this.live.get(ref.orderId);
+    if (ref.clientId !== undefined) return this.liveByClientId.get(ref.clientId);
+    return undefined;
+  }
+
+  /** Any order, live or recently terminal, by venue or client id */
+  order(ref: SimOrderRef): SimOrderSnapshot | undefined {
+    const live = this.findLive(ref);
+    if (live !== undefined) return snapshot(live);
+    const orderId =
+      ref.orderId ??
+      (ref.clientId === undefined ? undefined : this.historyByClientId.get(ref.clientId));
+    const past = orderId === undefined ? undefined : this.history.get(orderId);
+    if (past === undefined) return undefined;
+    if (ref.clientId !== undefined && past.clientId !== ref.clientId) return undefined;
+    return snapshot(past);
+  }
+
+  /** Live orders, optionally of one symbol */
+  openOrders(symbol?: string): SimOrderSnapshot[] {
+    const orders: SimOrderSnapshot[] = [];
+    for (const order of this.live.values()) {
+      if (symbol === undefined || order.instrument.symbol === symbol) orders.push(snapshot(order));
+    }
+    return orders;
+  }
+
+  /** Cancels a live order by venue or client id */
+  cancel(ref: SimOrderRef, now: number): SimReport[] {
+    const order = this.findLive(ref);
+    if (order === undefined) {
+      const { code, message } = SIM_CODES.UNKNOWN_ORDER;
+      return [
+        {
+          type: 'cancelRejected',
+          clientId: ref.clientId,
+          orderId: ref.orderId,
+          code,
+          message,
+          time: now,
+        },
+      ];
+    }
+    const reports: SimReport[] = [];
+    this.close(order, 'CANCELED', now, reports, 'canceled by the client');
+    return reports;
+  }
+
+  /** Cancels every live order, optionally of one symbol */
+  cancelAll(symbol: string | undefined, now: number): SimReport[] {
+    const reports: SimReport[] = [];
+    for (const order of [...this.live.values()]) {
+      if (symbol === undefined || order.instrument.symbol === symbol) {
+        this.close(order, 'CANCELED', now, reports, 'canceled by the client');
+      }
+    }
+    return reports;
+  }
+
+  /** Changes price and/or total quantity of a resting limit order */
+  amend(
+    ref: SimOrderRef,
+    change: { readonly price?: number; readonly quantity?: number },
+    now: number,
+  ): SimReport[] {
+    const order = this.findLive(ref);
+    const refuse = (reason: SimCode): SimReport[] => {
+      const { code, message } = SIM_CODES[reason];
+      return [
+        {
+          type: 'amendRejected',
+          clientId: ref.clientId,
+          orderId: ref.orderId,
+          code,
+          message,
+          time: now,
+        },
+      ];
+    };
+    if (order === undefined) return refuse('UNKNOWN_ORDER');
+    if (order.type !== 'LIMIT') return refuse('NOT_AMENDABLE');
+    const instrument = order.instrument;
+    const price = change.price ?? order.price ?? 0;
+    const quantity = change.quantity ?? order.quantity;
+    if (!(price > 0) || !isOnStep(price, instrument.tickSize, instrument.priceDecimals))
+      return refuse('PRICE_FILTER');
+    if (
+      !isOnStep(quantity, instrument.lotSize, instrument.sizeDecimals) ||
+      quantity <= order.filled
+    )
+      return refuse('LOT_SIZE');
+    const engine = this.engines.get(instrument.symbol)!;
+    if (order.timeInForce === 'GTX' && engine.crosses(order.side, price))
+      return refuse('POST_ONLY_WOULD_CROSS');
+    const repriced = price !== order.price || quantity > order.quantity;
+    engine.remove(order);
+    order.price = snapPrice(instrument, price);
+    order.quantity = snapSize(instrument, quantity);
+    order.updatedAt = now;
+    // A new price, or more size, goes to the back of the queue
+    if (repriced) order.seq = this.seq++;
+    const reports: SimReport[] = [{ type: 'amended', order: snapshot(order), time: now }];
+    this.work(engine, order, now, reports);
+    return reports;
+  }
+
+  onQuote(quote: Quote, now: number): SimReport[] {
+    const engine = this.engines.get(quote.instrument.symbol);
+    if (engine === undefined) return [];
+    const reports: SimReport[] = [];
+    this.book(engine.onQuote(quote, this.cap), now, reports);
+    this.afterMarket(engine, now, reports);
+    return reports;
+  }
+
+  onTrade(trade: Trade, now: number): SimReport[] {
+    const engine = this.engines.get(trade.instrument.symbol);
+    if (engine === undefined) return [];
+    const reports: SimReport[] = [];
+    this.book(engine.onTrade(trade, this.cap), now, reports);
+    this.afterMarket(engine, now, reports);
+    return reports;
+  }
+
+  onBook(book: BookSnapshot, now: number): SimReport[] {
+    const engine = this.engines.get(book.instrument.symbol);
+    if (engine === undefined) return [];
+    const reports: SimReport[] = [];
+    this.book(engine.onBook(book, this.cap), now, reports);
+    this.afterMarket(engine, now, reports);
+    return reports;
+  }
+
+  /** Marks the position, fires stops, and closes reduce-only orders with nothing left to reduce */
+  private afterMarket(engine: MatchingEngine, now: number, reports: SimReport[]): void {
+    const position = this.positions.get(engine.instrument.symbol);
+    const mark = this.markOf(engine);
+    if (position !== undefined && Number.isFinite(mark)) markPosition(position, mark);
+    for (const order of engine.takeTriggered()) {
+      order.updatedAt = now;
+      reports.push({ type: 'triggered', order: snapshot(order), time: now });
+      this.work(engine, order, now, reports);
+    }
+    for (const order of [...this.live.values()]) {
+      if (
+        order.reduceOnly &&
+        order.instrument === engine.instrument &&
+        this.reducible(order.instrument, order.side) <= 0
+      ) {
+        this.close(
+          order,
+          'CANCELED',
+          now,
+          reports,
+          'reduce-only order has no position left to reduce',
+        );
+      }
+    }
+  }
+
+  /** The venue's positions */
+  getPositions(): Position[] {
+    return [...this.positions.values()].map((p) => ({ ...p }));
+  }
+
+  getPosition(symbol: string): Position | undefined {
+    const position = this.positions.get(symbol);
+    return position === undefined ? undefined : { ...position };
+  }
+
+  /** The venue's balances; free is total less margin in use (derivatives) or reserved by orders (spot) */
+  getBalances(): Balance[] {
+    return [...this.ledger.entries()].map(([currency, { total }]) => {
+      const locked = money(Math.max(0, Math.min(total, this.lockedIn(currency))));
+      return { currency, total, free: money(total - locked), locked };
+    });
+  }
+
+  private lockedIn(currency: string): number {
+    let locked = 0;
+    for (const position of this.positions.values()) {
+      const instrument = position.instrument;
+      if (isDerivative(instrument) && instrument.settle === currency) {
+        locked +=
+          (Math.abs(position.quantity) * position.markPrice * instrument.contractSize) /
+          this.leverage;
+      }
+    }
+    locked +=
+      this.openNotional(
+        (o) => isDerivative(o.instrument) && o.instrument.settle === currency && !o.reduceOnly,
+      ) / this.leverage;
+    locked += this.openNotional(
+      (o) => !isDerivative(o.instrument) && o.instrument.quote === currency && o.side === 'BUY',
+    );
+    return locked;
+  }
+
+  /** The status a venue order is in, for callers that map it to their own words */
+  static isLive(status: SimOrderStatus): boolean {
+    return status === 'NEW' || status === 'PARTIALLY_FILLED';
+  }
+}
