@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KestrelError } from './errors.ts';
-import { createInstrument, roundPricePassive, roundSizeDown } from './instrument.ts';
+import { createInstrument, matchesSymbol, roundPricePassive, roundSizeDown } from './instrument.ts';
 
 const spec = {
   symbol: 'BTCUSDT',
@@ -50,5 +50,14 @@ describe('instrument', () => {
     assert.equal(roundPricePassive(instrument, 64000.07, 'BUY'), 64000);
     assert.equal(roundPricePassive(instrument, 64000.07, 'SELL'), 64000.1);
     assert.equal(roundPricePassive(instrument, 64000.1, 'SELL'), 64000.1);
+  });
+
+  it('matches a market by any name a strategy might use on any venue', () => {
+    const ccxt = createInstrument({ ...spec, symbol: 'BTC/USDT:USDT', venueSymbol: 'BTCUSDT' });
+    for (const name of ['BTC/USDT:USDT', 'BTCUSDT', 'btc-usdt', 'BTC'])
+      assert.ok(matchesSymbol(ccxt, name), name);
+    assert.ok(!matchesSymbol(ccxt, 'ETHUSDT'));
+    const lighter = createInstrument({ ...spec, symbol: 'BTC', quote: 'USDC', venueSymbol: '1' });
+    for (const name of ['BTC', 'BTCUSDC', '1']) assert.ok(matchesSymbol(lighter, name), name);
   });
 });

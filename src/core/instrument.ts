@@ -155,3 +155,23 @@ export function roundPricePassive(
     ? snapDown(price, instrument.tickSize, instrument.priceDecimals)
     : snapUp(price, instrument.tickSize, instrument.priceDecimals);
 }
+
+function compact(text: string): string {
+  return text.toUpperCase().replace(/[^A-Z0-9]/g, '');
+}
+
+/**
+ * Whether a user's name for a market means this instrument, so one strategy file can name its
+ * market the same way on every venue: the exact symbol or venue symbol (`BTC/USDT:USDT`,
+ * `BTCUSDT`, Lighter's `1`), the pair without punctuation (`BTCUSDT`, `btc-usdt`), or the base
+ * alone (`BTC`).
+ */
+export function matchesSymbol(instrument: Instrument, name: string): boolean {
+  if (name === instrument.symbol || name === instrument.venueSymbol) return true;
+  const wanted = compact(name);
+  return (
+    wanted === compact(instrument.symbol) ||
+    wanted === compact(`${instrument.base}${instrument.quote}`) ||
+    wanted === compact(instrument.base)
+  );
+}

@@ -41,3 +41,12 @@ export type MarketEvent = Quote | Trade | BookSnapshot;
 export function midPrice(quote: Pick<Quote, 'bid' | 'ask'>): number {
   return (quote.bid + quote.ask) / 2;
 }
+
+/**
+ * A stream of market events in time order, delivered in batches so a reader can parse a chunk
+ * of a file at a time. `next` resolves undefined at the end.
+ */
+export interface MarketDataSource {
+  next(): Promise<readonly MarketEvent[] | undefined>;
+  close?(): Promise<void>;
+}

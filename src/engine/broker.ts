@@ -37,6 +37,10 @@ export interface VenueSink {
   submitFailed(request: OrderRequest, error: unknown): void;
   /** A cancel failed: a venue verdict becomes CancelRejected; an ambiguous failure leaves it PENDING_CANCEL */
   cancelFailed(order: Order, error: unknown): void;
+  /** The venue's private stream connected (true) or dropped (false); counted by the health monitor */
+  streamStatus(connected: boolean): void;
+  /** Reconciliation corrected local state (a missed fill booked, a status repaired); counted */
+  correction(description: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 
 /**

@@ -6,3 +6,4 @@ export * from './health-monitor.ts';
 export * from './logger.ts';
 export * from './rejection-boundary.ts';
 export * from './trading-manager.ts';
+export * from './venue.ts';

@@ -139,6 +139,14 @@ export class TradingManager {
       order: (clientId) => this.account.findOrder(clientId),
       submitFailed: (request, error) => this.onSubmitFailure(request, error),
       cancelFailed: (order, error) => this.onCancelFailure(order, error),
+      streamStatus: (connected) => {
+        this.health?.recordStreamState(exchange, connected);
+        if (!connected) this.logger.warn('venue stream dropped', { exchange });
+      },
+      correction: (description, fields = {}) => {
+        this.health?.recordCorrection(exchange);
+        this.logger.warn(`reconciliation: ${description}`, { exchange, ...fields });
+      },
     };
   }
 
