@@ -33,6 +33,8 @@ export interface VenueSink {
   emit(event: VenueEvent): void;
   /** The account's view of one of its orders */
   order(clientId: string): TrackedOrder | undefined;
+  /** The account's live (non-terminal) orders on this exchange, PENDING ones included: what a resync must check */
+  openOrders(): TrackedOrder[];
   /** A send failed: a venue verdict becomes OrderRejected; an ambiguous failure leaves it PENDING */
   submitFailed(request: OrderRequest, error: unknown): void;
   /** A cancel failed: a venue verdict becomes CancelRejected; an ambiguous failure leaves it PENDING_CANCEL */

@@ -137,6 +137,7 @@ export class TradingManager {
       now: () => this.clock.now(),
       emit: (event) => this.account.apply(event),
       order: (clientId) => this.account.findOrder(clientId),
+      openOrders: () => this.account.getOrders().filter((o) => o.instrument.exchange === exchange),
       submitFailed: (request, error) => this.onSubmitFailure(request, error),
       cancelFailed: (order, error) => this.onCancelFailure(order, error),
       streamStatus: (connected) => {
