@@ -1,0 +1,324 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { KestrelError } from '../../core/errors.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import type { MarketDataSource } from '../../core/market-data.ts';
+import type { LogRecord } from '../../engine/logger.ts';
+import { createLogger, formatLogRecord } from '../../engine/logger.ts';
+import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
+import { runBacktest } from '../../runtime/backtest.ts';
+import { openCsvSource, parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
+import { mergeSources } from '../../runtime/merge.ts';
+import { renderHtmlReport } from '../../runtime/report/html.ts';
+import {
+  formatSummaryLines,
+  formatSummaryTable,
+  reportJson,
+} from '../../runtime/report/summary.ts';
+import createQuotingStrategy from '../../runtime/strategies/quoting.ts';
+import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
+import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
+import { StrategyLoadError, UsageError } from '../exit-codes.ts';
+import type { Io } from '../io.ts';
+import { ProgressBar } from '../progress.ts';
+
+export const RUN_USAGE = `Usage: kestrel run [strategy] [options]
+
+Runs a strategy through the full order flow on the simulated venue and writes a report.
+
+  strategy               a strategy module (.ts, .js, .mjs) exporting a strategy object or a
+                         factory as default (or as \`strategy\`); default: the bundled quoting strategy
+Options:
+  --data FILES           trades / quotes CSV or CSV.gz files, comma separated or repeated
+                         (default: a seeded synthetic market)
+  --symbol SYMBOLS       instruments of the synthetic market, comma separated (default BTCUSDT)
+  --from TIME            start (ISO 8601 or epoch ms); synthetic default 2026-01-01T00:00:00Z
+  --to TIME              end; synthetic default: 24 hours after --from
+  --capital N            starting balance in USDT (default 10000)
+  --seed N               seeds the synthetic market and the latency model (default 1)
+  --latency MS           median one-way latency of the simulated venue in ms (default 20)
+  --leverage N           leverage the simulated venue allows (default 20)
+  --param KEY=VALUE      a strategy parameter, repeatable
+  --out DIR              where the report goes (default ./kestrel-out)
+  --json                 print the report as JSON instead of the summary
+  --quiet                no progress bar
+  -h, --help             this help
+`;
+
+export interface RunCommandOptions {
+  readonly strategy: string | undefined;
+  readonly data: readonly string[];
+  readonly symbols: readonly string[];
+  readonly from: number | undefined;
+  readonly to: number | undefined;
+  readonly capital: number;
+  readonly seed: number;
+  readonly latencyMs: number;
+  readonly leverage: number;
+  readonly params: Readonly<Record<string, string>>;
+  readonly outDir: string;
+  readonly json: boolean;
+  readonly quiet: boolean;
+}
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function time(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = parseTimestamp(raw);
+  if (!Number.isFinite(value))
+    throw new UsageError(
+      `--${name} must be an ISO 8601 time or epoch milliseconds, got ${JSON.stringify(raw)}`,
+    );
+  return value;
+}
+
+function list(values: readonly string[] | undefined): string[] {
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+}
+
+/**
+ * Reads the `run` command line.
+ * @throws UsageError naming the bad option and value
+ */
+export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help' {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        data: { type: 'string', multiple: true },
+        symbol: { type: 'string', multiple: true },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        capital: { type: 'string' },
+        seed: { type: 'string' },
+        latency: { type: 'string' },
+        leverage: { type: 'string' },
+        param: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        json: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (values['help'] === true) return 'help';
+  if (parsed.positionals.length > 1)
+    throw new UsageError(`expected at most one strategy, got ${parsed.positionals.join(' ')}`);
+  const seedText = values['seed'] as string | undefined;
+  const seed = seedText === undefined ? 1 : Number(seedText);
+  if (!Number.isSafeInteger(seed))
+    throw new UsageError(`--seed must be an integer, got ${JSON.stringify(seedText)}`);
+  const params: Record<string, string> = {};
+  for (const pair of (values['param'] as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param must be KEY=VALUE, got ${JSON.stringify(pair)}`);
+    params[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const from = time('from', values['from'] as string | undefined);
+  const to = time('to', values['to'] as string | undefined);
+  if (from !== undefined && to !== undefined && to <= from)
+    throw new UsageError('--to must be after --from');
+  const latencyText = values['latency'] as string | undefined;
+  const latencyMs = latencyText === undefined ? 20 : Number(latencyText);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0)
+    throw new UsageError(
+      `--latency must be a number of ms ≥ 0, got ${JSON.stringify(latencyText)}`,
+    );
+  return {
+    strategy: parsed.positionals[0],
+    data: list(values['data'] as string[] | undefined),
+    symbols: list(values['symbol'] as string[] | undefined),
+    from,
+    to,
+    capital: positiveNumber('capital', values['capital'] as string | undefined, 10_000),
+    seed,
+    latencyMs,
+    leverage: positiveNumber('leverage', values['leverage'] as string | undefined, 20),
+    params,
+    outDir: (values['out'] as string | undefined) ?? 'kestrel-out',
+    json: values['json'] === true,
+    quiet: values['quiet'] === true,
+  };
+}
+
+function isStrategy(value: unknown): value is Strategy {
+  if (typeof value !== 'object' || value === null) return false;
+  const callbacks = [
+    'onStart',
+    'onQuote',
+    'onTrade',
+    'onBook',
+    'onOrder',
+    'onFill',
+    'onTimer',
+    'onStop',
+  ];
+  return callbacks.some((name) => typeof (value as Record<string, unknown>)[name] === 'function');
+}
+
+/**
+ * Loads a strategy module: its default export (or `strategy`), an object or a factory.
+ * @throws StrategyLoadError with the file and what is wrong with it
+ */
+export async function loadStrategy(path: string | undefined, cwd: string): Promise<Strategy> {
+  if (path === undefined || path === 'quoting') return createQuotingStrategy();
+  const file = isAbsolute(path) ? path : resolve(cwd, path);
+  if (!existsSync(file)) throw new StrategyLoadError(`strategy file not found: ${file}`);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new StrategyLoadError(`strategy ${file} failed to load: ${(error as Error).message}`);
+  }
+  const exported = (module['default'] ?? module['strategy']) as StrategyExport | undefined;
+  let strategy: unknown = exported;
+  if (typeof exported === 'function') {
+    try {
+      strategy = exported();
+    } catch (error) {
+      throw new StrategyLoadError(
+        `strategy ${file}: its factory threw: ${(error as Error).message}`,
+      );
+    }
+  }
+  if (!isStrategy(strategy)) {
+    throw new StrategyLoadError(
+      `strategy ${file} must export (as default or \`strategy\`) an object with callbacks such as onQuote or onOrder, or a function returning one`,
+    );
+  }
+  return strategy;
+}
+
+const SYNTHETIC_START = Date.UTC(2026, 0, 1);
+const DAY = 86_400_000;
+
+/** Opens the market data the options ask for, with the instruments it trades */
+function openData(
+  options: RunCommandOptions,
+  cwd: string,
+  warn: (message: string) => void,
+): {
+  source: MarketDataSource;
+  instruments: Instrument[];
+  from: number | undefined;
+  to: number | undefined;
+} {
+  const instruments = new Map<string, Instrument>();
+  const instrumentFor = (symbol: string): Instrument => {
+    let instrument = instruments.get(symbol.toUpperCase());
+    if (instrument === undefined) {
+      if (!hasSimPreset(symbol))
+        warn(`no preset for ${symbol}: using a USDT perpetual with tick 0.01 and lot 0.001`);
+      instrument = simInstrument(symbol);
+      instruments.set(symbol.toUpperCase(), instrument);
+    }
+    return instrument;
+  };
+  if (options.data.length === 0) {
+    const symbols = options.symbols.length > 0 ? options.symbols : ['BTCUSDT'];
+    const list = symbols.map(instrumentFor);
+    const start = options.from ?? SYNTHETIC_START;
+    const end = options.to ?? start + DAY;
+    return {
+      source: createSyntheticMarket({
+        instruments: list,
+        start,
+        durationMs: end - start,
+        seed: options.seed,
+      }),
+      instruments: list,
+      from: undefined,
+      to: undefined,
+    };
+  }
+  const files = options.data.map((file) => (isAbsolute(file) ? file : resolve(cwd, file)));
+  for (const file of files) {
+    if (!existsSync(file))
+      throw new KestrelError('INVALID_DATA', `data file not found: ${file}`, {
+        field: 'data',
+        value: file,
+      });
+    instrumentFor(symbolFromFileName(file));
+  }
+  const sources = files.map((path) =>
+    openCsvSource({ path, resolveInstrument: (symbol) => instrumentFor(symbol) }),
+  );
+  return {
+    source: mergeSources(sources),
+    instruments: [...instruments.values()],
+    from: options.from,
+    to: options.to,
+  };
+}
+
+/** Runs `kestrel run`; returns the exit code */
+export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
+  const options = parseRunArgs(argv);
+  if (options === 'help') {
+    io.stdout(RUN_USAGE);
+    return 0;
+  }
+  const outDir = isAbsolute(options.outDir) ? options.outDir : resolve(io.cwd, options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const logLines: string[] = [];
+  const logger = createLogger((record: LogRecord) => {
+    logLines.push(formatLogRecord(record));
+    if (record.level === 'warn' || record.level === 'error')
+      io.stderr(`${formatLogRecord(record)}\n`);
+  }, 'info');
+  const strategy = await loadStrategy(options.strategy, io.cwd);
+  const { source, instruments, from, to } = openData(options, io.cwd, (message) =>
+    logger.warn(message),
+  );
+  const bar = !options.quiet && io.isTTY ? new ProgressBar(io) : undefined;
+  let report: RunReport;
+  try {
+    report = await runBacktest({
+      strategy,
+      params: options.params,
+      source,
+      instruments,
+      capital: options.capital,
+      seed: options.seed,
+      latency: {
+        requestMs: options.latencyMs,
+        replyMs: options.latencyMs,
+        streamMs: options.latencyMs * 1.25,
+      },
+      leverage: options.leverage,
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+      outDir,
+      logger,
+      ...(bar === undefined ? {} : { onProgress: (p: BacktestProgress) => bar.update(p) }),
+    });
+  } finally {
+    bar?.done();
+    writeFileSync(join(outDir, 'run.log'), logLines.length === 0 ? '' : `${logLines.join('\n')}\n`);
+  }
+  writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(reportJson(report), null, 2)}\n`);
+  writeFileSync(join(outDir, 'report.html'), renderHtmlReport(report, outDir));
+  if (options.json) io.stdout(`${JSON.stringify(reportJson(report), null, 2)}\n`);
+  else if (io.isTTY) io.stdout(`\n${formatSummaryTable(report, outDir)}`);
+  else io.stdout(formatSummaryLines(report, outDir));
+  return 0;
+}

@@ -1,0 +1,290 @@
+import type { AccountCounters } from '../core/account.ts';
+import { KestrelError } from '../core/errors.ts';
+import { createClientIdGenerator } from '../core/ids.ts';
+import type { Instrument } from '../core/instrument.ts';
+import type { MarketDataSource, MarketEvent } from '../core/market-data.ts';
+import { midPrice } from '../core/market-data.ts';
+import { AccountProcessor } from '../engine/account-processor.ts';
+import { SimulatedClock } from '../engine/clock.ts';
+import type { HealthSnapshot } from '../engine/health-monitor.ts';
+import { HealthMonitor } from '../engine/health-monitor.ts';
+import type { Logger } from '../engine/logger.ts';
+import { TradingManager } from '../engine/trading-manager.ts';
+import type { LatencySpec } from '../venues/sim/latency.ts';
+import { createLatencyModel } from '../venues/sim/latency.ts';
+import { SimBroker } from '../venues/sim/sim-broker.ts';
+import { SimVenue } from '../venues/sim/sim-venue.ts';
+import { SIM_EXCHANGE } from './instruments.ts';
+import type { RunResults } from './recorder.ts';
+import { RunRecorder } from './recorder.ts';
+import { StrategySession } from './session.ts';
+import type { Strategy } from './strategy.ts';
+
+export interface BacktestOptions {
+  readonly strategy: Strategy;
+  readonly params?: Readonly<Record<string, string>>;
+  readonly source: MarketDataSource;
+  readonly instruments: readonly Instrument[];
+  /** Starting balance in `currency`; default 10 000 */
+  readonly capital?: number;
+  /** Default USDT */
+  readonly currency?: string;
+  /** Seeds the latency model and the clientIds; default 1 */
+  readonly seed?: number;
+  readonly latency?: LatencySpec;
+  /** Leverage the simulated venue allows; default 20 */
+  readonly leverage?: number;
+  /** Skip events before this time (ms) */
+  readonly from?: number;
+  /** Stop at this time (ms) */
+  readonly to?: number;
+  readonly outDir?: string | undefined;
+  readonly logger: Logger;
+  /** Told every ~50 000 events how far the run is */
+  readonly onProgress?: (progress: BacktestProgress) => void;
+}
+
+export interface BacktestProgress {
+  readonly events: number;
+  readonly time: number;
+  /** 0..1 when the source can tell */
+  readonly fraction: number | undefined;
+}
+
+export interface RunReport extends RunResults {
+  readonly strategy: string;
+  readonly venue: string;
+  readonly instruments: readonly string[];
+  readonly start: number;
+  readonly end: number;
+  readonly marketEvents: number;
+  readonly wallMs: number;
+  readonly health: HealthSnapshot;
+  readonly counters: Readonly<AccountCounters>;
+  readonly capital: number;
+  readonly currency: string;
+  readonly seed: number;
+}
+
+/** The strategy stopped the run by throwing */
+export class StrategyFailure extends Error {
+  override readonly name = 'StrategyFailure';
+  readonly callback: string;
+  constructor(callback: string, cause: unknown) {
+    super(
+      `strategy ${callback} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.callback = callback;
+  }
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Lets promise continuations queued by timers that just fired run before the next market event,
+ * as they would live (a rejected send reaching the rejection boundary, an awaited trade going
+ * on). Each await runs the microtasks queued before it, so a few rounds cover the chains the
+ * order flow makes, far cheaper than a trip through the event loop.
+ */
+async function runMicrotasks(): Promise<void> {
+  for (let i = 0; i < 12; i++) await undefined;
+}
+
+/**
+ * Awaits work that needs simulated time to pass (an awaited trade in onStart or onStop), moving
+ * the clock from timer to timer until the work is done or nothing is left to happen before `until`.
+ */
+async function driveClock(
+  clock: SimulatedClock,
+  work: Promise<void>,
+  until: number,
+): Promise<void> {
+  let done = false;
+  const settled = work.finally(() => {
+    done = true;
+  });
+  settled.catch(() => {});
+  let idle = 0;
+  while (!done && idle < 10) {
+    const due = clock.nextDue();
+    if (due !== undefined && due <= until) {
+      clock.advanceTo(due);
+      idle = 0;
+    } else {
+      idle += 1;
+    }
+    await yieldToEventLoop();
+  }
+  if (done) await settled;
+}
+
+/** How long after the last event the clock runs on, so replies in flight arrive, ms */
+const DRAIN_MS = 60_000;
+
+/**
+ * Replays market data through the full order flow on the simulated venue, on a simulated
+ * clock, as fast as the data allows: the strategy trades through the TradingManager, the
+ * SimBroker carries orders to a SimVenue over the latency model, and the venue's reports come
+ * back through the account's single writer, exactly as a live run's would.
+ * @throws StrategyFailure when a strategy callback throws; KestrelError INVALID_DATA for bad data
+ */
+export async function runBacktest(options: BacktestOptions): Promise<RunReport> {
+  const started = performance.now();
+  const capital = options.capital ?? 10_000;
+  const currency = options.currency ?? 'USDT';
+  const seed = options.seed ?? 1;
+  const { logger, source, instruments } = options;
+  const from = options.from ?? Number.NEGATIVE_INFINITY;
+  const to = options.to ?? Number.POSITIVE_INFINITY;
+
+  // Find the first event in range, so the clock (and onStart) begin at the data's start
+  let batch = await source.next();
+  let index = 0;
+  const skipToStart = async (): Promise<MarketEvent | undefined> => {
+    for (;;) {
+      while (batch !== undefined && index < batch.length) {
+        const event = batch[index]!;
+        if (event.time >= from) return event;
+        index += 1;
+      }
+      batch = await source.next();
+      index = 0;
+      if (batch === undefined) return undefined;
+    }
+  };
+  const first = await skipToStart();
+  if (first === undefined || first.time > to) {
+    throw new KestrelError('INVALID_DATA', 'no market data in the requested period', {
+      field: 'from',
+      value: options.from,
+    });
+  }
+
+  const clock = new SimulatedClock(first.time);
+  const balances = [{ currency, total: capital, free: capital, locked: 0 }];
+  const venue = new SimVenue({
+    exchange: SIM_EXCHANGE,
+    instruments,
+    balances,
+    ...(options.leverage === undefined ? {} : { leverage: options.leverage }),
+  });
+  const broker = new SimBroker({
+    venue,
+    clock,
+    latency: createLatencyModel(options.latency),
+    seed,
+  });
+  const account = new AccountProcessor({ exchange: SIM_EXCHANGE, clock, logger, balances });
+  const health = new HealthMonitor({
+    clock,
+    windowSize: 1 << 16,
+    windowMs: Number.POSITIVE_INFINITY,
+    requestTimeoutMs: 300_000,
+  });
+  const lastPrice = new Map<Instrument, number>();
+  const trading = new TradingManager({
+    brokers: [broker],
+    account,
+    clock,
+    health,
+    logger,
+    ids: createClientIdGenerator({
+      instanceTag: `bt${(seed >>> 0).toString(36).slice(0, 6)}`,
+      counterStart: 0,
+    }),
+    referencePrice: (instrument) => lastPrice.get(instrument),
+  });
+  const recorder = new RunRecorder({
+    account,
+    clock,
+    instruments,
+    currency,
+    outDir: options.outDir,
+  });
+  const session = new StrategySession({
+    strategy: options.strategy,
+    params: options.params ?? {},
+    instruments,
+    trading,
+    account,
+    clock,
+    logger,
+  });
+  const failIfStopped = () => {
+    const failed = session.failed;
+    if (failed !== undefined) throw new StrategyFailure(failed.callback, failed.error);
+  };
+
+  recorder.tick();
+  await driveClock(clock, session.start(), Number.POSITIVE_INFINITY);
+  failIfStopped();
+
+  let events = 0;
+  let end = first.time;
+  let stop = false;
+  while (!stop && batch !== undefined) {
+    for (; index < batch.length; index++) {
+      const event = batch[index]!;
+      if (event.time > to) {
+        stop = true;
+        break;
+      }
+      const due = clock.nextDue();
+      const fired = due !== undefined && due <= event.time;
+      clock.advanceTo(event.time);
+      if (fired) await runMicrotasks();
+      end = event.time;
+      events += 1;
+      lastPrice.set(
+        event.instrument,
+        event.type === 'trade'
+          ? event.price
+          : event.type === 'quote'
+            ? midPrice(event)
+            : (event.bids[0]?.[0] ?? Number.NaN),
+      );
+      broker.onMarket(event);
+      session.onMarket(event);
+      recorder.tick();
+      if (session.failed !== undefined) break;
+      if (options.onProgress !== undefined && events % 50_000 === 0) {
+        const progress = (source as { progress?: () => number }).progress?.();
+        options.onProgress({ events, time: event.time, fraction: progress });
+      }
+    }
+    failIfStopped();
+    if (stop) break;
+    batch = await source.next();
+    index = 0;
+    // Let async strategy work (awaited trades) run between batches too
+    if (session.busy) await yieldToEventLoop();
+  }
+  await source.close?.();
+
+  // The strategy stops (its timer with it), then replies and pushes in flight arrive
+  const drainUntil = end + DRAIN_MS;
+  await driveClock(clock, session.stop(), drainUntil);
+  failIfStopped();
+  for (let due = clock.nextDue(); due !== undefined && due <= drainUntil; due = clock.nextDue()) {
+    clock.advanceTo(due);
+    await Promise.resolve();
+  }
+  recorder.tick();
+  const results = recorder.finish();
+  return {
+    ...results,
+    strategy: options.strategy.name ?? 'strategy',
+    venue: SIM_EXCHANGE,
+    instruments: instruments.map((i) => i.symbol),
+    start: first.time,
+    end,
+    marketEvents: events,
+    wallMs: performance.now() - started,
+    health: health.snapshot(),
+    counters: { ...account.counters },
+    capital,
+    currency,
+    seed,
+  };
+}

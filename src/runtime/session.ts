@@ -1,0 +1,240 @@
+import { invalidField } from '../core/errors.ts';
+import type { Instrument } from '../core/instrument.ts';
+import { matchesSymbol } from '../core/instrument.ts';
+import type { MarketEvent, Quote } from '../core/market-data.ts';
+import { midPrice } from '../core/market-data.ts';
+import { snapUp } from '../core/numeric.ts';
+import type { AccountView } from '../engine/account-processor.ts';
+import type { Clock, Timer } from '../engine/clock.ts';
+import type { Logger } from '../engine/logger.ts';
+import type { TradingManager } from '../engine/trading-manager.ts';
+import type { Strategy, StrategyContext } from './strategy.ts';
+
+export interface SessionOptions {
+  readonly strategy: Strategy;
+  readonly params: Readonly<Record<string, string>>;
+  readonly instruments: readonly Instrument[];
+  readonly trading: TradingManager;
+  readonly account: AccountView;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** The smallest valid size at a price: at least the min size and the min notional, on the lot */
+export function minimumSize(instrument: Instrument, price: number): number {
+  const byNotional =
+    instrument.minNotional > 0 && price > 0
+      ? snapUp(
+          instrument.minNotional / (price * instrument.contractSize),
+          instrument.lotSize,
+          instrument.sizeDecimals,
+        )
+      : 0;
+  return Math.max(instrument.minSize, instrument.lotSize, byNotional);
+}
+
+/**
+ * One strategy running against one account: it builds the strategy's context, hands market
+ * events and account changes to the strategy's callbacks, runs its timer, and stops the run at
+ * the first callback that throws or rejects (a strategy bug is never traded through).
+ */
+export class StrategySession {
+  readonly context: StrategyContext;
+  private readonly strategy: Strategy;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly account: AccountView;
+  private readonly quotes = new Map<Instrument, Quote>();
+  private timer: Timer | undefined;
+  private outstanding = 0;
+  private failure: { readonly error: unknown; readonly callback: string } | undefined;
+  private stopped = false;
+  private started = false;
+  private lastMarketAt = Number.NEGATIVE_INFINITY;
+  private readonly unsubscribe: () => void;
+
+  constructor(options: SessionOptions) {
+    this.strategy = options.strategy;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.account = options.account;
+    const { trading, account, instruments, clock } = options;
+    const quotes = this.quotes;
+    this.context = {
+      get time() {
+        return clock.now();
+      },
+      instruments,
+      params: options.params,
+      log: options.logger,
+      instrument(name) {
+        const found =
+          instruments.find((i) => i.symbol === name) ??
+          instruments.find((i) => matchesSymbol(i, name));
+        if (found === undefined) {
+          throw invalidField(
+            'UNKNOWN_INSTRUMENT',
+            'instrument',
+            name,
+            `is not traded in this run (have: ${instruments.map((i) => i.symbol).join(', ')})`,
+          );
+        }
+        return found;
+      },
+      quote: (instrument) => quotes.get(instrument),
+      minimumSize,
+      nextClientId: () => trading.nextClientId(),
+      trade: (instrument, amount, price, tradeOptions) =>
+        trading.trade(instrument, amount, price, tradeOptions),
+      tradeAsync: (instrument, amount, price, tradeOptions) =>
+        trading.tradeAsync(instrument, amount, price, tradeOptions),
+      submitOrders: (specs) => trading.submitOrders(specs),
+      cancelOrder: (order) => trading.cancelOrder(order),
+      cancelOrders: (instrument) => trading.cancelOrders(instrument),
+      updateOrder: (order, amendment) => trading.updateOrder(order, amendment),
+      closePosition: (instrument) => trading.closePosition(instrument),
+      position: (instrument) => account.getPosition(instrument),
+      positions: () => account.getPositions(),
+      balances: () => account.getBalances(),
+      orders: (instrument) => account.getOrders(instrument),
+      order: (clientId) => account.findOrder(clientId),
+    };
+    this.unsubscribe = account.subscribe((result) => {
+      if (this.stopped || result.outcome !== 'applied') return;
+      if (
+        result.order !== undefined &&
+        result.change !== undefined &&
+        this.strategy.onOrder !== undefined
+      ) {
+        const { order, change } = result;
+        this.invoke('onOrder', () => this.strategy.onOrder?.(order, change, this.context));
+      }
+      if (result.fill !== undefined && this.strategy.onFill !== undefined) {
+        const fill = result.fill;
+        this.invoke('onFill', () => this.strategy.onFill?.(fill, this.context));
+      }
+    });
+  }
+
+  /** The first callback failure, if any; the run must stop when set */
+  get failed(): { readonly error: unknown; readonly callback: string } | undefined {
+    return this.failure;
+  }
+
+  /** Whether an async callback is still running */
+  get busy(): boolean {
+    return this.outstanding > 0;
+  }
+
+  private invoke(callback: string, run: () => unknown): void {
+    if (this.failure !== undefined) return;
+    try {
+      const result = run();
+      if (result instanceof Promise) {
+        this.outstanding += 1;
+        result.then(
+          () => {
+            this.outstanding -= 1;
+          },
+          (error: unknown) => {
+            this.outstanding -= 1;
+            this.fail(callback, error);
+          },
+        );
+      }
+    } catch (error) {
+      this.fail(callback, error);
+    }
+  }
+
+  private fail(callback: string, error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = { error, callback };
+    this.logger.error(`strategy ${callback} failed; stopping the run`, { error });
+  }
+
+  /** Runs onStart, then starts the timer */
+  async start(): Promise<void> {
+    const onStart = this.strategy.onStart;
+    if (onStart !== undefined) {
+      try {
+        await onStart.call(this.strategy, this.context);
+      } catch (error) {
+        this.fail('onStart', error);
+        return;
+      }
+    }
+    this.lastMarketAt = this.clock.now();
+    this.started = true;
+    this.armTimer();
+  }
+
+  /**
+   * Runs onTimer every interval while market data flows. Across a gap in the data (ten intervals
+   * without an event) it pauses, and the next event resumes it, so a backtest spanning months of
+   * missing data does not tick through them one interval at a time.
+   */
+  private armTimer(): void {
+    const interval = this.strategy.timerIntervalMs ?? 1000;
+    if (this.strategy.onTimer === undefined || interval <= 0 || this.stopped) return;
+    const tick = () => {
+      this.timer = undefined;
+      if (this.stopped) return;
+      if (this.clock.now() - this.lastMarketAt > 10 * interval) return;
+      this.invoke('onTimer', () => this.strategy.onTimer?.(this.clock.now(), this.context));
+      this.timer = this.clock.setTimer(interval, tick);
+    };
+    this.timer = this.clock.setTimer(interval, tick);
+  }
+
+  /** Delivers a market event: remembers the quote, marks the position, calls the strategy */
+  onMarket(event: MarketEvent): void {
+    const instrument = event.instrument;
+    this.lastMarketAt = this.clock.now();
+    if (this.started && this.timer === undefined) this.armTimer();
+    if (event.type === 'quote') {
+      this.quotes.set(instrument, event);
+      this.account.markPrice(instrument, midPrice(event));
+      if (this.strategy.onQuote !== undefined)
+        this.invoke('onQuote', () => this.strategy.onQuote?.(event, this.context));
+    } else if (event.type === 'trade') {
+      if (!this.quotes.has(instrument)) this.account.markPrice(instrument, event.price);
+      if (this.strategy.onTrade !== undefined)
+        this.invoke('onTrade', () => this.strategy.onTrade?.(event, this.context));
+    } else {
+      const bid = event.bids[0];
+      const ask = event.asks[0];
+      if (bid !== undefined && ask !== undefined) {
+        const quote: Quote = {
+          type: 'quote',
+          instrument,
+          time: event.time,
+          bid: bid[0],
+          bidSize: bid[1],
+          ask: ask[0],
+          askSize: ask[1],
+        };
+        this.quotes.set(instrument, quote);
+        this.account.markPrice(instrument, midPrice(quote));
+      }
+      if (this.strategy.onBook !== undefined)
+        this.invoke('onBook', () => this.strategy.onBook?.(event, this.context));
+    }
+  }
+
+  /** Stops the timer and runs onStop; no callbacks after this */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.timer?.cancel();
+    const onStop = this.strategy.onStop;
+    if (onStop !== undefined && this.failure === undefined) {
+      try {
+        await onStop.call(this.strategy, this.context);
+      } catch (error) {
+        this.fail('onStop', error);
+      }
+    }
+    this.stopped = true;
+    this.unsubscribe();
+  }
+}

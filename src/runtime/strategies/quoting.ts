@@ -1,0 +1,182 @@
+/**
+ * The bundled example: a market maker that keeps one bid and one ask around the mid.
+ *
+ * It exercises the whole order flow: both quotes go out together with `submitOrders` (a batch),
+ * a single side is replaced with `tradeAsync`, and when the mid moves it cancels the old quote
+ * at once, often before the venue has acknowledged it (a cancel of a PENDING order), then quotes
+ * anew. Every few seconds it checks its inventory and, past a limit, trims it with an immediate
+ * order through `trade`, awaiting the venue's verdict.
+ *
+ * Parameters (`--param key=value`): symbol (default: the run's first instrument), edgeBps (how
+ * far from the mid each quote sits, default 1.5), requoteBps (how far the mid may drift before
+ * requoting, default 0.75), size (base quantity per quote, default the smallest the venue takes,
+ * times 2), maxPosition (inventory limit in base units, default 10 quotes' worth).
+ */
+import type { ClientOrderId } from '../../core/ids.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import { roundSizeDown } from '../../core/instrument.ts';
+import { midPrice } from '../../core/market-data.ts';
+import { isTerminal } from '../../core/order.ts';
+import type { Strategy, StrategyContext } from '../strategy.ts';
+
+function number(ctx: StrategyContext, name: string, fallback: number): number {
+  const raw = ctx.params[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`parameter ${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** Makes a fresh quoting strategy (a module-level object would share state between runs) */
+export default function createQuotingStrategy(): Strategy {
+  let instrument: Instrument;
+  let edge = 0;
+  let requote = 0;
+  let size = 0;
+  let maxPosition = 0;
+  let bid: ClientOrderId | undefined;
+  let ask: ClientOrderId | undefined;
+  let center = Number.NaN;
+  let trimming = false;
+
+  const live = (ctx: StrategyContext, id: ClientOrderId | undefined): boolean => {
+    const order = id === undefined ? undefined : ctx.order(id);
+    return order !== undefined && !isTerminal(order.status) && order.status !== 'PENDING_CANCEL';
+  };
+
+  const cancel = (ctx: StrategyContext, id: ClientOrderId | undefined): void => {
+    if (id === undefined || !live(ctx, id)) return;
+    ctx
+      .cancelOrder(id)
+      .catch((error: unknown) => ctx.log.warn('cancel failed', { clientId: id, error }));
+  };
+
+  const quoteAround = (ctx: StrategyContext, mid: number): void => {
+    const position = ctx.position(instrument).quantity;
+    const wantBid = position < maxPosition;
+    const wantAsk = position > -maxPosition;
+    cancel(ctx, bid);
+    cancel(ctx, ask);
+    bid = undefined;
+    ask = undefined;
+    center = mid;
+    const specs = [];
+    if (wantBid) {
+      bid = ctx.nextClientId();
+      specs.push({
+        instrument,
+        amount: size,
+        price: mid * (1 - edge),
+        postOnly: true,
+        clientId: bid,
+      });
+    }
+    if (wantAsk) {
+      ask = ctx.nextClientId();
+      specs.push({
+        instrument,
+        amount: -size,
+        price: mid * (1 + edge),
+        postOnly: true,
+        clientId: ask,
+      });
+    }
+    if (specs.length === 2) {
+      ctx
+        .submitOrders(specs)
+        .catch((error: unknown) => ctx.log.warn('quote batch failed', { error }));
+    } else {
+      for (const spec of specs)
+        ctx.tradeAsync(spec.instrument, spec.amount, spec.price, {
+          postOnly: true,
+          clientId: spec.clientId,
+        });
+    }
+  };
+
+  /** Requotes when the reference price drifted, or a side is missing */
+  const reprice = (ctx: StrategyContext, mid: number): void => {
+    if (size === 0) size = 2 * ctx.minimumSize(instrument, mid);
+    if (maxPosition === 0) maxPosition = 10 * size;
+    const drift = Math.abs(mid - center) / center;
+    const bidLive = live(ctx, bid);
+    const askLive = live(ctx, ask);
+    if (bidLive && askLive && drift < requote) return;
+    if (drift < requote && (bidLive || askLive)) {
+      // One side filled or was refused: replace just that side
+      const position = ctx.position(instrument).quantity;
+      if (!bidLive && position < maxPosition) {
+        bid = ctx.tradeAsync(instrument, size, center * (1 - edge), { postOnly: true });
+      } else if (!askLive && position > -maxPosition) {
+        ask = ctx.tradeAsync(instrument, -size, center * (1 + edge), { postOnly: true });
+      }
+      return;
+    }
+    quoteAround(ctx, mid);
+  };
+
+  return {
+    name: 'quoting',
+    timerIntervalMs: 5_000,
+
+    onStart(ctx) {
+      instrument = ctx.instrument(ctx.params['symbol'] ?? ctx.instruments[0]?.symbol ?? '');
+      edge = number(ctx, 'edgeBps', 1.5) / 10_000;
+      requote = number(ctx, 'requoteBps', 0.75) / 10_000;
+      const explicit = ctx.params['size'];
+      size = explicit === undefined ? 0 : roundSizeDown(instrument, number(ctx, 'size', 1));
+      maxPosition = ctx.params['maxPosition'] === undefined ? 0 : number(ctx, 'maxPosition', 1);
+      ctx.log.info('quoting started', {
+        symbol: instrument.symbol,
+        edgeBps: edge * 1e4,
+        requoteBps: requote * 1e4,
+      });
+    },
+
+    onQuote(quote, ctx) {
+      if (quote.instrument === instrument) reprice(ctx, midPrice(quote));
+    },
+
+    onTrade(trade, ctx) {
+      // Without a fresh quote (trade-only data, or a quiet book), the tape is the reference price
+      if (trade.instrument !== instrument) return;
+      const quote = ctx.quote(instrument);
+      if (quote === undefined || ctx.time - quote.time > 2_000) reprice(ctx, trade.price);
+    },
+
+    async onTimer(_time, ctx) {
+      const position = ctx.position(instrument).quantity;
+      if (trimming || Math.abs(position) <= maxPosition || maxPosition === 0) return;
+      const quote = ctx.quote(instrument);
+      if (quote === undefined) return;
+      // Past the limit: cross the spread for the excess and wait for the venue's answer
+      trimming = true;
+      try {
+        const excess = roundSizeDown(instrument, Math.abs(position) - maxPosition / 2);
+        if (excess >= ctx.minimumSize(instrument, midPrice(quote))) {
+          const order = await ctx.trade(
+            instrument,
+            position > 0 ? -excess : excess,
+            position > 0 ? quote.bid : quote.ask,
+            {
+              timeInForce: 'IOC',
+              reduceOnly: true,
+            },
+          );
+          ctx.log.info('inventory trimmed', {
+            clientId: order.clientId,
+            status: order.status,
+            filled: order.filledQuantity,
+          });
+        }
+      } finally {
+        trimming = false;
+      }
+    },
+
+    async onStop(ctx) {
+      await ctx.cancelOrders(instrument);
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import type { Fill } from '../core/fill.ts';
+import type { ClientOrderId } from '../core/ids.ts';
+import type { Instrument } from '../core/instrument.ts';
+import type { BookSnapshot, Quote, Trade } from '../core/market-data.ts';
+import type { Order, OrderChange } from '../core/order.ts';
+import type { Position } from '../core/position.ts';
+import type { BalanceView } from '../engine/account-processor.ts';
+import type { OrderAmendment } from '../engine/broker.ts';
+import type { Logger } from '../engine/logger.ts';
+import type { TradeOptions, TradeSpec } from '../engine/trading-manager.ts';
+
+/**
+ * Everything a strategy may do and see. The same context backs a backtest, a paper run and a
+ * live run, so a strategy file runs unchanged on the simulated venue, ccxt and Lighter.
+ */
+export interface StrategyContext {
+  /** The current time, ms since the epoch (simulated in a backtest) */
+  readonly time: number;
+  /** The instruments this run trades */
+  readonly instruments: readonly Instrument[];
+  /** Parameters given on the command line (`--param key=value`) */
+  readonly params: Readonly<Record<string, string>>;
+  readonly log: Logger;
+  /**
+   * The instrument a name means, on whichever venue this runs: `BTCUSDT`, `BTC/USDT:USDT`, `BTC`.
+   * @throws KestrelError UNKNOWN_INSTRUMENT
+   */
+  instrument(name: string): Instrument;
+  /** The latest quote of an instrument, if one has arrived */
+  quote(instrument: Instrument): Quote | undefined;
+  /** The smallest order size the venue accepts at a price: min size and min notional, on the lot */
+  minimumSize(instrument: Instrument, price: number): number;
+  /** A fresh clientId, for strategies that want to know an order's id before placing it */
+  nextClientId(): ClientOrderId;
+  trade(
+    instrument: Instrument,
+    amount: number,
+    price?: number,
+    options?: TradeOptions,
+  ): Promise<Order>;
+  tradeAsync(
+    instrument: Instrument,
+    amount: number,
+    price?: number,
+    options?: TradeOptions,
+  ): ClientOrderId;
+  submitOrders(specs: readonly TradeSpec[]): Promise<Order[]>;
+  cancelOrder(order: string | Order): Promise<Order>;
+  cancelOrders(instrument?: Instrument): Promise<Order[]>;
+  updateOrder(order: string | Order, amendment: OrderAmendment): Promise<Order>;
+  closePosition(instrument: Instrument): Promise<Order | undefined>;
+  position(instrument: Instrument): Position;
+  positions(): Position[];
+  balances(): BalanceView[];
+  /** Live orders, optionally of one instrument */
+  orders(instrument?: Instrument): Order[];
+  order(clientId: string): Order | undefined;
+}
+
+type Awaitable = void | Promise<void>;
+
+/**
+ * A strategy: an object with any of these callbacks. Each also receives the context as its last
+ * argument. A callback that throws (or rejects) stops the run: a strategy bug is never traded
+ * through.
+ */
+export interface Strategy {
+  readonly name?: string;
+  /** How often onTimer runs, ms; default 1000 */
+  readonly timerIntervalMs?: number;
+  onStart?(ctx: StrategyContext): Awaitable;
+  onQuote?(quote: Quote, ctx: StrategyContext): Awaitable;
+  onTrade?(trade: Trade, ctx: StrategyContext): Awaitable;
+  onBook?(book: BookSnapshot, ctx: StrategyContext): Awaitable;
+  /** An order changed: accepted, filled, canceled, rejected, lost, adopted... */
+  onOrder?(order: Order, change: OrderChange, ctx: StrategyContext): Awaitable;
+  onFill?(fill: Fill, ctx: StrategyContext): Awaitable;
+  onTimer?(time: number, ctx: StrategyContext): Awaitable;
+  onStop?(ctx: StrategyContext): Awaitable;
+}
+
+/** A module may export a strategy object or a factory making a fresh one per run */
+export type StrategyExport = Strategy | (() => Strategy);

@@ -1,0 +1,142 @@
+import type { Instrument } from '../core/instrument.ts';
+import { roundSizeDown, snapPrice } from '../core/instrument.ts';
+import type { MarketEvent } from '../core/market-data.ts';
+import { createRandom } from '../core/random.ts';
+import type { ProgressSource } from './csv-reader.ts';
+
+export interface SyntheticMarketOptions {
+  readonly instruments: readonly Instrument[];
+  /** Starting mid per symbol; default 64 000 for BTC, 3 200 for ETH, 100 otherwise */
+  readonly startPrices?: Readonly<Record<string, number>>;
+  /** Epoch ms of the first event */
+  readonly start: number;
+  readonly durationMs: number;
+  readonly seed: number;
+  /** Mean time between quotes, ms; default 100 */
+  readonly quoteIntervalMs?: number;
+  /** Mean time between trades, ms; default 250 */
+  readonly tradeIntervalMs?: number;
+  /** Long-run annualized volatility; default 0.6 */
+  readonly volatility?: number;
+}
+
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+// GARCH(1,1) on quote steps: persistence 0.9999 gives volatility regimes lasting minutes
+const ALPHA = 0.0009;
+const BETA = 0.999;
+
+interface State {
+  readonly instrument: Instrument;
+  logMid: number;
+  /** Annualized variance now */
+  variance: number;
+  lastReturn: number;
+  bid: number;
+  ask: number;
+  nextQuote: number;
+  nextTrade: number;
+  trades: number;
+}
+
+function defaultPrice(instrument: Instrument): number {
+  if (instrument.base === 'BTC') return 64_000;
+  if (instrument.base === 'ETH') return 3_200;
+  return 100;
+}
+
+/**
+ * A seeded synthetic market: per instrument a random-walk mid whose volatility clusters
+ * (GARCH(1,1)), a spread of one or more ticks that widens when the market is wild, quote sizes
+ * around $50k, and trades arriving as a Poisson process at the touch, leaning with the recent
+ * move, sized around $2k. The same seed always gives the same tape.
+ */
+export function createSyntheticMarket(options: SyntheticMarketOptions): ProgressSource {
+  const random = createRandom(options.seed);
+  const quoteMean = options.quoteIntervalMs ?? 100;
+  const tradeMean = options.tradeIntervalMs ?? 250;
+  const longRun = (options.volatility ?? 0.6) ** 2;
+  const end = options.start + options.durationMs;
+  const states: State[] = options.instruments.map((instrument) => {
+    const price = options.startPrices?.[instrument.symbol] ?? defaultPrice(instrument);
+    return {
+      instrument,
+      logMid: Math.log(price),
+      variance: longRun,
+      lastReturn: 0,
+      bid: Number.NaN,
+      ask: Number.NaN,
+      nextQuote: options.start,
+      nextTrade: options.start + random.exponential(tradeMean),
+      trades: 0,
+    };
+  });
+  let now = options.start;
+
+  const quote = (state: State, time: number): MarketEvent => {
+    const dt = quoteMean / YEAR_MS;
+    const step = Math.sqrt(state.variance * dt) * random.normal();
+    state.variance =
+      longRun * (1 - ALPHA - BETA) + ALPHA * ((step * step) / dt) + BETA * state.variance;
+    state.logMid += step;
+    state.lastReturn = step;
+    const instrument = state.instrument;
+    const mid = Math.exp(state.logMid);
+    const wild = Math.sqrt(state.variance / longRun);
+    const spreadTicks = 1 + Math.floor(random.next() * 2 * wild);
+    const bid = snapPrice(instrument, mid - (spreadTicks * instrument.tickSize) / 2);
+    const ask = snapPrice(instrument, bid + spreadTicks * instrument.tickSize);
+    state.bid = bid;
+    state.ask = ask;
+    const depth = () =>
+      Math.max(instrument.lotSize, roundSizeDown(instrument, random.logNormal(50_000 / mid, 0.8)));
+    return { type: 'quote', instrument, time, bid, bidSize: depth(), ask, askSize: depth() };
+  };
+
+  const trade = (state: State, time: number): MarketEvent => {
+    const instrument = state.instrument;
+    const lean = state.lastReturn > 0 ? 0.6 : state.lastReturn < 0 ? 0.4 : 0.5;
+    const side = random.next() < lean ? 'BUY' : 'SELL';
+    const price = side === 'BUY' ? state.ask : state.bid;
+    const size = Math.max(
+      instrument.lotSize,
+      roundSizeDown(instrument, random.logNormal(2_000 / price, 1)),
+    );
+    state.trades += 1;
+    return { type: 'trade', instrument, time, price, size, side, id: String(state.trades) };
+  };
+
+  return {
+    async next() {
+      const batch: MarketEvent[] = [];
+      while (batch.length < 4096) {
+        let state: State | undefined;
+        let time = Number.POSITIVE_INFINITY;
+        let isQuote = true;
+        for (const candidate of states) {
+          if (candidate.nextQuote < time) {
+            state = candidate;
+            time = candidate.nextQuote;
+            isQuote = true;
+          }
+          // Trades need a touch, so the first quote comes first
+          if (Number.isFinite(candidate.bid) && candidate.nextTrade < time) {
+            state = candidate;
+            time = candidate.nextTrade;
+            isQuote = false;
+          }
+        }
+        if (state === undefined || time > end) break;
+        now = time;
+        if (isQuote) {
+          batch.push(quote(state, time));
+          state.nextQuote = time + random.exponential(quoteMean);
+        } else {
+          batch.push(trade(state, time));
+          state.nextTrade = time + random.exponential(tradeMean);
+        }
+      }
+      return batch.length === 0 ? undefined : batch;
+    },
+    progress: () => Math.min(1, (now - options.start) / options.durationMs),
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * The bundled quoting strategy end to end through the full order flow on the simulated venue,
+ * on synthetic data and on the real BTCUSDT sample. Invariants checked on every run:
+ *
+ * - every order reached a terminal status or is still open (none PENDING, PENDING_CANCEL, LOST);
+ * - each position equals the signed sum of its fills;
+ * - the balance reconciles: capital + realized PnL − fees + funding;
+ * - no clientId changed: every fill names an order we created, every order id is unique and ours;
+ * - the run exercised the flow: batches, cancels of unacknowledged orders, fills.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { snapSize } from '../../src/core/instrument.ts';
+import { money } from '../../src/core/numeric.ts';
+import { createMemoryLogger } from '../../src/engine/logger.ts';
+import type { RunReport } from '../../src/runtime/backtest.ts';
+import { runBacktest } from '../../src/runtime/backtest.ts';
+import { openCsvSource } from '../../src/runtime/csv-reader.ts';
+import { simInstrument } from '../../src/runtime/instruments.ts';
+import { mergeSources } from '../../src/runtime/merge.ts';
+import createQuotingStrategy from '../../src/runtime/strategies/quoting.ts';
+import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
+
+const SHARED_DATA = resolve(import.meta.dirname, '../../../shared/data');
+
+function readCsv(path: string): Array<Record<string, string>> {
+  const [header = '', ...lines] = readFileSync(path, 'utf8').trim().split('\n');
+  const names = header.split(',');
+  return lines.map((line) => {
+    const fields: string[] = [];
+    let current = '';
+    let quoted = false;
+    for (const char of line) {
+      if (char === '"') quoted = !quoted;
+      else if (char === ',' && !quoted) {
+        fields.push(current);
+        current = '';
+      } else current += char;
+    }
+    fields.push(current);
+    return Object.fromEntries(names.map((n, i) => [n, fields[i] ?? '']));
+  });
+}
+
+function checkInvariants(report: RunReport, outDir: string): void {
+  assert.equal(report.ordersByStatus.PENDING, 0, 'no order left PENDING');
+  assert.equal(report.ordersByStatus.PENDING_CANCEL, 0, 'no cancel left unanswered');
+  assert.equal(report.ordersByStatus.LOST, 0);
+  const counted = Object.values(report.ordersByStatus).reduce((a, b) => a + b, 0);
+  assert.equal(counted, report.orders, 'every order counted once by final status');
+
+  const orders = readCsv(join(outDir, 'orders.csv'));
+  const fills = readCsv(join(outDir, 'fills.csv'));
+  assert.equal(orders.length, report.orders);
+  assert.equal(fills.length, report.fills);
+  const ids = new Set(orders.map((o) => o['clientId']));
+  assert.equal(ids.size, orders.length, 'clientIds are unique');
+  for (const id of ids) assert.match(id ?? '', /^kbt[a-z0-9]+-[a-z0-9]+$/);
+  for (const fill of fills)
+    assert.ok(
+      ids.has(fill['clientId'] ?? ''),
+      `fill ${fill['tradeId']} names our order ${fill['clientId']}`,
+    );
+
+  for (const position of report.positions) {
+    const signed = fills
+      .filter((f) => f['symbol'] === position.instrument.symbol)
+      .reduce(
+        (sum, f) =>
+          snapSize(
+            position.instrument,
+            sum + (f['side'] === 'BUY' ? 1 : -1) * Number(f['quantity']),
+          ),
+        0,
+      );
+    assert.equal(
+      position.quantity,
+      signed,
+      `${position.instrument.symbol} position is the signed sum of fills`,
+    );
+  }
+  const fees = report.fees['USDT'] ?? 0;
+  const balance = report.balances.find((b) => b.currency === 'USDT')?.total ?? 0;
+  assert.equal(
+    balance,
+    money(report.capital + report.realizedPnl - fees + report.funding),
+    'balance reconciles to PnL and fees',
+  );
+  const feeSum = fills.reduce((sum, f) => money(sum + Number(f['fee'])), 0);
+  assert.equal(feeSum, fees, 'fees are the sum of the fills');
+  assert.equal(report.counters.refused, 0, 'the writer refused nothing');
+  assert.equal(report.counters.illegalTransitions, 0);
+}
+
+describe('backtest: the quoting strategy end to end', () => {
+  it('runs on the synthetic market through batches, cancels before ack and fills', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'kestrel-bt-'));
+    const btc = simInstrument('BTCUSDT');
+    const report = await runBacktest({
+      strategy: createQuotingStrategy(),
+      source: createSyntheticMarket({
+        instruments: [btc],
+        start: Date.UTC(2026, 0, 1),
+        durationMs: 2 * 3600_000,
+        seed: 7,
+      }),
+      instruments: [btc],
+      seed: 7,
+      outDir,
+      logger: createMemoryLogger('warn'),
+    });
+    checkInvariants(report, outDir);
+    assert.ok(report.marketEvents > 50_000, `${report.marketEvents} events`);
+    assert.ok(report.fills > 100, `${report.fills} fills`);
+    assert.ok(
+      report.cancelsBeforeAck > 10,
+      `${report.cancelsBeforeAck} cancels of orders not yet acknowledged`,
+    );
+    assert.ok(report.ordersByStatus.CANCELED > 100);
+    const health = report.health.exchanges[0];
+    assert.ok((health?.submitLatency.count ?? 0) > 0 && (health?.cancelLatency.count ?? 0) > 0);
+    assert.ok((health?.submitLatency.p50 ?? 0) > 20, 'latency is measured on the simulated clock');
+  });
+
+  it('gives the same result for the same seed', async () => {
+    const run = async () => {
+      const btc = simInstrument('BTCUSDT');
+      const {
+        wallMs: _wall,
+        health: _health,
+        ...rest
+      } = await runBacktest({
+        strategy: createQuotingStrategy(),
+        source: createSyntheticMarket({
+          instruments: [btc],
+          start: Date.UTC(2026, 0, 1),
+          durationMs: 1800_000,
+          seed: 3,
+        }),
+        instruments: [btc],
+        seed: 3,
+        logger: createMemoryLogger('warn'),
+      });
+      return JSON.stringify(rest, (key, value) => (key === 'instrument' ? undefined : value));
+    };
+    assert.equal(await run(), await run());
+  });
+
+  it('runs on the real BTCUSDT trades and quotes sample', async (t) => {
+    if (!existsSync(SHARED_DATA)) {
+      t.skip('../shared/data is absent: the real BTCUSDT sample is not available');
+      return;
+    }
+    const outDir = mkdtempSync(join(tmpdir(), 'kestrel-bt-real-'));
+    const instruments = new Map<string, ReturnType<typeof simInstrument>>();
+    const resolveInstrument = (symbol: string) => {
+      const found = instruments.get(symbol) ?? simInstrument(symbol);
+      instruments.set(symbol, found);
+      return found;
+    };
+    const btc = resolveInstrument('BTCUSDT');
+    const source = mergeSources([
+      openCsvSource({ path: join(SHARED_DATA, 'BTCUSDT.trades.csv.gz'), resolveInstrument }),
+      openCsvSource({ path: join(SHARED_DATA, 'BTCUSDT.quotes.csv.gz'), resolveInstrument }),
+    ]);
+    const report = await runBacktest({
+      strategy: createQuotingStrategy(),
+      source,
+      instruments: [btc],
+      to: Date.UTC(2026, 0, 1, 3),
+      outDir,
+      logger: createMemoryLogger('warn'),
+    });
+    checkInvariants(report, outDir);
+    assert.ok(report.marketEvents > 100_000, `${report.marketEvents} events`);
+    assert.ok(report.fills > 50, `${report.fills} fills`);
+    assert.ok(
+      report.cancelsBeforeAck > 0,
+      'trade bursts make it cancel orders the venue has not acknowledged',
+    );
+    assert.equal(new Date(report.start).toISOString(), '2024-10-28T15:42:23.833Z');
+  });
+});
