@@ -1,0 +1,277 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { Balance } from '../../core/balance.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import { matchesSymbol } from '../../core/instrument.ts';
+import type { Level, MarketDataSource, MarketEvent } from '../../core/market-data.ts';
+import type { Side } from '../../core/order.ts';
+import { createRandom } from '../../core/random.ts';
+import type { Clock } from '../../engine/clock.ts';
+import { systemClock } from '../../engine/clock.ts';
+import type { SimVenue } from '../../venues/sim/sim-venue.ts';
+import { CONTROL_PREFIX, handleControl } from './control-api.ts';
+import {
+  DEFAULT_API_KEY,
+  DEFAULT_API_SECRET,
+  defaultBalances,
+  defaultInstruments,
+} from './defaults.ts';
+import type { StreamKind } from './faults.ts';
+import { EmulatorFaults } from './faults.ts';
+import type { Replay } from './feed-replay.ts';
+import { startReplay } from './feed-replay.ts';
+import { MarketStreams } from './market-streams.ts';
+import type { RequestRecord } from './rest-api.ts';
+import { handleRest } from './rest-api.ts';
+import { UsdmExchange } from './usdm-exchange.ts';
+import { UserDataStreams } from './user-stream.ts';
+import type { TradeRecord } from './wire.ts';
+import { orderJson } from './wire.ts';
+
+export interface BinanceUsdmEmulatorOptions {
+  /** 0 or absent: a random free port on 127.0.0.1 */
+  readonly port?: number;
+  /** The only key and secret accepted; default DEFAULT_API_KEY / DEFAULT_API_SECRET */
+  readonly apiKey?: string;
+  readonly apiSecret?: string;
+  /** Default: BTCUSDT and ETHUSDT perpetuals with Binance's filters */
+  readonly instruments?: readonly Instrument[];
+  /** Default: 10 000 USDT */
+  readonly balances?: readonly Balance[];
+  /** Leverage of the margin check; default 20 */
+  readonly leverage?: number;
+  /** Market data to replay into the venue and its public streams */
+  readonly feed?: MarketDataSource;
+  /** Replay pace: 1 real time (default), Infinity as fast as possible */
+  readonly speed?: number;
+  /** Time for the venue, its timestamps, timers and checks; default the system clock */
+  readonly clock?: Clock;
+  /** Seeds listenKeys; default 1 */
+  readonly seed?: number;
+}
+
+export interface BinanceUsdmEmulator {
+  /** REST base, e.g. http://127.0.0.1:PORT */
+  readonly url: string;
+  /** WebSocket base, e.g. ws://127.0.0.1:PORT */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  /** The venue's ledger and matching, for tests to compare against */
+  readonly venue: SimVenue;
+  readonly instruments: readonly Instrument[];
+  /** Fault injection; the same operations are served over HTTP under /_kestrel/faults/ */
+  readonly faults: EmulatorFaults;
+  /** REST requests as received (signature left out), oldest first */
+  readonly requests: readonly RequestRecord[];
+  /** User data pushes as sent, oldest first */
+  readonly pushes: readonly Record<string, unknown>[];
+  /** Executions booked, oldest first */
+  executions(): readonly TradeRecord[];
+  /** Sockets opened since start, by kind, and how many user data sockets are open now */
+  connections(): { readonly user: number; readonly market: number; readonly openUser: number };
+  /** Sets the best bid and offer; fills resting orders it crosses, publishes bookTicker and depth */
+  setQuote(symbol: string, bid: number, ask: number, bidSize?: number, askSize?: number): void;
+  /** Sets the visible book; fills what it crosses, publishes depth */
+  setBook(symbol: string, bids: readonly Level[], asks: readonly Level[]): void;
+  /** Prints a trade (side = aggressor); fills resting orders it trades through */
+  printTrade(symbol: string, price: number, size: number, side: Side): void;
+  /** Settles when the replayed feed ends (at once without a feed) */
+  readonly replayDone: Promise<void>;
+  close(): Promise<void>;
+}
+
+const PUBLIC_PATHS = /^\/(?:(?:public|market)\/)?(ws|stream)(?:\/(.*))?$/;
+
+/**
+ * Starts a local Binance USDⓈ-M venue on 127.0.0.1 that real, unmodified ccxt drives: REST
+ * (`/fapi/...`, HMAC-signed, timestamp and recvWindow checked), the listenKey user data stream
+ * (ORDER_TRADE_UPDATE, ACCOUNT_UPDATE), the public streams (bookTicker, trade, aggTrade,
+ * depth), over the sim's matching engine and ledger, with fault injection.
+ * @throws Error when the port cannot be bound
+ */
+export async function startBinanceUsdmEmulator(
+  options: BinanceUsdmEmulatorOptions = {},
+): Promise<BinanceUsdmEmulator> {
+  const clock = options.clock ?? systemClock;
+  const apiKey = options.apiKey ?? DEFAULT_API_KEY;
+  const apiSecret = options.apiSecret ?? DEFAULT_API_SECRET;
+  const faults = new EmulatorFaults(clock);
+  const exchange = new UsdmExchange({
+    instruments: options.instruments ?? defaultInstruments(),
+    balances: options.balances ?? defaultBalances(),
+    ...(options.leverage === undefined ? {} : { leverage: options.leverage }),
+  });
+  const users = new UserDataStreams(clock, createRandom(options.seed ?? 1), faults);
+  const markets = new MarketStreams(() => clock.now());
+  exchange.onMarketChange((change) => markets.publish(change));
+  const requests: RequestRecord[] = [];
+  const deliver = (pushes: readonly Record<string, unknown>[]) => {
+    for (const push of pushes) users.push(push);
+  };
+  faults.bind({
+    dropSockets(kind: StreamKind, code: number | undefined) {
+      let dropped = 0;
+      if (kind !== 'market') dropped += users.dropAll(code);
+      if (kind !== 'user') dropped += markets.dropAll(code);
+      return dropped;
+    },
+    expireListenKeys: () => users.expireAll(),
+  });
+
+  const resolveSymbol = (symbol: string): string => {
+    const found = exchange.instruments.find((i) => matchesSymbol(i, symbol));
+    return found?.venueSymbol ?? symbol;
+  };
+  const setQuote = (symbol: string, bid: number, ask: number, bidSize = 1, askSize = 1) =>
+    deliver(exchange.setQuote(resolveSymbol(symbol), bid, ask, bidSize, askSize, clock.now()));
+  const setBook = (symbol: string, bids: readonly Level[], asks: readonly Level[]) =>
+    deliver(exchange.setBook(resolveSymbol(symbol), bids, asks, clock.now()));
+  const printTrade = (symbol: string, price: number, size: number, side: Side) =>
+    deliver(exchange.printTrade(resolveSymbol(symbol), price, size, side, clock.now()));
+
+  const context = {
+    exchange,
+    users,
+    faults,
+    credentials: { apiKey, apiSecret },
+    clock,
+    requests,
+    deliver,
+  };
+  const control = {
+    faults,
+    setQuote,
+    printTrade,
+    state: () => ({
+      openOrders: exchange.venue.openOrders().map(orderJson),
+      positions: exchange.positions().map((p) => ({
+        symbol: p.instrument.venueSymbol,
+        quantity: p.quantity,
+        averagePrice: p.averagePrice,
+        unrealizedPnl: p.unrealizedPnl,
+      })),
+      balances: exchange.venue.getBalances(),
+      executions: exchange.allExecutions().length,
+    }),
+  };
+
+  const server: Server = createServer((request, response) => {
+    const handler = (request.url ?? '').startsWith(`${CONTROL_PREFIX}/`)
+      ? handleControl(control, request, response)
+      : handleRest(context, request, response);
+    handler.catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ code: -1000, msg: (error as Error).message }));
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (request, socket: Socket, head) => {
+    if (faults.refusesUpgrade()) {
+      socket.end(
+        'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+      );
+      return;
+    }
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
+    let listenKey: string | undefined;
+    if (path === '/private/ws' || path === '/ws/private')
+      listenKey = url.searchParams.get('listenKey') ?? '';
+    const publicMatch = PUBLIC_PATHS.exec(path);
+    if (listenKey === undefined && publicMatch?.[1] === 'ws' && publicMatch[2] !== undefined) {
+      const tail = publicMatch[2];
+      if (users.accepts(tail)) listenKey = tail;
+    }
+    if (listenKey !== undefined) {
+      if (!users.accepts(listenKey)) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      const key = listenKey;
+      wss.handleUpgrade(request, socket, head, (ws) => users.attach(ws, key));
+      return;
+    }
+    if (publicMatch === null) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const combined = publicMatch[1] === 'stream';
+    const streams = combined
+      ? (url.searchParams.get('streams') ?? '').split('/')
+      : /^\d*$/.test(publicMatch[2] ?? '')
+        ? []
+        : (publicMatch[2] ?? '').split('/');
+    wss.handleUpgrade(request, socket, head, (ws) => markets.attach(ws, streams, combined));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let replay: Replay | undefined;
+  if (options.feed !== undefined) {
+    const find = (event: MarketEvent) =>
+      exchange.instruments.find(
+        (i) =>
+          i.venueSymbol === event.instrument.venueSymbol ||
+          matchesSymbol(i, event.instrument.symbol),
+      );
+    replay = startReplay(options.feed, {
+      clock,
+      speed: options.speed ?? 1,
+      deliver: (event) => {
+        const instrument = find(event);
+        if (instrument === undefined) return;
+        const symbol = instrument.venueSymbol;
+        if (event.type === 'quote')
+          setQuote(symbol, event.bid, event.ask, event.bidSize, event.askSize);
+        else if (event.type === 'trade') printTrade(symbol, event.price, event.size, event.side);
+        else setBook(symbol, event.bids, event.asks);
+      },
+    });
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    apiKey,
+    apiSecret,
+    venue: exchange.venue,
+    instruments: exchange.instruments,
+    faults,
+    requests,
+    pushes: users.log,
+    executions: () => exchange.allExecutions(),
+    connections: () => ({
+      user: users.connections,
+      market: markets.connections,
+      openUser: users.openSockets,
+    }),
+    setQuote,
+    setBook,
+    printTrade,
+    replayDone: replay?.done ?? Promise.resolve(),
+    close() {
+      closed ??= (async () => {
+        await replay?.stop();
+        users.close();
+        markets.close();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,292 @@
+import type { Clock } from '../../engine/clock.ts';
+
+/** Which sockets a connection fault hits */
+export type StreamKind = 'user' | 'market' | 'all';
+/** Which connections a refusal hits: WebSocket upgrades, REST requests, or both */
+export type RefusalScope = 'ws' | 'rest' | 'all';
+
+/** A REST answer to force on matching requests */
+export interface RequestFaultSpec {
+  /** HTTP status to answer with, e.g. 503, 500, 429, 418 */
+  readonly status: number;
+  /** Binance error code for the body; default by status (-1001, -1003, ...) */
+  readonly code?: number;
+  readonly msg?: string;
+  /** How many matching requests to fail; default 1 */
+  readonly count?: number;
+  /** Only requests with this method (GET, POST, ...) */
+  readonly method?: string;
+  /** Only requests whose path starts with this, e.g. `/fapi/v1/order` */
+  readonly path?: string;
+  /**
+   * `before`: refuse without acting (the venue did nothing); `after`: act, then lose the answer
+   * (the order is placed but the client sees a 5xx). Default `before`
+   */
+  readonly when?: 'before' | 'after';
+  /** A Retry-After header, in seconds */
+  readonly retryAfterSeconds?: number;
+}
+
+interface RequestFault {
+  readonly status: number;
+  readonly code: number;
+  readonly msg: string;
+  remaining: number;
+  readonly method: string | undefined;
+  readonly path: string | undefined;
+  readonly when: 'before' | 'after';
+  readonly retryAfterSeconds: number | undefined;
+}
+
+interface DelayFault {
+  readonly ms: number;
+  remaining: number;
+  readonly path: string | undefined;
+}
+
+/** The hooks the emulator gives its fault controller to act on live connections */
+export interface FaultHooks {
+  dropSockets(kind: StreamKind, code: number | undefined): number;
+  expireListenKeys(): number;
+}
+
+/** What the fault controller currently has armed, for the control API and tests */
+export interface FaultState {
+  readonly refusingWsUntil: number;
+  readonly refusingRestUntil: number;
+  readonly requestFaults: number;
+  readonly delays: number;
+  readonly dropPushes: number;
+  readonly duplicatePushes: number;
+  readonly reorderPushes: number;
+  readonly pushDelayMs: number;
+  readonly clockOffsetMs: number;
+  /** Upgrades refused since start, so a test can count dial attempts */
+  readonly refusedUpgrades: number;
+}
+
+function defaultCode(status: number): number {
+  if (status === 429 || status === 418) return -1003;
+  if (status === 503) return -1008;
+  if (status >= 500) return -1001;
+  return -1000;
+}
+
+function defaultMessage(status: number): string {
+  if (status === 429) return 'Too many requests; current limit is 2400 requests per minute.';
+  if (status === 418) return 'Way too many requests; IP banned until further notice.';
+  if (status === 503) return 'Service Unavailable.';
+  return 'Internal error; unable to process your request. Please try again.';
+}
+
+/**
+ * The emulator's fault injection: everything a test (or `kestrel emulate` user, over HTTP)
+ * can do to make the venue misbehave the way real ones do. Faults are armed here and consumed
+ * by the REST and WebSocket layers as matching traffic passes.
+ */
+export class EmulatorFaults {
+  private readonly clock: Clock;
+  private hooks: FaultHooks | undefined;
+  private refuseWsUntil = 0;
+  private refuseRestUntil = 0;
+  private requestFaults: RequestFault[] = [];
+  private delays: DelayFault[] = [];
+  private drop = 0;
+  private duplicate = 0;
+  private reorder = 0;
+  private pushDelay = 0;
+  private offset = 0;
+  private refused = 0;
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
+
+  /** Binds the live connections; the emulator calls it once */
+  bind(hooks: FaultHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** Drops open sockets (user data, market data or both): terminated, or closed with `code`; returns how many */
+  dropConnections(options: { readonly stream?: StreamKind; readonly code?: number } = {}): number {
+    return this.hooks?.dropSockets(options.stream ?? 'all', options.code) ?? 0;
+  }
+
+  /** Refuses new connections for a while: WebSocket upgrades (default), REST, or both */
+  refuseConnections(durationMs: number, options: { readonly scope?: RefusalScope } = {}): void {
+    const until = this.clock.now() + Math.max(0, durationMs);
+    const scope = options.scope ?? 'ws';
+    if (scope !== 'rest') this.refuseWsUntil = until;
+    if (scope !== 'ws') this.refuseRestUntil = until;
+  }
+
+  /** Delays REST answers by `ms`, for the next `count` requests (default all) on `path` */
+  delayResponses(
+    ms: number,
+    options: { readonly count?: number; readonly path?: string } = {},
+  ): void {
+    this.delays.push({
+      ms,
+      remaining: options.count ?? Number.POSITIVE_INFINITY,
+      path: options.path,
+    });
+  }
+
+  /** Answers matching requests with an HTTP error (5xx, 429, 418...), before or after acting */
+  failRequests(spec: RequestFaultSpec): void {
+    this.requestFaults.push({
+      status: spec.status,
+      code: spec.code ?? defaultCode(spec.status),
+      msg: spec.msg ?? defaultMessage(spec.status),
+      remaining: spec.count ?? 1,
+      method: spec.method?.toUpperCase(),
+      path: spec.path,
+      when: spec.when ?? 'before',
+      retryAfterSeconds: spec.retryAfterSeconds,
+    });
+  }
+
+  /** Answers the next `count` requests with 429 (or 418) and a Retry-After */
+  rateLimit(
+    options: {
+      readonly count?: number;
+      readonly retryAfterSeconds?: number;
+      readonly status?: 429 | 418;
+    } = {},
+  ): void {
+    this.failRequests({
+      status: options.status ?? 429,
+      count: options.count ?? 1,
+      retryAfterSeconds: options.retryAfterSeconds ?? 1,
+    });
+  }
+
+  /** Silently drops the next `count` user-data pushes */
+  dropPushes(count: number): void {
+    this.drop += count;
+  }
+
+  /** Sends each of the next `count` user-data pushes twice */
+  duplicatePushes(count: number): void {
+    this.duplicate += count;
+  }
+
+  /** Holds the next `count` user-data pushes and sends them in reverse order */
+  reorderPushes(count: number): void {
+    this.reorder += count;
+  }
+
+  /** Delays every user-data push by `ms` (0 turns it off), so REST answers overtake pushes */
+  delayPushes(ms: number): void {
+    this.pushDelay = Math.max(0, ms);
+  }
+
+  /** Expires every listenKey: a `listenKeyExpired` push, then silence; keepalives fail with -1125 */
+  expireListenKeys(): number {
+    return this.hooks?.expireListenKeys() ?? 0;
+  }
+
+  /** Skews the server clock by `ms`, so client timestamps fall outside recvWindow (-1021) */
+  setClockOffset(ms: number): void {
+    this.offset = ms;
+  }
+
+  /** Disarms every fault */
+  reset(): void {
+    this.refuseWsUntil = 0;
+    this.refuseRestUntil = 0;
+    this.requestFaults = [];
+    this.delays = [];
+    this.drop = 0;
+    this.duplicate = 0;
+    this.reorder = 0;
+    this.pushDelay = 0;
+    this.offset = 0;
+  }
+
+  state(): FaultState {
+    return {
+      refusingWsUntil: this.refuseWsUntil,
+      refusingRestUntil: this.refuseRestUntil,
+      requestFaults: this.requestFaults.reduce((n, f) => n + f.remaining, 0),
+      delays: this.delays.length,
+      dropPushes: this.drop,
+      duplicatePushes: this.duplicate,
+      reorderPushes: this.reorder,
+      pushDelayMs: this.pushDelay,
+      clockOffsetMs: this.offset,
+      refusedUpgrades: this.refused,
+    };
+  }
+
+  // ---- consumed by the server ----
+
+  /** The server's clock, skewed by the configured offset */
+  serverTime(): number {
+    return this.clock.now() + this.offset;
+  }
+
+  refusesUpgrade(): boolean {
+    const refuse = this.clock.now() < this.refuseWsUntil;
+    if (refuse) this.refused += 1;
+    return refuse;
+  }
+
+  refusesRest(): boolean {
+    return this.clock.now() < this.refuseRestUntil;
+  }
+
+  /** The forced answer for a request, if one is armed for it (consumes one) */
+  takeRequestFault(
+    method: string,
+    path: string,
+  ): Omit<RequestFault, 'remaining' | 'method' | 'path'> | undefined {
+    for (const fault of this.requestFaults) {
+      if (fault.remaining <= 0) continue;
+      if (fault.method !== undefined && fault.method !== method) continue;
+      if (fault.path !== undefined && !path.startsWith(fault.path)) continue;
+      fault.remaining -= 1;
+      this.requestFaults = this.requestFaults.filter((f) => f.remaining > 0);
+      return fault;
+    }
+    return undefined;
+  }
+
+  /** How long to hold the answer to a request on `path` (consumes one) */
+  takeDelay(path: string): number {
+    for (const delay of this.delays) {
+      if (delay.remaining <= 0) continue;
+      if (delay.path !== undefined && !path.startsWith(delay.path)) continue;
+      delay.remaining -= 1;
+      this.delays = this.delays.filter((d) => d.remaining > 0);
+      return delay.ms;
+    }
+    return 0;
+  }
+
+  /** What to do with the next user-data push */
+  takePushAction(): 'send' | 'drop' | 'duplicate' | 'hold' {
+    if (this.drop > 0) {
+      this.drop -= 1;
+      return 'drop';
+    }
+    if (this.reorder > 0) {
+      this.reorder -= 1;
+      return 'hold';
+    }
+    if (this.duplicate > 0) {
+      this.duplicate -= 1;
+      return 'duplicate';
+    }
+    return 'send';
+  }
+
+  /** Whether held pushes should be released (the reorder batch is complete) */
+  get holding(): boolean {
+    return this.reorder > 0;
+  }
+
+  get pushDelayMs(): number {
+    return this.pushDelay;
+  }
+}

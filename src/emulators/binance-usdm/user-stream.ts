@@ -1,0 +1,199 @@
+import type { WebSocket } from 'ws';
+import type { Random } from '../../core/random.ts';
+import type { Clock, Timer } from '../../engine/clock.ts';
+import type { EmulatorFaults } from './faults.ts';
+
+/** Binance invalidates a listenKey 60 minutes after its last keepalive */
+const LISTEN_KEY_VALIDITY_MS = 60 * 60_000;
+/** Held (reordered) pushes go out after this long even if the batch is short */
+const REORDER_FLUSH_MS = 250;
+const PUSH_LOG_SIZE = 10_000;
+
+interface ListenKey {
+  readonly key: string;
+  expiresAt: number;
+  expired: boolean;
+}
+
+interface PrivateSocket {
+  readonly socket: WebSocket;
+  readonly key: string;
+}
+
+/**
+ * The USDⓈ-M user data stream: listenKeys (create, keep alive, expire) and the push-only
+ * sockets on them. Every push goes through the fault controller, which may drop, duplicate,
+ * hold and reorder, or delay it.
+ */
+export class UserDataStreams {
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly faults: EmulatorFaults;
+  private readonly keys = new Map<string, ListenKey>();
+  private readonly sockets = new Set<PrivateSocket>();
+  private held: string[] = [];
+  private flushTimer: Timer | undefined;
+  private readonly timers = new Set<Timer>();
+  /** Every push as sent (after faults), newest last, bounded; for tests */
+  readonly log: Record<string, unknown>[] = [];
+  /** How many private sockets have been opened since start */
+  connections = 0;
+
+  constructor(clock: Clock, random: Random, faults: EmulatorFaults) {
+    this.clock = clock;
+    this.random = random;
+    this.faults = faults;
+  }
+
+  /** POST /fapi/v1/listenKey: the live key if there is one (as Binance does), else a new one */
+  createKey(): string {
+    const now = this.clock.now();
+    for (const entry of this.keys.values()) {
+      if (!entry.expired && entry.expiresAt > now) {
+        entry.expiresAt = now + LISTEN_KEY_VALIDITY_MS;
+        return entry.key;
+      }
+    }
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+    let key = '';
+    for (let i = 0; i < 64; i++) key += alphabet[this.random.integer(0, alphabet.length - 1)];
+    this.keys.set(key, { key, expiresAt: now + LISTEN_KEY_VALIDITY_MS, expired: false });
+    return key;
+  }
+
+  /** The account's live key, if it has one */
+  get currentKey(): string | undefined {
+    for (const entry of this.keys.values())
+      if (this.live(entry.key) !== undefined) return entry.key;
+    return undefined;
+  }
+
+  /** PUT /fapi/v1/listenKey; false when the key is unknown or expired (Binance answers -1125) */
+  keepAlive(key: string | undefined): boolean {
+    const entry = this.live(key);
+    if (entry === undefined) return false;
+    entry.expiresAt = this.clock.now() + LISTEN_KEY_VALIDITY_MS;
+    return true;
+  }
+
+  /** DELETE /fapi/v1/listenKey */
+  deleteKey(key: string | undefined): void {
+    if (key === undefined) return;
+    this.keys.delete(key);
+    for (const entry of this.sockets)
+      if (entry.key === key) entry.socket.close(1000, 'listenKey deleted');
+  }
+
+  /** Whether a socket may open on this key */
+  accepts(key: string | undefined): boolean {
+    return this.live(key) !== undefined;
+  }
+
+  private live(key: string | undefined): ListenKey | undefined {
+    if (key === undefined) return undefined;
+    const entry = this.keys.get(key);
+    if (entry === undefined || entry.expired) return undefined;
+    if (entry.expiresAt <= this.clock.now()) {
+      entry.expired = true;
+      return undefined;
+    }
+    return entry;
+  }
+
+  attach(socket: WebSocket, key: string): void {
+    const entry = { socket, key };
+    this.sockets.add(entry);
+    this.connections += 1;
+    socket.on('close', () => this.sockets.delete(entry));
+    socket.on('error', () => this.sockets.delete(entry));
+    // The user data stream is push-only: anything the client sends is ignored
+    socket.on('message', () => {});
+  }
+
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
+  /** Sends one event to every socket on a live key, through the push faults */
+  push(event: Record<string, unknown>): void {
+    const text = JSON.stringify(event);
+    const delay = this.faults.pushDelayMs;
+    if (delay > 0) {
+      const timer = this.clock.setTimer(delay, () => {
+        this.timers.delete(timer);
+        this.route(text);
+      });
+      this.timers.add(timer);
+      return;
+    }
+    this.route(text);
+  }
+
+  private route(text: string): void {
+    const action = this.faults.takePushAction();
+    if (action === 'drop') return;
+    if (action === 'hold') {
+      this.held.push(text);
+      if (!this.faults.holding) this.flush();
+      else if (this.flushTimer === undefined) {
+        this.flushTimer = this.clock.setTimer(REORDER_FLUSH_MS, () => this.flush());
+      }
+      return;
+    }
+    this.send(text);
+    if (action === 'duplicate') this.send(text);
+  }
+
+  private flush(): void {
+    this.flushTimer?.cancel();
+    this.flushTimer = undefined;
+    const held = this.held.reverse();
+    this.held = [];
+    for (const text of held) this.send(text);
+  }
+
+  private send(text: string): void {
+    const message = JSON.parse(text) as Record<string, unknown>;
+    this.log.push(message);
+    if (this.log.length > PUSH_LOG_SIZE) this.log.shift();
+    for (const { socket, key } of this.sockets) {
+      if (this.live(key) === undefined) continue;
+      if (socket.readyState === socket.OPEN) socket.send(text);
+    }
+  }
+
+  /** Expires every key: a `listenKeyExpired` event, then the sockets stay open but silent */
+  expireAll(): number {
+    const now = Math.floor(this.clock.now());
+    let count = 0;
+    for (const entry of this.keys.values()) {
+      if (entry.expired) continue;
+      entry.expired = true;
+      count += 1;
+      const text = JSON.stringify({ e: 'listenKeyExpired', E: now, listenKey: entry.key });
+      for (const socket of this.sockets) {
+        if (socket.key === entry.key && socket.socket.readyState === socket.socket.OPEN)
+          socket.socket.send(text);
+      }
+    }
+    return count;
+  }
+
+  /** Drops every private socket: terminated (code 1006 at the client) or closed with `code` */
+  dropAll(code: number | undefined): number {
+    const count = this.sockets.size;
+    for (const { socket } of [...this.sockets]) {
+      if (code === undefined) socket.terminate();
+      else socket.close(code, 'closed by the emulator');
+    }
+    return count;
+  }
+
+  close(): void {
+    this.flushTimer?.cancel();
+    for (const timer of this.timers) timer.cancel();
+    this.timers.clear();
+    for (const { socket } of this.sockets) socket.terminate();
+    this.sockets.clear();
+  }
+}
