@@ -21,15 +21,16 @@ export interface SyntheticMarketOptions {
 }
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
-// GARCH(1,1) on quote steps: persistence 0.9999 gives volatility regimes lasting minutes
-const ALPHA = 0.0009;
-const BETA = 0.999;
+/** Log-volatility mean-reverts with this time constant: calm and wild spells last tens of minutes */
+const VOL_TAU_MS = 30 * 60_000;
+/** Stationary standard deviation of log-volatility: volatility ranges about 0.4× to 2.7× its mean */
+const VOL_OF_VOL = 0.5;
 
 interface State {
   readonly instrument: Instrument;
   logMid: number;
-  /** Annualized variance now */
-  variance: number;
+  /** Log of volatility relative to its long-run level (an Ornstein-Uhlenbeck process) */
+  logVol: number;
   lastReturn: number;
   bid: number;
   ask: number;
@@ -45,8 +46,8 @@ function defaultPrice(instrument: Instrument): number {
 }
 
 /**
- * A seeded synthetic market: per instrument a random-walk mid whose volatility clusters
- * (GARCH(1,1)), a spread of one or more ticks that widens when the market is wild, quote sizes
+ * A seeded synthetic market: per instrument a random-walk mid whose volatility clusters (its
+ * log-volatility mean-reverts over half an hour, so calm and wild spells alternate), a spread of one or more ticks that widens when the market is wild, quote sizes
  * around $50k, and trades arriving as a Poisson process at the touch, leaning with the recent
  * move, sized around $2k. The same seed always gives the same tape.
  */
@@ -54,14 +55,16 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
   const random = createRandom(options.seed);
   const quoteMean = options.quoteIntervalMs ?? 100;
   const tradeMean = options.tradeIntervalMs ?? 250;
-  const longRun = (options.volatility ?? 0.6) ** 2;
+  const longRun = options.volatility ?? 0.6;
+  const decay = Math.exp(-quoteMean / VOL_TAU_MS);
+  const shock = VOL_OF_VOL * Math.sqrt(1 - decay * decay);
   const end = options.start + options.durationMs;
   const states: State[] = options.instruments.map((instrument) => {
     const price = options.startPrices?.[instrument.symbol] ?? defaultPrice(instrument);
     return {
       instrument,
       logMid: Math.log(price),
-      variance: longRun,
+      logVol: 0,
       lastReturn: 0,
       bid: Number.NaN,
       ask: Number.NaN,
@@ -73,15 +76,14 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
   let now = options.start;
 
   const quote = (state: State, time: number): MarketEvent => {
-    const dt = quoteMean / YEAR_MS;
-    const step = Math.sqrt(state.variance * dt) * random.normal();
-    state.variance =
-      longRun * (1 - ALPHA - BETA) + ALPHA * ((step * step) / dt) + BETA * state.variance;
+    state.logVol = state.logVol * decay + shock * random.normal();
+    const volatility = longRun * Math.exp(state.logVol - (VOL_OF_VOL * VOL_OF_VOL) / 2);
+    const step = volatility * Math.sqrt(quoteMean / YEAR_MS) * random.normal();
     state.logMid += step;
     state.lastReturn = step;
     const instrument = state.instrument;
     const mid = Math.exp(state.logMid);
-    const wild = Math.sqrt(state.variance / longRun);
+    const wild = volatility / longRun;
     const spreadTicks = 1 + Math.floor(random.next() * 2 * wild);
     const bid = snapPrice(instrument, mid - (spreadTicks * instrument.tickSize) / 2);
     const ask = snapPrice(instrument, bid + spreadTicks * instrument.tickSize);

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { tsImport } from 'tsx/esm/api';
 import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { MarketDataSource } from '../../core/market-data.ts';
@@ -185,11 +186,24 @@ export async function loadStrategy(path: string | undefined, cwd: string): Promi
   if (!existsSync(file)) throw new StrategyLoadError(`strategy file not found: ${file}`);
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    // TypeScript strategies load through tsx, whatever module type their folder declares
+    module = (
+      /\.[cm]?ts$/.test(file)
+        ? await tsImport(pathToFileURL(file).href, import.meta.url)
+        : await import(pathToFileURL(file).href)
+    ) as Record<string, unknown>;
   } catch (error) {
     throw new StrategyLoadError(`strategy ${file} failed to load: ${(error as Error).message}`);
   }
-  const exported = (module['default'] ?? module['strategy']) as StrategyExport | undefined;
+  let exported = (module['default'] ?? module['strategy']) as
+    | StrategyExport
+    | Record<string, unknown>
+    | undefined;
+  // A TypeScript file compiled as CommonJS nests its exports one level down
+  if (exported !== undefined && typeof exported === 'object' && !isStrategy(exported)) {
+    const nested = exported as Record<string, unknown>;
+    exported = (nested['default'] ?? nested['strategy'] ?? exported) as StrategyExport;
+  }
   let strategy: unknown = exported;
   if (typeof exported === 'function') {
     try {

@@ -94,8 +94,8 @@ export function lineChart(options: LineChartOptions): string {
     .join('');
   const legend = options.series
     .map(
-      (s, i) =>
-        `<g transform="translate(${PAD.left + 8 + i * 160},${PAD.top - 12})"><rect width="12" height="3" y="-4" fill="${s.color}"/><text x="18" y="0">${escapeHtml(s.name)}</text></g>`,
+      (s, i, all) =>
+        `<g transform="translate(${width - PAD.right - (all.length - i) * 170},16)"><rect width="12" height="3" y="-4" fill="${s.color}"/><text x="18" y="0">${escapeHtml(s.name)}</text></g>`,
     )
     .join('');
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escapeHtml(options.title)}"><text x="${PAD.left}" y="16" class="title">${escapeHtml(options.title)}</text>${legend}${grid}<line x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${height - PAD.bottom}" class="axis"/>${xTicks}${paths}</svg>`;
@@ -151,8 +151,8 @@ export function barChart(options: BarChartOptions): string {
     .join('');
   const legend = options.series
     .map(
-      (s, i) =>
-        `<g transform="translate(${PAD.left + 8 + i * 160},${PAD.top - 12})"><rect width="12" height="8" y="-8" fill="${s.color}"/><text x="18" y="0">${escapeHtml(s.name)}</text></g>`,
+      (s, i, all) =>
+        `<g transform="translate(${width - PAD.right - (all.length - i) * 170},16)"><rect width="12" height="8" y="-8" fill="${s.color}"/><text x="18" y="0">${escapeHtml(s.name)}</text></g>`,
     )
     .join('');
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escapeHtml(options.title)}"><text x="${PAD.left}" y="16" class="title">${escapeHtml(options.title)}</text>${legend}${grid}${rects}${labels}</svg>`;
