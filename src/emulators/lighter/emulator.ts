@@ -1,0 +1,308 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { matchesSymbol, snapPrice, snapSize } from '../../core/instrument.ts';
+import type { Level, MarketDataSource, MarketEvent } from '../../core/market-data.ts';
+import type { Side } from '../../core/order.ts';
+import { createRandom } from '../../core/random.ts';
+import type { Clock, Timer } from '../../engine/clock.ts';
+import { systemClock } from '../../engine/clock.ts';
+import type { SimVenue } from '../../venues/sim/sim-venue.ts';
+import { LighterExchange } from './exchange.ts';
+import { LighterFaults } from './faults.ts';
+import type { EmulatorMarket, LighterEmulatorMarketSpec } from './markets.ts';
+import { DEFAULT_LIGHTER_MARKETS, toEmulatorMarket } from './markets.ts';
+import { createRestHandler } from './rest.ts';
+import { LighterStream } from './stream.ts';
+
+/** The account the emulator accepts when started without one (printed by `kestrel emulate`) */
+export const LIGHTER_EMULATOR_ACCOUNT_INDEX = 100_001;
+/** User API keys are 3..254 (0-2 are the venue's own apps) */
+export const LIGHTER_EMULATOR_API_KEY_INDEX = 3;
+/** Testnet's chain id; signatures cover it */
+export const LIGHTER_EMULATOR_CHAIN_ID = 300;
+/**
+ * A valid API key pair generated with the official signer for local use only: the emulator
+ * serves the public key from `/api/v1/apikeys`; clients sign with the private key. It guards
+ * nothing and must never be used on a real venue.
+ */
+export const LIGHTER_EMULATOR_PUBLIC_KEY =
+  '0x6629b46c417953c8fcc7aab120c9c3c6cbe98b5ef045fa69ac2a99eec24e0193bc4719402ff7b653';
+export const LIGHTER_EMULATOR_PRIVATE_KEY =
+  '0x0b2def9a2007ff5937fa2894dd7c2f79707d53aa86329b848ddd0f2d1bec43a5b28ea3dccdf9b770';
+
+export interface LighterEmulatorOptions {
+  /** 0 or absent: a random free port */
+  readonly port?: number;
+  /** 127.0.0.1 unless told */
+  readonly host?: string;
+  readonly accountIndex?: number;
+  readonly apiKeyIndex?: number;
+  readonly publicKey?: string;
+  readonly markets?: readonly LighterEmulatorMarketSpec[];
+  /** USDC collateral of the account; default 100 000 */
+  readonly balances?: number;
+  /** Market data to replay into the public channels (and against resting orders) */
+  readonly feed?: MarketDataSource;
+  /** Replay pace: 1 is real time, 10 ten times faster; default 1 */
+  readonly speed?: number;
+  /** A seeded random-walk market when there is no feed: quotes every `intervalMs` */
+  readonly synthetic?: { readonly intervalMs?: number; readonly volatility?: number };
+  readonly clock?: Clock;
+  readonly seed?: number;
+  readonly chainId?: number;
+  /** The key's first nonce; default 0 */
+  readonly startNonce?: number;
+  /** Sequencer delay between accepting and executing a transaction, ms; default 5 */
+  readonly executionDelayMs?: number;
+  /** Idle WebSocket connections are closed after this, ms; default 120 000 as on the venue */
+  readonly idleTimeoutMs?: number;
+}
+
+export interface LighterEmulator {
+  /** HTTP base, e.g. http://127.0.0.1:40123 */
+  readonly url: string;
+  /** WebSocket URL, e.g. ws://127.0.0.1:40123/stream */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly accountIndex: number;
+  readonly apiKeyIndex: number;
+  readonly chainId: number;
+  /** The venue's ledger: positions, balances, live orders of the matching core */
+  readonly venue: SimVenue;
+  /** The emulated venue's own state (nonces, orders, transactions), for tests */
+  readonly exchange: LighterExchange;
+  readonly faults: LighterFaults;
+  /** Sets a market's touch (market index or symbol); resting orders it crosses fill */
+  setQuote(
+    market: number | string,
+    bid: number,
+    ask: number,
+    sizes?: { bid?: number; ask?: number },
+  ): void;
+  /** Sets a market's whole book, best levels first */
+  setBook(market: number | string, bids: readonly Level[], asks: readonly Level[]): void;
+  /** Prints a trade on the tape (side is the aggressor's); resting orders it trades through fill */
+  printTrade(market: number | string, price: number, size: number, side?: Side): void;
+  /** How many WebSocket clients are connected */
+  connectionCount(): number;
+  /** Stops the servers, the replay and every timer; idempotent */
+  close(): Promise<void>;
+}
+
+function sleep(clock: Clock, ms: number, timers: Set<Timer>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimer(ms, () => {
+      timers.delete(timer);
+      resolve();
+    });
+    timers.add(timer);
+  });
+}
+
+/**
+ * Starts a local Lighter venue on 127.0.0.1: the REST API, the `/stream` WebSocket and the
+ * `/_kestrel/...` control API on one port, over the sim matching core. It accepts the account
+ * and API key it was started with; transactions signed by the official WASM signer (or Kestrel's
+ * fake signer) pass its checks of fields, nonces and client order indexes.
+ * @throws Error when the port cannot be bound
+ */
+export async function startLighterEmulator(
+  options: LighterEmulatorOptions = {},
+): Promise<LighterEmulator> {
+  const clock = options.clock ?? systemClock;
+  const markets: EmulatorMarket[] = (options.markets ?? DEFAULT_LIGHTER_MARKETS).map(
+    toEmulatorMarket,
+  );
+  const accountIndex = options.accountIndex ?? LIGHTER_EMULATOR_ACCOUNT_INDEX;
+  const apiKeyIndex = options.apiKeyIndex ?? LIGHTER_EMULATOR_API_KEY_INDEX;
+  const chainId = options.chainId ?? LIGHTER_EMULATOR_CHAIN_ID;
+  const exchange = new LighterExchange({
+    markets,
+    accountIndex,
+    apiKeyIndex,
+    collateral: options.balances ?? 100_000,
+    clock,
+    chainId,
+    startNonce: options.startNonce ?? 0,
+    executionDelayMs: options.executionDelayMs ?? 5,
+  });
+  let stream: LighterStream | undefined;
+  const faults = new LighterFaults({
+    dropConnections: () => stream?.dropAll() ?? 0,
+    advanceNonce: (steps) => exchange.advanceNonce(apiKeyIndex, steps),
+    hideCanceled: (ms) => exchange.hideCanceled(ms),
+    hold: (held) => exchange.hold(held),
+  });
+  stream = new LighterStream({
+    exchange,
+    faults,
+    clock,
+    idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+  });
+
+  const resolve = (ref: number | string): EmulatorMarket => exchange.resolveMarket(ref);
+  const setBook = (ref: number | string, bids: readonly Level[], asks: readonly Level[]) => {
+    const market = resolve(ref);
+    const snapLevels = (levels: readonly Level[]): Level[] =>
+      levels
+        .map(
+          ([price, size]) =>
+            [snapPrice(market.instrument, price), snapSize(market.instrument, size)] as const,
+        )
+        .filter(([price, size]) => price > 0 && size > 0);
+    exchange.setBook(market.spec.marketIndex, snapLevels(bids), snapLevels(asks));
+  };
+  const setQuote = (
+    ref: number | string,
+    bid: number,
+    ask: number,
+    sizes: { bid?: number; ask?: number } = {},
+  ) => setBook(ref, [[bid, sizes.bid ?? 1]], [[ask, sizes.ask ?? 1]]);
+  const printTrade = (ref: number | string, price: number, size: number, side: Side = 'BUY') => {
+    const market = resolve(ref);
+    exchange.printTrade(
+      market.spec.marketIndex,
+      snapPrice(market.instrument, price),
+      snapSize(market.instrument, size),
+      side,
+    );
+  };
+
+  const handle = createRestHandler({
+    exchange,
+    faults,
+    clock,
+    publicKey: options.publicKey ?? LIGHTER_EMULATOR_PUBLIC_KEY,
+    setQuote: (market, bid, ask, bidSize, askSize) =>
+      setQuote(market, bid, ask, {
+        ...(bidSize === undefined ? {} : { bid: bidSize }),
+        ...(askSize === undefined ? {} : { ask: askSize }),
+      }),
+    printTrade,
+  });
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ code: 500, message: (error as Error).message }));
+    });
+  });
+  server.on('upgrade', (request, socket, head) => stream?.handleUpgrade(request, socket, head));
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((ready, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => ready());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? '127.0.0.1';
+
+  let closed = false;
+  const timers = new Set<Timer>();
+
+  const apply = (event: MarketEvent, market: EmulatorMarket) => {
+    switch (event.type) {
+      case 'quote':
+        setBook(
+          market.spec.marketIndex,
+          [[event.bid, event.bidSize]],
+          [[event.ask, event.askSize]],
+        );
+        return;
+      case 'trade':
+        printTrade(market.spec.marketIndex, event.price, event.size, event.side);
+        return;
+      case 'book':
+        setBook(market.spec.marketIndex, event.bids, event.asks);
+        return;
+    }
+  };
+  const marketOf = (event: MarketEvent): EmulatorMarket | undefined =>
+    markets.find(
+      (m) =>
+        m.instrument.symbol === event.instrument.symbol ||
+        matchesSymbol(m.instrument, event.instrument.base),
+    );
+
+  const feed = options.feed;
+  if (feed !== undefined) {
+    const speed = options.speed ?? 1;
+    // The replay ends by itself once closed; close() does not wait on a feed that may never answer
+    void (async () => {
+      let origin: { readonly event: number; readonly wall: number } | undefined;
+      for (
+        let batch = await feed.next();
+        batch !== undefined && !closed;
+        batch = await feed.next()
+      ) {
+        for (const event of batch) {
+          if (closed) break;
+          const market = marketOf(event);
+          if (market === undefined) continue;
+          origin ??= { event: event.time, wall: clock.now() };
+          const wait = origin.wall + (event.time - origin.event) / speed - clock.now();
+          if (wait > 1) await sleep(clock, wait, timers);
+          if (!closed) apply(event, market);
+        }
+      }
+    })().catch(() => {});
+  } else if (options.synthetic !== undefined) {
+    const random = createRandom(options.seed ?? 1);
+    const interval = options.synthetic.intervalMs ?? 250;
+    const sigma = options.synthetic.volatility ?? 0.0002;
+    const mids = new Map(markets.map((m) => [m.spec.marketIndex, m.spec.lastTradePrice ?? 100]));
+    const step = () => {
+      if (closed) return;
+      for (const market of markets) {
+        const index = market.spec.marketIndex;
+        const mid = (mids.get(index) ?? 100) * Math.exp(sigma * random.normal());
+        mids.set(index, mid);
+        const tick = market.instrument.tickSize;
+        const size = () =>
+          snapSize(market.instrument, market.spec.minBaseAmount * (1 + random.integer(0, 40)));
+        setQuote(index, mid - tick, mid + tick, { bid: size(), ask: size() });
+        if (random.next() < 0.3)
+          printTrade(
+            index,
+            random.next() < 0.5 ? mid - tick : mid + tick,
+            size(),
+            random.next() < 0.5 ? 'BUY' : 'SELL',
+          );
+      }
+      const timer = clock.setTimer(interval, () => {
+        timers.delete(timer);
+        step();
+      });
+      timers.add(timer);
+    };
+    step();
+  }
+
+  return {
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}/stream`,
+    port,
+    accountIndex,
+    apiKeyIndex,
+    chainId,
+    venue: exchange.venue,
+    exchange,
+    faults,
+    setQuote,
+    setBook,
+    printTrade,
+    connectionCount: () => stream?.connectionCount ?? 0,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const timer of timers) timer.cancel();
+      timers.clear();
+      exchange.close();
+      stream?.close();
+      await feed?.close?.();
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,485 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
+import type { Clock, Timer } from '../../engine/clock.ts';
+import { checkAuthToken } from './auth.ts';
+import type { ExchangePush, LighterExchange } from './exchange.ts';
+import type { LighterFaults } from './faults.ts';
+import { levelsJson, ordersByMarket, positionsByMarket, statsJson } from './frames.ts';
+import { CODES, VenueRefusal } from './protocol.ts';
+
+export interface StreamContext {
+  readonly exchange: LighterExchange;
+  readonly faults: LighterFaults;
+  readonly clock: Clock;
+  /** Closes a connection that sent nothing for this long, ms (the venue: 2 minutes) */
+  readonly idleTimeoutMs: number;
+}
+
+interface Subscription {
+  /** When the auth token it was opened with expires, ms; Infinity for public channels */
+  readonly deadline: number;
+}
+
+interface Connection {
+  readonly socket: WebSocket;
+  readonly subscriptions: Map<string, Subscription>;
+  idle: Timer | undefined;
+}
+
+const ACCOUNT_CHANNELS = new Set([
+  'account_all_orders',
+  'account_all_trades',
+  'account_all_positions',
+  'user_stats',
+  'account_orders',
+]);
+
+/**
+ * The venue's `/stream` WebSocket: `connected` on open, `subscribe`/`unsubscribe` with `/`
+ * channel names answered on `:` channels (`subscribed/…` snapshot, then `update/…` deltas),
+ * `auth` required on account channels (and an `expired token` error frame when it lapses on a
+ * live subscription), app-level ping/pong, idle disconnects, and `jsonapi/sendtx(batch)`.
+ * Account pushes go through the fault switch (drop, duplicate, reorder).
+ */
+export class LighterStream {
+  private readonly context: StreamContext;
+  private readonly server = new WebSocketServer({ noServer: true });
+  private readonly connections = new Set<Connection>();
+  private held: { readonly key: string; readonly frame: string } | undefined;
+  private sweep: Timer | undefined;
+  private closed = false;
+
+  constructor(context: StreamContext) {
+    this.context = context;
+    context.exchange.onPush((push) => this.onPush(push));
+    this.armSweep();
+  }
+
+  private now(): number {
+    return Math.floor(this.context.clock.now());
+  }
+
+  /** Takes an HTTP upgrade for `/stream`, or refuses it (path, or an injected refusal) */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+    if (this.closed || path !== '/stream' || this.context.faults.takeConnectionRefusal()) {
+      socket.end(
+        'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+      );
+      return;
+    }
+    this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
+  }
+
+  private accept(socket: WebSocket): void {
+    const connection: Connection = { socket, subscriptions: new Map(), idle: undefined };
+    this.connections.add(connection);
+    this.touch(connection);
+    socket.on('message', (data) => {
+      this.touch(connection);
+      this.onMessage(connection, data.toString());
+    });
+    socket.on('close', () => this.forget(connection));
+    socket.on('error', () => this.forget(connection));
+    this.send(connection, { type: 'connected', session_id: randomUUID() });
+  }
+
+  private forget(connection: Connection): void {
+    connection.idle?.cancel();
+    this.connections.delete(connection);
+  }
+
+  private touch(connection: Connection): void {
+    connection.idle?.cancel();
+    connection.idle = this.context.clock.setTimer(this.context.idleTimeoutMs, () => {
+      connection.socket.close(1000, 'idle');
+    });
+  }
+
+  private send(connection: Connection, frame: unknown): void {
+    this.sendText(connection, JSON.stringify(frame));
+  }
+
+  private sendText(connection: Connection, text: string): void {
+    if (connection.socket.readyState === connection.socket.OPEN) connection.socket.send(text);
+  }
+
+  private error(connection: Connection, name: keyof typeof CODES, detail: string): void {
+    const [code, message] = CODES[name];
+    this.send(connection, { error: { code, message: `${message} ${detail}`.trim() } });
+  }
+
+  private onMessage(connection: Connection, text: string): void {
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      this.error(connection, 'INVALID_PARAMETER', 'malformed JSON');
+      return;
+    }
+    switch (message['type']) {
+      case 'ping':
+        this.send(connection, { type: 'pong' });
+        return;
+      case 'pong':
+        return;
+      case 'subscribe':
+        this.subscribe(connection, message);
+        return;
+      case 'unsubscribe': {
+        const channel = String(message['channel'] ?? '');
+        const key = channel.replaceAll('/', ':');
+        connection.subscriptions.delete(key);
+        this.send(connection, { type: 'unsubscribed', channel: key });
+        return;
+      }
+      case 'jsonapi/sendtx':
+      case 'jsonapi/sendtxbatch':
+        this.sendTx(connection, String(message['type']), message['data']);
+        return;
+      default:
+        this.error(
+          connection,
+          'INVALID_PARAMETER',
+          `unknown message type ${String(message['type'])}`,
+        );
+    }
+  }
+
+  private subscribe(connection: Connection, message: Record<string, unknown>): void {
+    const exchange = this.context.exchange;
+    const channel = String(message['channel'] ?? '');
+    const [name = '', ...ids] = channel.split('/');
+    const key = [name, ...ids].join(':');
+    if (connection.subscriptions.has(key)) {
+      const [code, text] = CODES.ALREADY_SUBSCRIBED;
+      this.send(connection, { type: 'error', code, message: `${text} ${key}` });
+      return;
+    }
+    let deadline = Number.POSITIVE_INFINITY;
+    if (ACCOUNT_CHANNELS.has(name)) {
+      const account = Number(ids[ids.length - 1]);
+      if (account !== exchange.accountIndex) {
+        this.error(connection, 'SUBSCRIBE_FAILED', key);
+        return;
+      }
+      const auth = message['auth'];
+      try {
+        deadline = checkAuthToken(
+          typeof auth === 'string' ? auth : undefined,
+          exchange.accountIndex,
+          exchange.apiKeyIndex,
+          this.now(),
+        );
+      } catch (error) {
+        if (error instanceof VenueRefusal) {
+          this.send(connection, {
+            error: { code: error.code, message: `${error.message}: ${key}` },
+          });
+          return;
+        }
+        throw error;
+      }
+    } else if (name === 'order_book' || name === 'trade') {
+      if (exchange.market(Number(ids[0])) === undefined || ids.length !== 1) {
+        this.error(connection, 'SUBSCRIBE_FAILED', key);
+        return;
+      }
+    } else {
+      this.error(connection, 'SUBSCRIBE_FAILED', key);
+      return;
+    }
+    connection.subscriptions.set(key, { deadline });
+    this.send(connection, this.snapshot(name, ids, key));
+  }
+
+  private snapshot(name: string, ids: readonly string[], key: string): Record<string, unknown> {
+    const exchange = this.context.exchange;
+    const now = this.now();
+    switch (name) {
+      case 'order_book': {
+        const index = Number(ids[0]);
+        const book = exchange.bookState(index);
+        return {
+          channel: key,
+          last_updated_at: now * 1000,
+          offset: book.offset,
+          order_book: {
+            code: 0,
+            asks: levelsJson(exchange, index, book.asks),
+            bids: levelsJson(exchange, index, book.bids),
+            offset: book.offset,
+            nonce: book.nonce,
+            last_updated_at: now * 1000,
+            begin_nonce: 0,
+          },
+          timestamp: now,
+          type: 'subscribed/order_book',
+        };
+      }
+      case 'trade':
+        return {
+          channel: key,
+          liquidation_trades: [],
+          nonce: exchange.bookState(Number(ids[0])).nonce,
+          trades: exchange.recentPublicTrades(Number(ids[0]), 20),
+          type: 'subscribed/trade',
+        };
+      case 'account_all_orders':
+        return {
+          channel: key,
+          orders: ordersByMarket(exchange, exchange.activeOrders()),
+          type: 'subscribed/account_all_orders',
+        };
+      case 'account_orders':
+        return {
+          account: exchange.accountIndex,
+          channel: key,
+          orders: ordersByMarket(exchange, exchange.activeOrders(Number(ids[0]))),
+          type: 'subscribed/account_orders',
+        };
+      case 'account_all_trades':
+        return {
+          channel: key,
+          total_volume: 0,
+          monthly_volume: 0,
+          weekly_volume: 0,
+          daily_volume: 0,
+          type: 'subscribed/account_all_trades',
+        };
+      case 'account_all_positions':
+        return {
+          channel: key,
+          positions: positionsByMarket(exchange),
+          shares: [],
+          type: 'subscribed/account_all_positions',
+        };
+      default:
+        return {
+          channel: key,
+          stats: statsJson(exchange),
+          timestamp: now,
+          type: 'subscribed/user_stats',
+        };
+    }
+  }
+
+  private sendTx(connection: Connection, type: string, data: unknown): void {
+    const body = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+    const id = body['id'];
+    const exchange = this.context.exchange;
+    try {
+      if (type === 'jsonapi/sendtx') {
+        const info = body['tx_info'];
+        const { hash, quota } = exchange.submit(
+          Number(body['tx_type']),
+          typeof info === 'string' ? info : JSON.stringify(info),
+        );
+        this.send(connection, {
+          type,
+          code: 200,
+          id,
+          tx_hash: hash,
+          volume_quota_remaining: quota,
+        });
+      } else {
+        const types = JSON.parse(String(body['tx_types'] ?? '[]')) as number[];
+        const infos = JSON.parse(String(body['tx_infos'] ?? '[]')) as string[];
+        const hashes = exchange.submitBatch(types, infos);
+        this.send(connection, {
+          type,
+          code: 200,
+          id,
+          tx_hash: hashes,
+          volume_quota_remaining: exchange.volumeQuotaRemaining,
+        });
+      }
+    } catch (error) {
+      const refusal = error instanceof VenueRefusal ? error : new VenueRefusal('INVALID_TX_INFO');
+      this.send(connection, { type, code: refusal.code, message: refusal.message, id });
+    }
+  }
+
+  private onPush(push: ExchangePush): void {
+    const exchange = this.context.exchange;
+    const account = exchange.accountIndex;
+    const now = this.now();
+    switch (push.kind) {
+      case 'book': {
+        const { offset, nonce, beginNonce } = exchange.advanceBook(
+          push.marketIndex,
+          push.bids.length + push.asks.length,
+        );
+        const key = `order_book:${push.marketIndex}`;
+        this.broadcast(key, {
+          channel: key,
+          last_updated_at: now * 1000,
+          offset,
+          order_book: {
+            code: 0,
+            asks: levelsJson(exchange, push.marketIndex, push.asks),
+            bids: levelsJson(exchange, push.marketIndex, push.bids),
+            offset,
+            nonce,
+            last_updated_at: now * 1000,
+            begin_nonce: beginNonce,
+          },
+          timestamp: now,
+          type: 'update/order_book',
+        });
+        return;
+      }
+      case 'publicTrades': {
+        const key = `trade:${push.marketIndex}`;
+        this.broadcast(key, {
+          channel: key,
+          liquidation_trades: [],
+          nonce: exchange.bookState(push.marketIndex).nonce,
+          trades: push.trades,
+          type: 'update/trade',
+        });
+        return;
+      }
+      case 'orders': {
+        const key = `account_all_orders:${account}`;
+        this.accountPush(key, {
+          channel: key,
+          orders: ordersByMarket(exchange, push.orders),
+          type: 'update/account_all_orders',
+        });
+        for (const index of new Set(push.orders.map((o) => o.marketIndex))) {
+          const marketKey = `account_orders:${index}:${account}`;
+          this.accountPush(marketKey, {
+            account,
+            channel: marketKey,
+            orders: ordersByMarket(
+              exchange,
+              push.orders.filter((o) => o.marketIndex === index),
+            ),
+            type: 'update/account_orders',
+          });
+        }
+        return;
+      }
+      case 'trades': {
+        const key = `account_all_trades:${account}`;
+        const byMarket: Record<string, unknown[]> = {};
+        for (const trade of push.trades) {
+          const market = String(trade.market_id);
+          byMarket[market] ??= [];
+          byMarket[market].push(trade);
+        }
+        this.accountPush(key, {
+          channel: key,
+          trades: byMarket,
+          type: 'update/account_all_trades',
+        });
+        return;
+      }
+      case 'positions': {
+        const key = `account_all_positions:${account}`;
+        this.accountPush(key, {
+          channel: key,
+          positions: positionsByMarket(exchange, push.marketIndexes),
+          shares: [],
+          type: 'update/account_all_positions',
+        });
+        return;
+      }
+      case 'stats': {
+        const key = `user_stats:${account}`;
+        this.accountPush(key, {
+          channel: key,
+          stats: statsJson(exchange),
+          timestamp: now,
+          type: 'update/user_stats',
+        });
+        return;
+      }
+    }
+  }
+
+  private subscribers(key: string): Connection[] {
+    return [...this.connections].filter((c) => c.subscriptions.has(key));
+  }
+
+  private broadcast(key: string, frame: unknown): void {
+    const text = JSON.stringify(frame);
+    for (const connection of this.subscribers(key)) this.sendText(connection, text);
+  }
+
+  /** An account push, through the fault switch; only pushes someone would receive count */
+  private accountPush(key: string, frame: unknown): void {
+    if (this.subscribers(key).length === 0) return;
+    const text = JSON.stringify(frame);
+    const deliver = (target: string, payload: string) => {
+      for (const connection of this.subscribers(target)) this.sendText(connection, payload);
+    };
+    const held = this.held;
+    switch (this.context.faults.takePushMode()) {
+      case 'drop':
+        return;
+      case 'duplicate':
+        deliver(key, text);
+        deliver(key, text);
+        break;
+      case 'reorder':
+        if (held === undefined) {
+          this.held = { key, frame: text };
+          return;
+        }
+        deliver(key, text);
+        break;
+      case 'normal':
+        deliver(key, text);
+        break;
+    }
+    if (held !== undefined) {
+      this.held = undefined;
+      deliver(held.key, held.frame);
+    }
+  }
+
+  /** Ends account subscriptions whose token expired, with the venue's error frame */
+  private armSweep(): void {
+    if (this.closed) return;
+    this.sweep = this.context.clock.setTimer(1_000, () => {
+      const now = this.now();
+      for (const connection of this.connections) {
+        for (const [key, subscription] of connection.subscriptions) {
+          if (subscription.deadline <= now) {
+            connection.subscriptions.delete(key);
+            const [code, message] = CODES.AUTH_EXPIRED;
+            this.send(connection, { error: { code, message: `${message}: ${key}` } });
+          }
+        }
+      }
+      this.armSweep();
+    });
+  }
+
+  /** Closes every connection abruptly (no close handshake); returns how many */
+  dropAll(): number {
+    const count = this.connections.size;
+    for (const connection of [...this.connections]) {
+      connection.socket.terminate();
+      this.forget(connection);
+    }
+    return count;
+  }
+
+  /** How many clients are connected */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.sweep?.cancel();
+    this.dropAll();
+    this.server.close();
+  }
+}
