@@ -101,7 +101,7 @@ export interface AccountState {
   readonly counters: AccountCounters;
   readonly terminalQueue: OrderRecord[];
   terminalHead: number;
-  readonly seen: BoundedSet;
+  readonly seen: BoundedMemory;
 }
 
 /** What one applied event did */
@@ -135,33 +135,50 @@ export interface Refused {
   readonly order: TrackedOrder | undefined;
 }
 
-/** A set that forgets its oldest members past a capacity */
-export class BoundedSet {
-  private readonly members = new Set<string>();
-  private readonly ring: string[];
+/**
+ * Remembers keys within scopes (trade ids per instrument), forgetting the oldest past a capacity.
+ * Scoping by instrument avoids building a composite key string for every fill.
+ */
+export class BoundedMemory {
+  private readonly scopes = new Map<string, Set<string>>();
+  private readonly ringScopes: Array<Set<string> | undefined>;
+  private readonly ringKeys: Array<string | undefined>;
   private next = 0;
+  private count = 0;
   readonly capacity: number;
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.ring = new Array<string>(capacity);
+    this.ringScopes = new Array<Set<string> | undefined>(capacity).fill(undefined);
+    this.ringKeys = new Array<string | undefined>(capacity).fill(undefined);
   }
 
-  has(key: string): boolean {
-    return this.members.has(key);
+  has(scope: string, key: string): boolean {
+    return this.scopes.get(scope)?.has(key) === true;
   }
 
-  add(key: string): void {
-    if (this.members.has(key)) return;
-    const evicted = this.ring[this.next];
-    if (evicted !== undefined) this.members.delete(evicted);
-    this.ring[this.next] = key;
+  add(scope: string, key: string): void {
+    let members = this.scopes.get(scope);
+    if (members === undefined) {
+      members = new Set();
+      this.scopes.set(scope, members);
+    }
+    if (members.has(key)) return;
+    const evictedScope = this.ringScopes[this.next];
+    const evictedKey = this.ringKeys[this.next];
+    if (evictedScope !== undefined && evictedKey !== undefined) {
+      evictedScope.delete(evictedKey);
+      this.count -= 1;
+    }
+    this.ringScopes[this.next] = members;
+    this.ringKeys[this.next] = key;
     this.next = (this.next + 1) % this.capacity;
-    this.members.add(key);
+    members.add(key);
+    this.count += 1;
   }
 
   get size(): number {
-    return this.members.size;
+    return this.count;
   }
 }
 
@@ -195,7 +212,7 @@ export function createAccountState(options: AccountStateOptions): AccountState {
     },
     terminalQueue: [],
     terminalHead: 0,
-    seen: new BoundedSet(limits.dedupSize),
+    seen: new BoundedMemory(limits.dedupSize),
   };
   for (const balance of options.balances ?? []) {
     state.balances.set(balance.currency, { ...balance });
@@ -269,20 +286,22 @@ function applied(
   order: OrderRecord | undefined,
   change: OrderChange | undefined,
   previousStatus: OrderStatus | undefined,
-  extra: Partial<
-    Pick<Applied, 'fill' | 'position' | 'firstVerdict' | 'cancelVerdict' | 'sendCancel'>
-  > = {},
+  fill?: Fill,
+  position?: Position,
+  firstVerdict = false,
+  cancelVerdict = false,
+  sendCancel = false,
 ): Applied {
   return {
     outcome: 'applied',
     order,
     change,
     previousStatus,
-    fill: extra.fill,
-    position: extra.position,
-    firstVerdict: extra.firstVerdict ?? false,
-    cancelVerdict: extra.cancelVerdict ?? false,
-    sendCancel: extra.sendCancel ?? false,
+    fill,
+    position,
+    firstVerdict,
+    cancelVerdict,
+    sendCancel,
   };
 }
 
@@ -495,15 +514,42 @@ function onAccepted(state: AccountState, event: OrderAccepted): ApplyResult {
   switch (previous) {
     case 'PENDING':
       transition(state, order, 'OPEN', event.type, event.time);
-      return applied(order, 'accepted', previous, { firstVerdict, sendCancel });
+      return applied(
+        order,
+        'accepted',
+        previous,
+        undefined,
+        undefined,
+        firstVerdict,
+        false,
+        sendCancel,
+      );
     case 'PENDING_CANCEL':
       // An accept racing a cancel never wipes the cancel; a refused cancel goes back to OPEN
       if (order.beforeCancel === 'PENDING') order.beforeCancel = 'OPEN';
-      return applied(order, 'accepted', previous, { firstVerdict, sendCancel });
+      return applied(
+        order,
+        'accepted',
+        previous,
+        undefined,
+        undefined,
+        firstVerdict,
+        false,
+        sendCancel,
+      );
     default:
       // Already open, filled or closed: a duplicate or a late accept; the venue id is kept
       if (firstVerdict || sendCancel)
-        return applied(order, 'accepted', previous, { firstVerdict, sendCancel });
+        return applied(
+          order,
+          'accepted',
+          previous,
+          undefined,
+          undefined,
+          firstVerdict,
+          false,
+          sendCancel,
+        );
       return ignored(`accept of ${previous} order`, order);
   }
 }
@@ -517,10 +563,15 @@ function onRejected(state: AccountState, event: OrderRejected): ApplyResult {
     return illegal(order, 'REJECTED');
   order.reason = `${event.code}: ${event.message}`;
   const firstVerdict = answer(order);
-  return applied(order, 'rejected', previous, {
+  return applied(
+    order,
+    'rejected',
+    previous,
+    undefined,
+    undefined,
     firstVerdict,
-    cancelVerdict: previous === 'PENDING_CANCEL',
-  });
+    previous === 'PENDING_CANCEL',
+  );
 }
 
 function validFill(event: OrderFilled): string | undefined {
@@ -542,15 +593,14 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   if (invalid !== undefined) return refused(`invalid fill: ${invalid}`);
   const report = event.fill;
   const instrument = report.instrument;
-  const dedupKey = `${instrument.symbol}|${report.tradeId}`;
   const order =
     resolve(state, event) ??
     resolve(state, { clientId: report.clientId, venueOrderId: report.venueOrderId });
-  if (state.seen.has(dedupKey)) {
+  if (state.seen.has(instrument.symbol, report.tradeId)) {
     state.counters.duplicateFills += 1;
     return ignored(`duplicate fill ${report.tradeId}`, order);
   }
-  state.seen.add(dedupKey);
+  state.seen.add(instrument.symbol, report.tradeId);
 
   const quantity = snapSize(instrument, report.quantity);
   const price = snapPrice(instrument, report.price);
@@ -574,7 +624,7 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
 
   if (order === undefined) {
     state.counters.unmatchedFills += 1;
-    return applied(undefined, undefined, undefined, { fill, position });
+    return applied(undefined, undefined, undefined, fill, position);
   }
   setVenueId(state, order, fill.venueOrderId);
   const previous = order.status;
@@ -600,13 +650,16 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
     : order.status === 'FILLED'
       ? 'filled'
       : 'partiallyFilled';
-  return applied(order, change, previous, {
+  return applied(
+    order,
+    change,
+    previous,
     fill,
     position,
     firstVerdict,
-    cancelVerdict: complete && previous === 'PENDING_CANCEL',
+    complete && previous === 'PENDING_CANCEL',
     sendCancel,
-  });
+  );
 }
 
 function onClosed(state: AccountState, event: OrderCanceled | OrderExpired): ApplyResult {
@@ -620,10 +673,15 @@ function onClosed(state: AccountState, event: OrderCanceled | OrderExpired): App
   if (!transition(state, order, to, event.type, event.time)) return illegal(order, to);
   if (event.type === 'orderCanceled' && event.reason !== undefined) order.reason = event.reason;
   const firstVerdict = answer(order);
-  return applied(order, to === 'CANCELED' ? 'canceled' : 'expired', previous, {
+  return applied(
+    order,
+    to === 'CANCELED' ? 'canceled' : 'expired',
+    previous,
+    undefined,
+    undefined,
     firstVerdict,
-    cancelVerdict: previous === 'PENDING_CANCEL',
-  });
+    previous === 'PENDING_CANCEL',
+  );
 }
 
 function onCancelRejected(state: AccountState, event: CancelRejected): ApplyResult {
@@ -635,7 +693,7 @@ function onCancelRejected(state: AccountState, event: CancelRejected): ApplyResu
   if (!transition(state, order, back, event.type, event.time)) return illegal(order, back);
   order.beforeCancel = undefined;
   order.cancelDeferred = false;
-  return applied(order, 'cancelRejected', previous, { cancelVerdict: true });
+  return applied(order, 'cancelRejected', previous, undefined, undefined, false, true);
 }
 
 function onLost(state: AccountState, event: OrderLost): ApplyResult {
@@ -645,10 +703,15 @@ function onLost(state: AccountState, event: OrderLost): ApplyResult {
   if (isTerminal(previous)) return ignored(`loss of ${previous} order`, order);
   if (!transition(state, order, 'LOST', event.type, event.time)) return illegal(order, 'LOST');
   order.reason = event.reason;
-  return applied(order, 'lost', previous, {
-    firstVerdict: answer(order),
-    cancelVerdict: previous === 'PENDING_CANCEL',
-  });
+  return applied(
+    order,
+    'lost',
+    previous,
+    undefined,
+    undefined,
+    answer(order),
+    previous === 'PENDING_CANCEL',
+  );
 }
 
 function onAmended(state: AccountState, event: OrderAmended): ApplyResult {
@@ -732,14 +795,15 @@ function onBalances(state: AccountState, event: BalanceUpdated): ApplyResult {
 
 function onFunding(state: AccountState, event: FundingPaid): ApplyResult {
   if (!Number.isFinite(event.amount)) return refused(`invalid funding amount ${event.amount}`);
-  const key = `funding|${event.instrument.symbol}|${event.fundingId}`;
-  if (state.seen.has(key)) return ignored(`duplicate funding ${event.fundingId}`);
-  state.seen.add(key);
+  const scope = `funding:${event.instrument.symbol}`;
+  if (state.seen.has(scope, event.fundingId))
+    return ignored(`duplicate funding ${event.fundingId}`);
+  state.seen.add(scope, event.fundingId);
   const position = positionOf(state, event.instrument);
   position.funding = money(position.funding + event.amount);
   position.updatedAt = event.time;
   credit(state, accountingCurrency(event.instrument), event.amount);
-  return applied(undefined, undefined, undefined, { position });
+  return applied(undefined, undefined, undefined, undefined, position);
 }
 
 /** Marks the instrument's position at a price (unrealized PnL); no-op without a position */

@@ -69,7 +69,7 @@ export class AccountProcessor implements AccountView {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly listeners: AccountListener[] = [];
-  private queue: WorkItem[] = [];
+  private readonly queue: WorkItem[] = [];
   private head = 0;
   private draining = false;
 
@@ -114,8 +114,19 @@ export class AccountProcessor implements AccountView {
       this.applyNow(event);
       return;
     }
-    this.queue.push({ event, result: undefined });
-    if (!this.draining) this.drain();
+    if (this.draining) {
+      this.queue.push({ event, result: undefined });
+      return;
+    }
+    // Nothing is applying: apply at once, then run whatever the listeners queued
+    this.draining = true;
+    try {
+      this.notify(apply(this.state, event), event);
+      if (this.queue.length > 0) this.drainQueue();
+    } finally {
+      this.draining = false;
+    }
+    this.housekeep();
   }
 
   processOrder(event: VenueEvent): void {
@@ -147,21 +158,17 @@ export class AccountProcessor implements AccountView {
     return result;
   }
 
-  private drain(): void {
-    this.draining = true;
+  private drainQueue(): void {
     try {
       while (this.head < this.queue.length) {
         const item = this.queue[this.head]!;
         this.head += 1;
-        const result = item.result ?? apply(this.state, item.event);
-        this.notify(result, item.event);
+        this.notify(item.result ?? apply(this.state, item.event), item.event);
       }
     } finally {
-      this.queue = [];
+      if (this.queue.length > 0) this.queue.length = 0;
       this.head = 0;
-      this.draining = false;
     }
-    this.housekeep();
   }
 
   private notify(result: ApplyResult, event: AccountEvent): void {
