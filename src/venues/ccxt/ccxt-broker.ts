@@ -1,0 +1,781 @@
+import type { TrackedOrder } from '../../core/account.ts';
+import { KestrelError } from '../../core/errors.ts';
+import type { ClientOrderId } from '../../core/ids.ts';
+import { isClientOrderId } from '../../core/ids.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import { snapSize } from '../../core/instrument.ts';
+import type { Order, OrderRequest, OrderStatus } from '../../core/order.ts';
+import { isTerminal } from '../../core/order.ts';
+import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
+import type { Clock, Timer } from '../../engine/clock.ts';
+import type { Logger } from '../../engine/logger.ts';
+import { isOrderNotFound, toKestrelError } from './errors.ts';
+import { clientIdCandidates, fillEvent, orderEvents, toBalances } from './events.ts';
+import type { CcxtExchange } from './exchange.ts';
+import type { RateGate } from './rate-gate.ts';
+import type { CcxtOrder } from './schemas.ts';
+import { orderSchema, rejectedEntrySchema, tradeSchema, venueErrorSchema } from './schemas.ts';
+
+export interface CcxtBrokerOptions {
+  /** The exchange name instruments and events carry */
+  readonly name: string;
+  readonly exchange: CcxtExchange;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly redact: (text: string) => string;
+  readonly gate: RateGate;
+  /** A PENDING order the venue does not know this long after it was asked for is LOST, ms */
+  readonly lostAfterMs: number;
+  /** First targeted status query after an ambiguous send or cancel, ms (doubles per retry) */
+  readonly statusCheckDelayMs: number;
+  /** How long a stream order update may run ahead of its fills before the fills are fetched, ms */
+  readonly fillGapDelayMs?: number;
+  readonly maxBatchSize?: number;
+}
+
+/** One order update as the account stream delivered it */
+export interface StreamOrderUpdate {
+  readonly clientId: ClientOrderId | undefined;
+  readonly venueOrderId: string;
+  readonly status: CcxtOrder['status'];
+}
+
+/** What a status query learned */
+type QueryOutcome = 'found' | 'missing' | 'unknown';
+
+const MAX_STATUS_CHECKS = 8;
+const MAX_TRADE_PAGES = 10;
+const TRADE_PAGE = 1000;
+/** Trades are re-read this far back from the last one seen: clocks differ, dedup absorbs the overlap */
+const TRADE_OVERLAP_MS = 5_000;
+const ORDER_LOOKUPS_PER_RESYNC = 20;
+const VENUE_ID_MEMORY = 50_000;
+const BALANCE_DEBOUNCE_MS = 250;
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/**
+ * The broker of any ccxt exchange. Our clientId goes on the wire as the venue's client order id
+ * and is read back from every answer and push; cancels go by client id where the venue allows
+ * (Binance `origClientOrderId`), so a PENDING order can be canceled. REST answers and stream
+ * pushes both become events (the account absorbs the duplicates); ambiguous failures leave the
+ * order PENDING and schedule a targeted status query, and the resync run after every
+ * (re)subscribe settles whatever a gap hid.
+ */
+export class CcxtBroker implements Broker {
+  readonly exchange: string;
+  readonly capabilities: BrokerCapabilities;
+  private readonly ex: CcxtExchange;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly redact: (text: string) => string;
+  private readonly gate: RateGate;
+  private readonly lostAfterMs: number;
+  private readonly statusCheckDelayMs: number;
+  private readonly fillGapDelayMs: number;
+  private sink: VenueSink | undefined;
+  private readonly instruments = new Map<string, Instrument>();
+  private readonly clientByVenueId = new Map<string, ClientOrderId>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly statusChecks = new Map<string, Timer>();
+  private readonly fillGaps = new Map<string, Timer>();
+  private readonly activeSymbols = new Set<string>();
+  private readonly tradeCursor = new Map<string, number>();
+  private readonly streamListeners = new Set<(update: StreamOrderUpdate) => void>();
+  private resyncing: Promise<void> | undefined;
+  private resyncAgain = false;
+  private balanceTimer: Timer | undefined;
+  private startedAt: number;
+  private stopped = false;
+
+  constructor(options: CcxtBrokerOptions) {
+    this.exchange = options.name;
+    this.ex = options.exchange;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.redact = options.redact;
+    this.gate = options.gate;
+    this.lostAfterMs = options.lostAfterMs;
+    this.statusCheckDelayMs = options.statusCheckDelayMs;
+    this.fillGapDelayMs = options.fillGapDelayMs ?? 1_000;
+    this.startedAt = options.clock.now();
+    const binance = options.exchange.id.startsWith('binance');
+    this.capabilities = {
+      batch: options.exchange.has['createOrders'] === true,
+      maxBatchSize: options.maxBatchSize ?? 5,
+      // Binance cancels by origClientOrderId; elsewhere a PENDING cancel waits for the venue id
+      cancelByClientId: binance,
+      amend: options.exchange.has['editOrder'] === true,
+    };
+  }
+
+  // ---- wiring ----
+
+  connect(sink: VenueSink): void {
+    this.sink = sink;
+  }
+
+  private get out(): VenueSink {
+    if (this.sink === undefined) {
+      throw new KestrelError('INVALID_CONFIG', `${this.exchange}: broker used before connect()`);
+    }
+    return this.sink;
+  }
+
+  /** The instruments orders may name (from the venue's markets) */
+  setInstruments(instruments: readonly Instrument[]): void {
+    this.instruments.clear();
+    for (const instrument of instruments) this.instruments.set(instrument.symbol, instrument);
+  }
+
+  /** Marks the start of the session: trades before it are not ours to book */
+  markStart(time: number): void {
+    this.startedAt = time;
+  }
+
+  /** Hears every order update the account stream delivers (the smoke check waits on these) */
+  onStreamOrder(listener: (update: StreamOrderUpdate) => void): () => void {
+    this.streamListeners.add(listener);
+    return () => this.streamListeners.delete(listener);
+  }
+
+  /** Tells the engine the private stream went up or down (counted by the health monitor) */
+  streamStatus(connected: boolean): void {
+    this.sink?.streamStatus(connected);
+  }
+
+  /** Cancels every timer the broker set; REST calls in flight finish on their own */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.statusChecks.values()) timer.cancel();
+    for (const timer of this.fillGaps.values()) timer.cancel();
+    this.statusChecks.clear();
+    this.fillGaps.clear();
+    this.balanceTimer?.cancel();
+    this.balanceTimer = undefined;
+  }
+
+  private call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    return this.gate.run(run, (error) =>
+      toKestrelError(error, {
+        action,
+        redact: this.redact,
+        headers: this.ex.last_response_headers,
+      }),
+    );
+  }
+
+  // ---- Broker ----
+
+  /**
+   * Refuses what this broker cannot send (conditional orders go to Binance's separate algo
+   * service, which it does not speak) and remembers the market for resyncs.
+   * @throws KestrelError NOT_SUPPORTED for stop orders, UNKNOWN_INSTRUMENT for a market the
+   *   venue did not list
+   */
+  prepare(request: OrderRequest): void {
+    if (request.orderType === 'STOP_MARKET' || request.orderType === 'STOP_LIMIT') {
+      throw new KestrelError(
+        'NOT_SUPPORTED',
+        `${this.exchange}: ${request.orderType} orders are not supported by the ccxt broker`,
+        {
+          field: 'orderType',
+          value: request.orderType,
+        },
+      );
+    }
+    if (this.instruments.size > 0 && !this.instruments.has(request.instrument.symbol)) {
+      throw new KestrelError(
+        'UNKNOWN_INSTRUMENT',
+        `${this.exchange} has no market ${request.instrument.symbol}`,
+        {
+          field: 'instrument',
+          value: request.instrument.symbol,
+        },
+      );
+    }
+    this.activeSymbols.add(request.instrument.symbol);
+  }
+
+  private orderArguments(request: OrderRequest): {
+    readonly symbol: string;
+    readonly type: string;
+    readonly side: string;
+    readonly amount: number;
+    readonly price: number | undefined;
+    readonly params: Record<string, unknown>;
+  } {
+    const params: Record<string, unknown> = { clientOrderId: request.clientId };
+    if (request.timeInForce === 'GTX') params['postOnly'] = true;
+    else if (request.orderType === 'LIMIT') params['timeInForce'] = request.timeInForce;
+    if (request.reduceOnly) params['reduceOnly'] = true;
+    return {
+      symbol: request.instrument.symbol,
+      type: request.orderType === 'MARKET' ? 'market' : 'limit',
+      side: request.side === 'BUY' ? 'buy' : 'sell',
+      amount: request.quantity,
+      price: request.price,
+      params,
+    };
+  }
+
+  private track(clientIds: readonly string[]): () => void {
+    const gate = deferred();
+    for (const id of clientIds) this.inflight.set(id, gate.promise);
+    return () => {
+      for (const id of clientIds)
+        if (this.inflight.get(id) === gate.promise) this.inflight.delete(id);
+      gate.resolve();
+    };
+  }
+
+  /**
+   * Sends one order (createOrder, our clientId as the client order id) and applies the reply.
+   * @throws KestrelError a venue verdict or an ambiguous failure (the order stays PENDING and
+   *   a status query is scheduled)
+   */
+  async sendOrder(request: OrderRequest): Promise<Order> {
+    const { symbol, type, side, amount, price, params } = this.orderArguments(request);
+    const done = this.track([request.clientId]);
+    try {
+      const raw = await this.call(`createOrder ${symbol} ${request.clientId}`, () =>
+        this.ex.createOrder(symbol, type, side, amount, price, params),
+      );
+      this.ingestOrder(raw, 'rest', request.clientId);
+    } catch (error) {
+      const failure = error as KestrelError;
+      if (failure.kind === 'ambiguous') this.scheduleStatusCheck(request.clientId);
+      throw failure;
+    } finally {
+      done();
+    }
+    return this.current(request.clientId);
+  }
+
+  sendOrderAsync(request: OrderRequest): void {
+    this.sendOrder(request).catch((error: unknown) => this.out.submitFailed(request, error));
+  }
+
+  /**
+   * Sends a batch with createOrders; the venue's per-order verdicts are matched to the requests
+   * by position (ccxt gives a refused entry no id).
+   * @throws KestrelError when the batch failed as a whole
+   */
+  async submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]> {
+    if (requests.length === 0) return [];
+    if (requests.length === 1 || !this.capabilities.batch) {
+      const orders: Order[] = [];
+      for (const request of requests) orders.push(await this.sendOrder(request));
+      return orders;
+    }
+    const done = this.track(requests.map((r) => r.clientId));
+    let raw: unknown;
+    try {
+      raw = await this.call(`createOrders ${requests.map((r) => r.clientId).join(',')}`, () =>
+        this.ex.createOrders(requests.map((r) => this.orderArguments(r))),
+      );
+    } catch (error) {
+      const failure = error as KestrelError;
+      if (failure.kind === 'ambiguous')
+        for (const r of requests) this.scheduleStatusCheck(r.clientId);
+      done();
+      throw failure;
+    }
+    done();
+    const entries = Array.isArray(raw) ? raw : [];
+    if (entries.length !== requests.length) {
+      this.logger.error('batch answer does not match the batch; statuses will be queried', {
+        exchange: this.exchange,
+        sent: requests.length,
+        answered: entries.length,
+      });
+      for (const r of requests) this.scheduleStatusCheck(r.clientId);
+    } else {
+      requests.forEach((request, i) => {
+        const entry: unknown = entries[i];
+        const refused = rejectedEntrySchema.safeParse(entry);
+        if (refused.success) {
+          const info = venueErrorSchema.safeParse(refused.data.info);
+          const code = info.success ? String(info.data.code) : 'REJECTED';
+          const message = info.success ? info.data.msg : 'refused in a batch';
+          this.out.submitFailed(
+            request,
+            new KestrelError(
+              'VENUE_REJECTED',
+              this.redact(`createOrders ${request.clientId}: ${code}: ${message}`),
+              { venueCode: code },
+            ),
+          );
+          return;
+        }
+        this.ingestOrder(entry, 'rest', request.clientId);
+      });
+    }
+    return requests.map((r) => this.current(r.clientId));
+  }
+
+  /**
+   * Cancels by client id (Binance `origClientOrderId`) where the venue allows, else by venue
+   * id; waits for the order's own submit to be answered first, so a cancel never overtakes
+   * the order it cancels.
+   * @throws KestrelError a venue verdict (unknown order) or an ambiguous failure
+   */
+  async cancelOrder(order: Order): Promise<void> {
+    await this.inflight.get(order.clientId);
+    const symbol = order.instrument.symbol;
+    const params: Record<string, unknown> = this.capabilities.cancelByClientId
+      ? { clientOrderId: order.clientId }
+      : {};
+    try {
+      const raw = await this.call(`cancelOrder ${symbol} ${order.clientId}`, () =>
+        this.ex.cancelOrder(order.venueOrderId ?? '', symbol, params),
+      );
+      this.ingestOrder(raw, 'rest', order.clientId);
+    } catch (error) {
+      const failure = error as KestrelError;
+      if (failure.kind === 'ambiguous') this.scheduleStatusCheck(order.clientId);
+      throw failure;
+    }
+  }
+
+  /**
+   * Amends price and/or total quantity with editOrder (Binance USDⓈ-M modifies in place: same
+   * order id, same client id).
+   * @throws KestrelError NOT_SUPPORTED on spot (Binance replaces the order there), a venue
+   *   verdict or an ambiguous failure
+   */
+  async updateOrder(order: Order, amendment: OrderAmendment): Promise<void> {
+    if (order.instrument.marketType === 'SPOT') {
+      throw new KestrelError(
+        'NOT_SUPPORTED',
+        `${this.exchange}: spot edits replace the order; cancel and resubmit`,
+        {
+          field: 'instrument',
+          value: order.instrument.symbol,
+        },
+      );
+    }
+    const symbol = order.instrument.symbol;
+    const price = amendment.price ?? order.price;
+    const quantity = amendment.quantity ?? order.quantity;
+    const raw = await this.call(`editOrder ${symbol} ${order.clientId}`, () =>
+      this.ex.editOrder(
+        order.venueOrderId ?? '',
+        symbol,
+        'limit',
+        order.side === 'BUY' ? 'buy' : 'sell',
+        quantity,
+        price,
+        {
+          clientOrderId: order.clientId,
+        },
+      ),
+    );
+    this.ingestOrder(raw, 'rest', order.clientId);
+  }
+
+  private current(clientId: string): Order {
+    const order = this.out.order(clientId);
+    if (order === undefined)
+      throw new KestrelError('ORDER_NOT_FOUND', `order ${clientId} is not tracked`);
+    return order;
+  }
+
+  // ---- what the venue says ----
+
+  private resolveClientId(
+    order: CcxtOrder,
+    expected: ClientOrderId | undefined,
+  ): ClientOrderId | undefined {
+    if (expected !== undefined) {
+      const reported = clientIdCandidates(order);
+      if (reported.length > 0 && !reported.includes(expected)) {
+        this.logger.warn('venue reports another client id for our order; keeping ours', {
+          exchange: this.exchange,
+          clientId: expected,
+          reported: reported.join(','),
+        });
+      }
+      return expected;
+    }
+    for (const candidate of clientIdCandidates(order)) {
+      if (isClientOrderId(candidate) && this.out.order(candidate) !== undefined) return candidate;
+    }
+    const known = this.clientByVenueId.get(order.id);
+    return known !== undefined && this.out.order(known) !== undefined ? known : undefined;
+  }
+
+  private remember(venueId: string, clientId: ClientOrderId): void {
+    if (this.clientByVenueId.get(venueId) === clientId) return;
+    this.clientByVenueId.set(venueId, clientId);
+    if (this.clientByVenueId.size > VENUE_ID_MEMORY) {
+      const oldest = this.clientByVenueId.keys().next().value;
+      if (oldest !== undefined) this.clientByVenueId.delete(oldest);
+    }
+  }
+
+  /**
+   * Applies one order snapshot (REST answer or push) to the account. `expected` names the
+   * order we asked about, when we asked.
+   */
+  ingestOrder(raw: unknown, source: 'rest' | 'stream', expected?: ClientOrderId): void {
+    const parsed = orderSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.logger.error('invalid order payload from the venue', {
+        exchange: this.exchange,
+        source,
+        problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
+      return;
+    }
+    const order = parsed.data;
+    const instrument = this.instruments.get(order.symbol);
+    if (instrument === undefined) {
+      this.logger.debug('order on a market we do not trade', {
+        exchange: this.exchange,
+        symbol: order.symbol,
+      });
+      return;
+    }
+    const clientId = this.resolveClientId(order, expected);
+    if (clientId !== undefined) this.remember(order.id, clientId);
+    const local = clientId === undefined ? undefined : this.out.order(clientId);
+    const events = orderEvents(order, {
+      exchange: this.exchange,
+      instrument,
+      clientId,
+      time: order.lastUpdateTimestamp ?? order.timestamp ?? this.clock.now(),
+      local:
+        local === undefined
+          ? undefined
+          : {
+              price: local.price,
+              quantity: local.quantity,
+              answered: local.answered && local.status !== 'PENDING',
+            },
+    });
+    for (const event of events) this.out.emit(event);
+    if (source === 'stream') {
+      if (clientId !== undefined && order.filled !== null && order.filled !== undefined) {
+        this.watchFillGap(clientId, order, instrument);
+      }
+      for (const listener of this.streamListeners)
+        listener({ clientId, venueOrderId: order.id, status: order.status });
+    }
+  }
+
+  /** Applies one of our executions (push or REST); the account books each trade id once */
+  ingestTrade(raw: unknown, source: 'rest' | 'stream'): void {
+    const parsed = tradeSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.logger.error('invalid trade payload from the venue', {
+        exchange: this.exchange,
+        source,
+        problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
+      return;
+    }
+    const trade = parsed.data;
+    const instrument = this.instruments.get(trade.symbol);
+    if (instrument === undefined) return;
+    const candidates = clientIdCandidates(trade);
+    let clientId = candidates.find((c) => isClientOrderId(c) && this.out.order(c) !== undefined) as
+      | ClientOrderId
+      | undefined;
+    if (clientId === undefined && trade.order !== null && trade.order !== undefined) {
+      const known = this.clientByVenueId.get(trade.order);
+      if (known !== undefined && this.out.order(known) !== undefined) clientId = known;
+    }
+    if (clientId !== undefined && trade.order !== null && trade.order !== undefined)
+      this.remember(trade.order, clientId);
+    this.out.emit(fillEvent(trade, this.exchange, instrument, clientId, this.clock.now()));
+    if (trade.timestamp !== null && trade.timestamp !== undefined) {
+      this.tradeCursor.set(
+        trade.symbol,
+        Math.max(this.tradeCursor.get(trade.symbol) ?? 0, trade.timestamp),
+      );
+    }
+  }
+
+  /** Replaces local balances with the venue's */
+  ingestBalance(raw: unknown): void {
+    const balances = toBalances(raw);
+    if (balances === undefined) {
+      this.logger.error('invalid balance payload from the venue', { exchange: this.exchange });
+      return;
+    }
+    this.out.emit({
+      type: 'balanceUpdated',
+      exchange: this.exchange,
+      balances,
+      time: this.clock.now(),
+    });
+  }
+
+  /** Fetches balances soon (coalescing bursts of balance pushes into one REST call) */
+  refreshBalancesSoon(): void {
+    if (this.balanceTimer !== undefined || this.stopped) return;
+    this.balanceTimer = this.clock.setTimer(BALANCE_DEBOUNCE_MS, () => {
+      this.balanceTimer = undefined;
+      this.refreshBalances().catch((error: unknown) =>
+        this.logger.warn('balance refresh failed', {
+          exchange: this.exchange,
+          error: (error as Error).message,
+        }),
+      );
+    });
+  }
+
+  /**
+   * Fetches the venue's balances and applies them (authoritative).
+   * @throws KestrelError when the venue cannot be reached
+   */
+  async refreshBalances(): Promise<void> {
+    const raw = await this.call('fetchBalance', () => this.ex.fetchBalance());
+    this.ingestBalance(raw);
+  }
+
+  /** A pushed order says more is filled than the account has booked: fetch its trades if it stays so */
+  private watchFillGap(clientId: ClientOrderId, order: CcxtOrder, instrument: Instrument): void {
+    const filled = snapSize(instrument, order.filled ?? 0);
+    const local = this.out.order(clientId);
+    if (
+      local === undefined ||
+      filled <= local.filledQuantity ||
+      this.fillGaps.has(order.id) ||
+      this.stopped
+    )
+      return;
+    const timer = this.clock.setTimer(this.fillGapDelayMs, () => {
+      this.fillGaps.delete(order.id);
+      const now = this.out.order(clientId);
+      if (now === undefined || filled <= now.filledQuantity) return;
+      this.fetchOrderTrades(order.id, instrument).catch((error: unknown) =>
+        this.logger.warn('fetching missed fills failed; the resync will retry', {
+          exchange: this.exchange,
+          clientId,
+          error: (error as Error).message,
+        }),
+      );
+    });
+    this.fillGaps.set(order.id, timer);
+  }
+
+  private async fetchOrderTrades(venueId: string, instrument: Instrument): Promise<void> {
+    const raw = await this.call(`fetchMyTrades ${instrument.symbol} order ${venueId}`, () =>
+      this.ex.fetchMyTrades(instrument.symbol, undefined, undefined, { orderId: venueId }),
+    );
+    if (Array.isArray(raw)) for (const trade of raw) this.ingestTrade(trade, 'rest');
+  }
+
+  // ---- status queries ----
+
+  private scheduleStatusCheck(clientId: string, attempt = 1): void {
+    if (this.statusChecks.has(clientId) || this.stopped || attempt > MAX_STATUS_CHECKS) return;
+    const delay = Math.min(60_000, this.statusCheckDelayMs * 2 ** (attempt - 1));
+    const timer = this.clock.setTimer(delay, () => {
+      this.statusChecks.delete(clientId);
+      this.checkStatus(clientId, attempt).catch((error: unknown) =>
+        this.logger.warn('status query failed', {
+          exchange: this.exchange,
+          clientId,
+          error: (error as Error).message,
+        }),
+      );
+    });
+    this.statusChecks.set(clientId, timer);
+  }
+
+  private async checkStatus(clientId: string, attempt: number): Promise<void> {
+    const local = this.out.order(clientId);
+    if (local === undefined || isTerminal(local.status)) return;
+    if (local.status !== 'PENDING' && local.status !== 'PENDING_CANCEL') return;
+    const outcome = await this.queryOrder(local);
+    const after = this.out.order(clientId);
+    if (after === undefined || isTerminal(after.status)) return;
+    if (outcome === 'missing' && this.declareLostIfDue(after)) return;
+    if (outcome !== 'found' || after.status === 'PENDING')
+      this.scheduleStatusCheck(clientId, attempt + 1);
+  }
+
+  /** Asks the venue about one order by client id and applies what it says */
+  private async queryOrder(local: TrackedOrder): Promise<QueryOutcome> {
+    const symbol = local.instrument.symbol;
+    const params: Record<string, unknown> =
+      this.capabilities.cancelByClientId || local.venueOrderId === undefined
+        ? { clientOrderId: local.clientId }
+        : {};
+    try {
+      const raw = await this.call(`fetchOrder ${symbol} ${local.clientId}`, () =>
+        this.ex.fetchOrder(local.venueOrderId ?? '', symbol, params),
+      );
+      this.ingestOrder(raw, 'rest', local.clientId);
+      return 'found';
+    } catch (error) {
+      if (isOrderNotFound(error)) return 'missing';
+      this.logger.warn('status query without an answer', {
+        exchange: this.exchange,
+        clientId: local.clientId,
+        error: (error as Error).message,
+      });
+      return 'unknown';
+    }
+  }
+
+  /**
+   * The venue was asked and does not know the order: LOST, but only once no send of it is in
+   * flight and, for a PENDING order, it is older than lostAfterMs (a delayed request may still land)
+   */
+  private declareLostIfDue(order: TrackedOrder): boolean {
+    if (this.inflight.has(order.clientId)) return false;
+    const age = this.clock.now() - order.createdAt;
+    if (order.status === 'PENDING' && age < this.lostAfterMs) return false;
+    this.out.emit({
+      type: 'orderLost',
+      exchange: this.exchange,
+      clientId: order.clientId,
+      reason: `the venue does not know the order (asked ${Math.round(age)} ms after it was requested)`,
+      time: this.clock.now(),
+    });
+    return true;
+  }
+
+  // ---- resync ----
+
+  /**
+   * Reconciles with the venue: open orders (accepting PENDING ones, adopting external ones), a
+   * status query for every PENDING order and every live order missing from the open list, the
+   * executions since the last one seen (fills missed in a gap book once), then balances.
+   * Concurrent calls share one run (and trigger one more after it).
+   * @throws KestrelError when the venue cannot be reached
+   */
+  resync(reason: string): Promise<void> {
+    if (this.resyncing !== undefined) {
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
+    const run = (async () => {
+      try {
+        do {
+          this.resyncAgain = false;
+          await this.resyncOnce(reason);
+        } while (this.resyncAgain && !this.stopped);
+      } finally {
+        this.resyncing = undefined;
+      }
+    })();
+    this.resyncing = run;
+    return run;
+  }
+
+  private snapshotLocal(): Map<string, { status: OrderStatus; filled: number }> {
+    return new Map(
+      this.out
+        .openOrders()
+        .map((o) => [o.clientId, { status: o.status, filled: o.filledQuantity }]),
+    );
+  }
+
+  private async resyncOnce(reason: string): Promise<void> {
+    const before = this.snapshotLocal();
+    const open = await this.call('fetchOpenOrders', () => this.ex.fetchOpenOrders());
+    const openIds = new Set<string>();
+    for (const raw of Array.isArray(open) ? open : []) {
+      const parsed = orderSchema.safeParse(raw);
+      if (parsed.success) openIds.add(parsed.data.id);
+      this.ingestOrder(raw, 'rest');
+    }
+    for (const local of this.out.openOrders()) {
+      if (this.inflight.has(local.clientId)) continue;
+      const listed = local.venueOrderId !== undefined && openIds.has(local.venueOrderId);
+      if (listed && local.status !== 'PENDING') continue;
+      const outcome = await this.queryOrder(local);
+      const after = this.out.order(local.clientId);
+      if (
+        outcome === 'missing' &&
+        after !== undefined &&
+        !isTerminal(after.status) &&
+        !this.declareLostIfDue(after)
+      ) {
+        this.scheduleStatusCheck(local.clientId);
+      }
+    }
+    await this.resyncTrades();
+    await this.refreshBalances();
+    for (const [clientId, was] of before) {
+      const now = this.out.order(clientId);
+      if (now === undefined) continue;
+      if (now.status !== was.status || now.filledQuantity !== was.filled) {
+        this.out.correction(
+          `${clientId} ${was.status} → ${now.status}, filled ${was.filled} → ${now.filledQuantity}`,
+          {
+            clientId,
+            reason,
+          },
+        );
+      }
+    }
+  }
+
+  private async resyncTrades(): Promise<void> {
+    const symbols = new Set(this.activeSymbols);
+    for (const order of this.out.openOrders()) symbols.add(order.instrument.symbol);
+    let lookups = 0;
+    for (const symbol of symbols) {
+      const instrument = this.instruments.get(symbol);
+      if (instrument === undefined) continue;
+      const cursor = this.tradeCursor.get(symbol);
+      let since =
+        cursor === undefined
+          ? Math.floor(this.startedAt)
+          : Math.max(Math.floor(this.startedAt), cursor - TRADE_OVERLAP_MS);
+      for (let page = 0; page < MAX_TRADE_PAGES; page++) {
+        const raw = await this.call(`fetchMyTrades ${symbol}`, () =>
+          this.ex.fetchMyTrades(symbol, since, TRADE_PAGE),
+        );
+        const trades = Array.isArray(raw) ? raw : [];
+        for (const entry of trades) {
+          const parsed = tradeSchema.safeParse(entry);
+          const venueId = parsed.success ? parsed.data.order : undefined;
+          // A fill of an order we have no id for: learn its client id first, so the fill matches it
+          if (
+            venueId !== null &&
+            venueId !== undefined &&
+            !this.clientByVenueId.has(venueId) &&
+            lookups < ORDER_LOOKUPS_PER_RESYNC
+          ) {
+            lookups += 1;
+            try {
+              const order = await this.call(`fetchOrder ${symbol} ${venueId}`, () =>
+                this.ex.fetchOrder(venueId, symbol),
+              );
+              this.ingestOrder(order, 'rest');
+            } catch (error) {
+              this.logger.debug('could not look up the order of a fill', {
+                exchange: this.exchange,
+                venueId,
+                error: (error as Error).message,
+              });
+            }
+          }
+          this.ingestTrade(entry, 'rest');
+        }
+        const last = tradeSchema.safeParse(trades.at(-1));
+        if (
+          trades.length < TRADE_PAGE ||
+          !last.success ||
+          last.data.timestamp === null ||
+          last.data.timestamp === undefined
+        )
+          break;
+        since = last.data.timestamp;
+      }
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import ccxt from 'ccxt';
+import type { ErrorCode } from '../../core/errors.ts';
+import { KestrelError } from '../../core/errors.ts';
+
+/**
+ * Binance codes that decide the verdict on their own. With a local or proxied URL ccxt's
+ * market-specific error tables are bypassed (USDⓈ-M -2019 arrives as a plain ExchangeError),
+ * so the code in the body is read here. Codes that say "the venue may have acted" are
+ * ambiguous; every other code from a 4xx answer is a verdict.
+ */
+const BINANCE_CODES: Readonly<Record<string, ErrorCode>> = {
+  '-1000': 'UNKNOWN',
+  '-1001': 'VENUE_UNAVAILABLE',
+  '-1003': 'RATE_LIMITED',
+  '-1006': 'UNKNOWN',
+  '-1007': 'TIMEOUT',
+  '-1008': 'VENUE_UNAVAILABLE',
+  '-1015': 'RATE_LIMITED',
+  '-1016': 'VENUE_UNAVAILABLE',
+  '-1021': 'VENUE_REJECTED',
+  '-1022': 'VENUE_REJECTED',
+  '-2010': 'VENUE_REJECTED',
+  '-2011': 'VENUE_REJECTED',
+  '-2013': 'VENUE_REJECTED',
+  '-2014': 'VENUE_REJECTED',
+  '-2015': 'VENUE_REJECTED',
+  '-2019': 'VENUE_REJECTED',
+  '-2021': 'VENUE_REJECTED',
+  '-2022': 'VENUE_REJECTED',
+  '-4116': 'VENUE_REJECTED',
+  '-4164': 'VENUE_REJECTED',
+  '-5022': 'VENUE_REJECTED',
+};
+
+/** Codes meaning the venue does not know the order */
+const NOT_FOUND_CODES = new Set(['-2011', '-2013']);
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * The one table from ccxt's error classes to Kestrel's codes (and so to local / venue /
+ * ambiguous, ARCHITECTURE §5). Order matters: subclasses come before their parents.
+ */
+const CLASS_TABLE: readonly (readonly [ErrorClass, ErrorCode])[] = [
+  [ccxt.ExchangeClosedByUser, 'NETWORK'],
+  [ccxt.NotSupported, 'NOT_SUPPORTED'],
+  [ccxt.ArgumentsRequired, 'INVALID_ARGUMENT'],
+  [ccxt.InvalidProxySettings, 'INVALID_CONFIG'],
+  [ccxt.AuthenticationError, 'VENUE_REJECTED'],
+  [ccxt.InsufficientFunds, 'VENUE_REJECTED'],
+  [ccxt.InvalidOrder, 'VENUE_REJECTED'],
+  [ccxt.BadRequest, 'VENUE_REJECTED'],
+  [ccxt.OperationRejected, 'VENUE_REJECTED'],
+  [ccxt.RateLimitExceeded, 'RATE_LIMITED'],
+  [ccxt.DDoSProtection, 'RATE_LIMITED'],
+  [ccxt.RequestTimeout, 'TIMEOUT'],
+  [ccxt.ExchangeNotAvailable, 'VENUE_UNAVAILABLE'],
+  [ccxt.NetworkError, 'NETWORK'],
+  [ccxt.OperationFailed, 'UNKNOWN'],
+];
+
+export interface ErrorContext {
+  /** What was being done, for the message: `createOrder BTC/USDT:USDT k1-2` */
+  readonly action: string;
+  /** Scrubs credentials and signatures from the message */
+  readonly redact: (text: string) => string;
+  /** The last REST answer's headers, for Retry-After */
+  readonly headers?: unknown;
+}
+
+/** The venue's own error code in a ccxt message: Binance's `{"code":-2019,"msg":"..."}` */
+export function venueCodeOf(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const match = /"code"\s*:\s*(-?\d+)/.exec(message);
+  return match?.[1];
+}
+
+function venueMessageOf(error: Error): string {
+  const match = /"msg"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(error.message);
+  return match?.[1] ?? error.message;
+}
+
+function retryAfterMs(headers: unknown): number | undefined {
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  const record = headers as Record<string, unknown>;
+  const raw = record['retry-after'] ?? record['Retry-After'];
+  const seconds = Number(raw);
+  return raw !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+/**
+ * Turns anything a ccxt call throws into a KestrelError with the right code: the venue's code
+ * first (it is exact), then ccxt's class; anything else is ambiguous, because an unexpected
+ * failure never proves the venue did nothing. Messages are scrubbed of credentials.
+ */
+export function toKestrelError(error: unknown, context: ErrorContext): KestrelError {
+  if (error instanceof KestrelError) return error;
+  const venueCode = venueCodeOf(error);
+  let code: ErrorCode | undefined = venueCode === undefined ? undefined : BINANCE_CODES[venueCode];
+  let className = 'Error';
+  if (error instanceof Error) {
+    className = error.constructor.name;
+    if (code === undefined) {
+      for (const [cls, mapped] of CLASS_TABLE) {
+        if (error instanceof cls) {
+          code = mapped;
+          break;
+        }
+      }
+    }
+    // An exchange answer we cannot place: a verdict when the venue gave a code, else unknown
+    if (code === undefined && error instanceof ccxt.ExchangeError) {
+      code = venueCode === undefined ? 'UNKNOWN' : 'VENUE_REJECTED';
+    }
+  }
+  code ??= 'UNKNOWN';
+  const detail = error instanceof Error ? venueMessageOf(error) : String(error);
+  const retry = code === 'RATE_LIMITED' ? retryAfterMs(context.headers) : undefined;
+  return new KestrelError(
+    code,
+    context.redact(
+      `${context.action}: ${className}${venueCode === undefined ? '' : ` ${venueCode}`}: ${detail}`,
+    ),
+    {
+      venueCode: venueCode ?? className,
+      ...(retry === undefined ? {} : { retryAfterMs: retry }),
+    },
+  );
+}
+
+/** Whether an error says the venue does not know the order */
+export function isOrderNotFound(error: unknown): boolean {
+  if (error instanceof ccxt.OrderNotFound) return true;
+  if (error instanceof KestrelError)
+    return (
+      error.venueCode !== undefined &&
+      (NOT_FOUND_CODES.has(error.venueCode) || error.venueCode === 'OrderNotFound')
+    );
+  const code = venueCodeOf(error);
+  return code !== undefined && NOT_FOUND_CODES.has(code);
+}
+
+/** Whether an error came from ccxt (for the stray-rejection guard) */
+export function isCcxtError(error: unknown): boolean {
+  return error instanceof ccxt.BaseError;
+}

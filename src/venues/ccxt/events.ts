@@ -1,0 +1,195 @@
+import type { Balance } from '../../core/balance.ts';
+import type { OrderReport, VenueEvent } from '../../core/events.ts';
+import type { ClientOrderId, VenueOrderId } from '../../core/ids.ts';
+import { tradeId, venueOrderId } from '../../core/ids.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import { snapPrice, snapSize } from '../../core/instrument.ts';
+import { money } from '../../core/numeric.ts';
+import type { OrderType, TimeInForce } from '../../core/order.ts';
+import type { CcxtOrder, CcxtTrade } from './schemas.ts';
+import { balanceSchema, rawOrderIdsSchema } from './schemas.ts';
+
+/**
+ * The client id a venue message names, ours if it carries it: `origClientOrderId` first (on
+ * a Binance spot REST cancel, ccxt's `clientOrderId` is the cancel request's own id and ours
+ * is the original), then the stream's `C` (original) and ccxt's `clientOrderId`.
+ */
+export function clientIdCandidates(order: Pick<CcxtOrder, 'clientOrderId' | 'info'>): string[] {
+  const raw = rawOrderIdsSchema.safeParse(order.info);
+  const ids = [
+    raw.success ? raw.data.origClientOrderId : undefined,
+    raw.success ? raw.data.C : undefined,
+    order.clientOrderId,
+    raw.success ? raw.data.c : undefined,
+    raw.success ? raw.data.clientOrderId : undefined,
+  ];
+  return ids.filter((id): id is string => typeof id === 'string' && id.length > 0);
+}
+
+function orderType(type: string | null | undefined): OrderType {
+  switch ((type ?? '').toLowerCase()) {
+    case 'market':
+      return 'MARKET';
+    case 'stop':
+    case 'stop_limit':
+      return 'STOP_LIMIT';
+    case 'stop_market':
+      return 'STOP_MARKET';
+    default:
+      return 'LIMIT';
+  }
+}
+
+function timeInForce(order: CcxtOrder): TimeInForce {
+  if (order.postOnly === true) return 'GTX';
+  const tif = (order.timeInForce ?? '').toUpperCase();
+  if (tif === 'IOC' || tif === 'FOK' || tif === 'GTC') return tif;
+  if (tif === 'PO' || tif === 'GTX') return 'GTX';
+  return orderType(order.type) === 'MARKET' ? 'IOC' : 'GTC';
+}
+
+/** What the venue says about an order, enough to adopt one we never asked for */
+export function toReport(order: CcxtOrder, instrument: Instrument): OrderReport | undefined {
+  if (
+    order.side === null ||
+    order.side === undefined ||
+    !(order.amount !== null && order.amount !== undefined && order.amount > 0)
+  ) {
+    return undefined;
+  }
+  return {
+    instrument,
+    side: order.side === 'buy' ? 'BUY' : 'SELL',
+    type: orderType(order.type),
+    quantity: snapSize(instrument, order.amount),
+    ...(order.price === null || order.price === undefined || order.price <= 0
+      ? {}
+      : { price: snapPrice(instrument, order.price) }),
+    timeInForce: timeInForce(order),
+    reduceOnly: order.reduceOnly === true,
+    ...(order.filled === null || order.filled === undefined
+      ? {}
+      : { filledQuantity: snapSize(instrument, order.filled) }),
+  };
+}
+
+export interface OrderEventContext {
+  readonly exchange: string;
+  readonly instrument: Instrument;
+  readonly clientId: ClientOrderId | undefined;
+  readonly time: number;
+  /** The local order's price and quantity, to notice an amendment */
+  readonly local:
+    | { readonly price: number | undefined; readonly quantity: number; readonly answered: boolean }
+    | undefined;
+}
+
+/**
+ * The account events one order snapshot stands for. Fills are not derived from `filled`: they
+ * come with their trade ids from the trades stream or REST, so each books exactly once.
+ */
+export function orderEvents(order: CcxtOrder, context: OrderEventContext): VenueEvent[] {
+  const { exchange, instrument, clientId, time } = context;
+  const venueId: VenueOrderId = venueOrderId(order.id);
+  const ref = { exchange, clientId, venueOrderId: venueId, time };
+  const report = clientId === undefined ? toReport(order, instrument) : undefined;
+  const accepted: VenueEvent = { type: 'orderAccepted', ...ref, report };
+  switch (order.status) {
+    case 'open': {
+      const events: VenueEvent[] = [accepted];
+      const local = context.local;
+      if (local?.answered) {
+        const price =
+          order.price !== null && order.price !== undefined && order.price > 0
+            ? snapPrice(instrument, order.price)
+            : undefined;
+        const quantity =
+          order.amount !== null && order.amount !== undefined && order.amount > 0
+            ? snapSize(instrument, order.amount)
+            : undefined;
+        const priceChanged =
+          price !== undefined && local.price !== undefined && price !== local.price;
+        const quantityChanged = quantity !== undefined && quantity !== local.quantity;
+        if (priceChanged || quantityChanged) {
+          events.push({
+            type: 'orderAmended',
+            ...ref,
+            ...(priceChanged ? { price } : {}),
+            ...(quantityChanged ? { quantity } : {}),
+          });
+        }
+      }
+      return events;
+    }
+    case 'closed':
+      return [accepted];
+    case 'canceled':
+      return [{ type: 'orderCanceled', ...ref, reason: 'canceled at the venue' }];
+    case 'expired':
+      return [{ type: 'orderExpired', ...ref }];
+    case 'rejected':
+      return [
+        { type: 'orderRejected', ...ref, code: 'REJECTED', message: 'rejected by the venue' },
+      ];
+  }
+}
+
+/** The fill one of our executions stands for */
+export function fillEvent(
+  trade: CcxtTrade,
+  exchange: string,
+  instrument: Instrument,
+  clientId: ClientOrderId | undefined,
+  now: number,
+): VenueEvent {
+  const venueId =
+    trade.order === null || trade.order === undefined || trade.order === ''
+      ? undefined
+      : venueOrderId(trade.order);
+  const fee = trade.fee?.cost;
+  const time = trade.timestamp ?? now;
+  return {
+    type: 'orderFilled',
+    exchange,
+    clientId,
+    venueOrderId: venueId,
+    time,
+    fill: {
+      tradeId: tradeId(trade.id),
+      clientId,
+      venueOrderId: venueId,
+      instrument,
+      side: trade.side === 'buy' ? 'BUY' : 'SELL',
+      quantity: snapSize(instrument, trade.amount),
+      price: snapPrice(instrument, trade.price),
+      ...(fee === null || fee === undefined ? {} : { fee: money(fee) }),
+      ...(trade.fee?.currency === null || trade.fee?.currency === undefined
+        ? {}
+        : { feeCurrency: trade.fee.currency }),
+      liquidity: trade.takerOrMaker === 'maker' ? 'MAKER' : 'TAKER',
+      time,
+    },
+  };
+}
+
+/**
+ * The balances of a ccxt balance structure: total, free and locked per currency, free or
+ * locked derived from the other two when the venue leaves one out.
+ * @returns undefined when the payload is not a balance
+ */
+export function toBalances(raw: unknown): Balance[] | undefined {
+  const parsed = balanceSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const { total, free, used } = parsed.data;
+  const balances: Balance[] = [];
+  for (const [currency, value] of Object.entries(total)) {
+    if (value === null || value === undefined) continue;
+    const freeValue = free?.[currency];
+    const usedValue = used?.[currency];
+    const f =
+      freeValue ?? (usedValue === null || usedValue === undefined ? value : value - usedValue);
+    const u = usedValue ?? value - f;
+    balances.push({ currency, total: money(value), free: money(f), locked: money(u) });
+  }
+  return balances;
+}

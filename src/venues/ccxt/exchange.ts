@@ -1,0 +1,279 @@
+import ccxt from 'ccxt';
+import { KestrelError } from '../../core/errors.ts';
+import type { Clock, Timer } from '../../engine/clock.ts';
+import type { CcxtVenueConfig } from './config.ts';
+
+/**
+ * The part of a ccxt pro exchange Kestrel uses. Everything it returns is `unknown` on purpose:
+ * ccxt's answers are venue payloads like any other and go through a schema before use.
+ */
+export interface CcxtExchange {
+  readonly id: string;
+  readonly has: Readonly<Record<string, unknown>>;
+  readonly precisionMode: number;
+  urls: Record<string, unknown>;
+  options: Record<string, unknown>;
+  markets: Record<string, unknown> | undefined;
+  clients: Record<string, unknown>;
+  last_response_headers: unknown;
+  newUpdates: boolean;
+  loadHttpProxyAgent(): Promise<unknown>;
+  loadMarkets(reload?: boolean): Promise<Record<string, unknown>>;
+  setMarkets(markets: Record<string, unknown>, currencies?: unknown): unknown;
+  setSandboxMode(enabled: boolean): void;
+  createOrder(
+    symbol: string,
+    type: string,
+    side: string,
+    amount: number,
+    price?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  createOrders(
+    orders: readonly Record<string, unknown>[],
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  cancelOrder(id: string, symbol: string, params?: Record<string, unknown>): Promise<unknown>;
+  editOrder(
+    id: string,
+    symbol: string,
+    type: string,
+    side: string,
+    amount?: number,
+    price?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  fetchOrder(id: string, symbol: string, params?: Record<string, unknown>): Promise<unknown>;
+  fetchOpenOrders(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  fetchMyTrades(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  fetchBalance(params?: Record<string, unknown>): Promise<unknown>;
+  fetchBidsAsks(symbols?: string[], params?: Record<string, unknown>): Promise<unknown>;
+  fetchOrderBook(
+    symbol: string,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  watchOrders(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  watchMyTrades(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  watchBalance(params?: Record<string, unknown>): Promise<unknown>;
+  watchBidsAsks(symbols?: string[], params?: Record<string, unknown>): Promise<unknown>;
+  watchTradesForSymbols(
+    symbols: string[],
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  watchOrderBookForSymbols(
+    symbols: string[],
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  close(): Promise<unknown>;
+  delay(timeout: number, method: unknown, ...args: unknown[]): void;
+  spawn(method: unknown, ...args: unknown[]): unknown;
+}
+
+/** A ccxt exchange plus the timers it scheduled, which Kestrel owns and cancels on close */
+export interface ManagedExchange {
+  readonly exchange: CcxtExchange;
+  /** Cancels ccxt's delayed calls (the listenKey keepalive) and closes its sockets */
+  shutdown(): Promise<void>;
+}
+
+type ExchangeConstructor = new (config: Record<string, unknown>) => CcxtExchange;
+
+/** The ccxt pro exchange ids Kestrel can trade on (they need private streams) */
+export function isSupportedExchange(id: string): boolean {
+  return typeof (ccxt.pro as unknown as Record<string, unknown>)[id] === 'function';
+}
+
+function rebase(value: unknown, from: RegExp, to: string): unknown {
+  if (typeof value === 'string') return value.replace(from, to);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rebase(v, from, to)]));
+  }
+  return value;
+}
+
+/** The WebSocket base for a REST base: http → ws, https → wss, same host and port */
+export function deriveWsUrl(url: string): string {
+  return url.replace(/^http(s?):\/\//, 'ws$1://').replace(/\/+$/, '');
+}
+
+/**
+ * Creates the ccxt pro exchange a venue trades through: credentials revealed only here,
+ * Kestrel's options (no currency or margin-pair calls at load, open orders without a symbol,
+ * no positions snapshot per watch), testnet/demo, or every REST and WebSocket URL rebased on
+ * one custom base (a local emulator or a proxy). ccxt's delayed calls run on the injected
+ * clock so they can be cancelled: ccxt schedules a 20-minute keepalive no close() clears.
+ * @throws KestrelError UNKNOWN_EXCHANGE for an id ccxt pro does not have, NOT_SUPPORTED when
+ *   the exchange has no testnet or demo
+ */
+export function createExchange(
+  config: CcxtVenueConfig,
+  clock: Clock,
+  role: 'private' | 'public',
+): ManagedExchange {
+  const Constructor = (ccxt.pro as unknown as Record<string, ExchangeConstructor | undefined>)[
+    config.exchange
+  ];
+  if (Constructor === undefined) {
+    throw new KestrelError(
+      'UNKNOWN_EXCHANGE',
+      `ccxt pro has no exchange ${JSON.stringify(config.exchange)}`,
+      {
+        field: 'exchange',
+        value: config.exchange,
+      },
+    );
+  }
+  const credentials =
+    role === 'private'
+      ? {
+          ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey.reveal() }),
+          ...(config.secret === undefined ? {} : { secret: config.secret.reveal() }),
+          ...(config.password === undefined ? {} : { password: config.password.reveal() }),
+        }
+      : {};
+  const exchange = new Constructor({
+    ...credentials,
+    enableRateLimit: true,
+    timeout: config.requestTimeoutMs ?? 10_000,
+    options: {
+      fetchCurrencies: false,
+      fetchMargins: false,
+      warnOnFetchOpenOrdersWithoutSymbol: false,
+      fetchOpenOrders: { warnWithoutSymbol: false },
+      watchPositions: { fetchPositionsSnapshot: false },
+      ...config.options,
+    },
+  });
+  const timers = new Set<Timer>();
+  exchange.delay = (timeout: number, method: unknown, ...args: unknown[]) => {
+    const timer = clock.setTimer(timeout, () => {
+      timers.delete(timer);
+      exchange.spawn(method, ...args);
+    });
+    timers.add(timer);
+  };
+  if (config.url !== undefined) {
+    const base = config.url.replace(/\/+$/, '');
+    const ws = (config.wsUrl ?? deriveWsUrl(base)).replace(/\/+$/, '');
+    const api = exchange.urls['api'];
+    const { ws: wsUrls, ...rest } = (typeof api === 'object' && api !== null ? api : {}) as Record<
+      string,
+      unknown
+    >;
+    exchange.urls['api'] = {
+      ...(rebase(rest, /^https?:\/\/[^/]+/, base) as Record<string, unknown>),
+      ...(wsUrls === undefined ? {} : { ws: rebase(wsUrls, /^wss?:\/\/[^/]+/, ws) }),
+    };
+  } else if (config.testnet === true) {
+    try {
+      exchange.setSandboxMode(true);
+    } catch (error) {
+      throw new KestrelError(
+        'NOT_SUPPORTED',
+        `${config.exchange} has no testnet in ccxt: ${(error as Error).message}`,
+        {
+          field: 'testnet',
+          value: true,
+        },
+      );
+    }
+  } else if (config.demo === true) {
+    const enable = (exchange as unknown as { enableDemoTrading?: (on: boolean) => void })
+      .enableDemoTrading;
+    if (typeof enable !== 'function') {
+      throw new KestrelError('NOT_SUPPORTED', `${config.exchange} has no demo trading in ccxt`, {
+        field: 'demo',
+        value: true,
+      });
+    }
+    enable.call(exchange, true);
+  }
+  return {
+    exchange,
+    async shutdown() {
+      for (const timer of timers) timer.cancel();
+      timers.clear();
+      await exchange.close();
+    },
+  };
+}
+
+/** Whether the exchange talks to a ws:// URL, for which ccxt needs its HTTP agent loaded first */
+export function usesPlainWebSocket(exchange: CcxtExchange): boolean {
+  return JSON.stringify(exchange.urls['api'] ?? {}).includes('"ws://');
+}
+
+/**
+ * Forgets cached private-stream credentials (Binance's listenKey), so the next watch fetches a
+ * fresh one instead of dialing a key the venue may have expired; ccxt reuses a cached key for
+ * 20 minutes whatever happened to it.
+ */
+export function forgetListenKeys(exchange: CcxtExchange): void {
+  for (const value of Object.values(exchange.options)) {
+    if (typeof value === 'object' && value !== null && 'listenKey' in value) {
+      const bucket = value as Record<string, unknown>;
+      bucket['listenKey'] = undefined;
+      bucket['lastAuthenticatedTime'] = 0;
+    }
+  }
+}
+
+/** Resolves once every WebSocket the exchange has opened is connected (or the timeout passes) */
+export async function waitForSockets(
+  exchange: CcxtExchange,
+  clock: Clock,
+  timeoutMs: number,
+  isStopped: () => boolean,
+): Promise<boolean> {
+  const deadline = clock.now() + timeoutMs;
+  const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
+  while (clock.now() < deadline && !isStopped()) {
+    const sockets = Object.values(exchange.clients).filter(
+      (client): client is { url: string; connected: Promise<unknown>; isOpen?: () => boolean } =>
+        typeof client === 'object' &&
+        client !== null &&
+        typeof (client as { url?: unknown }).url === 'string' &&
+        /^wss?:\/\//.test((client as { url: string }).url) &&
+        typeof (client as { connected?: { then?: unknown } }).connected?.then === 'function',
+    );
+    if (sockets.length > 0) {
+      let timer: Timer | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = clock.setTimer(Math.max(0, deadline - clock.now()), () => resolve(false));
+      });
+      const open = Promise.all(sockets.map((s) => s.connected)).then(
+        () => true,
+        () => false,
+      );
+      const result = await Promise.race([open, timeout]);
+      timer?.cancel();
+      return result;
+    }
+    await sleep(10);
+  }
+  return false;
+}

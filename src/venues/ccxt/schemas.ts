@@ -1,0 +1,133 @@
+import { z } from 'zod';
+
+/**
+ * Schemas for what ccxt hands back, validated before anything is trusted: order and fill
+ * statuses strict (an unknown status fails loudly), descriptive fields lenient.
+ */
+
+const optionalNumber = z.number().finite().nullish();
+const optionalString = z.string().nullish();
+
+/** A unified ccxt market */
+export const marketSchema = z.looseObject({
+  id: z.string().min(1),
+  symbol: z.string().min(1),
+  base: z.string().min(1),
+  quote: z.string().min(1),
+  settle: optionalString,
+  type: z.string(),
+  spot: z.boolean().nullish(),
+  swap: z.boolean().nullish(),
+  future: z.boolean().nullish(),
+  option: z.boolean().nullish(),
+  active: z.boolean().nullish(),
+  contract: z.boolean().nullish(),
+  contractSize: optionalNumber,
+  maker: optionalNumber,
+  taker: optionalNumber,
+  precision: z.looseObject({ price: optionalNumber, amount: optionalNumber }),
+  limits: z
+    .looseObject({
+      amount: z.looseObject({ min: optionalNumber }).nullish(),
+      cost: z.looseObject({ min: optionalNumber }).nullish(),
+    })
+    .nullish(),
+});
+export type CcxtMarket = z.infer<typeof marketSchema>;
+
+export const ORDER_STATUSES = ['open', 'closed', 'canceled', 'expired', 'rejected'] as const;
+
+/** A unified ccxt order (REST answer or stream update) */
+export const orderSchema = z.looseObject({
+  id: z.string().min(1),
+  clientOrderId: optionalString,
+  symbol: z.string().min(1),
+  status: z.enum(ORDER_STATUSES),
+  side: z.enum(['buy', 'sell']).nullish(),
+  type: optionalString,
+  timeInForce: optionalString,
+  postOnly: z.boolean().nullish(),
+  reduceOnly: z.boolean().nullish(),
+  price: optionalNumber,
+  triggerPrice: optionalNumber,
+  amount: optionalNumber,
+  filled: optionalNumber,
+  average: optionalNumber,
+  timestamp: optionalNumber,
+  lastUpdateTimestamp: optionalNumber,
+  info: z.unknown(),
+});
+export type CcxtOrder = z.infer<typeof orderSchema>;
+
+/** A batch entry the venue refused: ccxt gives it no id, only the raw error */
+export const rejectedEntrySchema = z.looseObject({
+  id: z.undefined().nullish(),
+  status: z.literal('rejected'),
+  info: z.unknown(),
+});
+
+/** A unified ccxt trade: one of our executions */
+export const tradeSchema = z.looseObject({
+  id: z.union([z.string().min(1), z.number()]).transform(String),
+  order: z.union([z.string(), z.number()]).transform(String).nullish(),
+  clientOrderId: optionalString,
+  symbol: z.string().min(1),
+  side: z.enum(['buy', 'sell']),
+  takerOrMaker: z.enum(['taker', 'maker']).nullish(),
+  amount: z.number().positive(),
+  price: z.number().positive(),
+  timestamp: optionalNumber,
+  fee: z.looseObject({ cost: optionalNumber, currency: optionalString }).nullish(),
+  info: z.unknown(),
+});
+export type CcxtTrade = z.infer<typeof tradeSchema>;
+
+/** A unified ccxt balance: per-currency totals, free and used */
+export const balanceSchema = z.looseObject({
+  total: z.record(z.string(), optionalNumber),
+  free: z.record(z.string(), optionalNumber).nullish(),
+  used: z.record(z.string(), optionalNumber).nullish(),
+  timestamp: optionalNumber,
+});
+
+/** One ticker of watchBidsAsks / fetchBidsAsks */
+export const bidAskSchema = z.looseObject({
+  symbol: z.string().min(1),
+  bid: z.number().positive(),
+  ask: z.number().positive(),
+  bidVolume: optionalNumber,
+  askVolume: optionalNumber,
+  timestamp: optionalNumber,
+});
+
+/** A public trade of watchTrades */
+export const publicTradeSchema = z.looseObject({
+  id: z.union([z.string(), z.number()]).transform(String).nullish(),
+  symbol: z.string().min(1),
+  side: z.enum(['buy', 'sell']),
+  amount: z.number().positive(),
+  price: z.number().positive(),
+  timestamp: optionalNumber,
+});
+
+/** An order book of watchOrderBook */
+export const orderBookSchema = z.looseObject({
+  symbol: optionalString,
+  bids: z.array(z.array(z.number()).min(2)),
+  asks: z.array(z.array(z.number()).min(2)),
+  timestamp: optionalNumber,
+});
+
+/** The raw answer Binance gives a refused batch entry */
+export const venueErrorSchema = z.looseObject({
+  code: z.union([z.number(), z.string()]),
+  msg: z.string(),
+});
+
+/** What Binance order payloads carry that ccxt may not surface: the original client id */
+export const rawOrderIdsSchema = z.looseObject({
+  origClientOrderId: optionalString,
+  clientOrderId: optionalString,
+  c: optionalString,
+  C: optionalString,
+});
