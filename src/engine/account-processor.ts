@@ -194,8 +194,14 @@ export class AccountProcessor implements AccountView {
     }
   }
 
+  private nextHousekeeping = Number.NEGATIVE_INFINITY;
+
+  /** Moves terminal orders past their grace window to history, at most once per clock second */
   private housekeep(): void {
-    evictTerminal(this.state, this.clock.now());
+    const now = this.clock.now();
+    if (now < this.nextHousekeeping) return;
+    this.nextHousekeeping = now + 1000;
+    evictTerminal(this.state, now);
   }
 
   subscribe(listener: AccountListener): () => void {

@@ -23,11 +23,21 @@ export const systemClock: Clock = {
   },
 };
 
-interface ScheduledTimer {
+class ScheduledTimer implements Timer {
   readonly due: number;
   readonly seq: number;
   readonly callback: () => void;
-  canceled: boolean;
+  canceled = false;
+
+  constructor(due: number, seq: number, callback: () => void) {
+    this.due = due;
+    this.seq = seq;
+    this.callback = callback;
+  }
+
+  cancel(): void {
+    this.canceled = true;
+  }
 }
 
 /**
@@ -48,18 +58,9 @@ export class SimulatedClock implements Clock {
   }
 
   setTimer(delayMs: number, callback: () => void): Timer {
-    const timer: ScheduledTimer = {
-      due: this.current + Math.max(0, delayMs),
-      seq: this.seq++,
-      callback,
-      canceled: false,
-    };
+    const timer = new ScheduledTimer(this.current + Math.max(0, delayMs), this.seq++, callback);
     this.push(timer);
-    return {
-      cancel: () => {
-        timer.canceled = true;
-      },
-    };
+    return timer;
   }
 
   /** The due time of the next live timer, or undefined when none is set */

@@ -233,7 +233,8 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
       const due = clock.nextDue();
       const fired = due !== undefined && due <= event.time;
       clock.advanceTo(event.time);
-      if (fired) await runMicrotasks();
+      // A strategy awaiting a verdict goes on before the next event, as it would live
+      if (fired && session.busy) await runMicrotasks();
       end = event.time;
       events += 1;
       lastPrice.set(

@@ -162,14 +162,15 @@ export class MatchingEngine {
   rest(order: SimOrder): void {
     const list = order.side === 'BUY' ? this.bids : this.asks;
     const price = order.price ?? 0;
-    const better = order.side === 'BUY' ? (p: number) => p > price : (p: number) => p < price;
+    const buy = order.side === 'BUY';
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const other = list[mid]!;
       const otherPrice = other.price ?? 0;
-      if (better(otherPrice) || (otherPrice === price && other.seq < order.seq)) lo = mid + 1;
+      const better = buy ? otherPrice > price : otherPrice < price;
+      if (better || (otherPrice === price && other.seq < order.seq)) lo = mid + 1;
       else hi = mid;
     }
     list.splice(lo, 0, order);
@@ -220,11 +221,13 @@ export class MatchingEngine {
     this.askSize = quote.askSize;
     this.bookBids = undefined;
     this.bookAsks = undefined;
-    this.taken.clear();
-    const executions = [
-      ...this.crossResting(this.bids, [[quote.ask, quote.askSize]], cap),
-      ...this.crossResting(this.asks, [[quote.bid, quote.bidSize]], cap),
-    ];
+    if (this.taken.size > 0) this.taken.clear();
+    const executions: Execution[] = [];
+    // Only our orders the new quote crosses can fill; most quotes cross none
+    const bestBid = this.bids[0];
+    if (bestBid !== undefined && quote.ask <= (bestBid.price ?? 0)) this.crossResting(this.bids, [[quote.ask, quote.askSize]], cap, executions);
+    const bestAsk = this.asks[0];
+    if (bestAsk !== undefined && quote.bid >= (bestAsk.price ?? 0)) this.crossResting(this.asks, [[quote.bid, quote.bidSize]], cap, executions);
     return executions;
   }
 
@@ -240,11 +243,11 @@ export class MatchingEngine {
     this.askSize = bestAsk[1];
     this.bookBids = book.bids;
     this.bookAsks = book.asks;
-    this.taken.clear();
-    return [
-      ...this.crossResting(this.bids, book.asks, cap),
-      ...this.crossResting(this.asks, book.bids, cap),
-    ];
+    if (this.taken.size > 0) this.taken.clear();
+    const executions: Execution[] = [];
+    this.crossResting(this.bids, book.asks, cap, executions);
+    this.crossResting(this.asks, book.bids, cap, executions);
+    return executions;
   }
 
   /** A print: fills resting orders it trades strictly through, up to its size */
@@ -258,52 +261,52 @@ export class MatchingEngine {
       this.askSize = trade.size;
       this.taken.clear();
     }
-    let budget = trade.size;
     const executions: Execution[] = [];
-    const through = (order: SimOrder) =>
-      order.side === 'BUY' ? (order.price ?? 0) > trade.price : (order.price ?? 0) < trade.price;
-    for (const list of [this.bids, this.asks]) {
-      budget = trade.size;
-      for (const order of [...list]) {
-        if (budget <= 0 || !through(order)) break;
-        const quantity = snapSize(
-          this.instrument,
-          Math.min(remaining(order), budget, cap(order, Math.min(remaining(order), budget))),
-        );
-        if (quantity <= 0) continue;
-        budget = snapSize(this.instrument, budget - quantity);
-        executions.push(this.execute(order, quantity, order.price ?? trade.price, 'MAKER'));
-        if (order.status === 'FILLED') this.remove(order);
-      }
-    }
+    // A print below our best bid (or above our best ask) is the only way it fills us
+    const bestBid = this.bids[0];
+    if (bestBid !== undefined && (bestBid.price ?? 0) > trade.price) this.sweep(this.bids, trade, cap, executions);
+    const bestAsk = this.asks[0];
+    if (bestAsk !== undefined && (bestAsk.price ?? 0) < trade.price) this.sweep(this.asks, trade, cap, executions);
     return executions;
   }
 
+  /** Fills resting orders a trade printed strictly through, in priority order, up to its size */
+  private sweep(list: SimOrder[], trade: Trade, cap: ExecutionCap, executions: Execution[]): void {
+    let budget = trade.size;
+    for (const order of list.slice()) {
+      const price = order.price ?? 0;
+      const through = order.side === 'BUY' ? price > trade.price : price < trade.price;
+      if (budget <= 0 || !through) break;
+      const want = Math.min(remaining(order), budget);
+      const quantity = snapSize(this.instrument, Math.min(want, cap(order, want)));
+      if (quantity <= 0) continue;
+      budget = snapSize(this.instrument, budget - quantity);
+      executions.push(this.execute(order, quantity, price, 'MAKER'));
+      if (order.status === 'FILLED') this.remove(order);
+    }
+  }
+
   /** Resting orders crossed by the other side's levels fill at their own price, as makers */
-  private crossResting(list: SimOrder[], levels: readonly Level[], cap: ExecutionCap): Execution[] {
-    const executions: Execution[] = [];
+  private crossResting(list: SimOrder[], levels: readonly Level[], cap: ExecutionCap, executions: Execution[]): void {
     const budget = levels.map(([price, size]) => [price, size] as [number, number]);
-    const crosses = (order: SimOrder, levelPrice: number) =>
-      order.side === 'BUY' ? levelPrice <= (order.price ?? 0) : levelPrice >= (order.price ?? 0);
-    for (const order of [...list]) {
+    for (const order of list.slice()) {
+      const price = order.price ?? 0;
+      const buy = order.side === 'BUY';
+      const best = budget[0];
       // Orders are in priority order: once the best level does not cross one, it crosses none after
-      if (budget[0] === undefined || !crosses(order, budget[0][0])) break;
+      if (best === undefined || (buy ? best[0] > price : best[0] < price)) break;
       for (const level of budget) {
-        if (remaining(order) <= 0 || !crosses(order, level[0])) break;
+        if (remaining(order) <= 0 || (buy ? level[0] > price : level[0] < price)) break;
         if (level[1] <= 0) continue;
         const want = Math.min(remaining(order), level[1]);
         const quantity = snapSize(this.instrument, Math.min(want, cap(order, want)));
         if (quantity <= 0) break;
         level[1] = snapSize(this.instrument, level[1] - quantity);
-        this.taken.set(
-          level[0],
-          snapSize(this.instrument, (this.taken.get(level[0]) ?? 0) + quantity),
-        );
-        executions.push(this.execute(order, quantity, order.price ?? level[0], 'MAKER'));
+        this.taken.set(level[0], snapSize(this.instrument, (this.taken.get(level[0]) ?? 0) + quantity));
+        executions.push(this.execute(order, quantity, price, 'MAKER'));
       }
       if (order.status === 'FILLED') this.remove(order);
     }
-    return executions;
   }
 
   /** Stops whose trigger the market has reached, in arming order; they leave the stop list */

@@ -122,17 +122,16 @@ export class SimBroker implements Broker {
     });
   }
 
+  /**
+   * Sends one order; the venue's verdict (accept or reject) is applied before the promise
+   * resolves, so a rejection arrives as an OrderRejected event like any other venue message.
+   */
   sendOrder(request: OrderRequest): Promise<Order> {
-    return new Promise<Order>((resolve, reject) => {
+    return new Promise<Order>((resolve) => {
       this.roundTrip(
         () => this.submitNow(request),
         (reports) => {
-          const first = reports[0];
-          if (first?.type === 'rejected') {
-            reject(venueError(first.code, first.message));
-            return;
-          }
-          if (first?.type === 'accepted') this.out.emit(this.toEvent(first)!);
+          this.reply(reports[0]);
           resolve(this.out.order(request.clientId) as Order);
         },
       );
@@ -145,8 +144,18 @@ export class SimBroker implements Broker {
     return reports;
   }
 
+  /** The venue's reply to a submit, as an event: the accept, or the rejection with its code */
+  private reply(first: SimReport | undefined): void {
+    if (first === undefined) return;
+    const event = this.toEvent(first);
+    if (event !== undefined) this.out.emit(event);
+  }
+
   sendOrderAsync(request: OrderRequest): void {
-    this.sendOrder(request).catch((error: unknown) => this.out.submitFailed(request, error));
+    this.roundTrip(
+      () => this.submitNow(request),
+      (reports) => this.reply(reports[0]),
+    );
   }
 
   submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]> {
@@ -154,21 +163,16 @@ export class SimBroker implements Broker {
       this.roundTrip(
         () => requests.map((request) => this.submitNow(request)),
         (results) => {
-          results.forEach((reports, i) => {
-            const request = requests[i]!;
-            const first = reports[0];
-            if (first?.type === 'rejected')
-              this.out.submitFailed(request, venueError(first.code, first.message));
-            else if (first?.type === 'accepted') this.out.emit(this.toEvent(first)!);
-          });
+          for (const reports of results) this.reply(reports[0]);
           resolve(requests.map((r) => this.out.order(r.clientId) as Order));
         },
       );
     });
   }
 
+  /** Cancels by clientId; a refusal (an unknown or closed order) arrives as a CancelRejected event */
   cancelOrder(order: Order): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve) => {
       this.roundTrip(
         () => {
           const reports = this.venue.cancel({ clientId: order.clientId }, this.clock.now());
@@ -176,15 +180,11 @@ export class SimBroker implements Broker {
           return reports;
         },
         (reports) => {
-          const first = reports[0];
-          if (first?.type === 'cancelRejected') reject(venueError(first.code, first.message));
-          else {
-            for (const report of reports) {
-              const event = this.toEvent(report);
-              if (event !== undefined) this.out.emit(event);
-            }
-            resolve();
+          for (const report of reports) {
+            const event = this.toEvent(report);
+            if (event !== undefined) this.out.emit(event);
           }
+          resolve();
         },
       );
     });
@@ -283,9 +283,26 @@ export class SimBroker implements Broker {
           quantity: report.order.quantity,
           time: report.time,
         };
-      case 'triggered':
       case 'rejected':
+        return {
+          type: 'orderRejected',
+          exchange,
+          clientId: report.clientId as Order['clientId'],
+          code: report.code,
+          message: report.message,
+          time: report.time,
+        };
       case 'cancelRejected':
+        return {
+          type: 'cancelRejected',
+          exchange,
+          clientId: report.clientId as Order['clientId'] | undefined,
+          venueOrderId: report.orderId === undefined ? undefined : venueOrderId(report.orderId),
+          code: report.code,
+          message: report.message,
+          time: report.time,
+        };
+      case 'triggered':
       case 'amendRejected':
         return undefined;
     }

@@ -136,8 +136,27 @@ interface LedgerBalance {
   total: number;
 }
 
-function snapshot(order: SimOrder): SimOrderSnapshot {
-  return { ...order, averagePrice: order.filled > 0 ? order.notional / order.filled : 0 };
+function snapshot(o: SimOrder): SimOrderSnapshot {
+  return {
+    orderId: o.orderId,
+    clientId: o.clientId,
+    instrument: o.instrument,
+    side: o.side,
+    type: o.type,
+    timeInForce: o.timeInForce,
+    quantity: o.quantity,
+    price: o.price,
+    stopPrice: o.stopPrice,
+    reduceOnly: o.reduceOnly,
+    filled: o.filled,
+    notional: o.notional,
+    status: o.status,
+    triggered: o.triggered,
+    seq: o.seq,
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+    averagePrice: o.filled > 0 ? o.notional / o.filled : 0,
+  };
 }
 
 /**
@@ -163,6 +182,8 @@ export class SimVenue {
   private nextOrderId: number;
   private nextTradeId = 1;
   private seq = 0;
+  /** Live reduce-only orders, so the check after each market event costs nothing without them */
+  private reduceOnlyLive = 0;
 
   constructor(options: SimVenueOptions) {
     this.exchange = options.exchange;
@@ -313,6 +334,7 @@ export class SimVenue {
     };
     this.live.set(order.orderId, order);
     this.liveByClientId.set(order.clientId, order);
+    if (order.reduceOnly) this.reduceOnlyLive += 1;
     const reports: SimReport[] = [{ type: 'accepted', order: snapshot(order), time: now }];
     if (needsStop) {
       engine.arm(order);
@@ -492,7 +514,7 @@ export class SimVenue {
   }
 
   private retire(order: SimOrder): void {
-    this.live.delete(order.orderId);
+    if (this.live.delete(order.orderId) && order.reduceOnly) this.reduceOnlyLive -= 1;
     if (this.liveByClientId.get(order.clientId) === order)
       this.liveByClientId.delete(order.clientId);
     this.history.set(order.orderId, order);

@@ -1,0 +1,112 @@
+import type { TrackedOrder } from '../src/core/account.ts';
+import type { ClientOrderId } from '../src/core/ids.ts';
+import { createClientIdGenerator, venueOrderId } from '../src/core/ids.ts';
+import type { Instrument } from '../src/core/instrument.ts';
+import type { Order, OrderRequest } from '../src/core/order.ts';
+import { AccountProcessor } from '../src/engine/account-processor.ts';
+import type { Broker, BrokerCapabilities, VenueSink } from '../src/engine/broker.ts';
+import { SimulatedClock } from '../src/engine/clock.ts';
+import { HealthMonitor } from '../src/engine/health-monitor.ts';
+import { silentLogger } from '../src/engine/logger.ts';
+import { TradingManager } from '../src/engine/trading-manager.ts';
+import type { Figure } from './harness.ts';
+import { percentile } from './harness.ts';
+import { benchInstruments } from './workload.ts';
+
+/** A venue that acknowledges every order the instant it is sent */
+class InstantBroker implements Broker {
+  readonly exchange = 'bench';
+  readonly capabilities: BrokerCapabilities = { batch: true, maxBatchSize: 50, cancelByClientId: true, amend: false };
+  private sink: VenueSink | undefined;
+  private next = 0;
+  connect(sink: VenueSink): void {
+    this.sink = sink;
+  }
+  prepare(_request: OrderRequest): void {}
+  sendOrderAsync(request: OrderRequest): void {
+    this.sink?.emit({
+      type: 'orderAccepted',
+      exchange: this.exchange,
+      clientId: request.clientId,
+      venueOrderId: venueOrderId(String(this.next++)),
+      time: 0,
+    });
+  }
+  async sendOrder(request: OrderRequest): Promise<Order> {
+    this.sendOrderAsync(request);
+    return this.sink?.order(request.clientId) as TrackedOrder;
+  }
+  async submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]> {
+    for (const r of requests) this.sendOrderAsync(r);
+    return requests.map((r) => this.sink?.order(r.clientId) as TrackedOrder);
+  }
+  async cancelOrder(): Promise<void> {}
+}
+
+function pipeline() {
+  const clock = new SimulatedClock(0);
+  const account = new AccountProcessor({ exchange: 'bench', clock, logger: silentLogger });
+  const health = new HealthMonitor({ clock });
+  const trading = new TradingManager({
+    brokers: [new InstantBroker()],
+    account,
+    clock,
+    health,
+    logger: silentLogger,
+    ids: createClientIdGenerator({ instanceTag: 'bench', counterStart: 0 }),
+  });
+  return { trading, account, health };
+}
+
+/** The floor: build the request, index it, acknowledge it; nothing else */
+function floorRound(orders: number, instrument: Instrument): number {
+  const book = new Map<string, { status: string; venueOrderId: string | undefined }>();
+  const start = performance.now();
+  for (let i = 0; i < orders; i++) {
+    const clientId = `kbench-${i.toString(36)}` as ClientOrderId;
+    const request = { clientId, instrument, side: 'BUY', quantity: 0.01, orderType: 'LIMIT', price: 100, timeInForce: 'GTC', reduceOnly: false, options: {} };
+    book.set(request.clientId, { status: 'PENDING', venueOrderId: undefined });
+    const order = book.get(request.clientId)!;
+    order.status = 'OPEN';
+    order.venueOrderId = String(i);
+  }
+  return performance.now() - start;
+}
+
+/** Submit pipeline: tradeAsync → prepare → tracked → instant ack → accepted, per order */
+export function benchSubmitPipeline(quick: boolean): Figure[] {
+  const [instrument] = benchInstruments(1);
+  const perRound = 50_000;
+  const rounds = quick ? 3 : 8;
+  const warm = pipeline();
+  for (let i = 0; i < 20_000; i++) warm.trading.tradeAsync(instrument!, 0.01, 100 + (i % 50) / 100);
+  const samples = new Float64Array(perRound * rounds);
+  let s = 0;
+  let totalMs = 0;
+  for (let r = 0; r < rounds; r++) {
+    const { trading } = pipeline();
+    const started = performance.now();
+    for (let i = 0; i < perRound; i++) {
+      const t0 = performance.now();
+      trading.tradeAsync(instrument!, 0.01, 100 + (i % 50) / 100);
+      samples[s++] = (performance.now() - t0) * 1000;
+    }
+    totalMs += performance.now() - started;
+  }
+  const orders = perRound * rounds;
+  const sorted = Array.from(samples).sort((a, b) => a - b);
+  let floorMs = 0;
+  floorRound(20_000, instrument!);
+  for (let r = 0; r < rounds; r++) floorMs += floorRound(perRound, instrument!);
+  const check = pipeline();
+  const id = check.trading.tradeAsync(instrument!, 0.01, 100);
+  const accepted = check.account.findOrder(id)?.status === 'OPEN' && check.health.snapshot().exchanges[0]?.counts.accepted === 1;
+  return [
+    { bench: 'submit pipeline', metric: 'orders', value: orders, unit: 'orders', note: accepted ? 'each tracked PENDING, acknowledged, OPEN' : 'CHECK FAILED' },
+    { bench: 'submit pipeline', metric: 'throughput', value: (orders * 1000) / totalMs, unit: 'orders/s', target: '≥ 300 000' },
+    { bench: 'submit pipeline', metric: 'per order p50', value: percentile(sorted, 0.5), unit: 'µs' },
+    { bench: 'submit pipeline', metric: 'per order p99', value: percentile(sorted, 0.99), unit: 'µs', target: '< 20' },
+    { bench: 'submit pipeline', metric: 'floor (build + index + ack)', value: (orders * 1000) / floorMs, unit: 'orders/s' },
+    { bench: 'submit pipeline', metric: 'ratio to floor', value: totalMs / floorMs, unit: '×' },
+  ];
+}
