@@ -27,7 +27,9 @@ const schemas = {
     ms: z.number().nonnegative(),
     count: z.number().int().positive().optional(),
     path: z.string().optional(),
+    when: z.enum(['before', 'after']).optional(),
   }),
+  'release-responses': z.object({}),
   'fail-requests': z.object({
     status: z.number().int().min(400).max(599),
     code: z.number().int().optional(),
@@ -95,12 +97,12 @@ function apply(faults: EmulatorFaults, route: FaultRoute, body: unknown): unknow
     }
     case 'delay-responses': {
       const p = schemas[route].parse(body);
-      faults.delayResponses(p.ms, {
-        ...(p.count === undefined ? {} : { count: p.count }),
-        ...(p.path === undefined ? {} : { path: p.path }),
-      });
+      const { ms, ...rest } = p;
+      faults.delayResponses(ms, defined(rest));
       return {};
     }
+    case 'release-responses':
+      return { released: faults.releaseResponses() };
     case 'fail-requests': {
       const p = schemas[route].parse(body);
       faults.failRequests(defined(p));

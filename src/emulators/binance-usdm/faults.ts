@@ -42,6 +42,14 @@ interface DelayFault {
   readonly ms: number;
   remaining: number;
   readonly path: string | undefined;
+  readonly when: 'before' | 'after';
+}
+
+/** How to hold one REST answer: for how long, and whether the venue acts first */
+export interface ResponseDelay {
+  readonly ms: number;
+  /** `before`: hold the request, then act and answer; `after`: act (and push) at once, hold the answer */
+  readonly when: 'before' | 'after';
 }
 
 /** The hooks the emulator gives its fault controller to act on live connections */
@@ -97,6 +105,7 @@ export class EmulatorFaults {
   private pushDelay = 0;
   private offset = 0;
   private refused = 0;
+  private readonly held = new Set<() => void>();
 
   constructor(clock: Clock) {
     this.clock = clock;
@@ -120,16 +129,48 @@ export class EmulatorFaults {
     if (scope !== 'ws') this.refuseRestUntil = until;
   }
 
-  /** Delays REST answers by `ms`, for the next `count` requests (default all) on `path` */
+  /**
+   * Delays REST answers by `ms`, for the next `count` requests (default all) on `path`. With
+   * `when: 'after'` the venue acts and pushes at once and only the answer is late, so the
+   * stream beats the REST reply. `releaseResponses()` lets every held answer go at once.
+   */
   delayResponses(
     ms: number,
-    options: { readonly count?: number; readonly path?: string } = {},
+    options: { readonly count?: number; readonly path?: string; readonly when?: 'before' | 'after' } = {},
   ): void {
     this.delays.push({
       ms,
       remaining: options.count ?? Number.POSITIVE_INFINITY,
       path: options.path,
+      when: options.when ?? 'before',
     });
+  }
+
+  /** Releases every REST answer held by a delay now; returns how many */
+  releaseResponses(): number {
+    const held = [...this.held];
+    this.held.clear();
+    for (const release of held) release();
+    return held.length;
+  }
+
+  /** Holds an answer until `ms` pass or releaseResponses() is called (for the REST layer) */
+  hold(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: { cancel(): void } | undefined;
+      const release = () => {
+        timer?.cancel();
+        this.held.delete(release);
+        resolve();
+      };
+      this.held.add(release);
+      timer = this.clock.setTimer(ms, release);
+    });
+  }
+
+  /** How many answers are being held now */
+  get heldResponses(): number {
+    return this.held.size;
   }
 
   /** Answers matching requests with an HTTP error (5xx, 429, 418...), before or after acting */
@@ -202,6 +243,7 @@ export class EmulatorFaults {
     this.reorder = 0;
     this.pushDelay = 0;
     this.offset = 0;
+    this.releaseResponses();
   }
 
   state(): FaultState {
@@ -252,16 +294,16 @@ export class EmulatorFaults {
     return undefined;
   }
 
-  /** How long to hold the answer to a request on `path` (consumes one) */
-  takeDelay(path: string): number {
+  /** How long to hold the answer to a request on `path`, and when (consumes one) */
+  takeDelay(path: string): ResponseDelay | undefined {
     for (const delay of this.delays) {
       if (delay.remaining <= 0) continue;
       if (delay.path !== undefined && !path.startsWith(delay.path)) continue;
       delay.remaining -= 1;
       this.delays = this.delays.filter((d) => d.remaining > 0);
-      return delay.ms;
+      return { ms: delay.ms, when: delay.when };
     }
-    return 0;
+    return undefined;
   }
 
   /** What to do with the next user-data push */

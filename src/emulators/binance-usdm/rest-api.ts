@@ -391,10 +391,6 @@ function writeJson(
   response.end(text);
 }
 
-function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimer(ms, resolve));
-}
-
 /**
  * Serves one Binance USDⓈ-M REST request: refusals and delays from the fault controller, the
  * key/signature/timestamp checks, the route, and the pushes it caused (sent after the answer).
@@ -423,7 +419,7 @@ export async function handleRest(
   };
 
   const delay = ctx.faults.takeDelay(path);
-  if (delay > 0) await sleep(ctx.clock, delay);
+  if (delay?.when === 'before') await ctx.faults.hold(delay.ms);
 
   const route = ROUTES[`${method} ${path}`];
   if (route === undefined) {
@@ -470,6 +466,12 @@ export async function handleRest(
     status = failure.status;
     answer = failure.toBody();
   }
+  if (delay?.when === 'after') {
+    // The venue acted and pushed; only the answer is late
+    ctx.deliver(pushes);
+    pushes = [];
+    await ctx.faults.hold(delay.ms);
+  }
   if (fault !== undefined) faultAnswer();
   else {
     record(status);
@@ -478,5 +480,8 @@ export async function handleRest(
     });
   }
   // Binance mostly pushes after the REST answer: send once the answer is on its way
-  if (pushes.length > 0) setImmediate(() => ctx.deliver(pushes));
+  if (pushes.length > 0) {
+    const later = pushes;
+    setImmediate(() => ctx.deliver(later));
+  }
 }
