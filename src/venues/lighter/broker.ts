@@ -1,0 +1,401 @@
+import { classify, invalidField, KestrelError } from '../../core/errors.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import type { Quote } from '../../core/market-data.ts';
+import { snapDown, snapUp } from '../../core/numeric.ts';
+import type { Order, OrderRequest } from '../../core/order.ts';
+import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
+import type { Clock } from '../../engine/clock.ts';
+import type { Logger } from '../../engine/logger.ts';
+import type { ClientOrderIndexAllocator } from './client-order-index.ts';
+import {
+  CANCEL_ALL,
+  DEFAULT_ORDER_EXPIRY_MS,
+  MAX_BASE_AMOUNT,
+  MAX_CLIENT_ORDER_INDEX,
+  MAX_PRICE,
+  MIN_CLIENT_ORDER_INDEX,
+  ORDER_TYPE,
+  TIME_IN_FORCE,
+} from './constants.ts';
+import { notSent } from './errors.ts';
+import type { LighterMarket } from './markets.ts';
+import { toBaseAmount, toPriceUnits } from './markets.ts';
+import type { NonceManager } from './nonce-manager.ts';
+import type { LighterOrderRegistry } from './order-registry.ts';
+import type { LighterRestClient } from './rest-client.ts';
+import type { CreateOrderTx, LighterSigner, SignedTx } from './signer.ts';
+
+/** The option key of the client order index the broker adds to each request */
+export const CLIENT_ORDER_INDEX_OPTION = 'lighterClientOrderIndex';
+/** The option key of a market order's worst acceptable price, fixed at prepare */
+export const WORST_PRICE_OPTION = 'lighterWorstPrice';
+
+export interface LighterBrokerOptions {
+  readonly exchange: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly rest: LighterRestClient;
+  readonly registry: LighterOrderRegistry;
+  readonly allocator: ClientOrderIndexAllocator;
+  readonly maxBatchSize: number;
+  /** Worst price of a market order beyond the touch, as a fraction */
+  readonly marketSlippage: number;
+  readonly checkTxHash: boolean;
+  /** A loaded market by symbol; undefined before `load` */
+  readonly market: (symbol: string) => LighterMarket | undefined;
+  readonly signer: () => LighterSigner | undefined;
+  readonly nonces: () => NonceManager | undefined;
+  /** The market's touch, for pricing market orders */
+  readonly quote: (marketIndex: number) => Quote | undefined;
+  /** Checks orders with the venue after an ambiguous send */
+  readonly watch: (clientIds: readonly string[]) => void;
+}
+
+/**
+ * The Lighter broker. `prepare` enriches each request with `options.lighterClientOrderIndex`
+ * (the correlation key: Lighter cannot carry our clientId, which stays untouched); sends sign
+ * transactions and post them under the API key's nonce lock. A sendTx reply only means the
+ * venue queued the transaction, so every order stays PENDING until the stream (or a status
+ * query) speaks. Cancels and amends name the order by its client order index, so a PENDING
+ * order can be canceled before its venue id is known.
+ */
+export class LighterBroker implements Broker {
+  readonly exchange: string;
+  readonly capabilities: BrokerCapabilities;
+  private readonly options: LighterBrokerOptions;
+  private sinkRef: VenueSink | undefined;
+
+  constructor(options: LighterBrokerOptions) {
+    this.options = options;
+    this.exchange = options.exchange;
+    this.capabilities = {
+      batch: true,
+      maxBatchSize: options.maxBatchSize,
+      cancelByClientId: true,
+      amend: true,
+    };
+  }
+
+  connect(sink: VenueSink): void {
+    this.sinkRef = sink;
+  }
+
+  /**
+   * The sink the TradingManager connected.
+   * @throws KestrelError INVALID_CONFIG before `connect`
+   */
+  get sink(): VenueSink {
+    if (this.sinkRef === undefined) {
+      throw new KestrelError(
+        'INVALID_CONFIG',
+        'LighterBroker used before the TradingManager connected it',
+      );
+    }
+    return this.sinkRef;
+  }
+
+  get isConnected(): boolean {
+    return this.sinkRef !== undefined;
+  }
+
+  private marketOf(instrument: Instrument): LighterMarket {
+    const market =
+      instrument.exchange === this.exchange ? this.options.market(instrument.symbol) : undefined;
+    if (market === undefined) {
+      throw invalidField(
+        'UNKNOWN_INSTRUMENT',
+        'instrument',
+        `${instrument.exchange}:${instrument.symbol}`,
+        'is not a loaded Lighter market (call load() first)',
+      );
+    }
+    return market;
+  }
+
+  private worstPrice(request: OrderRequest, market: LighterMarket): number {
+    const quote = this.options.quote(market.marketIndex);
+    if (quote === undefined) {
+      throw invalidField(
+        'PRICE_REQUIRED',
+        'price',
+        undefined,
+        `is needed for a market order on ${market.instrument.symbol}: no quote yet to bound it (Lighter market orders carry a worst price)`,
+      );
+    }
+    const { tickSize, priceDecimals } = market.instrument;
+    const slip = this.options.marketSlippage;
+    return request.side === 'BUY'
+      ? snapUp(quote.ask * (1 + slip), tickSize, priceDecimals)
+      : snapDown(quote.bid * (1 - slip), tickSize, priceDecimals);
+  }
+
+  prepare(request: OrderRequest): void {
+    const market = this.marketOf(request.instrument);
+    if (request.orderType === 'STOP_MARKET' || request.orderType === 'STOP_LIMIT') {
+      throw invalidField(
+        'NOT_SUPPORTED',
+        'orderType',
+        request.orderType,
+        'is not supported on Lighter yet (LIMIT and MARKET are)',
+      );
+    }
+    if (request.timeInForce === 'FOK') {
+      throw invalidField(
+        'NOT_SUPPORTED',
+        'timeInForce',
+        'FOK',
+        'does not exist on Lighter (GTC, IOC and post-only do)',
+      );
+    }
+    const baseAmount = toBaseAmount(market, request.quantity);
+    if (baseAmount < 1 || baseAmount > MAX_BASE_AMOUNT) {
+      throw invalidField(
+        'INVALID_QUANTITY',
+        'quantity',
+        request.quantity,
+        `is ${baseAmount} base units, outside 1..${MAX_BASE_AMOUNT}`,
+      );
+    }
+    const price =
+      request.orderType === 'MARKET' ? this.worstPrice(request, market) : (request.price ?? 0);
+    const units = toPriceUnits(market, price);
+    if (units < 1 || units > MAX_PRICE) {
+      throw invalidField(
+        'INVALID_PRICE',
+        'price',
+        price,
+        `is ${units} price units, outside 1..${MAX_PRICE}`,
+      );
+    }
+    if (request.orderType === 'MARKET') request.options[WORST_PRICE_OPTION] = price;
+    const given = request.options[CLIENT_ORDER_INDEX_OPTION];
+    let index: number;
+    if (given === undefined) {
+      index = this.options.allocator.next();
+    } else if (
+      typeof given === 'number' &&
+      Number.isSafeInteger(given) &&
+      given >= MIN_CLIENT_ORDER_INDEX &&
+      given <= MAX_CLIENT_ORDER_INDEX
+    ) {
+      index = given;
+    } else {
+      throw invalidField(
+        'INVALID_ARGUMENT',
+        `options.${CLIENT_ORDER_INDEX_OPTION}`,
+        given,
+        `must be an integer in ${MIN_CLIENT_ORDER_INDEX}..${MAX_CLIENT_ORDER_INDEX}`,
+      );
+    }
+    request.options[CLIENT_ORDER_INDEX_OPTION] = index;
+    this.options.registry.register(index, request.clientId);
+  }
+
+  correlationKey(request: OrderRequest): string | undefined {
+    const index = request.options[CLIENT_ORDER_INDEX_OPTION];
+    return typeof index === 'number' ? String(index) : undefined;
+  }
+
+  private requireSigning(): { readonly signer: LighterSigner; readonly nonces: NonceManager } {
+    const signer = this.options.signer();
+    const nonces = this.options.nonces();
+    if (signer === undefined || nonces === undefined)
+      throw notSent('the venue is not loaded (no signer yet)');
+    return { signer, nonces };
+  }
+
+  private createTx(request: OrderRequest, now: number): CreateOrderTx {
+    const market = this.marketOf(request.instrument);
+    const index = request.options[CLIENT_ORDER_INDEX_OPTION];
+    if (typeof index !== 'number')
+      throw notSent(`order ${request.clientId} was not prepared by the Lighter broker`);
+    const isMarket = request.orderType === 'MARKET';
+    const price = isMarket ? Number(request.options[WORST_PRICE_OPTION]) : (request.price ?? 0);
+    const timeInForce =
+      isMarket || request.timeInForce === 'IOC'
+        ? TIME_IN_FORCE.IMMEDIATE_OR_CANCEL
+        : request.timeInForce === 'GTX'
+          ? TIME_IN_FORCE.POST_ONLY
+          : TIME_IN_FORCE.GOOD_TILL_TIME;
+    return {
+      marketIndex: market.marketIndex,
+      clientOrderIndex: index,
+      baseAmount: toBaseAmount(market, request.quantity),
+      price: toPriceUnits(market, price),
+      isAsk: request.side === 'SELL',
+      orderType: isMarket ? ORDER_TYPE.MARKET : ORDER_TYPE.LIMIT,
+      timeInForce,
+      reduceOnly: request.reduceOnly,
+      triggerPrice: 0,
+      orderExpiry:
+        timeInForce === TIME_IN_FORCE.IMMEDIATE_OR_CANCEL
+          ? 0
+          : Math.floor(now) + DEFAULT_ORDER_EXPIRY_MS,
+    };
+  }
+
+  private checkHash(signed: SignedTx, venueHash: string | undefined): void {
+    if (!this.options.checkTxHash || venueHash === undefined || venueHash === signed.txHash) return;
+    this.options.logger.error(
+      'lighter venue tx hash differs from the signed one: the signature may be invalid',
+      {
+        signed: signed.txHash,
+        venue: venueHash,
+        nonce: signed.nonce,
+      },
+    );
+  }
+
+  /** Signs and posts creates (one via sendTx, several via sendTxBatch) under the nonce lock */
+  private async sendCreates(requests: readonly OrderRequest[]): Promise<void> {
+    const { signer, nonces } = this.requireSigning();
+    const { rest, registry, clock } = this.options;
+    try {
+      await nonces.withNonces(requests.length, async (first) => {
+        const now = clock.now();
+        const signed = await Promise.all(
+          requests.map((request, i) =>
+            signer.signCreateOrder(this.createTx(request, now), { nonce: first + i }),
+          ),
+        );
+        for (const [i, tx] of signed.entries()) {
+          registry.setTxExpiry(requests[i]?.clientId ?? '', tx.expiredAt);
+        }
+        if (signed.length === 1 && signed[0] !== undefined) {
+          const { txHash } = await rest.sendTx(signed[0].txType, signed[0].txInfo);
+          this.checkHash(signed[0], txHash);
+          return;
+        }
+        const { txHashes } = await rest.sendTxBatch(
+          signed.map((tx) => tx.txType),
+          signed.map((tx) => tx.txInfo),
+        );
+        for (const [i, tx] of signed.entries()) this.checkHash(tx, txHashes[i]);
+      });
+    } catch (error) {
+      const kind = classify(error);
+      if (requests.length > 1 && kind === 'venue') {
+        // The venue gives no per-transaction verdict for a refused batch, so whether any of it
+        // was queued is unknown: the orders stay PENDING and are checked one by one
+        this.options.watch(requests.map((r) => r.clientId));
+        throw new KestrelError(
+          'BATCH_FAILED',
+          `lighter batch of ${requests.length} refused as a whole: ${(error as Error).message}`,
+          {
+            ...(error instanceof KestrelError && error.venueCode !== undefined
+              ? { venueCode: error.venueCode }
+              : {}),
+            cause: error,
+          },
+        );
+      }
+      if (kind === 'ambiguous') this.options.watch(requests.map((r) => r.clientId));
+      throw error;
+    }
+  }
+
+  async sendOrder(request: OrderRequest): Promise<Order> {
+    await this.sendCreates([request]);
+    return this.sink.order(request.clientId) as Order;
+  }
+
+  sendOrderAsync(request: OrderRequest): void {
+    this.sendOrder(request).catch((error: unknown) => this.sink.submitFailed(request, error));
+  }
+
+  async submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]> {
+    if (requests.length > this.capabilities.maxBatchSize) {
+      throw invalidField(
+        'INVALID_ARGUMENT',
+        'requests',
+        requests.length,
+        `must be at most ${this.capabilities.maxBatchSize} per batch`,
+      );
+    }
+    if (requests.length > 0) await this.sendCreates(requests);
+    return requests.map((request) => this.sink.order(request.clientId) as Order);
+  }
+
+  /** The index naming an order on the wire: its client order index, else its venue order index */
+  private indexOf(order: Order): number {
+    const registered = this.options.registry.indexOf(order.clientId);
+    if (registered !== undefined) return registered;
+    const key = (order as { readonly correlationKey?: unknown }).correlationKey;
+    if (typeof key === 'string' && /^\d+$/.test(key)) return Number(key);
+    if (order.venueOrderId !== undefined && /^\d+$/.test(order.venueOrderId))
+      return Number(order.venueOrderId);
+    throw invalidField(
+      'ORDER_NOT_FOUND',
+      'clientId',
+      order.clientId,
+      'has no Lighter client order index or order index',
+    );
+  }
+
+  private async sendOne(
+    sign: (signer: LighterSigner, nonce: number) => Promise<SignedTx>,
+  ): Promise<void> {
+    const { signer, nonces } = this.requireSigning();
+    await nonces.withNonces(1, async (nonce) => {
+      const signed = await sign(signer, nonce);
+      const { txHash } = await this.options.rest.sendTx(signed.txType, signed.txInfo);
+      this.checkHash(signed, txHash);
+    });
+  }
+
+  async cancelOrder(order: Order): Promise<void> {
+    const market = this.marketOf(order.instrument);
+    const index = this.indexOf(order);
+    try {
+      await this.sendOne((signer, nonce) =>
+        signer.signCancelOrder({ marketIndex: market.marketIndex, index }, { nonce }),
+      );
+    } catch (error) {
+      if (classify(error) === 'ambiguous') this.options.watch([order.clientId]);
+      throw error;
+    }
+  }
+
+  /**
+   * Cancels every order of the account on every market (one transaction); the cancels arrive
+   * on the stream.
+   * @throws KestrelError a venue verdict or an ambiguous failure
+   */
+  async cancelAllOrders(): Promise<void> {
+    await this.sendOne((signer, nonce) =>
+      signer.signCancelAllOrders({ timeInForce: CANCEL_ALL.IMMEDIATE, time: 0 }, { nonce }),
+    );
+  }
+
+  /**
+   * Changes price and/or total quantity in place (Lighter's modify). The base amount sent is the
+   * new total; the venue does not document whether it reads it as total or remaining, which
+   * only matters for a partly filled order.
+   */
+  async updateOrder(order: Order, amendment: OrderAmendment): Promise<void> {
+    const market = this.marketOf(order.instrument);
+    const price = amendment.price ?? order.price;
+    if (price === undefined) {
+      throw invalidField(
+        'ORDER_NOT_AMENDABLE',
+        'price',
+        undefined,
+        'only limit orders can be modified',
+      );
+    }
+    const index = this.indexOf(order);
+    const quantity = amendment.quantity ?? order.quantity;
+    await this.sendOne((signer, nonce) =>
+      signer.signModifyOrder(
+        {
+          marketIndex: market.marketIndex,
+          index,
+          baseAmount: toBaseAmount(market, quantity),
+          price: toPriceUnits(market, price),
+          triggerPrice: 0,
+        },
+        { nonce },
+      ),
+    );
+  }
+}

@@ -1,0 +1,424 @@
+import type { Balance } from '../../core/balance.ts';
+import { KestrelError } from '../../core/errors.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import type { Quote } from '../../core/market-data.ts';
+import { money } from '../../core/numeric.ts';
+import type { Clock, Timer } from '../../engine/clock.ts';
+import type { Logger } from '../../engine/logger.ts';
+import type { VenueConnection, VenueStartOptions } from '../../engine/venue.ts';
+import { LighterAccountStream } from './account-stream.ts';
+import { AuthTokens } from './auth-tokens.ts';
+import { LighterBroker } from './broker.ts';
+import type { ClientOrderIndexAllocator } from './client-order-index.ts';
+import { createClientOrderIndexAllocator } from './client-order-index.ts';
+import type { LighterVenueConfig } from './config.ts';
+import { LIGHTER_ERROR } from './constants.ts';
+import { createFakeSigner } from './fake-signer.ts';
+import { LighterMarketStream } from './market-stream.ts';
+import type { LighterMarket } from './markets.ts';
+import { toLighterMarket } from './markets.ts';
+import { NonceManager } from './nonce-manager.ts';
+import { LighterOrderRegistry } from './order-registry.ts';
+import type { LighterPositionView } from './parsers.ts';
+import { LighterRestClient } from './rest-client.ts';
+import type { LighterSigner } from './signer.ts';
+import { decimal } from './units.ts';
+import { createWasmSigner } from './wasm-signer.ts';
+import { LighterSocket } from './ws-client.ts';
+import type { RoutedFrame } from './ws-frames.ts';
+import { parseChannel, routeFrame } from './ws-frames.ts';
+
+export interface LighterVenueDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** A signer to use instead of the one the config names (tests); the venue does not close it */
+  readonly signer?: LighterSigner;
+  /** A persisted last client order index to continue after (the journal's restore hook) */
+  readonly lastClientOrderIndex?: number;
+}
+
+/** What a running Lighter connection has been through, for smoke reports and tests */
+export interface LighterVenueStats {
+  readonly signer: string;
+  readonly connected: boolean;
+  readonly reconnects: number;
+  readonly resyncs: number;
+  readonly bookGaps: number;
+  readonly nonceResyncs: number;
+  readonly authTokens: number;
+  readonly unconfirmedOrders: number;
+}
+
+/** A Lighter VenueConnection, with what only Lighter has */
+export interface LighterVenue extends VenueConnection {
+  readonly broker: LighterBroker;
+  readonly config: LighterVenueConfig;
+  /** Client order indexes: `lastAllocated` to persist, `restore` after a restart */
+  readonly clientOrderIndexes: ClientOrderIndexAllocator;
+  /** The market behind an instrument (its index and wire decimals) */
+  market(instrument: Instrument): LighterMarket | undefined;
+  /** The last touch of a streamed instrument */
+  quote(instrument: Instrument): Quote | undefined;
+  /** The venue's own positions by symbol (sign × size), as last streamed */
+  positions(): ReadonlyMap<string, LighterPositionView>;
+  /** Runs a REST resync now (it also runs after every reconnect) */
+  resync(): Promise<void>;
+  stats(): LighterVenueStats;
+}
+
+interface PendingAck {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+const ACK_TIMEOUT_MS = 10_000;
+
+/**
+ * Creates the Lighter venue: its broker (usable by a TradingManager at once), `load()` for the
+ * markets and the signer (the official WASM signer unless the config says `fake`), and `start()`
+ * for the WebSocket: account channels with an auth token, market channels for the instruments
+ * asked for, and a REST resync after every (re)connect before the stream counts as up.
+ */
+export function createLighterVenue(
+  config: LighterVenueConfig,
+  deps: LighterVenueDeps,
+): LighterVenue {
+  const { clock, logger } = deps;
+  const exchange = config.exchange;
+  const rest = new LighterRestClient({
+    baseUrl: config.url,
+    clock,
+    timeoutMs: config.requestTimeoutMs,
+    logger,
+  });
+  const registry = new LighterOrderRegistry();
+  const allocator = createClientOrderIndexAllocator({
+    clock,
+    ...(deps.lastClientOrderIndex === undefined
+      ? {}
+      : { lastAllocated: deps.lastClientOrderIndex }),
+  });
+  const bySymbol = new Map<string, LighterMarket>();
+  const byIndex = new Map<number, LighterMarket>();
+  let instruments: Instrument[] = [];
+  let signer: LighterSigner | undefined;
+  let ownSigner = false;
+  let nonces: NonceManager | undefined;
+  let tokens: AuthTokens | undefined;
+  let accountStream: LighterAccountStream | undefined;
+  let marketStream: LighterMarketStream | undefined;
+  let socket: LighterSocket | undefined;
+  let refreshTimer: Timer | undefined;
+  const pendingAcks = new Map<string, PendingAck>();
+  let stopped = false;
+
+  const broker = new LighterBroker({
+    exchange,
+    clock,
+    logger,
+    rest,
+    registry,
+    allocator,
+    maxBatchSize: config.maxBatchSize,
+    marketSlippage: config.marketSlippage,
+    checkTxHash: config.checkTxHash,
+    market: (symbol) => bySymbol.get(symbol),
+    signer: () => signer,
+    nonces: () => nonces,
+    quote: (index) => marketStream?.quote(index),
+    watch: (clientIds) => accountStream?.watch(clientIds),
+  });
+
+  const failAcks = (error: Error) => {
+    for (const [key, ack] of pendingAcks) {
+      pendingAcks.delete(key);
+      ack.reject(error);
+    }
+  };
+
+  const onError = (frame: RoutedFrame) => {
+    const envelope = frame.envelope;
+    const code = envelope.error?.code ?? envelope.code;
+    const message = envelope.error?.message ?? envelope.message ?? '';
+    if (code === LIGHTER_ERROR.WS_ALREADY_SUBSCRIBED) return;
+    logger.warn('lighter stream error frame', { code, message });
+    const refused = new KestrelError(
+      'VENUE_REJECTED',
+      `lighter subscribe refused: ${code} ${message}`,
+      {
+        ...(code === undefined ? {} : { venueCode: String(code) }),
+      },
+    );
+    const named = [...pendingAcks.keys()].find((key) => message.includes(key));
+    if (named !== undefined) {
+      pendingAcks.get(named)?.reject(refused);
+      pendingAcks.delete(named);
+      return;
+    }
+    // Auth errors (200xx) concern the account channels still waiting for their snapshot
+    if (pendingAcks.size > 0 && code !== undefined && code >= 20_000 && code < 20_100) {
+      failAcks(refused);
+      return;
+    }
+    if (code === LIGHTER_ERROR.WS_AUTH_EXPIRED) {
+      tokens?.invalidate();
+      socket?.reconnect('auth token expired on a live subscription');
+    }
+  };
+
+  const onFrame = (payload: unknown) => {
+    const frame = routeFrame(payload);
+    if (frame === undefined) return;
+    try {
+      switch (frame.kind) {
+        case 'error':
+          onError(frame);
+          return;
+        case 'account_orders':
+        case 'account_trades':
+        case 'account_positions':
+        case 'user_stats': {
+          if (frame.snapshot && frame.channel !== undefined) {
+            const key = [frame.channel.name, ...frame.channel.ids].join(':');
+            const ack = pendingAcks.get(key);
+            pendingAcks.delete(key);
+            ack?.resolve();
+          }
+          // Before the sink is connected there is nobody to tell; the resync catches up
+          if (broker.isConnected) accountStream?.onFrame(frame, payload);
+          return;
+        }
+        case 'order_book':
+        case 'trade':
+          marketStream?.onFrame(frame, payload);
+          return;
+        default:
+          return;
+      }
+    } catch (error) {
+      logger.error('lighter frame handling failed', { kind: frame.kind, error });
+    }
+  };
+
+  const subscribeAll = async (): Promise<void> => {
+    if (socket === undefined || tokens === undefined || accountStream === undefined) return;
+    const auth = await tokens.token();
+    const acks: Promise<void>[] = [];
+    failAcks(
+      new KestrelError(
+        'VENUE_UNAVAILABLE',
+        'lighter stream: reconnected before the subscriptions were confirmed',
+      ),
+    );
+    for (const channel of accountStream.channels()) {
+      const { name, ids } = parseChannel(channel);
+      const key = [name, ...ids].join(':');
+      acks.push(new Promise<void>((resolve, reject) => pendingAcks.set(key, { resolve, reject })));
+      socket.send({ type: 'subscribe', channel, auth });
+    }
+    for (const channel of marketStream?.channels() ?? [])
+      socket.send({ type: 'subscribe', channel });
+    let timer: Timer | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = clock.setTimer(ACK_TIMEOUT_MS, () =>
+        reject(new KestrelError('TIMEOUT', 'lighter stream: subscriptions not confirmed in time')),
+      );
+    });
+    try {
+      await Promise.race([Promise.all(acks), timeout]);
+    } finally {
+      timer?.cancel();
+    }
+  };
+
+  const armRefresh = () => {
+    refreshTimer?.cancel();
+    const at = tokens?.refreshAtMs;
+    if (at === undefined || stopped) return;
+    refreshTimer = clock.setTimer(Math.max(1_000, at - clock.now()), () =>
+      socket?.reconnect('auth token refresh'),
+    );
+  };
+
+  const onOpen = async (): Promise<void> => {
+    marketStream?.reset();
+    await subscribeAll();
+    await accountStream?.resync('connected');
+    armRefresh();
+    if (broker.isConnected) broker.sink.streamStatus(true);
+  };
+
+  const venue: LighterVenue = {
+    exchange,
+    broker,
+    config,
+    clientOrderIndexes: allocator,
+    get instruments() {
+      return instruments;
+    },
+
+    async load() {
+      const details = await rest.orderBookDetails();
+      bySymbol.clear();
+      byIndex.clear();
+      for (const detail of details) {
+        if (detail.status !== 'active') continue;
+        if (config.symbols !== undefined && !config.symbols.includes(detail.symbol)) continue;
+        try {
+          const market = toLighterMarket(detail, exchange);
+          bySymbol.set(market.instrument.symbol, market);
+          byIndex.set(market.marketIndex, market);
+        } catch (error) {
+          logger.warn('lighter market skipped: metadata makes no valid instrument', {
+            symbol: detail.symbol,
+            error,
+          });
+        }
+      }
+      if (bySymbol.size === 0)
+        throw new KestrelError('INVALID_DATA', 'lighter orderBookDetails listed no usable market');
+      instruments = [...bySymbol.values()].map((m) => m.instrument);
+      if (signer === undefined) {
+        if (deps.signer !== undefined) {
+          signer = deps.signer;
+        } else if (config.signer === 'fake') {
+          signer = createFakeSigner({
+            accountIndex: config.accountIndex,
+            apiKeyIndex: config.apiKeyIndex,
+            chainId: config.chainId,
+            clock,
+          });
+          ownSigner = true;
+        } else {
+          if (config.privateKey === undefined)
+            throw new KestrelError('INVALID_CONFIG', 'lighter: no private key to sign with');
+          signer = await createWasmSigner({
+            privateKey: config.privateKey,
+            accountIndex: config.accountIndex,
+            apiKeyIndex: config.apiKeyIndex,
+            chainId: config.chainId,
+            clock,
+          });
+          ownSigner = true;
+        }
+      }
+      if (
+        signer.accountIndex !== config.accountIndex ||
+        signer.apiKeyIndex !== config.apiKeyIndex ||
+        signer.chainId !== config.chainId
+      ) {
+        throw new KestrelError(
+          'INVALID_CONFIG',
+          'lighter: the signer signs for another account, API key or chain than the config',
+        );
+      }
+      nonces = new NonceManager({
+        accountIndex: config.accountIndex,
+        apiKeyIndex: config.apiKeyIndex,
+        fetchNext: () => rest.nextNonce(config.accountIndex, config.apiKeyIndex),
+        logger,
+      });
+      tokens = new AuthTokens({ signer, clock, ttlMs: config.authTokenTtlMs });
+    },
+
+    async start(options: VenueStartOptions) {
+      if (tokens === undefined)
+        throw new KestrelError('INVALID_CONFIG', 'lighter: start() before load()');
+      if (!broker.isConnected)
+        throw new KestrelError(
+          'INVALID_CONFIG',
+          'lighter: start() before a TradingManager connected the broker',
+        );
+      stopped = false;
+      const wanted = options.instruments
+        .map((i) => (i.exchange === exchange ? bySymbol.get(i.symbol) : undefined))
+        .filter((m): m is LighterMarket => m !== undefined);
+      accountStream = new LighterAccountStream({
+        exchange,
+        accountIndex: config.accountIndex,
+        market: (index) => byIndex.get(index),
+        registry,
+        sink: () => broker.sink,
+        rest,
+        tokens,
+        clock,
+        logger,
+        recheckMs: config.recheckMs,
+      });
+      marketStream = new LighterMarketStream({
+        markets: wanted,
+        clock,
+        logger,
+        onMarket: options.onMarket,
+        resubscribe: (channel) => {
+          socket?.send({ type: 'unsubscribe', channel });
+          socket?.send({ type: 'subscribe', channel });
+        },
+      });
+      socket = new LighterSocket({
+        url: config.wsUrl,
+        clock,
+        logger,
+        pingIntervalMs: config.pingIntervalMs,
+        staleAfterMs: config.staleAfterMs,
+        reconnectInitialMs: config.reconnectInitialMs,
+        reconnectMaxMs: config.reconnectMaxMs,
+        onOpen,
+        onFrame,
+        onDown: (reason) => {
+          failAcks(new KestrelError('VENUE_UNAVAILABLE', `lighter stream down: ${reason}`));
+          if (broker.isConnected) broker.sink.streamStatus(false);
+          logger.warn('lighter stream down', { reason });
+        },
+      });
+      await socket.start();
+    },
+
+    async fetchBalances(): Promise<Balance[]> {
+      const account = await rest.account(config.accountIndex);
+      const total = money(decimal(account.collateral));
+      const free = money(decimal(account.available_balance));
+      return [{ currency: 'USDC', total, free, locked: money(Math.max(0, total - free)) }];
+    },
+
+    async stop() {
+      stopped = true;
+      refreshTimer?.cancel();
+      socket?.stop();
+      accountStream?.stop();
+      failAcks(new KestrelError('VENUE_UNAVAILABLE', 'lighter venue stopped'));
+      if (ownSigner) await signer?.close();
+      if (ownSigner) signer = undefined;
+    },
+
+    market: (instrument) =>
+      instrument.exchange === exchange ? bySymbol.get(instrument.symbol) : undefined,
+    quote(instrument) {
+      const market = venue.market(instrument);
+      return market === undefined ? undefined : marketStream?.quote(market.marketIndex);
+    },
+    positions() {
+      const out = new Map<string, LighterPositionView>();
+      for (const [index, position] of accountStream?.positions() ?? []) {
+        out.set(byIndex.get(index)?.instrument.symbol ?? String(index), position);
+      }
+      return out;
+    },
+    async resync() {
+      await accountStream?.resync('requested');
+    },
+    stats() {
+      return {
+        signer: signer?.kind ?? 'none',
+        connected: socket?.isOpen ?? false,
+        reconnects: socket?.reconnects ?? 0,
+        resyncs: accountStream?.resyncCount ?? 0,
+        bookGaps: marketStream?.gaps ?? 0,
+        nonceResyncs: nonces?.resyncCount ?? 0,
+        authTokens: tokens?.createdCount ?? 0,
+        unconfirmedOrders: accountStream?.watchedCount ?? 0,
+      };
+    },
+  };
+  return venue;
+}
