@@ -60,6 +60,7 @@ export class LighterFaults {
   private reorders = 0;
   private hiddenMs = 0;
   private holding = false;
+  private bookBreaks = 0;
 
   constructor(hooks: FaultHooks) {
     this.hooks = hooks;
@@ -107,6 +108,11 @@ export class LighterFaults {
     this.reorders += count;
   }
 
+  /** The next `count` order book updates break continuity (`begin_nonce` skips ahead) */
+  breakBookContinuity(count = 1): void {
+    this.bookBreaks += count;
+  }
+
   /** Another client used the API key `steps` times: the next transaction's nonce is stale */
   nonceRace(steps = 1): void {
     this.hooks.advanceNonce(steps);
@@ -137,6 +143,7 @@ export class LighterFaults {
     this.drops = 0;
     this.duplicates = 0;
     this.reorders = 0;
+    this.bookBreaks = 0;
     if (this.hiddenMs > 0) this.hideCanceled(0);
     if (this.holding) this.releaseExecution();
   }
@@ -150,6 +157,7 @@ export class LighterFaults {
       dropPushes: this.drops,
       duplicatePushes: this.duplicates,
       reorderPushes: this.reorders,
+      breakBookContinuity: this.bookBreaks,
       hideCanceledMs: this.hiddenMs,
       holdExecution: this.holding,
     };
@@ -186,6 +194,12 @@ export class LighterFaults {
   takeConnectionRefusal(): boolean {
     if (this.refusals <= 0) return false;
     this.refusals -= 1;
+    return true;
+  }
+
+  takeBookBreak(): boolean {
+    if (this.bookBreaks <= 0) return false;
+    this.bookBreaks -= 1;
     return true;
   }
 

@@ -348,6 +348,9 @@ export function createRestHandler(context: RestContext) {
       case 'POST /_kestrel/faults/reorder-pushes':
         faults.reorderPushes(num('count', 1));
         return done();
+      case 'POST /_kestrel/faults/break-book-continuity':
+        faults.breakBookContinuity(num('count', 1));
+        return done();
       case 'POST /_kestrel/faults/nonce-race':
         faults.nonceRace(num('steps', 1));
         return done();

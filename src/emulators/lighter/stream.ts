@@ -325,7 +325,7 @@ export class LighterStream {
             offset,
             nonce,
             last_updated_at: now * 1000,
-            begin_nonce: beginNonce,
+            begin_nonce: this.context.faults.takeBookBreak() ? beginNonce + 7 : beginNonce,
           },
           timestamp: now,
           type: 'update/order_book',

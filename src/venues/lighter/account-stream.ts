@@ -60,6 +60,7 @@ export class LighterAccountStream {
   private checkTimer: Timer | undefined;
   private checking = false;
   private lastTradeTime: number | undefined;
+  private synced = false;
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   private syncs = 0;
@@ -296,7 +297,8 @@ export class LighterAccountStream {
   private async syncOnce(reason: string): Promise<void> {
     const { rest, tokens, accountIndex, logger } = this.options;
     const auth = await tokens.token();
-    const first = this.lastTradeTime === undefined;
+    const first = !this.synced;
+    const startedAt = this.options.clock.now();
     const [active, inactive, trades] = await Promise.all([
       rest.activeOrders(accountIndex, auth),
       rest.inactiveOrders(accountIndex, auth, 100),
@@ -311,6 +313,9 @@ export class LighterAccountStream {
       .openOrders()
       .filter((o) => o.origin !== 'EXTERNAL' && !seen.has(o.clientId) && !isTerminal(o.status));
     this.syncs += 1;
+    // Later syncs book every trade from here on (ours or not): the first one set the baseline
+    this.synced = true;
+    this.lastTradeTime = Math.max(this.lastTradeTime ?? 0, startedAt - TRADE_OVERLAP_MS);
     logger.debug('lighter resync', {
       reason,
       active: active.length,
@@ -405,7 +410,7 @@ export class LighterAccountStream {
         const expiry = registry.txExpiry(clientId);
         const neverAcknowledged = !local.answered;
         const lost = neverAcknowledged
-          ? expiry !== undefined && now > expiry + 2_000
+          ? expiry !== undefined && now > expiry + 1_000
           : entry.checks >= lostAfter;
         if (lost) {
           this.watched.delete(clientId);
@@ -423,6 +428,6 @@ export class LighterAccountStream {
     } finally {
       this.checking = false;
     }
-    this.scheduleCheck(this.options.recheckMs * Math.min(2 ** longest, 30));
+    this.scheduleCheck(this.options.recheckMs * Math.min(2 ** longest, 8));
   }
 }
