@@ -41,7 +41,12 @@ function syntheticDay(hours: number): Dataset {
     open: () => {
       const btc = simInstrument('BTCUSDT');
       return {
-        source: createSyntheticMarket({ instruments: [btc], start: Date.UTC(2026, 0, 1), durationMs: hours * 3600_000, seed: 1 }),
+        source: createSyntheticMarket({
+          instruments: [btc],
+          start: Date.UTC(2026, 0, 1),
+          durationMs: hours * 3600_000,
+          seed: 1,
+        }),
         instruments: [btc],
       };
     },
@@ -51,16 +56,25 @@ function syntheticDay(hours: number): Dataset {
 /** Reads the data with nothing downstream: what the data alone costs */
 async function passThrough(source: MarketDataSource): Promise<number> {
   let events = 0;
-  for (let batch = await source.next(); batch !== undefined; batch = await source.next()) events += batch.length;
+  for (let batch = await source.next(); batch !== undefined; batch = await source.next())
+    events += batch.length;
   return events;
 }
 
 /** Backtest throughput: the example strategy over real and synthetic data, against reading the data alone */
 export async function benchBacktest(quick: boolean): Promise<Figure[]> {
   const figures: Figure[] = [];
-  const datasets = [realSample(), syntheticDay(quick ? 2 : 24)].filter((d): d is Dataset => d !== undefined);
+  const datasets = [realSample(), syntheticDay(quick ? 2 : 24)].filter(
+    (d): d is Dataset => d !== undefined,
+  );
   if (realSample() === undefined) {
-    figures.push({ bench: 'backtest', metric: 'real sample', value: 0, unit: '', note: 'skipped: ../shared/data is absent' });
+    figures.push({
+      bench: 'backtest',
+      metric: 'real sample',
+      value: 0,
+      unit: '',
+      note: 'skipped: ../shared/data is absent',
+    });
   }
   for (const dataset of datasets) {
     const read = dataset.open();
@@ -85,13 +99,50 @@ export async function benchBacktest(quick: boolean): Promise<Figure[]> {
     });
     const perSecond = report.marketEvents / (report.wallMs / 1000);
     figures.push(
-      { bench: 'backtest', metric: `${dataset.name}: market events`, value: report.marketEvents, unit: 'events', note: `${report.orders} orders, ${report.fills} fills` },
-      { bench: 'backtest', metric: `${dataset.name}: throughput`, value: perSecond, unit: 'events/s', target: '≥ 1 000 000' },
-      { bench: 'backtest', metric: `${dataset.name}: orders`, value: report.orders / (report.wallMs / 1000), unit: 'orders/s' },
-      { bench: 'backtest', metric: `${dataset.name}: reading the data alone`, value: readEvents / (readMs / 1000), unit: 'events/s' },
-      { bench: 'backtest', metric: `${dataset.name}: ratio to reading alone`, value: report.wallMs / readMs, unit: '×' },
-      { bench: 'backtest', metric: `${dataset.name}: peak heap`, value: (peakHeap - baseline) / 2 ** 20, unit: 'MiB above start' },
-      { bench: 'backtest', metric: `${dataset.name}: peak RSS`, value: peak / 2 ** 20, unit: 'MiB' },
+      {
+        bench: 'backtest',
+        metric: `${dataset.name}: market events`,
+        value: report.marketEvents,
+        unit: 'events',
+        note: `${report.orders} orders, ${report.fills} fills`,
+      },
+      {
+        bench: 'backtest',
+        metric: `${dataset.name}: throughput`,
+        value: perSecond,
+        unit: 'events/s',
+        target: '≥ 1 000 000',
+      },
+      {
+        bench: 'backtest',
+        metric: `${dataset.name}: orders`,
+        value: report.orders / (report.wallMs / 1000),
+        unit: 'orders/s',
+      },
+      {
+        bench: 'backtest',
+        metric: `${dataset.name}: reading the data alone`,
+        value: readEvents / (readMs / 1000),
+        unit: 'events/s',
+      },
+      {
+        bench: 'backtest',
+        metric: `${dataset.name}: ratio to reading alone`,
+        value: report.wallMs / readMs,
+        unit: '×',
+      },
+      {
+        bench: 'backtest',
+        metric: `${dataset.name}: peak heap`,
+        value: (peakHeap - baseline) / 2 ** 20,
+        unit: 'MiB above start',
+      },
+      {
+        bench: 'backtest',
+        metric: `${dataset.name}: peak RSS`,
+        value: peak / 2 ** 20,
+        unit: 'MiB',
+      },
     );
   }
   return figures;

@@ -1,5 +1,6 @@
 import type { AccountEvent } from '../src/core/events.ts';
 import { clientOrderId, tradeId, venueOrderId } from '../src/core/ids.ts';
+import type { OrderRequest } from '../src/core/order.ts';
 import { createOrderRequest } from '../src/core/order-request.ts';
 import { createRandom } from '../src/core/random.ts';
 import { AccountProcessor } from '../src/engine/account-processor.ts';
@@ -20,8 +21,12 @@ export function benchScaling(quick: boolean): Figure[] {
   const figures: Figure[] = [];
   const costs: number[] = [];
   for (const size of sizes) {
-    const account = new AccountProcessor({ exchange: 'bench', clock: new SimulatedClock(0), logger: silentLogger });
-    const ids = [];
+    const account = new AccountProcessor({
+      exchange: 'bench',
+      clock: new SimulatedClock(0),
+      logger: silentLogger,
+    });
+    const ids: OrderRequest[] = [];
     for (let n = 0; n < size; n++) {
       const r = createOrderRequest({
         clientId: clientOrderId(`s-${n.toString(36)}`),
@@ -33,7 +38,13 @@ export function benchScaling(quick: boolean): Figure[] {
         timeInForce: 'GTC',
       });
       account.processOrderRequest(r);
-      account.apply({ type: 'orderAccepted', exchange: 'bench', clientId: r.clientId, venueOrderId: venueOrderId(`v${n}`), time: 0 });
+      account.apply({
+        type: 'orderAccepted',
+        exchange: 'bench',
+        clientId: r.clientId,
+        venueOrderId: venueOrderId(`v${n}`),
+        time: 0,
+      });
       ids.push(r);
     }
     const random = createRandom(size);
@@ -41,14 +52,38 @@ export function benchScaling(quick: boolean): Figure[] {
     const makeEvents = (): AccountEvent[] =>
       Array.from({ length: 100_000 }, (_, i) => {
         const r = ids[random.integer(0, size - 1)]!;
-        if (i % 4 === 3) return { type: 'cancelRejected', exchange: 'bench', clientId: r.clientId, code: 'X', message: 'x', time: 0 };
-        if (i % 4 === 2) return { type: 'cancelRequested', exchange: 'bench', clientId: r.clientId, deferred: false, time: 0 };
+        if (i % 4 === 3)
+          return {
+            type: 'cancelRejected',
+            exchange: 'bench',
+            clientId: r.clientId,
+            code: 'X',
+            message: 'x',
+            time: 0,
+          };
+        if (i % 4 === 2)
+          return {
+            type: 'cancelRequested',
+            exchange: 'bench',
+            clientId: r.clientId,
+            deferred: false,
+            time: 0,
+          };
         trade += 1;
         return {
           type: 'orderFilled',
           exchange: 'bench',
           clientId: r.clientId,
-          fill: { tradeId: tradeId(`st${trade}`), clientId: r.clientId, instrument: r.instrument, side: 'BUY', quantity: 0.001, price: 100, liquidity: 'MAKER', time: 0 },
+          fill: {
+            tradeId: tradeId(`st${trade}`),
+            clientId: r.clientId,
+            instrument: r.instrument,
+            side: 'BUY',
+            quantity: 0.001,
+            price: 100,
+            liquidity: 'MAKER',
+            time: 0,
+          },
           time: 0,
         };
       });
@@ -60,8 +95,19 @@ export function benchScaling(quick: boolean): Figure[] {
       return events.length;
     }, 3);
     costs.push(result.nsPerOp);
-    figures.push({ bench: 'scaling', metric: `${size.toLocaleString('en-US')} live orders`, value: result.nsPerOp, unit: 'ns/event' });
+    figures.push({
+      bench: 'scaling',
+      metric: `${size.toLocaleString('en-US')} live orders`,
+      value: result.nsPerOp,
+      unit: 'ns/event',
+    });
   }
-  figures.push({ bench: 'scaling', metric: `largest / smallest`, value: (costs.at(-1) ?? 0) / (costs[0] ?? 1), unit: '×', target: 'flat (cache effects aside)' });
+  figures.push({
+    bench: 'scaling',
+    metric: `largest / smallest`,
+    value: (costs.at(-1) ?? 0) / (costs[0] ?? 1),
+    unit: '×',
+    target: 'flat (cache effects aside)',
+  });
   return figures;
 }

@@ -16,7 +16,12 @@ import { benchInstruments } from './workload.ts';
 /** A venue that acknowledges every order the instant it is sent */
 class InstantBroker implements Broker {
   readonly exchange = 'bench';
-  readonly capabilities: BrokerCapabilities = { batch: true, maxBatchSize: 50, cancelByClientId: true, amend: false };
+  readonly capabilities: BrokerCapabilities = {
+    batch: true,
+    maxBatchSize: 50,
+    cancelByClientId: true,
+    amend: false,
+  };
   private sink: VenueSink | undefined;
   private next = 0;
   connect(sink: VenueSink): void {
@@ -64,7 +69,17 @@ function floorRound(orders: number, instrument: Instrument): number {
   const start = performance.now();
   for (let i = 0; i < orders; i++) {
     const clientId = `kbench-${i.toString(36)}` as ClientOrderId;
-    const request = { clientId, instrument, side: 'BUY', quantity: 0.01, orderType: 'LIMIT', price: 100, timeInForce: 'GTC', reduceOnly: false, options: {} };
+    const request = {
+      clientId,
+      instrument,
+      side: 'BUY',
+      quantity: 0.01,
+      orderType: 'LIMIT',
+      price: 100,
+      timeInForce: 'GTC',
+      reduceOnly: false,
+      options: {},
+    };
     book.set(request.clientId, { status: 'PENDING', venueOrderId: undefined });
     const order = book.get(request.clientId)!;
     order.status = 'OPEN';
@@ -100,13 +115,43 @@ export function benchSubmitPipeline(quick: boolean): Figure[] {
   for (let r = 0; r < rounds; r++) floorMs += floorRound(perRound, instrument!);
   const check = pipeline();
   const id = check.trading.tradeAsync(instrument!, 0.01, 100);
-  const accepted = check.account.findOrder(id)?.status === 'OPEN' && check.health.snapshot().exchanges[0]?.counts.accepted === 1;
+  const accepted =
+    check.account.findOrder(id)?.status === 'OPEN' &&
+    check.health.snapshot().exchanges[0]?.counts.accepted === 1;
   return [
-    { bench: 'submit pipeline', metric: 'orders', value: orders, unit: 'orders', note: accepted ? 'each tracked PENDING, acknowledged, OPEN' : 'CHECK FAILED' },
-    { bench: 'submit pipeline', metric: 'throughput', value: (orders * 1000) / totalMs, unit: 'orders/s', target: '≥ 300 000' },
-    { bench: 'submit pipeline', metric: 'per order p50', value: percentile(sorted, 0.5), unit: 'µs' },
-    { bench: 'submit pipeline', metric: 'per order p99', value: percentile(sorted, 0.99), unit: 'µs', target: '< 20' },
-    { bench: 'submit pipeline', metric: 'floor (build + index + ack)', value: (orders * 1000) / floorMs, unit: 'orders/s' },
+    {
+      bench: 'submit pipeline',
+      metric: 'orders',
+      value: orders,
+      unit: 'orders',
+      note: accepted ? 'each tracked PENDING, acknowledged, OPEN' : 'CHECK FAILED',
+    },
+    {
+      bench: 'submit pipeline',
+      metric: 'throughput',
+      value: (orders * 1000) / totalMs,
+      unit: 'orders/s',
+      target: '≥ 300 000',
+    },
+    {
+      bench: 'submit pipeline',
+      metric: 'per order p50',
+      value: percentile(sorted, 0.5),
+      unit: 'µs',
+    },
+    {
+      bench: 'submit pipeline',
+      metric: 'per order p99',
+      value: percentile(sorted, 0.99),
+      unit: 'µs',
+      target: '< 20',
+    },
+    {
+      bench: 'submit pipeline',
+      metric: 'floor (build + index + ack)',
+      value: (orders * 1000) / floorMs,
+      unit: 'orders/s',
+    },
     { bench: 'submit pipeline', metric: 'ratio to floor', value: totalMs / floorMs, unit: '×' },
   ];
 }

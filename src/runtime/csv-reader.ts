@@ -67,6 +67,44 @@ export function parseTimestamp(text: string): number {
   return Date.parse(iso);
 }
 
+const DIGIT_0 = 48;
+
+function digits(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = text.charCodeAt(i) - DIGIT_0;
+    if (d < 0 || d > 9) return Number.NaN;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/**
+ * Reads `YYYY-MM-DD[ T]HH:MM:SS[.fff…][Z]` (UTC) without the general parser, caching the day:
+ * a quotes file repeats the same date on every row. Anything else falls back to parseTimestamp.
+ */
+function createIsoReader(): (text: string) => number {
+  let dayText = '';
+  let dayStart = Number.NaN;
+  return (text) => {
+    if (text.length < 19 || (text.charCodeAt(10) !== 32 && text.charCodeAt(10) !== 84))
+      return parseTimestamp(text);
+    const tail = text.length > 19 ? text.slice(19) : '';
+    if (tail !== '' && !/^(\.\d+)?Z?$/.test(tail)) return parseTimestamp(text);
+    if (text.slice(0, 10) !== dayText) {
+      dayText = text.slice(0, 10);
+      dayStart = Date.UTC(digits(text, 0, 4), digits(text, 5, 2) - 1, digits(text, 8, 2));
+    }
+    const seconds = digits(text, 11, 2) * 3600 + digits(text, 14, 2) * 60 + digits(text, 17, 2);
+    let fraction = 0;
+    if (tail.length > 1 && tail.charCodeAt(0) === 46) {
+      const end = tail.endsWith('Z') ? tail.length - 1 : tail.length;
+      fraction = Number(`0${tail.slice(0, end)}`) * 1000;
+    }
+    return dayStart + seconds * 1000 + fraction;
+  };
+}
+
 function parseSide(text: string): Side | undefined {
   const value = text.trim().toLowerCase();
   if (value === 'buy' || value === 'b' || value === '1' || value === 'bid') return 'BUY';
@@ -201,6 +239,23 @@ export function openCsvSource(options: CsvSourceOptions): ProgressSource {
     return value;
   };
 
+  const readIso = createIsoReader();
+  /** Per-row timestamp parsing, decided from the first row: a numeric unit, or ISO */
+  let timeOf: ((text: string) => number) | undefined;
+  const chooseTimeParser = (sample: string): ((text: string) => number) => {
+    const trimmed = sample.trim();
+    if (/^\d+(\.\d+)?$/.test(trimmed)) {
+      const first = Number(trimmed);
+      const divisor = first >= 1e17 ? 1e6 : first >= 1e14 ? 1e3 : 1;
+      const multiplier = first >= 1e11 ? 1 : 1000;
+      return (text) => {
+        const value = (Number(text) / divisor) * multiplier;
+        return Number.isFinite(value) && text.length > 0 ? value : parseTimestamp(text);
+      };
+    }
+    return readIso;
+  };
+
   const parseLine = (text: string): void => {
     line += 1;
     if (layout === undefined) {
@@ -211,7 +266,8 @@ export function openCsvSource(options: CsvSourceOptions): ProgressSource {
     const fields = text.split(',');
     const l = layout;
     const timeText = fields[l.time];
-    const time = timeText === undefined ? Number.NaN : parseTimestamp(timeText);
+    timeOf ??= chooseTimeParser(timeText ?? '');
+    const time = timeText === undefined ? Number.NaN : timeOf(timeText);
     if (!Number.isFinite(time))
       throw dataError(
         file,
