@@ -225,9 +225,11 @@ export class MatchingEngine {
     const executions: Execution[] = [];
     // Only our orders the new quote crosses can fill; most quotes cross none
     const bestBid = this.bids[0];
-    if (bestBid !== undefined && quote.ask <= (bestBid.price ?? 0)) this.crossResting(this.bids, [[quote.ask, quote.askSize]], cap, executions);
+    if (bestBid !== undefined && quote.ask <= (bestBid.price ?? 0))
+      this.crossResting(this.bids, [[quote.ask, quote.askSize]], cap, executions);
     const bestAsk = this.asks[0];
-    if (bestAsk !== undefined && quote.bid >= (bestAsk.price ?? 0)) this.crossResting(this.asks, [[quote.bid, quote.bidSize]], cap, executions);
+    if (bestAsk !== undefined && quote.bid >= (bestAsk.price ?? 0))
+      this.crossResting(this.asks, [[quote.bid, quote.bidSize]], cap, executions);
     return executions;
   }
 
@@ -264,9 +266,11 @@ export class MatchingEngine {
     const executions: Execution[] = [];
     // A print below our best bid (or above our best ask) is the only way it fills us
     const bestBid = this.bids[0];
-    if (bestBid !== undefined && (bestBid.price ?? 0) > trade.price) this.sweep(this.bids, trade, cap, executions);
+    if (bestBid !== undefined && (bestBid.price ?? 0) > trade.price)
+      this.sweep(this.bids, trade, cap, executions);
     const bestAsk = this.asks[0];
-    if (bestAsk !== undefined && (bestAsk.price ?? 0) < trade.price) this.sweep(this.asks, trade, cap, executions);
+    if (bestAsk !== undefined && (bestAsk.price ?? 0) < trade.price)
+      this.sweep(this.asks, trade, cap, executions);
     return executions;
   }
 
@@ -287,7 +291,12 @@ export class MatchingEngine {
   }
 
   /** Resting orders crossed by the other side's levels fill at their own price, as makers */
-  private crossResting(list: SimOrder[], levels: readonly Level[], cap: ExecutionCap, executions: Execution[]): void {
+  private crossResting(
+    list: SimOrder[],
+    levels: readonly Level[],
+    cap: ExecutionCap,
+    executions: Execution[],
+  ): void {
     const budget = levels.map(([price, size]) => [price, size] as [number, number]);
     for (const order of list.slice()) {
       const price = order.price ?? 0;
@@ -302,7 +311,10 @@ export class MatchingEngine {
         const quantity = snapSize(this.instrument, Math.min(want, cap(order, want)));
         if (quantity <= 0) break;
         level[1] = snapSize(this.instrument, level[1] - quantity);
-        this.taken.set(level[0], snapSize(this.instrument, (this.taken.get(level[0]) ?? 0) + quantity));
+        this.taken.set(
+          level[0],
+          snapSize(this.instrument, (this.taken.get(level[0]) ?? 0) + quantity),
+        );
         executions.push(this.execute(order, quantity, price, 'MAKER'));
       }
       if (order.status === 'FILLED') this.remove(order);

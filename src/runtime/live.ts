@@ -1,0 +1,187 @@
+import { invalidField } from '../core/errors.ts';
+import type { Instrument } from '../core/instrument.ts';
+import { matchesSymbol } from '../core/instrument.ts';
+import { isTerminal } from '../core/order.ts';
+import { AccountProcessor } from '../engine/account-processor.ts';
+import type { Clock } from '../engine/clock.ts';
+import { HealthMonitor } from '../engine/health-monitor.ts';
+import type { Logger } from '../engine/logger.ts';
+import { TradingManager } from '../engine/trading-manager.ts';
+import type { VenueConnection } from '../engine/venue.ts';
+import type { RunReport } from './backtest.ts';
+import { StrategyFailure } from './backtest.ts';
+import { RunRecorder } from './recorder.ts';
+import { StrategySession } from './session.ts';
+import type { Strategy } from './strategy.ts';
+
+export interface LiveOptions {
+  readonly strategy: Strategy;
+  readonly params?: Readonly<Record<string, string>>;
+  readonly venue: VenueConnection;
+  /** Markets to trade, by any name `matchesSymbol` accepts; default: the venue's first */
+  readonly symbols?: readonly string[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Stop after this long, ms; default: until `signal` aborts */
+  readonly durationMs?: number;
+  /** Aborting it stops the run gracefully (Ctrl-C) */
+  readonly signal?: AbortSignal;
+  readonly outDir?: string | undefined;
+  /** The currency equity is counted in; default the first instrument's settle currency */
+  readonly currency?: string;
+  /** How long to wait for open orders to settle after the strategy stops, ms; default 10 000 */
+  readonly settleMs?: number;
+  /** Told about once a second how the run is going */
+  readonly onStatus?: (status: LiveStatus) => void;
+}
+
+export interface LiveStatus {
+  readonly time: number;
+  readonly marketEvents: number;
+  readonly openOrders: number;
+  readonly equity: number;
+}
+
+/** The instruments names mean on a venue */
+export function resolveInstruments(
+  venue: VenueConnection,
+  symbols: readonly string[] | undefined,
+): Instrument[] {
+  if (symbols === undefined || symbols.length === 0) {
+    const first = venue.instruments[0];
+    if (first === undefined)
+      throw invalidField(
+        'UNKNOWN_INSTRUMENT',
+        'symbol',
+        undefined,
+        `${venue.exchange} lists no instruments`,
+      );
+    return [first];
+  }
+  return symbols.map((name) => {
+    const found =
+      venue.instruments.find((i) => i.symbol === name) ??
+      venue.instruments.find((i) => matchesSymbol(i, name));
+    if (found === undefined) {
+      const some = venue.instruments
+        .slice(0, 8)
+        .map((i) => i.symbol)
+        .join(', ');
+      throw invalidField(
+        'UNKNOWN_INSTRUMENT',
+        'symbol',
+        name,
+        `is not listed on ${venue.exchange} (some that are: ${some})`,
+      );
+    }
+    return found;
+  });
+}
+
+const sleep = (clock: Clock, ms: number) =>
+  new Promise<void>((resolve) => clock.setTimer(ms, resolve));
+
+/**
+ * Runs a strategy live (or against a local emulator) through the same order flow a backtest
+ * uses: loads the venue's markets, takes its balances as the starting state, opens the account
+ * and market streams, and hands the strategy the same context. On stop (duration, abort, or a
+ * strategy failure) the strategy's onStop runs, open orders are given time to settle, the
+ * venue is closed and the report written.
+ * @throws StrategyFailure when a strategy callback throws; KestrelError when the venue cannot be reached
+ */
+export async function runLive(options: LiveOptions): Promise<RunReport> {
+  const { venue, clock, logger } = options;
+  const started = performance.now();
+  await venue.load();
+  const instruments = resolveInstruments(venue, options.symbols);
+  const balances = await venue.fetchBalances();
+  const currency = options.currency ?? instruments[0]?.settle ?? 'USDT';
+  const account = new AccountProcessor({ exchange: venue.exchange, clock, logger, balances });
+  const health = new HealthMonitor({ clock, windowSize: 1 << 14 });
+  const trading = new TradingManager({ brokers: [venue.broker], account, clock, health, logger });
+  const recorder = new RunRecorder({
+    account,
+    clock,
+    instruments,
+    currency,
+    outDir: options.outDir,
+  });
+  const session = new StrategySession({
+    strategy: options.strategy,
+    params: options.params ?? {},
+    instruments,
+    trading,
+    account,
+    clock,
+    logger,
+  });
+  const start = clock.now();
+  let events = 0;
+  let end = start;
+  let failure: StrategyFailure | undefined;
+  try {
+    await venue.start({
+      instruments,
+      onMarket: (event) => {
+        events += 1;
+        end = clock.now();
+        session.onMarket(event);
+        recorder.tick();
+      },
+    });
+    logger.info('live run started', {
+      exchange: venue.exchange,
+      symbols: instruments.map((i) => i.symbol).join(','),
+    });
+    recorder.tick();
+    await session.start();
+    const deadline =
+      options.durationMs === undefined ? Number.POSITIVE_INFINITY : start + options.durationMs;
+    while (
+      clock.now() < deadline &&
+      options.signal?.aborted !== true &&
+      session.failed === undefined
+    ) {
+      await sleep(clock, Math.min(1000, Math.max(1, deadline - clock.now())));
+      recorder.tick();
+      options.onStatus?.({
+        time: clock.now(),
+        marketEvents: events,
+        openOrders: account.getOrders().length,
+        equity: recorder.equity(),
+      });
+    }
+    await session.stop();
+    if (session.failed !== undefined)
+      failure = new StrategyFailure(session.failed.callback, session.failed.error);
+  } finally {
+    // Whatever happened, leave nothing working at the venue that we can still cancel
+    const open = account.getOrders().filter((o) => !isTerminal(o.status));
+    if (open.length > 0) {
+      logger.warn('canceling orders still open at the end of the run', { count: open.length });
+      await trading
+        .cancelOrders()
+        .catch((error: unknown) => logger.error('cancel at stop failed', { error }));
+    }
+    const settleUntil = clock.now() + (options.settleMs ?? 10_000);
+    while (account.getOrders().length > 0 && clock.now() < settleUntil) await sleep(clock, 100);
+    await venue.stop();
+  }
+  if (failure !== undefined) throw failure;
+  const results = recorder.finish();
+  return {
+    ...results,
+    strategy: options.strategy.name ?? 'strategy',
+    venue: venue.exchange,
+    instruments: instruments.map((i) => i.symbol),
+    start,
+    end: Math.max(end, clock.now()),
+    marketEvents: events,
+    wallMs: performance.now() - started,
+    health: health.snapshot(),
+    counters: { ...account.counters },
+    capital: results.startEquity,
+    currency,
+    seed: 0,
+  };
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { systemClock } from '../../src/engine/clock.ts';
+import { createMemoryLogger } from '../../src/engine/logger.ts';
+import { simInstrument } from '../../src/runtime/instruments.ts';
+import { runLive } from '../../src/runtime/live.ts';
+import createQuotingStrategy from '../../src/runtime/strategies/quoting.ts';
+import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
+import { createLatencyModel } from '../../src/venues/sim/latency.ts';
+import { createPaperVenue } from '../../src/venues/sim/paper-venue.ts';
+
+describe('live runner on the paper venue', () => {
+  it('runs the bundled strategy in wall-clock time and leaves nothing open', async () => {
+    const btc = simInstrument('BTCUSDT');
+    const logger = createMemoryLogger('info');
+    const venue = createPaperVenue({
+      instruments: [btc],
+      balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
+      feed: createSyntheticMarket({
+        instruments: [btc],
+        start: Date.UTC(2026, 0, 1),
+        durationMs: 120_000,
+        seed: 5,
+      }),
+      clock: systemClock,
+      logger,
+      speed: 60,
+      latency: createLatencyModel({ requestMs: 2, replyMs: 2, streamMs: 3, jitter: 0.3 }),
+    });
+    const statuses: number[] = [];
+    const report = await runLive({
+      strategy: createQuotingStrategy(),
+      venue,
+      symbols: ['BTC'],
+      clock: systemClock,
+      logger,
+      durationMs: 2500,
+      onStatus: (s) => statuses.push(s.marketEvents),
+    });
+    assert.equal(report.venue, 'paper');
+    assert.deepEqual(report.instruments, ['BTCUSDT']);
+    assert.ok(report.marketEvents > 500, `${report.marketEvents} events`);
+    assert.ok(report.orders > 10, `${report.orders} orders`);
+    assert.equal(
+      report.ordersByStatus.PENDING +
+        report.ordersByStatus.OPEN +
+        report.ordersByStatus.PENDING_CANCEL,
+      0,
+      'nothing left working',
+    );
+    assert.equal(venue.venue.openOrders().length, 0, 'the venue agrees');
+    const position = report.positions.find((p) => p.instrument.symbol === 'BTCUSDT')?.quantity ?? 0;
+    assert.equal(
+      position,
+      venue.venue.getPosition('BTCUSDT')?.quantity ?? 0,
+      'our position equals the venue ledger',
+    );
+    const health = report.health.exchanges[0];
+    assert.ok((health?.submitLatency.count ?? 0) > 0);
+    assert.ok((health?.submitLatency.p50 ?? 0) >= 3, 'real milliseconds on the system clock');
+    assert.ok(statuses.length >= 2, 'status reported about once a second');
+  });
+
+  it('refuses an instrument the venue does not list, naming what it has', async () => {
+    const btc = simInstrument('BTCUSDT');
+    const venue = createPaperVenue({
+      instruments: [btc],
+      balances: [],
+      feed: createSyntheticMarket({ instruments: [btc], start: 0, durationMs: 1000, seed: 1 }),
+      clock: systemClock,
+      logger: createMemoryLogger(),
+    });
+    await assert.rejects(
+      runLive({
+        strategy: createQuotingStrategy(),
+        venue,
+        symbols: ['DOGE'],
+        clock: systemClock,
+        logger: createMemoryLogger(),
+        durationMs: 100,
+      }),
+      /symbol is not listed on paper \(some that are: BTCUSDT\) \(got "DOGE"\)/,
+    );
+  });
+});
