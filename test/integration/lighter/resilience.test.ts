@@ -192,6 +192,30 @@ describe('lighter resilience', () => {
     );
   });
 
+  it('app-level pings keep the connection alive; without them the venue drops it and we reconnect', async () => {
+    await withHarness(
+      async (h) => {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        assert.equal(
+          h.venue.stats().reconnects,
+          0,
+          'pings every 100 ms beat the 400 ms idle limit',
+        );
+      },
+      { emulator: { idleTimeoutMs: 400 }, overrides: { pingIntervalMs: 100 } },
+    );
+    await withHarness(
+      async (h) => {
+        await until(
+          () => h.venue.stats().reconnects >= 1 && h.venue.stats().connected,
+          'the reconnect',
+        );
+        assert.ok(h.venue.stats().resyncs >= 2, 'resynced after it');
+      },
+      { emulator: { idleTimeoutMs: 400 }, overrides: { pingIntervalMs: 60_000 } },
+    );
+  });
+
   it('an order book gap resubscribes and the touch is right again', async () => {
     await withHarness(async (h) => {
       const eth = h.instrument('ETH');

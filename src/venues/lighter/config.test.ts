@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
+import { KestrelError } from '../../core/errors.ts';
+import { LIGHTER_PRESETS, loadLighterConfig } from './config.ts';
+
+const KEY = `0x${'ab12'.repeat(20)}`;
+
+describe('lighter config', () => {
+  it('mainnet and testnet presets carry their URLs and chain ids', () => {
+    const mainnet = loadLighterConfig({
+      network: 'mainnet',
+      accountIndex: 1,
+      apiKeyIndex: 3,
+      privateKey: KEY,
+      env: {},
+    });
+    assert.equal(mainnet.url, 'https://mainnet.zklighter.elliot.ai');
+    assert.equal(mainnet.wsUrl, 'wss://mainnet.zklighter.elliot.ai/stream');
+    assert.equal(mainnet.chainId, 304);
+    assert.equal(mainnet.checkTxHash, true);
+    const testnet = loadLighterConfig({
+      accountIndex: 1,
+      apiKeyIndex: 3,
+      privateKey: KEY,
+      env: {},
+    });
+    assert.equal(testnet.network, 'testnet', 'testnet unless told otherwise');
+    assert.equal(testnet.chainId, LIGHTER_PRESETS.testnet.chainId);
+  });
+
+  it('reads LIGHTER_* environment variables', () => {
+    const config = loadLighterConfig({
+      env: {
+        LIGHTER_NETWORK: 'mainnet',
+        LIGHTER_ACCOUNT_INDEX: '225671',
+        LIGHTER_API_KEY_INDEX: '4',
+        LIGHTER_API_PRIVATE_KEY: KEY,
+      },
+    });
+    assert.equal(config.network, 'mainnet');
+    assert.equal(config.accountIndex, 225671);
+    assert.equal(config.apiKeyIndex, 4);
+    assert.equal(config.privateKey?.reveal(), KEY);
+  });
+
+  it('reads a JSON config file, options winning over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kestrel-lighter-'));
+    try {
+      const file = join(dir, 'lighter.json');
+      writeFileSync(
+        file,
+        JSON.stringify({ network: 'mainnet', accountIndex: 7, apiKeyIndex: 5, privateKey: KEY }),
+      );
+      const config = loadLighterConfig({ configFile: file, apiKeyIndex: 6, env: {} });
+      assert.equal(config.accountIndex, 7);
+      assert.equal(config.apiKeyIndex, 6);
+      assert.equal(config.chainId, 304);
+      const viaEnv = loadLighterConfig({ env: { LIGHTER_CONFIG: file } });
+      assert.equal(viaEnv.accountIndex, 7);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a custom url (the emulator) derives the stream URL and skips the tx-hash check', () => {
+    const config = loadLighterConfig({
+      url: 'http://127.0.0.1:4000/',
+      accountIndex: 1,
+      apiKeyIndex: 3,
+      signer: 'fake',
+      env: {},
+    });
+    assert.equal(config.network, 'custom');
+    assert.equal(config.url, 'http://127.0.0.1:4000');
+    assert.equal(config.wsUrl, 'ws://127.0.0.1:4000/stream');
+    assert.equal(config.checkTxHash, false);
+    assert.equal(config.privateKey, undefined);
+  });
+
+  it('never prints the private key', () => {
+    const config = loadLighterConfig({ accountIndex: 1, apiKeyIndex: 3, privateKey: KEY, env: {} });
+    for (const text of [
+      JSON.stringify(config),
+      inspect(config, { depth: 5 }),
+      `${config.privateKey}`,
+      String(config.privateKey),
+    ]) {
+      assert.ok(!text.includes(KEY.slice(2, 20)), text);
+    }
+    assert.ok(JSON.stringify(config).includes('[redacted]'));
+  });
+
+  it('refuses what it cannot use, naming the field and never the key', () => {
+    const refused = (options: Parameters<typeof loadLighterConfig>[0], field: string) => {
+      assert.throws(
+        () => loadLighterConfig({ env: {}, ...options }),
+        (error: unknown) =>
+          error instanceof KestrelError &&
+          error.code === 'INVALID_CONFIG' &&
+          error.field === field &&
+          !error.message.includes('ab12ab12'),
+      );
+    };
+    refused({ apiKeyIndex: 3, privateKey: KEY }, 'accountIndex');
+    refused({ accountIndex: 1, privateKey: KEY }, 'apiKeyIndex');
+    refused({ accountIndex: 1, apiKeyIndex: 3 }, 'privateKey');
+    refused({ accountIndex: 1, apiKeyIndex: 3, privateKey: `${KEY}ab12` }, 'privateKey');
+    refused({ accountIndex: 1, apiKeyIndex: 300, privateKey: KEY }, 'apiKeyIndex');
+    refused({ network: 'mainnet', accountIndex: 1, apiKeyIndex: 3, signer: 'fake' }, 'signer');
+    refused(
+      { env: { LIGHTER_ACCOUNT_INDEX: 'x' }, apiKeyIndex: 3, privateKey: KEY },
+      'LIGHTER_ACCOUNT_INDEX',
+    );
+  });
+});

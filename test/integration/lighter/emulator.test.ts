@@ -1,0 +1,527 @@
+/**
+ * The Lighter emulator as a venue, spoken to over raw HTTP and WebSocket on 127.0.0.1: the
+ * transaction checks (account, key, nonce, client order index, amounts, expiry), the venue's
+ * error codes, both form encodings, the stream protocol (connected, auth, `:` channels,
+ * snapshots then updates, ping/pong, error frames), the fault API over HTTP, and frames shaped
+ * like the ones captured from mainnet.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
+import type { MarketEvent } from '../../../src/core/market-data.ts';
+import type { LighterEmulator } from '../../../src/emulators/lighter/index.ts';
+import {
+  DEFAULT_LIGHTER_MARKETS,
+  LIGHTER_EMULATOR_ACCOUNT_INDEX,
+  LIGHTER_EMULATOR_API_KEY_INDEX,
+  LIGHTER_EMULATOR_CHAIN_ID,
+  LIGHTER_EMULATOR_PRIVATE_KEY,
+  startLighterEmulator,
+  toEmulatorMarket,
+} from '../../../src/emulators/lighter/index.ts';
+import { systemClock } from '../../../src/engine/clock.ts';
+import { createFakeSigner } from '../../../src/venues/lighter/fake-signer.ts';
+import { parseWith } from '../../../src/venues/lighter/parsers.ts';
+import {
+  orderBookDetailsResponseSchema,
+  ordersResponseSchema,
+  wsAccountTradesSchema,
+  wsOrderBookSchema,
+} from '../../../src/venues/lighter/schemas.ts';
+import type { CreateOrderTx, LighterSigner } from '../../../src/venues/lighter/signer.ts';
+import { createWasmSigner } from '../../../src/venues/lighter/wasm-signer.ts';
+import { until } from './harness.ts';
+import { hasSharedFixtures, readShared, SKIP_MESSAGE } from './shared-fixtures.ts';
+
+let wasm: LighterSigner;
+const fake = createFakeSigner({
+  accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
+  apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
+  chainId: LIGHTER_EMULATOR_CHAIN_ID,
+  clock: systemClock,
+});
+
+before(async () => {
+  wasm = await createWasmSigner({
+    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
+    accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
+    apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
+    chainId: LIGHTER_EMULATOR_CHAIN_ID,
+    clock: systemClock,
+  });
+});
+
+after(async () => {
+  await wasm.close();
+});
+
+const limit = (overrides: Partial<CreateOrderTx> = {}): CreateOrderTx => ({
+  marketIndex: 0,
+  clientOrderIndex: 1001,
+  baseAmount: 100,
+  price: 199000,
+  isAsk: false,
+  orderType: 0,
+  timeInForce: 1,
+  reduceOnly: false,
+  triggerPrice: 0,
+  orderExpiry: Date.now() + 86_400_000,
+  ...overrides,
+});
+
+async function post(emulator: LighterEmulator, path: string, form: Record<string, string>) {
+  const response = await fetch(`${emulator.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function get(emulator: LighterEmulator, path: string) {
+  const response = await fetch(`${emulator.url}${path}`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const sendTx = (emulator: LighterEmulator, txType: number, txInfo: string) =>
+  post(emulator, '/api/v1/sendTx', { tx_type: String(txType), tx_info: txInfo });
+
+/** A WebSocket client that records every frame */
+async function connect(emulator: LighterEmulator) {
+  const socket = new WebSocket(emulator.wsUrl);
+  const frames: Record<string, unknown>[] = [];
+  socket.on('message', (data) =>
+    frames.push(JSON.parse(data.toString()) as Record<string, unknown>),
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  return {
+    socket,
+    frames,
+    send: (frame: unknown) => socket.send(JSON.stringify(frame)),
+    async next(
+      predicate: (frame: Record<string, unknown>) => boolean,
+      what: string,
+      timeoutMs?: number,
+    ) {
+      await until(() => frames.some(predicate), what, timeoutMs);
+      return frames.find(predicate) as Record<string, unknown>;
+    },
+    close: () => socket.close(),
+  };
+}
+
+async function withEmulator(run: (emulator: LighterEmulator) => Promise<void>) {
+  const emulator = await startLighterEmulator({});
+  try {
+    emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
+    await run(emulator);
+  } finally {
+    await emulator.close();
+  }
+}
+
+describe('lighter emulator: transactions', () => {
+  it('accepts a create signed by the real WASM signer and answers like sendTx', async () => {
+    await withEmulator(async (emulator) => {
+      const tx = await wasm.signCreateOrder(limit(), { nonce: 0 });
+      const reply = await sendTx(emulator, tx.txType, tx.txInfo);
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body['code'], 200);
+      assert.match(String(reply.body['tx_hash']), /^[0-9a-f]{80}$/);
+      assert.equal(typeof reply.body['predicted_execution_time_ms'], 'number');
+      assert.equal(typeof reply.body['volume_quota_remaining'], 'number');
+      await until(() => emulator.venue.openOrders().length === 1, 'the order resting');
+      const nonce = await get(
+        emulator,
+        `/api/v1/nextNonce?account_index=${emulator.accountIndex}&api_key_index=${emulator.apiKeyIndex}`,
+      );
+      assert.deepEqual(nonce.body, { code: 200, nonce: 1 });
+    });
+  });
+
+  it('refuses with the venue codes: nonce, client order index, amounts, account, signature, expiry', async () => {
+    await withEmulator(async (emulator) => {
+      const refuse = async (txInfo: string, code: number, txType = 14) => {
+        const reply = await sendTx(emulator, txType, txInfo);
+        assert.equal(reply.status, 400, txInfo);
+        assert.equal(reply.body['code'], code, String(reply.body['message']));
+      };
+      await refuse((await fake.signCreateOrder(limit(), { nonce: 5 })).txInfo, 21104);
+      const edit = async (change: Record<string, unknown>, nonce = 0) => {
+        const info = JSON.parse((await fake.signCreateOrder(limit(), { nonce })).txInfo) as Record<
+          string,
+          unknown
+        >;
+        return JSON.stringify({ ...info, ...change });
+      };
+      await refuse(await edit({ ClientOrderIndex: 2 ** 48 }), 21727);
+      await refuse(await edit({ BaseAmount: 10 }), 21706, 14);
+      await refuse(await edit({ Price: 0 }), 21702);
+      await refuse(await edit({ Type: 1 }), 21705);
+      await refuse(await edit({ OrderExpiry: Date.now() + 60_000 }), 21711);
+      await refuse(await edit({ MarketIndex: 77 }), 21602);
+      await refuse(await edit({ AccountIndex: 5 }), 21501);
+      await refuse(await edit({ Sig: 'AAAA' }), 21501);
+      await refuse(await edit({ ExpiredAt: Date.now() - 1 }), 21501);
+      await refuse('not json', 21501);
+      await refuse(await edit({}), 21505, 99);
+      assert.equal(
+        emulator.exchange.nextNonce(emulator.apiKeyIndex),
+        0,
+        'no refusal consumed a nonce',
+      );
+
+      const accepted = await sendTx(
+        emulator,
+        14,
+        (await fake.signCreateOrder(limit(), { nonce: 0 })).txInfo,
+      );
+      assert.equal(accepted.status, 200);
+      await refuse((await fake.signCreateOrder(limit(), { nonce: 1 })).txInfo, 21728);
+      await refuse(
+        (await fake.signCancelOrder({ marketIndex: 0, index: 999 }, { nonce: 1 })).txInfo,
+        21715,
+        15,
+      );
+      const cancel = await fake.signCancelOrder({ marketIndex: 0, index: 1001 }, { nonce: 1 });
+      assert.equal(
+        (await sendTx(emulator, 15, cancel.txInfo)).status,
+        200,
+        'cancel by client order index',
+      );
+      await until(() => emulator.venue.openOrders().length === 0, 'the cancel');
+    });
+  });
+
+  it('takes sendTxBatch with JSON-string form fields, atomically', async () => {
+    await withEmulator(async (emulator) => {
+      const a = await fake.signCreateOrder(limit({ clientOrderIndex: 1 }), { nonce: 0 });
+      const b = await fake.signCreateOrder(limit({ clientOrderIndex: 2 }), { nonce: 1 });
+      const bad = await fake.signCreateOrder(limit({ clientOrderIndex: 2 }), { nonce: 2 });
+      const refused = await post(emulator, '/api/v1/sendTxBatch', {
+        tx_types: JSON.stringify([14, 14, 14]),
+        tx_infos: JSON.stringify([a.txInfo, b.txInfo, bad.txInfo]),
+      });
+      assert.equal(refused.body['code'], 21728, 'duplicate index within the batch');
+      assert.equal(emulator.exchange.nextNonce(emulator.apiKeyIndex), 0, 'nothing of it queued');
+      const ok = await post(emulator, '/api/v1/sendTxBatch', {
+        tx_types: JSON.stringify([14, 14]),
+        tx_infos: JSON.stringify([a.txInfo, b.txInfo]),
+      });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(ok.body['tx_hash'], [a.txHash, b.txHash], 'fake-signed hashes round-trip');
+      await until(() => emulator.venue.openOrders().length === 2, 'both orders');
+    });
+  });
+
+  it('reads multipart form bodies as the OpenAPI spec declares them', async () => {
+    await withEmulator(async (emulator) => {
+      const tx = await fake.signCreateOrder(limit(), { nonce: 0 });
+      const body = new FormData();
+      body.set('tx_type', '14');
+      body.set('tx_info', tx.txInfo);
+      const response = await fetch(`${emulator.url}/api/v1/sendTx`, { method: 'POST', body });
+      assert.equal(response.status, 200);
+      assert.equal(((await response.json()) as { tx_hash: string }).tx_hash, tx.txHash);
+    });
+  });
+
+  it('serves market metadata and order lists that parse with the client schemas; auth is required', async () => {
+    await withEmulator(async (emulator) => {
+      const details = parseWith(
+        orderBookDetailsResponseSchema,
+        (await get(emulator, '/api/v1/orderBookDetails')).body,
+        'details',
+      );
+      assert.deepEqual(
+        details.order_book_details?.map((d) => [
+          d.symbol,
+          d.market_id,
+          d.size_decimals,
+          d.price_decimals,
+        ]),
+        [
+          ['ETH', 0, 4, 2],
+          ['BTC', 1, 5, 1],
+        ],
+      );
+      const account = emulator.accountIndex;
+      const denied = await get(emulator, `/api/v1/accountActiveOrders?account_index=${account}`);
+      assert.equal(denied.status, 400);
+      assert.equal(denied.body['code'], 20001);
+      const auth = await fake.createAuthToken(Math.floor(Date.now() / 1000) + 600);
+      await sendTx(emulator, 14, (await fake.signCreateOrder(limit(), { nonce: 0 })).txInfo);
+      await until(() => emulator.venue.openOrders().length === 1, 'the order');
+      const active = parseWith(
+        ordersResponseSchema,
+        (await get(emulator, `/api/v1/accountActiveOrders?account_index=${account}&auth=${auth}`))
+          .body,
+        'active',
+      );
+      assert.equal(active.orders?.[0]?.client_order_index, 1001);
+      const expired = await fake.createAuthToken(Math.floor(Date.now() / 1000) - 1);
+      const late = await get(
+        emulator,
+        `/api/v1/accountActiveOrders?account_index=${account}&auth=${expired}`,
+      );
+      assert.equal(late.body['code'], 20013);
+      const missingLimit = await get(
+        emulator,
+        `/api/v1/accountInactiveOrders?account_index=${account}&auth=${auth}`,
+      );
+      assert.equal(missingLimit.status, 400, 'limit is required');
+    });
+  });
+});
+
+describe('lighter emulator: stream', () => {
+  it('connected, auth on account channels, `:` channels, snapshot then updates, ping/pong', async () => {
+    await withEmulator(async (emulator) => {
+      const client = await connect(emulator);
+      try {
+        await client.next((f) => f['type'] === 'connected', 'connected');
+        client.send({ type: 'ping' });
+        await client.next((f) => f['type'] === 'pong', 'pong');
+        const channel = `account_all_orders/${emulator.accountIndex}`;
+        client.send({ type: 'subscribe', channel });
+        const missing = await client.next((f) => f['error'] !== undefined, 'the auth error');
+        assert.deepEqual(missing['error'], {
+          code: 20001,
+          message: `auth field is required: account_all_orders:${emulator.accountIndex}`,
+        });
+        const auth = await fake.createAuthToken(Math.floor(Date.now() / 1000) + 600);
+        client.send({ type: 'subscribe', channel, auth });
+        client.send({
+          type: 'subscribe',
+          channel: `account_all_trades/${emulator.accountIndex}`,
+          auth,
+        });
+        client.send({ type: 'subscribe', channel: 'order_book/0' });
+        const snapshot = await client.next(
+          (f) => f['type'] === 'subscribed/account_all_orders',
+          'snapshot',
+        );
+        assert.equal(snapshot['channel'], `account_all_orders:${emulator.accountIndex}`);
+        assert.deepEqual(snapshot['orders'], {});
+        const book = await client.next((f) => f['type'] === 'subscribed/order_book', 'book');
+        assert.equal(
+          parseWith(wsOrderBookSchema, book, 'book').order_book.asks?.[0]?.price,
+          '2001.00',
+        );
+        client.send({ type: 'subscribe', channel, auth });
+        const again = await client.next((f) => f['code'] === 30003, 'already subscribed');
+        assert.equal(again['type'], 'error');
+
+        await sendTx(
+          emulator,
+          14,
+          (await fake.signCreateOrder(limit({ price: 200100 }), { nonce: 0 })).txInfo,
+        );
+        const update = await client.next(
+          (f) => f['type'] === 'update/account_all_orders',
+          'order update',
+        );
+        const orders = (update['orders'] as Record<string, Record<string, unknown>[]>)['0'];
+        assert.equal(orders?.[0]?.['status'], 'filled');
+        const trades = await client.next(
+          (f) => f['type'] === 'update/account_all_trades',
+          'trades',
+        );
+        const parsed = parseWith(wsAccountTradesSchema, trades, 'trades');
+        const trade = Array.isArray(parsed.trades) ? undefined : parsed.trades?.['0']?.[0];
+        assert.equal(trade?.bid_client_id, 1001);
+        assert.equal(trade?.taker_fee, 196);
+        emulator.setQuote('ETH', 2000.5, 2001.5);
+        const delta = await client.next((f) => f['type'] === 'update/order_book', 'a book update');
+        const body = delta['order_book'] as { begin_nonce: number; nonce: number; offset: number };
+        assert.equal(
+          body.begin_nonce,
+          (book['order_book'] as { nonce: number }).nonce,
+          'continuous',
+        );
+        assert.ok(body.offset > (book['offset'] as number));
+      } finally {
+        client.close();
+      }
+    });
+  });
+
+  it('ends an account subscription whose token expires with the venue error frame', async () => {
+    await withEmulator(async (emulator) => {
+      const client = await connect(emulator);
+      try {
+        const auth = await fake.createAuthToken(Math.floor(Date.now() / 1000) + 1);
+        client.send({ type: 'subscribe', channel: `user_stats/${emulator.accountIndex}`, auth });
+        await client.next((f) => f['type'] === 'subscribed/user_stats', 'stats snapshot');
+        const expired = await client.next((f) => f['error'] !== undefined, 'the expiry', 5_000);
+        assert.match(
+          String((expired['error'] as { message: string }).message),
+          /^invalid auth: expired token: user_stats:100001$/,
+        );
+        assert.equal((expired['error'] as { code: number }).code, 20013);
+      } finally {
+        client.close();
+      }
+    });
+  });
+
+  it('serves the fault API over HTTP', async () => {
+    await withEmulator(async (emulator) => {
+      const armed = await post(emulator, '/_kestrel/faults/fail-requests', {});
+      assert.equal(armed.status, 200);
+      const armJson = await fetch(`${emulator.url}/_kestrel/faults/fail-requests`, {
+        method: 'POST',
+        body: JSON.stringify({ path: '/api/v1/nextNonce', status: 503, count: 1 }),
+      });
+      assert.equal(armJson.status, 200);
+      await fetch(`${emulator.url}/_kestrel/faults`, { method: 'DELETE' });
+      await fetch(`${emulator.url}/_kestrel/faults/fail-requests`, {
+        method: 'POST',
+        body: JSON.stringify({ path: '/api/v1/nextNonce', status: 503 }),
+      });
+      const nonce = `/api/v1/nextNonce?account_index=${emulator.accountIndex}&api_key_index=${emulator.apiKeyIndex}`;
+      assert.equal((await get(emulator, nonce)).status, 503);
+      assert.equal((await get(emulator, nonce)).status, 200, 'counted down');
+      await fetch(`${emulator.url}/_kestrel/faults/refuse-connections`, {
+        method: 'POST',
+        body: JSON.stringify({ count: 1 }),
+      });
+      await assert.rejects(connect(emulator), /503/);
+      const client = await connect(emulator);
+      client.close();
+      const state = await get(emulator, '/_kestrel/faults');
+      assert.equal((state.body['faults'] as { refuseConnections: number }).refuseConnections, 0);
+      await fetch(`${emulator.url}/_kestrel/market/quote`, {
+        method: 'POST',
+        body: JSON.stringify({ market: 'BTC', bid: 64000, ask: 64001.5 }),
+      });
+      assert.equal(emulator.venue.engine('BTC')?.ask, 64001.5);
+    });
+  });
+
+  it('replays a market data feed into the book and the tape', async () => {
+    const eth = toEmulatorMarket(DEFAULT_LIGHTER_MARKETS[0] ?? assert.fail()).instrument;
+    const batches: MarketEvent[][] = [
+      [
+        {
+          type: 'quote',
+          instrument: { ...eth, symbol: 'ETHUSDT', base: 'ETH' },
+          time: 1_000,
+          bid: 2100,
+          bidSize: 1,
+          ask: 2100.5,
+          askSize: 2,
+        },
+        {
+          type: 'trade',
+          instrument: { ...eth, symbol: 'ETHUSDT', base: 'ETH' },
+          time: 1_020,
+          price: 2100.5,
+          size: 0.3,
+          side: 'BUY',
+        },
+      ],
+    ];
+    const emulator = await startLighterEmulator({
+      feed: { next: async () => batches.shift() },
+      speed: 100,
+    });
+    try {
+      await until(() => emulator.venue.engine('ETH')?.bid === 2100, 'the replayed quote');
+      await until(
+        () => emulator.exchange.recentPublicTrades(0, 5).length === 1,
+        'the replayed print',
+      );
+      assert.equal(emulator.exchange.recentPublicTrades(0, 5)[0]?.['price'], '2100.50');
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
+describe('lighter emulator frames look like the captured ones', {
+  skip: hasSharedFixtures ? false : SKIP_MESSAGE,
+}, () => {
+  const keysOf = (value: unknown) => Object.keys(value as object).sort();
+
+  it('orders, trades, positions and user stats carry the captured field sets', async () => {
+    await withEmulator(async (emulator) => {
+      const client = await connect(emulator);
+      try {
+        const auth = await fake.createAuthToken(Math.floor(Date.now() / 1000) + 600);
+        for (const channel of [
+          'account_all_orders',
+          'account_all_trades',
+          'account_all_positions',
+          'user_stats',
+        ]) {
+          client.send({ type: 'subscribe', channel: `${channel}/${emulator.accountIndex}`, auth });
+        }
+        await client.next((f) => f['type'] === 'subscribed/user_stats', 'subscriptions');
+        await sendTx(
+          emulator,
+          14,
+          (await fake.signCreateOrder(limit({ price: 200100 }), { nonce: 0 })).txInfo,
+        );
+        const orders = await client.next(
+          (f) => f['type'] === 'update/account_all_orders',
+          'orders',
+        );
+        const trades = await client.next(
+          (f) => f['type'] === 'update/account_all_trades',
+          'trades',
+        );
+        const positions = await client.next(
+          (f) => f['type'] === 'update/account_all_positions',
+          'positions',
+        );
+        const stats = await client.next((f) => f['type'] === 'update/user_stats', 'stats');
+
+        const capturedOrder = (
+          readShared('nautilus/ws_account_orders_update.json') as {
+            orders: Record<string, unknown[]>;
+          }
+        ).orders['0']?.[0];
+        const order = (orders['orders'] as Record<string, unknown[]>)['0']?.[0];
+        assert.deepEqual(keysOf(order), keysOf(capturedOrder));
+        const capturedTrade = (
+          readShared('nautilus/ws_account_all_trades_update.json') as {
+            trades: Record<string, unknown[]>;
+          }
+        ).trades['0']?.[0];
+        const trade = (trades['trades'] as Record<string, unknown[]>)['0']?.[0];
+        const tradeKeys = keysOf(trade).filter((k) => k !== 'usd_amount');
+        assert.deepEqual(
+          tradeKeys.filter((k) => !keysOf(capturedTrade).includes(k)),
+          [],
+          'no field the venue does not send',
+        );
+        assert.equal((trade as { maker_fee?: number }).maker_fee, 28);
+        const capturedPosition = (
+          readShared('nautilus/ws_account_all_positions_update.json') as {
+            positions: Record<string, unknown>;
+          }
+        ).positions['0'];
+        const position = (positions['positions'] as Record<string, unknown>)['0'] as {
+          sign: number;
+          position: string;
+        };
+        assert.deepEqual(keysOf(position), keysOf(capturedPosition));
+        assert.deepEqual([position.sign, position.position], [1, '0.0100']);
+        const capturedStats = (
+          readShared('nautilus/ws_user_stats_update.json') as { stats: unknown }
+        ).stats;
+        assert.deepEqual(keysOf(stats['stats']), keysOf(capturedStats));
+        assert.deepEqual(
+          keysOf(stats).filter((k) => k !== 'timestamp'),
+          ['channel', 'stats', 'type'],
+        );
+      } finally {
+        client.close();
+      }
+    });
+  });
+});
