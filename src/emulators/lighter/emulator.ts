@@ -90,6 +90,23 @@ export interface LighterEmulator {
   close(): Promise<void>;
 }
 
+/**
+ * What `kestrel emulate lighter` prints on start: where the venue listens and the account it
+ * accepts, with the environment a Kestrel client needs to trade against it. The private key is
+ * the emulator's well-known local key, never a real one.
+ */
+export function describeLighterEmulator(
+  emulator: LighterEmulator,
+  publicKey = LIGHTER_EMULATOR_PUBLIC_KEY,
+): string[] {
+  return [
+    `lighter emulator listening on ${emulator.url} (stream ${emulator.wsUrl})`,
+    `account ${emulator.accountIndex}, API key ${emulator.apiKeyIndex}, chain ${emulator.chainId}, public key ${publicKey}`,
+    `client environment: LIGHTER_URL=${emulator.url} LIGHTER_ACCOUNT_INDEX=${emulator.accountIndex} LIGHTER_API_KEY_INDEX=${emulator.apiKeyIndex} LIGHTER_CHAIN_ID=${emulator.chainId} LIGHTER_API_PRIVATE_KEY=<LIGHTER_EMULATOR_PRIVATE_KEY> (or LIGHTER_SIGNER=fake)`,
+    `faults: POST ${emulator.url}/_kestrel/faults/<operation>; market: POST ${emulator.url}/_kestrel/market/quote`,
+  ];
+}
+
 function sleep(clock: Clock, ms: number, timers: Set<Timer>): Promise<void> {
   return new Promise((resolve) => {
     const timer = clock.setTimer(ms, () => {
@@ -128,12 +145,16 @@ export async function startLighterEmulator(
     executionDelayMs: options.executionDelayMs ?? 5,
   });
   let stream: LighterStream | undefined;
-  const faults = new LighterFaults({
-    dropConnections: () => stream?.dropAll() ?? 0,
-    advanceNonce: (steps) => exchange.advanceNonce(apiKeyIndex, steps),
-    hideCanceled: (ms) => exchange.hideCanceled(ms),
-    hold: (held) => exchange.hold(held),
-  });
+  const faults = new LighterFaults(
+    {
+      dropConnections: () => stream?.dropAll() ?? 0,
+      expireAuthTokens: () => stream?.expireAccountSubscriptions() ?? 0,
+      advanceNonce: (steps) => exchange.advanceNonce(apiKeyIndex, steps),
+      hideCanceled: (ms) => exchange.hideCanceled(ms),
+      hold: (held) => exchange.hold(held),
+    },
+    () => clock.now(),
+  );
   stream = new LighterStream({
     exchange,
     faults,
@@ -180,6 +201,21 @@ export async function startLighterEmulator(
         ...(askSize === undefined ? {} : { ask: askSize }),
       }),
     printTrade,
+    state: () => ({
+      accountIndex,
+      apiKeyIndex,
+      chainId,
+      nextNonce: exchange.nextNonce(apiKeyIndex),
+      activeOrders: exchange.activeOrders().length,
+      transactions: exchange.acceptedTransactions().length,
+      balances: exchange.venue.getBalances(),
+      positions: exchange.venue.getPositions().map((p) => ({
+        symbol: p.instrument.symbol,
+        quantity: p.quantity,
+        averagePrice: p.averagePrice,
+      })),
+      connections: stream?.connectionCount ?? 0,
+    }),
   });
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {

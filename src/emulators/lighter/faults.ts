@@ -42,6 +42,7 @@ interface Delay {
 /** What the emulator's servers do when a fault fires */
 export interface FaultHooks {
   dropConnections(): number;
+  expireAuthTokens(): number;
   advanceNonce(steps: number): void;
   hideCanceled(ms: number): void;
   hold(held: boolean): void;
@@ -55,6 +56,8 @@ export class LighterFaults {
   private requestFaults: RequestFault[] = [];
   private delays: Delay[] = [];
   private refusals = 0;
+  private refuseUntil = 0;
+  private readonly now: () => number;
   private drops = 0;
   private duplicates = 0;
   private reorders = 0;
@@ -62,8 +65,9 @@ export class LighterFaults {
   private holding = false;
   private bookBreaks = 0;
 
-  constructor(hooks: FaultHooks) {
+  constructor(hooks: FaultHooks, now: () => number) {
     this.hooks = hooks;
+    this.now = now;
   }
 
   /** Closes every WebSocket connection now (clients see an abnormal close); returns how many */
@@ -74,6 +78,16 @@ export class LighterFaults {
   /** Refuses the next `count` WebSocket upgrades with HTTP 503 */
   refuseConnections(count = 1): void {
     this.refusals += count;
+  }
+
+  /** Refuses every WebSocket upgrade for `durationMs` */
+  refuseConnectionsFor(durationMs: number): void {
+    this.refuseUntil = Math.max(this.refuseUntil, this.now() + durationMs);
+  }
+
+  /** Ends every account subscription now with the venue's `expired token` error frame */
+  expireAuthTokens(): number {
+    return this.hooks.expireAuthTokens();
   }
 
   /** Fails the next matching REST requests with an HTTP status (and a venue code) */
@@ -140,6 +154,7 @@ export class LighterFaults {
     this.requestFaults = [];
     this.delays = [];
     this.refusals = 0;
+    this.refuseUntil = 0;
     this.drops = 0;
     this.duplicates = 0;
     this.reorders = 0;
@@ -154,6 +169,7 @@ export class LighterFaults {
       requestFaults: this.requestFaults.map((f) => ({ ...f })),
       delays: this.delays.map((d) => ({ ...d })),
       refuseConnections: this.refusals,
+      refuseConnectionsUntil: this.refuseUntil,
       dropPushes: this.drops,
       duplicatePushes: this.duplicates,
       reorderPushes: this.reorders,
@@ -192,6 +208,7 @@ export class LighterFaults {
   }
 
   takeConnectionRefusal(): boolean {
+    if (this.now() < this.refuseUntil) return true;
     if (this.refusals <= 0) return false;
     this.refusals -= 1;
     return true;

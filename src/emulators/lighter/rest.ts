@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Side } from '../../core/order.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { checkAuthToken } from './auth.ts';
+import { controlRoute } from './control-api.ts';
 import type { LighterExchange } from './exchange.ts';
 import type { LighterFaults } from './faults.ts';
 import { orderJson, positionsByMarket } from './frames.ts';
 import { marketDetail } from './markets.ts';
-import { CODES, MAX_BATCH, VenueRefusal } from './protocol.ts';
+import { MAX_BATCH, VenueRefusal } from './protocol.ts';
 
 export interface RestContext {
   readonly exchange: LighterExchange;
@@ -21,13 +22,15 @@ export interface RestContext {
     askSize?: number,
   ) => void;
   readonly printTrade: (market: string, price: number, size: number, side?: Side) => void;
+  /** The venue's state for `GET /_kestrel/state` */
+  readonly state: () => Record<string, unknown>;
 }
 
-type Reply = { readonly status: number; readonly body: unknown };
+export type Reply = { readonly status: number; readonly body: unknown };
 
 const MAX_BODY = 1_000_000;
 
-function readBody(request: IncomingMessage): Promise<string> {
+export function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -72,7 +75,7 @@ function parseForm(contentType: string | undefined, body: string): Map<string, s
   return form;
 }
 
-function ok(body: Record<string, unknown>): Reply {
+export function ok(body: Record<string, unknown>): Reply {
   return { status: 200, body: { code: 200, ...body } };
 }
 
@@ -292,91 +295,8 @@ export function createRestHandler(context: RestContext) {
   const control = async (request: IncomingMessage, path: string): Promise<Reply> => {
     const method = request.method ?? 'GET';
     const text = method === 'POST' ? await readBody(request) : '';
-    const body = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
-    const num = (name: string, fallback?: number): number => {
-      const value = body[name];
-      if (typeof value === 'number') return value;
-      if (fallback !== undefined) return fallback;
-      throw new VenueRefusal('INVALID_PARAMETER', `${name} is required`);
-    };
-    const str = (name: string): string | undefined => {
-      const value = body[name];
-      return typeof value === 'string' ? value : undefined;
-    };
-    const done = (extra: Record<string, unknown> = {}) =>
-      ok({ faults: faults.snapshot(), ...extra });
-    switch (`${method} ${path}`) {
-      case 'GET /_kestrel/faults':
-        return done();
-      case 'DELETE /_kestrel/faults':
-        faults.clear();
-        return done();
-      case 'POST /_kestrel/faults/drop-connections':
-        return done({ dropped: faults.dropConnections() });
-      case 'POST /_kestrel/faults/refuse-connections':
-        faults.refuseConnections(num('count', 1));
-        return done();
-      case 'POST /_kestrel/faults/fail-requests': {
-        const failPath = str('path');
-        const message = str('message');
-        const code = body['code'];
-        faults.failRequests({
-          ...(failPath === undefined ? {} : { path: failPath }),
-          status: num('status', 500),
-          ...(typeof code === 'number' ? { code } : {}),
-          ...(message === undefined ? {} : { message }),
-          count: num('count', 1),
-          afterApply: body['afterApply'] === true,
-        });
-        return done();
-      }
-      case 'POST /_kestrel/faults/delay-requests': {
-        const delayPath = str('path');
-        faults.delayRequests({
-          ...(delayPath === undefined ? {} : { path: delayPath }),
-          ms: num('ms'),
-          count: num('count', 1),
-        });
-        return done();
-      }
-      case 'POST /_kestrel/faults/drop-pushes':
-        faults.dropPushes(num('count', 1));
-        return done();
-      case 'POST /_kestrel/faults/duplicate-pushes':
-        faults.duplicatePushes(num('count', 1));
-        return done();
-      case 'POST /_kestrel/faults/reorder-pushes':
-        faults.reorderPushes(num('count', 1));
-        return done();
-      case 'POST /_kestrel/faults/break-book-continuity':
-        faults.breakBookContinuity(num('count', 1));
-        return done();
-      case 'POST /_kestrel/faults/nonce-race':
-        faults.nonceRace(num('steps', 1));
-        return done();
-      case 'POST /_kestrel/faults/hide-canceled':
-        faults.hideCanceled(num('ms'));
-        return done();
-      case 'POST /_kestrel/faults/hold-execution':
-        faults.holdExecution();
-        return done();
-      case 'POST /_kestrel/faults/release-execution':
-        faults.releaseExecution();
-        return done();
-      case 'POST /_kestrel/market/quote': {
-        const market = str('market') ?? String(num('market'));
-        context.setQuote(market, num('bid'), num('ask'), num('bidSize', 1), num('askSize', 1));
-        return ok({});
-      }
-      case 'POST /_kestrel/market/trade': {
-        const market = str('market') ?? String(num('market'));
-        const side = str('side') === 'SELL' ? 'SELL' : 'BUY';
-        context.printTrade(market, num('price'), num('size'), side);
-        return ok({});
-      }
-      default:
-        return { status: 404, body: { code: 404, message: `no route ${method} ${path}` } };
-    }
+    const body: unknown = text === '' ? {} : JSON.parse(text);
+    return controlRoute(context, method, path, body);
   };
 
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -422,10 +342,4 @@ export function createRestHandler(context: RestContext) {
     if (delay > 0) clock.setTimer(delay, send);
     else send();
   };
-}
-
-/** The `{code, message}` of a named venue error, for tests */
-export function venueError(name: keyof typeof CODES): { code: number; message: string } {
-  const [code, message] = CODES[name];
-  return { code, message };
 }

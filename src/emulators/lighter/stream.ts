@@ -461,6 +461,21 @@ export class LighterStream {
     });
   }
 
+  /** Ends every account subscription with the `expired token` error frame; returns how many */
+  expireAccountSubscriptions(): number {
+    let ended = 0;
+    for (const connection of this.connections) {
+      for (const [key, subscription] of connection.subscriptions) {
+        if (subscription.deadline === Number.POSITIVE_INFINITY) continue;
+        connection.subscriptions.delete(key);
+        const [code, message] = CODES.AUTH_EXPIRED;
+        this.send(connection, { error: { code, message: `${message}: ${key}` } });
+        ended += 1;
+      }
+    }
+    return ended;
+  }
+
   /** Closes every connection abruptly (no close handshake); returns how many */
   dropAll(): number {
     const count = this.connections.size;

@@ -3,6 +3,7 @@ import type { Instrument } from '../../core/instrument.ts';
 import type { Quote } from '../../core/market-data.ts';
 import { snapDown, snapUp } from '../../core/numeric.ts';
 import type { Order, OrderRequest } from '../../core/order.ts';
+import { isTerminal } from '../../core/order.ts';
 import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { Logger } from '../../engine/logger.ts';
@@ -179,6 +180,18 @@ export class LighterBroker implements Broker {
       given <= MAX_CLIENT_ORDER_INDEX
     ) {
       index = given;
+      const holder = this.options.registry.clientIdOf(index);
+      const live = holder === undefined ? undefined : this.sinkRef?.order(holder);
+      if (holder !== request.clientId && live !== undefined && !isTerminal(live.status)) {
+        throw invalidField(
+          'DUPLICATE_CLIENT_ID',
+          `options.${CLIENT_ORDER_INDEX_OPTION}`,
+          given,
+          `is carried by the live order ${live.clientId}`,
+        );
+      }
+      // Keep later allocations above any index a caller brought in (a recovered order, say)
+      this.options.allocator.restore(Math.max(this.options.allocator.lastAllocated, index));
     } else {
       throw invalidField(
         'INVALID_ARGUMENT',

@@ -392,11 +392,30 @@ describe('lighter emulator: stream', () => {
       await assert.rejects(connect(emulator), /503/);
       const client = await connect(emulator);
       client.close();
-      const state = await get(emulator, '/_kestrel/faults');
-      assert.equal((state.body['faults'] as { refuseConnections: number }).refuseConnections, 0);
+      const faults = await get(emulator, '/_kestrel/faults');
+      assert.equal((faults.body['faults'] as { refuseConnections: number }).refuseConnections, 0);
+      await fetch(`${emulator.url}/_kestrel/faults/rate-limit`, { method: 'POST', body: '{}' });
+      const limited = await get(emulator, nonce);
+      assert.deepEqual([limited.status, limited.body['code']], [429, 23000]);
+      await fetch(`${emulator.url}/_kestrel/faults/rate-limit`, {
+        method: 'POST',
+        body: '{"count":3}',
+      });
+      await fetch(`${emulator.url}/_kestrel/faults/reset`, { method: 'POST', body: '{}' });
+      assert.equal((await get(emulator, nonce)).status, 200, 'reset calls every fault off');
+      const invalid = await fetch(`${emulator.url}/_kestrel/faults/hide-canceled`, {
+        method: 'POST',
+        body: '{}',
+      });
+      assert.equal(invalid.status, 400, 'bodies are validated');
+      const state = await get(emulator, '/_kestrel/state');
+      assert.equal(
+        (state.body['state'] as { accountIndex: number }).accountIndex,
+        emulator.accountIndex,
+      );
       await fetch(`${emulator.url}/_kestrel/market/quote`, {
         method: 'POST',
-        body: JSON.stringify({ market: 'BTC', bid: 64000, ask: 64001.5 }),
+        body: JSON.stringify({ symbol: 'BTC', bid: 64000, ask: 64001.5 }),
       });
       assert.equal(emulator.venue.engine('BTC')?.ask, 64001.5);
     });

@@ -216,6 +216,20 @@ describe('lighter resilience', () => {
     );
   });
 
+  it('an expired token on a live subscription gets a new token and a resubscribe', async () => {
+    await withHarness(async (h) => {
+      const before = h.venue.stats();
+      assert.ok(h.emulator.faults.expireAuthTokens() >= 4, 'every account channel ended');
+      await until(
+        () => h.venue.stats().reconnects > before.reconnects && h.venue.stats().connected,
+        'the resubscribe',
+      );
+      assert.ok(h.venue.stats().authTokens > before.authTokens, 'a fresh token');
+      const order = await h.trading.trade(h.instrument('ETH'), 0.01, 1990);
+      assert.equal(order.status, 'OPEN', 'account pushes flow again');
+    });
+  });
+
   it('an order book gap resubscribes and the touch is right again', async () => {
     await withHarness(async (h) => {
       const eth = h.instrument('ETH');
