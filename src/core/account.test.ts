@@ -598,3 +598,144 @@ describe('apply: bounded memory', () => {
     assert.equal(state.seen.size, 3);
   });
 });
+
+describe('apply: reconciliation events', () => {
+  it('settles an order from a status report, without booking fills it cannot name', () => {
+    const state = fresh();
+    apply(state, requested(request('a', 'BUY', 1)));
+    const result = apply(state, {
+      type: 'orderStatusReported',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      venueOrderId: venueOrderId('V9'),
+      status: 'FILLED',
+      filledQuantity: 1,
+      averagePrice: 100.5,
+      time: 5,
+    });
+    assert.ok(result.outcome === 'applied' && result.change === 'filled' && result.firstVerdict);
+    const order = findOrder(state, 'a');
+    assert.equal(order?.status, 'FILLED');
+    assert.equal(order?.filledQuantity, 1);
+    assert.equal(order?.averageFillPrice, 100.5);
+    assert.equal(order?.venueOrderId, 'V9');
+    assert.equal(
+      state.positions.get('BTCUSDT'),
+      undefined,
+      'positions come from the venue snapshot, not from guesses',
+    );
+  });
+
+  it('keeps a pending cancel when the venue reports the order still open, and a later report closes it', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, accepted('a'));
+    apply(state, {
+      type: 'cancelRequested',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      deferred: false,
+      time: 2,
+    });
+    assert.equal(
+      apply(state, {
+        type: 'orderStatusReported',
+        exchange: EX,
+        clientId: 'a' as ClientOrderId,
+        status: 'OPEN',
+        filledQuantity: 0,
+        time: 3,
+      }).outcome,
+      'ignored',
+    );
+    assert.equal(statusOf(state, 'a'), 'PENDING_CANCEL');
+    apply(state, {
+      type: 'orderStatusReported',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      status: 'CANCELED',
+      filledQuantity: 0,
+      time: 4,
+    });
+    assert.equal(statusOf(state, 'a'), 'CANCELED');
+  });
+
+  it('replaces the position with the venue one and keeps local realized PnL and fees', () => {
+    const state = fresh();
+    apply(state, requested(request('b', 'BUY', 2, 100)));
+    apply(state, fill('b', 't1', 2, 100, { fee: 0.5 }));
+    apply(state, requested(request('s', 'SELL', 1, 110)));
+    apply(state, fill('s', 't2', 1, 110, { side: 'SELL', fee: 0.5 }));
+    apply(state, {
+      type: 'positionSynced',
+      exchange: EX,
+      instrument: BTC_PERP,
+      quantity: 1.5,
+      averagePrice: 101,
+      time: 9,
+    });
+    const position = state.positions.get('BTCUSDT');
+    assert.equal(position?.quantity, 1.5);
+    assert.equal(position?.averagePrice, 101);
+    assert.equal(position?.realizedPnl, 10);
+    assert.equal(position?.commissions, 1);
+    assert.equal(
+      apply(state, {
+        type: 'positionSynced',
+        exchange: EX,
+        instrument: BTC_PERP,
+        quantity: 1.5,
+        averagePrice: 101,
+        time: 10,
+      }).outcome,
+      'ignored',
+    );
+  });
+
+  it('adopts one of our orders the journal lost as RECOVERED with its own clientId', () => {
+    const state = fresh();
+    const result = apply(state, {
+      type: 'orderAccepted',
+      exchange: EX,
+      clientId: 'kabc-17' as ClientOrderId,
+      venueOrderId: venueOrderId('V17'),
+      adoptAs: 'RECOVERED',
+      report: {
+        instrument: BTC_PERP,
+        side: 'BUY',
+        type: 'LIMIT',
+        quantity: 1,
+        price: 99,
+        timeInForce: 'GTC',
+        filledQuantity: 0.4,
+      },
+      time: 1,
+    });
+    assert.ok(result.outcome === 'applied' && result.change === 'recovered');
+    const order = findOrder(state, 'kabc-17');
+    assert.equal(order?.origin, 'RECOVERED');
+    assert.equal(order?.status, 'PARTIALLY_FILLED');
+    assert.equal(order?.filledQuantity, 0.4);
+    apply(state, {
+      type: 'orderCanceled',
+      exchange: EX,
+      venueOrderId: venueOrderId('V17'),
+      time: 2,
+    });
+    assert.equal(statusOf(state, 'kabc-17'), 'CANCELED');
+  });
+
+  it('marks a journaled order found live after a restart as RECOVERED', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, accepted('a'));
+    const result = apply(state, {
+      type: 'orderRecovered',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      time: 3,
+    });
+    assert.ok(result.outcome === 'applied' && result.change === 'recovered');
+    assert.equal(findOrder(state, 'a')?.origin, 'RECOVERED');
+  });
+});

@@ -12,9 +12,12 @@ import type {
   OrderExpired,
   OrderFilled,
   OrderLost,
+  OrderRecovered,
   OrderRef,
   OrderRejected,
   OrderRequested,
+  OrderStatusReported,
+  PositionSynced,
 } from './events.ts';
 import type { Fill } from './fill.ts';
 import { accountingCurrency, scheduleFee } from './fill.ts';
@@ -259,6 +262,12 @@ function dispatch(state: AccountState, event: AccountEvent): ApplyResult {
       return onBalances(state, event);
     case 'fundingPaid':
       return onFunding(state, event);
+    case 'orderStatusReported':
+      return onStatusReported(state, event);
+    case 'positionSynced':
+      return onPositionSynced(state, event);
+    case 'orderRecovered':
+      return onRecovered(state, event);
     default:
       return assertNever(event, 'account event');
   }
@@ -472,9 +481,13 @@ function onCancelRequested(state: AccountState, event: CancelRequested): ApplyRe
 function adopt(state: AccountState, event: OrderAccepted): ApplyResult {
   const report = event.report;
   if (report === undefined) return unknownOrder(event);
-  const clientId: ClientOrderId = externalClientId(event.venueOrderId);
-  if (state.orders.has(clientId))
-    return ignored('external order already adopted', state.orders.get(clientId));
+  const recovered = event.adoptAs === 'RECOVERED' && event.clientId !== undefined;
+  const clientId: ClientOrderId = recovered
+    ? (event.clientId as ClientOrderId)
+    : externalClientId(event.venueOrderId);
+  if (state.orders.has(clientId) || state.history.has(clientId)) {
+    return ignored('order already adopted', state.orders.get(clientId));
+  }
   const order = newRecord(
     {
       clientId,
@@ -487,8 +500,8 @@ function adopt(state: AccountState, event: OrderAccepted): ApplyResult {
       stopPrice: report.stopPrice,
       reduceOnly: report.reduceOnly === true,
       status: 'OPEN',
-      origin: 'EXTERNAL',
-      correlationKey: undefined,
+      origin: recovered ? 'RECOVERED' : 'EXTERNAL',
+      correlationKey: event.correlationKey,
       venueOrderId: undefined,
     },
     event.time,
@@ -496,7 +509,20 @@ function adopt(state: AccountState, event: OrderAccepted): ApplyResult {
   order.answered = true;
   state.orders.set(clientId, order);
   setVenueId(state, order, event.venueOrderId);
-  return applied(order, 'adopted', undefined);
+  if (event.correlationKey !== undefined) state.byCorrelationKey.set(event.correlationKey, order);
+  const filled = report.filledQuantity ?? 0;
+  if (filled > 0) {
+    // What filled before we knew the order is in the venue's position; its fills book separately
+    order.filledQuantity = snapSize(report.instrument, Math.min(filled, report.quantity));
+    transition(
+      state,
+      order,
+      order.filledQuantity >= order.quantity ? 'FILLED' : 'PARTIALLY_FILLED',
+      event.type,
+      event.time,
+    );
+  }
+  return applied(order, recovered ? 'recovered' : 'adopted', undefined);
 }
 
 function unknownOrder(ref: OrderRef & { readonly type: string }): Refused {
@@ -804,6 +830,97 @@ function onFunding(state: AccountState, event: FundingPaid): ApplyResult {
   position.updatedAt = event.time;
   credit(state, accountingCurrency(event.instrument), event.amount);
   return applied(undefined, undefined, undefined, undefined, position);
+}
+
+function onStatusReported(state: AccountState, event: OrderStatusReported): ApplyResult {
+  const order = resolve(state, event);
+  if (order === undefined) return unknownOrder(event);
+  setVenueId(state, order, event.venueOrderId);
+  const previous = order.status;
+  if (!Number.isFinite(event.filledQuantity) || event.filledQuantity < 0) {
+    return refused(`invalid filled quantity ${event.filledQuantity}`, order);
+  }
+  const filled = snapSize(order.instrument, event.filledQuantity);
+  if (filled > order.filledQuantity) {
+    // Fills we never saw: the quantity and average follow the venue; positions sync separately
+    if (event.averagePrice !== undefined && event.averagePrice > 0) {
+      order.filledNotional = filled * event.averagePrice;
+      order.averageFillPrice = event.averagePrice;
+    }
+    order.filledQuantity = filled;
+  }
+  let target: OrderStatus;
+  switch (event.status) {
+    case 'OPEN':
+      target = order.filledQuantity > 0 ? 'PARTIALLY_FILLED' : 'OPEN';
+      break;
+    case 'PARTIALLY_FILLED':
+      target = 'PARTIALLY_FILLED';
+      break;
+    default:
+      target = event.status;
+  }
+  // A live order reported still live keeps a pending cancel; anything the table refuses is counted
+  if (previous === 'PENDING_CANCEL' && !isTerminal(target)) target = previous;
+  const firstVerdict = answer(order);
+  if (previous === target) {
+    return firstVerdict
+      ? applied(order, 'accepted', previous, undefined, undefined, true)
+      : ignored(`status ${target} already known`, order);
+  }
+  if (!transition(state, order, target, event.type, event.time)) return illegal(order, target);
+  const change: OrderChange =
+    target === 'FILLED'
+      ? 'filled'
+      : target === 'PARTIALLY_FILLED'
+        ? 'partiallyFilled'
+        : target === 'OPEN'
+          ? 'accepted'
+          : target === 'CANCELED'
+            ? 'canceled'
+            : target === 'EXPIRED'
+              ? 'expired'
+              : 'rejected';
+  return applied(
+    order,
+    change,
+    previous,
+    undefined,
+    undefined,
+    firstVerdict,
+    isTerminal(target) && previous === 'PENDING_CANCEL',
+  );
+}
+
+function onPositionSynced(state: AccountState, event: PositionSynced): ApplyResult {
+  if (
+    !Number.isFinite(event.quantity) ||
+    !Number.isFinite(event.averagePrice) ||
+    event.averagePrice < 0
+  ) {
+    return refused(`invalid position for ${event.instrument.symbol}`);
+  }
+  const position = positionOf(state, event.instrument);
+  const quantity = snapSize(event.instrument, event.quantity);
+  if (
+    position.quantity === quantity &&
+    (quantity === 0 || position.averagePrice === event.averagePrice)
+  ) {
+    return ignored('position already matches the venue');
+  }
+  position.quantity = quantity;
+  position.averagePrice = quantity === 0 ? 0 : event.averagePrice;
+  position.updatedAt = event.time;
+  if (position.markPrice > 0) markPosition(position, position.markPrice);
+  return applied(undefined, undefined, undefined, undefined, position);
+}
+
+function onRecovered(state: AccountState, event: OrderRecovered): ApplyResult {
+  const order = state.orders.get(event.clientId);
+  if (order === undefined) return unknownOrder(event);
+  if (order.origin === 'RECOVERED') return ignored('already recovered', order);
+  order.origin = 'RECOVERED';
+  return applied(order, 'recovered', order.status);
 }
 
 /** Marks the instrument's position at a price (unrealized PnL); no-op without a position */

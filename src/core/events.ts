@@ -21,7 +21,10 @@ export type VenueEvent =
   | OrderLost
   | OrderAmended
   | BalanceUpdated
-  | FundingPaid;
+  | FundingPaid
+  | OrderStatusReported
+  | PositionSynced
+  | OrderRecovered;
 
 /**
  * How a venue event names its order. Matching tries clientId, then venueOrderId, then the
@@ -75,6 +78,11 @@ export interface OrderAccepted extends VenueEventBase {
   readonly venueOrderId: VenueOrderId;
   /** Present when the venue described the order, so an unknown one can be adopted */
   readonly report?: OrderReport | undefined;
+  /**
+   * How to adopt an order we do not know: EXTERNAL (clientId `ext:<venueOrderId>`, the default),
+   * or RECOVERED (one of ours the journal lost; it keeps the clientId the venue reports)
+   */
+  readonly adoptAs?: 'EXTERNAL' | 'RECOVERED' | undefined;
 }
 
 export interface OrderRejected extends VenueEventBase {
@@ -139,6 +147,38 @@ export interface FundingPaid {
   readonly amount: number;
   /** Deduplicates the payment; the venue's id or `symbol:time` */
   readonly fundingId: string;
+  readonly time: number;
+}
+
+/**
+ * What a status query or snapshot says about an order, without its fills: reconciliation uses it
+ * to settle an order whose updates were missed (fills, which carry trade ids, book separately).
+ */
+export interface OrderStatusReported extends VenueEventBase {
+  readonly type: 'orderStatusReported';
+  readonly status: 'OPEN' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+  readonly filledQuantity: number;
+  readonly averagePrice?: number | undefined;
+}
+
+/**
+ * The venue's position, which wins over ours: the quantity and average are replaced, the
+ * realized PnL, fees and funding booked locally are kept
+ */
+export interface PositionSynced {
+  readonly type: 'positionSynced';
+  readonly exchange: string;
+  readonly instrument: Instrument;
+  readonly quantity: number;
+  readonly averagePrice: number;
+  readonly time: number;
+}
+
+/** One of our orders from before a restart, confirmed live at the venue: its origin becomes RECOVERED */
+export interface OrderRecovered {
+  readonly type: 'orderRecovered';
+  readonly exchange: string;
+  readonly clientId: ClientOrderId;
   readonly time: number;
 }
 
