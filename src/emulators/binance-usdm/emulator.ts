@@ -170,6 +170,8 @@ export async function startBinanceUsdmEmulator(
   });
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (request, socket: Socket, head) => {
+    // A client may reset a refused or half-open upgrade; that is its business, not a crash
+    socket.on('error', () => {});
     if (faults.refusesUpgrade()) {
       socket.end(
         'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',

@@ -136,7 +136,11 @@ export class EmulatorFaults {
    */
   delayResponses(
     ms: number,
-    options: { readonly count?: number; readonly path?: string; readonly when?: 'before' | 'after' } = {},
+    options: {
+      readonly count?: number;
+      readonly path?: string;
+      readonly when?: 'before' | 'after';
+    } = {},
   ): void {
     this.delays.push({
       ms,

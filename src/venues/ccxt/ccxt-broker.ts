@@ -51,6 +51,7 @@ const TRADE_OVERLAP_MS = 5_000;
 const ORDER_LOOKUPS_PER_RESYNC = 20;
 const VENUE_ID_MEMORY = 50_000;
 const BALANCE_DEBOUNCE_MS = 250;
+const PER_SYMBOL_OPEN_ORDERS = 5;
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve = () => {};
@@ -86,6 +87,7 @@ export class CcxtBroker implements Broker {
   private readonly statusChecks = new Map<string, Timer>();
   private readonly fillGaps = new Map<string, Timer>();
   private readonly activeSymbols = new Set<string>();
+  private readonly watchedSymbols = new Set<string>();
   private readonly tradeCursor = new Map<string, number>();
   private readonly streamListeners = new Set<(update: StreamOrderUpdate) => void>();
   private resyncing: Promise<void> | undefined;
@@ -134,9 +136,10 @@ export class CcxtBroker implements Broker {
     for (const instrument of instruments) this.instruments.set(instrument.symbol, instrument);
   }
 
-  /** Marks the start of the session: trades before it are not ours to book */
-  markStart(time: number): void {
+  /** Marks the start of the session (trades before it are not ours to book) and the markets it watches */
+  markStart(time: number, symbols: readonly string[] = []): void {
     this.startedAt = time;
+    for (const symbol of symbols) if (this.instruments.has(symbol)) this.watchedSymbols.add(symbol);
   }
 
   /** Hears every order update the account stream delivers (the smoke check waits on these) */
@@ -684,12 +687,20 @@ export class CcxtBroker implements Broker {
 
   private async resyncOnce(reason: string): Promise<void> {
     const before = this.snapshotLocal();
-    const open = await this.call('fetchOpenOrders', () => this.ex.fetchOpenOrders());
     const openIds = new Set<string>();
-    for (const raw of Array.isArray(open) ? open : []) {
-      const parsed = orderSchema.safeParse(raw);
-      if (parsed.success) openIds.add(parsed.data.id);
-      this.ingestOrder(raw, 'rest');
+    // Per market while they are few: Binance weighs an all-markets openOrders 40 times one market's
+    const symbols = this.resyncSymbols();
+    const scopes: (string | undefined)[] =
+      symbols.size <= PER_SYMBOL_OPEN_ORDERS ? [...symbols] : [undefined];
+    for (const symbol of scopes) {
+      const open = await this.call(`fetchOpenOrders ${symbol ?? 'all'}`, () =>
+        this.ex.fetchOpenOrders(symbol),
+      );
+      for (const raw of Array.isArray(open) ? open : []) {
+        const parsed = orderSchema.safeParse(raw);
+        if (parsed.success) openIds.add(parsed.data.id);
+        this.ingestOrder(raw, 'rest');
+      }
     }
     for (const local of this.out.openOrders()) {
       if (this.inflight.has(local.clientId)) continue;
@@ -723,9 +734,15 @@ export class CcxtBroker implements Broker {
     }
   }
 
-  private async resyncTrades(): Promise<void> {
-    const symbols = new Set(this.activeSymbols);
+  /** The markets a resync looks at: those traded this session, watched, or with live orders */
+  private resyncSymbols(): Set<string> {
+    const symbols = new Set([...this.activeSymbols, ...this.watchedSymbols]);
     for (const order of this.out.openOrders()) symbols.add(order.instrument.symbol);
+    return symbols;
+  }
+
+  private async resyncTrades(): Promise<void> {
+    const symbols = this.resyncSymbols();
     let lookups = 0;
     for (const symbol of symbols) {
       const instrument = this.instruments.get(symbol);

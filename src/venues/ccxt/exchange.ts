@@ -165,6 +165,8 @@ export function createExchange(
       warnOnFetchOpenOrdersWithoutSymbol: false,
       fetchOpenOrders: { warnWithoutSymbol: false },
       watchPositions: { fetchPositionsSnapshot: false },
+      // Kestrel's stream supervisor owns the reconnect backoff; ccxt's would stack on top of it
+      ws: { backoff: { base: 0, max: 0 } },
       ...config.options,
     },
   });
@@ -242,38 +244,54 @@ export function forgetListenKeys(exchange: CcxtExchange): void {
   }
 }
 
-/** Resolves once every WebSocket the exchange has opened is connected (or the timeout passes) */
+/**
+ * Resolves true once every WebSocket the exchange has opened is connected, false at the
+ * timeout or when `abandon` settles first. ccxt gives no "subscribed" signal, and anything the
+ * venue pushes before the socket is open is lost, so the resync must wait for this.
+ */
 export async function waitForSockets(
   exchange: CcxtExchange,
   clock: Clock,
   timeoutMs: number,
-  isStopped: () => boolean,
+  abandon: Promise<unknown>,
 ): Promise<boolean> {
-  const deadline = clock.now() + timeoutMs;
-  const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
-  while (clock.now() < deadline && !isStopped()) {
-    const sockets = Object.values(exchange.clients).filter(
-      (client): client is { url: string; connected: Promise<unknown>; isOpen?: () => boolean } =>
-        typeof client === 'object' &&
-        client !== null &&
-        typeof (client as { url?: unknown }).url === 'string' &&
-        /^wss?:\/\//.test((client as { url: string }).url) &&
-        typeof (client as { connected?: { then?: unknown } }).connected?.then === 'function',
-    );
-    if (sockets.length > 0) {
-      let timer: Timer | undefined;
-      const timeout = new Promise<false>((resolve) => {
-        timer = clock.setTimer(Math.max(0, deadline - clock.now()), () => resolve(false));
+  let abandoned = false;
+  const timers = new Set<Timer>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = clock.setTimer(ms, () => {
+        timers.delete(timer);
+        resolve();
       });
-      const open = Promise.all(sockets.map((s) => s.connected)).then(
-        () => true,
-        () => false,
+      timers.add(timer);
+    });
+  const gaveUp = abandon.then(() => {
+    abandoned = true;
+    return false;
+  });
+  const deadline = clock.now() + timeoutMs;
+  try {
+    while (clock.now() < deadline && !abandoned) {
+      const sockets = Object.values(exchange.clients).filter(
+        (client): client is { url: string; connected: Promise<unknown> } =>
+          typeof client === 'object' &&
+          client !== null &&
+          typeof (client as { url?: unknown }).url === 'string' &&
+          /^wss?:\/\//.test((client as { url: string }).url) &&
+          typeof (client as { connected?: { then?: unknown } }).connected?.then === 'function',
       );
-      const result = await Promise.race([open, timeout]);
-      timer?.cancel();
-      return result;
+      if (sockets.length > 0) {
+        const open = Promise.all(sockets.map((s) => s.connected)).then(
+          () => true,
+          () => false,
+        );
+        const timeout = sleep(Math.max(0, deadline - clock.now())).then(() => false);
+        return await Promise.race([open, timeout, gaveUp]);
+      }
+      await Promise.race([sleep(10), gaveUp]);
     }
-    await sleep(10);
+    return false;
+  } finally {
+    for (const timer of timers) timer.cancel();
   }
-  return false;
 }

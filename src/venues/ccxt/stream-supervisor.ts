@@ -81,8 +81,12 @@ export class StreamSupervisor {
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = this.options.clock.setTimer(timeoutMs, () => resolve('timeout'));
     });
-    const outcome = await Promise.race([ready.then(() => 'ready' as const), timeout]);
-    timer?.cancel();
+    let outcome: 'ready' | 'timeout';
+    try {
+      outcome = await Promise.race([ready.then(() => 'ready' as const), timeout]);
+    } finally {
+      timer?.cancel();
+    }
     if (outcome === 'timeout') {
       const last = this.failures.at(-1);
       await this.stop();
@@ -123,15 +127,12 @@ export class StreamSupervisor {
       const failed = new Promise<Failure>((resolve) => {
         this.fail = resolve;
       });
-      for (const channel of this.options.channels) this.runChannel(channel, generation);
+      // One channel dials first; the rest join its open socket, so a refused dial costs one attempt
+      const [first, ...rest] = this.options.channels;
+      if (first !== undefined) this.runChannel(first, generation);
       try {
         const opened = await Promise.race([
-          waitForSockets(
-            this.options.exchange,
-            clock,
-            settings.connectTimeoutMs,
-            () => this.stopped || generation !== this.generation,
-          ),
+          waitForSockets(this.options.exchange, clock, settings.connectTimeoutMs, failed),
           failed,
         ]);
         if (typeof opened === 'object') throw opened.error;
@@ -140,6 +141,7 @@ export class StreamSupervisor {
             'TIMEOUT',
             `sockets did not open within ${settings.connectTimeoutMs} ms`,
           );
+        for (const channel of rest) this.runChannel(channel, generation);
         this.touch();
         this.connected = true;
         this.options.onStatus?.(true);

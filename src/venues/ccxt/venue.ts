@@ -170,7 +170,10 @@ export class CcxtVenue implements VenueConnection {
         error: error instanceof Error ? error.message : String(error),
       });
     });
-    this.broker.markStart(this.clock.now());
+    this.broker.markStart(
+      this.clock.now(),
+      options.instruments.filter((i) => i.exchange === this.exchange).map((i) => i.symbol),
+    );
     const privateEx = this.privateExchange.exchange;
     const random = createRandom(this.config.seed ?? Math.floor(this.clock.now()) % 2_147_483_647);
     const accountChannels: StreamChannel[] = [

@@ -2,13 +2,20 @@ import type { Balance } from '../../../src/core/balance.ts';
 import { createClientIdGenerator } from '../../../src/core/ids.ts';
 import type { Instrument } from '../../../src/core/instrument.ts';
 import type { MarketEvent } from '../../../src/core/market-data.ts';
+import type {
+  BinanceUsdmEmulator,
+  BinanceUsdmEmulatorOptions,
+} from '../../../src/emulators/binance-usdm/index.ts';
+import {
+  DEFAULT_API_KEY,
+  DEFAULT_API_SECRET,
+  startBinanceUsdmEmulator,
+} from '../../../src/emulators/binance-usdm/index.ts';
 import { AccountProcessor } from '../../../src/engine/account-processor.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { HealthMonitor } from '../../../src/engine/health-monitor.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { TradingManager } from '../../../src/engine/trading-manager.ts';
-import type { BinanceUsdmEmulator, BinanceUsdmEmulatorOptions } from '../../../src/emulators/binance-usdm/index.ts';
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startBinanceUsdmEmulator } from '../../../src/emulators/binance-usdm/index.ts';
 import type { CcxtVenue, LoadCcxtConfigInput } from '../../../src/venues/ccxt/index.ts';
 import { createCcxtVenue, loadCcxtConfig } from '../../../src/venues/ccxt/index.ts';
 
@@ -89,7 +96,10 @@ export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSet
   };
   if (options.start !== false) {
     try {
-      await venue.start({ instruments: venue.instruments, onMarket: (event) => market.push(event) });
+      await venue.start({
+        instruments: venue.instruments,
+        onMarket: (event) => market.push(event),
+      });
     } catch (error) {
       await close();
       throw error;
@@ -101,7 +111,11 @@ export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSet
 }
 
 /** Waits until `predicate` holds, polling; fails naming `what` after `timeoutMs` */
-export async function eventually(predicate: () => boolean, what: string, timeoutMs = 8_000): Promise<void> {
+export async function eventually(
+  predicate: () => boolean,
+  what: string,
+  timeoutMs = 8_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -22,7 +22,10 @@ describe('ccxt broker order flow through real ccxt', () => {
     emulator.faults.delayResponses(30_000, { count: 1, path: ORDER, when: 'after' });
     const id = trading.tradeAsync(btc, 0.002, 63000);
     assert.equal(account.findOrder(id)?.status, 'PENDING');
-    await eventually(() => account.findOrder(id)?.status === 'OPEN', 'the push to accept the order');
+    await eventually(
+      () => account.findOrder(id)?.status === 'OPEN',
+      'the push to accept the order',
+    );
     // The REST answer is still held: the stream alone confirmed it
     assert.equal(emulator.faults.heldResponses, 1);
     const venueOrder = emulator.venue.order({ clientId: id });
@@ -45,16 +48,29 @@ describe('ccxt broker order flow through real ccxt', () => {
     emulator.printTrade('BTCUSDT', 62999.9, 0.001, 'SELL');
     await eventually(() => account.findOrder(id)?.filledQuantity === 0.001, 'the first fill');
     emulator.faults.dropConnections({ stream: 'user' });
-    await eventually(() => venue.stats().accountReconnects >= 1 && venue.stats().accountConnected, 'the reconnect');
+    await eventually(
+      () => venue.stats().accountReconnects >= 1 && venue.stats().accountConnected,
+      'the reconnect',
+    );
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await eventually(() => account.findOrder(id)?.status === 'FILLED', 'the fill after the reconnect');
+    await eventually(
+      () => account.findOrder(id)?.status === 'FILLED',
+      'the fill after the reconnect',
+    );
     const pushes = emulator.pushes.filter((p) => p['e'] === 'ORDER_TRADE_UPDATE');
     assert.ok(pushes.length >= 3);
     for (const push of pushes) assert.equal((push['o'] as Record<string, unknown>)['c'], id);
-    const venueEvents = events.filter((e) => e.type !== 'orderRequested' && e.type !== 'cancelRequested' && e.type !== 'balanceUpdated');
+    const venueEvents = events.filter(
+      (e) =>
+        e.type !== 'orderRequested' && e.type !== 'cancelRequested' && e.type !== 'balanceUpdated',
+    );
     assert.ok(venueEvents.length >= 4);
     for (const event of venueEvents) {
-      assert.equal('clientId' in event ? event.clientId : undefined, id, `${event.type} carries our clientId`);
+      assert.equal(
+        'clientId' in event ? event.clientId : undefined,
+        id,
+        `${event.type} carries our clientId`,
+      );
     }
     assert.equal(account.findOrder(id)?.clientId, id);
   });
@@ -68,7 +84,10 @@ describe('ccxt broker order flow through real ccxt', () => {
     assert.equal(account.findOrder(pending)?.status, 'PENDING_CANCEL');
     emulator.faults.releaseResponses();
     await canceling;
-    await eventually(() => account.findOrder(pending)?.status === 'CANCELED', 'the pending order to cancel');
+    await eventually(
+      () => account.findOrder(pending)?.status === 'CANCELED',
+      'the pending order to cancel',
+    );
     const cancel = emulator.requests.find((r) => r.method === 'DELETE' && r.path === ORDER);
     assert.equal(cancel?.params['origClientOrderId'], pending);
     assert.equal(emulator.venue.order({ clientId: pending })?.status, 'CANCELED');
@@ -76,7 +95,10 @@ describe('ccxt broker order flow through real ccxt', () => {
     const active = await trading.trade(btc, 0.002, 62000);
     assert.equal(active.status, 'OPEN');
     await trading.cancelOrder(active.clientId);
-    await eventually(() => account.findOrder(active.clientId)?.status === 'CANCELED', 'the active order to cancel');
+    await eventually(
+      () => account.findOrder(active.clientId)?.status === 'CANCELED',
+      'the active order to cancel',
+    );
     assert.equal(emulator.venue.openOrders().length, 0);
   });
 
@@ -84,12 +106,18 @@ describe('ccxt broker order flow through real ccxt', () => {
     const { trading, account, emulator, btc, venue } = await start();
     const order = await trading.trade(btc, 0.005, 63000);
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await eventually(() => account.findOrder(order.clientId)?.status === 'PARTIALLY_FILLED', 'the partial fill');
+    await eventually(
+      () => account.findOrder(order.clientId)?.status === 'PARTIALLY_FILLED',
+      'the partial fill',
+    );
     await venue.resync();
     assert.equal(account.findOrder(order.clientId)?.filledQuantity, 0.002);
     assert.ok(account.counters.duplicateFills >= 1, 'the REST copy was recognised as a duplicate');
     emulator.printTrade('BTCUSDT', 62999.9, 0.003, 'SELL');
-    await eventually(() => account.findOrder(order.clientId)?.status === 'FILLED', 'the order to fill');
+    await eventually(
+      () => account.findOrder(order.clientId)?.status === 'FILLED',
+      'the order to fill',
+    );
     await venue.resync();
     const filled = account.findOrder(order.clientId);
     assert.equal(filled?.filledQuantity, 0.005);
@@ -108,10 +136,20 @@ describe('ccxt broker order flow through real ccxt', () => {
     emulator.printTrade('BTCUSDT', 62999.9, 0.001, 'SELL');
     emulator.printTrade('BTCUSDT', 62999.9, 0.003, 'SELL');
     emulator.printTrade('BTCUSDT', 65000.1, 0.001, 'BUY');
-    await eventually(() => account.findOrder(a.clientId)?.status === 'FILLED', 'the resync to book the gap', 10_000);
-    await eventually(() => account.findOrder(b.clientId)?.filledQuantity === 0.001, 'the partial sell');
+    await eventually(
+      () => account.findOrder(a.clientId)?.status === 'FILLED',
+      'the resync to book the gap',
+      10_000,
+    );
+    await eventually(
+      () => account.findOrder(b.clientId)?.filledQuantity === 0.001,
+      'the partial sell',
+    );
     assert.equal(account.findOrder(a.clientId)?.filledQuantity, 0.004);
-    assert.equal(account.getPosition(btc).quantity, emulator.venue.getPosition('BTCUSDT')?.quantity);
+    assert.equal(
+      account.getPosition(btc).quantity,
+      emulator.venue.getPosition('BTCUSDT')?.quantity,
+    );
     assert.equal(account.getPosition(btc).quantity, 0.003);
     assert.equal(account.counters.overfills, 0);
     // The venue's balances replace the local ones once the resync has fetched them
@@ -124,7 +162,9 @@ describe('ccxt broker order flow through real ccxt', () => {
   });
 
   it('leaves an order PENDING after a 5xx until the resync finds it accepted', async () => {
-    const { trading, account, emulator, btc, venue, health } = await start({ overrides: { statusCheckDelayMs: 60_000 } });
+    const { trading, account, emulator, btc, venue, health } = await start({
+      overrides: { statusCheckDelayMs: 60_000 },
+    });
     emulator.faults.failRequests({ status: 503, method: 'POST', path: ORDER, when: 'after' });
     emulator.faults.dropPushes(1);
     const order = await trading.trade(btc, 0.002, 63000);
@@ -135,17 +175,32 @@ describe('ccxt broker order flow through real ccxt', () => {
     await settle();
     assert.equal(account.findOrder(order.clientId)?.status, 'PENDING');
     venue.reconnect('test');
-    await eventually(() => account.findOrder(order.clientId)?.status === 'OPEN', 'the resync to accept it');
+    await eventually(
+      () => account.findOrder(order.clientId)?.status === 'OPEN',
+      'the resync to accept it',
+    );
     assert.equal(account.findOrder(order.clientId)?.venueOrderId, atVenue?.orderId);
   });
 
   it('declares an order LOST only after asking the venue, when a 5xx hid that it never arrived', async () => {
-    const { trading, account, emulator, btc } = await start({ overrides: { lostAfterMs: 300, statusCheckDelayMs: 100 } });
+    const { trading, account, emulator, btc } = await start({
+      overrides: { lostAfterMs: 300, statusCheckDelayMs: 100 },
+    });
     emulator.faults.failRequests({ status: 502, method: 'POST', path: ORDER, when: 'before' });
     const order = await trading.trade(btc, 0.002, 63000);
     assert.equal(order.status, 'PENDING');
-    await eventually(() => account.findOrder(order.clientId)?.status === 'LOST', 'the status queries to give up');
-    assert.ok(emulator.requests.some((r) => r.method === 'GET' && r.path === ORDER && r.params['origClientOrderId'] === order.clientId));
+    await eventually(
+      () => account.findOrder(order.clientId)?.status === 'LOST',
+      'the status queries to give up',
+    );
+    assert.ok(
+      emulator.requests.some(
+        (r) =>
+          r.method === 'GET' &&
+          r.path === ORDER &&
+          r.params['origClientOrderId'] === order.clientId,
+      ),
+    );
   });
 
   it('reports insufficient margin as a venue verdict', async () => {
@@ -196,17 +251,25 @@ describe('ccxt broker order flow through real ccxt', () => {
     emulator.faults.duplicatePushes(10);
     const a = await trading.trade(btc, 0.002, 63000);
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await eventually(() => account.findOrder(a.clientId)?.status === 'FILLED', 'the duplicated fill');
+    await eventually(
+      () => account.findOrder(a.clientId)?.status === 'FILLED',
+      'the duplicated fill',
+    );
     emulator.faults.reorderPushes(4);
     const b = await trading.trade(btc, 0.002, 63000);
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await eventually(() => account.findOrder(b.clientId)?.status === 'FILLED', 'the reordered fill');
+    await eventually(
+      () => account.findOrder(b.clientId)?.status === 'FILLED',
+      'the reordered fill',
+    );
     await settle(400);
     assert.equal(account.getPosition(btc).quantity, 0.004);
     assert.equal(account.findOrder(a.clientId)?.filledQuantity, 0.002);
     assert.equal(account.findOrder(b.clientId)?.filledQuantity, 0.002);
     assert.equal(account.counters.overfills, 0);
-    const trades = emulator.pushes.filter((p) => (p['o'] as Record<string, unknown> | undefined)?.['x'] === 'TRADE');
+    const trades = emulator.pushes.filter(
+      (p) => (p['o'] as Record<string, unknown> | undefined)?.['x'] === 'TRADE',
+    );
     assert.ok(trades.length >= 3, 'the venue really sent a fill twice');
   });
 });

@@ -25,7 +25,10 @@ describe('ccxt venue against the Binance USDⓈ-M emulator: the smoke flow', () 
     assert.equal(btc.minNotional, 100);
     assert.equal(btc.makerFee, 0.0002);
     assert.equal(btc.takerFee, 0.0005);
-    assert.deepEqual(venue.instruments.map((i) => i.symbol).sort(), ['BTC/USDT:USDT', 'ETH/USDT:USDT']);
+    assert.deepEqual(venue.instruments.map((i) => i.symbol).sort(), [
+      'BTC/USDT:USDT',
+      'ETH/USDT:USDT',
+    ]);
   });
 
   it('places a minimum post-only order far from the touch, sees it on the stream, cancels it', async () => {
@@ -34,19 +37,28 @@ describe('ccxt venue against the Binance USDⓈ-M emulator: the smoke flow', () 
     assert.equal(result.symbol, 'BTC/USDT:USDT');
     assert.equal(result.price, 57600);
     assert.equal(result.quantity, 0.002);
-    assert.ok(result.submitLatencyMs >= 0 && result.cancelLatencyMs >= 0 && result.streamAckLatencyMs >= 0);
+    assert.ok(
+      result.submitLatencyMs >= 0 && result.cancelLatencyMs >= 0 && result.streamAckLatencyMs >= 0,
+    );
     const order = account.findOrder(result.clientId);
     assert.equal(order?.status, 'CANCELED');
     assert.equal(order?.venueOrderId, result.venueOrderId);
     // On the wire: post-only (GTX) with our client id, cancelled by origClientOrderId
-    const placed = emulator.requests.find((r) => r.method === 'POST' && r.path === '/fapi/v1/order');
+    const placed = emulator.requests.find(
+      (r) => r.method === 'POST' && r.path === '/fapi/v1/order',
+    );
     assert.equal(placed?.params['newClientOrderId'], result.clientId);
     assert.equal(placed?.params['timeInForce'], 'GTX');
     assert.equal(placed?.params['quantity'], '0.002');
     assert.equal(placed?.params['price'], '57600');
-    const cancel = emulator.requests.find((r) => r.method === 'DELETE' && r.path === '/fapi/v1/order');
+    const cancel = emulator.requests.find(
+      (r) => r.method === 'DELETE' && r.path === '/fapi/v1/order',
+    );
     assert.equal(cancel?.params['origClientOrderId'], result.clientId);
     assert.equal(emulator.venue.openOrders().length, 0);
-    await eventually(() => setup.health.snapshot().exchanges[0]?.cancelLatency.count === 1, 'the cancel latency sample');
+    await eventually(
+      () => setup.health.snapshot().exchanges[0]?.cancelLatency.count === 1,
+      'the cancel latency sample',
+    );
   });
 });
