@@ -27,6 +27,8 @@ export class LighterMarketStream {
   private readonly options: MarketStreamOptions;
   private readonly books = new Map<number, LighterOrderBook>();
   private readonly lastQuotes = new Map<number, Quote>();
+  /** Markets whose book waits for a snapshot: updates until then are early, not gaps */
+  private readonly awaiting = new Set<number>();
   private gapCount = 0;
 
   constructor(options: MarketStreamOptions) {
@@ -52,7 +54,10 @@ export class LighterMarketStream {
 
   /** Forgets every book (a new connection starts from snapshots) */
   reset(): void {
-    for (const book of this.books.values()) book.reset();
+    for (const [index, book] of this.books) {
+      book.reset();
+      this.awaiting.add(index);
+    }
   }
 
   onFrame(frame: RoutedFrame, payload: unknown): void {
@@ -61,6 +66,8 @@ export class LighterMarketStream {
     if (book === undefined) return;
     const { clock, logger, onMarket } = this.options;
     if (frame.kind === 'order_book') {
+      if (this.awaiting.has(index) && !frame.snapshot) return;
+      this.awaiting.delete(index);
       const parsed = parseWith(wsOrderBookSchema, payload, 'order book frame');
       const outcome = book.apply(parsed);
       if (outcome === 'gap' || outcome === 'crossed') {
@@ -70,6 +77,7 @@ export class LighterMarketStream {
           outcome,
         });
         book.reset();
+        this.awaiting.add(index);
         this.options.resubscribe(`order_book/${index}`);
         return;
       }
