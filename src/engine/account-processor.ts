@@ -15,6 +15,7 @@ import type { Order, OrderRequest } from '../core/order.ts';
 import { isTerminal } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 import { createPosition } from '../core/position.ts';
+import type { Journal } from '../journal/journal.ts';
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { stderrLogger } from './logger.ts';
@@ -40,6 +41,10 @@ export interface AccountView {
   getPositions(): Position[];
   getBalances(): BalanceView[];
   markPrice(instrument: Instrument, price: number): void;
+  /** Resolves when every event applied so far is durable; intents are sent only then */
+  durable(): Promise<void>;
+  /** Whether there is a journal to wait for at all */
+  readonly journaled: boolean;
 }
 
 /** A balance with the exchange it is held on */
@@ -53,6 +58,11 @@ export interface AccountProcessorOptions {
   readonly balances?: readonly Balance[];
   readonly limits?: Partial<AccountLimits>;
   readonly logger?: Logger;
+  /**
+   * Where every applied event is recorded; the state is first rebuilt by replaying it through
+   * the same apply, so a restart resumes exactly where the journal ends
+   */
+  readonly journal?: Journal;
 }
 
 type WorkItem = { readonly event: AccountEvent; readonly result: ApplyResult | undefined };
@@ -66,6 +76,9 @@ type WorkItem = { readonly event: AccountEvent; readonly result: ApplyResult | u
 export class AccountProcessor implements AccountView {
   readonly exchange: string;
   readonly state: AccountState;
+  readonly journal: Journal | undefined;
+  /** What replaying the journal gave: entries applied, and how many it refused */
+  readonly replayed: { readonly entries: number; readonly refused: number };
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly listeners: AccountListener[] = [];
@@ -82,6 +95,25 @@ export class AccountProcessor implements AccountView {
       ...(options.balances === undefined ? {} : { balances: options.balances }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
+    this.journal = options.journal;
+    let entries = 0;
+    let refused = 0;
+    for (const entry of options.journal?.entries() ?? []) {
+      entries += 1;
+      if (apply(this.state, entry.event).outcome === 'refused') refused += 1;
+    }
+    this.replayed = { entries, refused };
+    if (refused > 0)
+      this.logger.warn('journal replay refused entries', { exchange: this.exchange, refused });
+  }
+
+  get journaled(): boolean {
+    return this.journal !== undefined;
+  }
+
+  /** Resolves when every event applied so far is durable (at once without a journal) */
+  durable(): Promise<void> {
+    return this.journal?.durable() ?? Promise.resolve();
   }
 
   /**
@@ -121,7 +153,7 @@ export class AccountProcessor implements AccountView {
     // Nothing is applying: apply at once, then run whatever the listeners queued
     this.draining = true;
     try {
-      this.notify(apply(this.state, event), event);
+      this.notify(this.write(event), event);
       if (this.queue.length > 0) this.drainQueue();
     } finally {
       this.draining = false;
@@ -147,8 +179,15 @@ export class AccountProcessor implements AccountView {
   }
 
   /** Applies an intent now; its listeners run now too, unless the writer is busy (then in turn) */
-  private applyNow(event: AccountEvent): ApplyResult {
+  /** Applies an event to the state and journals it when it changed something */
+  private write(event: AccountEvent): ApplyResult {
     const result = apply(this.state, event);
+    if (this.journal !== undefined && result.outcome === 'applied') this.journal.append(event);
+    return result;
+  }
+
+  private applyNow(event: AccountEvent): ApplyResult {
+    const result = this.write(event);
     if (this.draining) {
       this.queue.push({ event, result });
     } else {
@@ -163,7 +202,7 @@ export class AccountProcessor implements AccountView {
       while (this.head < this.queue.length) {
         const item = this.queue[this.head]!;
         this.head += 1;
-        this.notify(item.result ?? apply(this.state, item.event), item.event);
+        this.notify(item.result ?? this.write(item.event), item.event);
       }
     } finally {
       if (this.queue.length > 0) this.queue.length = 0;

@@ -105,6 +105,14 @@ export class CompositeAccountProcessor implements AccountView {
     return [...this.accounts.values()].flatMap((a) => a.getBalances());
   }
 
+  get journaled(): boolean {
+    return [...this.accounts.values()].some((a) => a.journaled);
+  }
+
+  async durable(): Promise<void> {
+    await Promise.all([...this.accounts.values()].map((a) => a.durable()));
+  }
+
   markPrice(instrument: Instrument, price: number): void {
     this.account(instrument.exchange).markPrice(instrument, price);
   }

@@ -209,7 +209,13 @@ export class TradingManager {
       ...options,
     });
     this.track(broker, request);
-    broker.sendOrderAsync(request);
+    if (!this.account.journaled) broker.sendOrderAsync(request);
+    else {
+      this.account.durable().then(
+        () => broker.sendOrderAsync(request),
+        (error: unknown) => this.onJournalFailure([request], error),
+      );
+    }
     return request.clientId;
   }
 
@@ -248,6 +254,9 @@ export class TradingManager {
       seen.add(request.clientId);
     }
     for (const { broker, request } of built) this.track(broker, request);
+    if (this.account.journaled && !(await this.whenDurable(built.map((b) => b.request)))) {
+      return built.map(({ request }) => this.current(request.clientId));
+    }
 
     const groups = new Map<Broker, OrderRequest[]>();
     for (const { broker, request } of built) {
@@ -320,6 +329,7 @@ export class TradingManager {
       });
       return order;
     }
+    if (this.account.journaled) await this.account.durable();
     await this.sendCancel(broker, order);
     return order;
   }
@@ -523,6 +533,8 @@ export class TradingManager {
   }
 
   private async send(broker: Broker, request: OrderRequest): Promise<Order> {
+    if (this.account.journaled && !(await this.whenDurable([request])))
+      return this.current(request.clientId);
     try {
       await broker.sendOrder(request);
     } catch (error) {
@@ -572,6 +584,35 @@ export class TradingManager {
     if (waiting === undefined) return;
     this.waiters.delete(clientId);
     for (const done of waiting) done();
+  }
+
+  /** Waits until the requests are durable; false (and each rejected) when the journal failed */
+  private async whenDurable(requests: readonly OrderRequest[]): Promise<boolean> {
+    try {
+      await this.account.durable();
+      return true;
+    } catch (error) {
+      this.onJournalFailure(requests, error);
+      return false;
+    }
+  }
+
+  /** The journal could not record the intents: they are never sent, so they are rejected locally */
+  private onJournalFailure(requests: readonly OrderRequest[], error: unknown): void {
+    this.logger.error('journal write failed; the orders are not sent', {
+      error,
+      count: requests.length,
+    });
+    for (const request of requests) {
+      this.account.apply({
+        type: 'orderRejected',
+        exchange: request.instrument.exchange,
+        clientId: request.clientId,
+        code: 'JOURNAL_FAILED',
+        message: `not sent: the journal could not record it (${error instanceof Error ? error.message : String(error)})`,
+        time: this.clock.now(),
+      });
+    }
   }
 
   private onSubmitFailure(request: OrderRequest, error: unknown): 'local' | 'venue' | 'ambiguous' {

@@ -27,7 +27,12 @@ export class EventCodec {
 
   encode(event: AccountEvent): string {
     return JSON.stringify(event, (_key, value: unknown) => {
-      if (typeof value === 'object' && value !== null && 'tickSize' in value && 'priceDecimals' in value) {
+      if (
+        typeof value === 'object' &&
+        value !== null &&
+        'tickSize' in value &&
+        'priceDecimals' in value
+      ) {
         const instrument = value as Instrument;
         const key = instrumentKey(instrument);
         if (!this.instruments.has(key)) {
@@ -48,7 +53,8 @@ export class EventCodec {
       if (typeof value === 'object' && value !== null && '$instrument' in value) {
         const key = (value as { $instrument: string }).$instrument;
         const instrument = this.instruments.get(key);
-        if (instrument === undefined) throw new KestrelError('INVALID_DATA', `journal entry names unknown instrument ${key}`);
+        if (instrument === undefined)
+          throw new KestrelError('INVALID_DATA', `journal entry names unknown instrument ${key}`);
         return instrument;
       }
       return value;

@@ -53,7 +53,10 @@ export class SqliteJournal implements Journal {
   constructor(options: SqliteJournalOptions) {
     this.readOnly = options.readOnly === true;
     try {
-      this.db = new Database(options.path, { readonly: this.readOnly, fileMustExist: this.readOnly });
+      this.db = new Database(options.path, {
+        readonly: this.readOnly,
+        fileMustExist: this.readOnly,
+      });
       if (!this.readOnly) {
         this.db.pragma('journal_mode = WAL');
         this.db.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -64,25 +67,41 @@ export class SqliteJournal implements Journal {
         `);
       }
     } catch (error) {
-      throw new KestrelError('INVALID_DATA', `${options.path}: not a readable journal (${(error as Error).message})`, {
-        field: 'journal',
-        value: options.path,
-        cause: error,
-      });
+      throw new KestrelError(
+        'INVALID_DATA',
+        `${options.path}: not a readable journal (${(error as Error).message})`,
+        {
+          field: 'journal',
+          value: options.path,
+          cause: error,
+        },
+      );
     }
     const meta = new Map(
-      (this.db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]),
+      (
+        this.db.prepare('SELECT key, value FROM meta').all() as Array<{
+          key: string;
+          value: string;
+        }>
+      ).map((r) => [r.key, r.value]),
     );
     const stored = { exchange: meta.get('exchange'), account: meta.get('account') };
     if (stored.exchange === undefined) {
-      if (this.readOnly) throw new KestrelError('INVALID_DATA', `${options.path}: an empty journal`, { field: 'journal', value: options.path });
+      if (this.readOnly)
+        throw new KestrelError('INVALID_DATA', `${options.path}: an empty journal`, {
+          field: 'journal',
+          value: options.path,
+        });
       const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
       put.run('format', FORMAT);
       put.run('exchange', options.identity.exchange);
       put.run('account', options.identity.account);
       put.run('created', new Date().toISOString());
       this.identity = options.identity;
-    } else if (options.identity.exchange !== '*' && (stored.exchange !== options.identity.exchange || stored.account !== options.identity.account)) {
+    } else if (
+      options.identity.exchange !== '*' &&
+      (stored.exchange !== options.identity.exchange || stored.account !== options.identity.account)
+    ) {
       throw new KestrelError(
         'INVALID_CONFIG',
         `${options.path} is the journal of ${stored.exchange} account ${stored.account}, not of ${options.identity.exchange} account ${options.identity.account}`,
@@ -91,25 +110,44 @@ export class SqliteJournal implements Journal {
     } else {
       this.identity = { exchange: stored.exchange, account: stored.account ?? '' };
     }
-    for (const row of this.db.prepare('SELECT spec FROM instruments').all() as Array<{ spec: string }>) {
+    for (const row of this.db.prepare('SELECT spec FROM instruments').all() as Array<{
+      spec: string;
+    }>) {
       this.codec.load(JSON.parse(row.spec) as InstrumentSpec);
     }
     const scan = this.scan();
     this.last = scan.lastValid;
     this.validCount = scan.count;
-    if (scan.dropped > 0 && !this.readOnly) this.db.prepare('DELETE FROM entries WHERE seq > ?').run(scan.lastValid);
-    this.opening = { entries: scan.count, droppedTail: scan.dropped, problem: scan.problem, clientIdTag: meta.get('clientIdTag') };
-    this.insert = this.readOnly ? this.db.prepare('SELECT 1') : this.db.prepare('INSERT INTO entries (seq, body, crc) VALUES (?, ?, ?)');
-    this.insertInstrument = this.readOnly ? this.db.prepare('SELECT 1') : this.db.prepare('INSERT OR IGNORE INTO instruments (key, spec) VALUES (?, ?)');
+    if (scan.dropped > 0 && !this.readOnly)
+      this.db.prepare('DELETE FROM entries WHERE seq > ?').run(scan.lastValid);
+    this.opening = {
+      entries: scan.count,
+      droppedTail: scan.dropped,
+      problem: scan.problem,
+      clientIdTag: meta.get('clientIdTag'),
+    };
+    this.insert = this.readOnly
+      ? this.db.prepare('SELECT 1')
+      : this.db.prepare('INSERT INTO entries (seq, body, crc) VALUES (?, ?, ?)');
+    this.insertInstrument = this.readOnly
+      ? this.db.prepare('SELECT 1')
+      : this.db.prepare('INSERT OR IGNORE INTO instruments (key, spec) VALUES (?, ?)');
   }
 
   /** Finds the valid prefix: gapless sequence numbers, matching checksums, decodable bodies */
-  private scan(): { lastValid: number; count: number; dropped: number; problem: string | undefined } {
+  private scan(): {
+    lastValid: number;
+    count: number;
+    dropped: number;
+    problem: string | undefined;
+  } {
     let expected = 1;
     let count = 0;
     let problem: string | undefined;
     let dropped = 0;
-    for (const row of this.db.prepare('SELECT seq, body, crc FROM entries ORDER BY seq').iterate() as IterableIterator<Row>) {
+    for (const row of this.db
+      .prepare('SELECT seq, body, crc FROM entries ORDER BY seq')
+      .iterate() as IterableIterator<Row>) {
       if (problem !== undefined) {
         dropped += 1;
         continue;
@@ -179,7 +217,9 @@ export class SqliteJournal implements Journal {
   }
 
   *entries(): Iterable<JournalEntry> {
-    const rows = this.db.prepare('SELECT seq, body FROM entries WHERE seq <= ? ORDER BY seq').iterate(this.last) as IterableIterator<{ seq: number; body: string }>;
+    const rows = this.db
+      .prepare('SELECT seq, body FROM entries WHERE seq <= ? ORDER BY seq')
+      .iterate(this.last) as IterableIterator<{ seq: number; body: string }>;
     for (const row of rows) yield { seq: row.seq, event: this.codec.decode(row.body) };
   }
 
@@ -190,7 +230,11 @@ export class SqliteJournal implements Journal {
 
   setClientIdTag(tag: string): void {
     if (this.readOnly) return;
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('clientIdTag', tag);
+    this.db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      )
+      .run('clientIdTag', tag);
   }
 
   close(): void {
