@@ -148,6 +148,29 @@ describe('lighter resilience', () => {
     });
   });
 
+  it('a batch refused as a whole leaves its orders PENDING and checked, never REJECTED', async () => {
+    await withHarness(async (h) => {
+      const eth = h.instrument('ETH');
+      h.emulator.faults.failRequests({
+        path: '/api/v1/sendTxBatch',
+        status: 400,
+        code: 21501,
+        message: 'invalid tx info',
+      });
+      const orders = await h.trading.submitOrders([
+        { instrument: eth, amount: 0.01, price: 1990 },
+        { instrument: eth, amount: 0.01, price: 1991 },
+      ]);
+      assert.deepEqual(
+        orders.map((o) => o.status),
+        ['PENDING', 'PENDING'],
+        'no per-order verdict: nobody knows which of them the venue queued',
+      );
+      assert.equal(h.venue.stats().unconfirmedOrders, 2, 'both are being checked');
+      assert.ok(!h.changes.some((c) => c.change === 'rejected'));
+    });
+  });
+
   it('a post-only order that would cross is REJECTED with the venue status as its code', async () => {
     await withHarness(async (h) => {
       const order = await h.trading.trade(h.instrument('ETH'), 0.01, 2001, { postOnly: true });
