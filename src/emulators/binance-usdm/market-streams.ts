@@ -50,7 +50,7 @@ export function bookTickerJson(state: MarketState, time: number): Record<string,
   };
 }
 
-function aggTradeJson(
+export function aggTradeJson(
   state: MarketState,
   trade: PublicTrade,
   time: number,
@@ -71,7 +71,11 @@ function aggTradeJson(
   };
 }
 
-function tradeJson(state: MarketState, trade: PublicTrade, time: number): Record<string, unknown> {
+export function tradeJson(
+  state: MarketState,
+  trade: PublicTrade,
+  time: number,
+): Record<string, unknown> {
   return {
     e: 'trade',
     E: wireTime(time),
