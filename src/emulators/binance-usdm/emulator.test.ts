@@ -145,7 +145,7 @@ describe('Binance USDⓈ-M emulator', () => {
     const trade = updates.find((m) => (m['o'] as Record<string, unknown>)['x'] === 'TRADE');
     assertSameShape(fixture('user_data_json/order_update_new.json'), updates[0]);
     assertSameShape(fixture('user_data_json/order_update_trade_partial.json'), trade);
-    assert.equal((trade?.['o'] as Record<string, unknown>)['c'], 'shape-1');
+    assert.equal((trade?.['o'] as Record<string, unknown> | undefined)?.['c'], 'shape-1');
     assertSameShape(
       fixture('user_data_json/account_update.json'),
       received.find((m) => m['e'] === 'ACCOUNT_UPDATE'),

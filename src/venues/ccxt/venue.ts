@@ -61,8 +61,8 @@ export class CcxtVenue implements VenueConnection {
   private readonly streamSettings: StreamSettings;
   private readonly marketSettings: MarketDataSettings;
   private readonly gate: RateGate;
-  private account: StreamSupervisor | undefined;
-  private market: StreamSupervisor | undefined;
+  private accountStream: StreamSupervisor | undefined;
+  private marketStream: StreamSupervisor | undefined;
   private resyncTimer: Timer | undefined;
   private uninstallGuard: (() => void) | undefined;
   private strays = 0;
@@ -202,7 +202,7 @@ export class CcxtVenue implements VenueConnection {
         handle: () => this.broker.refreshBalancesSoon(),
       });
     }
-    this.account = new StreamSupervisor({
+    this.accountStream = new StreamSupervisor({
       name: 'account',
       venue: this.exchange,
       exchange: privateEx,
@@ -217,7 +217,7 @@ export class CcxtVenue implements VenueConnection {
         await privateEx.close();
       },
     });
-    await this.account.start(Math.max(30_000, this.streamSettings.connectTimeoutMs * 3));
+    await this.accountStream.start(Math.max(30_000, this.streamSettings.connectTimeoutMs * 3));
     this.startMarket(options);
     const interval = this.config.resyncIntervalMs ?? 60_000;
     if (interval > 0) this.scheduleResync(interval);
@@ -226,7 +226,7 @@ export class CcxtVenue implements VenueConnection {
   private scheduleResync(interval: number): void {
     this.resyncTimer = this.clock.setTimer(interval, () => {
       if (this.stopping !== undefined) return;
-      if (this.account?.isConnected === true) {
+      if (this.accountStream?.isConnected === true) {
         this.broker.resync('periodic').catch((error: unknown) =>
           this.logger.warn('periodic resync failed', {
             exchange: this.exchange,
@@ -330,7 +330,7 @@ export class CcxtVenue implements VenueConnection {
       });
     }
     if (channels.length === 0) return;
-    this.market = new StreamSupervisor({
+    this.marketStream = new StreamSupervisor({
       name: 'market',
       venue: this.exchange,
       exchange: publicEx,
@@ -346,7 +346,7 @@ export class CcxtVenue implements VenueConnection {
         await publicEx.close();
       },
     });
-    this.market
+    this.marketStream
       .start(Math.max(30_000, this.streamSettings.connectTimeoutMs * 3))
       .catch((error: unknown) =>
         this.logger.warn('market data did not come up', {
@@ -418,15 +418,15 @@ export class CcxtVenue implements VenueConnection {
 
   /** Tears the account stream down and resubscribes (a resync follows) */
   reconnect(reason = 'requested'): void {
-    this.account?.restart(reason);
+    this.accountStream?.restart(reason);
   }
 
   stats(): CcxtVenueStats {
     return {
-      accountReconnects: this.account?.reconnects ?? 0,
-      marketReconnects: this.market?.reconnects ?? 0,
-      accountConnected: this.account?.isConnected ?? false,
-      marketConnected: this.market?.isConnected ?? false,
+      accountReconnects: this.accountStream?.reconnects ?? 0,
+      marketReconnects: this.marketStream?.reconnects ?? 0,
+      accountConnected: this.accountStream?.isConnected ?? false,
+      marketConnected: this.marketStream?.isConnected ?? false,
       strayRejections: this.strays,
       rateLimited: this.gate.limited,
     };
@@ -435,8 +435,8 @@ export class CcxtVenue implements VenueConnection {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.resyncTimer?.cancel();
-      await this.account?.stop();
-      await this.market?.stop();
+      await this.accountStream?.stop();
+      await this.marketStream?.stop();
       this.broker.stop();
       await this.privateExchange.shutdown().catch(() => {});
       await this.publicExchange.shutdown().catch(() => {});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { KestrelError } from '../../../src/core/errors.ts';
 import { formatLogRecord } from '../../../src/engine/logger.ts';
 import { loadCcxtConfig } from '../../../src/venues/ccxt/index.ts';
@@ -13,7 +13,11 @@ describe('credentials never leave the ccxt venue', () => {
   it('keeps the key and secret out of every log line, order reason and error, right or wrong', async () => {
     const texts: string[] = [];
     // A session with the right credentials that goes through failures: a 5xx, a reconnect, a verdict
-    const good = await setupCcxt({ emulator: { apiKey: KEY, apiSecret: SECRET }, apiKey: KEY, secret: SECRET });
+    const good = await setupCcxt({
+      emulator: { apiKey: KEY, apiSecret: SECRET },
+      apiKey: KEY,
+      secret: SECRET,
+    });
     try {
       good.emulator.faults.failRequests({ status: 500, method: 'POST', path: '/fapi/v1/order' });
       const ambiguous = await good.trading.trade(good.btc, 0.002, 63000);
@@ -22,8 +26,14 @@ describe('credentials never leave the ccxt venue', () => {
       assert.equal(rejected.status, 'REJECTED');
       texts.push(rejected.reason ?? '');
       good.emulator.faults.dropConnections({ stream: 'user' });
-      await eventually(() => good.venue.stats().accountReconnects >= 1 && good.venue.stats().accountConnected, 'the reconnect');
-      texts.push(...good.logger.records.map(formatLogRecord), ...good.logger.records.map((r) => JSON.stringify(r.fields)));
+      await eventually(
+        () => good.venue.stats().accountReconnects >= 1 && good.venue.stats().accountConnected,
+        'the reconnect',
+      );
+      texts.push(
+        ...good.logger.records.map(formatLogRecord),
+        ...good.logger.records.map((r) => JSON.stringify(r.fields)),
+      );
     } finally {
       await good.close();
     }
@@ -33,7 +43,11 @@ describe('credentials never leave the ccxt venue', () => {
       { apiKey: KEY, secret: 'kst-wrong-secret-123456' },
       { apiKey: 'kst-wrong-key-654321', secret: SECRET },
     ]) {
-      const bad = await setupCcxt({ emulator: { apiKey: KEY, apiSecret: SECRET }, ...wrong, start: false });
+      const bad = await setupCcxt({
+        emulator: { apiKey: KEY, apiSecret: SECRET },
+        ...wrong,
+        start: false,
+      });
       try {
         const order = await bad.trading.trade(bad.btc, 0.002, 63000);
         assert.equal(order.status, 'REJECTED');
@@ -45,7 +59,10 @@ describe('credentials never leave the ccxt venue', () => {
           texts.push(error.message, String(error.stack), JSON.stringify(error));
           return true;
         });
-        texts.push(...bad.logger.records.map(formatLogRecord), ...bad.logger.records.map((r) => JSON.stringify(r.fields)));
+        texts.push(
+          ...bad.logger.records.map(formatLogRecord),
+          ...bad.logger.records.map((r) => JSON.stringify(r.fields)),
+        );
         for (const secret of [wrong.apiKey, wrong.secret]) {
           for (const text of texts) assert.ok(!text.includes(secret), `leaked in: ${text}`);
         }
@@ -62,9 +79,17 @@ describe('credentials never leave the ccxt venue', () => {
   });
 
   it('prints a config without its credentials', () => {
-    const config = loadCcxtConfig({ exchange: 'binanceusdm', env: { BINANCEUSDM_API_KEY: KEY, BINANCEUSDM_SECRET: SECRET } });
+    const config = loadCcxtConfig({
+      exchange: 'binanceusdm',
+      env: { BINANCEUSDM_API_KEY: KEY, BINANCEUSDM_SECRET: SECRET },
+    });
     assert.equal(config.apiKey?.reveal(), KEY);
-    for (const text of [JSON.stringify(config), inspect(config, { depth: 5 }), String(config.secret), `${config.apiKey}`]) {
+    for (const text of [
+      JSON.stringify(config),
+      inspect(config, { depth: 5 }),
+      String(config.secret),
+      `${config.apiKey}`,
+    ]) {
       assert.ok(!text.includes(KEY) && !text.includes(SECRET), text);
     }
   });

@@ -42,7 +42,10 @@ describe('ccxt market data from the emulator feeds onMarket', () => {
     assert.equal(trade?.side, 'BUY');
 
     emulator.faults.dropConnections({ stream: 'market' });
-    await eventually(() => venue.stats().marketReconnects >= 1 && venue.stats().marketConnected, 'the market reconnect');
+    await eventually(
+      () => venue.stats().marketReconnects >= 1 && venue.stats().marketConnected,
+      'the market reconnect',
+    );
     await eventually(() => {
       if (market.some((e) => e.type === 'quote' && e.bid === 64020)) return true;
       emulator.setQuote('BTCUSDT', 64020, 64020.1, 1, 1);
@@ -52,7 +55,9 @@ describe('ccxt market data from the emulator feeds onMarket', () => {
   });
 
   it('turns watchOrderBook into book snapshots', async () => {
-    const { emulator, market, btc, venue } = await start({ overrides: { marketData: { quotes: 'orderBook', trades: false, depth: 2 } } });
+    const { emulator, market, btc, venue } = await start({
+      overrides: { marketData: { quotes: 'orderBook', trades: false, depth: 2 } },
+    });
     await eventually(() => venue.stats().marketConnected, 'the market stream');
     emulator.setBook(
       'BTCUSDT',
@@ -66,7 +71,10 @@ describe('ccxt market data from the emulator feeds onMarket', () => {
         [64000.2, 0.75],
       ],
     );
-    await eventually(() => market.some((e) => e.type === 'book' && e.bids[0]?.[0] === 64000), 'the book');
+    await eventually(
+      () => market.some((e) => e.type === 'book' && e.bids[0]?.[0] === 64000),
+      'the book',
+    );
     const book = market.findLast((e): e is BookSnapshot => e.type === 'book');
     assert.equal(book?.instrument, btc);
     assert.deepEqual(book?.bids, [
