@@ -25,7 +25,7 @@ import type { ClientOrderId, VenueOrderId } from './ids.ts';
 import { externalClientId } from './ids.ts';
 import type { Instrument } from './instrument.ts';
 import { isDerivative, snapPrice, snapSize } from './instrument.ts';
-import { money } from './numeric.ts';
+import { money, snap } from './numeric.ts';
 import type { Order, OrderChange, OrderOrigin, OrderStatus, OrderTransition } from './order.ts';
 import { isTerminal, SIDES } from './order.ts';
 import type { MutablePosition, Position } from './position.ts';
@@ -614,6 +614,11 @@ function validFill(event: OrderFilled): string | undefined {
   return undefined;
 }
 
+/** An average price kept to four decimals past the tick: exact for fills at one price, no float noise */
+function averagePrice(instrument: Instrument, value: number): number {
+  return snap(value, instrument.tickSize / 10_000, instrument.priceDecimals + 4);
+}
+
 function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   const invalid = validFill(event);
   if (invalid !== undefined) return refused(`invalid fill: ${invalid}`);
@@ -658,7 +663,7 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   if (isTerminal(previous) && previous === 'FILLED') state.counters.overfills += 1;
   order.filledQuantity = snapSize(instrument, order.filledQuantity + quantity);
   order.filledNotional += quantity * price;
-  order.averageFillPrice = order.filledNotional / order.filledQuantity;
+  order.averageFillPrice = averagePrice(instrument, order.filledNotional / order.filledQuantity);
   order.updatedAt = event.time;
   const complete = order.filledQuantity >= order.quantity;
   const sendCancel = !complete && releaseDeferredCancel(order);

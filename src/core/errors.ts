@@ -24,6 +24,8 @@ export const ERROR_KINDS = {
   NOT_SUPPORTED: 'local',
   INVALID_CONFIG: 'local',
   INVALID_DATA: 'local',
+  /** Failed before anything reached the venue (signing, a closed connection we never wrote to) */
+  NOT_SENT: 'local',
   VENUE_REJECTED: 'venue',
   TIMEOUT: 'ambiguous',
   NETWORK: 'ambiguous',

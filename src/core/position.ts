@@ -1,6 +1,6 @@
 import type { Instrument } from './instrument.ts';
 import { snapSize } from './instrument.ts';
-import { money } from './numeric.ts';
+import { money, snap } from './numeric.ts';
 import type { Side } from './order.ts';
 
 /** A position in one instrument; quantity is signed (negative is short) */
@@ -55,7 +55,12 @@ export function bookExecution(
   let realized = 0;
   if (held === 0 || Math.sign(held) === Math.sign(signed)) {
     const size = Math.abs(next);
-    position.averagePrice = (Math.abs(held) * position.averagePrice + quantity * price) / size;
+    // Four decimals past the tick: exact for entries at one price, and no float noise in reports
+    position.averagePrice = snap(
+      (Math.abs(held) * position.averagePrice + quantity * price) / size,
+      instrument.tickSize / 10_000,
+      instrument.priceDecimals + 4,
+    );
   } else {
     const closed = Math.min(Math.abs(held), quantity);
     realized = money(

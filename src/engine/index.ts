@@ -4,6 +4,8 @@ export * from './clock.ts';
 export * from './composite-account-processor.ts';
 export * from './health-monitor.ts';
 export * from './logger.ts';
+export * from './reconcile.ts';
+export * from './reconciler.ts';
 export * from './rejection-boundary.ts';
 export * from './trading-manager.ts';
 export * from './venue.ts';

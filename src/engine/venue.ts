@@ -1,7 +1,47 @@
 import type { Balance } from '../core/balance.ts';
+import type { FillReport } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { MarketEvent } from '../core/market-data.ts';
+import type { Order, OrderType, Side, TimeInForce } from '../core/order.ts';
 import type { Broker } from './broker.ts';
+
+/** One order as the venue reports it on a status query or in a snapshot */
+export interface VenueOrderState {
+  readonly instrument: Instrument;
+  /** The client id the venue carries, when it carries ours */
+  readonly clientId?: string | undefined;
+  readonly venueOrderId: string;
+  /** The venue correlation key (Lighter's client order index), when that is how it names ours */
+  readonly correlationKey?: string | undefined;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly timeInForce: TimeInForce;
+  readonly quantity: number;
+  readonly price?: number | undefined;
+  readonly stopPrice?: number | undefined;
+  readonly reduceOnly?: boolean | undefined;
+  readonly status: 'OPEN' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+  readonly filledQuantity: number;
+  readonly averagePrice?: number | undefined;
+  readonly time: number;
+}
+
+/** A position as the venue reports it; quantity signed */
+export interface VenuePosition {
+  readonly instrument: Instrument;
+  readonly quantity: number;
+  readonly averagePrice: number;
+}
+
+/** The venue's view of the account at one moment */
+export interface VenueSnapshot {
+  readonly openOrders: readonly VenueOrderState[];
+  /** Fills since the time asked for (at least), each with its trade id */
+  readonly fills: readonly FillReport[];
+  readonly positions: readonly VenuePosition[];
+  readonly balances: readonly Balance[];
+  readonly time: number;
+}
 
 export interface VenueStartOptions {
   /** The instruments to stream market data for */
@@ -35,4 +75,16 @@ export interface VenueConnection {
   fetchBalances(): Promise<Balance[]>;
   /** Closes every socket and timer; idempotent */
   stop(): Promise<void>;
+  /** Who the account is on this venue (an API key fingerprint, an account index): names the journal */
+  readonly account?: string;
+  /**
+   * The venue's open orders, fills since `since`, positions and balances, for reconciliation.
+   * @throws KestrelError when the venue cannot be reached
+   */
+  fetchSnapshot?(options: { readonly since: number }): Promise<VenueSnapshot>;
+  /**
+   * One order's status, by whatever id the venue knows it by; undefined when it does not know it.
+   * @throws KestrelError when the venue cannot be reached (which proves nothing about the order)
+   */
+  queryOrder?(order: Order): Promise<VenueOrderState | undefined>;
 }

@@ -1,0 +1,185 @@
+import type { TrackedOrder } from '../core/account.ts';
+import type { Balance } from '../core/balance.ts';
+import type { OrderRef, VenueEvent } from '../core/events.ts';
+import type { ClientOrderId } from '../core/ids.ts';
+import { tradeId, venueOrderId } from '../core/ids.ts';
+import { snapSize } from '../core/instrument.ts';
+import { money } from '../core/numeric.ts';
+import { isTerminal } from '../core/order.ts';
+import type { Position } from '../core/position.ts';
+import type { VenueOrderState, VenuePosition, VenueSnapshot } from './venue.ts';
+
+/** What reconciliation decided: events to apply, orders to ask the venue about, and why */
+export interface ReconcilePlan {
+  readonly events: VenueEvent[];
+  /** Local live orders the venue did not list as open: their fate needs a status query */
+  readonly query: TrackedOrder[];
+  readonly corrections: string[];
+}
+
+export interface LocalView {
+  readonly exchange: string;
+  /** Our live (non-terminal) orders */
+  readonly openOrders: readonly TrackedOrder[];
+  /** Finds one of our orders, live or recently terminal, by any id */
+  readonly find: (ref: OrderRef) => TrackedOrder | undefined;
+  readonly positions: readonly Position[];
+  readonly balances: readonly Balance[];
+  /** Whether a clientId is one this owner generates (its prefix), so an unknown order is ours */
+  readonly isOwn: (clientId: string) => boolean;
+  /** Orders created within this window (ms) are too young to call missing */
+  readonly graceMs: number;
+  readonly now: number;
+}
+
+function refOf(state: VenueOrderState): OrderRef {
+  return {
+    clientId: state.clientId as ClientOrderId | undefined,
+    venueOrderId: venueOrderId(state.venueOrderId),
+    correlationKey: state.correlationKey,
+  };
+}
+
+/** The fills of a snapshot as events; the writer books each trade id once */
+export function fillEvents(exchange: string, snapshot: VenueSnapshot): VenueEvent[] {
+  return snapshot.fills.map((fill) => ({
+    type: 'orderFilled',
+    exchange,
+    clientId: fill.clientId,
+    venueOrderId: fill.venueOrderId,
+    fill: { ...fill, tradeId: tradeId(fill.tradeId) },
+    time: fill.time,
+  }));
+}
+
+/** The event that brings a known order in line with what the venue reports */
+export function statusEvent(
+  exchange: string,
+  order: TrackedOrder,
+  state: VenueOrderState,
+): VenueEvent | undefined {
+  const filled = snapSize(order.instrument, state.filledQuantity);
+  const sameStatus =
+    (state.status === 'OPEN' && (order.status === 'OPEN' || order.status === 'PENDING_CANCEL')) ||
+    (state.status === 'PARTIALLY_FILLED' &&
+      (order.status === 'PARTIALLY_FILLED' || order.status === 'PENDING_CANCEL')) ||
+    state.status === order.status;
+  if (sameStatus && filled <= order.filledQuantity && order.venueOrderId === state.venueOrderId)
+    return undefined;
+  return {
+    type: 'orderStatusReported',
+    exchange,
+    ...refOf(state),
+    clientId: order.clientId,
+    status: state.status,
+    filledQuantity: filled,
+    averagePrice: state.averagePrice,
+    time: state.time,
+  };
+}
+
+/**
+ * Compares our orders, positions and balances with a venue snapshot (fills already applied)
+ * and plans the corrections. Pure: the caller applies the events and runs the queries.
+ *
+ * - a venue order we know: its status and filled quantity follow the venue;
+ * - a venue order we never journaled: adopted, RECOVERED when its clientId is ours, else EXTERNAL;
+ * - an order of ours the venue does not list as open: asked about one by one (it may have
+ *   filled, been canceled, or be unknown), unless it is younger than the grace window;
+ * - positions and balances: the venue wins.
+ */
+export function planReconciliation(local: LocalView, snapshot: VenueSnapshot): ReconcilePlan {
+  const events: VenueEvent[] = [];
+  const corrections: string[] = [];
+  const listed = new Set<TrackedOrder>();
+  for (const state of snapshot.openOrders) {
+    const order = local.find(refOf(state));
+    if (order !== undefined) {
+      listed.add(order);
+      const event = statusEvent(local.exchange, order, state);
+      if (event !== undefined) {
+        events.push(event);
+        corrections.push(
+          `${order.clientId}: ${order.status} locally, ${state.status} at the venue`,
+        );
+      }
+      continue;
+    }
+    const ours = state.clientId !== undefined && local.isOwn(state.clientId);
+    events.push({
+      type: 'orderAccepted',
+      exchange: local.exchange,
+      ...refOf(state),
+      venueOrderId: venueOrderId(state.venueOrderId),
+      adoptAs: ours ? 'RECOVERED' : 'EXTERNAL',
+      report: {
+        instrument: state.instrument,
+        side: state.side,
+        type: state.type,
+        quantity: state.quantity,
+        price: state.price,
+        stopPrice: state.stopPrice,
+        timeInForce: state.timeInForce,
+        reduceOnly: state.reduceOnly,
+        filledQuantity: state.filledQuantity,
+      },
+      time: state.time,
+    });
+    corrections.push(
+      `${state.clientId ?? state.venueOrderId}: open at the venue, unknown here: adopted as ${ours ? 'RECOVERED' : 'EXTERNAL'}`,
+    );
+  }
+  const query = local.openOrders.filter(
+    (order) =>
+      !listed.has(order) &&
+      !isTerminal(order.status) &&
+      local.now - order.createdAt >= local.graceMs,
+  );
+
+  const venuePositions = new Map<string, VenuePosition>(
+    snapshot.positions.map((p) => [p.instrument.symbol, p]),
+  );
+  const symbols = new Set([
+    ...venuePositions.keys(),
+    ...local.positions.map((p) => p.instrument.symbol),
+  ]);
+  for (const symbol of symbols) {
+    const venue = venuePositions.get(symbol);
+    const ours = local.positions.find((p) => p.instrument.symbol === symbol);
+    const instrument = venue?.instrument ?? ours?.instrument;
+    if (instrument === undefined) continue;
+    const quantity = snapSize(instrument, venue?.quantity ?? 0);
+    const held = ours?.quantity ?? 0;
+    const average = venue?.averagePrice ?? 0;
+    const averageDiffers =
+      quantity !== 0 && Math.abs((ours?.averagePrice ?? 0) - average) > instrument.tickSize / 2;
+    if (quantity !== held || averageDiffers) {
+      events.push({
+        type: 'positionSynced',
+        exchange: local.exchange,
+        instrument,
+        quantity,
+        averagePrice: average,
+        time: snapshot.time,
+      });
+      corrections.push(`${symbol}: position ${held} locally, ${quantity} at the venue`);
+    }
+  }
+
+  const differs = snapshot.balances.some((b) => {
+    const ours = local.balances.find((x) => x.currency === b.currency);
+    return (
+      ours === undefined || money(ours.total - b.total) !== 0 || money(ours.free - b.free) !== 0
+    );
+  });
+  if (differs) {
+    events.push({
+      type: 'balanceUpdated',
+      exchange: local.exchange,
+      balances: snapshot.balances,
+      time: snapshot.time,
+    });
+    corrections.push('balances replaced by the venue snapshot');
+  }
+  return { events, query, corrections };
+}
