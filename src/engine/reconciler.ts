@@ -8,7 +8,7 @@ import type { Clock, Timer } from './clock.ts';
 import type { HealthMonitor } from './health-monitor.ts';
 import type { Logger } from './logger.ts';
 import { fillEvents, planReconciliation, statusEvent } from './reconcile.ts';
-import type { VenueConnection } from './venue.ts';
+import type { VenueConnection, VenueSnapshot } from './venue.ts';
 
 export interface ReconcilerOptions {
   readonly venue: VenueConnection;
@@ -130,7 +130,7 @@ export class Reconciler {
       kind === 'startup' || !Number.isFinite(this.lastFillTime)
         ? now - this.lookbackMs
         : this.lastFillTime - 60_000;
-    let snapshot;
+    let snapshot: VenueSnapshot;
     try {
       snapshot = await fetch.call(this.venue, { since });
     } catch (error) {
