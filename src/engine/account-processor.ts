@@ -11,7 +11,7 @@ import { KestrelError } from '../core/errors.ts';
 import type { AccountEvent, VenueEvent } from '../core/events.ts';
 import type { FillReport } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
-import type { Order, OrderRequest } from '../core/order.ts';
+import type { OrderRequest } from '../core/order.ts';
 import { isTerminal } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 import { createPosition } from '../core/position.ts';
@@ -271,8 +271,8 @@ export class AccountProcessor implements AccountView {
   }
 
   /** Terminal orders past their grace window, oldest first (bounded) */
-  getOrderHistory(): Order[] {
-    return [...this.state.history.values()];
+  getOrderHistory(): TrackedOrder[] {
+    return [...this.state.history.values()] as TrackedOrder[];
   }
 
   getPosition(instrument: Instrument): Position {

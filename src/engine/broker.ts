@@ -86,4 +86,9 @@ export interface Broker {
    * @throws KestrelError a venue verdict or an ambiguous failure
    */
   updateOrder?(order: Order, amendment: OrderAmendment): Promise<void>;
+  /**
+   * After a restart: the orders the journal rebuilt, so the broker can restore what it keeps of
+   * its own (correlation keys in use, counters) before anything is sent
+   */
+  restore?(orders: readonly TrackedOrder[]): void;
 }

@@ -1,6 +1,7 @@
 export * from './backtest.ts';
 export * from './csv-reader.ts';
 export * from './instruments.ts';
+export * from './journal-view.ts';
 export * from './live.ts';
 export * from './merge.ts';
 export * from './recorder.ts';

@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { invalidField } from '../core/errors.ts';
+import type { ClientIdGenerator } from '../core/ids.ts';
+import { createClientIdGenerator } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { matchesSymbol } from '../core/instrument.ts';
 import { isTerminal } from '../core/order.ts';
@@ -6,8 +9,11 @@ import { AccountProcessor } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
 import { HealthMonitor } from '../engine/health-monitor.ts';
 import type { Logger } from '../engine/logger.ts';
-import { TradingManager } from '../engine/trading-manager.ts';
+import type { ReconcilerOptions } from '../engine/reconciler.ts';
+import { Reconciler } from '../engine/reconciler.ts';
+import { createDefaultClientIds, TradingManager } from '../engine/trading-manager.ts';
 import type { VenueConnection } from '../engine/venue.ts';
+import { SqliteJournal } from '../journal/sqlite-journal.ts';
 import type { RunReport } from './backtest.ts';
 import { StrategyFailure } from './backtest.ts';
 import { RunRecorder } from './recorder.ts';
@@ -33,6 +39,18 @@ export interface LiveOptions {
   readonly settleMs?: number;
   /** Told about once a second how the run is going */
   readonly onStatus?: (status: LiveStatus) => void;
+  /**
+   * The journal file: state is rebuilt from it on start and every intent and venue event is
+   * recorded in it; without it nothing survives the process
+   */
+  readonly journalPath?: string | undefined;
+  /** Reconciliation settings; the startup diff runs whenever the venue can report a snapshot */
+  readonly reconcile?: Omit<
+    ReconcilerOptions,
+    'venue' | 'account' | 'clock' | 'logger' | 'health' | 'isOwn'
+  >;
+  /** The clientId prefix (owner) of this process's orders; default `k` */
+  readonly clientIdPrefix?: string;
 }
 
 export interface LiveStatus {
@@ -78,6 +96,35 @@ export function resolveInstruments(
   });
 }
 
+/**
+ * The clientId generator of a run: with a journal, the same instance tag as before and a counter
+ * past every id it issued, so ids continue one sequence across restarts; without, a fresh tag
+ */
+function continueClientIds(
+  account: AccountProcessor,
+  journal: SqliteJournal | undefined,
+  prefix: string,
+  clock: Clock,
+): ClientIdGenerator {
+  const fresh = createDefaultClientIds(clock, prefix);
+  if (journal === undefined) return fresh;
+  const tag = journal.opening.clientIdTag ?? randomTag();
+  journal.setClientIdTag(tag);
+  const head = `${prefix}${tag}-`;
+  let counter = Math.floor(clock.now());
+  for (const order of [...account.state.orders.values(), ...account.getOrderHistory()]) {
+    if (!order.clientId.startsWith(head)) continue;
+    const value = Number.parseInt(order.clientId.slice(head.length), 36);
+    if (Number.isSafeInteger(value) && value > counter) counter = value;
+  }
+  return createClientIdGenerator({ prefix, instanceTag: tag, counterStart: counter });
+}
+
+function randomTag(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
 const sleep = (clock: Clock, ms: number) =>
   new Promise<void>((resolve) => clock.setTimer(ms, resolve));
 
@@ -96,9 +143,61 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   const instruments = resolveInstruments(venue, options.symbols);
   const balances = await venue.fetchBalances();
   const currency = options.currency ?? instruments[0]?.settle ?? 'USDT';
-  const account = new AccountProcessor({ exchange: venue.exchange, clock, logger, balances });
+  const journal =
+    options.journalPath === undefined
+      ? undefined
+      : new SqliteJournal({
+          path: options.journalPath,
+          identity: { exchange: venue.exchange, account: venue.account ?? 'default' },
+        });
+  if (journal !== undefined && journal.opening.problem !== undefined) {
+    logger.warn('journal tail was damaged; kept the valid prefix', {
+      problem: journal.opening.problem,
+      dropped: journal.opening.droppedTail,
+    });
+  }
+  const account = new AccountProcessor({
+    exchange: venue.exchange,
+    clock,
+    logger,
+    ...(journal === undefined ? { balances } : { journal }),
+  });
+  if (journal !== undefined) {
+    logger.info('journal replayed', {
+      entries: account.replayed.entries,
+      openOrders: account.getOrders().length,
+    });
+    account.apply({
+      type: 'balanceUpdated',
+      exchange: venue.exchange,
+      balances,
+      time: clock.now(),
+    });
+  }
+  const prefix = options.clientIdPrefix ?? 'k';
+  const ids = continueClientIds(account, journal, prefix, clock);
+  venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
   const health = new HealthMonitor({ clock, windowSize: 1 << 14 });
-  const trading = new TradingManager({ brokers: [venue.broker], account, clock, health, logger });
+  const trading = new TradingManager({
+    brokers: [venue.broker],
+    account,
+    clock,
+    health,
+    logger,
+    ids,
+  });
+  const reconciler =
+    venue.fetchSnapshot === undefined
+      ? undefined
+      : new Reconciler({
+          venue,
+          account,
+          clock,
+          logger,
+          health,
+          isOwn: (id) => id.startsWith(prefix) && !id.startsWith('ext:'),
+          ...options.reconcile,
+        });
   const recorder = new RunRecorder({
     account,
     clock,
@@ -165,7 +264,10 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     }
     const settleUntil = clock.now() + (options.settleMs ?? 10_000);
     while (account.getOrders().length > 0 && clock.now() < settleUntil) await sleep(clock, 100);
+    await reconciler?.stop();
     await venue.stop();
+    await account.durable().catch(() => {});
+    journal?.close();
   }
   if (failure !== undefined) throw failure;
   const results = recorder.finish();

@@ -107,11 +107,11 @@ export class StrategySession {
         this.strategy.onOrder !== undefined
       ) {
         const { order, change } = result;
-        this.invoke('onOrder', () => this.strategy.onOrder?.(order, change, this.context));
+        this.deliver('onOrder', () => this.strategy.onOrder?.(order, change, this.context));
       }
       if (result.fill !== undefined && this.strategy.onFill !== undefined) {
         const fill = result.fill;
-        this.invoke('onFill', () => this.strategy.onFill?.(fill, this.context));
+        this.deliver('onFill', () => this.strategy.onFill?.(fill, this.context));
       }
     });
   }
@@ -125,6 +125,17 @@ export class StrategySession {
   get busy(): boolean {
     return this.outstanding > 0;
   }
+
+  /**
+   * Account changes before onStart (reconciliation at startup: LOST, RECOVERED, EXTERNAL orders)
+   * wait until the strategy has started, then arrive in order
+   */
+  private deliver(callback: string, run: () => unknown): void {
+    if (this.started) this.invoke(callback, run);
+    else if (this.early.length < 10_000) this.early.push([callback, run]);
+  }
+
+  private readonly early: Array<[string, () => unknown]> = [];
 
   private invoke(callback: string, run: () => unknown): void {
     if (this.failure !== undefined) return;
@@ -166,6 +177,8 @@ export class StrategySession {
     }
     this.lastMarketAt = this.clock.now();
     this.started = true;
+    for (const [callback, run] of this.early.splice(0, this.early.length))
+      this.invoke(callback, run);
     this.armTimer();
   }
 
