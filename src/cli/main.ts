@@ -1,5 +1,8 @@
 import { KestrelError } from '../core/errors.ts';
+import { EMULATE_USAGE, emulateCommand } from './commands/emulate.ts';
+import { JOURNAL_USAGE, journalCommand } from './commands/journal.ts';
 import { RUN_USAGE, runCommand } from './commands/run.ts';
+import { SMOKE_USAGE, smokeCommand } from './commands/smoke.ts';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
 import type { Io } from './io.ts';
 import { processIo } from './io.ts';
@@ -7,7 +10,12 @@ import { processIo } from './io.ts';
 const USAGE = `Usage: kestrel <command> [options]
 
 Commands:
-  run [strategy]     run a strategy on the simulated venue (backtest) and write a report
+  run [strategy]     run a strategy: a backtest on the simulated venue, paper, or live
+  smoke              the pre-flight check on a venue: one far post-only order, acknowledged, canceled
+  emulate VENUE      a local binance-usdm or lighter venue on 127.0.0.1, to rehearse against
+  orders             the orders a journal recorded
+  fills              the fills a journal recorded
+  positions          the positions and balances a journal rebuilds to
   help [command]     show help
 
 Run \`kestrel <command> --help\` for a command's options.
@@ -23,6 +31,11 @@ const COMMANDS: Readonly<
   >
 > = {
   run: { run: runCommand, usage: RUN_USAGE },
+  smoke: { run: smokeCommand, usage: SMOKE_USAGE },
+  emulate: { run: (argv, io) => emulateCommand(argv, io), usage: EMULATE_USAGE },
+  orders: { run: (argv, io) => journalCommand('orders', argv, io), usage: JOURNAL_USAGE },
+  fills: { run: (argv, io) => journalCommand('fills', argv, io), usage: JOURNAL_USAGE },
+  positions: { run: (argv, io) => journalCommand('positions', argv, io), usage: JOURNAL_USAGE },
 };
 
 /** Runs the `kestrel` command line and returns the exit code; never throws */

@@ -142,7 +142,7 @@ export class TradingManager {
       cancelFailed: (order, error) => this.onCancelFailure(order, error),
       streamStatus: (connected) => {
         this.health?.recordStreamState(exchange, connected);
-        if (!connected) this.logger.warn('venue stream dropped', { exchange });
+        if (!connected) this.logger.info('venue stream disconnected', { exchange });
       },
       correction: (description, fields = {}) => {
         this.health?.recordCorrection(exchange);

@@ -25,13 +25,13 @@ export interface LiveOptions {
   readonly params?: Readonly<Record<string, string>>;
   readonly venue: VenueConnection;
   /** Markets to trade, by any name `matchesSymbol` accepts; default: the venue's first */
-  readonly symbols?: readonly string[];
+  readonly symbols?: readonly string[] | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Stop after this long, ms; default: until `signal` aborts */
   readonly durationMs?: number;
   /** Aborting it stops the run gracefully (Ctrl-C) */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   readonly outDir?: string | undefined;
   /** The currency equity is counted in; default the first instrument's settle currency */
   readonly currency?: string;

@@ -6,12 +6,16 @@ import { tsImport } from 'tsx/esm/api';
 import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { MarketDataSource } from '../../core/market-data.ts';
-import type { LogRecord } from '../../engine/logger.ts';
+import { systemClock } from '../../engine/clock.ts';
+import type { Logger, LogRecord } from '../../engine/logger.ts';
 import { createLogger, formatLogRecord } from '../../engine/logger.ts';
+import type { VenueConnection } from '../../engine/venue.ts';
 import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
 import { runBacktest } from '../../runtime/backtest.ts';
 import { openCsvSource, parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
+import type { LiveStatus } from '../../runtime/live.ts';
+import { runLive } from '../../runtime/live.ts';
 import { mergeSources } from '../../runtime/merge.ts';
 import { renderHtmlReport } from '../../runtime/report/html.ts';
 import {
@@ -22,13 +26,17 @@ import {
 import createQuotingStrategy from '../../runtime/strategies/quoting.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
+import { createPaperVenue } from '../../venues/sim/paper-venue.ts';
 import { StrategyLoadError, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
 import { ProgressBar } from '../progress.ts';
+import { openVenue } from '../venues.ts';
 
 export const RUN_USAGE = `Usage: kestrel run [strategy] [options]
 
-Runs a strategy through the full order flow on the simulated venue and writes a report.
+Runs a strategy through the full order flow and writes a report: a backtest on the simulated
+venue by default, paper trading with --venue paper, or live with --venue binanceusdm (any ccxt
+exchange id) or --venue lighter.
 
   strategy               a strategy module (.ts, .js, .mjs) exporting a strategy object or a
                          factory as default (or as \`strategy\`); default: the bundled quoting strategy
@@ -46,6 +54,14 @@ Options:
   --out DIR              where the report goes (default ./kestrel-out)
   --json                 print the report as JSON instead of the summary
   --quiet                no progress bar
+Live and paper:
+  --venue NAME           paper, lighter, or a ccxt exchange id (binanceusdm, bybit, ...)
+  --url URL              the venue's base URL (a local emulator: kestrel emulate ...)
+  --testnet              the venue's testnet
+  --config FILE          a JSON file with the venue's settings and keys (else the environment)
+  --duration TIME        stop after this long (90s, 5m, 1h); default: until Ctrl-C
+  --journal FILE         record every intent and venue event; a restart resumes from it
+  --speed N              paper: replay speed (default 1, real time)
   -h, --help             this help
 `;
 
@@ -63,6 +79,13 @@ export interface RunCommandOptions {
   readonly outDir: string;
   readonly json: boolean;
   readonly quiet: boolean;
+  readonly venue: string | undefined;
+  readonly url: string | undefined;
+  readonly testnet: boolean;
+  readonly config: string | undefined;
+  readonly durationMs: number | undefined;
+  readonly journal: string | undefined;
+  readonly speed: number;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -114,6 +137,13 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
         out: { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
+        venue: { type: 'string' },
+        url: { type: 'string' },
+        testnet: { type: 'boolean' },
+        config: { type: 'string' },
+        duration: { type: 'string' },
+        journal: { type: 'string' },
+        speed: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -158,7 +188,26 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     outDir: (values['out'] as string | undefined) ?? 'kestrel-out',
     json: values['json'] === true,
     quiet: values['quiet'] === true,
+    venue: values['venue'] as string | undefined,
+    url: values['url'] as string | undefined,
+    testnet: values['testnet'] === true,
+    config: values['config'] as string | undefined,
+    durationMs: duration(values['duration'] as string | undefined),
+    journal: values['journal'] as string | undefined,
+    speed: positiveNumber('speed', values['speed'] as string | undefined, 1),
   };
+}
+
+/** `90s`, `5m`, `1h`, `250ms` or plain milliseconds */
+export function duration(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (match === null)
+    throw new UsageError(
+      `--duration must look like 90s, 5m, 1h or 250ms, got ${JSON.stringify(raw)}`,
+    );
+  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms'] ?? 1;
+  return Number(match[1]) * scale;
 }
 
 function isStrategy(value: unknown): value is Strategy {
@@ -300,6 +349,19 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       io.stderr(`${formatLogRecord(record)}\n`);
   }, 'info');
   const strategy = await loadStrategy(options.strategy, io.cwd);
+  if (options.venue !== undefined) {
+    let report: RunReport;
+    try {
+      report = await runOnVenue(options, strategy, io, logger, outDir);
+    } finally {
+      writeFileSync(
+        join(outDir, 'run.log'),
+        logLines.length === 0 ? '' : `${logLines.join('\n')}\n`,
+      );
+    }
+    writeReport(report, options, io, outDir);
+    return 0;
+  }
   const { source, instruments, from, to } = openData(options, io.cwd, (message) =>
     logger.warn(message),
   );
@@ -329,10 +391,91 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     bar?.done();
     writeFileSync(join(outDir, 'run.log'), logLines.length === 0 ? '' : `${logLines.join('\n')}\n`);
   }
+  writeReport(report, options, io, outDir);
+  return 0;
+}
+
+function writeReport(report: RunReport, options: RunCommandOptions, io: Io, outDir: string): void {
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(reportJson(report), null, 2)}\n`);
   writeFileSync(join(outDir, 'report.html'), renderHtmlReport(report, outDir));
   if (options.json) io.stdout(`${JSON.stringify(reportJson(report), null, 2)}\n`);
   else if (io.isTTY) io.stdout(`\n${formatSummaryTable(report, outDir)}`);
   else io.stdout(formatSummaryLines(report, outDir));
-  return 0;
+}
+
+/** Paper or live: the strategy on a VenueConnection in wall-clock time, until the duration or Ctrl-C */
+async function runOnVenue(
+  options: RunCommandOptions,
+  strategy: Strategy,
+  io: Io,
+  logger: Logger,
+  outDir: string,
+): Promise<RunReport> {
+  const clock = systemClock;
+  let venue: VenueConnection;
+  if (options.venue === 'paper') {
+    const { source, instruments } = openData(
+      { ...options, from: options.from ?? Math.floor(Date.now()) },
+      io.cwd,
+      (message) => logger.warn(message),
+    );
+    venue = createPaperVenue({
+      instruments,
+      balances: [{ currency: 'USDT', total: options.capital, free: options.capital, locked: 0 }],
+      feed: source,
+      clock,
+      logger,
+      speed: options.speed,
+      seed: options.seed,
+    });
+  } else {
+    venue = openVenue({
+      venue: options.venue ?? '',
+      url: options.url,
+      testnet: options.testnet,
+      config: options.config,
+      env: process.env,
+      clock,
+      logger,
+    });
+  }
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(130);
+    io.stderr('\nstopping: canceling open orders (Ctrl-C again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await runLive({
+      strategy,
+      params: options.params,
+      venue,
+      symbols: options.symbols.length > 0 ? options.symbols : undefined,
+      clock,
+      logger,
+      signal: abort.signal,
+      outDir,
+      journalPath:
+        options.journal === undefined
+          ? undefined
+          : isAbsolute(options.journal)
+            ? options.journal
+            : resolve(io.cwd, options.journal),
+      ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
+      ...(options.quiet || !io.isTTY
+        ? {}
+        : {
+            onStatus: (status: LiveStatus) =>
+              io.stderr(
+                `\r${venue.exchange}  ${new Date(status.time).toISOString().slice(11, 19)}  ${status.marketEvents} market events  ${status.openOrders} open orders  equity ${status.equity}\x1b[K`,
+              ),
+          }),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (io.isTTY && !options.quiet) io.stderr('\r\x1b[K');
+  }
 }

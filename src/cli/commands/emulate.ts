@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { KestrelError } from '../../core/errors.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import type { MarketDataSource } from '../../core/market-data.ts';
+import {
+  DEFAULT_API_KEY,
+  DEFAULT_API_SECRET,
+  defaultInstruments,
+} from '../../emulators/binance-usdm/defaults.ts';
+import { startBinanceUsdmEmulator } from '../../emulators/binance-usdm/emulator.ts';
+import { describeLighterEmulator, startLighterEmulator } from '../../emulators/lighter/emulator.ts';
+import { openCsvSource, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { mergeSources } from '../../runtime/merge.ts';
+import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
+import { UsageError } from '../exit-codes.ts';
+import type { Io } from '../io.ts';
+
+export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S]
+
+Starts a local venue on 127.0.0.1 that speaks the real wire protocol (Binance USDⓈ-M REST and
+user-data WebSocket, or Lighter REST and WebSocket), fills through the simulated matching engine,
+and injects faults on request. Trade against it with kestrel run --venue ... --url URL.
+
+  --port N         the port (default: a free one, printed)
+  --data FILES     trades / quotes CSV(.gz) to replay (default: a synthetic market)
+  --speed N        replay speed (default 1, real time)
+  --seed N         seeds the synthetic market (default 1)
+  --key K          binance-usdm: the API key it accepts (default printed)
+  --secret S       binance-usdm: the secret it accepts (default printed)
+`;
+
+/** Runs `kestrel emulate` until Ctrl-C; returns the exit code */
+export async function emulateCommand(
+  argv: readonly string[],
+  io: Io,
+  until: Promise<void> = signaled(),
+): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        data: { type: 'string', multiple: true },
+        speed: { type: 'string' },
+        seed: { type: 'string' },
+        key: { type: 'string' },
+        secret: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (values['help'] === true) {
+    io.stdout(EMULATE_USAGE);
+    return 0;
+  }
+  const which = parsed.positionals[0];
+  if (which !== 'binance-usdm' && which !== 'lighter')
+    throw new UsageError(`emulate binance-usdm or lighter, got ${JSON.stringify(which ?? '')}`);
+  const port = values['port'] === undefined ? 0 : Number(values['port']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a port number, got ${JSON.stringify(values['port'])}`);
+  const speed = values['speed'] === undefined ? 1 : Number(values['speed']);
+  if (!(speed > 0))
+    throw new UsageError(`--speed must be positive, got ${JSON.stringify(values['speed'])}`);
+  const seed = values['seed'] === undefined ? 1 : Number(values['seed']);
+  const files = ((values['data'] as string[] | undefined) ?? [])
+    .flatMap((v) => v.split(','))
+    .filter((v) => v.length > 0);
+
+  const feedFor = (instruments: readonly Instrument[]): MarketDataSource => {
+    if (files.length === 0) {
+      return createSyntheticMarket({
+        instruments,
+        start: Date.now(),
+        durationMs: 30 * 86_400_000,
+        seed,
+        quoteIntervalMs: 250,
+        tradeIntervalMs: 500,
+      });
+    }
+    const sources = files.map((file) => {
+      const path = isAbsolute(file) ? file : resolve(io.cwd, file);
+      if (!existsSync(path))
+        throw new KestrelError('INVALID_DATA', `data file not found: ${path}`, {
+          field: 'data',
+          value: path,
+        });
+      return openCsvSource({
+        path,
+        resolveInstrument: (symbol) => {
+          const found = instruments.find(
+            (i) =>
+              i.symbol === symbol ||
+              i.venueSymbol === symbol ||
+              i.base === symbol.replace(/USDT?C?$/, ''),
+          );
+          if (found === undefined)
+            throw new KestrelError(
+              'INVALID_DATA',
+              `${path}: the emulator lists no market ${symbolFromFileName(path)}`,
+            );
+          return found;
+        },
+      });
+    });
+    return mergeSources(sources);
+  };
+
+  let close: () => Promise<void>;
+  if (which === 'binance-usdm') {
+    const instruments = defaultInstruments();
+    const apiKey = (values['key'] as string | undefined) ?? DEFAULT_API_KEY;
+    const apiSecret = (values['secret'] as string | undefined) ?? DEFAULT_API_SECRET;
+    const emulator = await startBinanceUsdmEmulator({
+      port,
+      apiKey,
+      apiSecret,
+      instruments,
+      feed: feedFor(instruments),
+      speed,
+      seed,
+    });
+    io.stdout(
+      [
+        `binance-usdm emulator listening on ${emulator.url} (ws ${emulator.wsUrl})`,
+        `accepts API key ${apiKey} with secret ${apiSecret} (local test credentials)`,
+        `trade against it: kestrel run --venue binanceusdm --url ${emulator.url}`,
+        `faults: POST ${emulator.url}/_kestrel/faults/<operation> (see src/emulators/binance-usdm/README.md)`,
+      ].join('\n') + '\n',
+    );
+    close = () => emulator.close();
+  } else {
+    const probe = await startLighterEmulator({ port: 0 });
+    const instruments = probe.venue.listInstruments();
+    await probe.close();
+    const emulator = await startLighterEmulator({ port, feed: feedFor(instruments), speed, seed });
+    io.stdout(
+      `${describeLighterEmulator(emulator).join('\n')}\ntrade against it: kestrel run --venue lighter --url ${emulator.url}\n`,
+    );
+    close = () => emulator.close();
+  }
+  await until;
+  await close();
+  return 0;
+}
+
+function signaled(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
