@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { formatDecimal } from '../src/core/numeric.ts';
 import { benchBacktest } from './backtest.ts';
+import { benchCcxtOverhead } from './ccxt-overhead.ts';
 import { benchEventApply } from './event-apply.ts';
 import type { Figure } from './harness.ts';
 import { benchMemory } from './memory.ts';
@@ -21,6 +22,7 @@ const benches: Array<[string, () => Figure[] | Promise<Figure[]>]> = [
   ['event apply', () => benchEventApply(quick)],
   ['submit pipeline', () => benchSubmitPipeline(quick)],
   ['backtest', () => benchBacktest(quick)],
+  ['ccxt overhead', () => benchCcxtOverhead(quick)],
   ['memory', () => benchMemory(quick)],
   ['scaling', () => benchScaling(quick)],
 ];
