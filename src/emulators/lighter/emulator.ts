@@ -8,6 +8,7 @@ import { createRandom } from '../../core/random.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { SimVenue } from '../../venues/sim/sim-venue.ts';
+import type { LighterExecution, LighterOrderRecord } from './exchange.ts';
 import { LighterExchange } from './exchange.ts';
 import { LighterFaults } from './faults.ts';
 import type { EmulatorMarket, LighterEmulatorMarketSpec } from './markets.ts';
@@ -84,6 +85,13 @@ export interface LighterEmulator {
   setBook(market: number | string, bids: readonly Level[], asks: readonly Level[]): void;
   /** Prints a trade on the tape (side is the aggressor's); resting orders it trades through fill */
   printTrade(market: number | string, price: number, size: number, side?: Side): void;
+  /**
+   * Every execution of the account, oldest first: trade id, order index, client order index
+   * (Kestrel's correlation key), side, quantity, price and the fee the ledger charged
+   */
+  executions(): LighterExecution[];
+  /** Every order the venue placed for the account, live and done, with its client order index and status */
+  orders(): LighterOrderRecord[];
   /** How many WebSocket clients are connected */
   connectionCount(): number;
   /** Stops the servers, the replay and every timer; idempotent */
@@ -326,6 +334,8 @@ export async function startLighterEmulator(
     setQuote,
     setBook,
     printTrade,
+    executions: () => exchange.executions(),
+    orders: () => exchange.orders(),
     connectionCount: () => stream?.connectionCount ?? 0,
     async close() {
       if (closed) return;

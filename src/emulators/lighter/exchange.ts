@@ -42,6 +42,47 @@ export interface EmulatedOrder {
   hiddenUntil: number;
 }
 
+/** One execution of the account, as the venue booked it in its ledger */
+export interface LighterExecution {
+  /** The trade id the account's trades carry (`trade_id_str`) */
+  readonly tradeId: string;
+  readonly marketIndex: number;
+  readonly symbol: string;
+  /** The order's index (`order_id`) */
+  readonly venueOrderId: string;
+  /** 0 when the order carried none */
+  readonly clientOrderIndex: number;
+  /** String(clientOrderIndex), Kestrel's correlation key; undefined for 0 */
+  readonly correlationKey: string | undefined;
+  readonly side: Side;
+  readonly quantity: number;
+  readonly price: number;
+  /** What the ledger charged, in USDC (negative for a rebate) */
+  readonly fee: number;
+  readonly liquidity: 'MAKER' | 'TAKER';
+  readonly time: number;
+}
+
+/** An order as the venue holds it, live or done, in plain units */
+export interface LighterOrderRecord {
+  readonly venueOrderId: string;
+  readonly clientOrderIndex: number;
+  readonly correlationKey: string | undefined;
+  readonly marketIndex: number;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: 'limit' | 'market';
+  readonly timeInForce: 'good-till-time' | 'immediate-or-cancel' | 'post-only';
+  readonly reduceOnly: boolean;
+  readonly quantity: number;
+  readonly price: number;
+  readonly filledQuantity: number;
+  /** The venue's status word: open, filled, canceled, canceled-post-only, ... */
+  readonly status: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
 /** What changed, for the WebSocket layer to push */
 export type ExchangePush =
   | { readonly kind: 'orders'; readonly orders: readonly EmulatedOrder[] }
@@ -86,6 +127,8 @@ interface QueuedTx {
 const COUNTERPARTY_ACCOUNT = 281_474_976_710_654;
 const INACTIVE_KEPT = 5_000;
 const TRADES_KEPT = 5_000;
+/** The full order and execution history kept for tests and soak comparisons */
+const HISTORY_KEPT = 1_000_000;
 
 /** How a refusal of the matching engine reads as a Lighter terminal status */
 function refusedStatus(code: string): string {
@@ -146,6 +189,8 @@ export class LighterExchange {
   private blockHeight = 227_000_000;
   private volumeQuota = 5_000;
   private readonly transactions: QueuedTx[] = [];
+  private readonly everyOrder = new Map<number, EmulatedOrder>();
+  private readonly executionLog: LighterExecution[] = [];
 
   constructor(options: ExchangeOptions) {
     this.accountIndex = options.accountIndex;
@@ -415,6 +460,11 @@ export class LighterExchange {
       hiddenUntil: 0,
     };
     this.bySimKey.set(order.simKey, order);
+    this.everyOrder.set(order.orderIndex, order);
+    if (this.everyOrder.size > HISTORY_KEPT) {
+      const oldest = this.everyOrder.keys().next().value;
+      if (oldest !== undefined) this.everyOrder.delete(oldest);
+    }
     const { sizeDecimals, priceDecimals } = market.spec;
     const reports = this.venue.submit(
       {
@@ -512,6 +562,7 @@ export class LighterExchange {
             now,
           );
           trades.push(trade);
+          this.logExecution(order, trade, report.fee, report.liquidity, market);
           positions.add(order.marketIndex);
           this.lastPrice.set(order.marketIndex, report.price);
           if (report.order.status === 'FILLED') {
@@ -559,6 +610,30 @@ export class LighterExchange {
       this.emit({ kind: 'positions', marketIndexes: [...positions] });
     }
     if (changed.size > 0 || trades.length > 0) this.emit({ kind: 'stats' });
+  }
+
+  private logExecution(
+    order: EmulatedOrder,
+    trade: TradeRecord,
+    fee: number,
+    liquidity: 'MAKER' | 'TAKER',
+    market: EmulatorMarket,
+  ): void {
+    this.executionLog.push({
+      tradeId: String(trade.trade_id),
+      marketIndex: order.marketIndex,
+      symbol: market.instrument.symbol,
+      venueOrderId: String(order.orderIndex),
+      clientOrderIndex: order.clientOrderIndex,
+      correlationKey: order.clientOrderIndex > 0 ? String(order.clientOrderIndex) : undefined,
+      side: order.isAsk ? 'SELL' : 'BUY',
+      quantity: Number(trade['size']),
+      price: Number(trade['price']),
+      fee,
+      liquidity,
+      time: Number(trade['timestamp']),
+    });
+    if (this.executionLog.length > HISTORY_KEPT) this.executionLog.shift();
   }
 
   private retire(order: EmulatedOrder, now: number): void {
@@ -788,6 +863,38 @@ export class LighterExchange {
       }
     }
     return out;
+  }
+
+  /** Every execution of the account, oldest first (the last million) */
+  executions(): LighterExecution[] {
+    return [...this.executionLog];
+  }
+
+  /** Every order the venue placed for the account, live and done, oldest first (the last million) */
+  orders(): LighterOrderRecord[] {
+    return [...this.everyOrder.values()].map((order) => {
+      const market = this.markets.get(order.marketIndex);
+      const sizeDecimals = market?.spec.sizeDecimals ?? 4;
+      const priceDecimals = market?.spec.priceDecimals ?? 2;
+      const size = (units: number) => Number((units / 10 ** sizeDecimals).toFixed(sizeDecimals));
+      return {
+        venueOrderId: String(order.orderIndex),
+        clientOrderIndex: order.clientOrderIndex,
+        correlationKey: order.clientOrderIndex > 0 ? String(order.clientOrderIndex) : undefined,
+        marketIndex: order.marketIndex,
+        symbol: market?.instrument.symbol ?? String(order.marketIndex),
+        side: order.isAsk ? 'SELL' : 'BUY',
+        type: order.type,
+        timeInForce: order.timeInForce,
+        reduceOnly: order.reduceOnly,
+        quantity: size(order.initialBase),
+        price: Number((order.price / 10 ** priceDecimals).toFixed(priceDecimals)),
+        filledQuantity: size(order.filledBase),
+        status: order.status,
+        createdAt: order.createdAt,
+        updatedAt: order.updatedAt,
+      };
+    });
   }
 
   /** The account's trades, newest first */

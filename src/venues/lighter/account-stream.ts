@@ -61,6 +61,8 @@ export class LighterAccountStream {
   private checking = false;
   private lastTradeTime: number | undefined;
   private synced = false;
+  /** When the first sync started: older trades are history, booked only for orders we track */
+  private baseline: number | undefined;
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   private syncs = 0;
@@ -196,12 +198,18 @@ export class LighterAccountStream {
         correlationKey: update.correlationKey,
         time: update.time ?? sink.now(),
       };
+      // An open order whose index we handed out but the account does not know (its journal
+      // lost it) is ours: adopted as RECOVERED under its clientId, not as someone else's
+      const adoption =
+        local === undefined && clientId !== undefined
+          ? ({ clientId, adoptAs: 'RECOVERED' } as const)
+          : {};
       switch (update.category) {
         case 'pending':
           break;
         case 'open':
         case 'filled':
-          sink.emit({ type: 'orderAccepted', ...ref, report: update.report });
+          sink.emit({ type: 'orderAccepted', ...ref, ...adoption, report: update.report });
           if (
             local !== undefined &&
             update.category === 'open' &&
@@ -246,17 +254,23 @@ export class LighterAccountStream {
     if (trades.length === 0) return;
     const { exchange, accountIndex, registry } = this.options;
     const sink = this.options.sink();
-    const live = all ? undefined : this.liveByVenueId(sink);
+    let live: Map<string, TrackedOrder> | undefined;
     const ordered = [...trades].sort((a, b) => a.timestamp - b.timestamp);
     for (const trade of ordered) {
       const market = this.options.market(trade.market_id);
       if (market === undefined) continue;
       const time = toMilliseconds(trade.timestamp);
       this.lastTradeTime = Math.max(this.lastTradeTime ?? time, time);
+      // History from before the first sync (a resync's overlap reaches back into it) is the
+      // baseline: only fills of orders we track book from it, never someone else's old trades
+      const trackedOnly = !all || (this.baseline !== undefined && time < this.baseline);
       for (const ours of toAccountFills(trade, accountIndex, market.instrument)) {
         const index = ours.correlationKey === undefined ? undefined : Number(ours.correlationKey);
         const clientId = index === undefined ? undefined : registry.clientIdOf(index);
-        if (live !== undefined && clientId === undefined && !live.has(ours.venueOrderId)) continue;
+        if (trackedOnly && clientId === undefined) {
+          live ??= this.liveByVenueId(sink);
+          if (!live.has(ours.venueOrderId)) continue;
+        }
         sink.emit({
           type: 'orderFilled',
           exchange,
@@ -315,6 +329,7 @@ export class LighterAccountStream {
     this.syncs += 1;
     // Later syncs book every trade from here on (ours or not): the first one set the baseline
     this.synced = true;
+    this.baseline ??= startedAt;
     this.lastTradeTime = Math.max(this.lastTradeTime ?? 0, startedAt - TRADE_OVERLAP_MS);
     logger.debug('lighter resync', {
       reason,

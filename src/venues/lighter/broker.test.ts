@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { TrackedOrder } from '../../core/account.ts';
 import { KestrelError } from '../../core/errors.ts';
 import { clientOrderId } from '../../core/ids.ts';
 import type { Quote } from '../../core/market-data.ts';
@@ -9,6 +10,7 @@ import { SimulatedClock } from '../../engine/clock.ts';
 import { silentLogger } from '../../engine/logger.ts';
 import { LighterBroker } from './broker.ts';
 import { createClientOrderIndexAllocator } from './client-order-index.ts';
+import { DEFAULT_TX_TTL_MS } from './constants.ts';
 import { toLighterMarket } from './markets.ts';
 import { LighterOrderRegistry } from './order-registry.ts';
 import { LighterRestClient } from './rest-client.ts';
@@ -41,6 +43,7 @@ function setup(quote?: Quote) {
     maxBatchSize: 15,
     marketSlippage: 0.05,
     checkTxHash: false,
+    txTtlMs: DEFAULT_TX_TTL_MS,
     market: (symbol) => (symbol === 'ETH' ? ETH : undefined),
     signer: () => undefined,
     nonces: () => undefined,
@@ -132,5 +135,65 @@ describe('lighter broker prepare', () => {
     });
     broker.prepare(sell);
     assert.equal(sell.options['lighterWorstPrice'], 1900, '2000.01 × 0.95 = 1900.0095 → down');
+  });
+});
+
+describe('lighter broker restore', () => {
+  const tracked = (
+    clientId: string,
+    correlationKey: string | undefined,
+    extra: Partial<TrackedOrder> = {},
+  ): TrackedOrder => ({
+    clientId: clientOrderId(clientId),
+    venueOrderId: undefined,
+    instrument: ETH.instrument,
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity: 0.01,
+    price: 2000,
+    stopPrice: undefined,
+    reduceOnly: false,
+    status: 'OPEN',
+    filledQuantity: 0,
+    averageFillPrice: 0,
+    origin: 'FRAMEWORK',
+    reason: undefined,
+    createdAt: 1_789_000_000_000,
+    updatedAt: 1_789_000_000_000,
+    transitions: [],
+    correlationKey,
+    answered: true,
+    ...extra,
+  });
+
+  it('maps every journaled index back to its clientId and allocates past the highest of ours', () => {
+    const { broker, registry, allocator, request } = setup();
+    broker.restore([
+      tracked('k-a', '1795000000000'),
+      tracked('k-b', '1795000000007', { status: 'FILLED' }),
+      tracked('k-c', '1790000000003', {
+        status: 'PENDING',
+        answered: false,
+        createdAt: 1_789_999_000_000,
+      }),
+      // Someone else's index (an adopted order) maps nowhere and does not move the allocator
+      tracked('ext:281474976710999', '281474976710000', { origin: 'EXTERNAL' }),
+      tracked('k-d', undefined),
+    ]);
+    assert.equal(registry.clientIdOf(1_795_000_000_000), 'k-a');
+    assert.equal(registry.clientIdOf(1_795_000_000_007), 'k-b');
+    assert.equal(registry.indexOf('k-c'), 1_790_000_000_003);
+    assert.equal(registry.clientIdOf(281_474_976_710_000), undefined);
+    assert.equal(allocator.lastAllocated, 1_795_000_000_007);
+    assert.equal(
+      registry.txExpiry('k-c'),
+      1_789_999_000_000 + DEFAULT_TX_TTL_MS + 60_000,
+      'a never-answered create is taken to expire one TTL (plus signing slack) after it was made',
+    );
+    assert.equal(registry.txExpiry('k-a'), undefined);
+    const next = request({ clientId: clientOrderId('k-e') });
+    broker.prepare(next);
+    assert.equal(next.options['lighterClientOrderIndex'], 1_795_000_000_008);
   });
 });

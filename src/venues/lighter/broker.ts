@@ -1,3 +1,4 @@
+import type { TrackedOrder } from '../../core/account.ts';
 import { classify, invalidField, KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { Quote } from '../../core/market-data.ts';
@@ -24,7 +25,17 @@ import { toBaseAmount, toPriceUnits } from './markets.ts';
 import type { NonceManager } from './nonce-manager.ts';
 import type { LighterOrderRegistry } from './order-registry.ts';
 import type { LighterRestClient } from './rest-client.ts';
-import type { CreateOrderTx, LighterSigner, SignedTx } from './signer.ts';
+import type { CreateOrderTx, LighterSigner, SignedTx, SignOptions } from './signer.ts';
+
+/** How long signing a create may wait after the order was tracked (journal, nonce lock), ms */
+const SIGNING_SLACK_MS = 60_000;
+
+/** The client order index a correlation key names, when it names one */
+export function clientOrderIndexOf(key: string | undefined): number | undefined {
+  if (key === undefined || !/^\d{1,15}$/.test(key)) return undefined;
+  const index = Number(key);
+  return index >= MIN_CLIENT_ORDER_INDEX && index <= MAX_CLIENT_ORDER_INDEX ? index : undefined;
+}
 
 /** The option key of the client order index the broker adds to each request */
 export const CLIENT_ORDER_INDEX_OPTION = 'lighterClientOrderIndex';
@@ -42,6 +53,8 @@ export interface LighterBrokerOptions {
   /** Worst price of a market order beyond the touch, as a fraction */
   readonly marketSlippage: number;
   readonly checkTxHash: boolean;
+  /** Each transaction's validity from signing, ms (its ExpiredAt) */
+  readonly txTtlMs: number;
   /** A loaded market by symbol; undefined before `load` */
   readonly market: (symbol: string) => LighterMarket | undefined;
   readonly signer: () => LighterSigner | undefined;
@@ -204,6 +217,36 @@ export class LighterBroker implements Broker {
     this.options.registry.register(index, request.clientId);
   }
 
+  /**
+   * After a restart, from the orders the journal rebuilt: re-registers the client order index
+   * (the correlation key) of each of our orders, so stream frames and trades naming only an
+   * index map to our clientIds and cancels by index work, and moves the allocator past every
+   * index we used. Orders adopted as EXTERNAL are left out: their indexes are someone else's.
+   * A never-answered order's create transaction is taken to expire one TTL after the order was
+   * created, plus what signing may have waited for the nonce lock.
+   */
+  restore(orders: readonly TrackedOrder[]): void {
+    const { registry, allocator, txTtlMs } = this.options;
+    const ours = orders
+      .filter((order) => order.origin !== 'EXTERNAL')
+      .map((order) => ({ order, index: clientOrderIndexOf(order.correlationKey) }))
+      .filter((entry): entry is { order: TrackedOrder; index: number } => entry.index !== undefined)
+      // The registry forgets its oldest entries first, so the newest go in last
+      .sort((a, b) => a.index - b.index);
+    let highest = allocator.lastAllocated;
+    for (const { order, index } of ours) {
+      registry.register(index, order.clientId);
+      if (!order.answered) {
+        registry.setTxExpiry(
+          order.clientId,
+          Math.floor(order.createdAt) + txTtlMs + SIGNING_SLACK_MS,
+        );
+      }
+      highest = Math.max(highest, index);
+    }
+    allocator.restore(highest);
+  }
+
   correlationKey(request: OrderRequest): string | undefined {
     const index = request.options[CLIENT_ORDER_INDEX_OPTION];
     return typeof index === 'number' ? String(index) : undefined;
@@ -268,7 +311,10 @@ export class LighterBroker implements Broker {
         const now = clock.now();
         const signed = await Promise.all(
           requests.map((request, i) =>
-            signer.signCreateOrder(this.createTx(request, now), { nonce: first + i }),
+            signer.signCreateOrder(this.createTx(request, now), {
+              nonce: first + i,
+              expiredAt: Math.floor(now) + this.options.txTtlMs,
+            }),
           ),
         );
         for (const [i, tx] of signed.entries()) {
@@ -333,8 +379,8 @@ export class LighterBroker implements Broker {
   private indexOf(order: Order): number {
     const registered = this.options.registry.indexOf(order.clientId);
     if (registered !== undefined) return registered;
-    const key = (order as { readonly correlationKey?: unknown }).correlationKey;
-    if (typeof key === 'string' && /^\d+$/.test(key)) return Number(key);
+    const key = clientOrderIndexOf((order as Partial<TrackedOrder>).correlationKey);
+    if (key !== undefined) return key;
     if (order.venueOrderId !== undefined && /^\d+$/.test(order.venueOrderId))
       return Number(order.venueOrderId);
     throw invalidField(
@@ -346,11 +392,12 @@ export class LighterBroker implements Broker {
   }
 
   private async sendOne(
-    sign: (signer: LighterSigner, nonce: number) => Promise<SignedTx>,
+    sign: (signer: LighterSigner, options: SignOptions) => Promise<SignedTx>,
   ): Promise<void> {
     const { signer, nonces } = this.requireSigning();
     await nonces.withNonces(1, async (nonce) => {
-      const signed = await sign(signer, nonce);
+      const expiredAt = Math.floor(this.options.clock.now()) + this.options.txTtlMs;
+      const signed = await sign(signer, { nonce, expiredAt });
       const { txHash } = await this.options.rest.sendTx(signed.txType, signed.txInfo);
       this.checkHash(signed, txHash);
     });
@@ -360,8 +407,8 @@ export class LighterBroker implements Broker {
     const market = this.marketOf(order.instrument);
     const index = this.indexOf(order);
     try {
-      await this.sendOne((signer, nonce) =>
-        signer.signCancelOrder({ marketIndex: market.marketIndex, index }, { nonce }),
+      await this.sendOne((signer, options) =>
+        signer.signCancelOrder({ marketIndex: market.marketIndex, index }, options),
       );
     } catch (error) {
       if (classify(error) === 'ambiguous') this.options.watch([order.clientId]);
@@ -375,8 +422,8 @@ export class LighterBroker implements Broker {
    * @throws KestrelError a venue verdict or an ambiguous failure
    */
   async cancelAllOrders(): Promise<void> {
-    await this.sendOne((signer, nonce) =>
-      signer.signCancelAllOrders({ timeInForce: CANCEL_ALL.IMMEDIATE, time: 0 }, { nonce }),
+    await this.sendOne((signer, options) =>
+      signer.signCancelAllOrders({ timeInForce: CANCEL_ALL.IMMEDIATE, time: 0 }, options),
     );
   }
 
@@ -398,7 +445,7 @@ export class LighterBroker implements Broker {
     }
     const index = this.indexOf(order);
     const quantity = amendment.quantity ?? order.quantity;
-    await this.sendOne((signer, nonce) =>
+    await this.sendOne((signer, options) =>
       signer.signModifyOrder(
         {
           marketIndex: market.marketIndex,
@@ -407,7 +454,7 @@ export class LighterBroker implements Broker {
           price: toPriceUnits(market, price),
           triggerPrice: 0,
         },
-        { nonce },
+        options,
       ),
     );
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KestrelError } from '../../core/errors.ts';
-import { MAX_ACCOUNT_INDEX, MAX_API_KEY_INDEX } from './constants.ts';
+import { DEFAULT_TX_TTL_MS, MAX_ACCOUNT_INDEX, MAX_API_KEY_INDEX } from './constants.ts';
 import { LIGHTER_EXCHANGE } from './markets.ts';
 import type { Secret } from './secret.ts';
 import { createSecret, isSecret } from './secret.ts';
@@ -60,6 +60,17 @@ export interface LighterVenueConfig {
   readonly marketSlippage: number;
   /** Delay between status checks of an order the venue has not confirmed, ms; default 1 000 */
   readonly recheckMs: number;
+  /**
+   * Each transaction's own validity (its ExpiredAt = signing time + this), ms; default the
+   * signers' 10 minutes - 1 second. Past it the venue can never execute the transaction, which
+   * is what lets a status query call a never-seen order unknown.
+   */
+  readonly txTtlMs: number;
+  /**
+   * A status query that finds an order nowhere asks once more after this long, ms; default
+   * 1 500: the venue lists a just-canceled order in neither list for about a second.
+   */
+  readonly queryRetryMs: number;
 }
 
 export interface LoadLighterConfigOptions {
@@ -217,6 +228,11 @@ export function loadLighterConfig(options: LoadLighterConfigOptions = {}): Light
     }
   }
   const overrides = options.overrides ?? {};
+  const ttl = overrides.txTtlMs;
+  if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl < 1_000 || ttl > DEFAULT_TX_TTL_MS)) {
+    // The signers' default is the longest validity the venue is known to accept
+    throw configError('txTtlMs', `must be an integer in 1000..${DEFAULT_TX_TTL_MS}`);
+  }
   return Object.freeze({
     network,
     url: baseUrl,
@@ -238,5 +254,7 @@ export function loadLighterConfig(options: LoadLighterConfigOptions = {}): Light
     maxBatchSize: overrides.maxBatchSize ?? 15,
     marketSlippage: overrides.marketSlippage ?? 0.05,
     recheckMs: overrides.recheckMs ?? 1_000,
+    txTtlMs: overrides.txTtlMs ?? DEFAULT_TX_TTL_MS,
+    queryRetryMs: overrides.queryRetryMs ?? 1_500,
   });
 }

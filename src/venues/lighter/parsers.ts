@@ -226,8 +226,8 @@ export function toPosition(
   };
 }
 
-/** The USDC balance of `user_stats`: total is collateral, free the available balance */
-export function toBalance(stats: LighterStats): Balance {
+/** The USDC balance of `user_stats` or an account: total is collateral, free the available balance */
+export function toBalance(stats: Pick<LighterStats, 'collateral' | 'available_balance'>): Balance {
   const total = money(decimal(stats.collateral));
   const free = money(decimal(stats.available_balance));
   return { currency: 'USDC', total, free, locked: money(Math.max(0, total - free)) };

@@ -2,7 +2,6 @@ import type { Balance } from '../../core/balance.ts';
 import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { Quote } from '../../core/market-data.ts';
-import { money } from '../../core/numeric.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import type { Logger } from '../../engine/logger.ts';
 import type { VenueConnection, VenueStartOptions } from '../../engine/venue.ts';
@@ -20,9 +19,10 @@ import { toLighterMarket } from './markets.ts';
 import { NonceManager } from './nonce-manager.ts';
 import { LighterOrderRegistry } from './order-registry.ts';
 import type { LighterPositionView } from './parsers.ts';
+import { toBalance } from './parsers.ts';
+import { LighterReconciliation } from './reconciliation.ts';
 import { LighterRestClient } from './rest-client.ts';
 import type { LighterSigner } from './signer.ts';
-import { decimal } from './units.ts';
 import { createWasmSigner } from './wasm-signer.ts';
 import { LighterSocket } from './ws-client.ts';
 import type { RoutedFrame } from './ws-frames.ts';
@@ -122,11 +122,31 @@ export function createLighterVenue(
     maxBatchSize: config.maxBatchSize,
     marketSlippage: config.marketSlippage,
     checkTxHash: config.checkTxHash,
+    txTtlMs: config.txTtlMs,
     market: (symbol) => bySymbol.get(symbol),
     signer: () => signer,
     nonces: () => nonces,
     quote: (index) => marketStream?.quote(index),
     watch: (clientIds) => accountStream?.watch(clientIds),
+  });
+
+  const reconciliation = new LighterReconciliation({
+    exchange,
+    accountIndex: config.accountIndex,
+    rest,
+    registry,
+    market: (index) => byIndex.get(index),
+    marketOf: (instrument) =>
+      instrument.exchange === exchange ? bySymbol.get(instrument.symbol) : undefined,
+    token: () => {
+      if (tokens === undefined)
+        throw new KestrelError('INVALID_CONFIG', 'lighter: account queried before load()');
+      return tokens.token();
+    },
+    clock,
+    logger,
+    txTtlMs: config.txTtlMs,
+    queryRetryMs: config.queryRetryMs,
   });
 
   const failAcks = (error: Error) => {
@@ -250,6 +270,8 @@ export function createLighterVenue(
 
   const venue: LighterVenue = {
     exchange,
+    // The account index names the journal: public, and the same across API keys
+    account: String(config.accountIndex),
     broker,
     config,
     clientOrderIndexes: allocator,
@@ -375,11 +397,11 @@ export function createLighterVenue(
     },
 
     async fetchBalances(): Promise<Balance[]> {
-      const account = await rest.account(config.accountIndex);
-      const total = money(decimal(account.collateral));
-      const free = money(decimal(account.available_balance));
-      return [{ currency: 'USDC', total, free, locked: money(Math.max(0, total - free)) }];
+      return [toBalance(await rest.account(config.accountIndex))];
     },
+
+    fetchSnapshot: ({ since }) => reconciliation.snapshot(since),
+    queryOrder: (order) => reconciliation.queryOrder(order),
 
     async stop() {
       stopped = true;

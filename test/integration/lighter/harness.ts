@@ -20,6 +20,10 @@ import type {
   LoadLighterConfigOptions,
 } from '../../../src/venues/lighter/config.ts';
 import { loadLighterConfig } from '../../../src/venues/lighter/config.ts';
+import { ORDER_TYPE, TIME_IN_FORCE } from '../../../src/venues/lighter/constants.ts';
+import { createFakeSigner } from '../../../src/venues/lighter/fake-signer.ts';
+import { toBaseAmount, toPriceUnits } from '../../../src/venues/lighter/markets.ts';
+import { LighterRestClient } from '../../../src/venues/lighter/rest-client.ts';
 import type { LighterSigner } from '../../../src/venues/lighter/signer.ts';
 import type { LighterVenue } from '../../../src/venues/lighter/venue.ts';
 import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
@@ -138,4 +142,60 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface ForeignOrder {
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly size: number;
+  readonly price: number;
+  /** Someone else's client order index; 0 for none */
+  readonly clientOrderIndex?: number;
+  readonly ioc?: boolean;
+}
+
+/**
+ * Places an order on the emulator's account as another client would (a second process on the
+ * same API key, the web UI): signed by its own fake signer, with its own client order index,
+ * at the venue's next nonce. Kestrel's broker never heard of it.
+ */
+export async function placeForeignOrder(emulator: LighterEmulator, order: ForeignOrder) {
+  const market = emulator.exchange.resolveMarket(order.symbol);
+  const signer = createFakeSigner({
+    accountIndex: emulator.accountIndex,
+    apiKeyIndex: emulator.apiKeyIndex,
+    chainId: emulator.chainId,
+    clock: systemClock,
+  });
+  const rest = new LighterRestClient({
+    baseUrl: emulator.url,
+    clock: systemClock,
+    timeoutMs: 3_000,
+  });
+  const nonce = await rest.nextNonce(emulator.accountIndex, emulator.apiKeyIndex);
+  const lighterMarket = {
+    marketIndex: market.spec.marketIndex,
+    instrument: market.instrument,
+    sizeDecimals: market.spec.sizeDecimals,
+    priceDecimals: market.spec.priceDecimals,
+  };
+  const signed = await signer.signCreateOrder(
+    {
+      marketIndex: market.spec.marketIndex,
+      clientOrderIndex: order.clientOrderIndex ?? 0,
+      baseAmount: toBaseAmount(lighterMarket, order.size),
+      price: toPriceUnits(lighterMarket, order.price),
+      isAsk: order.side === 'SELL',
+      orderType: ORDER_TYPE.LIMIT,
+      timeInForce:
+        order.ioc === true ? TIME_IN_FORCE.IMMEDIATE_OR_CANCEL : TIME_IN_FORCE.GOOD_TILL_TIME,
+      reduceOnly: false,
+      triggerPrice: 0,
+      orderExpiry: order.ioc === true ? 0 : Date.now() + 28 * 86_400_000,
+    },
+    { nonce },
+  );
+  await rest.sendTx(signed.txType, signed.txInfo);
 }
