@@ -11,6 +11,10 @@ export interface ControlTarget {
   setQuote(symbol: string, bid: number, ask: number, bidSize?: number, askSize?: number): void;
   printTrade(symbol: string, price: number, size: number, side: 'BUY' | 'SELL'): void;
   state(): unknown;
+  /** Every order the venue accepted, as JSON records */
+  orders(): unknown;
+  /** Every execution the venue made, as JSON records */
+  executions(): unknown;
 }
 
 const count = z.object({ count: z.number().int().positive() });
@@ -153,7 +157,8 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
  * Serves the control API under `/_kestrel/`: the fault controller's operations
  * (`POST /_kestrel/faults/<operation>` with a JSON body), market driving
  * (`POST /_kestrel/market/quote`, `/_kestrel/market/trade`) and the venue's state
- * (`GET /_kestrel/state`, `GET /_kestrel/faults`). Faults never apply to these routes.
+ * (`GET /_kestrel/state`, `/_kestrel/orders`, `/_kestrel/executions`, `/_kestrel/faults`).
+ * Faults never apply to these routes.
  */
 export async function handleControl(
   target: ControlTarget,
@@ -167,6 +172,8 @@ export async function handleControl(
   try {
     if (method === 'GET' && path === '/faults') return send(response, 200, target.faults.state());
     if (method === 'GET' && path === '/state') return send(response, 200, target.state());
+    if (method === 'GET' && path === '/orders') return send(response, 200, target.orders());
+    if (method === 'GET' && path === '/executions') return send(response, 200, target.executions());
     if (method !== 'POST') return send(response, 405, { error: `${method} not allowed` });
     const body = await readJson(request);
     if (path === '/market/quote') {

@@ -10,7 +10,7 @@ import type { Side } from '../../core/order.ts';
 import { createRandom } from '../../core/random.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { systemClock } from '../../engine/clock.ts';
-import type { SimVenue } from '../../venues/sim/sim-venue.ts';
+import type { SimOrderSnapshot, SimVenue } from '../../venues/sim/sim-venue.ts';
 import { CONTROL_PREFIX, handleControl } from './control-api.ts';
 import {
   DEFAULT_API_KEY,
@@ -69,8 +69,18 @@ export interface BinanceUsdmEmulator {
   readonly requests: readonly RequestRecord[];
   /** User data pushes as sent, oldest first */
   readonly pushes: readonly Record<string, unknown>[];
-  /** Executions booked, oldest first */
+  /**
+   * Every execution the venue made, oldest first: trade id, venue order id, the order's client
+   * id (ours when we placed it), side, quantity, price, fee and its currency, liquidity,
+   * realized PnL, time. Unbounded (userTrades serves only the latest 100 000).
+   */
   executions(): readonly TradeRecord[];
+  /**
+   * Every order the venue accepted, open and closed, as it stands now, oldest first: venue
+   * order id, client id, status (NEW, PARTIALLY_FILLED, FILLED, CANCELED, EXPIRED), side,
+   * type, quantity, price, filled quantity and average price. Refused orders never existed.
+   */
+  orders(): readonly SimOrderSnapshot[];
   /** Sockets opened since start, by kind, and how many user data sockets are open now */
   connections(): { readonly user: number; readonly market: number; readonly openUser: number };
   /** Sets the best bid and offer; fills resting orders it crosses, publishes bookTicker and depth */
@@ -157,6 +167,38 @@ export async function startBinanceUsdmEmulator(
       balances: exchange.venue.getBalances(),
       executions: exchange.allExecutions().length,
     }),
+    orders: () =>
+      exchange.allOrders().map((o) => ({
+        orderId: o.orderId,
+        clientId: o.clientId,
+        symbol: o.instrument.venueSymbol,
+        side: o.side,
+        type: o.type,
+        timeInForce: o.timeInForce,
+        quantity: o.quantity,
+        price: o.price,
+        reduceOnly: o.reduceOnly,
+        status: o.status,
+        filled: o.filled,
+        averagePrice: o.averagePrice,
+        createdAt: o.createdAt,
+        updatedAt: o.updatedAt,
+      })),
+    executions: () =>
+      exchange.allExecutions().map((t) => ({
+        id: t.id,
+        orderId: t.orderId,
+        clientId: t.clientId,
+        symbol: t.instrument.venueSymbol,
+        side: t.side,
+        price: t.price,
+        quantity: t.quantity,
+        fee: t.fee,
+        feeCurrency: t.feeCurrency,
+        liquidity: t.liquidity,
+        realizedPnl: t.realizedPnl,
+        time: t.time,
+      })),
   };
 
   const server: Server = createServer((request, response) => {
@@ -255,6 +297,7 @@ export async function startBinanceUsdmEmulator(
     requests,
     pushes: users.log,
     executions: () => exchange.allExecutions(),
+    orders: () => exchange.allOrders(),
     connections: () => ({
       user: users.connections,
       market: markets.connections,

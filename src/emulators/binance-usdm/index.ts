@@ -1,3 +1,4 @@
+export type { SimOrderSnapshot } from '../../venues/sim/sim-venue.ts';
 export * from './binance-errors.ts';
 export * from './control-api.ts';
 export * from './defaults.ts';

@@ -106,6 +106,10 @@ export class UsdmExchange {
   private readonly bySymbol = new Map<string, Instrument>();
   private readonly markets = new Map<string, MarketState>();
   private readonly executions: TradeRecord[] = [];
+  /** Every execution ever booked (userTrades serves a bounded window of them) */
+  private readonly executionLog: TradeRecord[] = [];
+  /** The latest state of every order the venue accepted, in acceptance order */
+  private readonly orderLog = new Map<string, SimOrderSnapshot>();
   private readonly tradeHistory: number;
   private marketListener: ((change: MarketChange) => void) | undefined;
   private autoIds = 0;
@@ -290,9 +294,14 @@ export class UsdmExchange {
     return fromStart ? matching.slice(0, limit) : matching.slice(-limit);
   }
 
-  /** Every execution the emulator has booked, oldest first (for tests) */
+  /** Every execution the emulator has booked, oldest first (for tests and soak comparisons) */
   allExecutions(): readonly TradeRecord[] {
-    return this.executions;
+    return this.executionLog;
+  }
+
+  /** Every order the venue accepted, open and closed, as it stands now, oldest first */
+  allOrders(): SimOrderSnapshot[] {
+    return [...this.orderLog.values()];
   }
 
   margins(): MarginView[] {
@@ -420,6 +429,7 @@ export class UsdmExchange {
     const pushes: Record<string, unknown>[] = [];
     const moved = new Set<string>();
     for (const report of reports) {
+      if ('order' in report) this.orderLog.set(report.order.orderId, report.order);
       switch (report.type) {
         case 'accepted':
           pushes.push(orderTradeUpdate(report.order, 'NEW', report.time));
@@ -440,6 +450,7 @@ export class UsdmExchange {
             time: report.time,
           };
           this.executions.push(trade);
+          this.executionLog.push(trade);
           if (this.executions.length > this.tradeHistory) this.executions.shift();
           moved.add(report.order.instrument.venueSymbol);
           pushes.push(orderTradeUpdate(report.order, 'TRADE', report.time, trade));

@@ -1,5 +1,6 @@
 import type { TrackedOrder } from '../../core/account.ts';
 import { KestrelError } from '../../core/errors.ts';
+import type { FillReport } from '../../core/fill.ts';
 import type { ClientOrderId } from '../../core/ids.ts';
 import { isClientOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
@@ -9,11 +10,13 @@ import { isTerminal } from '../../core/order.ts';
 import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import type { Logger } from '../../engine/logger.ts';
+import type { VenueOrderState, VenueSnapshot } from '../../engine/venue.ts';
 import { isOrderNotFound, toKestrelError } from './errors.ts';
-import { clientIdCandidates, fillEvent, orderEvents, toBalances } from './events.ts';
+import { clientIdCandidates, fillEvent, orderEvents, toBalances, toFillReport } from './events.ts';
 import type { CcxtExchange } from './exchange.ts';
 import type { RateGate } from './rate-gate.ts';
-import type { CcxtOrder } from './schemas.ts';
+import { clientIdHead, toVenueOrderState, toVenuePositions } from './reconciliation.ts';
+import type { CcxtOrder, CcxtTrade } from './schemas.ts';
 import { orderSchema, rejectedEntrySchema, tradeSchema, venueErrorSchema } from './schemas.ts';
 
 export interface CcxtBrokerOptions {
@@ -52,6 +55,14 @@ const ORDER_LOOKUPS_PER_RESYNC = 20;
 const VENUE_ID_MEMORY = 50_000;
 const BALANCE_DEBOUNCE_MS = 250;
 const PER_SYMBOL_OPEN_ORDERS = 5;
+/** A snapshot reads the fills of every market when the venue lists at most this many */
+const SNAPSHOT_ALL_MARKETS = 20;
+/** Binance answers at most seven days of executions per query */
+const TRADE_WINDOW_MS = 7 * 86_400_000;
+/** After a restart, fills are looked for at most this far back by the resync */
+const RESUME_LOOKBACK_MS = 86_400_000;
+/** Times a cancel whose answer was lost is sent again while the venue still lists the order */
+const MAX_CANCEL_RESENDS = 3;
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve = () => {};
@@ -90,6 +101,16 @@ export class CcxtBroker implements Broker {
   private readonly watchedSymbols = new Set<string>();
   private readonly tradeCursor = new Map<string, number>();
   private readonly streamListeners = new Set<(update: StreamOrderUpdate) => void>();
+  /** Generator heads of our clientIds (`kab12c-`), so an order of ours nobody journaled is recovered */
+  private readonly ownHeads = new Set<string>();
+  /** Markets of the live orders a restart restored */
+  private readonly restoredSymbols = new Set<string>();
+  /** After a restart: fills since then may have been missed while nothing listened */
+  private resumeFrom: number | undefined;
+  /** Live orders a restart restored, to be confirmed RECOVERED once the venue lists them */
+  private readonly restoredLive = new Set<string>();
+  /** Cancels asked for whose answer never came (ambiguous, or cut by a restart): resends so far */
+  private readonly cancelsAwaiting = new Map<string, number>();
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
   private balanceTimer: Timer | undefined;
@@ -204,6 +225,49 @@ export class CcxtBroker implements Broker {
       );
     }
     this.activeSymbols.add(request.instrument.symbol);
+    const head = clientIdHead(request.clientId);
+    if (head !== undefined) this.ownHeads.add(head);
+  }
+
+  /**
+   * Rebuilds what the broker keeps of its own after a restart, from the orders the journal
+   * replayed: venue ids → clientIds (Binance executions name the venue id only), the clientId
+   * heads that mark an order as ours, the markets of live orders (resynced and snapshotted even
+   * when nothing trades them yet), the time from which fills may have been missed, and the
+   * cancels whose answer the restart cut off (sent again once the venue lists the order open).
+   * Nothing was in flight in the new process: PENDING orders are settled by the first resync,
+   * and live orders it finds open at the venue are marked RECOVERED.
+   */
+  restore(orders: readonly TrackedOrder[]): void {
+    let earliestLive = Number.POSITIVE_INFINITY;
+    let latest = Number.NEGATIVE_INFINITY;
+    for (const order of orders) {
+      if (order.instrument.exchange !== this.exchange) continue;
+      if (order.venueOrderId !== undefined) this.remember(order.venueOrderId, order.clientId);
+      if (order.origin !== 'EXTERNAL') {
+        const head = clientIdHead(order.clientId);
+        if (head !== undefined) this.ownHeads.add(head);
+      }
+      if (!isTerminal(order.status)) {
+        this.restoredSymbols.add(order.instrument.symbol);
+        this.restoredLive.add(order.clientId);
+        earliestLive = Math.min(earliestLive, order.createdAt);
+        if (order.status === 'PENDING_CANCEL') this.cancelsAwaiting.set(order.clientId, 0);
+      }
+      latest = Math.max(latest, order.updatedAt);
+    }
+    const from = Math.min(earliestLive, latest);
+    if (Number.isFinite(from))
+      this.resumeFrom = Math.max(
+        Math.floor(from),
+        Math.floor(this.clock.now() - RESUME_LOOKBACK_MS),
+      );
+  }
+
+  /** Whether a clientId found at the venue is one this account generates */
+  private isOwn(clientId: string): boolean {
+    const head = clientIdHead(clientId);
+    return head !== undefined && this.ownHeads.has(head);
   }
 
   private orderArguments(request: OrderRequest): {
@@ -339,12 +403,45 @@ export class CcxtBroker implements Broker {
       const raw = await this.call(`cancelOrder ${symbol} ${order.clientId}`, () =>
         this.ex.cancelOrder(order.venueOrderId ?? '', symbol, params),
       );
+      this.cancelsAwaiting.delete(order.clientId);
       this.ingestOrder(raw, 'rest', order.clientId);
     } catch (error) {
       const failure = error as KestrelError;
-      if (failure.kind === 'ambiguous') this.scheduleStatusCheck(order.clientId);
+      if (failure.kind === 'ambiguous') {
+        if (!this.cancelsAwaiting.has(order.clientId)) this.cancelsAwaiting.set(order.clientId, 0);
+        this.scheduleStatusCheck(order.clientId);
+      } else {
+        this.cancelsAwaiting.delete(order.clientId);
+      }
       throw failure;
     }
+  }
+
+  /**
+   * Sends again a cancel whose answer never came, now that the venue still lists the order
+   * live; a bounded number of times, its failure going through the rejection boundary.
+   */
+  private resendCancel(clientId: string): void {
+    const local = this.out.order(clientId);
+    const sent = this.cancelsAwaiting.get(clientId);
+    if (local === undefined || local.status !== 'PENDING_CANCEL' || sent === undefined) {
+      this.cancelsAwaiting.delete(clientId);
+      return;
+    }
+    if (sent >= MAX_CANCEL_RESENDS || this.stopped) {
+      this.cancelsAwaiting.delete(clientId);
+      this.logger.warn('cancel still unanswered after resends; the reconciler decides', {
+        exchange: this.exchange,
+        clientId,
+      });
+      return;
+    }
+    this.cancelsAwaiting.set(clientId, sent + 1);
+    this.logger.info('sending again a cancel whose answer was lost', {
+      exchange: this.exchange,
+      clientId,
+    });
+    this.cancelOrder(local).catch((error: unknown) => this.out.cancelFailed(local, error));
   }
 
   /**
@@ -449,10 +546,17 @@ export class CcxtBroker implements Broker {
     const clientId = this.resolveClientId(order, expected);
     if (clientId !== undefined) this.remember(order.id, clientId);
     const local = clientId === undefined ? undefined : this.out.order(clientId);
+    // An order carrying one of our heads that the account never saw (its journal entry lost): ours
+    const reported = clientId === undefined ? clientIdCandidates(order)[0] : undefined;
+    const recover =
+      reported !== undefined && isClientOrderId(reported) && this.isOwn(reported)
+        ? reported
+        : undefined;
     const events = orderEvents(order, {
       exchange: this.exchange,
       instrument,
       clientId,
+      ...(recover === undefined ? {} : { recover }),
       time: order.lastUpdateTimestamp ?? order.timestamp ?? this.clock.now(),
       local:
         local === undefined
@@ -599,25 +703,84 @@ export class CcxtBroker implements Broker {
     const local = this.out.order(clientId);
     if (local === undefined || isTerminal(local.status)) return;
     if (local.status !== 'PENDING' && local.status !== 'PENDING_CANCEL') return;
-    const outcome = await this.queryOrder(local);
+    const outcome = await this.checkOrder(local);
     const after = this.out.order(clientId);
     if (after === undefined || isTerminal(after.status)) return;
     if (outcome === 'missing' && this.declareLostIfDue(after)) return;
+    if (outcome === 'found' && after.status === 'PENDING_CANCEL') {
+      if (this.cancelsAwaiting.has(clientId)) this.resendCancel(clientId);
+      return;
+    }
     if (outcome !== 'found' || after.status === 'PENDING')
       this.scheduleStatusCheck(clientId, attempt + 1);
   }
 
-  /** Asks the venue about one order by client id and applies what it says */
-  private async queryOrder(local: TrackedOrder): Promise<QueryOutcome> {
-    const symbol = local.instrument.symbol;
-    const params: Record<string, unknown> =
-      this.capabilities.cancelByClientId || local.venueOrderId === undefined
-        ? { clientOrderId: local.clientId }
-        : {};
-    try {
-      const raw = await this.call(`fetchOrder ${symbol} ${local.clientId}`, () =>
-        this.ex.fetchOrder(local.venueOrderId ?? '', symbol, params),
+  /**
+   * Fetches one order: by our clientId where the venue takes it (Binance `origClientOrderId`)
+   * or while its venue id is unknown, else (and for adopted external orders) by venue id.
+   * @throws KestrelError as the venue answered, or INVALID_ARGUMENT for an external order without a venue id
+   */
+  private requestOrder(order: Order): Promise<unknown> {
+    const symbol = order.instrument.symbol;
+    const external = order.origin === 'EXTERNAL';
+    if (external && order.venueOrderId === undefined) {
+      return Promise.reject(
+        new KestrelError(
+          'INVALID_ARGUMENT',
+          `${this.exchange}: external order ${order.clientId} has no venue id to ask by`,
+        ),
       );
+    }
+    const byClientId =
+      !external && (this.capabilities.cancelByClientId || order.venueOrderId === undefined);
+    const params: Record<string, unknown> = byClientId ? { clientOrderId: order.clientId } : {};
+    return this.call(`fetchOrder ${symbol} ${order.clientId}`, () =>
+      this.ex.fetchOrder(order.venueOrderId ?? '', symbol, params),
+    );
+  }
+
+  /**
+   * One order as the venue has it, for reconciliation; nothing is applied.
+   * @returns undefined only when the venue answers that it does not know the order (-2013)
+   * @throws KestrelError when the venue could not be asked (network, 5xx, 429) or answered
+   *   something Kestrel cannot read: neither proves anything about the order
+   */
+  async fetchOrderState(order: Order): Promise<VenueOrderState | undefined> {
+    let raw: unknown;
+    try {
+      raw = await this.requestOrder(order);
+    } catch (error) {
+      if (isOrderNotFound(error)) return undefined;
+      throw error;
+    }
+    const parsed = orderSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new KestrelError(
+        'INVALID_DATA',
+        `${this.exchange}: fetchOrder ${order.clientId} answered an order Kestrel cannot read (${parsed.error.issues
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .join('; ')})`,
+      );
+    }
+    const found = parsed.data;
+    const instrument = this.instruments.get(found.symbol) ?? order.instrument;
+    const reported = clientIdCandidates(found);
+    const clientId = reported.includes(order.clientId) ? order.clientId : reported[0];
+    if (clientId === order.clientId) this.remember(found.id, order.clientId);
+    const state = toVenueOrderState(found, instrument, clientId, this.clock.now());
+    if (state === undefined) {
+      throw new KestrelError(
+        'INVALID_DATA',
+        `${this.exchange}: fetchOrder ${order.clientId} answered an order without side or amount`,
+      );
+    }
+    return state;
+  }
+
+  /** Asks the venue about one order by client id and applies what it says */
+  private async checkOrder(local: TrackedOrder): Promise<QueryOutcome> {
+    try {
+      const raw = await this.requestOrder(local);
       this.ingestOrder(raw, 'rest', local.clientId);
       return 'found';
     } catch (error) {
@@ -705,8 +868,18 @@ export class CcxtBroker implements Broker {
     for (const local of this.out.openOrders()) {
       if (this.inflight.has(local.clientId)) continue;
       const listed = local.venueOrderId !== undefined && openIds.has(local.venueOrderId);
+      if (listed && this.restoredLive.delete(local.clientId) && local.origin === 'FRAMEWORK') {
+        this.out.emit({
+          type: 'orderRecovered',
+          exchange: this.exchange,
+          clientId: local.clientId,
+          time: this.clock.now(),
+        });
+      }
+      if (listed && local.status === 'PENDING_CANCEL' && this.cancelsAwaiting.has(local.clientId))
+        this.resendCancel(local.clientId);
       if (listed && local.status !== 'PENDING') continue;
-      const outcome = await this.queryOrder(local);
+      const outcome = await this.checkOrder(local);
       const after = this.out.order(local.clientId);
       if (
         outcome === 'missing' &&
@@ -736,8 +909,12 @@ export class CcxtBroker implements Broker {
 
   /** The markets a resync looks at: those traded this session, watched, or with live orders */
   private resyncSymbols(): Set<string> {
-    const symbols = new Set([...this.activeSymbols, ...this.watchedSymbols]);
-    for (const order of this.out.openOrders()) symbols.add(order.instrument.symbol);
+    const symbols = new Set([
+      ...this.activeSymbols,
+      ...this.watchedSymbols,
+      ...this.restoredSymbols,
+    ]);
+    for (const order of this.sink?.openOrders() ?? []) symbols.add(order.instrument.symbol);
     return symbols;
   }
 
@@ -748,10 +925,8 @@ export class CcxtBroker implements Broker {
       const instrument = this.instruments.get(symbol);
       if (instrument === undefined) continue;
       const cursor = this.tradeCursor.get(symbol);
-      let since =
-        cursor === undefined
-          ? Math.floor(this.startedAt)
-          : Math.max(Math.floor(this.startedAt), cursor - TRADE_OVERLAP_MS);
+      const floor = Math.floor(Math.min(this.startedAt, this.resumeFrom ?? this.startedAt));
+      let since = cursor === undefined ? floor : Math.max(floor, cursor - TRADE_OVERLAP_MS);
       for (let page = 0; page < MAX_TRADE_PAGES; page++) {
         const raw = await this.call(`fetchMyTrades ${symbol}`, () =>
           this.ex.fetchMyTrades(symbol, since, TRADE_PAGE),
@@ -793,6 +968,151 @@ export class CcxtBroker implements Broker {
           break;
         since = last.data.timestamp;
       }
+    }
+  }
+
+  // ---- reconciliation ----
+
+  /** The markets a snapshot looks at: the resync's, or every listed one when nothing names any */
+  private snapshotSymbols(): Set<string> {
+    const symbols = this.resyncSymbols();
+    if (symbols.size === 0 && this.instruments.size <= SNAPSHOT_ALL_MARKETS)
+      for (const symbol of this.instruments.keys()) symbols.add(symbol);
+    return symbols;
+  }
+
+  /**
+   * The account as the venue has it, for reconciliation; nothing is applied. Open orders per
+   * market (one all-markets call past a handful), our executions since `since` per market
+   * (paged; each fill named by its venue order id and, where it can be learned from the open
+   * orders, the venue id map or a bounded order lookup, by the order's client id), positions
+   * (signed) and balances, read in that order so positions are at least as new as the fills.
+   * @throws KestrelError when the venue cannot be reached or answers something unreadable
+   */
+  async fetchSnapshot(options: { readonly since: number }): Promise<VenueSnapshot> {
+    const symbols = this.snapshotSymbols();
+    const named = new Map<string, string>();
+    const openOrders: VenueOrderState[] = [];
+    const scopes: (string | undefined)[] =
+      symbols.size > 0 && symbols.size <= PER_SYMBOL_OPEN_ORDERS ? [...symbols] : [undefined];
+    for (const scope of scopes) {
+      const raw = await this.call(`fetchOpenOrders ${scope ?? 'all'}`, () =>
+        this.ex.fetchOpenOrders(scope),
+      );
+      for (const entry of this.list(raw, 'fetchOpenOrders')) {
+        const parsed = orderSchema.safeParse(entry);
+        if (!parsed.success) throw this.unreadable('fetchOpenOrders', parsed.error.issues);
+        const instrument = this.instruments.get(parsed.data.symbol);
+        if (instrument === undefined) continue;
+        const clientId = clientIdCandidates(parsed.data)[0];
+        if (clientId !== undefined) named.set(parsed.data.id, clientId);
+        const state = toVenueOrderState(parsed.data, instrument, clientId, this.clock.now());
+        if (state !== undefined) openOrders.push(state);
+        symbols.add(instrument.symbol);
+      }
+    }
+    const fills = await this.snapshotFills(symbols, options.since, named);
+    const positions = toVenuePositions(
+      this.list(
+        await this.call('fetchPositions', () => this.ex.fetchPositions()),
+        'fetchPositions',
+      ),
+      this.instruments,
+    );
+    const balance = await this.call('fetchBalance', () => this.ex.fetchBalance());
+    const balances = toBalances(balance);
+    if (balances === undefined) throw this.unreadable('fetchBalance', []);
+    return {
+      openOrders,
+      fills,
+      positions: positions.positions,
+      balances,
+      time: this.clock.now(),
+    };
+  }
+
+  private list(raw: unknown, action: string): unknown[] {
+    if (!Array.isArray(raw)) throw this.unreadable(action, []);
+    return raw;
+  }
+
+  private unreadable(
+    action: string,
+    issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  ): KestrelError {
+    const detail = issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+    return new KestrelError(
+      'INVALID_DATA',
+      `${this.exchange}: ${action} answered something Kestrel cannot read${detail === '' ? '' : ` (${detail})`}`,
+    );
+  }
+
+  private async snapshotFills(
+    symbols: ReadonlySet<string>,
+    since: number,
+    named: Map<string, string>,
+  ): Promise<FillReport[]> {
+    const fills: FillReport[] = [];
+    const seen = new Set<string>();
+    const now = this.clock.now();
+    // Binance answers one seven-day window per query: older fills cannot be asked for this way
+    const from = Math.floor(Math.max(since, now - TRADE_WINDOW_MS + 60_000));
+    let lookups = 0;
+    for (const symbol of symbols) {
+      const instrument = this.instruments.get(symbol);
+      if (instrument === undefined) continue;
+      let cursor = from;
+      for (let page = 0; page < MAX_TRADE_PAGES; page++) {
+        const raw = await this.call(`fetchMyTrades ${symbol}`, () =>
+          this.ex.fetchMyTrades(symbol, cursor, TRADE_PAGE),
+        );
+        const trades: CcxtTrade[] = [];
+        for (const entry of this.list(raw, 'fetchMyTrades')) {
+          const parsed = tradeSchema.safeParse(entry);
+          if (!parsed.success) throw this.unreadable('fetchMyTrades', parsed.error.issues);
+          trades.push(parsed.data);
+        }
+        for (const trade of trades) {
+          if (seen.has(trade.id)) continue;
+          seen.add(trade.id);
+          const venueId = trade.order ?? undefined;
+          let clientId = clientIdCandidates(trade)[0];
+          if (clientId === undefined && venueId !== undefined && venueId !== '') {
+            clientId = named.get(venueId) ?? this.clientByVenueId.get(venueId);
+            if (clientId === undefined && lookups < ORDER_LOOKUPS_PER_RESYNC) {
+              lookups += 1;
+              clientId = await this.lookupClientId(venueId, symbol);
+            }
+            if (clientId !== undefined) named.set(venueId, clientId);
+          }
+          fills.push(
+            toFillReport(
+              trade,
+              instrument,
+              clientId !== undefined && isClientOrderId(clientId) ? clientId : undefined,
+              now,
+            ),
+          );
+        }
+        const last = trades.at(-1)?.timestamp;
+        if (trades.length < TRADE_PAGE || last === null || last === undefined) break;
+        cursor = last;
+      }
+    }
+    return fills;
+  }
+
+  /** The client id of one venue order, by asking for it; undefined when it cannot be learned */
+  private async lookupClientId(venueId: string, symbol: string): Promise<string | undefined> {
+    try {
+      const raw = await this.call(`fetchOrder ${symbol} ${venueId}`, () =>
+        this.ex.fetchOrder(venueId, symbol),
+      );
+      const parsed = orderSchema.safeParse(raw);
+      return parsed.success ? clientIdCandidates(parsed.data)[0] : undefined;
+    } catch (error) {
+      if (!isOrderNotFound(error)) throw error;
+      return undefined;
     }
   }
 }

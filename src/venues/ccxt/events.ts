@@ -1,5 +1,6 @@
 import type { Balance } from '../../core/balance.ts';
 import type { OrderReport, VenueEvent } from '../../core/events.ts';
+import type { FillReport } from '../../core/fill.ts';
 import type { ClientOrderId, VenueOrderId } from '../../core/ids.ts';
 import { tradeId, venueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
@@ -26,7 +27,8 @@ export function clientIdCandidates(order: Pick<CcxtOrder, 'clientOrderId' | 'inf
   return ids.filter((id): id is string => typeof id === 'string' && id.length > 0);
 }
 
-function orderType(type: string | null | undefined): OrderType {
+/** Kestrel's order type for a ccxt one (lowercase, venue spellings) */
+export function orderType(type: string | null | undefined): OrderType {
   switch ((type ?? '').toLowerCase()) {
     case 'market':
       return 'MARKET';
@@ -40,7 +42,8 @@ function orderType(type: string | null | undefined): OrderType {
   }
 }
 
-function timeInForce(order: CcxtOrder): TimeInForce {
+/** Kestrel's time in force for a ccxt order (post-only is GTX) */
+export function timeInForce(order: CcxtOrder): TimeInForce {
   if (order.postOnly === true) return 'GTX';
   const tif = (order.timeInForce ?? '').toUpperCase();
   if (tif === 'IOC' || tif === 'FOK' || tif === 'GTC') return tif;
@@ -77,6 +80,8 @@ export interface OrderEventContext {
   readonly exchange: string;
   readonly instrument: Instrument;
   readonly clientId: ClientOrderId | undefined;
+  /** Adopt an order the account does not know as RECOVERED under this (our) clientId */
+  readonly recover?: ClientOrderId;
   readonly time: number;
   /** The local order's price and quantity, to notice an amendment */
   readonly local:
@@ -93,7 +98,10 @@ export function orderEvents(order: CcxtOrder, context: OrderEventContext): Venue
   const venueId: VenueOrderId = venueOrderId(order.id);
   const ref = { exchange, clientId, venueOrderId: venueId, time };
   const report = clientId === undefined ? toReport(order, instrument) : undefined;
-  const accepted: VenueEvent = { type: 'orderAccepted', ...ref, report };
+  const accepted: VenueEvent =
+    context.recover !== undefined && report !== undefined
+      ? { type: 'orderAccepted', ...ref, clientId: context.recover, report, adoptAs: 'RECOVERED' }
+      : { type: 'orderAccepted', ...ref, report };
   switch (order.status) {
     case 'open': {
       const events: VenueEvent[] = [accepted];
@@ -134,6 +142,35 @@ export function orderEvents(order: CcxtOrder, context: OrderEventContext): Venue
   }
 }
 
+/** One of our executions as a fill report, its trade id for deduplication */
+export function toFillReport(
+  trade: CcxtTrade,
+  instrument: Instrument,
+  clientId: ClientOrderId | undefined,
+  now: number,
+): FillReport {
+  const venueId =
+    trade.order === null || trade.order === undefined || trade.order === ''
+      ? undefined
+      : venueOrderId(trade.order);
+  const fee = trade.fee?.cost;
+  return {
+    tradeId: tradeId(trade.id),
+    clientId,
+    venueOrderId: venueId,
+    instrument,
+    side: trade.side === 'buy' ? 'BUY' : 'SELL',
+    quantity: snapSize(instrument, trade.amount),
+    price: snapPrice(instrument, trade.price),
+    ...(fee === null || fee === undefined ? {} : { fee: money(fee) }),
+    ...(trade.fee?.currency === null || trade.fee?.currency === undefined
+      ? {}
+      : { feeCurrency: trade.fee.currency }),
+    liquidity: trade.takerOrMaker === 'maker' ? 'MAKER' : 'TAKER',
+    time: trade.timestamp ?? now,
+  };
+}
+
 /** The fill one of our executions stands for */
 export function fillEvent(
   trade: CcxtTrade,
@@ -142,33 +179,14 @@ export function fillEvent(
   clientId: ClientOrderId | undefined,
   now: number,
 ): VenueEvent {
-  const venueId =
-    trade.order === null || trade.order === undefined || trade.order === ''
-      ? undefined
-      : venueOrderId(trade.order);
-  const fee = trade.fee?.cost;
-  const time = trade.timestamp ?? now;
+  const fill = toFillReport(trade, instrument, clientId, now);
   return {
     type: 'orderFilled',
     exchange,
     clientId,
-    venueOrderId: venueId,
-    time,
-    fill: {
-      tradeId: tradeId(trade.id),
-      clientId,
-      venueOrderId: venueId,
-      instrument,
-      side: trade.side === 'buy' ? 'BUY' : 'SELL',
-      quantity: snapSize(instrument, trade.amount),
-      price: snapPrice(instrument, trade.price),
-      ...(fee === null || fee === undefined ? {} : { fee: money(fee) }),
-      ...(trade.fee?.currency === null || trade.fee?.currency === undefined
-        ? {}
-        : { feeCurrency: trade.fee.currency }),
-      liquidity: trade.takerOrMaker === 'maker' ? 'MAKER' : 'TAKER',
-      time,
-    },
+    venueOrderId: fill.venueOrderId,
+    time: fill.time,
+    fill,
   };
 }
 

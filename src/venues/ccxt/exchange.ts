@@ -57,6 +57,7 @@ export interface CcxtExchange {
     params?: Record<string, unknown>,
   ): Promise<unknown>;
   fetchBalance(params?: Record<string, unknown>): Promise<unknown>;
+  fetchPositions(symbols?: string[], params?: Record<string, unknown>): Promise<unknown>;
   fetchBidsAsks(symbols?: string[], params?: Record<string, unknown>): Promise<unknown>;
   fetchOrderBook(
     symbol: string,

@@ -131,3 +131,14 @@ export const rawOrderIdsSchema = z.looseObject({
   c: optionalString,
   C: optionalString,
 });
+
+/** A unified ccxt position (fetchPositions): unsigned contracts and a side */
+export const positionSchema = z.looseObject({
+  symbol: z.string().min(1),
+  contracts: optionalNumber,
+  side: z.enum(['long', 'short']).nullish(),
+  entryPrice: optionalNumber,
+  timestamp: optionalNumber,
+  info: z.unknown(),
+});
+export type CcxtPosition = z.infer<typeof positionSchema>;

@@ -3,10 +3,16 @@ import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { matchesSymbol, snapPrice, snapSize } from '../../core/instrument.ts';
 import type { MarketEvent, Quote } from '../../core/market-data.ts';
+import type { Order } from '../../core/order.ts';
 import { createRandom } from '../../core/random.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import type { Logger } from '../../engine/logger.ts';
-import type { VenueConnection, VenueStartOptions } from '../../engine/venue.ts';
+import type {
+  VenueConnection,
+  VenueOrderState,
+  VenueSnapshot,
+  VenueStartOptions,
+} from '../../engine/venue.ts';
 import { CcxtBroker } from './ccxt-broker.ts';
 import type { CcxtVenueConfig, MarketDataSettings, StreamSettings } from './config.ts';
 import { DEFAULT_MARKET_DATA, DEFAULT_STREAM_SETTINGS } from './config.ts';
@@ -16,6 +22,7 @@ import type { ManagedExchange } from './exchange.ts';
 import { createExchange, usesPlainWebSocket } from './exchange.ts';
 import { toInstrument } from './instruments.ts';
 import { RateGate } from './rate-gate.ts';
+import { apiKeyFingerprint } from './reconciliation.ts';
 import { redactingLogger } from './redacting-logger.ts';
 import { installCcxtRejectionGuard } from './rejection-guard.ts';
 import { bidAskSchema, orderBookSchema, publicTradeSchema } from './schemas.ts';
@@ -51,6 +58,8 @@ const MARKET_WATCHDOG_MS = 60_000;
 export class CcxtVenue implements VenueConnection {
   readonly exchange: string;
   readonly broker: CcxtBroker;
+  /** A short sha256 fingerprint of the API key (never the key): names the journal */
+  readonly account?: string;
   instruments: readonly Instrument[] = [];
   private readonly config: CcxtVenueConfig;
   private readonly clock: Clock;
@@ -80,6 +89,7 @@ export class CcxtVenue implements VenueConnection {
     this.privateExchange = createExchange(config, deps.clock, 'private');
     this.publicExchange = createExchange(config, deps.clock, 'public');
     this.gate = new RateGate(deps.clock);
+    if (config.apiKey !== undefined) this.account = apiKeyFingerprint(config.apiKey.reveal());
     this.broker = new CcxtBroker({
       name: this.exchange,
       exchange: this.privateExchange.exchange,
@@ -409,6 +419,27 @@ export class CcxtVenue implements VenueConnection {
       ask: snapPrice(instrument, parsed.data.ask),
       askSize: snapSize(instrument, parsed.data.askVolume ?? 0),
     };
+  }
+
+  /**
+   * The venue's open orders, our fills since `since`, positions and balances, for the
+   * Reconciler; applies nothing. Needs `load()` only, so it can run before the streams start.
+   * @throws KestrelError when the venue cannot be reached or answers something unreadable
+   */
+  async fetchSnapshot(options: { readonly since: number }): Promise<VenueSnapshot> {
+    if (!this.loaded) await this.load();
+    return this.broker.fetchSnapshot(options);
+  }
+
+  /**
+   * One order as the venue has it, asked by our clientId (Binance `origClientOrderId`), or by
+   * venue id for an adopted external order; applies nothing.
+   * @returns undefined only when the venue says it does not know the order (Binance -2013)
+   * @throws KestrelError when the venue could not be asked (network, 5xx, 429), which proves nothing
+   */
+  async queryOrder(order: Order): Promise<VenueOrderState | undefined> {
+    if (!this.loaded) await this.load();
+    return this.broker.fetchOrderState(order);
   }
 
   /** Runs a resync now (open orders, status queries, fills since the last seen, balances) */

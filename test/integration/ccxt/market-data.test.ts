@@ -72,10 +72,16 @@ describe('ccxt market data from the emulator feeds onMarket', () => {
       ],
     );
     await eventually(
-      () => market.some((e) => e.type === 'book' && e.bids[0]?.[0] === 64000),
+      // The setup's quote made a one-level book at 64000 too: wait for the book set here
+      () =>
+        market.some(
+          (e) => e.type === 'book' && e.bids[1]?.[0] === 63999.9 && e.asks[0]?.[0] === 64000.1,
+        ),
       'the book',
     );
-    const book = market.findLast((e): e is BookSnapshot => e.type === 'book');
+    const book = market.findLast(
+      (e): e is BookSnapshot => e.type === 'book' && e.bids[1]?.[0] === 63999.9,
+    );
     assert.equal(book?.instrument, btc);
     assert.deepEqual(book?.bids, [
       [64000, 1],
