@@ -1,5 +1,6 @@
 import { assertNever } from './assert.ts';
 import type { Balance } from './balance.ts';
+import { BoundedMap } from './bounded-map.ts';
 import type {
   AccountEvent,
   BalanceUpdated,
@@ -96,7 +97,7 @@ export interface AccountState {
   readonly orders: Map<string, OrderRecord>;
   readonly byVenueId: Map<string, OrderRecord>;
   readonly byCorrelationKey: Map<string, OrderRecord>;
-  readonly history: Map<string, Order>;
+  readonly history: BoundedMap<string, Order>;
   readonly positions: Map<string, MutablePosition>;
   readonly balances: Map<string, MutableBalance>;
   /** Fees paid per currency, across instruments */
@@ -200,7 +201,7 @@ export function createAccountState(options: AccountStateOptions): AccountState {
     orders: new Map(),
     byVenueId: new Map(),
     byCorrelationKey: new Map(),
-    history: new Map(),
+    history: new BoundedMap(limits.historySize),
     positions: new Map(),
     balances: new Map(),
     fees: new Map(),
@@ -964,10 +965,6 @@ export function evictTerminal(state: AccountState, now: number): number {
       state.byCorrelationKey.delete(order.correlationKey);
     }
     state.history.set(order.clientId, order);
-    if (state.history.size > state.limits.historySize) {
-      const oldest = state.history.keys().next().value;
-      if (oldest !== undefined) state.history.delete(oldest);
-    }
     moved += 1;
   }
   if (state.terminalHead > 1024 && state.terminalHead * 2 > queue.length) {

@@ -110,14 +110,18 @@ export function percentile(sorted: readonly number[], q: number): number {
   return Math.round((a + (b - a) * (rank - low)) * 1e6) / 1e6;
 }
 
-/** Requests waiting for an answer, oldest first, so expiry costs only what expires */
+/**
+ * Requests waiting for an answer. A queue in request order makes expiry cost only what expires
+ * (iterating a Map from its start would walk every slot deleted before).
+ */
 class Outstanding {
   readonly byId = new Map<string, number>();
+  private readonly queue: Array<{ readonly id: string; readonly time: number }> = [];
+  private head = 0;
 
   open(id: string, time: number): void {
-    // Re-inserting moves the key to the back, keeping the map in request-time order
-    this.byId.delete(id);
     this.byId.set(id, time);
+    this.queue.push({ id, time });
   }
 
   close(id: string): number | undefined {
@@ -129,10 +133,21 @@ class Outstanding {
   /** Removes requests older than cutoff (and beyond max); returns how many went */
   expire(cutoff: number, max: number): number {
     let expired = 0;
-    for (const [id, time] of this.byId) {
-      if (time > cutoff && this.byId.size <= max) break;
-      this.byId.delete(id);
+    while (this.head < this.queue.length) {
+      const entry = this.queue[this.head]!;
+      // Entries answered (or opened again since) are skipped
+      if (this.byId.get(entry.id) !== entry.time) {
+        this.head += 1;
+        continue;
+      }
+      if (entry.time > cutoff && this.byId.size <= max) break;
+      this.byId.delete(entry.id);
+      this.head += 1;
       expired += 1;
+    }
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
     }
     return expired;
   }

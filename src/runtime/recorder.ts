@@ -99,13 +99,31 @@ class CsvWriter {
 
 function csvField(value: string | number | boolean | undefined): string {
   if (value === undefined) return '';
-  if (typeof value === 'number') return formatDecimal(value, 10);
+  if (typeof value === 'number') {
+    // Values are snapped to their step, so the shortest form is exact; tiny ones avoid exponents
+    return Number.isInteger(value) || Math.abs(value) >= 1e-6
+      ? String(value)
+      : formatDecimal(value, 10);
+  }
   const text = String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return text.includes('"') || text.includes(',') || text.includes('\n')
+    ? `"${text.replace(/"/g, '""')}"`
+    : text;
 }
 
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/** ISO 8601 with milliseconds; the part up to the second is cached, as rows come in time order */
 function iso(time: number): string {
-  return Number.isFinite(time) ? new Date(time).toISOString() : '';
+  if (!Number.isFinite(time)) return '';
+  const second = Math.floor(time / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  const ms = Math.floor(time - second * 1000);
+  return `${isoPrefix}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
 function bin(latency: number): number {

@@ -140,22 +140,25 @@ export class StrategySession {
   private invoke(callback: string, run: () => unknown): void {
     if (this.failure !== undefined) return;
     try {
-      const result = run();
-      if (result instanceof Promise) {
-        this.outstanding += 1;
-        result.then(
-          () => {
-            this.outstanding -= 1;
-          },
-          (error: unknown) => {
-            this.outstanding -= 1;
-            this.fail(callback, error);
-          },
-        );
-      }
+      this.track(callback, run());
     } catch (error) {
       this.fail(callback, error);
     }
+  }
+
+  /** Follows an async callback: counts it while it runs, and stops the run if it rejects */
+  private track(callback: string, result: unknown): void {
+    if (!(result instanceof Promise)) return;
+    this.outstanding += 1;
+    result.then(
+      () => {
+        this.outstanding -= 1;
+      },
+      (error: unknown) => {
+        this.outstanding -= 1;
+        this.fail(callback, error);
+      },
+    );
   }
 
   private fail(callback: string, error: unknown): void {
@@ -208,12 +211,25 @@ export class StrategySession {
     if (event.type === 'quote') {
       this.quotes.set(instrument, event);
       this.account.markPrice(instrument, midPrice(event));
-      if (this.strategy.onQuote !== undefined)
-        this.invoke('onQuote', () => this.strategy.onQuote?.(event, this.context));
+      const onQuote = this.strategy.onQuote;
+      if (onQuote !== undefined && this.failure === undefined) {
+        // Called directly, not through a closure: this runs for every quote of a backtest
+        try {
+          this.track('onQuote', onQuote.call(this.strategy, event, this.context));
+        } catch (error) {
+          this.fail('onQuote', error);
+        }
+      }
     } else if (event.type === 'trade') {
       if (!this.quotes.has(instrument)) this.account.markPrice(instrument, event.price);
-      if (this.strategy.onTrade !== undefined)
-        this.invoke('onTrade', () => this.strategy.onTrade?.(event, this.context));
+      const onTrade = this.strategy.onTrade;
+      if (onTrade !== undefined && this.failure === undefined) {
+        try {
+          this.track('onTrade', onTrade.call(this.strategy, event, this.context));
+        } catch (error) {
+          this.fail('onTrade', error);
+        }
+      }
     } else {
       const bid = event.bids[0];
       const ask = event.asks[0];

@@ -89,9 +89,15 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
     const ask = snapPrice(instrument, bid + spreadTicks * instrument.tickSize);
     state.bid = bid;
     state.ask = ask;
-    const depth = () =>
-      Math.max(instrument.lotSize, roundSizeDown(instrument, random.logNormal(50_000 / mid, 0.8)));
-    return { type: 'quote', instrument, time, bid, bidSize: depth(), ask, askSize: depth() };
+    const bidSize = Math.max(
+      instrument.lotSize,
+      roundSizeDown(instrument, random.logNormal(50_000 / mid, 0.8)),
+    );
+    const askSize = Math.max(
+      instrument.lotSize,
+      roundSizeDown(instrument, random.logNormal(50_000 / mid, 0.8)),
+    );
+    return { type: 'quote', instrument, time, bid, bidSize, ask, askSize };
   };
 
   const trade = (state: State, time: number): MarketEvent => {

@@ -49,6 +49,10 @@ export type ExecutionCap = (order: SimOrder, quantity: number) => number;
 
 const uncapped: ExecutionCap = (_order, quantity) => quantity;
 
+/** Shared by the many market events that fill nothing, so they allocate nothing */
+const NONE: Execution[] = [];
+const NO_ORDERS: SimOrder[] = [];
+
 export function remaining(order: SimOrder): number {
   return snapSize(order.instrument, order.quantity - order.filled);
 }
@@ -222,14 +226,15 @@ export class MatchingEngine {
     this.bookBids = undefined;
     this.bookAsks = undefined;
     if (this.taken.size > 0) this.taken.clear();
-    const executions: Execution[] = [];
     // Only our orders the new quote crosses can fill; most quotes cross none
     const bestBid = this.bids[0];
-    if (bestBid !== undefined && quote.ask <= (bestBid.price ?? 0))
-      this.crossResting(this.bids, [[quote.ask, quote.askSize]], cap, executions);
     const bestAsk = this.asks[0];
-    if (bestAsk !== undefined && quote.bid >= (bestAsk.price ?? 0))
-      this.crossResting(this.asks, [[quote.bid, quote.bidSize]], cap, executions);
+    const bidCrossed = bestBid !== undefined && quote.ask <= (bestBid.price ?? 0);
+    const askCrossed = bestAsk !== undefined && quote.bid >= (bestAsk.price ?? 0);
+    if (!bidCrossed && !askCrossed) return NONE;
+    const executions: Execution[] = [];
+    if (bidCrossed) this.crossResting(this.bids, [[quote.ask, quote.askSize]], cap, executions);
+    if (askCrossed) this.crossResting(this.asks, [[quote.bid, quote.bidSize]], cap, executions);
     return executions;
   }
 
@@ -263,14 +268,15 @@ export class MatchingEngine {
       this.askSize = trade.size;
       this.taken.clear();
     }
-    const executions: Execution[] = [];
     // A print below our best bid (or above our best ask) is the only way it fills us
     const bestBid = this.bids[0];
-    if (bestBid !== undefined && (bestBid.price ?? 0) > trade.price)
-      this.sweep(this.bids, trade, cap, executions);
     const bestAsk = this.asks[0];
-    if (bestAsk !== undefined && (bestAsk.price ?? 0) < trade.price)
-      this.sweep(this.asks, trade, cap, executions);
+    const bidThrough = bestBid !== undefined && (bestBid.price ?? 0) > trade.price;
+    const askThrough = bestAsk !== undefined && (bestAsk.price ?? 0) < trade.price;
+    if (!bidThrough && !askThrough) return NONE;
+    const executions: Execution[] = [];
+    if (bidThrough) this.sweep(this.bids, trade, cap, executions);
+    if (askThrough) this.sweep(this.asks, trade, cap, executions);
     return executions;
   }
 
@@ -323,6 +329,7 @@ export class MatchingEngine {
 
   /** Stops whose trigger the market has reached, in arming order; they leave the stop list */
   takeTriggered(): SimOrder[] {
+    if (this.stops.length === 0) return NO_ORDERS;
     const fired: SimOrder[] = [];
     for (let i = 0; i < this.stops.length; ) {
       const order = this.stops[i]!;

@@ -1,4 +1,5 @@
 import type { Balance } from '../../core/balance.ts';
+import { BoundedMap } from '../../core/bounded-map.ts';
 import type { Liquidity } from '../../core/fill.ts';
 import { accountingCurrency, scheduleFee } from '../../core/fill.ts';
 import type { Instrument } from '../../core/instrument.ts';
@@ -136,6 +137,8 @@ interface LedgerBalance {
   total: number;
 }
 
+const NO_REPORTS: readonly SimReport[] = [];
+
 function snapshot(o: SimOrder): SimOrderSnapshot {
   return {
     orderId: o.orderId,
@@ -171,7 +174,7 @@ export class SimVenue {
   private readonly instruments = new Map<string, Instrument>();
   private readonly live = new Map<string, SimOrder>();
   private readonly liveByClientId = new Map<string, SimOrder>();
-  private readonly history = new Map<string, SimOrder>();
+  private readonly history: BoundedMap<string, SimOrder>;
   private readonly historyByClientId = new Map<string, string>();
   private readonly positions = new Map<string, MutablePosition>();
   private readonly ledger = new Map<string, LedgerBalance>();
@@ -196,6 +199,7 @@ export class SimVenue {
     this.leverage = options.leverage ?? 20;
     this.checkMargin = options.checkMargin ?? true;
     this.historySize = options.historySize ?? 100_000;
+    this.history = new BoundedMap(this.historySize);
     this.tradeIdPrefix = options.tradeIdPrefix ?? '';
     this.nextOrderId = options.orderIdStart ?? 1_000_001;
   }
@@ -519,11 +523,11 @@ export class SimVenue {
       this.liveByClientId.delete(order.clientId);
     this.history.set(order.orderId, order);
     this.historyByClientId.set(order.clientId, order.orderId);
-    while (this.history.size > this.historySize) {
-      const [oldestId, oldest] = this.history.entries().next().value as [string, SimOrder];
-      this.history.delete(oldestId);
-      if (this.historyByClientId.get(oldest.clientId) === oldestId)
-        this.historyByClientId.delete(oldest.clientId);
+    // The client id index only points at orders the bounded history still has
+    if (this.historyByClientId.size > this.historySize * 2) {
+      for (const [clientId, orderId] of this.historyByClientId) {
+        if (!this.history.has(orderId)) this.historyByClientId.delete(clientId);
+      }
     }
   }
 
@@ -634,58 +638,68 @@ export class SimVenue {
     return reports;
   }
 
-  onQuote(quote: Quote, now: number): SimReport[] {
+  onQuote(quote: Quote, now: number): readonly SimReport[] {
     const engine = this.engines.get(quote.instrument.symbol);
-    if (engine === undefined) return [];
-    const reports: SimReport[] = [];
-    this.book(engine.onQuote(quote, this.cap), now, reports);
-    this.afterMarket(engine, now, reports);
-    return reports;
+    if (engine === undefined) return NO_REPORTS;
+    return this.afterMarket(engine, engine.onQuote(quote, this.cap), now);
   }
 
-  onTrade(trade: Trade, now: number): SimReport[] {
+  onTrade(trade: Trade, now: number): readonly SimReport[] {
     const engine = this.engines.get(trade.instrument.symbol);
-    if (engine === undefined) return [];
-    const reports: SimReport[] = [];
-    this.book(engine.onTrade(trade, this.cap), now, reports);
-    this.afterMarket(engine, now, reports);
-    return reports;
+    if (engine === undefined) return NO_REPORTS;
+    return this.afterMarket(engine, engine.onTrade(trade, this.cap), now);
   }
 
-  onBook(book: BookSnapshot, now: number): SimReport[] {
+  onBook(book: BookSnapshot, now: number): readonly SimReport[] {
     const engine = this.engines.get(book.instrument.symbol);
-    if (engine === undefined) return [];
-    const reports: SimReport[] = [];
-    this.book(engine.onBook(book, this.cap), now, reports);
-    this.afterMarket(engine, now, reports);
-    return reports;
+    if (engine === undefined) return NO_REPORTS;
+    return this.afterMarket(engine, engine.onBook(book, this.cap), now);
   }
 
-  /** Marks the position, fires stops, and closes reduce-only orders with nothing left to reduce */
-  private afterMarket(engine: MatchingEngine, now: number, reports: SimReport[]): void {
+  /**
+   * Books what a market event filled, marks the position, fires stops, and closes reduce-only
+   * orders with nothing left to reduce. Allocates nothing when nothing happened.
+   */
+  private afterMarket(
+    engine: MatchingEngine,
+    executions: readonly Execution[],
+    now: number,
+  ): readonly SimReport[] {
     const position = this.positions.get(engine.instrument.symbol);
-    const mark = this.markOf(engine);
-    if (position !== undefined && Number.isFinite(mark)) markPosition(position, mark);
+    let reports: SimReport[] | undefined;
+    if (executions.length > 0) {
+      reports = [];
+      this.book(executions, now, reports);
+    }
+    if (position !== undefined) {
+      const mark = this.markOf(engine);
+      if (Number.isFinite(mark) && mark !== position.markPrice) markPosition(position, mark);
+    }
     for (const order of engine.takeTriggered()) {
       order.updatedAt = now;
+      reports ??= [];
       reports.push({ type: 'triggered', order: snapshot(order), time: now });
       this.work(engine, order, now, reports);
     }
-    for (const order of [...this.live.values()]) {
-      if (
-        order.reduceOnly &&
-        order.instrument === engine.instrument &&
-        this.reducible(order.instrument, order.side) <= 0
-      ) {
-        this.close(
-          order,
-          'CANCELED',
-          now,
-          reports,
-          'reduce-only order has no position left to reduce',
-        );
+    if (this.reduceOnlyLive > 0) {
+      for (const order of [...this.live.values()]) {
+        if (
+          order.reduceOnly &&
+          order.instrument === engine.instrument &&
+          this.reducible(order.instrument, order.side) <= 0
+        ) {
+          reports ??= [];
+          this.close(
+            order,
+            'CANCELED',
+            now,
+            reports,
+            'reduce-only order has no position left to reduce',
+          );
+        }
       }
     }
+    return reports ?? NO_REPORTS;
   }
 
   /** The venue's positions */

@@ -1,0 +1,54 @@
+/**
+ * A map that keeps at most `capacity` entries, dropping the oldest inserted first. The order is
+ * kept in a ring of keys rather than by iterating the Map, whose deleted slots would make
+ * "find the oldest" slower the longer it runs.
+ */
+export class BoundedMap<K, V> {
+  private readonly entries = new Map<K, V>();
+  private readonly order: K[] = [];
+  private head = 0;
+  readonly capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: K): V | undefined {
+    return this.entries.get(key);
+  }
+
+  has(key: K): boolean {
+    return this.entries.has(key);
+  }
+
+  set(key: K, value: V): void {
+    if (!this.entries.has(key)) this.order.push(key);
+    this.entries.set(key, value);
+    while (this.entries.size > this.capacity && this.head < this.order.length) {
+      const oldest = this.order[this.head]!;
+      this.head += 1;
+      this.entries.delete(oldest);
+    }
+    if (this.head > 4096 && this.head * 2 > this.order.length) {
+      this.order.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  delete(key: K): boolean {
+    // The key stays in the ring; evicting it later is a no-op
+    return this.entries.delete(key);
+  }
+
+  values(): IterableIterator<V> {
+    return this.entries.values();
+  }
+
+  keys(): IterableIterator<K> {
+    return this.entries.keys();
+  }
+}
