@@ -298,6 +298,8 @@ describe('lighter startup reconciliation', () => {
 
         const gapped = await h.trading.trade(eth, 0.02, 1995);
         assert.equal(gapped.status, 'OPEN');
+        const kept = await h.trading.trade(eth, 0.01, 1980);
+        assert.equal(kept.status, 'OPEN');
         // The stream goes away and stays away
         h.emulator.faults.refuseConnectionsFor(60_000);
         h.emulator.faults.dropConnections();
@@ -331,7 +333,7 @@ describe('lighter startup reconciliation', () => {
         const dropped = await h.trading.trade(eth, 0.01, 1950);
         assert.equal(dropped.status, 'PENDING');
         const droppedAt = Date.now();
-        await until(() => h.emulator.exchange.activeOrders().length === 2, 'two resting orders');
+        await until(() => h.emulator.exchange.activeOrders().length === 3, 'three resting orders');
         assert.equal(statusOf(h, gapped.clientId), 'OPEN', 'the gap fill is unseen');
 
         // A query right away cannot call it unknown: its transaction could still execute
@@ -369,6 +371,8 @@ describe('lighter startup reconciliation', () => {
         assert.equal(recovered?.origin, 'RECOVERED');
         assert.equal(recovered?.status, 'OPEN');
         assert.equal(statusOf(h, dropped.clientId), 'LOST');
+        assert.equal(order(h, kept.clientId).origin, 'RECOVERED', 'ours, confirmed live');
+        assert.equal(statusOf(h, kept.clientId), 'OPEN');
         const ledger = h.emulator.venue.getPosition('ETH');
         assert.equal(h.account.getPosition(eth).quantity, 0.05, 'the venue position wins');
         assert.equal(h.account.getPosition(eth).quantity, ledger?.quantity);
