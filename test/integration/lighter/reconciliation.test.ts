@@ -228,6 +228,53 @@ describe('lighter status queries', () => {
     );
   });
 
+  it('finds an order without a client order index by its order index', async () => {
+    await withHarness(async (h) => {
+      const ask = h.venue.queryOrder;
+      assert.ok(ask !== undefined);
+      // Placed by hand (the web UI sends no client order index): the stream adopts it
+      await placeForeignOrder(h.emulator, { symbol: 'ETH', side: 'SELL', size: 0.02, price: 2100 });
+      await until(
+        () => h.account.getOrders().some((o) => o.origin === 'EXTERNAL'),
+        'the external order adopted',
+      );
+      const external = h.account.getOrders().find((o) => o.origin === 'EXTERNAL');
+      assert.ok(external !== undefined);
+      assert.equal(external.correlationKey, undefined);
+      const open = await ask.call(h.venue, external);
+      assert.equal(open?.status, 'OPEN');
+      assert.equal(open?.venueOrderId, external.venueOrderId);
+      assert.equal(open?.quantity, 0.02);
+      // Canceled by its order index, then found among the inactive orders
+      await h.trading.cancelOrder(external.clientId);
+      await until(() => statusOf(h, external.clientId) === 'CANCELED', 'the external cancel');
+      const done = await ask.call(h.venue, order(h, external.clientId));
+      assert.equal(done?.status, 'CANCELED');
+    });
+  });
+
+  it('the stream adopts an order of ours the account never tracked as RECOVERED', async () => {
+    await withHarness(async (h) => {
+      const request = createOrderRequest({
+        clientId: clientOrderId('klt-untracked'),
+        instrument: h.instrument('ETH'),
+        side: 'BUY',
+        quantity: 0.01,
+        orderType: 'LIMIT',
+        price: 1900,
+        timeInForce: 'GTC',
+      });
+      h.venue.broker.prepare(request);
+      await h.venue.broker.sendOrder(request);
+      await until(() => h.account.findOrder('klt-untracked') !== undefined, 'the adoption');
+      const adopted = order(h, 'klt-untracked');
+      assert.equal(adopted.origin, 'RECOVERED');
+      assert.equal(adopted.status, 'OPEN');
+      assert.equal(adopted.correlationKey, String(request.options['lighterClientOrderIndex']));
+      assert.equal(h.account.getOrders().filter((o) => o.origin === 'EXTERNAL').length, 0);
+    });
+  });
+
   it('a just-canceled order listed nowhere is asked about again, and never called unknown', async () => {
     await withHarness(
       async (h) => {
