@@ -64,6 +64,7 @@ export class Reconciler {
   private readonly snapshotIntervalMs: number;
   private readonly lookbackMs: number;
   private readonly inquiries = new Map<string, Inquiry>();
+  private readonly warnedQueries = new Set<string>();
   private timer: Timer | undefined;
   private nextSnapshotAt = 0;
   private stopped = false;
@@ -238,7 +239,11 @@ export class Reconciler {
     try {
       return await ask.call(this.venue, order);
     } catch (error) {
-      this.logger.warn('status query failed; will ask again', {
+      // "Could not tell" is routine (an ambiguous send waits for its transaction to expire): warn once per order
+      const level = this.warnedQueries.has(order.clientId) ? 'debug' : 'warn';
+      this.warnedQueries.add(order.clientId);
+      if (this.warnedQueries.size > 10_000) this.warnedQueries.clear();
+      this.logger[level]('status query could not tell; will ask again', {
         exchange: this.venue.exchange,
         clientId: order.clientId,
         error,

@@ -228,6 +228,12 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
         recorder.tick();
       },
     });
+    if (reconciler !== undefined) {
+      // Before the strategy may trade: the venue's open orders, fills, positions and balances win
+      const report = await reconciler.reconcile('startup');
+      logger.info('startup reconciliation', { ...report });
+      reconciler.start();
+    }
     logger.info('live run started', {
       exchange: venue.exchange,
       symbols: instruments.map((i) => i.symbol).join(','),
