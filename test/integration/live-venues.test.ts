@@ -104,12 +104,9 @@ describe('the bundled strategy on live venue paths', () => {
         durationMs: 6000,
       });
       const symbol = report.instruments[0] ?? '';
-      const venueQuantity =
-        emulator.venue.getPosition(
-          emulator.venue.listInstruments().find((i) => i.symbol === symbol)?.symbol ?? symbol,
-        )?.quantity ?? 0;
-      const executions = emulator.venue.getPositions().length >= 0 ? report.fills : 0;
-      checkAgainstLedger(report, venueQuantity, executions);
+      const venueQuantity = emulator.venue.getPosition(symbol)?.quantity ?? 0;
+      const venueFills = emulator.executions().filter((e) => e.symbol === symbol).length;
+      checkAgainstLedger(report, venueQuantity, venueFills);
       assert.equal(emulator.venue.openOrders().length, 0, 'the venue has nothing open either');
     } finally {
       await emulator.close();
