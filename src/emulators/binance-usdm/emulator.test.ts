@@ -252,4 +252,63 @@ describe('Binance USDⓈ-M emulator', () => {
     ).json()) as Record<string, unknown>;
     assert.equal(ticker['bidPrice'], '64100.0');
   });
+
+  it('lists every order it accepted and every execution it made, here and over HTTP', async () => {
+    const venue = await startBinanceUsdmEmulator();
+    try {
+      venue.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
+      const place = (clientId: string, extra: Record<string, string>) =>
+        signed(venue, 'POST', '/fapi/v1/order', {
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          quantity: '0.002',
+          newClientOrderId: clientId,
+          ...extra,
+        });
+      await place('o-open', { type: 'LIMIT', timeInForce: 'GTC', price: '60000' });
+      await place('o-gone', { type: 'LIMIT', timeInForce: 'GTC', price: '60001' });
+      await signed(venue, 'DELETE', '/fapi/v1/order', {
+        symbol: 'BTCUSDT',
+        origClientOrderId: 'o-gone',
+      });
+      await place('o-fill', { type: 'MARKET' });
+      const refused = await place('o-refused', { type: 'LIMIT', timeInForce: 'GTC', price: '1' });
+      assert.equal(refused.status, 400);
+      assert.deepEqual(
+        venue.orders().map((o) => [o.clientId, o.status, o.filled]),
+        [
+          ['o-open', 'NEW', 0],
+          ['o-gone', 'CANCELED', 0],
+          ['o-fill', 'FILLED', 0.002],
+        ],
+      );
+      const fill = venue.executions()[0];
+      assert.equal(venue.executions().length, 1);
+      assert.equal(fill?.clientId, 'o-fill');
+      assert.equal(String(fill?.orderId), venue.venue.order({ clientId: 'o-fill' })?.orderId);
+      assert.ok((fill?.fee ?? 0) > 0);
+      const orders = (await (await fetch(`${venue.url}/_kestrel/orders`)).json()) as Record<
+        string,
+        unknown
+      >[];
+      assert.deepEqual(
+        orders.map((o) => [o['clientId'], o['status'], o['symbol']]),
+        [
+          ['o-open', 'NEW', 'BTCUSDT'],
+          ['o-gone', 'CANCELED', 'BTCUSDT'],
+          ['o-fill', 'FILLED', 'BTCUSDT'],
+        ],
+      );
+      const executions = (await (await fetch(`${venue.url}/_kestrel/executions`)).json()) as Record<
+        string,
+        unknown
+      >[];
+      assert.deepEqual(
+        executions.map((t) => [t['id'], t['clientId'], t['side'], t['quantity'], t['price']]),
+        [[fill?.id, 'o-fill', 'BUY', 0.002, 64000.5]],
+      );
+    } finally {
+      await venue.close();
+    }
+  });
 });

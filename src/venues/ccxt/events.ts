@@ -8,7 +8,7 @@ import { snapPrice, snapSize } from '../../core/instrument.ts';
 import { money } from '../../core/numeric.ts';
 import type { OrderType, TimeInForce } from '../../core/order.ts';
 import type { CcxtOrder, CcxtTrade } from './schemas.ts';
-import { balanceSchema, rawOrderIdsSchema } from './schemas.ts';
+import { balanceSchema, rawOrderIdsSchema, walletBalancesSchema } from './schemas.ts';
 
 /**
  * The client id a venue message names, ours if it carries it: `origClientOrderId` first (on
@@ -190,18 +190,35 @@ export function fillEvent(
   };
 }
 
+/** Wallet balances by currency from a Binance futures balance answer, when that is what it is */
+function walletBalances(info: unknown): Map<string, number> | undefined {
+  const parsed = walletBalancesSchema.safeParse(info);
+  if (!parsed.success) return undefined;
+  const entries = Array.isArray(parsed.data) ? parsed.data : parsed.data.assets;
+  const wallets = new Map<string, number>();
+  for (const entry of entries) {
+    const value = Number(entry.walletBalance ?? entry.balance);
+    if (Number.isFinite(value)) wallets.set(entry.asset, value);
+  }
+  return wallets.size > 0 ? wallets : undefined;
+}
+
 /**
  * The balances of a ccxt balance structure: total, free and locked per currency, free or
- * locked derived from the other two when the venue leaves one out.
+ * locked derived from the other two when the venue leaves one out. On a futures account that
+ * reports wallet balances (Binance), the total is the wallet, not ccxt's margin balance, which
+ * counts the positions' unrealized PnL a second time.
  * @returns undefined when the payload is not a balance
  */
 export function toBalances(raw: unknown): Balance[] | undefined {
   const parsed = balanceSchema.safeParse(raw);
   if (!parsed.success) return undefined;
   const { total, free, used } = parsed.data;
+  const wallets = walletBalances(parsed.data['info']);
   const balances: Balance[] = [];
-  for (const [currency, value] of Object.entries(total)) {
-    if (value === null || value === undefined) continue;
+  for (const [currency, reported] of Object.entries(total)) {
+    if (reported === null || reported === undefined) continue;
+    const value = wallets?.get(currency) ?? reported;
     const freeValue = free?.[currency];
     const usedValue = used?.[currency];
     const f =

@@ -142,3 +142,19 @@ export const positionSchema = z.looseObject({
   info: z.unknown(),
 });
 export type CcxtPosition = z.infer<typeof positionSchema>;
+
+const walletEntrySchema = z.looseObject({
+  asset: z.string().min(1),
+  walletBalance: z.union([z.string(), z.number()]).optional(),
+  balance: z.union([z.string(), z.number()]).optional(),
+});
+
+/**
+ * The raw balance answer of a Binance futures account (`info` of ccxt's balance): `assets[]` of
+ * /fapi/v3/account, or the array of /fapi/v3/balance. ccxt's `total` there is the margin
+ * balance (wallet plus unrealized PnL); Kestrel's balance is the wallet, PnL being the positions'.
+ */
+export const walletBalancesSchema = z.union([
+  z.looseObject({ assets: z.array(walletEntrySchema) }),
+  z.array(walletEntrySchema),
+]);

@@ -16,7 +16,11 @@ import { systemClock } from '../../../src/engine/clock.ts';
 import { HealthMonitor } from '../../../src/engine/health-monitor.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { TradingManager } from '../../../src/engine/trading-manager.ts';
-import type { CcxtVenue, LoadCcxtConfigInput } from '../../../src/venues/ccxt/index.ts';
+import type {
+  CcxtVenue,
+  CcxtVenueConfig,
+  LoadCcxtConfigInput,
+} from '../../../src/venues/ccxt/index.ts';
 import { createCcxtVenue, loadCcxtConfig } from '../../../src/venues/ccxt/index.ts';
 
 export interface CcxtSetupOptions {
@@ -41,20 +45,16 @@ export interface CcxtSetup {
   close(): Promise<void>;
 }
 
-/**
- * A TradingManager over the real ccxt venue against a fresh emulator on a random port: real
- * sockets on 127.0.0.1, real signing, small reconnect delays so faults recover quickly.
- */
-export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSetup> {
-  const emulator = await startBinanceUsdmEmulator(options.emulator ?? {});
-  emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
-  emulator.setQuote('ETHUSDT', 3000, 3000.01, 20, 20);
-  const logger = createMemoryLogger();
-  const config = loadCcxtConfig({
+/** The ccxt venue config the tests use: the emulator's URL and key, small reconnect delays */
+export function testConfig(
+  url: string,
+  options: Pick<CcxtSetupOptions, 'apiKey' | 'secret' | 'overrides'> = {},
+): CcxtVenueConfig {
+  return loadCcxtConfig({
     exchange: 'binanceusdm',
     apiKey: options.apiKey ?? DEFAULT_API_KEY,
     secret: options.secret ?? DEFAULT_API_SECRET,
-    url: emulator.url,
+    url,
     env: {},
     overrides: {
       stream: { backoffBaseMs: 40, backoffMaxMs: 400, watchdogMs: 60_000, connectTimeoutMs: 5_000 },
@@ -65,6 +65,18 @@ export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSet
       ...options.overrides,
     },
   });
+}
+
+/**
+ * A TradingManager over the real ccxt venue against a fresh emulator on a random port: real
+ * sockets on 127.0.0.1, real signing, small reconnect delays so faults recover quickly.
+ */
+export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSetup> {
+  const emulator = await startBinanceUsdmEmulator(options.emulator ?? {});
+  emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
+  emulator.setQuote('ETHUSDT', 3000, 3000.01, 20, 20);
+  const logger = createMemoryLogger();
+  const config = testConfig(emulator.url, options);
   const venue = createCcxtVenue(config, { clock: systemClock, logger });
   try {
     await venue.load();

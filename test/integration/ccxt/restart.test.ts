@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Order } from '../../../src/core/order.ts';
+import type { BinanceUsdmEmulator } from '../../../src/emulators/binance-usdm/index.ts';
+import { startBinanceUsdmEmulator } from '../../../src/emulators/binance-usdm/index.ts';
+import { systemClock } from '../../../src/engine/clock.ts';
+import { createMemoryLogger } from '../../../src/engine/logger.ts';
+import { readJournal } from '../../../src/runtime/journal-view.ts';
+import { runLive } from '../../../src/runtime/live.ts';
+import type { Strategy } from '../../../src/runtime/strategy.ts';
+import { createCcxtVenue, createExchange } from '../../../src/venues/ccxt/index.ts';
+import { testConfig } from './harness.ts';
+
+const child = fileURLToPath(new URL('./restart-child.ts', import.meta.url));
+
+interface FirstLife {
+  readonly resting: string;
+  readonly gap: string;
+  readonly filled: string;
+  readonly canceled: string;
+  readonly cut: string;
+}
+
+/** Runs the first life in its own process until it reports its orders, then kills it outright */
+async function firstLife(emulator: BinanceUsdmEmulator, journalPath: string): Promise<FirstLife> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, emulator.url, journalPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`first life never got ready: ${err}`)),
+        30_000,
+      );
+      proc.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const newline = out.indexOf('\n');
+        if (newline >= 0) {
+          clearTimeout(timer);
+          resolve(out.slice(0, newline));
+        }
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`first life exited (${code}) before it was ready: ${err}`));
+      });
+    });
+    // The journal commits each turn of the event loop; give the last events one
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return JSON.parse(line) as FirstLife;
+  } finally {
+    proc.kill('SIGKILL');
+    await exited;
+  }
+}
+
+const counter = (clientId: string) =>
+  Number.parseInt(clientId.slice(clientId.lastIndexOf('-') + 1), 36);
+const head = (clientId: string) => clientId.slice(0, clientId.lastIndexOf('-') + 1);
+
+describe('ccxt venue across a restart with a journal', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kestrel-ccxt-restart-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('knows the killed run orders (RECOVERED when still open), books the gap fill once, resends the lost cancel, continues the clientIds', async () => {
+    const emulator = await startBinanceUsdmEmulator({});
+    try {
+      emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
+      const journalPath = join(dir, 'journal.sqlite');
+      const ids = await firstLife(emulator, journalPath);
+      assert.equal(
+        emulator.venue.order({ clientId: ids.cut })?.status,
+        'NEW',
+        'the cut cancel never reached the venue',
+      );
+
+      // While nothing runs, the resting buy at 63900 fills
+      emulator.setQuote('BTCUSDT', 63850, 63890, 2, 2);
+      const gapTrades = emulator
+        .executions()
+        .filter((t) => t.clientId === ids.gap)
+        .map((t) => String(t.id));
+      assert.ok(gapTrades.length > 0);
+      // ...and an order of ours the journal never heard of appears (placed, then the process died)
+      const unseen = `${head(ids.resting)}zz9`;
+      const other = createExchange(testConfig(emulator.url), systemClock, 'private');
+      try {
+        await other.exchange.loadMarkets();
+        await other.exchange.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.002, 60400, {
+          clientOrderId: unseen,
+        });
+      } finally {
+        await other.shutdown();
+      }
+
+      const logger = createMemoryLogger();
+      const venue = createCcxtVenue(testConfig(emulator.url), { clock: systemClock, logger });
+      const seen: Record<string, Order | undefined> = {};
+      const heard: string[] = [];
+      let next: Order | undefined;
+      let cutCanceled = false;
+      const strategy: Strategy = {
+        name: 'restart-second-life',
+        async onStart(ctx) {
+          // Copies: the records change as the run goes on
+          for (const [name, id] of Object.entries(ids)) {
+            const order = ctx.order(id);
+            seen[name] = order === undefined ? undefined : { ...order };
+          }
+          const found = ctx.order(unseen);
+          seen['unseen'] = found === undefined ? undefined : { ...found };
+          const btc = ctx.instrument('BTC/USDT:USDT');
+          next = await ctx.trade(btc, 0.002, 60300);
+          for (let i = 0; i < 300 && ctx.order(ids.cut)?.status !== 'CANCELED'; i++)
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          cutCanceled = ctx.order(ids.cut)?.status === 'CANCELED';
+        },
+        onFill(fill) {
+          heard.push(String(fill.tradeId));
+        },
+      };
+      await runLive({
+        strategy,
+        venue,
+        symbols: ['BTC/USDT:USDT'],
+        clock: systemClock,
+        logger,
+        journalPath,
+        durationMs: 1_500,
+        settleMs: 2_000,
+        reconcile: { snapshotIntervalMs: 0 },
+      });
+
+      assert.equal(seen['resting']?.status, 'OPEN');
+      assert.equal(seen['resting']?.origin, 'RECOVERED', 'still open at the venue: recovered');
+      assert.equal(seen['unseen']?.origin, 'RECOVERED', 'ours by its clientId head, not EXTERNAL');
+      assert.equal(seen['unseen']?.price, 60400);
+      assert.equal(seen['gap']?.status, 'FILLED', 'the fill made while down is booked');
+      assert.equal(seen['gap']?.filledQuantity, 0.002);
+      assert.equal(seen['filled']?.status, 'FILLED');
+      assert.equal(seen['canceled']?.status, 'CANCELED');
+      assert.ok(cutCanceled, 'the cancel whose answer was lost is sent again');
+      assert.equal(emulator.venue.order({ clientId: ids.cut })?.status, 'CANCELED');
+      assert.deepEqual(heard, gapTrades, 'only the gap fill is new to the second life');
+
+      // clientIds continue one sequence past every id of the first life
+      assert.ok(next !== undefined);
+      for (const id of Object.values(ids)) {
+        assert.equal(head(next.clientId), head(id));
+        assert.ok(counter(next.clientId) > counter(id), `${next.clientId} after ${id}`);
+      }
+
+      // Both lives in one journal: every execution of the venue booked exactly once
+      const view = readJournal(journalPath);
+      const booked = view.fills.map((f) => String(f.tradeId)).sort();
+      assert.deepEqual(booked, [...new Set(booked)], 'no fill counted twice');
+      assert.deepEqual(
+        booked,
+        emulator
+          .executions()
+          .map((t) => String(t.id))
+          .sort(),
+      );
+      const position = view.positions.find((p) => p.instrument.venueSymbol === 'BTCUSDT');
+      assert.equal(position?.quantity, emulator.venue.getPosition('BTCUSDT')?.quantity);
+      assert.equal(view.identity.account, venue.account);
+      assert.match(venue.account ?? '', /^key-[0-9a-f]{16}$/);
+      assert.equal(emulator.venue.openOrders().length, 0, 'the second life canceled what it left');
+    } finally {
+      await emulator.close();
+    }
+  });
+});
