@@ -129,12 +129,12 @@ export async function emulateCommand(
       seed,
     });
     io.stdout(
-      [
+      `${[
         `binance-usdm emulator listening on ${emulator.url} (ws ${emulator.wsUrl})`,
         `accepts API key ${apiKey} with secret ${apiSecret} (local test credentials)`,
         `trade against it: kestrel run --venue binanceusdm --url ${emulator.url}`,
         `faults: POST ${emulator.url}/_kestrel/faults/<operation> (see src/emulators/binance-usdm/README.md)`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     close = () => emulator.close();
   } else {

@@ -76,13 +76,13 @@ export async function smokeCommand(argv: readonly string[], io: Io): Promise<num
   });
   const ms = (v: number) => `${formatDecimal(v, 1)} ms`;
   io.stdout(
-    [
+    `${[
       `smoke ok on ${result.exchange} ${result.symbol}`,
       `order ${result.clientId} (venue id ${result.venueOrderId ?? '?'}): buy ${formatDecimal(result.quantity, 8)} @ ${formatDecimal(result.price, 8)} post-only, acknowledged, canceled`,
       `status query at the venue: ${result.confirmedByQuery ? 'confirmed open, then canceled' : 'not available'}`,
       `submit latency ${ms(result.submitLatency.p50)} (first venue verdict)`,
       `cancel latency ${ms(result.cancelLatency.p50)}`,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   return 0;
 }

@@ -222,11 +222,12 @@ export class LighterBroker implements Broker {
    * (the correlation key) of each of our orders, so stream frames and trades naming only an
    * index map to our clientIds and cancels by index work, and moves the allocator past every
    * index we used. Orders adopted as EXTERNAL are left out: their indexes are someone else's.
-   * A never-answered order's create transaction is taken to expire one TTL after the order was
-   * created, plus what signing may have waited for the nonce lock.
+   * A never-answered order's create transaction is taken to expire one TTL after it was signed:
+   * at most the nonce lock's slack after the order was created, and before this restart.
    */
   restore(orders: readonly TrackedOrder[]): void {
     const { registry, allocator, txTtlMs } = this.options;
+    const now = this.options.clock.now();
     const ours = orders
       .filter((order) => order.origin !== 'EXTERNAL')
       .map((order) => ({ order, index: clientOrderIndexOf(order.correlationKey) }))
@@ -237,10 +238,10 @@ export class LighterBroker implements Broker {
     for (const { order, index } of ours) {
       registry.register(index, order.clientId);
       if (!order.answered) {
-        registry.setTxExpiry(
-          order.clientId,
-          Math.floor(order.createdAt) + txTtlMs + SIGNING_SLACK_MS,
-        );
+        // Signed at most SIGNING_SLACK_MS after it was created, and certainly before the process
+        // that signed it died, which was before now
+        const signedBy = Math.min(Math.floor(order.createdAt) + SIGNING_SLACK_MS, Math.floor(now));
+        registry.setTxExpiry(order.clientId, signedBy + txTtlMs);
       }
       highest = Math.max(highest, index);
     }

@@ -228,7 +228,9 @@ export function loadLighterConfig(options: LoadLighterConfigOptions = {}): Light
     }
   }
   const overrides = options.overrides ?? {};
-  const ttl = overrides.txTtlMs;
+  const envTtl = env['LIGHTER_TX_TTL_MS'];
+  const ttl =
+    overrides.txTtlMs ?? (envTtl === undefined || envTtl === '' ? undefined : Number(envTtl));
   if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl < 1_000 || ttl > DEFAULT_TX_TTL_MS)) {
     // The signers' default is the longest validity the venue is known to accept
     throw configError('txTtlMs', `must be an integer in 1000..${DEFAULT_TX_TTL_MS}`);
@@ -254,7 +256,7 @@ export function loadLighterConfig(options: LoadLighterConfigOptions = {}): Light
     maxBatchSize: overrides.maxBatchSize ?? 15,
     marketSlippage: overrides.marketSlippage ?? 0.05,
     recheckMs: overrides.recheckMs ?? 1_000,
-    txTtlMs: overrides.txTtlMs ?? DEFAULT_TX_TTL_MS,
+    txTtlMs: ttl ?? DEFAULT_TX_TTL_MS,
     queryRetryMs: overrides.queryRetryMs ?? 1_500,
   });
 }

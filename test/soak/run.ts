@@ -1,0 +1,28 @@
+/**
+ * `npm run soak -- [--minutes N] [--venue binanceusdm|lighter] [--seed N]`: the long soak, with
+ * the figures printed per venue. Exits 1 when Kestrel and a venue disagree anywhere.
+ */
+import { parseArgs } from 'node:util';
+import type { SoakVenueName } from './soak.ts';
+import { formatSoakReport, runSoak } from './soak.ts';
+
+const { values } = parseArgs({
+  options: { minutes: { type: 'string' }, venue: { type: 'string' }, seed: { type: 'string' } },
+  strict: true,
+});
+const minutes = Number(values.minutes ?? 5);
+if (!(minutes > 0)) throw new Error(`--minutes must be positive, got ${values.minutes}`);
+const venues: SoakVenueName[] =
+  values.venue === undefined ? ['binanceusdm', 'lighter'] : [values.venue as SoakVenueName];
+let failed = false;
+for (const venue of venues) {
+  const report = await runSoak({
+    venue,
+    durationMs: minutes * 60_000,
+    seed: Number(values.seed ?? Date.now() % 100_000),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${formatSoakReport(report)}\n`);
+  if (report.mismatches.length > 0) failed = true;
+}
+process.exitCode = failed ? 1 : 0;

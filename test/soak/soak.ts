@@ -1,0 +1,450 @@
+/**
+ * The soak: Kestrel trades continuously against a local venue emulator while the emulator
+ * injects faults (dropped sockets, refused reconnects, 5xx and lost replies on submits the
+ * venue executes anyway, duplicated, reordered and lost pushes) and the Kestrel process is
+ * killed with SIGKILL at random moments and restarted on the same journal. At the end a settling
+ * run reconciles, and Kestrel's orders, fills, positions and balances must equal the venue's
+ * ledger exactly.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Balance } from '../../src/core/balance.ts';
+import type { Instrument } from '../../src/core/instrument.ts';
+import { money } from '../../src/core/numeric.ts';
+import { createRandom } from '../../src/core/random.ts';
+import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
+import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
+import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
+import { readJournal } from '../../src/runtime/journal-view.ts';
+import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin', 'kestrel.js');
+const STRATEGY = join(ROOT, 'test', 'soak', 'soak-strategy.ts');
+
+export type SoakVenueName = 'binanceusdm' | 'lighter';
+
+export interface SoakOptions {
+  readonly venue: SoakVenueName;
+  readonly durationMs: number;
+  readonly seed?: number;
+  /** Print progress lines */
+  readonly log?: (line: string) => void;
+}
+
+/** A venue order, named the way Kestrel can match it */
+interface LedgerOrder {
+  /** Our clientId (Binance) or correlation key (Lighter) */
+  readonly key: string;
+  readonly venueOrderId: string;
+  readonly status: 'OPEN' | 'FILLED' | 'CANCELED' | 'OTHER';
+  readonly filled: number;
+}
+
+interface LedgerFill {
+  readonly tradeId: string;
+  readonly key: string | undefined;
+  readonly quantity: number;
+  readonly price: number;
+}
+
+interface SoakVenue {
+  readonly url: string;
+  readonly symbol: string;
+  orders(): LedgerOrder[];
+  fills(): LedgerFill[];
+  position(): number;
+  balances(): Balance[];
+  /** Environment for the Kestrel process */
+  readonly env: Readonly<Record<string, string>>;
+  /** How long the settling run needs to settle every order left unanswered by a kill */
+  readonly settleMs: number;
+  /** The venue's balance precision: its wire rounds balances to this */
+  readonly balanceStep: number;
+  /** Faults this venue can be told, as [operation, body] */
+  readonly faults: ReadonlyArray<readonly [string, Record<string, unknown>]>;
+  close(): Promise<void>;
+}
+
+export interface SoakReport {
+  readonly venue: SoakVenueName;
+  readonly seconds: number;
+  readonly runs: number;
+  readonly kills: number;
+  readonly faults: number;
+  readonly faultsByKind: Readonly<Record<string, number>>;
+  readonly recoveries: number;
+  readonly orders: number;
+  readonly venueOrders: number;
+  readonly fills: number;
+  readonly lost: number;
+  readonly mismatches: readonly string[];
+}
+
+function feed(instruments: readonly Instrument[], seed: number) {
+  return createSyntheticMarket({
+    instruments,
+    start: Date.now(),
+    durationMs: 86_400_000,
+    seed,
+    quoteIntervalMs: 150,
+    tradeIntervalMs: 300,
+    volatility: 1,
+  });
+}
+
+async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue> {
+  if (name === 'binanceusdm') {
+    const instruments = defaultInstruments();
+    const emulator = await startBinanceUsdmEmulator({
+      instruments,
+      feed: feed(instruments, seed),
+      seed,
+    });
+    const venueStatus = (status: string): LedgerOrder['status'] =>
+      status === 'NEW' || status === 'PARTIALLY_FILLED'
+        ? 'OPEN'
+        : status === 'FILLED'
+          ? 'FILLED'
+          : status === 'CANCELED'
+            ? 'CANCELED'
+            : 'OTHER';
+    return {
+      url: emulator.url,
+      symbol: 'BTCUSDT',
+      orders: () =>
+        emulator
+          .orders()
+          .filter((o) => o.instrument.symbol === 'BTCUSDT')
+          .map((o) => ({
+            key: o.clientId,
+            venueOrderId: o.orderId,
+            status: venueStatus(o.status),
+            filled: o.filled,
+          })),
+      fills: () =>
+        emulator
+          .executions()
+          .filter((e) => e.instrument.symbol === 'BTCUSDT')
+          .map((e) => ({
+            tradeId: String(e.id),
+            key: e.clientId,
+            quantity: e.quantity,
+            price: e.price,
+          })),
+      position: () => emulator.venue.getPosition('BTCUSDT')?.quantity ?? 0,
+      balances: () => emulator.venue.getBalances(),
+      env: {},
+      // An order whose submit was killed in flight is LOST after five status queries two seconds apart
+      settleMs: 20_000,
+      balanceStep: 1e-8,
+      faults: [
+        ['drop-connections', { stream: 'user' }],
+        ['refuse-connections', { durationMs: 1500, scope: 'ws' }],
+        [
+          'fail-requests',
+          { status: 503, count: 2, method: 'POST', path: '/fapi/v1/order', when: 'after' },
+        ],
+        [
+          'fail-requests',
+          { status: 502, count: 1, method: 'DELETE', path: '/fapi/v1/order', when: 'after' },
+        ],
+        ['delay-responses', { ms: 1500, count: 2, when: 'after' }],
+        ['duplicate-pushes', { count: 5 }],
+        ['reorder-pushes', { count: 4 }],
+        ['drop-pushes', { count: 3 }],
+      ],
+      close: () => emulator.close(),
+    };
+  }
+  const probe = await startLighterEmulator({});
+  const instruments = probe.venue.listInstruments();
+  await probe.close();
+  const emulator = await startLighterEmulator({ feed: feed(instruments, seed), seed });
+  const symbol = instruments[0]?.symbol ?? 'ETH';
+  const venueStatus = (status: string): LedgerOrder['status'] =>
+    status === 'open' || status === 'pending' || status === 'in-progress'
+      ? 'OPEN'
+      : status === 'filled'
+        ? 'FILLED'
+        : status.startsWith('canceled')
+          ? 'CANCELED'
+          : 'OTHER';
+  return {
+    url: emulator.url,
+    symbol,
+    orders: () =>
+      emulator
+        .orders()
+        .filter((o) => o.symbol === symbol && o.correlationKey !== undefined)
+        .map((o) => ({
+          key: o.correlationKey ?? '',
+          venueOrderId: o.venueOrderId,
+          status: venueStatus(o.status),
+          filled: o.filledQuantity,
+        })),
+    fills: () =>
+      emulator
+        .executions()
+        .filter((e) => e.symbol === symbol)
+        .map((e) => ({
+          tradeId: e.tradeId,
+          key: e.correlationKey,
+          quantity: e.quantity,
+          price: e.price,
+        })),
+    position: () => emulator.venue.getPosition(symbol)?.quantity ?? 0,
+    balances: () => emulator.venue.getBalances(),
+    // Lighter cannot call an order unknown until its transaction expires: keep that short here
+    env: { LIGHTER_TX_TTL_MS: '12000' },
+    settleMs: 35_000,
+    // USDC balances come over the wire with 6 decimals
+    balanceStep: 1e-6,
+    faults: [
+      ['drop-connections', {}],
+      ['refuse-connections', { durationMs: 1500 }],
+      ['fail-requests', { path: '/api/v1/sendTx', status: 503, count: 2, when: 'after' }],
+      ['delay-responses', { ms: 1500, path: '/api/v1/sendTx', count: 2 }],
+      ['duplicate-pushes', { count: 5 }],
+      ['reorder-pushes', { count: 4 }],
+      ['drop-pushes', { count: 3 }],
+      ['nonce-race', { steps: 1 }],
+      ['hide-canceled', { ms: 800 }],
+    ],
+    close: () => emulator.close(),
+  };
+}
+
+interface Child {
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  kill(): void;
+}
+
+function runKestrel(
+  args: readonly string[],
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+): Child {
+  const child = spawn(process.execPath, [BIN, 'run', STRATEGY, ...args], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-20_000);
+  });
+  return {
+    done: new Promise((done) =>
+      child.on('close', (code, signal) => done({ code, signal, stderr })),
+    ),
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function fault(url: string, operation: string, body: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${url}/_kestrel/faults/${operation}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok)
+    throw new Error(`fault ${operation} refused: HTTP ${response.status} ${await response.text()}`);
+}
+
+/** Runs the soak and returns its figures; `mismatches` lists every way Kestrel and the venue disagree */
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const seed = options.seed ?? 1;
+  const random = createRandom(seed);
+  const log = options.log ?? (() => {});
+  const venue = await startVenue(options.venue, seed);
+  const dir = mkdtempSync(join(tmpdir(), `kestrel-soak-${options.venue}-`));
+  const journal = join(dir, 'soak.journal');
+  const common = [
+    '--venue',
+    options.venue,
+    '--url',
+    venue.url,
+    '--journal',
+    journal,
+    '--symbol',
+    venue.symbol,
+    '--out',
+    join(dir, 'out'),
+    '--quiet',
+    '--param',
+    `seed=${seed}`,
+  ];
+  const started = Date.now();
+  let runs = 0;
+  let kills = 0;
+  let faults = 0;
+  const faultsByKind: Record<string, number> = {};
+  try {
+    while (Date.now() - started < options.durationMs) {
+      runs += 1;
+      const child = runKestrel([...common, '--duration', '10m'], dir, venue.env);
+      const lifetime = 3000 + random.integer(0, 5000);
+      const until = Date.now() + lifetime;
+      // Faults while it trades, a few per run, at random moments
+      while (Date.now() < until - 400) {
+        await sleep(400 + random.integer(0, 900));
+        const [operation, body] = venue.faults[random.integer(0, venue.faults.length - 1)] ?? [
+          'drop-connections',
+          {},
+        ];
+        await fault(venue.url, operation, body);
+        faults += 1;
+        faultsByKind[operation] = (faultsByKind[operation] ?? 0) + 1;
+      }
+      await sleep(Math.max(0, until - Date.now()));
+      child.kill();
+      kills += 1;
+      const exit = await child.done;
+      if (exit.signal !== 'SIGKILL')
+        log(`run ${runs} ended on its own (code ${exit.code}): ${exit.stderr.slice(-2000)}`);
+      log(`run ${runs}: killed after ${lifetime} ms (${faults} faults so far)`);
+      await fault(venue.url, 'reset', {});
+    }
+    // The settling run: startup reconciliation, cancel everything, then a clean stop
+    runs += 1;
+    const last = runKestrel(
+      [...common, '--param', 'mode=settle', '--duration', `${venue.settleMs}ms`],
+      dir,
+      venue.env,
+    );
+    const exit = await last.done;
+    if (exit.code !== 0)
+      throw new Error(`the settling run failed (code ${exit.code}): ${exit.stderr.slice(-4000)}`);
+    return compare(options.venue, venue, journal, {
+      seconds: (Date.now() - started) / 1000,
+      runs,
+      kills,
+      faults,
+      faultsByKind,
+    });
+  } finally {
+    await venue.close();
+  }
+}
+
+function compare(
+  name: SoakVenueName,
+  venue: SoakVenue,
+  journal: string,
+  figures: Pick<SoakReport, 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'>,
+): SoakReport {
+  const view = readJournal(journal);
+  const mismatches: string[] = [];
+  const keyOf = (o: { clientId: string; correlationKey?: string | undefined }) =>
+    name === 'lighter' ? o.correlationKey : o.clientId;
+  const ours = view.orders.filter(
+    (o) => o.instrument.venueSymbol === venue.symbol || o.instrument.symbol === venue.symbol,
+  );
+  const byKey = new Map<string, (typeof ours)[number]>();
+  for (const order of ours) {
+    const key = keyOf(order as { clientId: string; correlationKey?: string });
+    if (key !== undefined) byKey.set(key, order);
+  }
+  const ledgerOrders = venue.orders();
+  for (const order of ledgerOrders) {
+    const known = byKey.get(order.key);
+    if (known === undefined) {
+      mismatches.push(`venue order ${order.venueOrderId} (${order.key}) is unknown to Kestrel`);
+      continue;
+    }
+    const wanted =
+      order.status === 'OPEN'
+        ? ['OPEN', 'PARTIALLY_FILLED']
+        : order.status === 'FILLED'
+          ? ['FILLED']
+          : order.status === 'CANCELED'
+            ? ['CANCELED', 'REJECTED', 'EXPIRED']
+            : ['CANCELED', 'REJECTED', 'EXPIRED', 'FILLED'];
+    if (!wanted.includes(known.status))
+      mismatches.push(`order ${known.clientId}: Kestrel ${known.status}, venue ${order.status}`);
+    if (known.filledQuantity !== order.filled)
+      mismatches.push(
+        `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
+      );
+  }
+  const atVenue = new Set(ledgerOrders.map((o) => o.key));
+  let lost = 0;
+  for (const order of ours) {
+    const key = keyOf(order as { clientId: string; correlationKey?: string });
+    if (order.status === 'LOST') {
+      lost += 1;
+      if (key !== undefined && atVenue.has(key))
+        mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
+    }
+    if (order.status === 'PENDING' || order.status === 'PENDING_CANCEL')
+      mismatches.push(`order ${order.clientId} still ${order.status} after settling`);
+  }
+  const ledgerFills = venue.fills();
+  const ourFills = view.fills.filter(
+    (f) => f.instrument.venueSymbol === venue.symbol || f.instrument.symbol === venue.symbol,
+  );
+  const seen = new Set<string>();
+  for (const fill of ourFills) {
+    if (seen.has(fill.tradeId)) mismatches.push(`fill ${fill.tradeId} booked twice`);
+    seen.add(fill.tradeId);
+  }
+  const venueIds = new Set(ledgerFills.map((f) => f.tradeId));
+  for (const fill of ledgerFills)
+    if (!seen.has(fill.tradeId)) mismatches.push(`venue fill ${fill.tradeId} missing from Kestrel`);
+  for (const fill of ourFills)
+    if (!venueIds.has(fill.tradeId))
+      mismatches.push(`Kestrel fill ${fill.tradeId} the venue never made`);
+  for (const fill of ourFills) {
+    const order = ours.find((o) => o.clientId === fill.clientId);
+    const ledger = ledgerFills.find((f) => f.tradeId === fill.tradeId);
+    if (
+      order !== undefined &&
+      ledger?.key !== undefined &&
+      keyOf(order as { clientId: string; correlationKey?: string }) !== ledger.key
+    ) {
+      mismatches.push(
+        `fill ${fill.tradeId}: Kestrel says order ${fill.clientId}, the venue ${ledger.key}`,
+      );
+    }
+  }
+  const position =
+    view.positions.find(
+      (p) => p.instrument.venueSymbol === venue.symbol || p.instrument.symbol === venue.symbol,
+    )?.quantity ?? 0;
+  if (position !== venue.position())
+    mismatches.push(`position ${position} here, ${venue.position()} at the venue`);
+  for (const balance of venue.balances()) {
+    const mine = view.balances.find((b) => b.currency === balance.currency);
+    if (mine === undefined || Math.abs(money(mine.total - balance.total)) > venue.balanceStep)
+      mismatches.push(
+        `balance ${balance.currency}: ${mine?.total} here, ${balance.total} at the venue`,
+      );
+  }
+  return {
+    venue: name,
+    ...figures,
+    recoveries: figures.runs - 1,
+    orders: ours.length,
+    venueOrders: ledgerOrders.length,
+    fills: ourFills.length,
+    lost,
+    mismatches,
+  };
+}
+
+/** The figures as lines, for the test output and `npm run soak` */
+export function formatSoakReport(report: SoakReport): string {
+  return [
+    `soak ${report.venue}: ${report.seconds.toFixed(0)} s, ${report.runs} runs, ${report.kills} SIGKILLs, ${report.recoveries} recoveries`,
+    `  faults injected ${report.faults}: ${Object.entries(report.faultsByKind)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, declared LOST ${report.lost} (never reached the venue)`,
+    `  mismatches ${report.mismatches.length}${report.mismatches.length === 0 ? '' : `:\n    ${report.mismatches.slice(0, 30).join('\n    ')}`}`,
+  ].join('\n');
+}
