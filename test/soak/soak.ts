@@ -13,10 +13,12 @@ import { join, resolve } from 'node:path';
 import type { Balance } from '../../src/core/balance.ts';
 import type { Instrument } from '../../src/core/instrument.ts';
 import { money } from '../../src/core/numeric.ts';
+import type { OrderRequest } from '../../src/core/order.ts';
 import { createRandom } from '../../src/core/random.ts';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
 import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
+import { SqliteJournal } from '../../src/journal/sqlite-journal.ts';
 import { readJournal } from '../../src/runtime/journal-view.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
 
@@ -80,6 +82,8 @@ export interface SoakReport {
   readonly venueOrders: number;
   readonly fills: number;
   readonly lost: number;
+  /** Orders whose clientId differs from the one their intent was journaled with */
+  readonly clientIdChanges: number;
   readonly mismatches: readonly string[];
 }
 
@@ -384,6 +388,26 @@ function compare(
     if (order.status === 'PENDING' || order.status === 'PENDING_CANCEL')
       mismatches.push(`order ${order.clientId} still ${order.status} after settling`);
   }
+  let clientIdChanges = 0;
+  const intents = journaledIntents(journal);
+  for (const order of view.orders) {
+    if (order.origin === 'EXTERNAL') continue;
+    const intent = intents.get(order.clientId);
+    if (
+      intent === undefined ||
+      intent.side !== order.side ||
+      intent.quantity !== order.quantity ||
+      intent.instrument.symbol !== order.instrument.symbol
+    ) {
+      clientIdChanges += 1;
+      mismatches.push(`order ${order.clientId} does not match the intent journaled under its id`);
+    }
+  }
+  for (const clientId of intents.keys())
+    if (!view.orders.some((o) => o.clientId === clientId)) {
+      clientIdChanges += 1;
+      mismatches.push(`intent ${clientId} has no order under that clientId`);
+    }
   const ledgerFills = venue.fills();
   const ourFills = view.fills.filter(
     (f) => f.instrument.venueSymbol === venue.symbol || f.instrument.symbol === venue.symbol,
@@ -433,8 +457,27 @@ function compare(
     venueOrders: ledgerOrders.length,
     fills: ourFills.length,
     lost,
+    clientIdChanges,
     mismatches,
   };
+}
+
+/** Every intent in the journal, by the clientId it was recorded with before it was sent */
+function journaledIntents(path: string): Map<string, OrderRequest> {
+  const journal = new SqliteJournal({
+    path,
+    identity: { exchange: '*', account: '*' },
+    readOnly: true,
+  });
+  try {
+    const intents = new Map<string, OrderRequest>();
+    for (const { event } of journal.entries())
+      if (event.type === 'orderRequested' && event.origin === undefined)
+        intents.set(event.request.clientId, event.request);
+    return intents;
+  } finally {
+    journal.close();
+  }
 }
 
 /** The figures as lines, for the test output and `npm run soak` */
@@ -444,7 +487,7 @@ export function formatSoakReport(report: SoakReport): string {
     `  faults injected ${report.faults}: ${Object.entries(report.faultsByKind)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, declared LOST ${report.lost} (never reached the venue)`,
+    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, declared LOST ${report.lost} (never reached the venue), clientId changes ${report.clientIdChanges}`,
     `  mismatches ${report.mismatches.length}${report.mismatches.length === 0 ? '' : `:\n    ${report.mismatches.slice(0, 30).join('\n    ')}`}`,
   ].join('\n');
 }
