@@ -313,6 +313,35 @@ describe('apply: state machine', () => {
     assert.equal(state.counters.duplicateFills, 1);
   });
 
+  it('refuses and counts a fill past the order quantity (a duplicate under another trade id)', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, fill('a', 't1', 0.6, 100));
+    const over = apply(state, fill('a', 't2', 0.6, 100));
+    assert.equal(over.outcome, 'refused');
+    assert.match(
+      over.outcome === 'refused' ? over.reason : '',
+      /overfill: fill t2 of 0.6 on order a filled 0.6 of 1/,
+    );
+    assert.equal(findOrder(state, 'a')?.filledQuantity, 0.6);
+    assert.equal(state.positions.get('BTCUSDT')?.quantity, 0.6);
+    assert.equal(state.counters.overfills, 1);
+    // The rest of the order still books, and a replay of the refused one stays refused
+    assert.equal(apply(state, fill('a', 't3', 0.4, 100)).outcome, 'applied');
+    assert.equal(statusOf(state, 'a'), 'FILLED');
+    assert.equal(apply(state, fill('a', 't2', 0.6, 100)).outcome, 'refused');
+    assert.equal(state.positions.get('BTCUSDT')?.quantity, 1);
+  });
+
+  it('books an overfill when the account allows them', () => {
+    const state = createAccountState({ exchange: EX, limits: { allowOverfills: true } });
+    apply(state, requested(request('a')));
+    apply(state, fill('a', 't1', 1, 100));
+    assert.equal(apply(state, fill('a', 't2', 0.5, 100)).outcome, 'applied');
+    assert.equal(findOrder(state, 'a')?.filledQuantity, 1.5);
+    assert.equal(state.counters.overfills, 1);
+  });
+
   it('absorbs a status push racing the REST reply (the same accept twice)', () => {
     const state = fresh();
     apply(state, requested(request('a')));

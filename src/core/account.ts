@@ -41,6 +41,12 @@ export interface AccountLimits {
   readonly historySize: number;
   /** How many trade and funding ids are remembered for deduplication */
   readonly dedupSize: number;
+  /**
+   * Book a fill that takes an order past its quantity. Off by default: a venue cannot fill more
+   * than was asked, so such a fill is a duplicate under another trade id (or a malformed one)
+   * and is refused and counted; the reconciler's position check settles any real difference.
+   */
+  readonly allowOverfills?: boolean;
 }
 
 export const DEFAULT_LIMITS: AccountLimits = {
@@ -632,9 +638,20 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
     state.counters.duplicateFills += 1;
     return ignored(`duplicate fill ${report.tradeId}`, order);
   }
-  state.seen.add(instrument.symbol, report.tradeId);
 
   const quantity = snapSize(instrument, report.quantity);
+  if (
+    order !== undefined &&
+    state.limits.allowOverfills !== true &&
+    order.filledQuantity + quantity > order.quantity + instrument.lotSize / 2
+  ) {
+    state.counters.overfills += 1;
+    return refused(
+      `overfill: fill ${report.tradeId} of ${quantity} on order ${order.clientId} filled ${order.filledQuantity} of ${order.quantity}`,
+      order,
+    );
+  }
+  state.seen.add(instrument.symbol, report.tradeId);
   const price = snapPrice(instrument, report.price);
   const hasVenueFee = report.fee !== undefined;
   const fill: Fill = {
@@ -661,7 +678,7 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   setVenueId(state, order, fill.venueOrderId);
   const previous = order.status;
   const firstVerdict = answer(order);
-  if (isTerminal(previous) && previous === 'FILLED') state.counters.overfills += 1;
+  if (previous === 'FILLED') state.counters.overfills += 1;
   order.filledQuantity = snapSize(instrument, order.filledQuantity + quantity);
   order.filledNotional += quantity * price;
   order.averageFillPrice = averagePrice(instrument, order.filledNotional / order.filledQuantity);

@@ -43,6 +43,8 @@ export interface VenueSink {
   streamStatus(connected: boolean): void;
   /** Reconciliation corrected local state (a missed fill booked, a status repaired); counted */
   correction(description: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** A frame or payload from the venue was refused (malformed, impossible numbers): counted and logged */
+  refused(description: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 
 /**

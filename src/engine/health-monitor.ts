@@ -38,6 +38,8 @@ export interface ExchangeCounts {
   reconnects: number;
   /** Corrections made by reconciliation */
   corrections: number;
+  /** Venue input refused: malformed frames and payloads, events the account could not apply */
+  refusedInputs: number;
 }
 
 export interface ExchangeHealth {
@@ -172,6 +174,7 @@ class ExchangeState {
     cancelTimedOut: 0,
     reconnects: 0,
     corrections: 0,
+    refusedInputs: 0,
   };
   streamConnected: boolean | undefined;
   lastStreamMessageAt: number | undefined;
@@ -289,6 +292,11 @@ export class HealthMonitor {
     this.of(exchange).counts.corrections += 1;
   }
 
+  /** A venue frame, payload or event refused without touching state */
+  recordRefusedInput(exchange: string): void {
+    this.of(exchange).counts.refusedInputs += 1;
+  }
+
   /** Expires requests unanswered past the timeout into the timeout counts */
   expire(time = this.clock.now()): void {
     for (const state of this.exchanges.values()) this.expireState(state, time);
@@ -382,6 +390,7 @@ export class HealthMonitor {
       ['cancelTimedOut', 'Cancels never answered within the request timeout'],
       ['reconnects', 'Stream reconnects'],
       ['corrections', 'Reconciliation corrections'],
+      ['refusedInputs', 'Venue frames, payloads and events refused without touching state'],
     ];
     for (const [key, help] of counters) {
       const name = `kestrel_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TrackedOrder } from '../core/account.ts';
 import { describe, invalidField, KestrelError } from '../core/errors.ts';
+import { eventExchange } from '../core/events.ts';
 import type { ClientIdGenerator, ClientOrderId } from '../core/ids.ts';
 import { clientOrderId, createClientIdGenerator } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
@@ -104,7 +105,13 @@ export class TradingManager {
       this.brokers.set(broker.exchange, broker);
       broker.connect(this.sinkFor(broker.exchange));
     }
-    this.account.subscribe((result) => {
+    this.account.subscribe((result, event) => {
+      if (result.outcome === 'refused') {
+        // A venue event the account could not apply (a fill for an order nobody knows...)
+        if (event.type !== 'orderRequested' && event.type !== 'cancelRequested')
+          this.health?.recordRefusedInput(eventExchange(event));
+        return;
+      }
       if (result.outcome !== 'applied' || result.order === undefined) return;
       const order = result.order;
       const exchange = order.instrument.exchange;
@@ -147,6 +154,10 @@ export class TradingManager {
       correction: (description, fields = {}) => {
         this.health?.recordCorrection(exchange);
         this.logger.warn(`reconciliation: ${description}`, { exchange, ...fields });
+      },
+      refused: (description, fields = {}) => {
+        this.health?.recordRefusedInput(exchange);
+        this.logger.warn(`venue input refused: ${description}`, { exchange, ...fields });
       },
     };
   }

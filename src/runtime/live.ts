@@ -269,7 +269,21 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
         .catch((error: unknown) => logger.error('cancel at stop failed', { error }));
     }
     const settleUntil = clock.now() + (options.settleMs ?? 10_000);
-    while (account.getOrders().length > 0 && clock.now() < settleUntil) await sleep(clock, 100);
+    let recancelAt = clock.now() + 1_000;
+    while (account.getOrders().length > 0 && clock.now() < settleUntil) {
+      await sleep(clock, 100);
+      // A cancel the venue refused (it raced the order's own acceptance) leaves the order
+      // working: ask again, once a second, until the settle window closes
+      if (clock.now() >= recancelAt) {
+        recancelAt = clock.now() + 1_000;
+        if (
+          account.getOrders().some((o) => o.status !== 'PENDING_CANCEL' && o.status !== 'PENDING')
+        )
+          await trading
+            .cancelOrders()
+            .catch((error: unknown) => logger.warn('cancel at stop failed', { error }));
+      }
+    }
     await reconciler?.stop();
     await venue.stop();
     await account.durable().catch(() => {});

@@ -49,6 +49,8 @@ export class StrategySession {
   private outstanding = 0;
   private failure: { readonly error: unknown; readonly callback: string } | undefined;
   private stopped = false;
+  /** Set when stop begins: market data and timers no longer reach the strategy */
+  private stopping = false;
   private started = false;
   private lastMarketAt = Number.NEGATIVE_INFINITY;
   private readonly unsubscribe: () => void;
@@ -192,10 +194,10 @@ export class StrategySession {
    */
   private armTimer(): void {
     const interval = this.strategy.timerIntervalMs ?? 1000;
-    if (this.strategy.onTimer === undefined || interval <= 0 || this.stopped) return;
+    if (this.strategy.onTimer === undefined || interval <= 0 || this.stopping) return;
     const tick = () => {
       this.timer = undefined;
-      if (this.stopped) return;
+      if (this.stopping) return;
       if (this.clock.now() - this.lastMarketAt > 10 * interval) return;
       this.invoke('onTimer', () => this.strategy.onTimer?.(this.clock.now(), this.context));
       this.timer = this.clock.setTimer(interval, tick);
@@ -207,12 +209,12 @@ export class StrategySession {
   onMarket(event: MarketEvent): void {
     const instrument = event.instrument;
     this.lastMarketAt = this.clock.now();
-    if (this.started && this.timer === undefined) this.armTimer();
+    if (this.started && this.timer === undefined && !this.stopping) this.armTimer();
     if (event.type === 'quote') {
       this.quotes.set(instrument, event);
       this.account.markPrice(instrument, midPrice(event));
       const onQuote = this.strategy.onQuote;
-      if (onQuote !== undefined && this.failure === undefined) {
+      if (onQuote !== undefined && this.failure === undefined && !this.stopping) {
         // Called directly, not through a closure: this runs for every quote of a backtest
         try {
           this.track('onQuote', onQuote.call(this.strategy, event, this.context));
@@ -223,7 +225,7 @@ export class StrategySession {
     } else if (event.type === 'trade') {
       if (!this.quotes.has(instrument)) this.account.markPrice(instrument, event.price);
       const onTrade = this.strategy.onTrade;
-      if (onTrade !== undefined && this.failure === undefined) {
+      if (onTrade !== undefined && this.failure === undefined && !this.stopping) {
         try {
           this.track('onTrade', onTrade.call(this.strategy, event, this.context));
         } catch (error) {
@@ -246,15 +248,20 @@ export class StrategySession {
         this.quotes.set(instrument, quote);
         this.account.markPrice(instrument, midPrice(quote));
       }
-      if (this.strategy.onBook !== undefined)
+      if (this.strategy.onBook !== undefined && !this.stopping)
         this.invoke('onBook', () => this.strategy.onBook?.(event, this.context));
     }
   }
 
-  /** Stops the timer and runs onStop; no callbacks after this */
+  /**
+   * Stops market data and timers reaching the strategy, then runs onStop (order and fill
+   * callbacks still arrive while it runs); no callbacks after this
+   */
   async stop(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopping) return;
+    this.stopping = true;
     this.timer?.cancel();
+    this.timer = undefined;
     const onStop = this.strategy.onStop;
     if (onStop !== undefined && this.failure === undefined) {
       try {

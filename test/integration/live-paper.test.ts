@@ -61,6 +61,62 @@ describe('live runner on the paper venue', () => {
     assert.ok(statuses.length >= 2, 'status reported about once a second');
   });
 
+  it('stops market data and timers reaching the strategy once stop begins, so onStop has the last word', async () => {
+    const btc = simInstrument('BTCUSDT');
+    const logger = createMemoryLogger('info');
+    const venue = createPaperVenue({
+      instruments: [btc],
+      balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
+      feed: createSyntheticMarket({
+        instruments: [btc],
+        start: Date.UTC(2026, 0, 1),
+        durationMs: 600_000,
+        seed: 6,
+      }),
+      clock: systemClock,
+      logger,
+      speed: 60,
+    });
+    let stopping = false;
+    let callsWhileStopping = 0;
+    const placedWhileStopping: string[] = [];
+    const report = await runLive({
+      strategy: {
+        name: 'keeps-quoting',
+        timerIntervalMs: 20,
+        onQuote(quote, ctx) {
+          if (stopping) {
+            callsWhileStopping += 1;
+            placedWhileStopping.push(
+              ctx.tradeAsync(quote.instrument, 0.01, quote.bid - 50, { postOnly: true }),
+            );
+            return;
+          }
+          if (ctx.orders(quote.instrument).length < 3)
+            ctx.tradeAsync(quote.instrument, 0.01, quote.bid - 50, { postOnly: true });
+        },
+        onTimer() {
+          if (stopping) callsWhileStopping += 1;
+        },
+        async onStop(ctx) {
+          stopping = true;
+          await ctx.cancelOrders();
+          // The market keeps moving while the strategy winds down
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        },
+      },
+      venue,
+      symbols: ['BTC'],
+      clock: systemClock,
+      logger,
+      durationMs: 800,
+    });
+    assert.ok(report.orders >= 1, `${report.orders} orders`);
+    assert.equal(callsWhileStopping, 0, 'no onQuote or onTimer after stop began');
+    assert.deepEqual(placedWhileStopping, []);
+    assert.equal(venue.venue.openOrders().length, 0, 'nothing left open at the venue');
+  });
+
   it('refuses an instrument the venue does not list, naming what it has', async () => {
     const btc = simInstrument('BTCUSDT');
     const venue = createPaperVenue({

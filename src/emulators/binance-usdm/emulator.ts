@@ -81,6 +81,11 @@ export interface BinanceUsdmEmulator {
    * type, quantity, price, filled quantity and average price. Refused orders never existed.
    */
   orders(): readonly SimOrderSnapshot[];
+  /**
+   * Sends raw text frames, exactly as given, to every open socket of a kind (user data or
+   * market): malformed input for the client's parsers. Returns how many sockets got them.
+   */
+  injectFrames(kind: 'user' | 'market', frames: readonly string[]): number;
   /** Sockets opened since start, by kind, and how many user data sockets are open now */
   connections(): { readonly user: number; readonly market: number; readonly openUser: number };
   /** Sets the best bid and offer; fills resting orders it crosses, publishes bookTicker and depth */
@@ -298,6 +303,8 @@ export async function startBinanceUsdmEmulator(
     pushes: users.log,
     executions: () => exchange.allExecutions(),
     orders: () => exchange.allOrders(),
+    injectFrames: (kind, frames) =>
+      kind === 'user' ? users.sendRaw(frames) : markets.sendRaw(frames),
     connections: () => ({
       user: users.connections,
       market: markets.connections,

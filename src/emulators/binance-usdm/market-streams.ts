@@ -221,6 +221,17 @@ export class MarketStreams {
     return undefined;
   }
 
+  /** Sends raw text frames, exactly as given, to every open market socket; returns how many */
+  sendRaw(frames: readonly string[]): number {
+    let reached = 0;
+    for (const { socket } of this.sockets) {
+      if (socket.readyState !== socket.OPEN) continue;
+      for (const text of frames) socket.send(text);
+      reached += 1;
+    }
+    return reached;
+  }
+
   dropAll(code: number | undefined): number {
     const count = this.sockets.size;
     for (const { socket } of [...this.sockets]) {

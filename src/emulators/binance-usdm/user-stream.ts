@@ -162,6 +162,17 @@ export class UserDataStreams {
     }
   }
 
+  /** Sends raw text frames, exactly as given, to every live user data socket; returns how many */
+  sendRaw(frames: readonly string[]): number {
+    let reached = 0;
+    for (const { socket, key } of this.sockets) {
+      if (this.live(key) === undefined || socket.readyState !== socket.OPEN) continue;
+      for (const text of frames) socket.send(text);
+      reached += 1;
+    }
+    return reached;
+  }
+
   /** Expires every key: a `listenKeyExpired` event, then the sockets stay open but silent */
   expireAll(): number {
     const now = Math.floor(this.clock.now());

@@ -94,6 +94,13 @@ export interface LighterEmulator {
   orders(): LighterOrderRecord[];
   /** How many WebSocket clients are connected */
   connectionCount(): number;
+  /**
+   * Sends raw text frames, exactly as given, to every connected WebSocket client: malformed
+   * input for the client's parsers. Returns how many clients were sent them.
+   */
+  injectFrames(frames: readonly string[]): number;
+  /** Account pushes (orders, trades, positions, stats) as sent, oldest first; the latest 10 000 */
+  readonly pushes: readonly Record<string, unknown>[];
   /** Stops the servers, the replay and every timer; idempotent */
   close(): Promise<void>;
 }
@@ -337,6 +344,10 @@ export async function startLighterEmulator(
     executions: () => exchange.executions(),
     orders: () => exchange.orders(),
     connectionCount: () => stream?.connectionCount ?? 0,
+    injectFrames: (frames) => stream?.sendRaw(frames) ?? 0,
+    get pushes() {
+      return stream?.pushes ?? [];
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -44,11 +44,15 @@ const ACCOUNT_CHANNELS = new Set([
  * live subscription), app-level ping/pong, idle disconnects, and `jsonapi/sendtx(batch)`.
  * Account pushes go through the fault switch (drop, duplicate, reorder).
  */
+const PUSH_LOG_SIZE = 10_000;
+
 export class LighterStream {
   private readonly context: StreamContext;
   private readonly server = new WebSocketServer({ noServer: true });
   private readonly connections = new Set<Connection>();
   private held: { readonly key: string; readonly frame: string } | undefined;
+  /** Account pushes as meant to be sent (before the fault switch), oldest first, bounded */
+  readonly pushes: Record<string, unknown>[] = [];
   private sweep: Timer | undefined;
   private closed = false;
 
@@ -414,6 +418,8 @@ export class LighterStream {
   /** An account push, through the fault switch; only pushes someone would receive count */
   private accountPush(key: string, frame: unknown): void {
     if (this.subscribers(key).length === 0) return;
+    this.pushes.push(frame as Record<string, unknown>);
+    if (this.pushes.length > PUSH_LOG_SIZE) this.pushes.shift();
     const text = JSON.stringify(frame);
     const deliver = (target: string, payload: string) => {
       for (const connection of this.subscribers(target)) this.sendText(connection, payload);
@@ -484,6 +490,17 @@ export class LighterStream {
       this.forget(connection);
     }
     return count;
+  }
+
+  /** Sends raw text frames to every connection as they are; returns how many connections got them */
+  sendRaw(frames: readonly string[]): number {
+    let reached = 0;
+    for (const connection of this.connections) {
+      if (connection.socket.readyState !== connection.socket.OPEN) continue;
+      for (const text of frames) connection.socket.send(text);
+      reached += 1;
+    }
+    return reached;
   }
 
   /** How many clients are connected */

@@ -17,7 +17,13 @@ import type { CcxtExchange } from './exchange.ts';
 import type { RateGate } from './rate-gate.ts';
 import { clientIdHead, toVenueOrderState, toVenuePositions } from './reconciliation.ts';
 import type { CcxtOrder, CcxtTrade } from './schemas.ts';
-import { orderSchema, rejectedEntrySchema, tradeSchema, venueErrorSchema } from './schemas.ts';
+import {
+  orderSchema,
+  problemOf,
+  rejectedEntrySchema,
+  tradeSchema,
+  venueErrorSchema,
+} from './schemas.ts';
 
 export interface CcxtBrokerOptions {
   /** The exchange name instruments and events carry */
@@ -34,7 +40,11 @@ export interface CcxtBrokerOptions {
   /** How long a stream order update may run ahead of its fills before the fills are fetched, ms */
   readonly fillGapDelayMs?: number;
   readonly maxBatchSize?: number;
+  /** Order and trade ids are positive decimal integers: others are refused as malformed */
+  readonly numericIds?: boolean;
 }
+
+const VENUE_INTEGER_ID = /^[1-9]\d*$/;
 
 /** One order update as the account stream delivered it */
 export interface StreamOrderUpdate {
@@ -117,6 +127,8 @@ export class CcxtBroker implements Broker {
   private startedAt: number;
   private stopped = false;
 
+  private readonly numericIds: boolean;
+
   constructor(options: CcxtBrokerOptions) {
     this.exchange = options.name;
     this.ex = options.exchange;
@@ -127,6 +139,7 @@ export class CcxtBroker implements Broker {
     this.lostAfterMs = options.lostAfterMs;
     this.statusCheckDelayMs = options.statusCheckDelayMs;
     this.fillGapDelayMs = options.fillGapDelayMs ?? 1_000;
+    this.numericIds = options.numericIds === true;
     this.startedAt = options.clock.now();
     const binance = options.exchange.id.startsWith('binance');
     this.capabilities = {
@@ -142,6 +155,16 @@ export class CcxtBroker implements Broker {
 
   connect(sink: VenueSink): void {
     this.sink = sink;
+  }
+
+  /** Counts and logs a refused venue payload; before connect() there is only the log */
+  refused(description: string, fields?: Readonly<Record<string, unknown>>): void {
+    if (this.sink !== undefined) this.sink.refused(description, fields);
+    else
+      this.logger.warn(`venue input refused: ${description}`, {
+        exchange: this.exchange,
+        ...fields,
+      });
   }
 
   private get out(): VenueSink {
@@ -527,14 +550,20 @@ export class CcxtBroker implements Broker {
   ingestOrder(raw: unknown, source: 'rest' | 'stream', expected?: ClientOrderId): void {
     const parsed = orderSchema.safeParse(raw);
     if (!parsed.success) {
-      this.logger.error('invalid order payload from the venue', {
-        exchange: this.exchange,
+      this.refused('order payload', {
         source,
-        problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        problem: problemOf(parsed.error),
       });
       return;
     }
     const order = parsed.data;
+    if (this.numericIds && !VENUE_INTEGER_ID.test(order.id)) {
+      this.refused('order payload', {
+        source,
+        problem: `order id ${JSON.stringify(order.id)} is not a venue id`,
+      });
+      return;
+    }
     const instrument = this.instruments.get(order.symbol);
     if (instrument === undefined) {
       this.logger.debug('order on a market we do not trade', {
@@ -581,14 +610,24 @@ export class CcxtBroker implements Broker {
   ingestTrade(raw: unknown, source: 'rest' | 'stream'): void {
     const parsed = tradeSchema.safeParse(raw);
     if (!parsed.success) {
-      this.logger.error('invalid trade payload from the venue', {
-        exchange: this.exchange,
+      this.refused('trade payload', {
         source,
-        problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        problem: problemOf(parsed.error),
       });
       return;
     }
     const trade = parsed.data;
+    if (
+      this.numericIds &&
+      (!VENUE_INTEGER_ID.test(trade.id) ||
+        (trade.order !== null && trade.order !== undefined && !VENUE_INTEGER_ID.test(trade.order)))
+    ) {
+      this.refused('trade payload', {
+        source,
+        problem: `trade id ${JSON.stringify(trade.id)} or order id ${JSON.stringify(trade.order)} is not a venue id`,
+      });
+      return;
+    }
     const instrument = this.instruments.get(trade.symbol);
     if (instrument === undefined) return;
     const candidates = clientIdCandidates(trade);
@@ -614,7 +653,7 @@ export class CcxtBroker implements Broker {
   ingestBalance(raw: unknown): void {
     const balances = toBalances(raw);
     if (balances === undefined) {
-      this.logger.error('invalid balance payload from the venue', { exchange: this.exchange });
+      this.refused('balance payload');
       return;
     }
     this.out.emit({

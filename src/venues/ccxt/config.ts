@@ -56,6 +56,20 @@ export interface CcxtVenueConfig {
   readonly resyncIntervalMs?: number;
   /** Seeds the reconnect jitter */
   readonly seed?: number;
+  /**
+   * The venue's order and trade ids are positive decimal integers, so any other id marks a
+   * malformed payload (refused, never booked under a made-up id); default true for the Binance
+   * exchanges, false elsewhere
+   */
+  readonly numericIds?: boolean;
+}
+
+/** Exchanges whose order and trade ids are positive decimal integers */
+const NUMERIC_ID_EXCHANGES = new Set(['binance', 'binanceusdm', 'binancecoinm']);
+
+/** Whether a venue's ids are positive integers, by the config or the exchange's known shape */
+export function hasNumericIds(config: Pick<CcxtVenueConfig, 'exchange' | 'numericIds'>): boolean {
+  return config.numericIds ?? NUMERIC_ID_EXCHANGES.has(config.exchange);
 }
 
 export const DEFAULT_STREAM_SETTINGS: StreamSettings = {

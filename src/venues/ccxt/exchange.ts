@@ -220,9 +220,28 @@ export function createExchange(
     async shutdown() {
       for (const timer of timers) timer.cancel();
       timers.clear();
-      await exchange.close();
+      await closeSockets(exchange);
     },
   };
+}
+
+/**
+ * Closes the exchange's sockets. ccxt rejects every pending future of a closing socket with
+ * ExchangeClosedByUser, including futures of subscriptions abandoned by a resubscribe that
+ * nobody awaits any more; those are marked handled first, so closing never raises an
+ * unhandled rejection.
+ */
+export async function closeSockets(exchange: CcxtExchange): Promise<void> {
+  const ignore = () => {};
+  for (const client of Object.values(exchange.clients)) {
+    if (typeof client !== 'object' || client === null) continue;
+    const { connected, futures } = client as { connected?: unknown; futures?: unknown };
+    for (const future of [connected, ...Object.values(futures ?? {})]) {
+      if (typeof (future as { catch?: unknown } | undefined)?.catch === 'function')
+        (future as Promise<unknown>).catch(ignore);
+    }
+  }
+  await exchange.close();
 }
 
 /** Whether the exchange talks to a ws:// URL, for which ccxt needs its HTTP agent loaded first */

@@ -158,3 +158,8 @@ export const walletBalancesSchema = z.union([
   z.looseObject({ assets: z.array(walletEntrySchema) }),
   z.array(walletEntrySchema),
 ]);
+
+/** A schema failure as one line: `path: message; path: message` */
+export function problemOf(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+}

@@ -146,10 +146,10 @@ export class StreamSupervisor {
         this.connected = true;
         this.options.onStatus?.(true);
         if (this.options.onSubscribed !== undefined) {
-          const synced = await Promise.race([
-            this.options.onSubscribed().then(() => undefined),
-            failed,
-          ]);
+          const sync = this.options.onSubscribed().then(() => undefined);
+          // When the stream fails first, the abandoned sync may still reject: nobody waits for it
+          sync.catch(() => {});
+          const synced = await Promise.race([sync, failed]);
           if (synced !== undefined) throw synced.error;
         }
         this.touch();

@@ -15,17 +15,17 @@ import type {
 } from '../../engine/venue.ts';
 import { CcxtBroker } from './ccxt-broker.ts';
 import type { CcxtVenueConfig, MarketDataSettings, StreamSettings } from './config.ts';
-import { DEFAULT_MARKET_DATA, DEFAULT_STREAM_SETTINGS } from './config.ts';
+import { DEFAULT_MARKET_DATA, DEFAULT_STREAM_SETTINGS, hasNumericIds } from './config.ts';
 import { toKestrelError } from './errors.ts';
 import { toBalances } from './events.ts';
 import type { ManagedExchange } from './exchange.ts';
-import { createExchange, usesPlainWebSocket } from './exchange.ts';
+import { closeSockets, createExchange, usesPlainWebSocket } from './exchange.ts';
 import { toInstrument } from './instruments.ts';
 import { RateGate } from './rate-gate.ts';
 import { apiKeyFingerprint } from './reconciliation.ts';
 import { redactingLogger } from './redacting-logger.ts';
 import { installCcxtRejectionGuard } from './rejection-guard.ts';
-import { bidAskSchema, orderBookSchema, publicTradeSchema } from './schemas.ts';
+import { bidAskSchema, orderBookSchema, problemOf, publicTradeSchema } from './schemas.ts';
 import { createRedactor } from './secret.ts';
 import type { StreamChannel } from './stream-supervisor.ts';
 import { StreamSupervisor } from './stream-supervisor.ts';
@@ -99,6 +99,7 @@ export class CcxtVenue implements VenueConnection {
       gate: this.gate,
       lostAfterMs: config.lostAfterMs ?? 15_000,
       statusCheckDelayMs: config.statusCheckDelayMs ?? 1_000,
+      numericIds: hasNumericIds(config),
     });
   }
 
@@ -224,7 +225,7 @@ export class CcxtVenue implements VenueConnection {
       onSubscribed: () => this.broker.resync('subscribed'),
       onStatus: (connected) => this.broker.streamStatus(connected),
       closeSockets: async () => {
-        await privateEx.close();
+        await closeSockets(privateEx);
       },
     });
     await this.accountStream.start(Math.max(30_000, this.streamSettings.connectTimeoutMs * 3));
@@ -276,8 +277,12 @@ export class CcxtVenue implements VenueConnection {
             typeof batch === 'object' && batch !== null ? batch : {},
           )) {
             const parsed = bidAskSchema.safeParse(raw);
-            const instrument = parsed.success ? bySymbol.get(parsed.data.symbol) : undefined;
-            if (!parsed.success || instrument === undefined) continue;
+            if (!parsed.success) {
+              this.broker.refused('quote payload', { problem: problemOf(parsed.error) });
+              continue;
+            }
+            const instrument = bySymbol.get(parsed.data.symbol);
+            if (instrument === undefined) continue;
             const t = parsed.data;
             emit({
               type: 'quote',
@@ -297,9 +302,12 @@ export class CcxtVenue implements VenueConnection {
         watch: () => publicEx.watchOrderBookForSymbols(symbols),
         handle: (batch) => {
           const parsed = orderBookSchema.safeParse(batch);
-          const instrument =
-            parsed.success && parsed.data.symbol ? bySymbol.get(parsed.data.symbol) : undefined;
-          if (!parsed.success || instrument === undefined) return;
+          if (!parsed.success) {
+            this.broker.refused('order book payload', { problem: problemOf(parsed.error) });
+            return;
+          }
+          const instrument = parsed.data.symbol ? bySymbol.get(parsed.data.symbol) : undefined;
+          if (instrument === undefined) return;
           const levels = (side: number[][]) =>
             side
               .slice(0, settings.depth)
@@ -323,8 +331,12 @@ export class CcxtVenue implements VenueConnection {
         handle: (batch) => {
           for (const raw of Array.isArray(batch) ? batch : []) {
             const parsed = publicTradeSchema.safeParse(raw);
-            const instrument = parsed.success ? bySymbol.get(parsed.data.symbol) : undefined;
-            if (!parsed.success || instrument === undefined) continue;
+            if (!parsed.success) {
+              this.broker.refused('trade print payload', { problem: problemOf(parsed.error) });
+              continue;
+            }
+            const instrument = bySymbol.get(parsed.data.symbol);
+            if (instrument === undefined) continue;
             const t = parsed.data;
             emit({
               type: 'trade',
@@ -353,7 +365,7 @@ export class CcxtVenue implements VenueConnection {
       },
       channels,
       closeSockets: async () => {
-        await publicEx.close();
+        await closeSockets(publicEx);
       },
     });
     this.marketStream

@@ -146,10 +146,7 @@ export class LighterAccountStream {
           return;
       }
     } catch (error) {
-      this.options.logger.error('lighter account frame refused; resyncing', {
-        kind: frame.kind,
-        error,
-      });
+      this.options.sink().refused(`lighter ${frame.kind} frame; resyncing`, { error });
       this.resyncSoon('invalid frame');
     }
   }

@@ -186,6 +186,12 @@ export function createLighterVenue(
     }
   };
 
+  /** Counts a refused frame (through the sink once connected) and logs it */
+  const refused = (description: string, fields: Readonly<Record<string, unknown>>) => {
+    if (broker.isConnected) broker.sink.refused(description, fields);
+    else logger.warn(`venue input refused: ${description}`, fields);
+  };
+
   const onFrame = (payload: unknown) => {
     const frame = routeFrame(payload);
     if (frame === undefined) return;
@@ -216,7 +222,7 @@ export function createLighterVenue(
           return;
       }
     } catch (error) {
-      logger.error('lighter frame handling failed', { kind: frame.kind, error });
+      refused(`lighter ${frame.kind} frame`, { error });
     }
   };
 
@@ -387,6 +393,8 @@ export function createLighterVenue(
         reconnectMaxMs: config.reconnectMaxMs,
         onOpen,
         onFrame,
+        onUnreadable: (text) =>
+          refused('lighter frame that is not JSON', { frame: text.slice(0, 200) }),
         onDown: (reason) => {
           failAcks(new KestrelError('VENUE_UNAVAILABLE', `lighter stream down: ${reason}`));
           if (broker.isConnected) broker.sink.streamStatus(false);

@@ -17,6 +17,8 @@ export interface LighterSocketOptions {
   readonly onOpen: () => Promise<void>;
   /** Every decoded JSON frame, in arrival order */
   readonly onFrame: (frame: unknown) => void;
+  /** A non-empty frame that is not JSON */
+  readonly onUnreadable?: (text: string) => void;
   /** The connection went down (not called on stop) */
   readonly onDown: (reason: string) => void;
 }
@@ -25,8 +27,8 @@ export interface LighterSocketOptions {
  * One reconnecting WebSocket to Lighter's `/stream`: app-level pings (the venue drops idle
  * connections after 2 minutes and every connection after 24 hours), answers the server's pings,
  * treats silence as a dead connection, and reconnects with exponential backoff (reset once a
- * connection completes `onOpen`). Frames that are not JSON (the venue sends empty ones) are
- * ignored.
+ * connection completes `onOpen`). Empty frames (the venue sends them) are ignored; other frames
+ * that are not JSON go to `onUnreadable`.
  */
 export class LighterSocket {
   private readonly options: LighterSocketOptions;
@@ -139,10 +141,12 @@ export class LighterSocket {
     socket.on('message', (data) => {
       if (generation !== this.generation) return;
       this.lastReceived = clock.now();
+      const text = data.toString();
       let frame: unknown;
       try {
-        frame = JSON.parse(data.toString());
+        frame = JSON.parse(text);
       } catch {
+        if (text.trim() !== '') this.options.onUnreadable?.(text);
         return;
       }
       if (
