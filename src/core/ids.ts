@@ -118,3 +118,12 @@ export function createClientIdGenerator(options: ClientIdGeneratorOptions): Clie
     },
   };
 }
+
+/**
+ * Recognizes the ids a generator with this prefix makes: with an instance tag, exactly that
+ * instance's (`<prefix><tag>-<counter>`); without, any instance's with the prefix
+ */
+export function clientIdsOf(prefix: string, instanceTag?: string): (clientId: string) => boolean {
+  const shape = new RegExp(`^${prefix}${instanceTag ?? '[a-z0-9]{1,8}'}-[0-9a-z]+$`);
+  return (clientId) => shape.test(clientId);
+}

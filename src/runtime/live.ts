@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalidField } from '../core/errors.ts';
 import type { ClientIdGenerator } from '../core/ids.ts';
-import { createClientIdGenerator } from '../core/ids.ts';
+import { clientIdsOf, createClientIdGenerator } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { matchesSymbol } from '../core/instrument.ts';
 import { isTerminal } from '../core/order.ts';
@@ -105,9 +105,8 @@ function continueClientIds(
   journal: SqliteJournal | undefined,
   prefix: string,
   clock: Clock,
-): ClientIdGenerator {
-  const fresh = createDefaultClientIds(clock, prefix);
-  if (journal === undefined) return fresh;
+): { readonly ids: ClientIdGenerator; readonly tag: string | undefined } {
+  if (journal === undefined) return { ids: createDefaultClientIds(clock, prefix), tag: undefined };
   const tag = journal.opening.clientIdTag ?? randomTag();
   journal.setClientIdTag(tag);
   const head = `${prefix}${tag}-`;
@@ -117,7 +116,7 @@ function continueClientIds(
     const value = Number.parseInt(order.clientId.slice(head.length), 36);
     if (Number.isSafeInteger(value) && value > counter) counter = value;
   }
-  return createClientIdGenerator({ prefix, instanceTag: tag, counterStart: counter });
+  return { ids: createClientIdGenerator({ prefix, instanceTag: tag, counterStart: counter }), tag };
 }
 
 function randomTag(): string {
@@ -175,7 +174,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     });
   }
   const prefix = options.clientIdPrefix ?? 'k';
-  const ids = continueClientIds(account, journal, prefix, clock);
+  const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
   const health = new HealthMonitor({ clock, windowSize: 1 << 14 });
   const trading = new TradingManager({
@@ -195,7 +194,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
           clock,
           logger,
           health,
-          isOwn: (id) => id.startsWith(prefix) && !id.startsWith('ext:'),
+          isOwn: clientIdsOf(prefix, tag),
           ...options.reconcile,
         });
   const recorder = new RunRecorder({
