@@ -7,5 +7,6 @@ export * from './logger.ts';
 export * from './reconcile.ts';
 export * from './reconciler.ts';
 export * from './rejection-boundary.ts';
+export * from './secret.ts';
 export * from './trading-manager.ts';
 export * from './venue.ts';

@@ -6,10 +6,10 @@ import { describe, it } from 'node:test';
 import ccxt from 'ccxt';
 import { KestrelError } from '../../core/errors.ts';
 import { createRandom } from '../../core/random.ts';
+import { createRedactor } from '../../engine/secret.ts';
 import { backoffDelay } from './backoff.ts';
 import { loadCcxtConfig } from './config.ts';
 import { isOrderNotFound, toKestrelError } from './errors.ts';
-import { createRedactor } from './secret.ts';
 
 describe('loadCcxtConfig', () => {
   it('takes credentials from fields, then the file, then exchange-specific, then generic variables', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KestrelError } from '../../core/errors.ts';
-import type { Secret } from './secret.ts';
-import { toSecret } from './secret.ts';
+import type { Secret } from '../../engine/secret.ts';
+import { toSecret } from '../../engine/secret.ts';
 
 /** How the account stream and market data reconnect and watch themselves */
 export interface StreamSettings {

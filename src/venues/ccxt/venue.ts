@@ -7,6 +7,7 @@ import type { Order } from '../../core/order.ts';
 import { createRandom } from '../../core/random.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import type { Logger } from '../../engine/logger.ts';
+import { createRedactor } from '../../engine/secret.ts';
 import type {
   VenueConnection,
   VenueOrderState,
@@ -26,7 +27,6 @@ import { apiKeyFingerprint } from './reconciliation.ts';
 import { redactingLogger } from './redacting-logger.ts';
 import { installCcxtRejectionGuard } from './rejection-guard.ts';
 import { bidAskSchema, orderBookSchema, problemOf, publicTradeSchema } from './schemas.ts';
-import { createRedactor } from './secret.ts';
 import type { StreamChannel } from './stream-supervisor.ts';
 import { StreamSupervisor } from './stream-supervisor.ts';
 

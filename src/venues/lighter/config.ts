@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KestrelError } from '../../core/errors.ts';
+import { isSecret, Secret } from '../../engine/secret.ts';
 import { DEFAULT_TX_TTL_MS, MAX_ACCOUNT_INDEX, MAX_API_KEY_INDEX } from './constants.ts';
 import { LIGHTER_EXCHANGE } from './markets.ts';
-import type { Secret } from './secret.ts';
-import { createSecret, isSecret } from './secret.ts';
 
 /** Hosts and chain ids of the venue's networks (lighter-python `endpoint_profiles.py`) */
 export const LIGHTER_PRESETS = {
@@ -216,7 +215,7 @@ export function loadLighterConfig(options: LoadLighterConfigOptions = {}): Light
   const rawKey =
     options.privateKey ?? (env['LIGHTER_API_PRIVATE_KEY'] || undefined) ?? file.privateKey;
   const privateKey =
-    rawKey === undefined ? undefined : isSecret(rawKey) ? rawKey : createSecret(rawKey);
+    rawKey === undefined ? undefined : isSecret(rawKey) ? rawKey : new Secret(rawKey);
   if (signer === 'wasm') {
     if (privateKey === undefined)
       throw configError('privateKey', 'is required (LIGHTER_API_PRIVATE_KEY)');

@@ -8,7 +8,6 @@ export * from './markets.ts';
 export * from './nonce-manager.ts';
 export * from './order-status.ts';
 export * from './parsers.ts';
-export * from './secret.ts';
 export * from './signer.ts';
 export * from './venue.ts';
 export * from './wasm-signer.ts';

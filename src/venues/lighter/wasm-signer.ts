@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { KestrelError } from '../../core/errors.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
+import type { Secret } from '../../engine/secret.ts';
+import { isSecret } from '../../engine/secret.ts';
 import { DEFAULT_TX_TTL_MS, TX_TYPE } from './constants.ts';
-import type { Secret } from './secret.ts';
-import { isSecret } from './secret.ts';
 import type {
   CancelAllOrdersTx,
   CancelOrderTx,

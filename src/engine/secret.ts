@@ -1,9 +1,9 @@
 const REDACTED = '[redacted]';
 
 /**
- * A credential that never prints itself: `String`, JSON and `util.inspect` all show
- * `[redacted]`, so a config logged by mistake leaks nothing. Only `reveal()` gives the value,
- * and only the exchange factory calls it.
+ * A credential (an API secret, a private key) that never prints itself: `String`, JSON and
+ * `util.inspect` all show `[redacted]`, so a config logged by mistake leaks nothing. Only
+ * `reveal()` gives the value, at the one place that needs it (the exchange client, the signer).
  */
 export class Secret {
   readonly #value: string;
@@ -28,6 +28,11 @@ export class Secret {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `Secret(${REDACTED})`;
   }
+}
+
+/** Whether a value is a Secret */
+export function isSecret(value: unknown): value is Secret {
+  return value instanceof Secret;
 }
 
 /** Wraps a credential; undefined and empty strings stay absent */

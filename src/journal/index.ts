@@ -1,0 +1,3 @@
+export * from './codec.ts';
+export * from './journal.ts';
+export * from './sqlite-journal.ts';
