@@ -144,6 +144,22 @@ export async function benchBacktest(quick: boolean): Promise<Figure[]> {
         unit: 'MiB',
       },
     );
+    // The same data through the same engine with a strategy that never trades: what the
+    // order flow above costs, by difference
+    const idle = dataset.open();
+    const idleReport = await runBacktest({
+      strategy: { name: 'watch-only', onQuote: () => {}, onTrade: () => {} },
+      source: idle.source,
+      instruments: idle.instruments,
+      logger: silentLogger,
+    });
+    figures.push({
+      bench: 'backtest',
+      metric: `${dataset.name}: strategy that never trades`,
+      value: idleReport.marketEvents / (idleReport.wallMs / 1000),
+      unit: 'events/s',
+      note: 'the engine without order flow',
+    });
   }
   return figures;
 }
