@@ -6,6 +6,5 @@ export * from './exchange.ts';
 export * from './instruments.ts';
 export * from './rate-gate.ts';
 export * from './rejection-guard.ts';
-export * from './smoke.ts';
 export * from './stream-supervisor.ts';
 export * from './venue.ts';
