@@ -338,6 +338,13 @@ describe('malformed venue frames on the wire (fast-check)', () => {
       const { frames, refused } = await fuzz(target, 30);
       assert.ok(refused > 0, 'refused frames are counted');
       console.log(`binanceusdm: ${frames} fuzzed frames, ${refused} refusals counted`);
+      // What ccxt itself could not parse lands in the run's log, not on the console
+      assert.ok(
+        setup.logger.records.some(
+          (r) => r.message === 'ccxt reported' && /JSON/.test(String(r.fields?.['message'])),
+        ),
+        'ccxt parse failures logged',
+      );
     });
   });
 

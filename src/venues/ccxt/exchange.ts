@@ -1,6 +1,7 @@
 import ccxt from 'ccxt';
 import { KestrelError } from '../../core/errors.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
+import type { Logger } from '../../engine/logger.ts';
 import type { CcxtVenueConfig } from './config.ts';
 
 /**
@@ -134,6 +135,7 @@ export function createExchange(
   config: CcxtVenueConfig,
   clock: Clock,
   role: 'private' | 'public',
+  logger?: Logger,
 ): ManagedExchange {
   const Constructor = (ccxt.pro as unknown as Record<string, ExchangeConstructor | undefined>)[
     config.exchange
@@ -171,6 +173,18 @@ export function createExchange(
       ...config.options,
     },
   });
+  if (logger !== undefined) {
+    // ccxt prints what it could not parse (a frame that is not JSON...) to the console; those
+    // lines belong in the run's log
+    (exchange as unknown as { log: (...args: unknown[]) => void }).log = (...args) =>
+      logger.warn('ccxt reported', {
+        exchange: config.exchange,
+        message: args
+          .filter((a) => !(a instanceof Date))
+          .map((a) => (a instanceof Error ? a.message : String(a)))
+          .join(' '),
+      });
+  }
   const timers = new Set<Timer>();
   exchange.delay = (timeout: number, method: unknown, ...args: unknown[]) => {
     const timer = clock.setTimer(timeout, () => {

@@ -86,8 +86,8 @@ export class CcxtVenue implements VenueConnection {
     this.logger = redactingLogger(deps.logger, this.redact);
     this.streamSettings = { ...DEFAULT_STREAM_SETTINGS, ...config.stream };
     this.marketSettings = { ...DEFAULT_MARKET_DATA, ...config.marketData };
-    this.privateExchange = createExchange(config, deps.clock, 'private');
-    this.publicExchange = createExchange(config, deps.clock, 'public');
+    this.privateExchange = createExchange(config, deps.clock, 'private', this.logger);
+    this.publicExchange = createExchange(config, deps.clock, 'public', this.logger);
     this.gate = new RateGate(deps.clock);
     if (config.apiKey !== undefined) this.account = apiKeyFingerprint(config.apiKey.reveal());
     this.broker = new CcxtBroker({
