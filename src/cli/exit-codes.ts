@@ -1,3 +1,5 @@
+import type { ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { KestrelError } from '../core/errors.ts';
 import { StrategyFailure } from '../runtime/backtest.ts';
 
@@ -19,6 +21,36 @@ export const EXIT = {
 /** A bad command line; the message says what and how to fix it */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** A command's parsed line: option values by name (`help` for -h/--help) and positionals */
+export interface CommandLine {
+  readonly values: Readonly<Record<string, string | string[] | boolean | undefined>>;
+  readonly positionals: readonly string[];
+  readonly help: boolean;
+}
+
+/**
+ * Parses a command's arguments strictly, with `-h/--help` added to its options.
+ * @throws UsageError for an unknown option, a missing value, or a positional where none is allowed
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+  allowPositionals = false,
+): CommandLine {
+  try {
+    const parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+    });
+    const values = parsed.values as CommandLine['values'];
+    return { values, positionals: parsed.positionals, help: values['help'] === true };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** The strategy file could not be loaded */

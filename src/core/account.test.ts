@@ -87,6 +87,11 @@ function canceled(id: string, time = 3): AccountEvent {
   return { type: 'orderCanceled', exchange: EX, clientId: id as ClientOrderId, time };
 }
 
+/** A cancel the venue reports by its own order id only */
+function canceledAtVenue(venueId: string, time: number): AccountEvent {
+  return { type: 'orderCanceled', exchange: EX, venueOrderId: venueOrderId(venueId), time };
+}
+
 function fresh(
   balances = [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
 ): AccountState {
@@ -122,12 +127,7 @@ describe('apply: tracking and matching', () => {
     const state = fresh();
     apply(state, requested(request('a')));
     apply(state, accepted('a', 'V1'));
-    apply(state, {
-      type: 'orderCanceled',
-      exchange: EX,
-      venueOrderId: venueOrderId('V1'),
-      time: 5,
-    });
+    apply(state, canceledAtVenue('V1', 5));
     assert.equal(statusOf(state, 'a'), 'CANCELED');
   });
 
@@ -182,19 +182,9 @@ describe('apply: tracking and matching', () => {
     });
     assert.equal(findOrder(state, 'a')?.venueOrderId, 'V3');
     assert.equal(findOrder(state, 'a')?.price, 101);
-    apply(state, {
-      type: 'orderCanceled',
-      exchange: EX,
-      venueOrderId: venueOrderId('V3'),
-      time: 5,
-    });
+    apply(state, canceledAtVenue('V3', 5));
     assert.equal(statusOf(state, 'a'), 'CANCELED');
-    apply(state, {
-      type: 'orderCanceled',
-      exchange: EX,
-      venueOrderId: venueOrderId('V1'),
-      time: 6,
-    });
+    apply(state, canceledAtVenue('V1', 6));
     assert.equal(statusOf(state, 'b'), 'OPEN', 'the old venue id no longer names anything');
   });
 
@@ -745,12 +735,7 @@ describe('apply: reconciliation events', () => {
     assert.equal(order?.origin, 'RECOVERED');
     assert.equal(order?.status, 'PARTIALLY_FILLED');
     assert.equal(order?.filledQuantity, 0.4);
-    apply(state, {
-      type: 'orderCanceled',
-      exchange: EX,
-      venueOrderId: venueOrderId('V17'),
-      time: 2,
-    });
+    apply(state, canceledAtVenue('V17', 2));
     assert.equal(statusOf(state, 'kabc-17'), 'CANCELED');
   });
 

@@ -544,47 +544,23 @@ function onAccepted(state: AccountState, event: OrderAccepted): ApplyResult {
   const firstVerdict = answer(order);
   const sendCancel = releaseDeferredCancel(order);
   const previous = order.status;
-  switch (previous) {
-    case 'PENDING':
-      transition(state, order, 'OPEN', event.type, event.time);
-      return applied(
-        order,
-        'accepted',
-        previous,
-        undefined,
-        undefined,
-        firstVerdict,
-        false,
-        sendCancel,
-      );
-    case 'PENDING_CANCEL':
-      // An accept racing a cancel never wipes the cancel; a refused cancel goes back to OPEN
-      if (order.beforeCancel === 'PENDING') order.beforeCancel = 'OPEN';
-      return applied(
-        order,
-        'accepted',
-        previous,
-        undefined,
-        undefined,
-        firstVerdict,
-        false,
-        sendCancel,
-      );
-    default:
-      // Already open, filled or closed: a duplicate or a late accept; the venue id is kept
-      if (firstVerdict || sendCancel)
-        return applied(
-          order,
-          'accepted',
-          previous,
-          undefined,
-          undefined,
-          firstVerdict,
-          false,
-          sendCancel,
-        );
-      return ignored(`accept of ${previous} order`, order);
-  }
+  if (previous === 'PENDING') transition(state, order, 'OPEN', event.type, event.time);
+  // An accept racing a cancel never wipes the cancel; a refused cancel goes back to OPEN
+  else if (previous === 'PENDING_CANCEL' && order.beforeCancel === 'PENDING')
+    order.beforeCancel = 'OPEN';
+  // Already open, filled or closed, with nothing new learned: a duplicate or a late accept
+  else if (previous !== 'PENDING_CANCEL' && !firstVerdict && !sendCancel)
+    return ignored(`accept of ${previous} order`, order);
+  return applied(
+    order,
+    'accepted',
+    previous,
+    undefined,
+    undefined,
+    firstVerdict,
+    false,
+    sendCancel,
+  );
 }
 
 function onRejected(state: AccountState, event: OrderRejected): ApplyResult {

@@ -16,8 +16,7 @@ import { SimBroker } from '../venues/sim/sim-broker.ts';
 import { SimVenue } from '../venues/sim/sim-venue.ts';
 import { SIM_EXCHANGE } from './instruments.ts';
 import type { RunResults } from './recorder.ts';
-import { RunRecorder } from './recorder.ts';
-import { StrategySession } from './session.ts';
+import { openRun } from './session.ts';
 import type { Strategy } from './strategy.ts';
 
 export interface BacktestOptions {
@@ -195,14 +194,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     }),
     referencePrice: (instrument) => lastPrice.get(instrument),
   });
-  const recorder = new RunRecorder({
-    account,
-    clock,
-    instruments,
-    currency,
-    outDir: options.outDir,
-  });
-  const session = new StrategySession({
+  const { recorder, session } = openRun({
     strategy: options.strategy,
     params: options.params ?? {},
     instruments,
@@ -210,6 +202,8 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     account,
     clock,
     logger,
+    currency,
+    outDir: options.outDir,
   });
   const failIfStopped = () => {
     const failed = session.failed;

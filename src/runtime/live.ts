@@ -16,8 +16,7 @@ import type { VenueConnection } from '../engine/venue.ts';
 import { SqliteJournal } from '../journal/sqlite-journal.ts';
 import type { RunReport } from './backtest.ts';
 import { StrategyFailure } from './backtest.ts';
-import { RunRecorder } from './recorder.ts';
-import { StrategySession } from './session.ts';
+import { openRun } from './session.ts';
 import type { Strategy } from './strategy.ts';
 
 export interface LiveOptions {
@@ -197,14 +196,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
           isOwn: clientIdsOf(prefix, tag),
           ...options.reconcile,
         });
-  const recorder = new RunRecorder({
-    account,
-    clock,
-    instruments,
-    currency,
-    outDir: options.outDir,
-  });
-  const session = new StrategySession({
+  const { recorder, session } = openRun({
     strategy: options.strategy,
     params: options.params ?? {},
     instruments,
@@ -212,6 +204,8 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     account,
     clock,
     logger,
+    currency,
+    outDir: options.outDir,
   });
   const start = clock.now();
   let events = 0;

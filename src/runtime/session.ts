@@ -8,6 +8,7 @@ import type { AccountView } from '../engine/account-processor.ts';
 import type { Clock, Timer } from '../engine/clock.ts';
 import type { Logger } from '../engine/logger.ts';
 import type { TradingManager } from '../engine/trading-manager.ts';
+import { RunRecorder } from './recorder.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
 
 export interface SessionOptions {
@@ -273,4 +274,24 @@ export class StrategySession {
     this.stopped = true;
     this.unsubscribe();
   }
+}
+
+/** What every run (backtest, paper, live) wraps around its trading manager */
+export interface RunOptions extends SessionOptions {
+  /** The currency equity is counted in */
+  readonly currency: string;
+  /** Where the recorder writes its CSVs; nothing is written without it */
+  readonly outDir: string | undefined;
+}
+
+/** The recorder and the strategy session of a run, over one account and trading manager */
+export function openRun(options: RunOptions): {
+  readonly recorder: RunRecorder;
+  readonly session: StrategySession;
+} {
+  const { account, clock, instruments, currency, outDir } = options;
+  return {
+    recorder: new RunRecorder({ account, clock, instruments, currency, outDir }),
+    session: new StrategySession(options),
+  };
 }

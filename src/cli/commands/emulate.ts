@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { MarketDataSource } from '../../core/market-data.ts';
@@ -14,7 +13,7 @@ import { describeLighterEmulator, startLighterEmulator } from '../../emulators/l
 import { openCsvSource, symbolFromFileName } from '../../runtime/csv-reader.ts';
 import { mergeSources } from '../../runtime/merge.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
-import { UsageError } from '../exit-codes.ts';
+import { parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
 
 export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S]
@@ -37,27 +36,20 @@ export async function emulateCommand(
   io: Io,
   until: Promise<void> = signaled(),
 ): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        port: { type: 'string' },
-        data: { type: 'string', multiple: true },
-        speed: { type: 'string' },
-        seed: { type: 'string' },
-        key: { type: 'string' },
-        secret: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
-  if (values['help'] === true) {
+  const parsed = parseCommandLine(
+    argv,
+    {
+      port: { type: 'string' },
+      data: { type: 'string', multiple: true },
+      speed: { type: 'string' },
+      seed: { type: 'string' },
+      key: { type: 'string' },
+      secret: { type: 'string' },
+    },
+    true,
+  );
+  const values = parsed.values;
+  if (parsed.help) {
     io.stdout(EMULATE_USAGE);
     return 0;
   }

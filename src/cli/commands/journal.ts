@@ -1,8 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatDecimal } from '../../core/numeric.ts';
 import { readJournal } from '../../runtime/journal-view.ts';
-import { UsageError } from '../exit-codes.ts';
+import { parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
 
 export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE [--json] [--open]
@@ -32,22 +31,12 @@ export async function journalCommand(
   argv: readonly string[],
   io: Io,
 ): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        journal: { type: 'string' },
-        json: { type: 'boolean' },
-        open: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (values['help'] === true) {
+  const { values, help } = parseCommandLine(argv, {
+    journal: { type: 'string' },
+    json: { type: 'boolean' },
+    open: { type: 'boolean' },
+  });
+  if (help) {
     io.stdout(JOURNAL_USAGE);
     return 0;
   }

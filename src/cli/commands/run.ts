@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { tsImport } from 'tsx/esm/api';
 import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
@@ -27,7 +26,7 @@ import createQuotingStrategy from '../../runtime/strategies/quoting.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { createPaperVenue } from '../../venues/sim/paper-venue.ts';
-import { StrategyLoadError, UsageError } from '../exit-codes.ts';
+import { parseCommandLine, StrategyLoadError, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
 import { ProgressBar } from '../progress.ts';
 import { openVenue } from '../venues.ts';
@@ -118,40 +117,33 @@ function list(values: readonly string[] | undefined): string[] {
  * @throws UsageError naming the bad option and value
  */
 export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help' {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        data: { type: 'string', multiple: true },
-        symbol: { type: 'string', multiple: true },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        capital: { type: 'string' },
-        seed: { type: 'string' },
-        latency: { type: 'string' },
-        leverage: { type: 'string' },
-        param: { type: 'string', multiple: true },
-        out: { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-        venue: { type: 'string' },
-        url: { type: 'string' },
-        testnet: { type: 'boolean' },
-        config: { type: 'string' },
-        duration: { type: 'string' },
-        journal: { type: 'string' },
-        speed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
-  if (values['help'] === true) return 'help';
+  const parsed = parseCommandLine(
+    argv,
+    {
+      data: { type: 'string', multiple: true },
+      symbol: { type: 'string', multiple: true },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      capital: { type: 'string' },
+      seed: { type: 'string' },
+      latency: { type: 'string' },
+      leverage: { type: 'string' },
+      param: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      venue: { type: 'string' },
+      url: { type: 'string' },
+      testnet: { type: 'boolean' },
+      config: { type: 'string' },
+      duration: { type: 'string' },
+      journal: { type: 'string' },
+      speed: { type: 'string' },
+    },
+    true,
+  );
+  const values = parsed.values;
+  if (parsed.help) return 'help';
   if (parsed.positionals.length > 1)
     throw new UsageError(`expected at most one strategy, got ${parsed.positionals.join(' ')}`);
   const seedText = values['seed'] as string | undefined;

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { formatDecimal } from '../../core/numeric.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { LogRecord } from '../../engine/logger.ts';
 import { createLogger, formatLogRecord } from '../../engine/logger.ts';
 import { runSmoke } from '../../runtime/smoke.ts';
-import { UsageError } from '../exit-codes.ts';
+import { parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
 import { openVenue } from '../venues.ts';
 
@@ -24,25 +23,15 @@ for the cancel, and prints submit and cancel latency. Nothing is left resting.
 
 /** Runs `kestrel smoke`; returns the exit code */
 export async function smokeCommand(argv: readonly string[], io: Io): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        venue: { type: 'string' },
-        testnet: { type: 'boolean' },
-        url: { type: 'string' },
-        config: { type: 'string' },
-        symbol: { type: 'string' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (values['help'] === true) {
+  const { values, help } = parseCommandLine(argv, {
+    venue: { type: 'string' },
+    testnet: { type: 'boolean' },
+    url: { type: 'string' },
+    config: { type: 'string' },
+    symbol: { type: 'string' },
+    timeout: { type: 'string' },
+  });
+  if (help) {
     io.stdout(SMOKE_USAGE);
     return 0;
   }

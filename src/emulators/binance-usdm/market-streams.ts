@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Level } from '../../core/market-data.ts';
+import { dropSockets, sendRawFrames } from '../sockets.ts';
 import type { MarketChange, MarketState, PublicTrade } from './usdm-exchange.ts';
 import { price, quantity, wireTime } from './wire.ts';
 
@@ -223,22 +224,17 @@ export class MarketStreams {
 
   /** Sends raw text frames, exactly as given, to every open market socket; returns how many */
   sendRaw(frames: readonly string[]): number {
-    let reached = 0;
-    for (const { socket } of this.sockets) {
-      if (socket.readyState !== socket.OPEN) continue;
-      for (const text of frames) socket.send(text);
-      reached += 1;
-    }
-    return reached;
+    return sendRawFrames(
+      [...this.sockets].map((s) => s.socket),
+      frames,
+    );
   }
 
   dropAll(code: number | undefined): number {
-    const count = this.sockets.size;
-    for (const { socket } of [...this.sockets]) {
-      if (code === undefined) socket.terminate();
-      else socket.close(code, 'closed by the emulator');
-    }
-    return count;
+    return dropSockets(
+      [...this.sockets].map((s) => s.socket),
+      code,
+    );
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { Random } from '../../core/random.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
+import { dropSockets, sendRawFrames } from '../sockets.ts';
 import type { EmulatorFaults } from './faults.ts';
 
 /** Binance invalidates a listenKey 60 minutes after its last keepalive */
@@ -164,13 +165,11 @@ export class UserDataStreams {
 
   /** Sends raw text frames, exactly as given, to every live user data socket; returns how many */
   sendRaw(frames: readonly string[]): number {
-    let reached = 0;
-    for (const { socket, key } of this.sockets) {
-      if (this.live(key) === undefined || socket.readyState !== socket.OPEN) continue;
-      for (const text of frames) socket.send(text);
-      reached += 1;
-    }
-    return reached;
+    const live = [...this.sockets].filter((s) => this.live(s.key) !== undefined);
+    return sendRawFrames(
+      live.map((s) => s.socket),
+      frames,
+    );
   }
 
   /** Expires every key: a `listenKeyExpired` event, then the sockets stay open but silent */
@@ -192,12 +191,10 @@ export class UserDataStreams {
 
   /** Drops every private socket: terminated (code 1006 at the client) or closed with `code` */
   dropAll(code: number | undefined): number {
-    const count = this.sockets.size;
-    for (const { socket } of [...this.sockets]) {
-      if (code === undefined) socket.terminate();
-      else socket.close(code, 'closed by the emulator');
-    }
-    return count;
+    return dropSockets(
+      [...this.sockets].map((s) => s.socket),
+      code,
+    );
   }
 
   close(): void {

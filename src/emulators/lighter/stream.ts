@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import type { Clock, Timer } from '../../engine/clock.ts';
+import { sendRawFrames } from '../sockets.ts';
 import { checkAuthToken } from './auth.ts';
 import type { ExchangePush, LighterExchange } from './exchange.ts';
 import type { LighterFaults } from './faults.ts';
@@ -494,13 +495,10 @@ export class LighterStream {
 
   /** Sends raw text frames to every connection as they are; returns how many connections got them */
   sendRaw(frames: readonly string[]): number {
-    let reached = 0;
-    for (const connection of this.connections) {
-      if (connection.socket.readyState !== connection.socket.OPEN) continue;
-      for (const text of frames) connection.socket.send(text);
-      reached += 1;
-    }
-    return reached;
+    return sendRawFrames(
+      [...this.connections].map((c) => c.socket),
+      frames,
+    );
   }
 
   /** How many clients are connected */

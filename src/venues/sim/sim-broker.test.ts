@@ -2,30 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AccountEvent } from '../../core/events.ts';
 import { createClientIdGenerator } from '../../core/ids.ts';
-import { createInstrument } from '../../core/instrument.ts';
 import type { Quote } from '../../core/market-data.ts';
 import { AccountProcessor } from '../../engine/account-processor.ts';
 import { SimulatedClock } from '../../engine/clock.ts';
 import { HealthMonitor } from '../../engine/health-monitor.ts';
 import { createMemoryLogger } from '../../engine/logger.ts';
 import { TradingManager } from '../../engine/trading-manager.ts';
+import { simInstrument } from '../../runtime/instruments.ts';
 import type { LatencySpec } from './latency.ts';
 import { createLatencyModel } from './latency.ts';
 import { SimBroker } from './sim-broker.ts';
 import { SimVenue } from './sim-venue.ts';
 
-const BTC = createInstrument({
-  symbol: 'BTCUSDT',
-  exchange: 'sim',
-  marketType: 'SWAP',
-  base: 'BTC',
-  quote: 'USDT',
-  tickSize: 0.1,
-  lotSize: 0.001,
-  minNotional: 5,
-  makerFee: 0.0002,
-  takerFee: 0.0005,
-});
+const BTC = simInstrument('BTCUSDT');
 
 function setup(latency: LatencySpec = { requestMs: 10, replyMs: 10, streamMs: 15, jitter: 0 }) {
   const clock = new SimulatedClock(1_000_000);

@@ -4,21 +4,11 @@ import type { Instrument } from '../../core/instrument.ts';
 import { createInstrument } from '../../core/instrument.ts';
 import type { Quote, Trade } from '../../core/market-data.ts';
 import type { Side } from '../../core/order.ts';
+import { simInstrument } from '../../runtime/instruments.ts';
 import type { SimOrderInput, SimReport } from './sim-venue.ts';
 import { SimVenue } from './sim-venue.ts';
 
-const BTC: Instrument = createInstrument({
-  symbol: 'BTCUSDT',
-  exchange: 'sim',
-  marketType: 'SWAP',
-  base: 'BTC',
-  quote: 'USDT',
-  tickSize: 0.1,
-  lotSize: 0.001,
-  minNotional: 5,
-  makerFee: 0.0002,
-  takerFee: 0.0005,
-});
+const BTC: Instrument = simInstrument('BTCUSDT');
 
 const SPOT: Instrument = createInstrument({
   symbol: 'ETH/USDT',
