@@ -1,3 +1,4 @@
+import { afterEach } from 'node:test';
 import type { Balance } from '../../../src/core/balance.ts';
 import { createClientIdGenerator } from '../../../src/core/ids.ts';
 import type { Instrument } from '../../../src/core/instrument.ts';
@@ -138,4 +139,20 @@ export async function eventually(
 /** Lets sockets and timers run for a while (for "nothing else happens" checks) */
 export function settle(ms = 150): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * For a describe block: the returned `start(options)` sets up a fresh emulator and venue for a
+ * test, and whatever the test started is closed after it
+ */
+export function freshSetupPerTest(): (options?: CcxtSetupOptions) => Promise<CcxtSetup> {
+  let setup: CcxtSetup | undefined;
+  afterEach(async () => {
+    await setup?.close();
+    setup = undefined;
+  });
+  return async (options) => {
+    setup = await setupCcxt(options);
+    return setup;
+  };
 }

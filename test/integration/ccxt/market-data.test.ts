@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { BookSnapshot, Quote, Trade } from '../../../src/core/market-data.ts';
-import type { CcxtSetup, CcxtSetupOptions } from './harness.ts';
-import { eventually, setupCcxt } from './harness.ts';
+import { eventually, freshSetupPerTest } from './harness.ts';
 
 describe('ccxt market data from the emulator feeds onMarket', () => {
-  let setup: CcxtSetup | undefined;
-  const start = async (options?: CcxtSetupOptions) => {
-    setup = await setupCcxt(options);
-    return setup;
-  };
-  afterEach(async () => {
-    await setup?.close();
-    setup = undefined;
-  });
+  const start = freshSetupPerTest();
 
   it('turns watchBidsAsks and watchTrades into quotes and trades, and resubscribes after a drop', async () => {
     const { emulator, market, btc, venue } = await start();

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { AccountEvent } from '../../../src/core/events.ts';
-import type { CcxtSetup, CcxtSetupOptions } from './harness.ts';
-import { eventually, settle, setupCcxt } from './harness.ts';
+import { eventually, freshSetupPerTest, settle } from './harness.ts';
 
 const ORDER = '/fapi/v1/order';
 
 describe('ccxt broker order flow through real ccxt', () => {
-  let setup: CcxtSetup | undefined;
-  const start = async (options?: CcxtSetupOptions) => {
-    setup = await setupCcxt(options);
-    return setup;
-  };
-  afterEach(async () => {
-    await setup?.close();
-    setup = undefined;
-  });
+  const start = freshSetupPerTest();
 
   it('tracks an async order PENDING, confirms it from the push before the REST reply, and records its latency', async () => {
     const { trading, account, emulator, btc, health } = await start();

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import type { CcxtSetup, CcxtSetupOptions } from './harness.ts';
-import { eventually, settle, setupCcxt } from './harness.ts';
+import { describe, it } from 'node:test';
+import { eventually, freshSetupPerTest, settle } from './harness.ts';
 
 describe('ccxt account stream resilience against the emulator', () => {
-  let setup: CcxtSetup | undefined;
-  const start = async (options?: CcxtSetupOptions) => {
-    setup = await setupCcxt(options);
-    return setup;
-  };
-  afterEach(async () => {
-    await setup?.close();
-    setup = undefined;
-  });
+  const start = freshSetupPerTest();
 
   it('backs off while the venue refuses connections instead of redialing in a loop, then recovers', async () => {
     const { emulator, venue, trading, account, btc, health } = await start({

@@ -15,7 +15,6 @@ import {
   LIGHTER_EMULATOR_ACCOUNT_INDEX,
   LIGHTER_EMULATOR_API_KEY_INDEX,
   LIGHTER_EMULATOR_CHAIN_ID,
-  LIGHTER_EMULATOR_PRIVATE_KEY,
   startLighterEmulator,
   toEmulatorMarket,
 } from '../../../src/emulators/lighter/index.ts';
@@ -29,8 +28,7 @@ import {
   wsOrderBookSchema,
 } from '../../../src/venues/lighter/schemas.ts';
 import type { CreateOrderTx, LighterSigner } from '../../../src/venues/lighter/signer.ts';
-import { createWasmSigner } from '../../../src/venues/lighter/wasm-signer.ts';
-import { until } from './harness.ts';
+import { emulatorWasmSigner, until } from './harness.ts';
 import { hasSharedFixtures, readShared, SKIP_MESSAGE } from './shared-fixtures.ts';
 
 let wasm: LighterSigner;
@@ -42,13 +40,7 @@ const fake = createFakeSigner({
 });
 
 before(async () => {
-  wasm = await createWasmSigner({
-    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
-    accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
-    apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
-    chainId: LIGHTER_EMULATOR_CHAIN_ID,
-    clock: systemClock,
-  });
+  wasm = await emulatorWasmSigner();
 });
 
 after(async () => {

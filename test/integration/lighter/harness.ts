@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { ApplyResult } from '../../../src/core/account.ts';
 import type { AccountEvent } from '../../../src/core/events.ts';
 import { createClientIdGenerator } from '../../../src/core/ids.ts';
@@ -8,7 +9,14 @@ import type {
   LighterEmulator,
   LighterEmulatorOptions,
 } from '../../../src/emulators/lighter/index.ts';
-import { startLighterEmulator } from '../../../src/emulators/lighter/index.ts';
+import {
+  LIGHTER_EMULATOR_ACCOUNT_INDEX,
+  LIGHTER_EMULATOR_API_KEY_INDEX,
+  LIGHTER_EMULATOR_CHAIN_ID,
+  LIGHTER_EMULATOR_PRIVATE_KEY,
+  startLighterEmulator,
+} from '../../../src/emulators/lighter/index.ts';
+import type { CreateTx } from '../../../src/emulators/lighter/tx.ts';
 import { AccountProcessor } from '../../../src/engine/account-processor.ts';
 import type { Clock } from '../../../src/engine/clock.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
@@ -27,6 +35,7 @@ import { LighterRestClient } from '../../../src/venues/lighter/rest-client.ts';
 import type { LighterSigner } from '../../../src/venues/lighter/signer.ts';
 import type { LighterVenue } from '../../../src/venues/lighter/venue.ts';
 import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
+import { createWasmSigner } from '../../../src/venues/lighter/wasm-signer.ts';
 
 export interface HarnessOptions {
   /** The signer the venue uses; the config's fake signer when absent */
@@ -127,6 +136,47 @@ export async function startHarness(options: HarnessOptions = {}) {
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/**
+ * Runs a test on a fresh harness with an ETH (2000 / 2001) and a BTC (64000 / 64000.5) touch,
+ * then checks that nothing was logged as an error and every venue event matched an order
+ */
+export async function withHarness(
+  run: (h: Harness) => Promise<void>,
+  options: HarnessOptions = {},
+): Promise<void> {
+  const h = await startHarness(options);
+  try {
+    h.emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
+    h.emulator.setQuote('BTC', 64000, 64000.5, { bid: 1, ask: 1 });
+    await until(() => {
+      const quote = h.venue.quote(h.instrument('ETH'));
+      return quote?.bid === 2000 && quote.ask === 2001;
+    }, 'the ETH quote');
+    await run(h);
+    const troubles = h.logger.records.filter(
+      (r) => r.level === 'error' || r.message === 'account refused event',
+    );
+    assert.deepEqual(troubles, [], 'no errors, and every venue event matched an order');
+  } finally {
+    await h.close();
+  }
+}
+
+/** The create transactions the emulator accepted, in order */
+export const creates = (h: Harness): CreateTx[] =>
+  h.emulator.exchange.acceptedTransactions().filter((t): t is CreateTx => t.txType === 14);
+
+/** The real WASM signer with the emulator's account and key (takes ~250 ms to start) */
+export function emulatorWasmSigner(): Promise<LighterSigner> {
+  return createWasmSigner({
+    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
+    accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
+    apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
+    chainId: LIGHTER_EMULATOR_CHAIN_ID,
+    clock: systemClock,
+  });
+}
 
 /**
  * Waits until `predicate` holds, polling; fails with `what` after `timeoutMs`. The timeout is a

@@ -5,59 +5,25 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LighterEmulatorOptions } from '../../../src/emulators/lighter/index.ts';
-import {
-  LIGHTER_EMULATOR_ACCOUNT_INDEX,
-  LIGHTER_EMULATOR_API_KEY_INDEX,
-  LIGHTER_EMULATOR_CHAIN_ID,
-  LIGHTER_EMULATOR_PRIVATE_KEY,
-} from '../../../src/emulators/lighter/index.ts';
-import type { CancelTx, CreateTx, ModifyTx } from '../../../src/emulators/lighter/tx.ts';
+import type { CancelTx, ModifyTx } from '../../../src/emulators/lighter/tx.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { CLIENT_ORDER_INDEX_OPTION } from '../../../src/venues/lighter/broker.ts';
 import { createFakeSigner } from '../../../src/venues/lighter/fake-signer.ts';
 import type { LighterSigner } from '../../../src/venues/lighter/signer.ts';
-import { createWasmSigner } from '../../../src/venues/lighter/wasm-signer.ts';
 import type { Harness } from './harness.ts';
-import { startHarness, until } from './harness.ts';
+import { creates, emulatorWasmSigner, until, withHarness as withSigner } from './harness.ts';
 
 let signer: LighterSigner;
 
 before(async () => {
-  signer = await createWasmSigner({
-    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
-    accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
-    apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
-    chainId: LIGHTER_EMULATOR_CHAIN_ID,
-    clock: systemClock,
-  });
+  signer = await emulatorWasmSigner();
 });
 
 after(async () => {
   await signer.close();
 });
 
-async function withHarness(
-  run: (h: Harness) => Promise<void>,
-  emulator: LighterEmulatorOptions = {},
-): Promise<void> {
-  const h = await startHarness({ signer, emulator });
-  try {
-    h.emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
-    h.emulator.setQuote('BTC', 64000, 64000.5, { bid: 1, ask: 1 });
-    await until(() => h.venue.quote(h.instrument('ETH'))?.bid === 2000, 'the ETH quote');
-    await run(h);
-    const troubles = h.logger.records.filter(
-      (r) => r.level === 'error' || r.message === 'account refused event',
-    );
-    assert.deepEqual(troubles, [], 'no errors, and every venue event matched an order');
-  } finally {
-    await h.close();
-  }
-}
-
-const creates = (h: Harness): CreateTx[] =>
-  h.emulator.exchange.acceptedTransactions().filter((t): t is CreateTx => t.txType === 14);
+const withHarness = (run: (h: Harness) => Promise<void>) => withSigner(run, { signer });
 
 describe('lighter order flow against the emulator (real WASM signatures)', () => {
   it('lighter async order submission: tracked PENDING at once, OPEN when the stream speaks', async () => {

@@ -6,27 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CreateTx } from '../../../src/emulators/lighter/tx.ts';
-import type { Harness, HarnessOptions } from './harness.ts';
-import { startHarness, until } from './harness.ts';
-
-async function withHarness(run: (h: Harness) => Promise<void>, options: HarnessOptions = {}) {
-  const h = await startHarness(options);
-  try {
-    h.emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
-    await until(() => h.venue.quote(h.instrument('ETH'))?.ask === 2001, 'the ETH quote');
-    await run(h);
-    const troubles = h.logger.records.filter(
-      (r) => r.level === 'error' || r.message === 'account refused event',
-    );
-    assert.deepEqual(troubles, [], 'no errors, and every venue event matched an order');
-  } finally {
-    await h.close();
-  }
-}
-
-const creates = (h: Harness): CreateTx[] =>
-  h.emulator.exchange.acceptedTransactions().filter((t): t is CreateTx => t.txType === 14);
+import type { Harness } from './harness.ts';
+import { creates, until, withHarness } from './harness.ts';
 
 const statusOf = (h: Harness, clientId: string) => h.account.findOrder(clientId)?.status;
 
