@@ -14,6 +14,7 @@ import type { Instrument } from '../../src/core/instrument.ts';
 import type { AccountProcessor } from '../../src/engine/account-processor.ts';
 import type { HealthMonitor } from '../../src/engine/health-monitor.ts';
 import type { TradingManager } from '../../src/engine/trading-manager.ts';
+import { sleep, until } from '../helpers/wait.ts';
 import { setupCcxt } from '../integration/ccxt/harness.ts';
 import { startHarness } from '../integration/lighter/harness.ts';
 
@@ -159,16 +160,6 @@ function accountState(account: AccountProcessor) {
     // Totals only: free and locked follow open orders and margin, refreshed by REST on a resync
     balances: account.getBalances().map((b) => [b.currency, b.total]),
   };
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function until(predicate: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 interface Target {

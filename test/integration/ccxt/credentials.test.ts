@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { KestrelError } from '../../../src/core/errors.ts';
 import { formatLogRecord } from '../../../src/engine/logger.ts';
 import { loadCcxtConfig } from '../../../src/venues/ccxt/index.ts';
-import { eventually, setupCcxt } from './harness.ts';
+import { setupCcxt, until } from './harness.ts';
 
 const KEY = 'kst-key-7d1f0c55aa31';
 const SECRET = 'kst-secret-9a8b7c66bb42';
@@ -26,7 +26,7 @@ describe('credentials never leave the ccxt venue', () => {
       assert.equal(rejected.status, 'REJECTED');
       texts.push(rejected.reason ?? '');
       good.emulator.faults.dropConnections({ stream: 'user' });
-      await eventually(
+      await until(
         () => good.venue.stats().accountReconnects >= 1 && good.venue.stats().accountConnected,
         'the reconnect',
       );

@@ -123,18 +123,7 @@ export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSet
   return { emulator, venue, account, health, trading, logger, market, btc, close };
 }
 
-/** Waits until `predicate` holds, polling; fails naming `what` after `timeoutMs` */
-export async function eventually(
-  predicate: () => boolean,
-  what: string,
-  timeoutMs = 8_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { until } from '../../helpers/wait.ts';
 
 /** Lets sockets and timers run for a while (for "nothing else happens" checks) */
 export function settle(ms = 150): Promise<void> {

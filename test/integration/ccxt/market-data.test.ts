@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BookSnapshot, Quote, Trade } from '../../../src/core/market-data.ts';
-import { eventually, freshSetupPerTest } from './harness.ts';
+import { freshSetupPerTest, until } from './harness.ts';
 
 describe('ccxt market data from the emulator feeds onMarket', () => {
   const start = freshSetupPerTest();
 
   it('turns watchBidsAsks and watchTrades into quotes and trades, and resubscribes after a drop', async () => {
     const { emulator, market, btc, venue } = await start();
-    await eventually(() => venue.stats().marketConnected, 'the market stream');
-    await eventually(() => {
+    await until(() => venue.stats().marketConnected, 'the market stream');
+    await until(() => {
       if (market.some((e) => e.type === 'quote' && e.bid === 64010.1)) return true;
       emulator.setQuote('BTCUSDT', 64010.1, 64010.2, 1.5, 0.25);
       emulator.setQuote('BTCUSDT', 64010, 64010.2, 1.5, 0.25);
@@ -21,7 +21,7 @@ describe('ccxt market data from the emulator feeds onMarket', () => {
     assert.equal(quote?.bidSize, 1.5);
     assert.equal(quote?.askSize, 0.25);
     // Prints before the trades subscription lands are not replayed (as on Binance): print until one is seen
-    await eventually(() => {
+    await until(() => {
       if (market.some((e) => e.type === 'trade')) return true;
       emulator.printTrade('BTCUSDT', 64010.2, 0.125, 'BUY');
       return false;
@@ -33,11 +33,11 @@ describe('ccxt market data from the emulator feeds onMarket', () => {
     assert.equal(trade?.side, 'BUY');
 
     emulator.faults.dropConnections({ stream: 'market' });
-    await eventually(
+    await until(
       () => venue.stats().marketReconnects >= 1 && venue.stats().marketConnected,
       'the market reconnect',
     );
-    await eventually(() => {
+    await until(() => {
       if (market.some((e) => e.type === 'quote' && e.bid === 64020)) return true;
       emulator.setQuote('BTCUSDT', 64020, 64020.1, 1, 1);
       emulator.setQuote('BTCUSDT', 64019.9, 64020.1, 1, 1);
@@ -49,7 +49,7 @@ describe('ccxt market data from the emulator feeds onMarket', () => {
     const { emulator, market, btc, venue } = await start({
       overrides: { marketData: { quotes: 'orderBook', trades: false, depth: 2 } },
     });
-    await eventually(() => venue.stats().marketConnected, 'the market stream');
+    await until(() => venue.stats().marketConnected, 'the market stream');
     emulator.setBook(
       'BTCUSDT',
       [
@@ -62,7 +62,7 @@ describe('ccxt market data from the emulator feeds onMarket', () => {
         [64000.2, 0.75],
       ],
     );
-    await eventually(
+    await until(
       // The setup's quote made a one-level book at 64000 too: wait for the book set here
       () =>
         market.some(

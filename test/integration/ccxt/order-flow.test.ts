@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AccountEvent } from '../../../src/core/events.ts';
-import { eventually, freshSetupPerTest, settle } from './harness.ts';
+import { freshSetupPerTest, settle, until } from './harness.ts';
 
 const ORDER = '/fapi/v1/order';
 
@@ -13,10 +13,7 @@ describe('ccxt broker order flow through real ccxt', () => {
     emulator.faults.delayResponses(30_000, { count: 1, path: ORDER, when: 'after' });
     const id = trading.tradeAsync(btc, 0.002, 63000);
     assert.equal(account.findOrder(id)?.status, 'PENDING');
-    await eventually(
-      () => account.findOrder(id)?.status === 'OPEN',
-      'the push to accept the order',
-    );
+    await until(() => account.findOrder(id)?.status === 'OPEN', 'the push to accept the order');
     // The REST answer is still held: the stream alone confirmed it
     assert.equal(emulator.faults.heldResponses, 1);
     const venueOrder = emulator.venue.order({ clientId: id });
@@ -37,17 +34,14 @@ describe('ccxt broker order flow through real ccxt', () => {
     const sent = emulator.requests.find((r) => r.method === 'POST' && r.path === ORDER);
     assert.equal(sent?.params['newClientOrderId'], id);
     emulator.printTrade('BTCUSDT', 62999.9, 0.001, 'SELL');
-    await eventually(() => account.findOrder(id)?.filledQuantity === 0.001, 'the first fill');
+    await until(() => account.findOrder(id)?.filledQuantity === 0.001, 'the first fill');
     emulator.faults.dropConnections({ stream: 'user' });
-    await eventually(
+    await until(
       () => venue.stats().accountReconnects >= 1 && venue.stats().accountConnected,
       'the reconnect',
     );
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await eventually(
-      () => account.findOrder(id)?.status === 'FILLED',
-      'the fill after the reconnect',
-    );
+    await until(() => account.findOrder(id)?.status === 'FILLED', 'the fill after the reconnect');
     const pushes = emulator.pushes.filter((p) => p['e'] === 'ORDER_TRADE_UPDATE');
     assert.ok(pushes.length >= 3);
     for (const push of pushes) assert.equal((push['o'] as Record<string, unknown>)['c'], id);
@@ -70,12 +64,12 @@ describe('ccxt broker order flow through real ccxt', () => {
     const { trading, account, emulator, btc } = await start();
     emulator.faults.delayResponses(30_000, { count: 1, path: ORDER });
     const pending = trading.tradeAsync(btc, 0.002, 63000);
-    await eventually(() => emulator.faults.heldResponses === 1, 'the submit to reach the venue');
+    await until(() => emulator.faults.heldResponses === 1, 'the submit to reach the venue');
     const canceling = trading.cancelOrder(pending);
     assert.equal(account.findOrder(pending)?.status, 'PENDING_CANCEL');
     emulator.faults.releaseResponses();
     await canceling;
-    await eventually(
+    await until(
       () => account.findOrder(pending)?.status === 'CANCELED',
       'the pending order to cancel',
     );
@@ -86,7 +80,7 @@ describe('ccxt broker order flow through real ccxt', () => {
     const active = await trading.trade(btc, 0.002, 62000);
     assert.equal(active.status, 'OPEN');
     await trading.cancelOrder(active.clientId);
-    await eventually(
+    await until(
       () => account.findOrder(active.clientId)?.status === 'CANCELED',
       'the active order to cancel',
     );
@@ -97,7 +91,7 @@ describe('ccxt broker order flow through real ccxt', () => {
     const { trading, account, emulator, btc, venue } = await start();
     const order = await trading.trade(btc, 0.005, 63000);
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await eventually(
+    await until(
       () => account.findOrder(order.clientId)?.status === 'PARTIALLY_FILLED',
       'the partial fill',
     );
@@ -105,10 +99,7 @@ describe('ccxt broker order flow through real ccxt', () => {
     assert.equal(account.findOrder(order.clientId)?.filledQuantity, 0.002);
     assert.ok(account.counters.duplicateFills >= 1, 'the REST copy was recognised as a duplicate');
     emulator.printTrade('BTCUSDT', 62999.9, 0.003, 'SELL');
-    await eventually(
-      () => account.findOrder(order.clientId)?.status === 'FILLED',
-      'the order to fill',
-    );
+    await until(() => account.findOrder(order.clientId)?.status === 'FILLED', 'the order to fill');
     await venue.resync();
     const filled = account.findOrder(order.clientId);
     assert.equal(filled?.filledQuantity, 0.005);
@@ -123,19 +114,16 @@ describe('ccxt broker order flow through real ccxt', () => {
     const b = await trading.trade(btc, -0.002, 65000);
     emulator.faults.refuseConnections(600);
     emulator.faults.dropConnections({ stream: 'user' });
-    await eventually(() => !venue.stats().accountConnected, 'the stream to notice the drop');
+    await until(() => !venue.stats().accountConnected, 'the stream to notice the drop');
     emulator.printTrade('BTCUSDT', 62999.9, 0.001, 'SELL');
     emulator.printTrade('BTCUSDT', 62999.9, 0.003, 'SELL');
     emulator.printTrade('BTCUSDT', 65000.1, 0.001, 'BUY');
-    await eventually(
+    await until(
       () => account.findOrder(a.clientId)?.status === 'FILLED',
       'the resync to book the gap',
       10_000,
     );
-    await eventually(
-      () => account.findOrder(b.clientId)?.filledQuantity === 0.001,
-      'the partial sell',
-    );
+    await until(() => account.findOrder(b.clientId)?.filledQuantity === 0.001, 'the partial sell');
     assert.equal(account.findOrder(a.clientId)?.filledQuantity, 0.004);
     assert.equal(
       account.getPosition(btc).quantity,
@@ -145,7 +133,7 @@ describe('ccxt broker order flow through real ccxt', () => {
     assert.equal(account.counters.overfills, 0);
     // The venue's balances replace the local ones once the resync has fetched them
     const venueUsdt = emulator.venue.getBalances().find((x) => x.currency === 'USDT');
-    await eventually(
+    await until(
       () => account.getBalances().find((x) => x.currency === 'USDT')?.free === venueUsdt?.free,
       'the venue balance to replace the local one',
     );
@@ -166,7 +154,7 @@ describe('ccxt broker order flow through real ccxt', () => {
     await settle();
     assert.equal(account.findOrder(order.clientId)?.status, 'PENDING');
     venue.reconnect('test');
-    await eventually(
+    await until(
       () => account.findOrder(order.clientId)?.status === 'OPEN',
       'the resync to accept it',
     );
@@ -180,7 +168,7 @@ describe('ccxt broker order flow through real ccxt', () => {
     emulator.faults.failRequests({ status: 502, method: 'POST', path: ORDER, when: 'before' });
     const order = await trading.trade(btc, 0.002, 63000);
     assert.equal(order.status, 'PENDING');
-    await eventually(
+    await until(
       () => account.findOrder(order.clientId)?.status === 'LOST',
       'the status queries to give up',
     );
@@ -242,17 +230,11 @@ describe('ccxt broker order flow through real ccxt', () => {
     emulator.faults.duplicatePushes(10);
     const a = await trading.trade(btc, 0.002, 63000);
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await eventually(
-      () => account.findOrder(a.clientId)?.status === 'FILLED',
-      'the duplicated fill',
-    );
+    await until(() => account.findOrder(a.clientId)?.status === 'FILLED', 'the duplicated fill');
     emulator.faults.reorderPushes(4);
     const b = await trading.trade(btc, 0.002, 63000);
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await eventually(
-      () => account.findOrder(b.clientId)?.status === 'FILLED',
-      'the reordered fill',
-    );
+    await until(() => account.findOrder(b.clientId)?.status === 'FILLED', 'the reordered fill');
     await settle(400);
     assert.equal(account.getPosition(btc).quantity, 0.004);
     assert.equal(account.findOrder(a.clientId)?.filledQuantity, 0.002);

@@ -12,7 +12,7 @@ import { Reconciler } from '../../../src/engine/reconciler.ts';
 import type { VenueOrderState } from '../../../src/engine/venue.ts';
 import { createCcxtVenue, createExchange } from '../../../src/venues/ccxt/index.ts';
 import type { CcxtSetup, CcxtSetupOptions } from './harness.ts';
-import { eventually, settle, setupCcxt, testConfig } from './harness.ts';
+import { settle, setupCcxt, testConfig, until } from './harness.ts';
 
 const ORDER = '/fapi/v1/order';
 
@@ -76,7 +76,7 @@ describe('ccxt reconciliation against the Binance USDⓈ-M emulator', () => {
     const eth = venue.instrument('ETH/USDT:USDT');
     assert.ok(eth !== undefined);
     const early = await trading.trade(btc, 0.006);
-    await eventually(() => account.findOrder(early.clientId)?.status === 'FILLED', 'early fill');
+    await until(() => account.findOrder(early.clientId)?.status === 'FILLED', 'early fill');
     await settle(20);
     const since = Math.ceil(systemClock.now());
     await settle(5);
@@ -85,7 +85,7 @@ describe('ccxt reconciliation against the Binance USDⓈ-M emulator', () => {
     emulator.printTrade('BTCUSDT', 64100.1, 0.002, 'BUY');
     await trading.trade(eth, 0.05);
     const sell = await trading.trade(btc, -0.002);
-    await eventually(
+    await until(
       () =>
         account.findOrder(partial.clientId)?.filledQuantity === 0.002 &&
         account.findOrder(sell.clientId)?.status === 'FILLED',
@@ -155,7 +155,7 @@ describe('ccxt reconciliation against the Binance USDⓈ-M emulator', () => {
     const filled = await trading.trade(btc, 0.002);
     const toCancel = await trading.trade(btc, 0.002, 60001);
     await trading.cancelOrder(toCancel);
-    await eventually(
+    await until(
       () =>
         account.findOrder(filled.clientId)?.status === 'FILLED' &&
         account.findOrder(toCancel.clientId)?.status === 'CANCELED',
@@ -243,7 +243,7 @@ describe('ccxt reconciliation against the Binance USDⓈ-M emulator', () => {
     // The submit never reaches the venue; the answer is a 503, which proves nothing
     emulator.faults.failRequests({ status: 503, method: 'POST', path: ORDER });
     const dropped = trading.tradeAsync(btc, 0.002, 60010);
-    await eventually(() => emulator.faults.state().requestFaults === 0, 'the failed submit');
+    await until(() => emulator.faults.state().requestFaults === 0, 'the failed submit');
     await settle(100);
     assert.equal(account.findOrder(dropped)?.status, 'PENDING');
     // The process goes away: no stream, no timers, nothing canceled

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eventually, freshSetupPerTest, settle } from './harness.ts';
+import { freshSetupPerTest, settle, until } from './harness.ts';
 
 describe('ccxt account stream resilience against the emulator', () => {
   const start = freshSetupPerTest();
@@ -24,10 +24,10 @@ describe('ccxt account stream resilience against the emulator', () => {
     // ccxt alone redials thousands of times in this window; with backoff from 100 ms to 400 ms a handful
     assert.ok(dials >= 1 && dials <= 20, `refused dials: ${dials}`);
     console.log(`refused dials in 1.5 s: ${dials}`);
-    await eventually(() => venue.stats().accountConnected, 'the stream to come back');
+    await until(() => venue.stats().accountConnected, 'the stream to come back');
     const order = await trading.trade(btc, 0.002, 63000);
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await eventually(
+    await until(
       () => account.findOrder(order.clientId)?.status === 'FILLED',
       'a fill on the new stream',
     );
@@ -48,7 +48,7 @@ describe('ccxt account stream resilience against the emulator', () => {
     assert.equal(emulator.faults.expireListenKeys(), 1);
     // Filled while the expired stream is silent: only the resync after the watchdog can see it
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await eventually(
+    await until(
       () => account.findOrder(order.clientId)?.status === 'FILLED',
       'the watchdog resync to book the fill',
     );
@@ -57,7 +57,7 @@ describe('ccxt account stream resilience against the emulator', () => {
     ).length;
     assert.ok(keysAfter > keysBefore, 'a new listenKey was fetched');
     assert.ok(venue.stats().accountReconnects >= 1);
-    await eventually(() => venue.stats().accountConnected, 'the stream on the new key');
+    await until(() => venue.stats().accountConnected, 'the stream on the new key');
   });
 
   it('honours Retry-After after a 429 and leaves the order PENDING (no verdict)', async () => {

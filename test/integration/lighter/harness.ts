@@ -36,6 +36,7 @@ import type { LighterSigner } from '../../../src/venues/lighter/signer.ts';
 import type { LighterVenue } from '../../../src/venues/lighter/venue.ts';
 import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
 import { createWasmSigner } from '../../../src/venues/lighter/wasm-signer.ts';
+import { until } from '../../helpers/wait.ts';
 
 export interface HarnessOptions {
   /** The signer the venue uses; the config's fake signer when absent */
@@ -178,23 +179,7 @@ export function emulatorWasmSigner(): Promise<LighterSigner> {
   });
 }
 
-/**
- * Waits until `predicate` holds, polling; fails with `what` after `timeoutMs`. The timeout is a
- * safety net for a broken build, never a measurement: nothing asserts how fast it held.
- */
-export async function until(
-  predicate: () => boolean,
-  what: string,
-  timeoutMs = 8_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep, until } from '../../helpers/wait.ts';
 
 export interface ForeignOrder {
   readonly symbol: string;

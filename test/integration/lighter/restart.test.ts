@@ -23,6 +23,7 @@ import type { Strategy, StrategyContext } from '../../../src/runtime/strategy.ts
 import { loadLighterConfig } from '../../../src/venues/lighter/config.ts';
 import type { LighterVenue } from '../../../src/venues/lighter/venue.ts';
 import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
+import { until } from '../../helpers/wait.ts';
 
 type MemoryLogger = ReturnType<typeof createMemoryLogger>;
 
@@ -43,14 +44,6 @@ function makeVenue(emulator: LighterEmulator, logger: MemoryLogger): LighterVenu
     },
   });
   return createLighterVenue(config, { clock: systemClock, logger });
-}
-
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 8_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** The counter of a default clientId (`k<tag>-<base36>`) and its head */
@@ -96,13 +89,13 @@ describe('lighter restart on a journal', () => {
         };
         first['selling'] = { ...(await ctx.trade(eth, -0.01, 2010)) };
         const bought = await ctx.trade(eth, 0.02, 2001);
-        await waitFor(() => ctx.order(bought.clientId)?.status === 'FILLED', 'the first fill');
+        await until(() => ctx.order(bought.clientId)?.status === 'FILLED', 'the first fill');
         first['bought'] = { ...(ctx.order(bought.clientId) as Order) };
         // The venue accepts the next transaction but has not executed it when the process dies
         emulator.faults.holdExecution();
         const held = ctx.tradeAsync(eth, 0.01, 2005);
         const before = emulator.exchange.acceptedTransactions().length;
-        await waitFor(
+        await until(
           () => emulator.exchange.acceptedTransactions().length > before,
           'the held create accepted',
         );
@@ -140,7 +133,7 @@ describe('lighter restart on a journal', () => {
     // ---- The gap, while nobody listens: the queued create executes and fills at once (the
     // venue names it only by its client order index), then the market fills the resting sell
     emulator.faults.releaseExecution();
-    await waitFor(() => emulator.executions().length === 2, 'the held order filled');
+    await until(() => emulator.executions().length === 2, 'the held order filled');
     emulator.setQuote('ETH', 2011, 2012, { bid: 5, ask: 5 });
     assert.equal(emulator.venue.getPosition('ETH')?.quantity, 0.02);
 
@@ -162,7 +155,7 @@ describe('lighter restart on a journal', () => {
         assert.ok(keyOf(ctx, next.clientId) > ahead, 'indexes continue past every one used');
         // The first run's order is canceled by its client order index
         await ctx.cancelOrder(resting.clientId);
-        await waitFor(
+        await until(
           () => ctx.order(resting.clientId)?.status === 'CANCELED',
           'the restored order canceled',
         );
