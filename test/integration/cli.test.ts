@@ -14,7 +14,7 @@ function kestrel(args: readonly string[], cwd = mkdtempSync(join(tmpdir(), 'kest
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 300_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, cwd };
 }
