@@ -13,11 +13,12 @@ import type { ReconcilerOptions } from '../engine/reconciler.ts';
 import { Reconciler } from '../engine/reconciler.ts';
 import { createDefaultClientIds, TradingManager } from '../engine/trading-manager.ts';
 import type { VenueConnection } from '../engine/venue.ts';
-import { SqliteJournal } from '../journal/sqlite-journal.ts';
-import type { RunReport } from './backtest.ts';
-import { StrategyFailure } from './backtest.ts';
+import type { SqliteJournal } from '../journal/sqlite-journal.ts';
+import type { RunFailure, RunReport } from './backtest.ts';
+import { attachFailedRunReport, runFailureOf } from './backtest.ts';
+import type { RunResults } from './recorder.ts';
 import { openRun } from './session.ts';
-import type { Strategy } from './strategy.ts';
+import type { Strategy, StrategyFailure } from './strategy.ts';
 
 export interface LiveOptions {
   readonly strategy: Strategy;
@@ -141,10 +142,11 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   const instruments = resolveInstruments(venue, options.symbols);
   const balances = await venue.fetchBalances();
   const currency = options.currency ?? instruments[0]?.settle ?? 'USDT';
+  // SQLite loads only for a run that journals
   const journal =
     options.journalPath === undefined
       ? undefined
-      : new SqliteJournal({
+      : new (await import('../journal/sqlite-journal.ts')).SqliteJournal({
           path: options.journalPath,
           identity: { exchange: venue.exchange, account: venue.account ?? 'default' },
         });
@@ -211,6 +213,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   let events = 0;
   let end = start;
   let failure: StrategyFailure | undefined;
+  let thrown: { readonly error: unknown } | undefined;
   try {
     await venue.start({
       instruments,
@@ -250,8 +253,9 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
       });
     }
     await session.stop();
-    if (session.failed !== undefined)
-      failure = new StrategyFailure(session.failed.callback, session.failed.error);
+    failure = session.failed;
+  } catch (error) {
+    thrown = { error };
   } finally {
     // Whatever happened, leave nothing working at the venue that we can still cancel
     const open = account.getOrders().filter((o) => !isTerminal(o.status));
@@ -282,9 +286,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     await account.durable().catch(() => {});
     journal?.close();
   }
-  if (failure !== undefined) throw failure;
-  const results = recorder.finish();
-  return {
+  const report = (results: RunResults, failed?: RunFailure): RunReport => ({
     ...results,
     strategy: options.strategy.name ?? 'strategy',
     venue: venue.exchange,
@@ -298,5 +300,13 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     capital: results.startEquity,
     currency,
     seed: 0,
-  };
+    ...(failed === undefined ? {} : { failure: failed }),
+  });
+  const error = thrown === undefined ? failure : thrown.error;
+  if (error !== undefined) {
+    // A failed run still reports what it did until then
+    attachFailedRunReport(error, report(recorder.finish(), runFailureOf(error, clock.now())));
+    throw error;
+  }
+  return report(recorder.finish());
 }

@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Instrument } from '../../src/core/instrument.ts';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
 import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
-
-const BIN = resolve(import.meta.dirname, '../../bin/kestrel.js');
+import { KESTREL_BIN } from '../helpers/kestrel-bin.ts';
 
 /** Runs the kestrel command without blocking this process (the emulator lives here) */
 function kestrel(
@@ -18,7 +17,7 @@ function kestrel(
   cwd: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [KESTREL_BIN, ...args], {
       cwd,
       env: { ...process.env, NO_COLOR: '1' },
     });

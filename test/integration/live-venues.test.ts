@@ -84,7 +84,7 @@ describe('the bundled strategy on live venue paths', () => {
     });
     try {
       const logger = createMemoryLogger('info');
-      const venue = openVenue({
+      const venue = await openVenue({
         venue: 'binanceusdm',
         url: emulator.url,
         env: {},
@@ -107,7 +107,7 @@ describe('the bundled strategy on live venue paths', () => {
     const emulator = await startLighterEmulator({ feed: feed(instruments, 100, 150), speed: 1 });
     try {
       const logger = createMemoryLogger('info');
-      const venue = openVenue({
+      const venue = await openVenue({
         venue: 'lighter',
         url: emulator.url,
         env: {},

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Balance } from '../../src/core/balance.ts';
 import type { Instrument } from '../../src/core/instrument.ts';
 import { money } from '../../src/core/numeric.ts';
@@ -21,10 +21,9 @@ import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.ts';
 import { readJournal } from '../../src/runtime/journal-view.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
+import { KESTREL_BIN, ROOT } from '../helpers/kestrel-bin.ts';
 import { SOAK_READY } from './soak-strategy.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin', 'kestrel.js');
 const STRATEGY = join(ROOT, 'test', 'soak', 'soak-strategy.ts');
 
 export type SoakVenueName = 'binanceusdm' | 'lighter';
@@ -248,7 +247,7 @@ function runKestrel(
   cwd: string,
   env: Readonly<Record<string, string>>,
 ): Child {
-  const child = spawn(process.execPath, [BIN, 'run', STRATEGY, ...args], {
+  const child = spawn(process.execPath, [KESTREL_BIN, 'run', STRATEGY, ...args], {
     cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...env },

@@ -1,17 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
+import { KestrelError } from '../../core/errors.ts';
 import { formatDecimal } from '../../core/numeric.ts';
+import type { JournalView } from '../../runtime/journal-view.ts';
 import { readJournal } from '../../runtime/journal-view.ts';
 import { parseCommandLine, UsageError } from '../exit-codes.ts';
+import { checkJournalFile } from '../files.ts';
 import type { Io } from '../io.ts';
-
-export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE [--json] [--open]
-
-Reads a journal (kestrel run --journal FILE) and prints what happened, rebuilt by replay.
-
-  --journal FILE   the journal to read (read-only)
-  --json           print JSON instead of a table
-  --open           orders: only those still live
-`;
+import { JOURNAL_USAGE } from '../usage.ts';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -42,7 +37,22 @@ export async function journalCommand(
   }
   const file = values['journal'] as string | undefined;
   if (file === undefined) throw new UsageError('--journal FILE is required');
-  const view = readJournal(isAbsolute(file) ? file : resolve(io.cwd, file));
+  const path = isAbsolute(file) ? file : resolve(io.cwd, file);
+  checkJournalFile(path, true);
+  let view: JournalView;
+  try {
+    view = readJournal(path);
+  } catch (error) {
+    if (error instanceof KestrelError) throw error;
+    throw new KestrelError(
+      'INVALID_DATA',
+      `journal ${path} cannot be read: ${(error as Error).message}`,
+      {
+        field: 'journal',
+        value: path,
+      },
+    );
+  }
   if (view.opening.problem !== undefined)
     io.stderr(
       `journal: ${view.opening.problem}; ${view.opening.droppedTail} entries after it are not shown\n`,

@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { MarketDataSource } from '../../core/market-data.ts';
@@ -9,12 +8,11 @@ import { systemClock } from '../../engine/clock.ts';
 import type { Logger, LogRecord } from '../../engine/logger.ts';
 import { createLogger, formatLogRecord } from '../../engine/logger.ts';
 import type { VenueConnection } from '../../engine/venue.ts';
-import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
-import { runBacktest } from '../../runtime/backtest.ts';
+import type { RunReport } from '../../runtime/backtest.ts';
+import { failedRunReport, runBacktest } from '../../runtime/backtest.ts';
 import { openCsvSource, parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
-import { runLive } from '../../runtime/live.ts';
 import { mergeSources } from '../../runtime/merge.ts';
 import { renderHtmlReport } from '../../runtime/report/html.ts';
 import {
@@ -25,44 +23,11 @@ import {
 import createQuotingStrategy from '../../runtime/strategies/quoting.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
-import { createPaperVenue } from '../../venues/sim/paper-venue.ts';
 import { parseCommandLine, StrategyLoadError, UsageError } from '../exit-codes.ts';
+import { checkJournalFile, clearRunOutputs, renderFailurePage } from '../files.ts';
 import type { Io } from '../io.ts';
-import { ProgressBar } from '../progress.ts';
-import { openVenue } from '../venues.ts';
-
-export const RUN_USAGE = `Usage: kestrel run [strategy] [options]
-
-Runs a strategy through the full order flow and writes a report: a backtest on the simulated
-venue by default, paper trading with --venue paper, or live with --venue binanceusdm (any ccxt
-exchange id) or --venue lighter.
-
-  strategy               a strategy module (.ts, .js, .mjs) exporting a strategy object or a
-                         factory as default (or as \`strategy\`); default: the bundled quoting strategy
-Options:
-  --data FILES           trades / quotes CSV or CSV.gz files, comma separated or repeated
-                         (default: a seeded synthetic market)
-  --symbol SYMBOLS       instruments of the synthetic market, comma separated (default BTCUSDT)
-  --from TIME            start (ISO 8601 or epoch ms); synthetic default 2026-01-01T00:00:00Z
-  --to TIME              end; synthetic default: 24 hours after --from
-  --capital N            starting balance in USDT (default 10000)
-  --seed N               seeds the synthetic market and the latency model (default 1)
-  --latency MS           median one-way latency of the simulated venue in ms (default 20)
-  --leverage N           leverage the simulated venue allows (default 20)
-  --param KEY=VALUE      a strategy parameter, repeatable
-  --out DIR              where the report goes (default ./kestrel-out)
-  --json                 print the report as JSON instead of the summary
-  --quiet                no progress bar
-Live and paper:
-  --venue NAME           paper, lighter, or a ccxt exchange id (binanceusdm, bybit, ...)
-  --url URL              the venue's base URL (a local emulator: kestrel emulate ...)
-  --testnet              the venue's testnet
-  --config FILE          a JSON file with the venue's settings and keys (else the environment)
-  --duration TIME        stop after this long (90s, 5m, 1h); default: until Ctrl-C
-  --journal FILE         record every intent and venue event; a restart resumes from it
-  --speed N              paper: replay speed (default 1, real time)
-  -h, --help             this help
-`;
+import { progressBar, StatusLine, strategyConsoleTo } from '../progress.ts';
+import { RUN_USAGE } from '../usage.ts';
 
 export interface RunCommandOptions {
   readonly strategy: string | undefined;
@@ -217,6 +182,37 @@ function isStrategy(value: unknown): value is Strategy {
   return callbacks.some((name) => typeof (value as Record<string, unknown>)[name] === 'function');
 }
 
+/** Whether Node treats a file as CommonJS: `.cts`, or `.ts` under a package.json without type module */
+function isCommonJs(file: string): boolean {
+  if (file.endsWith('.cts')) return true;
+  if (file.endsWith('.mts')) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type !== 'module';
+      } catch {
+        return true;
+      }
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * Loads a TypeScript strategy through tsx, loaded only for it, whatever module type its folder
+ * declares. CommonJS files go through tsx's require, so their stack frames (and a strategy
+ * error's file:line) name the file and its lines, not an inlined module
+ */
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  if (isCommonJs(file)) {
+    const { require: load } = await import('tsx/cjs/api');
+    return load(file, import.meta.url) as Record<string, unknown>;
+  }
+  const { tsImport } = await import('tsx/esm/api');
+  return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+}
+
 /**
  * Loads a strategy module: its default export (or `strategy`), an object or a factory.
  * @throws StrategyLoadError with the file and what is wrong with it
@@ -227,12 +223,9 @@ export async function loadStrategy(path: string | undefined, cwd: string): Promi
   if (!existsSync(file)) throw new StrategyLoadError(`strategy file not found: ${file}`);
   let module: Record<string, unknown>;
   try {
-    // TypeScript strategies load through tsx, whatever module type their folder declares
-    module = (
-      /\.[cm]?ts$/.test(file)
-        ? await tsImport(pathToFileURL(file).href, import.meta.url)
-        : await import(pathToFileURL(file).href)
-    ) as Record<string, unknown>;
+    module = /\.[cm]?ts$/.test(file)
+      ? await importTypeScript(file)
+      : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
   } catch (error) {
     throw new StrategyLoadError(`strategy ${file} failed to load: ${(error as Error).message}`);
   }
@@ -333,54 +326,58 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     return 0;
   }
   const outDir = isAbsolute(options.outDir) ? options.outDir : resolve(io.cwd, options.outDir);
-  mkdirSync(outDir, { recursive: true });
+  const journal =
+    options.journal === undefined
+      ? undefined
+      : isAbsolute(options.journal)
+        ? options.journal
+        : resolve(io.cwd, options.journal);
+  if (journal !== undefined) checkJournalFile(journal, false);
+  const status = new StatusLine(io, !options.quiet && io.isTTY);
   const logLines: string[] = [];
   const logger = createLogger((record: LogRecord) => {
     logLines.push(formatLogRecord(record));
-    if (record.level === 'warn' || record.level === 'error')
-      io.stderr(`${formatLogRecord(record)}\n`);
+    if (record.level === 'warn' || record.level === 'error') status.print(formatLogRecord(record));
   }, 'info');
   const strategy = await loadStrategy(options.strategy, io.cwd);
-  if (options.venue !== undefined) {
-    let report: RunReport;
-    try {
-      report = await runOnVenue(options, strategy, io, logger, outDir);
-    } finally {
-      writeFileSync(
-        join(outDir, 'run.log'),
-        logLines.length === 0 ? '' : `${logLines.join('\n')}\n`,
-      );
-    }
-    writeReport(report, options, io, outDir);
-    return 0;
-  }
-  const { source, instruments, from, to } = openData(options, io.cwd, (message) =>
-    logger.warn(message),
-  );
-  const bar = !options.quiet && io.isTTY ? new ProgressBar(io) : undefined;
+  const data =
+    options.venue === undefined
+      ? openData(options, io.cwd, (message) => logger.warn(message))
+      : undefined;
+  // From here on the folder holds this run's outputs: none of the last run's stay beside them
+  clearRunOutputs(outDir);
+  const restoreConsole = strategyConsoleTo(status);
   let report: RunReport;
   try {
-    report = await runBacktest({
-      strategy,
-      params: options.params,
-      source,
-      instruments,
-      capital: options.capital,
-      seed: options.seed,
-      latency: {
-        requestMs: options.latencyMs,
-        replyMs: options.latencyMs,
-        streamMs: options.latencyMs * 1.25,
-      },
-      leverage: options.leverage,
-      ...(from === undefined ? {} : { from }),
-      ...(to === undefined ? {} : { to }),
-      outDir,
-      logger,
-      ...(bar === undefined ? {} : { onProgress: (p: BacktestProgress) => bar.update(p) }),
-    });
+    report =
+      data === undefined
+        ? await runOnVenue(options, strategy, io, logger, outDir, journal, status)
+        : await runBacktest({
+            strategy,
+            params: options.params,
+            source: data.source,
+            instruments: data.instruments,
+            capital: options.capital,
+            seed: options.seed,
+            latency: {
+              requestMs: options.latencyMs,
+              replyMs: options.latencyMs,
+              streamMs: options.latencyMs * 1.25,
+            },
+            leverage: options.leverage,
+            ...(data.from === undefined ? {} : { from: data.from }),
+            ...(data.to === undefined ? {} : { to: data.to }),
+            outDir,
+            logger,
+            ...(status.enabled ? { onProgress: progressBar(status, io.columns) } : {}),
+          });
+  } catch (error) {
+    status.clear();
+    writeFailedRun(error, options, io, outDir);
+    throw error;
   } finally {
-    bar?.done();
+    restoreConsole();
+    status.clear();
     writeFileSync(join(outDir, 'run.log'), logLines.length === 0 ? '' : `${logLines.join('\n')}\n`);
   }
   writeReport(report, options, io, outDir);
@@ -395,6 +392,25 @@ function writeReport(report: RunReport, options: RunCommandOptions, io: Io, outD
   else io.stdout(formatSummaryLines(report, outDir));
 }
 
+/**
+ * A run that failed still leaves its report, marked FAILED with the error and the time: what it
+ * had done until then when it got that far, else the error alone
+ */
+function writeFailedRun(error: unknown, options: RunCommandOptions, io: Io, outDir: string): void {
+  const partial = failedRunReport(error);
+  if (partial !== undefined) {
+    writeReport(partial, options, io, outDir);
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(
+    join(outDir, 'summary.json'),
+    `${JSON.stringify({ failure: { message } }, null, 2)}\n`,
+  );
+  writeFileSync(join(outDir, 'report.html'), renderFailurePage(message));
+}
+
 /** Paper or live: the strategy on a VenueConnection in wall-clock time, until the duration or Ctrl-C */
 async function runOnVenue(
   options: RunCommandOptions,
@@ -402,10 +418,13 @@ async function runOnVenue(
   io: Io,
   logger: Logger,
   outDir: string,
+  journalPath: string | undefined,
+  status: StatusLine,
 ): Promise<RunReport> {
   const clock = systemClock;
   let venue: VenueConnection;
   if (options.venue === 'paper') {
+    const { createPaperVenue } = await import('../../venues/sim/paper-venue.ts');
     const { source, instruments } = openData(
       { ...options, from: options.from ?? Math.floor(Date.now()) },
       io.cwd,
@@ -421,7 +440,8 @@ async function runOnVenue(
       seed: options.seed,
     });
   } else {
-    venue = openVenue({
+    const { openVenue } = await import('../venues.ts');
+    venue = await openVenue({
       venue: options.venue ?? '',
       url: options.url,
       testnet: options.testnet,
@@ -429,16 +449,18 @@ async function runOnVenue(
       env: process.env,
       clock,
       logger,
+      otherNames: ['paper'],
     });
   }
   const abort = new AbortController();
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(130);
-    io.stderr('\nstopping: canceling open orders (Ctrl-C again to quit at once)\n');
+    status.print('stopping: canceling open orders (Ctrl-C again to quit at once)');
     abort.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const { runLive } = await import('../../runtime/live.ts');
   try {
     return await runLive({
       strategy,
@@ -449,25 +471,19 @@ async function runOnVenue(
       logger,
       signal: abort.signal,
       outDir,
-      journalPath:
-        options.journal === undefined
-          ? undefined
-          : isAbsolute(options.journal)
-            ? options.journal
-            : resolve(io.cwd, options.journal),
+      journalPath,
       ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
-      ...(options.quiet || !io.isTTY
-        ? {}
-        : {
-            onStatus: (status: LiveStatus) =>
-              io.stderr(
-                `\r${venue.exchange}  ${new Date(status.time).toISOString().slice(11, 19)}  ${status.marketEvents} market events  ${status.openOrders} open orders  equity ${status.equity}\x1b[K`,
+      ...(status.enabled
+        ? {
+            onStatus: (live: LiveStatus) =>
+              status.show(
+                `${venue.exchange}  ${new Date(live.time).toISOString().slice(11, 19)}  ${live.marketEvents} market events  ${live.openOrders} open orders  equity ${live.equity}`,
               ),
-          }),
+          }
+        : {}),
     });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (io.isTTY && !options.quiet) io.stderr('\r\x1b[K');
   }
 }

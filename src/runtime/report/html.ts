@@ -108,7 +108,7 @@ export function renderHtmlReport(report: RunReport, outDir?: string): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>Kestrel report: ${escapeHtml(report.strategy)} on ${escapeHtml(report.venue)}</title>
+<title>Kestrel report${report.failure === undefined ? '' : ' (FAILED)'}: ${escapeHtml(report.strategy)} on ${escapeHtml(report.venue)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #111827; margin: 0; background: #f8fafc; }
@@ -120,12 +120,13 @@ table { border-collapse: collapse; width: 100%; } th, td { text-align: left; pad
 th { font-weight: 600; color: #374151; white-space: nowrap; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 svg.chart text { font-size: 11px; fill: #4b5563; } svg.chart text.title { font-size: 13px; font-weight: 600; fill: #111827; }
 svg.chart .grid { stroke: #eef2f7; } svg.chart .axis { stroke: #9ca3af; } svg.chart .placeholder { fill: #f9fafb; stroke: #e5e7eb; }
+.failed { color: #b91c1c; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
 </style>
 </head>
 <body>
 <main>
-<h1>Kestrel run report</h1>
+<h1>Kestrel run report${report.failure === undefined ? '' : ' <span class="failed">FAILED</span>'}</h1>
 <p class="sub">${escapeHtml(report.strategy)} on ${escapeHtml(report.venue)} · ${escapeHtml(report.instruments.join(', '))} · seed ${report.seed}</p>
 <section><table>${summary}</table></section>
 <section>${equity}</section>

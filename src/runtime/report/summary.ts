@@ -54,6 +54,14 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
   const change =
     report.startEquity === 0 ? 0 : (report.endEquity - report.startEquity) / report.startEquity;
   const rows: Array<[string, string]> = [
+    ...(report.failure === undefined
+      ? []
+      : [
+          ['Status', `FAILED at ${time(report.failure.time)}: ${report.failure.message}`] as [
+            string,
+            string,
+          ],
+        ]),
     ['Run', `${report.strategy} on ${report.venue}  ${report.instruments.join(', ')}`],
     [
       'Period',
@@ -125,6 +133,13 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
   const health =
     report.health.exchanges.find((e) => e.exchange === report.venue) ?? report.health.exchanges[0];
   const lines: Array<[string, string | number]> = [
+    ['status', report.failure === undefined ? 'completed' : 'failed'],
+    ...(report.failure === undefined
+      ? []
+      : [
+          ['error', report.failure.message.replace(/\s+/g, ' ')] as [string, string],
+          ['failed_at', new Date(report.failure.time).toISOString()] as [string, string],
+        ]),
     ['strategy', report.strategy],
     ['venue', report.venue],
     ['instruments', report.instruments.join(',')],

@@ -1,0 +1,74 @@
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { KestrelError } from '../core/errors.ts';
+
+/** The files a run writes into its output folder */
+export const RUN_OUTPUTS = [
+  'report.html',
+  'summary.json',
+  'orders.csv',
+  'fills.csv',
+  'equity.csv',
+  'run.log',
+] as const;
+
+/**
+ * Removes the previous run's outputs from the folder (and nothing else in it), so what the
+ * folder holds after a run is that run's alone, complete or marked FAILED
+ */
+export function clearRunOutputs(outDir: string): void {
+  mkdirSync(outDir, { recursive: true });
+  for (const file of RUN_OUTPUTS) rmSync(join(outDir, file), { force: true });
+}
+
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+/**
+ * Refuses a journal file that cannot be one, before anything connects or writes: a file that
+ * is not SQLite (and, when it must exist, a missing one). An empty or new file is fine to start.
+ * @throws KestrelError INVALID_DATA naming the file
+ */
+export function checkJournalFile(path: string, mustExist: boolean): void {
+  if (!existsSync(path)) {
+    if (mustExist)
+      throw new KestrelError('INVALID_DATA', `journal not found: ${path}`, {
+        field: 'journal',
+        value: path,
+      });
+    return;
+  }
+  if (!statSync(path).isFile())
+    throw new KestrelError('INVALID_DATA', `journal ${path} is not a file`, {
+      field: 'journal',
+      value: path,
+    });
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(path, 'r');
+  let read: number;
+  try {
+    read = readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (read === 0) return;
+  if (header.toString('latin1') !== SQLITE_HEADER)
+    throw new KestrelError(
+      'INVALID_DATA',
+      `journal ${path} is not a Kestrel journal (not an SQLite file)`,
+      { field: 'journal', value: path },
+    );
+}
+
+/** The report page of a run that failed before it could report anything else */
+export function renderFailurePage(message: string): string {
+  const text = message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Kestrel report (FAILED)</title></head>
+<body style="font: 14px/1.45 system-ui, sans-serif; margin: 24px">
+<h1>Kestrel run report <span style="color: #b91c1c">FAILED</span></h1>
+<p>The run failed before it traded: ${text}</p>
+</body>
+</html>
+`;
+}

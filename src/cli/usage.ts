@@ -1,0 +1,92 @@
+/**
+ * The help texts of the command line, in a module of their own so `kestrel help` (and every
+ * command's refusal of a bad flag) needs nothing else loaded
+ */
+
+export const USAGE = `Usage: kestrel <command> [options]
+
+Commands:
+  run [strategy]     run a strategy: a backtest on the simulated venue, paper, or live
+  smoke              the pre-flight check on a venue: one far post-only order, acknowledged, canceled
+  emulate VENUE      a local binance-usdm or lighter venue on 127.0.0.1, to rehearse against
+  orders             the orders a journal recorded
+  fills              the fills a journal recorded
+  positions          the positions and balances a journal rebuilds to
+  help [command]     show help
+
+Run \`kestrel help <command>\` for a command's options.
+
+Exit codes: 0 ok, 1 unexpected failure, 2 bad command line, 3 market data or journal missing
+or malformed, 4 the strategy failed to load, threw, or left a refused order promise unawaited,
+5 venue unreachable or refused.
+`;
+
+export const RUN_USAGE = `Usage: kestrel run [strategy] [options]
+
+Runs a strategy through the full order flow and writes a report: a backtest on the simulated
+venue by default, paper trading with --venue paper, or live with --venue binanceusdm (any ccxt
+exchange id) or --venue lighter.
+
+  strategy               a strategy module (.ts, .js, .mjs) exporting a strategy object or a
+                         factory as default (or as \`strategy\`); default: the bundled quoting strategy
+Options:
+  --data FILES           trades / quotes CSV or CSV.gz files, comma separated or repeated
+                         (default: a seeded synthetic market)
+  --symbol SYMBOLS       instruments of the synthetic market, comma separated (default BTCUSDT)
+  --from TIME            start (ISO 8601 or epoch ms); synthetic default 2026-01-01T00:00:00Z
+  --to TIME              end; synthetic default: 24 hours after --from
+  --capital N            starting balance in USDT (default 10000)
+  --seed N               seeds the synthetic market and the latency model (default 1)
+  --latency MS           median one-way latency of the simulated venue in ms (default 20)
+  --leverage N           leverage the simulated venue allows (default 20)
+  --param KEY=VALUE      a strategy parameter, repeatable
+  --out DIR              where the report goes (default ./kestrel-out)
+  --json                 print the report as JSON instead of the summary
+  --quiet                no progress bar
+Live and paper:
+  --venue NAME           paper, lighter, or a ccxt exchange id (binanceusdm, bybit, ...)
+  --url URL              the venue's base URL (a local emulator: kestrel emulate ...)
+  --testnet              the venue's testnet
+  --config FILE          a JSON file with the venue's settings and keys (else the environment)
+  --duration TIME        stop after this long (90s, 5m, 1h); default: until Ctrl-C
+  --journal FILE         record every intent and venue event; a restart resumes from it
+  --speed N              paper: replay speed (default 1, real time)
+  -h, --help             this help
+`;
+
+export const SMOKE_USAGE = `Usage: kestrel smoke --venue NAME [--testnet] [--url URL] [--config FILE] [--symbol S]
+
+The check to run with real keys before going live: loads the markets, places one minimum-size
+post-only buy far below the touch, waits for the venue to acknowledge it, cancels it, waits
+for the cancel, and prints submit and cancel latency. Nothing is left resting.
+
+  --venue NAME     lighter, or a ccxt exchange id (binanceusdm, ...)
+  --testnet        the venue's testnet
+  --url URL        a custom base URL (a local emulator: kestrel emulate ...)
+  --config FILE    a JSON file with the venue's settings and keys (else the environment)
+  --symbol S       the market to check on (default: the venue's first)
+  --timeout MS     how long each step may take (default 20000)
+`;
+
+export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S]
+
+Starts a local venue on 127.0.0.1 that speaks the real wire protocol (Binance USDⓈ-M REST and
+user-data WebSocket, or Lighter REST and WebSocket), fills through the simulated matching engine,
+and injects faults on request. Trade against it with kestrel run --venue ... --url URL.
+
+  --port N         the port (default: a free one, printed)
+  --data FILES     trades / quotes CSV(.gz) to replay (default: a synthetic market)
+  --speed N        replay speed (default 1, real time)
+  --seed N         seeds the synthetic market (default 1)
+  --key K          binance-usdm: the API key it accepts (default printed)
+  --secret S       binance-usdm: the secret it accepts (default printed)
+`;
+
+export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE [--json] [--open]
+
+Reads a journal (kestrel run --journal FILE) and prints what happened, rebuilt by replay.
+
+  --journal FILE   the journal to read (read-only)
+  --json           print JSON instead of a table
+  --open           orders: only those still live
+`;
