@@ -8,30 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
-import { KESTREL_BIN } from '../helpers/kestrel-bin.ts';
+import { freshDir, KESTREL_BIN, kestrel, memoryIo } from '../helpers/cli.ts';
 
 const TRACE = join(import.meta.dirname, '..', 'helpers', 'trace-imports.mjs');
-const fresh = () => mkdtempSync(join(tmpdir(), 'kestrel-edges-'));
-
-function kestrel(args: readonly string[], cwd = fresh(), env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [KESTREL_BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: { ...process.env, ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, cwd };
-}
 
 /** The modules a command resolved, as paths inside the package or package names */
 function loaded(args: readonly string[]): string[] {
-  const dir = fresh();
+  const dir = freshDir();
   const trace = join(dir, 'imports.txt');
   const result = spawnSync(process.execPath, ['--import', TRACE, KESTREL_BIN, ...args], {
     cwd: dir,
@@ -48,19 +35,6 @@ function loaded(args: readonly string[]): string[] {
         ? `node_modules/${url.split('/node_modules/')[1]?.split('/')[0]}`
         : url.replace(/^.*?\/(bin|dist)\//, '$1/'),
     );
-}
-
-function memoryIo(isTTY: boolean, cwd = fresh()) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    cwd,
-    isTTY,
-    columns: 100,
-  };
-  return { io, out: () => out.join(''), err: () => err.join(''), cwd };
 }
 
 /** What a terminal shows of each line: the text after the last carriage return */
@@ -135,7 +109,7 @@ describe('kestrel flags', () => {
   });
 
   it('exits 3 in one line for a journal that is not one', () => {
-    const dir = fresh();
+    const dir = freshDir();
     writeFileSync(join(dir, 'notes.db'), 'these are my notes, not a journal\n');
     for (const args of [
       ['orders', '--journal', 'notes.db'],
@@ -166,7 +140,7 @@ describe('a failed run', () => {
 `;
 
   it('writes only its own outputs: a FAILED report with the error, the simulated time and what it did', () => {
-    const dir = fresh();
+    const dir = freshDir();
     writeFileSync(join(dir, 'broken.ts'), throwsAtTwoMinutes);
     const good = kestrel(['run', '--to', '2026-01-01T00:05:00Z'], dir);
     assert.equal(good.code, 0, good.stderr);
@@ -199,7 +173,7 @@ describe('a failed run', () => {
   });
 
   it('a run that fails before trading removes the last run’s outputs and says why', () => {
-    const dir = fresh();
+    const dir = freshDir();
     const out = join(dir, 'kestrel-out');
     mkdirSync(out);
     for (const file of ['report.html', 'summary.json', 'orders.csv', 'fills.csv', 'equity.csv'])
@@ -217,7 +191,7 @@ describe('a failed run', () => {
   });
 
   it('an unawaited order promise refused locally is a strategy error (exit 4), never a crash', () => {
-    const dir = fresh();
+    const dir = freshDir();
     mkdirSync(join(dir, 'esm'));
     writeFileSync(join(dir, 'esm', 'package.json'), '{ "type": "module" }\n');
     writeFileSync(
@@ -241,7 +215,7 @@ describe('a failed run', () => {
 
 describe('what a run writes where', () => {
   it('a strategy’s console output goes to stderr, never into the key=value lines', () => {
-    const dir = fresh();
+    const dir = freshDir();
     writeFileSync(
       join(dir, 'chatty.mjs'),
       `let said = false;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,29 +8,10 @@ import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
 import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
-import { KESTREL_BIN } from '../helpers/kestrel-bin.ts';
+import { KESTREL_BIN, node } from '../helpers/cli.ts';
 
 /** Runs the kestrel command without blocking this process (the emulator lives here) */
-function kestrel(
-  args: readonly string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [KESTREL_BIN, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const kestrel = (args: readonly string[], cwd: string) => node([KESTREL_BIN, ...args], cwd);
 
 const market = (instruments: readonly Instrument[]) =>
   createSyntheticMarket({

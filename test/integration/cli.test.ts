@@ -1,34 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
-import { KESTREL_BIN } from '../helpers/kestrel-bin.ts';
-
-function kestrel(args: readonly string[], cwd = mkdtempSync(join(tmpdir(), 'kestrel-cli-'))) {
-  const result = spawnSync(process.execPath, [KESTREL_BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, cwd };
-}
-
-function memoryIo(isTTY: boolean, cwd = mkdtempSync(join(tmpdir(), 'kestrel-cli-'))) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    cwd,
-    isTTY,
-    columns: 100,
-  };
-  return { io, out: () => out.join(''), err: () => err.join(''), cwd };
-}
+import { kestrel, memoryIo } from '../helpers/cli.ts';
 
 function lines(text: string): Record<string, string> {
   return Object.fromEntries(

@@ -3,7 +3,6 @@
  * way the README says to run it (the type check of the project covers them too).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,25 +10,7 @@ import { describe, it } from 'node:test';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
-import { KESTREL_BIN, ROOT } from '../helpers/kestrel-bin.ts';
-
-/** Runs `node ...args` from the repository root without blocking this process */
-function node(
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+import { KESTREL_BIN, node, ROOT } from '../helpers/cli.ts';
 
 describe('the README examples', () => {
   it('the README shows every file under examples/ as it is', () => {

@@ -21,7 +21,7 @@ import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.ts';
 import { readJournal } from '../../src/runtime/journal-view.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
-import { KESTREL_BIN, ROOT } from '../helpers/kestrel-bin.ts';
+import { KESTREL_BIN, ROOT } from '../helpers/cli.ts';
 import { SOAK_READY } from './soak-strategy.ts';
 
 const STRATEGY = join(ROOT, 'test', 'soak', 'soak-strategy.ts');
