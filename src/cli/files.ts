@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KestrelError } from '../core/errors.ts';
+import { UsageError } from './exit-codes.ts';
 
 /** The files a run writes into its output folder */
 export const RUN_OUTPUTS = [
@@ -15,8 +16,11 @@ export const RUN_OUTPUTS = [
 /**
  * Removes the previous run's outputs from the folder (and nothing else in it), so what the
  * folder holds after a run is that run's alone, complete or marked FAILED
+ * @throws UsageError when the folder is a file
  */
 export function clearRunOutputs(outDir: string): void {
+  if (existsSync(outDir) && !statSync(outDir).isDirectory())
+    throw new UsageError(`--out must be a folder, and ${outDir} is a file`);
   mkdirSync(outDir, { recursive: true });
   for (const file of RUN_OUTPUTS) rmSync(join(outDir, file), { force: true });
 }

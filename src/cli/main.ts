@@ -63,7 +63,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     const code = exitCodeOf(error);
     if (error instanceof UsageError) {
       io.stderr(`kestrel ${name}: ${error.message}; ${helpHint(name)}\n`);
-    } else if (error instanceof KestrelError || code !== EXIT.FAILED) {
+    } else if (error instanceof KestrelError || code !== EXIT.FAILED || isSystemError(error)) {
       io.stderr(`kestrel ${name}: ${oneLine((error as Error).message)}\n`);
     } else {
       io.stderr(
@@ -72,6 +72,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }
     return code;
   }
+}
+
+/** An error of the operating system (a port in use, a file that cannot be written): its message says it all */
+function isSystemError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return error instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }
 
 /** A message as one line of bounded length: no multi-line dumps, no inlined sources */

@@ -93,6 +93,17 @@ describe('kestrel flags', () => {
     }
   });
 
+  it('refuses an output folder that is a file', () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'report'), 'a file');
+    const result = kestrel(['run', '--out', 'report'], dir);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /^kestrel run: --out must be a folder, and .*report is a file; see/,
+    );
+  });
+
   it('takes a negative number as the value of a flag', async () => {
     const { io, err } = memoryIo(false);
     assert.equal(await main(['run', '--to', '2026-01-01T00:00:05Z', '--latency=-0'], io), 0);
