@@ -10,3 +10,8 @@ export * from './report/summary.ts';
 export * from './session.ts';
 export * from './strategy.ts';
 export * from './synthetic-market.ts';
+export * from './bars.ts';
+export * from './indicators.ts';
+export * from './market-history.ts';
+export * from './strategies/bundled.ts';
+export * from './strategies/params.ts';

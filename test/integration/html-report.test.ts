@@ -61,7 +61,10 @@ describe('HTML report in headless Chromium', () => {
     }
     const cwd = mkdtempSync(join(tmpdir(), 'kestrel-html-'));
     const io: Io = { stdout: () => {}, stderr: () => {}, cwd, isTTY: false, columns: 100 };
-    assert.equal(await main(['run', '--to', '2026-01-01T01:00:00Z', '--quiet'], io), 0);
+    assert.equal(
+      await main(['run', '--to', '2026-01-01T01:00:00Z', '--seed', '3', '--quiet'], io),
+      0,
+    );
     const out = join(cwd, 'kestrel-out');
     const page = join(out, 'report.html');
     const html = readFileSync(page, 'utf8');

@@ -22,7 +22,8 @@ import {
   formatSummaryTable,
   reportJson,
 } from '../../runtime/report/summary.ts';
-import createQuotingStrategy from '../../runtime/strategies/quoting.ts';
+import { BUNDLED_STRATEGIES } from '../../runtime/strategies/bundled.ts';
+import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { createPaperVenue } from '../../venues/sim/paper-venue.ts';
@@ -38,7 +39,8 @@ venue by default, paper trading with --venue paper, or live with --venue binance
 exchange id) or --venue lighter.
 
   strategy               a strategy module (.ts, .js, .mjs) exporting a strategy object or a
-                         factory as default (or as \`strategy\`); default: the bundled quoting strategy
+                         factory as default (or as \`strategy\`), or a bundled one by name:
+                         quoting (the default: a market maker) or trend (EMA crossover on candles)
 Options:
   --data FILES           trades / quotes CSV or CSV.gz files, comma separated or repeated
                          (default: a seeded synthetic market)
@@ -209,6 +211,7 @@ function isStrategy(value: unknown): value is Strategy {
     'onQuote',
     'onTrade',
     'onBook',
+    'onBar',
     'onOrder',
     'onFill',
     'onTimer',
@@ -222,8 +225,10 @@ function isStrategy(value: unknown): value is Strategy {
  * @throws StrategyLoadError with the file and what is wrong with it
  */
 export async function loadStrategy(path: string | undefined, cwd: string): Promise<Strategy> {
-  if (path === undefined || path === 'quoting') return createQuotingStrategy();
-  const file = isAbsolute(path) ? path : resolve(cwd, path);
+  const file = isAbsolute(path ?? '') ? (path as string) : resolve(cwd, path ?? '');
+  const bundled = BUNDLED_STRATEGIES[path ?? 'quoting'];
+  if (bundled !== undefined && (path === undefined || !existsSync(file))) return bundled();
+  if (path === undefined) throw new StrategyLoadError('no strategy given');
   if (!existsSync(file)) throw new StrategyLoadError(`strategy file not found: ${file}`);
   let module: Record<string, unknown>;
   try {
@@ -341,6 +346,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       io.stderr(`${formatLogRecord(record)}\n`);
   }, 'info');
   const strategy = await loadStrategy(options.strategy, io.cwd);
+  checkParameterNames(strategy, Object.keys(options.params));
   if (options.venue !== undefined) {
     let report: RunReport;
     try {
