@@ -360,37 +360,53 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     writeReport(report, options, io, outDir);
     return 0;
   }
-  const { source, instruments, from, to } = openData(options, io.cwd, (message) =>
-    logger.warn(message),
-  );
   const bar = !options.quiet && io.isTTY ? new ProgressBar(io) : undefined;
   let report: RunReport;
   try {
-    report = await runBacktest({
-      strategy,
-      params: options.params,
-      source,
-      instruments,
-      capital: options.capital,
-      seed: options.seed,
-      latency: {
-        requestMs: options.latencyMs,
-        replyMs: options.latencyMs,
-        streamMs: options.latencyMs * 1.25,
-      },
-      leverage: options.leverage,
-      ...(from === undefined ? {} : { from }),
-      ...(to === undefined ? {} : { to }),
-      outDir,
-      logger,
-      ...(bar === undefined ? {} : { onProgress: (p: BacktestProgress) => bar.update(p) }),
-    });
+    report = await backtestWith(options, strategy, io.cwd, logger, outDir, bar);
   } finally {
     bar?.done();
     writeFileSync(join(outDir, 'run.log'), logLines.length === 0 ? '' : `${logLines.join('\n')}\n`);
   }
   writeReport(report, options, io, outDir);
   return 0;
+}
+
+/**
+ * The backtest `kestrel run` (and each run of a sweep) makes from its options: the data they
+ * name, the simulated venue they shape, the report written to `outDir` when given.
+ * @throws KestrelError INVALID_DATA for missing or malformed data; StrategyFailure when the strategy throws
+ */
+export async function backtestWith(
+  options: RunCommandOptions,
+  strategy: Strategy,
+  cwd: string,
+  logger: Logger,
+  outDir: string | undefined,
+  bar?: ProgressBar,
+): Promise<RunReport> {
+  const { source, instruments, from, to } = openData(options, cwd, (message) =>
+    logger.warn(message),
+  );
+  return runBacktest({
+    strategy,
+    params: options.params,
+    source,
+    instruments,
+    capital: options.capital,
+    seed: options.seed,
+    latency: {
+      requestMs: options.latencyMs,
+      replyMs: options.latencyMs,
+      streamMs: options.latencyMs * 1.25,
+    },
+    leverage: options.leverage,
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+    outDir,
+    logger,
+    ...(bar === undefined ? {} : { onProgress: (p: BacktestProgress) => bar.update(p) }),
+  });
 }
 
 function writeReport(report: RunReport, options: RunCommandOptions, io: Io, outDir: string): void {
