@@ -1,6 +1,7 @@
 import { KestrelError } from '../core/errors.ts';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
 import type { Io } from './io.ts';
+import { SWEEP_USAGE, WORKER_USAGE } from './commands/sweep-usage.ts';
 import { processIo } from './io.ts';
 import { EMULATE_USAGE, JOURNAL_USAGE, RUN_USAGE, SMOKE_USAGE, USAGE } from './usage.ts';
 
@@ -14,6 +15,14 @@ const COMMANDS: Readonly<
   Record<string, { readonly load: () => Promise<Command>; readonly usage: string }>
 > = {
   run: { load: async () => (await import('./commands/run.ts')).runCommand, usage: RUN_USAGE },
+  sweep: {
+    load: async () => (await import('./commands/sweep.ts')).sweepCommand,
+    usage: SWEEP_USAGE,
+  },
+  worker: {
+    load: async () => (await import('./commands/worker.ts')).workerCommand,
+    usage: WORKER_USAGE,
+  },
   smoke: {
     load: async () => (await import('./commands/smoke.ts')).smokeCommand,
     usage: SMOKE_USAGE,

@@ -7,6 +7,8 @@ export const USAGE = `Usage: kestrel <command> [options]
 
 Commands:
   run [strategy]     run a strategy: a backtest on the simulated venue, paper, or live
+  sweep [strategy]   backtest every combination of --param values on all cores (or a queue)
+  worker             take sweep runs from a Redis queue (kestrel sweep --queue)
   smoke              the pre-flight check on a venue: one far post-only order, acknowledged, canceled
   emulate VENUE      a local binance-usdm or lighter venue on 127.0.0.1, to rehearse against
   orders             the orders a journal recorded
@@ -28,7 +30,8 @@ venue by default, paper trading with --venue paper, or live with --venue binance
 exchange id) or --venue lighter.
 
   strategy               a strategy module (.ts, .js, .mjs) exporting a strategy object or a
-                         factory as default (or as \`strategy\`); default: the bundled quoting strategy
+                         factory as default (or as \`strategy\`), or a bundled one by name:
+                         quoting (the default: a market maker) or trend (EMA crossover on candles)
 Options:
   --data FILES           trades / quotes CSV or CSV.gz files, comma separated or repeated
                          (default: a seeded synthetic market)

@@ -8,7 +8,7 @@ import { systemClock } from '../../engine/clock.ts';
 import type { Logger, LogRecord } from '../../engine/logger.ts';
 import { createLogger, formatLogRecord } from '../../engine/logger.ts';
 import type { VenueConnection } from '../../engine/venue.ts';
-import type { RunReport } from '../../runtime/backtest.ts';
+import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
 import { failedRunReport, runBacktest } from '../../runtime/backtest.ts';
 import { openCsvSource, parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
@@ -20,7 +20,8 @@ import {
   formatSummaryTable,
   reportJson,
 } from '../../runtime/report/summary.ts';
-import createQuotingStrategy from '../../runtime/strategies/quoting.ts';
+import { BUNDLED_STRATEGIES } from '../../runtime/strategies/bundled.ts';
+import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { parseCommandLine, StrategyLoadError, UsageError } from '../exit-codes.ts';
@@ -174,6 +175,7 @@ function isStrategy(value: unknown): value is Strategy {
     'onQuote',
     'onTrade',
     'onBook',
+    'onBar',
     'onOrder',
     'onFill',
     'onTimer',
@@ -218,8 +220,10 @@ async function importTypeScript(file: string): Promise<Record<string, unknown>> 
  * @throws StrategyLoadError with the file and what is wrong with it
  */
 export async function loadStrategy(path: string | undefined, cwd: string): Promise<Strategy> {
-  if (path === undefined || path === 'quoting') return createQuotingStrategy();
-  const file = isAbsolute(path) ? path : resolve(cwd, path);
+  const file = isAbsolute(path ?? '') ? (path as string) : resolve(cwd, path ?? '');
+  const bundled = BUNDLED_STRATEGIES[path ?? 'quoting'];
+  if (bundled !== undefined && (path === undefined || !existsSync(file))) return bundled();
+  if (path === undefined) throw new StrategyLoadError('no strategy given');
   if (!existsSync(file)) throw new StrategyLoadError(`strategy file not found: ${file}`);
   let module: Record<string, unknown>;
   try {
@@ -340,37 +344,23 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     if (record.level === 'warn' || record.level === 'error') status.print(formatLogRecord(record));
   }, 'info');
   const strategy = await loadStrategy(options.strategy, io.cwd);
-  const data =
-    options.venue === undefined
-      ? openData(options, io.cwd, (message) => logger.warn(message))
-      : undefined;
+  checkParameterNames(strategy, Object.keys(options.params));
   // From here on the folder holds this run's outputs: none of the last run's stay beside them
   clearRunOutputs(outDir);
   const restoreConsole = strategyConsoleTo(status);
   let report: RunReport;
   try {
     report =
-      data === undefined
-        ? await runOnVenue(options, strategy, io, logger, outDir, journal, status)
-        : await runBacktest({
+      options.venue === undefined
+        ? await backtestWith(
+            options,
             strategy,
-            params: options.params,
-            source: data.source,
-            instruments: data.instruments,
-            capital: options.capital,
-            seed: options.seed,
-            latency: {
-              requestMs: options.latencyMs,
-              replyMs: options.latencyMs,
-              streamMs: options.latencyMs * 1.25,
-            },
-            leverage: options.leverage,
-            ...(data.from === undefined ? {} : { from: data.from }),
-            ...(data.to === undefined ? {} : { to: data.to }),
-            outDir,
+            io.cwd,
             logger,
-            ...(status.enabled ? { onProgress: progressBar(status, io.columns) } : {}),
-          });
+            outDir,
+            status.enabled ? progressBar(status, io.columns) : undefined,
+          )
+        : await runOnVenue(options, strategy, io, logger, outDir, journal, status);
   } catch (error) {
     status.clear();
     writeFailedRun(error, options, io, outDir);
@@ -382,6 +372,43 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   }
   writeReport(report, options, io, outDir);
   return 0;
+}
+
+/**
+ * The backtest `kestrel run` (and each run of a sweep) makes from its options: the data they
+ * name, the simulated venue they shape, the report written to `outDir` when given.
+ * @throws KestrelError INVALID_DATA for missing or malformed data; StrategyFailure when the strategy throws
+ */
+export async function backtestWith(
+  options: RunCommandOptions,
+  strategy: Strategy,
+  cwd: string,
+  logger: Logger,
+  outDir: string | undefined,
+  onProgress?: (progress: BacktestProgress) => void,
+): Promise<RunReport> {
+  const { source, instruments, from, to } = openData(options, cwd, (message) =>
+    logger.warn(message),
+  );
+  return runBacktest({
+    strategy,
+    params: options.params,
+    source,
+    instruments,
+    capital: options.capital,
+    seed: options.seed,
+    latency: {
+      requestMs: options.latencyMs,
+      replyMs: options.latencyMs,
+      streamMs: options.latencyMs * 1.25,
+    },
+    leverage: options.leverage,
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+    outDir,
+    logger,
+    ...(onProgress === undefined ? {} : { onProgress }),
+  });
 }
 
 function writeReport(report: RunReport, options: RunCommandOptions, io: Io, outDir: string): void {
