@@ -1,7 +1,7 @@
 import { KestrelError } from '../core/errors.ts';
+import { SWEEP_USAGE, WORKER_USAGE } from './commands/sweep-usage.ts';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
 import type { Io } from './io.ts';
-import { SWEEP_USAGE, WORKER_USAGE } from './commands/sweep-usage.ts';
 import { processIo } from './io.ts';
 import { EMULATE_USAGE, JOURNAL_USAGE, RUN_USAGE, SMOKE_USAGE, USAGE } from './usage.ts';
 
