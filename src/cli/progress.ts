@@ -1,7 +1,6 @@
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import type { BacktestProgress } from '../runtime/backtest.ts';
-import { grouped } from '../runtime/report/summary.ts';
 import type { Io } from './io.ts';
 
 /**
@@ -67,7 +66,7 @@ export function progressBar(
         : '';
     const simTime = new Date(progress.time).toISOString().slice(0, 16).replace('T', ' ');
     status.show(
-      `${bar}${grouped(progress.events, 0)} events  ${simTime}  ${Math.round(elapsed)}s${eta}`,
+      `${bar}${String(progress.events).replace(/\B(?=(\d{3})+(?!\d))/g, ',')} events  ${simTime}  ${Math.round(elapsed)}s${eta}`,
     );
   };
 }

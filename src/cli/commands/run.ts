@@ -14,12 +14,6 @@ import { openCsvSource, parseTimestamp, symbolFromFileName } from '../../runtime
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
 import { mergeSources } from '../../runtime/merge.ts';
-import { renderHtmlReport } from '../../runtime/report/html.ts';
-import {
-  formatSummaryLines,
-  formatSummaryTable,
-  reportJson,
-} from '../../runtime/report/summary.ts';
 import { BUNDLED_STRATEGIES } from '../../runtime/strategies/bundled.ts';
 import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
@@ -363,14 +357,14 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
         : await runOnVenue(options, strategy, io, logger, outDir, journal, status);
   } catch (error) {
     status.clear();
-    writeFailedRun(error, options, io, outDir);
+    await writeFailedRun(error, options, io, outDir);
     throw error;
   } finally {
     restoreConsole();
     status.clear();
     writeFileSync(join(outDir, 'run.log'), logLines.length === 0 ? '' : `${logLines.join('\n')}\n`);
   }
-  writeReport(report, options, io, outDir);
+  await writeReport(report, options, io, outDir);
   return 0;
 }
 
@@ -411,7 +405,18 @@ export async function backtestWith(
   });
 }
 
-function writeReport(report: RunReport, options: RunCommandOptions, io: Io, outDir: string): void {
+/** Writes the report files and prints the summary; the report's modules load only now, after the run */
+async function writeReport(
+  report: RunReport,
+  options: RunCommandOptions,
+  io: Io,
+  outDir: string,
+): Promise<void> {
+  const [{ renderHtmlReport }, { formatSummaryLines, formatSummaryTable, reportJson }] =
+    await Promise.all([
+      import('../../runtime/report/html.ts'),
+      import('../../runtime/report/summary.ts'),
+    ]);
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(reportJson(report), null, 2)}\n`);
   writeFileSync(join(outDir, 'report.html'), renderHtmlReport(report, outDir));
   if (options.json) io.stdout(`${JSON.stringify(reportJson(report), null, 2)}\n`);
@@ -423,10 +428,15 @@ function writeReport(report: RunReport, options: RunCommandOptions, io: Io, outD
  * A run that failed still leaves its report, marked FAILED with the error and the time: what it
  * had done until then when it got that far, else the error alone
  */
-function writeFailedRun(error: unknown, options: RunCommandOptions, io: Io, outDir: string): void {
+async function writeFailedRun(
+  error: unknown,
+  options: RunCommandOptions,
+  io: Io,
+  outDir: string,
+): Promise<void> {
   const partial = failedRunReport(error);
   if (partial !== undefined) {
-    writeReport(partial, options, io, outDir);
+    await writeReport(partial, options, io, outDir);
     return;
   }
   const message = error instanceof Error ? error.message : String(error);
