@@ -7,6 +7,7 @@ import { dropSockets, sendRawFrames } from '../sockets.ts';
 import type { PrivatePush } from './exchange.ts';
 import type { Credentials } from './signature.ts';
 import { verifyWsAuth } from './signature.ts';
+import { readOp } from './ws-ops.ts';
 
 const TOPICS = ['order', 'execution', 'position', 'wallet'] as const;
 type Topic = (typeof TOPICS)[number];
@@ -80,19 +81,13 @@ export class PrivateStreams {
   }
 
   private command(entry: PrivateSocket, text: string): void {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
+    const frame = readOp(text);
+    if (frame === undefined) {
       this.reply(entry, { success: false, ret_msg: 'error:invalid op', conn_id: entry.connId });
       return;
     }
-    const message = (typeof json === 'object' && json !== null ? json : {}) as Record<
-      string,
-      unknown
-    >;
-    const op = message['op'];
-    const reqId = typeof message['req_id'] === 'string' ? { req_id: message['req_id'] } : {};
+    const op = frame.op;
+    const reqId = frame.reqId === undefined ? {} : { req_id: frame.reqId };
     const answer = (success: boolean, retMsg: string) =>
       this.reply(entry, { ...reqId, success, ret_msg: retMsg, op, conn_id: entry.connId });
     if (op === 'ping') {
@@ -105,16 +100,13 @@ export class PrivateStreams {
       return;
     }
     if (op === 'auth') {
-      const verdict = verifyWsAuth(message['args'], this.credentials, this.faults.serverTime());
+      const verdict = verifyWsAuth(frame.args, this.credentials, this.faults.serverTime());
       if (verdict.ok) entry.authed = true;
       answer(verdict.ok, verdict.ok ? '' : verdict.message);
       return;
     }
     if (op === 'subscribe' || op === 'unsubscribe') {
-      const args = message['args'];
-      const names = Array.isArray(args)
-        ? args.filter((a): a is string => typeof a === 'string')
-        : [];
+      const names = frame.topics;
       if (!entry.authed) {
         answer(false, 'Request not authorized');
         return;

@@ -3,9 +3,11 @@ import type { WebSocket } from 'ws';
 import type { Level } from '../../core/market-data.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import type { MarketChange, MarketState, PublicTrade } from '../public-market.ts';
+import { diffLevels } from '../public-market.ts';
 import { dropSockets, sendRawFrames } from '../sockets.ts';
 import { uuidFor } from './ids.ts';
 import { levelRows, price, quantity, tickDirection, tickerRow } from './wire.ts';
+import { readOp } from './ws-ops.ts';
 
 /** The orderbook depths Bybit serves for linear contracts */
 const DEPTHS = [1, 50, 200, 1000] as const;
@@ -35,18 +37,6 @@ export interface PublicSource {
   /** The public market of a symbol this stream's category lists, if it lists it */
   market(symbol: string): MarketState | undefined;
   markPrice(symbol: string): number | undefined;
-}
-
-function levelChanges(before: readonly Level[], after: readonly Level[]): Level[] {
-  const old = new Map(before.map(([p, s]) => [p, s]));
-  const changes: Level[] = [];
-  const seen = new Set<number>();
-  for (const [p, s] of after) {
-    seen.add(p);
-    if (old.get(p) !== s) changes.push([p, s]);
-  }
-  for (const [p] of before) if (!seen.has(p)) changes.push([p, 0]);
-  return changes;
 }
 
 /**
@@ -115,19 +105,13 @@ export class PublicStreams {
   }
 
   private command(entry: PublicSocket, text: string): void {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
+    const frame = readOp(text);
+    if (frame === undefined) {
       this.send(entry, { success: false, ret_msg: 'error:invalid op', conn_id: entry.connId });
       return;
     }
-    const message = (typeof json === 'object' && json !== null ? json : {}) as Record<
-      string,
-      unknown
-    >;
-    const op = message['op'];
-    const reqId = typeof message['req_id'] === 'string' ? message['req_id'] : '';
+    const op = frame.op;
+    const reqId = frame.reqId ?? '';
     const answer = (success: boolean, retMsg: string, echoedOp: unknown = op) =>
       this.send(entry, {
         success,
@@ -144,8 +128,7 @@ export class PublicStreams {
       answer(false, 'error:invalid op');
       return;
     }
-    const args = message['args'];
-    const names = Array.isArray(args) ? args.filter((a): a is string => typeof a === 'string') : [];
+    const names = frame.topics;
     if (op === 'unsubscribe') {
       for (const name of names) entry.topics.delete(name);
       answer(true, '');
@@ -231,8 +214,8 @@ export class PublicStreams {
         } else if (subscription.kind === 'orderbook' && change.kind === 'book') {
           const bids = state.bids.slice(0, subscription.depth);
           const asks = state.asks.slice(0, subscription.depth);
-          const bidChanges = levelChanges(subscription.bids, bids);
-          const askChanges = levelChanges(subscription.asks, asks);
+          const bidChanges = diffLevels(subscription.bids, bids);
+          const askChanges = diffLevels(subscription.asks, asks);
           if (bidChanges.length === 0 && askChanges.length === 0) continue;
           subscription.bids = bids;
           subscription.asks = asks;
