@@ -1,3 +1,5 @@
 export * from './codec.ts';
+export { describeDamage } from './integrity.ts';
 export * from './journal.ts';
 export * from './sqlite-journal.ts';
+export * from './sqlite-repair.ts';

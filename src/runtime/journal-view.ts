@@ -10,6 +10,8 @@ import { SqliteJournal } from '../journal/sqlite-journal.ts';
 export interface JournalView {
   readonly identity: JournalIdentity;
   readonly opening: JournalOpening;
+  /** Entries the replay could not apply (after damage, an event whose order's record was lost) */
+  readonly refused: number;
   readonly orders: readonly Order[];
   readonly fills: readonly Fill[];
   readonly positions: readonly Position[];
@@ -18,8 +20,10 @@ export interface JournalView {
 
 /**
  * Replays a journal read-only, keeping every order (not just a bounded history) and every fill
- * as booked, fees resolved.
- * @throws KestrelError INVALID_DATA when the file is not a journal
+ * as booked, fees resolved. A damaged journal gives its valid entries; `opening.damage` lists
+ * what is missing.
+ * @throws KestrelError INVALID_CONFIG when there is no journal; JOURNAL_DAMAGED when it cannot
+ *   be read at all
  */
 export function readJournal(path: string): JournalView {
   const journal = new SqliteJournal({
@@ -33,12 +37,15 @@ export function readJournal(path: string): JournalView {
       limits: { graceMs: Number.POSITIVE_INFINITY, historySize: Number.MAX_SAFE_INTEGER },
     });
     const fills: Fill[] = [];
+    let refused = 0;
     for (const entry of journal.entries()) {
       const result = apply(state, entry.event);
       if (result.outcome === 'applied' && result.fill !== undefined) fills.push(result.fill);
+      if (result.outcome === 'refused') refused += 1;
     }
     return {
       identity: journal.identity,
+      refused,
       opening: journal.opening,
       orders: [...state.orders.values(), ...state.history.values()].sort(
         (a, b) => a.createdAt - b.createdAt,
@@ -48,6 +55,6 @@ export function readJournal(path: string): JournalView {
       balances: [...state.balances.values()],
     };
   } finally {
-    journal.close();
+    void journal.close();
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { invalidField } from '../core/errors.ts';
+import { invalidField, KestrelError } from '../core/errors.ts';
 import type { ClientIdGenerator } from '../core/ids.ts';
 import { clientIdsOf, createClientIdGenerator } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
@@ -50,6 +50,11 @@ export interface LiveOptions {
   >;
   /** The clientId prefix (owner) of this process's orders; default `k` */
   readonly clientIdPrefix?: string;
+  /**
+   * How long a failing journal write is retried before the run stops, ms; default 10 000.
+   * Meanwhile new orders are refused
+   */
+  readonly journalGiveUpMs?: number;
 }
 
 export interface LiveStatus {
@@ -107,7 +112,6 @@ function continueClientIds(
 ): { readonly ids: ClientIdGenerator; readonly tag: string | undefined } {
   if (journal === undefined) return { ids: createDefaultClientIds(clock, prefix), tag: undefined };
   const tag = journal.opening.clientIdTag ?? randomTag();
-  journal.setClientIdTag(tag);
   const head = `${prefix}${tag}-`;
   let counter = Math.floor(clock.now());
   for (const order of [...account.state.orders.values(), ...account.getOrderHistory()]) {
@@ -141,20 +145,33 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   const instruments = resolveInstruments(venue, options.symbols);
   const balances = await venue.fetchBalances();
   const currency = options.currency ?? instruments[0]?.settle ?? 'USDT';
+  const prefix = options.clientIdPrefix ?? 'k';
   const journal =
     options.journalPath === undefined
       ? undefined
       : new SqliteJournal({
           path: options.journalPath,
           identity: { exchange: venue.exchange, account: venue.account ?? 'default' },
+          owner: prefix,
+          clientIdTag: randomTag(),
+          ...(options.journalGiveUpMs === undefined
+            ? {}
+            : { giveUpAfterMs: options.journalGiveUpMs }),
         });
-  if (journal !== undefined && journal.opening.problem !== undefined) {
-    logger.warn('journal tail was damaged; kept the valid prefix', {
-      problem: journal.opening.problem,
-      dropped: journal.opening.droppedTail,
+  for (const damage of journal?.opening.damage ?? [])
+    logger.warn('journal: cut an incomplete last record (a torn write); it is kept aside', {
+      seq: damage.from,
     });
-  }
-  const account = new AccountProcessor({
+  let journalFailure: KestrelError | undefined;
+  journal?.onHealth((health) => {
+    if (health.state === 'ok') logger.info('journal writes again; new orders are accepted');
+    else if (health.state === 'failing' && health.attempts === 1)
+      logger.error('journal write failed; new orders are refused while it is retried', {
+        error: health.error,
+      });
+    else if (health.state === 'failed') journalFailure ??= health.error;
+  });
+  const account = await AccountProcessor.open({
     exchange: venue.exchange,
     clock,
     logger,
@@ -172,7 +189,6 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
       time: clock.now(),
     });
   }
-  const prefix = options.clientIdPrefix ?? 'k';
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
   const health = new HealthMonitor({ clock, windowSize: 1 << 14 });
@@ -238,7 +254,8 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     while (
       clock.now() < deadline &&
       options.signal?.aborted !== true &&
-      session.failed === undefined
+      session.failed === undefined &&
+      journalFailure === undefined
     ) {
       await sleep(clock, Math.min(1000, Math.max(1, deadline - clock.now())));
       recorder.tick();
@@ -279,10 +296,21 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     }
     await reconciler?.stop();
     await venue.stop();
-    await account.durable().catch(() => {});
-    journal?.close();
+    try {
+      await journal?.close();
+    } catch (error) {
+      journalFailure ??= error as KestrelError;
+    }
   }
   if (failure !== undefined) throw failure;
+  if (journalFailure !== undefined) {
+    // The orders it could reach were canceled above; what the journal missed is the venue's
+    throw new KestrelError(
+      'JOURNAL_FAILED',
+      `stopped: ${journalFailure.message}; open orders were canceled, and the next start reconciles with the venue`,
+      { field: 'journal', value: options.journalPath, cause: journalFailure },
+    );
+  }
   const results = recorder.finish();
   return {
     ...results,

@@ -1,7 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { formatDecimal } from '../../core/numeric.ts';
+import { describeDamage } from '../../journal/integrity.ts';
+import { checkJournal, repairJournal } from '../../journal/sqlite-repair.ts';
 import { readJournal } from '../../runtime/journal-view.ts';
-import { parseCommandLine, UsageError } from '../exit-codes.ts';
+import { EXIT, parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
 
 export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE [--json] [--open]
@@ -11,7 +13,71 @@ Reads a journal (kestrel run --journal FILE) and prints what happened, rebuilt b
   --journal FILE   the journal to read (read-only)
   --json           print JSON instead of a table
   --open           orders: only those still live
+
+On a damaged journal the valid records are shown, the damage is listed on stderr and the exit
+code is 6 (see kestrel journal check).
 `;
+
+export const JOURNAL_CHECK_USAGE = `Usage: kestrel journal check|repair FILE
+
+  check FILE    lists every damaged stretch of a journal by sequence range, and what SQLite
+                finds wrong with the file; changes nothing. Exit 0 when sound, 6 when damaged
+  repair FILE   keeps every valid record (a new file under the same name), moves the damaged
+                records that can still be read aside into FILE.damaged.jsonl, keeps the file
+                as it was as FILE.pre-repair-<time>, and records the repair in the journal.
+                Run it while no kestrel process writes the journal
+`;
+
+const absolute = (io: Io, file: string) => (isAbsolute(file) ? file : resolve(io.cwd, file));
+
+/** Runs `kestrel journal check|repair FILE`; returns the exit code */
+export async function journalMaintenanceCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { positionals, help } = parseCommandLine(argv, {}, true);
+  if (help) {
+    io.stdout(JOURNAL_CHECK_USAGE);
+    return EXIT.OK;
+  }
+  const [action, file, ...rest] = positionals;
+  if (action !== 'check' && action !== 'repair')
+    throw new UsageError(`expected check or repair, got ${JSON.stringify(action ?? '')}`);
+  if (file === undefined || rest.length > 0)
+    throw new UsageError(
+      `expected one journal file, got ${positionals.slice(1).join(' ') || 'none'}`,
+    );
+  const path = absolute(io, file);
+  if (action === 'check') {
+    const check = checkJournal(path);
+    const lines = [
+      `journal ${path}: ${check.identity.exchange} account ${check.identity.account}, format ${check.format}, ${check.entries} valid entries`,
+    ];
+    if (check.damage.length === 0 && check.structure.length === 0) lines.push('no damage');
+    for (const damage of check.damage) lines.push(`damage: ${describeDamage(damage)}`);
+    for (const problem of check.structure) lines.push(`file structure: ${problem}`);
+    for (const record of check.history)
+      lines.push(`history: ${record.at} ${record.action} ${record.detail}`);
+    if (check.damage.length > 0 || check.structure.length > 0)
+      lines.push(
+        `to keep every valid record and move the damaged ones aside: kestrel journal repair ${file}`,
+      );
+    io.stdout(`${lines.join('\n')}\n`);
+    return check.damage.length === 0 && check.structure.length === 0 ? EXIT.OK : EXIT.JOURNAL;
+  }
+  const repair = repairJournal(path);
+  if (repair.backup === undefined) {
+    io.stdout(`journal ${path}: no damage, nothing to repair (${repair.kept} valid entries)\n`);
+    return EXIT.OK;
+  }
+  const lines = [
+    `journal ${path} repaired: ${repair.kept} valid entries kept under their own numbers`,
+    ...repair.damage.map((d) => `accepted: ${describeDamage(d)}`),
+    repair.movedTo === undefined
+      ? 'no damaged record could be read to move aside'
+      : `moved aside: ${repair.moved} damaged records, into ${repair.movedTo}`,
+    `the file as it was: ${repair.backup}`,
+  ];
+  io.stdout(`${lines.join('\n')}\n`);
+  return EXIT.OK;
+}
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -42,11 +108,13 @@ export async function journalCommand(
   }
   const file = values['journal'] as string | undefined;
   if (file === undefined) throw new UsageError('--journal FILE is required');
-  const view = readJournal(isAbsolute(file) ? file : resolve(io.cwd, file));
-  if (view.opening.problem !== undefined)
+  const view = readJournal(absolute(io, file));
+  const damage = view.opening.damage;
+  if (damage.length > 0) {
     io.stderr(
-      `journal: ${view.opening.problem}; ${view.opening.droppedTail} entries after it are not shown\n`,
+      `kestrel ${what}: warning: the journal is damaged; showing its ${view.opening.entries} valid entries:\n${damage.map((d) => `  ${describeDamage(d)}\n`).join('')}${view.refused > 0 ? `  ${view.refused} entries could not be applied without the damaged ones\n` : ''}  see kestrel journal check ${file}\n`,
     );
+  }
   const json = values['json'] === true;
   if (what === 'orders') {
     const orders =
@@ -166,5 +234,5 @@ export async function journalCommand(
         )}`,
     );
   }
-  return 0;
+  return damage.length > 0 ? EXIT.JOURNAL : EXIT.OK;
 }
