@@ -41,6 +41,8 @@ export interface JournalOpening {
   readonly owner: string;
   /** The clientId instance tag the owner uses, so ids continue one sequence across restarts */
   readonly clientIdTag: string | undefined;
+  /** The writer before this one, when it died holding the writer lock (taken over) */
+  readonly tookOverFrom?: string | undefined;
 }
 
 /**

@@ -17,6 +17,8 @@ import type { AsideRecord, JournalFileHeader } from './sqlite-file.ts';
 import { moveAside, openJournalFile, readHeader, readRecords } from './sqlite-file.ts';
 import type { PendingRecord } from './write-queue.ts';
 import { WriteQueue } from './write-queue.ts';
+import type { WriterLock } from './writer-lock.ts';
+import { acquireWriterLock, describeHolder } from './writer-lock.ts';
 
 /** The record format new journals are written in (2: checksums cover the sequence number) */
 const FORMAT = 2;
@@ -48,7 +50,8 @@ export interface SqliteEntries extends Iterable<JournalEntry>, AsyncIterable<Jou
  * transaction; each record carries a checksum of its number and body, and numbers are gapless.
  * Opening checks every record: an incomplete last record (a torn write) is cut and kept aside;
  * any other damage is reported with its range and the journal is not written until repaired
- * (`repairJournal`), so damage never costs a valid record.
+ * (`repairJournal`), so damage never costs a valid record. One process writes a journal at a
+ * time: opening it for writing takes its writer lock.
  */
 export class SqliteJournal implements Journal {
   readonly identity: JournalIdentity;
@@ -69,14 +72,25 @@ export class SqliteJournal implements Journal {
   /**
    * Opens (or creates) a journal.
    * @throws KestrelError INVALID_CONFIG when it belongs to another account or is not a journal;
-   *   JOURNAL_DAMAGED when it cannot be read, or (for writing) holds damage other than a torn tail
+   *   JOURNAL_DAMAGED when it cannot be read, or (for writing) holds damage other than a torn tail;
+   *   JOURNAL_LOCKED (for writing) when another writer holds it, naming that writer
    */
   constructor(options: SqliteJournalOptions) {
     this.path = options.path;
     this.readOnly = options.readOnly === true;
     const { db, close } = openJournalFile(options.path, { readOnly: this.readOnly });
+    let lock: WriterLock | undefined;
+    try {
+      lock = this.readOnly ? undefined : acquireWriterLock(options.path, 'kestrel journal writer');
+    } catch (error) {
+      close();
+      throw error;
+    }
     this.db = db;
-    this.closeFile = close;
+    this.closeFile = () => {
+      close();
+      lock?.release();
+    };
     try {
       const header = readHeader(db, options.path);
       if (header === undefined && this.readOnly)
@@ -111,9 +125,11 @@ export class SqliteJournal implements Journal {
         damage,
         owner: options.owner ?? 'k',
         clientIdTag: meta?.get('clientIdTag') ?? (this.readOnly ? undefined : options.clientIdTag),
+        tookOverFrom:
+          lock?.tookOverFrom === undefined ? undefined : describeHolder(lock.tookOverFrom),
       };
     } catch (error) {
-      close();
+      this.closeFile();
       throw error;
     }
     this.queue = this.readOnly

@@ -12,6 +12,7 @@ import {
   readHeader,
   readRecords,
 } from './sqlite-file.ts';
+import { acquireWriterLock } from './writer-lock.ts';
 
 /** What a repair did to a journal before */
 export interface RepairRecord {
@@ -148,10 +149,19 @@ export function checkJournal(path: string): JournalCheck {
  * (checksums as they were), moves the damaged records that can still be read aside into
  * `<journal>.damaged.jsonl`, records the damaged ranges as accepted gaps and the repair itself,
  * and keeps the file as it was beside it (`<journal>.pre-repair-<time>`). A journal without
- * damage is left alone. Run it while nothing writes the journal.
- * @throws KestrelError as `checkJournal`
+ * damage is left alone. It takes the journal's writer lock, so it never runs beside a writer.
+ * @throws KestrelError as `checkJournal`; JOURNAL_LOCKED while a process writes the journal
  */
 export function repairJournal(path: string, now: Date = new Date()): JournalRepair {
+  const lock = acquireWriterLock(path, 'kestrel journal repair');
+  try {
+    return repairLocked(path, now);
+  } finally {
+    lock.release();
+  }
+}
+
+function repairLocked(path: string, now: Date): JournalRepair {
   const target = `${path}.repairing`;
   rmSync(target, { force: true });
   const fresh = new Database(target);

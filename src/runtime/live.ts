@@ -13,7 +13,9 @@ import type { ReconcilerOptions } from '../engine/reconciler.ts';
 import { Reconciler } from '../engine/reconciler.ts';
 import { createDefaultClientIds, TradingManager } from '../engine/trading-manager.ts';
 import type { VenueConnection } from '../engine/venue.ts';
-import { SqliteJournal } from '../journal/sqlite-journal.ts';
+import type { Journal } from '../journal/journal.ts';
+import { parseJournalLocation } from '../journal/location.ts';
+import { openJournal } from '../journal/open.ts';
 import type { RunReport } from './backtest.ts';
 import { StrategyFailure } from './backtest.ts';
 import { openRun } from './session.ts';
@@ -39,8 +41,10 @@ export interface LiveOptions {
   /** Told about once a second how the run is going */
   readonly onStatus?: (status: LiveStatus) => void;
   /**
-   * The journal file: state is rebuilt from it on start and every intent and venue event is
-   * recorded in it; without it nothing survives the process
+   * The journal: a SQLite file, or a `postgres://` URL (`?owner=NAME` names this process's owner
+   * when `clientIdPrefix` does not; `?schema=NAME`, default `kestrel`). State is rebuilt from it
+   * on start and every intent and venue event is recorded in it; without it nothing survives
+   * the process
    */
   readonly journalPath?: string | undefined;
   /** Reconciliation settings; the startup diff runs whenever the venue can report a snapshot */
@@ -48,7 +52,7 @@ export interface LiveOptions {
     ReconcilerOptions,
     'venue' | 'account' | 'clock' | 'logger' | 'health' | 'isOwn'
   >;
-  /** The clientId prefix (owner) of this process's orders; default `k` */
+  /** The clientId prefix (owner) of this process's orders; default `k` (or the URL's owner) */
   readonly clientIdPrefix?: string;
   /**
    * How long a failing journal write is retried before the run stops, ms; default 10 000.
@@ -106,7 +110,7 @@ export function resolveInstruments(
  */
 function continueClientIds(
   account: AccountProcessor,
-  journal: SqliteJournal | undefined,
+  journal: Journal | undefined,
   prefix: string,
   clock: Clock,
 ): { readonly ids: ClientIdGenerator; readonly tag: string | undefined } {
@@ -145,19 +149,24 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   const instruments = resolveInstruments(venue, options.symbols);
   const balances = await venue.fetchBalances();
   const currency = options.currency ?? instruments[0]?.settle ?? 'USDT';
-  const prefix = options.clientIdPrefix ?? 'k';
+  const location =
+    options.journalPath === undefined ? undefined : parseJournalLocation(options.journalPath);
+  const prefix =
+    options.clientIdPrefix ?? (location?.kind === 'postgres' ? location.owner : undefined) ?? 'k';
   const journal =
-    options.journalPath === undefined
+    location === undefined
       ? undefined
-      : new SqliteJournal({
-          path: options.journalPath,
+      : await openJournal({
+          location,
           identity: { exchange: venue.exchange, account: venue.account ?? 'default' },
           owner: prefix,
           clientIdTag: randomTag(),
-          ...(options.journalGiveUpMs === undefined
-            ? {}
-            : { giveUpAfterMs: options.journalGiveUpMs }),
+          giveUpAfterMs: options.journalGiveUpMs,
         });
+  if (journal?.opening.tookOverFrom !== undefined)
+    logger.warn('journal: took over the writer lock of a process that died holding it', {
+      previous: journal.opening.tookOverFrom,
+    });
   for (const damage of journal?.opening.damage ?? [])
     logger.warn('journal: cut an incomplete last record (a torn write); it is kept aside', {
       seq: damage.from,

@@ -1,16 +1,18 @@
 import { isAbsolute, resolve } from 'node:path';
 import { formatDecimal } from '../../core/numeric.ts';
 import { describeDamage } from '../../journal/integrity.ts';
+import { isPostgresUrl } from '../../journal/location.ts';
 import { checkJournal, repairJournal } from '../../journal/sqlite-repair.ts';
-import { readJournal } from '../../runtime/journal-view.ts';
+import { loadJournalView } from '../../runtime/journal-view.ts';
 import { EXIT, parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
 
-export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE [--json] [--open]
+export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE|URL [--json] [--open]
 
-Reads a journal (kestrel run --journal FILE) and prints what happened, rebuilt by replay.
+Reads a journal (kestrel run --journal FILE|URL) and prints what happened, rebuilt by replay.
 
-  --journal FILE   the journal to read (read-only)
+  --journal FILE   the journal to read (read-only): a SQLite file, or a postgres:// URL, whose
+                   every owner (process) is shown, by owner
   --json           print JSON instead of a table
   --open           orders: only those still live
 
@@ -108,25 +110,33 @@ export async function journalCommand(
   }
   const file = values['journal'] as string | undefined;
   if (file === undefined) throw new UsageError('--journal FILE is required');
-  const view = readJournal(absolute(io, file));
-  const damage = view.opening.damage;
-  if (damage.length > 0) {
+  const view = await loadJournalView(file, io.cwd);
+  // A shared journal shows every owner's records, by owner
+  const shared = isPostgresUrl(file);
+  let damaged = false;
+  for (const owner of view.owners) {
+    if (owner.damage.length === 0) continue;
+    damaged = true;
     io.stderr(
-      `kestrel ${what}: warning: the journal is damaged; showing its ${view.opening.entries} valid entries:\n${damage.map((d) => `  ${describeDamage(d)}\n`).join('')}${view.refused > 0 ? `  ${view.refused} entries could not be applied without the damaged ones\n` : ''}  see kestrel journal check ${file}\n`,
+      `kestrel ${what}: warning: the journal${shared ? ` (owner ${owner.owner})` : ''} is damaged; showing its ${owner.entries} valid entries:\n${owner.damage.map((d) => `  ${describeDamage(d)}\n`).join('')}${owner.refused > 0 ? `  ${owner.refused} entries could not be applied without the damaged ones\n` : ''}${shared ? '' : `  see kestrel journal check ${file}\n`}`,
     );
   }
   const json = values['json'] === true;
+  const ownerColumn = (owner: string): string[] => (shared ? [owner] : []);
+  const ownerHeader = shared ? ['owner'] : [];
   if (what === 'orders') {
-    const orders =
-      values['open'] === true
-        ? view.orders.filter(
+    const orders = view.owners.flatMap((v) =>
+      (values['open'] === true
+        ? v.orders.filter(
             (o) => !['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED', 'LOST'].includes(o.status),
           )
-        : view.orders;
+        : v.orders
+      ).map((order) => ({ owner: v.owner, order })),
+    );
     if (json) {
       io.stdout(
         `${JSON.stringify(
-          orders.map((o) => ({ ...o, instrument: o.instrument.symbol })),
+          orders.map(({ owner, order: o }) => ({ owner, ...o, instrument: o.instrument.symbol })),
           null,
           2,
         )}\n`,
@@ -135,6 +145,7 @@ export async function journalCommand(
       io.stdout(
         table(
           [
+            ...ownerHeader,
             'created',
             'clientId',
             'venueOrderId',
@@ -150,7 +161,8 @@ export async function journalCommand(
             'origin',
             'reason',
           ],
-          orders.map((o) => [
+          orders.map(({ owner, order: o }) => [
+            ...ownerColumn(owner),
             iso(o.createdAt),
             o.clientId,
             o.venueOrderId ?? '',
@@ -170,10 +182,11 @@ export async function journalCommand(
       );
     }
   } else if (what === 'fills') {
+    const fills = view.owners.flatMap((v) => v.fills.map((fill) => ({ owner: v.owner, fill })));
     if (json)
       io.stdout(
         `${JSON.stringify(
-          view.fills.map((f) => ({ ...f, instrument: f.instrument.symbol })),
+          fills.map(({ owner, fill: f }) => ({ owner, ...f, instrument: f.instrument.symbol })),
           null,
           2,
         )}\n`,
@@ -182,6 +195,7 @@ export async function journalCommand(
       io.stdout(
         table(
           [
+            ...ownerHeader,
             'time',
             'tradeId',
             'clientId',
@@ -192,7 +206,8 @@ export async function journalCommand(
             'fee',
             'liquidity',
           ],
-          view.fills.map((f) => [
+          fills.map(({ owner, fill: f }) => [
+            ...ownerColumn(owner),
             iso(f.time),
             f.tradeId,
             f.clientId ?? '',
@@ -206,33 +221,54 @@ export async function journalCommand(
         ),
       );
     }
-  } else if (json) {
-    io.stdout(
-      `${JSON.stringify({ positions: view.positions.map((p) => ({ ...p, instrument: p.instrument.symbol })), balances: view.balances }, null, 2)}\n`,
-    );
   } else {
-    io.stdout(
-      table(
-        ['symbol', 'quantity', 'averagePrice', 'realizedPnl', 'fees', 'funding'],
-        view.positions.map((p) => [
-          p.instrument.symbol,
-          formatDecimal(p.quantity, p.instrument.sizeDecimals),
-          formatDecimal(p.averagePrice, p.instrument.priceDecimals + 4),
-          formatDecimal(p.realizedPnl, 8),
-          formatDecimal(p.commissions, 8),
-          formatDecimal(p.funding, 8),
-        ]),
-      ) +
-        `\n${table(
-          ['currency', 'total', 'free', 'locked'],
-          view.balances.map((b) => [
-            b.currency,
-            formatDecimal(b.total, 8),
-            formatDecimal(b.free, 8),
-            formatDecimal(b.locked, 8),
-          ]),
-        )}`,
+    const positions = view.owners.flatMap((v) =>
+      v.positions.map((position) => ({ owner: v.owner, position })),
     );
+    const balances = view.owners.flatMap((v) =>
+      v.balances.map((balance) => ({ owner: v.owner, balance })),
+    );
+    if (json) {
+      io.stdout(
+        `${JSON.stringify(
+          {
+            positions: positions.map(({ owner, position: p }) => ({
+              owner,
+              ...p,
+              instrument: p.instrument.symbol,
+            })),
+            balances: balances.map(({ owner, balance }) => ({ owner, ...balance })),
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    } else {
+      io.stdout(
+        table(
+          [...ownerHeader, 'symbol', 'quantity', 'averagePrice', 'realizedPnl', 'fees', 'funding'],
+          positions.map(({ owner, position: p }) => [
+            ...ownerColumn(owner),
+            p.instrument.symbol,
+            formatDecimal(p.quantity, p.instrument.sizeDecimals),
+            formatDecimal(p.averagePrice, p.instrument.priceDecimals + 4),
+            formatDecimal(p.realizedPnl, 8),
+            formatDecimal(p.commissions, 8),
+            formatDecimal(p.funding, 8),
+          ]),
+        ) +
+          `\n${table(
+            [...ownerHeader, 'currency', 'total', 'free', 'locked'],
+            balances.map(({ owner, balance: b }) => [
+              ...ownerColumn(owner),
+              b.currency,
+              formatDecimal(b.total, 8),
+              formatDecimal(b.free, 8),
+              formatDecimal(b.locked, 8),
+            ]),
+          )}`,
+      );
+    }
   }
-  return damage.length > 0 ? EXIT.JOURNAL : EXIT.OK;
+  return damaged ? EXIT.JOURNAL : EXIT.OK;
 }
