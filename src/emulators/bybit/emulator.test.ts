@@ -253,6 +253,21 @@ describe('bybit emulator: REST v5 on the wire', () => {
       list: [{ orderId, orderLinkId: 'life-1' }],
       success: '1',
     });
+    const listed = async (openOnly: number) =>
+      (
+        (await call('GET', '/v5/order/realtime', { ...ref, openOnly })).json.result['list'] as {
+          orderLinkId: string;
+          orderStatus: string;
+        }[]
+      ).map((o) => [o.orderLinkId, o.orderStatus]);
+    assert.deepEqual(await listed(0), []);
+    // Newest created first, as Bybit sorts them
+    assert.deepEqual(await listed(1), [
+      ['ioc-1', 'Cancelled'],
+      ['fok-1', 'Cancelled'],
+      ['po-1', 'Cancelled'],
+      ['life-1', 'Cancelled'],
+    ]);
     assert.equal(
       (await call('POST', '/v5/order/cancel-all', { category: 'linear' })).json.retCode,
       10001,
