@@ -328,6 +328,65 @@ describe('bybit emulator: REST v5 on the wire', () => {
     assert.deepEqual(future.json.result['list'], []);
   });
 
+  it('holds conditional orders Untriggered until the market reaches them, and deactivates them on cancel', async () => {
+    const conditional = (overrides: Record<string, unknown>) =>
+      call(
+        'POST',
+        '/v5/order/create',
+        order({ orderType: 'Market', qty: '0.001', triggerDirection: 1, ...overrides }),
+      );
+    assert.equal(
+      (await conditional({ triggerPrice: '63000' })).json.retCode,
+      110092,
+      'already above',
+    );
+    assert.equal(
+      (await conditional({ triggerPrice: '66000', triggerDirection: 2 })).json.retCode,
+      10001,
+    );
+    assert.equal(
+      (await conditional({ triggerPrice: '66000', orderLinkId: 'stop-1' })).json.retCode,
+      0,
+    );
+    assert.equal(
+      (await conditional({ triggerPrice: '67000', orderLinkId: 'stop-2' })).json.retCode,
+      0,
+    );
+    const status = (id: string) => emulator.orders().find((o) => o.orderLinkId === id)?.status;
+    assert.deepEqual([status('stop-1'), status('stop-2')], ['Untriggered', 'Untriggered']);
+    const pushed = emulator.pushes.length;
+    emulator.setBook('BTCUSDT', [[66000, 1]], [[66000.1, 1]]);
+    emulator.printTrade('BTCUSDT', 66000.1, 0.1, 'BUY');
+    assert.equal(status('stop-1'), 'Filled');
+    const statuses = emulator.pushes
+      .slice(pushed)
+      .filter((p) => p['topic'] === 'order')
+      .flatMap((p) =>
+        rows(p)
+          .filter((r) => r['orderLinkId'] === 'stop-1')
+          .map((r) => r['orderStatus']),
+      );
+    assert.deepEqual(statuses.slice(0, 1), ['Triggered']);
+    assert.equal(statuses.at(-1), 'Filled');
+    await call('POST', '/v5/order/cancel', {
+      category: 'linear',
+      symbol: 'BTCUSDT',
+      orderLinkId: 'stop-2',
+    });
+    assert.equal(status('stop-2'), 'Deactivated');
+    emulator.setBook(
+      'BTCUSDT',
+      [
+        [64000, 1],
+        [63999.9, 2],
+      ],
+      [
+        [64000.1, 1],
+        [64000.2, 2],
+      ],
+    );
+  });
+
   it('keeps position mode and leverage rules', async () => {
     const mode = (params: Record<string, unknown>) =>
       call('POST', '/v5/position/switch-mode', { category: 'linear', ...params });
