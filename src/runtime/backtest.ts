@@ -175,12 +175,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     seed,
   });
   const account = new AccountProcessor({ exchange: SIM_EXCHANGE, clock, logger, balances });
-  const health = new HealthMonitor({
-    clock,
-    windowSize: 1 << 16,
-    windowMs: Number.POSITIVE_INFINITY,
-    requestTimeoutMs: 300_000,
-  });
+  const health = new HealthMonitor({ clock, requestTimeoutMs: 300_000 });
   const lastPrice = new Map<Instrument, number>();
   const trading = new TradingManager({
     brokers: [broker],

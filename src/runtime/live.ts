@@ -175,7 +175,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   const prefix = options.clientIdPrefix ?? 'k';
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
-  const health = new HealthMonitor({ clock, windowSize: 1 << 14 });
+  const health = new HealthMonitor({ clock });
   const trading = new TradingManager({
     brokers: [venue.broker],
     account,

@@ -33,9 +33,14 @@ function time(ms: number): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
+/** A latency figure, ms, or `n/a` for an empty series */
+export function formatLatency(value: number | null | undefined, decimals = 1): string {
+  return value === null || value === undefined ? 'n/a' : formatDecimal(value, decimals);
+}
+
 function latency(stats: LatencyStats | undefined): string {
-  if (stats === undefined || stats.count === 0) return 'no samples';
-  return `p50 ${formatDecimal(stats.p50, 1)}  p90 ${formatDecimal(stats.p90, 1)}  p99 ${formatDecimal(stats.p99, 1)}  (n=${grouped(stats.count, 0)})`;
+  if (stats === undefined || stats.count === 0) return 'n/a (no samples)';
+  return `p50 ${formatLatency(stats.p50)}  p90 ${formatLatency(stats.p90)}  p99 ${formatLatency(stats.p99)}  (n=${grouped(stats.count, 0)}, whole run)`;
 }
 
 function percent(part: number, whole: number): string {
@@ -152,12 +157,14 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
       p.quantity,
     ]),
     ...report.balances.map((b): [string, number] => [`balance_${b.currency}`, b.total]),
-    ['submit_latency_p50_ms', health?.submitLatency.p50 ?? 0],
-    ['submit_latency_p90_ms', health?.submitLatency.p90 ?? 0],
-    ['submit_latency_p99_ms', health?.submitLatency.p99 ?? 0],
-    ['cancel_latency_p50_ms', health?.cancelLatency.p50 ?? 0],
-    ['cancel_latency_p90_ms', health?.cancelLatency.p90 ?? 0],
-    ['cancel_latency_p99_ms', health?.cancelLatency.p99 ?? 0],
+    ['submit_latency_n', health?.submitLatency.count ?? 0],
+    ['submit_latency_p50_ms', formatLatency(health?.submitLatency.p50, 8)],
+    ['submit_latency_p90_ms', formatLatency(health?.submitLatency.p90, 8)],
+    ['submit_latency_p99_ms', formatLatency(health?.submitLatency.p99, 8)],
+    ['cancel_latency_n', health?.cancelLatency.count ?? 0],
+    ['cancel_latency_p50_ms', formatLatency(health?.cancelLatency.p50, 8)],
+    ['cancel_latency_p90_ms', formatLatency(health?.cancelLatency.p90, 8)],
+    ['cancel_latency_p99_ms', formatLatency(health?.cancelLatency.p99, 8)],
     ['cancels_before_ack', report.cancelsBeforeAck],
     ['fills_before_ack', report.fillsBeforeAck],
     ['updates_absorbed', report.counters.ignored],
