@@ -1,5 +1,6 @@
 export * from './backtest.ts';
 export * from './csv-reader.ts';
+export * from './data-file.ts';
 export * from './instruments.ts';
 export * from './journal-view.ts';
 export * from './live.ts';

@@ -37,7 +37,7 @@ describe('latency figures in the summary', () => {
         seed: 3,
       }),
       instruments: [instrument],
-      logger: createMemoryLogger().logger,
+      logger: createMemoryLogger(),
     });
     const lines = formatSummaryLines(report);
     assert.match(lines, /^submit_latency_n=30$/m);

@@ -10,7 +10,8 @@ import {
 } from '../../emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../emulators/binance-usdm/emulator.ts';
 import { describeLighterEmulator, startLighterEmulator } from '../../emulators/lighter/emulator.ts';
-import { openCsvSource, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { openDataFile } from '../../runtime/data-file.ts';
 import { mergeSources } from '../../runtime/merge.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { parseCommandLine, UsageError } from '../exit-codes.ts';
@@ -85,7 +86,7 @@ export async function emulateCommand(
           field: 'data',
           value: path,
         });
-      return openCsvSource({
+      return openDataFile({
         path,
         resolveInstrument: (symbol) => {
           const found = instruments.find(

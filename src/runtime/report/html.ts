@@ -3,7 +3,7 @@ import type { OrderStatus } from '../../core/order.ts';
 import { ORDER_STATUSES } from '../../core/order.ts';
 import type { RunReport } from '../backtest.ts';
 import { LATENCY_BINS } from '../recorder.ts';
-import { summaryRows } from './summary.ts';
+import { formatDataGaps, summaryRows } from './summary.ts';
 import { barChart, escapeHtml, lineChart } from './svg.ts';
 
 const COLORS = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2'];
@@ -104,6 +104,11 @@ export function renderHtmlReport(report: RunReport, outDir?: string): string {
       ),
     )
     .join('');
+  const gaps = report.dataGaps ?? [];
+  const gapWarning =
+    gaps.length === 0
+      ? ''
+      : `<p class="warn" role="alert">The market data has gaps this run was allowed to cross: ${escapeHtml(formatDataGaps(gaps))}</p>\n`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -120,6 +125,7 @@ table { border-collapse: collapse; width: 100%; } th, td { text-align: left; pad
 th { font-weight: 600; color: #374151; white-space: nowrap; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 svg.chart text { font-size: 11px; fill: #4b5563; } svg.chart text.title { font-size: 13px; font-weight: 600; fill: #111827; }
 svg.chart .grid { stroke: #eef2f7; } svg.chart .axis { stroke: #9ca3af; } svg.chart .placeholder { fill: #f9fafb; stroke: #e5e7eb; }
+.warn { background: #fef3c7; border: 1px solid #f59e0b; border-radius: 8px; padding: 8px 16px; margin: 12px 0; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
 </style>
 </head>
@@ -127,7 +133,7 @@ svg.chart .grid { stroke: #eef2f7; } svg.chart .axis { stroke: #9ca3af; } svg.ch
 <main>
 <h1>Kestrel run report</h1>
 <p class="sub">${escapeHtml(report.strategy)} on ${escapeHtml(report.venue)} · ${escapeHtml(report.instruments.join(', '))} · seed ${report.seed}</p>
-<section><table>${summary}</table></section>
+${gapWarning}<section><table>${summary}</table></section>
 <section>${equity}</section>
 <section>${positions}</section>
 <section>${latency}</section>

@@ -3,6 +3,7 @@ import type { OrderStatus } from '../../core/order.ts';
 import { ORDER_STATUSES } from '../../core/order.ts';
 import type { LatencyStats } from '../../engine/health-monitor.ts';
 import type { RunReport } from '../backtest.ts';
+import type { DataGap } from '../data-file.ts';
 
 /** Thousands separators, no float noise */
 export function grouped(value: number, decimals = 2): string {
@@ -47,6 +48,16 @@ function percent(part: number, whole: number): string {
   return whole === 0 ? '0%' : `${formatDecimal((100 * part) / whole, 1)}%`;
 }
 
+/** Accepted stretches without market data, for people: how many, and each with its length */
+export function formatDataGaps(gaps: readonly DataGap[]): string {
+  const shown = gaps
+    .slice(0, 3)
+    .map((g) => `${time(g.from)} → ${time(g.to)} (${formatDuration(g.to - g.from)})`)
+    .join('; ');
+  const more = gaps.length > 3 ? `; and ${gaps.length - 3} more` : '';
+  return `${gaps.length} accepted with --allow-gaps, no market data: ${shown}${more}`;
+}
+
 /** The rows of the run summary: label and value, in the order shown */
 export function summaryRows(report: RunReport, outDir?: string): Array<[string, string]> {
   const health =
@@ -88,6 +99,8 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
       `${grouped(report.startEquity)} → ${grouped(report.endEquity)} ${report.currency} (${change >= 0 ? '+' : ''}${formatDecimal(change * 100, 3)}%)`,
     ],
   ];
+  const gaps = report.dataGaps ?? [];
+  if (gaps.length > 0) rows.push(['Data gaps', formatDataGaps(gaps)]);
   const open = report.positions.filter((p) => p.quantity !== 0);
   rows.push([
     'Position',
@@ -169,6 +182,11 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
     ['fills_before_ack', report.fillsBeforeAck],
     ['updates_absorbed', report.counters.ignored],
     ['updates_refused', report.counters.refused],
+    ['data_gaps', report.dataGaps?.length ?? 0],
+    ...(report.dataGaps ?? []).map((g, i): [string, string] => [
+      `data_gap_${i + 1}`,
+      `${new Date(g.from).toISOString()}/${new Date(g.to).toISOString()}`,
+    ]),
   ];
   if (outDir !== undefined) lines.push(['out', outDir]);
   return `${lines.map(([k, v]) => `${k}=${typeof v === 'number' ? formatDecimal(v, 8) : v}`).join('\n')}\n`;
