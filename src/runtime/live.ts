@@ -278,6 +278,11 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
       }
     }
     await reconciler?.stop();
+    // The run ends on the venue's own word: missed fills, positions and balances (the journal
+    // then holds what the venue holds)
+    await reconciler
+      ?.reconcile('final')
+      .catch((error: unknown) => logger.warn('final reconciliation failed', { error }));
     await venue.stop();
     await account.durable().catch(() => {});
     journal?.close();
