@@ -1,30 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { dataFolder, drain } from '../../test/helpers/data-files.ts';
 import { KestrelError } from '../core/errors.ts';
-import type { MarketDataSource, MarketEvent } from '../core/market-data.ts';
 import { parseTimestamp } from './csv-reader.ts';
 import { openDataFile } from './data-file.ts';
 import { simInstrument } from './instruments.ts';
 import { mergeSources } from './merge.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'kestrel-csv-'));
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, name.endsWith('.gz') ? gzipSync(text) : text);
-  return path;
-}
-
-async function drain(source: MarketDataSource): Promise<MarketEvent[]> {
-  const all: MarketEvent[] = [];
-  for (let batch = await source.next(); batch !== undefined; batch = await source.next())
-    all.push(...batch);
-  return all;
-}
+const file = dataFolder('kestrel-csv-');
 
 const resolveInstrument = (symbol: string) => simInstrument(symbol);
 
@@ -149,9 +132,13 @@ describe('openDataFile', () => {
         name,
       );
     }
-    assert.throws(() => openDataFile({ path: join(dir, 'nope.csv'), resolveInstrument }), {
-      code: 'INVALID_DATA',
-    });
+    assert.throws(
+      () =>
+        openDataFile({ path: file('x.csv', '').replace('x.csv', 'nope.csv'), resolveInstrument }),
+      {
+        code: 'INVALID_DATA',
+      },
+    );
   });
 });
 

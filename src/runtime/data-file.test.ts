@@ -1,30 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { dataFolder, drain } from '../../test/helpers/data-files.ts';
 import { KestrelError } from '../core/errors.ts';
-import type { BookSnapshot, MarketDataSource, MarketEvent } from '../core/market-data.ts';
+import type { BookSnapshot, MarketEvent } from '../core/market-data.ts';
 import type { DataRange } from './data-file.ts';
 import { findDataGaps, openDataFile, scanDataFile } from './data-file.ts';
 import { simInstrument } from './instruments.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'kestrel-data-'));
+const file = dataFolder('kestrel-data-');
 const SHARED_DATA = resolve(import.meta.dirname, '../../../shared/data');
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, name.endsWith('.gz') ? gzipSync(text) : text);
-  return path;
-}
-
-async function drain(source: MarketDataSource): Promise<MarketEvent[]> {
-  const all: MarketEvent[] = [];
-  for (let batch = await source.next(); batch !== undefined; batch = await source.next())
-    all.push(...batch);
-  return all;
-}
 
 const resolveInstrument = (symbol: string) => simInstrument(symbol);
 const open = (path: string) => openDataFile({ path, resolveInstrument });
