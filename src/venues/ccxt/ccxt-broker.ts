@@ -898,7 +898,12 @@ export class CcxtBroker implements Broker {
     ingest();
     for (const [clientId, was] of before) {
       const now = this.out.order(clientId);
-      if (now !== undefined && (now.status !== was.status || now.filledQuantity !== was.filled))
+      if (now === undefined) continue;
+      // The verdict a request of ours was waiting for (an accept, the cancel confirmed) is the
+      // answer arriving, not drift; a fill nobody told us about, or a settled order changing, is
+      const awaited =
+        was.status === 'PENDING' || (was.status === 'PENDING_CANCEL' && now.status === 'CANCELED');
+      if (now.filledQuantity !== was.filled || (now.status !== was.status && !awaited))
         found.push(
           `${clientId} ${was.status} → ${now.status}, filled ${was.filled} → ${now.filledQuantity}`,
         );

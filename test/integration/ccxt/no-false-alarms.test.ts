@@ -77,4 +77,27 @@ describe('reconciliation without false alarms (ccxt, Binance USDⓈ-M emulator)'
     assert.equal(s.account.counters.refused, 0);
     assert.deepEqual(warnings(s), []);
   });
+
+  it('a resync while our cancel is in flight notes nothing; a fill the stream missed it notes', async () => {
+    setup = await setupCcxt();
+    const s = setup;
+    const resting = await s.trading.trade(s.btc, 0.002, 63_000);
+    await until(() => s.account.findOrder(resting.clientId)?.status === 'OPEN', 'resting');
+    // Our cancel and its answer race the resync's own requests: that is the normal flow
+    const canceling = s.trading.cancelOrder(resting.clientId);
+    await s.venue.resync();
+    await canceling;
+    await until(() => s.account.findOrder(resting.clientId)?.status === 'CANCELED', 'canceled');
+    assert.equal(s.health.snapshot().exchanges[0]?.counts.corrections ?? 0, 0);
+    assert.deepEqual(warnings(s), []);
+    // A fill whose push is lost is drift the resync finds, and says so
+    const other = await s.trading.trade(s.btc, 0.002, 63_000);
+    await until(() => s.account.findOrder(other.clientId)?.status === 'OPEN', 'resting again');
+    s.emulator.faults.dropPushes(2);
+    s.emulator.printTrade('BTCUSDT', 62_999.9, 0.002, 'SELL');
+    await s.venue.resync();
+    await until(() => s.account.findOrder(other.clientId)?.status === 'FILLED', 'the fill found');
+    assert.ok((s.health.snapshot().exchanges[0]?.counts.corrections ?? 0) >= 1);
+    assert.ok(warnings(s).some((r) => /reconciliation/.test(r.message)));
+  });
 });
