@@ -10,6 +10,8 @@ export * from './market-history.ts';
 export * from './merge.ts';
 export * from './recorder.ts';
 export * from './report/html.ts';
+export * from './report/metrics.ts';
+export * from './report/round-trips.ts';
 export * from './report/summary.ts';
 export * from './session.ts';
 export * from './strategies/bundled.ts';

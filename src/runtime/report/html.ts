@@ -377,7 +377,8 @@ svg.chart .band { fill: #fee2e2; opacity: 0.6; } svg.chart .candle line { stroke
 svg.chart .candle.up line { stroke: #059669; } svg.chart .candle.up rect { fill: #a7f3d0; stroke: #059669; }
 svg.chart .candle.down line { stroke: #dc2626; } svg.chart .candle.down rect { fill: #fecaca; stroke: #dc2626; }
 svg.chart .marker { stroke: #fff; stroke-width: 0.6; }
-.grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }`;
+.grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
+table.heatmap { width: auto; } td.heat { min-width: 72px; }`;
 
 /** Records on the page how many charts the browser laid out, so a headless check can tell they render */
 const CHART_CHECK = `addEventListener('load', function () {
