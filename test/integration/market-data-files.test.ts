@@ -5,11 +5,9 @@
  * their depth; the overlapping 2024-08-08 recording runs as the README shows.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
 import type { BookSnapshot } from '../../src/core/market-data.ts';
 import { createMemoryLogger } from '../../src/engine/logger.ts';
@@ -17,21 +15,9 @@ import { runBacktest } from '../../src/runtime/backtest.ts';
 import { openDataFile } from '../../src/runtime/data-file.ts';
 import { simInstrument } from '../../src/runtime/instruments.ts';
 import type { Strategy } from '../../src/runtime/strategy.ts';
+import { memoryIo } from '../helpers/memory-io.ts';
 
 const SHARED_DATA = resolve(import.meta.dirname, '../../../shared/data');
-
-function memoryIo(cwd = mkdtempSync(join(tmpdir(), 'kestrel-data-cli-'))) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    cwd,
-    isTTY: false,
-    columns: 100,
-  };
-  return { io, out: () => out.join(''), err: () => err.join(''), cwd };
-}
 
 describe('merged market data is checked for gaps', () => {
   const trades = 'time,price,size,side\n1700000000000,100,1,buy\n1700000600000,100,1,sell\n';
@@ -40,7 +26,7 @@ describe('merged market data is checked for gaps', () => {
     'time,bid_price,bid_amount,ask_price,ask_amount\n1700086400000,99,1,101,1\n1700087000000,99,1,101,1\n';
 
   it('refuses files that do not overlap, naming each file and its range (exit 3)', async () => {
-    const { io, err, cwd } = memoryIo();
+    const { io, err, cwd } = memoryIo('kestrel-data-cli-');
     writeFileSync(join(cwd, 'BTCUSDT.trades.csv'), trades);
     writeFileSync(join(cwd, 'BTCUSDT.quotes.csv'), quotes);
     const code = await main(
@@ -63,7 +49,7 @@ describe('merged market data is checked for gaps', () => {
   });
 
   it('runs across an accepted gap and marks it in the summary and the report', async () => {
-    const { io, out, cwd } = memoryIo();
+    const { io, out, cwd } = memoryIo('kestrel-data-cli-');
     writeFileSync(join(cwd, 'BTCUSDT.trades.csv'), trades);
     writeFileSync(join(cwd, 'BTCUSDT.quotes.csv'), quotes);
     const code = await main(
@@ -79,14 +65,9 @@ describe('merged market data is checked for gaps', () => {
     const summary = JSON.parse(readFileSync(join(cwd, 'kestrel-out', 'summary.json'), 'utf8'));
     assert.deepEqual(summary.dataGaps, [{ from: 1700000600000, to: 1700086400000 }]);
     // A looser limit accepts it too, and then nothing is marked
-    const again = memoryIo(cwd);
-    assert.equal(
-      await main(
-        ['run', '--data', 'BTCUSDT.trades.csv,BTCUSDT.quotes.csv', '--max-gap', '25h', '--quiet'],
-        again.io,
-      ),
-      0,
-    );
+    const again = memoryIo('kestrel-data-cli-');
+    const files = ['BTCUSDT.trades.csv', 'BTCUSDT.quotes.csv'].map((f) => join(cwd, f)).join(',');
+    assert.equal(await main(['run', '--data', files, '--max-gap', '25h', '--quiet'], again.io), 0);
     assert.match(again.out(), /^data_gaps=0$/m);
   });
 
@@ -98,7 +79,7 @@ describe('merged market data is checked for gaps', () => {
       t.skip('../shared/data is absent');
       return;
     }
-    const { io, err } = memoryIo();
+    const { io, err } = memoryIo('kestrel-data-cli-');
     assert.equal(await main(['run', '--data', files.join(','), '--quiet'], io), 3);
     assert.match(
       err(),
@@ -174,7 +155,7 @@ describe('the overlapping 2024-08-08 recording', () => {
       t.skip('../shared/data is absent');
       return;
     }
-    const { io, out, err } = memoryIo();
+    const { io, out, err } = memoryIo('kestrel-data-cli-');
     const code = await main(['run', '--data', files.join(','), '--quiet'], io);
     assert.equal(code, 0, err());
     assert.match(out(), /^start=2024-08-08T23:54:14\.087Z$/m);
