@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
@@ -9,6 +9,7 @@ import { systemClock } from '../../engine/clock.ts';
 import type { Logger, LogRecord } from '../../engine/logger.ts';
 import { createLogger, formatLogRecord } from '../../engine/logger.ts';
 import type { VenueConnection } from '../../engine/venue.ts';
+import { isPostgresUrl } from '../../journal/location.ts';
 import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
 import { runBacktest } from '../../runtime/backtest.ts';
 import { parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
@@ -66,7 +67,9 @@ Live and paper:
   --testnet              the venue's testnet
   --config FILE          a JSON file with the venue's settings and keys (else the environment)
   --duration TIME        stop after this long (90s, 5m, 1h); default: until Ctrl-C
-  --journal FILE         record every intent and venue event; a restart resumes from it
+  --journal FILE|URL     record every intent and venue event; a restart resumes from it. A
+                         SQLite file, or postgres://user@host/db?owner=NAME for a journal
+                         several processes share (each its own owner, the clientId prefix)
   --speed N              paper: replay speed (default 1, real time)
   -h, --help             this help
 `;
@@ -353,6 +356,38 @@ async function openData(
   };
 }
 
+/**
+ * The run's log file, written as the run goes: lines are buffered up to 16 KiB or one second,
+ * so memory stays bounded however long the run, and little is lost if the process dies
+ */
+function openRunLog(path: string): { write(line: string): void; close(): void } {
+  const fd = openSync(path, 'w');
+  let buffer: string[] = [];
+  let size = 0;
+  let flushedAt = Date.now();
+  const flush = () => {
+    if (buffer.length > 0) writeSync(fd, buffer.join(''));
+    buffer = [];
+    size = 0;
+    flushedAt = Date.now();
+  };
+  // A quiet live run still gets its last lines on disk within a second
+  const timer = setInterval(flush, 1000);
+  timer.unref();
+  return {
+    write(line) {
+      buffer.push(`${line}\n`);
+      size += line.length + 1;
+      if (size >= 16_384 || Date.now() - flushedAt >= 1000) flush();
+    },
+    close() {
+      clearInterval(timer);
+      flush();
+      closeSync(fd);
+    },
+  };
+}
+
 /** Runs `kestrel run`; returns the exit code */
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const options = parseRunArgs(argv);
@@ -362,9 +397,9 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   }
   const outDir = isAbsolute(options.outDir) ? options.outDir : resolve(io.cwd, options.outDir);
   mkdirSync(outDir, { recursive: true });
-  const logLines: string[] = [];
+  const runLog = openRunLog(join(outDir, 'run.log'));
   const logger = createLogger((record: LogRecord) => {
-    logLines.push(formatLogRecord(record));
+    runLog.write(formatLogRecord(record));
     if (record.level === 'warn' || record.level === 'error')
       io.stderr(`${formatLogRecord(record)}\n`);
   }, 'info');
@@ -375,10 +410,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     try {
       report = await runOnVenue(options, strategy, io, logger, outDir);
     } finally {
-      writeFileSync(
-        join(outDir, 'run.log'),
-        logLines.length === 0 ? '' : `${logLines.join('\n')}\n`,
-      );
+      runLog.close();
     }
     writeReport(report, options, io, outDir);
     return 0;
@@ -389,7 +421,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     report = await backtestWith(options, strategy, io.cwd, logger, outDir, bar);
   } finally {
     bar?.done();
-    writeFileSync(join(outDir, 'run.log'), logLines.length === 0 ? '' : `${logLines.join('\n')}\n`);
+    runLog.close();
   }
   writeReport(report, options, io, outDir);
   return 0;
@@ -496,11 +528,9 @@ async function runOnVenue(
       signal: abort.signal,
       outDir,
       journalPath:
-        options.journal === undefined
-          ? undefined
-          : isAbsolute(options.journal)
-            ? options.journal
-            : resolve(io.cwd, options.journal),
+        options.journal === undefined || isPostgresUrl(options.journal)
+          ? options.journal
+          : resolve(io.cwd, options.journal),
       ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
       ...(options.quiet || !io.isTTY
         ? {}
