@@ -200,7 +200,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   }
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
-  const health = new HealthMonitor({ clock, windowSize: 1 << 14 });
+  const health = new HealthMonitor({ clock });
   const trading = new TradingManager({
     brokers: [venue.broker],
     account,
@@ -304,6 +304,11 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
       }
     }
     await reconciler?.stop();
+    // The run ends on the venue's own word: missed fills, positions and balances (the journal
+    // then holds what the venue holds)
+    await reconciler
+      ?.reconcile('final')
+      .catch((error: unknown) => logger.warn('final reconciliation failed', { error }));
     await venue.stop();
     try {
       await journal?.close();

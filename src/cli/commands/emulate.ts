@@ -12,7 +12,8 @@ import { startBinanceUsdmEmulator } from '../../emulators/binance-usdm/emulator.
 import { defaultMarkets } from '../../emulators/bybit/defaults.ts';
 import { startBybitEmulator } from '../../emulators/bybit/emulator.ts';
 import { describeLighterEmulator, startLighterEmulator } from '../../emulators/lighter/emulator.ts';
-import { openCsvSource, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { openDataFile } from '../../runtime/data-file.ts';
 import { mergeSources } from '../../runtime/merge.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { parseCommandLine, UsageError } from '../exit-codes.ts';
@@ -90,7 +91,7 @@ export async function emulateCommand(
           field: 'data',
           value: path,
         });
-      return openCsvSource({
+      return openDataFile({
         path,
         resolveInstrument: (symbol) => {
           const found = instruments.find(
