@@ -10,12 +10,14 @@ export const EXIT = {
   FAILED: 1,
   /** Bad command line: unknown option, bad value */
   USAGE: 2,
-  /** Market data or a journal missing, unreadable or malformed */
+  /** Market data missing, unreadable or malformed */
   DATA: 3,
   /** The strategy file would not load, a strategy callback threw, or an unawaited order promise of its was refused */
   STRATEGY: 4,
   /** The venue could not be reached or refused us (credentials, network) */
   VENUE: 5,
+  /** The journal is damaged (see `kestrel journal check`) or could not be written */
+  JOURNAL: 6,
 } as const;
 
 /** A bad command line; the message says what and how to fix it */
@@ -101,6 +103,8 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof StrategyLoadError || error instanceof StrategyFailure) return EXIT.STRATEGY;
   if (error instanceof KestrelError) {
     if (error.code === 'INVALID_DATA') return EXIT.DATA;
+    if (error.code === 'JOURNAL_DAMAGED' || error.code === 'JOURNAL_FAILED') return EXIT.JOURNAL;
+    if (error.code === 'JOURNAL_LOCKED') return EXIT.USAGE;
     if (
       error.code === 'INVALID_CONFIG' ||
       error.code === 'INVALID_ARGUMENT' ||

@@ -28,24 +28,20 @@ export function clearRunOutputs(outDir: string): void {
 const SQLITE_HEADER = 'SQLite format 3\0';
 
 /**
- * Refuses a journal file that cannot be one, before anything connects or writes: a file that
- * is not SQLite (and, when it must exist, a missing one). An empty or new file is fine to start.
- * @throws KestrelError INVALID_DATA naming the file
+ * Refuses a journal file that cannot be one before anything connects or writes: a file that is
+ * not SQLite. A missing or empty file is fine: it becomes a new journal. (The journal itself
+ * checks the same when it opens, after the venue is reached; this says it at once.)
+ * @throws KestrelError JOURNAL_DAMAGED naming the file
  */
-export function checkJournalFile(path: string, mustExist: boolean): void {
-  if (!existsSync(path)) {
-    if (mustExist)
-      throw new KestrelError('INVALID_DATA', `journal not found: ${path}`, {
-        field: 'journal',
-        value: path,
-      });
-    return;
-  }
-  if (!statSync(path).isFile())
-    throw new KestrelError('INVALID_DATA', `journal ${path} is not a file`, {
-      field: 'journal',
-      value: path,
-    });
+export function checkJournalFile(path: string): void {
+  if (!existsSync(path)) return;
+  const notOne = (reason: string) =>
+    new KestrelError(
+      'JOURNAL_DAMAGED',
+      `${path} is not a readable journal (${reason}); if it was one, keep the file and start a new journal`,
+      { field: 'journal', value: path },
+    );
+  if (!statSync(path).isFile()) throw notOne('not a file');
   const header = Buffer.alloc(SQLITE_HEADER.length);
   const fd = openSync(path, 'r');
   let read: number;
@@ -54,13 +50,8 @@ export function checkJournalFile(path: string, mustExist: boolean): void {
   } finally {
     closeSync(fd);
   }
-  if (read === 0) return;
-  if (header.toString('latin1') !== SQLITE_HEADER)
-    throw new KestrelError(
-      'INVALID_DATA',
-      `journal ${path} is not a Kestrel journal (not an SQLite file)`,
-      { field: 'journal', value: path },
-    );
+  if (read > 0 && header.toString('latin1') !== SQLITE_HEADER)
+    throw notOne('file is not a database');
 }
 
 /** The report page of a run that failed before it could report anything else */

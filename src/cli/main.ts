@@ -3,7 +3,14 @@ import { SWEEP_USAGE, WORKER_USAGE } from './commands/sweep-usage.ts';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
 import type { Io } from './io.ts';
 import { processIo } from './io.ts';
-import { EMULATE_USAGE, JOURNAL_USAGE, RUN_USAGE, SMOKE_USAGE, USAGE } from './usage.ts';
+import {
+  EMULATE_USAGE,
+  JOURNAL_CHECK_USAGE,
+  JOURNAL_USAGE,
+  RUN_USAGE,
+  SMOKE_USAGE,
+  USAGE,
+} from './usage.ts';
 
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -37,6 +44,10 @@ const COMMANDS: Readonly<
   orders: { load: () => journalCommand('orders'), usage: JOURNAL_USAGE },
   fills: { load: () => journalCommand('fills'), usage: JOURNAL_USAGE },
   positions: { load: () => journalCommand('positions'), usage: JOURNAL_USAGE },
+  journal: {
+    load: async () => (await import('./commands/journal.ts')).journalMaintenanceCommand,
+    usage: JOURNAL_CHECK_USAGE,
+  },
 };
 
 async function journalCommand(what: 'orders' | 'fills' | 'positions'): Promise<Command> {

@@ -10,17 +10,18 @@ Commands:
   sweep [strategy]   backtest every combination of --param values on all cores (or a queue)
   worker             take sweep runs from a Redis queue (kestrel sweep --queue)
   smoke              the pre-flight check on a venue: one far post-only order, acknowledged, canceled
-  emulate VENUE      a local binance-usdm or lighter venue on 127.0.0.1, to rehearse against
+  emulate VENUE      a local binance-usdm, bybit or lighter venue on 127.0.0.1, to rehearse against
   orders             the orders a journal recorded
   fills              the fills a journal recorded
   positions          the positions and balances a journal rebuilds to
+  journal check|repair FILE   a journal's damage by sequence range; keep every valid record
   help [command]     show help
 
 Run \`kestrel help <command>\` for a command's options.
 
-Exit codes: 0 ok, 1 unexpected failure, 2 bad command line, 3 market data or journal missing
-or malformed, 4 the strategy failed to load, threw, or left a refused order promise unawaited,
-5 venue unreachable or refused.
+Exit codes: 0 ok, 1 unexpected failure, 2 bad command line, 3 market data missing or
+malformed, 4 the strategy failed to load, threw, or left a refused order promise unawaited,
+5 venue unreachable or refused, 6 journal damaged, not a journal, or unwritable.
 `;
 
 export const RUN_USAGE = `Usage: kestrel run [strategy] [options]
@@ -33,8 +34,11 @@ exchange id) or --venue lighter.
                          factory as default (or as \`strategy\`), or a bundled one by name:
                          quoting (the default: a market maker) or trend (EMA crossover on candles)
 Options:
-  --data FILES           trades / quotes CSV or CSV.gz files, comma separated or repeated
-                         (default: a seeded synthetic market)
+  --data FILES           market data files, comma separated or repeated: trades or quotes
+                         CSV, long-format depth CSV, ccxt order-book JSON lines (each may be
+                         .gz); merged by time (default: a seeded synthetic market)
+  --max-gap TIME         the longest stretch without market data a run may cross (default 1h)
+  --allow-gaps           run across longer gaps anyway (the report marks them)
   --symbol SYMBOLS       instruments of the synthetic market, comma separated (default BTCUSDT)
   --from TIME            start (ISO 8601 or epoch ms); synthetic default 2026-01-01T00:00:00Z
   --to TIME              end; synthetic default: 24 hours after --from
@@ -52,7 +56,9 @@ Live and paper:
   --testnet              the venue's testnet
   --config FILE          a JSON file with the venue's settings and keys (else the environment)
   --duration TIME        stop after this long (90s, 5m, 1h); default: until Ctrl-C
-  --journal FILE         record every intent and venue event; a restart resumes from it
+  --journal FILE|URL     record every intent and venue event; a restart resumes from it. A
+                         SQLite file, or postgres://user@host/db?owner=NAME for a journal
+                         several processes share (each its own owner, the clientId prefix)
   --speed N              paper: replay speed (default 1, real time)
   -h, --help             this help
 `;
@@ -71,25 +77,40 @@ for the cancel, and prints submit and cancel latency. Nothing is left resting.
   --timeout MS     how long each step may take (default 20000)
 `;
 
-export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S]
+export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|bybit|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S]
 
 Starts a local venue on 127.0.0.1 that speaks the real wire protocol (Binance USDⓈ-M REST and
-user-data WebSocket, or Lighter REST and WebSocket), fills through the simulated matching engine,
-and injects faults on request. Trade against it with kestrel run --venue ... --url URL.
+user-data WebSocket, Bybit v5 REST and WebSockets, or Lighter REST and WebSocket), fills through
+the simulated matching engine, and injects faults on request. Trade against it with
+kestrel run --venue ... --url URL.
 
   --port N         the port (default: a free one, printed)
   --data FILES     trades / quotes CSV(.gz) to replay (default: a synthetic market)
   --speed N        replay speed (default 1, real time)
   --seed N         seeds the synthetic market (default 1)
-  --key K          binance-usdm: the API key it accepts (default printed)
-  --secret S       binance-usdm: the secret it accepts (default printed)
+  --key K          binance-usdm, bybit: the API key it accepts (default printed)
+  --secret S       binance-usdm, bybit: the secret it accepts (default printed)
 `;
 
-export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE [--json] [--open]
+export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE|URL [--json] [--open]
 
-Reads a journal (kestrel run --journal FILE) and prints what happened, rebuilt by replay.
+Reads a journal (kestrel run --journal FILE|URL) and prints what happened, rebuilt by replay.
 
-  --journal FILE   the journal to read (read-only)
+  --journal FILE   the journal to read (read-only): a SQLite file, or a postgres:// URL, whose
+                   every owner (process) is shown, by owner
   --json           print JSON instead of a table
   --open           orders: only those still live
+
+On a damaged journal the valid records are shown, the damage is listed on stderr and the exit
+code is 6 (see kestrel journal check).
+`;
+
+export const JOURNAL_CHECK_USAGE = `Usage: kestrel journal check|repair FILE
+
+  check FILE    lists every damaged stretch of a journal by sequence range, and what SQLite
+                finds wrong with the file; changes nothing. Exit 0 when sound, 6 when damaged
+  repair FILE   keeps every valid record (a new file under the same name), moves the damaged
+                records that can still be read aside into FILE.damaged.jsonl, keeps the file
+                as it was as FILE.pre-repair-<time>, and records the repair in the journal.
+                Run it while no kestrel process writes the journal
 `;

@@ -65,11 +65,11 @@ export async function openVenue(choice: VenueChoice): Promise<VenueConnection> {
       `--venue must be ${[...(choice.otherNames ?? []), 'lighter'].join(', ')} or a ccxt exchange id such as binanceusdm or bybit, got ${JSON.stringify(choice.venue)}`,
     );
   if (!/^[a-z0-9]+$/.test(name)) throw refuse();
-  const [{ default: ccxt }, { loadCcxtConfig }, { createCcxtVenue }, binance] = await Promise.all([
+  const [{ default: ccxt }, { loadCcxtConfig }, { createCcxtVenue }, emulator] = await Promise.all([
     import('ccxt'),
     import('../venues/ccxt/config.ts'),
     import('../venues/ccxt/venue.ts'),
-    import('../emulators/binance-usdm/defaults.ts'),
+    import('../emulators/credentials.ts'),
   ]);
   if (!ccxt.exchanges.includes(name)) throw refuse();
   if (!(name in ccxt.pro))
@@ -86,8 +86,8 @@ export async function openVenue(choice: VenueChoice): Promise<VenueConnection> {
     ...(choice.testnet === true ? { testnet: true } : {}),
     ...(choice.url === undefined ? {} : { url: choice.url }),
     ...(choice.config === undefined ? {} : { file: choice.config }),
-    ...(local && !configured && name === 'binanceusdm'
-      ? { apiKey: binance.DEFAULT_API_KEY, secret: binance.DEFAULT_API_SECRET }
+    ...(local && !configured && (name === 'binanceusdm' || name === 'bybit')
+      ? { apiKey: emulator.DEFAULT_API_KEY, secret: emulator.DEFAULT_API_SECRET }
       : {}),
     env: choice.env,
   });

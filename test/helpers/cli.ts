@@ -1,13 +1,12 @@
 /**
  * The `kestrel` command as users run it, for tests: the bin over the compiled dist/ (`npm test`
  * builds first; a test file run on its own refuses a dist/ older than src/ rather than test stale
- * code), run as a subprocess, or in process with an Io that keeps what it writes.
+ * code), run as a subprocess (in process, `main` with memory-io.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Io } from '../../src/cli/io.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const KESTREL_BIN = join(ROOT, 'bin', 'kestrel.js');
@@ -66,18 +65,4 @@ export function node(args: readonly string[], cwd = ROOT): Promise<Ran> {
     });
     child.on('close', (code) => done({ code, stdout, stderr, cwd }));
   });
-}
-
-/** An Io for `main` in process: a terminal or not, keeping stdout and stderr */
-export function memoryIo(isTTY: boolean, cwd = freshDir()) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    cwd,
-    isTTY,
-    columns: 100,
-  };
-  return { io, out: () => out.join(''), err: () => err.join(''), cwd };
 }

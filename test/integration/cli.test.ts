@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
-import { kestrel, memoryIo } from '../helpers/cli.ts';
+import { kestrel } from '../helpers/cli.ts';
+import { memoryIo } from '../helpers/memory-io.ts';
 
 function lines(text: string): Record<string, string> {
   return Object.fromEntries(
@@ -80,7 +81,7 @@ describe('kestrel run as a subprocess', () => {
 
 describe('kestrel in process', () => {
   it('draws a progress bar and a summary table on a terminal', async () => {
-    const { io, out, err } = memoryIo(true);
+    const { io, out, err } = memoryIo('kestrel-cli-', { isTTY: true });
     assert.equal(await main(['run', '--to', '2026-01-01T01:00:00Z', '--seed', '5'], io), 0);
     assert.match(err(), /\r\[[#.]+\]\s+\d+% [\d,]+ events/);
     assert.match(out(), /Submit latency \(ms\)\s+p50 [\d.]+\s+p90 [\d.]+\s+p99 [\d.]+/);
@@ -89,7 +90,7 @@ describe('kestrel in process', () => {
   });
 
   it('prints JSON with --json', async () => {
-    const { io, out } = memoryIo(false);
+    const { io, out } = memoryIo('kestrel-cli-');
     assert.equal(await main(['run', '--to', '2026-01-01T00:10:00Z', '--json'], io), 0);
     const report = JSON.parse(out()) as { venue: string; ordersByStatus: Record<string, number> };
     assert.equal(report.venue, 'sim');
@@ -97,7 +98,7 @@ describe('kestrel in process', () => {
   });
 
   it('refuses strategy files that do not load, with exit 4', async () => {
-    const { io, err, cwd } = memoryIo(false);
+    const { io, err, cwd } = memoryIo('kestrel-cli-');
     writeFileSync(join(cwd, 'empty.mjs'), 'export const nothing = 1;\n');
     writeFileSync(join(cwd, 'syntax.mjs'), 'export default {{;\n');
     assert.equal(await main(['run', 'missing.mjs'], io), 4);
@@ -112,7 +113,7 @@ describe('kestrel in process', () => {
   });
 
   it('runs a strategy file with parameters, and the same file twice gives the same numbers', async () => {
-    const { io, out, cwd } = memoryIo(false);
+    const { io, out, cwd } = memoryIo('kestrel-cli-');
     writeFileSync(
       join(cwd, 'taker.mjs'),
       `export default function () {
@@ -135,7 +136,7 @@ describe('kestrel in process', () => {
     assert.equal(first['strategy'], 'taker');
     assert.equal(first['fills_taker'], '1');
     assert.equal(first['position_BTCUSDT'], '0.01');
-    const again = memoryIo(false, cwd);
+    const again = memoryIo('kestrel-cli-', { cwd });
     assert.equal(await main(args, again.io), 0);
     const second = lines(again.out());
     assert.equal(second['realized_pnl'], first['realized_pnl']);
@@ -143,7 +144,7 @@ describe('kestrel in process', () => {
   });
 
   it('reads trades and quotes files given with --data, merged in time order', async () => {
-    const { io, out, cwd } = memoryIo(false);
+    const { io, out, cwd } = memoryIo('kestrel-cli-');
     const quotes = ['timestamp,bid_price,bid_amount,ask_price,ask_amount'];
     const trades = ['time,price,size,side'];
     for (let i = 0; i < 2000; i++) {
@@ -166,10 +167,10 @@ describe('kestrel in process', () => {
   });
 
   it('prints help', async () => {
-    const { io, out } = memoryIo(false);
+    const { io, out } = memoryIo('kestrel-cli-');
     assert.equal(await main(['--help'], io), 0);
     assert.match(out(), /Usage: kestrel <command>/);
-    const run = memoryIo(false);
+    const run = memoryIo('kestrel-cli-');
     assert.equal(await main(['run', '--help'], run.io), 0);
     assert.match(run.out(), /--data FILES/);
   });

@@ -9,8 +9,11 @@ import {
   defaultInstruments,
 } from '../../emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../emulators/binance-usdm/emulator.ts';
+import { defaultMarkets } from '../../emulators/bybit/defaults.ts';
+import { startBybitEmulator } from '../../emulators/bybit/emulator.ts';
 import { describeLighterEmulator, startLighterEmulator } from '../../emulators/lighter/emulator.ts';
-import { openCsvSource, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { openDataFile } from '../../runtime/data-file.ts';
 import { mergeSources } from '../../runtime/merge.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { parseCommandLine, UsageError } from '../exit-codes.ts';
@@ -41,8 +44,10 @@ export async function emulateCommand(
     return 0;
   }
   const which = parsed.positionals[0];
-  if (which !== 'binance-usdm' && which !== 'lighter')
-    throw new UsageError(`emulate binance-usdm or lighter, got ${JSON.stringify(which ?? '')}`);
+  if (which !== 'binance-usdm' && which !== 'bybit' && which !== 'lighter')
+    throw new UsageError(
+      `emulate binance-usdm, bybit or lighter, got ${JSON.stringify(which ?? '')}`,
+    );
   const port = values['port'] === undefined ? 0 : Number(values['port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be a port number, got ${JSON.stringify(values['port'])}`);
@@ -74,7 +79,7 @@ export async function emulateCommand(
           field: 'data',
           value: path,
         });
-      return openCsvSource({
+      return openDataFile({
         path,
         resolveInstrument: (symbol) => {
           const found = instruments.find(
@@ -115,6 +120,28 @@ export async function emulateCommand(
         `accepts API key ${apiKey} with secret ${apiSecret} (local test credentials)`,
         `trade against it: kestrel run --venue binanceusdm --url ${emulator.url}`,
         `faults: POST ${emulator.url}/_kestrel/faults/<operation> (see src/emulators/binance-usdm/README.md)`,
+      ].join('\n')}\n`,
+    );
+    close = () => emulator.close();
+  } else if (which === 'bybit') {
+    const markets = defaultMarkets();
+    const apiKey = (values['key'] as string | undefined) ?? DEFAULT_API_KEY;
+    const apiSecret = (values['secret'] as string | undefined) ?? DEFAULT_API_SECRET;
+    const emulator = await startBybitEmulator({
+      port,
+      apiKey,
+      apiSecret,
+      markets,
+      feed: feedFor(markets.map((m) => m.instrument)),
+      speed,
+      seed,
+    });
+    io.stdout(
+      `${[
+        `bybit emulator listening on ${emulator.url} (ws ${emulator.wsUrl}/v5/public/linear, ${emulator.wsUrl}/v5/private)`,
+        `accepts API key ${apiKey} with secret ${apiSecret} (local test credentials)`,
+        `trade against it: kestrel run --venue bybit --url ${emulator.url}`,
+        `faults: POST ${emulator.url}/_kestrel/faults/<operation> (see src/emulators/bybit/README.md)`,
       ].join('\n')}\n`,
     );
     close = () => emulator.close();

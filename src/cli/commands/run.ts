@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KestrelError } from '../../core/errors.ts';
@@ -8,9 +16,12 @@ import { systemClock } from '../../engine/clock.ts';
 import type { Logger, LogRecord } from '../../engine/logger.ts';
 import { createLogger, formatLogRecord } from '../../engine/logger.ts';
 import type { VenueConnection } from '../../engine/venue.ts';
+import { isPostgresUrl } from '../../journal/location.ts';
 import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
 import { failedRunReport, runBacktest } from '../../runtime/backtest.ts';
-import { openCsvSource, parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import type { DataGap, DataRange } from '../../runtime/data-file.ts';
+import { dataGapError, findDataGaps, openDataFile, scanDataFile } from '../../runtime/data-file.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
 import { mergeSources } from '../../runtime/merge.ts';
@@ -45,6 +56,8 @@ export interface RunCommandOptions {
   readonly durationMs: number | undefined;
   readonly journal: string | undefined;
   readonly speed: number;
+  readonly maxGapMs: number;
+  readonly allowGaps: boolean;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -99,6 +112,8 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
       duration: { type: 'string' },
       journal: { type: 'string' },
       speed: { type: 'string' },
+      'max-gap': { type: 'string' },
+      'allow-gaps': { type: 'boolean' },
     },
     true,
   );
@@ -147,16 +162,18 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     durationMs: duration(values['duration'] as string | undefined),
     journal: values['journal'] as string | undefined,
     speed: positiveNumber('speed', values['speed'] as string | undefined, 1),
+    maxGapMs: duration(values['max-gap'] as string | undefined, 'max-gap') ?? 3_600_000,
+    allowGaps: values['allow-gaps'] === true,
   };
 }
 
 /** `90s`, `5m`, `1h`, `250ms` or plain milliseconds */
-export function duration(raw: string | undefined): number | undefined {
+export function duration(raw: string | undefined, flag = 'duration'): number | undefined {
   if (raw === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
   if (match === null)
     throw new UsageError(
-      `--duration must look like 90s, 5m, 1h or 250ms, got ${JSON.stringify(raw)}`,
+      `--${flag} must look like 90s, 5m, 1h or 250ms, got ${JSON.stringify(raw)}`,
     );
   const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms'] ?? 1;
   return Number(match[1]) * scale;
@@ -257,17 +274,26 @@ export async function loadStrategy(path: string | undefined, cwd: string): Promi
 const SYNTHETIC_START = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
 
-/** Opens the market data the options ask for, with the instruments it trades */
-function openData(
-  options: RunCommandOptions,
-  cwd: string,
-  warn: (message: string) => void,
-): {
+/** The market data of a run, opened and checked */
+interface OpenedData {
   source: MarketDataSource;
   instruments: Instrument[];
   from: number | undefined;
   to: number | undefined;
-} {
+  gaps: DataGap[];
+}
+
+/**
+ * Opens the market data the options ask for, with the instruments it trades. Files are first
+ * scanned for their time ranges: merged data with a stretch longer than --max-gap without any
+ * event is refused (naming each file and its range) unless --allow-gaps accepts it.
+ * @throws KestrelError INVALID_DATA for a missing or malformed file, or a gap not accepted
+ */
+async function openData(
+  options: RunCommandOptions,
+  cwd: string,
+  warn: (message: string) => void,
+): Promise<OpenedData> {
   const instruments = new Map<string, Instrument>();
   const instrumentFor = (symbol: string): Instrument => {
     let instrument = instruments.get(symbol.toUpperCase());
@@ -294,6 +320,7 @@ function openData(
       instruments: list,
       from: undefined,
       to: undefined,
+      gaps: [],
     };
   }
   const files = options.data.map((file) => (isAbsolute(file) ? file : resolve(cwd, file)));
@@ -305,14 +332,51 @@ function openData(
       });
     instrumentFor(symbolFromFileName(file));
   }
-  const sources = files.map((path) =>
-    openCsvSource({ path, resolveInstrument: (symbol) => instrumentFor(symbol) }),
-  );
+  const resolveInstrument = (symbol: string) => instrumentFor(symbol);
+  const ranges: DataRange[] = [];
+  for (const path of files)
+    ranges.push(await scanDataFile(path, options.maxGapMs, resolveInstrument));
+  const gaps = findDataGaps(ranges, options.maxGapMs, options.from, options.to);
+  if (gaps.length > 0 && !options.allowGaps) throw dataGapError(ranges, gaps, options.maxGapMs);
+  const sources = files.map((path) => openDataFile({ path, resolveInstrument }));
   return {
     source: mergeSources(sources),
     instruments: [...instruments.values()],
     from: options.from,
     to: options.to,
+    gaps,
+  };
+}
+
+/**
+ * The run's log file, written as the run goes: lines are buffered up to 16 KiB or one second,
+ * so memory stays bounded however long the run, and little is lost if the process dies
+ */
+function openRunLog(path: string): { write(line: string): void; close(): void } {
+  const fd = openSync(path, 'w');
+  let buffer: string[] = [];
+  let size = 0;
+  let flushedAt = Date.now();
+  const flush = () => {
+    if (buffer.length > 0) writeSync(fd, buffer.join(''));
+    buffer = [];
+    size = 0;
+    flushedAt = Date.now();
+  };
+  // A quiet live run still gets its last lines on disk within a second
+  const timer = setInterval(flush, 1000);
+  timer.unref();
+  return {
+    write(line) {
+      buffer.push(`${line}\n`);
+      size += line.length + 1;
+      if (size >= 16_384 || Date.now() - flushedAt >= 1000) flush();
+    },
+    close() {
+      clearInterval(timer);
+      flush();
+      closeSync(fd);
+    },
   };
 }
 
@@ -325,22 +389,38 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   }
   const outDir = isAbsolute(options.outDir) ? options.outDir : resolve(io.cwd, options.outDir);
   const journal =
-    options.journal === undefined
-      ? undefined
-      : isAbsolute(options.journal)
-        ? options.journal
-        : resolve(io.cwd, options.journal);
-  if (journal !== undefined) checkJournalFile(journal, false);
+    options.journal === undefined || isPostgresUrl(options.journal)
+      ? options.journal
+      : resolve(io.cwd, options.journal);
+  if (journal !== undefined && !isPostgresUrl(journal)) checkJournalFile(journal);
   const status = new StatusLine(io, !options.quiet && io.isTTY);
-  const logLines: string[] = [];
-  const logger = createLogger((record: LogRecord) => {
-    logLines.push(formatLogRecord(record));
-    if (record.level === 'warn' || record.level === 'error') status.print(formatLogRecord(record));
-  }, 'info');
   const strategy = await loadStrategy(options.strategy, io.cwd);
   checkParameterNames(strategy, Object.keys(options.params));
+  // Lines logged before the run's log file opens wait for it
+  const early: string[] = [];
+  let runLog: ReturnType<typeof openRunLog> | undefined;
+  const logger = createLogger((record: LogRecord) => {
+    const line = formatLogRecord(record);
+    if (runLog === undefined) early.push(line);
+    else runLog.write(line);
+    if (record.level === 'warn' || record.level === 'error') status.print(line);
+  }, 'info');
+  // The market data is checked before the folder is touched: data refused (a missing file, a
+  // gap) changes nothing there
+  const data =
+    options.venue === undefined || options.venue === 'paper'
+      ? await openData(
+          options.venue === 'paper'
+            ? { ...options, from: options.from ?? Math.floor(Date.now()) }
+            : options,
+          io.cwd,
+          (message) => logger.warn(message),
+        )
+      : undefined;
   // From here on the folder holds this run's outputs: none of the last run's stay beside them
   clearRunOutputs(outDir);
+  runLog = openRunLog(join(outDir, 'run.log'));
+  for (const line of early.splice(0)) runLog.write(line);
   const restoreConsole = strategyConsoleTo(status);
   let report: RunReport;
   try {
@@ -353,8 +433,9 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
             logger,
             outDir,
             status.enabled ? progressBar(status, io.columns) : undefined,
+            data,
           )
-        : await runOnVenue(options, strategy, io, logger, outDir, journal, status);
+        : await runOnVenue(options, strategy, io, logger, outDir, journal, status, data);
   } catch (error) {
     status.clear();
     await writeFailedRun(error, options, io, outDir);
@@ -362,7 +443,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   } finally {
     restoreConsole();
     status.clear();
-    writeFileSync(join(outDir, 'run.log'), logLines.length === 0 ? '' : `${logLines.join('\n')}\n`);
+    runLog.close();
   }
   await writeReport(report, options, io, outDir);
   return 0;
@@ -380,10 +461,10 @@ export async function backtestWith(
   logger: Logger,
   outDir: string | undefined,
   onProgress?: (progress: BacktestProgress) => void,
+  opened?: OpenedData,
 ): Promise<RunReport> {
-  const { source, instruments, from, to } = openData(options, cwd, (message) =>
-    logger.warn(message),
-  );
+  const { source, instruments, from, to, gaps } =
+    opened ?? (await openData(options, cwd, (message) => logger.warn(message)));
   return runBacktest({
     strategy,
     params: options.params,
@@ -401,6 +482,7 @@ export async function backtestWith(
     ...(to === undefined ? {} : { to }),
     outDir,
     logger,
+    dataGaps: gaps,
     ...(onProgress === undefined ? {} : { onProgress }),
   });
 }
@@ -457,16 +539,19 @@ async function runOnVenue(
   outDir: string,
   journalPath: string | undefined,
   status: StatusLine,
+  paperData: OpenedData | undefined,
 ): Promise<RunReport> {
   const clock = systemClock;
   let venue: VenueConnection;
   if (options.venue === 'paper') {
     const { createPaperVenue } = await import('../../venues/sim/paper-venue.ts');
-    const { source, instruments } = openData(
-      { ...options, from: options.from ?? Math.floor(Date.now()) },
-      io.cwd,
-      (message) => logger.warn(message),
-    );
+    const { source, instruments } =
+      paperData ??
+      (await openData(
+        { ...options, from: options.from ?? Math.floor(Date.now()) },
+        io.cwd,
+        (message) => logger.warn(message),
+      ));
     venue = createPaperVenue({
       instruments,
       balances: [{ currency: 'USDT', total: options.capital, free: options.capital, locked: 0 }],
