@@ -770,3 +770,35 @@ describe('bybit emulator: streams', () => {
     }
   });
 });
+
+describe('bybit emulator: idle connections', () => {
+  it('cuts a connection with neither ping nor data for its max_active_time, on a 30 s scan', async () => {
+    const clock = new SimulatedClock(1_750_000_000_000);
+    const emulator = await startBybitEmulator({ clock });
+    try {
+      const refused = await new Promise<number>((done) => {
+        const socket = new WebSocket(`${emulator.wsUrl}/v5/private?max_active_time=5s`);
+        socket.on('unexpected-response', (_request, response) => done(response.statusCode ?? 0));
+        socket.on('error', () => {});
+      });
+      assert.equal(refused, 400, 'below the 30 s Bybit allows');
+      const privateOne = await open(`${emulator.wsUrl}/v5/private?max_active_time=30s`);
+      const publicOne = await open(`${emulator.wsUrl}/v5/public/linear`);
+      const closed = new Set<string>();
+      privateOne.socket.on('close', () => closed.add('private'));
+      publicOne.socket.on('close', () => closed.add('public'));
+      clock.advanceTo(clock.now() + 20_000);
+      privateOne.socket.send(JSON.stringify({ op: 'ping' }));
+      await until(() => privateOne.messages.length === 1, 'the pong');
+      clock.advanceTo(clock.now() + 10_000);
+      assert.equal(closed.size, 0, 'pinged 10 s ago: alive');
+      clock.advanceTo(clock.now() + 30_000);
+      await until(() => closed.has('private'), 'the idle private connection cut');
+      assert.ok(!closed.has('public'), 'the public one has 10 minutes');
+      clock.advanceTo(clock.now() + 600_000);
+      await until(() => closed.has('public'), 'the idle public connection cut');
+    } finally {
+      await emulator.close();
+    }
+  });
+});
