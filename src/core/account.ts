@@ -514,6 +514,7 @@ function adopt(state: AccountState, event: OrderAccepted): ApplyResult {
     event.time,
   );
   order.answered = true;
+  order.reason = report.reason;
   state.orders.set(clientId, order);
   setVenueId(state, order, event.venueOrderId);
   if (event.correlationKey !== undefined) state.byCorrelationKey.set(event.correlationKey, order);
