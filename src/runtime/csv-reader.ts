@@ -36,7 +36,8 @@ const SYMBOL = ['symbol', 'instrument', 'market'];
 
 const BATCH = 4096;
 
-function dataError(
+/** The error every market-data reader gives for a bad file: file, line and column named */
+export function dataError(
   file: string,
   line: number,
   column: string | undefined,

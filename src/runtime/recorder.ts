@@ -5,11 +5,12 @@ import type { Fill } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { isDerivative } from '../core/instrument.ts';
 import { formatDecimal, money, snap } from '../core/numeric.ts';
-import type { Order, OrderStatus } from '../core/order.ts';
+import type { Order, OrderStatus, Side } from '../core/order.ts';
 import { isTerminal, ORDER_STATUSES } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 import type { AccountView, BalanceView } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
+import { LIQUIDATION } from '../venues/sim/sim-venue.ts';
 
 /** Latency histogram bin edges, ms: ten per decade from 0.1 ms to 100 s */
 export const LATENCY_BINS: readonly number[] = Array.from({ length: 61 }, (_, k) =>
@@ -48,7 +49,24 @@ export interface RunResults {
   readonly cancelsBeforeAck: number;
   /** Orders whose first venue word was a fill, not an accept */
   readonly fillsBeforeAck: number;
+  /** Funding settlements booked (their sum is `funding`) */
+  readonly fundingPayments: number;
+  /** Positions the venue liquidated: its closing fills, the most recent MAX_LIQUIDATIONS */
+  readonly liquidations: readonly Liquidation[];
 }
+
+/** One fill of a venue's liquidation of our position */
+export interface Liquidation {
+  readonly time: number;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  readonly price: number;
+  readonly fee: number;
+  readonly feeCurrency: string;
+}
+
+const MAX_LIQUIDATIONS = 1000;
 
 export interface RecorderOptions {
   readonly account: AccountView;
@@ -174,6 +192,8 @@ export class RunRecorder {
   private tradedNotional = 0;
   private cancelsBeforeAck = 0;
   private fillsBeforeAck = 0;
+  private fundingPayments = 0;
+  private readonly liquidations: Liquidation[] = [];
   private readonly fees = new Map<string, number>();
   private readonly submitHistogram = new Array<number>(LATENCY_BINS.length).fill(0);
   private readonly cancelHistogram = new Array<number>(LATENCY_BINS.length).fill(0);
@@ -231,8 +251,9 @@ export class RunRecorder {
         ...options.instruments.map((i) => `position:${i.symbol}`),
       ]);
     }
-    this.unsubscribe = this.account.subscribe((result) => {
+    this.unsubscribe = this.account.subscribe((result, event) => {
       if (result.outcome !== 'applied') return;
+      if (event.type === 'fundingPaid') this.fundingPayments += 1;
       const now = this.clock.now();
       const order = result.order;
       if (order !== undefined) {
@@ -255,7 +276,10 @@ export class RunRecorder {
           this.settling.push({ order, at: now });
         }
       }
-      if (result.fill !== undefined) this.onFill(result.fill);
+      if (result.fill !== undefined) {
+        this.onFill(result.fill);
+        if (result.order?.reason === LIQUIDATION) this.onLiquidation(result.fill);
+      }
     });
   }
 
@@ -280,6 +304,19 @@ export class RunRecorder {
       fill.feeCurrency,
       fill.liquidity,
     ]);
+  }
+
+  private onLiquidation(fill: Fill): void {
+    if (this.liquidations.length >= MAX_LIQUIDATIONS) this.liquidations.shift();
+    this.liquidations.push({
+      time: fill.time,
+      symbol: fill.instrument.symbol,
+      side: fill.side,
+      quantity: fill.quantity,
+      price: fill.price,
+      fee: fill.fee,
+      feeCurrency: fill.feeCurrency,
+    });
   }
 
   /** Account equity in the run's currency: balances plus unrealized PnL and spot holdings at mark */
@@ -401,6 +438,8 @@ export class RunRecorder {
       cancelLatencyHistogram: [...this.cancelHistogram],
       cancelsBeforeAck: this.cancelsBeforeAck,
       fillsBeforeAck: this.fillsBeforeAck,
+      fundingPayments: this.fundingPayments,
+      liquidations: [...this.liquidations],
     };
   }
 }

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
+import { matchesSymbol } from '../../core/instrument.ts';
 import type { MarketDataSource } from '../../core/market-data.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { Logger, LogRecord } from '../../engine/logger.ts';
@@ -12,6 +13,7 @@ import type { VenueConnection } from '../../engine/venue.ts';
 import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
 import { runBacktest } from '../../runtime/backtest.ts';
 import { openCsvSource, parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { readFundingFile } from '../../runtime/funding-reader.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
 import { runLive } from '../../runtime/live.ts';
@@ -25,6 +27,7 @@ import {
 import createQuotingStrategy from '../../runtime/strategies/quoting.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
+import type { FundingSchedule } from '../../venues/sim/funding.ts';
 import { createPaperVenue } from '../../venues/sim/paper-venue.ts';
 import { parseCommandLine, StrategyLoadError, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
@@ -49,6 +52,10 @@ Options:
   --seed N               seeds the synthetic market and the latency model (default 1)
   --latency MS           median one-way latency of the simulated venue in ms (default 20)
   --leverage N           leverage the simulated venue allows (default 20)
+  --funding FILES        funding-rate histories (CSV: time, rate; a symbol column or the file
+                         name names the symbol) settled on the perpetuals' positions
+  --funding-rate R       or a fixed funding rate per interval for every perpetual (0.0001 = 1 bp)
+  --funding-interval T   the fixed rate's interval (default 8h: 00:00, 08:00, 16:00 UTC)
   --param KEY=VALUE      a strategy parameter, repeatable
   --out DIR              where the report goes (default ./kestrel-out)
   --json                 print the report as JSON instead of the summary
@@ -74,6 +81,9 @@ export interface RunCommandOptions {
   readonly seed: number;
   readonly latencyMs: number;
   readonly leverage: number;
+  readonly fundingFiles: readonly string[];
+  readonly fundingRate: number | undefined;
+  readonly fundingIntervalMs: number;
   readonly params: Readonly<Record<string, string>>;
   readonly outDir: string;
   readonly json: boolean;
@@ -128,6 +138,9 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
       seed: { type: 'string' },
       latency: { type: 'string' },
       leverage: { type: 'string' },
+      funding: { type: 'string', multiple: true },
+      'funding-rate': { type: 'string' },
+      'funding-interval': { type: 'string' },
       param: { type: 'string', multiple: true },
       out: { type: 'string' },
       json: { type: 'boolean' },
@@ -166,6 +179,22 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     throw new UsageError(
       `--latency must be a number of ms ≥ 0, got ${JSON.stringify(latencyText)}`,
     );
+  const fundingFiles = list(values['funding'] as string[] | undefined);
+  const rateText = values['funding-rate'] as string | undefined;
+  const fundingRate = rateText === undefined ? undefined : Number(rateText);
+  if (fundingRate !== undefined && (!Number.isFinite(fundingRate) || Math.abs(fundingRate) >= 1))
+    throw new UsageError(
+      `--funding-rate must be a fraction of position value between -1 and 1 (0.0001 is 1 bp), got ${JSON.stringify(rateText)}`,
+    );
+  if (fundingRate !== undefined && fundingFiles.length > 0)
+    throw new UsageError('--funding and --funding-rate exclude each other: give one');
+  const fundingIntervalMs =
+    duration((values['funding-interval'] as string | undefined) ?? '8h', 'funding-interval') ?? 0;
+  if (fundingIntervalMs < 1000) throw new UsageError('--funding-interval must be at least 1s');
+  if (values['venue'] !== undefined && (fundingRate !== undefined || fundingFiles.length > 0))
+    throw new UsageError(
+      '--funding and --funding-rate apply to backtests (the venue settles funding live)',
+    );
   return {
     strategy: parsed.positionals[0],
     data: list(values['data'] as string[] | undefined),
@@ -176,6 +205,9 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     seed,
     latencyMs,
     leverage: positiveNumber('leverage', values['leverage'] as string | undefined, 20),
+    fundingFiles,
+    fundingRate,
+    fundingIntervalMs,
     params,
     outDir: (values['out'] as string | undefined) ?? 'kestrel-out',
     json: values['json'] === true,
@@ -191,12 +223,12 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
 }
 
 /** `90s`, `5m`, `1h`, `250ms` or plain milliseconds */
-export function duration(raw: string | undefined): number | undefined {
+export function duration(raw: string | undefined, flag = 'duration'): number | undefined {
   if (raw === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
   if (match === null)
     throw new UsageError(
-      `--duration must look like 90s, 5m, 1h or 250ms, got ${JSON.stringify(raw)}`,
+      `--${flag} must look like 90s, 5m, 1h or 250ms, got ${JSON.stringify(raw)}`,
     );
   const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms'] ?? 1;
   return Number(match[1]) * scale;
@@ -325,6 +357,41 @@ function openData(
   };
 }
 
+/**
+ * The funding each perpetual of the run settles: from the funding files (by symbol), or the fixed
+ * rate for every perpetual
+ * @throws KestrelError INVALID_DATA for a missing or malformed funding file
+ */
+function fundingSchedules(
+  options: RunCommandOptions,
+  instruments: readonly Instrument[],
+  cwd: string,
+  warn: (message: string) => void,
+): Record<string, FundingSchedule> {
+  const perpetuals = instruments.filter((i) => i.marketType === 'SWAP');
+  const schedules: Record<string, FundingSchedule> = {};
+  if (options.fundingRate !== undefined) {
+    for (const instrument of perpetuals)
+      schedules[instrument.symbol] = {
+        type: 'fixed',
+        rate: options.fundingRate,
+        intervalMs: options.fundingIntervalMs,
+      };
+  }
+  for (const path of options.fundingFiles) {
+    const file = isAbsolute(path) ? path : resolve(cwd, path);
+    for (const [symbol, schedule] of readFundingFile(file)) {
+      const instrument =
+        perpetuals.find((i) => i.symbol === symbol) ??
+        perpetuals.find((i) => matchesSymbol(i, symbol));
+      if (instrument === undefined)
+        warn(`${file}: ${symbol} is not a perpetual of this run; its funding is ignored`);
+      else schedules[instrument.symbol] = schedule;
+    }
+  }
+  return schedules;
+}
+
 /** Runs `kestrel run`; returns the exit code */
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const options = parseRunArgs(argv);
@@ -373,6 +440,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
         streamMs: options.latencyMs * 1.25,
       },
       leverage: options.leverage,
+      funding: fundingSchedules(options, instruments, io.cwd, (message) => logger.warn(message)),
       ...(from === undefined ? {} : { from }),
       ...(to === undefined ? {} : { to }),
       outDir,

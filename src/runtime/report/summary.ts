@@ -83,6 +83,20 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
       `${grouped(report.startEquity)} → ${grouped(report.endEquity)} ${report.currency} (${change >= 0 ? '+' : ''}${formatDecimal(change * 100, 3)}%)`,
     ],
   ];
+  if (report.fundingPayments > 0 || report.liquidations.length > 0) {
+    const liquidated = report.liquidations
+      .map(
+        (l) =>
+          `${l.symbol} ${l.side} ${formatDecimal(l.quantity, 8)} @ ${formatDecimal(l.price, 8)}`,
+      )
+      .join(', ');
+    rows.push([
+      'Funding, liquidation',
+      `${grouped(report.fundingPayments, 0)} funding payments (${grouped(report.funding)} ${report.currency})   ${
+        report.liquidations.length === 0 ? 'no liquidation' : `liquidated: ${liquidated}`
+      }`,
+    ]);
+  }
   const open = report.positions.filter((p) => p.quantity !== 0);
   rows.push([
     'Position',
@@ -145,6 +159,8 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
     ['realized_pnl', report.realizedPnl],
     ['unrealized_pnl', report.unrealizedPnl],
     ['funding', report.funding],
+    ['funding_payments', report.fundingPayments],
+    ['liquidations', report.liquidations.length],
     ['equity_start', report.startEquity],
     ['equity_end', report.endEquity],
     ...report.positions.map((p): [string, number] => [
