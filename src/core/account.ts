@@ -804,9 +804,16 @@ function bookFill(state: AccountState, fill: Fill): Position {
   return position;
 }
 
+/** What every applied balance snapshot returns: it names no order (one object, not one per snapshot) */
+const BALANCES_APPLIED: Applied = Object.freeze(applied(undefined, undefined, undefined));
+
 function onBalances(state: AccountState, event: BalanceUpdated): ApplyResult {
   for (const reported of event.balances) {
-    if (![reported.total, reported.free, reported.locked].every(Number.isFinite)) {
+    if (
+      !Number.isFinite(reported.total) ||
+      !Number.isFinite(reported.free) ||
+      !Number.isFinite(reported.locked)
+    ) {
       return refused(`invalid balance for ${reported.currency}`);
     }
   }
@@ -816,7 +823,7 @@ function onBalances(state: AccountState, event: BalanceUpdated): ApplyResult {
     balance.free = money(reported.free);
     balance.locked = money(reported.locked);
   }
-  return applied(undefined, undefined, undefined);
+  return BALANCES_APPLIED;
 }
 
 function onFunding(state: AccountState, event: FundingPaid): ApplyResult {

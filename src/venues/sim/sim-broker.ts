@@ -171,7 +171,14 @@ export class SimBroker implements Broker {
   submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]> {
     return new Promise((resolve) => {
       this.roundTrip(
-        () => requests.map((request) => this.submitNow(request)),
+        () => {
+          // One message per report as ever, and one balance snapshot for the whole batch
+          this.settleDue();
+          const now = this.clock.now();
+          const results = requests.map((request) => this.venue.submit(toInput(request), now));
+          this.push(results.flatMap((reports) => (reports[0]?.type === 'rejected' ? [] : reports)));
+          return results;
+        },
         (results) => {
           for (const reports of results) this.reply(reports[0]);
           resolve(requests.map((r) => this.out.order(r.clientId) as Order));

@@ -170,6 +170,7 @@ export interface SimVenueOptions {
 export const LIQUIDATION = 'liquidation';
 
 interface LedgerBalance {
+  readonly currency: string;
   total: number;
   /** Held by live orders and by positions' initial margin; may exceed total after losses */
   locked: number;
@@ -255,7 +256,11 @@ export class SimVenue {
       this.engines.set(instrument.symbol, new MatchingEngine(instrument));
     }
     for (const balance of options.balances ?? [])
-      this.ledger.set(balance.currency, { total: balance.total, locked: 0 });
+      this.ledger.set(balance.currency, {
+        currency: balance.currency,
+        total: balance.total,
+        locked: 0,
+      });
     this.leverage = options.leverage ?? 20;
     this.checkMargin = options.checkMargin ?? true;
     this.historySize = options.historySize ?? 100_000;
@@ -499,7 +504,7 @@ export class SimVenue {
   private ledgerOf(currency: string): LedgerBalance {
     let balance = this.ledger.get(currency);
     if (balance === undefined) {
-      balance = { total: 0, locked: 0 };
+      balance = { currency, total: 0, locked: 0 };
       this.ledger.set(currency, balance);
     }
     return balance;
@@ -1008,7 +1013,7 @@ export class SimVenue {
    */
   getBalances(): Balance[] {
     const balances: Balance[] = [];
-    for (const [currency, { total, locked }] of this.ledger) {
+    for (const { currency, total, locked } of this.ledger.values()) {
       const held = money(Math.max(0, Math.min(total, locked)));
       balances.push({ currency, total, free: money(total - held), locked: held });
     }
