@@ -19,7 +19,7 @@ import fc from 'fast-check';
 import type { KestrelError } from '../../src/core/errors.ts';
 import { createClientIdGenerator } from '../../src/core/ids.ts';
 import type { Instrument } from '../../src/core/instrument.ts';
-import { createInstrument, isDerivative } from '../../src/core/instrument.ts';
+import { isDerivative } from '../../src/core/instrument.ts';
 import { money } from '../../src/core/numeric.ts';
 import type { OrderType, Side } from '../../src/core/order.ts';
 import { AccountProcessor } from '../../src/engine/account-processor.ts';
@@ -30,20 +30,10 @@ import { simInstrument } from '../../src/runtime/instruments.ts';
 import { ZERO_LATENCY } from '../../src/venues/sim/latency.ts';
 import { SimBroker } from '../../src/venues/sim/sim-broker.ts';
 import { SimVenue } from '../../src/venues/sim/sim-venue.ts';
+import { SIM_ETH_SPOT } from '../helpers/instruments.ts';
 
 const PERP = simInstrument('BTCUSDT');
-const SPOT: Instrument = createInstrument({
-  symbol: 'ETH/USDT',
-  exchange: 'sim',
-  marketType: 'SPOT',
-  base: 'ETH',
-  quote: 'USDT',
-  tickSize: 0.01,
-  lotSize: 0.001,
-  minNotional: 1,
-  makerFee: 0.001,
-  takerFee: 0.001,
-});
+const SPOT: Instrument = SIM_ETH_SPOT;
 const MARKETS = [
   { instrument: PERP, start: 60_000, lot: 0.001 },
   { instrument: SPOT, start: 3_000, lot: 0.001 },

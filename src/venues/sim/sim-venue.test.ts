@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SIM_ETH_SPOT } from '../../../test/helpers/instruments.ts';
 import type { Instrument } from '../../core/instrument.ts';
-import { createInstrument } from '../../core/instrument.ts';
+
 import type { Quote, Trade } from '../../core/market-data.ts';
 import { money } from '../../core/numeric.ts';
 import type { Side } from '../../core/order.ts';
@@ -11,17 +12,7 @@ import { SimVenue } from './sim-venue.ts';
 
 const BTC: Instrument = simInstrument('BTCUSDT');
 
-const SPOT: Instrument = createInstrument({
-  symbol: 'ETH/USDT',
-  exchange: 'sim',
-  marketType: 'SPOT',
-  base: 'ETH',
-  quote: 'USDT',
-  tickSize: 0.01,
-  lotSize: 0.001,
-  makerFee: 0.001,
-  takerFee: 0.001,
-});
+const SPOT: Instrument = SIM_ETH_SPOT;
 
 function venue() {
   return new SimVenue({

@@ -400,17 +400,55 @@ export class SimVenue {
       if (shortfall !== undefined) return this.reject(input, shortfall, now);
     }
 
+    const order = this.place(
+      {
+        clientId: input.clientId,
+        instrument,
+        side: input.side,
+        type: input.type,
+        timeInForce: input.type === 'MARKET' ? 'IOC' : input.timeInForce,
+        quantity,
+        price: needsPrice ? input.price : undefined,
+        stopPrice: needsStop ? input.stopPrice : undefined,
+        reduceOnly,
+      },
+      now,
+    );
+    const reports: SimReport[] = [{ type: 'accepted', order: snapshot(order), time: now }];
+    if (needsStop) engine.arm(order);
+    else this.work(engine, order, now, reports);
+    this.reserve(order);
+    return reports;
+  }
+
+  /** Opens a live order, nothing filled yet, under the next venue order id */
+  private place(
+    spec: Pick<
+      SimOrder,
+      | 'clientId'
+      | 'instrument'
+      | 'side'
+      | 'type'
+      | 'timeInForce'
+      | 'quantity'
+      | 'price'
+      | 'stopPrice'
+      | 'reduceOnly'
+    >,
+    now: number,
+  ): SimOrder {
+    // Every field spelled out, in one order, so all orders share one hidden class
     const order: SimOrder = {
       orderId: String(this.nextOrderId++),
-      clientId: input.clientId,
-      instrument,
-      side: input.side,
-      type: input.type,
-      timeInForce: input.type === 'MARKET' ? 'IOC' : input.timeInForce,
-      quantity,
-      price: needsPrice ? input.price : undefined,
-      stopPrice: needsStop ? input.stopPrice : undefined,
-      reduceOnly,
+      clientId: spec.clientId,
+      instrument: spec.instrument,
+      side: spec.side,
+      type: spec.type,
+      timeInForce: spec.timeInForce,
+      quantity: spec.quantity,
+      price: spec.price,
+      stopPrice: spec.stopPrice,
+      reduceOnly: spec.reduceOnly,
       filled: 0,
       notional: 0,
       status: 'NEW',
@@ -424,11 +462,7 @@ export class SimVenue {
     this.live.set(order.orderId, order);
     this.liveByClientId.set(order.clientId, order);
     if (order.reduceOnly) this.reduceOnlyLive += 1;
-    const reports: SimReport[] = [{ type: 'accepted', order: snapshot(order), time: now }];
-    if (needsStop) engine.arm(order);
-    else this.work(engine, order, now, reports);
-    this.reserve(order);
-    return reports;
+    return order;
   }
 
   /** Lets a (new or just triggered) order take what it can, then rest, or close its remainder */
@@ -897,31 +931,20 @@ export class SimVenue {
     const quantity = Math.abs(position.quantity);
     const touch = side === 'SELL' ? engine.bid : engine.ask;
     const price = snapPrice(instrument, Number.isFinite(touch) ? touch : position.markPrice);
-    const orderId = String(this.nextOrderId++);
-    const order: SimOrder = {
-      orderId,
-      clientId: `${LIQUIDATION}-${orderId}`,
-      instrument,
-      side,
-      type: 'MARKET',
-      timeInForce: 'IOC',
-      quantity,
-      price: undefined,
-      stopPrice: undefined,
-      reduceOnly: true,
-      filled: 0,
-      notional: 0,
-      status: 'NEW',
-      triggered: false,
-      triggerPrice: undefined,
-      reserved: 0,
-      seq: this.seq++,
-      createdAt: now,
-      updatedAt: now,
-    };
-    this.live.set(orderId, order);
-    this.liveByClientId.set(order.clientId, order);
-    this.reduceOnlyLive += 1;
+    const order = this.place(
+      {
+        clientId: `${LIQUIDATION}-${this.nextOrderId}`,
+        instrument,
+        side,
+        type: 'MARKET',
+        timeInForce: 'IOC',
+        quantity,
+        price: undefined,
+        stopPrice: undefined,
+        reduceOnly: true,
+      },
+      now,
+    );
     reports.push({ type: 'accepted', order: snapshot(order), reason: LIQUIDATION, time: now });
     order.filled = quantity;
     order.notional = quantity * price;
