@@ -237,7 +237,10 @@ export class SimVenue {
     readonly schedule: FundingSchedule;
     cursor: FundingCursor | undefined;
   }> = [];
-  /** The next funding settlement of any instrument; -Infinity until the first call starts the clocks */
+  /**
+   * The next funding settlement of any instrument: Infinity without funding, -Infinity until the
+   * first call starts the schedules
+   */
   private nextFundingAt = Number.POSITIVE_INFINITY;
   private readonly leverage: number;
   private readonly checkMargin: boolean;
@@ -527,9 +530,8 @@ export class SimVenue {
     }
     const settle = instrument.settle;
     let available = this.free(settle);
-    for (const position of this.positions.values()) {
-      if (isDerivative(position.instrument) && position.instrument.settle === settle)
-        available += position.unrealizedPnl;
+    for (const position of this.derivativePositions) {
+      if (position.instrument.settle === settle) available += position.unrealizedPnl;
     }
     const needed = (quantity * price * instrument.contractSize) / this.leverage;
     return available < needed ? 'INSUFFICIENT_MARGIN' : undefined;
