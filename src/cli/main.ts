@@ -1,6 +1,11 @@
 import { KestrelError } from '../core/errors.ts';
 import { EMULATE_USAGE, emulateCommand } from './commands/emulate.ts';
-import { JOURNAL_USAGE, journalCommand } from './commands/journal.ts';
+import {
+  JOURNAL_CHECK_USAGE,
+  JOURNAL_USAGE,
+  journalCommand,
+  journalMaintenanceCommand,
+} from './commands/journal.ts';
 import { RUN_USAGE, runCommand } from './commands/run.ts';
 import { SMOKE_USAGE, smokeCommand } from './commands/smoke.ts';
 import { SWEEP_USAGE, WORKER_USAGE } from './commands/sweep-usage.ts';
@@ -19,12 +24,14 @@ Commands:
   orders             the orders a journal recorded
   fills              the fills a journal recorded
   positions          the positions and balances a journal rebuilds to
+  journal check|repair FILE   a journal's damage by sequence range; keep every valid record
   help [command]     show help
 
 Run \`kestrel <command> --help\` for a command's options.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 bad command line, 3 bad market data,
-4 strategy failed to load or threw, 5 venue unreachable or refused.
+4 strategy failed to load or threw, 5 venue unreachable or refused, 6 journal damaged or
+unwritable.
 `;
 
 const COMMANDS: Readonly<
@@ -47,6 +54,7 @@ const COMMANDS: Readonly<
   orders: { run: (argv, io) => journalCommand('orders', argv, io), usage: JOURNAL_USAGE },
   fills: { run: (argv, io) => journalCommand('fills', argv, io), usage: JOURNAL_USAGE },
   positions: { run: (argv, io) => journalCommand('positions', argv, io), usage: JOURNAL_USAGE },
+  journal: { run: journalMaintenanceCommand, usage: JOURNAL_CHECK_USAGE },
 };
 
 /** Runs the `kestrel` command line and returns the exit code; never throws */

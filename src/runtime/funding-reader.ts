@@ -3,7 +3,8 @@ import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { KestrelError } from '../core/errors.ts';
 import type { FundingSchedule } from '../venues/sim/funding.ts';
-import { dataError, parseTimestamp, symbolFromFileName } from './csv-reader.ts';
+import { findColumn, headerNames, parseTimestamp, symbolFromFileName } from './csv-reader.ts';
+import { dataError } from './line-reader.ts';
 
 const TIME = [
   'time',
@@ -42,11 +43,10 @@ export function readFundingFile(path: string): Map<string, FundingSchedule> {
   }
   const lines = text.replace(/^\uFEFF/, '').split('\n');
   const header = (lines[0] ?? '').replace(/\r$/, '');
-  const names = header.split(',').map((n) => n.trim().toLowerCase().replace(/^"|"$/g, ''));
-  const find = (candidates: readonly string[]) => names.findIndex((n) => candidates.includes(n));
-  const timeColumn = find(TIME);
-  const rateColumn = find(RATE);
-  const symbolColumn = find(SYMBOL);
+  const names = headerNames(header);
+  const timeColumn = findColumn(names, TIME);
+  const rateColumn = findColumn(names, RATE);
+  const symbolColumn = findColumn(names, SYMBOL);
   for (const [index, column, candidates] of [
     [timeColumn, 'time', TIME],
     [rateColumn, 'rate', RATE],

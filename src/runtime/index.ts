@@ -1,6 +1,7 @@
 export * from './backtest.ts';
 export * from './bars.ts';
 export * from './csv-reader.ts';
+export * from './data-file.ts';
 export * from './indicators.ts';
 export * from './instruments.ts';
 export * from './journal-view.ts';
@@ -9,6 +10,8 @@ export * from './market-history.ts';
 export * from './merge.ts';
 export * from './recorder.ts';
 export * from './report/html.ts';
+export * from './report/metrics.ts';
+export * from './report/round-trips.ts';
 export * from './report/summary.ts';
 export * from './session.ts';
 export * from './strategies/bundled.ts';

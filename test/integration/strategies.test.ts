@@ -4,11 +4,9 @@
  * strategy's default edge is outside its maker fee, and a misspelt parameter is refused.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
 import { createMemoryLogger } from '../../src/engine/logger.ts';
 import { runBacktest } from '../../src/runtime/backtest.ts';
@@ -16,23 +14,10 @@ import { simInstrument } from '../../src/runtime/instruments.ts';
 import createQuotingStrategy from '../../src/runtime/strategies/quoting.ts';
 import createTrendStrategy from '../../src/runtime/strategies/trend.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
+import { memoryIo } from '../helpers/memory-io.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const START = Date.UTC(2026, 0, 1);
-
-function memoryIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const cwd = mkdtempSync(join(tmpdir(), 'kestrel-strategies-'));
-  const io: Io = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    cwd,
-    isTTY: false,
-    columns: 100,
-  };
-  return { io, out: () => out.join(''), err: () => err.join(''), cwd };
-}
 
 function market(hours: number) {
   const btc = simInstrument('BTCUSDT');
@@ -77,7 +62,7 @@ describe('bundled strategies', () => {
   });
 
   it('runs the candle example with indicators through kestrel run', async () => {
-    const { io, err, cwd } = memoryIo();
+    const { io, err, cwd } = memoryIo('kestrel-strategies-');
     const code = await main(
       [
         'run',
@@ -93,11 +78,11 @@ describe('bundled strategies', () => {
   });
 
   it('refuses a parameter the strategy does not declare, in one line, with exit 2', async () => {
-    const { io, err } = memoryIo();
+    const { io, err } = memoryIo('kestrel-strategies-');
     assert.equal(await main(['run', '--param', 'edgBps=3'], io), 2);
     assert.match(err(), /unknown parameter "edgBps": strategy quoting takes symbol, edgeBps/);
     assert.equal(err().trim().split('\n').length, 1, err());
-    const trend = memoryIo();
+    const trend = memoryIo('kestrel-strategies-');
     assert.equal(await main(['run', 'trend', '--param', 'fast=x'], trend.io), 4);
     assert.match(trend.err(), /fast must be a number above 0 \(got "x"\)/);
   });

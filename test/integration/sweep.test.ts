@@ -7,12 +7,11 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
+import { memoryIo } from '../helpers/memory-io.ts';
 import type { RunningServer } from '../helpers/servers.ts';
 import { freePort, startRedis, whyNoRedis } from '../helpers/servers.ts';
 import { until } from '../helpers/wait.ts';
@@ -32,20 +31,6 @@ const GRID = [
   '3',
   '--quiet',
 ];
-
-function memoryIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const cwd = mkdtempSync(join(tmpdir(), 'kestrel-sweep-'));
-  const io: Io = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    cwd,
-    isTTY: false,
-    columns: 100,
-  };
-  return { io, out: () => out.join(''), err: () => err.join(''), cwd };
-}
 
 interface Child {
   readonly process: ChildProcess;
@@ -86,7 +71,7 @@ describe('kestrel sweep', () => {
   });
 
   it('runs a 2×3 grid on worker threads: ranked sweep.csv, sweep.html with a heat map, a report per run', async () => {
-    const { io, err, out, cwd } = memoryIo();
+    const { io, err, out, cwd } = memoryIo('kestrel-sweep-');
     assert.equal(await main(['sweep', ...GRID, '--jobs', '2'], io), 0, err());
     const dir = join(cwd, 'kestrel-sweep');
     const csv = readFileSync(join(dir, 'sweep.csv'), 'utf8').trim().split('\n');
@@ -122,7 +107,7 @@ describe('kestrel sweep', () => {
       return;
     }
     assert.ok(local !== undefined, 'the thread sweep ran first');
-    const { io, err, cwd } = memoryIo();
+    const { io, err, cwd } = memoryIo('kestrel-sweep-');
     const doomed = startWorker(redis.url, cwd);
     const survivor = startWorker(redis.url, cwd);
     children.push(doomed, survivor);
@@ -171,13 +156,13 @@ describe('kestrel sweep', () => {
       ],
     ];
     for (const [args, code, message] of cases) {
-      const { io, err, cwd } = memoryIo();
+      const { io, err, cwd } = memoryIo('kestrel-sweep-');
       assert.equal(await main(['sweep', ...args], io), code, `${args.join(' ')}: ${err()}`);
       assert.match(err(), message);
       assert.equal(err().trim().split('\n').length, 1, err());
       assert.ok(!existsSync(join(cwd, 'kestrel-sweep')), `nothing written for ${args.join(' ')}`);
     }
-    const worker = memoryIo();
+    const worker = memoryIo('kestrel-sweep-');
     assert.equal(await main(['worker', '--queue', `redis://127.0.0.1:${port}`], worker.io), 5);
     assert.equal(worker.err().trim().split('\n').length, 1, worker.err());
   });

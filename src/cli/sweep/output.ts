@@ -264,5 +264,5 @@ function heatMap(x: Axis, y: Axis, rows: readonly SweepRow[], metric: Metric): s
       return `<tr><th>${escapeHtml(yv)}</th>${cells}</tr>`;
     })
     .join('');
-  return `<section><h2 data-heatmap>${escapeHtml(metric)} by ${escapeHtml(x.name)} (across) and ${escapeHtml(y.name)} (down)</h2><table><tr><th>${escapeHtml(y.name)} \\ ${escapeHtml(x.name)}</th>${header}</tr>${body}</table></section>`;
+  return `<section><h2 data-heatmap>${escapeHtml(metric)} by ${escapeHtml(x.name)} (across) and ${escapeHtml(y.name)} (down)</h2><table class="heatmap"><tr><th>${escapeHtml(y.name)} \\ ${escapeHtml(x.name)}</th>${header}</tr>${body}</table></section>`;
 }
