@@ -46,6 +46,10 @@ Options:
   --seed N               seeds the synthetic market and the latency model (default 1)
   --latency MS           median one-way latency of the simulated venue in ms (default 20)
   --leverage N           leverage the simulated venue allows (default 20)
+  --funding FILES        funding-rate histories (CSV: time, rate; a symbol column or the file
+                         name names the symbol) settled on the perpetuals' positions
+  --funding-rate R       or a fixed funding rate per interval for every perpetual (0.0001 = 1 bp)
+  --funding-interval T   the fixed rate's interval (default 8h: 00:00, 08:00, 16:00 UTC)
   --param KEY=VALUE      a strategy parameter, repeatable
   --out DIR              where the report goes (default ./kestrel-out)
   --json                 print the report as JSON instead of the summary

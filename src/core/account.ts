@@ -520,6 +520,7 @@ function adopt(state: AccountState, event: OrderAccepted): ApplyResult {
     event.time,
   );
   order.answered = true;
+  order.reason = report.reason;
   state.orders.set(clientId, order);
   setVenueId(state, order, event.venueOrderId);
   if (event.correlationKey !== undefined) state.byCorrelationKey.set(event.correlationKey, order);
@@ -809,9 +810,16 @@ function bookFill(state: AccountState, fill: Fill): Position {
   return position;
 }
 
+/** What every applied balance snapshot returns: it names no order (one object, not one per snapshot) */
+const BALANCES_APPLIED: Applied = Object.freeze(applied(undefined, undefined, undefined));
+
 function onBalances(state: AccountState, event: BalanceUpdated): ApplyResult {
   for (const reported of event.balances) {
-    if (![reported.total, reported.free, reported.locked].every(Number.isFinite)) {
+    if (
+      !Number.isFinite(reported.total) ||
+      !Number.isFinite(reported.free) ||
+      !Number.isFinite(reported.locked)
+    ) {
       return refused(`invalid balance for ${reported.currency}`);
     }
   }
@@ -821,7 +829,7 @@ function onBalances(state: AccountState, event: BalanceUpdated): ApplyResult {
     balance.free = money(reported.free);
     balance.locked = money(reported.locked);
   }
-  return applied(undefined, undefined, undefined);
+  return BALANCES_APPLIED;
 }
 
 function onFunding(state: AccountState, event: FundingPaid): ApplyResult {

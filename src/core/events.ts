@@ -47,6 +47,8 @@ export interface OrderReport {
   readonly timeInForce: TimeInForce;
   readonly reduceOnly?: boolean | undefined;
   readonly filledQuantity?: number | undefined;
+  /** Why the venue placed it, for an order of the venue's own (`liquidation`) */
+  readonly reason?: string | undefined;
 }
 
 interface VenueEventBase extends OrderRef {

@@ -10,6 +10,7 @@ import type { HealthSnapshot } from '../engine/health-monitor.ts';
 import { HealthMonitor } from '../engine/health-monitor.ts';
 import type { Logger } from '../engine/logger.ts';
 import { TradingManager } from '../engine/trading-manager.ts';
+import type { FundingSchedule } from '../venues/sim/funding.ts';
 import type { LatencySpec } from '../venues/sim/latency.ts';
 import { createLatencyModel } from '../venues/sim/latency.ts';
 import { SimBroker } from '../venues/sim/sim-broker.ts';
@@ -35,6 +36,12 @@ export interface BacktestOptions {
   readonly latency?: LatencySpec;
   /** Leverage the simulated venue allows; default 20 */
   readonly leverage?: number;
+  /** Funding of perpetuals by symbol (a fixed rate per interval, or a funding history); none by default */
+  readonly funding?: Readonly<Record<string, FundingSchedule>>;
+  /** The simulated venue's maintenance margin rate (liquidation below it); default 0.005 */
+  readonly maintenanceMargin?: number;
+  /** The simulated venue's liquidation fee rate; default 0.01 */
+  readonly liquidationFee?: number;
   /** Skip events before this time (ms) */
   readonly from?: number;
   /** Stop at this time (ms) */
@@ -198,6 +205,11 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     instruments,
     balances,
     ...(options.leverage === undefined ? {} : { leverage: options.leverage }),
+    ...(options.funding === undefined ? {} : { funding: options.funding }),
+    ...(options.maintenanceMargin === undefined
+      ? {}
+      : { maintenanceMargin: options.maintenanceMargin }),
+    ...(options.liquidationFee === undefined ? {} : { liquidationFee: options.liquidationFee }),
   });
   const broker = new SimBroker({
     venue,

@@ -204,8 +204,12 @@ export class StrategySession {
       orders: (instrument) => account.getOrders(instrument),
       order: (clientId) => account.findOrder(clientId),
     };
-    this.unsubscribe = account.subscribe((result) => {
+    this.unsubscribe = account.subscribe((result, event) => {
       if (this.stopped || result.outcome !== 'applied') return;
+      if (event.type === 'fundingPaid' && this.strategy.onFunding !== undefined) {
+        this.deliver('onFunding', () => this.strategy.onFunding?.(event, this.context));
+        return;
+      }
       if (
         result.order !== undefined &&
         result.change !== undefined &&

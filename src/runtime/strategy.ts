@@ -1,3 +1,4 @@
+import type { FundingPaid } from '../core/events.ts';
 import type { Fill } from '../core/fill.ts';
 import type { ClientOrderId } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
@@ -109,6 +110,8 @@ export interface Strategy {
   /** An order changed: accepted, filled, canceled, rejected, lost, adopted... */
   onOrder?(order: Order, change: OrderChange, ctx: StrategyContext): Awaitable;
   onFill?(fill: Fill, ctx: StrategyContext): Awaitable;
+  /** Funding settled on a perpetual position: `amount` positive received, negative paid */
+  onFunding?(funding: FundingPaid, ctx: StrategyContext): Awaitable;
   onTimer?(time: number, ctx: StrategyContext): Awaitable;
   onStop?(ctx: StrategyContext): Awaitable;
 }

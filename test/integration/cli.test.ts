@@ -166,6 +166,60 @@ describe('kestrel in process', () => {
     assert.ok(Number(summary['orders']) > 0);
   });
 
+  it('exits 3 naming file, line and column for a bad funding file, before anything runs', async () => {
+    const cases: Array<[string, RegExp]> = [
+      [
+        'time,price\n1767225600000,0.0001\n',
+        /line 1, column rate: the header "time,price" has no rate column/,
+      ],
+      [
+        'time,rate\n1767225600000,0.0001\n1767254400000,NaN\n',
+        /line 3, column rate: "NaN" is not a finite rate/,
+      ],
+      [
+        'time,rate\n1767254400000,0.0001\n1767225600000,0.0001\n',
+        /line 3, column time: time goes backwards/,
+      ],
+    ];
+    for (const [text, message] of cases) {
+      const { io, err, cwd } = memoryIo('kestrel-cli-');
+      writeFileSync(join(cwd, 'BTCUSDT.funding.csv'), text);
+      assert.equal(await main(['run', '--funding', 'BTCUSDT.funding.csv', '--quiet'], io), 3);
+      assert.match(err(), new RegExp(`BTCUSDT\\.funding\\.csv: ${message.source}`));
+      assert.ok(!existsSync(join(cwd, 'kestrel-out', 'summary.json')), 'nothing ran');
+    }
+    const { io, err } = memoryIo('kestrel-cli-');
+    assert.equal(await main(['run', '--funding-rate', '1%'], io), 2);
+    assert.match(err(), /--funding-rate must be a fraction of position value/);
+  });
+
+  it('settles funding from a file and reports it', async () => {
+    const { io, out, cwd } = memoryIo('kestrel-cli-');
+    writeFileSync(
+      join(cwd, 'long.ts'),
+      'let done = false;\nexport default { async onQuote(quote, ctx) { if (done) return; done = true; await ctx.trade(quote.instrument, 0.01); } };\n',
+    );
+    writeFileSync(
+      join(cwd, 'BTCUSDT.funding.csv'),
+      'fundingTime,fundingRate\n1767225600000,0.0001\n1767254400000,0.0002\n1767283200000,-0.0001\n',
+    );
+    const args = [
+      'run',
+      'long.ts',
+      '--funding',
+      'BTCUSDT.funding.csv',
+      '--to',
+      '2026-01-01T20:00:00Z',
+    ];
+    assert.equal(await main(args, io), 0);
+    const summary = lines(out());
+    assert.equal(summary['funding_payments'], '2', 'the settlements at 08:00 and 16:00');
+    assert.ok(Number(summary['funding']) < 0, `a long pays: ${summary['funding']}`);
+    const json = JSON.parse(readFileSync(join(cwd, 'kestrel-out', 'summary.json'), 'utf8'));
+    assert.equal(json.fundingPayments, 2);
+    assert.deepEqual(json.liquidations, []);
+  });
+
   it('prints help', async () => {
     const { io, out } = memoryIo('kestrel-cli-');
     assert.equal(await main(['--help'], io), 0);

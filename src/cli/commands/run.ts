@@ -11,6 +11,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
+import { matchesSymbol } from '../../core/instrument.ts';
 import type { MarketDataSource } from '../../core/market-data.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { Logger, LogRecord } from '../../engine/logger.ts';
@@ -22,6 +23,7 @@ import { failedRunReport, runBacktest } from '../../runtime/backtest.ts';
 import { parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
 import type { DataGap, DataRange } from '../../runtime/data-file.ts';
 import { dataGapError, findDataGaps, openDataFile, scanDataFile } from '../../runtime/data-file.ts';
+import { readFundingFile } from '../../runtime/funding-reader.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
 import { mergeSources } from '../../runtime/merge.ts';
@@ -29,6 +31,7 @@ import { BUNDLED_STRATEGIES } from '../../runtime/strategies/bundled.ts';
 import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
+import type { FundingSchedule } from '../../venues/sim/funding.ts';
 import { parseCommandLine, StrategyLoadError, UsageError } from '../exit-codes.ts';
 import { checkJournalFile, clearRunOutputs, renderFailurePage } from '../files.ts';
 import type { Io } from '../io.ts';
@@ -45,6 +48,9 @@ export interface RunCommandOptions {
   readonly seed: number;
   readonly latencyMs: number;
   readonly leverage: number;
+  readonly fundingFiles: readonly string[];
+  readonly fundingRate: number | undefined;
+  readonly fundingIntervalMs: number;
   readonly params: Readonly<Record<string, string>>;
   readonly outDir: string;
   readonly json: boolean;
@@ -101,6 +107,9 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
       seed: { type: 'string' },
       latency: { type: 'string' },
       leverage: { type: 'string' },
+      funding: { type: 'string', multiple: true },
+      'funding-rate': { type: 'string' },
+      'funding-interval': { type: 'string' },
       param: { type: 'string', multiple: true },
       out: { type: 'string' },
       json: { type: 'boolean' },
@@ -141,6 +150,22 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     throw new UsageError(
       `--latency must be a number of ms ≥ 0, got ${JSON.stringify(latencyText)}`,
     );
+  const fundingFiles = list(values['funding'] as string[] | undefined);
+  const rateText = values['funding-rate'] as string | undefined;
+  const fundingRate = rateText === undefined ? undefined : Number(rateText);
+  if (fundingRate !== undefined && (!Number.isFinite(fundingRate) || Math.abs(fundingRate) >= 1))
+    throw new UsageError(
+      `--funding-rate must be a fraction of position value between -1 and 1 (0.0001 is 1 bp), got ${JSON.stringify(rateText)}`,
+    );
+  if (fundingRate !== undefined && fundingFiles.length > 0)
+    throw new UsageError('--funding and --funding-rate exclude each other: give one');
+  const fundingIntervalMs =
+    duration((values['funding-interval'] as string | undefined) ?? '8h', 'funding-interval') ?? 0;
+  if (fundingIntervalMs < 1000) throw new UsageError('--funding-interval must be at least 1s');
+  if (values['venue'] !== undefined && (fundingRate !== undefined || fundingFiles.length > 0))
+    throw new UsageError(
+      '--funding and --funding-rate apply to backtests (the venue settles funding live)',
+    );
   return {
     strategy: parsed.positionals[0],
     data: list(values['data'] as string[] | undefined),
@@ -151,6 +176,9 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     seed,
     latencyMs,
     leverage: positiveNumber('leverage', values['leverage'] as string | undefined, 20),
+    fundingFiles,
+    fundingRate,
+    fundingIntervalMs,
     params,
     outDir: (values['out'] as string | undefined) ?? 'kestrel-out',
     json: values['json'] === true,
@@ -380,6 +408,41 @@ function openRunLog(path: string): { write(line: string): void; close(): void } 
   };
 }
 
+/**
+ * The funding each perpetual of the run settles: from the funding files (by symbol), or the fixed
+ * rate for every perpetual
+ * @throws KestrelError INVALID_DATA for a missing or malformed funding file
+ */
+function fundingSchedules(
+  options: RunCommandOptions,
+  instruments: readonly Instrument[],
+  cwd: string,
+  warn: (message: string) => void,
+): Record<string, FundingSchedule> {
+  const perpetuals = instruments.filter((i) => i.marketType === 'SWAP');
+  const schedules: Record<string, FundingSchedule> = {};
+  if (options.fundingRate !== undefined) {
+    for (const instrument of perpetuals)
+      schedules[instrument.symbol] = {
+        type: 'fixed',
+        rate: options.fundingRate,
+        intervalMs: options.fundingIntervalMs,
+      };
+  }
+  for (const path of options.fundingFiles) {
+    const file = isAbsolute(path) ? path : resolve(cwd, path);
+    for (const [symbol, schedule] of readFundingFile(file)) {
+      const instrument =
+        perpetuals.find((i) => i.symbol === symbol) ??
+        perpetuals.find((i) => matchesSymbol(i, symbol));
+      if (instrument === undefined)
+        warn(`${file}: ${symbol} is not a perpetual of this run; its funding is ignored`);
+      else schedules[instrument.symbol] = schedule;
+    }
+  }
+  return schedules;
+}
+
 /** Runs `kestrel run`; returns the exit code */
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const options = parseRunArgs(argv);
@@ -478,6 +541,7 @@ export async function backtestWith(
       streamMs: options.latencyMs * 1.25,
     },
     leverage: options.leverage,
+    funding: fundingSchedules(options, instruments, cwd, (message) => logger.warn(message)),
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
     outDir,

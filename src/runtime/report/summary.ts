@@ -173,6 +173,20 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
         : `${grouped(trades.trades, 0)} round trips  win rate ${formatPercent(trades.winRate, 1, false)}  profit factor ${formatRatio(trades.profitFactor)}  expectancy ${money(trades.expectancy ?? 0)}  exposure ${formatPercent(trades.exposure, 1, false)}`,
     ],
   ];
+  if (report.fundingPayments > 0 || report.liquidations.length > 0) {
+    const liquidated = report.liquidations
+      .map(
+        (l) =>
+          `${l.symbol} ${l.side} ${formatDecimal(l.quantity, 8)} @ ${formatDecimal(l.price, 8)}`,
+      )
+      .join(', ');
+    rows.push([
+      'Funding, liquidation',
+      `${grouped(report.fundingPayments, 0)} funding payments (${grouped(report.funding)} ${report.currency})   ${
+        report.liquidations.length === 0 ? 'no liquidation' : `liquidated: ${liquidated}`
+      }`,
+    ]);
+  }
   const gaps = report.dataGaps ?? [];
   if (gaps.length > 0) rows.push(['Data gaps', formatDataGaps(gaps)]);
   const open = report.positions.filter((p) => p.quantity !== 0);
@@ -245,6 +259,8 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
     ['realized_pnl', report.realizedPnl],
     ['unrealized_pnl', report.unrealizedPnl],
     ['funding', report.funding],
+    ['funding_payments', report.fundingPayments],
+    ['liquidations', report.liquidations.length],
     ['equity_start', report.startEquity],
     ['equity_end', report.endEquity],
     ['total_return', report.tearsheet.metrics.totalReturn ?? Number.NaN],
