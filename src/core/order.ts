@@ -6,6 +6,8 @@ export type OrderType = 'MARKET' | 'LIMIT' | 'STOP_MARKET' | 'STOP_LIMIT';
 /** GTX is post-only: rejected by the venue if it would take liquidity */
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX';
 export type OrderOrigin = 'FRAMEWORK' | 'EXTERNAL' | 'RECOVERED';
+/** The leg of a hedge-mode account an order opens or closes (one-way accounts have none) */
+export type PositionSide = 'LONG' | 'SHORT';
 
 export const SIDES: readonly Side[] = ['BUY', 'SELL'];
 export const ORDER_TYPES: readonly OrderType[] = ['MARKET', 'LIMIT', 'STOP_MARKET', 'STOP_LIMIT'];

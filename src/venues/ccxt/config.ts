@@ -58,18 +58,15 @@ export interface CcxtVenueConfig {
   readonly seed?: number;
   /**
    * The venue's order and trade ids are positive decimal integers, so any other id marks a
-   * malformed payload (refused, never booked under a made-up id); default true for the Binance
-   * exchanges, false elsewhere
+   * malformed payload (refused, never booked under a made-up id); default: the venue profile's
+   * (true for the Binance exchanges)
    */
   readonly numericIds?: boolean;
-}
-
-/** Exchanges whose order and trade ids are positive decimal integers */
-const NUMERIC_ID_EXCHANGES = new Set(['binance', 'binanceusdm', 'binancecoinm']);
-
-/** Whether a venue's ids are positive integers, by the config or the exchange's known shape */
-export function hasNumericIds(config: Pick<CcxtVenueConfig, 'exchange' | 'numericIds'>): boolean {
-  return config.numericIds ?? NUMERIC_ID_EXCHANGES.has(config.exchange);
+  /**
+   * The fetch ccxt's REST calls go through (an HTTP client with its own proxy or TLS settings,
+   * or a venue answered in-process); default ccxt's own
+   */
+  readonly fetchImplementation?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 export const DEFAULT_STREAM_SETTINGS: StreamSettings = {

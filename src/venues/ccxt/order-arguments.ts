@@ -1,0 +1,41 @@
+import type { OrderRequest } from '../../core/order.ts';
+import type { VenueProfile } from './profile.ts';
+
+/** The request option holding the wire id, when the venue cannot carry our clientId as it is */
+export const WIRE_ID_OPTION = 'ccxtClientOrderId';
+
+/** What ccxt's createOrder takes for one order */
+export interface CcxtOrderArguments {
+  readonly symbol: string;
+  readonly type: string;
+  readonly side: string;
+  readonly amount: number;
+  readonly price: number | undefined;
+  readonly params: Record<string, unknown>;
+}
+
+/** The wire id an order's request travels under (its correlation key, or the clientId itself) */
+export function wireIdOf(request: OrderRequest): string {
+  const wire = request.options[WIRE_ID_OPTION];
+  return typeof wire === 'string' ? wire : request.clientId;
+}
+
+/**
+ * ccxt's createOrder arguments for a prepared request: our wire id as ccxt's `clientOrderId`
+ * (each exchange class puts it in the venue's field), post-only, time in force and reduce-only
+ * in ccxt's unified params.
+ */
+export function orderArguments(request: OrderRequest, _profile: VenueProfile): CcxtOrderArguments {
+  const params: Record<string, unknown> = { clientOrderId: wireIdOf(request) };
+  if (request.timeInForce === 'GTX') params['postOnly'] = true;
+  else if (request.orderType === 'LIMIT') params['timeInForce'] = request.timeInForce;
+  if (request.reduceOnly) params['reduceOnly'] = true;
+  return {
+    symbol: request.instrument.symbol,
+    type: request.orderType === 'MARKET' ? 'market' : 'limit',
+    side: request.side === 'BUY' ? 'buy' : 'sell',
+    amount: request.quantity,
+    price: request.price,
+    params,
+  };
+}
