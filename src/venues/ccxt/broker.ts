@@ -167,6 +167,14 @@ export class CcxtBroker implements Broker {
         `does not exist on ${this.profile.label} (${this.profile.timeInForce.join(', ')} do)`,
       );
     }
+    if (request.reduceOnly && !this.profile.positions.includes(request.instrument.marketType)) {
+      throw invalidField(
+        'NOT_SUPPORTED',
+        'reduceOnly',
+        true,
+        `does not exist for ${request.instrument.symbol}: ${this.profile.label} keeps no positions on ${request.instrument.marketType.toLowerCase()} markets`,
+      );
+    }
     const { field, codec } = this.profile.clientId;
     const wire = codec.encode(request.clientId);
     if (wire === undefined) {

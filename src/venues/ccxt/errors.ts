@@ -36,11 +36,27 @@ export interface ErrorContext {
   readonly headers?: unknown;
   /** The venue's error codes (its profile's) */
   readonly errors: VenueErrors;
+  /**
+   * The raw body of the last REST answer, for the venue's code when ccxt's message left it
+   * out (Binance -2010 arrives as its `msg` only); read only when it carries the error's words
+   */
+  readonly lastResponse?: unknown;
 }
 
 /** The venue's own error code in a ccxt error: Binance's `{"code":-2019,"msg":"..."}` */
-export function venueCodeOf(error: unknown, errors: VenueErrors): string | undefined {
-  return errors.codeOf(error instanceof Error ? error.message : String(error));
+export function venueCodeOf(
+  error: unknown,
+  errors: VenueErrors,
+  lastResponse?: unknown,
+): string | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = errors.codeOf(message);
+  if (code !== undefined || typeof lastResponse !== 'string') return code;
+  // ccxt's message is `<exchange id> <the venue's words>`: the answer must carry those words
+  const words = message.slice(message.indexOf(' ') + 1);
+  return words.length >= 8 && lastResponse.includes(words)
+    ? errors.codeOf(lastResponse)
+    : undefined;
 }
 
 /** The venue's own words: Binance `msg`, Bybit `retMsg`, OKX `sMsg`, else the whole message */
@@ -64,7 +80,10 @@ function retryAfterMs(headers: unknown): number | undefined {
  */
 export function toKestrelError(error: unknown, context: ErrorContext): KestrelError {
   if (error instanceof KestrelError) return error;
-  const venueCode = venueCodeOf(error, context.errors);
+  const venueCode =
+    error instanceof ccxt.ExchangeError
+      ? venueCodeOf(error, context.errors, context.lastResponse)
+      : venueCodeOf(error, context.errors);
   let code: ErrorCode | undefined =
     venueCode === undefined ? undefined : context.errors.codes[venueCode];
   let className = 'Error';

@@ -21,6 +21,7 @@ export interface CcxtExchange {
   markets: Record<string, unknown> | undefined;
   clients: Record<string, unknown>;
   last_response_headers: unknown;
+  last_http_response: unknown;
   newUpdates: boolean;
   loadHttpProxyAgent(): Promise<unknown>;
   loadMarkets(reload?: boolean): Promise<Record<string, unknown>>;

@@ -60,6 +60,7 @@ export class CcxtRestClient {
       redact: this.options.redact,
       headers: this.exchange.last_response_headers,
       errors: this.profile.errors,
+      lastResponse: this.exchange.last_http_response,
     });
   }
 

@@ -1,4 +1,5 @@
 import type { VenueProfile } from '../profile.ts';
+import { BINANCE_PROFILE } from './binance.ts';
 import { BINANCEUSDM_PROFILE } from './binanceusdm.ts';
 import { BYBIT_PROFILE } from './bybit.ts';
 import type { CcxtDescription } from './generic.ts';
@@ -6,7 +7,7 @@ import { genericProfile } from './generic.ts';
 
 /** Every exchange Kestrel has a profile for, by ccxt id */
 export const PROFILES: ReadonlyMap<string, VenueProfile> = new Map(
-  [BINANCEUSDM_PROFILE, BYBIT_PROFILE].map((profile) => [profile.id, profile]),
+  [BINANCE_PROFILE, BINANCEUSDM_PROFILE, BYBIT_PROFILE].map((profile) => [profile.id, profile]),
 );
 
 /** The profile of an exchange, or the generic stand-in built from ccxt's description of it */
