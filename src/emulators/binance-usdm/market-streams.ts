@@ -1,8 +1,8 @@
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Level } from '../../core/market-data.ts';
+import type { MarketChange, MarketState, PublicTrade } from '../public-market.ts';
 import { dropSockets, sendRawFrames } from '../sockets.ts';
-import type { MarketChange, MarketState, PublicTrade } from './usdm-exchange.ts';
 import { price, quantity, wireTime } from './wire.ts';
 
 interface MarketSocket {

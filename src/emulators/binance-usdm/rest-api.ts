@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../engine/clock.ts';
+import type { EmulatorFaults } from '../faults.ts';
+import { readBody, writeJson } from '../http.ts';
 import type { BinanceHttpError } from './binance-errors.ts';
 import { binanceError, BinanceHttpError as HttpError } from './binance-errors.ts';
-import type { EmulatorFaults } from './faults.ts';
 import { bookTickerJson } from './market-streams.ts';
 import { parseAmendment, parseBatch, parseNewOrder, parseOrderRef } from './request-params.ts';
 import type { Credentials } from './signature.ts';
@@ -364,31 +365,6 @@ function positions(ctx: RestContext, params: Params): Record<string, unknown>[] 
     .positions()
     .filter((p) => symbol === undefined || p.instrument.venueSymbol === symbol.toUpperCase())
     .map((p) => positionRiskJson(p, ctx.exchange.leverage));
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-function writeJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Readonly<Record<string, string>> = {},
-): void {
-  if (response.destroyed) return;
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    ...headers,
-  });
-  response.end(text);
 }
 
 /**

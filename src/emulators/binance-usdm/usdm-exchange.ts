@@ -6,45 +6,13 @@ import type { Side } from '../../core/order.ts';
 import type { Position } from '../../core/position.ts';
 import type { SimOrderSnapshot, SimReport } from '../../venues/sim/sim-venue.ts';
 import { SimVenue } from '../../venues/sim/sim-venue.ts';
+import type { MarketChange, MarketState } from '../public-market.ts';
+import { createMarketState, moveBook, recordTrade } from '../public-market.ts';
 import { binanceError, verdictError } from './binance-errors.ts';
 import { EMULATOR_EXCHANGE } from './defaults.ts';
 import type { NewOrderParams, OrderRefParams } from './request-params.ts';
 import type { MarginView, TradeRecord } from './wire.ts';
 import { accountUpdate, orderJson, orderTradeUpdate } from './wire.ts';
-
-/** A public print on the tape */
-export interface PublicTrade {
-  readonly id: number;
-  readonly price: number;
-  readonly quantity: number;
-  /** The aggressor's side */
-  readonly side: Side;
-  readonly time: number;
-}
-
-/** The public market of one symbol, as the streams and REST market data show it */
-export interface MarketState {
-  readonly instrument: Instrument;
-  bids: Level[];
-  asks: Level[];
-  /** The depth update id, bumped on every book change (bookTicker `u`, depth `U`/`u`/`pu`) */
-  updateId: number;
-  bookTime: number;
-  readonly trades: PublicTrade[];
-  nextTradeId: number;
-}
-
-/** What changed in the public market, for the streams to publish */
-export type MarketChange =
-  | {
-      readonly kind: 'book';
-      readonly state: MarketState;
-      readonly firstId: number;
-      readonly previousId: number;
-      readonly bids: Level[];
-      readonly asks: Level[];
-    }
-  | { readonly kind: 'trade'; readonly state: MarketState; readonly trade: PublicTrade };
 
 /** A REST answer and the pushes it causes, which go out after the answer is written */
 export interface Outcome<T> {
@@ -59,8 +27,6 @@ export interface UsdmExchangeOptions {
   /** Executions kept for userTrades; default 100 000 */
   readonly tradeHistory?: number;
 }
-
-const PUBLIC_TRADES_KEPT = 1000;
 
 function toVenueInstrument(instrument: Instrument): Instrument {
   if (instrument.symbol === instrument.venueSymbol && instrument.exchange === EMULATOR_EXCHANGE)
@@ -80,18 +46,6 @@ function toVenueInstrument(instrument: Instrument): Instrument {
     makerFee: instrument.makerFee,
     takerFee: instrument.takerFee,
   });
-}
-
-function diffLevels(before: readonly Level[], after: readonly Level[]): Level[] {
-  const old = new Map(before.map(([p, s]) => [p, s]));
-  const changes: Level[] = [];
-  const seen = new Set<number>();
-  for (const [p, s] of after) {
-    seen.add(p);
-    if (old.get(p) !== s) changes.push([p, s]);
-  }
-  for (const [p] of before) if (!seen.has(p)) changes.push([p, 0]);
-  return changes;
 }
 
 /**
@@ -126,15 +80,7 @@ export class UsdmExchange {
     });
     for (const instrument of this.instruments) {
       this.bySymbol.set(instrument.venueSymbol, instrument);
-      this.markets.set(instrument.venueSymbol, {
-        instrument,
-        bids: [],
-        asks: [],
-        updateId: 1,
-        bookTime: 0,
-        trades: [],
-        nextTradeId: 1,
-      });
+      this.markets.set(instrument.venueSymbol, createMarketState(instrument));
     }
   }
 
@@ -378,15 +324,13 @@ export class UsdmExchange {
   ): Record<string, unknown>[] {
     const state = this.market(symbol);
     const instrument = state.instrument;
-    const trade: PublicTrade = {
-      id: state.nextTradeId++,
-      price: snapPrice(instrument, price),
-      quantity: snapSize(instrument, size),
+    const trade = recordTrade(
+      state,
+      snapPrice(instrument, price),
+      snapSize(instrument, size),
       side,
-      time: now,
-    };
-    state.trades.push(trade);
-    if (state.trades.length > PUBLIC_TRADES_KEPT) state.trades.shift();
+      now,
+    );
     const reports = this.venue.onTrade(
       { type: 'trade', instrument, time: now, price: trade.price, size: trade.quantity, side },
       now,
@@ -396,22 +340,8 @@ export class UsdmExchange {
   }
 
   private moveBook(state: MarketState, bids: Level[], asks: Level[], now: number): void {
-    const bidChanges = diffLevels(state.bids, bids);
-    const askChanges = diffLevels(state.asks, asks);
-    state.bids = bids;
-    state.asks = asks;
-    state.bookTime = now;
-    if (bidChanges.length === 0 && askChanges.length === 0) return;
-    const previousId = state.updateId;
-    state.updateId += 1;
-    this.marketListener?.({
-      kind: 'book',
-      state,
-      firstId: previousId + 1,
-      previousId,
-      bids: bidChanges,
-      asks: askChanges,
-    });
+    const change = moveBook(state, bids, asks, now);
+    if (change !== undefined) this.marketListener?.(change);
   }
 
   // ---- reports to pushes ----
