@@ -241,13 +241,20 @@ export class CcxtAccountStream {
     request: 'create' | 'cancel' | 'amend',
     clientId: ClientOrderId,
   ): void {
-    if (orderSchema.safeParse(raw).success) {
+    const order = orderSchema.safeParse(raw);
+    if (order.success) {
       this.ingestOrder(raw, 'rest', clientId);
+      // An amend answered without the new terms (Hyperliquid's new order id only): read them back
+      if (request === 'amend' && (order.data.price ?? undefined) === undefined)
+        this.refreshSoon(clientId);
       return;
     }
     const ack = acknowledgementSchema.safeParse(raw);
     if (!ack.success || this.numericIdProblem([ack.data.id]) !== undefined) {
-      this.ingestOrder(raw, 'rest', clientId);
+      // A cancel or amend answered with a bare status (Hyperliquid `success`): asked after soon
+      if (request === 'cancel') this.scheduleStatusCheck(clientId);
+      else if (request === 'amend') this.refreshSoon(clientId);
+      else this.ingestOrder(raw, 'rest', clientId);
       return;
     }
     this.options.registry.remember(ack.data.id, clientId);

@@ -1,12 +1,18 @@
 import type { TrackedOrder } from '../../core/account.ts';
 import { invalidField, KestrelError } from '../../core/errors.ts';
 import type { Instrument, MarketType } from '../../core/instrument.ts';
+import type { Quote } from '../../core/market-data.ts';
 import type { Order, OrderRequest } from '../../core/order.ts';
 import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { Logger } from '../../engine/logger.ts';
 import { CcxtAccountStream } from './account-stream.ts';
-import { orderArguments, WIRE_ID_OPTION, wireIdOf } from './order-arguments.ts';
+import {
+  orderArguments,
+  REFERENCE_PRICE_OPTION,
+  WIRE_ID_OPTION,
+  wireIdOf,
+} from './order-arguments.ts';
 import { CcxtOrderRegistry } from './order-registry.ts';
 import type { VenueProfile } from './profile.ts';
 import { CcxtReconciliation } from './reconciliation.ts';
@@ -25,6 +31,8 @@ export interface CcxtBrokerOptions {
   readonly statusCheckDelayMs: number;
   /** How long a stream order update may run ahead of its fills before the fills are fetched, ms */
   readonly fillGapDelayMs?: number;
+  /** The latest quote of a market, for venues that bound market orders by a price */
+  readonly quote?: (symbol: string) => Quote | undefined;
 }
 
 /** Times a cancel whose answer was lost is sent again while the venue still lists the order */
@@ -48,6 +56,7 @@ export class CcxtBroker implements Broker {
   readonly reconciliation: CcxtReconciliation;
   private readonly rest: CcxtRestClient;
   private readonly logger: Logger;
+  private readonly quote: (symbol: string) => Quote | undefined;
   private readonly instruments = new Map<string, Instrument>();
   private sinkRef: VenueSink | undefined;
   private stopped = false;
@@ -57,6 +66,7 @@ export class CcxtBroker implements Broker {
     this.rest = options.rest;
     this.profile = options.rest.profile;
     this.logger = options.logger;
+    this.quote = options.quote ?? (() => undefined);
     this.registry = new CcxtOrderRegistry(this.profile.clientId.codec);
     const batchSizes = Object.values(this.profile.batch);
     this.capabilities = {
@@ -184,6 +194,18 @@ export class CcxtBroker implements Broker {
         request.clientId,
         `cannot be carried by ${this.profile.label}'s ${field} (${codec.format}), as it is or encoded`,
       );
+    }
+    if (request.orderType === 'MARKET' && this.profile.marketOrderSlippage !== undefined) {
+      const quote = this.quote(request.instrument.symbol);
+      if (quote === undefined) {
+        throw invalidField(
+          'PRICE_REQUIRED',
+          'price',
+          undefined,
+          `is needed for a market order on ${request.instrument.symbol}: ${this.profile.label} bounds market orders by a price and there is no quote yet`,
+        );
+      }
+      request.options[REFERENCE_PRICE_OPTION] = request.side === 'BUY' ? quote.ask : quote.bid;
     }
     if (wire !== request.clientId) request.options[WIRE_ID_OPTION] = wire;
     this.stream.noteSymbol(request.instrument.symbol);
@@ -391,8 +413,7 @@ export class CcxtBroker implements Broker {
         venueId: order.venueOrderId,
         wireId: this.wireIdOfOrder(order),
       },
-      order.clientId,
-      order.side === 'BUY' ? 'buy' : 'sell',
+      order,
       amendment.quantity ?? order.quantity,
       amendment.price ?? order.price,
     );

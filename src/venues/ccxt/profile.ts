@@ -12,12 +12,16 @@ import type { WireIdCodec } from './wire-ids.ts';
  * - `descending`: newest first from `since`, the next page older than the oldest row's
  *   `info.<cursorField>`, sent as `params[<cursorParam>]` (OKX `after` = billId).
  * A window is the widest span one query may cover; longer gaps are read window by window.
+ * `allMarkets`: the venue answers every market's fills whatever market is asked for
+ * (Hyperliquid), so pages are read for all markets and filtered here, never sized after
+ * ccxt's per-market filter.
  */
 export type TradePaging =
   | {
       readonly order: 'ascending';
       readonly pageSize: number;
       readonly windowMs: number | undefined;
+      readonly allMarkets?: boolean;
     }
   | {
       readonly order: 'cursor';
@@ -153,6 +157,20 @@ export function jsonCode(...names: readonly string[]): (message: string) => stri
       const match = pattern.exec(message);
       if (match?.[1] !== undefined) return match[1];
     }
+    return undefined;
+  };
+}
+
+/**
+ * The code of a venue that answers errors in words only (Hyperliquid): the code of the first
+ * fragment of `fragments` the message contains
+ */
+export function messageCode(
+  fragments: Readonly<Record<string, string>>,
+): (message: string) => string | undefined {
+  return (message) => {
+    for (const [fragment, code] of Object.entries(fragments))
+      if (message.includes(fragment)) return code;
     return undefined;
   };
 }

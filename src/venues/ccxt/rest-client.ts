@@ -1,5 +1,6 @@
 import { KestrelError } from '../../core/errors.ts';
 import type { MarketType } from '../../core/instrument.ts';
+import type { Order } from '../../core/order.ts';
 import { isOrderNotFound, toKestrelError } from './errors.ts';
 import type { CcxtExchange } from './exchange.ts';
 import type { CcxtOrderArguments } from './order-arguments.ts';
@@ -120,23 +121,35 @@ export class CcxtRestClient {
     );
   }
 
-  /** @throws KestrelError a venue verdict or an ambiguous failure */
+  /**
+   * Amends price and/or quantity. Where an amend replaces the order (`newId`: Hyperliquid's
+   * modify restates every term), the order's time in force and reduce-only ride along.
+   * @throws KestrelError a venue verdict or an ambiguous failure
+   */
   editOrder(
     key: OrderKey,
-    clientId: string,
-    side: 'buy' | 'sell',
+    order: Pick<Order, 'clientId' | 'side' | 'timeInForce' | 'reduceOnly' | 'instrument'>,
     amount: number,
     price: number | undefined,
   ): Promise<unknown> {
-    return this.call(`editOrder ${key.symbol} ${clientId}`, () =>
+    const restated =
+      this.profile.amend[order.instrument.marketType] === 'newId'
+        ? {
+            ...(order.timeInForce === 'GTX'
+              ? { postOnly: true }
+              : { timeInForce: order.timeInForce }),
+            ...(order.reduceOnly ? { reduceOnly: true } : {}),
+          }
+        : {};
+    return this.call(`editOrder ${key.symbol} ${order.clientId}`, () =>
       this.exchange.editOrder(
         key.venueId ?? '',
         key.symbol,
         'limit',
-        side,
+        order.side === 'BUY' ? 'buy' : 'sell',
         amount,
         price,
-        this.byWireId(key.wireId),
+        { ...restated, ...this.byWireId(key.wireId) },
       ),
     );
   }
@@ -200,18 +213,26 @@ export class CcxtRestClient {
   }
 
   /**
-   * Our executions on one market from `since`, page by page as the venue pages them.
+   * Our executions on one market from `since`, page by page as the venue pages them (on a venue
+   * that answers every market's, the pages are filtered to the market after paging).
    * @throws KestrelError when the venue cannot be reached
    */
-  trades(symbol: string, since: number, now: number): AsyncGenerator<unknown[]> {
+  async *trades(symbol: string, since: number, now: number): AsyncGenerator<unknown[]> {
+    for await (const page of this.tradePages(symbol, since, now))
+      yield page.filter((entry) => (entry as { symbol?: unknown } | null)?.symbol === symbol);
+  }
+
+  private tradePages(symbol: string, since: number, now: number): AsyncGenerator<unknown[]> {
     return tradeHistory({
       paging: this.profile.trades,
       since,
       now,
       maxRows: MAX_TRADE_ROWS,
       fetch: async (from, limit, params) => {
-        const raw = await this.call(`fetchMyTrades ${symbol}`, () =>
-          this.exchange.fetchMyTrades(symbol, from, limit, params),
+        const paging = this.profile.trades;
+        const all = paging.order === 'ascending' && paging.allMarkets === true;
+        const raw = await this.call(`fetchMyTrades ${all ? 'all' : symbol}`, () =>
+          this.exchange.fetchMyTrades(all ? undefined : symbol, from, limit, params),
         );
         return Array.isArray(raw) ? raw : [];
       },

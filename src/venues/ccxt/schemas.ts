@@ -69,9 +69,9 @@ export const acknowledgementSchema = z.looseObject({
   info: z.unknown(),
 });
 
-/** A batch entry the venue refused: ccxt gives it no id, only the raw error */
+/** A batch entry the venue refused: ccxt gives it no id (or an empty one), only the raw error */
 export const rejectedEntrySchema = z.looseObject({
-  id: z.undefined().nullish(),
+  id: z.union([z.literal(''), z.undefined(), z.null()]).optional(),
   status: z.literal('rejected'),
   info: z.unknown(),
 });

@@ -107,6 +107,7 @@ export class CcxtVenue implements VenueConnection {
       logger: this.logger,
       lostAfterMs: config.lostAfterMs ?? 15_000,
       statusCheckDelayMs: config.statusCheckDelayMs ?? 1_000,
+      quote: (symbol) => this.market.lastQuote(symbol),
     });
     this.market = new CcxtMarketStream({
       name: this.exchange,
