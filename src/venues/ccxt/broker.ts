@@ -33,6 +33,8 @@ export interface CcxtBrokerOptions {
   readonly fillGapDelayMs?: number;
   /** The latest quote of a market, for venues that bound market orders by a price */
   readonly quote?: (symbol: string) => Quote | undefined;
+  /** The account's position mode; default one-way */
+  readonly positionMode?: 'oneWay' | 'hedge';
 }
 
 /** Times a cancel whose answer was lost is sent again while the venue still lists the order */
@@ -57,6 +59,7 @@ export class CcxtBroker implements Broker {
   private readonly rest: CcxtRestClient;
   private readonly logger: Logger;
   private readonly quote: (symbol: string) => Quote | undefined;
+  readonly positionMode: 'oneWay' | 'hedge';
   private readonly instruments = new Map<string, Instrument>();
   private sinkRef: VenueSink | undefined;
   private stopped = false;
@@ -67,6 +70,7 @@ export class CcxtBroker implements Broker {
     this.profile = options.rest.profile;
     this.logger = options.logger;
     this.quote = options.quote ?? (() => undefined);
+    this.positionMode = options.positionMode ?? 'oneWay';
     this.registry = new CcxtOrderRegistry(this.profile.clientId.codec);
     const batchSizes = Object.values(this.profile.batch);
     this.capabilities = {
@@ -91,6 +95,7 @@ export class CcxtBroker implements Broker {
     });
     this.reconciliation = new CcxtReconciliation({
       name: options.name,
+      hedged: this.positionMode === 'hedge',
       rest: options.rest,
       registry: this.registry,
       stream: this.stream,
@@ -185,6 +190,7 @@ export class CcxtBroker implements Broker {
         `does not exist for ${request.instrument.symbol}: ${this.profile.label} keeps no positions on ${request.instrument.marketType.toLowerCase()} markets`,
       );
     }
+    this.checkPositionSide(request);
     const { field, codec } = this.profile.clientId;
     const wire = codec.encode(request.clientId);
     if (wire === undefined) {
@@ -210,6 +216,35 @@ export class CcxtBroker implements Broker {
     if (wire !== request.clientId) request.options[WIRE_ID_OPTION] = wire;
     this.stream.noteSymbol(request.instrument.symbol);
     this.registry.addOwn(request.clientId);
+  }
+
+  /**
+   * An order names a leg exactly when the account is in hedge mode and the market has positions
+   * @throws KestrelError INVALID_ARGUMENT when a hedge-mode order names no leg, NOT_SUPPORTED
+   *   when one names a leg the account or market cannot have
+   */
+  private checkPositionSide(request: OrderRequest): void {
+    const { instrument, positionSide } = request;
+    const legs =
+      this.positionMode === 'hedge' && this.profile.positions.includes(instrument.marketType);
+    if (positionSide !== undefined && !legs) {
+      throw invalidField(
+        'NOT_SUPPORTED',
+        'positionSide',
+        positionSide,
+        this.positionMode === 'hedge'
+          ? `does not exist for ${instrument.symbol}: ${instrument.marketType.toLowerCase()} markets have no positions`
+          : `cannot be taken: the ${this.exchange} account is in one-way position mode (positionMode oneWay)`,
+      );
+    }
+    if (positionSide === undefined && legs) {
+      throw invalidField(
+        'INVALID_ARGUMENT',
+        'positionSide',
+        positionSide,
+        `is required on the hedge-mode ${this.exchange} account: name the leg (LONG or SHORT) a ${request.side} of ${instrument.symbol} opens or closes`,
+      );
+    }
   }
 
   /** The wire id the venue will report the order by, when it is not our clientId itself */

@@ -63,6 +63,12 @@ export interface CcxtVenueConfig {
    */
   readonly numericIds?: boolean;
   /**
+   * The account's position mode where the venue has one: `oneWay` (default: one net position
+   * per market) or `hedge` (a LONG and a SHORT leg per market; every order names the leg it
+   * opens or closes, and positions are kept per leg)
+   */
+  readonly positionMode?: 'oneWay' | 'hedge';
+  /**
    * The fetch ccxt's REST calls go through (an HTTP client with its own proxy or TLS settings,
    * or a venue answered in-process); default ccxt's own
    */
@@ -94,6 +100,7 @@ const fileSchema = z.object({
   wsUrl: z.url().optional(),
   symbols: z.array(z.string().min(1)).optional(),
   options: z.record(z.string(), z.unknown()).optional(),
+  positionMode: z.enum(['oneWay', 'hedge']).optional(),
 });
 
 export type CcxtConfigFile = z.infer<typeof fileSchema>;
@@ -245,5 +252,8 @@ export function loadCcxtConfig(input: LoadCcxtConfigInput = {}): CcxtVenueConfig
     ...(file.options === undefined
       ? {}
       : { options: { ...file.options, ...input.overrides?.options } }),
+    ...(input.overrides?.positionMode === undefined && file.positionMode !== undefined
+      ? { positionMode: file.positionMode }
+      : {}),
   };
 }

@@ -33,6 +33,11 @@ export function orderArguments(request: OrderRequest, profile: VenueProfile): Cc
   if (request.timeInForce === 'GTX') params['postOnly'] = true;
   else if (request.orderType === 'LIMIT') params['timeInForce'] = request.timeInForce;
   if (request.reduceOnly) params['reduceOnly'] = true;
+  // Hedge mode: the leg rides along; where the venue refuses reduce-only beside it, the leg says it
+  if (request.positionSide !== undefined && profile.hedge !== undefined) {
+    Object.assign(params, profile.hedge.params(request.positionSide));
+    if (!profile.hedge.reduceOnlyWithSide) delete params['reduceOnly'];
+  }
   const reference = request.options[REFERENCE_PRICE_OPTION];
   const bounded =
     request.orderType === 'MARKET' &&

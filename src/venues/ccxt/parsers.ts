@@ -7,7 +7,7 @@ import { tradeId, venueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { snapPrice, snapSize } from '../../core/instrument.ts';
 import { money } from '../../core/numeric.ts';
-import type { OrderType, TimeInForce } from '../../core/order.ts';
+import type { OrderType, PositionSide, TimeInForce } from '../../core/order.ts';
 import type { VenueOrderState, VenuePosition } from '../../engine/venue.ts';
 import type { CcxtOrder, CcxtTrade } from './schemas.ts';
 import {
@@ -38,6 +38,20 @@ export function clientIdCandidates(order: Pick<CcxtOrder, 'clientOrderId' | 'inf
     raw.success ? raw.data.clientOrderId : undefined,
   ];
   return ids.filter((id): id is string => typeof id === 'string' && id.length > 0);
+}
+
+/**
+ * The hedge-mode leg a venue message names, from its raw payload: Binance `positionSide` (or the
+ * stream's `ps`) LONG/SHORT, OKX `posSide` long/short, Bybit `positionIdx` 1/2; undefined for
+ * a one-way order (BOTH, net, 0) or when the payload does not say
+ */
+export function positionSideOf(info: unknown): PositionSide | undefined {
+  if (typeof info !== 'object' || info === null) return undefined;
+  const raw = info as Record<string, unknown>;
+  const named = String(raw['positionSide'] ?? raw['ps'] ?? raw['posSide'] ?? '').toUpperCase();
+  if (named === 'LONG' || named === 'SHORT') return named;
+  const index = String(raw['positionIdx'] ?? '');
+  return index === '1' ? 'LONG' : index === '2' ? 'SHORT' : undefined;
 }
 
 /** Kestrel's order type for a ccxt one (lowercase, venue spellings) */
@@ -83,6 +97,7 @@ export function toReport(order: CcxtOrder, instrument: Instrument): OrderReport 
       : { price: snapPrice(instrument, order.price) }),
     timeInForce: timeInForce(order),
     reduceOnly: order.reduceOnly === true,
+    positionSide: positionSideOf(order.info),
     ...(order.filled === null || order.filled === undefined
       ? {}
       : { filledQuantity: snapSize(instrument, order.filled) }),
@@ -181,6 +196,7 @@ export function toFillReport(
       : { feeCurrency: trade.fee.currency }),
     liquidity: trade.takerOrMaker === 'maker' ? 'MAKER' : 'TAKER',
     time: trade.timestamp ?? now,
+    positionSide: positionSideOf(trade.info),
   };
 }
 
@@ -298,6 +314,7 @@ export function toVenueOrderState(
       ? { stopPrice: snapPrice(instrument, order.triggerPrice) }
       : {}),
     reduceOnly: order.reduceOnly === true,
+    positionSide: positionSideOf(order.info),
     status: venueStatus(order, filled),
     filledQuantity: filled,
     // Averages keep four decimals past the tick, as the venue computes them
@@ -315,15 +332,20 @@ export interface PositionParse {
 }
 
 /**
- * The venue's net positions from ccxt's fetchPositions: signed (short negative), in the
- * order quantity unit (contracts), one per instrument; legs of a hedge-mode account are
- * netted, the average weighted by size among legs on the net side. Flat entries are left out.
+ * The venue's positions from ccxt's fetchPositions: signed (short negative), in the order
+ * quantity unit (contracts). One-way: one per instrument, legs of a hedge-mode answer netted
+ * (the average weighted by size among legs on the net side). Hedge mode (`hedged`): one per leg,
+ * LONG positive and SHORT negative. Flat entries are left out.
  */
 export function toVenuePositions(
   raw: unknown,
   instruments: ReadonlyMap<string, Instrument>,
+  hedged = false,
 ): PositionParse {
-  const legs = new Map<string, { quantity: number; sides: [number, number][] }>();
+  const legs = new Map<
+    string,
+    { instrument: Instrument; side: PositionSide | undefined; entries: [number, number][] }
+  >();
   let skipped = 0;
   for (const entry of Array.isArray(raw) ? raw : []) {
     const parsed = positionSchema.safeParse(entry);
@@ -335,23 +357,26 @@ export function toVenuePositions(
     const contracts = Math.abs(parsed.data.contracts ?? 0);
     if (contracts === 0) continue;
     const signed = parsed.data.side === 'short' ? -contracts : contracts;
-    const leg = legs.get(instrument.symbol) ?? { quantity: 0, sides: [] };
-    leg.quantity += signed;
-    leg.sides.push([signed, parsed.data.entryPrice ?? 0]);
-    legs.set(instrument.symbol, leg);
+    const side: PositionSide | undefined = hedged ? (signed < 0 ? 'SHORT' : 'LONG') : undefined;
+    const key = side === undefined ? instrument.symbol : `${instrument.symbol}:${side}`;
+    const leg = legs.get(key) ?? { instrument, side, entries: [] };
+    leg.entries.push([signed, parsed.data.entryPrice ?? 0]);
+    legs.set(key, leg);
   }
   const positions: VenuePosition[] = [];
-  for (const [symbol, leg] of legs) {
-    const instrument = instruments.get(symbol);
-    if (instrument === undefined) continue;
-    const quantity = snapSize(instrument, leg.quantity);
+  for (const { instrument, side, entries } of legs.values()) {
+    const quantity = snapSize(
+      instrument,
+      entries.reduce((sum, [q]) => sum + q, 0),
+    );
     if (quantity === 0) continue;
-    const sameSide = leg.sides.filter(([q]) => Math.sign(q) === Math.sign(quantity));
+    const sameSide = entries.filter(([q]) => Math.sign(q) === Math.sign(quantity));
     const size = sameSide.reduce((sum, [q]) => sum + Math.abs(q), 0);
     const average =
       size > 0 ? sameSide.reduce((sum, [q, price]) => sum + Math.abs(q) * price, 0) / size : 0;
     positions.push({
       instrument,
+      ...(side === undefined ? {} : { side }),
       quantity,
       averagePrice: Number(average.toFixed(instrument.priceDecimals + 4)),
     });

@@ -14,6 +14,8 @@ import { orderSchema, tradeSchema } from './schemas.ts';
 
 export interface CcxtReconciliationOptions {
   readonly name: string;
+  /** The account keeps a LONG and a SHORT leg per market (hedge mode) */
+  readonly hedged: boolean;
   readonly rest: CcxtRestClient;
   readonly registry: CcxtOrderRegistry;
   readonly stream: CcxtAccountStream;
@@ -150,6 +152,7 @@ export class CcxtReconciliation {
     const positions = toVenuePositions(
       this.list(await rest.fetchPositions(marketTypes), 'fetchPositions'),
       instruments,
+      this.options.hedged,
     );
     const balances = toBalances(await rest.fetchBalance());
     if (balances === undefined) throw this.unreadable('fetchBalance', []);

@@ -91,6 +91,13 @@ export class CcxtVenue implements VenueConnection {
     const base = known ?? genericProfile(this.privateExchange.exchange);
     this.profile =
       config.numericIds === undefined ? base : { ...base, numericIds: config.numericIds };
+    if (config.positionMode === 'hedge' && this.profile.hedge === undefined) {
+      throw new KestrelError(
+        'INVALID_CONFIG',
+        `${config.exchange}: positionMode hedge is not available on ${this.profile.label}${this.profile.checked ? '' : ' (no Kestrel profile)'}; use oneWay`,
+        { field: 'positionMode', value: 'hedge' },
+      );
+    }
     this.gate = new RateGate(deps.clock);
     if (config.apiKey !== undefined) this.account = apiKeyFingerprint(config.apiKey.reveal());
     this.rest = new CcxtRestClient({
@@ -108,6 +115,7 @@ export class CcxtVenue implements VenueConnection {
       lostAfterMs: config.lostAfterMs ?? 15_000,
       statusCheckDelayMs: config.statusCheckDelayMs ?? 1_000,
       quote: (symbol) => this.market.lastQuote(symbol),
+      positionMode: config.positionMode ?? 'oneWay',
     });
     this.market = new CcxtMarketStream({
       name: this.exchange,

@@ -201,3 +201,129 @@ describe('conformance: Binance USDⓈ-M through real ccxt', {
     );
   });
 });
+
+describe('conformance: Binance USDⓈ-M hedge mode through real ccxt', {
+  skip: hasCcxtStatic ? false : SKIP_MESSAGE,
+}, () => {
+  let binance: BinanceVenue | undefined;
+  let kestrel: KestrelOnVenue | undefined;
+  afterEach(async () => {
+    await kestrel?.close();
+    kestrel = undefined;
+    assert.deepEqual(
+      binance?.wire.violations ?? [],
+      [],
+      'every request keeps Binance hedge-mode rules',
+    );
+    binance = undefined;
+  });
+
+  it('opens and closes a LONG and a SHORT leg (positionSide on the wire, never reduceOnly) and keeps a position per leg', async () => {
+    const venue = new BinanceVenue('usdm');
+    venue.hedgeMode = true;
+    binance = venue;
+    kestrel = await kestrelOn({
+      exchange: 'binanceusdm',
+      wire: venue.wire,
+      overrides: { positionMode: 'hedge' },
+    });
+    const { trading, account } = kestrel;
+    const perp = kestrel.instrument('BTC/USDT:USDT');
+    const fill = (clientId: string, price: string) => {
+      const order = venue.byClientId(clientId);
+      assert.ok(order);
+      venue.fill(order, order.origQty, price, Date.now());
+    };
+    const openLong = await trading.trade(perp, 0.01, 60_000, { positionSide: 'LONG' });
+    const openShort = await trading.trade(perp, -0.02, 61_000, { positionSide: 'SHORT' });
+    fill(openLong.clientId, '60000');
+    fill(openShort.clientId, '61000');
+    await kestrel.venue.resync();
+    assert.equal(account.getPosition(perp, 'LONG').quantity, 0.01);
+    assert.equal(account.getPosition(perp, 'SHORT').quantity, -0.02);
+    assert.equal(account.getPosition(perp).quantity, 0, 'no net position on a hedge account');
+    const snapshot = await kestrel.venue.fetchSnapshot({ since: Date.now() - 60_000 });
+    assert.deepEqual(
+      snapshot.positions.map((p) => [p.side, p.quantity, p.averagePrice]),
+      [
+        ['LONG', 0.01, 60_000],
+        ['SHORT', -0.02, 61_000],
+      ],
+    );
+    const closeLong = await trading.trade(perp, -0.01, 62_000, {
+      positionSide: 'LONG',
+      reduceOnly: true,
+    });
+    const closeShort = await trading.closePosition(perp, { positionSide: 'SHORT' });
+    assert.ok(closeShort);
+    fill(closeLong.clientId, '62000');
+    fill(closeShort.clientId, '60000');
+    await kestrel.venue.resync();
+    const orders = venue.wire
+      .sent('POST', '/fapi/v1/order')
+      .map((r) => ({ ...r.query, ...(r.body as object) }) as Record<string, string>);
+    assert.deepEqual(
+      orders.map((p) => [p['side'], p['positionSide'], p['reduceOnly']]),
+      [
+        ['BUY', 'LONG', undefined],
+        ['SELL', 'SHORT', undefined],
+        ['SELL', 'LONG', undefined],
+        ['BUY', 'SHORT', undefined],
+      ],
+    );
+    const long = account.getPosition(perp, 'LONG');
+    const short = account.getPosition(perp, 'SHORT');
+    assert.deepEqual([long.quantity, short.quantity], [0, 0]);
+    // Realized per leg: the long gained 0.01 × 2000, the short gained 0.02 × 1000
+    assert.equal(long.realizedPnl, 20);
+    assert.equal(short.realizedPnl, 20);
+  });
+
+  it('refuses locally, sending and tracking nothing: no leg on a hedge account, a leg on a one-way account, a reduce-only order that opens its leg', async () => {
+    for (const mode of ['hedge', 'oneWay'] as const) {
+      const venue = new BinanceVenue('usdm');
+      venue.hedgeMode = mode === 'hedge';
+      binance = venue;
+      kestrel = await kestrelOn({
+        exchange: 'binanceusdm',
+        wire: venue.wire,
+        overrides: { positionMode: mode },
+      });
+      const { trading, account } = kestrel;
+      const perp = kestrel.instrument('BTC/USDT:USDT');
+      const before = venue.wire.requests.length;
+      const refusals: [() => Promise<unknown>, string, string][] =
+        mode === 'hedge'
+          ? [
+              [
+                () => trading.trade(perp, 0.01, 60_000),
+                'INVALID_ARGUMENT',
+                'is required on the hedge-mode',
+              ],
+              [
+                () => trading.trade(perp, 0.01, 60_000, { positionSide: 'LONG', reduceOnly: true }),
+                'INVALID_ARGUMENT',
+                'a BUY opens the LONG leg',
+              ],
+            ]
+          : [
+              [
+                () => trading.trade(perp, 0.01, 60_000, { positionSide: 'LONG' }),
+                'NOT_SUPPORTED',
+                'one-way position mode',
+              ],
+            ];
+      for (const [attempt, code, words] of refusals) {
+        await assert.rejects(attempt, (error: unknown) => {
+          const e = error as { code?: string; field?: string; message?: string };
+          return e.code === code && e.field === 'positionSide' && (e.message ?? '').includes(words);
+        });
+      }
+      assert.equal(venue.wire.requests.length, before, `${mode}: nothing sent`);
+      assert.equal(account.getOrders().length, 0, `${mode}: nothing tracked`);
+      await kestrel.close();
+      kestrel = undefined;
+      assert.deepEqual(venue.wire.violations, []);
+    }
+  });
+});

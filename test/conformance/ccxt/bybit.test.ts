@@ -255,3 +255,74 @@ describe('conformance: Bybit v5 through real ccxt', {
 function bybitRulesFor(hedge: boolean) {
   return bybitRules(() => hedge);
 }
+
+describe('conformance: Bybit v5 hedge mode through real ccxt', {
+  skip: hasCcxtStatic ? false : SKIP_MESSAGE,
+}, () => {
+  it('opens and closes a LONG and a SHORT leg with positionIdx 1 and 2 (reduce-only kept on closes), positions per leg', async () => {
+    const bybit = new BybitVenue();
+    bybit.hedgeMode = true;
+    const kestrel = await kestrelOn({
+      exchange: 'bybit',
+      wire: bybit.wire,
+      overrides: { positionMode: 'hedge' },
+    });
+    try {
+      const { trading, account, venue } = kestrel;
+      const perp = kestrel.instrument('BTC/USDT:USDT');
+      const fill = (clientId: string, price: string) => {
+        const order = bybit.byLinkId(clientId);
+        assert.ok(order);
+        bybit.fill(order, order.qty, price, Date.now(), `exec-${clientId}`);
+      };
+      const orders = [
+        await trading.trade(perp, 0.01, 60_000, { positionSide: 'LONG' }),
+        await trading.trade(perp, -0.02, 61_000, { positionSide: 'SHORT' }),
+      ];
+      for (const [i, o] of orders.entries()) fill(o.clientId, i === 0 ? '60000' : '61000');
+      await venue.resync();
+      assert.deepEqual(
+        [account.getPosition(perp, 'LONG').quantity, account.getPosition(perp, 'SHORT').quantity],
+        [0.01, -0.02],
+      );
+      const snapshot = await venue.fetchSnapshot({ since: Date.now() - 60_000 });
+      assert.deepEqual(
+        snapshot.positions.map((p) => [p.side, p.quantity]),
+        [
+          ['LONG', 0.01],
+          ['SHORT', -0.02],
+        ],
+      );
+      const closes = [
+        await trading.closePosition(perp, { positionSide: 'LONG' }),
+        await trading.closePosition(perp, { positionSide: 'SHORT' }),
+      ];
+      for (const close of closes) {
+        assert.ok(close);
+        fill(close.clientId, '60500');
+      }
+      await venue.resync();
+      assert.deepEqual(
+        bybit.wire.sent('POST', '/v5/order/create').map((r) => {
+          const b = r.body as Record<string, unknown>;
+          return [b['side'], b['positionIdx'], b['reduceOnly']];
+        }),
+        [
+          ['Buy', 1, undefined],
+          ['Sell', 2, undefined],
+          ['Sell', 1, true],
+          ['Buy', 2, true],
+        ],
+      );
+      assert.deepEqual(
+        [account.getPosition(perp, 'LONG').quantity, account.getPosition(perp, 'SHORT').quantity],
+        [0, 0],
+      );
+      assert.equal(account.getPosition(perp, 'LONG').realizedPnl, 5);
+      assert.equal(account.getPosition(perp, 'SHORT').realizedPnl, 10);
+    } finally {
+      await kestrel.close();
+    }
+    assert.deepEqual(bybit.wire.violations, []);
+  });
+});

@@ -264,3 +264,74 @@ describe('conformance: OKX v5 through real ccxt', {
     assert.equal(okx.wire.requests.length, before);
   });
 });
+
+describe('conformance: OKX long/short mode through real ccxt', {
+  skip: hasCcxtStatic ? false : SKIP_MESSAGE,
+}, () => {
+  it('opens and closes a LONG and a SHORT leg with posSide long and short (never reduceOnly), positions per leg', async () => {
+    const okx = new OkxVenue();
+    okx.hedgeMode = true;
+    const kestrel = await kestrelOn({
+      exchange: 'okx',
+      wire: okx.wire,
+      password: 'conformance-passphrase',
+      overrides: { positionMode: 'hedge' },
+    });
+    try {
+      const { trading, account, venue } = kestrel;
+      const swap = kestrel.instrument('BTC/USDT:USDT');
+      const fill = (clientId: string, price: string) => {
+        const order = okx.byClOrdId(wire(clientId));
+        assert.ok(order);
+        okx.fill(order, order.sz, price, Date.now());
+      };
+      const open = [
+        await trading.trade(swap, 1, 60_000, { positionSide: 'LONG' }),
+        await trading.trade(swap, -2, 61_000, { positionSide: 'SHORT' }),
+      ];
+      fill(open[0]?.clientId ?? '', '60000');
+      fill(open[1]?.clientId ?? '', '61000');
+      await venue.resync();
+      assert.deepEqual(
+        [account.getPosition(swap, 'LONG').quantity, account.getPosition(swap, 'SHORT').quantity],
+        [1, -2],
+      );
+      const snapshot = await venue.fetchSnapshot({ since: Date.now() - 60_000 });
+      assert.deepEqual(
+        snapshot.positions.map((p) => [p.side, p.quantity]),
+        [
+          ['LONG', 1],
+          ['SHORT', -2],
+        ],
+      );
+      const closes = [
+        await trading.closePosition(swap, { positionSide: 'LONG' }),
+        await trading.closePosition(swap, { positionSide: 'SHORT' }),
+      ];
+      for (const close of closes) fill(close?.clientId ?? '', '60500');
+      await venue.resync();
+      assert.deepEqual(
+        entriesOf(okx).map((e) => [e['side'], e['posSide'], e['reduceOnly']]),
+        [
+          ['buy', 'long', undefined],
+          ['sell', 'short', undefined],
+          ['sell', 'long', undefined],
+          ['buy', 'short', undefined],
+        ],
+      );
+      assert.deepEqual(
+        [account.getPosition(swap, 'LONG').quantity, account.getPosition(swap, 'SHORT').quantity],
+        [0, 0],
+      );
+    } finally {
+      await kestrel.close();
+    }
+    assert.deepEqual(okx.wire.violations, []);
+  });
+});
+
+function entriesOf(okx: OkxVenue): Record<string, unknown>[] {
+  return okx.wire
+    .sent('POST', '/api/v5/trade/batch-orders')
+    .flatMap((r) => r.body as Record<string, unknown>[]);
+}
