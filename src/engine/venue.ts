@@ -79,6 +79,8 @@ export interface VenueConnection {
   fetchBalances(): Promise<Balance[]>;
   /** Closes every socket and timer; idempotent */
   stop(): Promise<void>;
+  /** How Kestrel drives this venue (its profile), printed when a run or smoke check starts */
+  describe?(): string;
   /** Who the account is on this venue (an API key fingerprint, an account index): names the journal */
   readonly account?: string;
   /**

@@ -430,6 +430,8 @@ async function runOnVenue(
       clock,
       logger,
     });
+    const profile = venue.describe?.();
+    if (profile !== undefined) io.stdout(`${profile}\n`);
   }
   const abort = new AbortController();
   const onSignal = () => {

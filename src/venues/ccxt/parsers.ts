@@ -54,6 +54,12 @@ export function positionSideOf(info: unknown): PositionSide | undefined {
   return index === '1' ? 'LONG' : index === '2' ? 'SHORT' : undefined;
 }
 
+/** `{ positionSide }` when the payload names a leg, else nothing (one-way payloads stay as they were) */
+function legOf(info: unknown): { positionSide?: PositionSide } {
+  const side = positionSideOf(info);
+  return side === undefined ? {} : { positionSide: side };
+}
+
 /** Kestrel's order type for a ccxt one (lowercase, venue spellings) */
 export function orderType(type: string | null | undefined): OrderType {
   switch ((type ?? '').toLowerCase()) {
@@ -97,7 +103,7 @@ export function toReport(order: CcxtOrder, instrument: Instrument): OrderReport 
       : { price: snapPrice(instrument, order.price) }),
     timeInForce: timeInForce(order),
     reduceOnly: order.reduceOnly === true,
-    positionSide: positionSideOf(order.info),
+    ...legOf(order.info),
     ...(order.filled === null || order.filled === undefined
       ? {}
       : { filledQuantity: snapSize(instrument, order.filled) }),
@@ -196,7 +202,7 @@ export function toFillReport(
       : { feeCurrency: trade.fee.currency }),
     liquidity: trade.takerOrMaker === 'maker' ? 'MAKER' : 'TAKER',
     time: trade.timestamp ?? now,
-    positionSide: positionSideOf(trade.info),
+    ...legOf(trade.info),
   };
 }
 
@@ -314,7 +320,7 @@ export function toVenueOrderState(
       ? { stopPrice: snapPrice(instrument, order.triggerPrice) }
       : {}),
     reduceOnly: order.reduceOnly === true,
-    positionSide: positionSideOf(order.info),
+    ...legOf(order.info),
     status: venueStatus(order, filled),
     filledQuantity: filled,
     // Averages keep four decimals past the tick, as the venue computes them

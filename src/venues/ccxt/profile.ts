@@ -175,6 +175,24 @@ export function messageCode(
   };
 }
 
+/**
+ * What a run is driving, for the start of `kestrel run` and `kestrel smoke`: the profile (or that
+ * there is none, and what could not be checked), how our clientId travels, batches, cancels and
+ * the position mode
+ */
+export function describeProfile(profile: VenueProfile, positionMode: 'oneWay' | 'hedge'): string {
+  if (!profile.checked) {
+    return `venue profile: none for ${profile.id}, ccxt's generic behaviour (not checked: ${profile.unchecked.join('; ')})`;
+  }
+  const batches = Object.entries(profile.batch)
+    .map(([type, size]) => `${size} per ${type.toLowerCase()} batch`)
+    .join(', ');
+  return [
+    `venue profile: ${profile.label} (ccxt ${profile.id}), ${positionMode === 'hedge' ? 'hedge mode (a LONG and a SHORT leg per market)' : 'one-way positions'}`,
+    `  client ids: ${profile.clientId.field} (${profile.clientId.codec.format}), encoded where ours does not fit; cancels ${profile.clientIdParam === undefined ? 'by venue id' : `by ${profile.clientId.field}`}; ${batches === '' ? 'no native batch' : batches}`,
+  ].join('\n');
+}
+
 /** Whether the venue trades positions on a market type */
 export function hasPositions(profile: VenueProfile, marketType: MarketType): boolean {
   return profile.positions.includes(marketType);

@@ -23,6 +23,7 @@ import { toInstrument } from './instruments.ts';
 import { CcxtMarketStream } from './market-stream.ts';
 import { apiKeyFingerprint, toBalances } from './parsers.ts';
 import type { VenueProfile } from './profile.ts';
+import { describeProfile } from './profile.ts';
 import { genericProfile } from './profiles/generic.ts';
 import { PROFILES } from './profiles/registry.ts';
 import { RateGate } from './rate-gate.ts';
@@ -184,6 +185,11 @@ export class CcxtVenue implements VenueConnection {
     this.instruments = instruments;
     this.broker.setInstruments(instruments);
     this.loaded = true;
+  }
+
+  /** The venue profile in use and the position mode, for the start of a run */
+  describe(): string {
+    return describeProfile(this.profile, this.broker.positionMode);
   }
 
   /** The instrument a user's name means (`BTC/USDT:USDT`, `BTCUSDT`, `BTC`), if the venue lists it */
