@@ -16,6 +16,8 @@ export const EXIT = {
   STRATEGY: 4,
   /** The venue could not be reached or refused us (credentials, network) */
   VENUE: 5,
+  /** The journal is damaged (see `kestrel journal check`) or could not be written */
+  JOURNAL: 6,
 } as const;
 
 /** A bad command line; the message says what and how to fix it */
@@ -64,6 +66,8 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof StrategyLoadError || error instanceof StrategyFailure) return EXIT.STRATEGY;
   if (error instanceof KestrelError) {
     if (error.code === 'INVALID_DATA') return EXIT.DATA;
+    if (error.code === 'JOURNAL_DAMAGED' || error.code === 'JOURNAL_FAILED') return EXIT.JOURNAL;
+    if (error.code === 'JOURNAL_LOCKED') return EXIT.USAGE;
     if (
       error.code === 'INVALID_CONFIG' ||
       error.code === 'INVALID_ARGUMENT' ||

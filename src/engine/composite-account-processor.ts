@@ -6,6 +6,7 @@ import type { FillReport } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { OrderRequest, PositionSide } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
+import type { JournalHealth } from '../journal/journal.ts';
 import type {
   AccountListener,
   AccountProcessor,
@@ -107,6 +108,13 @@ export class CompositeAccountProcessor implements AccountView {
 
   get journaled(): boolean {
     return [...this.accounts.values()].some((a) => a.journaled);
+  }
+
+  /** The first unhealthy journal's health, else ok */
+  get journalHealth(): JournalHealth {
+    for (const account of this.accounts.values())
+      if (account.journalHealth.state !== 'ok') return account.journalHealth;
+    return { state: 'ok' };
   }
 
   async durable(): Promise<void> {

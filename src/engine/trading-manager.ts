@@ -352,7 +352,9 @@ export class TradingManager {
       });
       return order;
     }
-    if (this.account.journaled) await this.account.durable();
+    // A cancel only lowers risk: it goes out even when the journal cannot record its request
+    if (this.account.journaled && this.account.journalHealth.state === 'ok')
+      await this.account.durable().catch(() => {});
     await this.sendCancel(broker, order);
     return order;
   }
@@ -503,6 +505,14 @@ export class TradingManager {
       throw invalidField('UNKNOWN_INSTRUMENT', 'instrument', instrument, 'must be an Instrument');
     }
     const broker = this.broker(instrument.exchange);
+    const journal = this.account.journalHealth;
+    if (journal.state !== 'ok') {
+      throw new KestrelError(
+        'JOURNAL_FAILED',
+        `new orders are refused until the journal can record them: ${journal.error.message}`,
+        { field: 'journal', value: journal.state, cause: journal.error },
+      );
+    }
     if (typeof amount !== 'number' || !Number.isFinite(amount) || amount === 0) {
       throw invalidField(
         'INVALID_QUANTITY',

@@ -476,7 +476,7 @@ function journaledIntents(path: string): Map<string, OrderRequest> {
         intents.set(event.request.clientId, event.request);
     return intents;
   } finally {
-    journal.close();
+    void journal.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
@@ -9,9 +9,12 @@ import { systemClock } from '../../engine/clock.ts';
 import type { Logger, LogRecord } from '../../engine/logger.ts';
 import { createLogger, formatLogRecord } from '../../engine/logger.ts';
 import type { VenueConnection } from '../../engine/venue.ts';
+import { isPostgresUrl } from '../../journal/location.ts';
 import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
 import { runBacktest } from '../../runtime/backtest.ts';
-import { openCsvSource, parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import type { DataGap, DataRange } from '../../runtime/data-file.ts';
+import { dataGapError, findDataGaps, openDataFile, scanDataFile } from '../../runtime/data-file.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
 import { runLive } from '../../runtime/live.ts';
@@ -22,7 +25,8 @@ import {
   formatSummaryTable,
   reportJson,
 } from '../../runtime/report/summary.ts';
-import createQuotingStrategy from '../../runtime/strategies/quoting.ts';
+import { BUNDLED_STRATEGIES } from '../../runtime/strategies/bundled.ts';
+import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { createPaperVenue } from '../../venues/sim/paper-venue.ts';
@@ -38,10 +42,14 @@ venue by default, paper trading with --venue paper, or live with --venue binance
 exchange id) or --venue lighter.
 
   strategy               a strategy module (.ts, .js, .mjs) exporting a strategy object or a
-                         factory as default (or as \`strategy\`); default: the bundled quoting strategy
+                         factory as default (or as \`strategy\`), or a bundled one by name:
+                         quoting (the default: a market maker) or trend (EMA crossover on candles)
 Options:
-  --data FILES           trades / quotes CSV or CSV.gz files, comma separated or repeated
-                         (default: a seeded synthetic market)
+  --data FILES           market data files, comma separated or repeated: trades or quotes
+                         CSV, long-format depth CSV, ccxt order-book JSON lines (each may be
+                         .gz); merged by time (default: a seeded synthetic market)
+  --max-gap TIME         the longest stretch without market data a run may cross (default 1h)
+  --allow-gaps           run across longer gaps anyway (the report marks them)
   --symbol SYMBOLS       instruments of the synthetic market, comma separated (default BTCUSDT)
   --from TIME            start (ISO 8601 or epoch ms); synthetic default 2026-01-01T00:00:00Z
   --to TIME              end; synthetic default: 24 hours after --from
@@ -59,7 +67,9 @@ Live and paper:
   --testnet              the venue's testnet
   --config FILE          a JSON file with the venue's settings and keys (else the environment)
   --duration TIME        stop after this long (90s, 5m, 1h); default: until Ctrl-C
-  --journal FILE         record every intent and venue event; a restart resumes from it
+  --journal FILE|URL     record every intent and venue event; a restart resumes from it. A
+                         SQLite file, or postgres://user@host/db?owner=NAME for a journal
+                         several processes share (each its own owner, the clientId prefix)
   --speed N              paper: replay speed (default 1, real time)
   -h, --help             this help
 `;
@@ -85,6 +95,8 @@ export interface RunCommandOptions {
   readonly durationMs: number | undefined;
   readonly journal: string | undefined;
   readonly speed: number;
+  readonly maxGapMs: number;
+  readonly allowGaps: boolean;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -139,6 +151,8 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
       duration: { type: 'string' },
       journal: { type: 'string' },
       speed: { type: 'string' },
+      'max-gap': { type: 'string' },
+      'allow-gaps': { type: 'boolean' },
     },
     true,
   );
@@ -187,16 +201,18 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     durationMs: duration(values['duration'] as string | undefined),
     journal: values['journal'] as string | undefined,
     speed: positiveNumber('speed', values['speed'] as string | undefined, 1),
+    maxGapMs: duration(values['max-gap'] as string | undefined, 'max-gap') ?? 3_600_000,
+    allowGaps: values['allow-gaps'] === true,
   };
 }
 
 /** `90s`, `5m`, `1h`, `250ms` or plain milliseconds */
-export function duration(raw: string | undefined): number | undefined {
+export function duration(raw: string | undefined, flag = 'duration'): number | undefined {
   if (raw === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
   if (match === null)
     throw new UsageError(
-      `--duration must look like 90s, 5m, 1h or 250ms, got ${JSON.stringify(raw)}`,
+      `--${flag} must look like 90s, 5m, 1h or 250ms, got ${JSON.stringify(raw)}`,
     );
   const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms'] ?? 1;
   return Number(match[1]) * scale;
@@ -209,6 +225,7 @@ function isStrategy(value: unknown): value is Strategy {
     'onQuote',
     'onTrade',
     'onBook',
+    'onBar',
     'onOrder',
     'onFill',
     'onTimer',
@@ -222,8 +239,10 @@ function isStrategy(value: unknown): value is Strategy {
  * @throws StrategyLoadError with the file and what is wrong with it
  */
 export async function loadStrategy(path: string | undefined, cwd: string): Promise<Strategy> {
-  if (path === undefined || path === 'quoting') return createQuotingStrategy();
-  const file = isAbsolute(path) ? path : resolve(cwd, path);
+  const file = isAbsolute(path ?? '') ? (path as string) : resolve(cwd, path ?? '');
+  const bundled = BUNDLED_STRATEGIES[path ?? 'quoting'];
+  if (bundled !== undefined && (path === undefined || !existsSync(file))) return bundled();
+  if (path === undefined) throw new StrategyLoadError('no strategy given');
   if (!existsSync(file)) throw new StrategyLoadError(`strategy file not found: ${file}`);
   let module: Record<string, unknown>;
   try {
@@ -266,17 +285,23 @@ export async function loadStrategy(path: string | undefined, cwd: string): Promi
 const SYNTHETIC_START = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
 
-/** Opens the market data the options ask for, with the instruments it trades */
-function openData(
+/**
+ * Opens the market data the options ask for, with the instruments it trades. Files are first
+ * scanned for their time ranges: merged data with a stretch longer than --max-gap without any
+ * event is refused (naming each file and its range) unless --allow-gaps accepts it.
+ * @throws KestrelError INVALID_DATA for a missing or malformed file, or a gap not accepted
+ */
+async function openData(
   options: RunCommandOptions,
   cwd: string,
   warn: (message: string) => void,
-): {
+): Promise<{
   source: MarketDataSource;
   instruments: Instrument[];
   from: number | undefined;
   to: number | undefined;
-} {
+  gaps: DataGap[];
+}> {
   const instruments = new Map<string, Instrument>();
   const instrumentFor = (symbol: string): Instrument => {
     let instrument = instruments.get(symbol.toUpperCase());
@@ -303,6 +328,7 @@ function openData(
       instruments: list,
       from: undefined,
       to: undefined,
+      gaps: [],
     };
   }
   const files = options.data.map((file) => (isAbsolute(file) ? file : resolve(cwd, file)));
@@ -314,14 +340,51 @@ function openData(
       });
     instrumentFor(symbolFromFileName(file));
   }
-  const sources = files.map((path) =>
-    openCsvSource({ path, resolveInstrument: (symbol) => instrumentFor(symbol) }),
-  );
+  const resolveInstrument = (symbol: string) => instrumentFor(symbol);
+  const ranges: DataRange[] = [];
+  for (const path of files)
+    ranges.push(await scanDataFile(path, options.maxGapMs, resolveInstrument));
+  const gaps = findDataGaps(ranges, options.maxGapMs, options.from, options.to);
+  if (gaps.length > 0 && !options.allowGaps) throw dataGapError(ranges, gaps, options.maxGapMs);
+  const sources = files.map((path) => openDataFile({ path, resolveInstrument }));
   return {
     source: mergeSources(sources),
     instruments: [...instruments.values()],
     from: options.from,
     to: options.to,
+    gaps,
+  };
+}
+
+/**
+ * The run's log file, written as the run goes: lines are buffered up to 16 KiB or one second,
+ * so memory stays bounded however long the run, and little is lost if the process dies
+ */
+function openRunLog(path: string): { write(line: string): void; close(): void } {
+  const fd = openSync(path, 'w');
+  let buffer: string[] = [];
+  let size = 0;
+  let flushedAt = Date.now();
+  const flush = () => {
+    if (buffer.length > 0) writeSync(fd, buffer.join(''));
+    buffer = [];
+    size = 0;
+    flushedAt = Date.now();
+  };
+  // A quiet live run still gets its last lines on disk within a second
+  const timer = setInterval(flush, 1000);
+  timer.unref();
+  return {
+    write(line) {
+      buffer.push(`${line}\n`);
+      size += line.length + 1;
+      if (size >= 16_384 || Date.now() - flushedAt >= 1000) flush();
+    },
+    close() {
+      clearInterval(timer);
+      flush();
+      closeSync(fd);
+    },
   };
 }
 
@@ -334,57 +397,72 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   }
   const outDir = isAbsolute(options.outDir) ? options.outDir : resolve(io.cwd, options.outDir);
   mkdirSync(outDir, { recursive: true });
-  const logLines: string[] = [];
+  const runLog = openRunLog(join(outDir, 'run.log'));
   const logger = createLogger((record: LogRecord) => {
-    logLines.push(formatLogRecord(record));
+    runLog.write(formatLogRecord(record));
     if (record.level === 'warn' || record.level === 'error')
       io.stderr(`${formatLogRecord(record)}\n`);
   }, 'info');
   const strategy = await loadStrategy(options.strategy, io.cwd);
+  checkParameterNames(strategy, Object.keys(options.params));
   if (options.venue !== undefined) {
     let report: RunReport;
     try {
       report = await runOnVenue(options, strategy, io, logger, outDir);
     } finally {
-      writeFileSync(
-        join(outDir, 'run.log'),
-        logLines.length === 0 ? '' : `${logLines.join('\n')}\n`,
-      );
+      runLog.close();
     }
     writeReport(report, options, io, outDir);
     return 0;
   }
-  const { source, instruments, from, to } = openData(options, io.cwd, (message) =>
-    logger.warn(message),
-  );
   const bar = !options.quiet && io.isTTY ? new ProgressBar(io) : undefined;
   let report: RunReport;
   try {
-    report = await runBacktest({
-      strategy,
-      params: options.params,
-      source,
-      instruments,
-      capital: options.capital,
-      seed: options.seed,
-      latency: {
-        requestMs: options.latencyMs,
-        replyMs: options.latencyMs,
-        streamMs: options.latencyMs * 1.25,
-      },
-      leverage: options.leverage,
-      ...(from === undefined ? {} : { from }),
-      ...(to === undefined ? {} : { to }),
-      outDir,
-      logger,
-      ...(bar === undefined ? {} : { onProgress: (p: BacktestProgress) => bar.update(p) }),
-    });
+    report = await backtestWith(options, strategy, io.cwd, logger, outDir, bar);
   } finally {
     bar?.done();
-    writeFileSync(join(outDir, 'run.log'), logLines.length === 0 ? '' : `${logLines.join('\n')}\n`);
+    runLog.close();
   }
   writeReport(report, options, io, outDir);
   return 0;
+}
+
+/**
+ * The backtest `kestrel run` (and each run of a sweep) makes from its options: the data they
+ * name, the simulated venue they shape, the report written to `outDir` when given.
+ * @throws KestrelError INVALID_DATA for missing or malformed data; StrategyFailure when the strategy throws
+ */
+export async function backtestWith(
+  options: RunCommandOptions,
+  strategy: Strategy,
+  cwd: string,
+  logger: Logger,
+  outDir: string | undefined,
+  bar?: ProgressBar,
+): Promise<RunReport> {
+  const { source, instruments, from, to, gaps } = await openData(options, cwd, (message) =>
+    logger.warn(message),
+  );
+  return runBacktest({
+    strategy,
+    params: options.params,
+    source,
+    instruments,
+    capital: options.capital,
+    seed: options.seed,
+    latency: {
+      requestMs: options.latencyMs,
+      replyMs: options.latencyMs,
+      streamMs: options.latencyMs * 1.25,
+    },
+    leverage: options.leverage,
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+    outDir,
+    logger,
+    dataGaps: gaps,
+    ...(bar === undefined ? {} : { onProgress: (p: BacktestProgress) => bar.update(p) }),
+  });
 }
 
 function writeReport(report: RunReport, options: RunCommandOptions, io: Io, outDir: string): void {
@@ -406,7 +484,7 @@ async function runOnVenue(
   const clock = systemClock;
   let venue: VenueConnection;
   if (options.venue === 'paper') {
-    const { source, instruments } = openData(
+    const { source, instruments } = await openData(
       { ...options, from: options.from ?? Math.floor(Date.now()) },
       io.cwd,
       (message) => logger.warn(message),
@@ -452,11 +530,9 @@ async function runOnVenue(
       signal: abort.signal,
       outDir,
       journalPath:
-        options.journal === undefined
-          ? undefined
-          : isAbsolute(options.journal)
-            ? options.journal
-            : resolve(io.cwd, options.journal),
+        options.journal === undefined || isPostgresUrl(options.journal)
+          ? options.journal
+          : resolve(io.cwd, options.journal),
       ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
       ...(options.quiet || !io.isTTY
         ? {}

@@ -476,8 +476,11 @@ export class CcxtAccountStream {
       this.scheduleStatusCheck(clientId, attempt + 1);
   }
 
-  /** Asks the venue about one order (by our wire id where it takes one) and applies what it says */
-  private async checkOrder(local: TrackedOrder): Promise<QueryOutcome> {
+  /**
+   * Asks the venue about one order (by our wire id where it takes one) and applies the answer,
+   * noting what it changed in `found`
+   */
+  private async checkOrder(local: TrackedOrder, found: string[] = []): Promise<QueryOutcome> {
     const { rest } = this.options;
     try {
       const raw = await rest.fetchOrder(
@@ -491,7 +494,7 @@ export class CcxtAccountStream {
         },
         local.clientId,
       );
-      this.ingestOrder(raw, 'rest', local.clientId);
+      this.audited(found, () => this.ingestOrder(raw, 'rest', local.clientId));
       return 'found';
     } catch (error) {
       if (rest.isOrderNotFound(error)) return 'missing';
@@ -559,16 +562,38 @@ export class CcxtAccountStream {
     );
   }
 
+  /**
+   * Applies a REST answer the resync asked for (synchronously) and notes each order it changed:
+   * the drift the resync found. Changes made meanwhile by the stream, by replies to our own
+   * sends and cancels, or by our own requests are the normal flow and are not noted
+   */
+  private audited(found: string[], ingest: () => void): void {
+    const before = this.snapshotLocal();
+    ingest();
+    for (const [clientId, was] of before) {
+      const now = this.out.order(clientId);
+      if (now === undefined) continue;
+      // The verdict a request of ours was waiting for (an accept, the cancel confirmed) is the
+      // answer arriving, not drift; a fill nobody told us about, or a settled order changing, is
+      const awaited =
+        was.status === 'PENDING' || (was.status === 'PENDING_CANCEL' && now.status === 'CANCELED');
+      if (now.filledQuantity !== was.filled || (now.status !== was.status && !awaited))
+        found.push(
+          `${clientId} ${was.status} → ${now.status}, filled ${was.filled} → ${now.filledQuantity}`,
+        );
+    }
+  }
+
   private async resyncOnce(reason: string): Promise<void> {
     const { rest, registry, clock } = this.options;
-    const before = this.snapshotLocal();
+    const found: string[] = [];
     const openIds = new Set<string>();
     for (const symbol of rest.openOrderScopes(this.symbols(), 'none')) {
       const open = await rest.fetchOpenOrders(symbol);
       for (const raw of Array.isArray(open) ? open : []) {
         const parsed = orderSchema.safeParse(raw);
         if (parsed.success) openIds.add(parsed.data.id);
-        this.ingestOrder(raw, 'rest');
+        this.audited(found, () => this.ingestOrder(raw, 'rest'));
       }
     }
     for (const local of this.out.openOrders()) {
@@ -589,7 +614,7 @@ export class CcxtAccountStream {
       )
         this.options.resendCancel(local.clientId);
       if (listed && local.status !== 'PENDING') continue;
-      const outcome = await this.checkOrder(local);
+      const outcome = await this.checkOrder(local, found);
       const after = this.out.order(local.clientId);
       if (
         outcome === 'missing' &&
@@ -600,18 +625,9 @@ export class CcxtAccountStream {
         this.scheduleStatusCheck(local.clientId);
       }
     }
-    await this.resyncTrades();
+    await this.resyncTrades(found);
     await this.refreshBalances();
-    for (const [clientId, was] of before) {
-      const now = this.out.order(clientId);
-      if (now === undefined) continue;
-      if (now.status !== was.status || now.filledQuantity !== was.filled) {
-        this.out.correction(
-          `${clientId} ${was.status} → ${now.status}, filled ${was.filled} → ${now.filledQuantity}`,
-          { clientId, reason },
-        );
-      }
-    }
+    for (const description of found) this.out.correction(description, { reason });
   }
 
   /** The markets a resync looks at: those traded this session, watched, or with live orders */
@@ -627,7 +643,7 @@ export class CcxtAccountStream {
   }
 
   /** The executions since the last one seen on each market, every page the venue has */
-  private async resyncTrades(): Promise<void> {
+  private async resyncTrades(found: string[]): Promise<void> {
     const { rest, registry, clock } = this.options;
     let lookups = 0;
     for (const symbol of this.symbols()) {
@@ -649,10 +665,8 @@ export class CcxtAccountStream {
           ) {
             lookups += 1;
             try {
-              this.ingestOrder(
-                await rest.fetchOrder({ symbol, venueId, wireId: undefined }, venueId),
-                'rest',
-              );
+              const order = await rest.fetchOrder({ symbol, venueId, wireId: undefined }, venueId);
+              this.audited(found, () => this.ingestOrder(order, 'rest'));
             } catch (error) {
               this.options.logger.debug('could not look up the order of a fill', {
                 exchange: this.name,
@@ -661,7 +675,7 @@ export class CcxtAccountStream {
               });
             }
           }
-          this.ingestTrade(entry, 'rest');
+          this.audited(found, () => this.ingestTrade(entry, 'rest'));
         }
       }
     }

@@ -209,7 +209,7 @@ describe('lighter restart on a journal', () => {
       if (event.type === 'orderAccepted' && event.adoptAs !== undefined)
         assert.fail(`nothing adopted: ${event.adoptAs} ${event.venueOrderId}`);
     }
-    journal.close();
+    void journal.close();
     const executions = emulator.executions().map((e) => e.tradeId);
     assert.deepEqual([...booked].sort(), [...executions].sort());
     assert.equal(new Set(booked).size, booked.length, 'no trade id twice');
