@@ -261,6 +261,11 @@ export class BinanceVenue {
     return undefined;
   }
 
+  /** An order placed at the venue by someone else (the app's own client id) */
+  placeForeign(p: Record<string, string>): BinanceOrder {
+    return this.place(p);
+  }
+
   /** An order by its client id */
   byClientId(clientOrderId: string): BinanceOrder | undefined {
     return this.find({ origClientOrderId: clientOrderId });

@@ -193,4 +193,27 @@ describe('conformance: Binance spot through real ccxt', {
     );
     assert.notEqual(account.findOrder(ambiguous.clientId)?.status, 'REJECTED');
   });
+
+  it('cancels an order placed outside Kestrel (adopted EXTERNAL) by its venue id alone', async () => {
+    const { trading, btc, venue, account, binance } = await start();
+    await trading.trade(btc, 0.01, 50_000);
+    const foreign = binance.placeForeign({
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'LIMIT',
+      quantity: '0.02',
+      price: '70000',
+      timeInForce: 'GTC',
+    });
+    await venue.resync();
+    const id = `ext:${foreign.orderId}`;
+    assert.equal(account.findOrder(id)?.origin, 'EXTERNAL');
+    await trading.cancelOrder(id);
+    const cancel = sent('DELETE').at(-1);
+    assert.deepEqual(
+      [cancel?.['orderId'], cancel?.['origClientOrderId']],
+      [String(foreign.orderId), undefined],
+    );
+    assert.equal(account.findOrder(id)?.status, 'CANCELED');
+  });
 });

@@ -200,6 +200,29 @@ describe('conformance: Binance USDⓈ-M through real ccxt', {
       'a status query by origClientOrderId',
     );
   });
+
+  it('cancels an order placed outside Kestrel (adopted EXTERNAL) by its venue id alone', async () => {
+    const { trading, perp, venue, account, binance } = await start();
+    await trading.trade(perp, 0.01, 50_000);
+    const foreign = binance.placeForeign({
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'LIMIT',
+      quantity: '0.02',
+      price: '70000',
+      timeInForce: 'GTC',
+    });
+    await venue.resync();
+    const id = `ext:${foreign.orderId}`;
+    assert.equal(account.findOrder(id)?.origin, 'EXTERNAL');
+    await trading.cancelOrder(id);
+    const cancel = sent('DELETE').at(-1);
+    assert.deepEqual(
+      [cancel?.['orderId'], cancel?.['origClientOrderId']],
+      [String(foreign.orderId), undefined],
+    );
+    assert.equal(account.findOrder(id)?.status, 'CANCELED');
+  });
 });
 
 describe('conformance: Binance USDⓈ-M hedge mode through real ccxt', {

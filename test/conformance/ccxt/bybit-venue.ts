@@ -380,6 +380,11 @@ export class BybitVenue {
     return undefined;
   }
 
+  /** An order placed at the venue by someone else (no link id of ours) */
+  placeForeign(body: Record<string, unknown>, category: 'spot' | 'linear'): BybitOrder {
+    return this.place(body, category);
+  }
+
   /** An order by its link id (our wire id) */
   byLinkId(orderLinkId: string): BybitOrder | undefined {
     return this.find({ orderLinkId });

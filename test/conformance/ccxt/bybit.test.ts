@@ -250,6 +250,26 @@ describe('conformance: Bybit v5 through real ccxt', {
     assert.equal(account.findOrder(tooLong), undefined);
     assert.equal(bybit.wire.requests.length, before);
   });
+
+  it('cancels an order placed outside Kestrel (adopted EXTERNAL) by its venue id alone', async () => {
+    const { trading, instrument, venue, account, bybit } = await start();
+    const perp = instrument('BTC/USDT:USDT');
+    await trading.trade(perp, 0.001, 50_000);
+    const foreign = bybit.placeForeign(
+      { symbol: 'BTCUSDT', side: 'Sell', orderType: 'Limit', qty: '0.002', price: '70000' },
+      'linear',
+    );
+    await venue.resync();
+    const adopted = account.findOrder(`ext:${foreign.orderId}`);
+    assert.equal(adopted?.origin, 'EXTERNAL');
+    await trading.cancelOrder(`ext:${foreign.orderId}`);
+    const cancel = bodies('/v5/order/cancel').at(-1);
+    assert.deepEqual([cancel?.['orderId'], cancel?.['orderLinkId']], [foreign.orderId, undefined]);
+    await until(
+      () => account.findOrder(`ext:${foreign.orderId}`)?.status === 'CANCELED',
+      'the cancel confirmed',
+    );
+  });
 });
 
 function bybitRulesFor(hedge: boolean) {

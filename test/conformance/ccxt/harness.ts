@@ -24,6 +24,8 @@ export interface KestrelOptions {
   readonly apiKey?: string;
   readonly secret?: string;
   readonly password?: string;
+  /** A base URL for ccxt's REST and WebSocket URLs (a local WebSocket server) */
+  readonly url?: string;
   readonly overrides?: LoadCcxtConfigInput['overrides'];
   readonly ids?: ClientIdGenerator;
 }
@@ -40,6 +42,7 @@ export async function kestrelOn(options: KestrelOptions): Promise<KestrelOnVenue
     apiKey: options.apiKey ?? 'conformance-key',
     secret: options.secret ?? 'conformance-secret',
     ...(options.password === undefined ? {} : { password: options.password }),
+    ...(options.url === undefined ? {} : { url: options.url }),
     env: {},
     overrides: {
       fetchImplementation: options.wire.fetch,

@@ -158,6 +158,27 @@ export class HyperliquidVenue {
     );
   }
 
+  /** An order placed at the venue by someone else (no cloid) */
+  placeForeign(coin: string, side: 'B' | 'A', limitPx: string, origSz: string): HlOrder {
+    const now = Date.now();
+    const order: HlOrder = {
+      coin,
+      oid: this.nextOid++,
+      cloid: null,
+      side,
+      limitPx,
+      origSz,
+      tif: 'Gtc',
+      reduceOnly: false,
+      status: 'open',
+      filledSz: '0',
+      timestamp: now,
+      statusTimestamp: now,
+    };
+    this.orders.push(order);
+    return order;
+  }
+
   byCloid(cloid: string): HlOrder | undefined {
     return this.orders.find((o) => o.cloid === cloid);
   }

@@ -274,4 +274,24 @@ describe('conformance: Hyperliquid through real ccxt', {
     assert.equal(account.findOrder(tooLong), undefined);
     assert.equal(hl.wire.requests.length, before);
   });
+
+  it('cancels an order placed outside Kestrel (adopted EXTERNAL) by its venue id alone', async () => {
+    const { trading, btc, venue, account, hl } = await start();
+    await trading.trade(btc, 0.001, 50_000);
+    const foreign = hl.placeForeign('BTC', 'A', '70000', '0.002');
+    await venue.resync();
+    const id = `ext:${foreign.oid}`;
+    assert.equal(account.findOrder(id)?.origin, 'EXTERNAL');
+    await trading.cancelOrder(id);
+    const cancel = hl.wire
+      .sent('POST', '/exchange')
+      .map((r) => (r.body as { action: Record<string, unknown> }).action)
+      .filter((a) => a['type'] === 'cancel' || a['type'] === 'cancelByCloid')
+      .at(-1);
+    assert.deepEqual(
+      [cancel?.['type'], ((cancel?.['cancels'] ?? []) as Record<string, unknown>[])[0]?.['o']],
+      ['cancel', foreign.oid],
+    );
+    await until(() => account.findOrder(id)?.status === 'CANCELED', 'the cancel confirmed');
+  });
 });

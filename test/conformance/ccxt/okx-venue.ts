@@ -234,6 +234,29 @@ export class OkxVenue {
             ],
       ),
     );
+    // Documented ticker format: OKX has no bids/asks call, so a quote comes from here
+    this.wire.on('GET', '/api/v5/market/ticker', (request) =>
+      okxOk([
+        {
+          instType: request.query['instId']?.endsWith('-SWAP') ? 'SWAP' : 'SPOT',
+          instId: request.query['instId'],
+          last: '60000.5',
+          lastSz: '1',
+          askPx: '60001',
+          askSz: '12',
+          bidPx: '60000',
+          bidSz: '9',
+          open24h: '59000',
+          high24h: '61000',
+          low24h: '58000',
+          volCcy24h: '1000',
+          vol24h: '100000',
+          ts: String(Date.now()),
+          sodUtc0: '59500',
+          sodUtc8: '59600',
+        },
+      ]),
+    );
     this.wire.on('GET', '/api/v5/account/balance', () => ({
       body: capturedBody('okx', 'fetchBalance', 'spot balance'),
     }));
@@ -346,6 +369,11 @@ export class OkxVenue {
       if ((id !== undefined && order.ordId === id) || (cl !== undefined && order.clOrdId === cl))
         return order;
     return undefined;
+  }
+
+  /** An order placed at the venue by someone else (no clOrdId) */
+  placeForeign(body: Record<string, unknown>): OkxOrder {
+    return this.place(body);
   }
 
   byClOrdId(clOrdId: string): OkxOrder | undefined {

@@ -263,6 +263,38 @@ describe('conformance: OKX v5 through real ccxt', {
     assert.equal(account.findOrder(tooLong), undefined);
     assert.equal(okx.wire.requests.length, before);
   });
+
+  it('cancels an order placed outside Kestrel (adopted EXTERNAL) by its venue id alone', async () => {
+    const { trading, swap, venue, account, okx } = await start();
+    await trading.trade(swap, 1, 50_000);
+    const foreign = okx.placeForeign({
+      instId: 'BTC-USDT-SWAP',
+      side: 'sell',
+      ordType: 'limit',
+      sz: '2',
+      px: '70000',
+    });
+    await venue.resync();
+    const id = `ext:${foreign.ordId}`;
+    assert.equal(account.findOrder(id)?.origin, 'EXTERNAL');
+    await trading.cancelOrder(id);
+    const cancel = okx.wire.sent('POST', '/api/v5/trade/cancel-order').at(-1)?.body as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual([cancel['ordId'], cancel['clOrdId']], [foreign.ordId, undefined]);
+    await until(() => account.findOrder(id)?.status === 'CANCELED', 'the cancel confirmed');
+  });
+
+  it('takes a quote from the ticker (OKX has no bids/asks call)', async () => {
+    const { venue, swap, okx } = await start();
+    const quote = await venue.fetchQuote(swap);
+    assert.deepEqual([quote.bid, quote.ask], [60_000, 60_001]);
+    assert.equal(
+      okx.wire.sent('GET', '/api/v5/market/ticker').at(-1)?.query['instId'],
+      'BTC-USDT-SWAP',
+    );
+  });
 });
 
 describe('conformance: OKX long/short mode through real ccxt', {
