@@ -32,6 +32,10 @@ describe('kestrel against the local emulators, as a subprocess', () => {
       const smoke = await kestrel(['smoke', '--venue', 'binanceusdm', '--url', emulator.url], dir);
       assert.equal(smoke.code, 0, smoke.stderr);
       assert.match(smoke.stdout, /^smoke ok on binanceusdm BTC\/USDT:USDT/m);
+      assert.match(
+        smoke.stdout,
+        /^venue profile: Binance USDⓈ-M futures \(ccxt binanceusdm\), one-way positions$/m,
+      );
       assert.match(smoke.stdout, /submit latency [\d.]+ ms/);
       assert.match(smoke.stdout, /cancel latency [\d.]+ ms/);
       assert.equal(emulator.venue.openOrders().length, 0, 'the smoke order is gone');
@@ -52,6 +56,10 @@ describe('kestrel against the local emulators, as a subprocess', () => {
       );
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /^venue=binanceusdm$/m);
+      assert.match(
+        run.stdout,
+        /^ {2}client ids: newClientOrderId \(1 to 36 of letters, digits and \. : \/ _ -\)/m,
+      );
       const orders = await kestrel(['orders', '--journal', 'live.journal', '--json'], dir);
       assert.equal(orders.code, 0, orders.stderr);
       const listed = JSON.parse(orders.stdout) as Array<{ clientId: string; status: string }>;

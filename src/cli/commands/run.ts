@@ -637,6 +637,8 @@ async function runOnVenue(
       logger,
       otherNames: ['paper'],
     });
+    const profile = venue.describe?.();
+    if (profile !== undefined) io.stdout(`${profile}\n`);
   }
   const abort = new AbortController();
   const onSignal = () => {

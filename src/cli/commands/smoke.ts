@@ -43,6 +43,8 @@ export async function smokeCommand(argv: readonly string[], io: Io): Promise<num
     clock: systemClock,
     logger,
   });
+  const profile = venue.describe?.();
+  if (profile !== undefined) io.stdout(`${profile}\n`);
   const result = await runSmoke({
     venue,
     clock: systemClock,
