@@ -309,6 +309,8 @@ interface OpenedData {
   from: number | undefined;
   to: number | undefined;
   gaps: DataGap[];
+  /** The funding each perpetual settles (read and checked with the data, before anything runs) */
+  funding: Record<string, FundingSchedule>;
 }
 
 /**
@@ -322,6 +324,15 @@ async function openData(
   cwd: string,
   warn: (message: string) => void,
 ): Promise<OpenedData> {
+  const market = await openMarketData(options, cwd, warn);
+  return { ...market, funding: fundingSchedules(options, market.instruments, cwd, warn) };
+}
+
+async function openMarketData(
+  options: RunCommandOptions,
+  cwd: string,
+  warn: (message: string) => void,
+): Promise<Omit<OpenedData, 'funding'>> {
   const instruments = new Map<string, Instrument>();
   const instrumentFor = (symbol: string): Instrument => {
     let instrument = instruments.get(symbol.toUpperCase());
@@ -526,7 +537,7 @@ export async function backtestWith(
   onProgress?: (progress: BacktestProgress) => void,
   opened?: OpenedData,
 ): Promise<RunReport> {
-  const { source, instruments, from, to, gaps } =
+  const { source, instruments, from, to, gaps, funding } =
     opened ?? (await openData(options, cwd, (message) => logger.warn(message)));
   return runBacktest({
     strategy,
@@ -541,7 +552,7 @@ export async function backtestWith(
       streamMs: options.latencyMs * 1.25,
     },
     leverage: options.leverage,
-    funding: fundingSchedules(options, instruments, cwd, (message) => logger.warn(message)),
+    funding,
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
     outDir,
