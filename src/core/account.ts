@@ -88,6 +88,8 @@ interface OrderRecord extends Mutable<TrackedOrder> {
   filledNotional: number;
   /** When it became terminal, for the grace window; -1 while live */
   terminalAt: number;
+  /** Whether a run report has written this order's row (see claimReportRow) */
+  reported: boolean;
 }
 
 type MutableBalance = Mutable<Balance>;
@@ -459,7 +461,20 @@ function newRecord(f: RecordFields, time: number): OrderRecord {
     cancelDeferred: false,
     filledNotional: 0,
     terminalAt: -1,
+    reported: false,
   };
+}
+
+/**
+ * Claims an order's one row in a run report: true the first time for an order, false after.
+ * A flag on the record, not a set of ids, so a report of a million orders remembers nothing
+ * extra; the account itself never reads it.
+ */
+export function claimReportRow(order: TrackedOrder): boolean {
+  const record = order as OrderRecord;
+  if (record.reported === true) return false;
+  record.reported = true;
+  return true;
 }
 
 function onRequested(state: AccountState, event: OrderRequested): ApplyResult {

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrackedOrder } from '../core/account.ts';
+import { claimReportRow } from '../core/account.ts';
 import type { Fill } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { isDerivative } from '../core/instrument.ts';
@@ -96,29 +97,26 @@ const MAX_POINTS = 4000;
 /** Drawdown and prices are sampled this often, ms */
 const FINE_SAMPLE_MS = 1000;
 
-/** Appends rows to a CSV file in chunks, synchronously, so memory stays bounded */
+/** Appends lines to a CSV file in chunks, synchronously, so memory stays bounded */
 class CsvWriter {
   private readonly fd: number;
-  private buffer: string[] = [];
-  private size = 0;
+  private pending = '';
 
   constructor(path: string, header: readonly string[]) {
     this.fd = openSync(path, 'w');
-    this.row(header);
+    this.line(header.map(csvField).join(','));
   }
 
-  row(fields: readonly (string | number | boolean | undefined)[]): void {
-    const line = `${fields.map(csvField).join(',')}\n`;
-    this.buffer.push(line);
-    this.size += line.length;
-    if (this.size > 1 << 16) this.flush();
+  /** One row, its fields already written with csvField and joined by commas */
+  line(text: string): void {
+    this.pending += `${text}\n`;
+    if (this.pending.length > 1 << 16) this.flush();
   }
 
   flush(): void {
-    if (this.buffer.length === 0) return;
-    writeSync(this.fd, this.buffer.join(''));
-    this.buffer = [];
-    this.size = 0;
+    if (this.pending.length === 0) return;
+    writeSync(this.fd, this.pending);
+    this.pending = '';
   }
 
   close(): void {
@@ -135,25 +133,38 @@ function csvField(value: string | number | boolean | undefined): string {
       ? String(value)
       : formatDecimal(value, 10);
   }
-  const text = String(value);
-  return text.includes('"') || text.includes(',') || text.includes('\n')
-    ? `"${text.replace(/"/g, '""')}"`
-    : text;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return value.includes('"') || value.includes(',') || value.includes('\n')
+    ? `"${value.replace(/"/g, '""')}"`
+    : value;
 }
 
-let isoSecond = Number.NaN;
-let isoPrefix = '';
+const DAY_MS = 86_400_000;
+/** "00" to "59": the two-digit parts of a time of day */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
+let isoDay = Number.NaN;
+let isoDate = '';
 
-/** ISO 8601 with milliseconds; the part up to the second is cached, as rows come in time order */
-function iso(time: number): string {
+/**
+ * ISO 8601 with milliseconds, as Date#toISOString writes it. Only the date part goes through
+ * Date (cached per day); the time of day is arithmetic, so rows mixing times from different
+ * seconds (an order's creation, its transitions, a fill) cost no Date each.
+ */
+export function isoTime(time: number): string {
   if (!Number.isFinite(time)) return '';
-  const second = Math.floor(time / 1000);
-  if (second !== isoSecond) {
-    isoSecond = second;
-    isoPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  const day = Math.floor(time / DAY_MS);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDate = new Date(day * DAY_MS).toISOString().slice(0, 11);
   }
-  const ms = Math.floor(time - second * 1000);
-  return `${isoPrefix}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  let rest = Math.floor(time - day * DAY_MS);
+  const ms = rest % 1000;
+  rest = (rest - ms) / 1000;
+  const second = rest % 60;
+  rest = (rest - second) / 60;
+  const minute = rest % 60;
+  const hour = (rest - minute) / 60;
+  return `${isoDate}${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
 /** An average price for a report: kept exact in the account, shown to four decimals past the tick */
@@ -200,7 +211,6 @@ export class RunRecorder {
   >;
   private readonly settling: Array<{ readonly order: TrackedOrder; readonly at: number }> = [];
   private settlingHead = 0;
-  private readonly written = new Set<string>();
   private orders = 0;
   private fills = 0;
   private makerFills = 0;
@@ -323,19 +333,12 @@ export class RunRecorder {
   }
 
   private writeTrade(trip: RoundTrip): void {
-    this.tradesCsv?.row([
-      trip.symbol,
-      trip.direction,
-      iso(trip.entryTime),
-      iso(trip.exitTime),
-      trip.entryPrice,
-      trip.exitPrice,
-      trip.quantity,
-      trip.pnl,
-      trip.fees,
-      trip.netPnl,
-      Math.round(trip.durationMs),
-    ]);
+    this.tradesCsv?.line(
+      `${csvField(trip.symbol)},${trip.direction},${isoTime(trip.entryTime)},${isoTime(trip.exitTime)},` +
+        `${csvField(trip.entryPrice)},${csvField(trip.exitPrice)},${csvField(trip.quantity)},` +
+        `${csvField(trip.pnl)},${csvField(trip.fees)},${csvField(trip.netPnl)},` +
+        `${Math.round(trip.durationMs)}`,
+    );
   }
 
   private onFill(fill: Fill): void {
@@ -346,19 +349,12 @@ export class RunRecorder {
       this.tradedNotional + fill.quantity * fill.price * fill.instrument.contractSize,
     );
     this.fees.set(fill.feeCurrency, money((this.fees.get(fill.feeCurrency) ?? 0) + fill.fee));
-    this.fillsCsv?.row([
-      iso(fill.time),
-      fill.tradeId,
-      fill.clientId,
-      fill.venueOrderId,
-      fill.instrument.symbol,
-      fill.side,
-      fill.quantity,
-      fill.price,
-      fill.fee,
-      fill.feeCurrency,
-      fill.liquidity,
-    ]);
+    this.fillsCsv?.line(
+      `${isoTime(fill.time)},${csvField(fill.tradeId)},${csvField(fill.clientId)},` +
+        `${csvField(fill.venueOrderId)},${csvField(fill.instrument.symbol)},${fill.side},` +
+        `${csvField(fill.quantity)},${csvField(fill.price)},${csvField(fill.fee)},` +
+        `${csvField(fill.feeCurrency)},${fill.liquidity}`,
+    );
   }
 
   private onLiquidation(fill: Fill): void {
@@ -425,7 +421,12 @@ export class RunRecorder {
     for (const instrument of this.instruments)
       positions[instrument.symbol] = this.account.getPosition(instrument).quantity;
     this.curve.push({ time: now, equity, positions });
-    this.equityCsv?.row([iso(now), equity, ...this.instruments.map((i) => positions[i.symbol])]);
+    if (this.equityCsv !== undefined) {
+      let line = `${isoTime(now)},${csvField(equity)}`;
+      for (const instrument of this.instruments)
+        line += `,${csvField(positions[instrument.symbol])}`;
+      this.equityCsv.line(line);
+    }
     if (this.curve.length > MAX_POINTS && this.periodIndex + 1 < SAMPLE_PERIODS_MS.length) {
       // Sample on the next round period, keeping the first point of each: the curve stays bounded
       this.periodIndex += 1;
@@ -449,33 +450,22 @@ export class RunRecorder {
     );
   }
 
-  private settle(order: Order): void {
-    if (this.written.has(order.clientId)) return;
-    this.written.add(order.clientId);
+  private settle(order: TrackedOrder): void {
+    if (!claimReportRow(order)) return;
     this.statusCounts[order.status] += 1;
     this.tearsheet.onOrder(order);
-    this.ordersCsv?.row([
-      order.clientId,
-      order.venueOrderId,
-      order.instrument.symbol,
-      order.side,
-      order.type,
-      order.timeInForce,
-      order.quantity,
-      order.price,
-      order.stopPrice,
-      order.reduceOnly,
-      order.status,
-      order.filledQuantity,
-      displayAverage(order),
-      order.origin,
-      order.reason,
-      iso(order.createdAt),
-      iso(order.updatedAt),
-      order.transitions.map((t) => `${t.from}>${t.to}@${iso(t.time)}`).join(' '),
-    ]);
-    // Written orders are only remembered while they could appear again (until the history drops them)
-    if (this.written.size > 200_000) this.written.clear();
+    if (this.ordersCsv === undefined) return;
+    let transitions = '';
+    for (const t of order.transitions)
+      transitions += `${transitions === '' ? '' : ' '}${t.from}>${t.to}@${isoTime(t.time)}`;
+    this.ordersCsv.line(
+      `${csvField(order.clientId)},${csvField(order.venueOrderId)},` +
+        `${csvField(order.instrument.symbol)},${order.side},${order.type},${order.timeInForce},` +
+        `${csvField(order.quantity)},${csvField(order.price)},${csvField(order.stopPrice)},` +
+        `${order.reduceOnly ? 'true' : 'false'},${order.status},${csvField(order.filledQuantity)},` +
+        `${csvField(displayAverage(order))},${order.origin},${csvField(order.reason)},` +
+        `${isoTime(order.createdAt)},${isoTime(order.updatedAt)},${transitions}`,
+    );
   }
 
   /** Writes every order not yet written (terminal or still open), the last sample, and closes the files */
