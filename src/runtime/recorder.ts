@@ -6,7 +6,7 @@ import type { Fill } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { isDerivative } from '../core/instrument.ts';
 import { formatDecimal, money, snap } from '../core/numeric.ts';
-import type { Order, OrderStatus, Side } from '../core/order.ts';
+import type { Order, OrderStatus, OrderTransition, Side } from '../core/order.ts';
 import { isTerminal, ORDER_STATUSES } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 import type { AccountView, BalanceView } from '../engine/account-processor.ts';
@@ -97,26 +97,96 @@ const MAX_POINTS = 4000;
 /** Drawdown and prices are sampled this often, ms */
 const FINE_SAMPLE_MS = 1000;
 
-/** Appends lines to a CSV file in chunks, synchronously, so memory stays bounded */
+const ZERO = 48;
+const COMMA = 44;
+const NEWLINE = 10;
+const CHUNK = 1 << 16;
+
+/**
+ * Appends rows to a CSV file through one reused byte buffer, written out synchronously in 64 KiB
+ * chunks so memory stays bounded. Fields go into the buffer as they come (times as digits), so
+ * a row builds no strings of its own.
+ */
 class CsvWriter {
   private readonly fd: number;
-  private pending = '';
+  private readonly buffer = Buffer.allocUnsafe(CHUNK * 2);
+  private position = 0;
+  /** Whether the next field is the row's first (no comma before it) */
+  private rowStart = true;
 
   constructor(path: string, header: readonly string[]) {
     this.fd = openSync(path, 'w');
-    this.line(header.map(csvField).join(','));
+    for (const name of header) this.text(name);
+    this.end();
   }
 
-  /** One row, its fields already written with csvField and joined by commas */
-  line(text: string): void {
-    this.pending += `${text}\n`;
-    if (this.pending.length > 1 << 16) this.flush();
+  private separate(room: number): void {
+    if (this.position + room + 1 > this.buffer.length) this.flush();
+    if (this.rowStart) this.rowStart = false;
+    else this.buffer[this.position++] = COMMA;
+  }
+
+  /** A string field, quoted when it holds a quote, a comma or a line break; empty when undefined */
+  text(value: string | undefined): this {
+    const field = value === undefined ? '' : csvField(value);
+    const room = field.length * 3;
+    if (room + 1 > this.buffer.length) {
+      // Longer than the buffer: straight to the file
+      this.separate(0);
+      this.flush();
+      writeSync(this.fd, field);
+      return this;
+    }
+    this.separate(room);
+    this.position += this.buffer.write(field, this.position, 'utf8');
+    return this;
+  }
+
+  /** A number field (exact: values are snapped to their step); empty when undefined */
+  number(value: number | undefined): this {
+    const field = value === undefined ? '' : csvField(value);
+    this.separate(field.length);
+    this.position += this.buffer.write(field, this.position, 'latin1');
+    return this;
+  }
+
+  /** A time field in ISO 8601 with milliseconds, as isoTime writes it; empty when not finite */
+  time(time: number): this {
+    this.separate(24);
+    this.position = writeIsoTime(this.buffer, this.position, time);
+    return this;
+  }
+
+  /** An order's path as "PENDING>OPEN@<time> OPEN>CANCELED@<time>" (statuses are plain ASCII) */
+  transitions(path: readonly OrderTransition[]): this {
+    this.separate(0);
+    const buffer = this.buffer;
+    for (let i = 0; i < path.length; i++) {
+      const t = path[i]!;
+      // Room for one more step (statuses are short); a flush mid-row is fine
+      if (this.position + 64 > buffer.length) this.flush();
+      if (i > 0) buffer[this.position++] = 32; // space
+      this.position += buffer.write(t.from, this.position, 'latin1');
+      buffer[this.position++] = 62; // >
+      this.position += buffer.write(t.to, this.position, 'latin1');
+      buffer[this.position++] = 64; // @
+      this.position = writeIsoTime(buffer, this.position, t.time);
+    }
+    return this;
+  }
+
+  /** Ends the row */
+  end(): void {
+    if (this.position + 1 > this.buffer.length) this.flush();
+    this.buffer[this.position++] = NEWLINE;
+    this.rowStart = true;
+    if (this.position > CHUNK) this.flush();
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    writeSync(this.fd, this.pending);
-    this.pending = '';
+    if (this.position === 0) return;
+    writeSync(this.fd, this.buffer, 0, this.position);
+    this.position = 0;
   }
 
   close(): void {
@@ -140,23 +210,29 @@ function csvField(value: string | number | boolean | undefined): string {
 }
 
 const DAY_MS = 86_400_000;
-/** "00" to "59": the two-digit parts of a time of day */
-const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
 let isoDay = Number.NaN;
 let isoDate = '';
 
-/**
- * ISO 8601 with milliseconds, as Date#toISOString writes it. Only the date part goes through
- * Date (cached per day); the time of day is arithmetic, so rows mixing times from different
- * seconds (an order's creation, its transitions, a fill) cost no Date each.
- */
-export function isoTime(time: number): string {
-  if (!Number.isFinite(time)) return '';
-  const day = Math.floor(time / DAY_MS);
+/** "2026-01-01T" for the day a time falls in; cached, as times come in order */
+function isoDateOf(day: number): string {
   if (day !== isoDay) {
     isoDay = day;
     isoDate = new Date(day * DAY_MS).toISOString().slice(0, 11);
   }
+  return isoDate;
+}
+
+/**
+ * Writes a time as Date#toISOString does (with milliseconds) into `buffer` at `at`, returning
+ * where it ended. Only the date part goes through Date (cached per day); the time of day is
+ * digits, so rows mixing times from different seconds (an order's creation, its transitions, a
+ * fill) cost no Date and no string each.
+ */
+function writeIsoTime(buffer: Buffer, at: number, time: number): number {
+  if (!Number.isFinite(time)) return at;
+  const day = Math.floor(time / DAY_MS);
+  let end = at + buffer.write(isoDateOf(day), at, 'latin1');
+  // The time of day, digit by digit: HH:MM:SS.mmmZ
   let rest = Math.floor(time - day * DAY_MS);
   const ms = rest % 1000;
   rest = (rest - ms) / 1000;
@@ -164,7 +240,28 @@ export function isoTime(time: number): string {
   rest = (rest - second) / 60;
   const minute = rest % 60;
   const hour = (rest - minute) / 60;
-  return `${isoDate}${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  buffer[end] = ZERO + ((hour / 10) | 0);
+  buffer[end + 1] = ZERO + (hour % 10);
+  buffer[end + 2] = 58; // :
+  buffer[end + 3] = ZERO + ((minute / 10) | 0);
+  buffer[end + 4] = ZERO + (minute % 10);
+  buffer[end + 5] = 58;
+  buffer[end + 6] = ZERO + ((second / 10) | 0);
+  buffer[end + 7] = ZERO + (second % 10);
+  buffer[end + 8] = 46; // .
+  buffer[end + 9] = ZERO + ((ms / 100) | 0);
+  buffer[end + 10] = ZERO + (((ms / 10) | 0) % 10);
+  buffer[end + 11] = ZERO + (ms % 10);
+  buffer[end + 12] = 90; // Z
+  end += 13;
+  return end;
+}
+
+const isoScratch = Buffer.alloc(32);
+
+/** ISO 8601 with milliseconds, exactly as Date#toISOString writes it; '' when not finite */
+export function isoTime(time: number): string {
+  return isoScratch.toString('latin1', 0, writeIsoTime(isoScratch, 0, time));
 }
 
 /** An average price for a report: kept exact in the account, shown to four decimals past the tick */
@@ -333,12 +430,19 @@ export class RunRecorder {
   }
 
   private writeTrade(trip: RoundTrip): void {
-    this.tradesCsv?.line(
-      `${csvField(trip.symbol)},${trip.direction},${isoTime(trip.entryTime)},${isoTime(trip.exitTime)},` +
-        `${csvField(trip.entryPrice)},${csvField(trip.exitPrice)},${csvField(trip.quantity)},` +
-        `${csvField(trip.pnl)},${csvField(trip.fees)},${csvField(trip.netPnl)},` +
-        `${Math.round(trip.durationMs)}`,
-    );
+    this.tradesCsv
+      ?.text(trip.symbol)
+      .text(trip.direction)
+      .time(trip.entryTime)
+      .time(trip.exitTime)
+      .number(trip.entryPrice)
+      .number(trip.exitPrice)
+      .number(trip.quantity)
+      .number(trip.pnl)
+      .number(trip.fees)
+      .number(trip.netPnl)
+      .number(Math.round(trip.durationMs))
+      .end();
   }
 
   private onFill(fill: Fill): void {
@@ -349,12 +453,19 @@ export class RunRecorder {
       this.tradedNotional + fill.quantity * fill.price * fill.instrument.contractSize,
     );
     this.fees.set(fill.feeCurrency, money((this.fees.get(fill.feeCurrency) ?? 0) + fill.fee));
-    this.fillsCsv?.line(
-      `${isoTime(fill.time)},${csvField(fill.tradeId)},${csvField(fill.clientId)},` +
-        `${csvField(fill.venueOrderId)},${csvField(fill.instrument.symbol)},${fill.side},` +
-        `${csvField(fill.quantity)},${csvField(fill.price)},${csvField(fill.fee)},` +
-        `${csvField(fill.feeCurrency)},${fill.liquidity}`,
-    );
+    this.fillsCsv
+      ?.time(fill.time)
+      .text(fill.tradeId)
+      .text(fill.clientId)
+      .text(fill.venueOrderId)
+      .text(fill.instrument.symbol)
+      .text(fill.side)
+      .number(fill.quantity)
+      .number(fill.price)
+      .number(fill.fee)
+      .text(fill.feeCurrency)
+      .text(fill.liquidity)
+      .end();
   }
 
   private onLiquidation(fill: Fill): void {
@@ -422,10 +533,10 @@ export class RunRecorder {
       positions[instrument.symbol] = this.account.getPosition(instrument).quantity;
     this.curve.push({ time: now, equity, positions });
     if (this.equityCsv !== undefined) {
-      let line = `${isoTime(now)},${csvField(equity)}`;
+      this.equityCsv.time(now).number(equity);
       for (const instrument of this.instruments)
-        line += `,${csvField(positions[instrument.symbol])}`;
-      this.equityCsv.line(line);
+        this.equityCsv.number(positions[instrument.symbol]);
+      this.equityCsv.end();
     }
     if (this.curve.length > MAX_POINTS && this.periodIndex + 1 < SAMPLE_PERIODS_MS.length) {
       // Sample on the next round period, keeping the first point of each: the curve stays bounded
@@ -455,17 +566,29 @@ export class RunRecorder {
     this.statusCounts[order.status] += 1;
     this.tearsheet.onOrder(order);
     if (this.ordersCsv === undefined) return;
-    let transitions = '';
-    for (const t of order.transitions)
-      transitions += `${transitions === '' ? '' : ' '}${t.from}>${t.to}@${isoTime(t.time)}`;
-    this.ordersCsv.line(
-      `${csvField(order.clientId)},${csvField(order.venueOrderId)},` +
-        `${csvField(order.instrument.symbol)},${order.side},${order.type},${order.timeInForce},` +
-        `${csvField(order.quantity)},${csvField(order.price)},${csvField(order.stopPrice)},` +
-        `${order.reduceOnly ? 'true' : 'false'},${order.status},${csvField(order.filledQuantity)},` +
-        `${csvField(displayAverage(order))},${order.origin},${csvField(order.reason)},` +
-        `${isoTime(order.createdAt)},${isoTime(order.updatedAt)},${transitions}`,
-    );
+    const average = displayAverage(order);
+    const csv = this.ordersCsv
+      .text(order.clientId)
+      .text(order.venueOrderId)
+      .text(order.instrument.symbol)
+      .text(order.side)
+      .text(order.type)
+      .text(order.timeInForce)
+      .number(order.quantity)
+      .number(order.price)
+      .number(order.stopPrice)
+      .text(order.reduceOnly ? 'true' : 'false')
+      .text(order.status)
+      .number(order.filledQuantity);
+    if (typeof average === 'number') csv.number(average);
+    else csv.text(average);
+    csv
+      .text(order.origin)
+      .text(order.reason)
+      .time(order.createdAt)
+      .time(order.updatedAt)
+      .transitions(order.transitions);
+    csv.end();
   }
 
   /** Writes every order not yet written (terminal or still open), the last sample, and closes the files */
