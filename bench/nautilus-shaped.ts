@@ -144,7 +144,7 @@ const SCENARIOS: readonly Scenario[] = [
   { name: '(a) replay only', strategy: () => ({ name: 'replay only' }) },
   { name: '(b) 64 market orders', strategy: scheduledMarketOrders },
   { name: '(c) 64 limit orders placed and canceled', strategy: passiveLimitOrders },
-  { name: '(d) EMA cross', strategy: () => emaCross(10, 40) },
+  { name: '(d) EMA cross', strategy: () => emaCross(8, 24) },
 ];
 
 async function once(

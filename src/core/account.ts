@@ -177,8 +177,10 @@ export class BoundedMemory {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.ringScopes = new Array<Set<string> | undefined>(capacity).fill(undefined);
-    this.ringKeys = new Array<string | undefined>(capacity).fill(undefined);
+    // The rings grow as keys arrive (then wrap): an account that sees few fills never pays for
+    // 200 000 empty slots
+    this.ringScopes = [];
+    this.ringKeys = [];
   }
 
   has(scope: string, key: string): boolean {
@@ -192,15 +194,20 @@ export class BoundedMemory {
       this.scopes.set(scope, members);
     }
     if (members.has(key)) return;
-    const evictedScope = this.ringScopes[this.next];
-    const evictedKey = this.ringKeys[this.next];
-    if (evictedScope !== undefined && evictedKey !== undefined) {
-      evictedScope.delete(evictedKey);
-      this.count -= 1;
+    if (this.ringKeys.length < this.capacity) {
+      this.ringScopes.push(members);
+      this.ringKeys.push(key);
+    } else {
+      const evictedScope = this.ringScopes[this.next];
+      const evictedKey = this.ringKeys[this.next];
+      if (evictedScope !== undefined && evictedKey !== undefined) {
+        evictedScope.delete(evictedKey);
+        this.count -= 1;
+      }
+      this.ringScopes[this.next] = members;
+      this.ringKeys[this.next] = key;
+      this.next = (this.next + 1) % this.capacity;
     }
-    this.ringScopes[this.next] = members;
-    this.ringKeys[this.next] = key;
-    this.next = (this.next + 1) % this.capacity;
     members.add(key);
     this.count += 1;
   }
