@@ -325,6 +325,9 @@ export class RunRecorder {
   private readonly equityCsv: CsvWriter | undefined;
   private startEquity: number | undefined;
   private readonly unsubscribe: () => void;
+  /** An instrument's mark price, for the tearsheet's samples (one function, not one per sample) */
+  private readonly markOf = (instrument: Instrument): number =>
+    this.account.getPosition(instrument).markPrice;
 
   constructor(options: RecorderOptions) {
     this.account = options.account;
@@ -554,11 +557,7 @@ export class RunRecorder {
   }
 
   private fineSample(now: number): void {
-    this.tearsheet.sample(
-      now,
-      this.equity(),
-      (instrument) => this.account.getPosition(instrument).markPrice,
-    );
+    this.tearsheet.sample(now, this.equity(), this.markOf);
   }
 
   private settle(order: TrackedOrder): void {
