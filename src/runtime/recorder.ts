@@ -138,15 +138,33 @@ class CsvWriter {
       return this;
     }
     this.separate(room);
-    this.position += this.buffer.write(field, this.position, 'utf8');
+    this.put(field);
     return this;
+  }
+
+  /**
+   * Copies a string into the buffer: byte by byte while it is ASCII (short fields cost less so
+   * than a call into Buffer#write), else as UTF-8. The caller made room for 3 bytes a character.
+   */
+  private put(text: string): void {
+    const buffer = this.buffer;
+    const start = this.position;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 127) {
+        this.position = start + buffer.write(text, start, 'utf8');
+        return;
+      }
+      buffer[start + i] = code;
+    }
+    this.position = start + text.length;
   }
 
   /** A number field (exact: values are snapped to their step); empty when undefined */
   number(value: number | undefined): this {
     const field = value === undefined ? '' : csvField(value);
     this.separate(field.length);
-    this.position += this.buffer.write(field, this.position, 'latin1');
+    this.put(field);
     return this;
   }
 
@@ -166,9 +184,9 @@ class CsvWriter {
       // Room for one more step (statuses are short); a flush mid-row is fine
       if (this.position + 64 > buffer.length) this.flush();
       if (i > 0) buffer[this.position++] = 32; // space
-      this.position += buffer.write(t.from, this.position, 'latin1');
+      this.put(t.from);
       buffer[this.position++] = 62; // >
-      this.position += buffer.write(t.to, this.position, 'latin1');
+      this.put(t.to);
       buffer[this.position++] = 64; // @
       this.position = writeIsoTime(buffer, this.position, t.time);
     }
@@ -231,7 +249,9 @@ function isoDateOf(day: number): string {
 function writeIsoTime(buffer: Buffer, at: number, time: number): number {
   if (!Number.isFinite(time)) return at;
   const day = Math.floor(time / DAY_MS);
-  let end = at + buffer.write(isoDateOf(day), at, 'latin1');
+  const date = isoDateOf(day);
+  for (let i = 0; i < date.length; i++) buffer[at + i] = date.charCodeAt(i);
+  let end = at + date.length;
   // The time of day, digit by digit: HH:MM:SS.mmmZ
   let rest = Math.floor(time - day * DAY_MS);
   const ms = rest % 1000;
