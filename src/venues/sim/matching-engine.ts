@@ -4,6 +4,9 @@ import { snapSize } from '../../core/instrument.ts';
 import type { BookSnapshot, Level, Quote, Trade } from '../../core/market-data.ts';
 import type { OrderType, Side, TimeInForce } from '../../core/order.ts';
 
+/** Which of a hedge-mode account's two positions an order works on; absent in one-way mode */
+export type PositionSide = 'LONG' | 'SHORT';
+
 export type SimOrderStatus =
   | 'NEW'
   | 'PARTIALLY_FILLED'
@@ -24,6 +27,8 @@ export interface SimOrder {
   price: number | undefined;
   readonly stopPrice: number | undefined;
   readonly reduceOnly: boolean;
+  /** Hedge mode only: the position the order opens or closes */
+  readonly positionSide?: PositionSide | undefined;
   filled: number;
   /** Σ quantity × price of the fills */
   notional: number;

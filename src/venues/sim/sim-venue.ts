@@ -10,8 +10,10 @@ import type { OrderType, Side, TimeInForce } from '../../core/order.ts';
 import { ORDER_TYPES, SIDES, TIMES_IN_FORCE } from '../../core/order.ts';
 import type { MutablePosition, Position } from '../../core/position.ts';
 import { bookExecution, createPosition, markPosition } from '../../core/position.ts';
-import type { Execution, SimOrder, SimOrderStatus } from './matching-engine.ts';
+import type { Execution, PositionSide, SimOrder, SimOrderStatus } from './matching-engine.ts';
 import { MatchingEngine, remaining } from './matching-engine.ts';
+
+export type { PositionSide } from './matching-engine.ts';
 
 /**
  * Reason codes the simulated venue answers with. They follow Binance USDⓈ-M, so the sim, the
@@ -25,8 +27,11 @@ export const SIM_CODES = {
   },
   INVALID_PARAMETER: { code: '-1130', message: 'Data sent for parameter is not valid.' },
   QUANTITY_NOT_POSITIVE: { code: '-4003', message: 'Quantity less than or equal to zero.' },
-  LOT_SIZE: { code: '-1013', message: 'Filter failure: LOT_SIZE' },
-  PRICE_FILTER: { code: '-1013', message: 'Filter failure: PRICE_FILTER' },
+  QUANTITY_BELOW_MINIMUM: { code: '-4004', message: 'Quantity less than min quantity.' },
+  QUANTITY_OFF_STEP: { code: '-4023', message: 'Qty not increased by step size.' },
+  PRICE_NOT_POSITIVE: { code: '-4001', message: 'Price less than 0.' },
+  PRICE_OFF_TICK: { code: '-4014', message: 'Price not increased by tick size.' },
+  PRECISION: { code: '-1111', message: 'Precision is over the maximum defined for this asset.' },
   MIN_NOTIONAL: { code: '-4164', message: "Order's notional must be no smaller than" },
   POST_ONLY_WOULD_CROSS: {
     code: '-5022',
@@ -41,12 +46,47 @@ export const SIM_CODES = {
   },
   WOULD_TRIGGER: { code: '-2021', message: 'Order would immediately trigger.' },
   DUPLICATE_CLIENT_ID: { code: '-4116', message: 'ClientOrderId is duplicated.' },
-  NO_LIQUIDITY: { code: '-4131', message: 'No market to trade against.' },
+  NO_LIQUIDITY: { code: '-2020', message: 'Unable to fill.' },
+  FOK_NOT_FILLABLE: {
+    code: '-5021',
+    message:
+      'Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history',
+  },
+  POSITION_SIDE_MISMATCH: {
+    code: '-4061',
+    message: "Order's position side does not match user's setting.",
+  },
   UNKNOWN_ORDER: { code: '-2011', message: 'Unknown order sent.' },
-  NOT_AMENDABLE: { code: '-4028', message: 'Only resting limit orders can be modified.' },
+  NOT_AMENDABLE: { code: '-5025', message: 'Only limit order is supported.' },
 } as const;
 
 export type SimCode = keyof typeof SIM_CODES;
+
+/**
+ * Where venues differ in how orders end. The defaults are the sim's own; a venue emulator sets
+ * its venue's (Binance: EXPIRED remainders, FOK refused with -5021, a market order on an empty
+ * book accepted and expired).
+ */
+export interface SimRules {
+  /** How the unfilled rest of an IOC, FOK or market order ends */
+  readonly unfilledRemainder: 'CANCELED' | 'EXPIRED';
+  /** A FOK that cannot fill in full: accepted and then ended (`close`), or refused (`refuse`) */
+  readonly fillOrKill: 'close' | 'refuse';
+  /** A market order with no book to trade against: refused (`refuse`) or accepted and ended */
+  readonly marketWithoutLiquidity: 'refuse' | 'close';
+}
+
+const DEFAULT_RULES: SimRules = {
+  unfilledRemainder: 'CANCELED',
+  fillOrKill: 'close',
+  marketWithoutLiquidity: 'refuse',
+};
+
+/** One-way: one position per instrument; hedge: a LONG and a SHORT position per instrument */
+export type PositionMode = 'ONE_WAY' | 'HEDGE';
+
+/** A venue position, with the side it is in hedge mode (`BOTH` in one-way mode) */
+export type SimPosition = Position & { readonly positionSide: PositionSide | 'BOTH' };
 
 /** An order as a venue report shows it: a copy, frozen at the report */
 export type SimOrderSnapshot = Readonly<SimOrder> & { readonly averagePrice: number };
@@ -110,6 +150,8 @@ export interface SimOrderInput {
   readonly stopPrice?: number | undefined;
   readonly timeInForce: TimeInForce;
   readonly reduceOnly?: boolean | undefined;
+  /** Required in hedge mode, refused in one-way mode */
+  readonly positionSide?: PositionSide | undefined;
 }
 
 /** Names an order: by the venue's id or by the client's */
@@ -131,6 +173,8 @@ export interface SimVenueOptions {
   readonly tradeIdPrefix?: string;
   /** Terminal orders kept for status queries; default 100 000 */
   readonly historySize?: number;
+  /** How orders end where venues differ; default the sim's own (see SimRules) */
+  readonly rules?: Partial<SimRules>;
 }
 
 interface LedgerBalance {
@@ -151,6 +195,7 @@ function snapshot(o: SimOrder): SimOrderSnapshot {
     price: o.price,
     stopPrice: o.stopPrice,
     reduceOnly: o.reduceOnly,
+    positionSide: o.positionSide,
     filled: o.filled,
     notional: o.notional,
     status: o.status,
@@ -160,6 +205,35 @@ function snapshot(o: SimOrder): SimOrderSnapshot {
     updatedAt: o.updatedAt,
     averagePrice: o.filled > 0 ? o.notional / o.filled : 0,
   };
+}
+
+function positionKey(symbol: string, side: PositionSide | undefined): string {
+  return side === undefined ? symbol : `${symbol}|${side}`;
+}
+
+function sideOfKey(key: string): PositionSide | 'BOTH' {
+  if (key.endsWith('|LONG')) return 'LONG';
+  if (key.endsWith('|SHORT')) return 'SHORT';
+  return 'BOTH';
+}
+
+/** Which filter a quantity fails, in the venue's order of checks */
+function quantityRefusal(instrument: Instrument, quantity: number): SimCode | undefined {
+  if (!(quantity > 0) || !Number.isFinite(quantity)) return 'QUANTITY_NOT_POSITIVE';
+  if (!isOnStep(quantity, 10 ** -instrument.sizeDecimals, instrument.sizeDecimals))
+    return 'PRECISION';
+  if (quantity < instrument.minSize) return 'QUANTITY_BELOW_MINIMUM';
+  if (!isOnStep(quantity, instrument.lotSize, instrument.sizeDecimals)) return 'QUANTITY_OFF_STEP';
+  return undefined;
+}
+
+/** Which filter a price fails, in the venue's order of checks */
+function priceRefusal(instrument: Instrument, price: number): SimCode | undefined {
+  if (!(price > 0) || !Number.isFinite(price)) return 'PRICE_NOT_POSITIVE';
+  if (!isOnStep(price, 10 ** -instrument.priceDecimals, instrument.priceDecimals))
+    return 'PRECISION';
+  if (!isOnStep(price, instrument.tickSize, instrument.priceDecimals)) return 'PRICE_OFF_TICK';
+  return undefined;
 }
 
 /**
@@ -179,6 +253,9 @@ export class SimVenue {
   private readonly positions = new Map<string, MutablePosition>();
   private readonly ledger = new Map<string, LedgerBalance>();
   private readonly leverage: number;
+  private readonly leverages = new Map<string, number>();
+  private readonly rules: SimRules;
+  private positionMode: PositionMode = 'ONE_WAY';
   private readonly checkMargin: boolean;
   private readonly historySize: number;
   private readonly tradeIdPrefix: string;
@@ -197,6 +274,7 @@ export class SimVenue {
     for (const balance of options.balances ?? [])
       this.ledger.set(balance.currency, { total: balance.total });
     this.leverage = options.leverage ?? 20;
+    this.rules = { ...DEFAULT_RULES, ...options.rules };
     this.checkMargin = options.checkMargin ?? true;
     this.historySize = options.historySize ?? 100_000;
     this.history = new BoundedMap(this.historySize);
@@ -254,14 +332,10 @@ export class SimVenue {
     }
     if (this.liveByClientId.has(input.clientId))
       return this.reject(input, 'DUPLICATE_CLIENT_ID', now);
-    if (!(input.quantity > 0) || !Number.isFinite(input.quantity))
-      return this.reject(input, 'QUANTITY_NOT_POSITIVE', now);
-    if (
-      !isOnStep(input.quantity, instrument.lotSize, instrument.sizeDecimals) ||
-      input.quantity < instrument.minSize
-    ) {
-      return this.reject(input, 'LOT_SIZE', now);
-    }
+    if ((input.positionSide !== undefined) !== (this.positionMode === 'HEDGE'))
+      return this.reject(input, 'POSITION_SIDE_MISMATCH', now);
+    const quantityFault = quantityRefusal(instrument, input.quantity);
+    if (quantityFault !== undefined) return this.reject(input, quantityFault, now);
     const needsPrice = input.type === 'LIMIT' || input.type === 'STOP_LIMIT';
     const needsStop = input.type === 'STOP_MARKET' || input.type === 'STOP_LIMIT';
     if (needsPrice && input.price === undefined)
@@ -273,9 +347,8 @@ export class SimVenue {
       needsStop ? input.stopPrice : undefined,
     ]) {
       if (price === undefined) continue;
-      if (!(price > 0) || !isOnStep(price, instrument.tickSize, instrument.priceDecimals)) {
-        return this.reject(input, 'PRICE_FILTER', now);
-      }
+      const priceFault = priceRefusal(instrument, price);
+      if (priceFault !== undefined) return this.reject(input, priceFault, now);
     }
     if (input.timeInForce === 'GTX' && input.type !== 'LIMIT')
       return this.reject(input, 'INVALID_PARAMETER', now);
@@ -284,7 +357,11 @@ export class SimVenue {
       : needsStop
         ? (input.stopPrice ?? 0)
         : this.markOf(engine);
-    const reduceOnly = input.reduceOnly === true;
+    // In hedge mode an order against its position side closes it: reduce-only by construction
+    const closing =
+      (input.positionSide === 'LONG' && input.side === 'SELL') ||
+      (input.positionSide === 'SHORT' && input.side === 'BUY');
+    const reduceOnly = input.reduceOnly === true || closing;
     if (!reduceOnly && instrument.minNotional > 0 && Number.isFinite(reference) && reference > 0) {
       if (input.quantity * reference * instrument.contractSize < instrument.minNotional) {
         return this.reject(input, 'MIN_NOTIONAL', now, formatDecimal(instrument.minNotional));
@@ -292,11 +369,15 @@ export class SimVenue {
     }
     let quantity = input.quantity;
     if (reduceOnly) {
-      const reducible = this.reducible(instrument, input.side);
+      const reducible = this.reducible(instrument, input.side, input.positionSide);
       if (reducible <= 0) return this.reject(input, 'REDUCE_ONLY_REJECTED', now);
       quantity = Math.min(quantity, reducible);
     }
-    if (input.type === 'MARKET' && !engine.hasMarket)
+    if (
+      input.type === 'MARKET' &&
+      !engine.hasMarket &&
+      this.rules.marketWithoutLiquidity === 'refuse'
+    )
       return this.reject(input, 'NO_LIQUIDITY', now);
     if (
       input.timeInForce === 'GTX' &&
@@ -304,6 +385,14 @@ export class SimVenue {
       engine.crosses(input.side, input.price)
     ) {
       return this.reject(input, 'POST_ONLY_WOULD_CROSS', now);
+    }
+    if (
+      input.timeInForce === 'FOK' &&
+      !needsStop &&
+      this.rules.fillOrKill === 'refuse' &&
+      engine.fillable(input.side, needsPrice ? input.price : undefined) < quantity
+    ) {
+      return this.reject(input, 'FOK_NOT_FILLABLE', now);
     }
     if (
       needsStop &&
@@ -328,6 +417,7 @@ export class SimVenue {
       price: needsPrice ? input.price : undefined,
       stopPrice: needsStop ? input.stopPrice : undefined,
       reduceOnly,
+      positionSide: input.positionSide,
       filled: 0,
       notional: 0,
       status: 'NEW',
@@ -354,19 +444,20 @@ export class SimVenue {
       order.type === 'MARKET' ||
       order.type === 'STOP_MARKET' ||
       engine.crosses(order.side, order.price ?? 0);
+    const ending = this.rules.unfilledRemainder;
     if (
       order.timeInForce === 'FOK' &&
       engine.fillable(order.side, order.price) < remaining(order)
     ) {
-      this.close(order, 'CANCELED', now, reports, 'FOK order could not be filled in full');
+      this.close(order, ending, now, reports, 'FOK order could not be filled in full');
       return;
     }
     if (marketable) this.book(engine.take(order, this.cap), now, reports);
     if (remaining(order) <= 0) return;
     if (order.type === 'MARKET' || order.type === 'STOP_MARKET') {
-      this.close(order, 'CANCELED', now, reports, 'no more liquidity at the touch');
+      this.close(order, ending, now, reports, 'no more liquidity at the touch');
     } else if (order.timeInForce === 'IOC' || order.timeInForce === 'FOK') {
-      this.close(order, 'CANCELED', now, reports, 'IOC remainder');
+      this.close(order, ending, now, reports, 'IOC remainder');
     } else {
       engine.rest(order);
     }
@@ -374,15 +465,24 @@ export class SimVenue {
 
   private readonly cap = (order: SimOrder, quantity: number): number => {
     if (!order.reduceOnly) return quantity;
-    return Math.min(quantity, this.reducible(order.instrument, order.side));
+    return Math.min(quantity, this.reducible(order.instrument, order.side, order.positionSide));
   };
 
-  /** How much an order on `side` can reduce the current position */
-  private reducible(instrument: Instrument, side: Side): number {
-    const held = this.positions.get(instrument.symbol)?.quantity ?? 0;
+  /** How much an order on `side` can reduce the position it works on */
+  private reducible(
+    instrument: Instrument,
+    side: Side,
+    positionSide: PositionSide | undefined,
+  ): number {
+    const held = this.positions.get(positionKey(instrument.symbol, positionSide))?.quantity ?? 0;
     if (side === 'BUY' && held < 0) return -held;
     if (side === 'SELL' && held > 0) return held;
     return 0;
+  }
+
+  /** The leverage of an instrument: set per symbol, else the venue's */
+  private leverageOf(instrument: Instrument): number {
+    return this.leverages.get(instrument.symbol) ?? this.leverage;
   }
 
   private markOf(engine: MatchingEngine): number {
@@ -425,24 +525,26 @@ export class SimVenue {
       equity += position.unrealizedPnl;
       used +=
         (Math.abs(position.quantity) * position.markPrice * position.instrument.contractSize) /
-        this.leverage;
+        this.leverageOf(position.instrument);
     }
-    used +=
-      this.openNotional(
-        (o) => isDerivative(o.instrument) && o.instrument.settle === settle && !o.reduceOnly,
-      ) / this.leverage;
-    const needed = (quantity * price * instrument.contractSize) / this.leverage;
+    used += this.openNotional(
+      (o) => isDerivative(o.instrument) && o.instrument.settle === settle && !o.reduceOnly,
+      true,
+    );
+    const needed = (quantity * price * instrument.contractSize) / this.leverageOf(instrument);
     return equity - used < needed ? 'INSUFFICIENT_MARGIN' : undefined;
   }
 
-  private openNotional(include: (order: SimOrder) => boolean): number {
+  /** The notional of the live orders `include` picks, or the margin they hold when `margined` */
+  private openNotional(include: (order: SimOrder) => boolean, margined = false): number {
     let total = 0;
     for (const order of this.live.values()) {
       if (!include(order)) continue;
       const engine = this.engines.get(order.instrument.symbol);
       const price =
         order.price ?? order.stopPrice ?? (engine === undefined ? 0 : this.markOf(engine));
-      total += remaining(order) * price * order.instrument.contractSize;
+      const notional = remaining(order) * price * order.instrument.contractSize;
+      total += margined ? notional / this.leverageOf(order.instrument) : notional;
     }
     return total;
   }
@@ -465,10 +567,11 @@ export class SimVenue {
   private book(executions: readonly Execution[], now: number, reports: SimReport[]): void {
     for (const { order, quantity, price, liquidity } of executions) {
       const instrument = order.instrument;
-      let position = this.positions.get(instrument.symbol);
+      const key = positionKey(instrument.symbol, order.positionSide);
+      let position = this.positions.get(key);
       if (position === undefined) {
         position = createPosition(instrument);
-        this.positions.set(instrument.symbol, position);
+        this.positions.set(key, position);
       }
       const realized = bookExecution(position, order.side, quantity, price, now);
       const fee = scheduleFee(instrument, quantity, price, liquidity);
@@ -616,13 +719,11 @@ export class SimVenue {
     const instrument = order.instrument;
     const price = change.price ?? order.price ?? 0;
     const quantity = change.quantity ?? order.quantity;
-    if (!(price > 0) || !isOnStep(price, instrument.tickSize, instrument.priceDecimals))
-      return refuse('PRICE_FILTER');
-    if (
-      !isOnStep(quantity, instrument.lotSize, instrument.sizeDecimals) ||
-      quantity <= order.filled
-    )
-      return refuse('LOT_SIZE');
+    const priceFault = priceRefusal(instrument, price);
+    if (priceFault !== undefined) return refuse(priceFault);
+    const quantityFault = quantityRefusal(instrument, quantity);
+    if (quantityFault !== undefined) return refuse(quantityFault);
+    if (quantity <= order.filled) return refuse('INVALID_PARAMETER');
     const engine = this.engines.get(instrument.symbol)!;
     if (order.timeInForce === 'GTX' && engine.crosses(order.side, price))
       return refuse('POST_ONLY_WOULD_CROSS');
@@ -665,15 +766,25 @@ export class SimVenue {
     executions: readonly Execution[],
     now: number,
   ): readonly SimReport[] {
-    const position = this.positions.get(engine.instrument.symbol);
+    const symbol = engine.instrument.symbol;
+    const position = this.positions.get(symbol);
+    const hedged =
+      this.positionMode === 'HEDGE'
+        ? [
+            this.positions.get(positionKey(symbol, 'LONG')),
+            this.positions.get(positionKey(symbol, 'SHORT')),
+          ]
+        : undefined;
     let reports: SimReport[] | undefined;
     if (executions.length > 0) {
       reports = [];
       this.book(executions, now, reports);
     }
-    if (position !== undefined) {
-      const mark = this.markOf(engine);
-      if (Number.isFinite(mark) && mark !== position.markPrice) markPosition(position, mark);
+    const mark = this.markOf(engine);
+    if (Number.isFinite(mark)) {
+      for (const held of hedged ?? [position]) {
+        if (held !== undefined && mark !== held.markPrice) markPosition(held, mark);
+      }
     }
     for (const order of engine.takeTriggered()) {
       order.updatedAt = now;
@@ -686,7 +797,7 @@ export class SimVenue {
         if (
           order.reduceOnly &&
           order.instrument === engine.instrument &&
-          this.reducible(order.instrument, order.side) <= 0
+          this.reducible(order.instrument, order.side, order.positionSide) <= 0
         ) {
           reports ??= [];
           this.close(
@@ -702,14 +813,55 @@ export class SimVenue {
     return reports ?? NO_REPORTS;
   }
 
-  /** The venue's positions */
-  getPositions(): Position[] {
-    return [...this.positions.values()].map((p) => ({ ...p }));
+  /** The venue's positions, each with its side (`BOTH` in one-way mode) */
+  getPositions(): SimPosition[] {
+    return [...this.positions.entries()].map(([key, p]) => ({
+      ...p,
+      positionSide: sideOfKey(key),
+    }));
   }
 
-  getPosition(symbol: string): Position | undefined {
-    const position = this.positions.get(symbol);
+  /** One position: the one-way position, or in hedge mode the `positionSide` one */
+  getPosition(symbol: string, positionSide?: PositionSide): Position | undefined {
+    const position = this.positions.get(positionKey(symbol, positionSide));
     return position === undefined ? undefined : { ...position };
+  }
+
+  get mode(): PositionMode {
+    return this.positionMode;
+  }
+
+  /**
+   * Switches between one-way and hedge positions. The venue refuses a switch while orders are
+   * open or positions held, so this one does too.
+   * @throws Error when an order is open or a position is held
+   */
+  setPositionMode(mode: PositionMode): void {
+    if (mode === this.positionMode) return;
+    if (this.live.size > 0 || [...this.positions.values()].some((p) => p.quantity !== 0)) {
+      throw new Error('the position mode cannot change with open orders or positions');
+    }
+    this.positionMode = mode;
+  }
+
+  /** The leverage an instrument's margin is computed at */
+  getLeverage(symbol: string): number {
+    const instrument = this.instruments.get(symbol);
+    return instrument === undefined ? this.leverage : this.leverageOf(instrument);
+  }
+
+  /** Sets one instrument's leverage (the margin of its positions and orders) */
+  setLeverage(symbol: string, leverage: number): void {
+    this.leverages.set(symbol, leverage);
+  }
+
+  /** Ends a live order as EXPIRED (a good-till-date reached), as the venue's clock decides */
+  expire(ref: SimOrderRef, now: number): SimReport[] {
+    const order = this.findLive(ref);
+    if (order === undefined) return [];
+    const reports: SimReport[] = [];
+    this.close(order, 'EXPIRED', now, reports, 'good-till-date reached');
+    return reports;
   }
 
   /** The venue's balances; free is total less margin in use (derivatives) or reserved by orders (spot) */
@@ -727,13 +879,13 @@ export class SimVenue {
       if (isDerivative(instrument) && instrument.settle === currency) {
         locked +=
           (Math.abs(position.quantity) * position.markPrice * instrument.contractSize) /
-          this.leverage;
+          this.leverageOf(instrument);
       }
     }
-    locked +=
-      this.openNotional(
-        (o) => isDerivative(o.instrument) && o.instrument.settle === currency && !o.reduceOnly,
-      ) / this.leverage;
+    locked += this.openNotional(
+      (o) => isDerivative(o.instrument) && o.instrument.settle === currency && !o.reduceOnly,
+      true,
+    );
     locked += this.openNotional(
       (o) => !isDerivative(o.instrument) && o.instrument.quote === currency && o.side === 'BUY',
     );
