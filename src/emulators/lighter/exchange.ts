@@ -2,8 +2,11 @@ import type { Level } from '../../core/market-data.ts';
 import { money } from '../../core/numeric.ts';
 import type { Side } from '../../core/order.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
+import type { FixedBase } from '../../venues/lighter/crypto/curve.ts';
+import { verifierOf } from '../../venues/lighter/crypto/schnorr.ts';
 import type { SimReport } from '../../venues/sim/sim-venue.ts';
 import { SIM_CODES, SimVenue } from '../../venues/sim/sim-venue.ts';
+import { AuthTokenChecker } from './auth.ts';
 import type { EmulatorMarket } from './markets.ts';
 import {
   FIRST_ORDER_INDEX,
@@ -15,7 +18,7 @@ import {
   VenueRefusal,
 } from './protocol.ts';
 import type { CancelAllTx, CancelTx, CreateTx, ModifyTx, ParsedTx } from './tx.ts';
-import { emulatorTxHash, parseTx, validateCreate } from './tx.ts';
+import { parseTx, validateCreate, verifyTx } from './tx.ts';
 
 /** An order as the emulated venue holds it; amounts in the market's integer units */
 export interface EmulatedOrder {
@@ -117,6 +120,26 @@ export interface ExchangeOptions {
   readonly startNonce: number;
   /** How long an accepted transaction waits in the sequencer before it executes, ms */
   readonly executionDelayMs: number;
+  /** The API key's registered public key (40 bytes, 0x-hex): signatures are verified against it */
+  readonly publicKey: string;
+}
+
+/** Verifiers by public key: building one tables the key's multiples, which is worth sharing */
+const verifiers = new Map<string, FixedBase>();
+
+/**
+ * A registered public key ready to verify signatures.
+ * @throws Error when the key is not 40 bytes of hex encoding a curve point
+ */
+export function keyVerifier(publicKey: string): FixedBase {
+  const hex = publicKey.replace(/^0x/, '').toLowerCase();
+  let verifier = verifiers.get(hex);
+  if (verifier === undefined) {
+    verifier = /^[0-9a-f]{80}$/.test(hex) ? verifierOf(Buffer.from(hex, 'hex')) : undefined;
+    if (verifier === undefined) throw new Error(`not a Lighter public key: ${publicKey}`);
+    verifiers.set(hex, verifier);
+  }
+  return verifier;
 }
 
 interface QueuedTx {
@@ -160,6 +183,10 @@ export class LighterExchange {
   readonly accountIndex: number;
   readonly apiKeyIndex: number;
   readonly chainId: number;
+  /** The API key's public key, tabled for verifying its signatures */
+  readonly verifier: FixedBase;
+  /** Verifies the auth tokens of the account's key */
+  readonly authTokens: AuthTokenChecker;
   private readonly clock: Clock;
   private readonly markets = new Map<number, EmulatorMarket>();
   private readonly nonces = new Map<number, number>();
@@ -198,6 +225,12 @@ export class LighterExchange {
     this.chainId = options.chainId;
     this.clock = options.clock;
     this.executionDelayMs = options.executionDelayMs;
+    this.verifier = keyVerifier(options.publicKey);
+    this.authTokens = new AuthTokenChecker(
+      options.accountIndex,
+      options.apiKeyIndex,
+      this.verifier,
+    );
     for (const market of options.markets) {
       this.markets.set(market.spec.marketIndex, market);
       this.books.set(market.spec.marketIndex, { bids: new Map(), asks: new Map() });
@@ -312,20 +345,23 @@ export class LighterExchange {
     for (const [i, txType] of txTypes.entries()) {
       const info = txInfos[i] ?? '';
       const tx = parseTx(txType, info);
+      // The stateless rules first (the signer's Validate), then who signed, then the state
+      if (tx.txType === TX.CREATE) validateCreate(tx, now);
       if (tx.AccountIndex !== this.accountIndex)
         throw new VenueRefusal('INVALID_TX_INFO', `unknown account ${tx.AccountIndex}`);
       const expected = this.nonces.get(tx.ApiKeyIndex);
       if (expected === undefined)
         throw new VenueRefusal('INVALID_TX_INFO', `unknown api key ${tx.ApiKeyIndex}`);
       if (tx.ApiKeyIndex !== this.apiKeyIndex) throw new VenueRefusal('INVALID_TX_INFO', 'api key');
+      const hash = verifyTx(tx, this.chainId, this.verifier);
       if (tx.ExpiredAt <= now)
         throw new VenueRefusal('INVALID_TX_INFO', `transaction expired at ${tx.ExpiredAt}`);
       if (nonce === undefined || tx.Nonce !== nonce) {
         throw new VenueRefusal('INVALID_NONCE', `expected ${nonce}, got ${tx.Nonce}`);
       }
-      this.check(tx, now, reserved);
+      this.check(tx, reserved);
       nonce += 1;
-      parsed.push({ tx, hash: emulatorTxHash(this.chainId, txType, info) });
+      parsed.push({ tx, hash });
     }
     this.nonces.set(this.apiKeyIndex, nonce ?? 0);
     for (const item of parsed) {
@@ -339,10 +375,9 @@ export class LighterExchange {
     return parsed.map((p) => p.hash);
   }
 
-  private check(tx: ParsedTx, now: number, reserved: Set<number>): void {
+  private check(tx: ParsedTx, reserved: Set<number>): void {
     switch (tx.txType) {
       case TX.CREATE: {
-        validateCreate(tx, now);
         const market = this.markets.get(tx.MarketIndex);
         if (market === undefined) throw new VenueRefusal('INVALID_MARKET_INDEX');
         const coi = tx.ClientOrderIndex;
@@ -504,8 +539,12 @@ export class LighterExchange {
     this.absorb(this.venue.cancel({ clientId: order.simKey }, this.now()), this.now());
   }
 
-  private executeCancelAll(_tx: CancelAllTx): void {
-    this.absorb(this.venue.cancelAll(undefined, this.now()), this.now());
+  private executeCancelAll(tx: CancelAllTx): void {
+    // Attribute 5 restricts an immediate cancel-all to one market (255: every market)
+    const marketIndex = tx.L2TxAttributes?.['5'] ?? 255;
+    const market = marketIndex === 255 ? undefined : this.markets.get(marketIndex);
+    if (marketIndex !== 255 && market === undefined) return;
+    this.absorb(this.venue.cancelAll(market?.instrument.symbol, this.now()), this.now());
   }
 
   private executeModify(tx: ModifyTx): void {

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Side } from '../../core/order.ts';
 import type { Clock } from '../../engine/clock.ts';
-import { checkAuthToken } from './auth.ts';
 import { controlRoute } from './control-api.ts';
 import type { LighterExchange } from './exchange.ts';
 import type { LighterFaults } from './faults.ts';
@@ -117,7 +116,7 @@ export function createRestHandler(context: RestContext) {
     if (integerParam(query, name) !== account) throw new VenueRefusal('ACCOUNT_NOT_FOUND');
   };
   const requireAuth = (request: IncomingMessage, query: URLSearchParams): void => {
-    checkAuthToken(authToken(request, query), account, exchange.apiKeyIndex, now());
+    exchange.authTokens.check(authToken(request, query), now());
   };
 
   const api = async (

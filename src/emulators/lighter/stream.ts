@@ -5,7 +5,6 @@ import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import { sendRawFrames } from '../sockets.ts';
-import { checkAuthToken } from './auth.ts';
 import type { ExchangePush, LighterExchange } from './exchange.ts';
 import type { LighterFaults } from './faults.ts';
 import { levelsJson, ordersByMarket, positionsByMarket, statsJson } from './frames.ts';
@@ -173,10 +172,8 @@ export class LighterStream {
       }
       const auth = message['auth'];
       try {
-        deadline = checkAuthToken(
+        deadline = exchange.authTokens.check(
           typeof auth === 'string' ? auth : undefined,
-          exchange.accountIndex,
-          exchange.apiKeyIndex,
           this.now(),
         );
       } catch (error) {
