@@ -456,6 +456,33 @@ describe('apply: accounting', () => {
     assert.equal(state.balances.get('USDT')?.total, 10_022.5);
   });
 
+  it('keeps the average exact: a ladder that ends flat realizes its sells less its buys', () => {
+    const state = fresh();
+    apply(state, fill(undefined, 'l1', 0.1, 100, { fee: 0 }));
+    apply(state, fill(undefined, 'l2', 0.2, 110, { fee: 0 }));
+    const open = state.positions.get('BTCUSDT');
+    assert.equal(open?.averagePrice, 320 / 3, 'full precision, not rounded to the tick');
+    assert.equal(open?.costBasis, 32);
+    apply(state, fill(undefined, 'l3', 0.3, 120, { side: 'SELL', fee: 0 }));
+    assert.equal(state.positions.get('BTCUSDT')?.realizedPnl, 4, 'not 3.999999');
+    assert.equal(state.balances.get('USDT')?.total, 10_004);
+  });
+
+  it('realizes partial closes against the cost basis and the last close takes the rest', () => {
+    const state = fresh();
+    apply(state, fill(undefined, 'p1', 0.3, 100.1, { fee: 0 }));
+    apply(state, fill(undefined, 'p2', 0.3, 100.2, { fee: 0 }));
+    apply(state, fill(undefined, 'p3', 0.3, 100.4, { fee: 0 }));
+    for (const [i, price] of [101.3, 99.9, 100.7, 102.1, 98.3, 100].entries()) {
+      apply(state, fill(undefined, `s${i}`, 0.15, price, { side: 'SELL', fee: 0 }));
+    }
+    const position = state.positions.get('BTCUSDT');
+    assert.equal(position?.quantity, 0);
+    assert.equal(position?.costBasis, 0);
+    // Σ sells 0.15 × 602.3 = 90.345, Σ buys 0.3 × 300.7 = 90.21
+    assert.equal(position?.realizedPnl, 0.135);
+  });
+
   it('flips through zero: realizes the closing leg, opens the rest at the fill price', () => {
     const state = fresh();
     apply(state, requested(request('b', 'BUY', 1, 100)));

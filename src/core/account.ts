@@ -26,11 +26,11 @@ import type { ClientOrderId, VenueOrderId } from './ids.ts';
 import { externalClientId } from './ids.ts';
 import type { Instrument } from './instrument.ts';
 import { isDerivative, snapPrice, snapSize } from './instrument.ts';
-import { money, snap } from './numeric.ts';
+import { MONEY_DECIMALS, money, quotient } from './numeric.ts';
 import type { Order, OrderChange, OrderOrigin, OrderStatus, OrderTransition } from './order.ts';
 import { isTerminal, SIDES } from './order.ts';
 import type { MutablePosition, Position } from './position.ts';
-import { bookExecution, createPosition, markPosition } from './position.ts';
+import { bookExecution, createPosition, markPosition, syncPosition } from './position.ts';
 import { canTransition } from './transitions.ts';
 
 /** How much an account remembers; everything that could grow is bounded by one of these */
@@ -597,9 +597,9 @@ function validFill(event: OrderFilled): string | undefined {
   return undefined;
 }
 
-/** An average price kept to four decimals past the tick: exact for fills at one price, no float noise */
-function averagePrice(instrument: Instrument, value: number): number {
-  return snap(value, instrument.tickSize / 10_000, instrument.priceDecimals + 4);
+/** The average price of fills worth `notional` in all: exact, not rounded to the tick (display may round) */
+function averagePrice(instrument: Instrument, notional: number, quantity: number): number {
+  return quotient(notional, MONEY_DECIMALS, quantity, instrument.sizeDecimals);
 }
 
 function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
@@ -656,8 +656,8 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   const firstVerdict = answer(order);
   if (previous === 'FILLED') state.counters.overfills += 1;
   order.filledQuantity = snapSize(instrument, order.filledQuantity + quantity);
-  order.filledNotional += quantity * price;
-  order.averageFillPrice = averagePrice(instrument, order.filledNotional / order.filledQuantity);
+  order.filledNotional = money(order.filledNotional + quantity * price);
+  order.averageFillPrice = averagePrice(instrument, order.filledNotional, order.filledQuantity);
   order.updatedAt = event.time;
   const complete = order.filledQuantity >= order.quantity;
   const sendCancel = !complete && releaseDeferredCancel(order);
@@ -843,7 +843,7 @@ function onStatusReported(state: AccountState, event: OrderStatusReported): Appl
   if (filled > order.filledQuantity) {
     // Fills we never saw: the quantity and average follow the venue; positions sync separately
     if (event.averagePrice !== undefined && event.averagePrice > 0) {
-      order.filledNotional = filled * event.averagePrice;
+      order.filledNotional = money(filled * event.averagePrice);
       order.averageFillPrice = event.averagePrice;
     }
     order.filledQuantity = filled;
@@ -907,10 +907,7 @@ function onPositionSynced(state: AccountState, event: PositionSynced): ApplyResu
   ) {
     return ignored('position already matches the venue');
   }
-  position.quantity = quantity;
-  position.averagePrice = quantity === 0 ? 0 : event.averagePrice;
-  position.updatedAt = event.time;
-  if (position.markPrice > 0) markPosition(position, position.markPrice);
+  syncPosition(position, quantity, event.averagePrice, event.time);
   return applied(undefined, undefined, undefined, undefined, position);
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatDecimal, money, snap, snapDown, snapUp, stepDecimals } from './numeric.ts';
+import { formatDecimal, money, quotient, snap, snapDown, snapUp, stepDecimals } from './numeric.ts';
 
 describe('numeric', () => {
   it('counts the decimals of a step, scientific notation included', () => {
@@ -49,6 +49,14 @@ describe('numeric', () => {
     const forward = parts.reduce((sum, x) => money(sum + x), 0);
     const backward = [...parts].reverse().reduce((sum, x) => money(sum + x), 0);
     assert.equal(forward, backward);
+  });
+
+  it('divides decimals as integers: a short decimal ratio comes out exact, any other as near as a double gets', () => {
+    assert.equal(quotient(33, 8, 0.3, 3), 110);
+    assert.equal(quotient(21, 8, 0.2, 3), 105);
+    assert.equal(quotient(32, 8, 0.3, 3), 320 / 3);
+    assert.equal(quotient(0.0123, 8, 123, 0), 0.0001);
+    assert.equal(quotient(6.4, 8, 0.00001, 9), 640_000);
   });
 
   it('prints without float noise or trailing zeros', () => {

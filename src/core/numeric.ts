@@ -66,6 +66,24 @@ export function money(value: number): number {
   return Math.round(value * 1e8) / 1e8 || 0;
 }
 
+/**
+ * numerator / denominator, each read as an integer count of its decimals' units, so a ratio that
+ * is a short decimal comes out as the double nearest to it (33 / 0.3 is 110, not 110.00000000000001);
+ * any other ratio is as close as a double gets. Averages use it: exact, and no float noise.
+ */
+export function quotient(
+  numerator: number,
+  numeratorDecimals: number,
+  denominator: number,
+  denominatorDecimals: number,
+): number {
+  // Both sides as integers in the numerator's units: one division, one rounding
+  const shift = numeratorDecimals - denominatorDecimals;
+  const top = Math.round(numerator * pow10(numeratorDecimals));
+  const bottom = Math.round(denominator * pow10(denominatorDecimals));
+  return shift >= 0 ? top / (bottom * pow10(shift)) : (top * pow10(-shift)) / bottom;
+}
+
 /** The number of integer units of `decimals` in value, rounded to nearest (for venues that want integers) */
 export function toUnits(value: number, decimals: number): number {
   return Math.round(value * pow10(decimals));

@@ -1,14 +1,19 @@
 import type { Instrument } from './instrument.ts';
 import { snapSize } from './instrument.ts';
-import { money, snap } from './numeric.ts';
+import { MONEY_DECIMALS, money, quotient } from './numeric.ts';
 import type { Side } from './order.ts';
 
 /** A position in one instrument; quantity is signed (negative is short) */
 export interface Position {
   readonly instrument: Instrument;
   readonly quantity: number;
-  /** Average entry price of the open quantity, exact (not rounded to the tick); 0 when flat */
+  /** Average entry price of the open quantity, at full precision (not rounded to the tick); 0 when flat */
   readonly averagePrice: number;
+  /**
+   * What the open quantity cost at entry, |quantity| × averagePrice × contractSize, as an exact
+   * money amount; closes realize against it. 0 when flat
+   */
+  readonly costBasis: number;
   readonly realizedPnl: number;
   /** Fees paid on this instrument, in the settle (or quote) currency */
   readonly commissions: number;
@@ -27,6 +32,7 @@ export function createPosition(instrument: Instrument): MutablePosition {
     instrument,
     quantity: 0,
     averagePrice: 0,
+    costBasis: 0,
     realizedPnl: 0,
     commissions: 0,
     funding: 0,
@@ -37,9 +43,12 @@ export function createPosition(instrument: Instrument): MutablePosition {
 }
 
 /**
- * Books an execution into a position and returns the PnL it realized. Increasing moves the
- * average; reducing realizes `closed × (price − average) × direction × contractSize`; flipping
- * through zero realizes the closing leg and opens the rest at the fill price.
+ * Books an execution into a position and returns the PnL it realized. Increasing adds the fill's
+ * value to the cost basis; reducing realizes the closed value less the share of the cost basis
+ * it carries (`closed × (price − average) × direction × contractSize`, computed from exact money
+ * amounts); flipping through zero realizes the closing leg and opens the rest at the fill price.
+ * Every amount is a money amount and a close takes what is left of the cost basis, so a position
+ * that ends flat has realized exactly its sell value less its buy value.
  */
 export function bookExecution(
   position: MutablePosition,
@@ -52,37 +61,73 @@ export function bookExecution(
   const held = position.quantity;
   const signed = side === 'BUY' ? quantity : -quantity;
   const next = snapSize(instrument, held + signed);
+  const value = money(quantity * price * instrument.contractSize);
   let realized = 0;
   if (held === 0 || Math.sign(held) === Math.sign(signed)) {
-    const size = Math.abs(next);
-    // Four decimals past the tick: exact for entries at one price, and no float noise in reports
-    position.averagePrice = snap(
-      (Math.abs(held) * position.averagePrice + quantity * price) / size,
-      instrument.tickSize / 10_000,
-      instrument.priceDecimals + 4,
-    );
+    position.costBasis = money(position.costBasis + value);
   } else {
-    const closed = Math.min(Math.abs(held), quantity);
-    realized = money(
-      closed * (price - position.averagePrice) * Math.sign(held) * instrument.contractSize,
-    );
-    if (next === 0) position.averagePrice = 0;
-    else if (Math.sign(next) !== Math.sign(held)) position.averagePrice = price;
+    const open = Math.abs(held);
+    const closed = Math.min(open, quantity);
+    const closedValue =
+      closed === quantity ? value : money(closed * price * instrument.contractSize);
+    // The closed share of the cost basis; all of what is left when the position closes
+    const released =
+      closed === open ? position.costBasis : money((position.costBasis * closed) / open);
+    realized = money((closedValue - released) * Math.sign(held));
+    // A flip opens the rest at the fill price: the fill's value less its closing leg
+    position.costBasis =
+      closed === open ? money(value - closedValue) : money(position.costBasis - released);
   }
   position.quantity = next;
+  position.averagePrice = next === 0 ? 0 : averageOf(position);
+  if (next === 0) position.costBasis = 0;
   position.realizedPnl = money(position.realizedPnl + realized);
   position.updatedAt = time;
   markPosition(position, price);
   return realized;
 }
 
+/** The average entry price a cost basis means: exact, not rounded to the tick */
+function averageOf(position: MutablePosition): number {
+  const instrument = position.instrument;
+  const average = quotient(
+    position.costBasis,
+    MONEY_DECIMALS,
+    Math.abs(position.quantity),
+    instrument.sizeDecimals,
+  );
+  return instrument.contractSize === 1 ? average : average / instrument.contractSize;
+}
+
+/**
+ * Sets a position to what a venue reports (quantity and average entry price); realized PnL,
+ * commissions and funding booked locally stay
+ */
+export function syncPosition(
+  position: MutablePosition,
+  quantity: number,
+  averagePrice: number,
+  time: number,
+): void {
+  position.quantity = quantity;
+  position.averagePrice = quantity === 0 ? 0 : averagePrice;
+  position.costBasis =
+    quantity === 0
+      ? 0
+      : money(Math.abs(quantity) * averagePrice * position.instrument.contractSize);
+  position.updatedAt = time;
+  if (position.markPrice > 0) markPosition(position, position.markPrice);
+}
+
 /** Marks a position at a price, updating its unrealized PnL */
 export function markPosition(position: MutablePosition, price: number): void {
   position.markPrice = price;
+  const quantity = position.quantity;
   position.unrealizedPnl =
-    position.quantity === 0
+    quantity === 0
       ? 0
       : money(
-          position.quantity * (price - position.averagePrice) * position.instrument.contractSize,
+          quantity * price * position.instrument.contractSize -
+            Math.sign(quantity) * position.costBasis,
         );
 }

@@ -4,7 +4,7 @@ import type { TrackedOrder } from '../core/account.ts';
 import type { Fill } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { isDerivative } from '../core/instrument.ts';
-import { formatDecimal, money } from '../core/numeric.ts';
+import { formatDecimal, money, snap } from '../core/numeric.ts';
 import type { Order, OrderStatus } from '../core/order.ts';
 import { isTerminal, ORDER_STATUSES } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
@@ -124,6 +124,15 @@ function iso(time: number): string {
   }
   const ms = Math.floor(time - second * 1000);
   return `${isoPrefix}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+}
+
+/** An average price for a report: kept exact in the account, shown to four decimals past the tick */
+function displayAverage(order: Order): number | string {
+  const average = order.averageFillPrice;
+  const { tickSize, priceDecimals } = order.instrument;
+  return snap(average, tickSize, priceDecimals) === average
+    ? average
+    : formatDecimal(average, priceDecimals + 4);
 }
 
 function bin(latency: number): number {
@@ -345,7 +354,7 @@ export class RunRecorder {
       order.reduceOnly,
       order.status,
       order.filledQuantity,
-      order.averageFillPrice,
+      displayAverage(order),
       order.origin,
       order.reason,
       iso(order.createdAt),
