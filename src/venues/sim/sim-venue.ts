@@ -218,7 +218,7 @@ function sideOfKey(key: string): PositionSide | 'BOTH' {
 }
 
 /** Which filter a quantity fails, in the venue's order of checks */
-function quantityRefusal(instrument: Instrument, quantity: number): SimCode | undefined {
+export function quantityRefusal(instrument: Instrument, quantity: number): SimCode | undefined {
   if (!(quantity > 0) || !Number.isFinite(quantity)) return 'QUANTITY_NOT_POSITIVE';
   if (!isOnStep(quantity, 10 ** -instrument.sizeDecimals, instrument.sizeDecimals))
     return 'PRECISION';
@@ -228,7 +228,7 @@ function quantityRefusal(instrument: Instrument, quantity: number): SimCode | un
 }
 
 /** Which filter a price fails, in the venue's order of checks */
-function priceRefusal(instrument: Instrument, price: number): SimCode | undefined {
+export function priceRefusal(instrument: Instrument, price: number): SimCode | undefined {
   if (!(price > 0) || !Number.isFinite(price)) return 'PRICE_NOT_POSITIVE';
   if (!isOnStep(price, 10 ** -instrument.priceDecimals, instrument.priceDecimals))
     return 'PRECISION';
