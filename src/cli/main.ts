@@ -3,6 +3,7 @@ import { EMULATE_USAGE, emulateCommand } from './commands/emulate.ts';
 import { JOURNAL_USAGE, journalCommand } from './commands/journal.ts';
 import { RUN_USAGE, runCommand } from './commands/run.ts';
 import { SMOKE_USAGE, smokeCommand } from './commands/smoke.ts';
+import { SWEEP_USAGE, WORKER_USAGE } from './commands/sweep-usage.ts';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
 import type { Io } from './io.ts';
 import { processIo } from './io.ts';
@@ -11,6 +12,8 @@ const USAGE = `Usage: kestrel <command> [options]
 
 Commands:
   run [strategy]     run a strategy: a backtest on the simulated venue, paper, or live
+  sweep [strategy]   backtest every combination of --param values on all cores (or a queue)
+  worker             take sweep runs from a Redis queue (kestrel sweep --queue)
   smoke              the pre-flight check on a venue: one far post-only order, acknowledged, canceled
   emulate VENUE      a local binance-usdm or lighter venue on 127.0.0.1, to rehearse against
   orders             the orders a journal recorded
@@ -31,6 +34,14 @@ const COMMANDS: Readonly<
   >
 > = {
   run: { run: runCommand, usage: RUN_USAGE },
+  sweep: {
+    run: async (argv, io) => (await import('./commands/sweep.ts')).sweepCommand(argv, io),
+    usage: SWEEP_USAGE,
+  },
+  worker: {
+    run: async (argv, io) => (await import('./commands/worker.ts')).workerCommand(argv, io),
+    usage: WORKER_USAGE,
+  },
   smoke: { run: smokeCommand, usage: SMOKE_USAGE },
   emulate: { run: (argv, io) => emulateCommand(argv, io), usage: EMULATE_USAGE },
   orders: { run: (argv, io) => journalCommand('orders', argv, io), usage: JOURNAL_USAGE },

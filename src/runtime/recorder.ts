@@ -10,6 +10,10 @@ import { isTerminal, ORDER_STATUSES } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 import type { AccountView, BalanceView } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
+import { SAMPLE_PERIODS_MS } from './report/metrics.ts';
+import type { RoundTrip } from './report/round-trips.ts';
+import type { Tearsheet, TearsheetCharts } from './report/tearsheet.ts';
+import { TearsheetRecorder } from './report/tearsheet.ts';
 
 /** Latency histogram bin edges, ms: ten per decade from 0.1 ms to 100 s */
 export const LATENCY_BINS: readonly number[] = Array.from({ length: 61 }, (_, k) =>
@@ -48,6 +52,12 @@ export interface RunResults {
   readonly cancelsBeforeAck: number;
   /** Orders whose first venue word was a fill, not an accept */
   readonly fillsBeforeAck: number;
+  /** The equity curve's sampling period at the end, ms (the return period of the metrics) */
+  readonly samplePeriodMs: number;
+  /** Drawdown, risk-adjusted return, round trips, last orders */
+  readonly tearsheet: Tearsheet;
+  /** The report's chart data (not in summary.json) */
+  readonly charts: TearsheetCharts;
 }
 
 export interface RecorderOptions {
@@ -56,15 +66,17 @@ export interface RecorderOptions {
   readonly instruments: readonly Instrument[];
   /** The currency equity is counted in */
   readonly currency: string;
-  /** Where orders.csv, fills.csv and equity.csv go; nothing is written without it */
+  /** Where orders.csv, fills.csv, trades.csv and equity.csv go; nothing is written without it */
   readonly outDir?: string | undefined;
-  /** How often equity is sampled at first, ms (the curve is thinned to stay under 4000 points) */
-  readonly sampleEveryMs?: number;
+  /** Whether orders.csv is written (it is the bulk of a report); default true */
+  readonly ordersCsv?: boolean;
   /** Terminal orders are written once this old, so late fills make it into the row, ms */
   readonly settleMs?: number;
 }
 
 const MAX_POINTS = 4000;
+/** Drawdown and prices are sampled this often, ms */
+const FINE_SAMPLE_MS = 1000;
 
 /** Appends rows to a CSV file in chunks, synchronously, so memory stays bounded */
 class CsvWriter {
@@ -157,8 +169,12 @@ export class RunRecorder {
   private readonly instruments: readonly Instrument[];
   private readonly currency: string;
   private readonly settleMs: number;
-  private sampleEveryMs: number;
+  /** Index into SAMPLE_PERIODS_MS: the curve's sampling period, coarsened as the run grows */
+  private periodIndex = 0;
   private nextSample = Number.NEGATIVE_INFINITY;
+  private nextFineSample = Number.NEGATIVE_INFINITY;
+  private readonly tearsheet: TearsheetRecorder;
+  private readonly tradesCsv: CsvWriter | undefined;
   private readonly curve: EquityPoint[] = [];
   private readonly statusCounts = Object.fromEntries(ORDER_STATUSES.map((s) => [s, 0])) as Record<
     OrderStatus,
@@ -188,10 +204,30 @@ export class RunRecorder {
     this.clock = options.clock;
     this.instruments = options.instruments;
     this.currency = options.currency;
-    this.sampleEveryMs = options.sampleEveryMs ?? 1000;
     this.settleMs = options.settleMs ?? 60_000;
     if (options.outDir !== undefined) {
       mkdirSync(options.outDir, { recursive: true });
+      this.tradesCsv = new CsvWriter(join(options.outDir, 'trades.csv'), [
+        'symbol',
+        'direction',
+        'entryTime',
+        'exitTime',
+        'entryPrice',
+        'exitPrice',
+        'quantity',
+        'pnl',
+        'fees',
+        'netPnl',
+        'durationMs',
+      ]);
+    }
+    this.tearsheet = new TearsheetRecorder({
+      instruments: options.instruments,
+      ...(this.tradesCsv === undefined
+        ? {}
+        : { onTrade: (trip: RoundTrip) => this.writeTrade(trip) }),
+    });
+    if (options.outDir !== undefined && options.ordersCsv !== false) {
       this.ordersCsv = new CsvWriter(join(options.outDir, 'orders.csv'), [
         'clientId',
         'venueOrderId',
@@ -212,6 +248,8 @@ export class RunRecorder {
         'updatedAt',
         'transitions',
       ]);
+    }
+    if (options.outDir !== undefined) {
       this.fillsCsv = new CsvWriter(join(options.outDir, 'fills.csv'), [
         'time',
         'tradeId',
@@ -255,8 +293,27 @@ export class RunRecorder {
           this.settling.push({ order, at: now });
         }
       }
-      if (result.fill !== undefined) this.onFill(result.fill);
+      if (result.fill !== undefined) {
+        this.onFill(result.fill);
+        this.tearsheet.onFill(result.fill, result.position);
+      }
     });
+  }
+
+  private writeTrade(trip: RoundTrip): void {
+    this.tradesCsv?.row([
+      trip.symbol,
+      trip.direction,
+      iso(trip.entryTime),
+      iso(trip.exitTime),
+      trip.entryPrice,
+      trip.exitPrice,
+      trip.quantity,
+      trip.pnl,
+      trip.fees,
+      trip.netPnl,
+      Math.round(trip.durationMs),
+    ]);
   }
 
   private onFill(fill: Fill): void {
@@ -304,9 +361,14 @@ export class RunRecorder {
   /** Called as time passes: samples equity when due and writes settled orders */
   tick(): void {
     const now = this.clock.now();
+    if (now >= this.nextFineSample) {
+      this.fineSample(now);
+      this.nextFineSample = (Math.floor(now / FINE_SAMPLE_MS) + 1) * FINE_SAMPLE_MS;
+    }
     if (now >= this.nextSample) {
       this.sample(now);
-      this.nextSample = now + this.sampleEveryMs;
+      const period = SAMPLE_PERIODS_MS[this.periodIndex]!;
+      this.nextSample = (Math.floor(now / period) + 1) * period;
     }
     while (
       this.settlingHead < this.settling.length &&
@@ -329,18 +391,34 @@ export class RunRecorder {
       positions[instrument.symbol] = this.account.getPosition(instrument).quantity;
     this.curve.push({ time: now, equity, positions });
     this.equityCsv?.row([iso(now), equity, ...this.instruments.map((i) => positions[i.symbol])]);
-    if (this.curve.length > MAX_POINTS) {
-      // Keep every other point and sample half as often: the curve stays bounded over any run
-      const kept = this.curve.filter((_, i) => i % 2 === 0 || i === this.curve.length - 1);
+    if (this.curve.length > MAX_POINTS && this.periodIndex + 1 < SAMPLE_PERIODS_MS.length) {
+      // Sample on the next round period, keeping the first point of each: the curve stays bounded
+      this.periodIndex += 1;
+      const period = SAMPLE_PERIODS_MS[this.periodIndex]!;
+      const last = this.curve.length - 1;
+      const kept = this.curve.filter(
+        (p, i) =>
+          i === 0 ||
+          i === last ||
+          Math.floor(p.time / period) !== Math.floor(this.curve[i - 1]!.time / period),
+      );
       this.curve.splice(0, this.curve.length, ...kept);
-      this.sampleEveryMs *= 2;
     }
+  }
+
+  private fineSample(now: number): void {
+    this.tearsheet.sample(
+      now,
+      this.equity(),
+      (instrument) => this.account.getPosition(instrument).markPrice,
+    );
   }
 
   private settle(order: Order): void {
     if (this.written.has(order.clientId)) return;
     this.written.add(order.clientId);
     this.statusCounts[order.status] += 1;
+    this.tearsheet.onOrder(order);
     this.ordersCsv?.row([
       order.clientId,
       order.venueOrderId,
@@ -368,6 +446,7 @@ export class RunRecorder {
   /** Writes every order not yet written (terminal or still open), the last sample, and closes the files */
   finish(): RunResults {
     const now = this.clock.now();
+    this.fineSample(now);
     this.sample(now);
     for (let i = this.settlingHead; i < this.settling.length; i++)
       this.settle(this.settling[i]!.order);
@@ -378,9 +457,17 @@ export class RunRecorder {
     this.ordersCsv?.close();
     this.fillsCsv?.close();
     this.equityCsv?.close();
+    this.tradesCsv?.close();
     const positions = this.account.getPositions();
     const sum = (pick: (p: Position) => number) =>
       money(positions.reduce((total, p) => total + pick(p), 0));
+    const samplePeriodMs = SAMPLE_PERIODS_MS[this.periodIndex]!;
+    const { tearsheet, charts } = this.tearsheet.finish(
+      this.curve,
+      samplePeriodMs,
+      this.curve[0]?.time ?? now,
+      now,
+    );
     return {
       ordersByStatus: { ...this.statusCounts },
       orders: this.orders,
@@ -401,6 +488,9 @@ export class RunRecorder {
       cancelLatencyHistogram: [...this.cancelHistogram],
       cancelsBeforeAck: this.cancelsBeforeAck,
       fillsBeforeAck: this.fillsBeforeAck,
+      samplePeriodMs,
+      tearsheet,
+      charts,
     };
   }
 }

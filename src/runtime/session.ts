@@ -8,6 +8,7 @@ import type { AccountView } from '../engine/account-processor.ts';
 import type { Clock, Timer } from '../engine/clock.ts';
 import type { Logger } from '../engine/logger.ts';
 import type { TradingManager } from '../engine/trading-manager.ts';
+import { MarketHistory } from './market-history.ts';
 import { RunRecorder } from './recorder.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
 
@@ -46,6 +47,7 @@ export class StrategySession {
   private readonly logger: Logger;
   private readonly account: AccountView;
   private readonly quotes = new Map<Instrument, Quote>();
+  private readonly history: MarketHistory;
   private timer: Timer | undefined;
   private outstanding = 0;
   private failure: { readonly error: unknown; readonly callback: string } | undefined;
@@ -63,6 +65,15 @@ export class StrategySession {
     this.account = options.account;
     const { trading, account, instruments, clock } = options;
     const quotes = this.quotes;
+    const history = new MarketHistory({
+      clock,
+      size: options.strategy.historySize,
+      onBar: (bar) => {
+        if (this.strategy.onBar !== undefined && this.started && !this.stopping)
+          this.invoke('onBar', () => this.strategy.onBar?.(bar, this.context));
+      },
+    });
+    this.history = history;
     this.context = {
       get time() {
         return clock.now();
@@ -85,6 +96,13 @@ export class StrategySession {
         return found;
       },
       quote: (instrument) => quotes.get(instrument),
+      quotes: (instrument) => history.quotes(instrument),
+      trades: (instrument) => history.trades(instrument),
+      subscribeBars: (interval, instrument) => {
+        for (const i of instrument === undefined ? instruments : [instrument])
+          history.subscribe(i, interval);
+      },
+      bars: (instrument, interval) => history.bars(instrument, interval),
       minimumSize,
       nextClientId: () => trading.nextClientId(),
       trade: (instrument, amount, price, tradeOptions) =>
@@ -186,6 +204,7 @@ export class StrategySession {
     for (const [callback, run] of this.early.splice(0, this.early.length))
       this.invoke(callback, run);
     this.armTimer();
+    this.history.start();
   }
 
   /**
@@ -211,6 +230,7 @@ export class StrategySession {
     const instrument = event.instrument;
     this.lastMarketAt = this.clock.now();
     if (this.started && this.timer === undefined && !this.stopping) this.armTimer();
+    this.history.onMarket(event);
     if (event.type === 'quote') {
       this.quotes.set(instrument, event);
       this.account.markPrice(instrument, midPrice(event));
@@ -263,6 +283,7 @@ export class StrategySession {
     this.stopping = true;
     this.timer?.cancel();
     this.timer = undefined;
+    this.history.stop();
     const onStop = this.strategy.onStop;
     if (onStop !== undefined && this.failure === undefined) {
       try {

@@ -8,6 +8,8 @@ import type { BalanceView } from '../engine/account-processor.ts';
 import type { OrderAmendment } from '../engine/broker.ts';
 import type { Logger } from '../engine/logger.ts';
 import type { TradeOptions, TradeSpec } from '../engine/trading-manager.ts';
+import type { Bar } from './bars.ts';
+import type { History } from './market-history.ts';
 
 /**
  * Everything a strategy may do and see. The same context backs a backtest, a paper run and a
@@ -28,6 +30,22 @@ export interface StrategyContext {
   instrument(name: string): Instrument;
   /** The latest quote of an instrument, if one has arrived */
   quote(instrument: Instrument): Quote | undefined;
+  /** The last quotes of an instrument (`historySize` of them), oldest first; `.at(-1)` is the newest */
+  quotes(instrument: Instrument): History<Quote>;
+  /** The last trades of an instrument, oldest first */
+  trades(instrument: Instrument): History<Trade>;
+  /**
+   * Asks for candles of `interval` (`1s`, `1m`, `15m`, `1h`, `1d`...) of one instrument, or of
+   * every instrument of the run; each closed bar then reaches `onBar`. Call it in onStart.
+   * @throws KestrelError INVALID_ARGUMENT for a malformed interval
+   */
+  subscribeBars(interval: string, instrument?: Instrument): void;
+  /**
+   * The closed bars of an instrument at a subscribed interval, oldest first; `.at(-1)` is the last
+   * closed one.
+   * @throws KestrelError INVALID_ARGUMENT when that interval was not subscribed
+   */
+  bars(instrument: Instrument, interval: string): History<Bar>;
   /** The smallest order size the venue accepts at a price: min size and min notional, on the lot */
   minimumSize(instrument: Instrument, price: number): number;
   /** A fresh clientId, for strategies that want to know an order's id before placing it */
@@ -59,6 +77,13 @@ export interface StrategyContext {
 
 type Awaitable = void | Promise<void>;
 
+/** A parameter a strategy reads from `ctx.params`, for help and for checking `--param` names */
+export interface StrategyParameter {
+  readonly description: string;
+  /** The value used when none is given, as help shows it */
+  readonly default?: string | number;
+}
+
 /**
  * A strategy: an object with any of these callbacks. Each also receives the context as its last
  * argument. A callback that throws (or rejects) stops the run: a strategy bug is never traded
@@ -68,10 +93,19 @@ export interface Strategy {
   readonly name?: string;
   /** How often onTimer runs, ms; default 1000 */
   readonly timerIntervalMs?: number;
+  /** How many bars, quotes and trades the context keeps per instrument; default 500 */
+  readonly historySize?: number;
+  /**
+   * The parameters it reads, by name: `kestrel run` and `kestrel sweep` refuse any other
+   * `--param` name (a typo would otherwise be silently ignored)
+   */
+  readonly parameters?: Readonly<Record<string, StrategyParameter>>;
   onStart?(ctx: StrategyContext): Awaitable;
   onQuote?(quote: Quote, ctx: StrategyContext): Awaitable;
   onTrade?(trade: Trade, ctx: StrategyContext): Awaitable;
   onBook?(book: BookSnapshot, ctx: StrategyContext): Awaitable;
+  /** A candle closed, at an interval asked for with `ctx.subscribeBars` */
+  onBar?(bar: Bar, ctx: StrategyContext): Awaitable;
   /** An order changed: accepted, filled, canceled, rejected, lost, adopted... */
   onOrder?(order: Order, change: OrderChange, ctx: StrategyContext): Awaitable;
   onFill?(fill: Fill, ctx: StrategyContext): Awaitable;

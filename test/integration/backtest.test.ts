@@ -101,6 +101,8 @@ describe('backtest: the quoting strategy end to end', () => {
     const btc = simInstrument('BTCUSDT');
     const report = await runBacktest({
       strategy: createQuotingStrategy(),
+      // Inside the fee (the default quotes outside it): many fills to push through the order flow
+      params: { edgeBps: '1.5' },
       source: createSyntheticMarket({
         instruments: [btc],
         start: Date.UTC(2026, 0, 1),

@@ -22,7 +22,8 @@ import {
   formatSummaryTable,
   reportJson,
 } from '../../runtime/report/summary.ts';
-import createQuotingStrategy from '../../runtime/strategies/quoting.ts';
+import { BUNDLED_STRATEGIES } from '../../runtime/strategies/bundled.ts';
+import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { createPaperVenue } from '../../venues/sim/paper-venue.ts';
@@ -38,7 +39,8 @@ venue by default, paper trading with --venue paper, or live with --venue binance
 exchange id) or --venue lighter.
 
   strategy               a strategy module (.ts, .js, .mjs) exporting a strategy object or a
-                         factory as default (or as \`strategy\`); default: the bundled quoting strategy
+                         factory as default (or as \`strategy\`), or a bundled one by name:
+                         quoting (the default: a market maker) or trend (EMA crossover on candles)
 Options:
   --data FILES           trades / quotes CSV or CSV.gz files, comma separated or repeated
                          (default: a seeded synthetic market)
@@ -209,6 +211,7 @@ function isStrategy(value: unknown): value is Strategy {
     'onQuote',
     'onTrade',
     'onBook',
+    'onBar',
     'onOrder',
     'onFill',
     'onTimer',
@@ -222,8 +225,10 @@ function isStrategy(value: unknown): value is Strategy {
  * @throws StrategyLoadError with the file and what is wrong with it
  */
 export async function loadStrategy(path: string | undefined, cwd: string): Promise<Strategy> {
-  if (path === undefined || path === 'quoting') return createQuotingStrategy();
-  const file = isAbsolute(path) ? path : resolve(cwd, path);
+  const file = isAbsolute(path ?? '') ? (path as string) : resolve(cwd, path ?? '');
+  const bundled = BUNDLED_STRATEGIES[path ?? 'quoting'];
+  if (bundled !== undefined && (path === undefined || !existsSync(file))) return bundled();
+  if (path === undefined) throw new StrategyLoadError('no strategy given');
   if (!existsSync(file)) throw new StrategyLoadError(`strategy file not found: ${file}`);
   let module: Record<string, unknown>;
   try {
@@ -341,6 +346,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       io.stderr(`${formatLogRecord(record)}\n`);
   }, 'info');
   const strategy = await loadStrategy(options.strategy, io.cwd);
+  checkParameterNames(strategy, Object.keys(options.params));
   if (options.venue !== undefined) {
     let report: RunReport;
     try {
@@ -354,37 +360,53 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     writeReport(report, options, io, outDir);
     return 0;
   }
-  const { source, instruments, from, to } = openData(options, io.cwd, (message) =>
-    logger.warn(message),
-  );
   const bar = !options.quiet && io.isTTY ? new ProgressBar(io) : undefined;
   let report: RunReport;
   try {
-    report = await runBacktest({
-      strategy,
-      params: options.params,
-      source,
-      instruments,
-      capital: options.capital,
-      seed: options.seed,
-      latency: {
-        requestMs: options.latencyMs,
-        replyMs: options.latencyMs,
-        streamMs: options.latencyMs * 1.25,
-      },
-      leverage: options.leverage,
-      ...(from === undefined ? {} : { from }),
-      ...(to === undefined ? {} : { to }),
-      outDir,
-      logger,
-      ...(bar === undefined ? {} : { onProgress: (p: BacktestProgress) => bar.update(p) }),
-    });
+    report = await backtestWith(options, strategy, io.cwd, logger, outDir, bar);
   } finally {
     bar?.done();
     writeFileSync(join(outDir, 'run.log'), logLines.length === 0 ? '' : `${logLines.join('\n')}\n`);
   }
   writeReport(report, options, io, outDir);
   return 0;
+}
+
+/**
+ * The backtest `kestrel run` (and each run of a sweep) makes from its options: the data they
+ * name, the simulated venue they shape, the report written to `outDir` when given.
+ * @throws KestrelError INVALID_DATA for missing or malformed data; StrategyFailure when the strategy throws
+ */
+export async function backtestWith(
+  options: RunCommandOptions,
+  strategy: Strategy,
+  cwd: string,
+  logger: Logger,
+  outDir: string | undefined,
+  bar?: ProgressBar,
+): Promise<RunReport> {
+  const { source, instruments, from, to } = openData(options, cwd, (message) =>
+    logger.warn(message),
+  );
+  return runBacktest({
+    strategy,
+    params: options.params,
+    source,
+    instruments,
+    capital: options.capital,
+    seed: options.seed,
+    latency: {
+      requestMs: options.latencyMs,
+      replyMs: options.latencyMs,
+      streamMs: options.latencyMs * 1.25,
+    },
+    leverage: options.leverage,
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+    outDir,
+    logger,
+    ...(bar === undefined ? {} : { onProgress: (p: BacktestProgress) => bar.update(p) }),
+  });
 }
 
 function writeReport(report: RunReport, options: RunCommandOptions, io: Io, outDir: string): void {

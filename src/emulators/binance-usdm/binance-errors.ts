@@ -166,3 +166,15 @@ export function binanceError(name: BinanceErrorName, msg?: string): BinanceHttpE
 export function verdictError(code: string, msg: string): BinanceHttpError {
   return new BinanceHttpError(400, Number(code), msg);
 }
+
+/** What Binance answers a forced HTTP status with (the emulator's fail-requests fault) */
+export function binanceFaultAnswer(status: number): {
+  readonly code: number;
+  readonly msg: string;
+} {
+  if (status === 429) return { code: -1003, msg: BINANCE_ERRORS.TOO_MANY_REQUESTS.msg };
+  if (status === 418) return { code: -1003, msg: BINANCE_ERRORS.IP_BANNED.msg };
+  if (status === 503) return { code: -1008, msg: BINANCE_ERRORS.SERVICE_UNAVAILABLE.msg };
+  if (status >= 500) return { code: -1001, msg: BINANCE_ERRORS.INTERNAL.msg };
+  return { code: -1000, msg: BINANCE_ERRORS.UNKNOWN.msg };
+}

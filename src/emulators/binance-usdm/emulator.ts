@@ -11,17 +11,18 @@ import { createRandom } from '../../core/random.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { SimOrderSnapshot, SimVenue } from '../../venues/sim/sim-venue.ts';
-import { CONTROL_PREFIX, handleControl } from './control-api.ts';
+import { CONTROL_PREFIX, handleControl } from '../control-api.ts';
+import type { StreamKind } from '../faults.ts';
+import { EmulatorFaults } from '../faults.ts';
+import type { Replay } from '../feed-replay.ts';
+import { startReplay } from '../feed-replay.ts';
+import { binanceFaultAnswer } from './binance-errors.ts';
 import {
   DEFAULT_API_KEY,
   DEFAULT_API_SECRET,
   defaultBalances,
   defaultInstruments,
 } from './defaults.ts';
-import type { StreamKind } from './faults.ts';
-import { EmulatorFaults } from './faults.ts';
-import type { Replay } from './feed-replay.ts';
-import { startReplay } from './feed-replay.ts';
 import { MarketStreams } from './market-streams.ts';
 import type { RequestRecord } from './rest-api.ts';
 import { handleRest } from './rest-api.ts';
@@ -124,7 +125,7 @@ export async function startBinanceUsdmEmulator(
   const clock = options.clock ?? systemClock;
   const apiKey = options.apiKey ?? DEFAULT_API_KEY;
   const apiSecret = options.apiSecret ?? DEFAULT_API_SECRET;
-  const faults = new EmulatorFaults(clock);
+  const faults = new EmulatorFaults(clock, binanceFaultAnswer);
   const exchange = new UsdmExchange({
     instruments: options.instruments ?? defaultInstruments(),
     balances: options.balances ?? defaultBalances(),

@@ -1,10 +1,11 @@
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Level } from '../../core/market-data.ts';
+import type { PublicTrade } from '../public-market.ts';
 import { dropSockets, sendRawFrames } from '../sockets.ts';
 import type { Candle, KlineInterval } from './candles.ts';
 import { isKlineInterval } from './candles.ts';
-import type { Liquidation, MarketChange, MarketState, PublicTrade } from './usdm-exchange.ts';
+import type { Liquidation, MarketChange, MarketState } from './usdm-exchange.ts';
 import { amount, price, quantity, wireTime } from './wire.ts';
 
 /** What the mark price streams and the 24-hour ticker read besides a market's own state */

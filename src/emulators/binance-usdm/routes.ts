@@ -1,5 +1,5 @@
 import type { Clock } from '../../engine/clock.ts';
-import type { EmulatorFaults } from './faults.ts';
+import type { EmulatorFaults } from '../faults.ts';
 import type { Credentials } from './signature.ts';
 import type { Outcome, UsdmExchange } from './usdm-exchange.ts';
 import type { UserDataStreams } from './user-stream.ts';

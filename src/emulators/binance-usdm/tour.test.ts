@@ -58,6 +58,9 @@ async function refused(action: Promise<unknown>, code: number, what: string): Pr
   });
 }
 
+/** A step that hangs fails on its own instead of holding the whole suite */
+const STEP = { timeout: 120_000 };
+
 async function eventually(predicate: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!predicate()) {
@@ -65,6 +68,9 @@ async function eventually(predicate: () => boolean, what: string): Promise<void>
     await sleep(10);
   }
 }
+
+const STREAMS = ['bidsAsks', 'trades', 'book', 'markPrice', 'kline', 'ticker', 'liquidations'];
+const pendingNames = (got: Record<string, unknown>) => STREAMS.filter((name) => !(name in got));
 
 describe('tour: real ccxt binanceusdm with default options against the emulator', () => {
   let emulator: BinanceUsdmEmulator;
@@ -76,6 +82,7 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
   const trades: Json[] = [];
   const balances: Json[] = [];
   const watchers: Promise<void>[] = [];
+  const ccxtTimers = new Set<NodeJS.Timeout>();
 
   /** Collects everything a watch* call yields until the tour ends */
   const collect = (watch: () => Promise<unknown>, into: Json[]) =>
@@ -116,6 +123,16 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
     ];
     assert.ok(Constructor);
     ex = new Constructor({ apiKey: DEFAULT_API_KEY, secret: DEFAULT_API_SECRET });
+    // ccxt schedules the listenKey keepalive (20 minutes on) with a bare setTimeout that close()
+    // leaves armed, which would hold this process open; the tour keeps those timers to clear them
+    const spawn = ex['spawn'];
+    ex['delay'] = async (ms, method, ...args) => {
+      const timer = setTimeout(() => {
+        ccxtTimers.delete(timer);
+        void spawn?.apply(ex, [method, ...args]);
+      }, Number(ms));
+      ccxtTimers.add(timer);
+    };
     call = (method, ...args) => {
       const fn = ex[method];
       assert.ok(fn, `ccxt binanceusdm has no ${method}`);
@@ -135,32 +152,38 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
   after(async () => {
     stopped = true;
     await ex?.['close']?.();
-    await Promise.allSettled(watchers);
+    for (const timer of ccxtTimers) clearTimeout(timer);
+    // A watch* call ccxt left pending on a closed socket must not hold the suite
+    await Promise.race([Promise.allSettled(watchers), sleep(5_000)]);
     await emulator?.close();
   });
 
-  it('loads markets as ccxt does by default: the wallet coin list, margin pairs, exchangeInfo', async () => {
-    const markets = (await call('loadMarkets')) as Json;
-    assert.ok(markets[S] !== undefined && markets[SOL] !== undefined);
-    const paths = emulator.requests.map((r) => `${r.method} ${r.path}`);
-    for (const path of [
-      'GET /sapi/v1/capital/config/getall',
-      'GET /sapi/v1/margin/allPairs',
-      'GET /fapi/v1/exchangeInfo',
-    ]) {
-      assert.ok(paths.includes(path), path);
-    }
-    assert.ok(emulator.requests.every((r) => r.status === 200));
-  });
+  it(
+    'loads markets as ccxt does by default: the wallet coin list, margin pairs, exchangeInfo',
+    STEP,
+    async () => {
+      const markets = (await call('loadMarkets')) as Json;
+      assert.ok(markets[S] !== undefined && markets[SOL] !== undefined);
+      const paths = emulator.requests.map((r) => `${r.method} ${r.path}`);
+      for (const path of [
+        'GET /sapi/v1/capital/config/getall',
+        'GET /sapi/v1/margin/allPairs',
+        'GET /fapi/v1/exchangeInfo',
+      ]) {
+        assert.ok(paths.includes(path), path);
+      }
+      assert.ok(emulator.requests.every((r) => r.status === 200));
+    },
+  );
 
-  it('streams the account: orders, trades and balance through the listenKey', async () => {
+  it('streams the account: orders, trades and balance through the listenKey', STEP, async () => {
     collect(() => call('watchOrders'), orders);
     collect(() => call('watchMyTrades'), trades);
     collect(() => call('watchBalance'), balances);
     await eventually(() => emulator.connections().openUser > 0, 'the user data socket');
   });
 
-  it('places, queries, amends and cancels limit orders by venue and client id', async () => {
+  it('places, queries, amends and cancels limit orders by venue and client id', STEP, async () => {
     const placed = (await call('createOrder', S, 'limit', 'buy', 0.002, 63000, {
       clientOrderId: 'tour-limit',
     })) as Json;
@@ -195,125 +218,137 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
     );
   });
 
-  it('fills market orders, books the trades, and expires what IOC and market orders leave', async () => {
-    const market = (await call('createOrder', S, 'market', 'buy', 0.003, undefined, {
-      clientOrderId: 'tour-market',
-    })) as Json;
-    assert.equal(market['status'], 'closed');
-    assert.equal(market['filled'], 0.003);
-    await eventually(
-      () => trades.some((t) => t['order'] === market['id']),
-      'the fill on the stream',
-    );
-    const mine = (await call('fetchMyTrades', S, undefined, undefined, {
-      orderId: market['id'],
-    })) as Json[];
-    assert.deepEqual(
-      mine.map((t) => [t['amount'], t['price'], t['takerOrMaker']]),
-      [[0.003, 64000.5, 'taker']],
-    );
-    // Binance: the unfilled rest of an IOC and of a market order ends EXPIRED, not CANCELED
-    const ioc = (await call('createOrder', S, 'limit', 'buy', 0.002, 63900, {
-      timeInForce: 'IOC',
-      clientOrderId: 'tour-ioc',
-    })) as Json;
-    assert.equal(ioc['status'], 'expired');
-    assert.equal((ioc['info'] as Json)['status'], 'EXPIRED');
-    // ETH shows 20 at the ask: a market order for 25 takes them and the rest expires
-    const sweep = (await call('createOrder', 'ETH/USDT:USDT', 'market', 'buy', 25, undefined, {
-      clientOrderId: 'tour-sweep',
-    })) as Json;
-    assert.equal(sweep['status'], 'expired');
-    assert.equal(sweep['filled'], 20);
-    await call('createOrder', 'ETH/USDT:USDT', 'market', 'sell', 20, undefined, {
-      reduceOnly: true,
-    });
-    await refused(
-      call('createOrder', S, 'market', 'buy', 5),
-      -2019,
-      'five BTC are beyond the margin',
-    );
-    await eventually(
-      () => ordersOf('tour-sweep').some((o) => (o['info'] as Json)['x'] === 'EXPIRED'),
-      'the market remainder expiry on the stream',
-    );
-    const swept = ordersOf('tour-sweep').find((o) => (o['info'] as Json)['x'] === 'EXPIRED');
-    assert.equal(
-      (swept?.['info'] as Json | undefined)?.['er'],
-      '9',
-      'expire reason: market remainder',
-    );
-    await eventually(
-      () => ordersOf('tour-ioc').some((o) => (o['info'] as Json)['x'] === 'EXPIRED'),
-      'the IOC expiry on the stream',
-    );
-    const expiry = ordersOf('tour-ioc').find((o) => (o['info'] as Json)['x'] === 'EXPIRED');
-    assert.equal(
-      (expiry?.['info'] as Json | undefined)?.['er'],
-      '2',
-      'expire reason: IOC remainder',
-    );
-  });
-
-  it('refuses with Binance futures codes: FOK, post-only, filters, notional, duplicates, position side', async () => {
-    await refused(
-      call('createOrder', S, 'limit', 'buy', 5, 64001, { timeInForce: 'FOK' }),
-      -5021,
-      'a FOK the book cannot fill',
-    );
-    await refused(
-      call('createOrder', S, 'limit', 'buy', 0.002, 64100, { postOnly: true }),
-      -5022,
-      'a post-only that would take',
-    );
-    await refused(
-      call('createOrder', S, 'limit', 'buy', 0.001, 60000),
-      -4164,
-      'under the minimum notional',
-    );
-    await refused(
-      call('createOrder', S, 'limit', 'buy', 0.002, 63000, { positionSide: 'LONG' }) ??
-        Promise.resolve(),
-      -4061,
-      'LONG on a one-way account',
-    );
-    const raw = (params: Json) =>
-      call('fapiPrivatePostOrder', {
-        symbol: 'SOLUSDT',
-        side: 'BUY',
-        type: 'LIMIT',
-        timeInForce: 'GTC',
-        ...params,
+  it(
+    'fills market orders, books the trades, and expires what IOC and market orders leave',
+    STEP,
+    async () => {
+      const market = (await call('createOrder', S, 'market', 'buy', 0.003, undefined, {
+        clientOrderId: 'tour-market',
+      })) as Json;
+      assert.equal(market['status'], 'closed');
+      assert.equal(market['filled'], 0.003);
+      await eventually(
+        () => trades.some((t) => t['order'] === market['id']),
+        'the fill on the stream',
+      );
+      const mine = (await call('fetchMyTrades', S, undefined, undefined, {
+        orderId: market['id'],
+      })) as Json[];
+      assert.deepEqual(
+        mine.map((t) => [t['amount'], t['price'], t['takerOrMaker']]),
+        [[0.003, 64000.5, 'taker']],
+      );
+      // Binance: the unfilled rest of an IOC and of a market order ends EXPIRED, not CANCELED
+      const ioc = (await call('createOrder', S, 'limit', 'buy', 0.002, 63900, {
+        timeInForce: 'IOC',
+        clientOrderId: 'tour-ioc',
+      })) as Json;
+      assert.equal(ioc['status'], 'expired');
+      assert.equal((ioc['info'] as Json)['status'], 'EXPIRED');
+      // ETH shows 20 at the ask: a market order for 25 takes them and the rest expires
+      const sweep = (await call('createOrder', 'ETH/USDT:USDT', 'market', 'buy', 25, undefined, {
+        clientOrderId: 'tour-sweep',
+      })) as Json;
+      assert.equal(sweep['status'], 'expired');
+      assert.equal(sweep['filled'], 20);
+      await call('createOrder', 'ETH/USDT:USDT', 'market', 'sell', 20, undefined, {
+        reduceOnly: true,
       });
-    // ccxt rounds to the grid, so these go through its raw endpoint (still signed by ccxt)
-    await refused(raw({ quantity: '1', price: '150.02' }), -4014, 'a price off the tick');
-    await refused(raw({ quantity: '1', price: '150.005' }), -1111, 'a price past its precision');
-    await refused(raw({ quantity: '1.2', price: '150' }), -4023, 'a quantity off the step');
-    await refused(raw({ quantity: '1.25', price: '150' }), -1111, 'a quantity past its precision');
-    await refused(raw({ quantity: '0', price: '150' }), -4003, 'a zero quantity');
-    await refused(
-      raw({ quantity: '1', price: '150', timeInForce: 'GTD', goodTillDate: String(Date.now()) }),
-      -5040,
-      'a good-till-date in the past',
-    );
-    await refused(raw({ quantity: '1', priceMatch: 'BEST' }), -5037, 'an unknown priceMatch');
-    await refused(
-      raw({ quantity: '1', price: '150', priceMatch: 'QUEUE' }),
-      -1106,
-      'priceMatch with a price',
-    );
-    await refused(raw({ quantity: '1', type: 'STOP_MARKET' }), -4120, 'a conditional type');
-    await call('createOrder', SOL, 'limit', 'buy', 1, 149, { clientOrderId: 'tour-dup' });
-    await refused(
-      call('createOrder', SOL, 'limit', 'buy', 1, 149, { clientOrderId: 'tour-dup' }) ??
-        Promise.resolve(),
-      -4116,
-      'a live client id reused',
-    );
-    await call('cancelOrder', undefined, SOL, { clientOrderId: 'tour-dup' });
-  });
+      await refused(
+        call('createOrder', S, 'market', 'buy', 5),
+        -2019,
+        'five BTC are beyond the margin',
+      );
+      await eventually(
+        () => ordersOf('tour-sweep').some((o) => (o['info'] as Json)['x'] === 'EXPIRED'),
+        'the market remainder expiry on the stream',
+      );
+      const swept = ordersOf('tour-sweep').find((o) => (o['info'] as Json)['x'] === 'EXPIRED');
+      assert.equal(
+        (swept?.['info'] as Json | undefined)?.['er'],
+        '9',
+        'expire reason: market remainder',
+      );
+      await eventually(
+        () => ordersOf('tour-ioc').some((o) => (o['info'] as Json)['x'] === 'EXPIRED'),
+        'the IOC expiry on the stream',
+      );
+      const expiry = ordersOf('tour-ioc').find((o) => (o['info'] as Json)['x'] === 'EXPIRED');
+      assert.equal(
+        (expiry?.['info'] as Json | undefined)?.['er'],
+        '2',
+        'expire reason: IOC remainder',
+      );
+    },
+  );
 
-  it('takes GTD and priceMatch orders, and cancels in batches', async () => {
+  it(
+    'refuses with Binance futures codes: FOK, post-only, filters, notional, duplicates, position side',
+    STEP,
+    async () => {
+      await refused(
+        call('createOrder', S, 'limit', 'buy', 5, 64001, { timeInForce: 'FOK' }),
+        -5021,
+        'a FOK the book cannot fill',
+      );
+      await refused(
+        call('createOrder', S, 'limit', 'buy', 0.002, 64100, { postOnly: true }),
+        -5022,
+        'a post-only that would take',
+      );
+      await refused(
+        call('createOrder', S, 'limit', 'buy', 0.001, 60000),
+        -4164,
+        'under the minimum notional',
+      );
+      await refused(
+        call('createOrder', S, 'limit', 'buy', 0.002, 63000, { positionSide: 'LONG' }) ??
+          Promise.resolve(),
+        -4061,
+        'LONG on a one-way account',
+      );
+      const raw = (params: Json) =>
+        call('fapiPrivatePostOrder', {
+          symbol: 'SOLUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          ...params,
+        });
+      // ccxt rounds to the grid, so these go through its raw endpoint (still signed by ccxt)
+      await refused(raw({ quantity: '1', price: '150.02' }), -4014, 'a price off the tick');
+      await refused(raw({ quantity: '1', price: '150.005' }), -1111, 'a price past its precision');
+      await refused(raw({ quantity: '1.2', price: '150' }), -4023, 'a quantity off the step');
+      await refused(
+        raw({ quantity: '1.25', price: '150' }),
+        -1111,
+        'a quantity past its precision',
+      );
+      await refused(raw({ quantity: '0', price: '150' }), -4003, 'a zero quantity');
+      await refused(
+        raw({ quantity: '1', price: '150', timeInForce: 'GTD', goodTillDate: String(Date.now()) }),
+        -5040,
+        'a good-till-date in the past',
+      );
+      await refused(raw({ quantity: '1', priceMatch: 'BEST' }), -5037, 'an unknown priceMatch');
+      await refused(
+        raw({ quantity: '1', price: '150', priceMatch: 'QUEUE' }),
+        -1106,
+        'priceMatch with a price',
+      );
+      await refused(raw({ quantity: '1', type: 'STOP_MARKET' }), -4120, 'a conditional type');
+      await call('createOrder', SOL, 'limit', 'buy', 1, 149, { clientOrderId: 'tour-dup' });
+      await refused(
+        call('createOrder', SOL, 'limit', 'buy', 1, 149, { clientOrderId: 'tour-dup' }) ??
+          Promise.resolve(),
+        -4116,
+        'a live client id reused',
+      );
+      await call('cancelOrder', undefined, SOL, { clientOrderId: 'tour-dup' });
+    },
+  );
+
+  it('takes GTD and priceMatch orders, and cancels in batches', STEP, async () => {
     const goodTill = Date.now() + 3_600_000;
     const gtd = (await call('createOrder', S, 'limit', 'buy', 0.002, 62000, {
       timeInForce: 'GTD',
@@ -347,87 +382,94 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
     );
   });
 
-  it('places, lists, fetches and cancels conditional orders through the Algo Service', async () => {
-    const stop = (await call('createOrder', S, 'market', 'sell', 0.003, undefined, {
-      triggerPrice: 63000,
-      reduceOnly: true,
-      clientOrderId: 'tour-stop',
-    })) as Json;
-    assert.equal(stop['status'], 'open');
-    assert.equal((stop['info'] as Json)['algoStatus'], 'NEW');
-    const stopLimit = (await call('createOrder', S, 'limit', 'sell', 0.002, 62900, {
-      triggerPrice: 63000,
-      reduceOnly: true,
-      clientOrderId: 'tour-stop-limit',
-    })) as Json;
-    assert.equal((stopLimit['info'] as Json)['orderType'], 'STOP');
-    const open = (await call('fetchOpenOrders', S, undefined, undefined, {
-      trigger: true,
-    })) as Json[];
-    assert.deepEqual(open.map((o) => o['clientOrderId']).sort(), ['tour-stop', 'tour-stop-limit']);
-    const fetched = (await call('fetchOrder', undefined, S, {
-      trigger: true,
-      clientOrderId: 'tour-stop-limit',
-    })) as Json;
-    assert.equal(fetched['id'], stopLimit['id']);
-    await call('cancelOrder', undefined, S, { trigger: true, clientOrderId: 'tour-stop-limit' });
-    await refused(
-      call('createOrder', S, 'market', 'sell', 0.002, undefined, { triggerPrice: 64500 }) ??
-        Promise.resolve(),
-      -2021,
-      'a stop that would trigger at once',
-    );
-    // The market falls through the stop: it triggers, its order sells the position, FINISHED
-    emulator.printTrade('BTCUSDT', 62990, 0.01, 'SELL');
-    emulator.setBook(
-      'BTCUSDT',
-      [
-        [62990, 2],
-        [62980, 3],
-      ],
-      [
-        [62990.5, 2],
-        [62991, 3],
-      ],
-    );
-    emulator.printTrade('BTCUSDT', 62990, 0.01, 'SELL');
-    await eventually(
-      () => ordersOf('tour-stop').some((o) => (o['info'] as Json)['X'] === 'FINISHED'),
-      'the stop finished on the stream',
-    );
-    // On the wire, in order: the algo order's life, and its triggered order under the same client id
-    const wire = emulator.pushes
-      .map((push) => push['o'] as Json | undefined)
-      .filter((o) => o?.['caid'] === 'tour-stop' || o?.['c'] === 'tour-stop')
-      .map((o) =>
-        o?.['caid'] === undefined ? `order ${String(o?.['x'])}` : `algo ${String(o['X'])}`,
+  it(
+    'places, lists, fetches and cancels conditional orders through the Algo Service',
+    STEP,
+    async () => {
+      const stop = (await call('createOrder', S, 'market', 'sell', 0.003, undefined, {
+        triggerPrice: 63000,
+        reduceOnly: true,
+        clientOrderId: 'tour-stop',
+      })) as Json;
+      assert.equal(stop['status'], 'open');
+      assert.equal((stop['info'] as Json)['algoStatus'], 'NEW');
+      const stopLimit = (await call('createOrder', S, 'limit', 'sell', 0.002, 62900, {
+        triggerPrice: 63000,
+        reduceOnly: true,
+        clientOrderId: 'tour-stop-limit',
+      })) as Json;
+      assert.equal((stopLimit['info'] as Json)['orderType'], 'STOP');
+      const open = (await call('fetchOpenOrders', S, undefined, undefined, {
+        trigger: true,
+      })) as Json[];
+      assert.deepEqual(open.map((o) => o['clientOrderId']).sort(), [
+        'tour-stop',
+        'tour-stop-limit',
+      ]);
+      const fetched = (await call('fetchOrder', undefined, S, {
+        trigger: true,
+        clientOrderId: 'tour-stop-limit',
+      })) as Json;
+      assert.equal(fetched['id'], stopLimit['id']);
+      await call('cancelOrder', undefined, S, { trigger: true, clientOrderId: 'tour-stop-limit' });
+      await refused(
+        call('createOrder', S, 'market', 'sell', 0.002, undefined, { triggerPrice: 64500 }) ??
+          Promise.resolve(),
+        -2021,
+        'a stop that would trigger at once',
       );
-    assert.deepEqual(wire, [
-      'algo NEW',
-      'algo TRIGGERING',
-      'algo TRIGGERED',
-      'order NEW',
-      'order TRADE',
-      'algo FINISHED',
-    ]);
-    const finished = (await call('fetchOrder', undefined, S, {
-      trigger: true,
-      clientOrderId: 'tour-stop',
-    })) as Json;
-    assert.equal((finished['info'] as Json)['algoStatus'], 'FINISHED');
-    const actualId = String((finished['info'] as Json)['actualOrderId']);
-    const filled = (await call('fetchOrder', actualId, S)) as Json;
-    assert.equal(
-      filled['clientOrderId'],
-      'tour-stop',
-      'the triggered order carries the algo client id',
-    );
-    assert.equal(filled['status'], 'closed');
-    const positions = (await call('fetchPositions', [S])) as Json[];
-    assert.equal(positions.length, 0, 'the stop closed the position');
-  });
+      // The market falls through the stop: it triggers, its order sells the position, FINISHED
+      emulator.printTrade('BTCUSDT', 62990, 0.01, 'SELL');
+      emulator.setBook(
+        'BTCUSDT',
+        [
+          [62990, 2],
+          [62980, 3],
+        ],
+        [
+          [62990.5, 2],
+          [62991, 3],
+        ],
+      );
+      emulator.printTrade('BTCUSDT', 62990, 0.01, 'SELL');
+      await eventually(
+        () => ordersOf('tour-stop').some((o) => (o['info'] as Json)['X'] === 'FINISHED'),
+        'the stop finished on the stream',
+      );
+      // On the wire, in order: the algo order's life, and its triggered order under the same client id
+      const wire = emulator.pushes
+        .map((push) => push['o'] as Json | undefined)
+        .filter((o) => o?.['caid'] === 'tour-stop' || o?.['c'] === 'tour-stop')
+        .map((o) =>
+          o?.['caid'] === undefined ? `order ${String(o?.['x'])}` : `algo ${String(o['X'])}`,
+        );
+      assert.deepEqual(wire, [
+        'algo NEW',
+        'algo TRIGGERING',
+        'algo TRIGGERED',
+        'order NEW',
+        'order TRADE',
+        'algo FINISHED',
+      ]);
+      const finished = (await call('fetchOrder', undefined, S, {
+        trigger: true,
+        clientOrderId: 'tour-stop',
+      })) as Json;
+      assert.equal((finished['info'] as Json)['algoStatus'], 'FINISHED');
+      const actualId = String((finished['info'] as Json)['actualOrderId']);
+      const filled = (await call('fetchOrder', actualId, S)) as Json;
+      assert.equal(
+        filled['clientOrderId'],
+        'tour-stop',
+        'the triggered order carries the algo client id',
+      );
+      assert.equal(filled['status'], 'closed');
+      const positions = (await call('fetchPositions', [S])) as Json[];
+      assert.equal(positions.length, 0, 'the stop closed the position');
+    },
+  );
 
-  it('sets leverage and margin type, refusing what Binance refuses', async () => {
+  it('sets leverage and margin type, refusing what Binance refuses', STEP, async () => {
     const leverage = (await call('setLeverage', 10, S)) as Json;
     assert.equal(leverage['leverage'], 10);
     // ccxt refuses 200 itself; its raw call reaches the venue
@@ -448,7 +490,7 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
     assert.equal(((await call('fetchOpenOrders', S)) as Json[]).length, 0);
   });
 
-  it('trades both sides in hedge mode, per side, refusing the one-way forms', async () => {
+  it('trades both sides in hedge mode, per side, refusing the one-way forms', STEP, async () => {
     await refused(call('setPositionMode', false), -4059, 'already one-way');
     await call('setPositionMode', true);
     const mode = (await call('fetchPositionMode', S)) as Json;
@@ -499,7 +541,7 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
     await call('setPositionMode', false);
   });
 
-  it('serves balances, market data, funding and mark price, klines', async () => {
+  it('serves balances, market data, funding and mark price, klines', STEP, async () => {
     const balance = (await call('fetchBalance')) as Record<string, Json>;
     assert.ok(Number(balance['USDT']?.['total']) > 0);
     await eventually(() => balances.length > 0, 'a balance push');
@@ -517,38 +559,49 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
     assert.ok(candles.every((c) => c.length === 6 && Number(c[2]) >= Number(c[3])));
   });
 
-  it('pushes the public streams: bidsAsks, trades, books, markPrice, kline, ticker, liquidations', async () => {
-    const got: Record<string, unknown> = {};
-    const watch = (name: string, subscribe: () => Promise<unknown>) =>
-      subscribe().then((value) => {
-        got[name] = value;
-      });
-    const pending = [
-      watch('bidsAsks', () => call('watchBidsAsks', [S])),
-      watch('trades', () => call('watchTradesForSymbols', [S])),
-      watch('book', () => call('watchOrderBookForSymbols', [S])),
-      watch('markPrice', () => call('watchMarkPrice', S)),
-      watch('kline', () => call('watchOHLCV', S, '1m')),
-      watch('ticker', () => call('watchTicker', S)),
-      watch('liquidations', () => call('watchLiquidations', S)),
-    ];
-    // Move the market until every stream has spoken (subscriptions land as the sockets open)
-    const all = Promise.all(pending);
-    let settled = false;
-    void all.then(() => {
-      settled = true;
-    });
-    for (let i = 0; !settled && i < 300; i++) {
-      emulator.setQuote('BTCUSDT', 64000 + (i % 2), 64000.5 + (i % 2), 2, 2);
-      emulator.printTrade('BTCUSDT', 64000.5, 0.001, 'BUY');
-      emulator.liquidate('BTCUSDT', 'SELL', 63990, 0.05);
-      await sleep(100);
-    }
-    await all;
-    assert.equal((got['markPrice'] as Json)['symbol'], S);
-    assert.ok(Array.isArray(got['kline']));
-    assert.equal((got['ticker'] as Json)['symbol'], S);
-    const [liquidation] = got['liquidations'] as Json[];
-    assert.equal((liquidation?.['info'] as Json | undefined)?.['S'], 'SELL');
-  });
+  it(
+    'pushes the public streams: bidsAsks, trades, books, markPrice, kline, ticker, liquidations',
+    STEP,
+    async () => {
+      const got: Record<string, unknown> = {};
+      const watch = (name: string, subscribe: () => Promise<unknown>) =>
+        subscribe().then((value) => {
+          got[name] = value;
+        });
+      const pending = [
+        watch('bidsAsks', () => call('watchBidsAsks', [S])),
+        watch('trades', () => call('watchTradesForSymbols', [S])),
+        watch('book', () => call('watchOrderBookForSymbols', [S])),
+        watch('markPrice', () => call('watchMarkPrice', S)),
+        watch('kline', () => call('watchOHLCV', S, '1m')),
+        watch('ticker', () => call('watchTicker', S)),
+        watch('liquidations', () => call('watchLiquidations', S)),
+      ];
+      // Move the market until every stream has spoken (subscriptions land as the sockets open)
+      const all = Promise.all(pending);
+      let settled = false;
+      let failure: unknown;
+      all.then(
+        () => {
+          settled = true;
+        },
+        (error: unknown) => {
+          failure = error;
+        },
+      );
+      for (let i = 0; !settled && failure === undefined && i < 300; i++) {
+        emulator.setQuote('BTCUSDT', 64000 + (i % 2), 64000.5 + (i % 2), 2, 2);
+        emulator.printTrade('BTCUSDT', 64000.5, 0.001, 'BUY');
+        emulator.liquidate('BTCUSDT', 'SELL', 63990, 0.05);
+        await sleep(100);
+      }
+      if (failure !== undefined) throw failure;
+      assert.ok(settled, `streams that never spoke: ${pendingNames(got).join(', ')}`);
+      assert.equal((got['markPrice'] as Json)['symbol'], S);
+      assert.ok(Array.isArray(got['kline']));
+      assert.equal((got['ticker'] as Json)['symbol'], S);
+      const [liquidation] = got['liquidations'] as Json[];
+      assert.equal((liquidation?.['info'] as Json | undefined)?.['S'], 'SELL');
+    },
+  );
 });

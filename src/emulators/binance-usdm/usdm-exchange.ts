@@ -10,6 +10,11 @@ import type {
   SimReport,
 } from '../../venues/sim/sim-venue.ts';
 import { priceRefusal, quantityRefusal, SIM_CODES, SimVenue } from '../../venues/sim/sim-venue.ts';
+import type {
+  MarketChange as PublicChange,
+  MarketState as PublicMarket,
+} from '../public-market.ts';
+import { createMarketState, moveBook, recordTrade } from '../public-market.ts';
 import type { AlgoOrder } from './algo-orders.ts';
 import { isWaiting, meetsTrigger, triggersMarket } from './algo-orders.ts';
 import { binanceError, verdictError } from './binance-errors.ts';
@@ -32,16 +37,6 @@ import type {
 } from './wire.ts';
 import { accountUpdate, algoOrderJson, algoUpdate, orderJson, orderTradeUpdate } from './wire.ts';
 
-/** A public print on the tape */
-export interface PublicTrade {
-  readonly id: number;
-  readonly price: number;
-  readonly quantity: number;
-  /** The aggressor's side */
-  readonly side: Side;
-  readonly time: number;
-}
-
 /** A liquidation order of the market, as the forceOrder streams show it */
 export interface Liquidation {
   readonly side: Side;
@@ -51,30 +46,14 @@ export interface Liquidation {
   readonly time: number;
 }
 
-/** The public market of one symbol, as the streams and REST market data show it */
-export interface MarketState {
-  readonly instrument: Instrument;
-  bids: Level[];
-  asks: Level[];
-  /** The depth update id, bumped on every book change (bookTicker `u`, depth `U`/`u`/`pu`) */
-  updateId: number;
-  bookTime: number;
-  readonly trades: PublicTrade[];
-  nextTradeId: number;
+/** One symbol's public market, with the candles its klines are built from */
+export interface MarketState extends PublicMarket {
   readonly candles: CandleSeries;
 }
 
 /** What changed in the public market, for the streams to publish */
 export type MarketChange =
-  | {
-      readonly kind: 'book';
-      readonly state: MarketState;
-      readonly firstId: number;
-      readonly previousId: number;
-      readonly bids: Level[];
-      readonly asks: Level[];
-    }
-  | { readonly kind: 'trade'; readonly state: MarketState; readonly trade: PublicTrade }
+  | (PublicChange & { readonly state: MarketState })
   | {
       readonly kind: 'liquidation';
       readonly state: MarketState;
@@ -98,7 +77,6 @@ export interface UsdmExchangeOptions {
   readonly tradeHistory?: number;
 }
 
-const PUBLIC_TRADES_KEPT = 1000;
 const MAX_LEVERAGE = 125;
 /** Funding settles every 8 hours, at 00:00, 08:00 and 16:00 UTC */
 const FUNDING_INTERVAL_MS = 8 * 3_600_000;
@@ -123,18 +101,6 @@ function toVenueInstrument(instrument: Instrument): Instrument {
     makerFee: instrument.makerFee,
     takerFee: instrument.takerFee,
   });
-}
-
-function diffLevels(before: readonly Level[], after: readonly Level[]): Level[] {
-  const old = new Map(before.map(([p, s]) => [p, s]));
-  const changes: Level[] = [];
-  const seen = new Set<number>();
-  for (const [p, s] of after) {
-    seen.add(p);
-    if (old.get(p) !== s) changes.push([p, s]);
-  }
-  for (const [p] of before) if (!seen.has(p)) changes.push([p, 0]);
-  return changes;
 }
 
 /** The `er` expire reason Binance gives an order ending EXPIRED */
@@ -192,13 +158,7 @@ export class UsdmExchange {
     for (const instrument of this.instruments) {
       this.bySymbol.set(instrument.venueSymbol, instrument);
       this.markets.set(instrument.venueSymbol, {
-        instrument,
-        bids: [],
-        asks: [],
-        updateId: 1,
-        bookTime: 0,
-        trades: [],
-        nextTradeId: 1,
+        ...createMarketState(instrument),
         candles: new CandleSeries(),
       });
     }
@@ -909,15 +869,13 @@ export class UsdmExchange {
   ): Record<string, unknown>[] {
     const state = this.market(symbol);
     const instrument = state.instrument;
-    const trade: PublicTrade = {
-      id: state.nextTradeId++,
-      price: snapPrice(instrument, price),
-      quantity: snapSize(instrument, size),
+    const trade = recordTrade(
+      state,
+      snapPrice(instrument, price),
+      snapSize(instrument, size),
       side,
-      time: now,
-    };
-    state.trades.push(trade);
-    if (state.trades.length > PUBLIC_TRADES_KEPT) state.trades.shift();
+      now,
+    );
     state.candles.add(trade);
     const reports = this.venue.onTrade(
       { type: 'trade', instrument, time: now, price: trade.price, size: trade.quantity, side },
@@ -962,22 +920,8 @@ export class UsdmExchange {
   }
 
   private moveBook(state: MarketState, bids: Level[], asks: Level[], now: number): void {
-    const bidChanges = diffLevels(state.bids, bids);
-    const askChanges = diffLevels(state.asks, asks);
-    state.bids = bids;
-    state.asks = asks;
-    state.bookTime = now;
-    if (bidChanges.length === 0 && askChanges.length === 0) return;
-    const previousId = state.updateId;
-    state.updateId += 1;
-    this.marketListener?.({
-      kind: 'book',
-      state,
-      firstId: previousId + 1,
-      previousId,
-      bids: bidChanges,
-      asks: askChanges,
-    });
+    const change = moveBook(state, bids, asks, now);
+    if (change !== undefined) this.marketListener?.({ ...change, state });
   }
 
   // ---- reports to pushes ----

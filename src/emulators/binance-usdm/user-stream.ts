@@ -1,13 +1,12 @@
 import type { WebSocket } from 'ws';
 import type { Random } from '../../core/random.ts';
-import type { Clock, Timer } from '../../engine/clock.ts';
+import type { Clock } from '../../engine/clock.ts';
+import type { EmulatorFaults } from '../faults.ts';
+import { FaultedPushes } from '../push-faults.ts';
 import { dropSockets, sendRawFrames } from '../sockets.ts';
-import type { EmulatorFaults } from './faults.ts';
 
 /** Binance invalidates a listenKey 60 minutes after its last keepalive */
 const LISTEN_KEY_VALIDITY_MS = 60 * 60_000;
-/** Held (reordered) pushes go out after this long even if the batch is short */
-const REORDER_FLUSH_MS = 250;
 const PUSH_LOG_SIZE = 10_000;
 
 interface ListenKey {
@@ -29,12 +28,9 @@ interface PrivateSocket {
 export class UserDataStreams {
   private readonly clock: Clock;
   private readonly random: Random;
-  private readonly faults: EmulatorFaults;
+  private readonly pushes: FaultedPushes;
   private readonly keys = new Map<string, ListenKey>();
   private readonly sockets = new Set<PrivateSocket>();
-  private held: string[] = [];
-  private flushTimer: Timer | undefined;
-  private readonly timers = new Set<Timer>();
   /** Every push as sent (after faults), newest last, bounded; for tests */
   readonly log: Record<string, unknown>[] = [];
   /** How many private sockets have been opened since start */
@@ -43,7 +39,7 @@ export class UserDataStreams {
   constructor(clock: Clock, random: Random, faults: EmulatorFaults) {
     this.clock = clock;
     this.random = random;
-    this.faults = faults;
+    this.pushes = new FaultedPushes(clock, faults, (text) => this.send(text));
   }
 
   /** POST /fapi/v1/listenKey: the live key if there is one (as Binance does), else a new one */
@@ -117,40 +113,7 @@ export class UserDataStreams {
 
   /** Sends one event to every socket on a live key, through the push faults */
   push(event: Record<string, unknown>): void {
-    const text = JSON.stringify(event);
-    const delay = this.faults.pushDelayMs;
-    if (delay > 0) {
-      const timer = this.clock.setTimer(delay, () => {
-        this.timers.delete(timer);
-        this.route(text);
-      });
-      this.timers.add(timer);
-      return;
-    }
-    this.route(text);
-  }
-
-  private route(text: string): void {
-    const action = this.faults.takePushAction();
-    if (action === 'drop') return;
-    if (action === 'hold') {
-      this.held.push(text);
-      if (!this.faults.holding) this.flush();
-      else if (this.flushTimer === undefined) {
-        this.flushTimer = this.clock.setTimer(REORDER_FLUSH_MS, () => this.flush());
-      }
-      return;
-    }
-    this.send(text);
-    if (action === 'duplicate') this.send(text);
-  }
-
-  private flush(): void {
-    this.flushTimer?.cancel();
-    this.flushTimer = undefined;
-    const held = this.held.reverse();
-    this.held = [];
-    for (const text of held) this.send(text);
+    this.pushes.push(JSON.stringify(event));
   }
 
   private send(text: string): void {
@@ -198,9 +161,7 @@ export class UserDataStreams {
   }
 
   close(): void {
-    this.flushTimer?.cancel();
-    for (const timer of this.timers) timer.cancel();
-    this.timers.clear();
+    this.pushes.close();
     for (const { socket } of this.sockets) socket.terminate();
     this.sockets.clear();
   }

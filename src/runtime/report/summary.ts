@@ -14,6 +14,62 @@ export function grouped(value: number, decimals = 2): string {
   return `${sign}${withCommas}${fraction === undefined ? '' : `.${fraction}`}`;
 }
 
+/** Currencies priced like cash, shown with cents; anything else (BTC, ETH...) with 8 decimals */
+const CASH_LIKE = new Set([
+  'USD',
+  'USDT',
+  'USDC',
+  'BUSD',
+  'FDUSD',
+  'TUSD',
+  'DAI',
+  'USDE',
+  'PYUSD',
+  'USD1',
+  'EUR',
+  'GBP',
+]);
+
+/** How many decimals money in a currency is printed with */
+export function currencyDecimals(currency: string): number {
+  return CASH_LIKE.has(currency.toUpperCase()) ? 2 : 8;
+}
+
+/** Money with the currency's decimals (fixed, so columns line up) and thousands separators */
+export function formatMoney(value: number, currency: string): string {
+  const text = (Math.abs(value) < 1e15 ? value : 0).toFixed(currencyDecimals(currency));
+  const negative = text.startsWith('-') && /[1-9]/.test(text);
+  const [whole = '', fraction] = text.replace('-', '').split('.');
+  const withCommas = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${negative ? '-' : ''}${withCommas}${fraction === undefined ? '' : `.${fraction}`}`;
+}
+
+/** A number with exactly `decimals` decimals, never `-0.00` */
+function fixed(value: number, decimals: number): string {
+  const text = value.toFixed(decimals);
+  return /^-[0.]+$/.test(text) ? text.slice(1) : text;
+}
+
+/** A fraction as a percentage with fixed decimals: 0.01234 → +1.23% (signed) ; null → n/a */
+export function formatPercent(fraction: number | null, decimals = 2, signed = true): string {
+  if (fraction === null || !Number.isFinite(fraction)) return 'n/a';
+  const text = fixed(fraction * 100, decimals);
+  return `${signed && /^[0-9]/.test(text) && /[1-9]/.test(text) ? '+' : ''}${text}%`;
+}
+
+/** A ratio such as Sharpe with two fixed decimals; null → n/a */
+export function formatRatio(value: number | null, decimals = 2): string {
+  return value === null || !Number.isFinite(value) ? 'n/a' : fixed(value, decimals);
+}
+
+/** A sampling period in words: 1 s, 15 s, 1 min, 4 h, 1 d */
+export function formatPeriod(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${formatDecimal(ms / 1000, 3)} s`;
+}
+
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '?';
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -51,8 +107,8 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
     .map((s) => `${s} ${grouped(report.ordersByStatus[s], 0)}`)
     .join('  ');
   const eventsPerSecond = report.marketEvents / Math.max(report.wallMs / 1000, 1e-9);
-  const change =
-    report.startEquity === 0 ? 0 : (report.endEquity - report.startEquity) / report.startEquity;
+  const { metrics, drawdown, trades, buyAndHold } = report.tearsheet;
+  const money = (value: number) => `${formatMoney(value, report.currency)} ${report.currency}`;
   const rows: Array<[string, string]> = [
     ['Run', `${report.strategy} on ${report.venue}  ${report.instruments.join(', ')}`],
     [
@@ -71,16 +127,26 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
     [
       'Fees',
       Object.entries(report.fees)
-        .map(([c, v]) => `${formatDecimal(v, 8)} ${c}`)
+        .map(([c, v]) => `${formatMoney(v, c)} ${c}`)
         .join('  ') || '0',
     ],
     [
       'PnL',
-      `realized ${grouped(report.realizedPnl)}  unrealized ${grouped(report.unrealizedPnl)}  funding ${grouped(report.funding)} ${report.currency}`,
+      `realized ${formatMoney(report.realizedPnl, report.currency)}  unrealized ${formatMoney(report.unrealizedPnl, report.currency)}  funding ${money(report.funding)}`,
     ],
     [
       'Equity',
-      `${grouped(report.startEquity)} → ${grouped(report.endEquity)} ${report.currency} (${change >= 0 ? '+' : ''}${formatDecimal(change * 100, 3)}%)`,
+      `${formatMoney(report.startEquity, report.currency)} → ${money(report.endEquity)} (${formatPercent(metrics.totalReturn, 3)}; buy & hold ${formatPercent(buyAndHold.totalReturn)})`,
+    ],
+    [
+      'Risk',
+      `max drawdown ${formatPercent(-drawdown.maxDrawdown)} (${money(-drawdown.maxDrawdownAmount)})  Sharpe ${formatRatio(metrics.sharpe)}  Sortino ${formatRatio(metrics.sortino)}  Calmar ${formatRatio(metrics.calmar)}`,
+    ],
+    [
+      'Trades',
+      trades.trades === 0
+        ? `none closed${trades.open > 0 ? ` (${trades.open} open)` : ''}`
+        : `${grouped(trades.trades, 0)} round trips  win rate ${formatPercent(trades.winRate, 1, false)}  profit factor ${formatRatio(trades.profitFactor)}  expectancy ${money(trades.expectancy ?? 0)}  exposure ${formatPercent(trades.exposure, 1, false)}`,
     ],
   ];
   const open = report.positions.filter((p) => p.quantity !== 0);
@@ -97,7 +163,8 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
   ]);
   rows.push([
     'Balances',
-    report.balances.map((b) => `${b.currency} ${formatDecimal(b.total, 8)}`).join('  ') || 'none',
+    report.balances.map((b) => `${b.currency} ${formatMoney(b.total, b.currency)}`).join('  ') ||
+      'none',
   ]);
   rows.push(['Submit latency (ms)', latency(health?.submitLatency)]);
   rows.push(['Cancel latency (ms)', latency(health?.cancelLatency)]);
@@ -108,7 +175,7 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
   if (outDir !== undefined)
     rows.push([
       'Output',
-      `${outDir} (report.html, orders.csv, fills.csv, equity.csv, summary.json)`,
+      `${outDir} (report.html, summary.json, orders.csv, fills.csv, trades.csv, equity.csv)`,
     ]);
   return rows;
 }
@@ -147,6 +214,14 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
     ['funding', report.funding],
     ['equity_start', report.startEquity],
     ['equity_end', report.endEquity],
+    ['total_return', report.tearsheet.metrics.totalReturn ?? Number.NaN],
+    ['max_drawdown', report.tearsheet.drawdown.maxDrawdown],
+    ['sharpe', report.tearsheet.metrics.sharpe ?? Number.NaN],
+    ['sortino', report.tearsheet.metrics.sortino ?? Number.NaN],
+    ['calmar', report.tearsheet.metrics.calmar ?? Number.NaN],
+    ['round_trips', report.tearsheet.trades.trades],
+    ['win_rate', report.tearsheet.trades.winRate ?? Number.NaN],
+    ['profit_factor', report.tearsheet.trades.profitFactor ?? Number.NaN],
     ...report.positions.map((p): [string, number] => [
       `position_${p.instrument.symbol}`,
       p.quantity,
@@ -167,10 +242,11 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
   return `${lines.map(([k, v]) => `${k}=${typeof v === 'number' ? formatDecimal(v, 8) : v}`).join('\n')}\n`;
 }
 
-/** The report as JSON: everything but the bulky curves, plus a thinned equity curve */
+/** The report as JSON: everything but the chart data, with the equity curve as [time, equity] */
 export function reportJson(report: RunReport): unknown {
+  const { charts: _charts, ...rest } = report;
   return {
-    ...report,
+    ...rest,
     positions: report.positions.map((p) => ({ ...p, instrument: p.instrument.symbol })),
     equityCurve: report.equityCurve.map((p) => [p.time, p.equity]),
   };

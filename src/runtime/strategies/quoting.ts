@@ -7,10 +7,10 @@
  * anew. Every few seconds it checks its inventory and, past a limit, trims it with an immediate
  * order through `trade`, awaiting the venue's verdict.
  *
- * Parameters (`--param key=value`): symbol (default: the run's first instrument), edgeBps (how
- * far from the mid each quote sits, default 1.5), requoteBps (how far the mid may drift before
- * requoting, default 0.75), size (base quantity per quote, default the smallest the venue takes,
- * times 2), maxPosition (inventory limit in base units, default 10 quotes' worth).
+ * Parameters (`--param key=value`, listed in PARAMETERS): symbol, edgeBps, requoteBps, size,
+ * maxPosition. By default each quote sits 0.5 bp outside the maker fee (2.5 bps from the mid on a
+ * 2 bps maker fee), so a round trip at an unchanged mid earns more than its two fees; quoting
+ * inside the fee loses money on every round trip by construction.
  */
 import type { ClientOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
@@ -18,15 +18,28 @@ import { roundSizeDown } from '../../core/instrument.ts';
 import { midPrice } from '../../core/market-data.ts';
 import { isTerminal } from '../../core/order.ts';
 import type { Strategy, StrategyContext } from '../strategy.ts';
+import { numberParam as number } from './params.ts';
 
-function number(ctx: StrategyContext, name: string, fallback: number): number {
-  const raw = ctx.params[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`parameter ${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return value;
-}
+/** The quoting strategy's parameters */
+export const QUOTING_PARAMETERS = {
+  symbol: { description: 'the instrument to quote', default: "the run's first instrument" },
+  edgeBps: {
+    description: 'how far from the mid each quote sits, bps',
+    default: "the instrument's maker fee + 0.5 (2.5 on the simulated BTCUSDT)",
+  },
+  requoteBps: {
+    description: 'how far the mid may drift before both quotes are replaced, bps',
+    default: 'half of edgeBps',
+  },
+  size: {
+    description: 'base quantity per quote',
+    default: 'twice the smallest the venue takes',
+  },
+  maxPosition: {
+    description: 'inventory limit in base units; beyond it the excess is trimmed',
+    default: "10 quotes' worth",
+  },
+} as const;
 
 /** Makes a fresh quoting strategy (a module-level object would share state between runs) */
 export default function createQuotingStrategy(): Strategy {
@@ -119,11 +132,12 @@ export default function createQuotingStrategy(): Strategy {
   return {
     name: 'quoting',
     timerIntervalMs: 5_000,
+    parameters: QUOTING_PARAMETERS,
 
     onStart(ctx) {
       instrument = ctx.instrument(ctx.params['symbol'] ?? ctx.instruments[0]?.symbol ?? '');
-      edge = number(ctx, 'edgeBps', 1.5) / 10_000;
-      requote = number(ctx, 'requoteBps', 0.75) / 10_000;
+      edge = number(ctx, 'edgeBps', instrument.makerFee * 10_000 + 0.5) / 10_000;
+      requote = number(ctx, 'requoteBps', (edge * 10_000) / 2) / 10_000;
       const explicit = ctx.params['size'];
       size = explicit === undefined ? 0 : roundSizeDown(instrument, number(ctx, 'size', 1));
       maxPosition = ctx.params['maxPosition'] === undefined ? 0 : number(ctx, 'maxPosition', 1);

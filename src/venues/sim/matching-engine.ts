@@ -35,6 +35,8 @@ export interface SimOrder {
   status: SimOrderStatus;
   /** A stop whose trigger has fired; it now works like a market or limit order */
   triggered: boolean;
+  /** The market price that fired a stop: its fills are never better than this */
+  triggerPrice: number | undefined;
   /** Time priority: lower is earlier */
   seq: number;
   readonly createdAt: number;
@@ -57,6 +59,16 @@ const uncapped: ExecutionCap = (_order, quantity) => quantity;
 /** Shared by the many market events that fill nothing, so they allocate nothing */
 const NONE: Execution[] = [];
 const NO_ORDERS: SimOrder[] = [];
+
+/**
+ * The price a taker fills at for liquidity at `price`: a triggered stop never fills better than
+ * the price that fired it (a stale touch behind the print does not count)
+ */
+function noBetter(order: SimOrder, price: number): number {
+  const trigger = order.triggerPrice;
+  if (trigger === undefined) return price;
+  return order.side === 'BUY' ? Math.max(price, trigger) : Math.min(price, trigger);
+}
 
 export function remaining(order: SimOrder): number {
   return snapSize(order.instrument, order.quantity - order.filled);
@@ -143,14 +155,16 @@ export class MatchingEngine {
     for (const [price, size] of this.liquidity(order.side)) {
       const want = remaining(order);
       if (want <= 0) break;
-      if (limit !== undefined && (order.side === 'BUY' ? price > limit : price < limit)) break;
+      const fillPrice = noBetter(order, price);
+      if (limit !== undefined && (order.side === 'BUY' ? fillPrice > limit : fillPrice < limit))
+        break;
       const quantity = snapSize(
         this.instrument,
         Math.min(want, size, cap(order, Math.min(want, size))),
       );
       if (quantity <= 0) break;
       this.taken.set(price, snapSize(this.instrument, (this.taken.get(price) ?? 0) + quantity));
-      executions.push(this.execute(order, quantity, price, 'TAKER'));
+      executions.push(this.execute(order, quantity, fillPrice, 'TAKER'));
     }
     return executions;
   }
@@ -332,7 +346,10 @@ export class MatchingEngine {
     }
   }
 
-  /** Stops whose trigger the market has reached, in arming order; they leave the stop list */
+  /**
+   * Stops whose trigger the market has reached, in arming order; they leave the stop list and
+   * remember the price that fired them (the print, or the touch, that reached the stop)
+   */
   takeTriggered(): SimOrder[] {
     if (this.stops.length === 0) return NO_ORDERS;
     const fired: SimOrder[] = [];
@@ -341,6 +358,7 @@ export class MatchingEngine {
       if (order.stopPrice !== undefined && this.wouldTrigger(order.side, order.stopPrice)) {
         this.stops.splice(i, 1);
         order.triggered = true;
+        order.triggerPrice = order.side === 'BUY' ? this.triggerUp() : this.triggerDown();
         fired.push(order);
       } else {
         i += 1;

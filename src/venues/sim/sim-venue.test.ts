@@ -304,6 +304,76 @@ describe('SimVenue: stops', () => {
     assert.deepEqual(fills(v.onQuote(quote(100.5, 100.9), 3)), [['sl', 0.1, 101, 'MAKER']]);
   });
 
+  it('fills a buy stop triggered by a print through a stale ask at the print, not the ask', () => {
+    const v = venue();
+    v.onQuote(quote(102, 103), 0);
+    v.submit(order({ clientId: 'up', type: 'STOP_MARKET', price: undefined, stopPrice: 104 }), 1);
+    const reports = v.onTrade(trade(110, 1, 'BUY'), 2);
+    assert.deepEqual(kinds(reports), ['triggered', 'fill']);
+    assert.deepEqual(fills(reports), [['up', 0.1, 110, 'TAKER']], 'never the stale 103');
+    assert.equal(v.order({ clientId: 'up' })?.triggerPrice, 110);
+  });
+
+  it('fills a sell stop triggered by a print through a stale bid at the print, not the bid', () => {
+    const v = venue();
+    v.onQuote(quote(97, 98), 0);
+    v.submit(
+      order({
+        clientId: 'down',
+        side: 'SELL',
+        type: 'STOP_MARKET',
+        price: undefined,
+        stopPrice: 96,
+      }),
+      1,
+    );
+    assert.deepEqual(fills(v.onTrade(trade(90, 1), 2)), [['down', 0.1, 90, 'TAKER']]);
+  });
+
+  it('fills a stop at the touch after the trigger where that is worse than the print', () => {
+    const v = venue();
+    v.onBook(
+      {
+        type: 'book',
+        instrument: BTC,
+        time: 0,
+        bids: [[102, 1]],
+        asks: [
+          [103, 0.04],
+          [112, 1],
+        ],
+      },
+      0,
+    );
+    v.submit(order({ clientId: 'deep', type: 'STOP_MARKET', price: undefined, stopPrice: 104 }), 1);
+    assert.deepEqual(fills(v.onTrade(trade(110, 1, 'BUY'), 2)), [
+      ['deep', 0.04, 110, 'TAKER'],
+      ['deep', 0.06, 112, 'TAKER'],
+    ]);
+  });
+
+  it('fills a stop triggered by the quote at that quote', () => {
+    const v = venue();
+    v.onQuote(quote(102, 103), 0);
+    v.submit(order({ clientId: 'gap', type: 'STOP_MARKET', price: undefined, stopPrice: 104 }), 1);
+    assert.deepEqual(fills(v.onQuote(quote(107, 108), 2)), [['gap', 0.1, 108, 'TAKER']]);
+  });
+
+  it('keeps a stop-limit within its limit: no fill past it at the trigger, a maker fill at the limit later', () => {
+    const v = venue();
+    v.onQuote(quote(102, 103), 0);
+    v.submit(order({ clientId: 'capped', type: 'STOP_LIMIT', price: 106, stopPrice: 104 }), 1);
+    v.submit(order({ clientId: 'roomy', type: 'STOP_LIMIT', price: 112, stopPrice: 104 }), 1);
+    const reports = v.onTrade(trade(110, 1, 'BUY'), 2);
+    assert.deepEqual(
+      fills(reports),
+      [['roomy', 0.1, 110, 'TAKER']],
+      'the print fired both; only the one whose limit allows 110 takes',
+    );
+    assert.equal(v.order({ clientId: 'capped' })?.status, 'NEW', 'rests at its limit');
+    assert.deepEqual(fills(v.onQuote(quote(105, 105.5), 3)), [['capped', 0.1, 106, 'MAKER']]);
+  });
+
   it('refuses a stop that would trigger at once', () => {
     const v = venue();
     v.onQuote(quote(99.9, 100.1), 0);

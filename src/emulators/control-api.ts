@@ -10,8 +10,8 @@ export interface ControlTarget {
   readonly faults: EmulatorFaults;
   setQuote(symbol: string, bid: number, ask: number, bidSize?: number, askSize?: number): void;
   printTrade(symbol: string, price: number, size: number, side: 'BUY' | 'SELL'): void;
-  /** A liquidation of the market: printed, and published on the forceOrder streams */
-  liquidate(symbol: string, side: 'BUY' | 'SELL', price: number, size: number): void;
+  /** A liquidation of the market, printed and published (absent on venues that do not model it) */
+  liquidate?(symbol: string, side: 'BUY' | 'SELL', price: number, size: number): void;
   state(): unknown;
   /** Every order the venue accepted, as JSON records */
   orders(): unknown;
@@ -189,7 +189,7 @@ export async function handleControl(
       target.printTrade(t.symbol, t.price, t.size, t.side);
       return send(response, 200, {});
     }
-    if (path === '/market/liquidation') {
+    if (path === '/market/liquidation' && target.liquidate !== undefined) {
       const t = tradeSchema.parse(body);
       target.liquidate(t.symbol, t.side, t.price, t.size);
       return send(response, 200, {});

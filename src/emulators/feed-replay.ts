@@ -1,5 +1,5 @@
-import type { MarketDataSource, MarketEvent } from '../../core/market-data.ts';
-import type { Clock, Timer } from '../../engine/clock.ts';
+import type { MarketDataSource, MarketEvent } from '../core/market-data.ts';
+import type { Clock, Timer } from '../engine/clock.ts';
 
 export interface ReplayOptions {
   readonly clock: Clock;

@@ -1,4 +1,4 @@
-import type { Clock } from '../../engine/clock.ts';
+import type { Clock } from '../engine/clock.ts';
 
 /** Which sockets a connection fault hits */
 export type StreamKind = 'user' | 'market' | 'all';
@@ -9,14 +9,14 @@ export type RefusalScope = 'ws' | 'rest' | 'all';
 export interface RequestFaultSpec {
   /** HTTP status to answer with, e.g. 503, 500, 429, 418 */
   readonly status: number;
-  /** Binance error code for the body; default by status (-1001, -1003, ...) */
+  /** The venue's error code for the body; default the venue's code for the status */
   readonly code?: number;
   readonly msg?: string;
   /** How many matching requests to fail; default 1 */
   readonly count?: number;
   /** Only requests with this method (GET, POST, ...) */
   readonly method?: string;
-  /** Only requests whose path starts with this, e.g. `/fapi/v1/order` */
+  /** Only requests whose path starts with this, e.g. `/fapi/v1/order` or `/v5/order/create` */
   readonly path?: string;
   /**
    * `before`: refuse without acting (the venue did nothing); `after`: act, then lose the answer
@@ -55,8 +55,12 @@ export interface ResponseDelay {
 /** The hooks the emulator gives its fault controller to act on live connections */
 export interface FaultHooks {
   dropSockets(kind: StreamKind, code: number | undefined): number;
-  expireListenKeys(): number;
+  /** Absent on venues without listen keys: the operation then expires nothing */
+  expireListenKeys?(): number;
 }
+
+/** The error code and message a venue answers a forced HTTP status with */
+export type FaultAnswers = (status: number) => { readonly code: number; readonly msg: string };
 
 /** What the fault controller currently has armed, for the control API and tests */
 export interface FaultState {
@@ -73,27 +77,15 @@ export interface FaultState {
   readonly refusedUpgrades: number;
 }
 
-function defaultCode(status: number): number {
-  if (status === 429 || status === 418) return -1003;
-  if (status === 503) return -1008;
-  if (status >= 500) return -1001;
-  return -1000;
-}
-
-function defaultMessage(status: number): string {
-  if (status === 429) return 'Too many requests; current limit is 2400 requests per minute.';
-  if (status === 418) return 'Way too many requests; IP banned until further notice.';
-  if (status === 503) return 'Service Unavailable.';
-  return 'Internal error; unable to process your request. Please try again.';
-}
-
 /**
- * The emulator's fault injection: everything a test (or `kestrel emulate` user, over HTTP)
+ * An emulator's fault injection: everything a test (or `kestrel emulate` user, over HTTP)
  * can do to make the venue misbehave the way real ones do. Faults are armed here and consumed
- * by the REST and WebSocket layers as matching traffic passes.
+ * by the venue's REST and WebSocket layers as matching traffic passes; the venue says which
+ * error code and message each forced HTTP status carries.
  */
 export class EmulatorFaults {
   private readonly clock: Clock;
+  private readonly answers: FaultAnswers;
   private hooks: FaultHooks | undefined;
   private refuseWsUntil = 0;
   private refuseRestUntil = 0;
@@ -107,8 +99,9 @@ export class EmulatorFaults {
   private refused = 0;
   private readonly held = new Set<() => void>();
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, answers: FaultAnswers) {
     this.clock = clock;
+    this.answers = answers;
   }
 
   /** Binds the live connections; the emulator calls it once */
@@ -179,10 +172,11 @@ export class EmulatorFaults {
 
   /** Answers matching requests with an HTTP error (5xx, 429, 418...), before or after acting */
   failRequests(spec: RequestFaultSpec): void {
+    const answer = this.answers(spec.status);
     this.requestFaults.push({
       status: spec.status,
-      code: spec.code ?? defaultCode(spec.status),
-      msg: spec.msg ?? defaultMessage(spec.status),
+      code: spec.code ?? answer.code,
+      msg: spec.msg ?? answer.msg,
       remaining: spec.count ?? 1,
       method: spec.method?.toUpperCase(),
       path: spec.path,
@@ -226,12 +220,15 @@ export class EmulatorFaults {
     this.pushDelay = Math.max(0, ms);
   }
 
-  /** Expires every listenKey: a `listenKeyExpired` push, then silence; keepalives fail with -1125 */
+  /**
+   * Expires every listenKey (Binance: a `listenKeyExpired` push, then silence; keepalives
+   * fail with -1125); nothing on a venue without listen keys
+   */
   expireListenKeys(): number {
-    return this.hooks?.expireListenKeys() ?? 0;
+    return this.hooks?.expireListenKeys?.() ?? 0;
   }
 
-  /** Skews the server clock by `ms`, so client timestamps fall outside recvWindow (-1021) */
+  /** Skews the server clock by `ms`, so client timestamps fall outside the venue's receive window */
   setClockOffset(ms: number): void {
     this.offset = ms;
   }
