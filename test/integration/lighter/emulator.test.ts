@@ -7,9 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket } from 'ws';
 import type { MarketEvent } from '../../../src/core/market-data.ts';
-import type { LighterEmulator } from '../../../src/emulators/lighter/index.ts';
 import {
   DEFAULT_LIGHTER_MARKETS,
   LIGHTER_EMULATOR_ACCOUNT_INDEX,
@@ -28,19 +26,12 @@ import {
   wsAccountTradesSchema,
   wsOrderBookSchema,
 } from '../../../src/venues/lighter/schemas.ts';
-import type { CreateOrderTx, LighterSigner } from '../../../src/venues/lighter/signer.ts';
+import type { LighterSigner } from '../../../src/venues/lighter/signer.ts';
+import { connect, fake, get, limit, post, sendTx, withEmulator } from './emulator-client.ts';
 import { emulatorWasmSigner, until } from './harness.ts';
 import { hasSharedFixtures, readShared, SKIP_MESSAGE } from './shared-fixtures.ts';
 
 let wasm: LighterSigner;
-const fake = createFakeSigner({
-  privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
-  accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
-  apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
-  chainId: LIGHTER_EMULATOR_CHAIN_ID,
-  clock: systemClock,
-});
-
 before(async () => {
   wasm = await emulatorWasmSigner();
 });
@@ -48,74 +39,6 @@ before(async () => {
 after(async () => {
   await wasm.close();
 });
-
-const limit = (overrides: Partial<CreateOrderTx> = {}): CreateOrderTx => ({
-  marketIndex: 0,
-  clientOrderIndex: 1001,
-  baseAmount: 100,
-  price: 199000,
-  isAsk: false,
-  orderType: 0,
-  timeInForce: 1,
-  reduceOnly: false,
-  triggerPrice: 0,
-  orderExpiry: Date.now() + 86_400_000,
-  ...overrides,
-});
-
-async function post(emulator: LighterEmulator, path: string, form: Record<string, string>) {
-  const response = await fetch(`${emulator.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function get(emulator: LighterEmulator, path: string) {
-  const response = await fetch(`${emulator.url}${path}`);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-const sendTx = (emulator: LighterEmulator, txType: number, txInfo: string) =>
-  post(emulator, '/api/v1/sendTx', { tx_type: String(txType), tx_info: txInfo });
-
-/** A WebSocket client that records every frame */
-async function connect(emulator: LighterEmulator) {
-  const socket = new WebSocket(emulator.wsUrl);
-  const frames: Record<string, unknown>[] = [];
-  socket.on('message', (data) =>
-    frames.push(JSON.parse(data.toString()) as Record<string, unknown>),
-  );
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  return {
-    socket,
-    frames,
-    send: (frame: unknown) => socket.send(JSON.stringify(frame)),
-    async next(
-      predicate: (frame: Record<string, unknown>) => boolean,
-      what: string,
-      timeoutMs?: number,
-    ) {
-      await until(() => frames.some(predicate), what, timeoutMs);
-      return frames.find(predicate) as Record<string, unknown>;
-    },
-    close: () => socket.close(),
-  };
-}
-
-async function withEmulator(run: (emulator: LighterEmulator) => Promise<void>) {
-  const emulator = await startLighterEmulator({});
-  try {
-    emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
-    await run(emulator);
-  } finally {
-    await emulator.close();
-  }
-}
 
 describe('lighter emulator: transactions', () => {
   it('accepts a create signed by the real WASM signer and answers with its hash', async () => {
