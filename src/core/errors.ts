@@ -26,6 +26,12 @@ export const ERROR_KINDS = {
   INVALID_DATA: 'local',
   /** Failed before anything reached the venue (signing, a closed connection we never wrote to) */
   NOT_SENT: 'local',
+  /** The journal holds damage (mid-file) and is not written until repaired */
+  JOURNAL_DAMAGED: 'local',
+  /** The journal could not be written; new intents are refused until it can */
+  JOURNAL_FAILED: 'local',
+  /** Another process writes this journal (or this owner of it) */
+  JOURNAL_LOCKED: 'local',
   VENUE_REJECTED: 'venue',
   TIMEOUT: 'ambiguous',
   NETWORK: 'ambiguous',

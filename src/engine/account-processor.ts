@@ -11,11 +11,13 @@ import { KestrelError } from '../core/errors.ts';
 import type { AccountEvent, VenueEvent } from '../core/events.ts';
 import type { FillReport } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
-import type { OrderRequest } from '../core/order.ts';
+import type { OrderRequest, PositionSide } from '../core/order.ts';
 import { isTerminal } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
-import { createPosition } from '../core/position.ts';
-import type { Journal } from '../journal/journal.ts';
+
+import { createPosition, positionKey } from '../core/position.ts';
+import type { Journal, JournalHealth } from '../journal/journal.ts';
+
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { stderrLogger } from './logger.ts';
@@ -37,7 +39,8 @@ export interface AccountView {
   findOrder(clientId: string): TrackedOrder | undefined;
   /** Live orders (not terminal), optionally of one instrument */
   getOrders(instrument?: Instrument): TrackedOrder[];
-  getPosition(instrument: Instrument): Position;
+  /** The net position of an instrument, or one leg of it on a hedge-mode account */
+  getPosition(instrument: Instrument, side?: PositionSide): Position;
   getPositions(): Position[];
   getBalances(): BalanceView[];
   markPrice(instrument: Instrument, price: number): void;
@@ -45,6 +48,8 @@ export interface AccountView {
   durable(): Promise<void>;
   /** Whether there is a journal to wait for at all */
   readonly journaled: boolean;
+  /** Whether the journal is writing; while it is not, new intents are refused */
+  readonly journalHealth: JournalHealth;
 }
 
 /** A balance with the exchange it is held on */
@@ -59,11 +64,14 @@ export interface AccountProcessorOptions {
   readonly limits?: Partial<AccountLimits>;
   readonly logger?: Logger;
   /**
-   * Where every applied event is recorded; the state is first rebuilt by replaying it through
-   * the same apply, so a restart resumes exactly where the journal ends
+   * Where every applied event is recorded. Open the processor with `AccountProcessor.open` to
+   * rebuild the state first by replaying it through the same apply, so a restart resumes exactly
+   * where the journal ends
    */
   readonly journal?: Journal;
 }
+
+const HEALTHY: JournalHealth = { state: 'ok' };
 
 type WorkItem = { readonly event: AccountEvent; readonly result: ApplyResult | undefined };
 
@@ -78,7 +86,7 @@ export class AccountProcessor implements AccountView {
   readonly state: AccountState;
   readonly journal: Journal | undefined;
   /** What replaying the journal gave: entries applied, and how many it refused */
-  readonly replayed: { readonly entries: number; readonly refused: number };
+  replayed: { readonly entries: number; readonly refused: number } = { entries: 0, refused: 0 };
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly listeners: AccountListener[] = [];
@@ -96,19 +104,37 @@ export class AccountProcessor implements AccountView {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     this.journal = options.journal;
+  }
+
+  /**
+   * Opens the account on its journal: the state is rebuilt by replaying every valid entry
+   * through the same apply before anything new is applied
+   */
+  static async open(options: AccountProcessorOptions): Promise<AccountProcessor> {
+    const processor = new AccountProcessor(options);
+    const journal = options.journal;
+    if (journal === undefined) return processor;
     let entries = 0;
     let refused = 0;
-    for (const entry of options.journal?.entries() ?? []) {
+    for await (const entry of journal.entries()) {
       entries += 1;
-      if (apply(this.state, entry.event).outcome === 'refused') refused += 1;
+      if (apply(processor.state, entry.event).outcome === 'refused') refused += 1;
     }
-    this.replayed = { entries, refused };
+    processor.replayed = { entries, refused };
     if (refused > 0)
-      this.logger.warn('journal replay refused entries', { exchange: this.exchange, refused });
+      processor.logger.warn('journal replay refused entries', {
+        exchange: processor.exchange,
+        refused,
+      });
+    return processor;
   }
 
   get journaled(): boolean {
     return this.journal !== undefined;
+  }
+
+  get journalHealth(): JournalHealth {
+    return this.journal?.health ?? HEALTHY;
   }
 
   /** Resolves when every event applied so far is durable (at once without a journal) */
@@ -275,8 +301,11 @@ export class AccountProcessor implements AccountView {
     return [...this.state.history.values()] as TrackedOrder[];
   }
 
-  getPosition(instrument: Instrument): Position {
-    return this.state.positions.get(instrument.symbol) ?? createPosition(instrument);
+  getPosition(instrument: Instrument, side?: PositionSide): Position {
+    return (
+      this.state.positions.get(positionKey(instrument.symbol, side)) ??
+      createPosition(instrument, side)
+    );
   }
 
   getPositions(): Position[] {

@@ -4,8 +4,9 @@ import type { AccountEvent, VenueEvent } from '../core/events.ts';
 import { eventExchange } from '../core/events.ts';
 import type { FillReport } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
-import type { OrderRequest } from '../core/order.ts';
+import type { OrderRequest, PositionSide } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
+import type { JournalHealth } from '../journal/journal.ts';
 import type {
   AccountListener,
   AccountProcessor,
@@ -93,8 +94,8 @@ export class CompositeAccountProcessor implements AccountView {
     return [...this.accounts.values()].flatMap((a) => a.getOrders());
   }
 
-  getPosition(instrument: Instrument): Position {
-    return this.account(instrument.exchange).getPosition(instrument);
+  getPosition(instrument: Instrument, side?: PositionSide): Position {
+    return this.account(instrument.exchange).getPosition(instrument, side);
   }
 
   getPositions(): Position[] {
@@ -107,6 +108,13 @@ export class CompositeAccountProcessor implements AccountView {
 
   get journaled(): boolean {
     return [...this.accounts.values()].some((a) => a.journaled);
+  }
+
+  /** The first unhealthy journal's health, else ok */
+  get journalHealth(): JournalHealth {
+    for (const account of this.accounts.values())
+      if (account.journalHealth.state !== 'ok') return account.journalHealth;
+    return { state: 'ok' };
   }
 
   async durable(): Promise<void> {

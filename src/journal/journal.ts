@@ -1,3 +1,4 @@
+import type { KestrelError } from '../core/errors.ts';
 import type { AccountEvent } from '../core/events.ts';
 
 /** One journaled event with its place in the sequence */
@@ -15,33 +16,77 @@ export interface JournalIdentity {
   readonly account: string;
 }
 
+/**
+ * A stretch of the sequence that is not a valid record:
+ * - `missing`: no record under these numbers, although later ones exist;
+ * - `corrupt`: a record is there but fails its checksum or does not decode;
+ * - `unreadable`: the storage itself could not be read there (a garbled page, a truncated file);
+ *   `to` is undefined when nothing after `from` could be read;
+ * - `torn`: the last record is incomplete (a write cut short); the only damage that is cut.
+ */
+export interface JournalDamage {
+  readonly kind: 'missing' | 'corrupt' | 'unreadable' | 'torn';
+  readonly from: number;
+  readonly to: number | undefined;
+  readonly detail: string;
+}
+
 /** What opening a journal found */
 export interface JournalOpening {
+  /** Valid entries */
   readonly entries: number;
-  /** Entries past the last valid one that were dropped (a torn or corrupt tail) */
-  readonly droppedTail: number;
-  readonly problem: string | undefined;
-  /** The clientId instance tag the journal's process used, to continue its sequence */
+  /** Every damaged stretch, in sequence order; a torn tail is listed (and was cut when writing) */
+  readonly damage: readonly JournalDamage[];
+  /** The owner whose entries these are (the clientId prefix of its orders) */
+  readonly owner: string;
+  /** The clientId instance tag the owner uses, so ids continue one sequence across restarts */
   readonly clientIdTag: string | undefined;
+  /** The writer before this one, when it died holding the writer lock (taken over) */
+  readonly tookOverFrom?: string | undefined;
 }
 
 /**
+ * Whether the journal is writing: `failing` while a write is being retried (new intents are
+ * refused meanwhile, nothing is lost or reordered), `failed` once retrying gave up.
+ */
+export type JournalHealth =
+  | { readonly state: 'ok' }
+  | {
+      readonly state: 'failing' | 'failed';
+      readonly error: KestrelError;
+      /** When the first failed attempt was made (ms since the epoch) */
+      readonly since: number;
+      readonly attempts: number;
+      /** Entries appended but not yet written */
+      readonly unwritten: number;
+    };
+
+/**
  * The durable record of every intent (before it is sent) and every applied venue event, in apply
- * order. Appends are buffered within an event-loop turn and committed together; `durable`
- * resolves once everything appended so far is on disk, and the engine sends an intent only then.
+ * order. Appends are buffered within an event-loop turn and written together; `durable`
+ * resolves once everything appended so far is written, and the engine sends an intent only then.
+ * A failed write keeps its entries (and their sequence numbers) and is retried in order, so the
+ * sequence never gets a hole.
  */
 export interface Journal {
   readonly identity: JournalIdentity;
-  /** Appends an event; it is durable after the next commit */
-  append(event: AccountEvent): number;
-  /** Resolves when every entry appended so far is committed */
-  durable(): Promise<void>;
-  /** Commits what is buffered, synchronously */
-  commit(): void;
-  /** Every valid entry, in order */
-  entries(): Iterable<JournalEntry>;
-  /** The clientId instance tag to reuse, so ids continue one sequence across restarts */
-  setClientIdTag(tag: string): void;
   readonly opening: JournalOpening;
-  close(): void;
+  /** Appends an event and returns its sequence number; it is durable after the next write */
+  append(event: AccountEvent): number;
+  /**
+   * Resolves when every entry appended so far is written.
+   * @throws KestrelError JOURNAL_FAILED when the write that covered them failed (they stay
+   *   queued and are retried)
+   */
+  durable(): Promise<void>;
+  /** The owner's valid entries, in order */
+  entries(): AsyncIterable<JournalEntry>;
+  readonly health: JournalHealth;
+  /** Told whenever the health changes; returns the unsubscribe */
+  onHealth(listener: (health: JournalHealth) => void): () => void;
+  /**
+   * Writes what is queued (one last attempt when failing) and releases the journal.
+   * @throws KestrelError JOURNAL_FAILED naming how many entries could not be written
+   */
+  close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { invalidField } from '../core/errors.ts';
+import { invalidField, KestrelError } from '../core/errors.ts';
 import type { ClientIdGenerator } from '../core/ids.ts';
 import { clientIdsOf, createClientIdGenerator } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
@@ -13,11 +13,13 @@ import type { ReconcilerOptions } from '../engine/reconciler.ts';
 import { Reconciler } from '../engine/reconciler.ts';
 import { createDefaultClientIds, TradingManager } from '../engine/trading-manager.ts';
 import type { VenueConnection } from '../engine/venue.ts';
-import { SqliteJournal } from '../journal/sqlite-journal.ts';
-import type { RunReport } from './backtest.ts';
-import { StrategyFailure } from './backtest.ts';
+import type { Journal } from '../journal/journal.ts';
+import { parseJournalLocation } from '../journal/location.ts';
+import type { RunFailure, RunReport } from './backtest.ts';
+import { attachFailedRunReport, runFailureOf } from './backtest.ts';
+import type { RunResults } from './recorder.ts';
 import { openRun } from './session.ts';
-import type { Strategy } from './strategy.ts';
+import type { Strategy, StrategyFailure } from './strategy.ts';
 
 export interface LiveOptions {
   readonly strategy: Strategy;
@@ -39,8 +41,10 @@ export interface LiveOptions {
   /** Told about once a second how the run is going */
   readonly onStatus?: (status: LiveStatus) => void;
   /**
-   * The journal file: state is rebuilt from it on start and every intent and venue event is
-   * recorded in it; without it nothing survives the process
+   * The journal: a SQLite file, or a `postgres://` URL (`?owner=NAME` names this process's owner
+   * when `clientIdPrefix` does not; `?schema=NAME`, default `kestrel`). State is rebuilt from it
+   * on start and every intent and venue event is recorded in it; without it nothing survives
+   * the process
    */
   readonly journalPath?: string | undefined;
   /** Reconciliation settings; the startup diff runs whenever the venue can report a snapshot */
@@ -48,8 +52,13 @@ export interface LiveOptions {
     ReconcilerOptions,
     'venue' | 'account' | 'clock' | 'logger' | 'health' | 'isOwn'
   >;
-  /** The clientId prefix (owner) of this process's orders; default `k` */
+  /** The clientId prefix (owner) of this process's orders; default `k` (or the URL's owner) */
   readonly clientIdPrefix?: string;
+  /**
+   * How long a failing journal write is retried before the run stops, ms; default 10 000.
+   * Meanwhile new orders are refused
+   */
+  readonly journalGiveUpMs?: number;
 }
 
 export interface LiveStatus {
@@ -101,13 +110,12 @@ export function resolveInstruments(
  */
 function continueClientIds(
   account: AccountProcessor,
-  journal: SqliteJournal | undefined,
+  journal: Journal | undefined,
   prefix: string,
   clock: Clock,
 ): { readonly ids: ClientIdGenerator; readonly tag: string | undefined } {
   if (journal === undefined) return { ids: createDefaultClientIds(clock, prefix), tag: undefined };
   const tag = journal.opening.clientIdTag ?? randomTag();
-  journal.setClientIdTag(tag);
   const head = `${prefix}${tag}-`;
   let counter = Math.floor(clock.now());
   for (const order of [...account.state.orders.values(), ...account.getOrderHistory()]) {
@@ -141,20 +149,39 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   const instruments = resolveInstruments(venue, options.symbols);
   const balances = await venue.fetchBalances();
   const currency = options.currency ?? instruments[0]?.settle ?? 'USDT';
+  const location =
+    options.journalPath === undefined ? undefined : parseJournalLocation(options.journalPath);
+  const prefix =
+    options.clientIdPrefix ?? (location?.kind === 'postgres' ? location.owner : undefined) ?? 'k';
   const journal =
-    options.journalPath === undefined
+    location === undefined
       ? undefined
-      : new SqliteJournal({
-          path: options.journalPath,
+      : // SQLite and PostgreSQL load only for a run that journals
+        await (await import('../journal/open.ts')).openJournal({
+          location,
           identity: { exchange: venue.exchange, account: venue.account ?? 'default' },
+          owner: prefix,
+          clientIdTag: randomTag(),
+          giveUpAfterMs: options.journalGiveUpMs,
         });
-  if (journal !== undefined && journal.opening.problem !== undefined) {
-    logger.warn('journal tail was damaged; kept the valid prefix', {
-      problem: journal.opening.problem,
-      dropped: journal.opening.droppedTail,
+  if (journal?.opening.tookOverFrom !== undefined)
+    logger.warn('journal: took over the writer lock of a process that died holding it', {
+      previous: journal.opening.tookOverFrom,
     });
-  }
-  const account = new AccountProcessor({
+  for (const damage of journal?.opening.damage ?? [])
+    logger.warn('journal: cut an incomplete last record (a torn write); it is kept aside', {
+      seq: damage.from,
+    });
+  let journalFailure: KestrelError | undefined;
+  journal?.onHealth((health) => {
+    if (health.state === 'ok') logger.info('journal writes again; new orders are accepted');
+    else if (health.state === 'failing' && health.attempts === 1)
+      logger.error('journal write failed; new orders are refused while it is retried', {
+        error: health.error,
+      });
+    else if (health.state === 'failed') journalFailure ??= health.error;
+  });
+  const account = await AccountProcessor.open({
     exchange: venue.exchange,
     clock,
     logger,
@@ -172,10 +199,9 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
       time: clock.now(),
     });
   }
-  const prefix = options.clientIdPrefix ?? 'k';
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
-  const health = new HealthMonitor({ clock, windowSize: 1 << 14 });
+  const health = new HealthMonitor({ clock });
   const trading = new TradingManager({
     brokers: [venue.broker],
     account,
@@ -211,6 +237,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   let events = 0;
   let end = start;
   let failure: StrategyFailure | undefined;
+  let thrown: { readonly error: unknown } | undefined;
   try {
     await venue.start({
       instruments,
@@ -238,7 +265,8 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     while (
       clock.now() < deadline &&
       options.signal?.aborted !== true &&
-      session.failed === undefined
+      session.failed === undefined &&
+      journalFailure === undefined
     ) {
       await sleep(clock, Math.min(1000, Math.max(1, deadline - clock.now())));
       recorder.tick();
@@ -250,8 +278,9 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
       });
     }
     await session.stop();
-    if (session.failed !== undefined)
-      failure = new StrategyFailure(session.failed.callback, session.failed.error);
+    failure = session.failed;
+  } catch (error) {
+    thrown = { error };
   } finally {
     // Whatever happened, leave nothing working at the venue that we can still cancel
     const open = account.getOrders().filter((o) => !isTerminal(o.status));
@@ -278,13 +307,19 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
       }
     }
     await reconciler?.stop();
+    // The run ends on the venue's own word: missed fills, positions and balances (the journal
+    // then holds what the venue holds)
+    await reconciler
+      ?.reconcile('final')
+      .catch((error: unknown) => logger.warn('final reconciliation failed', { error }));
     await venue.stop();
-    await account.durable().catch(() => {});
-    journal?.close();
+    try {
+      await journal?.close();
+    } catch (error) {
+      journalFailure ??= error as KestrelError;
+    }
   }
-  if (failure !== undefined) throw failure;
-  const results = recorder.finish();
-  return {
+  const report = (results: RunResults, failed?: RunFailure): RunReport => ({
     ...results,
     strategy: options.strategy.name ?? 'strategy',
     venue: venue.exchange,
@@ -298,5 +333,23 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     capital: results.startEquity,
     currency,
     seed: 0,
-  };
+    ...(failed === undefined ? {} : { failure: failed }),
+  });
+  const error =
+    thrown?.error ??
+    failure ??
+    (journalFailure === undefined
+      ? undefined
+      : // The orders it could reach were canceled above; what the journal missed is the venue's
+        new KestrelError(
+          'JOURNAL_FAILED',
+          `stopped: ${journalFailure.message}; open orders were canceled, and the next start reconciles with the venue`,
+          { field: 'journal', value: options.journalPath, cause: journalFailure },
+        ));
+  if (error !== undefined) {
+    // A failed run still reports what it did until then
+    attachFailedRunReport(error, report(recorder.finish(), runFailureOf(error, clock.now())));
+    throw error;
+  }
+  return report(recorder.finish());
 }

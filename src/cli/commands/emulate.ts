@@ -9,26 +9,16 @@ import {
   defaultInstruments,
 } from '../../emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../emulators/binance-usdm/emulator.ts';
+import { defaultMarkets } from '../../emulators/bybit/defaults.ts';
+import { startBybitEmulator } from '../../emulators/bybit/emulator.ts';
 import { describeLighterEmulator, startLighterEmulator } from '../../emulators/lighter/emulator.ts';
-import { openCsvSource, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { openDataFile } from '../../runtime/data-file.ts';
 import { mergeSources } from '../../runtime/merge.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
-
-export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S]
-
-Starts a local venue on 127.0.0.1 that speaks the real wire protocol (Binance USDⓈ-M REST and
-user-data WebSocket, or Lighter REST and WebSocket), fills through the simulated matching engine,
-and injects faults on request. Trade against it with kestrel run --venue ... --url URL.
-
-  --port N         the port (default: a free one, printed)
-  --data FILES     trades / quotes CSV(.gz) to replay (default: a synthetic market)
-  --speed N        replay speed (default 1, real time)
-  --seed N         seeds the synthetic market (default 1)
-  --key K          binance-usdm: the API key it accepts (default printed)
-  --secret S       binance-usdm: the secret it accepts (default printed)
-`;
+import { EMULATE_USAGE } from '../usage.ts';
 
 /** Runs `kestrel emulate` until Ctrl-C; returns the exit code */
 export async function emulateCommand(
@@ -54,8 +44,10 @@ export async function emulateCommand(
     return 0;
   }
   const which = parsed.positionals[0];
-  if (which !== 'binance-usdm' && which !== 'lighter')
-    throw new UsageError(`emulate binance-usdm or lighter, got ${JSON.stringify(which ?? '')}`);
+  if (which !== 'binance-usdm' && which !== 'bybit' && which !== 'lighter')
+    throw new UsageError(
+      `emulate binance-usdm, bybit or lighter, got ${JSON.stringify(which ?? '')}`,
+    );
   const port = values['port'] === undefined ? 0 : Number(values['port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be a port number, got ${JSON.stringify(values['port'])}`);
@@ -63,6 +55,8 @@ export async function emulateCommand(
   if (!(speed > 0))
     throw new UsageError(`--speed must be positive, got ${JSON.stringify(values['speed'])}`);
   const seed = values['seed'] === undefined ? 1 : Number(values['seed']);
+  if (!Number.isSafeInteger(seed))
+    throw new UsageError(`--seed must be an integer, got ${JSON.stringify(values['seed'])}`);
   const files = ((values['data'] as string[] | undefined) ?? [])
     .flatMap((v) => v.split(','))
     .filter((v) => v.length > 0);
@@ -85,7 +79,7 @@ export async function emulateCommand(
           field: 'data',
           value: path,
         });
-      return openCsvSource({
+      return openDataFile({
         path,
         resolveInstrument: (symbol) => {
           const found = instruments.find(
@@ -126,6 +120,28 @@ export async function emulateCommand(
         `accepts API key ${apiKey} with secret ${apiSecret} (local test credentials)`,
         `trade against it: kestrel run --venue binanceusdm --url ${emulator.url}`,
         `faults: POST ${emulator.url}/_kestrel/faults/<operation> (see src/emulators/binance-usdm/README.md)`,
+      ].join('\n')}\n`,
+    );
+    close = () => emulator.close();
+  } else if (which === 'bybit') {
+    const markets = defaultMarkets();
+    const apiKey = (values['key'] as string | undefined) ?? DEFAULT_API_KEY;
+    const apiSecret = (values['secret'] as string | undefined) ?? DEFAULT_API_SECRET;
+    const emulator = await startBybitEmulator({
+      port,
+      apiKey,
+      apiSecret,
+      markets,
+      feed: feedFor(markets.map((m) => m.instrument)),
+      speed,
+      seed,
+    });
+    io.stdout(
+      `${[
+        `bybit emulator listening on ${emulator.url} (ws ${emulator.wsUrl}/v5/public/linear, ${emulator.wsUrl}/v5/private)`,
+        `accepts API key ${apiKey} with secret ${apiSecret} (local test credentials)`,
+        `trade against it: kestrel run --venue bybit --url ${emulator.url}`,
+        `faults: POST ${emulator.url}/_kestrel/faults/<operation> (see src/emulators/bybit/README.md)`,
       ].join('\n')}\n`,
     );
     close = () => emulator.close();

@@ -1,17 +1,63 @@
 import { isAbsolute, resolve } from 'node:path';
 import { formatDecimal } from '../../core/numeric.ts';
-import { readJournal } from '../../runtime/journal-view.ts';
-import { parseCommandLine, UsageError } from '../exit-codes.ts';
+import { describeDamage } from '../../journal/integrity.ts';
+import { isPostgresUrl } from '../../journal/location.ts';
+import { checkJournal, repairJournal } from '../../journal/sqlite-repair.ts';
+import { loadJournalView } from '../../runtime/journal-view.ts';
+import { EXIT, parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
+import { JOURNAL_CHECK_USAGE, JOURNAL_USAGE } from '../usage.ts';
 
-export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE [--json] [--open]
+const absolute = (io: Io, file: string) => (isAbsolute(file) ? file : resolve(io.cwd, file));
 
-Reads a journal (kestrel run --journal FILE) and prints what happened, rebuilt by replay.
-
-  --journal FILE   the journal to read (read-only)
-  --json           print JSON instead of a table
-  --open           orders: only those still live
-`;
+/** Runs `kestrel journal check|repair FILE`; returns the exit code */
+export async function journalMaintenanceCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { positionals, help } = parseCommandLine(argv, {}, true);
+  if (help) {
+    io.stdout(JOURNAL_CHECK_USAGE);
+    return EXIT.OK;
+  }
+  const [action, file, ...rest] = positionals;
+  if (action !== 'check' && action !== 'repair')
+    throw new UsageError(`expected check or repair, got ${JSON.stringify(action ?? '')}`);
+  if (file === undefined || rest.length > 0)
+    throw new UsageError(
+      `expected one journal file, got ${positionals.slice(1).join(' ') || 'none'}`,
+    );
+  const path = absolute(io, file);
+  if (action === 'check') {
+    const check = checkJournal(path);
+    const lines = [
+      `journal ${path}: ${check.identity.exchange} account ${check.identity.account}, format ${check.format}, ${check.entries} valid entries`,
+    ];
+    if (check.damage.length === 0 && check.structure.length === 0) lines.push('no damage');
+    for (const damage of check.damage) lines.push(`damage: ${describeDamage(damage)}`);
+    for (const problem of check.structure) lines.push(`file structure: ${problem}`);
+    for (const record of check.history)
+      lines.push(`history: ${record.at} ${record.action} ${record.detail}`);
+    if (check.damage.length > 0 || check.structure.length > 0)
+      lines.push(
+        `to keep every valid record and move the damaged ones aside: kestrel journal repair ${file}`,
+      );
+    io.stdout(`${lines.join('\n')}\n`);
+    return check.damage.length === 0 && check.structure.length === 0 ? EXIT.OK : EXIT.JOURNAL;
+  }
+  const repair = repairJournal(path);
+  if (repair.backup === undefined) {
+    io.stdout(`journal ${path}: no damage, nothing to repair (${repair.kept} valid entries)\n`);
+    return EXIT.OK;
+  }
+  const lines = [
+    `journal ${path} repaired: ${repair.kept} valid entries kept under their own numbers`,
+    ...repair.damage.map((d) => `accepted: ${describeDamage(d)}`),
+    repair.movedTo === undefined
+      ? 'no damaged record could be read to move aside'
+      : `moved aside: ${repair.moved} damaged records, into ${repair.movedTo}`,
+    `the file as it was: ${repair.backup}`,
+  ];
+  io.stdout(`${lines.join('\n')}\n`);
+  return EXIT.OK;
+}
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -42,23 +88,33 @@ export async function journalCommand(
   }
   const file = values['journal'] as string | undefined;
   if (file === undefined) throw new UsageError('--journal FILE is required');
-  const view = readJournal(isAbsolute(file) ? file : resolve(io.cwd, file));
-  if (view.opening.problem !== undefined)
+  const view = await loadJournalView(file, io.cwd);
+  // A shared journal shows every owner's records, by owner
+  const shared = isPostgresUrl(file);
+  let damaged = false;
+  for (const owner of view.owners) {
+    if (owner.damage.length === 0) continue;
+    damaged = true;
     io.stderr(
-      `journal: ${view.opening.problem}; ${view.opening.droppedTail} entries after it are not shown\n`,
+      `kestrel ${what}: warning: the journal${shared ? ` (owner ${owner.owner})` : ''} is damaged; showing its ${owner.entries} valid entries:\n${owner.damage.map((d) => `  ${describeDamage(d)}\n`).join('')}${owner.refused > 0 ? `  ${owner.refused} entries could not be applied without the damaged ones\n` : ''}${shared ? '' : `  see kestrel journal check ${file}\n`}`,
     );
+  }
   const json = values['json'] === true;
+  const ownerColumn = (owner: string): string[] => (shared ? [owner] : []);
+  const ownerHeader = shared ? ['owner'] : [];
   if (what === 'orders') {
-    const orders =
-      values['open'] === true
-        ? view.orders.filter(
+    const orders = view.owners.flatMap((v) =>
+      (values['open'] === true
+        ? v.orders.filter(
             (o) => !['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED', 'LOST'].includes(o.status),
           )
-        : view.orders;
+        : v.orders
+      ).map((order) => ({ owner: v.owner, order })),
+    );
     if (json) {
       io.stdout(
         `${JSON.stringify(
-          orders.map((o) => ({ ...o, instrument: o.instrument.symbol })),
+          orders.map(({ owner, order: o }) => ({ owner, ...o, instrument: o.instrument.symbol })),
           null,
           2,
         )}\n`,
@@ -67,6 +123,7 @@ export async function journalCommand(
       io.stdout(
         table(
           [
+            ...ownerHeader,
             'created',
             'clientId',
             'venueOrderId',
@@ -82,7 +139,8 @@ export async function journalCommand(
             'origin',
             'reason',
           ],
-          orders.map((o) => [
+          orders.map(({ owner, order: o }) => [
+            ...ownerColumn(owner),
             iso(o.createdAt),
             o.clientId,
             o.venueOrderId ?? '',
@@ -102,10 +160,11 @@ export async function journalCommand(
       );
     }
   } else if (what === 'fills') {
+    const fills = view.owners.flatMap((v) => v.fills.map((fill) => ({ owner: v.owner, fill })));
     if (json)
       io.stdout(
         `${JSON.stringify(
-          view.fills.map((f) => ({ ...f, instrument: f.instrument.symbol })),
+          fills.map(({ owner, fill: f }) => ({ owner, ...f, instrument: f.instrument.symbol })),
           null,
           2,
         )}\n`,
@@ -114,6 +173,7 @@ export async function journalCommand(
       io.stdout(
         table(
           [
+            ...ownerHeader,
             'time',
             'tradeId',
             'clientId',
@@ -124,7 +184,8 @@ export async function journalCommand(
             'fee',
             'liquidity',
           ],
-          view.fills.map((f) => [
+          fills.map(({ owner, fill: f }) => [
+            ...ownerColumn(owner),
             iso(f.time),
             f.tradeId,
             f.clientId ?? '',
@@ -138,33 +199,54 @@ export async function journalCommand(
         ),
       );
     }
-  } else if (json) {
-    io.stdout(
-      `${JSON.stringify({ positions: view.positions.map((p) => ({ ...p, instrument: p.instrument.symbol })), balances: view.balances }, null, 2)}\n`,
-    );
   } else {
-    io.stdout(
-      table(
-        ['symbol', 'quantity', 'averagePrice', 'realizedPnl', 'fees', 'funding'],
-        view.positions.map((p) => [
-          p.instrument.symbol,
-          formatDecimal(p.quantity, p.instrument.sizeDecimals),
-          formatDecimal(p.averagePrice, p.instrument.priceDecimals + 4),
-          formatDecimal(p.realizedPnl, 8),
-          formatDecimal(p.commissions, 8),
-          formatDecimal(p.funding, 8),
-        ]),
-      ) +
-        `\n${table(
-          ['currency', 'total', 'free', 'locked'],
-          view.balances.map((b) => [
-            b.currency,
-            formatDecimal(b.total, 8),
-            formatDecimal(b.free, 8),
-            formatDecimal(b.locked, 8),
-          ]),
-        )}`,
+    const positions = view.owners.flatMap((v) =>
+      v.positions.map((position) => ({ owner: v.owner, position })),
     );
+    const balances = view.owners.flatMap((v) =>
+      v.balances.map((balance) => ({ owner: v.owner, balance })),
+    );
+    if (json) {
+      io.stdout(
+        `${JSON.stringify(
+          {
+            positions: positions.map(({ owner, position: p }) => ({
+              owner,
+              ...p,
+              instrument: p.instrument.symbol,
+            })),
+            balances: balances.map(({ owner, balance }) => ({ owner, ...balance })),
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    } else {
+      io.stdout(
+        table(
+          [...ownerHeader, 'symbol', 'quantity', 'averagePrice', 'realizedPnl', 'fees', 'funding'],
+          positions.map(({ owner, position: p }) => [
+            ...ownerColumn(owner),
+            p.instrument.symbol,
+            formatDecimal(p.quantity, p.instrument.sizeDecimals),
+            formatDecimal(p.averagePrice, p.instrument.priceDecimals + 4),
+            formatDecimal(p.realizedPnl, 8),
+            formatDecimal(p.commissions, 8),
+            formatDecimal(p.funding, 8),
+          ]),
+        ) +
+          `\n${table(
+            [...ownerHeader, 'currency', 'total', 'free', 'locked'],
+            balances.map(({ owner, balance: b }) => [
+              ...ownerColumn(owner),
+              b.currency,
+              formatDecimal(b.total, 8),
+              formatDecimal(b.free, 8),
+              formatDecimal(b.locked, 8),
+            ]),
+          )}`,
+      );
+    }
   }
-  return 0;
+  return damaged ? EXIT.JOURNAL : EXIT.OK;
 }

@@ -2,13 +2,8 @@ import type { Balance } from '../../core/balance.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { createInstrument, snapPrice, snapSize } from '../../core/instrument.ts';
 import type { Level } from '../../core/market-data.ts';
-import type { Side } from '../../core/order.ts';
-import type {
-  PositionSide,
-  SimOrderSnapshot,
-  SimPosition,
-  SimReport,
-} from '../../venues/sim/sim-venue.ts';
+import type { PositionSide, Side } from '../../core/order.ts';
+import type { SimOrderSnapshot, SimPosition, SimReport } from '../../venues/sim/sim-venue.ts';
 import { priceRefusal, quantityRefusal, SIM_CODES, SimVenue } from '../../venues/sim/sim-venue.ts';
 import type {
   MarketChange as PublicChange,

@@ -174,7 +174,8 @@ describe('lighter restart on a journal', () => {
       logger: logger2,
       journalPath,
       signal: abort2.signal,
-      settleMs: 3_000,
+      // A bound, not a wait: the settling ends as soon as nothing is open
+      settleMs: 60_000,
       reconcile: { snapshotIntervalMs: 0, queryIntervalMs: 100 },
     });
 
@@ -213,7 +214,7 @@ describe('lighter restart on a journal', () => {
       if (event.type === 'orderAccepted' && event.adoptAs !== undefined)
         assert.fail(`nothing adopted: ${event.adoptAs} ${event.venueOrderId}`);
     }
-    journal.close();
+    void journal.close();
     const executions = emulator.executions().map((e) => e.tradeId);
     assert.deepEqual([...booked].sort(), [...executions].sort());
     assert.equal(new Set(booked).size, booked.length, 'no trade id twice');
