@@ -642,6 +642,12 @@ describe('apply: bounded memory', () => {
     apply(state, requested(request('a', 'BUY', 10)));
     for (let i = 0; i < 10; i++) apply(state, fill('a', `t${i}`, 0.1, 100));
     assert.equal(state.seen.size, 3);
+    const symbol = request('a', 'BUY', 10).instrument.symbol;
+    assert.deepEqual(
+      ['t0', 't6', 't7', 't8', 't9'].map((id) => state.seen.has(symbol, id)),
+      [false, false, true, true, true],
+      'the newest three, the oldest forgotten first',
+    );
   });
 });
 

@@ -88,6 +88,8 @@ interface OrderRecord extends Mutable<TrackedOrder> {
   filledNotional: number;
   /** When it became terminal, for the grace window; -1 while live */
   terminalAt: number;
+  /** Whether a run report has written this order's row (see claimReportRow) */
+  reported: boolean;
 }
 
 type MutableBalance = Mutable<Balance>;
@@ -175,8 +177,10 @@ export class BoundedMemory {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.ringScopes = new Array<Set<string> | undefined>(capacity).fill(undefined);
-    this.ringKeys = new Array<string | undefined>(capacity).fill(undefined);
+    // The rings grow as keys arrive (then wrap): an account that sees few fills never pays for
+    // 200 000 empty slots
+    this.ringScopes = [];
+    this.ringKeys = [];
   }
 
   has(scope: string, key: string): boolean {
@@ -190,15 +194,20 @@ export class BoundedMemory {
       this.scopes.set(scope, members);
     }
     if (members.has(key)) return;
-    const evictedScope = this.ringScopes[this.next];
-    const evictedKey = this.ringKeys[this.next];
-    if (evictedScope !== undefined && evictedKey !== undefined) {
-      evictedScope.delete(evictedKey);
-      this.count -= 1;
+    if (this.ringKeys.length < this.capacity) {
+      this.ringScopes.push(members);
+      this.ringKeys.push(key);
+    } else {
+      const evictedScope = this.ringScopes[this.next];
+      const evictedKey = this.ringKeys[this.next];
+      if (evictedScope !== undefined && evictedKey !== undefined) {
+        evictedScope.delete(evictedKey);
+        this.count -= 1;
+      }
+      this.ringScopes[this.next] = members;
+      this.ringKeys[this.next] = key;
+      this.next = (this.next + 1) % this.capacity;
     }
-    this.ringScopes[this.next] = members;
-    this.ringKeys[this.next] = key;
-    this.next = (this.next + 1) % this.capacity;
     members.add(key);
     this.count += 1;
   }
@@ -459,7 +468,20 @@ function newRecord(f: RecordFields, time: number): OrderRecord {
     cancelDeferred: false,
     filledNotional: 0,
     terminalAt: -1,
+    reported: false,
   };
+}
+
+/**
+ * Claims an order's one row in a run report: true the first time for an order, false after.
+ * A flag on the record, not a set of ids, so a report of a million orders remembers nothing
+ * extra; the account itself never reads it.
+ */
+export function claimReportRow(order: TrackedOrder): boolean {
+  const record = order as OrderRecord;
+  if (record.reported === true) return false;
+  record.reported = true;
+  return true;
 }
 
 function onRequested(state: AccountState, event: OrderRequested): ApplyResult {

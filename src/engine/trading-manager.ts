@@ -314,14 +314,22 @@ export class TradingManager {
         }
       }
     }
-    await Promise.all(sends);
-    return Promise.all(
-      built.map(({ request }) =>
-        ambiguous.has(request.clientId)
-          ? this.current(request.clientId)
-          : this.verdict(request.clientId),
-      ),
-    );
+    await (sends.length === 1 ? sends[0] : Promise.all(sends));
+    // Orders the venue answered already (the reply carries the verdicts) need no waiting
+    const orders: TrackedOrder[] = [];
+    for (const { request } of built) {
+      const order = this.current(request.clientId);
+      if (!order.answered && !ambiguous.has(request.clientId))
+        return Promise.all(
+          built.map(({ request }) =>
+            ambiguous.has(request.clientId)
+              ? this.current(request.clientId)
+              : this.verdict(request.clientId),
+          ),
+        );
+      orders.push(order);
+    }
+    return orders;
   }
 
   /**
@@ -698,11 +706,15 @@ export class TradingManager {
     }
   }
 
-  private async sendCancel(broker: Broker, order: Order): Promise<void> {
+  /** Sends a cancel; a failure goes through the rejection boundary (one promise, not an async chain) */
+  private sendCancel(broker: Broker, order: Order): Promise<void> {
     try {
-      await broker.cancelOrder(order);
+      return broker
+        .cancelOrder(order)
+        .then(undefined, (error: unknown) => this.onCancelFailure(order, error));
     } catch (error) {
       this.onCancelFailure(order, error);
+      return Promise.resolve();
     }
   }
 
