@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Order } from '../../../src/core/order.ts';
@@ -28,10 +28,10 @@ import type { Strategy } from '../../../src/runtime/strategy.ts';
 import { createSyntheticMarket } from '../../../src/runtime/synthetic-market.ts';
 import type { CcxtVenueConfig } from '../../../src/venues/ccxt/index.ts';
 import { createCcxtVenue, loadCcxtConfig } from '../../../src/venues/ccxt/index.ts';
+import { KESTREL_BIN, node } from '../../helpers/cli.ts';
 import { until } from '../../helpers/wait.ts';
 import { bybitClient } from './harness.ts';
 
-const BIN = resolve(import.meta.dirname, '../../../bin/kestrel.js');
 const CHILD = fileURLToPath(new URL('./restart-child.ts', import.meta.url));
 
 function config(url: string): CcxtVenueConfig {
@@ -52,26 +52,7 @@ function config(url: string): CcxtVenueConfig {
 }
 
 /** Runs the kestrel command without blocking this process (the emulator lives here) */
-function kestrel(
-  args: readonly string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const kestrel = (args: readonly string[], cwd: string) => node([KESTREL_BIN, ...args], cwd);
 
 describe('kestrel on the Bybit emulator', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kestrel-bybit-live-'));
