@@ -14,42 +14,22 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Order } from '../../../src/core/order.ts';
 import type { BybitEmulator } from '../../../src/emulators/bybit/index.ts';
-import {
-  DEFAULT_API_KEY,
-  DEFAULT_API_SECRET,
-  defaultMarkets,
-  startBybitEmulator,
-} from '../../../src/emulators/bybit/index.ts';
+import { defaultMarkets, startBybitEmulator } from '../../../src/emulators/bybit/index.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { readJournal } from '../../../src/runtime/journal-view.ts';
 import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy } from '../../../src/runtime/strategy.ts';
 import { createSyntheticMarket } from '../../../src/runtime/synthetic-market.ts';
-import type { CcxtVenueConfig } from '../../../src/venues/ccxt/index.ts';
-import { createCcxtVenue, loadCcxtConfig } from '../../../src/venues/ccxt/index.ts';
+import { createCcxtVenue } from '../../../src/venues/ccxt/index.ts';
 import { KESTREL_BIN, node } from '../../helpers/cli.ts';
 import { until } from '../../helpers/wait.ts';
+import { testConfig } from '../ccxt/harness.ts';
 import { bybitClient } from './harness.ts';
 
 const CHILD = fileURLToPath(new URL('./restart-child.ts', import.meta.url));
 
-function config(url: string): CcxtVenueConfig {
-  return loadCcxtConfig({
-    exchange: 'bybit',
-    apiKey: DEFAULT_API_KEY,
-    secret: DEFAULT_API_SECRET,
-    url,
-    env: {},
-    overrides: {
-      stream: { backoffBaseMs: 40, backoffMaxMs: 400, watchdogMs: 60_000, connectTimeoutMs: 5_000 },
-      lostAfterMs: 3_000,
-      statusCheckDelayMs: 200,
-      resyncIntervalMs: 0,
-      seed: 1,
-    },
-  });
-}
+const config = (url: string) => testConfig(url, { exchange: 'bybit' });
 
 /** Runs the kestrel command without blocking this process (the emulator lives here) */
 const kestrel = (args: readonly string[], cwd: string) => node([KESTREL_BIN, ...args], cwd);
