@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- [--minutes N] [--venue binanceusdm|lighter] [--seed N]`: the long soak, with
+ * `npm run soak -- [--minutes N] [--venue binanceusdm|bybit|lighter] [--seed N]`: the long soak, with
  * the figures printed per venue. Exits 1 when Kestrel and a venue disagree anywhere.
  */
 import { parseArgs } from 'node:util';
@@ -12,8 +12,10 @@ const { values } = parseArgs({
 });
 const minutes = Number(values.minutes ?? 5);
 if (!(minutes > 0)) throw new Error(`--minutes must be positive, got ${values.minutes}`);
-const venues: SoakVenueName[] =
-  values.venue === undefined ? ['binanceusdm', 'lighter'] : [values.venue as SoakVenueName];
+const names: readonly SoakVenueName[] = ['binanceusdm', 'bybit', 'lighter'];
+if (values.venue !== undefined && !names.includes(values.venue as SoakVenueName))
+  throw new Error(`--venue must be ${names.join(', ')}, got ${JSON.stringify(values.venue)}`);
+const venues = values.venue === undefined ? names : [values.venue as SoakVenueName];
 let failed = false;
 for (const venue of venues) {
   const report = await runSoak({
