@@ -19,7 +19,8 @@ describe('transition table', () => {
       }
     }
     assert.equal(canTransition('FILLED', 'CANCELED'), false);
-    assert.equal(canTransition('REJECTED', 'OPEN'), false);
+    assert.equal(canTransition('REJECTED', 'FILLED'), false);
+    assert.equal(canTransition('EXPIRED', 'OPEN'), false);
     assert.equal(canTransition('CANCELED', 'FILLED'), true);
   });
 
