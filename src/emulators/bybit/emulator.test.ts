@@ -253,6 +253,21 @@ describe('bybit emulator: REST v5 on the wire', () => {
       list: [{ orderId, orderLinkId: 'life-1' }],
       success: '1',
     });
+    const listed = async (openOnly: number) =>
+      (
+        (await call('GET', '/v5/order/realtime', { ...ref, openOnly })).json.result['list'] as {
+          orderLinkId: string;
+          orderStatus: string;
+        }[]
+      ).map((o) => [o.orderLinkId, o.orderStatus]);
+    assert.deepEqual(await listed(0), []);
+    // Newest created first, as Bybit sorts them
+    assert.deepEqual(await listed(1), [
+      ['ioc-1', 'Cancelled'],
+      ['fok-1', 'Cancelled'],
+      ['po-1', 'Cancelled'],
+      ['life-1', 'Cancelled'],
+    ]);
     assert.equal(
       (await call('POST', '/v5/order/cancel-all', { category: 'linear' })).json.retCode,
       10001,
@@ -311,6 +326,65 @@ describe('bybit emulator: REST v5 on the wire', () => {
       startTime: clock.now() + 1,
     });
     assert.deepEqual(future.json.result['list'], []);
+  });
+
+  it('holds conditional orders Untriggered until the market reaches them, and deactivates them on cancel', async () => {
+    const conditional = (overrides: Record<string, unknown>) =>
+      call(
+        'POST',
+        '/v5/order/create',
+        order({ orderType: 'Market', qty: '0.001', triggerDirection: 1, ...overrides }),
+      );
+    assert.equal(
+      (await conditional({ triggerPrice: '63000' })).json.retCode,
+      110092,
+      'already above',
+    );
+    assert.equal(
+      (await conditional({ triggerPrice: '66000', triggerDirection: 2 })).json.retCode,
+      10001,
+    );
+    assert.equal(
+      (await conditional({ triggerPrice: '66000', orderLinkId: 'stop-1' })).json.retCode,
+      0,
+    );
+    assert.equal(
+      (await conditional({ triggerPrice: '67000', orderLinkId: 'stop-2' })).json.retCode,
+      0,
+    );
+    const status = (id: string) => emulator.orders().find((o) => o.orderLinkId === id)?.status;
+    assert.deepEqual([status('stop-1'), status('stop-2')], ['Untriggered', 'Untriggered']);
+    const pushed = emulator.pushes.length;
+    emulator.setBook('BTCUSDT', [[66000, 1]], [[66000.1, 1]]);
+    emulator.printTrade('BTCUSDT', 66000.1, 0.1, 'BUY');
+    assert.equal(status('stop-1'), 'Filled');
+    const statuses = emulator.pushes
+      .slice(pushed)
+      .filter((p) => p['topic'] === 'order')
+      .flatMap((p) =>
+        rows(p)
+          .filter((r) => r['orderLinkId'] === 'stop-1')
+          .map((r) => r['orderStatus']),
+      );
+    assert.deepEqual(statuses.slice(0, 1), ['Triggered']);
+    assert.equal(statuses.at(-1), 'Filled');
+    await call('POST', '/v5/order/cancel', {
+      category: 'linear',
+      symbol: 'BTCUSDT',
+      orderLinkId: 'stop-2',
+    });
+    assert.equal(status('stop-2'), 'Deactivated');
+    emulator.setBook(
+      'BTCUSDT',
+      [
+        [64000, 1],
+        [63999.9, 2],
+      ],
+      [
+        [64000.1, 1],
+        [64000.2, 2],
+      ],
+    );
   });
 
   it('keeps position mode and leverage rules', async () => {
@@ -693,6 +767,38 @@ describe('bybit emulator: streams', () => {
       assert.deepEqual([pong?.['op'], pong?.['success']], ['ping', true]);
     } finally {
       socket.close();
+    }
+  });
+});
+
+describe('bybit emulator: idle connections', () => {
+  it('cuts a connection with neither ping nor data for its max_active_time, on a 30 s scan', async () => {
+    const clock = new SimulatedClock(1_750_000_000_000);
+    const emulator = await startBybitEmulator({ clock });
+    try {
+      const refused = await new Promise<number>((done) => {
+        const socket = new WebSocket(`${emulator.wsUrl}/v5/private?max_active_time=5s`);
+        socket.on('unexpected-response', (_request, response) => done(response.statusCode ?? 0));
+        socket.on('error', () => {});
+      });
+      assert.equal(refused, 400, 'below the 30 s Bybit allows');
+      const privateOne = await open(`${emulator.wsUrl}/v5/private?max_active_time=30s`);
+      const publicOne = await open(`${emulator.wsUrl}/v5/public/linear`);
+      const closed = new Set<string>();
+      privateOne.socket.on('close', () => closed.add('private'));
+      publicOne.socket.on('close', () => closed.add('public'));
+      clock.advanceTo(clock.now() + 20_000);
+      privateOne.socket.send(JSON.stringify({ op: 'ping' }));
+      await until(() => privateOne.messages.length === 1, 'the pong');
+      clock.advanceTo(clock.now() + 10_000);
+      assert.equal(closed.size, 0, 'pinged 10 s ago: alive');
+      clock.advanceTo(clock.now() + 30_000);
+      await until(() => closed.has('private'), 'the idle private connection cut');
+      assert.ok(!closed.has('public'), 'the public one has 10 minutes');
+      clock.advanceTo(clock.now() + 600_000);
+      await until(() => closed.has('public'), 'the idle public connection cut');
+    } finally {
+      await emulator.close();
     }
   });
 });

@@ -26,6 +26,7 @@ import {
 } from './defaults.ts';
 import type { PrivatePush } from './exchange.ts';
 import { BybitExchange } from './exchange.ts';
+import { parseAliveTime } from './idle-cut.ts';
 import type { BybitExecution, BybitOrder } from './orders.ts';
 import { PrivateStreams } from './private-stream.ts';
 import { PublicStreams } from './public-stream.ts';
@@ -226,9 +227,15 @@ export async function startBybitEmulator(
       );
       return;
     }
-    const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
     if (path === '/v5/private') {
-      wss.handleUpgrade(request, socket, head, (ws) => privates.attach(ws));
+      const aliveMs = parseAliveTime(url.searchParams.get('max_active_time'));
+      if (aliveMs === undefined) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => privates.attach(ws, aliveMs));
       return;
     }
     const publicMatch = PUBLIC_PATH.exec(path);

@@ -153,6 +153,8 @@ export class BybitExchange {
   private readonly bySimId = new Map<string, BybitOrder>();
   private readonly byLinkId = new Map<string, BybitOrder>();
   private readonly executionLog: BybitExecution[] = [];
+  /** Orders in the order they closed (filled, cancelled, deactivated) */
+  private readonly closedLog: BybitOrder[] = [];
   /** Order rows going out ahead of the batch (the instantaneous Triggered status) */
   private readonly pushNow: Record<string, unknown>[] = [];
   private readonly seed: number;
@@ -341,6 +343,7 @@ export class BybitExchange {
     };
     const cancelledAtOnce = (reason: string): Outcome<Record<string, unknown>> => {
       const created = record(undefined, 'Cancelled');
+      this.closedLog.push(created);
       created.rejectReason = reason;
       return { body: this.ack(created), pushes: [this.orderPush([created])] };
     };
@@ -581,6 +584,12 @@ export class BybitExchange {
   /** Every order the venue accepted, oldest first */
   allOrders(): readonly BybitOrder[] {
     return [...this.orders.values()];
+  }
+
+  /** The latest `count` orders to close, newest first (what /v5/order/realtime keeps) */
+  recentlyClosed(count: number): BybitOrder[] {
+    if (this.closedLog.length > count * 4) this.closedLog.splice(0, this.closedLog.length - count);
+    return this.closedLog.slice(-count).reverse();
   }
 
   /** Every execution the venue made, oldest first */
@@ -867,6 +876,7 @@ export class BybitExchange {
     for (const report of reports) {
       if (
         report.type === 'rejected' ||
+        report.type === 'funding' ||
         report.type === 'cancelRejected' ||
         report.type === 'amendRejected'
       )
@@ -952,6 +962,7 @@ export class BybitExchange {
     order.cumExecFee = money(order.cumExecFee + report.fee);
     order.closedPnl = money(order.closedPnl + net);
     order.status = report.order.status === 'FILLED' ? 'Filled' : 'PartiallyFilled';
+    if (order.status === 'Filled') this.closedLog.push(order);
     const maker = report.liquidity === 'MAKER';
     const execution: BybitExecution = {
       execId: uuidFor(this.seed, 'execution', ++this.nextExecution),
@@ -986,6 +997,7 @@ export class BybitExchange {
     cause: 'submit' | 'user' | 'market' | 'amend',
   ): void {
     order.cumExecQty = snapshot.filled;
+    this.closedLog.push(order);
     if (order.status === 'Untriggered') {
       order.status = 'Deactivated';
       order.cancelType = cause === 'user' ? 'CancelByUser' : 'UNKNOWN';

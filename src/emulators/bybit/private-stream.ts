@@ -5,6 +5,7 @@ import type { EmulatorFaults } from '../faults.ts';
 import { FaultedPushes } from '../push-faults.ts';
 import { dropSockets, sendRawFrames } from '../sockets.ts';
 import type { PrivatePush } from './exchange.ts';
+import { DEFAULT_ALIVE_MS, IdleCut } from './idle-cut.ts';
 import type { Credentials } from './signature.ts';
 import { verifyWsAuth } from './signature.ts';
 import { readOp } from './ws-ops.ts';
@@ -42,6 +43,7 @@ export class PrivateStreams {
   private readonly credentials: Credentials;
   private readonly pipeline: FaultedPushes;
   private readonly sockets = new Set<PrivateSocket>();
+  private readonly idle: IdleCut;
   private nextId = 0;
   /** Every push as sent (after faults), newest last, bounded; for tests */
   readonly log: Record<string, unknown>[] = [];
@@ -53,12 +55,15 @@ export class PrivateStreams {
     this.faults = faults;
     this.credentials = credentials;
     this.pipeline = new FaultedPushes(clock, faults, (text) => this.send(text));
+    this.idle = new IdleCut(clock);
   }
 
-  attach(socket: WebSocket): void {
+  /** Serves a new connection, cut after `aliveMs` without ping or data (`max_active_time`) */
+  attach(socket: WebSocket, aliveMs = DEFAULT_ALIVE_MS): void {
     const entry: PrivateSocket = { socket, connId: randomUUID(), authed: false, topics: new Set() };
     this.sockets.add(entry);
     this.connections += 1;
+    this.idle.watch(socket, aliveMs);
     socket.on('close', () => this.sockets.delete(entry));
     socket.on('error', () => this.sockets.delete(entry));
     socket.on('message', (data) => this.command(entry, String(data)));
@@ -77,7 +82,14 @@ export class PrivateStreams {
   }
 
   private reply(entry: PrivateSocket, message: Record<string, unknown>): void {
-    if (entry.socket.readyState === entry.socket.OPEN) entry.socket.send(JSON.stringify(message));
+    this.transmit(entry, JSON.stringify(message));
+  }
+
+  /** Sends a frame; data sent keeps the connection alive */
+  private transmit(entry: PrivateSocket, text: string): void {
+    if (entry.socket.readyState !== entry.socket.OPEN) return;
+    entry.socket.send(text);
+    this.idle.touch(entry.socket);
   }
 
   private command(entry: PrivateSocket, text: string): void {
@@ -91,6 +103,7 @@ export class PrivateStreams {
     const answer = (success: boolean, retMsg: string) =>
       this.reply(entry, { ...reqId, success, ret_msg: retMsg, op, conn_id: entry.connId });
     if (op === 'ping') {
+      this.idle.touch(entry.socket);
       this.reply(entry, {
         ...reqId,
         op: 'pong',
@@ -145,9 +158,9 @@ export class PrivateStreams {
     const categorised = `${frame.topic}.linear`;
     for (const entry of this.sockets) {
       if (!entry.authed || entry.socket.readyState !== entry.socket.OPEN) continue;
-      if (entry.topics.has(frame.topic)) entry.socket.send(text);
+      if (entry.topics.has(frame.topic)) this.transmit(entry, text);
       else if (entry.topics.has(categorised))
-        entry.socket.send(JSON.stringify({ ...frame, topic: categorised }));
+        this.transmit(entry, JSON.stringify({ ...frame, topic: categorised }));
     }
   }
 
@@ -169,6 +182,7 @@ export class PrivateStreams {
 
   close(): void {
     this.pipeline.close();
+    this.idle.close();
     for (const { socket } of this.sockets) socket.terminate();
     this.sockets.clear();
   }

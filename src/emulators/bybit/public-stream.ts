@@ -5,6 +5,7 @@ import type { Clock, Timer } from '../../engine/clock.ts';
 import type { MarketChange, MarketState, PublicTrade } from '../public-market.ts';
 import { diffLevels } from '../public-market.ts';
 import { dropSockets, sendRawFrames } from '../sockets.ts';
+import { DEFAULT_ALIVE_MS, IdleCut } from './idle-cut.ts';
 import { uuidFor } from './ids.ts';
 import { levelRows, price, quantity, tickDirection, tickerRow } from './wire.ts';
 import { readOp } from './ws-ops.ts';
@@ -51,6 +52,7 @@ export class PublicStreams {
   private readonly source: PublicSource;
   private readonly seed: number;
   private readonly sockets = new Set<PublicSocket>();
+  private readonly idle: IdleCut;
   private repeatTimer: Timer | undefined;
   private closed = false;
   connections = 0;
@@ -59,12 +61,14 @@ export class PublicStreams {
     this.clock = clock;
     this.source = source;
     this.seed = seed;
+    this.idle = new IdleCut(clock);
   }
 
   attach(socket: WebSocket): void {
     const entry: PublicSocket = { socket, connId: randomUUID(), topics: new Map() };
     this.sockets.add(entry);
     this.connections += 1;
+    this.idle.watch(socket, DEFAULT_ALIVE_MS);
     socket.on('close', () => this.sockets.delete(entry));
     socket.on('error', () => this.sockets.delete(entry));
     socket.on('message', (data) => this.command(entry, String(data)));
@@ -78,8 +82,11 @@ export class PublicStreams {
     return [...names];
   }
 
+  /** Sends a frame; data sent keeps the connection alive */
   private send(entry: PublicSocket, message: Record<string, unknown>): void {
-    if (entry.socket.readyState === entry.socket.OPEN) entry.socket.send(JSON.stringify(message));
+    if (entry.socket.readyState !== entry.socket.OPEN) return;
+    entry.socket.send(JSON.stringify(message));
+    this.idle.touch(entry.socket);
   }
 
   private parseTopic(name: string): Subscription | undefined {
@@ -294,6 +301,7 @@ export class PublicStreams {
 
   close(): void {
     this.closed = true;
+    this.idle.close();
     this.repeatTimer?.cancel();
     this.repeatTimer = undefined;
     for (const { socket } of this.sockets) socket.terminate();

@@ -156,12 +156,7 @@ function realtime(params: Params, ctx: RestContext): Answer {
   const orderLinkId = text(params, 'orderLinkId');
   const openOnly = integer(params, 'openOnly', 0, 2) ?? 0;
   const newestFirst = [...ctx.exchange.allOrders()].reverse();
-  const recentClosed = new Set(
-    newestFirst
-      .filter((o) => !isOpenStatus(o.status))
-      .sort((a, b) => b.updatedTime - a.updatedTime || b.seq - a.seq)
-      .slice(0, RECENT_CLOSED),
-  );
+  const recentClosed = new Set(ctx.exchange.recentlyClosed(RECENT_CLOSED));
   let candidates: BybitOrder[];
   if (orderId !== undefined || orderLinkId !== undefined) {
     candidates = newestFirst.filter(
@@ -172,7 +167,7 @@ function realtime(params: Params, ctx: RestContext): Answer {
   } else if (openOnly === 0) {
     candidates = newestFirst.filter((o) => isOpenStatus(o.status));
   } else {
-    candidates = newestFirst.filter((o) => recentClosed.has(o));
+    candidates = [...recentClosed].sort((a, b) => b.seq - a.seq);
   }
   const { list, nextPageCursor } = page(
     candidates.filter((o) => inScope(o) && filter(o)),

@@ -116,7 +116,8 @@ describe('ccxt bybit (default options) touring the Bybit emulator', () => {
       'BadRequest',
       10001,
     ]);
-    const canceled = await bybit.cancelOrder(created.id, BTC);
+    // Kestrel names the order by both ids; Bybit takes the orderId first
+    const canceled = await bybit.cancelOrder(created.id, BTC, { orderLinkId: 'ktour-1' });
     assert.equal(canceled.id, created.id);
     assert.deepEqual(await refusal(bybit.cancelOrder(created.id, BTC)), ['OrderNotFound', 110001]);
     // By orderLinkId Bybit ignores openOnly: the just-canceled order is still listed, as canceled
@@ -234,6 +235,11 @@ describe('ccxt bybit (default options) touring the Bybit emulator', () => {
         .map((e) => e.execId)
         .sort(),
     );
+    // One 7-day window, as Kestrel asks for it (`until` is the window's last millisecond)
+    const windowed = await bybit.fetchMyTrades(BTC, since, 100, {
+      until: since + 7 * 86_400_000 - 1,
+    });
+    assert.equal(windowed.length, emulator.executions().length);
     const byOrder = await bybit.fetchMyTrades(BTC, undefined, undefined, {
       orderId: emulator.orders().find((o) => o.orderLinkId === 'ktour-m1')?.orderId,
     });
