@@ -883,7 +883,9 @@ describe('apply: the venue is the authority over terminal verdicts', () => {
     const state = fresh();
     apply(state, requested(request('a')));
     apply(state, fill('a', 't1', 1, 100));
-    assert.equal(apply(state, reported('a', 'OPEN', 0)).outcome, 'refused');
+    assert.equal(apply(state, reported('a', 'OPEN', 0, { quantity: 2 })).outcome, 'refused');
+    assert.equal(findOrder(state, 'a')?.quantity, 1, 'refusing it changes nothing');
+    assert.equal(state.counters.illegalTransitions, 1);
     apply(state, requested(request('b')));
     apply(state, { type: 'orderExpired', exchange: EX, clientId: 'b' as ClientOrderId, time: 3 });
     assert.equal(apply(state, reported('b', 'OPEN', 0)).outcome, 'refused');

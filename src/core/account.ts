@@ -918,10 +918,29 @@ function onStatusReported(state: AccountState, event: OrderStatusReported): Appl
     if (value !== undefined && !(Number.isFinite(value) && value > 0))
       return refused(`invalid ${name} ${value}`, order);
   }
-  setVenueId(state, order, event.venueOrderId);
-  const previous = order.status;
-  // The venue's total quantity and limit price win (an amend whose answer was lost)
   const instrument = order.instrument;
+  const filled = snapSize(instrument, event.filledQuantity);
+  const previous = order.status;
+  let target: OrderStatus;
+  switch (event.status) {
+    case 'OPEN':
+      target = Math.max(filled, order.filledQuantity) > 0 ? 'PARTIALLY_FILLED' : 'OPEN';
+      break;
+    case 'PARTIALLY_FILLED':
+      target = 'PARTIALLY_FILLED';
+      break;
+    default:
+      target = event.status;
+  }
+  // A live order reported still live keeps a pending cancel; anything the table refuses is
+  // refused before anything changes
+  if (previous === 'PENDING_CANCEL' && !isTerminal(target)) target = previous;
+  if (previous !== target && !canTransition(previous, target)) {
+    state.counters.illegalTransitions += 1;
+    return illegal(order, target);
+  }
+  setVenueId(state, order, event.venueOrderId);
+  // The venue's total quantity and limit price win (an amend whose answer was lost)
   const quantity = event.quantity === undefined ? undefined : snapSize(instrument, event.quantity);
   const price = event.price === undefined ? undefined : snapPrice(instrument, event.price);
   let amended = false;
@@ -934,7 +953,6 @@ function onStatusReported(state: AccountState, event: OrderStatusReported): Appl
     amended = true;
   }
   if (amended) order.updatedAt = event.time;
-  const filled = snapSize(instrument, event.filledQuantity);
   if (filled > order.filledQuantity) {
     // Fills we never saw: the quantity and average follow the venue until the fills themselves
     // book (by trade id, from the stream or a snapshot); positions sync separately
@@ -942,19 +960,6 @@ function onStatusReported(state: AccountState, event: OrderStatusReported): Appl
       order.averageFillPrice = event.averagePrice;
     order.filledQuantity = filled;
   }
-  let target: OrderStatus;
-  switch (event.status) {
-    case 'OPEN':
-      target = order.filledQuantity > 0 ? 'PARTIALLY_FILLED' : 'OPEN';
-      break;
-    case 'PARTIALLY_FILLED':
-      target = 'PARTIALLY_FILLED';
-      break;
-    default:
-      target = event.status;
-  }
-  // A live order reported still live keeps a pending cancel; anything the table refuses is counted
-  if (previous === 'PENDING_CANCEL' && !isTerminal(target)) target = previous;
   const firstVerdict = answer(order);
   if (previous === target) {
     if (amended) return applied(order, 'amended', previous, undefined, undefined, firstVerdict);
