@@ -211,7 +211,20 @@ describe('ambiguity through real ccxt and the Binance USDⓈ-M emulator', () => 
         assert.equal(ctx.order(resting.clientId)?.status, 'OPEN');
       },
     };
-    const { report } = await live({ emulator, journalPath, strategy });
+    const { report } = await live({
+      emulator,
+      journalPath,
+      strategy,
+      // No quiet-stream reconnect (and its resync) within the test: only the query can tell
+      overrides: {
+        stream: {
+          backoffBaseMs: 40,
+          backoffMaxMs: 400,
+          watchdogMs: 600_000,
+          connectTimeoutMs: 5_000,
+        },
+      },
+    });
 
     assert.ok(failure instanceof KestrelError && failure.kind === 'ambiguous', String(failure));
     assert.equal(amended?.status, 'OPEN');
