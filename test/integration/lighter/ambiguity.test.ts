@@ -19,28 +19,11 @@ import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { readJournal } from '../../../src/runtime/journal-view.ts';
 import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy } from '../../../src/runtime/strategy.ts';
-import { loadLighterConfig } from '../../../src/venues/lighter/config.ts';
-import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
-import { until, withHarness } from './harness.ts';
+import { runVenue, until, withHarness } from './harness.ts';
 
 function makeVenue(emulator: LighterEmulator) {
   const logger = createMemoryLogger('debug');
-  const config = loadLighterConfig({
-    url: emulator.url,
-    accountIndex: emulator.accountIndex,
-    apiKeyIndex: emulator.apiKeyIndex,
-    chainId: emulator.chainId,
-    signer: 'fake',
-    env: {},
-    overrides: {
-      reconnectInitialMs: 20,
-      reconnectMaxMs: 200,
-      recheckMs: 100,
-      queryRetryMs: 200,
-      symbols: ['ETH'],
-    },
-  });
-  return { venue: createLighterVenue(config, { clock: systemClock, logger }), logger };
+  return { venue: runVenue(emulator, logger), logger };
 }
 
 describe('lighter ambiguity against the emulator', () => {
