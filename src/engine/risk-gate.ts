@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import type { ApplyResult } from '../core/account.ts';
-import { describe, KestrelError } from '../core/errors.ts';
+import { invalidField, KestrelError } from '../core/errors.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { MarketEvent } from '../core/market-data.ts';
 import { midPrice } from '../core/market-data.ts';
@@ -57,45 +56,73 @@ export const DEFAULT_RISK_LIMITS = {
   maxQueueAgeMs: 5_000,
 } as const satisfies RiskLimits;
 
-const positive = z.number().positive().finite();
-const count = z.number().int().positive();
-const instrumentSchema = z.strictObject({
-  maxQuantity: positive.optional(),
-  maxNotional: positive.optional(),
-  priceBand: positive.optional(),
-  maxOpenOrders: count.optional(),
-});
-const limitsSchema = z.strictObject({
-  ...instrumentSchema.shape,
-  instruments: z.record(z.string().min(1), instrumentSchema).optional(),
-  submitsPerSecond: positive.optional(),
-  submitBurst: count.optional(),
-  maxQueued: z.number().int().nonnegative().optional(),
-  maxQueueAgeMs: positive.optional(),
-});
+type Rule = 'positive' | 'count' | 'countOrZero';
+const INSTRUMENT_RULES: Readonly<Record<string, Rule>> = {
+  maxQuantity: 'positive',
+  maxNotional: 'positive',
+  priceBand: 'positive',
+  maxOpenOrders: 'count',
+};
+const GATE_RULES: Readonly<Record<string, Rule>> = {
+  ...INSTRUMENT_RULES,
+  submitsPerSecond: 'positive',
+  submitBurst: 'count',
+  maxQueued: 'countOrZero',
+  maxQueueAgeMs: 'positive',
+};
+const RULE_TEXT: Readonly<Record<Rule, string>> = {
+  positive: 'must be a positive finite number',
+  count: 'must be a positive integer',
+  countOrZero: 'must be a non-negative integer',
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function checkFields(raw: unknown, rules: Readonly<Record<string, Rule>>, path: string): void {
+  if (!isObject(raw)) {
+    throw invalidField('INVALID_CONFIG', path, raw, 'must be an object of limits');
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    const field = `${path}.${key}`;
+    if (key === 'instruments' && rules === GATE_RULES) {
+      if (value === undefined) continue;
+      if (!isObject(value)) {
+        throw invalidField('INVALID_CONFIG', field, value, 'must map symbols to limits');
+      }
+      for (const [symbol, limits] of Object.entries(value))
+        checkFields(limits, INSTRUMENT_RULES, `${field}.${symbol}`);
+      continue;
+    }
+    const rule = rules[key];
+    if (rule === undefined) {
+      throw invalidField(
+        'INVALID_CONFIG',
+        field,
+        value,
+        `is not a risk limit (known: ${Object.keys(rules).join(', ')}${rules === GATE_RULES ? ', instruments' : ''})`,
+      );
+    }
+    if (value === undefined) continue;
+    const ok =
+      typeof value === 'number' &&
+      Number.isFinite(value) &&
+      (rule === 'positive'
+        ? value > 0
+        : Number.isSafeInteger(value) && (rule === 'count' ? value > 0 : value >= 0));
+    if (!ok) throw invalidField('INVALID_CONFIG', field, value, RULE_TEXT[rule]);
+  }
+}
 
 /**
- * Checks risk limits given as data (a config file's `risk` object, say).
+ * Checks risk limits given as data (a --risk file, say): known fields only, each a positive
+ * number (counts whole).
  * @throws KestrelError INVALID_CONFIG naming the first bad field and its value
  */
 export function parseRiskLimits(raw: unknown, field = 'risk'): RiskLimits {
-  const parsed = limitsSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const path = issue?.path ?? [];
-  let value: unknown = raw;
-  for (const key of path) {
-    value =
-      value !== null && typeof value === 'object'
-        ? (value as Record<PropertyKey, unknown>)[key]
-        : undefined;
-  }
-  const name = [field, ...path.map(String)].join('.');
-  throw new KestrelError(
-    'INVALID_CONFIG',
-    `${name} ${issue?.message ?? 'is invalid'} (got ${describe(value)})`,
-    { field: name, value },
-  );
+  checkFields(raw, GATE_RULES, field);
+  return raw as RiskLimits;
 }
 
 interface Resolved {
