@@ -291,6 +291,7 @@ export class TradingManager {
           throw new KestrelError(error.code, `order ${index}: ${error.message}`, {
             ...(error.field === undefined ? {} : { field: `[${index}].${error.field}` }),
             value: error.value,
+            ...(error.limit === undefined ? {} : { limit: error.limit }),
             cause: error,
           });
         }

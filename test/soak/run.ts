@@ -1,17 +1,34 @@
 /**
- * `npm run soak -- [--minutes N] [--venue binanceusdm|lighter] [--seed N]`: the long soak, with
- * the figures printed per venue. Exits 1 when Kestrel and a venue disagree anywhere.
+ * `npm run soak -- [--minutes N] [--venue binanceusdm|lighter] [--seed N] [--min-orders N]
+ * [--min-fills N]`: the long soak, with the figures printed per venue. Exits 1 when Kestrel and a
+ * venue disagree anywhere, or when a venue saw fewer orders or fills than the minimum (default 20
+ * orders and 1 fill a minute): a soak that traded nothing proves nothing.
  */
 import { parseArgs } from 'node:util';
 import type { SoakVenueName } from './soak.ts';
 import { formatSoakReport, runSoak } from './soak.ts';
 
 const { values } = parseArgs({
-  options: { minutes: { type: 'string' }, venue: { type: 'string' }, seed: { type: 'string' } },
+  options: {
+    minutes: { type: 'string' },
+    venue: { type: 'string' },
+    seed: { type: 'string' },
+    'min-orders': { type: 'string' },
+    'min-fills': { type: 'string' },
+  },
   strict: true,
 });
 const minutes = Number(values.minutes ?? 5);
 if (!(minutes > 0)) throw new Error(`--minutes must be positive, got ${values.minutes}`);
+const minimum = (flag: 'min-orders' | 'min-fills', perMinute: number): number => {
+  const text = values[flag];
+  const value = text === undefined ? Math.ceil(perMinute * minutes) : Number(text);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`--${flag} must be a whole number ≥ 0, got ${text}`);
+  return value;
+};
+const minOrders = minimum('min-orders', 20);
+const minFills = minimum('min-fills', 1);
 const venues: SoakVenueName[] =
   values.venue === undefined ? ['binanceusdm', 'lighter'] : [values.venue as SoakVenueName];
 let failed = false;
@@ -26,5 +43,11 @@ for (const venue of venues) {
   });
   process.stdout.write(`${formatSoakReport(report)}\n`);
   if (report.mismatches.length > 0) failed = true;
+  if (report.venueOrders < minOrders || report.fills < minFills) {
+    process.stdout.write(
+      `  too little activity: ${report.venueOrders} venue orders and ${report.fills} fills, below the minimum of ${minOrders} and ${minFills}\n`,
+    );
+    failed = true;
+  }
 }
 process.exitCode = failed ? 1 : 0;

@@ -459,10 +459,18 @@ function compare(
         `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
       );
   }
-  const atVenue = new Set(ledgerOrders.map((o) => o.key));
+  const atVenue = new Map(ledgerOrders.map((o) => [o.key, o.status]));
   let lost = 0;
   for (const order of ours) {
     const key = keyOf(order as { clientId: string; correlationKey?: string });
+    // Open here, unknown there (the loop over the venue's orders caught every other difference)
+    if (
+      (order.status === 'OPEN' || order.status === 'PARTIALLY_FILLED') &&
+      (key === undefined || !atVenue.has(key))
+    )
+      mismatches.push(
+        `order ${order.clientId}: Kestrel ${order.status}, the venue does not list it`,
+      );
     if (order.status === 'LOST') {
       lost += 1;
       if (key !== undefined && atVenue.has(key))
