@@ -258,7 +258,7 @@ export class RiskGate {
         'maxQuantity',
         'quantity',
         request.quantity,
-        `quantity ${size(request.quantity)} exceeds the maximum ${size(limits.maxQuantity)} of ${instrument.symbol}`,
+        `quantity ${size(request.quantity)} exceeds the maximum ${formatDecimal(limits.maxQuantity)} of ${instrument.symbol}`,
       );
     }
     const valuation = request.price ?? request.stopPrice ?? referencePrice;

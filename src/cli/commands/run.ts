@@ -96,10 +96,13 @@ function list(values: readonly string[] | undefined): string[] {
 }
 
 /**
- * Reads the `run` command line.
+ * Reads the `run` command line; relative files (--risk) resolve against `cwd`.
  * @throws UsageError naming the bad option and value
  */
-export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help' {
+export function parseRunArgs(
+  argv: readonly string[],
+  cwd = process.cwd(),
+): RunCommandOptions | 'help' {
   const parsed = parseCommandLine(
     argv,
     {
@@ -197,16 +200,16 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     speed: positiveNumber('speed', values['speed'] as string | undefined, 1),
     maxGapMs: duration(values['max-gap'] as string | undefined, 'max-gap') ?? 3_600_000,
     allowGaps: values['allow-gaps'] === true,
-    risk: riskFile(values['risk'] as string | undefined),
+    risk: riskFile(values['risk'] as string | undefined, cwd),
   };
 }
 
 /** Reads --risk FILE: the risk gate's limits as JSON, checked field by field */
-function riskFile(path: string | undefined): RiskLimits | undefined {
+function riskFile(path: string | undefined, cwd: string): RiskLimits | undefined {
   if (path === undefined) return undefined;
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(readFileSync(resolve(cwd, path), 'utf8'));
   } catch (error) {
     throw new UsageError(
       `--risk ${path}: ${error instanceof SyntaxError ? 'not valid JSON' : (error as Error).message}`,
@@ -480,7 +483,7 @@ function fundingSchedules(
 
 /** Runs `kestrel run`; returns the exit code */
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
-  const options = parseRunArgs(argv);
+  const options = parseRunArgs(argv, io.cwd);
   if (options === 'help') {
     io.stdout(RUN_USAGE);
     return 0;
