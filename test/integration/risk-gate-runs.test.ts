@@ -80,7 +80,7 @@ describe('risk gate in runs', () => {
     const good = memoryIo('kestrel-risk-');
     writeFileSync(join(good.cwd, 'risk.json'), JSON.stringify({ maxQuantity: 0.0000001 }));
     const code = await main(
-      ['run', '--risk', 'risk.json', '--to', '2026-01-01T00:01:00Z', '--json'],
+      ['run', '--risk', 'risk.json', '--to', '2026-01-01T00:01:00Z'],
       good.io,
     );
     assert.equal(code, 0, good.err());
@@ -88,6 +88,7 @@ describe('risk gate in runs', () => {
       good.err(),
       /quote batch failed error=order 0: risk limit maxQuantity: quantity 0\.002 exceeds the maximum 0\.0000001 of BTCUSDT/,
     );
-    assert.match(good.out(), /"orders": 0,/);
+    assert.match(good.out(), /^orders=0$/m);
+    assert.match(good.out(), /^refused_inputs=0$/m, 'the summary counts refused venue frames');
   });
 });
