@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { SoakVenueName } from './soak.ts';
-import { formatSoakReport, runSoak } from './soak.ts';
+import { formatSoakReport, runSoak, tooLittleActivity } from './soak.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,10 +43,9 @@ for (const venue of venues) {
   });
   process.stdout.write(`${formatSoakReport(report)}\n`);
   if (report.mismatches.length > 0) failed = true;
-  if (report.venueOrders < minOrders || report.fills < minFills) {
-    process.stdout.write(
-      `  too little activity: ${report.venueOrders} venue orders and ${report.fills} fills, below the minimum of ${minOrders} and ${minFills}\n`,
-    );
+  const shortfall = tooLittleActivity(report, { orders: minOrders, fills: minFills });
+  if (shortfall !== undefined) {
+    process.stdout.write(`  ${shortfall}\n`);
     failed = true;
   }
 }

@@ -419,9 +419,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 }
 
-function compare(
+/**
+ * Why a soak traded too little to prove anything: fewer orders at the venue or fills than the
+ * minimum; undefined when it did enough
+ */
+export function tooLittleActivity(
+  report: Pick<SoakReport, 'venueOrders' | 'fills'>,
+  minimum: { readonly orders: number; readonly fills: number },
+): string | undefined {
+  if (report.venueOrders >= minimum.orders && report.fills >= minimum.fills) return undefined;
+  return `too little activity: ${report.venueOrders} venue orders and ${report.fills} fills, below the minimum of ${minimum.orders} and ${minimum.fills}`;
+}
+
+/** Compares the journal with the venue's ledger; `mismatches` lists every difference */
+export function compare(
   name: SoakVenueName,
-  venue: SoakVenue,
+  venue: Pick<SoakVenue, 'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep'>,
   journal: string,
   figures: Pick<SoakReport, 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'>,
 ): SoakReport {
