@@ -108,8 +108,8 @@ export class TradingManager {
   readonly risk: RiskGate;
   /** Tracked but not yet handed to the broker (waiting for the journal or the rate limit) */
   private readonly unsent = new Set<string>();
-  /** The order whose verdict is being decided locally (never sent): not a venue answer */
-  private deciding: string | undefined;
+  /** Orders whose verdict was reached here (never sent), until it is applied: not venue answers */
+  private readonly decidedHere = new Set<string>();
 
   constructor(options: TradingManagerOptions) {
     this.account = options.account;
@@ -134,6 +134,12 @@ export class TradingManager {
     }
     this.account.subscribe((result, event) => {
       this.risk.onApplied(result);
+      if (result.order !== undefined && this.decidedHere.delete(result.order.clientId)) {
+        // Nothing was sent, so no latency, count or cancel belongs to the venue's health
+        if (result.outcome === 'applied' && result.firstVerdict)
+          this.release(result.order.clientId);
+        return;
+      }
       if (result.outcome === 'refused') {
         // A venue event the account could not apply (a fill for an order nobody knows...)
         if (event.type !== 'orderRequested' && event.type !== 'cancelRequested')
@@ -144,8 +150,7 @@ export class TradingManager {
       const order = result.order;
       const exchange = order.instrument.exchange;
       const now = this.clock.now();
-      if (result.firstVerdict && this.deciding === order.clientId) this.release(order.clientId);
-      else if (result.firstVerdict) {
+      if (result.firstVerdict) {
         this.health?.recordSubmitResponse(
           exchange,
           order.clientId,
@@ -710,12 +715,8 @@ export class TradingManager {
 
   /** Applies a verdict reached here, not at the venue (the order was never sent) */
   private decideLocally(clientId: string, event: AccountEvent): void {
-    this.deciding = clientId;
-    try {
-      this.account.apply(event);
-    } finally {
-      this.deciding = undefined;
-    }
+    this.decidedHere.add(clientId);
+    this.account.apply(event);
   }
 
   private async send(broker: Broker, request: OrderRequest): Promise<Order> {
