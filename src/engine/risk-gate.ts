@@ -43,12 +43,14 @@ export interface RiskLimits extends InstrumentRiskLimits {
 }
 
 /**
- * The defaults: no size or value cap (they depend on the instrument), a 10 % price band, 200 live
- * orders per instrument (Binance's per-symbol limit), 100 submits a second per exchange
- * (NautilusTrader's default) with bursts of 100, at most 500 waiting, none older than 5 s
+ * The defaults: no size or value cap (they depend on the instrument); a price band of ±80 % that
+ * catches a price off by a factor of ten (a slipped decimal) but leaves deep resting orders alone
+ * (venues' own bands are tighter: Binance USDⓈ-M's is ±5 %); 200 live orders per instrument
+ * (Binance's per-symbol limit); 100 submits a second per exchange (NautilusTrader's default) with
+ * bursts of 100, at most 500 waiting, none older than 5 s
  */
 export const DEFAULT_RISK_LIMITS = {
-  priceBand: 0.1,
+  priceBand: 0.8,
   maxOpenOrders: 200,
   submitsPerSecond: 100,
   submitBurst: 100,
