@@ -183,8 +183,6 @@ export class RiskGate {
   private readonly burst: number;
   private readonly maxQueued: number;
   private readonly maxAgeMs: number;
-  /** Submits refused at the gate, for reports */
-  refused = 0;
 
   /**
    * @param liveOrders the account's live orders, read once on the first check to seed the counts
@@ -336,7 +334,6 @@ export class RiskGate {
     const immediate = lane.queue.size === 0 ? Math.floor(lane.tokens) : 0;
     const waiting = lane.queue.size + Math.max(0, count - immediate);
     if (waiting > this.maxQueued) {
-      this.refused += count;
       throw limitError(
         'maxQueued',
         'exchange',
@@ -395,7 +392,6 @@ export class RiskGate {
       const age = now - waiting.since;
       if (age > this.maxAgeMs) {
         lane.queue.delete(clientId);
-        this.refused += 1;
         waiting.ticket.refuse(
           limitError(
             'maxQueueAgeMs',
