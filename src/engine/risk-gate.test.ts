@@ -198,6 +198,21 @@ describe('RiskGate: submit rate and its bounded queue', () => {
     assert.equal(late.status, 'REJECTED', 'trade() resolves with the refusal');
   });
 
+  it('refuses a whole batch that would overfill the queue, naming the entry', async () => {
+    const h = createHarness({ risk: { ...limits, maxQueued: 1 } });
+    const specs = [0, 1, 2, 3].map((i) => ({
+      instrument: BTC_PERP,
+      amount: 0.01,
+      price: 60000 + i,
+    }));
+    await assert.rejects(
+      h.trading.submitOrders(specs),
+      riskLimit('maxQueued', '[3].exchange', 'TEST'),
+    );
+    assert.equal(h.account.getOrders().length, 0, 'nothing of the batch tracked');
+    assert.deepEqual(h.broker.wire, []);
+  });
+
   it('applies to a batch: what the rate allows goes out in one message, the rest after', async () => {
     const h = createHarness({ risk: limits });
     const pending = h.trading.submitOrders(

@@ -329,16 +329,17 @@ export class RiskGate {
    * @throws KestrelError RISK_LIMIT maxQueued; nothing changes
    */
   checkCapacity(exchange: string, count: number): void {
-    const lane = this.lane(exchange);
-    this.refill(lane, this.clock.now());
-    const immediate = lane.queue.size === 0 ? Math.floor(lane.tokens) : 0;
-    const waiting = lane.queue.size + Math.max(0, count - immediate);
+    const lane = this.lanes.get(exchange);
+    if (lane !== undefined) this.refill(lane, this.clock.now());
+    const queued = lane?.queue.size ?? 0;
+    const immediate = queued === 0 ? Math.floor(lane?.tokens ?? this.burst) : 0;
+    const waiting = queued + Math.max(0, count - immediate);
     if (waiting > this.maxQueued) {
       throw limitError(
         'maxQueued',
         'exchange',
         exchange,
-        `${lane.queue.size} submits to ${exchange} already wait for the rate limit of ${formatDecimal(this.rate)}/s; at most ${this.maxQueued} may wait`,
+        `${queued} submits to ${exchange} already wait for the rate limit of ${formatDecimal(this.rate)}/s; at most ${this.maxQueued} may wait`,
       );
     }
   }

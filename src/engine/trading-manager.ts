@@ -231,7 +231,6 @@ export class TradingManager {
       ...(price === undefined ? {} : { price }),
       ...options,
     });
-    this.risk.checkCapacity(broker.exchange, 1);
     this.track(broker, request);
     const order = await this.send(broker, request);
     return order;
@@ -254,7 +253,6 @@ export class TradingManager {
       ...(price === undefined ? {} : { price }),
       ...options,
     });
-    this.risk.checkCapacity(broker.exchange, 1);
     this.track(broker, request);
     const go = (clear: boolean) => {
       if (clear) broker.sendOrderAsync(request);
@@ -280,16 +278,20 @@ export class TradingManager {
     if (!Array.isArray(specs)) {
       throw invalidField('INVALID_ARGUMENT', 'specs', specs, 'must be an array of orders');
     }
-    const opening = new Map<string, number>();
+    // Earlier orders of the batch count against the open-order and queue limits
+    const earlier = new Map<string, number>();
     const built = specs.map((spec, index) => {
       try {
         if (spec === null || typeof spec !== 'object') {
           throw invalidField('INVALID_ARGUMENT', 'spec', spec, 'must be an order object');
         }
-        const key = `${spec.instrument?.exchange}:${spec.instrument?.symbol}`;
-        const before = opening.get(key) ?? 0;
-        const built = this.buildRequest(spec, before);
-        opening.set(key, before + 1);
+        const exchange = String(spec.instrument?.exchange);
+        const symbol = `${exchange}:${spec.instrument?.symbol}`;
+        const sameInstrument = earlier.get(symbol) ?? 0;
+        const sameExchange = earlier.get(exchange) ?? 0;
+        const built = this.buildRequest(spec, { sameInstrument, sameExchange });
+        earlier.set(symbol, sameInstrument + 1);
+        earlier.set(exchange, sameExchange + 1);
         return built;
       } catch (error) {
         if (error instanceof KestrelError) {
@@ -315,10 +317,6 @@ export class TradingManager {
       }
       seen.add(request.clientId);
     }
-    const perExchange = new Map<string, number>();
-    for (const { broker } of built)
-      perExchange.set(broker.exchange, (perExchange.get(broker.exchange) ?? 0) + 1);
-    for (const [exchange, count] of perExchange) this.risk.checkCapacity(exchange, count);
     for (const { broker, request } of built) this.track(broker, request);
     if (this.account.journaled && !(await this.whenDurable(built.map((b) => b.request)))) {
       return built.map(({ request }) => this.current(request.clientId));
@@ -575,10 +573,13 @@ export class TradingManager {
     return order;
   }
 
-  /** Builds, validates and risk-checks an order; `alsoOpening` counts earlier orders of its batch */
+  /**
+   * Builds, validates and risk-checks an order, then lets its broker enrich it; `earlier` counts
+   * the orders of its batch before it
+   */
   private buildRequest(
     spec: TradeSpec,
-    alsoOpening = 0,
+    earlier = { sameInstrument: 0, sameExchange: 0 },
   ): {
     readonly broker: Broker;
     readonly request: OrderRequest;
@@ -653,7 +654,8 @@ export class TradingManager {
       options: spec.options,
       referencePrice,
     });
-    this.risk.check(request, referencePrice, alsoOpening);
+    this.risk.check(request, referencePrice, earlier.sameInstrument);
+    this.risk.checkCapacity(broker.exchange, earlier.sameExchange + 1);
     broker.prepare(request);
     return { broker, request };
   }
