@@ -11,6 +11,8 @@ import { HealthMonitor } from '../engine/health-monitor.ts';
 import type { Logger } from '../engine/logger.ts';
 import type { ReconcilerOptions } from '../engine/reconciler.ts';
 import { Reconciler } from '../engine/reconciler.ts';
+import type { RiskLimits } from '../engine/risk-gate.ts';
+import { createReferencePrices } from '../engine/risk-gate.ts';
 import { createDefaultClientIds, TradingManager } from '../engine/trading-manager.ts';
 import type { VenueConnection } from '../engine/venue.ts';
 import type { Journal } from '../journal/journal.ts';
@@ -47,6 +49,8 @@ export interface LiveOptions {
    * the process
    */
   readonly journalPath?: string | undefined;
+  /** The pre-trade risk gate's limits; its defaults fill what is left out */
+  readonly risk?: RiskLimits | undefined;
   /** Reconciliation settings; the startup diff runs whenever the venue can report a snapshot */
   readonly reconcile?: Omit<
     ReconcilerOptions,
@@ -202,6 +206,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
   const health = new HealthMonitor({ clock });
+  const reference = createReferencePrices();
   const trading = new TradingManager({
     brokers: [venue.broker],
     account,
@@ -209,6 +214,8 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     health,
     logger,
     ids,
+    referencePrice: reference.get,
+    ...(options.risk === undefined ? {} : { risk: options.risk }),
   });
   const reconciler =
     venue.fetchSnapshot === undefined
@@ -244,6 +251,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
       onMarket: (event) => {
         events += 1;
         end = clock.now();
+        reference.onMarket(event);
         session.onMarket(event);
         recorder.tick();
       },
