@@ -80,23 +80,6 @@ describe('HealthMonitor', () => {
     assert.equal(health.submitLatency('A').count, 0);
   });
 
-  it('prints Prometheus text with summaries and counters', () => {
-    const clock = new SimulatedClock(0);
-    const health = new HealthMonitor({ clock });
-    health.recordSubmitRequest('binance"usdm', 'x');
-    clock.advanceTo(2.5);
-    health.recordSubmitResponse('binance"usdm', 'x', true);
-    health.recordStreamState('binance"usdm', true);
-    const text = health.toPrometheus();
-    assert.match(text, /# TYPE kestrel_submit_latency_ms summary/);
-    assert.match(text, /kestrel_submit_latency_ms\{exchange="binance_usdm",quantile="0.5"\} 2.5/);
-    assert.match(text, /kestrel_submit_latency_ms_count\{exchange="binance_usdm"\} 1/);
-    assert.match(text, /kestrel_submitted_total\{exchange="binance_usdm"\} 1/);
-    assert.match(text, /kestrel_timed_out_total\{exchange="binance_usdm"\} 0/);
-    assert.match(text, /kestrel_stream_connected\{exchange="binance_usdm"\} 1/);
-    assert.ok(text.endsWith('\n'));
-  });
-
   it('interpolates percentiles linearly', () => {
     assert.equal(percentile([1, 2, 3, 4], 0.5), 2.5);
     assert.equal(percentile([7], 0.99), 7);

@@ -61,6 +61,16 @@ export type JournalHealth =
       readonly unwritten: number;
     };
 
+/** How far a journal's writes are behind its appends */
+export interface JournalBacklog {
+  /** Entries appended but not yet durable */
+  readonly entries: number;
+  /** How long the oldest of them has waited, ms (0 when none waits) */
+  readonly oldestMs: number;
+  /** The sequence number of the last durable entry */
+  readonly written: number;
+}
+
 /**
  * The durable record of every intent (before it is sent) and every applied venue event, in apply
  * order. Appends are buffered within an event-loop turn and written together; `durable`
@@ -82,6 +92,8 @@ export interface Journal {
   /** The owner's valid entries, in order */
   entries(): AsyncIterable<JournalEntry>;
   readonly health: JournalHealth;
+  /** How far writing is behind appending (the journal lag a live process exports) */
+  backlog(): JournalBacklog;
   /** Told whenever the health changes; returns the unsubscribe */
   onHealth(listener: (health: JournalHealth) => void): () => void;
   /**

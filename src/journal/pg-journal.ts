@@ -7,6 +7,7 @@ import { EventCodec, instrumentSpec } from './codec.ts';
 import { recordChecksum, SequenceCheck } from './integrity.ts';
 import type {
   Journal,
+  JournalBacklog,
   JournalDamage,
   JournalEntry,
   JournalHealth,
@@ -132,6 +133,7 @@ export class PgJournal implements Journal {
       name: `${init.location.display} (owner ${init.owner.owner})`,
       write: (batch) => this.writeBatch(batch),
       giveUpAfterMs: init.giveUpAfterMs,
+      written: init.last,
     });
   }
 
@@ -312,6 +314,10 @@ export class PgJournal implements Journal {
 
   get health(): JournalHealth {
     return this.queue.health;
+  }
+
+  backlog(): JournalBacklog {
+    return this.queue.backlog();
   }
 
   onHealth(listener: (health: JournalHealth) => void): () => void {

@@ -14,10 +14,13 @@ import { Reconciler } from '../engine/reconciler.ts';
 import { createDefaultClientIds, TradingManager } from '../engine/trading-manager.ts';
 import type { VenueConnection } from '../engine/venue.ts';
 import type { Journal } from '../journal/journal.ts';
+import type { JournalLocation } from '../journal/location.ts';
 import { parseJournalLocation } from '../journal/location.ts';
 import { openJournal } from '../journal/open.ts';
 import type { RunReport } from './backtest.ts';
 import { StrategyFailure } from './backtest.ts';
+import type { LiveMetrics, MetricsEndpoint } from './metrics-server.ts';
+import { serveLiveMetrics } from './metrics-server.ts';
 import { openRun } from './session.ts';
 import type { Strategy } from './strategy.ts';
 
@@ -59,6 +62,10 @@ export interface LiveOptions {
    * Meanwhile new orders are refused
    */
   readonly journalGiveUpMs?: number;
+  /** Serve `/metrics` and `/health` over HTTP while the run lasts (`--metrics-port`) */
+  readonly metrics?: MetricsEndpoint | undefined;
+  /** Told the metrics server's base URL once it listens */
+  readonly onMetrics?: (url: string) => void;
 }
 
 export interface LiveStatus {
@@ -143,16 +150,43 @@ const sleep = (clock: Clock, ms: number) =>
  * @throws StrategyFailure when a strategy callback throws; KestrelError when the venue cannot be reached
  */
 export async function runLive(options: LiveOptions): Promise<RunReport> {
-  const { venue, clock, logger } = options;
+  const { logger } = options;
   const started = performance.now();
-  await venue.load();
-  const instruments = resolveInstruments(venue, options.symbols);
-  const balances = await venue.fetchBalances();
-  const currency = options.currency ?? instruments[0]?.settle ?? 'USDT';
   const location =
     options.journalPath === undefined ? undefined : parseJournalLocation(options.journalPath);
   const prefix =
     options.clientIdPrefix ?? (location?.kind === 'postgres' ? location.owner : undefined) ?? 'k';
+  const metrics =
+    options.metrics === undefined ? undefined : await serveLiveMetrics(options.metrics, prefix);
+  if (metrics !== undefined) {
+    logger.info('metrics served', {
+      url: `${metrics.url}/metrics`,
+      health: `${metrics.url}/health`,
+    });
+    options.onMetrics?.(metrics.url);
+  }
+  try {
+    return await trade(options, { started, location, prefix, metrics });
+  } finally {
+    await metrics?.close();
+  }
+}
+
+async function trade(
+  options: LiveOptions,
+  setup: {
+    readonly started: number;
+    readonly location: JournalLocation | undefined;
+    readonly prefix: string;
+    readonly metrics: LiveMetrics | undefined;
+  },
+): Promise<RunReport> {
+  const { venue, clock, logger } = options;
+  const { started, location, prefix, metrics } = setup;
+  await venue.load();
+  const instruments = resolveInstruments(venue, options.symbols);
+  const balances = await venue.fetchBalances();
+  const currency = options.currency ?? instruments[0]?.settle ?? 'USDT';
   const journal =
     location === undefined
       ? undefined
@@ -201,6 +235,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
   const health = new HealthMonitor({ clock, windowSize: 1 << 14 });
+  metrics?.attach({ health, account, journal });
   const trading = new TradingManager({
     brokers: [venue.broker],
     account,
@@ -258,6 +293,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     });
     recorder.tick();
     await session.start();
+    metrics?.setPhase('running');
     const deadline =
       options.durationMs === undefined ? Number.POSITIVE_INFINITY : start + options.durationMs;
     while (
@@ -275,6 +311,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
         equity: recorder.equity(),
       });
     }
+    metrics?.setPhase('stopping');
     await session.stop();
     if (session.failed !== undefined)
       failure = new StrategyFailure(session.failed.callback, session.failed.error);

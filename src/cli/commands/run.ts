@@ -66,6 +66,9 @@ Live and paper:
                          SQLite file, or postgres://user@host/db?owner=NAME for a journal
                          several processes share (each its own owner, the clientId prefix)
   --speed N              paper: replay speed (default 1, real time)
+  --metrics-port N       serve Prometheus /metrics and /health on this port while running
+                         (0: any free port, named in run.log)
+  --metrics-host HOST    the address to serve them on (default 127.0.0.1, this machine only)
   -h, --help             this help
 `;
 
@@ -90,6 +93,8 @@ export interface RunCommandOptions {
   readonly durationMs: number | undefined;
   readonly journal: string | undefined;
   readonly speed: number;
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string | undefined;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -144,6 +149,8 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
       duration: { type: 'string' },
       journal: { type: 'string' },
       speed: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
     true,
   );
@@ -171,6 +178,20 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     throw new UsageError(
       `--latency must be a number of ms ≥ 0, got ${JSON.stringify(latencyText)}`,
     );
+  const metricsText = values['metrics-port'] as string | undefined;
+  const metricsPort = metricsText === undefined ? undefined : Number(metricsText);
+  if (
+    metricsPort !== undefined &&
+    (!/^\d+$/.test(metricsText ?? '') || !Number.isSafeInteger(metricsPort) || metricsPort > 65_535)
+  )
+    throw new UsageError(
+      `--metrics-port must be a port number 0..65535, got ${JSON.stringify(metricsText)}`,
+    );
+  const metricsHost = values['metrics-host'] as string | undefined;
+  if (metricsHost !== undefined && metricsPort === undefined)
+    throw new UsageError('--metrics-host needs --metrics-port');
+  if (metricsPort !== undefined && values['venue'] === undefined)
+    throw new UsageError('--metrics-port serves a live or paper run: it needs --venue');
   return {
     strategy: parsed.positionals[0],
     data: list(values['data'] as string[] | undefined),
@@ -192,6 +213,8 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     durationMs: duration(values['duration'] as string | undefined),
     journal: values['journal'] as string | undefined,
     speed: positiveNumber('speed', values['speed'] as string | undefined, 1),
+    metricsPort,
+    metricsHost,
   };
 }
 
@@ -508,6 +531,10 @@ async function runOnVenue(
           ? options.journal
           : resolve(io.cwd, options.journal),
       ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
+      metrics:
+        options.metricsPort === undefined
+          ? undefined
+          : { port: options.metricsPort, host: options.metricsHost },
       ...(options.quiet || !io.isTTY
         ? {}
         : {
