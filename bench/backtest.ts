@@ -4,7 +4,7 @@ import type { Instrument } from '../src/core/instrument.ts';
 import type { MarketDataSource } from '../src/core/market-data.ts';
 import { silentLogger } from '../src/engine/logger.ts';
 import { runBacktest } from '../src/runtime/backtest.ts';
-import { openCsvSource } from '../src/runtime/csv-reader.ts';
+import { openDataFile } from '../src/runtime/data-file.ts';
 import { simInstrument } from '../src/runtime/instruments.ts';
 import { mergeSources } from '../src/runtime/merge.ts';
 import createQuotingStrategy from '../src/runtime/strategies/quoting.ts';
@@ -27,7 +27,7 @@ function realSample(): Dataset | undefined {
       const btc = simInstrument('BTCUSDT');
       const source = mergeSources(
         ['BTCUSDT.trades.csv.gz', 'BTCUSDT.quotes.csv.gz'].map((file) =>
-          openCsvSource({ path: join(SHARED_DATA, file), resolveInstrument: () => btc }),
+          openDataFile({ path: join(SHARED_DATA, file), resolveInstrument: () => btc }),
         ),
       );
       return { source, instruments: [btc] };

@@ -1,4 +1,4 @@
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET } from '../emulators/binance-usdm/defaults.ts';
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET } from '../emulators/credentials.ts';
 import {
   LIGHTER_EMULATOR_ACCOUNT_INDEX,
   LIGHTER_EMULATOR_API_KEY_INDEX,
@@ -75,7 +75,7 @@ export function openVenue(choice: VenueChoice): VenueConnection {
     ...(choice.testnet === true ? { testnet: true } : {}),
     ...(choice.url === undefined ? {} : { url: choice.url }),
     ...(choice.config === undefined ? {} : { file: choice.config }),
-    ...(local && !configured && name === 'binanceusdm'
+    ...(local && !configured && (name === 'binanceusdm' || name === 'bybit')
       ? { apiKey: DEFAULT_API_KEY, secret: DEFAULT_API_SECRET }
       : {}),
     env: choice.env,

@@ -294,7 +294,13 @@ function resolve(state: AccountState, ref: OrderRef): OrderRecord | undefined {
     const order = state.byVenueId.get(ref.venueOrderId);
     if (order !== undefined) return order;
   }
-  if (ref.correlationKey !== undefined) return state.byCorrelationKey.get(ref.correlationKey);
+  if (ref.correlationKey !== undefined) {
+    const order = state.byCorrelationKey.get(ref.correlationKey);
+    if (order !== undefined) return order;
+  }
+  // A finished order past its grace window (a restart moves a journal's into history at once):
+  // the venue repeating its last state is news about an order we know, not about a stranger
+  if (ref.clientId !== undefined) return state.history.get(ref.clientId) as OrderRecord | undefined;
   return undefined;
 }
 

@@ -52,7 +52,8 @@ export function createMarketState(instrument: Instrument): MarketState {
   };
 }
 
-function diffLevels(before: readonly Level[], after: readonly Level[]): Level[] {
+/** The levels that differ between two books (size 0 for a level gone), new ones first */
+export function diffLevels(before: readonly Level[], after: readonly Level[]): Level[] {
   const old = new Map(before.map(([p, s]) => [p, s]));
   const changes: Level[] = [];
   const seen = new Set<number>();

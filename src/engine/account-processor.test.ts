@@ -53,6 +53,35 @@ describe('AccountProcessor', () => {
     );
   });
 
+  it('knows a finished order past its grace window: the venue repeating it is absorbed', () => {
+    const { clock, account, logger } = setup({ graceMs: 1000 });
+    account.processOrderRequest(request('done'));
+    account.apply(accepted('done'));
+    account.apply({
+      type: 'orderCanceled',
+      exchange: 'TEST',
+      clientId: clientOrderId('done'),
+      time: 2,
+    });
+    clock.advanceTo(10_000);
+    account.processOrderRequest(request('later'));
+    assert.equal(account.state.orders.has('done'), false, 'moved to history');
+    // After a restart the venue's stream repeats the last state of the orders it ended
+    account.apply({
+      type: 'orderCanceled',
+      exchange: 'TEST',
+      clientId: clientOrderId('done'),
+      venueOrderId: venueOrderId('vdone'),
+      time: 3,
+    });
+    assert.equal(account.counters.refused, 0, 'not unknown, nothing refused');
+    assert.equal(account.findOrder('done')?.status, 'CANCELED');
+    assert.deepEqual(
+      logger.records.filter((r) => r.level === 'warn'),
+      [],
+    );
+  });
+
   it('refuses a duplicate request with a typed error and changes nothing', () => {
     const { account } = setup();
     account.processOrderRequest(request('p1', 1));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SimulatedClock } from './clock.ts';
-import { HealthMonitor, percentile } from './health-monitor.ts';
+import { HealthMonitor } from './health-monitor.ts';
 
 describe('HealthMonitor', () => {
   it('measures submit latency per exchange by clientId on the injected clock', () => {
@@ -17,9 +17,12 @@ describe('HealthMonitor', () => {
     health.recordSubmitResponse('B', 'c1', false);
     const a = health.submitLatency('A');
     assert.equal(a.count, 100);
-    assert.equal(a.p50, 50.5);
-    assert.equal(a.p90, 90.1);
-    assert.equal(a.p99, 99.01);
+    // Nearest rank, reported at the top of its histogram bucket (within 0.1%)
+    assert.equal(a.p50, 50.015);
+    assert.equal(a.p90, 90.047);
+    assert.equal(a.p99, 99.007);
+    assert.equal(a.mean, 50.5);
+    assert.equal(a.max, 100);
     assert.equal(health.submitLatency('B').p50, 50, 'B was requested at 100, answered at 150');
     const b = health.snapshot().exchanges.find((e) => e.exchange === 'B');
     assert.equal(b?.counts.rejected, 1);
@@ -54,35 +57,68 @@ describe('HealthMonitor', () => {
     assert.equal(health.submitLatency('A').count, 0, 'an expired request gives no sample');
   });
 
-  it('keeps a bounded window of samples and of outstanding requests', () => {
+  it('keeps a bounded set of outstanding requests', () => {
     const clock = new SimulatedClock(0);
-    const health = new HealthMonitor({ clock, windowSize: 10, maxOutstanding: 3 });
-    for (let i = 0; i < 50; i++) {
-      health.recordSubmitRequest('A', `c${i}`);
-      clock.advanceTo(clock.now() + i);
-      health.recordSubmitResponse('A', `c${i}`, true);
-    }
-    assert.equal(health.submitLatency('A').count, 10);
-    assert.equal(health.submitLatency('A').p50, 44.5, 'only the last 10 samples');
+    const health = new HealthMonitor({ clock, maxOutstanding: 3 });
     for (let i = 0; i < 10; i++) health.recordSubmitRequest('A', `open${i}`);
     const snapshot = health.snapshot().exchanges[0];
     assert.equal(snapshot?.outstandingSubmits, 3);
     assert.equal(snapshot?.counts.timedOut, 7);
   });
 
-  it('leaves samples older than the window out of the percentiles', () => {
+  it('gives percentiles over the whole run, with n for the whole run', () => {
     const clock = new SimulatedClock(0);
-    const health = new HealthMonitor({ clock, windowMs: 1000 });
-    health.recordSubmitRequest('A', 'old');
-    clock.advanceTo(100);
-    health.recordSubmitResponse('A', 'old', true);
-    clock.advanceTo(2000);
-    assert.equal(health.submitLatency('A').count, 0);
+    const health = new HealthMonitor({ clock });
+    // 196 121 samples, past any window of 65 536: a slow first fifth the p90 must remember
+    const n = 196_121;
+    for (let i = 0; i < n; i++) {
+      health.recordSubmitRequest('A', `c${i}`);
+      clock.advanceTo(clock.now() + (i < n / 5 ? 100 : 1 + (i % 2) / 2));
+      health.recordSubmitResponse('A', `c${i}`, true);
+      clock.advanceTo(clock.now() + 3_600_000);
+    }
+    const stats = health.submitLatency('A');
+    assert.equal(stats.count, n);
+    assert.equal(stats.max, 100);
+    assert.ok(stats.p90 !== null && Math.abs(stats.p90 - 100) <= 0.1, `p90 ${stats.p90}`);
+    assert.equal(stats.p50, 1.5);
   });
 
-  it('interpolates percentiles linearly', () => {
-    assert.equal(percentile([1, 2, 3, 4], 0.5), 2.5);
-    assert.equal(percentile([7], 0.99), 7);
-    assert.equal(percentile([], 0.5), 0);
+  it('has no percentiles for an empty series: null', () => {
+    const clock = new SimulatedClock(0);
+    const health = new HealthMonitor({ clock });
+    health.recordSubmitRequest('A', 'x');
+    clock.advanceTo(3);
+    health.recordSubmitResponse('A', 'x', true);
+    const cancel = health.cancelLatency('A');
+    assert.deepEqual(cancel, { count: 0, p50: null, p90: null, p99: null, mean: null, max: null });
+  });
+
+  it('keeps the percentiles within 0.1% of the exact ones, never below', () => {
+    const clock = new SimulatedClock(0);
+    const health = new HealthMonitor({ clock });
+    const values: number[] = [];
+    let seed = 7;
+    for (let i = 0; i < 5000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const ms = Math.round((seed / 2 ** 31) ** 3 * 5_000_000) / 1000;
+      values.push(ms);
+      health.recordSubmitRequest('A', `c${i}`);
+      clock.advanceTo(clock.now() + ms);
+      health.recordSubmitResponse('A', `c${i}`, true);
+    }
+    values.sort((a, b) => a - b);
+    const stats = health.submitLatency('A');
+    for (const [q, got] of [
+      [0.5, stats.p50],
+      [0.9, stats.p90],
+      [0.99, stats.p99],
+    ] as const) {
+      const exact = values[Math.ceil(q * values.length) - 1]!;
+      assert.ok(
+        got !== null && got >= exact && got <= exact * 1.001 + 0.001,
+        `p${q}: ${got} vs ${exact}`,
+      );
+    }
   });
 });

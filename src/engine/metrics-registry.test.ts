@@ -127,5 +127,6 @@ describe('metrics registry', () => {
     const submit = metrics.get('kestrel_submit_latency_ms')?.samples[0];
     assert.equal(submit?.count, 0);
     assert.equal(submit?.sum, 0);
+    assert.ok(Number.isNaN(submit?.quantiles?.['0.5']), 'no samples: NaN, as Prometheus writes it');
   });
 });

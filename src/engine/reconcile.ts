@@ -4,16 +4,22 @@ import type { OrderRef, VenueEvent } from '../core/events.ts';
 import type { ClientOrderId } from '../core/ids.ts';
 import { tradeId, venueOrderId } from '../core/ids.ts';
 import { snapSize } from '../core/instrument.ts';
-import { money } from '../core/numeric.ts';
+import { formatDecimal, money } from '../core/numeric.ts';
 import { isTerminal } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 import type { VenueOrderState, VenuePosition, VenueSnapshot } from './venue.ts';
 
 /** What reconciliation decided: events to apply, orders to ask the venue about, and why */
 export interface ReconcilePlan {
+  /** To apply; each one that corrects drift has its line in `corrections` */
   readonly events: VenueEvent[];
   /** Local live orders the venue did not list as open: their fate needs a status query */
   readonly query: TrackedOrder[];
+  /**
+   * Known orders the snapshot shows differently: a difference only once a status query (newer
+   * than both sides) still shows it. Empty unless the view asks for re-checks
+   */
+  readonly recheck: Array<{ readonly order: TrackedOrder; readonly state: VenueOrderState }>;
   readonly corrections: string[];
 }
 
@@ -30,6 +36,18 @@ export interface LocalView {
   /** Orders created within this window (ms) are too young to call missing */
   readonly graceMs: number;
   readonly now: number;
+  /**
+   * Whether an order changed after the snapshot was asked for: ours is then the newer state
+   * and the snapshot's older view of it is no difference
+   */
+  readonly changedSince?: (order: TrackedOrder) => boolean;
+  /**
+   * Whether fills or balances were applied after the snapshot was asked for: its positions and
+   * balances are then older than ours and are left for the next snapshot
+   */
+  readonly movedSince?: boolean;
+  /** Whether differences on known orders go to `recheck` (a status query) instead of `events` */
+  readonly recheck?: boolean;
 }
 
 function refOf(state: VenueOrderState): OrderRef {
@@ -82,22 +100,29 @@ export function statusEvent(
  * Compares our orders, positions and balances with a venue snapshot (fills already applied)
  * and plans the corrections. Pure: the caller applies the events and runs the queries.
  *
- * - a venue order we know: its status and filled quantity follow the venue;
+ * - a venue order we know: its status and filled quantity follow the venue, unless our state of
+ *   it is newer than the snapshot (then nothing), or after a status query confirms the
+ *   difference when the view asks for re-checks;
  * - a venue order we never journaled: adopted, RECOVERED when its clientId is ours, else EXTERNAL;
  * - an order of ours the venue does not list as open: asked about one by one (it may have
  *   filled, been canceled, or be unknown), unless it is younger than the grace window;
- * - positions and balances: the venue wins.
+ * - positions and balances: the venue wins, unless money moved here after the snapshot was asked
+ *   for. A balance whose total agrees takes the venue's free / locked split silently: how much
+ *   margin an order or position holds is the venue's model, and no drift.
  */
 export function planReconciliation(local: LocalView, snapshot: VenueSnapshot): ReconcilePlan {
   const events: VenueEvent[] = [];
   const corrections: string[] = [];
+  const recheck: ReconcilePlan['recheck'] = [];
   const listed = new Set<TrackedOrder>();
   for (const state of snapshot.openOrders) {
     const order = local.find(refOf(state));
     if (order !== undefined) {
       listed.add(order);
+      if (local.changedSince?.(order) === true) continue;
       const event = statusEvent(local.exchange, order, state);
-      if (event !== undefined) {
+      if (event !== undefined && local.recheck === true) recheck.push({ order, state });
+      else if (event !== undefined) {
         events.push(event);
         corrections.push(
           `${order.clientId}: ${order.status} locally, ${state.status} at the venue`,
@@ -133,8 +158,10 @@ export function planReconciliation(local: LocalView, snapshot: VenueSnapshot): R
     (order) =>
       !listed.has(order) &&
       !isTerminal(order.status) &&
-      local.now - order.createdAt >= local.graceMs,
+      local.now - order.createdAt >= local.graceMs &&
+      local.changedSince?.(order) !== true,
   );
+  if (local.movedSince === true) return { events, query, recheck, corrections };
 
   const venuePositions = new Map<string, VenuePosition>(
     snapshot.positions.map((p) => [p.instrument.symbol, p]),
@@ -166,20 +193,26 @@ export function planReconciliation(local: LocalView, snapshot: VenueSnapshot): R
     }
   }
 
-  const differs = snapshot.balances.some((b) => {
-    const ours = local.balances.find((x) => x.currency === b.currency);
-    return (
-      ours === undefined || money(ours.total - b.total) !== 0 || money(ours.free - b.free) !== 0
-    );
+  const ours = (currency: string) => local.balances.find((x) => x.currency === currency);
+  const totals = snapshot.balances.filter((b) => {
+    const held = ours(b.currency);
+    return held === undefined || money(held.total - b.total) !== 0;
   });
-  if (differs) {
+  const split = snapshot.balances.some((b) => {
+    const held = ours(b.currency);
+    return held !== undefined && money(held.free - b.free) !== 0;
+  });
+  if (totals.length > 0 || split) {
     events.push({
       type: 'balanceUpdated',
       exchange: local.exchange,
       balances: snapshot.balances,
       time: snapshot.time,
     });
-    corrections.push('balances replaced by the venue snapshot');
   }
-  return { events, query, corrections };
+  for (const b of totals)
+    corrections.push(
+      `${b.currency}: balance ${formatDecimal(ours(b.currency)?.total ?? 0, 8)} locally, ${formatDecimal(b.total, 8)} at the venue`,
+    );
+  return { events, query, recheck, corrections };
 }

@@ -8,7 +8,7 @@ import type { Clock, Timer } from './clock.ts';
 import type { HealthMonitor } from './health-monitor.ts';
 import type { Logger } from './logger.ts';
 import { fillEvents, planReconciliation, statusEvent } from './reconcile.ts';
-import type { VenueConnection, VenueSnapshot } from './venue.ts';
+import type { VenueConnection, VenueOrderState, VenueSnapshot } from './venue.ts';
 
 export interface ReconcilerOptions {
   readonly venue: VenueConnection;
@@ -118,7 +118,7 @@ export class Reconciler {
    * settles every order of ours the venue does not list and marks the ones it does RECOVERED.
    * @throws KestrelError VENUE_UNAVAILABLE when the venue cannot be asked (startup refuses to go on)
    */
-  async reconcile(kind: 'startup' | 'periodic'): Promise<ReconcileReport> {
+  async reconcile(kind: 'startup' | 'periodic' | 'final'): Promise<ReconcileReport> {
     const fetch = this.venue.fetchSnapshot;
     if (fetch === undefined) {
       throw new KestrelError(
@@ -131,6 +131,34 @@ export class Reconciler {
       kind === 'startup' || !Number.isFinite(this.lastFillTime)
         ? now - this.lookbackMs
         : this.lastFillTime - 60_000;
+    // The last diff, after a stop, must end on the venue's own balances: it asks again (a few
+    // times) while fills or balances still arrive during its fetch
+    for (let attempt = 1; ; attempt++) {
+      // What changes here while the snapshot is on its way is newer than the snapshot
+      const changed = new Set<string>();
+      let moved = false;
+      const stopWatching = this.account.subscribe((result, event) => {
+        if (result.outcome !== 'applied') return;
+        if (result.order !== undefined) changed.add(result.order.clientId);
+        if (result.fill !== undefined || event.type === 'balanceUpdated') moved = true;
+      });
+      try {
+        const [report, stale] = await this.diff(kind, fetch, now, since, changed, () => moved);
+        if (kind !== 'final' || !stale || attempt >= 3) return report;
+      } finally {
+        stopWatching();
+      }
+    }
+  }
+
+  private async diff(
+    kind: 'startup' | 'periodic' | 'final',
+    fetch: NonNullable<VenueConnection['fetchSnapshot']>,
+    now: number,
+    since: number,
+    changed: ReadonlySet<string>,
+    moved: () => boolean,
+  ): Promise<[report: ReconcileReport, stale: boolean]> {
     let snapshot: VenueSnapshot;
     try {
       snapshot = await fetch.call(this.venue, { since });
@@ -141,6 +169,8 @@ export class Reconciler {
         { cause: error },
       );
     }
+    const movedBeforeFills = moved();
+    const changedByFetch = new Set(changed);
     let booked = 0;
     for (const event of fillEvents(this.venue.exchange, snapshot)) {
       if (this.apply(event)) {
@@ -163,6 +193,9 @@ export class Reconciler {
         isOwn: this.isOwn,
         graceMs: kind === 'startup' ? 0 : this.pendingTimeoutMs,
         now,
+        changedSince: (order) => changedByFetch.has(order.clientId),
+        movedSince: movedBeforeFills,
+        recheck: this.venue.queryOrder !== undefined,
       },
       snapshot,
     );
@@ -171,6 +204,10 @@ export class Reconciler {
       if (this.apply(event) && event.type === 'orderAccepted') adopted += 1;
     }
     for (const description of plan.corrections) this.correct(description);
+    let rechecked = 0;
+    for (const { order, state: listed } of plan.recheck) {
+      if (await this.confirm(order, listed, changed)) rechecked += 1;
+    }
     if (kind === 'startup') {
       const listed = new Set(snapshot.openOrders.map((o) => o.venueOrderId));
       for (const order of this.account.getOrders()) {
@@ -199,7 +236,43 @@ export class Reconciler {
       )
         lost += 1;
     }
-    return { corrections: plan.corrections.length + booked, booked, adopted, lost };
+    const report = {
+      corrections: plan.corrections.length + booked + rechecked,
+      booked,
+      adopted,
+      lost,
+    };
+    // Stale: money moved here while the snapshot was on its way, so its balances were left alone
+    return [report, movedBeforeFills];
+  }
+
+  /**
+   * Asks the venue about an order the snapshot shows differently from us; the difference
+   * counts (and is corrected from the answer) only when the answer, newer than both, still
+   * differs and nothing changed the order here meanwhile. True when it was corrected
+   */
+  private async confirm(
+    order: TrackedOrder,
+    listed: VenueOrderState,
+    changed: ReadonlySet<string>,
+  ): Promise<boolean> {
+    const answer = await this.query(order);
+    if (answer === 'unreachable' || answer === undefined || changed.has(order.clientId)) {
+      this.logger.debug('reconciliation: a snapshot difference was not confirmed', {
+        exchange: this.venue.exchange,
+        clientId: order.clientId,
+        snapshot: listed.status,
+        answer: typeof answer === 'string' ? answer : answer?.status,
+      });
+      return false;
+    }
+    const local = order.status;
+    const event = statusEvent(this.venue.exchange, order, answer);
+    if (event === undefined || !this.apply(event)) return false;
+    this.correct(
+      `${order.clientId}: ${local} locally, ${answer.status} at the venue (a status query confirmed it)`,
+    );
+    return true;
   }
 
   /** Asks the venue about one order until it answers or `attempts` queries found nothing; true when LOST */

@@ -14,6 +14,7 @@ import type { LatencySpec } from '../venues/sim/latency.ts';
 import { createLatencyModel } from '../venues/sim/latency.ts';
 import { SimBroker } from '../venues/sim/sim-broker.ts';
 import { SimVenue } from '../venues/sim/sim-venue.ts';
+import type { DataGap } from './data-file.ts';
 import { SIM_EXCHANGE } from './instruments.ts';
 import type { RunResults } from './recorder.ts';
 import { openRun } from './session.ts';
@@ -39,6 +40,8 @@ export interface BacktestOptions {
   readonly to?: number;
   readonly outDir?: string | undefined;
   readonly logger: Logger;
+  /** Stretches without market data the run was allowed to cross (`--allow-gaps`), for the report */
+  readonly dataGaps?: readonly DataGap[];
   /** Told every ~50 000 events how far the run is */
   readonly onProgress?: (progress: BacktestProgress) => void;
 }
@@ -63,6 +66,8 @@ export interface RunReport extends RunResults {
   readonly capital: number;
   readonly currency: string;
   readonly seed: number;
+  /** Stretches without market data the run crossed because it was told to accept them */
+  readonly dataGaps?: readonly DataGap[];
 }
 
 /** The strategy stopped the run by throwing */
@@ -175,12 +180,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     seed,
   });
   const account = new AccountProcessor({ exchange: SIM_EXCHANGE, clock, logger, balances });
-  const health = new HealthMonitor({
-    clock,
-    windowSize: 1 << 16,
-    windowMs: Number.POSITIVE_INFINITY,
-    requestTimeoutMs: 300_000,
-  });
+  const health = new HealthMonitor({ clock, requestTimeoutMs: 300_000 });
   const lastPrice = new Map<Instrument, number>();
   const trading = new TradingManager({
     brokers: [broker],
@@ -281,5 +281,8 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     capital,
     currency,
     seed,
+    ...(options.dataGaps === undefined || options.dataGaps.length === 0
+      ? {}
+      : { dataGaps: options.dataGaps }),
   };
 }

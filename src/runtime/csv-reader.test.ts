@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { dataFolder, drain } from '../../test/helpers/data-files.ts';
 import { KestrelError } from '../core/errors.ts';
-import type { MarketDataSource, MarketEvent } from '../core/market-data.ts';
-import { openCsvSource, parseTimestamp } from './csv-reader.ts';
+import { parseTimestamp } from './csv-reader.ts';
+import { openDataFile } from './data-file.ts';
 import { simInstrument } from './instruments.ts';
 import { mergeSources } from './merge.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'kestrel-csv-'));
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, name.endsWith('.gz') ? gzipSync(text) : text);
-  return path;
-}
-
-async function drain(source: MarketDataSource): Promise<MarketEvent[]> {
-  const all: MarketEvent[] = [];
-  for (let batch = await source.next(); batch !== undefined; batch = await source.next())
-    all.push(...batch);
-  return all;
-}
+const file = dataFolder('kestrel-csv-');
 
 const resolveInstrument = (symbol: string) => simInstrument(symbol);
 
@@ -40,13 +24,13 @@ describe('parseTimestamp', () => {
   });
 });
 
-describe('openCsvSource', () => {
+describe('openDataFile', () => {
   it('streams trades with nanosecond times and ±1 sides', async () => {
     const path = file(
       'BTCUSDT.trades.csv',
       'time,price,size,side\n1730130143833000000,68613.9,0.005,-1\n1730130144238000000,68614,0.002,1\n',
     );
-    const events = await drain(openCsvSource({ path, resolveInstrument }));
+    const events = await drain(openDataFile({ path, resolveInstrument }));
     assert.equal(events.length, 2);
     const [first, second] = events;
     assert.equal(first?.type, 'trade');
@@ -65,7 +49,7 @@ describe('openCsvSource', () => {
       'ETHUSDT.trades.csv.gz',
       'id,price,qty,quote_qty,time,is_buyer_maker\n1,3054.91,0.1,305.491,1713571200068,true\n2,3055,0.2,611,1713571200199,false\n',
     );
-    const events = await drain(openCsvSource({ path, resolveInstrument }));
+    const events = await drain(openDataFile({ path, resolveInstrument }));
     assert.deepEqual(
       events.map((e) => e.type === 'trade' && [e.instrument.symbol, e.id, e.side]),
       [
@@ -80,7 +64,7 @@ describe('openCsvSource', () => {
       'BTCUSDT.quotes.csv',
       'timestamp,ask_amount,ask_price,bid_price,bid_amount\r\n2026-01-01 00:00:00,5.799,87608.3,87608.2,4.258\r\n',
     );
-    const [quote] = await drain(openCsvSource({ path, resolveInstrument }));
+    const [quote] = await drain(openDataFile({ path, resolveInstrument }));
     assert.deepEqual(quote, {
       type: 'quote',
       instrument: quote?.instrument,
@@ -95,7 +79,7 @@ describe('openCsvSource', () => {
   it('reads a large file in several batches, never all at once', async () => {
     const rows = Array.from({ length: 20_000 }, (_, i) => `${1_700_000_000_000 + i},100,1,buy`);
     const path = file('SOLUSDT.trades.csv.gz', `time,price,size,side\n${rows.join('\n')}\n`);
-    const source = openCsvSource({ path, resolveInstrument });
+    const source = openDataFile({ path, resolveInstrument });
     let batches = 0;
     let count = 0;
     for (let batch = await source.next(); batch !== undefined; batch = await source.next()) {
@@ -113,7 +97,7 @@ describe('openCsvSource', () => {
       'BTCUSDT.bad.csv',
       'time,price,size,side\n1730130143833,68613.9,0.005,-1\n1730130144238,abc,0.002,1\n',
     );
-    await assert.rejects(drain(openCsvSource({ path, resolveInstrument })), (error: unknown) => {
+    await assert.rejects(drain(openDataFile({ path, resolveInstrument })), (error: unknown) => {
       assert.ok(error instanceof KestrelError);
       assert.equal(error.code, 'INVALID_DATA');
       assert.equal(error.message, 'BTCUSDT.bad.csv: line 3, column price: "abc" is not a number');
@@ -143,14 +127,18 @@ describe('openCsvSource', () => {
     ];
     for (const [name, text, message] of cases) {
       await assert.rejects(
-        drain(openCsvSource({ path: file(name, text), resolveInstrument })),
+        drain(openDataFile({ path: file(name, text), resolveInstrument })),
         message,
         name,
       );
     }
-    assert.throws(() => openCsvSource({ path: join(dir, 'nope.csv'), resolveInstrument }), {
-      code: 'INVALID_DATA',
-    });
+    assert.throws(
+      () =>
+        openDataFile({ path: file('x.csv', '').replace('x.csv', 'nope.csv'), resolveInstrument }),
+      {
+        code: 'INVALID_DATA',
+      },
+    );
   });
 });
 
@@ -166,8 +154,8 @@ describe('mergeSources', () => {
     );
     const events = await drain(
       mergeSources([
-        openCsvSource({ path: trades, resolveInstrument }),
-        openCsvSource({ path: quotes, resolveInstrument }),
+        openDataFile({ path: trades, resolveInstrument }),
+        openDataFile({ path: quotes, resolveInstrument }),
       ]),
     );
     assert.deepEqual(

@@ -1,14 +1,12 @@
-import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { KestrelError } from '../core/errors.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { MarketDataSource, MarketEvent, Quote, Trade } from '../core/market-data.ts';
 import type { Side } from '../core/order.ts';
+import { dataError, quoteText } from './line-reader.ts';
 
-/** What a data file holds, decided from its header */
-export type DataKind = 'trades' | 'quotes';
+/** What a data file holds, decided from its first line */
+export type DataKind = 'trades' | 'quotes' | 'depth' | 'books';
 
 /** A source that can say how far through it is */
 export interface ProgressSource extends MarketDataSource {
@@ -16,13 +14,36 @@ export interface ProgressSource extends MarketDataSource {
   progress(): number;
 }
 
-export interface CsvSourceOptions {
-  readonly path: string;
-  /** Maps the file's symbol (a `symbol` column, else the file name before the first dot) to an instrument */
-  readonly resolveInstrument: (symbol: string, file: string) => Instrument;
+/** Maps a symbol (a `symbol` column or field, else the file name before the first dot) to an instrument */
+export type ResolveInstrument = (symbol: string, file: string) => Instrument;
+
+/**
+ * How the lines of one file become market events, chosen from its first line. Each format
+ * checks that time never goes backwards and names file, line and column for anything malformed.
+ */
+export interface DataFormat {
+  readonly kind: DataKind;
+  /** Parses one line into events (a format may hold rows back until a message is complete) */
+  parse(text: string, line: number, out: MarketEvent[]): void;
+  /** Hands over what it held back, at the end of the file */
+  finish(out: MarketEvent[]): void;
+  /** The time of one line, ms, reading nothing else; undefined for a line without an event */
+  time(text: string, line: number): number | undefined;
 }
 
-const TIME = ['time', 'timestamp', 'ts', 'datetime', 'date', 'transact_time', 'event_time'];
+/** Receive times first: one clock across the files of a recording (the exchange's may differ per stream) */
+const TIME = [
+  'local_timestamp_ns',
+  'local_timestamp_us',
+  'local_timestamp_ms',
+  'time',
+  'timestamp',
+  'ts',
+  'datetime',
+  'date',
+  'transact_time',
+  'event_time',
+];
 const PRICE = ['price', 'p', 'last_price'];
 const SIZE = ['size', 'qty', 'quantity', 'amount', 'volume', 'base_qty'];
 const SIDE = ['side', 'taker_side', 'aggressor', 'aggressor_side'];
@@ -33,21 +54,6 @@ const ASK = ['ask_price', 'ask', 'best_ask', 'askprice', 'ask_px'];
 const BID_SIZE = ['bid_amount', 'bid_size', 'bid_qty', 'bid_volume', 'bidsize', 'bid_sz'];
 const ASK_SIZE = ['ask_amount', 'ask_size', 'ask_qty', 'ask_volume', 'asksize', 'ask_sz'];
 const SYMBOL = ['symbol', 'instrument', 'market'];
-
-const BATCH = 4096;
-
-function dataError(
-  file: string,
-  line: number,
-  column: string | undefined,
-  problem: string,
-): KestrelError {
-  const where = column === undefined ? `line ${line}` : `line ${line}, column ${column}`;
-  return new KestrelError('INVALID_DATA', `${file}: ${where}: ${problem}`, {
-    field: column ?? 'line',
-    value: line,
-  });
-}
 
 /**
  * Parses a timestamp to epoch milliseconds: integers by magnitude (seconds, milliseconds,
@@ -113,7 +119,7 @@ function parseSide(text: string): Side | undefined {
 }
 
 interface Layout {
-  readonly kind: DataKind;
+  readonly kind: 'trades' | 'quotes';
   readonly time: number;
   readonly symbol: number;
   readonly price: number;
@@ -128,10 +134,29 @@ interface Layout {
   readonly names: readonly string[];
 }
 
+/** The column names of a CSV header, lower case, unquoted */
+export function headerNames(header: string): string[] {
+  return header.split(',').map((n) => n.trim().toLowerCase().replace(/^"|"$/g, ''));
+}
+
+/** The first column named by any of the candidates, in the candidates' order of preference */
+export function findColumn(names: readonly string[], candidates: readonly string[]): number {
+  for (const candidate of candidates) {
+    const index = names.indexOf(candidate);
+    if (index >= 0) return index;
+  }
+  return -1;
+}
+
+/** The time column of a header, or -1 */
+export function timeColumn(names: readonly string[]): number {
+  return findColumn(names, TIME);
+}
+
 function layoutOf(header: string, file: string): Layout {
-  const names = header.split(',').map((n) => n.trim().toLowerCase().replace(/^"|"$/g, ''));
+  const names = headerNames(header);
   const find = (candidates: readonly string[]) => names.findIndex((n) => candidates.includes(n));
-  const time = find(TIME);
+  const time = timeColumn(names);
   const bid = find(BID);
   const ask = find(ASK);
   const price = find(PRICE);
@@ -140,7 +165,7 @@ function layoutOf(header: string, file: string): Layout {
   if (time < 0 || kind === undefined) {
     throw new KestrelError(
       'INVALID_DATA',
-      `${file}: line 1: header ${JSON.stringify(header)} names neither trades (time, price, size, side) nor quotes (time, bid_price, bid_amount, ask_price, ask_amount)`,
+      `${file}: line 1: header ${quoteText(header)} names neither trades (time, price, size, side), quotes (time, bid_price, bid_amount, ask_price, ask_amount), depth (time, is_snapshot, side, price, qty) nor order books (ccxt JSON lines)`,
       { field: 'header', value: header },
     );
   }
@@ -184,65 +209,26 @@ export function symbolFromFileName(path: string): string {
   return basename(path).split('.')[0] ?? basename(path);
 }
 
-/**
- * Streams trades or quotes from a CSV or CSV.gz file with a header row, a chunk at a time, never
- * holding the whole file. Columns are found by name (see the lists above); timestamps may be
- * seconds, milliseconds, microseconds, nanoseconds or ISO 8601. Rows must be in time order.
- * Malformed rows fail with the file, line and column.
- * @throws KestrelError INVALID_DATA when the file is missing, unreadable or malformed
- */
-export function openCsvSource(options: CsvSourceOptions): ProgressSource {
-  const { path } = options;
-  const file = basename(path);
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (error) {
-    throw new KestrelError(
-      'INVALID_DATA',
-      `${path}: cannot read the file (${(error as Error).message})`,
-      {
-        field: 'path',
-        value: path,
-        cause: error,
-      },
-    );
+/** The text of field `index` of a CSV row, without splitting the rest */
+export function fieldAt(text: string, index: number): string | undefined {
+  let start = 0;
+  for (let i = 0; i < index; i++) {
+    const comma = text.indexOf(',', start);
+    if (comma < 0) return undefined;
+    start = comma + 1;
   }
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
-  const stream: Readable = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  raw.on('error', (error) => stream.destroy(error));
-  const chunks = stream[Symbol.asyncIterator]();
-  const fileSymbol = symbolFromFileName(path);
-  let layout: Layout | undefined;
-  let rest = '';
-  let line = 0;
-  let lastTime = Number.NEGATIVE_INFINITY;
-  let done = false;
-  const pending: MarketEvent[] = [];
-  const instruments = new Map<string, Instrument>();
+  const end = text.indexOf(',', start);
+  return end < 0 ? text.slice(start) : text.slice(start, end);
+}
 
-  const instrumentFor = (symbol: string): Instrument => {
-    let instrument = instruments.get(symbol);
-    if (instrument === undefined) {
-      instrument = options.resolveInstrument(symbol, file);
-      instruments.set(symbol, instrument);
-    }
-    return instrument;
-  };
-
-  const number = (fields: readonly string[], index: number, column: string): number => {
-    const text = fields[index];
-    const value = text === undefined ? Number.NaN : Number(text);
-    if (!Number.isFinite(value)) {
-      throw dataError(file, line, column, `${JSON.stringify(text ?? '')} is not a number`);
-    }
-    return value;
-  };
-
+/**
+ * Per-row timestamp parsing, decided from the first row: a numeric unit (by magnitude), or ISO.
+ * Returns NaN for text that is no time.
+ */
+export function createTimeReader(): (text: string) => number {
   const readIso = createIsoReader();
-  /** Per-row timestamp parsing, decided from the first row: a numeric unit, or ISO */
   let timeOf: ((text: string) => number) | undefined;
-  const chooseTimeParser = (sample: string): ((text: string) => number) => {
+  const choose = (sample: string): ((text: string) => number) => {
     const trimmed = sample.trim();
     if (/^\d+(\.\d+)?$/.test(trimmed)) {
       const first = Number(trimmed);
@@ -255,130 +241,135 @@ export function openCsvSource(options: CsvSourceOptions): ProgressSource {
     }
     return readIso;
   };
+  return (text) => {
+    timeOf ??= choose(text);
+    return timeOf(text);
+  };
+}
 
-  const parseLine = (text: string): void => {
-    line += 1;
-    if (layout === undefined) {
-      layout = layoutOf(text.replace(/^\uFEFF/, ''), file);
-      return;
-    }
-    if (text.length === 0) return;
-    const fields = text.split(',');
-    const l = layout;
-    const timeText = fields[l.time];
-    timeOf ??= chooseTimeParser(timeText ?? '');
-    const time = timeText === undefined ? Number.NaN : timeOf(timeText);
+/**
+ * Reads a row's time from its column, refusing one that is no time or goes backwards.
+ * @throws KestrelError INVALID_DATA naming file, line and column
+ */
+export function createRowClock(
+  file: string,
+  column: string,
+): (text: string | undefined, line: number) => number {
+  const timeOf = createTimeReader();
+  let lastTime = Number.NEGATIVE_INFINITY;
+  return (text, line) => {
+    const time = text === undefined ? Number.NaN : timeOf(text);
     if (!Number.isFinite(time))
-      throw dataError(
-        file,
-        line,
-        l.names[l.time],
-        `${JSON.stringify(timeText ?? '')} is not a timestamp`,
-      );
+      throw dataError(file, line, column, `${quoteText(text ?? '')} is not a timestamp`);
     if (time < lastTime) {
       throw dataError(
         file,
         line,
-        l.names[l.time],
+        column,
         `time goes backwards (${new Date(time).toISOString()} after ${new Date(lastTime).toISOString()})`,
       );
     }
     lastTime = time;
-    const instrument = instrumentFor(
-      l.symbol >= 0 ? (fields[l.symbol] ?? fileSymbol).trim() : fileSymbol,
-    );
-    if (l.kind === 'trades') {
-      const price = number(fields, l.price, l.names[l.price]!);
-      const size = number(fields, l.size, l.names[l.size]!);
-      let side: Side | undefined;
-      if (l.side >= 0) side = parseSide(fields[l.side] ?? '');
-      else side = (fields[l.buyerMaker] ?? '').trim().toLowerCase() === 'true' ? 'SELL' : 'BUY';
-      if (side === undefined) {
-        throw dataError(
-          file,
-          line,
-          l.names[l.side],
-          `${JSON.stringify(fields[l.side] ?? '')} is not a side (buy/sell, 1/-1)`,
-        );
-      }
-      if (!(price > 0) || !(size > 0))
-        throw dataError(file, line, l.names[price > 0 ? l.size : l.price], 'must be positive');
-      const trade: Trade = {
-        type: 'trade',
-        instrument,
-        time,
-        price,
-        size,
-        side,
-        id: l.id >= 0 ? fields[l.id] : undefined,
-      };
-      pending.push(trade);
-    } else {
-      const bid = number(fields, l.bid, l.names[l.bid]!);
-      const ask = number(fields, l.ask, l.names[l.ask]!);
-      const bidSize = l.bidSize >= 0 ? number(fields, l.bidSize, l.names[l.bidSize]!) : 0;
-      const askSize = l.askSize >= 0 ? number(fields, l.askSize, l.names[l.askSize]!) : 0;
-      if (!(bid > 0) || !(ask > 0))
-        throw dataError(file, line, l.names[bid > 0 ? l.ask : l.bid], 'must be positive');
-      if (bid > ask) throw dataError(file, line, l.names[l.bid], `bid ${bid} is above ask ${ask}`);
-      const quote: Quote = { type: 'quote', instrument, time, bid, bidSize, ask, askSize };
-      pending.push(quote);
-    }
+    return time;
   };
+}
 
-  const parseChunk = (chunk: string): void => {
-    const text = rest + chunk;
-    let start = 0;
-    for (;;) {
-      const end = text.indexOf('\n', start);
-      if (end < 0) break;
-      const row =
-        text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-      parseLine(row);
-      start = end + 1;
+/** Caches the instrument of each symbol a file names */
+export function instrumentCache(
+  file: string,
+  resolveInstrument: ResolveInstrument,
+): (symbol: string) => Instrument {
+  const instruments = new Map<string, Instrument>();
+  return (symbol) => {
+    let instrument = instruments.get(symbol);
+    if (instrument === undefined) {
+      instrument = resolveInstrument(symbol, file);
+      instruments.set(symbol, instrument);
     }
-    rest = text.slice(start);
+    return instrument;
+  };
+}
+
+/**
+ * Trades or quotes from a CSV file with a header row. Columns are found by name (see the lists
+ * above); timestamps may be seconds, milliseconds, microseconds, nanoseconds or ISO 8601. Rows
+ * must be in time order.
+ * @throws KestrelError INVALID_DATA for a header that names neither trades nor quotes
+ */
+export function createCsvFormat(
+  header: string,
+  path: string,
+  resolveInstrument: ResolveInstrument,
+): DataFormat {
+  const file = basename(path);
+  const l = layoutOf(header, file);
+  const fileSymbol = symbolFromFileName(path);
+  const instrumentFor = instrumentCache(file, resolveInstrument);
+  const clock = createRowClock(file, l.names[l.time]!);
+  const timeOf = createTimeReader();
+  let line = 0;
+
+  const number = (fields: readonly string[], index: number, column: string): number => {
+    const text = fields[index];
+    const value = text === undefined ? Number.NaN : Number(text);
+    if (!Number.isFinite(value)) {
+      throw dataError(file, line, column, `${quoteText(text ?? '')} is not a number`);
+    }
+    return value;
   };
 
   return {
-    async next() {
-      while (pending.length < BATCH && !done) {
-        let result: IteratorResult<Buffer | string>;
-        try {
-          result = await chunks.next();
-        } catch (error) {
-          throw new KestrelError(
-            'INVALID_DATA',
-            `${file}: cannot read the file (${(error as Error).message})`,
-            {
-              field: 'path',
-              value: path,
-              cause: error,
-            },
-          );
-        }
-        if (result.done) {
-          done = true;
-          if (rest.length > 0) parseLine(rest.replace(/\r$/, ''));
-          rest = '';
-          if (layout === undefined)
-            throw new KestrelError('INVALID_DATA', `${file}: the file is empty`, {
-              field: 'path',
-              value: path,
-            });
-        } else {
-          parseChunk(
-            typeof result.value === 'string' ? result.value : result.value.toString('utf8'),
-          );
-        }
-      }
-      if (pending.length === 0) return undefined;
-      return pending.splice(0, pending.length);
+    kind: l.kind,
+    time(text) {
+      return text.length === 0 ? undefined : timeOf(fieldAt(text, l.time) ?? '');
     },
-    progress: () => (size === 0 ? 1 : Math.min(1, raw.bytesRead / size)),
-    async close() {
-      stream.destroy();
-      raw.destroy();
+    finish() {},
+    parse(text, at, out) {
+      line = at;
+      if (text.length === 0) return;
+      const fields = text.split(',');
+      const time = clock(fields[l.time], line);
+      const instrument = instrumentFor(
+        l.symbol >= 0 ? (fields[l.symbol] ?? fileSymbol).trim() : fileSymbol,
+      );
+      if (l.kind === 'trades') {
+        const price = number(fields, l.price, l.names[l.price]!);
+        const size = number(fields, l.size, l.names[l.size]!);
+        let side: Side | undefined;
+        if (l.side >= 0) side = parseSide(fields[l.side] ?? '');
+        else side = (fields[l.buyerMaker] ?? '').trim().toLowerCase() === 'true' ? 'SELL' : 'BUY';
+        if (side === undefined) {
+          throw dataError(
+            file,
+            line,
+            l.names[l.side],
+            `${quoteText(fields[l.side] ?? '')} is not a side (buy/sell, 1/-1)`,
+          );
+        }
+        if (!(price > 0) || !(size > 0))
+          throw dataError(file, line, l.names[price > 0 ? l.size : l.price], 'must be positive');
+        const trade: Trade = {
+          type: 'trade',
+          instrument,
+          time,
+          price,
+          size,
+          side,
+          id: l.id >= 0 ? fields[l.id] : undefined,
+        };
+        out.push(trade);
+      } else {
+        const bid = number(fields, l.bid, l.names[l.bid]!);
+        const ask = number(fields, l.ask, l.names[l.ask]!);
+        const bidSize = l.bidSize >= 0 ? number(fields, l.bidSize, l.names[l.bidSize]!) : 0;
+        const askSize = l.askSize >= 0 ? number(fields, l.askSize, l.names[l.askSize]!) : 0;
+        if (!(bid > 0) || !(ask > 0))
+          throw dataError(file, line, l.names[bid > 0 ? l.ask : l.bid], 'must be positive');
+        if (bid > ask)
+          throw dataError(file, line, l.names[l.bid], `bid ${bid} is above ask ${ask}`);
+        const quote: Quote = { type: 'quote', instrument, time, bid, bidSize, ask, askSize };
+        out.push(quote);
+      }
     },
   };
 }

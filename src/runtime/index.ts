@@ -1,6 +1,7 @@
 export * from './backtest.ts';
 export * from './bars.ts';
 export * from './csv-reader.ts';
+export * from './data-file.ts';
 export * from './indicators.ts';
 export * from './instruments.ts';
 export * from './journal-view.ts';

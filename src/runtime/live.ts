@@ -234,7 +234,7 @@ async function trade(
   }
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
-  const health = new HealthMonitor({ clock, windowSize: 1 << 14 });
+  const health = new HealthMonitor({ clock });
   metrics?.attach({ health, account, journal });
   const trading = new TradingManager({
     brokers: [venue.broker],
@@ -341,6 +341,11 @@ async function trade(
       }
     }
     await reconciler?.stop();
+    // The run ends on the venue's own word: missed fills, positions and balances (the journal
+    // then holds what the venue holds)
+    await reconciler
+      ?.reconcile('final')
+      .catch((error: unknown) => logger.warn('final reconciliation failed', { error }));
     await venue.stop();
     try {
       await journal?.close();

@@ -18,7 +18,7 @@ import { money } from '../../src/core/numeric.ts';
 import { createMemoryLogger } from '../../src/engine/logger.ts';
 import type { RunReport } from '../../src/runtime/backtest.ts';
 import { runBacktest } from '../../src/runtime/backtest.ts';
-import { openCsvSource } from '../../src/runtime/csv-reader.ts';
+import { openDataFile } from '../../src/runtime/data-file.ts';
 import { simInstrument } from '../../src/runtime/instruments.ts';
 import { mergeSources } from '../../src/runtime/merge.ts';
 import createQuotingStrategy from '../../src/runtime/strategies/quoting.ts';
@@ -165,8 +165,8 @@ describe('backtest: the quoting strategy end to end', () => {
     };
     const btc = resolveInstrument('BTCUSDT');
     const source = mergeSources([
-      openCsvSource({ path: join(SHARED_DATA, 'BTCUSDT.trades.csv.gz'), resolveInstrument }),
-      openCsvSource({ path: join(SHARED_DATA, 'BTCUSDT.quotes.csv.gz'), resolveInstrument }),
+      openDataFile({ path: join(SHARED_DATA, 'BTCUSDT.trades.csv.gz'), resolveInstrument }),
+      openDataFile({ path: join(SHARED_DATA, 'BTCUSDT.quotes.csv.gz'), resolveInstrument }),
     ]);
     const report = await runBacktest({
       strategy: createQuotingStrategy(),

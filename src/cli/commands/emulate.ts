@@ -9,25 +9,29 @@ import {
   defaultInstruments,
 } from '../../emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../emulators/binance-usdm/emulator.ts';
+import { defaultMarkets } from '../../emulators/bybit/defaults.ts';
+import { startBybitEmulator } from '../../emulators/bybit/emulator.ts';
 import { describeLighterEmulator, startLighterEmulator } from '../../emulators/lighter/emulator.ts';
-import { openCsvSource, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { openDataFile } from '../../runtime/data-file.ts';
 import { mergeSources } from '../../runtime/merge.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
 
-export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S]
+export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|bybit|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S]
 
 Starts a local venue on 127.0.0.1 that speaks the real wire protocol (Binance USDⓈ-M REST and
-user-data WebSocket, or Lighter REST and WebSocket), fills through the simulated matching engine,
-and injects faults on request. Trade against it with kestrel run --venue ... --url URL.
+user-data WebSocket, Bybit v5 REST and WebSockets, or Lighter REST and WebSocket), fills through
+the simulated matching engine, and injects faults on request. Trade against it with
+kestrel run --venue ... --url URL.
 
   --port N         the port (default: a free one, printed)
   --data FILES     trades / quotes CSV(.gz) to replay (default: a synthetic market)
   --speed N        replay speed (default 1, real time)
   --seed N         seeds the synthetic market (default 1)
-  --key K          binance-usdm: the API key it accepts (default printed)
-  --secret S       binance-usdm: the secret it accepts (default printed)
+  --key K          binance-usdm, bybit: the API key it accepts (default printed)
+  --secret S       binance-usdm, bybit: the secret it accepts (default printed)
 `;
 
 /** Runs `kestrel emulate` until Ctrl-C; returns the exit code */
@@ -54,8 +58,10 @@ export async function emulateCommand(
     return 0;
   }
   const which = parsed.positionals[0];
-  if (which !== 'binance-usdm' && which !== 'lighter')
-    throw new UsageError(`emulate binance-usdm or lighter, got ${JSON.stringify(which ?? '')}`);
+  if (which !== 'binance-usdm' && which !== 'bybit' && which !== 'lighter')
+    throw new UsageError(
+      `emulate binance-usdm, bybit or lighter, got ${JSON.stringify(which ?? '')}`,
+    );
   const port = values['port'] === undefined ? 0 : Number(values['port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be a port number, got ${JSON.stringify(values['port'])}`);
@@ -85,7 +91,7 @@ export async function emulateCommand(
           field: 'data',
           value: path,
         });
-      return openCsvSource({
+      return openDataFile({
         path,
         resolveInstrument: (symbol) => {
           const found = instruments.find(
@@ -126,6 +132,28 @@ export async function emulateCommand(
         `accepts API key ${apiKey} with secret ${apiSecret} (local test credentials)`,
         `trade against it: kestrel run --venue binanceusdm --url ${emulator.url}`,
         `faults: POST ${emulator.url}/_kestrel/faults/<operation> (see src/emulators/binance-usdm/README.md)`,
+      ].join('\n')}\n`,
+    );
+    close = () => emulator.close();
+  } else if (which === 'bybit') {
+    const markets = defaultMarkets();
+    const apiKey = (values['key'] as string | undefined) ?? DEFAULT_API_KEY;
+    const apiSecret = (values['secret'] as string | undefined) ?? DEFAULT_API_SECRET;
+    const emulator = await startBybitEmulator({
+      port,
+      apiKey,
+      apiSecret,
+      markets,
+      feed: feedFor(markets.map((m) => m.instrument)),
+      speed,
+      seed,
+    });
+    io.stdout(
+      `${[
+        `bybit emulator listening on ${emulator.url} (ws ${emulator.wsUrl}/v5/public/linear, ${emulator.wsUrl}/v5/private)`,
+        `accepts API key ${apiKey} with secret ${apiSecret} (local test credentials)`,
+        `trade against it: kestrel run --venue bybit --url ${emulator.url}`,
+        `faults: POST ${emulator.url}/_kestrel/faults/<operation> (see src/emulators/bybit/README.md)`,
       ].join('\n')}\n`,
     );
     close = () => emulator.close();

@@ -12,7 +12,9 @@ import type { VenueConnection } from '../../engine/venue.ts';
 import { isPostgresUrl } from '../../journal/location.ts';
 import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
 import { runBacktest } from '../../runtime/backtest.ts';
-import { openCsvSource, parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import { parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
+import type { DataGap, DataRange } from '../../runtime/data-file.ts';
+import { dataGapError, findDataGaps, openDataFile, scanDataFile } from '../../runtime/data-file.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
 import { runLive } from '../../runtime/live.ts';
@@ -43,8 +45,11 @@ exchange id) or --venue lighter.
                          factory as default (or as \`strategy\`), or a bundled one by name:
                          quoting (the default: a market maker) or trend (EMA crossover on candles)
 Options:
-  --data FILES           trades / quotes CSV or CSV.gz files, comma separated or repeated
-                         (default: a seeded synthetic market)
+  --data FILES           market data files, comma separated or repeated: trades or quotes
+                         CSV, long-format depth CSV, ccxt order-book JSON lines (each may be
+                         .gz); merged by time (default: a seeded synthetic market)
+  --max-gap TIME         the longest stretch without market data a run may cross (default 1h)
+  --allow-gaps           run across longer gaps anyway (the report marks them)
   --symbol SYMBOLS       instruments of the synthetic market, comma separated (default BTCUSDT)
   --from TIME            start (ISO 8601 or epoch ms); synthetic default 2026-01-01T00:00:00Z
   --to TIME              end; synthetic default: 24 hours after --from
@@ -95,6 +100,8 @@ export interface RunCommandOptions {
   readonly speed: number;
   readonly metricsPort: number | undefined;
   readonly metricsHost: string | undefined;
+  readonly maxGapMs: number;
+  readonly allowGaps: boolean;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -151,6 +158,8 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
       speed: { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
+      'max-gap': { type: 'string' },
+      'allow-gaps': { type: 'boolean' },
     },
     true,
   );
@@ -215,16 +224,18 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     speed: positiveNumber('speed', values['speed'] as string | undefined, 1),
     metricsPort,
     metricsHost,
+    maxGapMs: duration(values['max-gap'] as string | undefined, 'max-gap') ?? 3_600_000,
+    allowGaps: values['allow-gaps'] === true,
   };
 }
 
 /** `90s`, `5m`, `1h`, `250ms` or plain milliseconds */
-export function duration(raw: string | undefined): number | undefined {
+export function duration(raw: string | undefined, flag = 'duration'): number | undefined {
   if (raw === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
   if (match === null)
     throw new UsageError(
-      `--duration must look like 90s, 5m, 1h or 250ms, got ${JSON.stringify(raw)}`,
+      `--${flag} must look like 90s, 5m, 1h or 250ms, got ${JSON.stringify(raw)}`,
     );
   const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms'] ?? 1;
   return Number(match[1]) * scale;
@@ -297,17 +308,23 @@ export async function loadStrategy(path: string | undefined, cwd: string): Promi
 const SYNTHETIC_START = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
 
-/** Opens the market data the options ask for, with the instruments it trades */
-function openData(
+/**
+ * Opens the market data the options ask for, with the instruments it trades. Files are first
+ * scanned for their time ranges: merged data with a stretch longer than --max-gap without any
+ * event is refused (naming each file and its range) unless --allow-gaps accepts it.
+ * @throws KestrelError INVALID_DATA for a missing or malformed file, or a gap not accepted
+ */
+async function openData(
   options: RunCommandOptions,
   cwd: string,
   warn: (message: string) => void,
-): {
+): Promise<{
   source: MarketDataSource;
   instruments: Instrument[];
   from: number | undefined;
   to: number | undefined;
-} {
+  gaps: DataGap[];
+}> {
   const instruments = new Map<string, Instrument>();
   const instrumentFor = (symbol: string): Instrument => {
     let instrument = instruments.get(symbol.toUpperCase());
@@ -334,6 +351,7 @@ function openData(
       instruments: list,
       from: undefined,
       to: undefined,
+      gaps: [],
     };
   }
   const files = options.data.map((file) => (isAbsolute(file) ? file : resolve(cwd, file)));
@@ -345,14 +363,19 @@ function openData(
       });
     instrumentFor(symbolFromFileName(file));
   }
-  const sources = files.map((path) =>
-    openCsvSource({ path, resolveInstrument: (symbol) => instrumentFor(symbol) }),
-  );
+  const resolveInstrument = (symbol: string) => instrumentFor(symbol);
+  const ranges: DataRange[] = [];
+  for (const path of files)
+    ranges.push(await scanDataFile(path, options.maxGapMs, resolveInstrument));
+  const gaps = findDataGaps(ranges, options.maxGapMs, options.from, options.to);
+  if (gaps.length > 0 && !options.allowGaps) throw dataGapError(ranges, gaps, options.maxGapMs);
+  const sources = files.map((path) => openDataFile({ path, resolveInstrument }));
   return {
     source: mergeSources(sources),
     instruments: [...instruments.values()],
     from: options.from,
     to: options.to,
+    gaps,
   };
 }
 
@@ -440,7 +463,7 @@ export async function backtestWith(
   outDir: string | undefined,
   bar?: ProgressBar,
 ): Promise<RunReport> {
-  const { source, instruments, from, to } = openData(options, cwd, (message) =>
+  const { source, instruments, from, to, gaps } = await openData(options, cwd, (message) =>
     logger.warn(message),
   );
   return runBacktest({
@@ -460,6 +483,7 @@ export async function backtestWith(
     ...(to === undefined ? {} : { to }),
     outDir,
     logger,
+    dataGaps: gaps,
     ...(bar === undefined ? {} : { onProgress: (p: BacktestProgress) => bar.update(p) }),
   });
 }
@@ -483,7 +507,7 @@ async function runOnVenue(
   const clock = systemClock;
   let venue: VenueConnection;
   if (options.venue === 'paper') {
-    const { source, instruments } = openData(
+    const { source, instruments } = await openData(
       { ...options, from: options.from ?? Math.floor(Date.now()) },
       io.cwd,
       (message) => logger.warn(message),

@@ -63,7 +63,7 @@ export async function smokeCommand(argv: readonly string[], io: Io): Promise<num
     symbol: values['symbol'] as string | undefined,
     timeoutMs,
   });
-  const ms = (v: number) => `${formatDecimal(v, 1)} ms`;
+  const ms = (v: number | null) => (v === null ? 'n/a' : `${formatDecimal(v, 1)} ms`);
   io.stdout(
     `${[
       `smoke ok on ${result.exchange} ${result.symbol}`,

@@ -2,10 +2,7 @@ import type { Balance } from '../../core/balance.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { createInstrument } from '../../core/instrument.ts';
 
-/** The API key the emulator accepts when none is given; printed by `kestrel emulate` */
-export const DEFAULT_API_KEY = 'kestrel-emulator-key';
-/** The API secret the emulator accepts when none is given; printed by `kestrel emulate` */
-export const DEFAULT_API_SECRET = 'kestrel-emulator-secret';
+export { DEFAULT_API_KEY, DEFAULT_API_SECRET } from '../credentials.ts';
 
 /** The exchange id the emulator's instruments carry: ccxt's id for Binance USDⓈ-M */
 export const EMULATOR_EXCHANGE = 'binanceusdm';

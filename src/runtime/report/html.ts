@@ -5,6 +5,7 @@ import type { RunReport } from '../backtest.ts';
 import { LATENCY_BINS } from '../recorder.ts';
 import { underwater } from './metrics.ts';
 import {
+  formatDataGaps,
   formatDuration,
   formatMoney,
   formatPercent,
@@ -358,7 +359,8 @@ export function tablesSection(report: RunReport): string {
 <section><h2>Balances</h2><table><tr><th>currency</th><th class="num">total</th><th class="num">free</th><th class="num">locked</th></tr>${balanceRows}</table></section>`;
 }
 
-const STYLE = `body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #111827; margin: 0; background: #f8fafc; }
+const STYLE = `.warn { background: #fef3c7; border: 1px solid #f59e0b; border-radius: 8px; padding: 8px 16px; margin: 12px 0; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #111827; margin: 0; background: #f8fafc; }
 main { max-width: 1100px; margin: 0 auto; padding: 24px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 4px 0 8px; } h3 { font-size: 14px; margin: 14px 0 6px; }
 .sub { color: #6b7280; margin: 0 0 16px; } .caption { color: #4b5563; margin: 4px 0 0 78px; font-size: 13px; }
@@ -416,6 +418,13 @@ ${CHART_CHECK}
 `;
 }
 
+/** A marked warning when the run crossed stretches without market data (--allow-gaps) */
+function gapWarning(report: RunReport): string {
+  const gaps = report.dataGaps ?? [];
+  if (gaps.length === 0) return '';
+  return `<p class="warn" role="alert">The market data has gaps this run was allowed to cross: ${escapeHtml(formatDataGaps(gaps))}</p>`;
+}
+
 /**
  * The run report as one HTML page that opens in a browser with no network: the headline figures
  * (return, drawdown, Sharpe, Sortino, Calmar, trade statistics), the summary, equity against buy
@@ -430,6 +439,7 @@ export function renderHtmlReport(report: RunReport, outDir?: string): string {
     `Kestrel run report: ${report.strategy} on ${report.venue}`,
     `${report.instruments.join(', ')} · ${time(report.start)} → ${time(report.end)} UTC · seed ${report.seed}`,
     [
+      gapWarning(report),
       headlineSection(report),
       `<section><table class="kv">${summary}</table></section>`,
       equitySection(report),

@@ -3,6 +3,7 @@ import type { OrderStatus } from '../../core/order.ts';
 import { ORDER_STATUSES } from '../../core/order.ts';
 import type { LatencyStats } from '../../engine/health-monitor.ts';
 import type { RunReport } from '../backtest.ts';
+import type { DataGap } from '../data-file.ts';
 
 /** Thousands separators, no float noise */
 export function grouped(value: number, decimals = 2): string {
@@ -89,13 +90,28 @@ function time(ms: number): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
+/** A latency figure, ms, or `n/a` for an empty series */
+export function formatLatency(value: number | null | undefined, decimals = 1): string {
+  return value === null || value === undefined ? 'n/a' : formatDecimal(value, decimals);
+}
+
 function latency(stats: LatencyStats | undefined): string {
-  if (stats === undefined || stats.count === 0) return 'no samples';
-  return `p50 ${formatDecimal(stats.p50, 1)}  p90 ${formatDecimal(stats.p90, 1)}  p99 ${formatDecimal(stats.p99, 1)}  (n=${grouped(stats.count, 0)})`;
+  if (stats === undefined || stats.count === 0) return 'n/a (no samples)';
+  return `p50 ${formatLatency(stats.p50)}  p90 ${formatLatency(stats.p90)}  p99 ${formatLatency(stats.p99)}  (n=${grouped(stats.count, 0)}, whole run)`;
 }
 
 function percent(part: number, whole: number): string {
   return whole === 0 ? '0%' : `${formatDecimal((100 * part) / whole, 1)}%`;
+}
+
+/** Accepted stretches without market data, for people: how many, and each with its length */
+export function formatDataGaps(gaps: readonly DataGap[]): string {
+  const shown = gaps
+    .slice(0, 3)
+    .map((g) => `${time(g.from)} → ${time(g.to)} (${formatDuration(g.to - g.from)})`)
+    .join('; ');
+  const more = gaps.length > 3 ? `; and ${gaps.length - 3} more` : '';
+  return `${gaps.length} accepted with --allow-gaps, no market data: ${shown}${more}`;
 }
 
 /** The rows of the run summary: label and value, in the order shown */
@@ -149,6 +165,8 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
         : `${grouped(trades.trades, 0)} round trips  win rate ${formatPercent(trades.winRate, 1, false)}  profit factor ${formatRatio(trades.profitFactor)}  expectancy ${money(trades.expectancy ?? 0)}  exposure ${formatPercent(trades.exposure, 1, false)}`,
     ],
   ];
+  const gaps = report.dataGaps ?? [];
+  if (gaps.length > 0) rows.push(['Data gaps', formatDataGaps(gaps)]);
   const open = report.positions.filter((p) => p.quantity !== 0);
   rows.push([
     'Position',
@@ -227,16 +245,23 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
       p.quantity,
     ]),
     ...report.balances.map((b): [string, number] => [`balance_${b.currency}`, b.total]),
-    ['submit_latency_p50_ms', health?.submitLatency.p50 ?? 0],
-    ['submit_latency_p90_ms', health?.submitLatency.p90 ?? 0],
-    ['submit_latency_p99_ms', health?.submitLatency.p99 ?? 0],
-    ['cancel_latency_p50_ms', health?.cancelLatency.p50 ?? 0],
-    ['cancel_latency_p90_ms', health?.cancelLatency.p90 ?? 0],
-    ['cancel_latency_p99_ms', health?.cancelLatency.p99 ?? 0],
+    ['submit_latency_n', health?.submitLatency.count ?? 0],
+    ['submit_latency_p50_ms', formatLatency(health?.submitLatency.p50, 8)],
+    ['submit_latency_p90_ms', formatLatency(health?.submitLatency.p90, 8)],
+    ['submit_latency_p99_ms', formatLatency(health?.submitLatency.p99, 8)],
+    ['cancel_latency_n', health?.cancelLatency.count ?? 0],
+    ['cancel_latency_p50_ms', formatLatency(health?.cancelLatency.p50, 8)],
+    ['cancel_latency_p90_ms', formatLatency(health?.cancelLatency.p90, 8)],
+    ['cancel_latency_p99_ms', formatLatency(health?.cancelLatency.p99, 8)],
     ['cancels_before_ack', report.cancelsBeforeAck],
     ['fills_before_ack', report.fillsBeforeAck],
     ['updates_absorbed', report.counters.ignored],
     ['updates_refused', report.counters.refused],
+    ['data_gaps', report.dataGaps?.length ?? 0],
+    ...(report.dataGaps ?? []).map((g, i): [string, string] => [
+      `data_gap_${i + 1}`,
+      `${new Date(g.from).toISOString()}/${new Date(g.to).toISOString()}`,
+    ]),
   ];
   if (outDir !== undefined) lines.push(['out', outDir]);
   return `${lines.map(([k, v]) => `${k}=${typeof v === 'number' ? formatDecimal(v, 8) : v}`).join('\n')}\n`;

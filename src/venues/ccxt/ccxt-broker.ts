@@ -817,10 +817,11 @@ export class CcxtBroker implements Broker {
   }
 
   /** Asks the venue about one order by client id and applies what it says */
-  private async checkOrder(local: TrackedOrder): Promise<QueryOutcome> {
+  /** Asks the venue about one order and applies the answer (noting what it changed in `found`) */
+  private async checkOrder(local: TrackedOrder, found: string[] = []): Promise<QueryOutcome> {
     try {
       const raw = await this.requestOrder(local);
-      this.ingestOrder(raw, 'rest', local.clientId);
+      this.audited(found, () => this.ingestOrder(raw, 'rest', local.clientId));
       return 'found';
     } catch (error) {
       if (isOrderNotFound(error)) return 'missing';
@@ -887,8 +888,30 @@ export class CcxtBroker implements Broker {
     );
   }
 
-  private async resyncOnce(reason: string): Promise<void> {
+  /**
+   * Applies a REST answer the resync asked for (synchronously) and notes each order it changed:
+   * the drift the resync found. Changes made meanwhile by the stream, by replies to our own
+   * sends and cancels, or by our own requests are the normal flow and are not noted
+   */
+  private audited(found: string[], ingest: () => void): void {
     const before = this.snapshotLocal();
+    ingest();
+    for (const [clientId, was] of before) {
+      const now = this.out.order(clientId);
+      if (now === undefined) continue;
+      // The verdict a request of ours was waiting for (an accept, the cancel confirmed) is the
+      // answer arriving, not drift; a fill nobody told us about, or a settled order changing, is
+      const awaited =
+        was.status === 'PENDING' || (was.status === 'PENDING_CANCEL' && now.status === 'CANCELED');
+      if (now.filledQuantity !== was.filled || (now.status !== was.status && !awaited))
+        found.push(
+          `${clientId} ${was.status} → ${now.status}, filled ${was.filled} → ${now.filledQuantity}`,
+        );
+    }
+  }
+
+  private async resyncOnce(reason: string): Promise<void> {
+    const found: string[] = [];
     const openIds = new Set<string>();
     // Per market while they are few: Binance weighs an all-markets openOrders 40 times one market's
     const symbols = this.resyncSymbols();
@@ -901,7 +924,7 @@ export class CcxtBroker implements Broker {
       for (const raw of Array.isArray(open) ? open : []) {
         const parsed = orderSchema.safeParse(raw);
         if (parsed.success) openIds.add(parsed.data.id);
-        this.ingestOrder(raw, 'rest');
+        this.audited(found, () => this.ingestOrder(raw, 'rest'));
       }
     }
     for (const local of this.out.openOrders()) {
@@ -918,7 +941,7 @@ export class CcxtBroker implements Broker {
       if (listed && local.status === 'PENDING_CANCEL' && this.cancelsAwaiting.has(local.clientId))
         this.resendCancel(local.clientId);
       if (listed && local.status !== 'PENDING') continue;
-      const outcome = await this.checkOrder(local);
+      const outcome = await this.checkOrder(local, found);
       const after = this.out.order(local.clientId);
       if (
         outcome === 'missing' &&
@@ -929,21 +952,9 @@ export class CcxtBroker implements Broker {
         this.scheduleStatusCheck(local.clientId);
       }
     }
-    await this.resyncTrades();
+    await this.resyncTrades(found);
     await this.refreshBalances();
-    for (const [clientId, was] of before) {
-      const now = this.out.order(clientId);
-      if (now === undefined) continue;
-      if (now.status !== was.status || now.filledQuantity !== was.filled) {
-        this.out.correction(
-          `${clientId} ${was.status} → ${now.status}, filled ${was.filled} → ${now.filledQuantity}`,
-          {
-            clientId,
-            reason,
-          },
-        );
-      }
-    }
+    for (const description of found) this.out.correction(description, { reason });
   }
 
   /** The markets a resync looks at: those traded this session, watched, or with live orders */
@@ -957,7 +968,7 @@ export class CcxtBroker implements Broker {
     return symbols;
   }
 
-  private async resyncTrades(): Promise<void> {
+  private async resyncTrades(found: string[]): Promise<void> {
     const symbols = this.resyncSymbols();
     let lookups = 0;
     for (const symbol of symbols) {
@@ -986,7 +997,7 @@ export class CcxtBroker implements Broker {
               const order = await this.call(`fetchOrder ${symbol} ${venueId}`, () =>
                 this.ex.fetchOrder(venueId, symbol),
               );
-              this.ingestOrder(order, 'rest');
+              this.audited(found, () => this.ingestOrder(order, 'rest'));
             } catch (error) {
               this.logger.debug('could not look up the order of a fill', {
                 exchange: this.exchange,
@@ -995,7 +1006,7 @@ export class CcxtBroker implements Broker {
               });
             }
           }
-          this.ingestTrade(entry, 'rest');
+          this.audited(found, () => this.ingestTrade(entry, 'rest'));
         }
         const last = tradeSchema.safeParse(trades.at(-1));
         if (

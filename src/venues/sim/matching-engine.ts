@@ -75,8 +75,10 @@ export function remaining(order: SimOrder): number {
  * no clock, no I/O; time comes in with each call and executions go out as data.
  *
  * The model, chosen to be conservative and simple to reason about:
- * - a taker (MARKET, or a LIMIT crossing the touch) takes the visible size at the touch, or walks
- *   the book when depth is known; liquidity it takes stays taken until the next quote or book;
+ * - a taker (MARKET, or a LIMIT crossing the touch) takes the visible size at the touch, then
+ *   walks the depth of the last book behind it when books are known (a quote since the book
+ *   refreshes the touch, the book's levels beyond it stay); liquidity it takes stays taken
+ *   until the next quote or book;
  * - a resting limit fills at its own price, as maker, when a trade prints strictly through it
  *   or the quote (or book) crosses it; the fill is bounded by the trade's or quote's size, shared
  *   among our orders in price-then-time order;
@@ -117,10 +119,13 @@ export class MatchingEngine {
   private liquidity(side: Side): Array<[number, number]> {
     const book = side === 'BUY' ? this.bookAsks : this.bookBids;
     const levels: Array<[number, number]> = [];
-    if (book !== undefined && book.length > 0) {
-      for (const [price, size] of book) levels.push([price, size]);
-    } else if (this.hasMarket) {
-      levels.push(side === 'BUY' ? [this.ask, this.askSize] : [this.bid, this.bidSize]);
+    if (this.hasMarket) {
+      // The touch is the freshest (a quote may have moved it since the book); depth behind it
+      // comes from the last book
+      const touch = side === 'BUY' ? this.ask : this.bid;
+      levels.push([touch, side === 'BUY' ? this.askSize : this.bidSize]);
+      for (const [price, size] of book ?? [])
+        if (side === 'BUY' ? price > touch : price < touch) levels.push([price, size]);
     }
     for (const level of levels)
       level[1] = snapSize(this.instrument, Math.max(0, level[1] - (this.taken.get(level[0]) ?? 0)));
@@ -237,8 +242,6 @@ export class MatchingEngine {
     this.ask = quote.ask;
     this.bidSize = quote.bidSize;
     this.askSize = quote.askSize;
-    this.bookBids = undefined;
-    this.bookAsks = undefined;
     if (this.taken.size > 0) this.taken.clear();
     // Only our orders the new quote crosses can fill; most quotes cross none
     const bestBid = this.bids[0];

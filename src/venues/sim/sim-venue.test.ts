@@ -167,6 +167,41 @@ describe('SimVenue: limit orders', () => {
     ]);
   });
 
+  it('keeps walking the last book behind a newer quote', () => {
+    const v = venue();
+    v.onBook(
+      {
+        type: 'book',
+        instrument: BTC,
+        time: 0,
+        bids: [[99.9, 1]],
+        asks: [
+          [100, 0.02],
+          [100.2, 0.05],
+          [100.5, 1],
+        ],
+      },
+      0,
+    );
+    // The touch moved up past the book's first level: depth behind it still counts
+    v.onQuote(quote(100, 100.1, 1, 0.01), 1);
+    const reports = v.submit(
+      order({
+        clientId: 'walk',
+        type: 'MARKET',
+        price: undefined,
+        quantity: 0.1,
+        timeInForce: 'IOC',
+      }),
+      2,
+    );
+    assert.deepEqual(fills(reports), [
+      ['walk', 0.01, 100.1, 'TAKER'],
+      ['walk', 0.05, 100.2, 'TAKER'],
+      ['walk', 0.04, 100.5, 'TAKER'],
+    ]);
+  });
+
   it('rejects a post-only order that would cross, and rests one that does not', () => {
     const v = venue();
     v.onQuote(quote(99.9, 100.1), 0);

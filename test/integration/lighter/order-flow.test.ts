@@ -201,7 +201,7 @@ describe('lighter order flow against the emulator (real WASM signatures)', () =>
       const cancelLatency = h.health.cancelLatency('lighter');
       assert.equal(submit.count, 1);
       assert.equal(cancelLatency.count, 1);
-      assert.ok(submit.p50 > 0 && cancelLatency.p50 > 0);
+      assert.ok((submit.p50 ?? 0) > 0 && (cancelLatency.p50 ?? 0) > 0);
     });
   });
 

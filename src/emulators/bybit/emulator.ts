@@ -1,0 +1,326 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { Balance } from '../../core/balance.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import { matchesSymbol } from '../../core/instrument.ts';
+import type { Level, MarketDataSource, MarketEvent } from '../../core/market-data.ts';
+import type { Side } from '../../core/order.ts';
+import type { Clock } from '../../engine/clock.ts';
+import { systemClock } from '../../engine/clock.ts';
+import type { SimVenue } from '../../venues/sim/sim-venue.ts';
+import { CONTROL_PREFIX, handleControl } from '../control-api.ts';
+import type { StreamKind } from '../faults.ts';
+import { EmulatorFaults } from '../faults.ts';
+import type { Replay } from '../feed-replay.ts';
+import { startReplay } from '../feed-replay.ts';
+import { bybitFaultAnswer, envelope } from './bybit-errors.ts';
+import type { BybitMarketSpec } from './defaults.ts';
+import {
+  DEFAULT_API_KEY,
+  DEFAULT_API_SECRET,
+  defaultBalances,
+  defaultMarkets,
+  toMarketSpecs,
+} from './defaults.ts';
+import type { PrivatePush } from './exchange.ts';
+import { BybitExchange } from './exchange.ts';
+import { parseAliveTime } from './idle-cut.ts';
+import type { BybitExecution, BybitOrder } from './orders.ts';
+import { PrivateStreams } from './private-stream.ts';
+import { PublicStreams } from './public-stream.ts';
+import { RateLimits } from './rate-limits.ts';
+import type { RequestRecord } from './rest-api.ts';
+import { handleRest } from './rest-api.ts';
+import { executionRow, orderRow, positionRow, walletRow } from './wire.ts';
+
+export interface BybitEmulatorOptions {
+  /** 0 or absent: a random free port on 127.0.0.1 */
+  readonly port?: number;
+  /** The only key and secret accepted; default DEFAULT_API_KEY / DEFAULT_API_SECRET */
+  readonly apiKey?: string;
+  readonly apiSecret?: string;
+  /** Default: BTCUSDT and ETHUSDT linear perpetuals with Bybit's filters (defaultMarkets) */
+  readonly markets?: readonly BybitMarketSpec[];
+  /** Plain instruments instead of markets: listed with generous order limits */
+  readonly instruments?: readonly Instrument[];
+  /** Default: 10 000 USDT */
+  readonly balances?: readonly Balance[];
+  /** The leverage every symbol starts with; default 10 */
+  readonly leverage?: number;
+  /** Enforce Bybit's per-UID rate limits (10 orders/s per trade endpoint...); default true */
+  readonly rateLimits?: boolean;
+  /** Market data to replay into the venue and its public streams */
+  readonly feed?: MarketDataSource;
+  /** Replay pace: 1 real time (default), Infinity as fast as possible */
+  readonly speed?: number;
+  /** Time for the venue, its timestamps, timers and checks; default the system clock */
+  readonly clock?: Clock;
+  /** Seeds the order, execution and trade ids; default 1 */
+  readonly seed?: number;
+}
+
+export interface BybitEmulator {
+  /** REST base, e.g. http://127.0.0.1:PORT */
+  readonly url: string;
+  /** WebSocket base, e.g. ws://127.0.0.1:PORT (`/v5/public/linear`, `/v5/private`) */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  /** The venue's ledger and matching (one sim instrument per symbol and position side) */
+  readonly venue: SimVenue;
+  readonly instruments: readonly Instrument[];
+  readonly faults: EmulatorFaults;
+  /** REST requests as received (signature left out), oldest first */
+  readonly requests: readonly RequestRecord[];
+  /** Private pushes as sent (after faults), oldest first */
+  readonly pushes: readonly Record<string, unknown>[];
+  /**
+   * Every execution the venue made, oldest first, unbounded: execId (the trade id Kestrel
+   * dedups by), orderId, orderLinkId (ours when we placed it), side, quantity, price, fee.
+   */
+  executions(): readonly BybitExecution[];
+  /** Every order the venue accepted, as it stands now, oldest first, in Bybit's statuses */
+  orders(): readonly BybitOrder[];
+  /** The venue's position in a symbol (net of both hedge sides), signed */
+  position(symbol: string): number;
+  /** Sends raw text frames, exactly as given, to every private (`user`) or public (`market`) socket */
+  injectFrames(kind: 'user' | 'market', frames: readonly string[]): number;
+  /** Sockets opened since start, by kind, and how many private sockets are open now */
+  connections(): { readonly user: number; readonly market: number; readonly openUser: number };
+  /** The topics subscribed now: private (authenticated sockets only) and public */
+  subscriptions(): { readonly private: readonly string[]; readonly public: readonly string[] };
+  setQuote(symbol: string, bid: number, ask: number, bidSize?: number, askSize?: number): void;
+  setBook(symbol: string, bids: readonly Level[], asks: readonly Level[]): void;
+  printTrade(symbol: string, price: number, size: number, side: Side): void;
+  /** Settles when the replayed feed ends (at once without a feed) */
+  readonly replayDone: Promise<void>;
+  close(): Promise<void>;
+}
+
+const PUBLIC_PATH = /^\/v5\/public\/(linear|inverse|spot|option)$/;
+
+/**
+ * Starts a local Bybit v5 venue on 127.0.0.1 that real, unmodified ccxt (`bybit`, default
+ * options) drives as it would drive Bybit: REST v5 (X-BAPI-* HMAC signatures and recv
+ * windows, retCodes, UID rate limits), the private stream (auth, order, execution, position,
+ * wallet) and the public linear stream (orderbook, publicTrade, tickers), over the sim's
+ * matching engine and ledger, with the same fault injection and control API as the other
+ * emulators.
+ * @throws Error when the port cannot be bound
+ */
+export async function startBybitEmulator(
+  options: BybitEmulatorOptions = {},
+): Promise<BybitEmulator> {
+  const clock = options.clock ?? systemClock;
+  const seed = options.seed ?? 1;
+  const apiKey = options.apiKey ?? DEFAULT_API_KEY;
+  const apiSecret = options.apiSecret ?? DEFAULT_API_SECRET;
+  const credentials = { apiKey, apiSecret };
+  const faults = new EmulatorFaults(clock, bybitFaultAnswer);
+  const markets =
+    options.markets ??
+    (options.instruments === undefined ? defaultMarkets() : toMarketSpecs(options.instruments));
+  const exchange = new BybitExchange({
+    markets,
+    balances: options.balances ?? defaultBalances(),
+    seed,
+    ...(options.leverage === undefined ? {} : { leverage: options.leverage }),
+  });
+  const privates = new PrivateStreams(clock, faults, credentials);
+  const publics = new Map<string, PublicStreams>();
+  for (const category of ['linear', 'inverse', 'spot', 'option']) {
+    publics.set(
+      category,
+      new PublicStreams(
+        clock,
+        {
+          market: (symbol) =>
+            category === 'linear' && exchange.lists(symbol)
+              ? exchange.publicMarket(symbol)
+              : undefined,
+          markPrice: (symbol) => exchange.markPrice(symbol),
+        },
+        seed,
+      ),
+    );
+  }
+  exchange.onMarketChange((change) => publics.get('linear')?.publish(change));
+  const requests: RequestRecord[] = [];
+  const deliver = (pushes: readonly PrivatePush[]) => {
+    for (const push of pushes) privates.push(push);
+  };
+  faults.bind({
+    dropSockets(kind: StreamKind, code: number | undefined) {
+      let dropped = 0;
+      if (kind !== 'market') dropped += privates.dropAll(code);
+      if (kind !== 'user') for (const stream of publics.values()) dropped += stream.dropAll(code);
+      return dropped;
+    },
+  });
+
+  const resolveSymbol = (symbol: string): string => {
+    const found = exchange.markets.find((m) => matchesSymbol(m.instrument, symbol));
+    return found?.instrument.venueSymbol ?? symbol;
+  };
+  const setQuote = (symbol: string, bid: number, ask: number, bidSize = 1, askSize = 1) =>
+    deliver(exchange.setQuote(resolveSymbol(symbol), bid, ask, bidSize, askSize, clock.now()));
+  const setBook = (symbol: string, bids: readonly Level[], asks: readonly Level[]) =>
+    deliver(exchange.setBook(resolveSymbol(symbol), bids, asks, clock.now()));
+  const printTrade = (symbol: string, price: number, size: number, side: Side) =>
+    deliver(exchange.printTrade(resolveSymbol(symbol), price, size, side, clock.now()));
+  const position = (symbol: string) =>
+    exchange.positionsOf(resolveSymbol(symbol)).reduce((sum, p) => sum + p.quantity, 0);
+
+  const context = {
+    exchange,
+    faults,
+    credentials,
+    clock,
+    requests,
+    limits: options.rateLimits === false ? undefined : new RateLimits(),
+    userId: 100_000 + seed,
+    deliver,
+  };
+  const control = {
+    faults,
+    setQuote,
+    printTrade,
+    state: () =>
+      envelope(
+        {
+          openOrders: exchange
+            .allOrders()
+            .filter(
+              (o) =>
+                o.status === 'New' || o.status === 'PartiallyFilled' || o.status === 'Untriggered',
+            )
+            .map(orderRow),
+          positions: exchange.openPositions().map(positionRow),
+          wallet: walletRow(exchange.coins()),
+          executions: exchange.allExecutions().length,
+        },
+        clock.now(),
+      ),
+    orders: () => exchange.allOrders().map(orderRow),
+    executions: () => exchange.allExecutions().map(executionRow),
+  };
+
+  const server: Server = createServer((request, response) => {
+    const handler = (request.url ?? '').startsWith(`${CONTROL_PREFIX}/`)
+      ? handleControl(control, request, response)
+      : handleRest(context, request, response);
+    handler.catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify(envelope({}, clock.now(), {}, 10016, (error as Error).message)));
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (request, socket: Socket, head) => {
+    // A client may reset a refused or half-open upgrade; that is its business, not a crash
+    socket.on('error', () => {});
+    if (faults.refusesUpgrade()) {
+      socket.end(
+        'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+      );
+      return;
+    }
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
+    if (path === '/v5/private') {
+      const aliveMs = parseAliveTime(url.searchParams.get('max_active_time'));
+      if (aliveMs === undefined) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => privates.attach(ws, aliveMs));
+      return;
+    }
+    const publicMatch = PUBLIC_PATH.exec(path);
+    const stream = publicMatch === null ? undefined : publics.get(publicMatch[1] ?? '');
+    if (stream === undefined) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => stream.attach(ws));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let replay: Replay | undefined;
+  if (options.feed !== undefined) {
+    const find = (event: MarketEvent) =>
+      exchange.markets.find(
+        (m) =>
+          m.instrument.venueSymbol === event.instrument.venueSymbol ||
+          matchesSymbol(m.instrument, event.instrument.symbol),
+      )?.instrument;
+    replay = startReplay(options.feed, {
+      clock,
+      speed: options.speed ?? 1,
+      deliver: (event) => {
+        const instrument = find(event);
+        if (instrument === undefined) return;
+        const symbol = instrument.venueSymbol;
+        if (event.type === 'quote')
+          setQuote(symbol, event.bid, event.ask, event.bidSize, event.askSize);
+        else if (event.type === 'trade') printTrade(symbol, event.price, event.size, event.side);
+        else setBook(symbol, event.bids, event.asks);
+      },
+    });
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    apiKey,
+    apiSecret,
+    venue: exchange.venue,
+    instruments: markets.map((m) => m.instrument),
+    faults,
+    requests,
+    pushes: privates.log,
+    executions: () => exchange.allExecutions(),
+    orders: () => exchange.allOrders(),
+    position,
+    injectFrames: (kind, frames) =>
+      kind === 'user'
+        ? privates.sendRaw(frames)
+        : [...publics.values()].reduce((n, stream) => n + stream.sendRaw(frames), 0),
+    connections: () => ({
+      user: privates.connections,
+      market: [...publics.values()].reduce((n, stream) => n + stream.connections, 0),
+      openUser: privates.openSockets,
+    }),
+    subscriptions: () => ({
+      private: privates.topics(),
+      public: [...new Set([...publics.values()].flatMap((stream) => stream.topics()))],
+    }),
+    setQuote,
+    setBook,
+    printTrade,
+    replayDone: replay?.done ?? Promise.resolve(),
+    close() {
+      closed ??= (async () => {
+        await replay?.stop();
+        privates.close();
+        for (const stream of publics.values()) stream.close();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closed;
+    },
+  };
+}
