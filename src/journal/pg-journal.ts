@@ -30,9 +30,18 @@ export interface JournalOwner {
   readonly owner: string;
   readonly clientIdPrefix: string;
   readonly instanceTag: string;
+  /**
+   * A small number, 1..63, unique in the journal: venues whose orders cannot carry a clientId
+   * fold it into their correlation keys (Lighter's client order index), so a sibling's orders
+   * are recognized there too
+   */
+  readonly slot: number;
   /** Who writes it now, when a process holds it */
   readonly holder: string | undefined;
 }
+
+/** Owner slots are 1..MAX_OWNER_SLOT (0 is a process alone on its account) */
+export const MAX_OWNER_SLOT = 63;
 
 export interface PgJournalOptions {
   readonly location: PostgresLocation;
@@ -335,6 +344,20 @@ export class PgJournal implements Journal {
     }
   }
 
+  /**
+   * Every owner of the journal as it stands now (siblings that started since included); on
+   * its own connection, so it never waits behind or disturbs the writer's.
+   * @throws KestrelError NETWORK when the server cannot be reached
+   */
+  async owners(): Promise<JournalOwner[]> {
+    const client = await connect(this.location);
+    try {
+      return await queryOwners(client, this.names);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
   /** Writes what is queued, releases the owner and disconnects */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -418,6 +441,12 @@ async function ensureSchema(
       );
       const exchange = meta.get('exchange') ?? '';
       const account = meta.get('account') ?? '';
+      // Journals written before owners had slots get the column (writers only; readers change
+      // nothing); their owners get one when claimed
+      if (wanted.exchange !== '*')
+        await client.query(
+          `ALTER TABLE ${names.owners} ADD COLUMN IF NOT EXISTS slot smallint UNIQUE CHECK (slot BETWEEN 1 AND ${MAX_OWNER_SLOT})`,
+        );
       await client.query('COMMIT');
       if (wanted.exchange !== '*' && (exchange !== wanted.exchange || account !== wanted.account))
         throw new KestrelError(
@@ -441,6 +470,7 @@ async function ensureSchema(
         owner text PRIMARY KEY,
         client_id_prefix text NOT NULL,
         instance_tag text NOT NULL UNIQUE,
+        slot smallint UNIQUE CHECK (slot BETWEEN 1 AND ${MAX_OWNER_SLOT}),
         created_at timestamptz NOT NULL DEFAULT now(),
         holder_pid integer,
         holder_host text,
@@ -468,7 +498,24 @@ async function ensureSchema(
   }
 }
 
-/** Records this process as the owner's holder; a new owner gets its instance tag here */
+/** The lowest slot no owner holds, as SQL (NULL when all are taken) */
+function freeSlot(names: ReturnType<typeof tables>): string {
+  return `(SELECT min(s) FROM generate_series(1, ${MAX_OWNER_SLOT}) s WHERE s NOT IN (SELECT slot FROM ${names.owners} WHERE slot IS NOT NULL))`;
+}
+
+function noFreeSlot(options: PgJournalOptions): KestrelError {
+  return new KestrelError(
+    'INVALID_CONFIG',
+    `journal ${options.location.display} has ${MAX_OWNER_SLOT} owners already; owner ${options.owner} cannot be added`,
+    { field: 'owner', value: options.owner },
+  );
+}
+
+/**
+ * Records this process as the owner's holder; a new owner gets its instance tag and slot here.
+ * Both are unique in the journal, and so is the head of its clientIds (prefix and tag), so no
+ * two owners' ids can ever be taken for one another.
+ */
 async function claimOwner(
   client: pg.Client,
   names: ReturnType<typeof tables>,
@@ -476,27 +523,32 @@ async function claimOwner(
 ): Promise<{ owner: JournalOwner; tookOverFrom: string | undefined }> {
   const holder = `pid ${process.pid} on ${hostname()}`;
   const known = await client.query(
-    `SELECT instance_tag, holder_pid, holder_host, holder_since FROM ${names.owners} WHERE owner = $1`,
+    `SELECT instance_tag, slot, holder_pid, holder_host, holder_since FROM ${names.owners} WHERE owner = $1`,
     [options.owner],
   );
   const row = known.rows[0] as
     | {
         instance_tag: string;
+        slot: number | null;
         holder_pid: number | null;
         holder_host: string | null;
         holder_since: Date | null;
       }
     | undefined;
   if (row !== undefined) {
-    await client.query(
-      `UPDATE ${names.owners} SET holder_pid = $2, holder_host = $3, holder_since = now() WHERE owner = $1`,
+    const updated = await client.query(
+      `UPDATE ${names.owners} SET holder_pid = $2, holder_host = $3, holder_since = now(),
+         slot = coalesce(slot, ${freeSlot(names)}) WHERE owner = $1 RETURNING slot`,
       [options.owner, process.pid, hostname()],
     );
+    const slot = (updated.rows[0] as { slot: number | null } | undefined)?.slot;
+    if (slot == null) throw noFreeSlot(options);
     return {
       owner: {
         owner: options.owner,
         clientIdPrefix: options.owner,
         instanceTag: row.instance_tag,
+        slot,
         holder,
       },
       // The lock was free although a holder is named: that process died holding it
@@ -506,22 +558,27 @@ async function claimOwner(
           : `pid ${row.holder_pid} on ${row.holder_host} (since ${row.holder_since?.toISOString()})`,
     };
   }
-  // A new owner: its instance tag must be unique in the journal, so ids never collide
+  // A new owner: its instance tag (and the head of its ids) must be unique in the journal
   let tag = options.clientIdTag;
   for (let attempt = 0; ; attempt++) {
     const inserted = await client.query(
-      `INSERT INTO ${names.owners} (owner, client_id_prefix, instance_tag, holder_pid, holder_host, holder_since)
-       VALUES ($1, $1, $2, $3, $4, now()) ON CONFLICT DO NOTHING`,
+      `INSERT INTO ${names.owners} (owner, client_id_prefix, instance_tag, slot, holder_pid, holder_host, holder_since)
+       SELECT $1, $1, $2, ${freeSlot(names)}, $3, $4, now()
+       WHERE NOT EXISTS (SELECT 1 FROM ${names.owners} WHERE client_id_prefix || instance_tag = $1 || $2)
+       ON CONFLICT DO NOTHING RETURNING slot`,
       [options.owner, tag, process.pid, hostname()],
     );
-    if (inserted.rowCount === 1) break;
+    const slot = (inserted.rows[0] as { slot: number | null } | undefined)?.slot;
+    if (inserted.rowCount === 1) {
+      if (slot == null) throw noFreeSlot(options);
+      return {
+        owner: { owner: options.owner, clientIdPrefix: options.owner, instanceTag: tag, slot, holder },
+        tookOverFrom: undefined,
+      };
+    }
     if (attempt > 20) throw new KestrelError('INVALID_CONFIG', 'no free instance tag found');
     tag = `${tag.slice(0, 6)}${attempt.toString(36)}`;
   }
-  return {
-    owner: { owner: options.owner, clientIdPrefix: options.owner, instanceTag: tag, holder },
-    tookOverFrom: undefined,
-  };
 }
 
 /** The owners recorded in a journal */
@@ -530,13 +587,15 @@ async function queryOwners(
   names: ReturnType<typeof tables>,
 ): Promise<JournalOwner[]> {
   const rows = await client.query(
-    `SELECT owner, client_id_prefix, instance_tag, holder_pid, holder_host FROM ${names.owners} ORDER BY owner`,
+    // Every column: a journal from before slots has no slot column until a writer opens it
+    `SELECT * FROM ${names.owners} ORDER BY owner`,
   );
   return (
     rows.rows as Array<{
       owner: string;
       client_id_prefix: string;
       instance_tag: string;
+      slot?: number | null;
       holder_pid: number | null;
       holder_host: string | null;
     }>
@@ -544,6 +603,7 @@ async function queryOwners(
     owner: r.owner,
     clientIdPrefix: r.client_id_prefix,
     instanceTag: r.instance_tag,
+    slot: r.slot ?? 0,
     holder: r.holder_pid === null ? undefined : `pid ${r.holder_pid} on ${r.holder_host}`,
   }));
 }
