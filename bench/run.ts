@@ -13,12 +13,14 @@ import { benchEventApply } from './event-apply.ts';
 import type { Figure } from './harness.ts';
 import { benchMemory } from './memory.ts';
 import { benchScaling } from './scaling.ts';
+import { benchStartup } from './startup.ts';
 import { benchSubmitPipeline } from './submit-pipeline.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 
 const benches: Array<[string, () => Figure[] | Promise<Figure[]>]> = [
+  ['startup', () => benchStartup(quick)],
   ['event apply', () => benchEventApply(quick)],
   ['submit pipeline', () => benchSubmitPipeline(quick)],
   ['backtest', () => benchBacktest(quick)],

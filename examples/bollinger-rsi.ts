@@ -8,11 +8,9 @@
  *
  *   npx kestrel run examples/bollinger-rsi.ts --param size=0.01
  *   npx kestrel sweep examples/bollinger-rsi.ts --param oversold=20,25,30 --param period=14,20,30
- *
- * In your own project import from 'kestrel' instead of '../src/index.ts'.
  */
-import type { Bar, Instrument, Strategy, StrategyContext } from '../src/index.ts';
-import { BollingerBands, numberParam, RSI } from '../src/index.ts';
+import type { Bar, Instrument, Strategy, StrategyContext } from 'kestrel';
+import { BollingerBands, numberParam, RSI } from 'kestrel';
 
 export default function createBollingerRsi(): Strategy {
   let instrument: Instrument;

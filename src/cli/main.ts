@@ -1,83 +1,90 @@
 import { KestrelError } from '../core/errors.ts';
-import { EMULATE_USAGE, emulateCommand } from './commands/emulate.ts';
-import {
-  JOURNAL_CHECK_USAGE,
-  JOURNAL_USAGE,
-  journalCommand,
-  journalMaintenanceCommand,
-} from './commands/journal.ts';
-import { RUN_USAGE, runCommand } from './commands/run.ts';
-import { SMOKE_USAGE, smokeCommand } from './commands/smoke.ts';
 import { SWEEP_USAGE, WORKER_USAGE } from './commands/sweep-usage.ts';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
 import type { Io } from './io.ts';
 import { processIo } from './io.ts';
+import {
+  EMULATE_USAGE,
+  JOURNAL_CHECK_USAGE,
+  JOURNAL_USAGE,
+  RUN_USAGE,
+  SMOKE_USAGE,
+  USAGE,
+} from './usage.ts';
 
-const USAGE = `Usage: kestrel <command> [options]
+type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
-Commands:
-  run [strategy]     run a strategy: a backtest on the simulated venue, paper, or live
-  sweep [strategy]   backtest every combination of --param values on all cores (or a queue)
-  worker             take sweep runs from a Redis queue (kestrel sweep --queue)
-  smoke              the pre-flight check on a venue: one far post-only order, acknowledged, canceled
-  emulate VENUE      a local binance-usdm or lighter venue on 127.0.0.1, to rehearse against
-  orders             the orders a journal recorded
-  fills              the fills a journal recorded
-  positions          the positions and balances a journal rebuilds to
-  journal check|repair FILE   a journal's damage by sequence range; keep every valid record
-  help [command]     show help
-
-Run \`kestrel <command> --help\` for a command's options.
-
-Exit codes: 0 ok, 1 unexpected failure, 2 bad command line, 3 bad market data,
-4 strategy failed to load or threw, 5 venue unreachable or refused, 6 journal damaged or
-unwritable.
-`;
-
+/**
+ * The commands, each loaded only when it runs: `kestrel help` loads nothing but the help texts,
+ * and a backtest never loads ccxt, Lighter's signer, SQLite, WebSockets or the emulators
+ */
 const COMMANDS: Readonly<
-  Record<
-    string,
-    { readonly run: (argv: readonly string[], io: Io) => Promise<number>; readonly usage: string }
-  >
+  Record<string, { readonly load: () => Promise<Command>; readonly usage: string }>
 > = {
-  run: { run: runCommand, usage: RUN_USAGE },
+  run: { load: async () => (await import('./commands/run.ts')).runCommand, usage: RUN_USAGE },
   sweep: {
-    run: async (argv, io) => (await import('./commands/sweep.ts')).sweepCommand(argv, io),
+    load: async () => (await import('./commands/sweep.ts')).sweepCommand,
     usage: SWEEP_USAGE,
   },
   worker: {
-    run: async (argv, io) => (await import('./commands/worker.ts')).workerCommand(argv, io),
+    load: async () => (await import('./commands/worker.ts')).workerCommand,
     usage: WORKER_USAGE,
   },
-  smoke: { run: smokeCommand, usage: SMOKE_USAGE },
-  emulate: { run: (argv, io) => emulateCommand(argv, io), usage: EMULATE_USAGE },
-  orders: { run: (argv, io) => journalCommand('orders', argv, io), usage: JOURNAL_USAGE },
-  fills: { run: (argv, io) => journalCommand('fills', argv, io), usage: JOURNAL_USAGE },
-  positions: { run: (argv, io) => journalCommand('positions', argv, io), usage: JOURNAL_USAGE },
-  journal: { run: journalMaintenanceCommand, usage: JOURNAL_CHECK_USAGE },
+  smoke: {
+    load: async () => (await import('./commands/smoke.ts')).smokeCommand,
+    usage: SMOKE_USAGE,
+  },
+  emulate: {
+    load: async () => {
+      const { emulateCommand } = await import('./commands/emulate.ts');
+      return (argv, io) => emulateCommand(argv, io);
+    },
+    usage: EMULATE_USAGE,
+  },
+  orders: { load: () => journalCommand('orders'), usage: JOURNAL_USAGE },
+  fills: { load: () => journalCommand('fills'), usage: JOURNAL_USAGE },
+  positions: { load: () => journalCommand('positions'), usage: JOURNAL_USAGE },
+  journal: {
+    load: async () => (await import('./commands/journal.ts')).journalMaintenanceCommand,
+    usage: JOURNAL_CHECK_USAGE,
+  },
 };
+
+async function journalCommand(what: 'orders' | 'fills' | 'positions'): Promise<Command> {
+  const { journalCommand } = await import('./commands/journal.ts');
+  return (argv, io) => journalCommand(what, argv, io);
+}
+
+/** The one line that says where the full help is */
+export function helpHint(command?: string): string {
+  return `see \`kestrel help${command === undefined ? '' : ` ${command}`}\``;
+}
 
 /** Runs the `kestrel` command line and returns the exit code; never throws */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
-    io.stdout(topic !== undefined && COMMANDS[topic] !== undefined ? COMMANDS[topic].usage : USAGE);
+    if (topic !== undefined && COMMANDS[topic] === undefined) {
+      io.stderr(`kestrel help: no command ${JSON.stringify(topic)}; ${helpHint()}\n`);
+      return EXIT.USAGE;
+    }
+    io.stdout(topic === undefined ? USAGE : COMMANDS[topic]!.usage);
     return EXIT.OK;
   }
   const command = COMMANDS[name];
   if (command === undefined) {
-    io.stderr(`kestrel: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
+    io.stderr(`kestrel: unknown command ${JSON.stringify(name)}; ${helpHint()}\n`);
     return EXIT.USAGE;
   }
   try {
-    return await command.run(rest, io);
+    return await (await command.load())(rest, io);
   } catch (error) {
     const code = exitCodeOf(error);
     if (error instanceof UsageError) {
-      io.stderr(`kestrel ${name}: ${error.message}\n\n${command.usage}`);
-    } else if (error instanceof KestrelError || code !== EXIT.FAILED) {
-      io.stderr(`kestrel ${name}: ${(error as Error).message}\n`);
+      io.stderr(`kestrel ${name}: ${error.message}; ${helpHint(name)}\n`);
+    } else if (error instanceof KestrelError || code !== EXIT.FAILED || isSystemError(error)) {
+      io.stderr(`kestrel ${name}: ${oneLine((error as Error).message)}\n`);
     } else {
       io.stderr(
         `kestrel ${name}: unexpected failure: ${(error as Error).stack ?? String(error)}\n`,
@@ -85,4 +92,16 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }
     return code;
   }
+}
+
+/** An error of the operating system (a port in use, a file that cannot be written): its message says it all */
+function isSystemError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return error instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+/** A message as one line of bounded length: no multi-line dumps, no inlined sources */
+function oneLine(message: string): string {
+  const flat = message.replace(/\s*\n\s*/g, ' ');
+  return flat.length <= 2000 ? flat : `${flat.slice(0, 2000)}…`;
 }

@@ -1,17 +1,6 @@
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET } from '../emulators/credentials.ts';
-import {
-  LIGHTER_EMULATOR_ACCOUNT_INDEX,
-  LIGHTER_EMULATOR_API_KEY_INDEX,
-  LIGHTER_EMULATOR_CHAIN_ID,
-  LIGHTER_EMULATOR_PRIVATE_KEY,
-} from '../emulators/lighter/emulator.ts';
 import type { Clock } from '../engine/clock.ts';
 import type { Logger } from '../engine/logger.ts';
 import type { VenueConnection } from '../engine/venue.ts';
-import { loadCcxtConfig } from '../venues/ccxt/config.ts';
-import { createCcxtVenue } from '../venues/ccxt/venue.ts';
-import { loadLighterConfig } from '../venues/lighter/config.ts';
-import { createLighterVenue } from '../venues/lighter/venue.ts';
 import { UsageError } from './exit-codes.ts';
 
 export interface VenueChoice {
@@ -25,6 +14,8 @@ export interface VenueChoice {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Other names the command takes for --venue, for the refusal of an unknown one */
+  readonly otherNames?: readonly string[];
 }
 
 function isLoopback(url: string | undefined): boolean {
@@ -34,36 +25,56 @@ function isLoopback(url: string | undefined): boolean {
 }
 
 /**
- * Opens a live venue by name. Keys come from the environment or the config file (never the
- * command line); against a local emulator URL with no keys configured, the emulator's
- * well-known local keys are used, so rehearsing needs no setup.
+ * Opens a live venue by name, loading only that venue's code (ccxt, or Lighter's signer). Keys
+ * come from the environment or the config file (never the command line); against a local
+ * emulator URL with no keys configured, the emulator's well-known local keys are used, so
+ * rehearsing needs no setup.
  * @throws UsageError for an unknown venue; KestrelError INVALID_CONFIG for bad settings
  */
-export function openVenue(choice: VenueChoice): VenueConnection {
+export async function openVenue(choice: VenueChoice): Promise<VenueConnection> {
   const name = choice.venue.startsWith('ccxt:') ? choice.venue.slice(5) : choice.venue;
   const local = isLoopback(choice.url);
   if (name === 'lighter') {
+    const [{ loadLighterConfig }, { createLighterVenue }] = await Promise.all([
+      import('../venues/lighter/config.ts'),
+      import('../venues/lighter/venue.ts'),
+    ]);
     const configured =
       choice.env['LIGHTER_ACCOUNT_INDEX'] !== undefined || choice.config !== undefined;
+    // The emulator's well-known keys, loaded only when they are used
+    const emulator =
+      local && !configured ? await import('../emulators/lighter/emulator.ts') : undefined;
     const config = loadLighterConfig({
       ...(choice.testnet === true ? { network: 'testnet' as const } : {}),
       ...(choice.url === undefined ? {} : { url: choice.url }),
       ...(choice.config === undefined ? {} : { configFile: choice.config }),
-      ...(local && !configured
+      ...(emulator !== undefined
         ? {
-            accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
-            apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
-            chainId: LIGHTER_EMULATOR_CHAIN_ID,
-            privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
+            accountIndex: emulator.LIGHTER_EMULATOR_ACCOUNT_INDEX,
+            apiKeyIndex: emulator.LIGHTER_EMULATOR_API_KEY_INDEX,
+            chainId: emulator.LIGHTER_EMULATOR_CHAIN_ID,
+            privateKey: emulator.LIGHTER_EMULATOR_PRIVATE_KEY,
           }
         : {}),
       env: choice.env,
     });
     return createLighterVenue(config, { clock: choice.clock, logger: choice.logger });
   }
-  if (!/^[a-z0-9]+$/.test(name))
+  const refuse = () =>
+    new UsageError(
+      `--venue must be ${[...(choice.otherNames ?? []), 'lighter'].join(', ')} or a ccxt exchange id such as binanceusdm or bybit, got ${JSON.stringify(choice.venue)}`,
+    );
+  if (!/^[a-z0-9]+$/.test(name)) throw refuse();
+  const [{ default: ccxt }, { loadCcxtConfig }, { createCcxtVenue }, emulator] = await Promise.all([
+    import('ccxt'),
+    import('../venues/ccxt/config.ts'),
+    import('../venues/ccxt/venue.ts'),
+    import('../emulators/credentials.ts'),
+  ]);
+  if (!ccxt.exchanges.includes(name)) throw refuse();
+  if (!(name in ccxt.pro))
     throw new UsageError(
-      `--venue must be lighter or a ccxt exchange id such as binanceusdm, got ${JSON.stringify(choice.venue)}`,
+      `--venue ${name}: ccxt has no WebSocket (ccxt.pro) support for it, which a live venue needs`,
     );
   const upper = name.toUpperCase();
   const configured =
@@ -76,7 +87,7 @@ export function openVenue(choice: VenueChoice): VenueConnection {
     ...(choice.url === undefined ? {} : { url: choice.url }),
     ...(choice.config === undefined ? {} : { file: choice.config }),
     ...(local && !configured && (name === 'binanceusdm' || name === 'bybit')
-      ? { apiKey: DEFAULT_API_KEY, secret: DEFAULT_API_SECRET }
+      ? { apiKey: emulator.DEFAULT_API_KEY, secret: emulator.DEFAULT_API_SECRET }
       : {}),
     env: choice.env,
   });

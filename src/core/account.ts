@@ -27,10 +27,23 @@ import { externalClientId } from './ids.ts';
 import type { Instrument } from './instrument.ts';
 import { isDerivative, snapPrice, snapSize } from './instrument.ts';
 import { MONEY_DECIMALS, money, quotient } from './numeric.ts';
-import type { Order, OrderChange, OrderOrigin, OrderStatus, OrderTransition } from './order.ts';
-import { isTerminal, SIDES } from './order.ts';
+import type {
+  Order,
+  OrderChange,
+  OrderOrigin,
+  OrderStatus,
+  OrderTransition,
+  PositionSide,
+} from './order.ts';
+import { isTerminal, POSITION_SIDES, SIDES } from './order.ts';
 import type { MutablePosition, Position } from './position.ts';
-import { bookExecution, createPosition, markPosition, syncPosition } from './position.ts';
+import {
+  bookExecution,
+  createPosition,
+  markPosition,
+  positionKey,
+  syncPosition,
+} from './position.ts';
 import { canTransition } from './transitions.ts';
 
 /** How much an account remembers; everything that could grow is bounded by one of these */
@@ -104,7 +117,10 @@ export interface AccountState {
   readonly byVenueId: Map<string, OrderRecord>;
   readonly byCorrelationKey: Map<string, OrderRecord>;
   readonly history: BoundedMap<string, Order>;
+  /** Net positions by symbol, hedge-mode legs by `symbol:LONG` / `symbol:SHORT` (positionKey) */
   readonly positions: Map<string, MutablePosition>;
+  /** Whether any hedge-mode leg exists (marks then reach the legs too) */
+  hedged: boolean;
   readonly balances: Map<string, MutableBalance>;
   /** Fees paid per currency, across instruments */
   readonly fees: Map<string, number>;
@@ -209,6 +225,7 @@ export function createAccountState(options: AccountStateOptions): AccountState {
     byCorrelationKey: new Map(),
     history: new BoundedMap(limits.historySize),
     positions: new Map(),
+    hedged: false,
     balances: new Map(),
     fees: new Map(),
     counters: {
@@ -407,6 +424,7 @@ type RecordFields = Pick<
   | 'price'
   | 'stopPrice'
   | 'reduceOnly'
+  | 'positionSide'
   | 'status'
   | 'origin'
   | 'correlationKey'
@@ -426,6 +444,7 @@ function newRecord(f: RecordFields, time: number): OrderRecord {
     price: f.price,
     stopPrice: f.stopPrice,
     reduceOnly: f.reduceOnly,
+    positionSide: f.positionSide,
     status: f.status,
     filledQuantity: 0,
     averageFillPrice: 0,
@@ -465,6 +484,7 @@ function onRequested(state: AccountState, event: OrderRequested): ApplyResult {
       price: request.price,
       stopPrice: request.stopPrice,
       reduceOnly: request.reduceOnly,
+      positionSide: request.positionSide,
       status: 'PENDING',
       origin,
       correlationKey: event.correlationKey,
@@ -512,6 +532,7 @@ function adopt(state: AccountState, event: OrderAccepted): ApplyResult {
       price: report.price,
       stopPrice: report.stopPrice,
       reduceOnly: report.reduceOnly === true,
+      positionSide: report.positionSide,
       status: 'OPEN',
       origin: recovered ? 'RECOVERED' : 'EXTERNAL',
       correlationKey: event.correlationKey,
@@ -520,6 +541,7 @@ function adopt(state: AccountState, event: OrderAccepted): ApplyResult {
     event.time,
   );
   order.answered = true;
+  order.reason = report.reason;
   state.orders.set(clientId, order);
   setVenueId(state, order, event.venueOrderId);
   if (event.correlationKey !== undefined) state.byCorrelationKey.set(event.correlationKey, order);
@@ -650,6 +672,7 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
     feeCurrency: (hasVenueFee ? report.feeCurrency : undefined) ?? accountingCurrency(instrument),
     liquidity: report.liquidity,
     time: report.time,
+    positionSide: order?.positionSide ?? report.positionSide,
   };
   const position = bookFill(state, fill);
 
@@ -776,11 +799,18 @@ function credit(state: AccountState, currency: string, amount: number): void {
   balance.free = money(balance.free + amount);
 }
 
-function positionOf(state: AccountState, instrument: Instrument): MutablePosition {
-  let position = state.positions.get(instrument.symbol);
+/** The position of an instrument: its net position, or one leg on a hedge-mode account */
+function positionOf(
+  state: AccountState,
+  instrument: Instrument,
+  side?: PositionSide,
+): MutablePosition {
+  const key = positionKey(instrument.symbol, side);
+  let position = state.positions.get(key);
   if (position === undefined) {
-    position = createPosition(instrument);
-    state.positions.set(instrument.symbol, position);
+    position = createPosition(instrument, side);
+    state.positions.set(key, position);
+    if (side !== undefined) state.hedged = true;
   }
   return position;
 }
@@ -788,7 +818,7 @@ function positionOf(state: AccountState, instrument: Instrument): MutablePositio
 /** Books a fill into the position, the balances and the fee totals */
 function bookFill(state: AccountState, fill: Fill): Position {
   const instrument = fill.instrument;
-  const position = positionOf(state, instrument);
+  const position = positionOf(state, instrument, fill.positionSide);
   const realized = bookExecution(position, fill.side, fill.quantity, fill.price, fill.time);
   const feeCurrency = fill.feeCurrency;
   state.fees.set(feeCurrency, money((state.fees.get(feeCurrency) ?? 0) + fill.fee));
@@ -809,9 +839,16 @@ function bookFill(state: AccountState, fill: Fill): Position {
   return position;
 }
 
+/** What every applied balance snapshot returns: it names no order (one object, not one per snapshot) */
+const BALANCES_APPLIED: Applied = Object.freeze(applied(undefined, undefined, undefined));
+
 function onBalances(state: AccountState, event: BalanceUpdated): ApplyResult {
   for (const reported of event.balances) {
-    if (![reported.total, reported.free, reported.locked].every(Number.isFinite)) {
+    if (
+      !Number.isFinite(reported.total) ||
+      !Number.isFinite(reported.free) ||
+      !Number.isFinite(reported.locked)
+    ) {
       return refused(`invalid balance for ${reported.currency}`);
     }
   }
@@ -821,7 +858,7 @@ function onBalances(state: AccountState, event: BalanceUpdated): ApplyResult {
     balance.free = money(reported.free);
     balance.locked = money(reported.locked);
   }
-  return applied(undefined, undefined, undefined);
+  return BALANCES_APPLIED;
 }
 
 function onFunding(state: AccountState, event: FundingPaid): ApplyResult {
@@ -905,7 +942,7 @@ function onPositionSynced(state: AccountState, event: PositionSynced): ApplyResu
   ) {
     return refused(`invalid position for ${event.instrument.symbol}`);
   }
-  const position = positionOf(state, event.instrument);
+  const position = positionOf(state, event.instrument, event.positionSide);
   const quantity = snapSize(event.instrument, event.quantity);
   if (
     position.quantity === quantity &&
@@ -925,10 +962,15 @@ function onRecovered(state: AccountState, event: OrderRecovered): ApplyResult {
   return applied(order, 'recovered', order.status);
 }
 
-/** Marks the instrument's position at a price (unrealized PnL); no-op without a position */
+/** Marks the instrument's position (or both legs) at a price (unrealized PnL); no-op without one */
 export function markPrice(state: AccountState, instrument: Instrument, price: number): void {
   const position = state.positions.get(instrument.symbol);
   if (position !== undefined && position.markPrice !== price) markPosition(position, price);
+  if (!state.hedged) return;
+  for (const side of POSITION_SIDES) {
+    const leg = state.positions.get(positionKey(instrument.symbol, side));
+    if (leg !== undefined && leg.markPrice !== price) markPosition(leg, price);
+  }
 }
 
 /**

@@ -2,7 +2,14 @@ import type { Balance } from './balance.ts';
 import type { FillReport } from './fill.ts';
 import type { ClientOrderId, VenueOrderId } from './ids.ts';
 import type { Instrument } from './instrument.ts';
-import type { OrderOrigin, OrderRequest, OrderType, Side, TimeInForce } from './order.ts';
+import type {
+  OrderOrigin,
+  OrderRequest,
+  OrderType,
+  PositionSide,
+  Side,
+  TimeInForce,
+} from './order.ts';
 
 /**
  * Every change to account state is one of these, applied in order by the single writer.
@@ -46,7 +53,10 @@ export interface OrderReport {
   readonly stopPrice?: number | undefined;
   readonly timeInForce: TimeInForce;
   readonly reduceOnly?: boolean | undefined;
+  readonly positionSide?: PositionSide | undefined;
   readonly filledQuantity?: number | undefined;
+  /** Why the venue placed it, for an order of the venue's own (`liquidation`) */
+  readonly reason?: string | undefined;
 }
 
 interface VenueEventBase extends OrderRef {
@@ -169,6 +179,8 @@ export interface PositionSynced {
   readonly type: 'positionSynced';
   readonly exchange: string;
   readonly instrument: Instrument;
+  /** The leg, on a hedge-mode account; undefined for a net position */
+  readonly positionSide?: PositionSide | undefined;
   readonly quantity: number;
   readonly averagePrice: number;
   readonly time: number;

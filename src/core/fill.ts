@@ -2,7 +2,7 @@ import type { ClientOrderId, TradeId, VenueOrderId } from './ids.ts';
 import type { Instrument } from './instrument.ts';
 import { isDerivative } from './instrument.ts';
 import { money } from './numeric.ts';
-import type { Side } from './order.ts';
+import type { PositionSide, Side } from './order.ts';
 
 export type Liquidity = 'MAKER' | 'TAKER';
 
@@ -21,6 +21,8 @@ export interface FillReport {
   readonly feeCurrency?: string | undefined;
   readonly liquidity: Liquidity;
   readonly time: number;
+  /** The leg it traded, when the venue says (hedge mode); the order's leg wins when known */
+  readonly positionSide?: PositionSide | undefined;
 }
 
 /** One execution as booked: matched to its order (clientId restored) and with its fee resolved */
@@ -36,6 +38,8 @@ export interface Fill {
   readonly feeCurrency: string;
   readonly liquidity: Liquidity;
   readonly time: number;
+  /** The leg it was booked into on a hedge-mode account; undefined for a net position */
+  readonly positionSide: PositionSide | undefined;
 }
 
 /** The currency fees and PnL are booked in when the venue does not say: settle for derivatives, quote for spot */

@@ -3,8 +3,8 @@ import type { ClientOrderId } from './ids.ts';
 import type { Instrument } from './instrument.ts';
 import { roundPricePassive, roundSizeDown, snapPrice } from './instrument.ts';
 import { formatDecimal } from './numeric.ts';
-import type { OrderRequest, OrderType, Side, TimeInForce } from './order.ts';
-import { ORDER_TYPES, SIDES, TIMES_IN_FORCE } from './order.ts';
+import type { OrderRequest, OrderType, PositionSide, Side, TimeInForce } from './order.ts';
+import { ORDER_TYPES, POSITION_SIDES, SIDES, TIMES_IN_FORCE } from './order.ts';
 
 /** What a caller asks for, before rounding and validation */
 export interface OrderSpec {
@@ -18,6 +18,8 @@ export interface OrderSpec {
   readonly stopPrice?: number | undefined;
   readonly timeInForce: TimeInForce;
   readonly reduceOnly?: boolean | undefined;
+  /** The leg it opens or closes on a hedge-mode account */
+  readonly positionSide?: PositionSide | undefined;
   readonly options?: Readonly<Record<string, unknown>> | undefined;
   /** A price to value a MARKET order for the minimum-notional check (the mid, say) */
   readonly referencePrice?: number | undefined;
@@ -128,6 +130,19 @@ export function createOrderRequest(spec: OrderSpec): OrderRequest {
   }
 
   const reduceOnly = spec.reduceOnly === true;
+  const positionSide =
+    spec.positionSide === undefined
+      ? undefined
+      : oneOf('positionSide', spec.positionSide, POSITION_SIDES);
+  // A buy opens the long leg and a sell the short one: neither can be reduce-only
+  if (positionSide !== undefined && reduceOnly && (side === 'BUY') === (positionSide === 'LONG')) {
+    throw invalidField(
+      'INVALID_ARGUMENT',
+      'positionSide',
+      positionSide,
+      `contradicts a reduce-only ${side}: a ${side} opens the ${positionSide} leg, it cannot reduce it`,
+    );
+  }
   // Venues exempt reduce-only orders from the minimum notional, so closing dust stays possible
   const valuation = price ?? stopPrice ?? spec.referencePrice;
   if (!reduceOnly && instrument.minNotional > 0 && valuation !== undefined) {
@@ -151,6 +166,7 @@ export function createOrderRequest(spec: OrderSpec): OrderRequest {
     ...(stopPrice === undefined ? {} : { stopPrice }),
     timeInForce,
     reduceOnly,
+    ...(positionSide === undefined ? {} : { positionSide }),
     options: { ...spec.options },
   };
   return request;

@@ -6,8 +6,11 @@ export type OrderType = 'MARKET' | 'LIMIT' | 'STOP_MARKET' | 'STOP_LIMIT';
 /** GTX is post-only: rejected by the venue if it would take liquidity */
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX';
 export type OrderOrigin = 'FRAMEWORK' | 'EXTERNAL' | 'RECOVERED';
+/** The leg of a hedge-mode account an order opens or closes (one-way accounts have none) */
+export type PositionSide = 'LONG' | 'SHORT';
 
 export const SIDES: readonly Side[] = ['BUY', 'SELL'];
+export const POSITION_SIDES: readonly PositionSide[] = ['LONG', 'SHORT'];
 export const ORDER_TYPES: readonly OrderType[] = ['MARKET', 'LIMIT', 'STOP_MARKET', 'STOP_LIMIT'];
 export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'GTX'];
 
@@ -64,6 +67,8 @@ export interface OrderRequest {
   readonly stopPrice?: number;
   readonly timeInForce: TimeInForce;
   readonly reduceOnly: boolean;
+  /** The leg it opens or closes on a hedge-mode account; absent on one-way accounts */
+  readonly positionSide?: PositionSide;
   /** Venue-specific extras; the broker's `prepare` may add to it */
   readonly options: Record<string, unknown>;
 }
@@ -92,6 +97,8 @@ export interface Order {
   readonly price: number | undefined;
   readonly stopPrice: number | undefined;
   readonly reduceOnly: boolean;
+  /** The leg it opens or closes on a hedge-mode account; undefined on one-way accounts */
+  readonly positionSide: PositionSide | undefined;
   readonly status: OrderStatus;
   readonly filledQuantity: number;
   /** Volume-weighted price of the fills so far; 0 before the first fill */

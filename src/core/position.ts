@@ -1,11 +1,16 @@
 import type { Instrument } from './instrument.ts';
 import { snapSize } from './instrument.ts';
 import { MONEY_DECIMALS, money, quotient } from './numeric.ts';
-import type { Side } from './order.ts';
+import type { PositionSide, Side } from './order.ts';
 
-/** A position in one instrument; quantity is signed (negative is short) */
+/**
+ * A position in one instrument; quantity is signed (negative is short). On a hedge-mode
+ * account each instrument has a LONG leg (never below zero) and a SHORT leg (never above).
+ */
 export interface Position {
   readonly instrument: Instrument;
+  /** The leg, on a hedge-mode account; undefined for a net (one-way) position */
+  readonly side: PositionSide | undefined;
   readonly quantity: number;
   /** Average entry price of the open quantity, at full precision (not rounded to the tick); 0 when flat */
   readonly averagePrice: number;
@@ -27,9 +32,15 @@ export interface Position {
 
 export type MutablePosition = { -readonly [K in keyof Position]: Position[K] };
 
-export function createPosition(instrument: Instrument): MutablePosition {
+/** Where a position is kept: the symbol for a net position, `symbol:LONG` / `symbol:SHORT` for a leg */
+export function positionKey(symbol: string, side: PositionSide | undefined): string {
+  return side === undefined ? symbol : `${symbol}:${side}`;
+}
+
+export function createPosition(instrument: Instrument, side?: PositionSide): MutablePosition {
   return {
     instrument,
+    side,
     quantity: 0,
     averagePrice: 0,
     costBasis: 0,

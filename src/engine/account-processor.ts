@@ -18,11 +18,13 @@ import { KestrelError } from '../core/errors.ts';
 import type { AccountEvent, OrderRef, VenueEvent } from '../core/events.ts';
 import type { FillReport } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
-import type { OrderRequest } from '../core/order.ts';
+import type { OrderRequest, PositionSide } from '../core/order.ts';
 import { isTerminal } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
-import { createPosition } from '../core/position.ts';
+
+import { createPosition, positionKey } from '../core/position.ts';
 import type { Journal, JournalHealth } from '../journal/journal.ts';
+
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { stderrLogger } from './logger.ts';
@@ -44,7 +46,8 @@ export interface AccountView {
   findOrder(clientId: string): TrackedOrder | undefined;
   /** Live orders (not terminal), optionally of one instrument */
   getOrders(instrument?: Instrument): TrackedOrder[];
-  getPosition(instrument: Instrument): Position;
+  /** The net position of an instrument, or one leg of it on a hedge-mode account */
+  getPosition(instrument: Instrument, side?: PositionSide): Position;
   getPositions(): Position[];
   getBalances(): BalanceView[];
   markPrice(instrument: Instrument, price: number): void;
@@ -337,8 +340,11 @@ export class AccountProcessor implements AccountView {
     return [...this.state.history.values()] as TrackedOrder[];
   }
 
-  getPosition(instrument: Instrument): Position {
-    return this.state.positions.get(instrument.symbol) ?? createPosition(instrument);
+  getPosition(instrument: Instrument, side?: PositionSide): Position {
+    return (
+      this.state.positions.get(positionKey(instrument.symbol, side)) ??
+      createPosition(instrument, side)
+    );
   }
 
   getPositions(): Position[] {

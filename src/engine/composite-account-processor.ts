@@ -4,7 +4,7 @@ import type { AccountEvent, VenueEvent } from '../core/events.ts';
 import { eventExchange } from '../core/events.ts';
 import type { FillReport } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
-import type { OrderRequest } from '../core/order.ts';
+import type { OrderRequest, PositionSide } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 import type { JournalHealth } from '../journal/journal.ts';
 import type {
@@ -94,8 +94,8 @@ export class CompositeAccountProcessor implements AccountView {
     return [...this.accounts.values()].flatMap((a) => a.getOrders());
   }
 
-  getPosition(instrument: Instrument): Position {
-    return this.account(instrument.exchange).getPosition(instrument);
+  getPosition(instrument: Instrument, side?: PositionSide): Position {
+    return this.account(instrument.exchange).getPosition(instrument, side);
   }
 
   getPositions(): Position[] {

@@ -104,7 +104,8 @@ export class OwnerDirectory {
     }
     if (ref.correlationKey !== undefined && this.options.slotOf !== undefined) {
       const slot = this.options.slotOf(ref.correlationKey);
-      if (slot !== undefined && slot > 0) return { owner: this.bySlot.get(slot), kestrelShaped: true };
+      if (slot !== undefined && slot > 0)
+        return { owner: this.bySlot.get(slot), kestrelShaped: true };
     }
     return { owner: undefined, kestrelShaped: false };
   }

@@ -7,6 +7,7 @@ import { snapSize } from '../core/instrument.ts';
 import { formatDecimal, money } from '../core/numeric.ts';
 import { isTerminal } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
+import { positionKey } from '../core/position.ts';
 import type { VenueOrderState, VenuePosition, VenueSnapshot } from './venue.ts';
 
 /** What reconciliation decided: events to apply, orders to ask the venue about, and why */
@@ -152,6 +153,7 @@ export function planReconciliation(local: LocalView, snapshot: VenueSnapshot): R
         stopPrice: state.stopPrice,
         timeInForce: state.timeInForce,
         reduceOnly: state.reduceOnly,
+        positionSide: state.positionSide,
         filledQuantity: state.filledQuantity,
       },
       time: state.time,
@@ -169,16 +171,17 @@ export function planReconciliation(local: LocalView, snapshot: VenueSnapshot): R
   );
   if (local.movedSince === true) return { events, query, recheck, corrections };
 
+  // Net positions by symbol, hedge-mode legs by symbol and side
   const venuePositions = new Map<string, VenuePosition>(
-    snapshot.positions.map((p) => [p.instrument.symbol, p]),
+    snapshot.positions.map((p) => [positionKey(p.instrument.symbol, p.side), p]),
   );
-  const symbols = new Set([
-    ...venuePositions.keys(),
-    ...local.positions.map((p) => p.instrument.symbol),
-  ]);
-  for (const symbol of symbols) {
+  const ourPositions = new Map(
+    local.positions.map((p) => [positionKey(p.instrument.symbol, p.side), p]),
+  );
+  const keys = new Set([...venuePositions.keys(), ...ourPositions.keys()]);
+  for (const symbol of keys) {
     const venue = venuePositions.get(symbol);
-    const ours = local.positions.find((p) => p.instrument.symbol === symbol);
+    const ours = ourPositions.get(symbol);
     const instrument = venue?.instrument ?? ours?.instrument;
     if (instrument === undefined) continue;
     const quantity = snapSize(instrument, venue?.quantity ?? 0);
@@ -191,6 +194,9 @@ export function planReconciliation(local: LocalView, snapshot: VenueSnapshot): R
         type: 'positionSynced',
         exchange: local.exchange,
         instrument,
+        ...((venue?.side ?? ours?.side) === undefined
+          ? {}
+          : { positionSide: venue?.side ?? ours?.side }),
         quantity,
         averagePrice: average,
         time: snapshot.time,

@@ -6,7 +6,14 @@ import type { ClientIdGenerator, ClientOrderId } from '../core/ids.ts';
 import { clientOrderId, createClientIdGenerator } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { roundPricePassive, roundSizeDown } from '../core/instrument.ts';
-import type { Order, OrderRequest, OrderType, Side, TimeInForce } from '../core/order.ts';
+import type {
+  Order,
+  OrderRequest,
+  OrderType,
+  PositionSide,
+  Side,
+  TimeInForce,
+} from '../core/order.ts';
 import { isTerminal } from '../core/order.ts';
 import { createOrderRequest } from '../core/order-request.ts';
 import type { AccountView } from './account-processor.ts';
@@ -29,6 +36,11 @@ export interface TradeOptions {
   readonly postOnly?: boolean;
   readonly reduceOnly?: boolean;
   readonly stopPrice?: number;
+  /**
+   * The leg the order opens or closes on a hedge-mode account (a BUY opens LONG and closes
+   * SHORT); required there, refused on one-way accounts
+   */
+  readonly positionSide?: PositionSide;
   /** Venue-specific extras passed through to the broker */
   readonly options?: Readonly<Record<string, unknown>>;
 }
@@ -437,20 +449,27 @@ export class TradingManager {
     return order;
   }
 
-  /** Closes a position with a reduce-only market order; undefined when already flat */
+  /**
+   * Closes a position with a reduce-only market order: the net position, or on a hedge-mode
+   * account the leg `options.positionSide` names; undefined when already flat
+   */
   async closePosition(
     instrument: Instrument,
     options: TradeOptions = {},
   ): Promise<Order | undefined> {
-    const quantity = this.account.getPosition(instrument).quantity;
+    const quantity = this.account.getPosition(instrument, options.positionSide).quantity;
     if (quantity === 0) return undefined;
     return this.trade(instrument, -quantity, undefined, { ...options, reduceOnly: true });
   }
 
-  /** Closes every open position; resolves with the closing orders */
+  /** Closes every open position (each leg of a hedge-mode account); resolves with the closing orders */
   async closePositions(): Promise<Order[]> {
     const open = this.account.getPositions().filter((p) => p.quantity !== 0);
-    const orders = await Promise.all(open.map((p) => this.closePosition(p.instrument)));
+    const orders = await Promise.all(
+      open.map((p) =>
+        this.closePosition(p.instrument, p.side === undefined ? {} : { positionSide: p.side }),
+      ),
+    );
     return orders.filter((o): o is Order => o !== undefined);
   }
 
@@ -541,6 +560,7 @@ export class TradingManager {
       stopPrice: spec.stopPrice,
       timeInForce,
       reduceOnly: spec.reduceOnly,
+      positionSide: spec.positionSide,
       options: spec.options,
       referencePrice: this.referencePrice?.(instrument),
     });

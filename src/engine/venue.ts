@@ -2,7 +2,7 @@ import type { Balance } from '../core/balance.ts';
 import type { FillReport } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { MarketEvent } from '../core/market-data.ts';
-import type { Order, OrderType, Side, TimeInForce } from '../core/order.ts';
+import type { Order, OrderType, PositionSide, Side, TimeInForce } from '../core/order.ts';
 import type { Broker } from './broker.ts';
 
 /** One order as the venue reports it on a status query or in a snapshot */
@@ -20,6 +20,8 @@ export interface VenueOrderState {
   readonly price?: number | undefined;
   readonly stopPrice?: number | undefined;
   readonly reduceOnly?: boolean | undefined;
+  /** The leg it opens or closes, on a hedge-mode account */
+  readonly positionSide?: PositionSide | undefined;
   readonly status: 'OPEN' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
   readonly filledQuantity: number;
   readonly averagePrice?: number | undefined;
@@ -29,6 +31,8 @@ export interface VenueOrderState {
 /** A position as the venue reports it; quantity signed */
 export interface VenuePosition {
   readonly instrument: Instrument;
+  /** The leg, on a hedge-mode account (LONG never below zero, SHORT never above); undefined when net */
+  readonly side?: PositionSide | undefined;
   readonly quantity: number;
   readonly averagePrice: number;
 }
@@ -75,6 +79,8 @@ export interface VenueConnection {
   fetchBalances(): Promise<Balance[]>;
   /** Closes every socket and timer; idempotent */
   stop(): Promise<void>;
+  /** How Kestrel drives this venue (its profile), printed when a run or smoke check starts */
+  describe?(): string;
   /** Who the account is on this venue (an API key fingerprint, an account index): names the journal */
   readonly account?: string;
   /**

@@ -572,7 +572,13 @@ async function claimOwner(
     if (inserted.rowCount === 1) {
       if (slot == null) throw noFreeSlot(options);
       return {
-        owner: { owner: options.owner, clientIdPrefix: options.owner, instanceTag: tag, slot, holder },
+        owner: {
+          owner: options.owner,
+          clientIdPrefix: options.owner,
+          instanceTag: tag,
+          slot,
+          holder,
+        },
         tookOverFrom: undefined,
       };
     }

@@ -10,6 +10,7 @@ import type { HealthSnapshot } from '../engine/health-monitor.ts';
 import { HealthMonitor } from '../engine/health-monitor.ts';
 import type { Logger } from '../engine/logger.ts';
 import { TradingManager } from '../engine/trading-manager.ts';
+import type { FundingSchedule } from '../venues/sim/funding.ts';
 import type { LatencySpec } from '../venues/sim/latency.ts';
 import { createLatencyModel } from '../venues/sim/latency.ts';
 import { SimBroker } from '../venues/sim/sim-broker.ts';
@@ -19,6 +20,7 @@ import { SIM_EXCHANGE } from './instruments.ts';
 import type { RunResults } from './recorder.ts';
 import { openRun } from './session.ts';
 import type { Strategy } from './strategy.ts';
+import { StrategyFailure } from './strategy.ts';
 
 export interface BacktestOptions {
   readonly strategy: Strategy;
@@ -34,6 +36,12 @@ export interface BacktestOptions {
   readonly latency?: LatencySpec;
   /** Leverage the simulated venue allows; default 20 */
   readonly leverage?: number;
+  /** Funding of perpetuals by symbol (a fixed rate per interval, or a funding history); none by default */
+  readonly funding?: Readonly<Record<string, FundingSchedule>>;
+  /** The simulated venue's maintenance margin rate (liquidation below it); default 0.005 */
+  readonly maintenanceMargin?: number;
+  /** The simulated venue's liquidation fee rate; default 0.01 */
+  readonly liquidationFee?: number;
   /** Skip events before this time (ms) */
   readonly from?: number;
   /** Stop at this time (ms) */
@@ -68,19 +76,44 @@ export interface RunReport extends RunResults {
   readonly seed: number;
   /** Stretches without market data the run crossed because it was told to accept them */
   readonly dataGaps?: readonly DataGap[];
+  /** Set when the run failed: what ended it, and when; the rest is what it had done by then */
+  readonly failure?: RunFailure | undefined;
 }
 
-/** The strategy stopped the run by throwing */
-export class StrategyFailure extends Error {
-  override readonly name = 'StrategyFailure';
-  readonly callback: string;
-  constructor(callback: string, cause: unknown) {
-    super(
-      `strategy ${callback} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
-    );
-    this.callback = callback;
-  }
+/** Why and when a run ended early */
+export interface RunFailure {
+  readonly message: string;
+  /** The run's time when it failed, ms (simulated in a backtest) */
+  readonly time: number;
+  /** The strategy callback that failed, for a strategy error */
+  readonly callback?: string | undefined;
+  /** The strategy's file:line:column, for a strategy error */
+  readonly location?: string | undefined;
+}
+
+const partialReports = new WeakMap<object, RunReport>();
+
+/** Records on the error that ended a run the report of what the run had done until then */
+export function attachFailedRunReport(error: unknown, report: RunReport): void {
+  if (typeof error === 'object' && error !== null) partialReports.set(error, report);
+}
+
+/**
+ * The report of the run an error ended (its `failure` set), when the run had started: what it
+ * had done until the failure, so a failed run still leaves a report
+ */
+export function failedRunReport(error: unknown): RunReport | undefined {
+  return typeof error === 'object' && error !== null ? partialReports.get(error) : undefined;
+}
+
+/** The failure a report records for the error that ended its run */
+export function runFailureOf(error: unknown, time: number): RunFailure {
+  const failure = error instanceof StrategyFailure ? error : undefined;
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    time: failure?.time ?? time,
+    ...(failure === undefined ? {} : { callback: failure.callback, location: failure.location }),
+  };
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -172,6 +205,11 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     instruments,
     balances,
     ...(options.leverage === undefined ? {} : { leverage: options.leverage }),
+    ...(options.funding === undefined ? {} : { funding: options.funding }),
+    ...(options.maintenanceMargin === undefined
+      ? {}
+      : { maintenanceMargin: options.maintenanceMargin }),
+    ...(options.liquidationFee === undefined ? {} : { liquidationFee: options.liquidationFee }),
   });
   const broker = new SimBroker({
     venue,
@@ -206,69 +244,12 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     outDir: options.outDir,
   });
   const failIfStopped = () => {
-    const failed = session.failed;
-    if (failed !== undefined) throw new StrategyFailure(failed.callback, failed.error);
+    if (session.failed !== undefined) throw session.failed;
   };
-
-  recorder.tick();
-  await driveClock(clock, session.start(), Number.POSITIVE_INFINITY);
-  failIfStopped();
-
   let events = 0;
   let end = first.time;
-  let stop = false;
-  while (!stop && batch !== undefined) {
-    for (; index < batch.length; index++) {
-      const event = batch[index]!;
-      if (event.time > to) {
-        stop = true;
-        break;
-      }
-      const due = clock.nextDue();
-      const fired = due !== undefined && due <= event.time;
-      clock.advanceTo(event.time);
-      // A strategy awaiting a verdict goes on before the next event, as it would live
-      if (fired && session.busy) await runMicrotasks();
-      end = event.time;
-      events += 1;
-      lastPrice.set(
-        event.instrument,
-        event.type === 'trade'
-          ? event.price
-          : event.type === 'quote'
-            ? midPrice(event)
-            : (event.bids[0]?.[0] ?? Number.NaN),
-      );
-      broker.onMarket(event);
-      session.onMarket(event);
-      recorder.tick();
-      if (session.failed !== undefined) break;
-      if (options.onProgress !== undefined && events % 50_000 === 0) {
-        const progress = (source as { progress?: () => number }).progress?.();
-        options.onProgress({ events, time: event.time, fraction: progress });
-      }
-    }
-    failIfStopped();
-    if (stop) break;
-    batch = await source.next();
-    index = 0;
-    // Let async strategy work (awaited trades) run between batches too
-    if (session.busy) await yieldToEventLoop();
-  }
-  await source.close?.();
-
-  // The strategy stops (its timer with it), then replies and pushes in flight arrive
-  const drainUntil = end + DRAIN_MS;
-  await driveClock(clock, session.stop(), drainUntil);
-  failIfStopped();
-  for (let due = clock.nextDue(); due !== undefined && due <= drainUntil; due = clock.nextDue()) {
-    clock.advanceTo(due);
-    await Promise.resolve();
-  }
-  recorder.tick();
-  const results = recorder.finish();
-  return {
-    ...results,
+  const report = (failure?: RunFailure): RunReport => ({
+    ...recorder.finish(),
     strategy: options.strategy.name ?? 'strategy',
     venue: SIM_EXCHANGE,
     instruments: instruments.map((i) => i.symbol),
@@ -284,5 +265,72 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     ...(options.dataGaps === undefined || options.dataGaps.length === 0
       ? {}
       : { dataGaps: options.dataGaps }),
-  };
+    ...(failure === undefined ? {} : { failure }),
+  });
+
+  let closed = false;
+  try {
+    recorder.tick();
+    await driveClock(clock, session.start(), Number.POSITIVE_INFINITY);
+    failIfStopped();
+
+    let stop = false;
+    while (!stop && batch !== undefined) {
+      for (; index < batch.length; index++) {
+        const event = batch[index]!;
+        if (event.time > to) {
+          stop = true;
+          break;
+        }
+        const due = clock.nextDue();
+        const fired = due !== undefined && due <= event.time;
+        clock.advanceTo(event.time);
+        // A strategy awaiting a verdict goes on before the next event, as it would live
+        if (fired && session.busy) await runMicrotasks();
+        end = event.time;
+        events += 1;
+        lastPrice.set(
+          event.instrument,
+          event.type === 'trade'
+            ? event.price
+            : event.type === 'quote'
+              ? midPrice(event)
+              : (event.bids[0]?.[0] ?? Number.NaN),
+        );
+        broker.onMarket(event);
+        session.onMarket(event);
+        // An order promise the strategy may have left unawaited: its refusal stops the run now
+        if (session.unchecked) await runMicrotasks();
+        recorder.tick();
+        if (session.failed !== undefined) break;
+        if (options.onProgress !== undefined && events % 50_000 === 0) {
+          const progress = (source as { progress?: () => number }).progress?.();
+          options.onProgress({ events, time: event.time, fraction: progress });
+        }
+      }
+      failIfStopped();
+      if (stop) break;
+      batch = await source.next();
+      index = 0;
+      // Let async strategy work (awaited trades) run between batches too
+      if (session.busy) await yieldToEventLoop();
+    }
+    closed = true;
+    await source.close?.();
+
+    // The strategy stops (its timer with it), then replies and pushes in flight arrive
+    const drainUntil = end + DRAIN_MS;
+    await driveClock(clock, session.stop(), drainUntil);
+    failIfStopped();
+    for (let due = clock.nextDue(); due !== undefined && due <= drainUntil; due = clock.nextDue()) {
+      clock.advanceTo(due);
+      await Promise.resolve();
+    }
+    recorder.tick();
+    return report();
+  } catch (error) {
+    if (!closed) await Promise.resolve(source.close?.()).catch(() => {});
+    attachFailedRunReport(error, report(runFailureOf(error, clock.now())));
+    throw error;
+  }
 }

@@ -16,13 +16,13 @@ import type { VenueConnection } from '../engine/venue.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { JournalLocation } from '../journal/location.ts';
 import { parseJournalLocation } from '../journal/location.ts';
-import { openJournal } from '../journal/open.ts';
-import type { RunReport } from './backtest.ts';
-import { StrategyFailure } from './backtest.ts';
+import type { RunFailure, RunReport } from './backtest.ts';
+import { attachFailedRunReport, runFailureOf } from './backtest.ts';
 import type { LiveMetrics, MetricsEndpoint } from './metrics-server.ts';
 import { serveLiveMetrics } from './metrics-server.ts';
+import type { RunResults } from './recorder.ts';
 import { openRun } from './session.ts';
-import type { Strategy } from './strategy.ts';
+import type { Strategy, StrategyFailure } from './strategy.ts';
 
 export interface LiveOptions {
   readonly strategy: Strategy;
@@ -190,7 +190,8 @@ async function trade(
   const journal =
     location === undefined
       ? undefined
-      : await openJournal({
+      : // SQLite and PostgreSQL load only for a run that journals
+        await (await import('../journal/open.ts')).openJournal({
           location,
           identity: { exchange: venue.exchange, account: venue.account ?? 'default' },
           owner: prefix,
@@ -271,6 +272,7 @@ async function trade(
   let events = 0;
   let end = start;
   let failure: StrategyFailure | undefined;
+  let thrown: { readonly error: unknown } | undefined;
   try {
     await venue.start({
       instruments,
@@ -313,8 +315,9 @@ async function trade(
     }
     metrics?.setPhase('stopping');
     await session.stop();
-    if (session.failed !== undefined)
-      failure = new StrategyFailure(session.failed.callback, session.failed.error);
+    failure = session.failed;
+  } catch (error) {
+    thrown = { error };
   } finally {
     // Whatever happened, leave nothing working at the venue that we can still cancel
     const open = account.getOrders().filter((o) => !isTerminal(o.status));
@@ -353,17 +356,7 @@ async function trade(
       journalFailure ??= error as KestrelError;
     }
   }
-  if (failure !== undefined) throw failure;
-  if (journalFailure !== undefined) {
-    // The orders it could reach were canceled above; what the journal missed is the venue's
-    throw new KestrelError(
-      'JOURNAL_FAILED',
-      `stopped: ${journalFailure.message}; open orders were canceled, and the next start reconciles with the venue`,
-      { field: 'journal', value: options.journalPath, cause: journalFailure },
-    );
-  }
-  const results = recorder.finish();
-  return {
+  const report = (results: RunResults, failed?: RunFailure): RunReport => ({
     ...results,
     strategy: options.strategy.name ?? 'strategy',
     venue: venue.exchange,
@@ -377,5 +370,23 @@ async function trade(
     capital: results.startEquity,
     currency,
     seed: 0,
-  };
+    ...(failed === undefined ? {} : { failure: failed }),
+  });
+  const error =
+    thrown?.error ??
+    failure ??
+    (journalFailure === undefined
+      ? undefined
+      : // The orders it could reach were canceled above; what the journal missed is the venue's
+        new KestrelError(
+          'JOURNAL_FAILED',
+          `stopped: ${journalFailure.message}; open orders were canceled, and the next start reconciles with the venue`,
+          { field: 'journal', value: options.journalPath, cause: journalFailure },
+        ));
+  if (error !== undefined) {
+    // A failed run still reports what it did until then
+    attachFailedRunReport(error, report(recorder.finish(), runFailureOf(error, clock.now())));
+    throw error;
+  }
+  return report(recorder.finish());
 }

@@ -5,11 +5,12 @@ import type { Fill } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { isDerivative } from '../core/instrument.ts';
 import { formatDecimal, money, snap } from '../core/numeric.ts';
-import type { Order, OrderStatus } from '../core/order.ts';
+import type { Order, OrderStatus, Side } from '../core/order.ts';
 import { isTerminal, ORDER_STATUSES } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 import type { AccountView, BalanceView } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
+import { LIQUIDATION } from '../venues/sim/sim-venue.ts';
 import { SAMPLE_PERIODS_MS } from './report/metrics.ts';
 import type { RoundTrip } from './report/round-trips.ts';
 import type { Tearsheet, TearsheetCharts } from './report/tearsheet.ts';
@@ -52,6 +53,10 @@ export interface RunResults {
   readonly cancelsBeforeAck: number;
   /** Orders whose first venue word was a fill, not an accept */
   readonly fillsBeforeAck: number;
+  /** Funding settlements booked (their sum is `funding`) */
+  readonly fundingPayments: number;
+  /** Positions the venue liquidated: its closing fills, the most recent MAX_LIQUIDATIONS */
+  readonly liquidations: readonly Liquidation[];
   /** The equity curve's sampling period at the end, ms (the return period of the metrics) */
   readonly samplePeriodMs: number;
   /** Drawdown, risk-adjusted return, round trips, last orders */
@@ -59,6 +64,19 @@ export interface RunResults {
   /** The report's chart data (not in summary.json) */
   readonly charts: TearsheetCharts;
 }
+
+/** One fill of a venue's liquidation of our position */
+export interface Liquidation {
+  readonly time: number;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  readonly price: number;
+  readonly fee: number;
+  readonly feeCurrency: string;
+}
+
+const MAX_LIQUIDATIONS = 1000;
 
 export interface RecorderOptions {
   readonly account: AccountView;
@@ -190,6 +208,8 @@ export class RunRecorder {
   private tradedNotional = 0;
   private cancelsBeforeAck = 0;
   private fillsBeforeAck = 0;
+  private fundingPayments = 0;
+  private readonly liquidations: Liquidation[] = [];
   private readonly fees = new Map<string, number>();
   private readonly submitHistogram = new Array<number>(LATENCY_BINS.length).fill(0);
   private readonly cancelHistogram = new Array<number>(LATENCY_BINS.length).fill(0);
@@ -269,8 +289,9 @@ export class RunRecorder {
         ...options.instruments.map((i) => `position:${i.symbol}`),
       ]);
     }
-    this.unsubscribe = this.account.subscribe((result) => {
+    this.unsubscribe = this.account.subscribe((result, event) => {
       if (result.outcome !== 'applied') return;
+      if (event.type === 'fundingPaid') this.fundingPayments += 1;
       const now = this.clock.now();
       const order = result.order;
       if (order !== undefined) {
@@ -295,6 +316,7 @@ export class RunRecorder {
       }
       if (result.fill !== undefined) {
         this.onFill(result.fill);
+        if (result.order?.reason === LIQUIDATION) this.onLiquidation(result.fill);
         this.tearsheet.onFill(result.fill, result.position);
       }
     });
@@ -337,6 +359,19 @@ export class RunRecorder {
       fill.feeCurrency,
       fill.liquidity,
     ]);
+  }
+
+  private onLiquidation(fill: Fill): void {
+    if (this.liquidations.length >= MAX_LIQUIDATIONS) this.liquidations.shift();
+    this.liquidations.push({
+      time: fill.time,
+      symbol: fill.instrument.symbol,
+      side: fill.side,
+      quantity: fill.quantity,
+      price: fill.price,
+      fee: fill.fee,
+      feeCurrency: fill.feeCurrency,
+    });
   }
 
   /** Account equity in the run's currency: balances plus unrealized PnL and spot holdings at mark */
@@ -488,6 +523,8 @@ export class RunRecorder {
       cancelLatencyHistogram: [...this.cancelHistogram],
       cancelsBeforeAck: this.cancelsBeforeAck,
       fillsBeforeAck: this.fillsBeforeAck,
+      fundingPayments: this.fundingPayments,
+      liquidations: [...this.liquidations],
       samplePeriodMs,
       tearsheet,
       charts,

@@ -6,11 +6,13 @@ import { midPrice } from '../core/market-data.ts';
 import { snapUp } from '../core/numeric.ts';
 import type { AccountView } from '../engine/account-processor.ts';
 import type { Clock, Timer } from '../engine/clock.ts';
+import { SimulatedClock } from '../engine/clock.ts';
 import type { Logger } from '../engine/logger.ts';
 import type { TradingManager } from '../engine/trading-manager.ts';
 import { MarketHistory } from './market-history.ts';
 import { RunRecorder } from './recorder.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
+import { StrategyFailure } from './strategy.ts';
 
 export interface SessionOptions {
   readonly strategy: Strategy;
@@ -35,10 +37,87 @@ export function minimumSize(instrument: Instrument, price: number): number {
   return Math.max(instrument.minSize, instrument.lotSize, byNotional);
 }
 
+/** This package's own code (src/ when run from TypeScript, dist/ when compiled) */
+const KESTREL_CODE = [new URL('..', import.meta.url).href, new URL('..', import.meta.url).pathname];
+
+/**
+ * The strategy's own code in an error's stack, as `file:line:column`: the first frame that is
+ * not Kestrel's, a dependency's or Node's. A module loaded from an inlined `data:` URL is named
+ * by the file it came from, never by the URL.
+ */
+export function strategyLocation(error: unknown): string | undefined {
+  const stack = error instanceof Error ? error.stack : undefined;
+  if (stack === undefined) return undefined;
+  for (const line of stack.split('\n')) {
+    const frame = /^\s+at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/.exec(line);
+    if (frame === null) continue;
+    const [, where = '', row, column] = frame;
+    if (where.startsWith('data:')) {
+      const file = /__filename%3D%22(.+?)%22/.exec(where)?.[1];
+      if (file !== undefined) return decodeURIComponent(file);
+      continue;
+    }
+    if (
+      where.startsWith('node:') ||
+      where.includes('/node_modules/') ||
+      KESTREL_CODE.some((root) => where.startsWith(root))
+    )
+      continue;
+    const file = where.startsWith('file://') ? decodeURIComponent(new URL(where).pathname) : where;
+    return `${file}:${row}:${column}`;
+  }
+  return undefined;
+}
+
+/**
+ * An order promise handed to a strategy. It settles like the promise it wraps; if that one
+ * rejects and the strategy attached no handler (no await, then or catch: `void ctx.trade(...)`),
+ * the session stops the run with a strategy error instead of the process crashing on an
+ * unhandled rejection.
+ */
+class WatchedPromise<T> {
+  readonly [Symbol.toStringTag] = 'Promise';
+  private readonly inner: Promise<T>;
+  private readonly onHandled: () => void;
+  /** Watches a promise derived from this one (a `then` without a rejection handler may reject) */
+  private readonly watch: <U>(promise: Promise<U>) => Promise<U>;
+
+  constructor(
+    inner: Promise<T>,
+    onHandled: () => void,
+    watch: <U>(promise: Promise<U>) => Promise<U>,
+  ) {
+    this.inner = inner;
+    this.onHandled = onHandled;
+    this.watch = watch;
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: it is a promise, handed out in place of one
+  then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.onHandled();
+    return this.watch(this.inner.then(onFulfilled, onRejected));
+  }
+
+  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
+    return this.then(undefined, onRejected);
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    this.onHandled();
+    return this.watch(this.inner.finally(onFinally));
+  }
+}
+// `instanceof Promise` holds for it, as for the promise it stands for
+Object.setPrototypeOf(WatchedPromise.prototype, Promise.prototype);
+
 /**
  * One strategy running against one account: it builds the strategy's context, hands market
  * events and account changes to the strategy's callbacks, runs its timer, and stops the run at
- * the first callback that throws or rejects (a strategy bug is never traded through).
+ * the first callback that throws or rejects, or the first order promise it did not await that
+ * rejects (a strategy bug is never traded through).
  */
 export class StrategySession {
   readonly context: StrategyContext;
@@ -50,7 +129,11 @@ export class StrategySession {
   private readonly history: MarketHistory;
   private timer: Timer | undefined;
   private outstanding = 0;
-  private failure: { readonly error: unknown; readonly callback: string } | undefined;
+  /** Order promises handed out whose handling is not yet known (see watch) */
+  private uncheckedCount = 0;
+  /** The callback running synchronously right now, to name it in errors */
+  private current: string | undefined;
+  private failure: StrategyFailure | undefined;
   private stopped = false;
   /** Set when stop begins: market data and timers no longer reach the strategy */
   private stopping = false;
@@ -106,22 +189,27 @@ export class StrategySession {
       minimumSize,
       nextClientId: () => trading.nextClientId(),
       trade: (instrument, amount, price, tradeOptions) =>
-        trading.trade(instrument, amount, price, tradeOptions),
+        this.watch('trade', trading.trade(instrument, amount, price, tradeOptions)),
       tradeAsync: (instrument, amount, price, tradeOptions) =>
         trading.tradeAsync(instrument, amount, price, tradeOptions),
-      submitOrders: (specs) => trading.submitOrders(specs),
-      cancelOrder: (order) => trading.cancelOrder(order),
-      cancelOrders: (instrument) => trading.cancelOrders(instrument),
-      updateOrder: (order, amendment) => trading.updateOrder(order, amendment),
-      closePosition: (instrument) => trading.closePosition(instrument),
+      submitOrders: (specs) => this.watch('submitOrders', trading.submitOrders(specs)),
+      cancelOrder: (order) => this.watch('cancelOrder', trading.cancelOrder(order)),
+      cancelOrders: (instrument) => this.watch('cancelOrders', trading.cancelOrders(instrument)),
+      updateOrder: (order, amendment) =>
+        this.watch('updateOrder', trading.updateOrder(order, amendment)),
+      closePosition: (instrument) => this.watch('closePosition', trading.closePosition(instrument)),
       position: (instrument) => account.getPosition(instrument),
       positions: () => account.getPositions(),
       balances: () => account.getBalances(),
       orders: (instrument) => account.getOrders(instrument),
       order: (clientId) => account.findOrder(clientId),
     };
-    this.unsubscribe = account.subscribe((result) => {
+    this.unsubscribe = account.subscribe((result, event) => {
       if (this.stopped || result.outcome !== 'applied') return;
+      if (event.type === 'fundingPaid' && this.strategy.onFunding !== undefined) {
+        this.deliver('onFunding', () => this.strategy.onFunding?.(event, this.context));
+        return;
+      }
       if (
         result.order !== undefined &&
         result.change !== undefined &&
@@ -137,14 +225,59 @@ export class StrategySession {
     });
   }
 
-  /** The first callback failure, if any; the run must stop when set */
-  get failed(): { readonly error: unknown; readonly callback: string } | undefined {
+  /** The strategy's first failure, if any; the run must stop when set */
+  get failed(): StrategyFailure | undefined {
     return this.failure;
   }
 
   /** Whether an async callback is still running */
   get busy(): boolean {
     return this.outstanding > 0;
+  }
+
+  /**
+   * Whether order promises were handed out that the strategy has not (yet) been seen to handle:
+   * a backtest then lets pending promise jobs run before the next event, so an unawaited one that
+   * was refused stops the run at once
+   */
+  get unchecked(): boolean {
+    return this.uncheckedCount > 0;
+  }
+
+  /** Hands the strategy an order promise whose rejection stops the run unless it is handled */
+  private watch<T>(method: string, promise: Promise<T>): Promise<T> {
+    const during = this.current;
+    let handled = false;
+    let counted = true;
+    this.uncheckedCount += 1;
+    const settle = () => {
+      if (counted) {
+        counted = false;
+        this.uncheckedCount -= 1;
+      }
+    };
+    promise.then(settle, (error: unknown) => {
+      // A handler attached by `await` arrives a job later: look again after it had its turn
+      queueMicrotask(() =>
+        queueMicrotask(() => {
+          settle();
+          if (handled) return;
+          this.fail(
+            during ?? 'a callback',
+            error,
+            `ctx.${method}() was not awaited and was refused: `,
+          );
+        }),
+      );
+    });
+    return new WatchedPromise(
+      promise,
+      () => {
+        handled = true;
+        settle();
+      },
+      (derived) => this.watch(method, derived),
+    ) as unknown as Promise<T>;
   }
 
   /**
@@ -160,10 +293,14 @@ export class StrategySession {
 
   private invoke(callback: string, run: () => unknown): void {
     if (this.failure !== undefined) return;
+    const outer = this.current;
+    this.current = callback;
     try {
       this.track(callback, run());
     } catch (error) {
       this.fail(callback, error);
+    } finally {
+      this.current = outer;
     }
   }
 
@@ -182,10 +319,16 @@ export class StrategySession {
     );
   }
 
-  private fail(callback: string, error: unknown): void {
+  private fail(callback: string, error: unknown, context = ''): void {
     if (this.failure !== undefined) return;
-    this.failure = { error, callback };
-    this.logger.error(`strategy ${callback} failed; stopping the run`, { error });
+    const reason = error instanceof Error ? error.message : String(error);
+    this.failure = new StrategyFailure(callback, context === '' ? error : `${context}${reason}`, {
+      time: this.clock.now(),
+      simulated: this.clock instanceof SimulatedClock,
+      location: strategyLocation(error),
+    });
+    if (context !== '') this.failure.cause = error;
+    this.logger.error(`strategy ${callback} failed; stopping the run`, { error: reason });
   }
 
   /** Runs onStart, then starts the timer */
@@ -193,8 +336,12 @@ export class StrategySession {
     const onStart = this.strategy.onStart;
     if (onStart !== undefined) {
       try {
-        await onStart.call(this.strategy, this.context);
+        this.current = 'onStart';
+        const started = onStart.call(this.strategy, this.context);
+        this.current = undefined;
+        await started;
       } catch (error) {
+        this.current = undefined;
         this.fail('onStart', error);
         return;
       }
@@ -237,21 +384,25 @@ export class StrategySession {
       const onQuote = this.strategy.onQuote;
       if (onQuote !== undefined && this.failure === undefined && !this.stopping) {
         // Called directly, not through a closure: this runs for every quote of a backtest
+        this.current = 'onQuote';
         try {
           this.track('onQuote', onQuote.call(this.strategy, event, this.context));
         } catch (error) {
           this.fail('onQuote', error);
         }
+        this.current = undefined;
       }
     } else if (event.type === 'trade') {
       if (!this.quotes.has(instrument)) this.account.markPrice(instrument, event.price);
       const onTrade = this.strategy.onTrade;
       if (onTrade !== undefined && this.failure === undefined && !this.stopping) {
+        this.current = 'onTrade';
         try {
           this.track('onTrade', onTrade.call(this.strategy, event, this.context));
         } catch (error) {
           this.fail('onTrade', error);
         }
+        this.current = undefined;
       }
     } else {
       const bid = event.bids[0];
@@ -287,8 +438,12 @@ export class StrategySession {
     const onStop = this.strategy.onStop;
     if (onStop !== undefined && this.failure === undefined) {
       try {
-        await onStop.call(this.strategy, this.context);
+        this.current = 'onStop';
+        const stopped = onStop.call(this.strategy, this.context);
+        this.current = undefined;
+        await stopped;
       } catch (error) {
+        this.current = undefined;
         this.fail('onStop', error);
       }
     }

@@ -1,3 +1,4 @@
+import type { FundingPaid } from '../core/events.ts';
 import type { Fill } from '../core/fill.ts';
 import type { ClientOrderId } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
@@ -109,9 +110,49 @@ export interface Strategy {
   /** An order changed: accepted, filled, canceled, rejected, lost, adopted... */
   onOrder?(order: Order, change: OrderChange, ctx: StrategyContext): Awaitable;
   onFill?(fill: Fill, ctx: StrategyContext): Awaitable;
+  /** Funding settled on a perpetual position: `amount` positive received, negative paid */
+  onFunding?(funding: FundingPaid, ctx: StrategyContext): Awaitable;
   onTimer?(time: number, ctx: StrategyContext): Awaitable;
   onStop?(ctx: StrategyContext): Awaitable;
 }
 
 /** A module may export a strategy object or a factory making a fresh one per run */
 export type StrategyExport = Strategy | (() => Strategy);
+
+/** When and where a strategy failed */
+export interface StrategyFailureDetails {
+  /** The run's time at the failure, ms since the epoch */
+  readonly time: number;
+  /** Whether that time is a backtest's simulated time */
+  readonly simulated: boolean;
+  /** The strategy's own code that failed, `file:line:column`, when its stack tells */
+  readonly location?: string | undefined;
+}
+
+/**
+ * The strategy stopped the run: a callback threw or rejected, or an order promise it did not
+ * await was refused. The message names the callback, the strategy's file and line, and the
+ * (simulated) time.
+ */
+export class StrategyFailure extends Error {
+  override readonly name = 'StrategyFailure';
+  readonly callback: string;
+  readonly time: number | undefined;
+  readonly location: string | undefined;
+  constructor(callback: string, cause: unknown, details?: StrategyFailureDetails) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const where: string[] = [];
+    if (details?.location !== undefined) where.push(`at ${details.location}`);
+    if (details !== undefined && Number.isFinite(details.time))
+      where.push(
+        `${details.simulated ? 'simulated time' : 'time'} ${new Date(details.time).toISOString()}`,
+      );
+    super(
+      `strategy ${callback} failed: ${reason}${where.length === 0 ? '' : ` (${where.join(', ')})`}`,
+      { cause },
+    );
+    this.callback = callback;
+    this.time = details?.time;
+    this.location = details?.location;
+  }
+}

@@ -113,10 +113,14 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
     return { type: 'trade', instrument, time, price, size, side, id: String(state.trades) };
   };
 
+  // Small batches first, so a run sees its first event at once; then 4096 at a time
+  let batchSize = 256;
   return {
     async next() {
       const batch: MarketEvent[] = [];
-      while (batch.length < 4096) {
+      const size = batchSize;
+      batchSize = Math.min(4096, batchSize * 2);
+      while (batch.length < size) {
         let state: State | undefined;
         let time = Number.POSITIVE_INFINITY;
         let isQuote = true;

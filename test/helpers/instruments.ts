@@ -58,3 +58,16 @@ export const BTC_PERP_OTHER: Instrument = createInstrument({
   lotSize: 0.001,
   minNotional: 5,
 });
+
+/** A spot market on the simulated venue (`sim`): tick 0.01, lot 0.001, 10 bp fees */
+export const SIM_ETH_SPOT: Instrument = createInstrument({
+  symbol: 'ETH/USDT',
+  exchange: 'sim',
+  marketType: 'SPOT',
+  base: 'ETH',
+  quote: 'USDT',
+  tickSize: 0.01,
+  lotSize: 0.001,
+  makerFee: 0.001,
+  takerFee: 0.001,
+});

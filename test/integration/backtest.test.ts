@@ -13,8 +13,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import type { FundingPaid } from '../../src/core/events.ts';
 import { snapSize } from '../../src/core/instrument.ts';
+import type { MarketDataSource, MarketEvent } from '../../src/core/market-data.ts';
 import { money } from '../../src/core/numeric.ts';
+import type { Order } from '../../src/core/order.ts';
 import { createMemoryLogger } from '../../src/engine/logger.ts';
 import type { RunReport } from '../../src/runtime/backtest.ts';
 import { runBacktest } from '../../src/runtime/backtest.ts';
@@ -22,6 +25,7 @@ import { openDataFile } from '../../src/runtime/data-file.ts';
 import { simInstrument } from '../../src/runtime/instruments.ts';
 import { mergeSources } from '../../src/runtime/merge.ts';
 import createQuotingStrategy from '../../src/runtime/strategies/quoting.ts';
+import type { Strategy } from '../../src/runtime/strategy.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
 
 const SHARED_DATA = resolve(import.meta.dirname, '../../../shared/data');
@@ -184,5 +188,91 @@ describe('backtest: the quoting strategy end to end', () => {
       'trade bursts make it cancel orders the venue has not acknowledged',
     );
     assert.equal(new Date(report.start).toISOString(), '2024-10-28T15:42:23.833Z');
+  });
+});
+
+describe('backtest: funding and liquidation reach the strategy and the report', () => {
+  const HOUR = 3_600_000;
+  const start = Date.UTC(2026, 0, 1, 6);
+
+  /** Hourly quotes: flat for a day, then falling 0.2% an hour */
+  function falling(hours: number): MarketDataSource {
+    const btc = simInstrument('BTCUSDT');
+    const events: MarketEvent[] = [];
+    let mid = 60_000;
+    for (let h = 0; h <= hours; h++) {
+      if (h > 24) mid = Math.round(mid * 0.998 * 10) / 10;
+      events.push({
+        type: 'quote',
+        instrument: btc,
+        time: start + h * HOUR,
+        bid: mid - 0.1,
+        bidSize: 50,
+        ask: mid + 0.1,
+        askSize: 50,
+      });
+    }
+    let sent = false;
+    return {
+      next: async () => {
+        if (sent) return undefined;
+        sent = true;
+        return events;
+      },
+    };
+  }
+
+  it('pays funding on the held position and liquidates it, telling the strategy', async () => {
+    const btc = simInstrument('BTCUSDT');
+    const funding: FundingPaid[] = [];
+    const liquidations: Order[] = [];
+    let bought = false;
+    const strategy: Strategy = {
+      name: 'long-and-leveraged',
+      async onQuote(quote, ctx) {
+        if (bought) return;
+        bought = true;
+        // 1.5 BTC at 60 000 on 10 000 of capital: 9× leverage
+        await ctx.trade(quote.instrument, 1.5);
+      },
+      onFunding(payment) {
+        funding.push(payment);
+      },
+      onOrder(order) {
+        if (order.reason === 'liquidation' && order.origin === 'EXTERNAL') liquidations.push(order);
+      },
+    };
+    const report = await runBacktest({
+      strategy,
+      source: falling(120),
+      instruments: [btc],
+      funding: { BTCUSDT: { type: 'fixed', rate: 0.0001, intervalMs: 8 * HOUR } },
+      logger: createMemoryLogger('warn'),
+    });
+    // Settlements every 8 hours from 08:00 until the fall ends the position
+    assert.ok(funding.length >= 5, `${funding.length} funding payments`);
+    assert.equal(report.fundingPayments, funding.length);
+    assert.equal(report.funding, money(funding.reduce((sum, f) => sum + f.amount, 0)));
+    assert.ok(
+      funding.every((f) => f.amount < 0),
+      'a long pays a positive rate',
+    );
+    assert.equal(report.liquidations.length, 1);
+    assert.deepEqual(
+      [report.liquidations[0]?.side, report.liquidations[0]?.quantity],
+      ['SELL', 1.5],
+    );
+    assert.ok(
+      liquidations.some((o) => o.status === 'FILLED'),
+      'the strategy saw it filled',
+    );
+    assert.equal(report.positions[0]?.quantity, 0);
+    const fees = report.fees['USDT'] ?? 0;
+    const usdt = report.balances.find((b) => b.currency === 'USDT');
+    assert.equal(usdt?.total, money(report.capital + report.realizedPnl - fees + report.funding));
+    assert.ok(
+      (usdt?.total ?? -1) >= 0 && (usdt?.total ?? 0) < 500,
+      `liquidated before bankruptcy, the fee taking most of what was left: ${usdt?.total}`,
+    );
   });
 });

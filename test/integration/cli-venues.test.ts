@@ -1,38 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Instrument } from '../../src/core/instrument.ts';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
 import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
-
-const BIN = resolve(import.meta.dirname, '../../bin/kestrel.js');
+import { KESTREL_BIN, node } from '../helpers/cli.ts';
 
 /** Runs the kestrel command without blocking this process (the emulator lives here) */
-function kestrel(
-  args: readonly string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const kestrel = (args: readonly string[], cwd: string) => node([KESTREL_BIN, ...args], cwd);
 
 const market = (instruments: readonly Instrument[]) =>
   createSyntheticMarket({
@@ -53,6 +32,10 @@ describe('kestrel against the local emulators, as a subprocess', () => {
       const smoke = await kestrel(['smoke', '--venue', 'binanceusdm', '--url', emulator.url], dir);
       assert.equal(smoke.code, 0, smoke.stderr);
       assert.match(smoke.stdout, /^smoke ok on binanceusdm BTC\/USDT:USDT/m);
+      assert.match(
+        smoke.stdout,
+        /^venue profile: Binance USDⓈ-M futures \(ccxt binanceusdm\), one-way positions$/m,
+      );
       assert.match(smoke.stdout, /submit latency [\d.]+ ms/);
       assert.match(smoke.stdout, /cancel latency [\d.]+ ms/);
       assert.equal(emulator.venue.openOrders().length, 0, 'the smoke order is gone');
@@ -73,6 +56,10 @@ describe('kestrel against the local emulators, as a subprocess', () => {
       );
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /^venue=binanceusdm$/m);
+      assert.match(
+        run.stdout,
+        /^ {2}client ids: newClientOrderId \(1 to 36 of letters, digits and \. : \/ _ -\)/m,
+      );
       const orders = await kestrel(['orders', '--journal', 'live.journal', '--json'], dir);
       assert.equal(orders.code, 0, orders.stderr);
       const listed = JSON.parse(orders.stdout) as Array<{ clientId: string; status: string }>;

@@ -1,36 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin', 'kestrel.js');
-
-function kestrel(args: readonly string[], cwd = mkdtempSync(join(tmpdir(), 'kestrel-cli-'))) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, cwd };
-}
-
-function memoryIo(isTTY: boolean, cwd = mkdtempSync(join(tmpdir(), 'kestrel-cli-'))) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    cwd,
-    isTTY,
-    columns: 100,
-  };
-  return { io, out: () => out.join(''), err: () => err.join(''), cwd };
-}
+import { kestrel } from '../helpers/cli.ts';
+import { memoryIo } from '../helpers/memory-io.ts';
 
 function lines(text: string): Record<string, string> {
   return Object.fromEntries(
@@ -74,7 +49,7 @@ describe('kestrel run as a subprocess', () => {
     assert.match(bad.stderr, /--capital must be a positive number, got "-5"/);
     const unknown = kestrel(['run', '--frobnicate']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /Unknown option '--frobnicate'/);
+    assert.match(unknown.stderr, /unknown option --frobnicate/);
     assert.equal(kestrel(['launch']).code, 2);
   });
 
@@ -106,7 +81,7 @@ describe('kestrel run as a subprocess', () => {
 
 describe('kestrel in process', () => {
   it('draws a progress bar and a summary table on a terminal', async () => {
-    const { io, out, err } = memoryIo(true);
+    const { io, out, err } = memoryIo('kestrel-cli-', { isTTY: true });
     assert.equal(await main(['run', '--to', '2026-01-01T01:00:00Z', '--seed', '5'], io), 0);
     assert.match(err(), /\r\[[#.]+\]\s+\d+% [\d,]+ events/);
     assert.match(out(), /Submit latency \(ms\)\s+p50 [\d.]+\s+p90 [\d.]+\s+p99 [\d.]+/);
@@ -115,7 +90,7 @@ describe('kestrel in process', () => {
   });
 
   it('prints JSON with --json', async () => {
-    const { io, out } = memoryIo(false);
+    const { io, out } = memoryIo('kestrel-cli-');
     assert.equal(await main(['run', '--to', '2026-01-01T00:10:00Z', '--json'], io), 0);
     const report = JSON.parse(out()) as { venue: string; ordersByStatus: Record<string, number> };
     assert.equal(report.venue, 'sim');
@@ -123,7 +98,7 @@ describe('kestrel in process', () => {
   });
 
   it('refuses strategy files that do not load, with exit 4', async () => {
-    const { io, err, cwd } = memoryIo(false);
+    const { io, err, cwd } = memoryIo('kestrel-cli-');
     writeFileSync(join(cwd, 'empty.mjs'), 'export const nothing = 1;\n');
     writeFileSync(join(cwd, 'syntax.mjs'), 'export default {{;\n');
     assert.equal(await main(['run', 'missing.mjs'], io), 4);
@@ -138,7 +113,7 @@ describe('kestrel in process', () => {
   });
 
   it('runs a strategy file with parameters, and the same file twice gives the same numbers', async () => {
-    const { io, out, cwd } = memoryIo(false);
+    const { io, out, cwd } = memoryIo('kestrel-cli-');
     writeFileSync(
       join(cwd, 'taker.mjs'),
       `export default function () {
@@ -161,7 +136,7 @@ describe('kestrel in process', () => {
     assert.equal(first['strategy'], 'taker');
     assert.equal(first['fills_taker'], '1');
     assert.equal(first['position_BTCUSDT'], '0.01');
-    const again = memoryIo(false, cwd);
+    const again = memoryIo('kestrel-cli-', { cwd });
     assert.equal(await main(args, again.io), 0);
     const second = lines(again.out());
     assert.equal(second['realized_pnl'], first['realized_pnl']);
@@ -169,7 +144,7 @@ describe('kestrel in process', () => {
   });
 
   it('reads trades and quotes files given with --data, merged in time order', async () => {
-    const { io, out, cwd } = memoryIo(false);
+    const { io, out, cwd } = memoryIo('kestrel-cli-');
     const quotes = ['timestamp,bid_price,bid_amount,ask_price,ask_amount'];
     const trades = ['time,price,size,side'];
     for (let i = 0; i < 2000; i++) {
@@ -191,11 +166,65 @@ describe('kestrel in process', () => {
     assert.ok(Number(summary['orders']) > 0);
   });
 
+  it('exits 3 naming file, line and column for a bad funding file, before anything runs', async () => {
+    const cases: Array<[string, RegExp]> = [
+      [
+        'time,price\n1767225600000,0.0001\n',
+        /line 1, column rate: the header "time,price" has no rate column/,
+      ],
+      [
+        'time,rate\n1767225600000,0.0001\n1767254400000,NaN\n',
+        /line 3, column rate: "NaN" is not a finite rate/,
+      ],
+      [
+        'time,rate\n1767254400000,0.0001\n1767225600000,0.0001\n',
+        /line 3, column time: time goes backwards/,
+      ],
+    ];
+    for (const [text, message] of cases) {
+      const { io, err, cwd } = memoryIo('kestrel-cli-');
+      writeFileSync(join(cwd, 'BTCUSDT.funding.csv'), text);
+      assert.equal(await main(['run', '--funding', 'BTCUSDT.funding.csv', '--quiet'], io), 3);
+      assert.match(err(), new RegExp(`BTCUSDT\\.funding\\.csv: ${message.source}`));
+      assert.ok(!existsSync(join(cwd, 'kestrel-out', 'summary.json')), 'nothing ran');
+    }
+    const { io, err } = memoryIo('kestrel-cli-');
+    assert.equal(await main(['run', '--funding-rate', '1%'], io), 2);
+    assert.match(err(), /--funding-rate must be a fraction of position value/);
+  });
+
+  it('settles funding from a file and reports it', async () => {
+    const { io, out, cwd } = memoryIo('kestrel-cli-');
+    writeFileSync(
+      join(cwd, 'long.ts'),
+      'let done = false;\nexport default { async onQuote(quote, ctx) { if (done) return; done = true; await ctx.trade(quote.instrument, 0.01); } };\n',
+    );
+    writeFileSync(
+      join(cwd, 'BTCUSDT.funding.csv'),
+      'fundingTime,fundingRate\n1767225600000,0.0001\n1767254400000,0.0002\n1767283200000,-0.0001\n',
+    );
+    const args = [
+      'run',
+      'long.ts',
+      '--funding',
+      'BTCUSDT.funding.csv',
+      '--to',
+      '2026-01-01T20:00:00Z',
+    ];
+    assert.equal(await main(args, io), 0);
+    const summary = lines(out());
+    assert.equal(summary['funding_payments'], '2', 'the settlements at 08:00 and 16:00');
+    assert.ok(Number(summary['funding']) < 0, `a long pays: ${summary['funding']}`);
+    const json = JSON.parse(readFileSync(join(cwd, 'kestrel-out', 'summary.json'), 'utf8'));
+    assert.equal(json.fundingPayments, 2);
+    assert.deepEqual(json.liquidations, []);
+  });
+
   it('prints help', async () => {
-    const { io, out } = memoryIo(false);
+    const { io, out } = memoryIo('kestrel-cli-');
     assert.equal(await main(['--help'], io), 0);
     assert.match(out(), /Usage: kestrel <command>/);
-    const run = memoryIo(false);
+    const run = memoryIo('kestrel-cli-');
     assert.equal(await main(['run', '--help'], run.io), 0);
     assert.match(run.out(), /--data FILES/);
   });

@@ -25,7 +25,7 @@ function chromium(args: readonly string[]) {
       `--user-data-dir=${mkdtempSync(join(tmpdir(), 'kestrel-chromium-'))}`,
       ...args,
     ],
-    { encoding: 'utf8', timeout: 60_000 },
+    { encoding: 'utf8', timeout: 300_000 },
   );
 }
 

@@ -8,6 +8,8 @@ import createQuotingStrategy from '../../src/runtime/strategies/quoting.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
 import { createLatencyModel } from '../../src/venues/sim/latency.ts';
 import { createPaperVenue } from '../../src/venues/sim/paper-venue.ts';
+import { countingStrategy } from '../helpers/counting-strategy.ts';
+import { abortWhen, until } from '../helpers/wait.ts';
 
 describe('live runner on the paper venue', () => {
   it('runs the bundled strategy in wall-clock time and leaves nothing open', async () => {
@@ -28,15 +30,21 @@ describe('live runner on the paper venue', () => {
       latency: createLatencyModel({ requestMs: 2, replyMs: 2, streamMs: 3, jitter: 0.3 }),
     });
     const statuses: number[] = [];
+    const quoting = countingStrategy(createQuotingStrategy());
+    // Stops once it has done enough, however slow the machine; the duration only bounds a stall
+    const enough = abortWhen(
+      () => (statuses.at(-1) ?? 0) > 500 && quoting.orders() > 10 && statuses.length >= 2,
+    );
     const report = await runLive({
-      strategy: createQuotingStrategy(),
+      strategy: quoting.strategy,
       venue,
       symbols: ['BTC'],
       clock: systemClock,
       logger,
-      durationMs: 2500,
+      signal: enough.signal,
+      durationMs: 120_000,
       onStatus: (s) => statuses.push(s.marketEvents),
-    });
+    }).finally(enough.dispose);
     assert.equal(report.venue, 'paper');
     assert.deepEqual(report.instruments, ['BTCUSDT']);
     assert.ok(report.marketEvents > 500, `${report.marketEvents} events`);
@@ -77,9 +85,24 @@ describe('live runner on the paper venue', () => {
       logger,
       speed: 60,
     });
+    // Counts the market events the venue delivers, to let the market move while the strategy stops
+    let delivered = 0;
+    const counted: typeof venue = {
+      ...venue,
+      start: (handlers) =>
+        venue.start({
+          ...handlers,
+          onMarket: (event) => {
+            delivered += 1;
+            handlers.onMarket(event);
+          },
+        }),
+    };
     let stopping = false;
+    let placed = 0;
     let callsWhileStopping = 0;
     const placedWhileStopping: string[] = [];
+    const enough = abortWhen(() => placed >= 3);
     const report = await runLive({
       strategy: {
         name: 'keeps-quoting',
@@ -92,8 +115,10 @@ describe('live runner on the paper venue', () => {
             );
             return;
           }
-          if (ctx.orders(quote.instrument).length < 3)
+          if (ctx.orders(quote.instrument).length < 3) {
             ctx.tradeAsync(quote.instrument, 0.01, quote.bid - 50, { postOnly: true });
+            placed += 1;
+          }
         },
         onTimer() {
           if (stopping) callsWhileStopping += 1;
@@ -102,15 +127,17 @@ describe('live runner on the paper venue', () => {
           stopping = true;
           await ctx.cancelOrders();
           // The market keeps moving while the strategy winds down
-          await new Promise((resolve) => setTimeout(resolve, 300));
+          const at = delivered;
+          await until(() => delivered >= at + 10, 'ten market events while stopping');
         },
       },
-      venue,
+      venue: counted,
       symbols: ['BTC'],
       clock: systemClock,
       logger,
-      durationMs: 800,
-    });
+      signal: enough.signal,
+      durationMs: 120_000,
+    }).finally(enough.dispose);
     assert.ok(report.orders >= 1, `${report.orders} orders`);
     assert.equal(callsWhileStopping, 0, 'no onQuote or onTimer after stop began');
     assert.deepEqual(placedWhileStopping, []);

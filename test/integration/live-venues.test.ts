@@ -12,11 +12,15 @@ import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
 import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
 import { systemClock } from '../../src/engine/clock.ts';
+import type { Logger } from '../../src/engine/logger.ts';
 import { createMemoryLogger } from '../../src/engine/logger.ts';
+import type { VenueConnection } from '../../src/engine/venue.ts';
 import type { RunReport } from '../../src/runtime/backtest.ts';
 import { runLive } from '../../src/runtime/live.ts';
 import createQuotingStrategy from '../../src/runtime/strategies/quoting.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
+import { countingStrategy } from '../helpers/counting-strategy.ts';
+import { abortWhen } from '../helpers/wait.ts';
 
 /** A lively market: quotes every `quoteMs`, trades every `tradeMs`, high volatility so quotes get filled */
 function feed(instruments: readonly Instrument[], quoteMs: number, tradeMs: number) {
@@ -47,6 +51,28 @@ function checkAgainstLedger(report: RunReport, venueQuantity: number, venueFills
   assert.equal(report.counters.refused, 0);
 }
 
+/**
+ * The bundled strategy on a venue until it has traded enough to check (orders asked for, market
+ * events seen), however slow the machine; the duration only bounds a stall
+ */
+async function runUntilBusy(venue: VenueConnection, symbol: string, logger: Logger) {
+  const quoting = countingStrategy(createQuotingStrategy());
+  let events = 0;
+  const enough = abortWhen(() => quoting.orders() >= 6 && events > 40);
+  return runLive({
+    strategy: quoting.strategy,
+    venue,
+    symbols: [symbol],
+    clock: systemClock,
+    logger,
+    signal: enough.signal,
+    durationMs: 180_000,
+    onStatus: (status) => {
+      events = status.marketEvents;
+    },
+  }).finally(enough.dispose);
+}
+
 describe('the bundled strategy on live venue paths', () => {
   it('runs through ccxt against the Binance USDⓈ-M emulator to completion', async () => {
     const instruments = defaultInstruments();
@@ -58,21 +84,14 @@ describe('the bundled strategy on live venue paths', () => {
     });
     try {
       const logger = createMemoryLogger('info');
-      const venue = openVenue({
+      const venue = await openVenue({
         venue: 'binanceusdm',
         url: emulator.url,
         env: {},
         clock: systemClock,
         logger,
       });
-      const report = await runLive({
-        strategy: createQuotingStrategy(),
-        venue,
-        symbols: ['BTCUSDT'],
-        clock: systemClock,
-        logger,
-        durationMs: 6000,
-      });
+      const report = await runUntilBusy(venue, 'BTCUSDT', logger);
       const venueQuantity = emulator.venue.getPosition('BTCUSDT')?.quantity ?? 0;
       checkAgainstLedger(report, venueQuantity, emulator.executions().length);
       assert.equal(emulator.venue.openOrders().length, 0, 'the venue has nothing open either');
@@ -88,21 +107,14 @@ describe('the bundled strategy on live venue paths', () => {
     const emulator = await startLighterEmulator({ feed: feed(instruments, 100, 150), speed: 1 });
     try {
       const logger = createMemoryLogger('info');
-      const venue = openVenue({
+      const venue = await openVenue({
         venue: 'lighter',
         url: emulator.url,
         env: {},
         clock: systemClock,
         logger,
       });
-      const report = await runLive({
-        strategy: createQuotingStrategy(),
-        venue,
-        symbols: ['ETH'],
-        clock: systemClock,
-        logger,
-        durationMs: 6000,
-      });
+      const report = await runUntilBusy(venue, 'ETH', logger);
       const symbol = report.instruments[0] ?? '';
       const venueQuantity = emulator.venue.getPosition(symbol)?.quantity ?? 0;
       const venueFills = emulator.executions().filter((e) => e.symbol === symbol).length;

@@ -51,7 +51,7 @@ describe('live metrics', () => {
     const logger = createMemoryLogger('info');
     const port = await freePort();
     try {
-      const venue = openVenue({
+      const venue = await openVenue({
         venue: 'binanceusdm',
         url: emulator.url,
         env: {},
@@ -157,7 +157,7 @@ describe('live metrics', () => {
       const address = blocker.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       const logger = createMemoryLogger('info');
-      const venue = openVenue({
+      const venue = await openVenue({
         venue: 'binanceusdm',
         url: emulator.url,
         env: {},

@@ -18,7 +18,9 @@ let failed = false;
 for (const venue of venues) {
   const report = await runSoak({
     venue,
-    durationMs: minutes * 60_000,
+    minDurationMs: minutes * 60_000,
+    orders: 0,
+    kills: 0,
     seed: Number(values.seed ?? Date.now() % 100_000),
     log: (line) => process.stderr.write(`${line}\n`),
   });

@@ -2,13 +2,17 @@
  * The soak test's strategy: keeps the order flow busy with post-only quotes near the touch,
  * cancels, amends and small crossing orders that fill, with its position bounded. With
  * `--param mode=settle` it only cancels what is open and then stays idle, so the final run
- * settles everything for the comparison with the venue's ledger.
+ * settles everything for the comparison with the venue's ledger. It says on stderr when it starts
+ * (after the startup reconciliation), so the soak kills it only once it trades.
  */
 import type { Instrument } from '../../src/core/instrument.ts';
 import { roundSizeDown } from '../../src/core/instrument.ts';
 import { isTerminal } from '../../src/core/order.ts';
 import { createRandom } from '../../src/core/random.ts';
 import type { Strategy, StrategyContext } from '../../src/runtime/strategy.ts';
+
+/** The line the soak waits for before it may kill the process */
+export const SOAK_READY = 'soak-strategy: ready';
 
 export default function createSoakStrategy(): Strategy {
   let instrument: Instrument;
@@ -77,6 +81,7 @@ export default function createSoakStrategy(): Strategy {
       instrument = ctx.instrument(ctx.params['symbol'] ?? ctx.instruments[0]?.symbol ?? '');
       random = createRandom(Number(ctx.params['seed'] ?? 1) + Math.floor(ctx.time));
       settle = ctx.params['mode'] === 'settle';
+      process.stderr.write(`${SOAK_READY}\n`);
       if (settle) await ctx.cancelOrders();
     },
     onQuote(_quote, ctx) {

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Balance } from '../../src/core/balance.ts';
 import type { Instrument } from '../../src/core/instrument.ts';
 import { money } from '../../src/core/numeric.ts';
@@ -21,16 +21,26 @@ import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.ts';
 import { readJournal } from '../../src/runtime/journal-view.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
+import { KESTREL_BIN, ROOT } from '../helpers/cli.ts';
+import { SOAK_READY } from './soak-strategy.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin', 'kestrel.js');
 const STRATEGY = join(ROOT, 'test', 'soak', 'soak-strategy.ts');
 
 export type SoakVenueName = 'binanceusdm' | 'lighter';
 
 export interface SoakOptions {
   readonly venue: SoakVenueName;
-  readonly durationMs: number;
+  /** Go on until the venue has at least this many of our orders (across all runs) */
+  readonly orders: number;
+  /** Go on until the Kestrel process has been SIGKILLed at least this many times */
+  readonly kills: number;
+  /** Go on at least this long, ms (the long soak); default 0 */
+  readonly minDurationMs?: number;
+  /**
+   * Fail when nothing moves for this long, ms: no child got ready and no new order reached the
+   * venue. Generous, as it is the only wall-clock bound; default 180 000
+   */
+  readonly stallMs?: number;
   readonly seed?: number;
   /** Print progress lines */
   readonly log?: (line: string) => void;
@@ -223,6 +233,12 @@ async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue>
 
 interface Child {
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  /** Whether the strategy has started (after the startup reconciliation) and said so */
+  readonly ready: () => boolean;
+  /** Whether the process has ended */
+  readonly exited: () => boolean;
+  /** The last of what it wrote on stderr */
+  readonly stderr: () => string;
   kill(): void;
 }
 
@@ -231,24 +247,31 @@ function runKestrel(
   cwd: string,
   env: Readonly<Record<string, string>>,
 ): Child {
-  const child = spawn(process.execPath, [BIN, 'run', STRATEGY, ...args], {
+  const child = spawn(process.execPath, [KESTREL_BIN, 'run', STRATEGY, ...args], {
     cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   });
   let stderr = '';
+  let ready = false;
+  let exited = false;
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
+    if (!ready && stderr.includes(SOAK_READY)) ready = true;
   });
   return {
     done: new Promise((done) =>
-      child.on('close', (code, signal) => done({ code, signal, stderr })),
+      child.on('close', (code, signal) => {
+        exited = true;
+        done({ code, signal, stderr });
+      }),
     ),
+    ready: () => ready,
+    exited: () => exited,
+    stderr: () => stderr,
     kill: () => child.kill('SIGKILL'),
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function fault(url: string, operation: string, body: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${url}/_kestrel/faults/${operation}`, {
@@ -260,11 +283,40 @@ async function fault(url: string, operation: string, body: Record<string, unknow
     throw new Error(`fault ${operation} refused: HTTP ${response.status} ${await response.text()}`);
 }
 
+/**
+ * Counts progress, not time: notes when anything moves (a child got ready, an order reached the
+ * venue) and fails only when nothing has moved for `stallMs`
+ */
+class Progress {
+  private readonly stallMs: number;
+  private last = Date.now();
+  private mark = '';
+
+  constructor(stallMs: number) {
+    this.stallMs = stallMs;
+  }
+
+  /** Records the current state; anything different from last time is progress */
+  note(state: string): void {
+    if (state !== this.mark) {
+      this.mark = state;
+      this.last = Date.now();
+    }
+  }
+
+  /** @throws Error when nothing moved for the stall window */
+  check(what: () => string): void {
+    if (Date.now() - this.last > this.stallMs)
+      throw new Error(`soak: no progress for ${this.stallMs / 1000} s: ${what()}`);
+  }
+}
+
 /** Runs the soak and returns its figures; `mismatches` lists every way Kestrel and the venue disagree */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const seed = options.seed ?? 1;
   const random = createRandom(seed);
   const log = options.log ?? (() => {});
+  const progress = new Progress(options.stallMs ?? 180_000);
   const venue = await startVenue(options.venue, seed);
   const dir = mkdtempSync(join(tmpdir(), `kestrel-soak-${options.venue}-`));
   const journal = join(dir, 'soak.journal');
@@ -284,46 +336,77 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     `seed=${seed}`,
   ];
   const started = Date.now();
+  const minDurationMs = options.minDurationMs ?? 0;
   let runs = 0;
   let kills = 0;
   let faults = 0;
   const faultsByKind: Record<string, number> = {};
+  const placed = () => venue.orders().length;
+  const enough = () =>
+    kills >= options.kills &&
+    placed() >= options.orders &&
+    venue.fills().length > 0 &&
+    Date.now() - started >= minDurationMs;
+  const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 25));
   try {
-    while (Date.now() - started < options.durationMs) {
+    while (!enough()) {
       runs += 1;
-      const child = runKestrel([...common, '--duration', '10m'], dir, venue.env);
-      const lifetime = 3000 + random.integer(0, 5000);
-      const until = Date.now() + lifetime;
-      // Faults while it trades, a few per run, at random moments
-      while (Date.now() < until - 400) {
-        await sleep(400 + random.integer(0, 900));
-        const [operation, body] = venue.faults[random.integer(0, venue.faults.length - 1)] ?? [
-          'drop-connections',
-          {},
-        ];
-        await fault(venue.url, operation, body);
-        faults += 1;
-        faultsByKind[operation] = (faultsByKind[operation] ?? 0) + 1;
+      const child = runKestrel([...common, '--duration', '1h'], dir, venue.env);
+      const before = placed();
+      // Killed once it is trading and has placed a random number of orders; faults in between
+      const target = 2 + random.integer(0, 8);
+      const faultsAt = Array.from({ length: 2 + random.integer(0, 2) }, () =>
+        random.integer(0, target - 1),
+      ).sort((x, y) => x - y);
+      const state = () =>
+        `run ${runs}: ${child.ready() ? 'ready' : 'starting'}, ${placed() - before} of ${target} orders placed (${placed()} in all)`;
+      while (!child.exited() && !(child.ready() && placed() - before >= target)) {
+        while (child.ready() && faultsAt.length > 0 && placed() - before >= faultsAt[0]!) {
+          faultsAt.shift();
+          const [operation, body] = venue.faults[random.integer(0, venue.faults.length - 1)] ?? [
+            'drop-connections',
+            {},
+          ];
+          await fault(venue.url, operation, body);
+          faults += 1;
+          faultsByKind[operation] = (faultsByKind[operation] ?? 0) + 1;
+        }
+        progress.note(state());
+        progress.check(() => `${state()}; its stderr: ${child.stderr().slice(-2000)}`);
+        await pause();
       }
-      await sleep(Math.max(0, until - Date.now()));
-      child.kill();
-      kills += 1;
-      const exit = await child.done;
-      if (exit.signal !== 'SIGKILL')
+      if (child.exited()) {
+        const exit = await child.done;
         log(`run ${runs} ended on its own (code ${exit.code}): ${exit.stderr.slice(-2000)}`);
-      log(`run ${runs}: killed after ${lifetime} ms (${faults} faults so far)`);
+      } else {
+        child.kill();
+        kills += 1;
+        await child.done;
+        log(`${state()}: killed (${faults} faults so far)`);
+      }
       await fault(venue.url, 'reset', {});
     }
-    // The settling run: startup reconciliation, cancel everything, then a clean stop
-    runs += 1;
-    const last = runKestrel(
-      [...common, '--param', 'mode=settle', '--duration', `${venue.settleMs}ms`],
-      dir,
-      venue.env,
-    );
-    const exit = await last.done;
-    if (exit.code !== 0)
-      throw new Error(`the settling run failed (code ${exit.code}): ${exit.stderr.slice(-4000)}`);
+    // The settling run: startup reconciliation, cancel everything, then a clean stop. An order a
+    // kill left unanswered needs a few status queries (or its transaction's expiry) before its
+    // verdict; a busy machine may need another settling run for that, as long as each one settles more
+    let unsettled = Number.POSITIVE_INFINITY;
+    for (;;) {
+      runs += 1;
+      const last = runKestrel(
+        [...common, '--param', 'mode=settle', '--duration', `${venue.settleMs}ms`],
+        dir,
+        venue.env,
+      );
+      const exit = await last.done;
+      if (exit.code !== 0)
+        throw new Error(`the settling run failed (code ${exit.code}): ${exit.stderr.slice(-4000)}`);
+      const left = readJournal(journal).orders.filter(
+        (o) => o.status === 'PENDING' || o.status === 'PENDING_CANCEL',
+      ).length;
+      if (left === 0 || left >= unsettled) break;
+      log(`settling run ${runs}: ${left} orders still without a verdict, settling again`);
+      unsettled = left;
+    }
     return compare(options.venue, venue, journal, {
       seconds: (Date.now() - started) / 1000,
       runs,

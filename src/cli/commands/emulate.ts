@@ -18,21 +18,7 @@ import { mergeSources } from '../../runtime/merge.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import { parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
-
-export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|bybit|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S]
-
-Starts a local venue on 127.0.0.1 that speaks the real wire protocol (Binance USDⓈ-M REST and
-user-data WebSocket, Bybit v5 REST and WebSockets, or Lighter REST and WebSocket), fills through
-the simulated matching engine, and injects faults on request. Trade against it with
-kestrel run --venue ... --url URL.
-
-  --port N         the port (default: a free one, printed)
-  --data FILES     trades / quotes CSV(.gz) to replay (default: a synthetic market)
-  --speed N        replay speed (default 1, real time)
-  --seed N         seeds the synthetic market (default 1)
-  --key K          binance-usdm, bybit: the API key it accepts (default printed)
-  --secret S       binance-usdm, bybit: the secret it accepts (default printed)
-`;
+import { EMULATE_USAGE } from '../usage.ts';
 
 /** Runs `kestrel emulate` until Ctrl-C; returns the exit code */
 export async function emulateCommand(
@@ -69,6 +55,8 @@ export async function emulateCommand(
   if (!(speed > 0))
     throw new UsageError(`--speed must be positive, got ${JSON.stringify(values['speed'])}`);
   const seed = values['seed'] === undefined ? 1 : Number(values['seed']);
+  if (!Number.isSafeInteger(seed))
+    throw new UsageError(`--seed must be an integer, got ${JSON.stringify(values['seed'])}`);
   const files = ((values['data'] as string[] | undefined) ?? [])
     .flatMap((v) => v.split(','))
     .filter((v) => v.length > 0);

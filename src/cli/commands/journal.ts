@@ -6,29 +6,7 @@ import { checkJournal, repairJournal } from '../../journal/sqlite-repair.ts';
 import { loadJournalView } from '../../runtime/journal-view.ts';
 import { EXIT, parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
-
-export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE|URL [--json] [--open]
-
-Reads a journal (kestrel run --journal FILE|URL) and prints what happened, rebuilt by replay.
-
-  --journal FILE   the journal to read (read-only): a SQLite file, or a postgres:// URL, whose
-                   every owner (process) is shown, by owner
-  --json           print JSON instead of a table
-  --open           orders: only those still live
-
-On a damaged journal the valid records are shown, the damage is listed on stderr and the exit
-code is 6 (see kestrel journal check).
-`;
-
-export const JOURNAL_CHECK_USAGE = `Usage: kestrel journal check|repair FILE
-
-  check FILE    lists every damaged stretch of a journal by sequence range, and what SQLite
-                finds wrong with the file; changes nothing. Exit 0 when sound, 6 when damaged
-  repair FILE   keeps every valid record (a new file under the same name), moves the damaged
-                records that can still be read aside into FILE.damaged.jsonl, keeps the file
-                as it was as FILE.pre-repair-<time>, and records the repair in the journal.
-                Run it while no kestrel process writes the journal
-`;
+import { JOURNAL_CHECK_USAGE, JOURNAL_USAGE } from '../usage.ts';
 
 const absolute = (io: Io, file: string) => (isAbsolute(file) ? file : resolve(io.cwd, file));
 

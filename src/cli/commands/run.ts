@@ -1,9 +1,17 @@
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
+import { matchesSymbol } from '../../core/instrument.ts';
 import type { MarketDataSource } from '../../core/market-data.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { Logger, LogRecord } from '../../engine/logger.ts';
@@ -11,71 +19,24 @@ import { createLogger, formatLogRecord } from '../../engine/logger.ts';
 import type { VenueConnection } from '../../engine/venue.ts';
 import { isPostgresUrl } from '../../journal/location.ts';
 import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
-import { runBacktest } from '../../runtime/backtest.ts';
+import { failedRunReport, runBacktest } from '../../runtime/backtest.ts';
 import { parseTimestamp, symbolFromFileName } from '../../runtime/csv-reader.ts';
 import type { DataGap, DataRange } from '../../runtime/data-file.ts';
 import { dataGapError, findDataGaps, openDataFile, scanDataFile } from '../../runtime/data-file.ts';
+import { readFundingFile } from '../../runtime/funding-reader.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
-import { runLive } from '../../runtime/live.ts';
 import { mergeSources } from '../../runtime/merge.ts';
-import { renderHtmlReport } from '../../runtime/report/html.ts';
-import {
-  formatSummaryLines,
-  formatSummaryTable,
-  reportJson,
-} from '../../runtime/report/summary.ts';
 import { BUNDLED_STRATEGIES } from '../../runtime/strategies/bundled.ts';
 import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
-import { createPaperVenue } from '../../venues/sim/paper-venue.ts';
+import type { FundingSchedule } from '../../venues/sim/funding.ts';
 import { parseCommandLine, StrategyLoadError, UsageError } from '../exit-codes.ts';
+import { checkJournalFile, clearRunOutputs, renderFailurePage } from '../files.ts';
 import type { Io } from '../io.ts';
-import { ProgressBar } from '../progress.ts';
-import { openVenue } from '../venues.ts';
-
-export const RUN_USAGE = `Usage: kestrel run [strategy] [options]
-
-Runs a strategy through the full order flow and writes a report: a backtest on the simulated
-venue by default, paper trading with --venue paper, or live with --venue binanceusdm (any ccxt
-exchange id) or --venue lighter.
-
-  strategy               a strategy module (.ts, .js, .mjs) exporting a strategy object or a
-                         factory as default (or as \`strategy\`), or a bundled one by name:
-                         quoting (the default: a market maker) or trend (EMA crossover on candles)
-Options:
-  --data FILES           market data files, comma separated or repeated: trades or quotes
-                         CSV, long-format depth CSV, ccxt order-book JSON lines (each may be
-                         .gz); merged by time (default: a seeded synthetic market)
-  --max-gap TIME         the longest stretch without market data a run may cross (default 1h)
-  --allow-gaps           run across longer gaps anyway (the report marks them)
-  --symbol SYMBOLS       instruments of the synthetic market, comma separated (default BTCUSDT)
-  --from TIME            start (ISO 8601 or epoch ms); synthetic default 2026-01-01T00:00:00Z
-  --to TIME              end; synthetic default: 24 hours after --from
-  --capital N            starting balance in USDT (default 10000)
-  --seed N               seeds the synthetic market and the latency model (default 1)
-  --latency MS           median one-way latency of the simulated venue in ms (default 20)
-  --leverage N           leverage the simulated venue allows (default 20)
-  --param KEY=VALUE      a strategy parameter, repeatable
-  --out DIR              where the report goes (default ./kestrel-out)
-  --json                 print the report as JSON instead of the summary
-  --quiet                no progress bar
-Live and paper:
-  --venue NAME           paper, lighter, or a ccxt exchange id (binanceusdm, bybit, ...)
-  --url URL              the venue's base URL (a local emulator: kestrel emulate ...)
-  --testnet              the venue's testnet
-  --config FILE          a JSON file with the venue's settings and keys (else the environment)
-  --duration TIME        stop after this long (90s, 5m, 1h); default: until Ctrl-C
-  --journal FILE|URL     record every intent and venue event; a restart resumes from it. A
-                         SQLite file, or postgres://user@host/db?owner=NAME for a journal
-                         several processes share (each its own owner, the clientId prefix)
-  --speed N              paper: replay speed (default 1, real time)
-  --metrics-port N       serve Prometheus /metrics and /health on this port while running
-                         (0: any free port, named in run.log)
-  --metrics-host HOST    the address to serve them on (default 127.0.0.1, this machine only)
-  -h, --help             this help
-`;
+import { progressBar, StatusLine, strategyConsoleTo } from '../progress.ts';
+import { RUN_USAGE } from '../usage.ts';
 
 export interface RunCommandOptions {
   readonly strategy: string | undefined;
@@ -87,6 +48,9 @@ export interface RunCommandOptions {
   readonly seed: number;
   readonly latencyMs: number;
   readonly leverage: number;
+  readonly fundingFiles: readonly string[];
+  readonly fundingRate: number | undefined;
+  readonly fundingIntervalMs: number;
   readonly params: Readonly<Record<string, string>>;
   readonly outDir: string;
   readonly json: boolean;
@@ -145,6 +109,9 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
       seed: { type: 'string' },
       latency: { type: 'string' },
       leverage: { type: 'string' },
+      funding: { type: 'string', multiple: true },
+      'funding-rate': { type: 'string' },
+      'funding-interval': { type: 'string' },
       param: { type: 'string', multiple: true },
       out: { type: 'string' },
       json: { type: 'boolean' },
@@ -201,6 +168,22 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     throw new UsageError('--metrics-host needs --metrics-port');
   if (metricsPort !== undefined && values['venue'] === undefined)
     throw new UsageError('--metrics-port serves a live or paper run: it needs --venue');
+  const fundingFiles = list(values['funding'] as string[] | undefined);
+  const rateText = values['funding-rate'] as string | undefined;
+  const fundingRate = rateText === undefined ? undefined : Number(rateText);
+  if (fundingRate !== undefined && (!Number.isFinite(fundingRate) || Math.abs(fundingRate) >= 1))
+    throw new UsageError(
+      `--funding-rate must be a fraction of position value between -1 and 1 (0.0001 is 1 bp), got ${JSON.stringify(rateText)}`,
+    );
+  if (fundingRate !== undefined && fundingFiles.length > 0)
+    throw new UsageError('--funding and --funding-rate exclude each other: give one');
+  const fundingIntervalMs =
+    duration((values['funding-interval'] as string | undefined) ?? '8h', 'funding-interval') ?? 0;
+  if (fundingIntervalMs < 1000) throw new UsageError('--funding-interval must be at least 1s');
+  if (values['venue'] !== undefined && (fundingRate !== undefined || fundingFiles.length > 0))
+    throw new UsageError(
+      '--funding and --funding-rate apply to backtests (the venue settles funding live)',
+    );
   return {
     strategy: parsed.positionals[0],
     data: list(values['data'] as string[] | undefined),
@@ -211,6 +194,9 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     seed,
     latencyMs,
     leverage: positiveNumber('leverage', values['leverage'] as string | undefined, 20),
+    fundingFiles,
+    fundingRate,
+    fundingIntervalMs,
     params,
     outDir: (values['out'] as string | undefined) ?? 'kestrel-out',
     json: values['json'] === true,
@@ -257,6 +243,37 @@ function isStrategy(value: unknown): value is Strategy {
   return callbacks.some((name) => typeof (value as Record<string, unknown>)[name] === 'function');
 }
 
+/** Whether Node treats a file as CommonJS: `.cts`, or `.ts` under a package.json without type module */
+function isCommonJs(file: string): boolean {
+  if (file.endsWith('.cts')) return true;
+  if (file.endsWith('.mts')) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type !== 'module';
+      } catch {
+        return true;
+      }
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * Loads a TypeScript strategy through tsx, loaded only for it, whatever module type its folder
+ * declares. CommonJS files go through tsx's require, so their stack frames (and a strategy
+ * error's file:line) name the file and its lines, not an inlined module
+ */
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  if (isCommonJs(file)) {
+    const { require: load } = await import('tsx/cjs/api');
+    return load(file, import.meta.url) as Record<string, unknown>;
+  }
+  const { tsImport } = await import('tsx/esm/api');
+  return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+}
+
 /**
  * Loads a strategy module: its default export (or `strategy`), an object or a factory.
  * @throws StrategyLoadError with the file and what is wrong with it
@@ -269,12 +286,9 @@ export async function loadStrategy(path: string | undefined, cwd: string): Promi
   if (!existsSync(file)) throw new StrategyLoadError(`strategy file not found: ${file}`);
   let module: Record<string, unknown>;
   try {
-    // TypeScript strategies load through tsx, whatever module type their folder declares
-    module = (
-      /\.[cm]?ts$/.test(file)
-        ? await tsImport(pathToFileURL(file).href, import.meta.url)
-        : await import(pathToFileURL(file).href)
-    ) as Record<string, unknown>;
+    module = /\.[cm]?ts$/.test(file)
+      ? await importTypeScript(file)
+      : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
   } catch (error) {
     throw new StrategyLoadError(`strategy ${file} failed to load: ${(error as Error).message}`);
   }
@@ -308,6 +322,17 @@ export async function loadStrategy(path: string | undefined, cwd: string): Promi
 const SYNTHETIC_START = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
 
+/** The market data of a run, opened and checked */
+interface OpenedData {
+  source: MarketDataSource;
+  instruments: Instrument[];
+  from: number | undefined;
+  to: number | undefined;
+  gaps: DataGap[];
+  /** The funding each perpetual settles (read and checked with the data, before anything runs) */
+  funding: Record<string, FundingSchedule>;
+}
+
 /**
  * Opens the market data the options ask for, with the instruments it trades. Files are first
  * scanned for their time ranges: merged data with a stretch longer than --max-gap without any
@@ -318,13 +343,16 @@ async function openData(
   options: RunCommandOptions,
   cwd: string,
   warn: (message: string) => void,
-): Promise<{
-  source: MarketDataSource;
-  instruments: Instrument[];
-  from: number | undefined;
-  to: number | undefined;
-  gaps: DataGap[];
-}> {
+): Promise<OpenedData> {
+  const market = await openMarketData(options, cwd, warn);
+  return { ...market, funding: fundingSchedules(options, market.instruments, cwd, warn) };
+}
+
+async function openMarketData(
+  options: RunCommandOptions,
+  cwd: string,
+  warn: (message: string) => void,
+): Promise<Omit<OpenedData, 'funding'>> {
   const instruments = new Map<string, Instrument>();
   const instrumentFor = (symbol: string): Instrument => {
     let instrument = instruments.get(symbol.toUpperCase());
@@ -411,6 +439,41 @@ function openRunLog(path: string): { write(line: string): void; close(): void } 
   };
 }
 
+/**
+ * The funding each perpetual of the run settles: from the funding files (by symbol), or the fixed
+ * rate for every perpetual
+ * @throws KestrelError INVALID_DATA for a missing or malformed funding file
+ */
+function fundingSchedules(
+  options: RunCommandOptions,
+  instruments: readonly Instrument[],
+  cwd: string,
+  warn: (message: string) => void,
+): Record<string, FundingSchedule> {
+  const perpetuals = instruments.filter((i) => i.marketType === 'SWAP');
+  const schedules: Record<string, FundingSchedule> = {};
+  if (options.fundingRate !== undefined) {
+    for (const instrument of perpetuals)
+      schedules[instrument.symbol] = {
+        type: 'fixed',
+        rate: options.fundingRate,
+        intervalMs: options.fundingIntervalMs,
+      };
+  }
+  for (const path of options.fundingFiles) {
+    const file = isAbsolute(path) ? path : resolve(cwd, path);
+    for (const [symbol, schedule] of readFundingFile(file)) {
+      const instrument =
+        perpetuals.find((i) => i.symbol === symbol) ??
+        perpetuals.find((i) => matchesSymbol(i, symbol));
+      if (instrument === undefined)
+        warn(`${file}: ${symbol} is not a perpetual of this run; its funding is ignored`);
+      else schedules[instrument.symbol] = schedule;
+    }
+  }
+  return schedules;
+}
+
 /** Runs `kestrel run`; returns the exit code */
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const options = parseRunArgs(argv);
@@ -419,34 +482,64 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     return 0;
   }
   const outDir = isAbsolute(options.outDir) ? options.outDir : resolve(io.cwd, options.outDir);
-  mkdirSync(outDir, { recursive: true });
-  const runLog = openRunLog(join(outDir, 'run.log'));
-  const logger = createLogger((record: LogRecord) => {
-    runLog.write(formatLogRecord(record));
-    if (record.level === 'warn' || record.level === 'error')
-      io.stderr(`${formatLogRecord(record)}\n`);
-  }, 'info');
+  const journal =
+    options.journal === undefined || isPostgresUrl(options.journal)
+      ? options.journal
+      : resolve(io.cwd, options.journal);
+  if (journal !== undefined && !isPostgresUrl(journal)) checkJournalFile(journal);
+  const status = new StatusLine(io, !options.quiet && io.isTTY);
   const strategy = await loadStrategy(options.strategy, io.cwd);
   checkParameterNames(strategy, Object.keys(options.params));
-  if (options.venue !== undefined) {
-    let report: RunReport;
-    try {
-      report = await runOnVenue(options, strategy, io, logger, outDir);
-    } finally {
-      runLog.close();
-    }
-    writeReport(report, options, io, outDir);
-    return 0;
-  }
-  const bar = !options.quiet && io.isTTY ? new ProgressBar(io) : undefined;
+  // Lines logged before the run's log file opens wait for it
+  const early: string[] = [];
+  let runLog: ReturnType<typeof openRunLog> | undefined;
+  const logger = createLogger((record: LogRecord) => {
+    const line = formatLogRecord(record);
+    if (runLog === undefined) early.push(line);
+    else runLog.write(line);
+    if (record.level === 'warn' || record.level === 'error') status.print(line);
+  }, 'info');
+  // The market data is checked before the folder is touched: data refused (a missing file, a
+  // gap) changes nothing there
+  const data =
+    options.venue === undefined || options.venue === 'paper'
+      ? await openData(
+          options.venue === 'paper'
+            ? { ...options, from: options.from ?? Math.floor(Date.now()) }
+            : options,
+          io.cwd,
+          (message) => logger.warn(message),
+        )
+      : undefined;
+  // From here on the folder holds this run's outputs: none of the last run's stay beside them
+  clearRunOutputs(outDir);
+  runLog = openRunLog(join(outDir, 'run.log'));
+  for (const line of early.splice(0)) runLog.write(line);
+  const restoreConsole = strategyConsoleTo(status);
   let report: RunReport;
   try {
-    report = await backtestWith(options, strategy, io.cwd, logger, outDir, bar);
+    report =
+      options.venue === undefined
+        ? await backtestWith(
+            options,
+            strategy,
+            io.cwd,
+            logger,
+            outDir,
+            status.enabled ? progressBar(status, io.columns) : undefined,
+            data,
+          )
+        : await runOnVenue(options, strategy, io, logger, outDir, journal, status, data);
+  } catch (error) {
+    status.clear();
+    await writeFailedRun(error, options, io, outDir);
+    throw error;
   } finally {
-    bar?.done();
+    restoreConsole();
+    status.clear();
     runLog.close();
   }
-  writeReport(report, options, io, outDir);
+  await writeReport(report, options, io, outDir);
   return 0;
 }
 
@@ -461,11 +554,11 @@ export async function backtestWith(
   cwd: string,
   logger: Logger,
   outDir: string | undefined,
-  bar?: ProgressBar,
+  onProgress?: (progress: BacktestProgress) => void,
+  opened?: OpenedData,
 ): Promise<RunReport> {
-  const { source, instruments, from, to, gaps } = await openData(options, cwd, (message) =>
-    logger.warn(message),
-  );
+  const { source, instruments, from, to, gaps, funding } =
+    opened ?? (await openData(options, cwd, (message) => logger.warn(message)));
   return runBacktest({
     strategy,
     params: options.params,
@@ -479,21 +572,57 @@ export async function backtestWith(
       streamMs: options.latencyMs * 1.25,
     },
     leverage: options.leverage,
+    funding,
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
     outDir,
     logger,
     dataGaps: gaps,
-    ...(bar === undefined ? {} : { onProgress: (p: BacktestProgress) => bar.update(p) }),
+    ...(onProgress === undefined ? {} : { onProgress }),
   });
 }
 
-function writeReport(report: RunReport, options: RunCommandOptions, io: Io, outDir: string): void {
+/** Writes the report files and prints the summary; the report's modules load only now, after the run */
+async function writeReport(
+  report: RunReport,
+  options: RunCommandOptions,
+  io: Io,
+  outDir: string,
+): Promise<void> {
+  const [{ renderHtmlReport }, { formatSummaryLines, formatSummaryTable, reportJson }] =
+    await Promise.all([
+      import('../../runtime/report/html.ts'),
+      import('../../runtime/report/summary.ts'),
+    ]);
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(reportJson(report), null, 2)}\n`);
   writeFileSync(join(outDir, 'report.html'), renderHtmlReport(report, outDir));
   if (options.json) io.stdout(`${JSON.stringify(reportJson(report), null, 2)}\n`);
   else if (io.isTTY) io.stdout(`\n${formatSummaryTable(report, outDir)}`);
   else io.stdout(formatSummaryLines(report, outDir));
+}
+
+/**
+ * A run that failed still leaves its report, marked FAILED with the error and the time: what it
+ * had done until then when it got that far, else the error alone
+ */
+async function writeFailedRun(
+  error: unknown,
+  options: RunCommandOptions,
+  io: Io,
+  outDir: string,
+): Promise<void> {
+  const partial = failedRunReport(error);
+  if (partial !== undefined) {
+    await writeReport(partial, options, io, outDir);
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(
+    join(outDir, 'summary.json'),
+    `${JSON.stringify({ failure: { message } }, null, 2)}\n`,
+  );
+  writeFileSync(join(outDir, 'report.html'), renderFailurePage(message));
 }
 
 /** Paper or live: the strategy on a VenueConnection in wall-clock time, until the duration or Ctrl-C */
@@ -503,15 +632,21 @@ async function runOnVenue(
   io: Io,
   logger: Logger,
   outDir: string,
+  journalPath: string | undefined,
+  status: StatusLine,
+  paperData: OpenedData | undefined,
 ): Promise<RunReport> {
   const clock = systemClock;
   let venue: VenueConnection;
   if (options.venue === 'paper') {
-    const { source, instruments } = await openData(
-      { ...options, from: options.from ?? Math.floor(Date.now()) },
-      io.cwd,
-      (message) => logger.warn(message),
-    );
+    const { createPaperVenue } = await import('../../venues/sim/paper-venue.ts');
+    const { source, instruments } =
+      paperData ??
+      (await openData(
+        { ...options, from: options.from ?? Math.floor(Date.now()) },
+        io.cwd,
+        (message) => logger.warn(message),
+      ));
     venue = createPaperVenue({
       instruments,
       balances: [{ currency: 'USDT', total: options.capital, free: options.capital, locked: 0 }],
@@ -522,7 +657,8 @@ async function runOnVenue(
       seed: options.seed,
     });
   } else {
-    venue = openVenue({
+    const { openVenue } = await import('../venues.ts');
+    venue = await openVenue({
       venue: options.venue ?? '',
       url: options.url,
       testnet: options.testnet,
@@ -530,16 +666,20 @@ async function runOnVenue(
       env: process.env,
       clock,
       logger,
+      otherNames: ['paper'],
     });
+    const profile = venue.describe?.();
+    if (profile !== undefined) io.stdout(`${profile}\n`);
   }
   const abort = new AbortController();
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(130);
-    io.stderr('\nstopping: canceling open orders (Ctrl-C again to quit at once)\n');
+    status.print('stopping: canceling open orders (Ctrl-C again to quit at once)');
     abort.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const { runLive } = await import('../../runtime/live.ts');
   try {
     return await runLive({
       strategy,
@@ -550,27 +690,23 @@ async function runOnVenue(
       logger,
       signal: abort.signal,
       outDir,
-      journalPath:
-        options.journal === undefined || isPostgresUrl(options.journal)
-          ? options.journal
-          : resolve(io.cwd, options.journal),
+      journalPath,
       ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
       metrics:
         options.metricsPort === undefined
           ? undefined
           : { port: options.metricsPort, host: options.metricsHost },
-      ...(options.quiet || !io.isTTY
-        ? {}
-        : {
-            onStatus: (status: LiveStatus) =>
-              io.stderr(
-                `\r${venue.exchange}  ${new Date(status.time).toISOString().slice(11, 19)}  ${status.marketEvents} market events  ${status.openOrders} open orders  equity ${status.equity}\x1b[K`,
+      ...(status.enabled
+        ? {
+            onStatus: (live: LiveStatus) =>
+              status.show(
+                `${venue.exchange}  ${new Date(live.time).toISOString().slice(11, 19)}  ${live.marketEvents} market events  ${live.openOrders} open orders  equity ${live.equity}`,
               ),
-          }),
+          }
+        : {}),
     });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (io.isTTY && !options.quiet) io.stderr('\r\x1b[K');
   }
 }

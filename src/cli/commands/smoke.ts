@@ -5,21 +5,8 @@ import { createLogger, formatLogRecord } from '../../engine/logger.ts';
 import { runSmoke } from '../../runtime/smoke.ts';
 import { parseCommandLine, UsageError } from '../exit-codes.ts';
 import type { Io } from '../io.ts';
+import { SMOKE_USAGE } from '../usage.ts';
 import { openVenue } from '../venues.ts';
-
-export const SMOKE_USAGE = `Usage: kestrel smoke --venue NAME [--testnet] [--url URL] [--config FILE] [--symbol S]
-
-The check to run with real keys before going live: loads the markets, places one minimum-size
-post-only buy far below the touch, waits for the venue to acknowledge it, cancels it, waits
-for the cancel, and prints submit and cancel latency. Nothing is left resting.
-
-  --venue NAME     lighter, or a ccxt exchange id (binanceusdm, ...)
-  --testnet        the venue's testnet
-  --url URL        a custom base URL (a local emulator: kestrel emulate ...)
-  --config FILE    a JSON file with the venue's settings and keys (else the environment)
-  --symbol S       the market to check on (default: the venue's first)
-  --timeout MS     how long each step may take (default 20000)
-`;
 
 /** Runs `kestrel smoke`; returns the exit code */
 export async function smokeCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -35,19 +22,19 @@ export async function smokeCommand(argv: readonly string[], io: Io): Promise<num
     io.stdout(SMOKE_USAGE);
     return 0;
   }
-  const venueName = values['venue'] as string | undefined;
-  if (venueName === undefined) throw new UsageError('--venue is required');
   const timeoutText = values['timeout'] as string | undefined;
   const timeoutMs = timeoutText === undefined ? 20_000 : Number(timeoutText);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
     throw new UsageError(
       `--timeout must be a positive number of ms, got ${JSON.stringify(timeoutText)}`,
     );
+  const venueName = values['venue'] as string | undefined;
+  if (venueName === undefined) throw new UsageError('--venue is required');
   const logger = createLogger(
     (record: LogRecord) => io.stderr(`${formatLogRecord(record)}\n`),
     'warn',
   );
-  const venue = openVenue({
+  const venue = await openVenue({
     venue: venueName,
     url: values['url'] as string | undefined,
     testnet: values['testnet'] === true,
@@ -56,6 +43,8 @@ export async function smokeCommand(argv: readonly string[], io: Io): Promise<num
     clock: systemClock,
     logger,
   });
+  const profile = venue.describe?.();
+  if (profile !== undefined) io.stdout(`${profile}\n`);
   const result = await runSmoke({
     venue,
     clock: systemClock,

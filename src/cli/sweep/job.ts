@@ -8,9 +8,9 @@ import { gzipSync } from 'node:zlib';
 import { KestrelError } from '../../core/errors.ts';
 import { createLogger } from '../../engine/logger.ts';
 import type { RunReport } from '../../runtime/backtest.ts';
-import { StrategyFailure } from '../../runtime/backtest.ts';
 import { renderHtmlReport } from '../../runtime/report/html.ts';
 import { reportJson } from '../../runtime/report/summary.ts';
+import { StrategyFailure } from '../../runtime/strategy.ts';
 import { backtestWith, loadStrategy, parseRunArgs } from '../commands/run.ts';
 import { StrategyLoadError } from '../exit-codes.ts';
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import { until } from '../../../test/helpers/wait.ts';
 import type { BinanceUsdmEmulator } from './index.ts';
 import {
   DEFAULT_API_KEY,
@@ -140,7 +141,14 @@ describe('Binance USDⓈ-M emulator', () => {
     });
     assertSameShape(fixture('http_json/order_response.json'), placed.body);
     emulator.printTrade('BTCUSDT', 62999.9, 0.001, 'SELL');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(
+      () =>
+        received.some(
+          (m) =>
+            m['e'] === 'ORDER_TRADE_UPDATE' && (m['o'] as Record<string, unknown>)['x'] === 'TRADE',
+        ) && received.some((m) => m['e'] === 'ACCOUNT_UPDATE'),
+      'the trade and account pushes',
+    );
     const updates = received.filter((m) => m['e'] === 'ORDER_TRADE_UPDATE');
     const trade = updates.find((m) => (m['o'] as Record<string, unknown>)['x'] === 'TRADE');
     assertSameShape(fixture('user_data_json/order_update_new.json'), updates[0]);

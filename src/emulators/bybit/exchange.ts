@@ -876,6 +876,7 @@ export class BybitExchange {
     for (const report of reports) {
       if (
         report.type === 'rejected' ||
+        report.type === 'funding' ||
         report.type === 'cancelRejected' ||
         report.type === 'amendRejected'
       )

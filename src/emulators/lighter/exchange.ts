@@ -533,6 +533,7 @@ export class LighterExchange {
     for (const report of reports) {
       if (
         report.type === 'rejected' ||
+        report.type === 'funding' ||
         report.type === 'cancelRejected' ||
         report.type === 'amendRejected'
       )

@@ -436,7 +436,7 @@ export function renderHtmlReport(report: RunReport, outDir?: string): string {
     .map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`)
     .join('');
   return htmlPage(
-    `Kestrel run report: ${report.strategy} on ${report.venue}`,
+    `Kestrel run report${report.failure === undefined ? '' : ' (FAILED)'}: ${report.strategy} on ${report.venue}`,
     `${report.instruments.join(', ')} · ${time(report.start)} → ${time(report.end)} UTC · seed ${report.seed}`,
     [
       gapWarning(report),

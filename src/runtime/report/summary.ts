@@ -126,6 +126,14 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
   const { metrics, drawdown, trades, buyAndHold } = report.tearsheet;
   const money = (value: number) => `${formatMoney(value, report.currency)} ${report.currency}`;
   const rows: Array<[string, string]> = [
+    ...(report.failure === undefined
+      ? []
+      : [
+          ['Status', `FAILED at ${time(report.failure.time)}: ${report.failure.message}`] as [
+            string,
+            string,
+          ],
+        ]),
     ['Run', `${report.strategy} on ${report.venue}  ${report.instruments.join(', ')}`],
     [
       'Period',
@@ -165,6 +173,20 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
         : `${grouped(trades.trades, 0)} round trips  win rate ${formatPercent(trades.winRate, 1, false)}  profit factor ${formatRatio(trades.profitFactor)}  expectancy ${money(trades.expectancy ?? 0)}  exposure ${formatPercent(trades.exposure, 1, false)}`,
     ],
   ];
+  if (report.fundingPayments > 0 || report.liquidations.length > 0) {
+    const liquidated = report.liquidations
+      .map(
+        (l) =>
+          `${l.symbol} ${l.side} ${formatDecimal(l.quantity, 8)} @ ${formatDecimal(l.price, 8)}`,
+      )
+      .join(', ');
+    rows.push([
+      'Funding, liquidation',
+      `${grouped(report.fundingPayments, 0)} funding payments (${grouped(report.funding)} ${report.currency})   ${
+        report.liquidations.length === 0 ? 'no liquidation' : `liquidated: ${liquidated}`
+      }`,
+    ]);
+  }
   const gaps = report.dataGaps ?? [];
   if (gaps.length > 0) rows.push(['Data gaps', formatDataGaps(gaps)]);
   const open = report.positions.filter((p) => p.quantity !== 0);
@@ -210,6 +232,13 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
   const health =
     report.health.exchanges.find((e) => e.exchange === report.venue) ?? report.health.exchanges[0];
   const lines: Array<[string, string | number]> = [
+    ['status', report.failure === undefined ? 'completed' : 'failed'],
+    ...(report.failure === undefined
+      ? []
+      : [
+          ['error', report.failure.message.replace(/\s+/g, ' ')] as [string, string],
+          ['failed_at', new Date(report.failure.time).toISOString()] as [string, string],
+        ]),
     ['strategy', report.strategy],
     ['venue', report.venue],
     ['instruments', report.instruments.join(',')],
@@ -230,6 +259,8 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
     ['realized_pnl', report.realizedPnl],
     ['unrealized_pnl', report.unrealizedPnl],
     ['funding', report.funding],
+    ['funding_payments', report.fundingPayments],
+    ['liquidations', report.liquidations.length],
     ['equity_start', report.startEquity],
     ['equity_end', report.endEquity],
     ['total_return', report.tearsheet.metrics.totalReturn ?? Number.NaN],

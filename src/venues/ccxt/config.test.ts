@@ -10,6 +10,7 @@ import { createRedactor } from '../../engine/secret.ts';
 import { backoffDelay } from './backoff.ts';
 import { loadCcxtConfig } from './config.ts';
 import { isOrderNotFound, toKestrelError } from './errors.ts';
+import { BINANCE_ERRORS } from './profiles/binance-errors.ts';
 
 describe('loadCcxtConfig', () => {
   it('takes credentials from fields, then the file, then exchange-specific, then generic variables', () => {
@@ -81,7 +82,7 @@ describe('loadCcxtConfig', () => {
 });
 
 describe('the ccxt error table', () => {
-  const context = { action: 'createOrder', redact: (t: string) => t };
+  const context = { action: 'createOrder', redact: (t: string) => t, errors: BINANCE_ERRORS };
   const cases: [string, unknown, string, string][] = [
     [
       '-2019 through a local URL arrives as a plain ExchangeError',
@@ -146,19 +147,21 @@ describe('the ccxt error table', () => {
       headers: { 'retry-after': '2' },
     });
     assert.equal(limited.retryAfterMs, 2000);
-    assert.equal(isOrderNotFound(new ccxt.OrderNotFound('x')), true);
+    assert.equal(isOrderNotFound(new ccxt.OrderNotFound('x'), BINANCE_ERRORS), true);
     assert.equal(
       isOrderNotFound(
         toKestrelError(
           new ccxt.ExchangeError('{"code":-2013,"msg":"Order does not exist."}'),
           context,
         ),
+        BINANCE_ERRORS,
       ),
       true,
     );
     assert.equal(
       isOrderNotFound(
         toKestrelError(new ccxt.ExchangeError('{"code":-2019,"msg":"Margin"}'), context),
+        BINANCE_ERRORS,
       ),
       false,
     );

@@ -58,18 +58,21 @@ export interface CcxtVenueConfig {
   readonly seed?: number;
   /**
    * The venue's order and trade ids are positive decimal integers, so any other id marks a
-   * malformed payload (refused, never booked under a made-up id); default true for the Binance
-   * exchanges, false elsewhere
+   * malformed payload (refused, never booked under a made-up id); default: the venue profile's
+   * (true for the Binance exchanges)
    */
   readonly numericIds?: boolean;
-}
-
-/** Exchanges whose order and trade ids are positive decimal integers */
-const NUMERIC_ID_EXCHANGES = new Set(['binance', 'binanceusdm', 'binancecoinm']);
-
-/** Whether a venue's ids are positive integers, by the config or the exchange's known shape */
-export function hasNumericIds(config: Pick<CcxtVenueConfig, 'exchange' | 'numericIds'>): boolean {
-  return config.numericIds ?? NUMERIC_ID_EXCHANGES.has(config.exchange);
+  /**
+   * The account's position mode where the venue has one: `oneWay` (default: one net position
+   * per market) or `hedge` (a LONG and a SHORT leg per market; every order names the leg it
+   * opens or closes, and positions are kept per leg)
+   */
+  readonly positionMode?: 'oneWay' | 'hedge';
+  /**
+   * The fetch ccxt's REST calls go through (an HTTP client with its own proxy or TLS settings,
+   * or a venue answered in-process); default ccxt's own
+   */
+  readonly fetchImplementation?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
@@ -97,6 +100,7 @@ const fileSchema = z.object({
   wsUrl: z.url().optional(),
   symbols: z.array(z.string().min(1)).optional(),
   options: z.record(z.string(), z.unknown()).optional(),
+  positionMode: z.enum(['oneWay', 'hedge']).optional(),
 });
 
 export type CcxtConfigFile = z.infer<typeof fileSchema>;
@@ -248,5 +252,8 @@ export function loadCcxtConfig(input: LoadCcxtConfigInput = {}): CcxtVenueConfig
     ...(file.options === undefined
       ? {}
       : { options: { ...file.options, ...input.overrides?.options } }),
+    ...(input.overrides?.positionMode === undefined && file.positionMode !== undefined
+      ? { positionMode: file.positionMode }
+      : {}),
   };
 }

@@ -1,39 +1,7 @@
 import ccxt from 'ccxt';
 import type { ErrorCode } from '../../core/errors.ts';
 import { KestrelError } from '../../core/errors.ts';
-
-/**
- * Binance codes that decide the verdict on their own. With a local or proxied URL ccxt's
- * market-specific error tables are bypassed (USDⓈ-M -2019 arrives as a plain ExchangeError),
- * so the code in the body is read here. Codes that say "the venue may have acted" are
- * ambiguous; every other code from a 4xx answer is a verdict.
- */
-const BINANCE_CODES: Readonly<Record<string, ErrorCode>> = {
-  '-1000': 'UNKNOWN',
-  '-1001': 'VENUE_UNAVAILABLE',
-  '-1003': 'RATE_LIMITED',
-  '-1006': 'UNKNOWN',
-  '-1007': 'TIMEOUT',
-  '-1008': 'VENUE_UNAVAILABLE',
-  '-1015': 'RATE_LIMITED',
-  '-1016': 'VENUE_UNAVAILABLE',
-  '-1021': 'VENUE_REJECTED',
-  '-1022': 'VENUE_REJECTED',
-  '-2010': 'VENUE_REJECTED',
-  '-2011': 'VENUE_REJECTED',
-  '-2013': 'VENUE_REJECTED',
-  '-2014': 'VENUE_REJECTED',
-  '-2015': 'VENUE_REJECTED',
-  '-2019': 'VENUE_REJECTED',
-  '-2021': 'VENUE_REJECTED',
-  '-2022': 'VENUE_REJECTED',
-  '-4116': 'VENUE_REJECTED',
-  '-4164': 'VENUE_REJECTED',
-  '-5022': 'VENUE_REJECTED',
-};
-
-/** Codes meaning the venue does not know the order */
-const NOT_FOUND_CODES = new Set(['-2011', '-2013']);
+import type { VenueErrors } from './profile.ts';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -66,18 +34,35 @@ export interface ErrorContext {
   readonly redact: (text: string) => string;
   /** The last REST answer's headers, for Retry-After */
   readonly headers?: unknown;
+  /** The venue's error codes (its profile's) */
+  readonly errors: VenueErrors;
+  /**
+   * The raw body of the last REST answer, for the venue's code when ccxt's message left it
+   * out (Binance -2010 arrives as its `msg` only); read only when it carries the error's words
+   */
+  readonly lastResponse?: unknown;
 }
 
-/** The venue's own error code in a ccxt message: Binance's `{"code":-2019,"msg":"..."}` */
-export function venueCodeOf(error: unknown): string | undefined {
+/** The venue's own error code in a ccxt error: Binance's `{"code":-2019,"msg":"..."}` */
+export function venueCodeOf(
+  error: unknown,
+  errors: VenueErrors,
+  lastResponse?: unknown,
+): string | undefined {
   const message = error instanceof Error ? error.message : String(error);
-  const match = /"code"\s*:\s*(-?\d+)/.exec(message);
-  return match?.[1];
+  const code = errors.codeOf(message);
+  if (code !== undefined || typeof lastResponse !== 'string') return code;
+  // ccxt's message is `<exchange id> <the venue's words>`: the answer must carry those words
+  const words = message.slice(message.indexOf(' ') + 1);
+  return words.length >= 8 && lastResponse.includes(words)
+    ? errors.codeOf(lastResponse)
+    : undefined;
 }
 
+/** The venue's own words: Binance `msg`, Bybit `retMsg`, OKX `sMsg`, else the whole message */
 function venueMessageOf(error: Error): string {
-  const match = /"msg"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(error.message);
-  return match?.[1] ?? error.message;
+  const match = /"(?:sMsg|retMsg|msg)"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(error.message);
+  return match?.[1] !== undefined && match[1] !== '' ? match[1] : error.message;
 }
 
 function retryAfterMs(headers: unknown): number | undefined {
@@ -95,8 +80,12 @@ function retryAfterMs(headers: unknown): number | undefined {
  */
 export function toKestrelError(error: unknown, context: ErrorContext): KestrelError {
   if (error instanceof KestrelError) return error;
-  const venueCode = venueCodeOf(error);
-  let code: ErrorCode | undefined = venueCode === undefined ? undefined : BINANCE_CODES[venueCode];
+  const venueCode =
+    error instanceof ccxt.ExchangeError
+      ? venueCodeOf(error, context.errors, context.lastResponse)
+      : venueCodeOf(error, context.errors);
+  let code: ErrorCode | undefined =
+    venueCode === undefined ? undefined : context.errors.codes[venueCode];
   let className = 'Error';
   if (error instanceof Error) {
     className = error.constructor.name;
@@ -129,15 +118,15 @@ export function toKestrelError(error: unknown, context: ErrorContext): KestrelEr
 }
 
 /** Whether an error says the venue does not know the order */
-export function isOrderNotFound(error: unknown): boolean {
+export function isOrderNotFound(error: unknown, errors: VenueErrors): boolean {
   if (error instanceof ccxt.OrderNotFound) return true;
   if (error instanceof KestrelError)
     return (
       error.venueCode !== undefined &&
-      (NOT_FOUND_CODES.has(error.venueCode) || error.venueCode === 'OrderNotFound')
+      (errors.notFound.includes(error.venueCode) || error.venueCode === 'OrderNotFound')
     );
-  const code = venueCodeOf(error);
-  return code !== undefined && NOT_FOUND_CODES.has(code);
+  const code = venueCodeOf(error, errors);
+  return code !== undefined && errors.notFound.includes(code);
 }
 
 /** Whether an error came from ccxt (for the stray-rejection guard) */

@@ -3,6 +3,8 @@ import { KestrelError } from '../../core/errors.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import type { Logger } from '../../engine/logger.ts';
 import type { CcxtVenueConfig } from './config.ts';
+import type { VenueProfile } from './profile.ts';
+import { CCXT_CREDENTIALS } from './profile.ts';
 
 /**
  * The part of a ccxt pro exchange Kestrel uses. Everything it returns is `unknown` on purpose:
@@ -11,12 +13,15 @@ import type { CcxtVenueConfig } from './config.ts';
 export interface CcxtExchange {
   readonly id: string;
   readonly has: Readonly<Record<string, unknown>>;
+  /** ccxt's per-market-type feature table (batch sizes, page sizes) */
+  readonly features?: unknown;
   readonly precisionMode: number;
   urls: Record<string, unknown>;
   options: Record<string, unknown>;
   markets: Record<string, unknown> | undefined;
   clients: Record<string, unknown>;
   last_response_headers: unknown;
+  last_http_response: unknown;
   newUpdates: boolean;
   loadHttpProxyAgent(): Promise<unknown>;
   loadMarkets(reload?: boolean): Promise<Record<string, unknown>>;
@@ -34,7 +39,11 @@ export interface CcxtExchange {
     orders: readonly Record<string, unknown>[],
     params?: Record<string, unknown>,
   ): Promise<unknown>;
-  cancelOrder(id: string, symbol: string, params?: Record<string, unknown>): Promise<unknown>;
+  cancelOrder(
+    id: string | undefined,
+    symbol: string,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
   editOrder(
     id: string,
     symbol: string,
@@ -46,6 +55,12 @@ export interface CcxtExchange {
   ): Promise<unknown>;
   fetchOrder(id: string, symbol: string, params?: Record<string, unknown>): Promise<unknown>;
   fetchOpenOrders(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  fetchCanceledAndClosedOrders(
     symbol?: string,
     since?: number,
     limit?: number,
@@ -85,6 +100,18 @@ export interface CcxtExchange {
     limit?: number,
     params?: Record<string, unknown>,
   ): Promise<unknown>;
+  watchOrderBook(
+    symbol: string,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  watchTrades(
+    symbol: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  fetchTicker(symbol: string, params?: Record<string, unknown>): Promise<unknown>;
   watchOrderBookForSymbols(
     symbols: string[],
     limit?: number,
@@ -123,10 +150,12 @@ export function deriveWsUrl(url: string): string {
 }
 
 /**
- * Creates the ccxt pro exchange a venue trades through: credentials revealed only here,
- * Kestrel's options (no currency or margin-pair calls at load, open orders without a symbol,
- * no positions snapshot per watch), testnet/demo, or every REST and WebSocket URL rebased on
- * one custom base (a local emulator or a proxy). ccxt's delayed calls run on the injected
+ * Creates the ccxt pro exchange a venue trades through: credentials revealed only here (under
+ * the names the venue's profile gives them: Hyperliquid's are a wallet address and a private
+ * key), Kestrel's options (no currency or margin-pair calls at load, open orders without a
+ * symbol, no positions snapshot per watch) under the profile's and the user's, testnet/demo, or
+ * every REST and WebSocket URL rebased on one custom base (a local emulator or a proxy), and a
+ * fetch implementation when the config gives one. ccxt's delayed calls run on the injected
  * clock so they can be cancelled: ccxt schedules a 20-minute keepalive no close() clears.
  * @throws KestrelError UNKNOWN_EXCHANGE for an id ccxt pro does not have, NOT_SUPPORTED when
  *   the exchange has no testnet or demo
@@ -136,6 +165,7 @@ export function createExchange(
   clock: Clock,
   role: 'private' | 'public',
   logger?: Logger,
+  profile?: VenueProfile,
 ): ManagedExchange {
   const Constructor = (ccxt.pro as unknown as Record<string, ExchangeConstructor | undefined>)[
     config.exchange
@@ -150,18 +180,22 @@ export function createExchange(
       },
     );
   }
+  const names = profile?.credentials ?? CCXT_CREDENTIALS;
   const credentials =
     role === 'private'
       ? {
-          ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey.reveal() }),
-          ...(config.secret === undefined ? {} : { secret: config.secret.reveal() }),
-          ...(config.password === undefined ? {} : { password: config.password.reveal() }),
+          ...(config.apiKey === undefined ? {} : { [names.apiKey]: config.apiKey.reveal() }),
+          ...(config.secret === undefined ? {} : { [names.secret]: config.secret.reveal() }),
+          ...(config.password === undefined ? {} : { [names.password]: config.password.reveal() }),
         }
       : {};
   const exchange = new Constructor({
     ...credentials,
     enableRateLimit: true,
     timeout: config.requestTimeoutMs ?? 10_000,
+    ...(config.fetchImplementation === undefined
+      ? {}
+      : { fetchImplementation: config.fetchImplementation }),
     options: {
       fetchCurrencies: false,
       fetchMargins: false,
@@ -170,6 +204,7 @@ export function createExchange(
       watchPositions: { fetchPositionsSnapshot: false },
       // Kestrel's stream supervisor owns the reconnect backoff; ccxt's would stack on top of it
       ws: { backoff: { base: 0, max: 0 } },
+      ...profile?.options,
       ...config.options,
     },
   });

@@ -59,9 +59,19 @@ export const orderSchema = z.looseObject({
 });
 export type CcxtOrder = z.infer<typeof orderSchema>;
 
-/** A batch entry the venue refused: ccxt gives it no id, only the raw error */
+/**
+ * A REST answer that only acknowledges a request (Bybit and OKX answer a create, cancel or amend
+ * with the ids and nothing else; the outcome arrives by push or status query)
+ */
+export const acknowledgementSchema = z.looseObject({
+  id: z.string().min(1),
+  status: z.null().optional(),
+  info: z.unknown(),
+});
+
+/** A batch entry the venue refused: ccxt gives it no id (or an empty one), only the raw error */
 export const rejectedEntrySchema = z.looseObject({
-  id: z.undefined().nullish(),
+  id: z.union([z.literal(''), z.undefined(), z.null()]).optional(),
   status: z.literal('rejected'),
   info: z.unknown(),
 });
@@ -116,12 +126,6 @@ export const orderBookSchema = z.looseObject({
   bids: z.array(z.array(z.number()).min(2)),
   asks: z.array(z.array(z.number()).min(2)),
   timestamp: optionalNumber,
-});
-
-/** The raw answer Binance gives a refused batch entry */
-export const venueErrorSchema = z.looseObject({
-  code: z.union([z.number(), z.string()]),
-  msg: z.string(),
 });
 
 /** What Binance order payloads carry that ccxt may not surface: the original client id */

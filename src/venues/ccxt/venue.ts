@@ -1,8 +1,8 @@
 import type { Balance } from '../../core/balance.ts';
 import { KestrelError } from '../../core/errors.ts';
 import type { Instrument } from '../../core/instrument.ts';
-import { matchesSymbol, snapPrice, snapSize } from '../../core/instrument.ts';
-import type { MarketEvent, Quote } from '../../core/market-data.ts';
+import { matchesSymbol } from '../../core/instrument.ts';
+import type { Quote } from '../../core/market-data.ts';
 import type { Order } from '../../core/order.ts';
 import { createRandom } from '../../core/random.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
@@ -14,20 +14,22 @@ import type {
   VenueSnapshot,
   VenueStartOptions,
 } from '../../engine/venue.ts';
-import { CcxtBroker } from './ccxt-broker.ts';
-import type { CcxtVenueConfig, MarketDataSettings, StreamSettings } from './config.ts';
-import { DEFAULT_MARKET_DATA, DEFAULT_STREAM_SETTINGS, hasNumericIds } from './config.ts';
-import { toKestrelError } from './errors.ts';
-import { toBalances } from './events.ts';
+import { CcxtBroker } from './broker.ts';
+import type { CcxtVenueConfig, StreamSettings } from './config.ts';
+import { DEFAULT_MARKET_DATA, DEFAULT_STREAM_SETTINGS } from './config.ts';
 import type { ManagedExchange } from './exchange.ts';
 import { closeSockets, createExchange, usesPlainWebSocket } from './exchange.ts';
 import { toInstrument } from './instruments.ts';
+import { CcxtMarketStream } from './market-stream.ts';
+import { apiKeyFingerprint, toBalances } from './parsers.ts';
+import type { VenueProfile } from './profile.ts';
+import { describeProfile } from './profile.ts';
+import { genericProfile } from './profiles/generic.ts';
+import { PROFILES } from './profiles/registry.ts';
 import { RateGate } from './rate-gate.ts';
-import { apiKeyFingerprint } from './reconciliation.ts';
 import { redactingLogger } from './redacting-logger.ts';
 import { installCcxtRejectionGuard } from './rejection-guard.ts';
-import { bidAskSchema, orderBookSchema, problemOf, publicTradeSchema } from './schemas.ts';
-import type { StreamChannel } from './stream-supervisor.ts';
+import { CcxtRestClient } from './rest-client.ts';
 import { StreamSupervisor } from './stream-supervisor.ts';
 
 export interface CcxtVenueDeps {
@@ -47,31 +49,30 @@ export interface CcxtVenueStats {
   readonly rateLimited: number;
 }
 
-const MARKET_WATCHDOG_MS = 60_000;
-
 /**
- * A live venue over a ccxt pro exchange: markets become instruments, the CcxtBroker trades,
- * the account stream (watchOrders + watchMyTrades + watchBalance) feeds the account with a
- * resync after every (re)subscribe, and the market stream (watchBidsAsks or watchOrderBook,
- * and watchTrades) feeds `onMarket` with the events a backtest replays.
+ * A live venue over a ccxt pro exchange, as its venue profile says (or ccxt's generic behaviour
+ * where Kestrel has no profile, said at load): markets become instruments, the CcxtBroker trades,
+ * the account stream (watchOrders + watchMyTrades + watchBalance) feeds the account with a resync
+ * after every (re)subscribe, and the market stream feeds `onMarket` with the events a backtest
+ * replays.
  */
 export class CcxtVenue implements VenueConnection {
   readonly exchange: string;
   readonly broker: CcxtBroker;
+  readonly profile: VenueProfile;
   /** A short sha256 fingerprint of the API key (never the key): names the journal */
   readonly account?: string;
   instruments: readonly Instrument[] = [];
   private readonly config: CcxtVenueConfig;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly redact: (text: string) => string;
   private readonly privateExchange: ManagedExchange;
   private readonly publicExchange: ManagedExchange;
   private readonly streamSettings: StreamSettings;
-  private readonly marketSettings: MarketDataSettings;
+  private readonly rest: CcxtRestClient;
   private readonly gate: RateGate;
+  private readonly market: CcxtMarketStream;
   private accountStream: StreamSupervisor | undefined;
-  private marketStream: StreamSupervisor | undefined;
   private resyncTimer: Timer | undefined;
   private uninstallGuard: (() => void) | undefined;
   private strays = 0;
@@ -82,61 +83,91 @@ export class CcxtVenue implements VenueConnection {
     this.config = config;
     this.exchange = config.name ?? config.exchange;
     this.clock = deps.clock;
-    this.redact = createRedactor([config.apiKey, config.secret, config.password]);
-    this.logger = redactingLogger(deps.logger, this.redact);
+    const redact = createRedactor([config.apiKey, config.secret, config.password]);
+    this.logger = redactingLogger(deps.logger, redact);
     this.streamSettings = { ...DEFAULT_STREAM_SETTINGS, ...config.stream };
-    this.marketSettings = { ...DEFAULT_MARKET_DATA, ...config.marketData };
-    this.privateExchange = createExchange(config, deps.clock, 'private', this.logger);
-    this.publicExchange = createExchange(config, deps.clock, 'public', this.logger);
+    const known = PROFILES.get(config.exchange);
+    this.privateExchange = createExchange(config, deps.clock, 'private', this.logger, known);
+    this.publicExchange = createExchange(config, deps.clock, 'public', this.logger, known);
+    const base = known ?? genericProfile(this.privateExchange.exchange);
+    this.profile =
+      config.numericIds === undefined ? base : { ...base, numericIds: config.numericIds };
+    if (config.positionMode === 'hedge' && this.profile.hedge === undefined) {
+      throw new KestrelError(
+        'INVALID_CONFIG',
+        `${config.exchange}: positionMode hedge is not available on ${this.profile.label}${this.profile.checked ? '' : ' (no Kestrel profile)'}; use oneWay`,
+        { field: 'positionMode', value: 'hedge' },
+      );
+    }
     this.gate = new RateGate(deps.clock);
     if (config.apiKey !== undefined) this.account = apiKeyFingerprint(config.apiKey.reveal());
-    this.broker = new CcxtBroker({
+    this.rest = new CcxtRestClient({
       name: this.exchange,
       exchange: this.privateExchange.exchange,
+      profile: this.profile,
+      gate: this.gate,
+      redact,
+    });
+    this.broker = new CcxtBroker({
+      name: this.exchange,
+      rest: this.rest,
       clock: deps.clock,
       logger: this.logger,
-      redact: this.redact,
-      gate: this.gate,
       lostAfterMs: config.lostAfterMs ?? 15_000,
       statusCheckDelayMs: config.statusCheckDelayMs ?? 1_000,
-      numericIds: hasNumericIds(config),
+      quote: (symbol) => this.market.lastQuote(symbol),
+      positionMode: config.positionMode ?? 'oneWay',
     });
-  }
-
-  private fail(error: unknown, action: string): KestrelError {
-    return toKestrelError(error, {
-      action: `${this.exchange} ${action}`,
-      redact: this.redact,
-      headers: this.privateExchange.exchange.last_response_headers,
+    this.market = new CcxtMarketStream({
+      name: this.exchange,
+      rest: new CcxtRestClient({
+        name: this.exchange,
+        exchange: this.publicExchange.exchange,
+        profile: this.profile,
+        gate: this.gate,
+        redact,
+      }),
+      clock: deps.clock,
+      logger: this.logger,
+      random: createRandom((config.seed ?? 7) + 1),
+      stream: this.streamSettings,
+      settings: { ...DEFAULT_MARKET_DATA, ...config.marketData },
+      refused: (description, fields) => this.broker.refused(description, fields),
     });
   }
 
   /**
-   * Loads the venue's markets and builds the instruments (restricted to `config.symbols`).
+   * Loads the venue's markets and builds the instruments (restricted to `config.symbols` and to
+   * the market types the profile covers). An exchange without a profile says so here, naming
+   * what Kestrel could not check.
    * @throws KestrelError when the venue cannot be reached or lists none of the symbols asked for
    */
   async load(): Promise<void> {
     const privateEx = this.privateExchange.exchange;
     const publicEx = this.publicExchange.exchange;
+    if (!this.profile.checked) {
+      this.logger.warn(
+        `${this.exchange}: no Kestrel profile; running on ccxt's generic behaviour. Not checked: ${this.profile.unchecked.join('; ')}`,
+        { exchange: this.exchange },
+      );
+    }
     let markets: Record<string, unknown>;
     try {
       if (usesPlainWebSocket(privateEx)) {
         await privateEx.loadHttpProxyAgent();
         await publicEx.loadHttpProxyAgent();
       }
-      markets = await this.gate.run(
-        () => privateEx.loadMarkets(),
-        (error) => this.fail(error, 'loadMarkets'),
-      );
+      markets = await this.rest.call(`${this.exchange} loadMarkets`, () => privateEx.loadMarkets());
     } catch (error) {
-      throw this.fail(error, 'loadMarkets');
+      throw this.rest.toError(error, `${this.exchange} loadMarkets`);
     }
     publicEx.setMarkets(markets);
     const wanted = this.config.symbols;
     const instruments: Instrument[] = [];
     for (const market of Object.values(markets)) {
       const instrument = toInstrument(market, this.exchange, privateEx.precisionMode);
-      if (instrument === undefined) continue;
+      if (instrument === undefined || !this.profile.marketTypes.includes(instrument.marketType))
+        continue;
       if (
         wanted !== undefined &&
         !wanted.some((name) => name === instrument.symbol || name === instrument.venueSymbol)
@@ -148,15 +179,17 @@ export class CcxtVenue implements VenueConnection {
       throw new KestrelError(
         'UNKNOWN_INSTRUMENT',
         `${this.exchange}: no tradable market${wanted === undefined ? '' : ` among ${wanted.join(', ')}`}`,
-        {
-          field: 'symbols',
-          value: wanted,
-        },
+        { field: 'symbols', value: wanted },
       );
     }
     this.instruments = instruments;
     this.broker.setInstruments(instruments);
     this.loaded = true;
+  }
+
+  /** The venue profile in use and the position mode, for the start of a run */
+  describe(): string {
+    return describeProfile(this.profile, this.broker.positionMode);
   }
 
   /** The instrument a user's name means (`BTC/USDT:USDT`, `BTCUSDT`, `BTC`), if the venue lists it */
@@ -181,55 +214,30 @@ export class CcxtVenue implements VenueConnection {
         error: error instanceof Error ? error.message : String(error),
       });
     });
-    this.broker.markStart(
+    const ours = options.instruments.filter((i) => i.exchange === this.exchange);
+    const stream = this.broker.stream;
+    stream.markStart(
       this.clock.now(),
-      options.instruments.filter((i) => i.exchange === this.exchange).map((i) => i.symbol),
+      ours.map((i) => i.symbol),
     );
     const privateEx = this.privateExchange.exchange;
-    const random = createRandom(this.config.seed ?? Math.floor(this.clock.now()) % 2_147_483_647);
-    const accountChannels: StreamChannel[] = [
-      {
-        name: 'orders',
-        watch: () => privateEx.watchOrders(),
-        handle: (batch) => {
-          for (const order of Array.isArray(batch) ? batch : [])
-            this.broker.ingestOrder(order, 'stream');
-        },
-      },
-      {
-        name: 'trades',
-        watch: () => privateEx.watchMyTrades(),
-        handle: (batch) => {
-          for (const trade of Array.isArray(batch) ? batch : [])
-            this.broker.ingestTrade(trade, 'stream');
-        },
-      },
-    ];
-    if (privateEx.has['watchBalance'] === true) {
-      accountChannels.push({
-        name: 'balance',
-        watch: () => privateEx.watchBalance(),
-        // A balance push is partial on some venues (Binance sends wallet balances only): fetch the whole
-        handle: () => this.broker.refreshBalancesSoon(),
-      });
-    }
     this.accountStream = new StreamSupervisor({
       name: 'account',
       venue: this.exchange,
       exchange: privateEx,
       clock: this.clock,
       logger: this.logger,
-      random,
+      random: createRandom(this.config.seed ?? Math.floor(this.clock.now()) % 2_147_483_647),
       settings: this.streamSettings,
-      channels: accountChannels,
-      onSubscribed: () => this.broker.resync('subscribed'),
+      channels: stream.channels(),
+      onSubscribed: () => stream.resync('subscribed'),
       onStatus: (connected) => this.broker.streamStatus(connected),
       closeSockets: async () => {
         await closeSockets(privateEx);
       },
     });
     await this.accountStream.start(Math.max(30_000, this.streamSettings.connectTimeoutMs * 3));
-    this.startMarket(options);
+    this.market.start(ours, options.onMarket);
     const interval = this.config.resyncIntervalMs ?? 60_000;
     if (interval > 0) this.scheduleResync(interval);
   }
@@ -238,7 +246,7 @@ export class CcxtVenue implements VenueConnection {
     this.resyncTimer = this.clock.setTimer(interval, () => {
       if (this.stopping !== undefined) return;
       if (this.accountStream?.isConnected === true) {
-        this.broker.resync('periodic').catch((error: unknown) =>
+        this.broker.stream.resync('periodic').catch((error: unknown) =>
           this.logger.warn('periodic resync failed', {
             exchange: this.exchange,
             error: (error as Error).message,
@@ -249,146 +257,12 @@ export class CcxtVenue implements VenueConnection {
     });
   }
 
-  private startMarket(options: VenueStartOptions): void {
-    const symbols = options.instruments
-      .filter((i) => i.exchange === this.exchange)
-      .map((i) => i.symbol);
-    if (symbols.length === 0) return;
-    const bySymbol = new Map(this.instruments.map((i) => [i.symbol, i]));
-    const publicEx = this.publicExchange.exchange;
-    const settings = this.marketSettings;
-    const emit = (event: MarketEvent) => {
-      try {
-        options.onMarket(event);
-      } catch (error) {
-        this.logger.error('market data listener failed', {
-          exchange: this.exchange,
-          error: (error as Error).message,
-        });
-      }
-    };
-    const channels: StreamChannel[] = [];
-    if (settings.quotes === 'bidsAsks') {
-      channels.push({
-        name: 'bidsAsks',
-        watch: () => publicEx.watchBidsAsks(symbols),
-        handle: (batch) => {
-          for (const raw of Object.values(
-            typeof batch === 'object' && batch !== null ? batch : {},
-          )) {
-            const parsed = bidAskSchema.safeParse(raw);
-            if (!parsed.success) {
-              this.broker.refused('quote payload', { problem: problemOf(parsed.error) });
-              continue;
-            }
-            const instrument = bySymbol.get(parsed.data.symbol);
-            if (instrument === undefined) continue;
-            const t = parsed.data;
-            emit({
-              type: 'quote',
-              instrument,
-              time: t.timestamp ?? this.clock.now(),
-              bid: snapPrice(instrument, t.bid),
-              bidSize: snapSize(instrument, t.bidVolume ?? 0),
-              ask: snapPrice(instrument, t.ask),
-              askSize: snapSize(instrument, t.askVolume ?? 0),
-            });
-          }
-        },
-      });
-    } else if (settings.quotes === 'orderBook') {
-      channels.push({
-        name: 'orderBook',
-        watch: () => publicEx.watchOrderBookForSymbols(symbols),
-        handle: (batch) => {
-          const parsed = orderBookSchema.safeParse(batch);
-          if (!parsed.success) {
-            this.broker.refused('order book payload', { problem: problemOf(parsed.error) });
-            return;
-          }
-          const instrument = parsed.data.symbol ? bySymbol.get(parsed.data.symbol) : undefined;
-          if (instrument === undefined) return;
-          const levels = (side: number[][]) =>
-            side
-              .slice(0, settings.depth)
-              .map(
-                ([p = 0, s = 0]) => [snapPrice(instrument, p), snapSize(instrument, s)] as const,
-              );
-          emit({
-            type: 'book',
-            instrument,
-            time: parsed.data.timestamp ?? this.clock.now(),
-            bids: levels(parsed.data.bids),
-            asks: levels(parsed.data.asks),
-          });
-        },
-      });
-    }
-    if (settings.trades) {
-      channels.push({
-        name: 'trades',
-        watch: () => publicEx.watchTradesForSymbols(symbols),
-        handle: (batch) => {
-          for (const raw of Array.isArray(batch) ? batch : []) {
-            const parsed = publicTradeSchema.safeParse(raw);
-            if (!parsed.success) {
-              this.broker.refused('trade print payload', { problem: problemOf(parsed.error) });
-              continue;
-            }
-            const instrument = bySymbol.get(parsed.data.symbol);
-            if (instrument === undefined) continue;
-            const t = parsed.data;
-            emit({
-              type: 'trade',
-              instrument,
-              time: t.timestamp ?? this.clock.now(),
-              price: snapPrice(instrument, t.price),
-              size: snapSize(instrument, t.amount),
-              side: t.side === 'buy' ? 'BUY' : 'SELL',
-              ...(t.id === null || t.id === undefined ? {} : { id: t.id }),
-            });
-          }
-        },
-      });
-    }
-    if (channels.length === 0) return;
-    this.marketStream = new StreamSupervisor({
-      name: 'market',
-      venue: this.exchange,
-      exchange: publicEx,
-      clock: this.clock,
-      logger: this.logger,
-      random: createRandom((this.config.seed ?? 7) + 1),
-      settings: {
-        ...this.streamSettings,
-        watchdogMs: Math.min(this.streamSettings.watchdogMs, MARKET_WATCHDOG_MS),
-      },
-      channels,
-      closeSockets: async () => {
-        await closeSockets(publicEx);
-      },
-    });
-    this.marketStream
-      .start(Math.max(30_000, this.streamSettings.connectTimeoutMs * 3))
-      .catch((error: unknown) =>
-        this.logger.warn('market data did not come up', {
-          exchange: this.exchange,
-          error: (error as Error).message,
-        }),
-      );
-  }
-
   /**
    * The venue's balances now (authoritative), straight from REST.
    * @throws KestrelError when the venue cannot be reached
    */
   async fetchBalances(): Promise<Balance[]> {
-    const privateEx = this.privateExchange.exchange;
-    const raw = await this.gate.run(
-      () => privateEx.fetchBalance(),
-      (error) => this.fail(error, 'fetchBalance'),
-    );
-    const balances = toBalances(raw);
+    const balances = toBalances(await this.rest.fetchBalance());
     if (balances === undefined)
       throw new KestrelError(
         'INVALID_DATA',
@@ -398,39 +272,12 @@ export class CcxtVenue implements VenueConnection {
   }
 
   /**
-   * The best bid and offer of an instrument now, from REST (bookTicker on Binance).
+   * The best bid and offer of an instrument now, from REST (fetchBidsAsks, or the ticker or the
+   * order book where the venue has no bids/asks call).
    * @throws KestrelError when the venue cannot be reached or has no two-sided market
    */
-  async fetchQuote(instrument: Instrument): Promise<Quote> {
-    const publicEx = this.publicExchange.exchange;
-    const raw = await this.gate.run(
-      () => publicEx.fetchBidsAsks([instrument.symbol]),
-      (error) => this.fail(error, 'fetchBidsAsks'),
-    );
-    const entry =
-      typeof raw === 'object' && raw !== null
-        ? (raw as Record<string, unknown>)[instrument.symbol]
-        : undefined;
-    const parsed = bidAskSchema.safeParse(entry);
-    if (!parsed.success) {
-      throw new KestrelError(
-        'INVALID_DATA',
-        `${this.exchange}: no two-sided market for ${instrument.symbol}`,
-        {
-          field: 'instrument',
-          value: instrument.symbol,
-        },
-      );
-    }
-    return {
-      type: 'quote',
-      instrument,
-      time: parsed.data.timestamp ?? this.clock.now(),
-      bid: snapPrice(instrument, parsed.data.bid),
-      bidSize: snapSize(instrument, parsed.data.bidVolume ?? 0),
-      ask: snapPrice(instrument, parsed.data.ask),
-      askSize: snapSize(instrument, parsed.data.askVolume ?? 0),
-    };
+  fetchQuote(instrument: Instrument): Promise<Quote> {
+    return this.market.fetchQuote(instrument);
   }
 
   /**
@@ -440,23 +287,23 @@ export class CcxtVenue implements VenueConnection {
    */
   async fetchSnapshot(options: { readonly since: number }): Promise<VenueSnapshot> {
     if (!this.loaded) await this.load();
-    return this.broker.fetchSnapshot(options);
+    return this.broker.reconciliation.fetchSnapshot(options);
   }
 
   /**
-   * One order as the venue has it, asked by our clientId (Binance `origClientOrderId`), or by
-   * venue id for an adopted external order; applies nothing.
-   * @returns undefined only when the venue says it does not know the order (Binance -2013)
+   * One order as the venue has it, asked by our wire id where the venue takes one (Binance
+   * `origClientOrderId`), or by venue id; applies nothing.
+   * @returns undefined only when the venue says it does not know the order
    * @throws KestrelError when the venue could not be asked (network, 5xx, 429), which proves nothing
    */
   async queryOrder(order: Order): Promise<VenueOrderState | undefined> {
     if (!this.loaded) await this.load();
-    return this.broker.fetchOrderState(order);
+    return this.broker.reconciliation.fetchOrderState(order);
   }
 
   /** Runs a resync now (open orders, status queries, fills since the last seen, balances) */
   resync(): Promise<void> {
-    return this.broker.resync('requested');
+    return this.broker.stream.resync('requested');
   }
 
   /** Tears the account stream down and resubscribes (a resync follows) */
@@ -467,9 +314,9 @@ export class CcxtVenue implements VenueConnection {
   stats(): CcxtVenueStats {
     return {
       accountReconnects: this.accountStream?.reconnects ?? 0,
-      marketReconnects: this.marketStream?.reconnects ?? 0,
+      marketReconnects: this.market.reconnects,
       accountConnected: this.accountStream?.isConnected ?? false,
-      marketConnected: this.marketStream?.isConnected ?? false,
+      marketConnected: this.market.isConnected,
       strayRejections: this.strays,
       rateLimited: this.gate.limited,
     };
@@ -479,7 +326,7 @@ export class CcxtVenue implements VenueConnection {
     this.stopping ??= (async () => {
       this.resyncTimer?.cancel();
       await this.accountStream?.stop();
-      await this.marketStream?.stop();
+      await this.market.stop();
       this.broker.stop();
       await this.privateExchange.shutdown().catch(() => {});
       await this.publicExchange.shutdown().catch(() => {});

@@ -154,6 +154,7 @@ describe('lighter broker restore', () => {
     price: 2000,
     stopPrice: undefined,
     reduceOnly: false,
+    positionSide: undefined,
     status: 'OPEN',
     filledQuantity: 0,
     averageFillPrice: 0,

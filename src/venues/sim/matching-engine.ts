@@ -32,6 +32,11 @@ export interface SimOrder {
   triggered: boolean;
   /** The market price that fired a stop: its fills are never better than this */
   triggerPrice: number | undefined;
+  /**
+   * What the venue holds for the order while it is live: quote for a spot buy, base for a spot
+   * sell, initial margin in the settle currency for a derivative
+   */
+  reserved: number;
   /** Time priority: lower is earlier */
   seq: number;
   readonly createdAt: number;

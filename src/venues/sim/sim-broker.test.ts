@@ -12,17 +12,22 @@ import { simInstrument } from '../../runtime/instruments.ts';
 import type { LatencySpec } from './latency.ts';
 import { createLatencyModel } from './latency.ts';
 import { SimBroker } from './sim-broker.ts';
+import type { SimVenueOptions } from './sim-venue.ts';
 import { SimVenue } from './sim-venue.ts';
 
 const BTC = simInstrument('BTCUSDT');
 
-function setup(latency: LatencySpec = { requestMs: 10, replyMs: 10, streamMs: 15, jitter: 0 }) {
+function setup(
+  latency: LatencySpec = { requestMs: 10, replyMs: 10, streamMs: 15, jitter: 0 },
+  venueOptions: Partial<SimVenueOptions> = {},
+) {
   const clock = new SimulatedClock(1_000_000);
   const logger = createMemoryLogger();
   const venue = new SimVenue({
     exchange: 'sim',
     instruments: [BTC],
     balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
+    ...venueOptions,
   });
   const broker = new SimBroker({ venue, clock, latency: createLatencyModel(latency), seed: 7 });
   const account = new AccountProcessor({
@@ -127,9 +132,9 @@ describe('SimBroker', () => {
     assert.equal(order.status, 'FILLED');
     const types = events.filter((e) => e.type !== 'orderRequested').map((e) => e.type);
     assert.deepEqual(
-      types.slice(0, 3),
-      ['orderAccepted', 'orderFilled', 'orderAccepted'],
-      'stream accept + fill, then the late reply',
+      types.slice(0, 4),
+      ['orderAccepted', 'orderFilled', 'balanceUpdated', 'orderAccepted'],
+      'stream accept + fill + the balances they moved, then the late reply',
     );
     assert.equal(account.state.counters.refused, 0);
     assert.equal(account.getPosition(BTC).quantity, 0.01);
@@ -148,6 +153,75 @@ describe('SimBroker', () => {
     assert.equal(account.getPosition(BTC).quantity, -0.02);
     // 0.02 × 64001 × 2 bp
     assert.equal(account.getPosition(BTC).commissions, 0.256004);
+  });
+
+  it('pushes the venue balances: a resting order locks its margin in the account, a cancel frees it', () => {
+    const { trading, account, venue, quote, advance } = setup();
+    quote(64000, 64000.2);
+    const usdt = () => account.getBalances().find((b) => b.currency === 'USDT');
+    const id = trading.tradeAsync(BTC, 0.05, 63000);
+    advance(100);
+    // 0.05 × 63000 / 20x
+    assert.deepEqual(usdt(), {
+      exchange: 'sim',
+      currency: 'USDT',
+      total: 10_000,
+      free: 9842.5,
+      locked: 157.5,
+    });
+    assert.deepEqual(venue.getBalances(), [
+      { currency: 'USDT', total: 10_000, free: 9842.5, locked: 157.5 },
+    ]);
+    const order = account.findOrder(id);
+    assert.ok(order !== undefined);
+    void trading.cancelOrder(order);
+    advance(100);
+    assert.deepEqual(usdt(), {
+      exchange: 'sim',
+      currency: 'USDT',
+      total: 10_000,
+      free: 10_000,
+      locked: 0,
+    });
+  });
+
+  it('carries funding and a liquidation to the account as venue events', () => {
+    const { trading, account, venue, quote, advance, events } = setup(undefined, {
+      balances: [{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }],
+      // 1 000 000 ms since the epoch: the first settlement is at 1 800 000
+      funding: { BTCUSDT: { type: 'fixed', rate: 0.0001, intervalMs: 900_000 } },
+    });
+    quote(99.9, 100.1, 1000);
+    trading.tradeAsync(BTC, 100);
+    const resting = trading.tradeAsync(BTC, 1, 80);
+    advance(800_000);
+    quote(99.9, 100.1, 1000);
+    advance(100);
+    const funding = events.find((e) => e.type === 'fundingPaid');
+    assert.deepEqual(
+      funding?.type === 'fundingPaid' && [funding.amount, funding.fundingId, funding.time],
+      [-1, 'BTCUSDT:1800000', 1_800_000],
+    );
+    assert.equal(account.getPosition(BTC).funding, -1);
+    quote(90.4, 90.6, 1000);
+    advance(100);
+    assert.equal(account.findOrder(resting)?.status, 'CANCELED');
+    assert.equal(account.findOrder(resting)?.reason, 'liquidation');
+    assert.equal(account.getOrders().length, 0);
+    const liquidation = events.find((e) => e.type === 'orderAccepted' && e.report !== undefined);
+    assert.ok(liquidation?.type === 'orderAccepted');
+    const adopted = account.findOrder(`ext:${liquidation.venueOrderId}`);
+    assert.deepEqual(
+      [adopted?.origin, adopted?.reason, adopted?.status, adopted?.side, adopted?.filledQuantity],
+      ['EXTERNAL', 'liquidation', 'FILLED', 'SELL', 100],
+    );
+    assert.equal(account.getPosition(BTC).quantity, 0);
+    assert.deepEqual(
+      account
+        .getBalances()
+        .map(({ currency, total, free, locked }) => ({ currency, total, free, locked })),
+      venue.getBalances(),
+    );
   });
 
   it('submits a batch in one message with per-order verdicts', async () => {

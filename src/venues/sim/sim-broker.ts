@@ -1,5 +1,5 @@
 import { KestrelError } from '../../core/errors.ts';
-import type { VenueEvent } from '../../core/events.ts';
+import type { BalanceUpdated, VenueEvent } from '../../core/events.ts';
 import { tradeId, venueOrderId } from '../../core/ids.ts';
 import type { MarketEvent } from '../../core/market-data.ts';
 import type { Order, OrderRequest } from '../../core/order.ts';
@@ -78,6 +78,8 @@ export class SimBroker implements Broker {
   private readonly replies: Link;
   private readonly stream: Link;
   private sink: VenueSink | undefined;
+  /** The venue's balances version last pushed */
+  private balancesPushed: number;
 
   constructor(options: SimBrokerOptions) {
     this.venue = options.venue;
@@ -88,6 +90,7 @@ export class SimBroker implements Broker {
     this.upstream = new Link(options.clock);
     this.replies = new Link(options.clock);
     this.stream = new Link(options.clock);
+    this.balancesPushed = options.venue.balancesVersion;
   }
 
   connect(sink: VenueSink): void {
@@ -111,6 +114,12 @@ export class SimBroker implements Broker {
         : event.type === 'trade'
           ? this.venue.onTrade(event, now)
           : this.venue.onBook(event, now);
+    if (reports.length > 0) this.push(reports);
+  }
+
+  /** Lets the venue settle what fell due before a request reaches it (funding), pushing its reports */
+  private settleDue(): void {
+    const reports = this.venue.advance(this.clock.now());
     if (reports.length > 0) this.push(reports);
   }
 
@@ -139,6 +148,7 @@ export class SimBroker implements Broker {
   }
 
   private submitNow(request: OrderRequest): SimReport[] {
+    this.settleDue();
     const reports = this.venue.submit(toInput(request), this.clock.now());
     if (reports[0]?.type !== 'rejected') this.push(reports);
     return reports;
@@ -161,7 +171,14 @@ export class SimBroker implements Broker {
   submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]> {
     return new Promise((resolve) => {
       this.roundTrip(
-        () => requests.map((request) => this.submitNow(request)),
+        () => {
+          // One message per report as ever, and one balance snapshot for the whole batch
+          this.settleDue();
+          const now = this.clock.now();
+          const results = requests.map((request) => this.venue.submit(toInput(request), now));
+          this.push(results.flatMap((reports) => (reports[0]?.type === 'rejected' ? [] : reports)));
+          return results;
+        },
         (results) => {
           for (const reports of results) this.reply(reports[0]);
           resolve(requests.map((r) => this.out.order(r.clientId) as Order));
@@ -175,6 +192,7 @@ export class SimBroker implements Broker {
     return new Promise<void>((resolve) => {
       this.roundTrip(
         () => {
+          this.settleDue();
           const reports = this.venue.cancel({ clientId: order.clientId }, this.clock.now());
           if (reports[0]?.type !== 'cancelRejected') this.push(reports);
           return reports;
@@ -194,6 +212,7 @@ export class SimBroker implements Broker {
     return new Promise<void>((resolve, reject) => {
       this.roundTrip(
         () => {
+          this.settleDue();
           const reports = this.venue.amend(
             { clientId: order.clientId },
             amendment,
@@ -211,27 +230,76 @@ export class SimBroker implements Broker {
     });
   }
 
-  /** Pushes reports on the stream, one message per report, in order */
+  /**
+   * Pushes reports on the stream, one message per report, in order; when they moved a balance,
+   * the venue's balance snapshot rides on the last message, so the account's free and locked
+   * follow the venue ledger
+   */
   private push(reports: readonly SimReport[]): void {
-    for (const report of reports) {
-      const event = this.toEvent(report);
-      if (event !== undefined)
-        this.stream.send(this.latency.stream(this.random), () => this.out.emit(event));
+    let balances = this.balanceSnapshot();
+    for (let i = 0; i < reports.length; i++) {
+      const event = this.toEvent(reports[i]!);
+      if (event === undefined) continue;
+      const delay = this.latency.stream(this.random);
+      if (balances !== undefined && i === reports.length - 1) {
+        const snapshot = balances;
+        balances = undefined;
+        this.stream.send(delay, () => {
+          this.out.emit(event);
+          this.out.emit(snapshot);
+        });
+      } else {
+        this.stream.send(delay, () => this.out.emit(event));
+      }
     }
+    if (balances !== undefined) {
+      const snapshot = balances;
+      this.stream.send(this.latency.stream(this.random), () => this.out.emit(snapshot));
+    }
+  }
+
+  /** The venue's balances, if they changed since the last snapshot pushed */
+  private balanceSnapshot(): BalanceUpdated | undefined {
+    const version = this.venue.balancesVersion;
+    if (version === this.balancesPushed) return undefined;
+    this.balancesPushed = version;
+    return {
+      type: 'balanceUpdated',
+      exchange: this.exchange,
+      balances: this.venue.getBalances(),
+      time: this.clock.now(),
+    };
   }
 
   /** How a venue report reads as an account event */
   private toEvent(report: SimReport): VenueEvent | undefined {
     const exchange = this.exchange;
     switch (report.type) {
-      case 'accepted':
-        return {
+      case 'accepted': {
+        const order = report.order;
+        const accepted = {
           type: 'orderAccepted',
           exchange,
-          clientId: report.order.clientId as Order['clientId'],
-          venueOrderId: venueOrderId(report.order.orderId),
+          clientId: order.clientId as Order['clientId'],
+          venueOrderId: venueOrderId(order.orderId),
           time: report.time,
+        } as const;
+        if (report.reason === undefined) return accepted;
+        // The venue's own order (a liquidation) is described, so the account adopts it
+        return {
+          ...accepted,
+          report: {
+            instrument: order.instrument,
+            side: order.side,
+            type: order.type,
+            quantity: order.quantity,
+            price: order.price,
+            timeInForce: order.timeInForce,
+            reduceOnly: order.reduceOnly,
+            reason: report.reason,
+          },
         };
+      }
       case 'fill': {
         const ref = {
           clientId: report.order.clientId as Order['clientId'],
@@ -300,6 +368,15 @@ export class SimBroker implements Broker {
           venueOrderId: report.orderId === undefined ? undefined : venueOrderId(report.orderId),
           code: report.code,
           message: report.message,
+          time: report.time,
+        };
+      case 'funding':
+        return {
+          type: 'fundingPaid',
+          exchange,
+          instrument: report.instrument,
+          amount: report.amount,
+          fundingId: report.fundingId,
           time: report.time,
         };
       case 'triggered':

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SIM_ETH_SPOT } from '../../../test/helpers/instruments.ts';
 import type { Instrument } from '../../core/instrument.ts';
-import { createInstrument } from '../../core/instrument.ts';
+
 import type { Quote, Trade } from '../../core/market-data.ts';
+import { money } from '../../core/numeric.ts';
 import type { Side } from '../../core/order.ts';
 import { simInstrument } from '../../runtime/instruments.ts';
 import type { SimOrderInput, SimReport } from './sim-venue.ts';
@@ -10,17 +12,7 @@ import { SimVenue } from './sim-venue.ts';
 
 const BTC: Instrument = simInstrument('BTCUSDT');
 
-const SPOT: Instrument = createInstrument({
-  symbol: 'ETH/USDT',
-  exchange: 'sim',
-  marketType: 'SPOT',
-  base: 'ETH',
-  quote: 'USDT',
-  tickSize: 0.01,
-  lotSize: 0.001,
-  makerFee: 0.001,
-  takerFee: 0.001,
-});
+const SPOT: Instrument = SIM_ETH_SPOT;
 
 function venue() {
   return new SimVenue({
@@ -528,5 +520,117 @@ describe('SimVenue: rejections, reduce-only, ledger', () => {
     );
     const [refused] = v.amend({ clientId: 'ghost' }, { price: 1 }, 5);
     assert.equal(refused?.type, 'amendRejected');
+  });
+});
+
+describe('SimVenue: funding and liquidation', () => {
+  const HOUR = 3_600_000;
+  const DAY0 = Date.UTC(2026, 0, 1);
+  const market = (quantity: number, side: Side = 'BUY') =>
+    order({ side, type: 'MARKET', price: undefined, timeInForce: 'IOC', quantity });
+  const funded = (reports: readonly SimReport[]) =>
+    reports.flatMap((r) => (r.type === 'funding' ? [[r.fundingId, r.markPrice, r.amount]] : []));
+  const usdt = (v: SimVenue) => v.getBalances().find((b) => b.currency === 'USDT');
+
+  it('settles a fixed rate every interval on the position at the mark before the settlement', () => {
+    const v = new SimVenue({
+      exchange: 'sim',
+      instruments: [BTC],
+      balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
+      funding: { BTCUSDT: { type: 'fixed', rate: 0.0001, intervalMs: 8 * HOUR } },
+    });
+    v.onQuote(quote(99.9, 100.1, 10, 10), DAY0 + 7 * HOUR);
+    v.submit(market(2), DAY0 + 7 * HOUR);
+    const before = usdt(v)?.total ?? 0;
+    const reports = v.onQuote(quote(101.9, 102.1, 10, 10), DAY0 + 8 * HOUR + 5);
+    assert.deepEqual(kinds(reports), ['funding'], 'funding first, then the market moves');
+    // A long pays 2 × 100 (the mid until then) × 0.0001
+    assert.deepEqual(funded(reports), [[`BTCUSDT:${DAY0 + 8 * HOUR}`, 100, -0.02]]);
+    assert.equal(usdt(v)?.total, money(before - 0.02));
+    assert.equal(v.getPosition('BTCUSDT')?.funding, -0.02);
+    assert.deepEqual(
+      funded(v.onQuote(quote(99.9, 100.1, 10, 10), DAY0 + 33 * HOUR)).map(([id]) => id),
+      [16, 24, 32].map((h) => `BTCUSDT:${DAY0 + h * HOUR}`),
+      'a gap in the data settles every time it spans, in order',
+    );
+    v.submit(market(2, 'SELL'), DAY0 + 34 * HOUR);
+    assert.deepEqual(funded(v.onQuote(quote(99.9, 100.1), DAY0 + 41 * HOUR)), [], 'flat: nothing');
+  });
+
+  it('settles a table of times and rates: shorts receive a positive rate and pay a negative one', () => {
+    const v = new SimVenue({
+      exchange: 'sim',
+      instruments: [BTC],
+      balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
+      funding: {
+        BTCUSDT: { type: 'table', times: [DAY0 + HOUR, DAY0 + 2 * HOUR], rates: [0.0003, -0.0002] },
+      },
+    });
+    v.onQuote(quote(99.9, 100.1, 10, 10), DAY0);
+    v.submit(market(1, 'SELL'), DAY0);
+    assert.deepEqual(kinds(v.advance(DAY0 + HOUR - 1)), [], 'not yet');
+    assert.deepEqual(funded(v.advance(DAY0 + HOUR)), [[`BTCUSDT:${DAY0 + HOUR}`, 100, 0.03]]);
+    assert.deepEqual(funded(v.advance(DAY0 + 3 * HOUR)), [
+      [`BTCUSDT:${DAY0 + 2 * HOUR}`, 100, -0.02],
+    ]);
+    assert.deepEqual(funded(v.advance(DAY0 + 99 * HOUR)), [], 'the table has ended');
+    assert.equal(v.getPosition('BTCUSDT')?.funding, 0.01);
+  });
+
+  it('refuses funding for an instrument that is not a perpetual of the venue', () => {
+    for (const symbol of ['ETH/USDT', 'DOGEUSDT']) {
+      assert.throws(
+        () =>
+          new SimVenue({
+            exchange: 'sim',
+            instruments: [BTC, SPOT],
+            funding: { [symbol]: { type: 'fixed', rate: 0.0001, intervalMs: 8 * HOUR } },
+          }),
+        (error: Error) => error.message.includes(symbol),
+      );
+    }
+  });
+
+  it('liquidates when equity falls below maintenance: cancels orders, closes at the touch, charges the fee', () => {
+    const v = new SimVenue({
+      exchange: 'sim',
+      instruments: [BTC],
+      balances: [{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }],
+      maintenanceMargin: 0.005,
+      liquidationFee: 0.01,
+    });
+    v.onQuote(quote(99.9, 100.1, 1000, 1000), 0);
+    v.submit(market(100), 1);
+    v.submit(order({ clientId: 'resting', price: 80, quantity: 1 }), 2);
+    // wallet 1000 − 5.005 fee; at a mark of 91.1 equity is 94.995 against 45.55 maintenance
+    assert.deepEqual(kinds(v.onQuote(quote(91, 91.2, 1000, 1000), 3)), []);
+    const reports = v.onQuote(quote(90.4, 90.6, 1000, 1000), 4);
+    assert.deepEqual(kinds(reports), ['canceled', 'accepted', 'fill']);
+    const [canceled, accepted, fill] = reports;
+    assert.equal(canceled?.type === 'canceled' && canceled.reason, 'liquidation');
+    assert.equal(accepted?.type === 'accepted' && accepted.reason, 'liquidation');
+    assert.ok(fill?.type === 'fill');
+    assert.deepEqual(
+      [fill.order.side, fill.quantity, fill.price, fill.realizedPnl, fill.fee],
+      ['SELL', 100, 90.4, -970, 24.995],
+      'the whole position at the bid; the fee takes what the wallet has left',
+    );
+    assert.equal(v.getPosition('BTCUSDT')?.quantity, 0);
+    assert.deepEqual(usdt(v), { currency: 'USDT', total: 0, free: 0, locked: 0 });
+    assert.equal(v.openOrders().length, 0);
+  });
+
+  it('liquidates after a funding payment that takes equity below maintenance', () => {
+    const v = new SimVenue({
+      exchange: 'sim',
+      instruments: [BTC],
+      balances: [{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }],
+      funding: { BTCUSDT: { type: 'table', times: [DAY0 + HOUR], rates: [0.095] } },
+    });
+    v.onQuote(quote(99.9, 100.1, 1000, 1000), DAY0);
+    v.submit(market(100), DAY0);
+    const reports = v.advance(DAY0 + HOUR);
+    assert.deepEqual(kinds(reports), ['funding', 'accepted', 'fill']);
+    assert.equal(v.getPosition('BTCUSDT')?.quantity, 0);
   });
 });

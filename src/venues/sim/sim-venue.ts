@@ -1,5 +1,6 @@
 import type { Balance } from '../../core/balance.ts';
 import { BoundedMap } from '../../core/bounded-map.ts';
+import { invalidField } from '../../core/errors.ts';
 import type { Liquidity } from '../../core/fill.ts';
 import { accountingCurrency, scheduleFee } from '../../core/fill.ts';
 import type { Instrument } from '../../core/instrument.ts';
@@ -10,6 +11,8 @@ import type { OrderType, Side, TimeInForce } from '../../core/order.ts';
 import { ORDER_TYPES, SIDES, TIMES_IN_FORCE } from '../../core/order.ts';
 import type { MutablePosition, Position } from '../../core/position.ts';
 import { bookExecution, createPosition, markPosition } from '../../core/position.ts';
+import type { FundingSchedule } from './funding.ts';
+import { checkFundingSchedule, FundingCursor } from './funding.ts';
 import type { Execution, SimOrder, SimOrderStatus } from './matching-engine.ts';
 import { MatchingEngine, remaining } from './matching-engine.ts';
 
@@ -52,7 +55,13 @@ export type SimCode = keyof typeof SIM_CODES;
 export type SimOrderSnapshot = Readonly<SimOrder> & { readonly averagePrice: number };
 
 export type SimReport =
-  | { readonly type: 'accepted'; readonly order: SimOrderSnapshot; readonly time: number }
+  | {
+      readonly type: 'accepted';
+      readonly order: SimOrderSnapshot;
+      /** Why the venue placed an order of its own (`liquidation`); absent for the client's */
+      readonly reason?: string | undefined;
+      readonly time: number;
+    }
   | {
       readonly type: 'rejected';
       readonly clientId: string;
@@ -88,6 +97,18 @@ export type SimReport =
       readonly orderId: string | undefined;
       readonly code: string;
       readonly message: string;
+      readonly time: number;
+    }
+  | {
+      /** A funding settlement on a perpetual position: positive received, negative paid */
+      readonly type: 'funding';
+      readonly instrument: Instrument;
+      readonly rate: number;
+      readonly markPrice: number;
+      /** The signed position it settled */
+      readonly quantity: number;
+      readonly amount: number;
+      readonly fundingId: string;
       readonly time: number;
     }
   | {
@@ -131,13 +152,37 @@ export interface SimVenueOptions {
   readonly tradeIdPrefix?: string;
   /** Terminal orders kept for status queries; default 100 000 */
   readonly historySize?: number;
+  /** Funding of perpetuals (SWAP), by symbol; none by default */
+  readonly funding?: Readonly<Record<string, FundingSchedule>>;
+  /**
+   * Maintenance margin as a fraction of position value at mark: when a settle currency's equity
+   * (wallet plus unrealized PnL) falls below it, the venue liquidates; default 0.005
+   */
+  readonly maintenanceMargin?: number;
+  /**
+   * Liquidation fee as a fraction of the value liquidated, taken up to what the wallet has left
+   * after the close; default 0.01
+   */
+  readonly liquidationFee?: number;
 }
 
+/** The reason the venue gives for an order it placed to liquidate a position */
+export const LIQUIDATION = 'liquidation';
+
 interface LedgerBalance {
+  readonly currency: string;
   total: number;
+  /** Held by live orders and by positions' initial margin; may exceed total after losses */
+  locked: number;
 }
 
 const NO_REPORTS: readonly SimReport[] = [];
+
+function rate(field: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0 || value >= 1)
+    throw invalidField('INVALID_ARGUMENT', field, value, 'must be a fraction in [0, 1)');
+  return value;
+}
 
 function snapshot(o: SimOrder): SimOrderSnapshot {
   return {
@@ -156,6 +201,7 @@ function snapshot(o: SimOrder): SimOrderSnapshot {
     status: o.status,
     triggered: o.triggered,
     triggerPrice: o.triggerPrice,
+    reserved: o.reserved,
     seq: o.seq,
     createdAt: o.createdAt,
     updatedAt: o.updatedAt,
@@ -179,6 +225,23 @@ export class SimVenue {
   private readonly historyByClientId = new Map<string, string>();
   private readonly positions = new Map<string, MutablePosition>();
   private readonly ledger = new Map<string, LedgerBalance>();
+  /** Initial margin held for each derivative position, by symbol */
+  private readonly positionMargin = new Map<string, number>();
+  private ledgerVersion = 0;
+  /** Derivative positions, for the margin checks that run on every mark */
+  private readonly derivativePositions: MutablePosition[] = [];
+  private readonly maintenanceMargin: number;
+  private readonly liquidationFee: number;
+  private readonly fundings: Array<{
+    readonly instrument: Instrument;
+    readonly schedule: FundingSchedule;
+    cursor: FundingCursor | undefined;
+  }> = [];
+  /**
+   * The next funding settlement of any instrument: Infinity without funding, -Infinity until the
+   * first call starts the schedules
+   */
+  private nextFundingAt = Number.POSITIVE_INFINITY;
   private readonly leverage: number;
   private readonly checkMargin: boolean;
   private readonly historySize: number;
@@ -196,13 +259,35 @@ export class SimVenue {
       this.engines.set(instrument.symbol, new MatchingEngine(instrument));
     }
     for (const balance of options.balances ?? [])
-      this.ledger.set(balance.currency, { total: balance.total });
+      this.ledger.set(balance.currency, {
+        currency: balance.currency,
+        total: balance.total,
+        locked: 0,
+      });
     this.leverage = options.leverage ?? 20;
     this.checkMargin = options.checkMargin ?? true;
     this.historySize = options.historySize ?? 100_000;
     this.history = new BoundedMap(this.historySize);
     this.tradeIdPrefix = options.tradeIdPrefix ?? '';
     this.nextOrderId = options.orderIdStart ?? 1_000_001;
+    this.maintenanceMargin = rate('maintenanceMargin', options.maintenanceMargin ?? 0.005);
+    this.liquidationFee = rate('liquidationFee', options.liquidationFee ?? 0.01);
+    for (const [symbol, schedule] of Object.entries(options.funding ?? {})) {
+      const instrument = this.instruments.get(symbol);
+      if (instrument === undefined || instrument.marketType !== 'SWAP')
+        throw invalidField(
+          'INVALID_ARGUMENT',
+          'funding',
+          symbol,
+          'names no perpetual (SWAP) instrument of this venue',
+        );
+      this.fundings.push({
+        instrument,
+        schedule: checkFundingSchedule(symbol, schedule),
+        cursor: undefined,
+      });
+      this.nextFundingAt = Number.NEGATIVE_INFINITY;
+    }
   }
 
   instrument(symbol: string): Instrument | undefined {
@@ -318,22 +403,61 @@ export class SimVenue {
       if (shortfall !== undefined) return this.reject(input, shortfall, now);
     }
 
+    const order = this.place(
+      {
+        clientId: input.clientId,
+        instrument,
+        side: input.side,
+        type: input.type,
+        timeInForce: input.type === 'MARKET' ? 'IOC' : input.timeInForce,
+        quantity,
+        price: needsPrice ? input.price : undefined,
+        stopPrice: needsStop ? input.stopPrice : undefined,
+        reduceOnly,
+      },
+      now,
+    );
+    const reports: SimReport[] = [{ type: 'accepted', order: snapshot(order), time: now }];
+    if (needsStop) engine.arm(order);
+    else this.work(engine, order, now, reports);
+    this.reserve(order);
+    return reports;
+  }
+
+  /** Opens a live order, nothing filled yet, under the next venue order id */
+  private place(
+    spec: Pick<
+      SimOrder,
+      | 'clientId'
+      | 'instrument'
+      | 'side'
+      | 'type'
+      | 'timeInForce'
+      | 'quantity'
+      | 'price'
+      | 'stopPrice'
+      | 'reduceOnly'
+    >,
+    now: number,
+  ): SimOrder {
+    // Every field spelled out, in one order, so all orders share one hidden class
     const order: SimOrder = {
       orderId: String(this.nextOrderId++),
-      clientId: input.clientId,
-      instrument,
-      side: input.side,
-      type: input.type,
-      timeInForce: input.type === 'MARKET' ? 'IOC' : input.timeInForce,
-      quantity,
-      price: needsPrice ? input.price : undefined,
-      stopPrice: needsStop ? input.stopPrice : undefined,
-      reduceOnly,
+      clientId: spec.clientId,
+      instrument: spec.instrument,
+      side: spec.side,
+      type: spec.type,
+      timeInForce: spec.timeInForce,
+      quantity: spec.quantity,
+      price: spec.price,
+      stopPrice: spec.stopPrice,
+      reduceOnly: spec.reduceOnly,
       filled: 0,
       notional: 0,
       status: 'NEW',
       triggered: false,
       triggerPrice: undefined,
+      reserved: 0,
       seq: this.seq++,
       createdAt: now,
       updatedAt: now,
@@ -341,13 +465,7 @@ export class SimVenue {
     this.live.set(order.orderId, order);
     this.liveByClientId.set(order.clientId, order);
     if (order.reduceOnly) this.reduceOnlyLive += 1;
-    const reports: SimReport[] = [{ type: 'accepted', order: snapshot(order), time: now }];
-    if (needsStop) {
-      engine.arm(order);
-      return reports;
-    }
-    this.work(engine, order, now, reports);
-    return reports;
+    return order;
   }
 
   /** Lets a (new or just triggered) order take what it can, then rest, or close its remainder */
@@ -392,7 +510,11 @@ export class SimVenue {
     return engine.last;
   }
 
-  /** Which refusal applies, if the account cannot carry the order */
+  /**
+   * Which refusal applies, if the account cannot carry the order: spot orders need the quote
+   * (buys) or the base (sells) free; derivatives need their initial margin out of what is free
+   * in the settle currency plus the unrealized PnL of its positions
+   */
   private marginShortfall(
     instrument: Instrument,
     side: Side,
@@ -401,103 +523,144 @@ export class SimVenue {
   ): SimCode | undefined {
     if (!Number.isFinite(price) || price <= 0) return undefined;
     if (!isDerivative(instrument)) {
-      if (side === 'BUY') {
-        const reserved = this.openNotional(
-          (o) =>
-            o.instrument.quote === instrument.quote &&
-            o.side === 'BUY' &&
-            !isDerivative(o.instrument),
-        );
-        return this.balanceOf(instrument.quote) - reserved < quantity * price
-          ? 'INSUFFICIENT_BALANCE'
-          : undefined;
-      }
-      const reserved = [...this.live.values()]
-        .filter((o) => o.instrument.symbol === instrument.symbol && o.side === 'SELL')
-        .reduce((sum, o) => sum + remaining(o), 0);
-      return this.balanceOf(instrument.base) - reserved < quantity
+      const free = this.free(side === 'BUY' ? instrument.quote : instrument.base);
+      return free < (side === 'BUY' ? quantity * price : quantity)
         ? 'INSUFFICIENT_BALANCE'
         : undefined;
     }
     const settle = instrument.settle;
-    let equity = this.balanceOf(settle);
-    let used = 0;
-    for (const position of this.positions.values()) {
-      if (!isDerivative(position.instrument) || position.instrument.settle !== settle) continue;
-      equity += position.unrealizedPnl;
-      used +=
-        (Math.abs(position.quantity) * position.markPrice * position.instrument.contractSize) /
-        this.leverage;
+    let available = this.free(settle);
+    for (const position of this.derivativePositions) {
+      if (position.instrument.settle === settle) available += position.unrealizedPnl;
     }
-    used +=
-      this.openNotional(
-        (o) => isDerivative(o.instrument) && o.instrument.settle === settle && !o.reduceOnly,
-      ) / this.leverage;
     const needed = (quantity * price * instrument.contractSize) / this.leverage;
-    return equity - used < needed ? 'INSUFFICIENT_MARGIN' : undefined;
+    return available < needed ? 'INSUFFICIENT_MARGIN' : undefined;
   }
 
-  private openNotional(include: (order: SimOrder) => boolean): number {
-    let total = 0;
-    for (const order of this.live.values()) {
-      if (!include(order)) continue;
-      const engine = this.engines.get(order.instrument.symbol);
-      const price =
-        order.price ?? order.stopPrice ?? (engine === undefined ? 0 : this.markOf(engine));
-      total += remaining(order) * price * order.instrument.contractSize;
+  private ledgerOf(currency: string): LedgerBalance {
+    let balance = this.ledger.get(currency);
+    if (balance === undefined) {
+      balance = { currency, total: 0, locked: 0 };
+      this.ledger.set(currency, balance);
     }
-    return total;
+    return balance;
   }
 
-  private balanceOf(currency: string): number {
-    return this.ledger.get(currency)?.total ?? 0;
+  private free(currency: string): number {
+    const balance = this.ledger.get(currency);
+    return balance === undefined ? 0 : balance.total - balance.locked;
   }
 
   private credit(currency: string, amount: number): void {
     if (amount === 0) return;
-    let balance = this.ledger.get(currency);
-    if (balance === undefined) {
-      balance = { total: 0 };
-      this.ledger.set(currency, balance);
-    }
+    const balance = this.ledgerOf(currency);
     balance.total = money(balance.total + amount);
+    this.ledgerVersion += 1;
+  }
+
+  private lock(currency: string, amount: number): void {
+    if (amount === 0) return;
+    const balance = this.ledgerOf(currency);
+    balance.locked = money(balance.locked + amount);
+    this.ledgerVersion += 1;
+  }
+
+  /**
+   * Holds what a live order needs (releasing it as the order fills, and all of it when the order
+   * ends): its remaining quantity at its price (the stop price for a stop-market) in quote for a
+   * spot buy, in base for a spot sell, as initial margin for a derivative (none if reduce-only)
+   */
+  private reserve(order: SimOrder): void {
+    const instrument = order.instrument;
+    const left = SimVenue.isLive(order.status) ? remaining(order) : 0;
+    const price = order.price ?? order.stopPrice ?? 0;
+    let needed: number;
+    let currency: string;
+    if (isDerivative(instrument)) {
+      currency = instrument.settle;
+      needed = order.reduceOnly
+        ? 0
+        : money((left * price * instrument.contractSize) / this.leverage);
+    } else if (order.side === 'BUY') {
+      currency = instrument.quote;
+      needed = money(left * price);
+    } else {
+      currency = instrument.base;
+      needed = left;
+    }
+    if (needed === order.reserved) return;
+    this.lock(currency, needed - order.reserved);
+    order.reserved = needed;
+  }
+
+  /** Holds a derivative position's initial margin: its entry value over the leverage */
+  private holdMargin(position: Position): void {
+    const instrument = position.instrument;
+    const symbol = instrument.symbol;
+    const margin = money(position.costBasis / this.leverage);
+    const held = this.positionMargin.get(symbol) ?? 0;
+    if (margin === held) return;
+    this.positionMargin.set(symbol, margin);
+    this.lock(instrument.settle, margin - held);
   }
 
   /** Books executions into the ledger and reports them, closing filled orders */
   private book(executions: readonly Execution[], now: number, reports: SimReport[]): void {
-    for (const { order, quantity, price, liquidity } of executions) {
-      const instrument = order.instrument;
-      let position = this.positions.get(instrument.symbol);
-      if (position === undefined) {
-        position = createPosition(instrument);
-        this.positions.set(instrument.symbol, position);
-      }
-      const realized = bookExecution(position, order.side, quantity, price, now);
-      const fee = scheduleFee(instrument, quantity, price, liquidity);
-      const feeCurrency = accountingCurrency(instrument);
-      if (isDerivative(instrument)) {
-        this.credit(instrument.settle, realized);
-      } else {
-        const direction = order.side === 'BUY' ? 1 : -1;
-        this.credit(instrument.base, direction * quantity);
-        this.credit(instrument.quote, -direction * quantity * price);
-      }
-      this.credit(feeCurrency, -fee);
-      order.updatedAt = now;
-      reports.push({
-        type: 'fill',
-        order: snapshot(order),
-        tradeId: `${this.tradeIdPrefix}${this.nextTradeId++}`,
-        quantity,
-        price,
-        liquidity,
-        fee,
-        feeCurrency,
-        realizedPnl: realized,
-        time: now,
-      });
-      if (order.status === 'FILLED') this.retire(order);
+    for (const { order, quantity, price, liquidity } of executions)
+      this.bookFill(order, quantity, price, liquidity, undefined, now, reports);
+  }
+
+  /**
+   * Books one execution into the position and the ledger and reports it; the fee is the
+   * schedule's unless given
+   */
+  private bookFill(
+    order: SimOrder,
+    quantity: number,
+    price: number,
+    liquidity: Liquidity,
+    fixedFee: ((realized: number) => number) | undefined,
+    now: number,
+    reports: SimReport[],
+  ): void {
+    const instrument = order.instrument;
+    let position = this.positions.get(instrument.symbol);
+    if (position === undefined) {
+      position = createPosition(instrument);
+      this.positions.set(instrument.symbol, position);
+      if (isDerivative(instrument)) this.derivativePositions.push(position);
     }
+    const realized = bookExecution(position, order.side, quantity, price, now);
+    const fee =
+      fixedFee === undefined
+        ? scheduleFee(instrument, quantity, price, liquidity)
+        : fixedFee(realized);
+    const feeCurrency = accountingCurrency(instrument);
+    position.commissions = money(position.commissions + fee);
+    if (isDerivative(instrument)) {
+      this.credit(instrument.settle, realized);
+      this.holdMargin(position);
+    } else {
+      const direction = order.side === 'BUY' ? 1 : -1;
+      this.credit(instrument.base, direction * quantity);
+      this.credit(instrument.quote, -direction * quantity * price);
+    }
+    this.credit(feeCurrency, -fee);
+    order.updatedAt = now;
+    reports.push({
+      type: 'fill',
+      order: snapshot(order),
+      tradeId: `${this.tradeIdPrefix}${this.nextTradeId++}`,
+      quantity,
+      price,
+      liquidity,
+      fee,
+      feeCurrency,
+      realizedPnl: realized,
+      time: now,
+    });
+    if (order.status === 'FILLED') this.retire(order);
+    this.reserve(order);
   }
 
   /** Ends a live order with a terminal status and reports it */
@@ -512,6 +675,7 @@ export class SimVenue {
     order.status = status;
     order.updatedAt = now;
     this.retire(order);
+    this.reserve(order);
     reports.push(
       status === 'CANCELED'
         ? { type: 'canceled', order: snapshot(order), reason, time: now }
@@ -637,25 +801,165 @@ export class SimVenue {
     if (repriced) order.seq = this.seq++;
     const reports: SimReport[] = [{ type: 'amended', order: snapshot(order), time: now }];
     this.work(engine, order, now, reports);
+    this.reserve(order);
     return reports;
   }
 
+  // Funding due before a market event settles at the mark the market had until then
   onQuote(quote: Quote, now: number): readonly SimReport[] {
     const engine = this.engines.get(quote.instrument.symbol);
     if (engine === undefined) return NO_REPORTS;
-    return this.afterMarket(engine, engine.onQuote(quote, this.cap), now);
+    const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
+    return this.afterMarket(engine, engine.onQuote(quote, this.cap), now, due);
   }
 
   onTrade(trade: Trade, now: number): readonly SimReport[] {
     const engine = this.engines.get(trade.instrument.symbol);
     if (engine === undefined) return NO_REPORTS;
-    return this.afterMarket(engine, engine.onTrade(trade, this.cap), now);
+    const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
+    return this.afterMarket(engine, engine.onTrade(trade, this.cap), now, due);
   }
 
   onBook(book: BookSnapshot, now: number): readonly SimReport[] {
     const engine = this.engines.get(book.instrument.symbol);
     if (engine === undefined) return NO_REPORTS;
-    return this.afterMarket(engine, engine.onBook(book, this.cap), now);
+    const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
+    return this.afterMarket(engine, engine.onBook(book, this.cap), now, due);
+  }
+
+  /**
+   * Settles what fell due by `now` without market data (funding, and a liquidation it causes):
+   * a broker calls it before each request, so a settlement comes before the orders that follow it
+   */
+  advance(now: number): readonly SimReport[] {
+    return now >= this.nextFundingAt ? (this.settleFunding(now) ?? NO_REPORTS) : NO_REPORTS;
+  }
+
+  /**
+   * Pays or charges funding for every settlement due by `now`, in time order, on the position at
+   * mark, then liquidates where that leaves equity below maintenance. The first call starts the
+   * schedules: settlements before it are history.
+   */
+  private settleFunding(now: number): SimReport[] | undefined {
+    let reports: SimReport[] | undefined;
+    for (;;) {
+      let due: (typeof this.fundings)[number] | undefined;
+      let next = Number.POSITIVE_INFINITY;
+      for (const funding of this.fundings) {
+        funding.cursor ??= new FundingCursor(funding.schedule, now);
+        if (funding.cursor.next < next) {
+          next = funding.cursor.next;
+          due = funding;
+        }
+      }
+      this.nextFundingAt = next;
+      if (due === undefined || next > now) break;
+      const cursor = due.cursor!;
+      const paid = this.payFunding(due.instrument, cursor.rate, next);
+      cursor.advance();
+      if (paid !== undefined) {
+        reports ??= [];
+        reports.push(paid);
+        const settle = due.instrument.settle;
+        if (this.belowMaintenance(settle)) this.liquidateAll(settle, now, reports);
+      }
+    }
+    return reports;
+  }
+
+  private payFunding(instrument: Instrument, rate: number, time: number): SimReport | undefined {
+    const position = this.positions.get(instrument.symbol);
+    if (position === undefined || position.quantity === 0) return undefined;
+    const engine = this.engines.get(instrument.symbol)!;
+    const live = this.markOf(engine);
+    const mark = Number.isFinite(live) ? live : position.markPrice;
+    const amount = money(-position.quantity * mark * instrument.contractSize * rate);
+    if (amount === 0) return undefined;
+    position.funding = money(position.funding + amount);
+    this.credit(instrument.settle, amount);
+    return {
+      type: 'funding',
+      instrument,
+      rate,
+      markPrice: mark,
+      quantity: position.quantity,
+      amount,
+      fundingId: `${instrument.symbol}:${time}`,
+      time,
+    };
+  }
+
+  /** Whether equity in `settle` (wallet plus unrealized PnL at mark) is below maintenance margin */
+  private belowMaintenance(settle: string): boolean {
+    let equity = this.ledger.get(settle)?.total ?? 0;
+    let maintenance = 0;
+    const positions = this.derivativePositions;
+    for (let i = 0; i < positions.length; i++) {
+      const position = positions[i]!;
+      if (position.quantity === 0 || position.instrument.settle !== settle) continue;
+      equity += position.unrealizedPnl;
+      maintenance +=
+        Math.abs(position.quantity) *
+        position.markPrice *
+        position.instrument.contractSize *
+        this.maintenanceMargin;
+    }
+    return maintenance > 0 && equity < maintenance;
+  }
+
+  /**
+   * Liquidates every derivative position margined in `settle`: live orders margined there are
+   * canceled first, then each position closes in full at the touch (the bid for a long, the ask
+   * for a short; the mark without one) as a venue order of its own, with the liquidation fee.
+   * A loss beyond the wallet leaves it negative (there is no insurance fund).
+   */
+  private liquidateAll(settle: string, now: number, reports: SimReport[]): void {
+    const positions = this.derivativePositions;
+    for (const order of [...this.live.values()]) {
+      if (isDerivative(order.instrument) && order.instrument.settle === settle)
+        this.close(order, 'CANCELED', now, reports, LIQUIDATION);
+    }
+    for (let i = 0; i < positions.length; i++) {
+      const position = positions[i]!;
+      if (position.quantity !== 0 && position.instrument.settle === settle)
+        this.liquidate(position, now, reports);
+    }
+  }
+
+  private liquidate(position: MutablePosition, now: number, reports: SimReport[]): void {
+    const instrument = position.instrument;
+    const engine = this.engines.get(instrument.symbol)!;
+    const side: Side = position.quantity > 0 ? 'SELL' : 'BUY';
+    const quantity = Math.abs(position.quantity);
+    const touch = side === 'SELL' ? engine.bid : engine.ask;
+    const price = snapPrice(instrument, Number.isFinite(touch) ? touch : position.markPrice);
+    const order = this.place(
+      {
+        clientId: `${LIQUIDATION}-${this.nextOrderId}`,
+        instrument,
+        side,
+        type: 'MARKET',
+        timeInForce: 'IOC',
+        quantity,
+        price: undefined,
+        stopPrice: undefined,
+        reduceOnly: true,
+      },
+      now,
+    );
+    reports.push({ type: 'accepted', order: snapshot(order), reason: LIQUIDATION, time: now });
+    order.filled = quantity;
+    order.notional = quantity * price;
+    order.status = 'FILLED';
+    const wallet = this.ledger.get(instrument.settle)?.total ?? 0;
+    const fee = (realized: number) =>
+      money(
+        Math.min(
+          quantity * price * instrument.contractSize * this.liquidationFee,
+          Math.max(0, wallet + realized),
+        ),
+      );
+    this.bookFill(order, quantity, price, 'TAKER', fee, now, reports);
   }
 
   /**
@@ -666,22 +970,35 @@ export class SimVenue {
     engine: MatchingEngine,
     executions: readonly Execution[],
     now: number,
+    due: SimReport[] | undefined,
   ): readonly SimReport[] {
     const position = this.positions.get(engine.instrument.symbol);
-    let reports: SimReport[] | undefined;
+    let reports = due;
     if (executions.length > 0) {
-      reports = [];
+      reports ??= [];
       this.book(executions, now, reports);
     }
     if (position !== undefined) {
       const mark = this.markOf(engine);
-      if (Number.isFinite(mark) && mark !== position.markPrice) markPosition(position, mark);
+      if (Number.isFinite(mark) && mark !== position.markPrice) {
+        markPosition(position, mark);
+        const settle = position.instrument.settle;
+        if (
+          position.quantity !== 0 &&
+          isDerivative(position.instrument) &&
+          this.belowMaintenance(settle)
+        ) {
+          reports ??= [];
+          this.liquidateAll(settle, now, reports);
+        }
+      }
     }
     for (const order of engine.takeTriggered()) {
       order.updatedAt = now;
       reports ??= [];
       reports.push({ type: 'triggered', order: snapshot(order), time: now });
       this.work(engine, order, now, reports);
+      this.reserve(order);
     }
     if (this.reduceOnlyLive > 0) {
       for (const order of [...this.live.values()]) {
@@ -714,32 +1031,23 @@ export class SimVenue {
     return position === undefined ? undefined : { ...position };
   }
 
-  /** The venue's balances; free is total less margin in use (derivatives) or reserved by orders (spot) */
+  /**
+   * The venue's balances: total is the wallet (realized PnL, fees and funding booked; unrealized
+   * PnL not), locked what live orders reserve and positions hold as initial margin (entry value
+   * over the leverage), free the rest
+   */
   getBalances(): Balance[] {
-    return [...this.ledger.entries()].map(([currency, { total }]) => {
-      const locked = money(Math.max(0, Math.min(total, this.lockedIn(currency))));
-      return { currency, total, free: money(total - locked), locked };
-    });
+    const balances: Balance[] = [];
+    for (const { currency, total, locked } of this.ledger.values()) {
+      const held = money(Math.max(0, Math.min(total, locked)));
+      balances.push({ currency, total, free: money(total - held), locked: held });
+    }
+    return balances;
   }
 
-  private lockedIn(currency: string): number {
-    let locked = 0;
-    for (const position of this.positions.values()) {
-      const instrument = position.instrument;
-      if (isDerivative(instrument) && instrument.settle === currency) {
-        locked +=
-          (Math.abs(position.quantity) * position.markPrice * instrument.contractSize) /
-          this.leverage;
-      }
-    }
-    locked +=
-      this.openNotional(
-        (o) => isDerivative(o.instrument) && o.instrument.settle === currency && !o.reduceOnly,
-      ) / this.leverage;
-    locked += this.openNotional(
-      (o) => !isDerivative(o.instrument) && o.instrument.quote === currency && o.side === 'BUY',
-    );
-    return locked;
+  /** Changes whenever a balance does: a broker pushes a snapshot when it moved */
+  get balancesVersion(): number {
+    return this.ledgerVersion;
   }
 
   /** The status a venue order is in, for callers that map it to their own words */

@@ -100,7 +100,7 @@ export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSet
     health,
     logger,
     ids: createClientIdGenerator({ instanceTag: 'itest', counterStart: 0 }),
-    verdictTimeoutMs: 5_000,
+    verdictTimeoutMs: 30_000,
   });
   const market: MarketEvent[] = [];
   const close = async () => {

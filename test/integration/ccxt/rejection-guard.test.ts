@@ -7,7 +7,7 @@ const child = fileURLToPath(new URL('./stray-rejection-child.ts', import.meta.ur
 const run = (mode: string) =>
   spawnSync(process.execPath, ['--import', 'tsx', child, mode], {
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 300_000,
   });
 
 describe('the guard against stray ccxt promise rejections', () => {

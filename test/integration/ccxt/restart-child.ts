@@ -9,16 +9,14 @@ import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy, StrategyContext } from '../../../src/runtime/strategy.ts';
 import { createCcxtVenue, loadCcxtConfig } from '../../../src/venues/ccxt/index.ts';
+import { until as waitUntil } from '../../helpers/wait.ts';
 
 const [url, journalPath] = process.argv.slice(2);
 if (url === undefined || journalPath === undefined)
   throw new Error('usage: restart-child <url> <journal>');
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function until(ctx: StrategyContext, clientId: string, status: string): Promise<void> {
-  for (let i = 0; i < 500 && ctx.order(clientId)?.status !== status; i++) await wait(10);
-  if (ctx.order(clientId)?.status !== status) throw new Error(`${clientId} never became ${status}`);
+  await waitUntil(() => ctx.order(clientId)?.status === status, `${clientId} to become ${status}`);
 }
 
 const strategy: Strategy = {

@@ -14,6 +14,7 @@ import { readJournal } from '../../../src/runtime/journal-view.ts';
 import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy } from '../../../src/runtime/strategy.ts';
 import { createCcxtVenue, createExchange } from '../../../src/venues/ccxt/index.ts';
+import { until } from '../../helpers/wait.ts';
 import { testConfig } from './harness.ts';
 
 const child = fileURLToPath(new URL('./restart-child.ts', import.meta.url));
@@ -41,7 +42,7 @@ async function firstLife(emulator: BinanceUsdmEmulator, journalPath: string): Pr
     const line = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`first life never got ready: ${err}`)),
-        30_000,
+        180_000,
       );
       proc.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
@@ -56,12 +57,33 @@ async function firstLife(emulator: BinanceUsdmEmulator, journalPath: string): Pr
         reject(new Error(`first life exited (${code}) before it was ready: ${err}`));
       });
     });
-    // The journal commits each turn of the event loop; give the last events one
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    return JSON.parse(line) as FirstLife;
+    // The journal commits each turn of the event loop: wait until it holds what the line says
+    const ids = JSON.parse(line) as FirstLife;
+    await until(() => journaled(journalPath, ids), 'the first life on disk');
+    return ids;
   } finally {
     proc.kill('SIGKILL');
     await exited;
+  }
+}
+
+/** Whether the journal holds the first life's orders in the states it reported */
+function journaled(journalPath: string, ids: FirstLife): boolean {
+  const wanted: Record<keyof FirstLife, string> = {
+    resting: 'OPEN',
+    gap: 'OPEN',
+    filled: 'FILLED',
+    canceled: 'CANCELED',
+    cut: 'PENDING_CANCEL',
+  };
+  try {
+    const orders = readJournal(journalPath).orders;
+    return Object.entries(wanted).every(
+      ([name, status]) =>
+        orders.find((o) => o.clientId === ids[name as keyof FirstLife])?.status === status,
+    );
+  } catch {
+    return false;
   }
 }
 
@@ -122,8 +144,7 @@ describe('ccxt venue across a restart with a journal', () => {
           seen['unseen'] = found === undefined ? undefined : { ...found };
           const btc = ctx.instrument('BTC/USDT:USDT');
           next = await ctx.trade(btc, 0.002, 60300);
-          for (let i = 0; i < 300 && ctx.order(ids.cut)?.status !== 'CANCELED'; i++)
-            await new Promise((resolve) => setTimeout(resolve, 10));
+          await until(() => ctx.order(ids.cut)?.status === 'CANCELED', 'the cut cancel resent');
           cutCanceled = ctx.order(ids.cut)?.status === 'CANCELED';
         },
         onFill(fill) {
@@ -138,7 +159,8 @@ describe('ccxt venue across a restart with a journal', () => {
         logger,
         journalPath,
         durationMs: 1_500,
-        settleMs: 2_000,
+        // A bound, not a wait: the settling ends as soon as nothing is open
+        settleMs: 60_000,
         reconcile: { snapshotIntervalMs: 0 },
       });
 

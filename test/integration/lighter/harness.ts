@@ -74,7 +74,7 @@ export async function startHarness(options: HarnessOptions = {}) {
       reconnectInitialMs: 20,
       reconnectMaxMs: 200,
       recheckMs: 100,
-      requestTimeoutMs: 3_000,
+      requestTimeoutMs: 15_000,
       ...options.overrides,
     },
   });
@@ -94,7 +94,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     health,
     logger,
     ids: createClientIdGenerator({ instanceTag: 'lt', counterStart: 0 }),
-    verdictTimeoutMs: 5_000,
+    verdictTimeoutMs: 30_000,
   });
   const changes: Change[] = [];
   const events: AccountEvent[] = [];

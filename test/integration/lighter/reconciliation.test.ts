@@ -387,8 +387,8 @@ describe('lighter startup reconciliation', () => {
         const ask = h.venue.queryOrder;
         assert.ok(ask !== undefined);
         await assert.rejects(ask.call(h.venue, order(h, dropped.clientId)), /may still execute/);
-        // Past its transaction's expiry (2 s here) the venue can never place it
-        await sleep(Math.max(0, droppedAt + 3_300 - Date.now()));
+        // Past its transaction's expiry (5 s here) the venue can never place it
+        await sleep(Math.max(0, droppedAt + 6_300 - Date.now()));
 
         const reconciler = new Reconciler({
           venue: h.venue,
@@ -435,7 +435,7 @@ describe('lighter startup reconciliation', () => {
 
         // The stream comes back and resyncs: still one fill, and our orders stay ours
         h.emulator.faults.clear();
-        await until(() => h.venue.stats().connected, 'the stream back', 10_000);
+        await until(() => h.venue.stats().connected, 'the stream back');
         await h.venue.resync();
         assert.equal(fills.filter((f) => f.clientId === gapped.clientId).length, 1);
         assert.equal(h.account.getPosition(eth).quantity, 0.05);
@@ -448,7 +448,7 @@ describe('lighter startup reconciliation', () => {
       {
         start: false,
         // The stream's own checks stay out of the way: the Reconciler decides here
-        overrides: { recheckMs: 60_000, txTtlMs: 2_000, queryRetryMs: 200 },
+        overrides: { recheckMs: 60_000, txTtlMs: 5_000, queryRetryMs: 200 },
       },
     );
   });

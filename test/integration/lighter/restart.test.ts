@@ -170,7 +170,8 @@ describe('lighter restart on a journal', () => {
       logger: logger2,
       journalPath,
       signal: abort2.signal,
-      settleMs: 3_000,
+      // A bound, not a wait: the settling ends as soon as nothing is open
+      settleMs: 60_000,
       reconcile: { snapshotIntervalMs: 0, queryIntervalMs: 100 },
     });
 

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createInstrument } from '../../core/instrument.ts';
-import { toBalances } from './events.ts';
-import {
-  apiKeyFingerprint,
-  clientIdHead,
-  toVenueOrderState,
-  toVenuePositions,
-} from './reconciliation.ts';
+import { clientIdHead } from './order-registry.ts';
+import { apiKeyFingerprint, toBalances, toVenueOrderState, toVenuePositions } from './parsers.ts';
 import { orderSchema } from './schemas.ts';
 
 const btc = createInstrument({

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Balance } from '../../core/balance.ts';
 import type { OrderReport, VenueEvent } from '../../core/events.ts';
 import type { FillReport } from '../../core/fill.ts';
@@ -6,9 +7,21 @@ import { tradeId, venueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { snapPrice, snapSize } from '../../core/instrument.ts';
 import { money } from '../../core/numeric.ts';
-import type { OrderType, TimeInForce } from '../../core/order.ts';
+import type { OrderType, PositionSide, TimeInForce } from '../../core/order.ts';
+import type { VenueOrderState, VenuePosition } from '../../engine/venue.ts';
 import type { CcxtOrder, CcxtTrade } from './schemas.ts';
-import { balanceSchema, rawOrderIdsSchema, walletBalancesSchema } from './schemas.ts';
+import {
+  balanceSchema,
+  positionSchema,
+  rawOrderIdsSchema,
+  walletBalancesSchema,
+} from './schemas.ts';
+
+/**
+ * What ccxt hands back, turned into Kestrel's terms: order snapshots into account events,
+ * executions into fill reports, balance structures into balances, and orders and positions
+ * into the venue states reconciliation compares. Pure: no I/O, no clock.
+ */
 
 /**
  * The client id a venue message names, ours if it carries it: `origClientOrderId` first (on
@@ -25,6 +38,26 @@ export function clientIdCandidates(order: Pick<CcxtOrder, 'clientOrderId' | 'inf
     raw.success ? raw.data.clientOrderId : undefined,
   ];
   return ids.filter((id): id is string => typeof id === 'string' && id.length > 0);
+}
+
+/**
+ * The hedge-mode leg a venue message names, from its raw payload: Binance `positionSide` (or the
+ * stream's `ps`) LONG/SHORT, OKX `posSide` long/short, Bybit `positionIdx` 1/2; undefined for
+ * a one-way order (BOTH, net, 0) or when the payload does not say
+ */
+export function positionSideOf(info: unknown): PositionSide | undefined {
+  if (typeof info !== 'object' || info === null) return undefined;
+  const raw = info as Record<string, unknown>;
+  const named = String(raw['positionSide'] ?? raw['ps'] ?? raw['posSide'] ?? '').toUpperCase();
+  if (named === 'LONG' || named === 'SHORT') return named;
+  const index = String(raw['positionIdx'] ?? '');
+  return index === '1' ? 'LONG' : index === '2' ? 'SHORT' : undefined;
+}
+
+/** `{ positionSide }` when the payload names a leg, else nothing (one-way payloads stay as they were) */
+function legOf(info: unknown): { positionSide?: PositionSide } {
+  const side = positionSideOf(info);
+  return side === undefined ? {} : { positionSide: side };
 }
 
 /** Kestrel's order type for a ccxt one (lowercase, venue spellings) */
@@ -70,6 +103,7 @@ export function toReport(order: CcxtOrder, instrument: Instrument): OrderReport 
       : { price: snapPrice(instrument, order.price) }),
     timeInForce: timeInForce(order),
     reduceOnly: order.reduceOnly === true,
+    ...legOf(order.info),
     ...(order.filled === null || order.filled === undefined
       ? {}
       : { filledQuantity: snapSize(instrument, order.filled) }),
@@ -168,6 +202,7 @@ export function toFillReport(
       : { feeCurrency: trade.fee.currency }),
     liquidity: trade.takerOrMaker === 'maker' ? 'MAKER' : 'TAKER',
     time: trade.timestamp ?? now,
+    ...legOf(trade.info),
   };
 }
 
@@ -227,4 +262,130 @@ export function toBalances(raw: unknown): Balance[] | undefined {
     balances.push({ currency, total: money(value), free: money(f), locked: money(u) });
   }
   return balances;
+}
+
+/**
+ * Names the account an API key trades, for the journal: a short sha256 fingerprint, so the
+ * journal's name tells accounts apart without carrying anything that signs a request.
+ */
+export function apiKeyFingerprint(apiKey: string): string {
+  return `key-${createHash('sha256').update(apiKey, 'utf8').digest('hex').slice(0, 16)}`;
+}
+
+function present(value: number | null | undefined): value is number {
+  return value !== null && value !== undefined;
+}
+
+/** The status an order query or snapshot reports, by ccxt's status and what has filled */
+export function venueStatus(order: CcxtOrder, filled: number): VenueOrderState['status'] {
+  switch (order.status) {
+    case 'open':
+      return filled > 0 ? 'PARTIALLY_FILLED' : 'OPEN';
+    case 'closed':
+      return 'FILLED';
+    case 'canceled':
+      return 'CANCELED';
+    case 'expired':
+      return 'EXPIRED';
+    case 'rejected':
+      return 'REJECTED';
+  }
+}
+
+/**
+ * One ccxt order as reconciliation reads it; `clientId` is the venue's client order id (ours
+ * when it carries ours). Undefined when the order lacks a side or an amount.
+ */
+export function toVenueOrderState(
+  order: CcxtOrder,
+  instrument: Instrument,
+  clientId: string | undefined,
+  now: number,
+): VenueOrderState | undefined {
+  if (order.side === null || order.side === undefined) return undefined;
+  if (!present(order.amount) || !(order.amount > 0)) return undefined;
+  const filled = snapSize(instrument, order.filled ?? 0);
+  return {
+    instrument,
+    clientId,
+    venueOrderId: order.id,
+    side: order.side === 'buy' ? 'BUY' : 'SELL',
+    type: orderType(order.type),
+    timeInForce: timeInForce(order),
+    quantity: snapSize(instrument, order.amount),
+    ...(present(order.price) && order.price > 0
+      ? { price: snapPrice(instrument, order.price) }
+      : {}),
+    ...(present(order.triggerPrice) && order.triggerPrice > 0
+      ? { stopPrice: snapPrice(instrument, order.triggerPrice) }
+      : {}),
+    reduceOnly: order.reduceOnly === true,
+    ...legOf(order.info),
+    status: venueStatus(order, filled),
+    filledQuantity: filled,
+    // Averages keep four decimals past the tick, as the venue computes them
+    ...(present(order.average) && order.average > 0 && filled > 0
+      ? { averagePrice: Number(order.average.toFixed(instrument.priceDecimals + 4)) }
+      : {}),
+    time: order.lastUpdateTimestamp ?? order.timestamp ?? now,
+  };
+}
+
+export interface PositionParse {
+  readonly positions: VenuePosition[];
+  /** Entries that were not positions, or of markets we do not trade */
+  readonly skipped: number;
+}
+
+/**
+ * The venue's positions from ccxt's fetchPositions: signed (short negative), in the order
+ * quantity unit (contracts). One-way: one per instrument, legs of a hedge-mode answer netted
+ * (the average weighted by size among legs on the net side). Hedge mode (`hedged`): one per leg,
+ * LONG positive and SHORT negative. Flat entries are left out.
+ */
+export function toVenuePositions(
+  raw: unknown,
+  instruments: ReadonlyMap<string, Instrument>,
+  hedged = false,
+): PositionParse {
+  const legs = new Map<
+    string,
+    { instrument: Instrument; side: PositionSide | undefined; entries: [number, number][] }
+  >();
+  let skipped = 0;
+  for (const entry of Array.isArray(raw) ? raw : []) {
+    const parsed = positionSchema.safeParse(entry);
+    const instrument = parsed.success ? instruments.get(parsed.data.symbol) : undefined;
+    if (!parsed.success || instrument === undefined) {
+      skipped += 1;
+      continue;
+    }
+    const contracts = Math.abs(parsed.data.contracts ?? 0);
+    if (contracts === 0) continue;
+    const signed = parsed.data.side === 'short' ? -contracts : contracts;
+    const side: PositionSide | undefined = hedged ? (signed < 0 ? 'SHORT' : 'LONG') : undefined;
+    const key = side === undefined ? instrument.symbol : `${instrument.symbol}:${side}`;
+    const leg = legs.get(key) ?? { instrument, side, entries: [] };
+    leg.entries.push([signed, parsed.data.entryPrice ?? 0]);
+    legs.set(key, leg);
+  }
+  const positions: VenuePosition[] = [];
+  for (const { instrument, side, entries } of legs.values()) {
+    const quantity = snapSize(
+      instrument,
+      entries.reduce((sum, [q]) => sum + q, 0),
+    );
+    if (quantity === 0) continue;
+    const sameSide = entries.filter(([q]) => Math.sign(q) === Math.sign(quantity));
+    const size = sameSide.reduce((sum, [q]) => sum + Math.abs(q), 0);
+    const average =
+      size > 0 ? sameSide.reduce((sum, [q, price]) => sum + Math.abs(q) * price, 0) / size : 0;
+    positions.push({
+      instrument,
+      ...(side === undefined ? {} : { side }),
+      quantity,
+      averagePrice: Number(average.toFixed(instrument.priceDecimals + 4)),
+    });
+  }
+  return { positions, skipped };
 }

@@ -1,0 +1,44 @@
+import type { VenueProfile } from '../profile.ts';
+import { CCXT_CREDENTIALS } from '../profile.ts';
+import { verbatimCodec } from '../wire-ids.ts';
+import { BINANCE_ERRORS } from './binance-errors.ts';
+
+/** Binance's client-id rule, spot and futures: `^[\.A-Z\:/a-z0-9_-]{1,36}$` */
+export const BINANCE_CLIENT_ID = verbatimCodec(
+  '1 to 36 of letters, digits and . : / _ -',
+  /^[.A-Z:/a-z0-9_-]{1,36}$/,
+);
+
+/**
+ * Binance USDⓈ-M futures (`binanceusdm`), one-way or hedge mode. Our clientId travels as it is
+ * in `newClientOrderId`; cancels and lookups name it as `origClientOrderId`; createOrders is
+ * `POST /fapi/v1/batchOrders` with at most 5 orders; `userTrades` answers at most 1000 rows
+ * oldest first from `startTime`, over at most 7 days; an amend (`PUT /fapi/v1/order`) keeps the
+ * order id; in hedge mode every order carries `positionSide` and never `reduceOnly` (-1106).
+ */
+export const BINANCEUSDM_PROFILE: VenueProfile = {
+  id: 'binanceusdm',
+  label: 'Binance USDⓈ-M futures',
+  checked: true,
+  marketTypes: ['SWAP', 'FUTURE'],
+  clientId: { field: 'newClientOrderId', codec: BINANCE_CLIENT_ID },
+  clientIdParam: 'clientOrderId',
+  batch: { SWAP: 5, FUTURE: 5 },
+  lookup: 'fetchOrder',
+  openOrders: { scope: 'auto', params: {} },
+  trades: { order: 'ascending', pageSize: 1000, windowMs: 7 * 86_400_000 },
+  timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'],
+  marketOrderSlippage: undefined,
+  marketData: { quotes: 'bidsAsks', trades: 'forSymbols', quoteQuery: 'bidsAsks' },
+  positions: ['SWAP', 'FUTURE'],
+  hedge: {
+    params: (side) => ({ positionSide: side }),
+    reduceOnlyWithSide: false,
+  },
+  amend: { SWAP: 'inPlace', FUTURE: 'inPlace' },
+  errors: BINANCE_ERRORS,
+  numericIds: true,
+  credentials: CCXT_CREDENTIALS,
+  options: {},
+  unchecked: [],
+};
