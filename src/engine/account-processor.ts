@@ -17,6 +17,7 @@ import type { Balance } from '../core/balance.ts';
 import { KestrelError } from '../core/errors.ts';
 import type { AccountEvent, OrderRef, VenueEvent } from '../core/events.ts';
 import type { FillReport } from '../core/fill.ts';
+import type { ClientOrderId } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { OrderRequest, PositionSide } from '../core/order.ts';
 import { isTerminal } from '../core/order.ts';
@@ -241,7 +242,12 @@ export class AccountProcessor implements AccountView {
       ORDER_STATUS_EVENTS.has(event.type) &&
       !(event.type === 'orderAccepted' && event.adoptAs !== undefined) &&
       findTracked(this.state, event as OrderRef) === undefined &&
-      this.isSibling(event as OrderRef)
+      this.isSibling(
+        // The venue's own word on an order we do not know: the client id it reports
+        event.type === 'orderAccepted' && event.clientId === undefined
+          ? { ...event, clientId: event.report?.clientId as ClientOrderId | undefined }
+          : (event as OrderRef),
+      )
     ) {
       this.siblingEvents += 1;
       return { outcome: 'ignored', reason: "a sibling process's order", order: undefined };

@@ -1,19 +1,6 @@
 import type { OrderRef } from '../core/events.ts';
+import type { JournalOwner } from '../journal/journal.ts';
 import type { Logger } from './logger.ts';
-
-/** One process trading an account, as the shared journal lists it */
-export interface AccountOwner {
-  /** The owner's name, which is also its clientId prefix */
-  readonly owner: string;
-  readonly clientIdPrefix: string;
-  /** The instance tag of its clientIds: `<prefix><tag>-<counter>` */
-  readonly instanceTag: string;
-  /**
-   * Its slot (1..63; 0 for a process alone on the account), folded into correlation keys that
-   * cannot carry a clientId (Lighter's client order index)
-   */
-  readonly slot: number;
-}
 
 /**
  * Whose an order is: this process's, a sibling's (another process trading the same account),
@@ -22,9 +9,9 @@ export interface AccountOwner {
 export type Ownership = 'own' | 'sibling' | 'other';
 
 export interface OwnerDirectoryOptions {
-  readonly self: AccountOwner;
+  readonly self: JournalOwner;
   /** The owners as the shared journal lists them now */
-  readonly load: () => Promise<readonly AccountOwner[]>;
+  readonly load: () => Promise<readonly JournalOwner[]>;
   /** The owner slot a venue correlation key carries (Lighter's client order index), if any */
   readonly slotOf?: ((correlationKey: string) => number | undefined) | undefined;
   readonly logger?: Logger;
@@ -49,10 +36,10 @@ const KESTREL_ID = /^([A-Za-z][A-Za-z0-9_]{0,7}[a-z0-9]{1,8})-[0-9a-z]+$/;
  * it sends anything, so an id no listed owner has is someone else's.
  */
 export class OwnerDirectory {
-  readonly self: AccountOwner;
+  readonly self: JournalOwner;
   private readonly options: OwnerDirectoryOptions;
-  private byHead = new Map<string, AccountOwner>();
-  private bySlot = new Map<number, AccountOwner>();
+  private byHead = new Map<string, JournalOwner>();
+  private bySlot = new Map<number, JournalOwner>();
   private refreshing: Promise<void> | undefined;
   private lastAsked = Number.NEGATIVE_INFINITY;
 
@@ -62,9 +49,9 @@ export class OwnerDirectory {
     this.index([options.self]);
   }
 
-  private index(owners: readonly AccountOwner[]): void {
-    const byHead = new Map<string, AccountOwner>();
-    const bySlot = new Map<number, AccountOwner>();
+  private index(owners: readonly JournalOwner[]): void {
+    const byHead = new Map<string, JournalOwner>();
+    const bySlot = new Map<number, JournalOwner>();
     for (const owner of [...owners, this.self]) {
       byHead.set(`${owner.clientIdPrefix}${owner.instanceTag}`, owner);
       if (owner.slot > 0) bySlot.set(owner.slot, owner);
@@ -74,7 +61,7 @@ export class OwnerDirectory {
   }
 
   /** The other owners known now */
-  siblings(): AccountOwner[] {
+  siblings(): JournalOwner[] {
     return [...this.byHead.values()].filter((o) => o.owner !== this.self.owner);
   }
 
@@ -93,7 +80,7 @@ export class OwnerDirectory {
   }
 
   /** The owner a reference names, by its clientId's head or its correlation key's slot */
-  private ownerOf(ref: OrderRef): { owner: AccountOwner | undefined; kestrelShaped: boolean } {
+  private ownerOf(ref: OrderRef): { owner: JournalOwner | undefined; kestrelShaped: boolean } {
     if (ref.clientId !== undefined) {
       const head = KESTREL_ID.exec(ref.clientId)?.[1];
       if (head !== undefined) {

@@ -13,6 +13,7 @@ import type {
   JournalHealth,
   JournalIdentity,
   JournalOpening,
+  JournalOwner,
 } from './journal.ts';
 import type { JournalLocation } from './location.ts';
 import { damaged } from './sqlite-journal.ts';
@@ -25,21 +26,6 @@ const PAGE = 5000;
 
 type PostgresLocation = Extract<JournalLocation, { kind: 'postgres' }>;
 
-/** One owner of a shared journal: a process (or a strategy) with its own clientIds */
-export interface JournalOwner {
-  readonly owner: string;
-  readonly clientIdPrefix: string;
-  readonly instanceTag: string;
-  /**
-   * A small number, 1..63, unique in the journal: venues whose orders cannot carry a clientId
-   * fold it into their correlation keys (Lighter's client order index), so a sibling's orders
-   * are recognized there too
-   */
-  readonly slot: number;
-  /** Who writes it now, when a process holds it */
-  readonly holder: string | undefined;
-}
-
 /** Owner slots are 1..MAX_OWNER_SLOT (0 is a process alone on its account) */
 export const MAX_OWNER_SLOT = 63;
 
@@ -51,6 +37,11 @@ export interface PgJournalOptions {
   readonly owner: string;
   /** The instance tag to claim when the owner is new */
   readonly clientIdTag: string;
+  /**
+   * Credentials no two live owners may use at once (Lighter's API key index: its nonces are
+   * per key), claimed at open; one a live sibling holds refuses the open
+   */
+  readonly keys?: readonly string[] | undefined;
   /** How long a failing write is retried before the journal is declared failed, ms */
   readonly giveUpAfterMs?: number;
 }
@@ -64,6 +55,7 @@ function tables(schema: string) {
     owners: q('owners'),
     instruments: q('instruments'),
     entries: q('entries'),
+    keys: q('keys'),
   };
 }
 
@@ -194,7 +186,18 @@ export class PgJournal implements Journal {
       const damage = check.damage();
       if (damage.length > 0)
         throw damaged(`journal ${location.display} (owner ${options.owner})`, damage);
-      const { owner, tookOverFrom } = await claimOwner(client, names, options);
+      await client.query('BEGIN');
+      const { owner, tookOverFrom } = await claimOwner(client, names, options).catch(
+        async (error: unknown) => {
+          await client.query('ROLLBACK');
+          throw error;
+        },
+      );
+      await claimKeys(client, location, options).catch(async (error: unknown) => {
+        await client.query('ROLLBACK');
+        throw error;
+      });
+      await client.query('COMMIT');
       return new PgJournal({
         location,
         client,
@@ -207,6 +210,7 @@ export class PgJournal implements Journal {
           owner: owner.owner,
           clientIdTag: owner.instanceTag,
           tookOverFrom,
+          slot: owner.slot,
         },
         last: check.highest,
         giveUpAfterMs: options.giveUpAfterMs,
@@ -441,19 +445,18 @@ async function ensureSchema(
       );
       const exchange = meta.get('exchange') ?? '';
       const account = meta.get('account') ?? '';
-      // Journals written before owners had slots get the column (writers only; readers change
-      // nothing); their owners get one when claimed
-      if (wanted.exchange !== '*')
-        await client.query(
-          `ALTER TABLE ${names.owners} ADD COLUMN IF NOT EXISTS slot smallint UNIQUE CHECK (slot BETWEEN 1 AND ${MAX_OWNER_SLOT})`,
-        );
-      await client.query('COMMIT');
-      if (wanted.exchange !== '*' && (exchange !== wanted.exchange || account !== wanted.account))
+      if (wanted.exchange !== '*' && (exchange !== wanted.exchange || account !== wanted.account)) {
+        await client.query('ROLLBACK');
         throw new KestrelError(
           'INVALID_CONFIG',
           `journal ${location.display} is the journal of ${exchange} account ${account}, not of ${wanted.exchange} account ${wanted.account}`,
           { field: 'journal', value: location.display },
         );
+      }
+      // Journals from before owners had slots and claimed keys get them (writers only: readers
+      // change nothing); their owners get a slot when claimed
+      if (wanted.exchange !== '*') await client.query(sharingSchema(names));
+      await client.query('COMMIT');
       return { exchange, account };
     }
     if (wanted.exchange === '*') {
@@ -470,13 +473,13 @@ async function ensureSchema(
         owner text PRIMARY KEY,
         client_id_prefix text NOT NULL,
         instance_tag text NOT NULL UNIQUE,
-        slot smallint UNIQUE CHECK (slot BETWEEN 1 AND ${MAX_OWNER_SLOT}),
         created_at timestamptz NOT NULL DEFAULT now(),
         holder_pid integer,
         holder_host text,
         holder_since timestamptz
       );
       CREATE TABLE ${names.instruments} (key text PRIMARY KEY, spec text NOT NULL);
+      ${sharingSchema(names)};
       CREATE TABLE ${names.entries} (
         owner text NOT NULL REFERENCES ${names.owners} (owner),
         seq bigint NOT NULL CHECK (seq > 0),
@@ -495,6 +498,61 @@ async function ensureSchema(
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
+  }
+}
+
+/** What owners sharing an account need beyond a journal's first format: slots and claimed keys */
+function sharingSchema(names: ReturnType<typeof tables>): string {
+  return `ALTER TABLE ${names.owners} ADD COLUMN IF NOT EXISTS slot smallint UNIQUE CHECK (slot BETWEEN 1 AND ${MAX_OWNER_SLOT});
+    CREATE TABLE IF NOT EXISTS ${names.keys} (key text PRIMARY KEY, owner text NOT NULL REFERENCES ${names.owners} (owner))`;
+}
+
+/**
+ * Claims the credentials the owner must not share with a live sibling (in the open's
+ * transaction, so a refusal writes nothing). A key whose owner's lock is free belonged to a
+ * process that is gone: it is taken over.
+ * @throws KestrelError JOURNAL_LOCKED naming the key and the live owner holding it
+ */
+async function claimKeys(
+  client: pg.Client,
+  location: PostgresLocation,
+  options: PgJournalOptions,
+): Promise<void> {
+  const keys = options.keys ?? [];
+  if (keys.length === 0) return;
+  const names = tables(location.schema);
+  await client.query(
+    `INSERT INTO ${names.keys} (key, owner) SELECT unnest($1::text[]), $2 ON CONFLICT (key) DO NOTHING`,
+    [keys, options.owner],
+  );
+  const held = await client.query(
+    `SELECT k.key, k.owner, o.holder_pid, o.holder_host FROM ${names.keys} k JOIN ${names.owners} o USING (owner)
+     WHERE k.key = ANY($1) AND k.owner <> $2 ORDER BY k.key FOR UPDATE OF k`,
+    [keys, options.owner],
+  );
+  for (const row of held.rows as Array<{
+    key: string;
+    owner: string;
+    holder_pid: number | null;
+    holder_host: string | null;
+  }>) {
+    const free = await client.query(`SELECT pg_try_advisory_lock(${LOCK}) AS ok`, [
+      location.schema,
+      row.owner,
+    ]);
+    if (free.rows[0]?.ok === true) {
+      await client.query(`SELECT pg_advisory_unlock(${LOCK})`, [location.schema, row.owner]);
+      await client.query(`UPDATE ${names.keys} SET owner = $2 WHERE key = $1`, [
+        row.key,
+        options.owner,
+      ]);
+      continue;
+    }
+    throw new KestrelError(
+      'JOURNAL_LOCKED',
+      `${row.key} is used by owner ${row.owner} of journal ${location.display} (pid ${row.holder_pid} on ${row.holder_host}); each process needs its own`,
+      { field: 'key', value: row.key },
+    );
   }
 }
 

@@ -9,6 +9,7 @@ import { AccountProcessor } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
 import { HealthMonitor } from '../engine/health-monitor.ts';
 import type { Logger } from '../engine/logger.ts';
+import { OwnerDirectory } from '../engine/owners.ts';
 import type { ReconcilerOptions } from '../engine/reconciler.ts';
 import { Reconciler } from '../engine/reconciler.ts';
 import { createDefaultClientIds, TradingManager } from '../engine/trading-manager.ts';
@@ -133,6 +134,44 @@ function continueClientIds(
   return { ids: createClientIdGenerator({ prefix, instanceTag: tag, counterStart: counter }), tag };
 }
 
+/**
+ * On a journal several processes share: lists this process's siblings (so their orders are
+ * never adopted, corrected or canceled here) and has the venue mark this process's orders with
+ * its owner slot where it cannot carry a clientId. Undefined for a process alone on its journal.
+ * @throws KestrelError NETWORK when the owners cannot be read
+ */
+async function shareAccount(
+  journal: Journal | undefined,
+  venue: VenueConnection,
+  prefix: string,
+  logger: Logger,
+): Promise<OwnerDirectory | undefined> {
+  const slot = journal?.opening.slot;
+  if (journal?.owners === undefined || slot === undefined) return undefined;
+  venue.sharing?.useOwnerSlot(slot);
+  const owners = new OwnerDirectory({
+    self: {
+      owner: prefix,
+      clientIdPrefix: prefix,
+      instanceTag: journal.opening.clientIdTag ?? '',
+      slot,
+    },
+    load: () => journal.owners?.() ?? Promise.resolve([]),
+    slotOf: venue.sharing?.ownerSlotOf,
+    logger,
+  });
+  await owners.refresh();
+  logger.info('sharing the account', {
+    owner: prefix,
+    slot,
+    siblings: owners
+      .siblings()
+      .map((o) => o.owner)
+      .join(','),
+  });
+  return owners;
+}
+
 function randomTag(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
@@ -197,6 +236,7 @@ async function trade(
           owner: prefix,
           clientIdTag: randomTag(),
           giveUpAfterMs: options.journalGiveUpMs,
+          keys: venue.sharing?.exclusiveKeys,
         });
   if (journal?.opening.tookOverFrom !== undefined)
     logger.warn('journal: took over the writer lock of a process that died holding it', {
@@ -215,11 +255,13 @@ async function trade(
       });
     else if (health.state === 'failed') journalFailure ??= health.error;
   });
+  const owners = await shareAccount(journal, venue, prefix, logger);
   const account = await AccountProcessor.open({
     exchange: venue.exchange,
     clock,
     logger,
     ...(journal === undefined ? { balances } : { journal }),
+    isSibling: owners === undefined ? undefined : (ref) => owners.isSibling(ref),
   });
   if (journal !== undefined) {
     logger.info('journal replayed', {
@@ -255,6 +297,7 @@ async function trade(
           logger,
           health,
           isOwn: clientIdsOf(prefix, tag),
+          owners,
           ...options.reconcile,
         });
   const { recorder, session } = openRun({
