@@ -27,6 +27,7 @@ import { readFundingFile } from '../../runtime/funding-reader.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
 import { mergeSources } from '../../runtime/merge.ts';
+import { isRedisUrl, redactRedisUrl } from '../../runtime/redis.ts';
 import { BUNDLED_STRATEGIES } from '../../runtime/strategies/bundled.ts';
 import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
@@ -64,6 +65,8 @@ export interface RunCommandOptions {
   readonly speed: number;
   readonly metricsPort: number | undefined;
   readonly metricsHost: string | undefined;
+  /** Shares the API key's rate limit with other processes on this Redis */
+  readonly redis: string | undefined;
   readonly maxGapMs: number;
   readonly allowGaps: boolean;
 }
@@ -91,6 +94,20 @@ function list(values: readonly string[] | undefined): string[] {
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v.length > 0);
+}
+
+/**
+ * Refuses a `--redis` value that is no Redis URL (its password hidden), or one given to a run
+ * that has no ccxt venue to share the rate limit of.
+ * @throws UsageError
+ */
+function checkRedisUrl(value: string, venue: string | undefined): void {
+  if (!isRedisUrl(value))
+    throw new UsageError(
+      `--redis must be a Redis URL such as redis://127.0.0.1:6379, got ${JSON.stringify(redactRedisUrl(value))}`,
+    );
+  if (venue === undefined || venue === 'paper')
+    throw new UsageError("--redis shares a live venue's rate limit: it needs --venue");
 }
 
 /**
@@ -125,6 +142,7 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
       speed: { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
+      redis: { type: 'string' },
       'max-gap': { type: 'string' },
       'allow-gaps': { type: 'boolean' },
     },
@@ -168,6 +186,8 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     throw new UsageError('--metrics-host needs --metrics-port');
   if (metricsPort !== undefined && values['venue'] === undefined)
     throw new UsageError('--metrics-port serves a live or paper run: it needs --venue');
+  const redis = values['redis'] as string | undefined;
+  if (redis !== undefined) checkRedisUrl(redis, values['venue'] as string | undefined);
   const fundingFiles = list(values['funding'] as string[] | undefined);
   const rateText = values['funding-rate'] as string | undefined;
   const fundingRate = rateText === undefined ? undefined : Number(rateText);
@@ -210,6 +230,7 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     speed: positiveNumber('speed', values['speed'] as string | undefined, 1),
     metricsPort,
     metricsHost,
+    redis,
     maxGapMs: duration(values['max-gap'] as string | undefined, 'max-gap') ?? 3_600_000,
     allowGaps: values['allow-gaps'] === true,
   };
@@ -667,6 +688,7 @@ async function runOnVenue(
       clock,
       logger,
       otherNames: ['paper'],
+      redis: options.redis,
     });
     const profile = venue.describe?.();
     if (profile !== undefined) io.stdout(`${profile}\n`);
