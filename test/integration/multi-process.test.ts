@@ -3,15 +3,18 @@
  * emulator account through one PostgreSQL journal. Each one's startup and periodic
  * reconciliation sees the other's orders at the venue and leaves them alone (never adopted as
  * EXTERNAL, never declared LOST), and one's stop cancels only its own orders. On Lighter, an API
- * key index claimed by a live owner is refused to another, and taken over once its owner is gone.
+ * key index claimed by a live owner is refused to another (`kestrel run` exits 2 in one line,
+ * writing nothing), and taken over once its owner is gone.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { main } from '../../src/cli/main.ts';
 import { openVenue } from '../../src/cli/venues.ts';
 import { KestrelError } from '../../src/core/errors.ts';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
+import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
 import { systemClock } from '../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../src/engine/logger.ts';
 import type { VenueConnection, VenueSnapshot } from '../../src/engine/venue.ts';
@@ -210,4 +213,73 @@ describe('several processes on one account', () => {
     assert.equal(taken.opening.slot, 3);
     await taken.close();
   });
+
+  it('refuses at start a second process signing with a Lighter API key a live one holds', async (t) => {
+    if (server === undefined) {
+      t.skip(whyNoPostgres() ?? 'PostgreSQL did not start');
+      return;
+    }
+    const emulator = await startLighterEmulator({});
+    const journal = (owner: string) => `${server?.url}?schema=lighterrun&owner=${owner}`;
+    const logger = createMemoryLogger('info');
+    const abort = new AbortController();
+    const running = runLive({
+      strategy: { name: 'idle' },
+      venue: await openVenue({
+        venue: 'lighter',
+        url: emulator.url,
+        env: {},
+        clock: systemClock,
+        logger,
+      }),
+      clock: systemClock,
+      logger,
+      signal: abort.signal,
+      journalPath: journal('ka'),
+    });
+    running.catch(() => {});
+    try {
+      await until(
+        () => logger.records.some((r) => r.message === 'live run started'),
+        'the first process trading',
+      );
+      const { io, err } = memoryIo();
+      const code = await main(
+        [
+          'run',
+          '--venue',
+          'lighter',
+          '--url',
+          emulator.url,
+          '--journal',
+          journal('kb'),
+          '--duration',
+          '1s',
+          '--quiet',
+        ],
+        io,
+      );
+      assert.equal(code, 2, err());
+      assert.match(
+        err(),
+        /^kestrel run: lighter API key index \d+ is used by owner ka of journal .*\(pid \d+ on .*\); each process needs its own\n$/,
+      );
+      const owners = await sql(journal('ka'), `SELECT owner FROM lighterrun.owners`);
+      assert.deepEqual(owners, [{ owner: 'ka' }], 'the refused owner wrote nothing');
+    } finally {
+      abort.abort();
+      await running.catch(() => {});
+      await emulator.close();
+    }
+  });
 });
+
+async function sql(url: string, text: string): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: url.split('?')[0] });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
