@@ -47,7 +47,7 @@ export interface SoakOptions {
 }
 
 /** A venue order, named the way Kestrel can match it */
-interface LedgerOrder {
+export interface LedgerOrder {
   /** Our clientId (Binance) or correlation key (Lighter) */
   readonly key: string;
   readonly venueOrderId: string;
@@ -62,7 +62,7 @@ interface LedgerFill {
   readonly price: number;
 }
 
-interface SoakVenue {
+export interface SoakVenue {
   readonly url: string;
   readonly symbol: string;
   orders(): LedgerOrder[];
@@ -109,7 +109,7 @@ function feed(instruments: readonly Instrument[], seed: number) {
   });
 }
 
-async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue> {
+export async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue> {
   if (name === 'binanceusdm') {
     const instruments = defaultInstruments();
     const emulator = await startBinanceUsdmEmulator({
@@ -242,7 +242,7 @@ interface Child {
   kill(): void;
 }
 
-function runKestrel(
+export function runKestrel(
   args: readonly string[],
   cwd: string,
   env: Readonly<Record<string, string>>,
@@ -273,7 +273,11 @@ function runKestrel(
   };
 }
 
-async function fault(url: string, operation: string, body: Record<string, unknown>): Promise<void> {
+export async function fault(
+  url: string,
+  operation: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   const response = await fetch(`${url}/_kestrel/faults/${operation}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -287,7 +291,7 @@ async function fault(url: string, operation: string, body: Record<string, unknow
  * Counts progress, not time: notes when anything moves (a child got ready, an order reached the
  * venue) and fails only when nothing has moved for `stallMs`
  */
-class Progress {
+export class Progress {
   private readonly stallMs: number;
   private last = Date.now();
   private mark = '';
