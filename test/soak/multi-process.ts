@@ -19,7 +19,7 @@ import { parseJournalLocation } from '../../src/journal/location.ts';
 import { readPgJournal } from '../../src/journal/pg-journal.ts';
 import { loadJournalView } from '../../src/runtime/journal-view.ts';
 import type { SoakReport } from './soak.ts';
-import { fault, Progress, runKestrel, startVenue } from './soak.ts';
+import { fault, orderMismatches, Progress, runKestrel, startVenue } from './soak.ts';
 
 export interface MultiSoakOptions {
   /** How many processes share the account; default 2 */
@@ -202,20 +202,7 @@ async function compare(
       mismatches.push(`venue order ${order.venueOrderId} (${order.key}) is unknown to its owner`);
       continue;
     }
-    const wanted =
-      order.status === 'OPEN'
-        ? ['OPEN', 'PARTIALLY_FILLED']
-        : order.status === 'FILLED'
-          ? ['FILLED']
-          : order.status === 'CANCELED'
-            ? ['CANCELED', 'REJECTED', 'EXPIRED']
-            : ['CANCELED', 'REJECTED', 'EXPIRED', 'FILLED'];
-    if (!wanted.includes(known.status))
-      mismatches.push(`order ${known.clientId}: Kestrel ${known.status}, venue ${order.status}`);
-    if (known.filledQuantity !== order.filled)
-      mismatches.push(
-        `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
-      );
+    mismatches.push(...orderMismatches(order, known));
   }
   const atVenue = new Set(ledger.map((o) => o.key));
   const venueFills = venue.fills();

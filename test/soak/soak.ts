@@ -448,20 +448,7 @@ function compare(
       mismatches.push(`venue order ${order.venueOrderId} (${order.key}) is unknown to Kestrel`);
       continue;
     }
-    const wanted =
-      order.status === 'OPEN'
-        ? ['OPEN', 'PARTIALLY_FILLED']
-        : order.status === 'FILLED'
-          ? ['FILLED']
-          : order.status === 'CANCELED'
-            ? ['CANCELED', 'REJECTED', 'EXPIRED']
-            : ['CANCELED', 'REJECTED', 'EXPIRED', 'FILLED'];
-    if (!wanted.includes(known.status))
-      mismatches.push(`order ${known.clientId}: Kestrel ${known.status}, venue ${order.status}`);
-    if (known.filledQuantity !== order.filled)
-      mismatches.push(
-        `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
-      );
+    mismatches.push(...orderMismatches(order, known));
   }
   const atVenue = new Set(ledgerOrders.map((o) => o.key));
   let lost = 0;
@@ -547,6 +534,29 @@ function compare(
     clientIdChanges,
     mismatches,
   };
+}
+
+/** How Kestrel's order differs from the venue's: its status, its fill */
+export function orderMismatches(
+  order: LedgerOrder,
+  known: { readonly clientId: string; readonly status: string; readonly filledQuantity: number },
+): string[] {
+  const wanted =
+    order.status === 'OPEN'
+      ? ['OPEN', 'PARTIALLY_FILLED']
+      : order.status === 'FILLED'
+        ? ['FILLED']
+        : order.status === 'CANCELED'
+          ? ['CANCELED', 'REJECTED', 'EXPIRED']
+          : ['CANCELED', 'REJECTED', 'EXPIRED', 'FILLED'];
+  const found: string[] = [];
+  if (!wanted.includes(known.status))
+    found.push(`order ${known.clientId}: Kestrel ${known.status}, venue ${order.status}`);
+  if (known.filledQuantity !== order.filled)
+    found.push(
+      `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
+    );
+  return found;
 }
 
 /** Every intent in the journal, by the clientId it was recorded with before it was sent */
