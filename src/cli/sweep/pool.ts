@@ -35,6 +35,8 @@ export class ThreadPool {
   private readonly slots = new Set<Slot>();
   private readonly waiting: Array<{ job: SweepJob; settle: (r: SweepResult) => void }> = [];
   private closed = false;
+  /** Why threads cannot start (one died before it was ready): jobs fail with it instead of looping */
+  private broken: string | undefined;
 
   constructor(size: number, cwd: string) {
     this.cwd = cwd;
@@ -44,6 +46,7 @@ export class ThreadPool {
   /** Runs a job on the next free thread */
   run(job: SweepJob): Promise<SweepResult> {
     return new Promise((settle) => {
+      if (this.broken !== undefined) return settle(failed(job, this.broken));
       this.waiting.push({ job, settle });
       this.dispatch();
     });
@@ -57,7 +60,9 @@ export class ThreadPool {
   }
 
   private spawn(): void {
-    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+    // From source (under tsx) a thread registers tsx first; the compiled build runs thread.js
+    const entry = import.meta.url.endsWith('.ts') ? './thread-entry.mjs' : './thread.js';
+    const worker = new Worker(new URL(entry, import.meta.url), {
       workerData: { cwd: this.cwd },
     });
     const slot: Slot = { worker, ready: false, job: undefined, settle: undefined };
@@ -72,6 +77,13 @@ export class ThreadPool {
       if (!this.slots.delete(slot)) return;
       if (slot.job !== undefined) finish(failed(slot.job, why));
       void worker.terminate();
+      if (!slot.ready && !this.closed) {
+        // A thread that dies before it is ready would die again: fail the jobs, do not respawn
+        this.broken = why;
+        if (this.slots.size === 0)
+          for (const { job, settle } of this.waiting.splice(0)) settle(failed(job, why));
+        return;
+      }
       if (!this.closed) {
         this.spawn();
         this.dispatch();
