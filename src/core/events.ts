@@ -57,6 +57,11 @@ export interface OrderReport {
   readonly filledQuantity?: number | undefined;
   /** Why the venue placed it, for an order of the venue's own (`liquidation`) */
   readonly reason?: string | undefined;
+  /**
+   * The client id the venue reports for an order the account does not know: tells a sibling
+   * process's order (shaped like Kestrel's) from a manual one
+   */
+  readonly clientId?: string | undefined;
 }
 
 interface VenueEventBase extends OrderRef {

@@ -4,6 +4,7 @@ export * from './clock.ts';
 export * from './composite-account-processor.ts';
 export * from './health-monitor.ts';
 export * from './logger.ts';
+export * from './metrics-registry.ts';
 export * from './reconcile.ts';
 export * from './reconciler.ts';
 export * from './rejection-boundary.ts';

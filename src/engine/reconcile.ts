@@ -34,6 +34,11 @@ export interface LocalView {
   readonly balances: readonly Balance[];
   /** Whether a clientId is one this owner generates (its prefix), so an unknown order is ours */
   readonly isOwn: (clientId: string) => boolean;
+  /**
+   * Whether a venue order we do not know is a sibling's (another process trading the same
+   * account): it is left alone, neither adopted nor corrected
+   */
+  readonly isSibling?: ((ref: OrderRef) => boolean) | undefined;
   /** Orders created within this window (ms) are too young to call missing */
   readonly graceMs: number;
   readonly now: number;
@@ -169,6 +174,7 @@ export function planReconciliation(local: LocalView, snapshot: VenueSnapshot): R
       }
       continue;
     }
+    if (local.isSibling?.(refOf(state)) === true) continue;
     const ours = state.clientId !== undefined && local.isOwn(state.clientId);
     events.push({
       type: 'orderAccepted',

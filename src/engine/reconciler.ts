@@ -7,6 +7,7 @@ import type { AccountProcessor } from './account-processor.ts';
 import type { Clock, Timer } from './clock.ts';
 import type { HealthMonitor } from './health-monitor.ts';
 import type { Logger } from './logger.ts';
+import type { OwnerDirectory } from './owners.ts';
 import { difference, fillEvents, planReconciliation, statusEvent } from './reconcile.ts';
 import type { VenueConnection, VenueOrderState, VenueSnapshot } from './venue.ts';
 
@@ -18,6 +19,11 @@ export interface ReconcilerOptions {
   readonly health?: HealthMonitor | undefined;
   /** Whether a clientId is one we generate, so an order found at the venue is ours */
   readonly isOwn: (clientId: string) => boolean;
+  /**
+   * The processes trading the same account, when several do: read again before every diff, so
+   * a sibling's orders are never adopted, corrected or declared lost here
+   */
+  readonly owners?: OwnerDirectory | undefined;
   /** A PENDING order with no verdict this long gets a status query, ms; default 5 000 */
   readonly pendingTimeoutMs?: number;
   /** Between status queries for one order, ms; default 2 000 */
@@ -64,6 +70,7 @@ export class Reconciler {
   private readonly logger: Logger;
   private readonly health: HealthMonitor | undefined;
   private readonly isOwn: (clientId: string) => boolean;
+  private readonly owners: OwnerDirectory | undefined;
   private readonly pendingTimeoutMs: number;
   private readonly queryIntervalMs: number;
   private readonly maxQueries: number;
@@ -86,6 +93,7 @@ export class Reconciler {
     this.logger = options.logger;
     this.health = options.health;
     this.isOwn = options.isOwn;
+    this.owners = options.owners;
     this.pendingTimeoutMs = options.pendingTimeoutMs ?? 5_000;
     this.queryIntervalMs = options.queryIntervalMs ?? 2_000;
     this.maxQueries = options.maxQueries ?? 5;
@@ -172,6 +180,12 @@ export class Reconciler {
     moved: () => boolean,
   ): Promise<[report: ReconcileReport, stale: boolean]> {
     let snapshot: VenueSnapshot;
+    // A sibling that started since the last diff is listed before its orders are judged
+    await this.owners?.refresh().catch((error: unknown) =>
+      this.logger.warn('could not read the owners of the shared journal; using the last list', {
+        error,
+      }),
+    );
     try {
       snapshot = await fetch.call(this.venue, { since });
     } catch (error) {
@@ -224,6 +238,10 @@ export class Reconciler {
         positions: this.account.getPositions(),
         balances: this.account.getBalances(),
         isOwn: this.isOwn,
+        isSibling:
+          this.owners === undefined
+            ? undefined
+            : (ref) => this.owners?.ownership(ref) === 'sibling',
         graceMs: kind === 'startup' ? 0 : this.pendingTimeoutMs,
         now,
         changedSince: (order) => changedByFetch.has(order.clientId),

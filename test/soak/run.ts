@@ -1,8 +1,10 @@
 /**
  * `npm run soak -- [--minutes N] [--venue binanceusdm|bybit|lighter] [--seed N] [--min-orders N]
- * [--min-fills N]`: the long soak, with the figures printed per venue. Exits 1 when Kestrel and a
- * venue disagree anywhere, or when a venue saw fewer orders or fills than the minimum (default 20
- * orders and 1 fill a minute): a soak that traded nothing proves nothing.
+ * [--min-fills N]`: the long soak, with the figures printed per venue. `--processes N --journal
+ * postgres://...` runs N processes on one account and that journal instead (Binance USDⓈ-M).
+ * Exits 1 when Kestrel and a venue disagree anywhere, or when a venue saw fewer orders or fills
+ * than the minimum (default 20 orders and 1 fill a minute): a soak that traded nothing proves
+ * nothing.
  */
 import { parseArgs } from 'node:util';
 import type { SoakVenueName } from './soak.ts';
@@ -15,6 +17,8 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     'min-orders': { type: 'string' },
     'min-fills': { type: 'string' },
+    processes: { type: 'string' },
+    journal: { type: 'string' },
   },
   strict: true,
 });
@@ -34,6 +38,24 @@ const minOrders = minimum('min-orders', 20);
 const minFills = minimum('min-fills', 1);
 const venues = values.venue === undefined ? names : [values.venue as SoakVenueName];
 let failed = false;
+const processes = Number(values.processes ?? 1);
+if (processes > 1) {
+  if (values.journal === undefined || !/^postgres(ql)?:\/\//.test(values.journal))
+    throw new Error('--processes needs --journal postgres://... (the journal they share)');
+  const { formatMultiSoakReport, runMultiProcessSoak } = await import('./multi-process.ts');
+  const report = await runMultiProcessSoak({
+    processes,
+    journal: values.journal,
+    minDurationMs: minutes * 60_000,
+    orders: 0,
+    kills: 0,
+    seed: Number(values.seed ?? Date.now() % 100_000),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${formatMultiSoakReport(report)}\n`);
+  if (report.mismatches.length > 0) failed = true;
+  venues.length = 0;
+}
 for (const venue of venues) {
   const report = await runSoak({
     venue,

@@ -49,7 +49,7 @@ export interface SoakOptions {
 }
 
 /** A venue order, named the way Kestrel can match it */
-interface LedgerOrder {
+export interface LedgerOrder {
   /** Our clientId (Binance, Bybit's orderLinkId) or correlation key (Lighter) */
   readonly key: string;
   readonly venueOrderId: string;
@@ -64,7 +64,7 @@ interface LedgerFill {
   readonly price: number;
 }
 
-interface SoakVenue {
+export interface SoakVenue {
   readonly url: string;
   readonly symbol: string;
   orders(): LedgerOrder[];
@@ -111,7 +111,7 @@ function feed(instruments: readonly Instrument[], seed: number) {
   });
 }
 
-async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue> {
+export async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue> {
   if (name === 'binanceusdm') {
     const instruments = defaultInstruments();
     const emulator = await startBinanceUsdmEmulator({
@@ -314,7 +314,7 @@ interface Child {
   kill(): void;
 }
 
-function runKestrel(
+export function runKestrel(
   args: readonly string[],
   cwd: string,
   env: Readonly<Record<string, string>>,
@@ -345,7 +345,11 @@ function runKestrel(
   };
 }
 
-async function fault(url: string, operation: string, body: Record<string, unknown>): Promise<void> {
+export async function fault(
+  url: string,
+  operation: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   const response = await fetch(`${url}/_kestrel/faults/${operation}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -359,7 +363,7 @@ async function fault(url: string, operation: string, body: Record<string, unknow
  * Counts progress, not time: notes when anything moves (a child got ready, an order reached the
  * venue) and fails only when nothing has moved for `stallMs`
  */
-class Progress {
+export class Progress {
   private readonly stallMs: number;
   private last = Date.now();
   private mark = '';
@@ -529,20 +533,7 @@ export function compare(
       mismatches.push(`venue order ${order.venueOrderId} (${order.key}) is unknown to Kestrel`);
       continue;
     }
-    const wanted =
-      order.status === 'OPEN'
-        ? ['OPEN', 'PARTIALLY_FILLED']
-        : order.status === 'FILLED'
-          ? ['FILLED']
-          : order.status === 'CANCELED'
-            ? ['CANCELED', 'REJECTED', 'EXPIRED']
-            : ['CANCELED', 'REJECTED', 'EXPIRED', 'FILLED'];
-    if (!wanted.includes(known.status))
-      mismatches.push(`order ${known.clientId}: Kestrel ${known.status}, venue ${order.status}`);
-    if (known.filledQuantity !== order.filled)
-      mismatches.push(
-        `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
-      );
+    mismatches.push(...orderMismatches(order, known));
   }
   const atVenue = new Map(ledgerOrders.map((o) => [o.key, o.status]));
   let lost = 0;
@@ -636,6 +627,29 @@ export function compare(
     clientIdChanges,
     mismatches,
   };
+}
+
+/** How Kestrel's order differs from the venue's: its status, its fill */
+export function orderMismatches(
+  order: LedgerOrder,
+  known: { readonly clientId: string; readonly status: string; readonly filledQuantity: number },
+): string[] {
+  const wanted =
+    order.status === 'OPEN'
+      ? ['OPEN', 'PARTIALLY_FILLED']
+      : order.status === 'FILLED'
+        ? ['FILLED']
+        : order.status === 'CANCELED'
+          ? ['CANCELED', 'REJECTED', 'EXPIRED']
+          : ['CANCELED', 'REJECTED', 'EXPIRED', 'FILLED'];
+  const found: string[] = [];
+  if (!wanted.includes(known.status))
+    found.push(`order ${known.clientId}: Kestrel ${known.status}, venue ${order.status}`);
+  if (known.filledQuantity !== order.filled)
+    found.push(
+      `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
+    );
+  return found;
 }
 
 /** Every intent in the journal, by the clientId it was recorded with before it was sent */

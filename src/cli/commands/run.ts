@@ -29,6 +29,7 @@ import { readFundingFile } from '../../runtime/funding-reader.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
 import { mergeSources } from '../../runtime/merge.ts';
+import { isRedisUrl, redactRedisUrl } from '../../runtime/redis.ts';
 import { BUNDLED_STRATEGIES } from '../../runtime/strategies/bundled.ts';
 import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
@@ -64,6 +65,10 @@ export interface RunCommandOptions {
   readonly durationMs: number | undefined;
   readonly journal: string | undefined;
   readonly speed: number;
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string | undefined;
+  /** Shares the API key's rate limit with other processes on this Redis */
+  readonly redis: string | undefined;
   readonly maxGapMs: number;
   readonly allowGaps: boolean;
   /** The risk gate's limits from --risk FILE; the defaults otherwise */
@@ -93,6 +98,20 @@ function list(values: readonly string[] | undefined): string[] {
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v.length > 0);
+}
+
+/**
+ * Refuses a `--redis` value that is no Redis URL (its password hidden), or one given to a run
+ * that has no ccxt venue to share the rate limit of.
+ * @throws UsageError
+ */
+function checkRedisUrl(value: string, venue: string | undefined): void {
+  if (!isRedisUrl(value))
+    throw new UsageError(
+      `--redis must be a Redis URL such as redis://127.0.0.1:6379, got ${JSON.stringify(redactRedisUrl(value))}`,
+    );
+  if (venue === undefined || venue === 'paper')
+    throw new UsageError("--redis shares a live venue's rate limit: it needs --venue");
 }
 
 /**
@@ -128,6 +147,9 @@ export function parseRunArgs(
       duration: { type: 'string' },
       journal: { type: 'string' },
       speed: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+      redis: { type: 'string' },
       'max-gap': { type: 'string' },
       'allow-gaps': { type: 'boolean' },
       risk: { type: 'string' },
@@ -158,6 +180,22 @@ export function parseRunArgs(
     throw new UsageError(
       `--latency must be a number of ms ≥ 0, got ${JSON.stringify(latencyText)}`,
     );
+  const metricsText = values['metrics-port'] as string | undefined;
+  const metricsPort = metricsText === undefined ? undefined : Number(metricsText);
+  if (
+    metricsPort !== undefined &&
+    (!/^\d+$/.test(metricsText ?? '') || !Number.isSafeInteger(metricsPort) || metricsPort > 65_535)
+  )
+    throw new UsageError(
+      `--metrics-port must be a port number 0..65535, got ${JSON.stringify(metricsText)}`,
+    );
+  const metricsHost = values['metrics-host'] as string | undefined;
+  if (metricsHost !== undefined && metricsPort === undefined)
+    throw new UsageError('--metrics-host needs --metrics-port');
+  if (metricsPort !== undefined && values['venue'] === undefined)
+    throw new UsageError('--metrics-port serves a live or paper run: it needs --venue');
+  const redis = values['redis'] as string | undefined;
+  if (redis !== undefined) checkRedisUrl(redis, values['venue'] as string | undefined);
   const fundingFiles = list(values['funding'] as string[] | undefined);
   const rateText = values['funding-rate'] as string | undefined;
   const fundingRate = rateText === undefined ? undefined : Number(rateText);
@@ -198,6 +236,9 @@ export function parseRunArgs(
     durationMs: duration(values['duration'] as string | undefined),
     journal: values['journal'] as string | undefined,
     speed: positiveNumber('speed', values['speed'] as string | undefined, 1),
+    metricsPort,
+    metricsHost,
+    redis,
     maxGapMs: duration(values['max-gap'] as string | undefined, 'max-gap') ?? 3_600_000,
     allowGaps: values['allow-gaps'] === true,
     risk: riskFile(values['risk'] as string | undefined, cwd),
@@ -675,6 +716,7 @@ async function runOnVenue(
       clock,
       logger,
       otherNames: ['paper'],
+      redis: options.redis,
     });
     const profile = venue.describe?.();
     if (profile !== undefined) io.stdout(`${profile}\n`);
@@ -701,6 +743,10 @@ async function runOnVenue(
       journalPath,
       risk: options.risk,
       ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
+      metrics:
+        options.metricsPort === undefined
+          ? undefined
+          : { port: options.metricsPort, host: options.metricsHost },
       ...(status.enabled
         ? {
             onStatus: (live: LiveStatus) =>

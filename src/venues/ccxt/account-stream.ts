@@ -325,6 +325,7 @@ export class CcxtAccountStream {
       instrument,
       clientId,
       ...(recover === undefined ? {} : { recover }),
+      reported,
       time: order.lastUpdateTimestamp ?? order.timestamp ?? this.options.clock.now(),
       local:
         local === undefined

@@ -23,6 +23,10 @@ export interface CcxtExchange {
   last_response_headers: unknown;
   last_http_response: unknown;
   newUpdates: boolean;
+  /** ms per unit of request cost: ccxt's in-process bucket refills one token per rateLimit ms */
+  rateLimit: number;
+  /** Waits until a request of this cost (the endpoint's weight) may go */
+  throttle(cost?: number): Promise<unknown>;
   loadHttpProxyAgent(): Promise<unknown>;
   loadMarkets(reload?: boolean): Promise<Record<string, unknown>>;
   setMarkets(markets: Record<string, unknown>, currencies?: unknown): unknown;
@@ -194,6 +198,7 @@ export function createExchange(
   const exchange = new Constructor({
     ...credentials,
     enableRateLimit: true,
+    ...(config.rateLimitMs === undefined ? {} : { rateLimit: config.rateLimitMs }),
     timeout: config.requestTimeoutMs ?? 10_000,
     ...(config.fetchImplementation === undefined
       ? {}

@@ -128,6 +128,8 @@ export interface OrderEventContext {
   readonly clientId: ClientOrderId | undefined;
   /** Adopt an order the account does not know as RECOVERED under this (our) clientId */
   readonly recover?: ClientOrderId;
+  /** The client id the venue reports for an order the account does not know */
+  readonly reported?: string | undefined;
   readonly time: number;
   /** The local order's price and quantity, to notice an amendment */
   readonly local:
@@ -143,7 +145,11 @@ export function orderEvents(order: CcxtOrder, context: OrderEventContext): Venue
   const { exchange, instrument, clientId, time } = context;
   const venueId: VenueOrderId = venueOrderId(order.id);
   const ref = { exchange, clientId, venueOrderId: venueId, time };
-  const report = clientId === undefined ? toReport(order, instrument) : undefined;
+  const known = clientId === undefined ? toReport(order, instrument) : undefined;
+  const report =
+    known === undefined || context.reported === undefined
+      ? known
+      : { ...known, clientId: context.reported };
   const accepted: VenueEvent =
     context.recover !== undefined && report !== undefined
       ? { type: 'orderAccepted', ...ref, clientId: context.recover, report, adoptAs: 'RECOVERED' }
