@@ -36,7 +36,8 @@ const minimum = (flag: 'min-orders' | 'min-fills', perMinute: number): number =>
 };
 const minOrders = minimum('min-orders', 20);
 const minFills = minimum('min-fills', 1);
-const venues = values.venue === undefined ? names : [values.venue as SoakVenueName];
+const venues: SoakVenueName[] =
+  values.venue === undefined ? [...names] : [values.venue as SoakVenueName];
 let failed = false;
 const processes = Number(values.processes ?? 1);
 if (processes > 1) {

@@ -1,9 +1,9 @@
 import type { Clock } from '../../engine/clock.ts';
 import type { EmulatorFaults } from '../faults.ts';
+import type { RequestWeightWindow } from './request-weight.ts';
 import type { Credentials } from './signature.ts';
 import type { Outcome, UsdmExchange } from './usdm-exchange.ts';
 import type { UserDataStreams } from './user-stream.ts';
-import type { RequestWeightWindow } from './request-weight.ts';
 
 /** One REST request as the emulator saw it, for tests to assert what went on the wire */
 export interface RequestRecord {
