@@ -153,6 +153,7 @@ export function runVenue(
     apiKeyIndex: emulator.apiKeyIndex,
     chainId: emulator.chainId,
     signer: 'fake',
+    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
     env: {},
     overrides: {
       reconnectInitialMs: 20,
