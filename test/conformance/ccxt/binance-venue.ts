@@ -182,9 +182,6 @@ export class BinanceVenue {
       }));
       this.wire.on('GET', '/fapi/v1/userTrades', (r) => ({ body: this.tradeRows(params(r)) }));
       this.wire.on('GET', '/fapi/v3/positionRisk', () => ({ body: this.positionRows() }));
-      // Conditional orders live in the Algo Service (GET /fapi/v1/openAlgoOrders answers an
-      // array of algo orders); no stops are placed here, so the list is empty
-      this.wire.on('GET', '/fapi/v1/openAlgoOrders', () => ({ body: [] }));
       // Documented leverage-bracket format (ccxt reads it before positions)
       this.wire.on('GET', '/fapi/v1/leverageBracket', () => ({
         body: [
