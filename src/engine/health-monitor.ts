@@ -1,5 +1,4 @@
 import int32Histogram from 'hdr-histogram-js/dist/Int32Histogram.js';
-import { formatDecimal } from '../core/numeric.ts';
 import type { Clock } from './clock.ts';
 
 export interface HealthMonitorOptions {
@@ -339,76 +338,5 @@ export class HealthMonitor {
       });
     }
     return { time, exchanges };
-  }
-
-  /** The snapshot in the Prometheus text exposition format */
-  toPrometheus(): string {
-    const snapshot = this.snapshot();
-    const lines: string[] = [];
-    const label = (exchange: string) => `exchange="${exchange.replace(/["\\\n]/g, '_')}"`;
-    const summary = (name: string, help: string, pick: (h: ExchangeHealth) => LatencyStats) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} summary`);
-      for (const h of snapshot.exchanges) {
-        const stats = pick(h);
-        for (const [q, v] of [
-          ['0.5', stats.p50],
-          ['0.9', stats.p90],
-          ['0.99', stats.p99],
-        ] as const) {
-          // Prometheus writes an empty summary's quantiles as NaN
-          const value = v === null ? 'NaN' : formatDecimal(v, 6);
-          lines.push(`${name}{${label(h.exchange)},quantile="${q}"} ${value}`);
-        }
-        lines.push(
-          `${name}_sum{${label(h.exchange)}} ${formatDecimal((stats.mean ?? 0) * stats.count, 6)}`,
-        );
-        lines.push(`${name}_count{${label(h.exchange)}} ${stats.count}`);
-      }
-    };
-    summary(
-      'kestrel_submit_latency_ms',
-      'Order submit to first venue verdict, milliseconds',
-      (h) => h.submitLatency,
-    );
-    summary(
-      'kestrel_cancel_latency_ms',
-      'Cancel request to cancel verdict, milliseconds',
-      (h) => h.cancelLatency,
-    );
-    summary(
-      'kestrel_event_lag_ms',
-      'Venue event time to local apply, milliseconds',
-      (h) => h.eventLag,
-    );
-    const counters: ReadonlyArray<readonly [keyof ExchangeCounts, string]> = [
-      ['submitted', 'Orders submitted'],
-      ['accepted', 'Orders accepted by the venue'],
-      ['rejected', 'Orders rejected by the venue'],
-      ['timedOut', 'Submits never answered within the request timeout'],
-      ['ambiguous', 'Sends that failed without a verdict'],
-      ['lost', 'Orders declared lost after the venue was asked'],
-      ['cancelRequested', 'Cancels requested'],
-      ['canceled', 'Cancels confirmed'],
-      ['cancelRejected', 'Cancels refused by the venue'],
-      ['cancelTimedOut', 'Cancels never answered within the request timeout'],
-      ['reconnects', 'Stream reconnects'],
-      ['corrections', 'Reconciliation corrections'],
-      ['refusedInputs', 'Venue frames, payloads and events refused without touching state'],
-    ];
-    for (const [key, help] of counters) {
-      const name = `kestrel_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-      for (const h of snapshot.exchanges)
-        lines.push(`${name}{${label(h.exchange)}} ${h.counts[key]}`);
-    }
-    lines.push(
-      '# HELP kestrel_stream_connected Whether the venue stream is connected',
-      '# TYPE kestrel_stream_connected gauge',
-    );
-    for (const h of snapshot.exchanges) {
-      if (h.streamConnected !== undefined)
-        lines.push(`kestrel_stream_connected{${label(h.exchange)}} ${h.streamConnected ? 1 : 0}`);
-    }
-    return `${lines.join('\n')}\n`;
   }
 }

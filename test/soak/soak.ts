@@ -17,6 +17,8 @@ import type { OrderRequest } from '../../src/core/order.ts';
 import { createRandom } from '../../src/core/random.ts';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
+import { defaultMarkets } from '../../src/emulators/bybit/defaults.ts';
+import { startBybitEmulator } from '../../src/emulators/bybit/emulator.ts';
 import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.ts';
 import { readJournal } from '../../src/runtime/journal-view.ts';
@@ -26,7 +28,7 @@ import { SOAK_READY } from './soak-strategy.ts';
 
 const STRATEGY = join(ROOT, 'test', 'soak', 'soak-strategy.ts');
 
-export type SoakVenueName = 'binanceusdm' | 'lighter';
+export type SoakVenueName = 'binanceusdm' | 'bybit' | 'lighter';
 
 export interface SoakOptions {
   readonly venue: SoakVenueName;
@@ -47,8 +49,8 @@ export interface SoakOptions {
 }
 
 /** A venue order, named the way Kestrel can match it */
-interface LedgerOrder {
-  /** Our clientId (Binance) or correlation key (Lighter) */
+export interface LedgerOrder {
+  /** Our clientId (Binance, Bybit's orderLinkId) or correlation key (Lighter) */
   readonly key: string;
   readonly venueOrderId: string;
   readonly status: 'OPEN' | 'FILLED' | 'CANCELED' | 'OTHER';
@@ -62,7 +64,7 @@ interface LedgerFill {
   readonly price: number;
 }
 
-interface SoakVenue {
+export interface SoakVenue {
   readonly url: string;
   readonly symbol: string;
   orders(): LedgerOrder[];
@@ -109,7 +111,7 @@ function feed(instruments: readonly Instrument[], seed: number) {
   });
 }
 
-async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue> {
+export async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue> {
   if (name === 'binanceusdm') {
     const instruments = defaultInstruments();
     const emulator = await startBinanceUsdmEmulator({
@@ -173,6 +175,7 @@ async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue>
       close: () => emulator.close(),
     };
   }
+  if (name === 'bybit') return startBybit(seed);
   const probe = await startLighterEmulator({});
   const instruments = probe.venue.listInstruments();
   await probe.close();
@@ -231,6 +234,75 @@ async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue>
   };
 }
 
+async function startBybit(seed: number): Promise<SoakVenue> {
+  const markets = defaultMarkets();
+  const emulator = await startBybitEmulator({
+    markets,
+    feed: feed(
+      markets.map((m) => m.instrument),
+      seed,
+    ),
+    seed,
+  });
+  const venueStatus = (status: string): LedgerOrder['status'] =>
+    status === 'New' || status === 'PartiallyFilled' || status === 'Untriggered'
+      ? 'OPEN'
+      : status === 'Filled'
+        ? 'FILLED'
+        : status === 'Cancelled' || status === 'Deactivated'
+          ? 'CANCELED'
+          : 'OTHER';
+  return {
+    url: emulator.url,
+    symbol: 'BTCUSDT',
+    orders: () =>
+      emulator
+        .orders()
+        .filter((o) => o.instrument.venueSymbol === 'BTCUSDT')
+        .map((o) => ({
+          key: o.orderLinkId,
+          venueOrderId: o.orderId,
+          status: venueStatus(o.status),
+          filled: o.cumExecQty,
+        })),
+    fills: () =>
+      emulator
+        .executions()
+        .filter((e) => e.instrument.venueSymbol === 'BTCUSDT')
+        .map((e) => ({
+          tradeId: e.execId,
+          key: e.orderLinkId,
+          quantity: e.execQty,
+          price: e.execPrice,
+        })),
+    position: () => emulator.position('BTCUSDT'),
+    balances: () => emulator.venue.getBalances(),
+    env: {},
+    // An order whose submit was killed in flight is LOST after the ccxt venue's status queries
+    settleMs: 20_000,
+    balanceStep: 1e-8,
+    faults: [
+      ['drop-connections', { stream: 'user' }],
+      ['drop-connections', { stream: 'market' }],
+      ['refuse-connections', { durationMs: 1500, scope: 'ws' }],
+      [
+        'fail-requests',
+        { status: 503, count: 2, method: 'POST', path: '/v5/order/create', when: 'after' },
+      ],
+      [
+        'fail-requests',
+        { status: 502, count: 1, method: 'POST', path: '/v5/order/cancel', when: 'after' },
+      ],
+      ['delay-responses', { ms: 1500, count: 2, when: 'after' }],
+      ['rate-limit', { count: 1 }],
+      ['duplicate-pushes', { count: 5 }],
+      ['reorder-pushes', { count: 4 }],
+      ['drop-pushes', { count: 3 }],
+    ],
+    close: () => emulator.close(),
+  };
+}
+
 interface Child {
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
   /** Whether the strategy has started (after the startup reconciliation) and said so */
@@ -242,7 +314,7 @@ interface Child {
   kill(): void;
 }
 
-function runKestrel(
+export function runKestrel(
   args: readonly string[],
   cwd: string,
   env: Readonly<Record<string, string>>,
@@ -273,7 +345,11 @@ function runKestrel(
   };
 }
 
-async function fault(url: string, operation: string, body: Record<string, unknown>): Promise<void> {
+export async function fault(
+  url: string,
+  operation: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   const response = await fetch(`${url}/_kestrel/faults/${operation}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -287,7 +363,7 @@ async function fault(url: string, operation: string, body: Record<string, unknow
  * Counts progress, not time: notes when anything moves (a child got ready, an order reached the
  * venue) and fails only when nothing has moved for `stallMs`
  */
-class Progress {
+export class Progress {
   private readonly stallMs: number;
   private last = Date.now();
   private mark = '';
@@ -419,9 +495,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 }
 
-function compare(
+/**
+ * Why a soak traded too little to prove anything: fewer orders at the venue or fills than the
+ * minimum; undefined when it did enough
+ */
+export function tooLittleActivity(
+  report: Pick<SoakReport, 'venueOrders' | 'fills'>,
+  minimum: { readonly orders: number; readonly fills: number },
+): string | undefined {
+  if (report.venueOrders >= minimum.orders && report.fills >= minimum.fills) return undefined;
+  return `too little activity: ${report.venueOrders} venue orders and ${report.fills} fills, below the minimum of ${minimum.orders} and ${minimum.fills}`;
+}
+
+/** Compares the journal with the venue's ledger; `mismatches` lists every difference */
+export function compare(
   name: SoakVenueName,
-  venue: SoakVenue,
+  venue: Pick<SoakVenue, 'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep'>,
   journal: string,
   figures: Pick<SoakReport, 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'>,
 ): SoakReport {
@@ -444,25 +533,20 @@ function compare(
       mismatches.push(`venue order ${order.venueOrderId} (${order.key}) is unknown to Kestrel`);
       continue;
     }
-    const wanted =
-      order.status === 'OPEN'
-        ? ['OPEN', 'PARTIALLY_FILLED']
-        : order.status === 'FILLED'
-          ? ['FILLED']
-          : order.status === 'CANCELED'
-            ? ['CANCELED', 'REJECTED', 'EXPIRED']
-            : ['CANCELED', 'REJECTED', 'EXPIRED', 'FILLED'];
-    if (!wanted.includes(known.status))
-      mismatches.push(`order ${known.clientId}: Kestrel ${known.status}, venue ${order.status}`);
-    if (known.filledQuantity !== order.filled)
-      mismatches.push(
-        `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
-      );
+    mismatches.push(...orderMismatches(order, known));
   }
-  const atVenue = new Set(ledgerOrders.map((o) => o.key));
+  const atVenue = new Map(ledgerOrders.map((o) => [o.key, o.status]));
   let lost = 0;
   for (const order of ours) {
     const key = keyOf(order as { clientId: string; correlationKey?: string });
+    // Open here, unknown there (the loop over the venue's orders caught every other difference)
+    if (
+      (order.status === 'OPEN' || order.status === 'PARTIALLY_FILLED') &&
+      (key === undefined || !atVenue.has(key))
+    )
+      mismatches.push(
+        `order ${order.clientId}: Kestrel ${order.status}, the venue does not list it`,
+      );
     if (order.status === 'LOST') {
       lost += 1;
       if (key !== undefined && atVenue.has(key))
@@ -543,6 +627,29 @@ function compare(
     clientIdChanges,
     mismatches,
   };
+}
+
+/** How Kestrel's order differs from the venue's: its status, its fill */
+export function orderMismatches(
+  order: LedgerOrder,
+  known: { readonly clientId: string; readonly status: string; readonly filledQuantity: number },
+): string[] {
+  const wanted =
+    order.status === 'OPEN'
+      ? ['OPEN', 'PARTIALLY_FILLED']
+      : order.status === 'FILLED'
+        ? ['FILLED']
+        : order.status === 'CANCELED'
+          ? ['CANCELED', 'REJECTED', 'EXPIRED']
+          : ['CANCELED', 'REJECTED', 'EXPIRED', 'FILLED'];
+  const found: string[] = [];
+  if (!wanted.includes(known.status))
+    found.push(`order ${known.clientId}: Kestrel ${known.status}, venue ${order.status}`);
+  if (known.filledQuantity !== order.filled)
+    found.push(
+      `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
+    );
+  return found;
 }
 
 /** Every intent in the journal, by the clientId it was recorded with before it was sent */
