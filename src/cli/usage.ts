@@ -54,6 +54,7 @@ Options:
   --out DIR              where the report goes (default ./kestrel-out)
   --json                 print the report as JSON instead of the summary
   --quiet                no progress bar
+  --risk FILE            the pre-trade risk limits as JSON (README: Risk gate); defaults otherwise
 Live and paper:
   --venue NAME           paper, lighter, or a ccxt exchange id (binanceusdm, bybit, ...)
   --url URL              the venue's base URL (a local emulator: kestrel emulate ...)

@@ -8,6 +8,7 @@ export * from './metrics-registry.ts';
 export * from './reconcile.ts';
 export * from './reconciler.ts';
 export * from './rejection-boundary.ts';
+export * from './risk-gate.ts';
 export * from './secret.ts';
 export * from './trading-manager.ts';
 export * from './venue.ts';

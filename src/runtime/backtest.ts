@@ -3,12 +3,13 @@ import { KestrelError } from '../core/errors.ts';
 import { createClientIdGenerator } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { MarketDataSource, MarketEvent } from '../core/market-data.ts';
-import { midPrice } from '../core/market-data.ts';
 import { AccountProcessor } from '../engine/account-processor.ts';
 import { SimulatedClock } from '../engine/clock.ts';
 import type { HealthSnapshot } from '../engine/health-monitor.ts';
 import { HealthMonitor } from '../engine/health-monitor.ts';
 import type { Logger } from '../engine/logger.ts';
+import type { RiskLimits } from '../engine/risk-gate.ts';
+import { createReferencePrices } from '../engine/risk-gate.ts';
 import { TradingManager } from '../engine/trading-manager.ts';
 import type { FundingSchedule } from '../venues/sim/funding.ts';
 import type { LatencySpec } from '../venues/sim/latency.ts';
@@ -48,6 +49,8 @@ export interface BacktestOptions {
   readonly to?: number;
   readonly outDir?: string | undefined;
   readonly logger: Logger;
+  /** The pre-trade risk gate's limits; its defaults fill what is left out */
+  readonly risk?: RiskLimits | undefined;
   /** Stretches without market data the run was allowed to cross (`--allow-gaps`), for the report */
   readonly dataGaps?: readonly DataGap[];
   /** Told every ~50 000 events how far the run is */
@@ -219,7 +222,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
   });
   const account = new AccountProcessor({ exchange: SIM_EXCHANGE, clock, logger, balances });
   const health = new HealthMonitor({ clock, requestTimeoutMs: 300_000 });
-  const lastPrice = new Map<Instrument, number>();
+  const reference = createReferencePrices();
   const trading = new TradingManager({
     brokers: [broker],
     account,
@@ -230,7 +233,8 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
       instanceTag: `bt${(seed >>> 0).toString(36).slice(0, 6)}`,
       counterStart: 0,
     }),
-    referencePrice: (instrument) => lastPrice.get(instrument),
+    referencePrice: reference.get,
+    ...(options.risk === undefined ? {} : { risk: options.risk }),
   });
   const { recorder, session } = openRun({
     strategy: options.strategy,
@@ -289,14 +293,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
         if (fired && session.busy) await runMicrotasks();
         end = event.time;
         events += 1;
-        lastPrice.set(
-          event.instrument,
-          event.type === 'trade'
-            ? event.price
-            : event.type === 'quote'
-              ? midPrice(event)
-              : (event.bids[0]?.[0] ?? Number.NaN),
-        );
+        reference.onMarket(event);
         broker.onMarket(event);
         session.onMarket(event);
         // An order promise the strategy may have left unawaited: its refusal stops the run now

@@ -12,6 +12,8 @@ import type { Logger } from '../engine/logger.ts';
 import { OwnerDirectory } from '../engine/owners.ts';
 import type { ReconcilerOptions } from '../engine/reconciler.ts';
 import { Reconciler } from '../engine/reconciler.ts';
+import type { RiskLimits } from '../engine/risk-gate.ts';
+import { createReferencePrices } from '../engine/risk-gate.ts';
 import { createDefaultClientIds, TradingManager } from '../engine/trading-manager.ts';
 import type { VenueConnection } from '../engine/venue.ts';
 import type { Journal } from '../journal/journal.ts';
@@ -51,6 +53,8 @@ export interface LiveOptions {
    * the process
    */
   readonly journalPath?: string | undefined;
+  /** The pre-trade risk gate's limits; its defaults fill what is left out */
+  readonly risk?: RiskLimits | undefined;
   /** Reconciliation settings; the startup diff runs whenever the venue can report a snapshot */
   readonly reconcile?: Omit<
     ReconcilerOptions,
@@ -279,6 +283,7 @@ async function trade(
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
   const health = new HealthMonitor({ clock });
   metrics?.attach({ health, account, journal });
+  const reference = createReferencePrices();
   const trading = new TradingManager({
     brokers: [venue.broker],
     account,
@@ -286,6 +291,8 @@ async function trade(
     health,
     logger,
     ids,
+    referencePrice: reference.get,
+    ...(options.risk === undefined ? {} : { risk: options.risk }),
   });
   const reconciler =
     venue.fetchSnapshot === undefined
@@ -322,6 +329,7 @@ async function trade(
       onMarket: (event) => {
         events += 1;
         end = clock.now();
+        reference.onMarket(event);
         session.onMarket(event);
         recorder.tick();
       },

@@ -1,18 +1,22 @@
 /**
- * `npm run soak -- [--minutes N] [--venue binanceusdm|lighter] [--seed N]`: the long soak, with
- * the figures printed per venue. `--processes N --journal postgres://...` runs N processes on
- * one account and that journal instead (Binance USDⓈ-M). Exits 1 when Kestrel and a venue
- * disagree anywhere.
+ * `npm run soak -- [--minutes N] [--venue binanceusdm|lighter] [--seed N] [--min-orders N]
+ * [--min-fills N]`: the long soak, with the figures printed per venue. Exits 1 when Kestrel and a
+ * venue disagree anywhere, or when a venue saw fewer orders or fills than the minimum (default 20
+ * orders and 1 fill a minute): a soak that traded nothing proves nothing. `--processes N
+ * --journal postgres://...` runs N processes on one account and that journal instead (Binance
+ * USDⓈ-M).
  */
 import { parseArgs } from 'node:util';
 import type { SoakVenueName } from './soak.ts';
-import { formatSoakReport, runSoak } from './soak.ts';
+import { formatSoakReport, runSoak, tooLittleActivity } from './soak.ts';
 
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string' },
     venue: { type: 'string' },
     seed: { type: 'string' },
+    'min-orders': { type: 'string' },
+    'min-fills': { type: 'string' },
     processes: { type: 'string' },
     journal: { type: 'string' },
   },
@@ -20,6 +24,15 @@ const { values } = parseArgs({
 });
 const minutes = Number(values.minutes ?? 5);
 if (!(minutes > 0)) throw new Error(`--minutes must be positive, got ${values.minutes}`);
+const minimum = (flag: 'min-orders' | 'min-fills', perMinute: number): number => {
+  const text = values[flag];
+  const value = text === undefined ? Math.ceil(perMinute * minutes) : Number(text);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`--${flag} must be a whole number ≥ 0, got ${text}`);
+  return value;
+};
+const minOrders = minimum('min-orders', 20);
+const minFills = minimum('min-fills', 1);
 const venues: SoakVenueName[] =
   values.venue === undefined ? ['binanceusdm', 'lighter'] : [values.venue as SoakVenueName];
 let failed = false;
@@ -52,5 +65,10 @@ for (const venue of venues) {
   });
   process.stdout.write(`${formatSoakReport(report)}\n`);
   if (report.mismatches.length > 0) failed = true;
+  const shortfall = tooLittleActivity(report, { orders: minOrders, fills: minFills });
+  if (shortfall !== undefined) {
+    process.stdout.write(`  ${shortfall}\n`);
+    failed = true;
+  }
 }
 process.exitCode = failed ? 1 : 0;

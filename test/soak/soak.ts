@@ -423,9 +423,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 }
 
-function compare(
+/**
+ * Why a soak traded too little to prove anything: fewer orders at the venue or fills than the
+ * minimum; undefined when it did enough
+ */
+export function tooLittleActivity(
+  report: Pick<SoakReport, 'venueOrders' | 'fills'>,
+  minimum: { readonly orders: number; readonly fills: number },
+): string | undefined {
+  if (report.venueOrders >= minimum.orders && report.fills >= minimum.fills) return undefined;
+  return `too little activity: ${report.venueOrders} venue orders and ${report.fills} fills, below the minimum of ${minimum.orders} and ${minimum.fills}`;
+}
+
+/** Compares the journal with the venue's ledger; `mismatches` lists every difference */
+export function compare(
   name: SoakVenueName,
-  venue: SoakVenue,
+  venue: Pick<SoakVenue, 'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep'>,
   journal: string,
   figures: Pick<SoakReport, 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'>,
 ): SoakReport {
@@ -450,10 +463,18 @@ function compare(
     }
     mismatches.push(...orderMismatches(order, known));
   }
-  const atVenue = new Set(ledgerOrders.map((o) => o.key));
+  const atVenue = new Map(ledgerOrders.map((o) => [o.key, o.status]));
   let lost = 0;
   for (const order of ours) {
     const key = keyOf(order as { clientId: string; correlationKey?: string });
+    // Open here, unknown there (the loop over the venue's orders caught every other difference)
+    if (
+      (order.status === 'OPEN' || order.status === 'PARTIALLY_FILLED') &&
+      (key === undefined || !atVenue.has(key))
+    )
+      mismatches.push(
+        `order ${order.clientId}: Kestrel ${order.status}, the venue does not list it`,
+      );
     if (order.status === 'LOST') {
       lost += 1;
       if (key !== undefined && atVenue.has(key))

@@ -16,6 +16,8 @@ import type { MarketDataSource } from '../../core/market-data.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { Logger, LogRecord } from '../../engine/logger.ts';
 import { createLogger, formatLogRecord } from '../../engine/logger.ts';
+import type { RiskLimits } from '../../engine/risk-gate.ts';
+import { parseRiskLimits } from '../../engine/risk-gate.ts';
 import type { VenueConnection } from '../../engine/venue.ts';
 import { isPostgresUrl } from '../../journal/location.ts';
 import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
@@ -69,6 +71,8 @@ export interface RunCommandOptions {
   readonly redis: string | undefined;
   readonly maxGapMs: number;
   readonly allowGaps: boolean;
+  /** The risk gate's limits from --risk FILE; the defaults otherwise */
+  readonly risk: RiskLimits | undefined;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -111,10 +115,13 @@ function checkRedisUrl(value: string, venue: string | undefined): void {
 }
 
 /**
- * Reads the `run` command line.
+ * Reads the `run` command line; relative files (--risk) resolve against `cwd`.
  * @throws UsageError naming the bad option and value
  */
-export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help' {
+export function parseRunArgs(
+  argv: readonly string[],
+  cwd = process.cwd(),
+): RunCommandOptions | 'help' {
   const parsed = parseCommandLine(
     argv,
     {
@@ -145,6 +152,7 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
       redis: { type: 'string' },
       'max-gap': { type: 'string' },
       'allow-gaps': { type: 'boolean' },
+      risk: { type: 'string' },
     },
     true,
   );
@@ -233,7 +241,26 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     redis,
     maxGapMs: duration(values['max-gap'] as string | undefined, 'max-gap') ?? 3_600_000,
     allowGaps: values['allow-gaps'] === true,
+    risk: riskFile(values['risk'] as string | undefined, cwd),
   };
+}
+
+/** Reads --risk FILE: the risk gate's limits as JSON, checked field by field */
+function riskFile(path: string | undefined, cwd: string): RiskLimits | undefined {
+  if (path === undefined) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(resolve(cwd, path), 'utf8'));
+  } catch (error) {
+    throw new UsageError(
+      `--risk ${path}: ${error instanceof SyntaxError ? 'not valid JSON' : (error as Error).message}`,
+    );
+  }
+  try {
+    return parseRiskLimits(raw);
+  } catch (error) {
+    throw new UsageError(`--risk ${path}: ${(error as Error).message}`);
+  }
 }
 
 /** `90s`, `5m`, `1h`, `250ms` or plain milliseconds */
@@ -497,7 +524,7 @@ function fundingSchedules(
 
 /** Runs `kestrel run`; returns the exit code */
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
-  const options = parseRunArgs(argv);
+  const options = parseRunArgs(argv, io.cwd);
   if (options === 'help') {
     io.stdout(RUN_USAGE);
     return 0;
@@ -599,6 +626,7 @@ export async function backtestWith(
     outDir,
     logger,
     dataGaps: gaps,
+    risk: options.risk,
     ...(onProgress === undefined ? {} : { onProgress }),
   });
 }
@@ -713,6 +741,7 @@ async function runOnVenue(
       signal: abort.signal,
       outDir,
       journalPath,
+      risk: options.risk,
       ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
       metrics:
         options.metricsPort === undefined

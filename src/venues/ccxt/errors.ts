@@ -129,6 +129,15 @@ export function isOrderNotFound(error: unknown, errors: VenueErrors): boolean {
   return code !== undefined && errors.notFound.includes(code);
 }
 
+/**
+ * Whether a stream failed on a frame it could not read rather than on the network: ccxt rejects
+ * its watchers with whatever its parser threw (a TypeError on a missing field, a BadResponse)
+ */
+export function isUnreadableFrame(error: unknown): boolean {
+  if (error instanceof KestrelError) return false;
+  return !(error instanceof ccxt.BaseError) || error instanceof ccxt.BadResponse;
+}
+
 /** Whether an error came from ccxt (for the stray-rejection guard) */
 export function isCcxtError(error: unknown): boolean {
   return error instanceof ccxt.BaseError;

@@ -95,8 +95,25 @@ export class CcxtVenue implements VenueConnection {
     this.logger = redactingLogger(deps.logger, redact);
     this.streamSettings = { ...DEFAULT_STREAM_SETTINGS, ...config.stream };
     const known = PROFILES.get(config.exchange);
-    this.privateExchange = createExchange(config, deps.clock, 'private', this.logger, known);
-    this.publicExchange = createExchange(config, deps.clock, 'public', this.logger, known);
+    // Called only once a frame arrives, when the broker exists
+    const unreadable = (message: string) =>
+      this.broker.refused('frame ccxt could not parse', { message });
+    this.privateExchange = createExchange(
+      config,
+      deps.clock,
+      'private',
+      this.logger,
+      known,
+      unreadable,
+    );
+    this.publicExchange = createExchange(
+      config,
+      deps.clock,
+      'public',
+      this.logger,
+      known,
+      unreadable,
+    );
     const base = known ?? genericProfile(this.privateExchange.exchange);
     this.profile =
       config.numericIds === undefined ? base : { ...base, numericIds: config.numericIds };
@@ -251,6 +268,7 @@ export class CcxtVenue implements VenueConnection {
       closeSockets: async () => {
         await closeSockets(privateEx);
       },
+      refused: (description, fields) => this.broker.refused(description, fields),
     });
     await this.accountStream.start(Math.max(30_000, this.streamSettings.connectTimeoutMs * 3));
     this.market.start(ours, options.onMarket);

@@ -194,7 +194,12 @@ export function createLighterVenue(
 
   const onFrame = (payload: unknown) => {
     const frame = routeFrame(payload);
-    if (frame === undefined) return;
+    if (frame === undefined) {
+      refused('lighter frame that is not a message envelope', {
+        frame: JSON.stringify(payload)?.slice(0, 200),
+      });
+      return;
+    }
     try {
       switch (frame.kind) {
         case 'error':
@@ -217,6 +222,9 @@ export function createLighterVenue(
         case 'order_book':
         case 'trade':
           marketStream?.onFrame(frame, payload);
+          return;
+        case 'other':
+          refused('lighter frame of a type Kestrel does not know', { type: frame.envelope.type });
           return;
         default:
           return;
@@ -319,7 +327,10 @@ export function createLighterVenue(
         if (deps.signer !== undefined) {
           signer = deps.signer;
         } else if (config.signer === 'fake') {
+          if (config.privateKey === undefined)
+            throw new KestrelError('INVALID_CONFIG', 'lighter: no private key to sign with');
           signer = createFakeSigner({
+            privateKey: config.privateKey,
             accountIndex: config.accountIndex,
             apiKeyIndex: config.apiKeyIndex,
             chainId: config.chainId,
