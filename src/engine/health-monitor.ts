@@ -117,16 +117,19 @@ class LatencySketch {
 
 /**
  * Requests waiting for an answer. A queue in request order makes expiry cost only what expires
- * (iterating a Map from its start would walk every slot deleted before).
+ * (iterating a Map from its start would walk every slot deleted before); the queue is two
+ * parallel arrays, so a request costs its Map entry and no object.
  */
 class Outstanding {
   readonly byId = new Map<string, number>();
-  private readonly queue: Array<{ readonly id: string; readonly time: number }> = [];
+  private ids: string[] = [];
+  private times: number[] = [];
   private head = 0;
 
   open(id: string, time: number): void {
     this.byId.set(id, time);
-    this.queue.push({ id, time });
+    this.ids.push(id);
+    this.times.push(time);
   }
 
   close(id: string): number | undefined {
@@ -138,22 +141,27 @@ class Outstanding {
   /** Removes requests older than cutoff (and beyond max); returns how many went */
   expire(cutoff: number, max: number): number {
     let expired = 0;
-    while (this.head < this.queue.length) {
-      const entry = this.queue[this.head]!;
+    const { ids, times, byId } = this;
+    let head = this.head;
+    while (head < ids.length) {
+      const id = ids[head]!;
+      const time = times[head]!;
       // Entries answered (or opened again since) are skipped
-      if (this.byId.get(entry.id) !== entry.time) {
-        this.head += 1;
+      if (byId.get(id) !== time) {
+        head += 1;
         continue;
       }
-      if (entry.time > cutoff && this.byId.size <= max) break;
-      this.byId.delete(entry.id);
-      this.head += 1;
+      if (time > cutoff && byId.size <= max) break;
+      byId.delete(id);
+      head += 1;
       expired += 1;
     }
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
+    if (head > 4096 && head * 2 > ids.length) {
+      this.ids = ids.slice(head);
+      this.times = times.slice(head);
+      head = 0;
     }
+    this.head = head;
     return expired;
   }
 }

@@ -361,14 +361,23 @@ export class TradingManager {
         }
       }
     }
-    await Promise.all(sends);
-    return Promise.all(
-      built.map(({ request }, index) =>
-        ambiguous.has(request.clientId) || !clear[index]
-          ? this.current(request.clientId)
-          : this.verdict(request.clientId),
-      ),
-    );
+    await (sends.length === 1 ? sends[0] : Promise.all(sends));
+    // Orders the venue answered already (the reply carries the verdicts) need no waiting; nor do
+    // ambiguous ones, or those still queued by the risk gate
+    const orders: TrackedOrder[] = [];
+    for (const [index, { request }] of built.entries()) {
+      const order = this.current(request.clientId);
+      if (!order.answered && !ambiguous.has(request.clientId) && clear[index])
+        return Promise.all(
+          built.map(({ request }, i) =>
+            ambiguous.has(request.clientId) || !clear[i]
+              ? this.current(request.clientId)
+              : this.verdict(request.clientId),
+          ),
+        );
+      orders.push(order);
+    }
+    return orders;
   }
 
   /**
@@ -849,11 +858,15 @@ export class TradingManager {
     }
   }
 
-  private async sendCancel(broker: Broker, order: Order): Promise<void> {
+  /** Sends a cancel; a failure goes through the rejection boundary (one promise, not an async chain) */
+  private sendCancel(broker: Broker, order: Order): Promise<void> {
     try {
-      await broker.cancelOrder(order);
+      return broker
+        .cancelOrder(order)
+        .then(undefined, (error: unknown) => this.onCancelFailure(order, error));
     } catch (error) {
       this.onCancelFailure(order, error);
+      return Promise.resolve();
     }
   }
 

@@ -282,8 +282,8 @@ async function trade(
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
   const health = new HealthMonitor({ clock });
-  metrics?.attach({ health, account, journal });
   const reference = createReferencePrices();
+  metrics?.attach({ health, account, journal });
   const trading = new TradingManager({
     brokers: [venue.broker],
     account,

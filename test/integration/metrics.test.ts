@@ -90,23 +90,15 @@ describe('live metrics', () => {
         health.status === 'ok' &&
         sampleOf(metrics, 'kestrel_accepted_total', { exchange: 'binanceusdm' }) === 3 &&
         (sampleOf(metrics, 'kestrel_position', { symbol: SYMBOL }) ?? 0) !== 0;
-      // Bounded by progress, not by a count: fails only when the scrape stops changing
-      let seen = '';
-      let movedAt = Date.now();
+      // Bounded generously (a busy machine is slow, not stuck); the message says what was missing
+      const deadline = Date.now() + 180_000;
       for (let scrapes = 1; !settled(); scrapes++) {
-        const now = JSON.stringify([
-          health.status,
-          sampleOf(metrics, 'kestrel_submitted_total', { exchange: 'binanceusdm' }),
-          sampleOf(metrics, 'kestrel_accepted_total', { exchange: 'binanceusdm' }),
-        ]);
-        if (now !== seen) [seen, movedAt] = [now, Date.now()];
         assert.ok(
-          Date.now() - movedAt < 120_000,
-          `three verdicts and a position in the scrape: ${JSON.stringify(health)}`,
+          Date.now() < deadline,
+          `three verdicts and a position in the scrape: accepted ${sampleOf(metrics, 'kestrel_accepted_total', { exchange: 'binanceusdm' })}, position ${sampleOf(metrics, 'kestrel_position', { symbol: SYMBOL })}, health ${JSON.stringify(health)}`,
         );
-        // The bid ticks, so the strategy gets a quote once its stream is subscribed; the ask
-        // stays, so the buy at the ask it saw always fills
-        emulator.setQuote('BTCUSDT', 64000 - (scrapes % 2) / 10, 64000.5, 5, 5);
+        // The book ticks, so the strategy gets a quote once its stream is subscribed
+        emulator.setQuote('BTCUSDT', 64000, 64000.5 + (scrapes % 2) / 10, 5, 5);
         await sleep(10);
         metrics = await scrape();
         health = (await (await fetch(`${served}/health`)).json()) as HealthReport;

@@ -28,6 +28,7 @@ describe('soak: two processes on one binanceusdm account', () => {
       journal: server.url,
       orders: 20,
       kills: 3,
+      faults: 3,
       seed: 11,
     });
     process.stdout.write(`${formatMultiSoakReport(report)}\n`);

@@ -30,6 +30,8 @@ export interface MultiSoakOptions {
   readonly orders: number;
   /** Go on until processes have been SIGKILLed at least this many times (all processes) */
   readonly kills: number;
+  /** And until at least this many faults were injected; default 0 */
+  readonly faults?: number;
   readonly minDurationMs?: number;
   readonly stallMs?: number;
   readonly seed?: number;
@@ -84,6 +86,7 @@ export async function runMultiProcessSoak(options: MultiSoakOptions): Promise<Mu
   const placed = () => venue.orders().length;
   const enough = () =>
     kills >= options.kills &&
+    faults >= (options.faults ?? 0) &&
     placed() >= options.orders &&
     venue.fills().length > 0 &&
     Date.now() - started >= (options.minDurationMs ?? 0);

@@ -1,10 +1,10 @@
 /**
- * `npm run soak -- [--minutes N] [--venue binanceusdm|lighter] [--seed N] [--min-orders N]
- * [--min-fills N]`: the long soak, with the figures printed per venue. Exits 1 when Kestrel and a
- * venue disagree anywhere, or when a venue saw fewer orders or fills than the minimum (default 20
- * orders and 1 fill a minute): a soak that traded nothing proves nothing. `--processes N
- * --journal postgres://...` runs N processes on one account and that journal instead (Binance
- * USDⓈ-M).
+ * `npm run soak -- [--minutes N] [--venue binanceusdm|bybit|lighter] [--seed N] [--min-orders N]
+ * [--min-fills N]`: the long soak, with the figures printed per venue. `--processes N --journal
+ * postgres://...` runs N processes on one account and that journal instead (Binance USDⓈ-M).
+ * Exits 1 when Kestrel and a venue disagree anywhere, or when a venue saw fewer orders or fills
+ * than the minimum (default 20 orders and 1 fill a minute): a soak that traded nothing proves
+ * nothing.
  */
 import { parseArgs } from 'node:util';
 import type { SoakVenueName } from './soak.ts';
@@ -24,6 +24,9 @@ const { values } = parseArgs({
 });
 const minutes = Number(values.minutes ?? 5);
 if (!(minutes > 0)) throw new Error(`--minutes must be positive, got ${values.minutes}`);
+const names: readonly SoakVenueName[] = ['binanceusdm', 'bybit', 'lighter'];
+if (values.venue !== undefined && !names.includes(values.venue as SoakVenueName))
+  throw new Error(`--venue must be ${names.join(', ')}, got ${JSON.stringify(values.venue)}`);
 const minimum = (flag: 'min-orders' | 'min-fills', perMinute: number): number => {
   const text = values[flag];
   const value = text === undefined ? Math.ceil(perMinute * minutes) : Number(text);
@@ -34,7 +37,7 @@ const minimum = (flag: 'min-orders' | 'min-fills', perMinute: number): number =>
 const minOrders = minimum('min-orders', 20);
 const minFills = minimum('min-fills', 1);
 const venues: SoakVenueName[] =
-  values.venue === undefined ? ['binanceusdm', 'lighter'] : [values.venue as SoakVenueName];
+  values.venue === undefined ? [...names] : [values.venue as SoakVenueName];
 let failed = false;
 const processes = Number(values.processes ?? 1);
 if (processes > 1) {

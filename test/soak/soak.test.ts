@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatSoakReport, runSoak } from './soak.ts';
 
-for (const venue of ['binanceusdm', 'lighter'] as const) {
+for (const venue of ['binanceusdm', 'bybit', 'lighter'] as const) {
   describe(`soak: ${venue}`, () => {
     it('loses no order, books no fill twice, and ends equal to the venue ledger', async () => {
       const report = await runSoak({ venue, orders: 20, kills: 3, seed: 7 });

@@ -17,6 +17,8 @@ import type { OrderRequest } from '../../src/core/order.ts';
 import { createRandom } from '../../src/core/random.ts';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
+import { defaultMarkets } from '../../src/emulators/bybit/defaults.ts';
+import { startBybitEmulator } from '../../src/emulators/bybit/emulator.ts';
 import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.ts';
 import { readJournal } from '../../src/runtime/journal-view.ts';
@@ -26,7 +28,7 @@ import { SOAK_READY } from './soak-strategy.ts';
 
 const STRATEGY = join(ROOT, 'test', 'soak', 'soak-strategy.ts');
 
-export type SoakVenueName = 'binanceusdm' | 'lighter';
+export type SoakVenueName = 'binanceusdm' | 'bybit' | 'lighter';
 
 export interface SoakOptions {
   readonly venue: SoakVenueName;
@@ -48,7 +50,7 @@ export interface SoakOptions {
 
 /** A venue order, named the way Kestrel can match it */
 export interface LedgerOrder {
-  /** Our clientId (Binance) or correlation key (Lighter) */
+  /** Our clientId (Binance, Bybit's orderLinkId) or correlation key (Lighter) */
   readonly key: string;
   readonly venueOrderId: string;
   readonly status: 'OPEN' | 'FILLED' | 'CANCELED' | 'OTHER';
@@ -173,6 +175,7 @@ export async function startVenue(name: SoakVenueName, seed: number): Promise<Soa
       close: () => emulator.close(),
     };
   }
+  if (name === 'bybit') return startBybit(seed);
   const probe = await startLighterEmulator({});
   const instruments = probe.venue.listInstruments();
   await probe.close();
@@ -226,6 +229,75 @@ export async function startVenue(name: SoakVenueName, seed: number): Promise<Soa
       ['drop-pushes', { count: 3 }],
       ['nonce-race', { steps: 1 }],
       ['hide-canceled', { ms: 800 }],
+    ],
+    close: () => emulator.close(),
+  };
+}
+
+async function startBybit(seed: number): Promise<SoakVenue> {
+  const markets = defaultMarkets();
+  const emulator = await startBybitEmulator({
+    markets,
+    feed: feed(
+      markets.map((m) => m.instrument),
+      seed,
+    ),
+    seed,
+  });
+  const venueStatus = (status: string): LedgerOrder['status'] =>
+    status === 'New' || status === 'PartiallyFilled' || status === 'Untriggered'
+      ? 'OPEN'
+      : status === 'Filled'
+        ? 'FILLED'
+        : status === 'Cancelled' || status === 'Deactivated'
+          ? 'CANCELED'
+          : 'OTHER';
+  return {
+    url: emulator.url,
+    symbol: 'BTCUSDT',
+    orders: () =>
+      emulator
+        .orders()
+        .filter((o) => o.instrument.venueSymbol === 'BTCUSDT')
+        .map((o) => ({
+          key: o.orderLinkId,
+          venueOrderId: o.orderId,
+          status: venueStatus(o.status),
+          filled: o.cumExecQty,
+        })),
+    fills: () =>
+      emulator
+        .executions()
+        .filter((e) => e.instrument.venueSymbol === 'BTCUSDT')
+        .map((e) => ({
+          tradeId: e.execId,
+          key: e.orderLinkId,
+          quantity: e.execQty,
+          price: e.execPrice,
+        })),
+    position: () => emulator.position('BTCUSDT'),
+    balances: () => emulator.venue.getBalances(),
+    env: {},
+    // An order whose submit was killed in flight is LOST after the ccxt venue's status queries
+    settleMs: 20_000,
+    balanceStep: 1e-8,
+    faults: [
+      ['drop-connections', { stream: 'user' }],
+      ['drop-connections', { stream: 'market' }],
+      ['refuse-connections', { durationMs: 1500, scope: 'ws' }],
+      [
+        'fail-requests',
+        { status: 503, count: 2, method: 'POST', path: '/v5/order/create', when: 'after' },
+      ],
+      [
+        'fail-requests',
+        { status: 502, count: 1, method: 'POST', path: '/v5/order/cancel', when: 'after' },
+      ],
+      ['delay-responses', { ms: 1500, count: 2, when: 'after' }],
+      ['rate-limit', { count: 1 }],
+      ['duplicate-pushes', { count: 5 }],
+      ['reorder-pushes', { count: 4 }],
+      ['drop-pushes', { count: 3 }],
     ],
     close: () => emulator.close(),
   };

@@ -155,34 +155,14 @@ export function orderEvents(order: CcxtOrder, context: OrderEventContext): Venue
       ? { type: 'orderAccepted', ...ref, clientId: context.recover, report, adoptAs: 'RECOVERED' }
       : { type: 'orderAccepted', ...ref, report };
   switch (order.status) {
-    case 'open': {
-      const events: VenueEvent[] = [accepted];
-      const local = context.local;
-      if (local?.answered) {
-        const price =
-          order.price !== null && order.price !== undefined && order.price > 0
-            ? snapPrice(instrument, order.price)
-            : undefined;
-        const quantity =
-          order.amount !== null && order.amount !== undefined && order.amount > 0
-            ? snapSize(instrument, order.amount)
-            : undefined;
-        const priceChanged =
-          price !== undefined && local.price !== undefined && price !== local.price;
-        const quantityChanged = quantity !== undefined && quantity !== local.quantity;
-        if (priceChanged || quantityChanged) {
-          events.push({
-            type: 'orderAmended',
-            ...ref,
-            ...(priceChanged ? { price } : {}),
-            ...(quantityChanged ? { quantity } : {}),
-          });
-        }
-      }
-      return events;
+    case 'open':
+    case 'closed': {
+      // Terms that differ from ours: an amend (one whose answer was lost, too), so its fills book
+      const amended = context.local?.answered ? amendment(order, instrument, context.local) : {};
+      return Object.keys(amended).length === 0
+        ? [accepted]
+        : [accepted, { type: 'orderAmended', ...ref, ...amended }];
     }
-    case 'closed':
-      return [accepted];
     case 'canceled':
       return [{ type: 'orderCanceled', ...ref, reason: 'canceled at the venue' }];
     case 'expired':
@@ -192,6 +172,26 @@ export function orderEvents(order: CcxtOrder, context: OrderEventContext): Venue
         { type: 'orderRejected', ...ref, code: 'REJECTED', message: 'rejected by the venue' },
       ];
   }
+}
+
+/** The price and quantity the venue reports where they differ from ours */
+function amendment(
+  order: CcxtOrder,
+  instrument: Instrument,
+  local: { readonly price: number | undefined; readonly quantity: number },
+): { price?: number; quantity?: number } {
+  const price =
+    order.price !== null && order.price !== undefined && order.price > 0
+      ? snapPrice(instrument, order.price)
+      : undefined;
+  const quantity =
+    order.amount !== null && order.amount !== undefined && order.amount > 0
+      ? snapSize(instrument, order.amount)
+      : undefined;
+  return {
+    ...(price !== undefined && local.price !== undefined && price !== local.price ? { price } : {}),
+    ...(quantity !== undefined && quantity !== local.quantity ? { quantity } : {}),
+  };
 }
 
 /** One of our executions as a fill report, its trade id for deduplication */

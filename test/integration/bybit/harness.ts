@@ -1,6 +1,10 @@
+import { afterEach } from 'node:test';
 import ccxt from 'ccxt';
 import type { BybitEmulator, BybitEmulatorOptions } from '../../../src/emulators/bybit/index.ts';
 import { startBybitEmulator } from '../../../src/emulators/bybit/index.ts';
+import type { LoadCcxtConfigInput } from '../../../src/venues/ccxt/index.ts';
+import type { KestrelOnVenue } from '../ccxt/harness.ts';
+import { testConfig, tradeOn } from '../ccxt/harness.ts';
 
 /** The part of ccxt's pro `bybit` the tests call (its answers are checked where used) */
 // biome-ignore lint/suspicious/noExplicitAny: ccxt's own class, driven as a user drives it
@@ -67,4 +71,31 @@ export async function startBookedEmulator(
     ],
   );
   return emulator;
+}
+
+/** Kestrel's live objects over its ccxt venue (profile bybit) against a Bybit emulator */
+export interface BybitSetup extends KestrelOnVenue {
+  readonly emulator: BybitEmulator;
+}
+
+/**
+ * For a describe block: `start(overrides)` gives a test Kestrel trading through real ccxt
+ * `bybit` against a fresh emulator (BTCUSDT quoted 64000 / 64000.5, no rate limits), with the
+ * small reconnect delays of the ccxt tests; whatever it started is closed after it
+ */
+export function freshBybitPerTest(): (
+  overrides?: LoadCcxtConfigInput['overrides'],
+) => Promise<BybitSetup> {
+  let setup: BybitSetup | undefined;
+  afterEach(async () => {
+    await setup?.close();
+    setup = undefined;
+  });
+  return async (overrides) => {
+    const emulator = await startBybitEmulator({ rateLimits: false });
+    emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
+    const config = testConfig(emulator.url, { exchange: 'bybit', overrides });
+    setup = { emulator, ...(await tradeOn(config, emulator)) };
+    return setup;
+  };
 }

@@ -49,10 +49,13 @@ export interface CcxtSetup {
 /** The ccxt venue config the tests use: the emulator's URL and key, small reconnect delays */
 export function testConfig(
   url: string,
-  options: Pick<CcxtSetupOptions, 'apiKey' | 'secret' | 'overrides'> = {},
+  options: Pick<CcxtSetupOptions, 'apiKey' | 'secret' | 'overrides'> & {
+    /** The ccxt exchange id; default binanceusdm */
+    readonly exchange?: string;
+  } = {},
 ): CcxtVenueConfig {
   return loadCcxtConfig({
-    exchange: 'binanceusdm',
+    exchange: options.exchange ?? 'binanceusdm',
     apiKey: options.apiKey ?? DEFAULT_API_KEY,
     secret: options.secret ?? DEFAULT_API_SECRET,
     url,
@@ -76,8 +79,22 @@ export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSet
   const emulator = await startBinanceUsdmEmulator(options.emulator ?? {});
   emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
   emulator.setQuote('ETHUSDT', 3000, 3000.01, 20, 20);
+  return { emulator, ...(await tradeOn(testConfig(emulator.url, options), emulator, options)) };
+}
+
+/** Kestrel's live objects over a ccxt venue config, for any emulator (closed with `close`) */
+export type KestrelOnVenue = Omit<CcxtSetup, 'emulator'>;
+
+/**
+ * Kestrel's live objects (venue, account, health, trading manager) over `config`, against an
+ * emulator already started; `close` stops the venue and then the emulator
+ */
+export async function tradeOn(
+  config: CcxtVenueConfig,
+  emulator: { close(): Promise<void> },
+  options: Pick<CcxtSetupOptions, 'start' | 'balances'> = {},
+): Promise<KestrelOnVenue> {
   const logger = createMemoryLogger();
-  const config = testConfig(emulator.url, options);
   const venue = createCcxtVenue(config, { clock: systemClock, logger });
   try {
     await venue.load();
@@ -120,7 +137,7 @@ export async function setupCcxt(options: CcxtSetupOptions = {}): Promise<CcxtSet
   }
   const btc = venue.instrument('BTC/USDT:USDT');
   if (btc === undefined) throw new Error('the emulator lists no BTC/USDT:USDT');
-  return { emulator, venue, account, health, trading, logger, market, btc, close };
+  return { venue, account, health, trading, logger, market, btc, close };
 }
 
 export { until } from '../../helpers/wait.ts';

@@ -1,19 +1,23 @@
 /**
  * The first life of a live run, for restart.test.ts: runLive with a journal against the
- * emulator at argv[2], trading a few orders, then printing their clientIds as one JSON line
- * and running on until the test kills the process (SIGKILL: nothing is canceled, no finally runs).
+ * emulator at argv[2] through the ccxt exchange argv[4] (binanceusdm or bybit), trading a few
+ * orders, then printing their clientIds as one JSON line and running on until the test kills
+ * the process (SIGKILL: nothing is canceled, no finally runs).
  */
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET } from '../../../src/emulators/binance-usdm/index.ts';
-import { systemClock } from '../../../src/engine/clock.ts';
-import { createMemoryLogger } from '../../../src/engine/logger.ts';
-import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy, StrategyContext } from '../../../src/runtime/strategy.ts';
-import { createCcxtVenue, loadCcxtConfig } from '../../../src/venues/ccxt/index.ts';
 import { until as waitUntil } from '../../helpers/wait.ts';
+import { runChildLife } from './child-life.ts';
 
-const [url, journalPath] = process.argv.slice(2);
+const [url, journalPath, exchange = 'binanceusdm'] = process.argv.slice(2);
 if (url === undefined || journalPath === undefined)
-  throw new Error('usage: restart-child <url> <journal>');
+  throw new Error('usage: restart-child <url> <journal> [binanceusdm|bybit]');
+/** Each venue's cancel request, to fail once */
+const CANCEL: Record<string, { readonly method: string; readonly path: string }> = {
+  binanceusdm: { method: 'DELETE', path: '/fapi/v1/order' },
+  bybit: { method: 'POST', path: '/v5/order/cancel' },
+};
+const cancel = CANCEL[exchange];
+if (cancel === undefined) throw new Error(`restart-child: no cancel path for ${exchange}`);
 
 async function until(ctx: StrategyContext, clientId: string, status: string): Promise<void> {
   await waitUntil(() => ctx.order(clientId)?.status === status, `${clientId} to become ${status}`);
@@ -29,10 +33,11 @@ const strategy: Strategy = {
     const canceled = await ctx.trade(btc, 0.002, 60100);
     await ctx.cancelOrder(canceled);
     const cut = await ctx.trade(btc, 0.002, 60200);
+    await until(ctx, cut.clientId, 'OPEN');
     // The cancel of `cut` reaches nobody and its answer is a 502: it stays PENDING_CANCEL
     await fetch(`${url}/_kestrel/faults/fail-requests`, {
       method: 'POST',
-      body: JSON.stringify({ status: 502, method: 'DELETE', path: '/fapi/v1/order', count: 1 }),
+      body: JSON.stringify({ status: 502, ...cancel, count: 1 }),
     });
     await ctx.cancelOrder(cut).catch(() => undefined);
     await until(ctx, filled.clientId, 'FILLED');
@@ -52,32 +57,4 @@ const strategy: Strategy = {
   },
 };
 
-const logger = createMemoryLogger();
-const venue = createCcxtVenue(
-  loadCcxtConfig({
-    exchange: 'binanceusdm',
-    apiKey: DEFAULT_API_KEY,
-    secret: DEFAULT_API_SECRET,
-    url,
-    env: {},
-    overrides: {
-      stream: { backoffBaseMs: 40, backoffMaxMs: 400, watchdogMs: 60_000, connectTimeoutMs: 5_000 },
-      // Long enough that nothing retries the lost cancel in this life
-      statusCheckDelayMs: 60_000,
-      lostAfterMs: 60_000,
-      resyncIntervalMs: 0,
-      seed: 3,
-    },
-  }),
-  { clock: systemClock, logger },
-);
-await runLive({
-  strategy,
-  venue,
-  symbols: ['BTC/USDT:USDT'],
-  clock: systemClock,
-  logger,
-  journalPath,
-  durationMs: 120_000,
-  reconcile: { snapshotIntervalMs: 0 },
-});
+await runChildLife(strategy, url, journalPath, 3, exchange);

@@ -1,0 +1,202 @@
+/**
+ * Kestrel's whole live path against the Bybit emulator, as against Binance: the `kestrel`
+ * command (smoke, a run with a journal, the journal views) and the venue snapshot and status
+ * queries the reconciler uses, each compared with the emulator's ledger. A run killed with
+ * SIGKILL and restarted on its journal is ../ccxt/restart.test.ts (each ccxt emulator);
+ * reconciliation while running is reconciliation.test.ts; kills and faults at random, the soak.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Order } from '../../../src/core/order.ts';
+import { defaultMarkets, startBybitEmulator } from '../../../src/emulators/bybit/index.ts';
+import { systemClock } from '../../../src/engine/clock.ts';
+import { createMemoryLogger } from '../../../src/engine/logger.ts';
+import { readJournal } from '../../../src/runtime/journal-view.ts';
+import { runLive } from '../../../src/runtime/live.ts';
+import type { Strategy } from '../../../src/runtime/strategy.ts';
+import { createSyntheticMarket } from '../../../src/runtime/synthetic-market.ts';
+import { createCcxtVenue } from '../../../src/venues/ccxt/index.ts';
+import { KESTREL_BIN, node } from '../../helpers/cli.ts';
+import { until } from '../../helpers/wait.ts';
+import { testConfig } from '../ccxt/harness.ts';
+
+const config = (url: string) => testConfig(url, { exchange: 'bybit' });
+
+/** Runs the kestrel command without blocking this process (the emulator lives here) */
+const kestrel = (args: readonly string[], cwd: string) => node([KESTREL_BIN, ...args], cwd);
+
+describe('kestrel on the Bybit emulator', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kestrel-bybit-live-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('smokes, runs with a journal and shows it, every fill and the position equal to the venue’s', async () => {
+    const markets = defaultMarkets();
+    const emulator = await startBybitEmulator({
+      markets,
+      feed: createSyntheticMarket({
+        instruments: markets.map((m) => m.instrument),
+        start: Date.now(),
+        durationMs: 3600_000,
+        seed: 4,
+        quoteIntervalMs: 200,
+        tradeIntervalMs: 400,
+        volatility: 1.5,
+      }),
+    });
+    try {
+      const smoke = await kestrel(['smoke', '--venue', 'bybit', '--url', emulator.url], dir);
+      assert.equal(smoke.code, 0, smoke.stderr);
+      assert.match(smoke.stdout, /^smoke ok on bybit BTC\/USDT:USDT/m);
+      assert.deepEqual(
+        emulator.orders().map((o) => o.status),
+        ['Cancelled'],
+        'the smoke order was placed and is gone',
+      );
+      const run = await kestrel(
+        [
+          'run',
+          '--venue',
+          'bybit',
+          '--url',
+          emulator.url,
+          '--duration',
+          '6s',
+          '--journal',
+          'live.journal',
+        ],
+        dir,
+      );
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^venue=bybit$/m);
+      const orders = await kestrel(['orders', '--journal', 'live.journal', '--json'], dir);
+      assert.equal(orders.code, 0, orders.stderr);
+      const listed = JSON.parse(orders.stdout) as { clientId: string; status: string }[];
+      assert.equal(listed.length, Number(/^orders=(\d+)$/m.exec(run.stdout)?.[1]));
+      const view = readJournal(join(dir, 'live.journal'));
+      const ours = new Set<string>(view.orders.map((o) => o.clientId));
+      const venueOrders = emulator.orders().filter((o) => ours.has(o.orderLinkId));
+      assert.equal(
+        venueOrders.length,
+        view.orders.length,
+        'every journaled order reached the venue under its clientId',
+      );
+      assert.ok(
+        venueOrders.every((o) => !['New', 'PartiallyFilled', 'Untriggered'].includes(o.status)),
+        'nothing left open at the venue',
+      );
+      assert.deepEqual(
+        view.fills.map((f) => String(f.tradeId)).sort(),
+        emulator
+          .executions()
+          .filter((e) => ours.has(e.orderLinkId))
+          .map((e) => e.execId)
+          .sort(),
+      );
+      const position =
+        view.positions.find((p) => p.instrument.venueSymbol === 'BTCUSDT')?.quantity ?? 0;
+      assert.equal(position, emulator.position('BTCUSDT'));
+      const positions = await kestrel(['positions', '--journal', 'live.journal'], dir);
+      assert.match(positions.stdout, /currency\s+total/);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('answers the reconciler: a snapshot equal to the ledger and status queries for open, filled, canceled and unknown orders', async () => {
+    const emulator = await startBybitEmulator({ rateLimits: false });
+    emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
+    const logger = createMemoryLogger();
+    const venue = createCcxtVenue(config(emulator.url), { clock: systemClock, logger });
+    const since = Date.now() - 1000;
+    const placed: Order[] = [];
+    const statuses: string[] = [];
+    let snapshot: Awaited<ReturnType<typeof venue.fetchSnapshot>> | undefined;
+    let ledger:
+      | {
+          open: [string, string, number, number | undefined, string][];
+          fills: string[];
+          position: number;
+          wallet: number | undefined;
+        }
+      | undefined;
+    try {
+      const strategy: Strategy = {
+        name: 'bybit-reconcile',
+        async onStart(ctx) {
+          const btc = ctx.instrument('BTC/USDT:USDT');
+          placed.push(await ctx.trade(btc, 0.002, 60000));
+          placed.push(await ctx.trade(btc, 0.003));
+          const canceled = await ctx.trade(btc, 0.002, 60100);
+          placed.push(canceled);
+          await until(() => ctx.order(canceled.clientId)?.status === 'OPEN', 'the order to cancel');
+          await ctx.cancelOrder(canceled);
+          await until(
+            () =>
+              placed.every((o) =>
+                ['OPEN', 'FILLED', 'CANCELED'].includes(ctx.order(o.clientId)?.status ?? ''),
+              ),
+            'the venue verdicts',
+          );
+          for (const order of placed) {
+            const state = await venue.queryOrder(ctx.order(order.clientId) ?? order);
+            statuses.push(state?.status ?? 'unknown');
+          }
+          const first = order0(placed);
+          const ghost: Order = {
+            ...first,
+            clientId: `${head(first.clientId)}zzzz` as Order['clientId'],
+            venueOrderId: undefined,
+          };
+          statuses.push((await venue.queryOrder(ghost))?.status ?? 'unknown');
+          snapshot = await venue.fetchSnapshot({ since });
+          ledger = {
+            open: emulator
+              .orders()
+              .filter((o) => o.status === 'New')
+              .map((o) => [o.orderLinkId, o.orderId, o.qty, o.price, 'OPEN']),
+            fills: emulator
+              .executions()
+              .map((e) => e.execId)
+              .sort(),
+            position: emulator.position('BTCUSDT'),
+            wallet: emulator.venue.getBalances().find((b) => b.currency === 'USDT')?.total,
+          };
+        },
+      };
+      await runLive({
+        strategy,
+        venue,
+        symbols: ['BTC/USDT:USDT'],
+        clock: systemClock,
+        logger,
+        durationMs: 500,
+        reconcile: { snapshotIntervalMs: 0 },
+      });
+      assert.deepEqual(statuses, ['OPEN', 'FILLED', 'CANCELED', 'unknown']);
+      assert.ok(snapshot !== undefined && ledger !== undefined);
+      assert.deepEqual(
+        snapshot.openOrders.map((o) => [o.clientId, o.venueOrderId, o.quantity, o.price, o.status]),
+        ledger.open,
+      );
+      assert.deepEqual(snapshot.fills.map((f) => String(f.tradeId)).sort(), ledger.fills);
+      assert.deepEqual(
+        snapshot.positions.map((p) => [p.instrument.venueSymbol, p.quantity]),
+        [['BTCUSDT', ledger.position]],
+      );
+      assert.equal(snapshot.balances.find((b) => b.currency === 'USDT')?.total, ledger.wallet);
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
+function order0(orders: readonly Order[]): Order {
+  const first = orders[0];
+  if (first === undefined) throw new Error('no order placed');
+  return first;
+}
+
+const head = (clientId: string) => clientId.slice(0, clientId.lastIndexOf('-') + 1);
