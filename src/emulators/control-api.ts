@@ -10,6 +10,8 @@ export interface ControlTarget {
   readonly faults: EmulatorFaults;
   setQuote(symbol: string, bid: number, ask: number, bidSize?: number, askSize?: number): void;
   printTrade(symbol: string, price: number, size: number, side: 'BUY' | 'SELL'): void;
+  /** A liquidation of the market, printed and published (absent on venues that do not model it) */
+  liquidate?(symbol: string, side: 'BUY' | 'SELL', price: number, size: number): void;
   state(): unknown;
   /** Every order the venue accepted, as JSON records */
   orders(): unknown;
@@ -156,7 +158,8 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 /**
  * Serves the control API under `/_kestrel/`: the fault controller's operations
  * (`POST /_kestrel/faults/<operation>` with a JSON body), market driving
- * (`POST /_kestrel/market/quote`, `/_kestrel/market/trade`) and the venue's state
+ * (`POST /_kestrel/market/quote`, `/_kestrel/market/trade`, `/_kestrel/market/liquidation`)
+ * and the venue's state
  * (`GET /_kestrel/state`, `/_kestrel/orders`, `/_kestrel/executions`, `/_kestrel/faults`).
  * Faults never apply to these routes.
  */
@@ -184,6 +187,11 @@ export async function handleControl(
     if (path === '/market/trade') {
       const t = tradeSchema.parse(body);
       target.printTrade(t.symbol, t.price, t.size, t.side);
+      return send(response, 200, {});
+    }
+    if (path === '/market/liquidation' && target.liquidate !== undefined) {
+      const t = tradeSchema.parse(body);
+      target.liquidate(t.symbol, t.side, t.price, t.size);
       return send(response, 200, {});
     }
     const operation = path.startsWith('/faults/') ? path.slice('/faults/'.length) : '';

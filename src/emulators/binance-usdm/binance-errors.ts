@@ -49,6 +49,7 @@ export const BINANCE_ERRORS = {
   INVALID_TIF: { status: 400, code: -1115, msg: 'Invalid timeInForce.' },
   INVALID_ORDER_TYPE: { status: 400, code: -1116, msg: 'Invalid orderType.' },
   INVALID_SIDE: { status: 400, code: -1117, msg: 'Invalid side.' },
+  INVALID_INTERVAL: { status: 400, code: -1120, msg: 'Invalid interval.' },
   BAD_SYMBOL: { status: 400, code: -1121, msg: 'Invalid symbol.' },
   INVALID_LISTEN_KEY: { status: 400, code: -1125, msg: 'This listenKey does not exist.' },
   BAD_RECV_WINDOW: { status: 400, code: -1131, msg: 'recvWindow must be less than 60000' },
@@ -76,6 +77,63 @@ export const BINANCE_ERRORS = {
     msg: 'Client order id is not valid.',
   },
   NOT_FOUND: { status: 404, code: -5000, msg: 'Path or method is not supported.' },
+  PARAM_NOT_REQUIRED: { status: 400, code: -1106, msg: 'Parameter sent when not required.' },
+  INVALID_PARAMETER: { status: 400, code: -1130, msg: 'Data sent for parameter is not valid.' },
+  WOULD_TRIGGER: { status: 400, code: -2021, msg: 'Order would immediately trigger.' },
+  REDUCE_ONLY_REJECTED: { status: 400, code: -2022, msg: 'ReduceOnly Order is rejected.' },
+  INVALID_LEVERAGE: { status: 400, code: -4028, msg: 'Leverage is not valid' },
+  INVALID_WORKING_TYPE: { status: 400, code: -4031, msg: 'Invalid parameter working type' },
+  NO_NEED_MARGIN_TYPE: { status: 400, code: -4046, msg: 'No need to change margin type.' },
+  MARGIN_TYPE_OPEN_ORDERS: {
+    status: 400,
+    code: -4047,
+    msg: 'Margin type cannot be changed if there exists open orders.',
+  },
+  MARGIN_TYPE_POSITION: {
+    status: 400,
+    code: -4048,
+    msg: 'Margin type cannot be changed if there exists position.',
+  },
+  NO_NEED_POSITION_SIDE: { status: 400, code: -4059, msg: 'No need to change position side.' },
+  INVALID_POSITION_SIDE: { status: 400, code: -4060, msg: 'Invalid position side.' },
+  POSITION_SIDE_MISMATCH: {
+    status: 400,
+    code: -4061,
+    msg: "Order's position side does not match user's setting.",
+  },
+  POSITION_SIDE_OPEN_ORDERS: {
+    status: 400,
+    code: -4067,
+    msg: 'Position side cannot be changed if there exists open orders.',
+  },
+  POSITION_SIDE_POSITION: {
+    status: 400,
+    code: -4068,
+    msg: 'Position side cannot be changed if there exists position.',
+  },
+  QUANTITY_WITH_CLOSE_POSITION: {
+    status: 400,
+    code: -4137,
+    msg: 'Quantity must be zero with closePosition equals true',
+  },
+  REDUCE_ONLY_WITH_CLOSE_POSITION: {
+    status: 400,
+    code: -4138,
+    msg: 'Reduce only must be true with closePosition equals true',
+  },
+  NO_NEED_TO_MODIFY: { status: 400, code: -5027, msg: 'No need to modify the order.' },
+  INVALID_PRICE_MATCH: { status: 400, code: -5037, msg: 'Invalid price match' },
+  PRICE_MATCH_ORDER_TYPE: {
+    status: 400,
+    code: -5038,
+    msg: 'Price match only supports order type: LIMIT, STOP AND TAKE_PROFIT',
+  },
+  GOOD_TILL_DATE: {
+    status: 400,
+    code: -5040,
+    msg: 'The goodTillDate timestamp must be greater than the current time plus 600 seconds and smaller than 253402300799000',
+  },
+  NO_DEPTH: { status: 400, code: -5041, msg: 'No depth matches this BBO order' },
 } as const;
 
 export type BinanceErrorName = keyof typeof BINANCE_ERRORS;

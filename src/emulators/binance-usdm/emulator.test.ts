@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { until } from '../../../test/helpers/wait.ts';
+import { SimulatedClock } from '../../engine/clock.ts';
+import { CandleSeries } from './candles.ts';
 import type { BinanceUsdmEmulator } from './index.ts';
 import {
   DEFAULT_API_KEY,
@@ -10,7 +12,17 @@ import {
   signPayload,
   startBinanceUsdmEmulator,
 } from './index.ts';
-import { aggTradeJson, bookTickerJson, depthUpdateJson, tradeJson } from './market-streams.ts';
+import {
+  aggTradeJson,
+  bookTickerJson,
+  depthUpdateJson,
+  forceOrderJson,
+  klineJson,
+  markPriceJson,
+  tickerJson,
+  tradeJson,
+} from './market-streams.ts';
+import { ROUTE_NAMES } from './rest-api.ts';
 
 const FIXTURES = new URL('../../../../shared/fixtures/binance/nautilus/futures/', import.meta.url);
 
@@ -176,6 +188,7 @@ describe('Binance USDⓈ-M emulator', () => {
       bookTime: now,
       trades: [],
       nextTradeId: 2,
+      candles: new CandleSeries(),
     };
     const print = { id: 1, price: 64000.5, quantity: 0.5, side: 'BUY' as const, time: now };
     assertSameShape(
@@ -191,6 +204,129 @@ describe('Binance USDⓈ-M emulator', () => {
       fixture('market_data_json/depth_update_stream.json'),
       depthUpdateJson(market, 7, 6, market.bids, market.asks, now),
     );
+    market.candles.add(print);
+    const candle = market.candles.current('1m');
+    assert.ok(candle);
+    assertSameShape(
+      fixture('market_data_json/kline_stream_open.json'),
+      klineJson(market, '1m', candle, now),
+    );
+    assertSameShape(fixture('market_data_json/ticker_stream.json'), tickerJson(market, now));
+    const prices = { markPrice: () => 64000.25, fundingRate: 0.0001, nextFundingTime: () => now };
+    assertSameShape(
+      fixture('market_data_json/mark_price_stream.json'),
+      markPriceJson(market, prices, now),
+    );
+    assertSameShape(
+      fixture('market_data_json/liquidation_stream.json'),
+      forceOrderJson(
+        market,
+        { side: 'SELL', price: 63990, quantity: 0.014, averagePrice: 63990, time: now },
+        now,
+      ),
+    );
+  });
+
+  it('answers algo orders and pushes ALGO_UPDATE in the captured shapes', async (t) => {
+    if (!existsSync(FIXTURES)) {
+      t.skip('../shared/fixtures/binance is absent');
+      return;
+    }
+    const venue = await startBinanceUsdmEmulator();
+    try {
+      venue.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
+      const placed = await signed(venue, 'POST', '/fapi/v1/algoOrder', {
+        algoType: 'CONDITIONAL',
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'STOP_MARKET',
+        quantity: '0.002',
+        triggerPrice: '65000',
+        clientAlgoId: 'shape-algo',
+      });
+      assert.equal(placed.status, 200);
+      const open = await signed(venue, 'GET', '/fapi/v1/openAlgoOrders', {});
+      // The capture names the order type `type`; Binance's documented algo order answers (and
+      // ccxt's parser) name it `orderType`, which the emulator follows
+      const captured = (
+        fixture('http_json/open_algo_orders.json') as unknown as Record<string, unknown>[]
+      ).map(({ type, ...rest }) => ({ ...rest, orderType: type }));
+      assertSameShape(captured, open.body);
+      await until(() => venue.pushes.some((p) => p['e'] === 'ALGO_UPDATE'), 'the ALGO_UPDATE');
+      const update = venue.pushes.find((p) => p['e'] === 'ALGO_UPDATE');
+      assertSameShape(fixture('user_data_json/algo_update_new.json'), update);
+      await signed(venue, 'DELETE', '/fapi/v1/algoOrder', { clientAlgoId: 'shape-algo' });
+      await until(
+        () => venue.pushes.some((p) => (p['o'] as Record<string, unknown>)['X'] === 'CANCELED'),
+        'the cancel',
+      );
+      const canceled = venue.pushes.find(
+        (p) => (p['o'] as Record<string, unknown>)['X'] === 'CANCELED',
+      );
+      assertSameShape(fixture('user_data_json/algo_update_canceled.json'), canceled);
+    } finally {
+      await venue.close();
+    }
+  });
+
+  it('expires good-till-date orders and algo orders at their date, on the venue clock', async () => {
+    const clock = new SimulatedClock(1_800_000_000_000);
+    const venue = await startBinanceUsdmEmulator({ clock });
+    try {
+      venue.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
+      const goodTill = String(1_800_000_000_000 + 700_000);
+      const gtd = await signed(
+        venue,
+        'POST',
+        '/fapi/v1/order',
+        {
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTD',
+          goodTillDate: goodTill,
+          quantity: '0.002',
+          price: '63000',
+          newClientOrderId: 'gtd-1',
+        },
+        { timestamp: clock.now() },
+      );
+      assert.equal((gtd.body as Record<string, unknown>)['timeInForce'], 'GTD');
+      await signed(
+        venue,
+        'POST',
+        '/fapi/v1/algoOrder',
+        {
+          algoType: 'CONDITIONAL',
+          symbol: 'BTCUSDT',
+          side: 'SELL',
+          type: 'STOP_MARKET',
+          quantity: '0.002',
+          triggerPrice: '60000',
+          timeInForce: 'GTD',
+          goodTillDate: goodTill,
+          clientAlgoId: 'gtd-algo',
+        },
+        { timestamp: clock.now() },
+      );
+      clock.advanceTo(1_800_000_000_000 + 699_000);
+      assert.equal(venue.venue.order({ clientId: 'gtd-1' })?.status, 'NEW', 'not yet');
+      clock.advanceTo(1_800_000_000_000 + 701_000);
+      assert.equal(venue.venue.order({ clientId: 'gtd-1' })?.status, 'EXPIRED');
+      const expired = venue.pushes.filter(
+        (p) =>
+          (p['o'] as Record<string, unknown>)['X'] === 'EXPIRED' &&
+          ['gtd-1', 'gtd-algo'].includes(
+            String(
+              (p['o'] as Record<string, unknown>)['c'] ??
+                (p['o'] as Record<string, unknown>)['caid'],
+            ),
+          ),
+      );
+      assert.equal(expired.length, 2, 'the order and the algo order');
+    } finally {
+      await venue.close();
+    }
   });
 
   it('replays a market data feed into the venue and its streams', async () => {
@@ -317,6 +453,16 @@ describe('Binance USDⓈ-M emulator', () => {
       );
     } finally {
       await venue.close();
+    }
+  });
+});
+
+describe('Binance USDⓈ-M emulator README', () => {
+  it('lists every route the emulator serves', () => {
+    const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
+    for (const route of ROUTE_NAMES) {
+      const tail = route.split(' ')[1]?.replace(/^\/(fapi|sapi)\/v\d+/, '') ?? route;
+      assert.ok(readme.includes(tail), `${route} is not in the README`);
     }
   });
 });

@@ -8,7 +8,7 @@ import { matchesSymbol } from '../../core/instrument.ts';
 import type { Level, MarketDataSource, MarketEvent } from '../../core/market-data.ts';
 import type { Side } from '../../core/order.ts';
 import { createRandom } from '../../core/random.ts';
-import type { Clock } from '../../engine/clock.ts';
+import type { Clock, Timer } from '../../engine/clock.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { SimOrderSnapshot, SimVenue } from '../../venues/sim/sim-venue.ts';
 import { CONTROL_PREFIX, handleControl } from '../control-api.ts';
@@ -29,7 +29,6 @@ import { handleRest } from './rest-api.ts';
 import { UsdmExchange } from './usdm-exchange.ts';
 import { UserDataStreams } from './user-stream.ts';
 import type { TradeRecord } from './wire.ts';
-import { orderJson } from './wire.ts';
 
 export interface BinanceUsdmEmulatorOptions {
   /** 0 or absent: a random free port on 127.0.0.1 */
@@ -41,8 +40,10 @@ export interface BinanceUsdmEmulatorOptions {
   readonly instruments?: readonly Instrument[];
   /** Default: 10 000 USDT */
   readonly balances?: readonly Balance[];
-  /** Leverage of the margin check; default 20 */
+  /** Every symbol's leverage at start (the margin check); default 20 */
   readonly leverage?: number;
+  /** The funding rate premiumIndex and the mark price streams show; default 0.0001 */
+  readonly fundingRate?: number;
   /** Market data to replay into the venue and its public streams */
   readonly feed?: MarketDataSource;
   /** Replay pace: 1 real time (default), Infinity as fast as possible */
@@ -95,18 +96,27 @@ export interface BinanceUsdmEmulator {
   setBook(symbol: string, bids: readonly Level[], asks: readonly Level[]): void;
   /** Prints a trade (side = aggressor); fills resting orders it trades through */
   printTrade(symbol: string, price: number, size: number, side: Side): void;
+  /**
+   * A liquidation order of the market (someone else's): printed on the tape and published on
+   * the forceOrder streams
+   */
+  liquidate(symbol: string, side: Side, price: number, size: number): void;
   /** Settles when the replayed feed ends (at once without a feed) */
   readonly replayDone: Promise<void>;
   close(): Promise<void>;
 }
 
 const PUBLIC_PATHS = /^\/(?:(?:public|market)\/)?(ws|stream)(?:\/(.*))?$/;
+/** The venue clock's beat: good-till-date expiries and the mark price streams */
+const BEAT_MS = 1_000;
 
 /**
- * Starts a local Binance USDⓈ-M venue on 127.0.0.1 that real, unmodified ccxt drives: REST
- * (`/fapi/...`, HMAC-signed, timestamp and recvWindow checked), the listenKey user data stream
- * (ORDER_TRADE_UPDATE, ACCOUNT_UPDATE), the public streams (bookTicker, trade, aggTrade,
- * depth), over the sim's matching engine and ledger, with fault injection.
+ * Starts a local Binance USDⓈ-M venue on 127.0.0.1 that real, unmodified ccxt drives with its
+ * default options: REST (`/fapi/...` and the two wallet routes ccxt loads markets with,
+ * HMAC-signed, timestamp and recvWindow checked), conditional orders through the Algo Service
+ * routes, the listenKey user data stream (ORDER_TRADE_UPDATE, ACCOUNT_UPDATE, ALGO_UPDATE), the
+ * public streams (bookTicker, trade, aggTrade, depth, kline, ticker, markPrice, forceOrder),
+ * over the sim's matching engine and ledger, with fault injection.
  * @throws Error when the port cannot be bound
  */
 export async function startBinanceUsdmEmulator(
@@ -120,9 +130,18 @@ export async function startBinanceUsdmEmulator(
     instruments: options.instruments ?? defaultInstruments(),
     balances: options.balances ?? defaultBalances(),
     ...(options.leverage === undefined ? {} : { leverage: options.leverage }),
+    ...(options.fundingRate === undefined ? {} : { fundingRate: options.fundingRate }),
   });
   const users = new UserDataStreams(clock, createRandom(options.seed ?? 1), faults);
-  const markets = new MarketStreams(() => clock.now());
+  const markets = new MarketStreams(
+    () => clock.now(),
+    () => exchange.listMarkets(),
+    {
+      markPrice: (symbol) => exchange.markPrice(symbol),
+      fundingRate: exchange.fundingRate,
+      nextFundingTime: (now) => exchange.nextFundingTime(now),
+    },
+  );
   exchange.onMarketChange((change) => markets.publish(change));
   const requests: RequestRecord[] = [];
   const deliver = (pushes: readonly Record<string, unknown>[]) => {
@@ -148,6 +167,15 @@ export async function startBinanceUsdmEmulator(
     deliver(exchange.setBook(resolveSymbol(symbol), bids, asks, clock.now()));
   const printTrade = (symbol: string, price: number, size: number, side: Side) =>
     deliver(exchange.printTrade(resolveSymbol(symbol), price, size, side, clock.now()));
+  const liquidate = (symbol: string, side: Side, price: number, size: number) =>
+    deliver(exchange.liquidate(resolveSymbol(symbol), side, price, size, clock.now()));
+  let beat: Timer | undefined;
+  const tick = () => {
+    deliver(exchange.expireDue(clock.now()));
+    markets.tick();
+    beat = clock.setTimer(BEAT_MS, tick);
+  };
+  beat = clock.setTimer(BEAT_MS, tick);
 
   const context = {
     exchange,
@@ -162,10 +190,12 @@ export async function startBinanceUsdmEmulator(
     faults,
     setQuote,
     printTrade,
+    liquidate,
     state: () => ({
-      openOrders: exchange.venue.openOrders().map(orderJson),
+      openOrders: exchange.openOrders(undefined),
       positions: exchange.positions().map((p) => ({
         symbol: p.instrument.venueSymbol,
+        positionSide: p.positionSide,
         quantity: p.quantity,
         averagePrice: p.averagePrice,
         unrealizedPnl: p.unrealizedPnl,
@@ -314,9 +344,11 @@ export async function startBinanceUsdmEmulator(
     setQuote,
     setBook,
     printTrade,
+    liquidate,
     replayDone: replay?.done ?? Promise.resolve(),
     close() {
       closed ??= (async () => {
+        beat?.cancel();
         await replay?.stop();
         users.close();
         markets.close();

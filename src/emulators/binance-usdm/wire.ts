@@ -1,8 +1,8 @@
 import type { Balance } from '../../core/balance.ts';
 import type { Liquidity } from '../../core/fill.ts';
 import type { Instrument } from '../../core/instrument.ts';
-import type { Position } from '../../core/position.ts';
-import type { SimOrderSnapshot } from '../../venues/sim/sim-venue.ts';
+import type { SimOrderSnapshot, SimPosition } from '../../venues/sim/sim-venue.ts';
+import type { AlgoOrder } from './algo-orders.ts';
 
 /**
  * Binance USDⓈ-M payloads built from the sim's state: the same fields and types as the venue's
@@ -23,7 +23,34 @@ export interface TradeRecord {
   readonly feeCurrency: string;
   readonly liquidity: Liquidity;
   readonly realizedPnl: number;
+  /** BOTH in one-way mode, LONG or SHORT in hedge mode */
+  readonly positionSide: PositionSideName;
   readonly time: number;
+}
+
+export type PositionSideName = 'BOTH' | 'LONG' | 'SHORT';
+
+/** Binance's `priceMatch` modes: the price taken from the book at placement */
+export const PRICE_MATCHES = [
+  'NONE',
+  'OPPONENT',
+  'OPPONENT_5',
+  'OPPONENT_10',
+  'OPPONENT_20',
+  'QUEUE',
+  'QUEUE_5',
+  'QUEUE_10',
+  'QUEUE_20',
+] as const;
+export type PriceMatch = (typeof PRICE_MATCHES)[number];
+
+/** What Binance shows of an order beyond the sim's state: GTD, priceMatch, why it expired */
+export interface OrderMeta {
+  /** Set for good-till-date orders (the sim holds them as GTC) */
+  readonly goodTillDate?: number;
+  readonly priceMatch?: PriceMatch;
+  /** The `er` expire reason: 2 IOC remainder, 9 market remainder, 0 otherwise */
+  readonly expireReason?: number;
 }
 
 /** Binance's execution types on ORDER_TRADE_UPDATE */
@@ -49,8 +76,12 @@ export function wireTime(time: number): number {
   return Math.floor(time);
 }
 
+function timeInForceOf(order: SimOrderSnapshot, meta: OrderMeta | undefined): string {
+  return meta?.goodTillDate === undefined ? order.timeInForce : 'GTD';
+}
+
 /** The order as REST answers it (POST/GET/DELETE/PUT /fapi/v1/order) */
-export function orderJson(order: SimOrderSnapshot): Record<string, unknown> {
+export function orderJson(order: SimOrderSnapshot, meta?: OrderMeta): Record<string, unknown> {
   const instrument = order.instrument;
   return {
     orderId: Number(order.orderId),
@@ -63,19 +94,19 @@ export function orderJson(order: SimOrderSnapshot): Record<string, unknown> {
     executedQty: quantity(instrument, order.filled),
     cumQty: quantity(instrument, order.filled),
     cumQuote: amount(order.notional),
-    timeInForce: order.timeInForce,
+    timeInForce: timeInForceOf(order, meta),
     type: order.type,
-    reduceOnly: order.reduceOnly,
+    reduceOnly: order.positionSide === undefined ? order.reduceOnly : false,
     closePosition: false,
     side: order.side,
-    positionSide: 'BOTH',
+    positionSide: order.positionSide ?? 'BOTH',
     stopPrice: price(instrument, order.stopPrice),
     workingType: 'CONTRACT_PRICE',
     priceProtect: false,
     origType: order.type,
-    priceMatch: 'NONE',
-    selfTradePreventionMode: 'NONE',
-    goodTillDate: 0,
+    priceMatch: meta?.priceMatch ?? 'NONE',
+    selfTradePreventionMode: 'EXPIRE_MAKER',
+    goodTillDate: meta?.goodTillDate ?? 0,
     time: wireTime(order.createdAt),
     updateTime: wireTime(order.updatedAt),
   };
@@ -87,6 +118,7 @@ export function orderTradeUpdate(
   execution: ExecutionType,
   time: number,
   trade?: TradeRecord,
+  meta?: OrderMeta,
 ): Record<string, unknown> {
   const instrument = order.instrument;
   const at = wireTime(time);
@@ -99,7 +131,7 @@ export function orderTradeUpdate(
       c: order.clientId,
       S: order.side,
       o: order.type,
-      f: order.timeInForce,
+      f: timeInForceOf(order, meta),
       q: quantity(instrument, order.quantity),
       p: price(instrument, order.price),
       ap: averagePrice(order),
@@ -117,10 +149,10 @@ export function orderTradeUpdate(
       b: '0',
       a: '0',
       m: trade?.liquidity === 'MAKER',
-      R: order.reduceOnly,
+      R: order.positionSide === undefined ? order.reduceOnly : false,
       wt: 'CONTRACT_PRICE',
       ot: order.type,
-      ps: 'BOTH',
+      ps: order.positionSide ?? 'BOTH',
       cp: false,
       AP: '0',
       cr: '0',
@@ -128,9 +160,10 @@ export function orderTradeUpdate(
       si: 0,
       ss: 0,
       rp: amount(trade?.realizedPnl ?? 0),
-      V: 'NONE',
-      pm: 'NONE',
-      gtd: 0,
+      V: 'EXPIRE_MAKER',
+      pm: meta?.priceMatch ?? 'NONE',
+      gtd: meta?.goodTillDate ?? 0,
+      er: String(execution === 'EXPIRED' ? (meta?.expireReason ?? 0) : 0),
     },
   };
 }
@@ -138,7 +171,7 @@ export function orderTradeUpdate(
 /** The ACCOUNT_UPDATE push after fills: wallet balances and the positions that moved */
 export function accountUpdate(
   balances: readonly Balance[],
-  positions: readonly Position[],
+  positions: readonly SimPosition[],
   reason: string,
   time: number,
 ): Record<string, unknown> {
@@ -164,7 +197,7 @@ export function accountUpdate(
         up: amount(p.unrealizedPnl),
         mt: 'cross',
         iw: '0',
-        ps: 'BOTH',
+        ps: p.positionSide,
       })),
     },
   };
@@ -185,7 +218,7 @@ export function userTradeJson(trade: TradeRecord): Record<string, unknown> {
     quoteQty: amount(trade.price * trade.quantity),
     realizedPnl: amount(trade.realizedPnl),
     side: trade.side,
-    positionSide: 'BOTH',
+    positionSide: trade.positionSide,
     symbol: instrument.venueSymbol,
     time: wireTime(trade.time),
   };
@@ -237,7 +270,6 @@ export function exchangeInfoSymbol(instrument: Instrument): Record<string, unkno
         minQty: decimalsText(instrument.minSize, instrument.sizeDecimals),
       },
       { filterType: 'MAX_NUM_ORDERS', limit: 200 },
-      { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
       { filterType: 'MIN_NOTIONAL', notional: String(instrument.minNotional) },
       {
         filterType: 'PERCENT_PRICE',
@@ -307,11 +339,17 @@ function assetJson({ balance, unrealizedPnl }: MarginView, time: number): Record
   };
 }
 
+/** A symbol's settings as the account endpoints show them */
+export interface SymbolSettings {
+  readonly leverage: number;
+  readonly marginType: 'CROSSED' | 'ISOLATED';
+}
+
 /** GET /fapi/v2/account and /fapi/v3/account */
 export function accountJson(
   margins: readonly MarginView[],
-  positions: readonly Position[],
-  leverage: number,
+  positions: readonly SimPosition[],
+  settings: (symbol: string) => SymbolSettings,
   time: number,
 ): Record<string, unknown> {
   const sum = (f: (m: MarginView) => number) => amount(margins.reduce((s, m) => s + f(m), 0));
@@ -335,29 +373,37 @@ export function accountJson(
     availableBalance: sum((m) => m.balance.free),
     maxWithdrawAmount: sum((m) => m.balance.free),
     assets: margins.map((m) => assetJson(m, time)),
-    positions: positions.map((p) => ({
-      symbol: p.instrument.venueSymbol,
-      initialMargin: amount((Math.abs(p.quantity) * p.markPrice) / leverage),
-      maintMargin: amount((Math.abs(p.quantity) * p.markPrice) / leverage / 4),
-      unrealizedProfit: amount(p.unrealizedPnl),
-      positionInitialMargin: amount((Math.abs(p.quantity) * p.markPrice) / leverage),
-      openOrderInitialMargin: '0',
-      leverage: String(leverage),
-      isolated: false,
-      entryPrice: p.averagePrice.toFixed(p.instrument.priceDecimals + 4),
-      maxNotional: '250000',
-      bidNotional: '0',
-      askNotional: '0',
-      positionSide: 'BOTH',
-      positionAmt: quantity(p.instrument, p.quantity),
-      updateTime: wireTime(p.updatedAt),
-    })),
+    positions: positions.map((p) => {
+      const { leverage, marginType } = settings(p.instrument.venueSymbol);
+      const margin = (Math.abs(p.quantity) * p.markPrice) / leverage;
+      return {
+        symbol: p.instrument.venueSymbol,
+        initialMargin: amount(margin),
+        maintMargin: amount(margin / 4),
+        unrealizedProfit: amount(p.unrealizedPnl),
+        positionInitialMargin: amount(margin),
+        openOrderInitialMargin: '0',
+        leverage: String(leverage),
+        isolated: marginType === 'ISOLATED',
+        entryPrice: p.averagePrice.toFixed(p.instrument.priceDecimals + 4),
+        maxNotional: '250000',
+        bidNotional: '0',
+        askNotional: '0',
+        positionSide: p.positionSide,
+        positionAmt: quantity(p.instrument, p.quantity),
+        updateTime: wireTime(p.updatedAt),
+      };
+    }),
   };
 }
 
 /** One GET /fapi/v2/positionRisk entry (v3 answers the same fields plus a few) */
-export function positionRiskJson(p: Position, leverage: number): Record<string, unknown> {
+export function positionRiskJson(
+  p: SimPosition,
+  settings: SymbolSettings,
+): Record<string, unknown> {
   const instrument = p.instrument;
+  const { leverage, marginType } = settings;
   const notional = p.quantity * p.markPrice * instrument.contractSize;
   return {
     symbol: instrument.venueSymbol,
@@ -369,10 +415,10 @@ export function positionRiskJson(p: Position, leverage: number): Record<string, 
     liquidationPrice: '0',
     leverage: String(leverage),
     maxNotionalValue: '250000',
-    marginType: 'cross',
+    marginType: marginType === 'ISOLATED' ? 'isolated' : 'cross',
     isolatedMargin: '0.00000000',
     isAutoAddMargin: 'false',
-    positionSide: 'BOTH',
+    positionSide: p.positionSide,
     notional: amount(notional),
     isolatedWallet: '0',
     marginAsset: instrument.settle,
@@ -419,4 +465,97 @@ export function leverageBrackets(instruments: readonly Instrument[]): Record<str
       },
     ],
   }));
+}
+
+/** An algo order as the algoOrder endpoints answer it (the `Query Algo Order` fields) */
+export function algoOrderJson(order: AlgoOrder, filled: FilledView): Record<string, unknown> {
+  const instrument = order.instrument;
+  return {
+    algoId: order.algoId,
+    clientAlgoId: order.clientAlgoId,
+    algoType: 'CONDITIONAL',
+    orderType: order.type,
+    symbol: instrument.venueSymbol,
+    side: order.side,
+    positionSide: order.positionSide,
+    timeInForce: order.timeInForce,
+    quantity: quantity(instrument, order.quantity),
+    algoStatus: order.status,
+    actualOrderId: order.actualOrderId,
+    actualPrice: filled.averagePrice.toFixed(instrument.priceDecimals + 3),
+    triggerPrice: price(instrument, order.triggerPrice),
+    price: price(instrument, order.price),
+    icebergQuantity: null,
+    tpTriggerPrice: price(instrument, 0),
+    tpPrice: price(instrument, 0),
+    slTriggerPrice: price(instrument, 0),
+    slPrice: price(instrument, 0),
+    tpOrderType: '',
+    selfTradePreventionMode: 'EXPIRE_MAKER',
+    workingType: order.workingType,
+    priceMatch: order.priceMatch,
+    closePosition: order.closePosition,
+    priceProtect: order.priceProtect,
+    reduceOnly: order.reduceOnly,
+    ...(order.type === 'TRAILING_STOP_MARKET'
+      ? {
+          activatePrice: price(instrument, order.activatePrice),
+          callbackRate: String(order.callbackRate ?? 0),
+        }
+      : {}),
+    createTime: wireTime(order.createTime),
+    updateTime: wireTime(order.updateTime),
+    triggerTime: wireTime(order.triggerTime),
+    goodTillDate: order.goodTillDate,
+  };
+}
+
+/** What the matching engine filled of a triggered algo order, for `ap`, `aq` and `actualPrice` */
+export interface FilledView {
+  readonly quantity: number;
+  readonly averagePrice: number;
+  /** The type the order took in the matching engine (`act`): MARKET or LIMIT */
+  readonly actualType: string;
+}
+
+/** The ALGO_UPDATE push for one change to an algo order */
+export function algoUpdate(
+  order: AlgoOrder,
+  filled: FilledView,
+  time: number,
+): Record<string, unknown> {
+  const instrument = order.instrument;
+  const at = wireTime(time);
+  return {
+    e: 'ALGO_UPDATE',
+    T: at,
+    E: at,
+    o: {
+      caid: order.clientAlgoId,
+      aid: order.algoId,
+      at: 'CONDITIONAL',
+      o: order.type,
+      s: instrument.venueSymbol,
+      S: order.side,
+      ps: order.positionSide,
+      f: order.timeInForce,
+      q: quantity(instrument, order.quantity),
+      X: order.status,
+      ai: order.actualOrderId,
+      ap: filled.averagePrice.toFixed(instrument.priceDecimals + 3),
+      aq: quantity(instrument, filled.quantity),
+      act: filled.actualType,
+      tp: price(instrument, order.triggerPrice),
+      p: price(instrument, order.price),
+      V: 'EXPIRE_MAKER',
+      wt: order.workingType,
+      pm: order.priceMatch,
+      cp: order.closePosition,
+      pP: order.priceProtect,
+      R: order.reduceOnly,
+      tt: wireTime(order.triggerTime),
+      gtd: order.goodTillDate,
+      rm: order.rejectReason,
+    },
+  };
 }

@@ -158,6 +158,7 @@ export async function startLighterEmulator(
     chainId,
     startNonce: options.startNonce ?? 0,
     executionDelayMs: options.executionDelayMs ?? 5,
+    publicKey: options.publicKey ?? LIGHTER_EMULATOR_PUBLIC_KEY,
   });
   let stream: LighterStream | undefined;
   const faults = new LighterFaults(

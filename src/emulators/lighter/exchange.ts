@@ -2,8 +2,12 @@ import type { Level } from '../../core/market-data.ts';
 import { money } from '../../core/numeric.ts';
 import type { Side } from '../../core/order.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
+import type { FixedBase } from '../../venues/lighter/crypto/curve.ts';
+import { verifierOf } from '../../venues/lighter/crypto/schnorr.ts';
 import type { SimReport } from '../../venues/sim/sim-venue.ts';
 import { SIM_CODES, SimVenue } from '../../venues/sim/sim-venue.ts';
+import { AuthTokenChecker } from './auth.ts';
+import { CandleSeries } from './candles.ts';
 import type { EmulatorMarket } from './markets.ts';
 import {
   FIRST_ORDER_INDEX,
@@ -15,7 +19,7 @@ import {
   VenueRefusal,
 } from './protocol.ts';
 import type { CancelAllTx, CancelTx, CreateTx, ModifyTx, ParsedTx } from './tx.ts';
-import { emulatorTxHash, parseTx, validateCreate } from './tx.ts';
+import { parseTx, validateCreate, verifyTx } from './tx.ts';
 
 /** An order as the emulated venue holds it; amounts in the market's integer units */
 export interface EmulatedOrder {
@@ -99,7 +103,24 @@ export type ExchangePush =
       readonly kind: 'publicTrades';
       readonly marketIndex: number;
       readonly trades: readonly TradeRecord[];
+    }
+  | {
+      readonly kind: 'block';
+      readonly height: number;
+      /** The account's transactions the block executed, in the `Transaction` shape */
+      readonly txs: readonly Record<string, unknown>[];
     };
+
+/** A market's last 24 hours on the tape, for `orderBookDetails` and `market_stats` */
+export interface DailyStats {
+  readonly tradesCount: number;
+  readonly baseVolume: number;
+  readonly quoteVolume: number;
+  readonly low: number;
+  readonly high: number;
+  /** Percent change from the first print of the window to the last */
+  readonly change: number;
+}
 
 /** A trade in the venue's wire shape (see the `account_all_trades` capture) */
 export type TradeRecord = Record<string, unknown> & {
@@ -117,18 +138,76 @@ export interface ExchangeOptions {
   readonly startNonce: number;
   /** How long an accepted transaction waits in the sequencer before it executes, ms */
   readonly executionDelayMs: number;
+  /** The API key's registered public key (40 bytes, 0x-hex): signatures are verified against it */
+  readonly publicKey: string;
+  /** The hourly funding rate the market data shows, a fraction; default 0 (funding is not charged) */
+  readonly fundingRate?: number;
+}
+
+/** Verifiers by public key: building one tables the key's multiples, which is worth sharing */
+const verifiers = new Map<string, FixedBase>();
+
+/**
+ * A registered public key ready to verify signatures.
+ * @throws Error when the key is not 40 bytes of hex encoding a curve point
+ */
+export function keyVerifier(publicKey: string): FixedBase {
+  const hex = publicKey.replace(/^0x/, '').toLowerCase();
+  let verifier = verifiers.get(hex);
+  if (verifier === undefined) {
+    verifier = /^[0-9a-f]{80}$/.test(hex) ? verifierOf(Buffer.from(hex, 'hex')) : undefined;
+    if (verifier === undefined) throw new Error(`not a Lighter public key: ${publicKey}`);
+    verifiers.set(hex, verifier);
+  }
+  return verifier;
 }
 
 interface QueuedTx {
   readonly tx: ParsedTx;
   readonly hash: string;
+  /** The signed transaction as sent (the `info` of the account's transaction records) */
+  readonly info: string;
+  readonly queuedAt: number;
 }
 
-const COUNTERPARTY_ACCOUNT = 281_474_976_710_654;
+/** A position as the account's trades report it before each fill: signed size units, entry quote */
+interface Holding {
+  readonly units: number;
+  readonly entryQuote: number;
+}
+
+/** The L1 address the emulated account was registered from */
+export const LIGHTER_EMULATOR_L1_ADDRESS = '0x000000000000000000000000000000000000c0de';
+
+/** The account the emulator books the other side of every trade to (the book's other participants) */
+export const COUNTERPARTY_ACCOUNT = 281_474_976_710_654;
+/** The default initial margin fraction of a market (500: 5.00 %), as trades report it */
+const DEFAULT_IMF = 500;
+const DAY_MS = 86_400_000;
+/** Prints kept per market for the 24-hour figures */
+const TAPE_KEPT = 200_000;
+const FUNDING_PERIOD_MS = 3_600_000;
 const INACTIVE_KEPT = 5_000;
 const TRADES_KEPT = 5_000;
 /** The full order and execution history kept for tests and soak comparisons */
 const HISTORY_KEPT = 1_000_000;
+
+/** The integrator fields of a trade with no integrator */
+const NO_INTEGRATOR = {
+  integrator_taker_fee: 0,
+  integrator_taker_fee_collector_index: 0,
+  integrator_maker_fee: 0,
+  integrator_maker_fee_collector_index: 0,
+  taker_allocated_margin_usdc_before: 0,
+  taker_allocated_margin_usdc_after: 0,
+  maker_allocated_margin_usdc_before: 0,
+  maker_allocated_margin_usdc_after: 0,
+} as const;
+
+/** Size units as the venue writes a position size: signed, with the market's decimals */
+function signedSize(units: number, decimals: number): string {
+  return (units / 10 ** decimals).toFixed(decimals);
+}
 
 /** How a refusal of the matching engine reads as a Lighter terminal status */
 function refusedStatus(code: string): string {
@@ -160,6 +239,10 @@ export class LighterExchange {
   readonly accountIndex: number;
   readonly apiKeyIndex: number;
   readonly chainId: number;
+  /** The API key's public key, tabled for verifying its signatures */
+  readonly verifier: FixedBase;
+  /** Verifies the auth tokens of the account's key */
+  readonly authTokens: AuthTokenChecker;
   private readonly clock: Clock;
   private readonly markets = new Map<number, EmulatorMarket>();
   private readonly nonces = new Map<number, number>();
@@ -191,6 +274,20 @@ export class LighterExchange {
   private readonly transactions: QueuedTx[] = [];
   private readonly everyOrder = new Map<number, EmulatedOrder>();
   private readonly executionLog: LighterExecution[] = [];
+  /** One-minute candles of each market's tape */
+  private readonly candleSeries = new Map<number, CandleSeries>();
+  /** Each market's prints of the last 24 hours: time, price, size */
+  private readonly tape = new Map<number, Array<readonly [number, number, number]>>();
+  /** The account's position per market as its fills moved it */
+  private readonly holdings = new Map<number, Holding>();
+  /** What the REST trade reads add to a trade's stream shape: [public fields, account fields] */
+  private readonly restFields = new WeakMap<
+    TradeRecord,
+    readonly [Record<string, unknown>, Record<string, unknown>]
+  >();
+  private sequenceIndex = 13_000_000_000;
+  /** The hourly funding rate shown (a fraction) */
+  readonly fundingRate: number;
 
   constructor(options: ExchangeOptions) {
     this.accountIndex = options.accountIndex;
@@ -198,6 +295,13 @@ export class LighterExchange {
     this.chainId = options.chainId;
     this.clock = options.clock;
     this.executionDelayMs = options.executionDelayMs;
+    this.fundingRate = options.fundingRate ?? 0;
+    this.verifier = keyVerifier(options.publicKey);
+    this.authTokens = new AuthTokenChecker(
+      options.accountIndex,
+      options.apiKeyIndex,
+      this.verifier,
+    );
     for (const market of options.markets) {
       this.markets.set(market.spec.marketIndex, market);
       this.books.set(market.spec.marketIndex, { bids: new Map(), asks: new Map() });
@@ -206,6 +310,8 @@ export class LighterExchange {
         nonce: 9_000_000,
       });
       this.publicTrades.set(market.spec.marketIndex, []);
+      this.candleSeries.set(market.spec.marketIndex, new CandleSeries());
+      this.tape.set(market.spec.marketIndex, []);
     }
     this.nonces.set(options.apiKeyIndex, options.startNonce);
     this.venue = new SimVenue({
@@ -312,20 +418,23 @@ export class LighterExchange {
     for (const [i, txType] of txTypes.entries()) {
       const info = txInfos[i] ?? '';
       const tx = parseTx(txType, info);
+      // The stateless rules first (the signer's Validate), then who signed, then the state
+      if (tx.txType === TX.CREATE) validateCreate(tx, now);
       if (tx.AccountIndex !== this.accountIndex)
         throw new VenueRefusal('INVALID_TX_INFO', `unknown account ${tx.AccountIndex}`);
       const expected = this.nonces.get(tx.ApiKeyIndex);
       if (expected === undefined)
         throw new VenueRefusal('INVALID_TX_INFO', `unknown api key ${tx.ApiKeyIndex}`);
       if (tx.ApiKeyIndex !== this.apiKeyIndex) throw new VenueRefusal('INVALID_TX_INFO', 'api key');
+      const hash = verifyTx(tx, this.chainId, this.verifier);
       if (tx.ExpiredAt <= now)
         throw new VenueRefusal('INVALID_TX_INFO', `transaction expired at ${tx.ExpiredAt}`);
       if (nonce === undefined || tx.Nonce !== nonce) {
         throw new VenueRefusal('INVALID_NONCE', `expected ${nonce}, got ${tx.Nonce}`);
       }
-      this.check(tx, now, reserved);
+      this.check(tx, reserved);
       nonce += 1;
-      parsed.push({ tx, hash: emulatorTxHash(this.chainId, txType, info) });
+      parsed.push({ tx, hash, info, queuedAt: now });
     }
     this.nonces.set(this.apiKeyIndex, nonce ?? 0);
     for (const item of parsed) {
@@ -339,10 +448,9 @@ export class LighterExchange {
     return parsed.map((p) => p.hash);
   }
 
-  private check(tx: ParsedTx, now: number, reserved: Set<number>): void {
+  private check(tx: ParsedTx, reserved: Set<number>): void {
     switch (tx.txType) {
       case TX.CREATE: {
-        validateCreate(tx, now);
         const market = this.markets.get(tx.MarketIndex);
         if (market === undefined) throw new VenueRefusal('INVALID_MARKET_INDEX');
         const coi = tx.ClientOrderIndex;
@@ -406,30 +514,57 @@ export class LighterExchange {
     this.queue = [];
     if (queue.length === 0) return;
     this.blockHeight += 1;
-    for (const { tx } of queue) {
+    const now = this.now();
+    const txs: Record<string, unknown>[] = [];
+    for (const [position, { tx, hash, info, queuedAt }] of queue.entries()) {
+      let event: Record<string, unknown>;
       switch (tx.txType) {
         case TX.CREATE:
           this.queuedClientIndexes.delete(tx.ClientOrderIndex);
-          this.executeCreate(tx);
+          event = this.executeCreate(tx);
           break;
         case TX.CANCEL:
-          this.executeCancel(tx);
+          event = this.executeCancel(tx);
           break;
         case TX.CANCEL_ALL:
-          this.executeCancelAll(tx);
+          event = this.executeCancelAll(tx);
           break;
         case TX.MODIFY:
-          this.executeModify(tx);
+          event = this.executeModify(tx);
           break;
       }
+      txs.push({
+        hash,
+        type: tx.txType,
+        info,
+        event_info: JSON.stringify({ a: this.accountIndex, ...event }),
+        status: 2,
+        transaction_index: position,
+        l1_address: LIGHTER_EMULATOR_L1_ADDRESS,
+        account_index: this.accountIndex,
+        nonce: tx.Nonce,
+        expire_at: tx.ExpiredAt,
+        block_height: this.blockHeight,
+        queued_at: queuedAt,
+        executed_at: now,
+        sequence_index: this.sequenceIndex++,
+        parent_hash: '',
+      });
     }
+    this.emit({ kind: 'block', height: this.blockHeight, txs });
+  }
+
+  /** The height of the latest block the sequencer executed */
+  get height(): number {
+    return this.blockHeight;
   }
 
   // ---- Sequencer ---------------------------------------------------------------------------
 
-  private executeCreate(tx: CreateTx): void {
+  /** Executes a create; answers the transaction's event (market, order index, client index) */
+  private executeCreate(tx: CreateTx): Record<string, unknown> {
     const market = this.markets.get(tx.MarketIndex);
-    if (market === undefined) return;
+    if (market === undefined) return { m: tx.MarketIndex, ae: 'invalid market index' };
     const now = this.now();
     const isAsk = tx.IsAsk === 1;
     const orderIndex = isAsk ? this.nextAsk++ : this.nextBid++;
@@ -481,14 +616,16 @@ export class LighterExchange {
       },
       now,
     );
+    const event = { m: tx.MarketIndex, i: orderIndex, u: tx.ClientOrderIndex, ae: '' };
     const first = reports[0];
     if (first?.type === 'rejected') {
       order.status = refusedStatus(first.code);
       this.retire(order, now);
       this.emit({ kind: 'orders', orders: [order] });
-      return;
+      return event;
     }
     this.absorb(reports, now, [order]);
+    return event;
   }
 
   private findTarget(marketIndex: number, index: number): EmulatedOrder | undefined {
@@ -497,21 +634,31 @@ export class LighterExchange {
     return order?.marketIndex === marketIndex ? order : undefined;
   }
 
-  private executeCancel(tx: CancelTx): void {
+  private executeCancel(tx: CancelTx): Record<string, unknown> {
     const order = this.findTarget(tx.MarketIndex, tx.Index);
     // A cancel whose order is gone by now fails in the sequencer: nothing is pushed
-    if (order === undefined) return;
+    if (order === undefined)
+      return { m: tx.MarketIndex, i: tx.Index, ae: 'given order is not an active order' };
     this.absorb(this.venue.cancel({ clientId: order.simKey }, this.now()), this.now());
+    return { m: tx.MarketIndex, i: order.orderIndex, u: order.clientOrderIndex, ae: '' };
   }
 
-  private executeCancelAll(_tx: CancelAllTx): void {
-    this.absorb(this.venue.cancelAll(undefined, this.now()), this.now());
+  private executeCancelAll(tx: CancelAllTx): Record<string, unknown> {
+    // Attribute 5 restricts an immediate cancel-all to one market (255: every market)
+    const marketIndex = tx.L2TxAttributes?.['5'] ?? 255;
+    const market = marketIndex === 255 ? undefined : this.markets.get(marketIndex);
+    if (marketIndex !== 255 && market === undefined)
+      return { m: marketIndex, ae: 'invalid market index' };
+    this.absorb(this.venue.cancelAll(market?.instrument.symbol, this.now()), this.now());
+    return { m: marketIndex, ae: '' };
   }
 
-  private executeModify(tx: ModifyTx): void {
+  private executeModify(tx: ModifyTx): Record<string, unknown> {
     const order = this.findTarget(tx.MarketIndex, tx.Index);
     const market = this.markets.get(tx.MarketIndex);
-    if (order === undefined || market === undefined) return;
+    if (order === undefined || market === undefined)
+      return { m: tx.MarketIndex, i: tx.Index, ae: 'given order is not an active order' };
+    const event = { m: tx.MarketIndex, i: order.orderIndex, u: order.clientOrderIndex, ae: '' };
     const { sizeDecimals, priceDecimals } = market.spec;
     const reports = this.venue.amend(
       { clientId: order.simKey },
@@ -521,8 +668,10 @@ export class LighterExchange {
       },
       this.now(),
     );
-    if (reports[0]?.type === 'amendRejected') return;
+    const refused = reports[0];
+    if (refused?.type === 'amendRejected') return { ...event, ae: refused.message };
     this.absorb(reports, this.now());
+    return event;
   }
 
   /** Turns what the matching core reported into order, trade, position and stats pushes */
@@ -671,7 +820,14 @@ export class LighterExchange {
       ? { id: counterpartyIndex, client: 0, account: COUNTERPARTY_ACCOUNT }
       : { id: order.orderIndex, client: order.clientOrderIndex, account: this.accountIndex };
     const id = this.nextTrade++;
-    return {
+    const moved = this.moveHolding(order, quantity, price, sizeDecimals);
+    const flat: Holding = { units: 0, entryQuote: 0 };
+    const ours = (side: 'taker' | 'maker') => (side === 'taker') !== weAreMaker;
+    const before = (side: 'taker' | 'maker') => (ours(side) ? moved.before : flat);
+    const signChanged = (side: 'taker' | 'maker') =>
+      ours(side) && Math.sign(moved.before.units) !== Math.sign(moved.after.units);
+    const pnl = (isAsk: boolean) => (isAsk === order.isAsk ? moved.realized : 0).toFixed(6);
+    const trade: TradeRecord = {
       trade_id: id,
       trade_id_str: String(id),
       tx_hash: id.toString(16).padStart(16, '0'),
@@ -698,10 +854,70 @@ export class LighterExchange {
       ...(makerFee === 0 ? {} : { maker_fee: makerFee }),
       transaction_time: now * 1000,
     };
+    this.restFields.set(trade, [
+      {
+        taker_position_size_before: signedSize(before('taker').units, sizeDecimals),
+        taker_entry_quote_before: before('taker').entryQuote.toFixed(6),
+        taker_initial_margin_fraction_before: DEFAULT_IMF,
+        maker_position_size_before: signedSize(before('maker').units, sizeDecimals),
+        maker_entry_quote_before: before('maker').entryQuote.toFixed(6),
+        maker_initial_margin_fraction_before: DEFAULT_IMF,
+      },
+      {
+        taker_position_sign_changed: signChanged('taker'),
+        maker_position_sign_changed: signChanged('maker'),
+        ask_account_pnl: pnl(true),
+        bid_account_pnl: pnl(false),
+        ...NO_INTEGRATOR,
+      },
+    ]);
+    return trade;
+  }
+
+  /**
+   * Moves the account's position on a market by one fill of `order`: what it held before, what
+   * after, and what the fill realized against the average entry (cross margin, no funding)
+   */
+  private moveHolding(
+    order: EmulatedOrder,
+    quantity: number,
+    price: number,
+    sizeDecimals: number,
+  ): { readonly before: Holding; readonly after: Holding; readonly realized: number } {
+    const scale = 10 ** sizeDecimals;
+    const before = this.holdings.get(order.marketIndex) ?? { units: 0, entryQuote: 0 };
+    const units = Math.round(quantity * scale) * (order.isAsk ? -1 : 1);
+    const total = before.units + units;
+    let after: Holding;
+    let realized = 0;
+    if (before.units === 0 || Math.sign(before.units) === Math.sign(units)) {
+      after = { units: total, entryQuote: before.entryQuote + (Math.abs(units) / scale) * price };
+    } else {
+      const closing = Math.min(Math.abs(units), Math.abs(before.units));
+      const average = before.entryQuote / (Math.abs(before.units) / scale);
+      realized = (price - average) * (closing / scale) * Math.sign(before.units);
+      const entryQuote =
+        Math.abs(units) <= Math.abs(before.units)
+          ? before.entryQuote * (Math.abs(total) / Math.abs(before.units))
+          : (Math.abs(total) / scale) * price;
+      after = { units: total, entryQuote: total === 0 ? 0 : entryQuote };
+    }
+    this.holdings.set(order.marketIndex, after);
+    return { before, after, realized };
   }
 
   private recordPublic(marketIndex: number, trades: readonly TradeRecord[]): void {
     if (trades.length === 0) return;
+    const candles = this.candleSeries.get(marketIndex);
+    const tape = this.tape.get(marketIndex);
+    for (const trade of trades) {
+      const price = Number(trade['price']);
+      const size = Number(trade['size']);
+      const time = Number(trade['timestamp']);
+      candles?.add(price, size, trade.trade_id, time);
+      tape?.push([time, price, size]);
+    }
+    if (tape !== undefined && tape.length > TAPE_KEPT) tape.splice(0, tape.length - TAPE_KEPT);
     const list = this.publicTrades.get(marketIndex);
     if (list !== undefined) {
       list.push(...trades);
@@ -754,6 +970,8 @@ export class LighterExchange {
     const { sizeDecimals, priceDecimals } = market.spec;
     const id = this.nextTrade++;
     const takerAsk = side === 'SELL';
+    const askId = this.nextAsk++;
+    const bidId = this.nextBid++;
     const trade: TradeRecord = {
       trade_id: id,
       trade_id_str: String(id),
@@ -763,10 +981,14 @@ export class LighterExchange {
       size: size.toFixed(sizeDecimals),
       price: price.toFixed(priceDecimals),
       usd_amount: (size * price).toFixed(6),
-      ask_id: this.nextAsk++,
-      bid_id: this.nextBid++,
+      ask_id: askId,
+      ask_id_str: String(askId),
+      bid_id: bidId,
+      bid_id_str: String(bidId),
       ask_client_id: 0,
+      ask_client_id_str: '0',
       bid_client_id: 0,
+      bid_client_id_str: '0',
       ask_account_id: takerAsk ? 2 : 3,
       bid_account_id: takerAsk ? 3 : 2,
       is_maker_ask: !takerAsk,
@@ -774,6 +996,18 @@ export class LighterExchange {
       timestamp: now,
       transaction_time: now * 1000,
     };
+    const none = (0).toFixed(sizeDecimals);
+    this.restFields.set(trade, [
+      {
+        taker_position_size_before: none,
+        taker_entry_quote_before: '0.000000',
+        taker_initial_margin_fraction_before: DEFAULT_IMF,
+        maker_position_size_before: none,
+        maker_entry_quote_before: '0.000000',
+        maker_initial_margin_fraction_before: DEFAULT_IMF,
+      },
+      {},
+    ]);
     this.lastPrice.set(marketIndex, price);
     this.recordPublic(marketIndex, [trade]);
     this.absorb(
@@ -896,6 +1130,75 @@ export class LighterExchange {
         updatedAt: order.updatedAt,
       };
     });
+  }
+
+  /**
+   * A trade as the REST reads write it: the stream's fields plus the positions before it (the
+   * public tape's shape), and for the account's own reads also its PnL, sign changes and
+   * integrator fields
+   */
+  restTrade(trade: TradeRecord, scope: 'public' | 'account'): Record<string, unknown> {
+    const [publicFields, accountFields] = this.restFields.get(trade) ?? [{}, {}];
+    return scope === 'public'
+      ? { ...trade, ...publicFields }
+      : { ...trade, ...publicFields, ...accountFields };
+  }
+
+  /** A market's candles (undefined for an unknown market) */
+  candles(marketIndex: number): CandleSeries | undefined {
+    return this.candleSeries.get(marketIndex);
+  }
+
+  /** A market's last 24 hours of prints */
+  dailyStats(marketIndex: number): DailyStats {
+    const tape = this.tape.get(marketIndex) ?? [];
+    const since = this.now() - DAY_MS;
+    let first = 0;
+    while (first < tape.length && (tape[first]?.[0] ?? 0) < since) first += 1;
+    if (first > 0) tape.splice(0, first);
+    let low = Number.POSITIVE_INFINITY;
+    let high = 0;
+    let baseVolume = 0;
+    let quoteVolume = 0;
+    for (const [, price, size] of tape) {
+      low = Math.min(low, price);
+      high = Math.max(high, price);
+      baseVolume += size;
+      quoteVolume += size * price;
+    }
+    const open = tape[0]?.[1];
+    const close = tape.at(-1)?.[1];
+    return {
+      tradesCount: tape.length,
+      baseVolume,
+      quoteVolume,
+      low: tape.length === 0 ? 0 : low,
+      high,
+      change: open === undefined || close === undefined ? 0 : ((close - open) / open) * 100,
+    };
+  }
+
+  /** The book's mid, or the last print, or the market's starting price */
+  indexPrice(marketIndex: number): number {
+    const { bids, asks } = this.bookState(marketIndex);
+    const bid = bids[0]?.[0];
+    const ask = asks[0]?.[0];
+    if (bid !== undefined && ask !== undefined) return (bid + ask) / 2;
+    return (
+      this.lastPrice.get(marketIndex) ?? this.markets.get(marketIndex)?.spec.lastTradePrice ?? 0
+    );
+  }
+
+  /** The account's open interest on a market: its position size, in base units */
+  openInterest(marketIndex: number): number {
+    const units = this.holdings.get(marketIndex)?.units ?? 0;
+    const decimals = this.markets.get(marketIndex)?.spec.sizeDecimals ?? 0;
+    return Math.abs(units) / 10 ** decimals;
+  }
+
+  /** When funding next settles (hourly, on the hour), ms */
+  nextFundingTime(): number {
+    return (Math.floor(this.now() / FUNDING_PERIOD_MS) + 1) * FUNDING_PERIOD_MS;
   }
 
   /** The account's trades, newest first */

@@ -1,6 +1,9 @@
 import type { Level } from '../../core/market-data.ts';
 import type { Position } from '../../core/position.ts';
+import type { LighterCandle } from './candles.ts';
 import type { EmulatedOrder, LighterExchange } from './exchange.ts';
+import type { MarketFigures } from './markets.ts';
+import { BASE_INTEREST_RATE, FUNDING_CLAMP_BIG, FUNDING_CLAMP_SMALL } from './markets.ts';
 
 /**
  * The venue's wire shapes, written after the captured frames: amounts as decimal strings with
@@ -12,10 +15,14 @@ function fixed(value: number, decimals: number): string {
   return (value || 0).toFixed(decimals);
 }
 
-/** An order in the `Order` shape of the REST API and the account channels */
+/**
+ * An order in the `Order` shape of the REST API and the account channels (the REST reads add
+ * `order_flags`, which the OpenAPI spec requires and the captured stream frames do not carry)
+ */
 export function orderJson(
   exchange: LighterExchange,
   order: EmulatedOrder,
+  rest = false,
 ): Record<string, unknown> {
   const spec = exchange.market(order.marketIndex)?.spec;
   const sizeDecimals = spec?.sizeDecimals ?? 4;
@@ -58,6 +65,7 @@ export function orderJson(
     integrator_fee_collector_index: '0',
     integrator_taker_fee: '0',
     integrator_maker_fee: '0',
+    ...(rest ? { order_flags: 0 } : {}),
     block_height: order.blockHeight,
     timestamp: order.createdAt,
     created_at: order.createdAt,
@@ -80,11 +88,15 @@ export function ordersByMarket(
   return grouped;
 }
 
-/** A position in the `AccountPosition` shape: unsigned `position` and a `sign` */
+/**
+ * A position in the `AccountPosition` shape: unsigned `position` and a `sign` (the REST account
+ * adds `margin_set_flag`, which the spec requires and the captured frames do not carry)
+ */
 export function positionJson(
   exchange: LighterExchange,
   marketIndex: number,
   position: Position | undefined,
+  rest = false,
 ): Record<string, unknown> {
   const spec = exchange.market(marketIndex)?.spec;
   const sizeDecimals = spec?.sizeDecimals ?? 4;
@@ -107,6 +119,7 @@ export function positionJson(
     liquidation_price: '0',
     total_funding_paid_out: '0.000000',
     margin_mode: 0,
+    ...(rest ? { margin_set_flag: 0 } : {}),
     allocated_margin: '0.000000',
     total_discount: '0.000000',
   };
@@ -116,6 +129,7 @@ export function positionJson(
 export function positionsByMarket(
   exchange: LighterExchange,
   marketIndexes?: readonly number[],
+  rest = false,
 ): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   const indexes =
@@ -126,7 +140,7 @@ export function positionsByMarket(
       .map((m) => m.spec.marketIndex);
   for (const index of indexes) {
     const symbol = exchange.market(index)?.instrument.symbol ?? '';
-    out[String(index)] = positionJson(exchange, index, exchange.venue.getPosition(symbol));
+    out[String(index)] = positionJson(exchange, index, exchange.venue.getPosition(symbol), rest);
   }
   return out;
 }
@@ -166,4 +180,133 @@ export function levelsJson(
     price: fixed(price, spec?.priceDecimals ?? 2),
     size: fixed(size, spec?.sizeDecimals ?? 4),
   }));
+}
+
+/** USDC's asset id on Lighter */
+export const USDC_ASSET_ID = 3;
+
+/** The account's margin figures: collateral, value with unrealized PnL, margin requirements */
+export function accountFigures(exchange: LighterExchange): {
+  readonly collateral: number;
+  readonly available: number;
+  readonly value: number;
+  readonly initialMargin: number;
+  readonly maintenanceMargin: number;
+} {
+  const usdc = exchange.venue.getBalances().find((b) => b.currency === 'USDC');
+  const positions = exchange.venue.getPositions();
+  const unrealized = positions.reduce((sum, p) => sum + p.unrealizedPnl, 0);
+  const notional = positions.reduce((sum, p) => sum + Math.abs(p.quantity) * p.markPrice, 0);
+  return {
+    collateral: usdc?.total ?? 0,
+    available: usdc?.free ?? 0,
+    value: (usdc?.total ?? 0) + unrealized,
+    // Every market lists initial 500 (5 %) and maintenance 120 (1.2 %) margin fractions
+    initialMargin: notional * 0.05,
+    maintenanceMargin: notional * 0.012,
+  };
+}
+
+/**
+ * The account's assets in the `AccountAsset` shape: its USDC, the collateral in `balance` and
+ * the collateral with unrealized PnL in `margin_balance` (the REST account adds `multiplier`,
+ * which the spec requires and the captured frames do not carry)
+ */
+export function assetsJson(exchange: LighterExchange, rest = false): Record<string, unknown>[] {
+  const figures = accountFigures(exchange);
+  return [
+    {
+      symbol: 'USDC',
+      asset_id: USDC_ASSET_ID,
+      balance: fixed(figures.collateral, 6),
+      locked_balance: '0.000000',
+      margin_mode: 'enabled',
+      margin_balance: fixed(figures.value, 6),
+      ...(rest ? { multiplier: '1.000000000000000000' } : {}),
+    },
+  ];
+}
+
+/** A market's prices and day figures, for `orderBookDetails` and `market_stats` */
+export function marketFigures(exchange: LighterExchange, marketIndex: number): MarketFigures {
+  const index = exchange.indexPrice(marketIndex);
+  return {
+    lastPrice: exchange.lastTradePrice(marketIndex),
+    indexPrice: index,
+    // The emulator's mark price is its index price: no premium is modelled
+    markPrice: index,
+    openInterest: exchange.openInterest(marketIndex),
+    daily: exchange.dailyStats(marketIndex),
+  };
+}
+
+/** A funding rate (a fraction per hour) as the venue writes it: percent, four decimals */
+function fundingPercent(rate: number): string {
+  return (rate * 100).toFixed(4);
+}
+
+/** A market's `market_stats` entry, shaped like the capture */
+export function marketStatsJson(
+  exchange: LighterExchange,
+  marketIndex: number,
+): Record<string, unknown> {
+  const spec = exchange.market(marketIndex)?.spec;
+  const decimals = spec?.priceDecimals ?? 2;
+  const figures = marketFigures(exchange, marketIndex);
+  const last = figures.lastPrice ?? spec?.lastTradePrice ?? 0;
+  return {
+    symbol: spec?.symbol ?? '',
+    market_id: marketIndex,
+    index_price: fixed(figures.indexPrice, decimals),
+    mark_price: fixed(figures.markPrice, decimals),
+    mid_price: fixed(figures.indexPrice, decimals),
+    open_interest: fixed(figures.openInterest, spec?.sizeDecimals ?? 4),
+    open_interest_limit: '72057594037927936.000000',
+    funding_clamp_small: FUNDING_CLAMP_SMALL,
+    funding_clamp_big: FUNDING_CLAMP_BIG,
+    last_trade_price: fixed(last, decimals),
+    current_funding_rate: fundingPercent(exchange.fundingRate),
+    funding_rate: fundingPercent(exchange.fundingRate),
+    funding_timestamp: exchange.nextFundingTime(),
+    daily_base_token_volume: figures.daily.baseVolume,
+    daily_quote_token_volume: figures.daily.quoteVolume,
+    daily_price_low: figures.daily.low,
+    daily_price_high: figures.daily.high,
+    daily_price_change: figures.daily.change,
+    base_interest_rate: BASE_INTEREST_RATE,
+  };
+}
+
+/**
+ * A candle as the channel writes it (`t o h l c v V i`); the REST read adds the raw
+ * `O H L C` the spec requires, the same prices here (the emulator adjusts nothing)
+ */
+export function candleJson(candle: LighterCandle, rest = false): Record<string, unknown> {
+  const round = (value: number) => Number(value.toFixed(8));
+  const prices = { o: candle.o, h: candle.h, l: candle.l, c: candle.c };
+  return {
+    t: candle.t,
+    ...prices,
+    v: round(candle.v),
+    V: round(candle.V),
+    i: candle.i,
+    ...(rest ? { O: candle.o, H: candle.h, L: candle.l, C: candle.c } : {}),
+  };
+}
+
+/** The best bid and ask of a market in the `ticker` shape */
+export function tickerJson(
+  exchange: LighterExchange,
+  marketIndex: number,
+  micros: number,
+): Record<string, unknown> {
+  const { bids, asks } = exchange.bookState(marketIndex);
+  const [bid] = levelsJson(exchange, marketIndex, bids.slice(0, 1));
+  const [ask] = levelsJson(exchange, marketIndex, asks.slice(0, 1));
+  return {
+    s: exchange.market(marketIndex)?.spec.symbol ?? '',
+    a: ask ?? { price: '0', size: '0' },
+    b: bid ?? { price: '0', size: '0' },
+    last_updated_at: micros,
+  };
 }

@@ -1,6 +1,7 @@
 import type { Instrument } from '../../core/instrument.ts';
 import { createInstrument } from '../../core/instrument.ts';
 import { formatDecimal } from '../../core/numeric.ts';
+import type { DailyStats } from './exchange.ts';
 
 /** One perpetual market the emulator lists */
 export interface LighterEmulatorMarketSpec {
@@ -82,9 +83,28 @@ function percent(rate: number): string {
   return (rate * 100).toFixed(4);
 }
 
-/** The `orderBookDetails` entry of a market, shaped like the mainnet capture */
-export function marketDetail(market: EmulatorMarket, lastPrice: number | undefined) {
+/** What a market's details show besides its listing: prices, the day's figures, funding */
+export interface MarketFigures {
+  readonly lastPrice: number | undefined;
+  readonly indexPrice: number;
+  readonly markPrice: number;
+  readonly openInterest: number;
+  readonly daily: DailyStats;
+}
+
+/** The funding clamps and interest rate Lighter lists for its perps (the `market_stats` capture) */
+export const FUNDING_CLAMP_SMALL = '0.0500';
+export const FUNDING_CLAMP_BIG = '4.0000';
+export const BASE_INTEREST_RATE = '0.0100';
+
+/**
+ * The `orderBookDetails` entry of a market, shaped like the mainnet capture, with the fields the
+ * OpenAPI spec adds (mark and index price, funding parameters, flags)
+ */
+export function marketDetail(market: EmulatorMarket, figures: MarketFigures) {
   const { spec } = market;
+  const { daily } = figures;
+  const priced = (value: number) => value.toFixed(spec.priceDecimals);
   return {
     symbol: spec.symbol,
     market_id: spec.marketIndex,
@@ -103,6 +123,8 @@ export function marketDetail(market: EmulatorMarket, lastPrice: number | undefin
     supported_size_decimals: spec.sizeDecimals,
     supported_price_decimals: spec.priceDecimals,
     supported_quote_decimals: 6,
+    created_at: '1717200000000',
+    multiplier: '1.000000000000000000',
     size_decimals: spec.sizeDecimals,
     price_decimals: spec.priceDecimals,
     quote_multiplier: 1,
@@ -110,16 +132,18 @@ export function marketDetail(market: EmulatorMarket, lastPrice: number | undefin
     min_initial_margin_fraction: 200,
     maintenance_margin_fraction: 120,
     closeout_margin_fraction: 80,
+    mark_price: priced(figures.markPrice),
+    index_price: priced(figures.indexPrice),
     last_trade_price: Number(
-      formatDecimal(lastPrice ?? spec.lastTradePrice ?? 0, spec.priceDecimals),
+      formatDecimal(figures.lastPrice ?? spec.lastTradePrice ?? 0, spec.priceDecimals),
     ),
-    daily_trades_count: 0,
-    daily_base_token_volume: 0,
-    daily_quote_token_volume: 0,
-    daily_price_low: 0,
-    daily_price_high: 0,
-    daily_price_change: 0,
-    open_interest: 0,
+    daily_trades_count: daily.tradesCount,
+    daily_base_token_volume: daily.baseVolume,
+    daily_quote_token_volume: daily.quoteVolume,
+    daily_price_low: daily.low,
+    daily_price_high: daily.high,
+    daily_price_change: daily.change,
+    open_interest: figures.openInterest,
     daily_chart: {},
     market_config: {
       market_margin_mode: 0,
@@ -132,5 +156,10 @@ export function marketDetail(market: EmulatorMarket, lastPrice: number | undefin
       rfq_enabled: false,
     },
     strategy_index: 0,
+    market_flags: 0,
+    funding_premium_multiplier: 100,
+    funding_clamp_small: FUNDING_CLAMP_SMALL,
+    funding_clamp_big: FUNDING_CLAMP_BIG,
+    base_interest_rate: BASE_INTEREST_RATE,
   };
 }

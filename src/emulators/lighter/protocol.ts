@@ -26,6 +26,8 @@ export const MAX_BATCH = 50;
 export const CODES = {
   ACCOUNT_NOT_FOUND: [21100, 'account not found'],
   INVALID_NONCE: [21104, 'invalid nonce'],
+  INVALID_SIGNATURE: [21120, 'invalid signature'],
+  INTEGRATOR_NOT_APPROVED: [21149, 'integrator is not approved'],
   INVALID_PARAMETER: [20002, 'invalid param'],
   INVALID_TX_INFO: [21501, 'invalid tx info'],
   UNSUPPORTED_TX_TYPE: [21505, 'unsupported tx type'],

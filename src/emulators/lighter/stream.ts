@@ -5,10 +5,22 @@ import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import { sendRawFrames } from '../sockets.ts';
-import { checkAuthToken } from './auth.ts';
+import { isCandleResolution } from './candles.ts';
 import type { ExchangePush, LighterExchange } from './exchange.ts';
 import type { LighterFaults } from './faults.ts';
-import { levelsJson, ordersByMarket, positionsByMarket, statsJson } from './frames.ts';
+import {
+  assetsJson,
+  candleJson,
+  levelsJson,
+  marketStatsJson,
+  orderJson,
+  ordersByMarket,
+  positionJson,
+  positionsByMarket,
+  statsJson,
+  tickerJson,
+  USDC_ASSET_ID,
+} from './frames.ts';
 import { CODES, VenueRefusal } from './protocol.ts';
 
 export interface StreamContext {
@@ -30,13 +42,46 @@ interface Connection {
   idle: Timer | undefined;
 }
 
+/** Channels of one account: the auth token of its API key is required (and verified) */
 const ACCOUNT_CHANNELS = new Set([
+  'account_all',
+  'account_market',
   'account_all_orders',
   'account_all_trades',
   'account_all_positions',
+  'account_all_assets',
+  'account_tx',
   'user_stats',
   'account_orders',
 ]);
+
+/** Account channels whose first id is a market */
+const ACCOUNT_MARKET_CHANNELS = new Set(['account_market', 'account_orders']);
+
+/** Public channels of one market (`name/{market}`) */
+const MARKET_CHANNELS = new Set(['order_book', 'trade', 'ticker']);
+
+/** Every channel the emulator serves, as a subscribe names it, for its README and tests */
+export const CHANNEL_NAMES: readonly string[] = [
+  'order_book/{MARKET}',
+  'ticker/{MARKET}',
+  'trade/{MARKET}',
+  'market_stats/{MARKET}',
+  'market_stats/all',
+  'candle/{MARKET}/{RESOLUTION}',
+  'height',
+  'account_all/{ACCOUNT}',
+  'account_market/{MARKET}/{ACCOUNT}',
+  'account_all_orders/{ACCOUNT}',
+  'account_orders/{MARKET}/{ACCOUNT}',
+  'account_all_trades/{ACCOUNT}',
+  'account_all_positions/{ACCOUNT}',
+  'account_all_assets/{ACCOUNT}',
+  'account_tx/{ACCOUNT}',
+  'user_stats/{ACCOUNT}',
+];
+
+const DAY_MS = 86_400_000;
 
 /**
  * The venue's `/stream` WebSocket: `connected` on open, `subscribe`/`unsubscribe` with `/`
@@ -167,16 +212,19 @@ export class LighterStream {
     let deadline = Number.POSITIVE_INFINITY;
     if (ACCOUNT_CHANNELS.has(name)) {
       const account = Number(ids[ids.length - 1]);
-      if (account !== exchange.accountIndex) {
+      const wanted = ACCOUNT_MARKET_CHANNELS.has(name) ? 2 : 1;
+      const marketKnown =
+        !ACCOUNT_MARKET_CHANNELS.has(name) ||
+        name === 'account_orders' ||
+        exchange.market(Number(ids[0])) !== undefined;
+      if (account !== exchange.accountIndex || ids.length !== wanted || !marketKnown) {
         this.error(connection, 'SUBSCRIBE_FAILED', key);
         return;
       }
       const auth = message['auth'];
       try {
-        deadline = checkAuthToken(
+        deadline = exchange.authTokens.check(
           typeof auth === 'string' ? auth : undefined,
-          exchange.accountIndex,
-          exchange.apiKeyIndex,
           this.now(),
         );
       } catch (error) {
@@ -188,8 +236,27 @@ export class LighterStream {
         }
         throw error;
       }
-    } else if (name === 'order_book' || name === 'trade') {
+    } else if (MARKET_CHANNELS.has(name)) {
       if (exchange.market(Number(ids[0])) === undefined || ids.length !== 1) {
+        this.error(connection, 'SUBSCRIBE_FAILED', key);
+        return;
+      }
+    } else if (name === 'market_stats') {
+      if (ids.length !== 1 || (ids[0] !== 'all' && exchange.market(Number(ids[0])) === undefined)) {
+        this.error(connection, 'SUBSCRIBE_FAILED', key);
+        return;
+      }
+    } else if (name === 'candle') {
+      if (
+        ids.length !== 2 ||
+        exchange.market(Number(ids[0])) === undefined ||
+        !isCandleResolution(ids[1] ?? '')
+      ) {
+        this.error(connection, 'SUBSCRIBE_FAILED', key);
+        return;
+      }
+    } else if (name === 'height') {
+      if (ids.length !== 0) {
         this.error(connection, 'SUBSCRIBE_FAILED', key);
         return;
       }
@@ -225,6 +292,62 @@ export class LighterStream {
           type: 'subscribed/order_book',
         };
       }
+      case 'ticker':
+        return this.tickerFrame(Number(ids[0]), 'subscribed/ticker');
+      case 'market_stats':
+        return this.marketStatsFrame(ids[0] === 'all' ? undefined : Number(ids[0]), 'subscribed');
+      case 'candle': {
+        const [market, resolution] = [Number(ids[0]), ids[1] ?? ''];
+        const candle = isCandleResolution(resolution)
+          ? exchange.candles(market)?.latest(resolution)
+          : undefined;
+        return {
+          candles: candle === undefined ? [] : [candleJson(candle)],
+          channel: key,
+          timestamp: now,
+          type: 'subscribed/candle',
+        };
+      }
+      case 'height':
+        return {
+          channel: 'height',
+          height: exchange.height,
+          timestamp: now,
+          type: 'subscribed/height',
+        };
+      case 'account_all':
+        return {
+          account: exchange.accountIndex,
+          channel: key,
+          ...this.volumes(now),
+          funding_histories: {},
+          positions: positionsByMarket(exchange),
+          shares: [],
+          trades: {},
+          type: 'subscribed/account_all',
+        };
+      case 'account_market': {
+        const market = Number(ids[0]);
+        const symbol = exchange.market(market)?.instrument.symbol ?? '';
+        const position = exchange.venue.getPosition(symbol);
+        return {
+          account: exchange.accountIndex,
+          channel: key,
+          orders: exchange.activeOrders(market).map((o) => orderJson(exchange, o)),
+          ...(position === undefined ? {} : { position: positionJson(exchange, market, position) }),
+          trades: [],
+          type: 'subscribed/account_market',
+        };
+      }
+      case 'account_all_assets':
+        return {
+          assets: this.assets(),
+          channel: key,
+          timestamp: now,
+          type: 'subscribed/account_all_assets',
+        };
+      case 'account_tx':
+        return { channel: key, type: 'subscribed/account_tx' };
       case 'trade':
         return {
           channel: key,
@@ -269,6 +392,86 @@ export class LighterStream {
           timestamp: now,
           type: 'subscribed/user_stats',
         };
+    }
+  }
+
+  private tickerFrame(market: number, type: string): Record<string, unknown> {
+    const micros = this.now() * 1000;
+    return {
+      channel: `ticker:${market}`,
+      last_updated_at: micros,
+      nonce: this.context.exchange.bookState(market).nonce,
+      ticker: tickerJson(this.context.exchange, market, micros),
+      timestamp: this.now(),
+      type,
+    };
+  }
+
+  /** A `market_stats` frame: one market's entry, or every market's keyed by index (`all`) */
+  private marketStatsFrame(market: number | undefined, kind: 'subscribed' | 'update') {
+    const exchange = this.context.exchange;
+    const stats =
+      market === undefined
+        ? Object.fromEntries(
+            exchange
+              .listMarkets()
+              .map((m) => [
+                String(m.spec.marketIndex),
+                marketStatsJson(exchange, m.spec.marketIndex),
+              ]),
+          )
+        : marketStatsJson(exchange, market);
+    return {
+      channel: `market_stats:${market ?? 'all'}`,
+      market_stats: stats,
+      timestamp: this.now(),
+      type: `${kind}/market_stats`,
+    };
+  }
+
+  /** The account's trade counts and volumes (USDC) over the day, week, month and all kept trades */
+  private volumes(now: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    const periods = [
+      ['daily', DAY_MS],
+      ['weekly', 7 * DAY_MS],
+      ['monthly', 30 * DAY_MS],
+      ['total', Number.POSITIVE_INFINITY],
+    ] as const;
+    const trades = this.context.exchange.trades();
+    for (const [period, length] of periods) {
+      const inside = trades.filter((t) => now - Number(t['timestamp']) < length);
+      out[`${period}_trades_count`] = inside.length;
+      out[`${period}_volume`] = Number(
+        inside.reduce((sum, t) => sum + Number(t['usd_amount']), 0).toFixed(6),
+      );
+    }
+    return out;
+  }
+
+  /** The account's assets keyed by asset id, as the `account_all_assets` channel writes them */
+  private assets(): Record<string, unknown> {
+    const [usdc] = assetsJson(this.context.exchange);
+    return { [String(USDC_ASSET_ID)]: usdc };
+  }
+
+  private subscribed(key: string): boolean {
+    for (const connection of this.connections) if (connection.subscriptions.has(key)) return true;
+    return false;
+  }
+
+  /** Pushes a market's stats to its channel and to `market_stats/all`, when someone listens */
+  private pushMarketStats(market: number): void {
+    const single = `market_stats:${market}`;
+    if (this.subscribed(single)) this.broadcast(single, this.marketStatsFrame(market, 'update'));
+    if (this.subscribed('market_stats:all')) {
+      const exchange = this.context.exchange;
+      this.broadcast('market_stats:all', {
+        channel: 'market_stats:all',
+        market_stats: { [String(market)]: marketStatsJson(exchange, market) },
+        timestamp: this.now(),
+        type: 'update/market_stats',
+      });
     }
   }
 
@@ -335,6 +538,10 @@ export class LighterStream {
           timestamp: now,
           type: 'update/order_book',
         });
+        const ticker = `ticker:${push.marketIndex}`;
+        if (this.subscribed(ticker))
+          this.broadcast(ticker, this.tickerFrame(push.marketIndex, 'update/ticker'));
+        this.pushMarketStats(push.marketIndex);
         return;
       }
       case 'publicTrades': {
@@ -346,6 +553,22 @@ export class LighterStream {
           trades: push.trades,
           type: 'update/trade',
         });
+        for (const connection of this.connections) {
+          for (const candleKey of connection.subscriptions.keys()) {
+            const [name, market, resolution = ''] = candleKey.split(':');
+            if (name !== 'candle' || Number(market) !== push.marketIndex) continue;
+            if (!isCandleResolution(resolution)) continue;
+            const candle = exchange.candles(push.marketIndex)?.latest(resolution);
+            if (candle === undefined) continue;
+            this.send(connection, {
+              candles: [candleJson(candle)],
+              channel: candleKey,
+              timestamp: now,
+              type: 'update/candle',
+            });
+          }
+        }
+        this.pushMarketStats(push.marketIndex);
         return;
       }
       case 'orders': {
@@ -366,6 +589,15 @@ export class LighterStream {
             ),
             type: 'update/account_orders',
           });
+          const accountMarket = `account_market:${index}:${account}`;
+          this.accountPush(accountMarket, {
+            account,
+            channel: accountMarket,
+            orders: push.orders
+              .filter((o) => o.marketIndex === index)
+              .map((o) => orderJson(exchange, o)),
+            type: 'update/account_market',
+          });
         }
         return;
       }
@@ -382,16 +614,55 @@ export class LighterStream {
           trades: byMarket,
           type: 'update/account_all_trades',
         });
+        const all = `account_all:${account}`;
+        this.accountPush(all, {
+          account,
+          channel: all,
+          funding_histories: {},
+          positions: {},
+          shares: [],
+          trades: byMarket,
+          type: 'update/account_all',
+        });
+        for (const [market, trades] of Object.entries(byMarket)) {
+          const accountMarket = `account_market:${market}:${account}`;
+          this.accountPush(accountMarket, {
+            account,
+            channel: accountMarket,
+            trades,
+            type: 'update/account_market',
+          });
+        }
         return;
       }
       case 'positions': {
         const key = `account_all_positions:${account}`;
+        const positions = positionsByMarket(exchange, push.marketIndexes);
         this.accountPush(key, {
           channel: key,
-          positions: positionsByMarket(exchange, push.marketIndexes),
+          positions,
           shares: [],
           type: 'update/account_all_positions',
         });
+        const all = `account_all:${account}`;
+        this.accountPush(all, {
+          account,
+          channel: all,
+          funding_histories: {},
+          positions,
+          shares: [],
+          trades: {},
+          type: 'update/account_all',
+        });
+        for (const [market, position] of Object.entries(positions)) {
+          const accountMarket = `account_market:${market}:${account}`;
+          this.accountPush(accountMarket, {
+            account,
+            channel: accountMarket,
+            position,
+            type: 'update/account_market',
+          });
+        }
         return;
       }
       case 'stats': {
@@ -402,6 +673,25 @@ export class LighterStream {
           timestamp: now,
           type: 'update/user_stats',
         });
+        const assets = `account_all_assets:${account}`;
+        this.accountPush(assets, {
+          assets: this.assets(),
+          channel: assets,
+          timestamp: now,
+          type: 'update/account_all_assets',
+        });
+        return;
+      }
+      case 'block': {
+        this.broadcast('height', {
+          channel: 'height',
+          height: push.height,
+          timestamp: now,
+          type: 'update/height',
+        });
+        const key = `account_tx:${account}`;
+        if (push.txs.length > 0)
+          this.accountPush(key, { channel: key, txs: push.txs, type: 'update/account_tx' });
         return;
       }
     }

@@ -1,5 +1,11 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { FixedBase } from '../../venues/lighter/crypto/curve.ts';
+import {
+  ATTRIBUTE_NIL_VALUES,
+  hashElement,
+  txHashOf,
+} from '../../venues/lighter/crypto/lighter-hash.ts';
+import { verify } from '../../venues/lighter/crypto/schnorr.ts';
 import {
   MAX_BASE_AMOUNT,
   MAX_CLIENT_ORDER_INDEX,
@@ -20,7 +26,8 @@ const base = {
   ExpiredAt: int,
   Nonce: int,
   Sig: z.string(),
-  L2TxAttributes: z.unknown().optional(),
+  /** Attribute type (a decimal string key) to value; null or absent when there are none */
+  L2TxAttributes: z.record(z.string().regex(/^\d+$/), int).nullable().optional(),
 };
 
 const createSchema = z.object({
@@ -66,9 +73,8 @@ function parse<T>(schema: z.ZodType<T>, info: unknown): T {
 }
 
 /**
- * Reads a `tx_info` as the venue does: JSON with the signer's PascalCase fields, an 80-byte
- * base64 signature (the emulator cannot verify Lighter's Schnorr signatures, so it checks the
- * shape and accepts what the official signer, or Kestrel's fake signer, produces).
+ * Reads a `tx_info` as the venue does: JSON with the signer's PascalCase fields and an 80-byte
+ * base64 signature (checked against the key by `verifyTx`).
  * @throws VenueRefusal UNSUPPORTED_TX_TYPE or INVALID_TX_INFO
  */
 export function parseTx(txType: number, txInfo: string): ParsedTx {
@@ -101,19 +107,67 @@ export function parseTx(txType: number, txInfo: string): ParsedTx {
   return tx;
 }
 
+/** Attribute types (lighter-go `tx_attributes.go`) and the range of each value */
+const ATTRIBUTE_RANGES: Readonly<Record<number, readonly [number, number]>> = {
+  1: [0, 281_474_976_710_654], // integrator account index
+  2: [0, 1_000_000], // integrator taker fee
+  3: [0, 1_000_000], // integrator maker fee
+  4: [1, 1], // skip nonce
+  5: [0, 255], // cancel-all market index
+  6: [0, 3], // self-trade behaviour
+  7: [0, 1], // self-trade equality
+};
+const ATTRIBUTES_PER_TX = 4;
+
 /**
- * The hash the emulator answers with: 40 bytes of SHA-256 over the chain id, the type and the
- * signed JSON without its signature (the same stand-in Kestrel's fake signer computes; a real
- * Poseidon2 hash would need the Goldilocks field, which the emulator does not implement).
+ * The attributes of a transaction as the venue checks them: known types, values in range, at
+ * most four. Integrator fees need an approved integrator (the emulated account has none) and
+ * skip-nonce transactions are not emulated, so both are refused; a cancel-all may name one
+ * market (type 5), any other transaction may not.
+ * @throws VenueRefusal INVALID_TX_INFO or INTEGRATOR_NOT_APPROVED
  */
-export function emulatorTxHash(chainId: number, txType: number, txInfo: string): string {
-  const { Sig: _sig, ...unsigned } = JSON.parse(txInfo) as Record<string, unknown>;
-  const text = JSON.stringify(unsigned);
-  const chunks: Buffer[] = [];
-  for (let round = 0; chunks.length * 32 < 40; round++) {
-    chunks.push(createHash('sha256').update(`${round}|${chainId}|${txType}|${text}`).digest());
+function checkAttributes(tx: ParsedTx): void {
+  const attributes = tx.L2TxAttributes ?? {};
+  const entries = Object.entries(attributes).map(([type, value]) => [Number(type), value] as const);
+  if (entries.length > ATTRIBUTES_PER_TX)
+    throw new VenueRefusal('INVALID_TX_INFO', 'too many attributes');
+  for (const [type, value] of entries) {
+    const range = ATTRIBUTE_RANGES[type];
+    if (range === undefined) throw new VenueRefusal('INVALID_TX_INFO', `attribute type ${type}`);
+    if (value < range[0] || value > range[1])
+      throw new VenueRefusal('INVALID_TX_INFO', `attribute ${type} out of range`);
   }
-  return Buffer.concat(chunks).subarray(0, 40).toString('hex');
+  const set = (type: number): boolean => {
+    const value = attributes[String(type)];
+    return value !== undefined && value !== (ATTRIBUTE_NIL_VALUES[type] ?? 0);
+  };
+  if (set(1)) throw new VenueRefusal('INTEGRATOR_NOT_APPROVED');
+  if (set(2) || set(3))
+    throw new VenueRefusal('INVALID_TX_INFO', 'integrator fees without an integrator');
+  if (set(4)) throw new VenueRefusal('INVALID_TX_INFO', 'skip-nonce transactions are not emulated');
+  if (set(5) && tx.txType !== TX.CANCEL_ALL)
+    throw new VenueRefusal(
+      'INVALID_TX_INFO',
+      'a market index attribute on a transaction other than cancel-all',
+    );
+}
+
+/**
+ * What the venue's API servers check of a signature: the attributes, then the transaction's
+ * Poseidon2 hash recomputed from its signed fields (chain id, type, nonce, expiry, the type's
+ * fields, the attributes), and the Schnorr signature over that hash under the API key's
+ * registered public key. A field changed after signing, another chain or another key all fail
+ * the signature. Returns the hash, which the venue answers with.
+ * @throws VenueRefusal INVALID_SIGNATURE, INVALID_TX_INFO or INTEGRATOR_NOT_APPROVED
+ */
+export function verifyTx(tx: ParsedTx, chainId: number, publicKey: FixedBase): string {
+  checkAttributes(tx);
+  const hash = txHashOf(chainId, tx.txType, tx);
+  const message = hashElement(hash);
+  if (message === undefined || !verify(publicKey, message, Buffer.from(tx.Sig, 'base64'))) {
+    throw new VenueRefusal('INVALID_SIGNATURE');
+  }
+  return hash.toString('hex');
 }
 
 /**

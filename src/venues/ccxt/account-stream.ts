@@ -309,6 +309,9 @@ export class CcxtAccountStream {
     }
     const clientId = this.resolveClientId(order, expected);
     if (clientId !== undefined) this.options.registry.remember(order.id, clientId);
+    // A stop's conditional part that triggered: the order it placed reports from here on
+    if (this.options.rest.noteOrder(order.id, order.info, order.status === 'open') === 'triggered')
+      return;
     const local = clientId === undefined ? undefined : this.out.order(clientId);
     // An order carrying one of our heads that the account never saw (its journal entry lost): ours
     const reported = clientId === undefined ? this.ourClientIds(order)[0] : undefined;

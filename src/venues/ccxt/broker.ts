@@ -2,7 +2,7 @@ import type { TrackedOrder } from '../../core/account.ts';
 import { invalidField, KestrelError } from '../../core/errors.ts';
 import type { Instrument, MarketType } from '../../core/instrument.ts';
 import type { Quote } from '../../core/market-data.ts';
-import type { Order, OrderRequest } from '../../core/order.ts';
+import type { Order, OrderRequest, OrderType } from '../../core/order.ts';
 import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { Logger } from '../../engine/logger.ts';
@@ -153,18 +153,23 @@ export class CcxtBroker implements Broker {
   /**
    * Checks what the venue can take and fixes the wire id: our clientId where the venue's field
    * takes it, else the profile's encoding, kept in `options` as the correlation key.
-   * @throws KestrelError (nothing is tracked or sent) NOT_SUPPORTED for stop orders or a time in
-   *   force the venue lacks, UNKNOWN_INSTRUMENT for a market the venue did not list,
+   * @throws KestrelError (nothing is tracked or sent) NOT_SUPPORTED for stop orders where the
+   *   profile has none on the market type, or a time in force the venue lacks, UNKNOWN_INSTRUMENT for a market the venue did not list,
    *   INVALID_CLIENT_ID for a clientId the venue's field cannot carry in any encoding
    */
   prepare(request: OrderRequest): void {
-    if (request.orderType === 'STOP_MARKET' || request.orderType === 'STOP_LIMIT') {
-      throw invalidField(
-        'NOT_SUPPORTED',
-        'orderType',
-        request.orderType,
-        `is not supported by the ccxt broker on ${this.exchange}`,
-      );
+    if (isStop(request.orderType)) {
+      const stops = this.profile.stops;
+      if (stops === undefined || !stops.marketTypes.includes(request.instrument.marketType)) {
+        throw invalidField(
+          'NOT_SUPPORTED',
+          'orderType',
+          request.orderType,
+          stops === undefined
+            ? `is not supported by the ccxt broker on ${this.profile.label}`
+            : `is not supported on ${request.instrument.marketType.toLowerCase()} markets of ${this.profile.label} (${stops.marketTypes.map((t) => t.toLowerCase()).join(', ')} only)`,
+        );
+      }
     }
     if (this.instruments.size > 0 && !this.instruments.has(request.instrument.symbol)) {
       throw invalidField(
@@ -307,7 +312,8 @@ export class CcxtBroker implements Broker {
     }
     for (const [type, group] of groups) {
       const size = this.profile.batch[type];
-      if (size === undefined || group.length === 1) {
+      // Stops go one by one: batch endpoints take ordinary orders only (Binance's batchOrders)
+      if (size === undefined || group.length === 1 || group.some((r) => isStop(r.orderType))) {
         for (const request of group) await this.sendOrder(request);
         continue;
       }
@@ -472,4 +478,8 @@ function batchMessage(info: unknown): string {
     if (typeof value === 'string' && value !== '') return value;
   }
   return 'refused in a batch';
+}
+
+function isStop(type: OrderType): boolean {
+  return type === 'STOP_MARKET' || type === 'STOP_LIMIT';
 }

@@ -24,14 +24,18 @@ export function wireIdOf(request: OrderRequest): string {
 
 /**
  * ccxt's createOrder arguments for a prepared request: our wire id as ccxt's `clientOrderId`
- * (each exchange class puts it in the venue's field), post-only, time in force and reduce-only
- * in ccxt's unified params; a market order's reference price and slippage bound where the venue
+ * (each exchange class puts it in the venue's field), post-only, time in force, reduce-only and a
+ * stop's trigger price in ccxt's unified params; a market order's reference price and slippage bound where the venue
  * bounds market orders by one.
  */
 export function orderArguments(request: OrderRequest, profile: VenueProfile): CcxtOrderArguments {
   const params: Record<string, unknown> = { clientOrderId: wireIdOf(request) };
+  const stop = request.orderType === 'STOP_MARKET' || request.orderType === 'STOP_LIMIT';
+  const limit = request.orderType === 'LIMIT' || request.orderType === 'STOP_LIMIT';
   if (request.timeInForce === 'GTX') params['postOnly'] = true;
-  else if (request.orderType === 'LIMIT') params['timeInForce'] = request.timeInForce;
+  else if (limit) params['timeInForce'] = request.timeInForce;
+  // A stop is ccxt's market or limit order with a trigger price
+  if (stop) params['triggerPrice'] = request.stopPrice;
   if (request.reduceOnly) params['reduceOnly'] = true;
   // Hedge mode: the leg rides along; where the venue refuses reduce-only beside it, the leg says it
   if (request.positionSide !== undefined && profile.hedge !== undefined) {
@@ -46,7 +50,7 @@ export function orderArguments(request: OrderRequest, profile: VenueProfile): Cc
   if (bounded) params['slippage'] = String(profile.marketOrderSlippage);
   return {
     symbol: request.instrument.symbol,
-    type: request.orderType === 'MARKET' ? 'market' : 'limit',
+    type: limit ? 'limit' : 'market',
     side: request.side === 'BUY' ? 'buy' : 'sell',
     amount: request.quantity,
     price: bounded ? reference : request.price,

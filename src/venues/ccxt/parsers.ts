@@ -75,6 +75,18 @@ export function orderType(type: string | null | undefined): OrderType {
   }
 }
 
+/**
+ * Kestrel's order type for a ccxt order: its type, a stop where a trigger price rides along
+ * (ccxt names a Binance algo order's STOP `limit` and its STOP_MARKET `market`)
+ */
+export function orderTypeOf(order: Pick<CcxtOrder, 'type' | 'triggerPrice'>): OrderType {
+  const type = orderType(order.type);
+  const trigger = order.triggerPrice;
+  if (trigger === null || trigger === undefined || !(trigger > 0)) return type;
+  if (type === 'MARKET') return 'STOP_MARKET';
+  return type === 'LIMIT' ? 'STOP_LIMIT' : type;
+}
+
 /** Kestrel's time in force for a ccxt order (post-only is GTX) */
 export function timeInForce(order: CcxtOrder): TimeInForce {
   if (order.postOnly === true) return 'GTX';
@@ -96,7 +108,7 @@ export function toReport(order: CcxtOrder, instrument: Instrument): OrderReport 
   return {
     instrument,
     side: order.side === 'buy' ? 'BUY' : 'SELL',
-    type: orderType(order.type),
+    type: orderTypeOf(order),
     quantity: snapSize(instrument, order.amount),
     ...(order.price === null || order.price === undefined || order.price <= 0
       ? {}
@@ -310,7 +322,7 @@ export function toVenueOrderState(
     clientId,
     venueOrderId: order.id,
     side: order.side === 'buy' ? 'BUY' : 'SELL',
-    type: orderType(order.type),
+    type: orderTypeOf(order),
     timeInForce: timeInForce(order),
     quantity: snapSize(instrument, order.amount),
     ...(present(order.price) && order.price > 0

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import ccxt from 'ccxt';
+import { BTC_PERP, BTC_SPOT } from '../../../test/helpers/instruments.ts';
+import { clientOrderId } from '../../core/ids.ts';
+import type { OrderType } from '../../core/order.ts';
+import { createOrderRequest } from '../../core/order-request.ts';
 import { systemClock } from '../../engine/clock.ts';
 import { createMemoryLogger } from '../../engine/logger.ts';
 import { loadCcxtConfig } from './config.ts';
+import { orderArguments } from './order-arguments.ts';
 import { describeProfile } from './profile.ts';
 import { genericProfile } from './profiles/generic.ts';
 import { PROFILES } from './profiles/registry.ts';
@@ -69,4 +74,63 @@ describe('venue profiles', () => {
         (error as { field?: string }).field === 'positionMode',
     );
   });
+
+  it('take stop orders where the profile has them (Binance USDⓈ-M perpetuals) and refuse them elsewhere, naming the field and value', () => {
+    const venueOf = (exchange: string) =>
+      createCcxtVenue(loadCcxtConfig({ exchange, env: {} }), {
+        clock: systemClock,
+        logger: createMemoryLogger(),
+      });
+    const stop = (orderType: OrderType, instrument = BTC_PERP) =>
+      createOrderRequest({
+        clientId: clientOrderId(`stop-${orderType}`),
+        instrument,
+        side: 'SELL',
+        quantity: 0.002,
+        orderType,
+        ...(orderType === 'STOP_LIMIT' ? { price: 62900 } : {}),
+        stopPrice: 63000,
+        timeInForce: orderType === 'STOP_LIMIT' ? 'GTC' : 'IOC',
+        reduceOnly: true,
+      });
+    const usdm = venueOf('binanceusdm');
+    const profile = usdm.broker.profile;
+    usdm.broker.prepare(stop('STOP_MARKET'));
+    assert.deepEqual(orderArguments(stop('STOP_MARKET'), profile), {
+      symbol: 'BTCUSDT',
+      type: 'market',
+      side: 'sell',
+      amount: 0.002,
+      price: undefined,
+      params: { clientOrderId: 'stop-STOP_MARKET', triggerPrice: 63000, reduceOnly: true },
+    });
+    const limit = orderArguments(stop('STOP_LIMIT'), profile);
+    assert.deepEqual(
+      [limit.type, limit.price, limit.params['triggerPrice'], limit.params['timeInForce']],
+      ['limit', 62900, 63000, 'GTC'],
+    );
+    const refusal = (exchange: string, instrument = BTC_PERP) => {
+      try {
+        venueOf(exchange).broker.prepare(stop('STOP_MARKET', instrument));
+      } catch (error) {
+        const { code, field, value, message } = error as KestrelErrorLike;
+        return [code, field, value, message];
+      }
+      return undefined;
+    };
+    const [code, field, value, message] = refusal('bybit') ?? [];
+    assert.deepEqual([code, field, value], ['NOT_SUPPORTED', 'orderType', 'STOP_MARKET']);
+    assert.match(String(message), /is not supported by the ccxt broker on Bybit v5/);
+    const future = refusal('binanceusdm', { ...BTC_PERP, marketType: 'FUTURE' });
+    assert.equal(future?.[0], 'NOT_SUPPORTED');
+    assert.match(String(future?.[3]), /future markets of Binance USDⓈ-M futures \(swap only\)/);
+    assert.equal(refusal('binanceusdm', BTC_SPOT)?.[0], 'NOT_SUPPORTED');
+  });
 });
+
+interface KestrelErrorLike {
+  readonly code: string;
+  readonly field: string;
+  readonly value: unknown;
+  readonly message: string;
+}

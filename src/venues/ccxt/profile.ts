@@ -56,6 +56,27 @@ export interface HedgeRules {
   readonly reduceOnlyWithSide: boolean;
 }
 
+/**
+ * What a venue message about a stop order's conditional part says: `conditional` while it waits
+ * for its trigger (or ended before it: canceled, expired, rejected), reported as an order like
+ * any other; `triggered` once the venue placed the order it triggered, which reports on its own
+ * (its own venue id, our client id) and carries the order from there
+ */
+export type ConditionalStage = 'conditional' | 'triggered';
+
+/** How the venue takes stop orders (STOP_MARKET, STOP_LIMIT) */
+export interface StopRules {
+  /** Market types where it takes them */
+  readonly marketTypes: readonly MarketType[];
+  /**
+   * The ccxt params that address the conditional part on a cancel, a lookup and the open-order
+   * list (Binance's Algo Service: `{trigger: true}`); the order it triggered is addressed without
+   */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** The stage a raw venue message names, or undefined when it is about an ordinary order */
+  stageOf(info: unknown): ConditionalStage | undefined;
+}
+
 /** Where market data comes from when the venue lacks ccxt's multi-symbol calls */
 export interface MarketDataCalls {
   /** Streamed quotes: watchBidsAsks, watchOrderBookForSymbols, or one watchOrderBook per symbol */
@@ -127,6 +148,8 @@ export interface VenueProfile {
    * order a new one (the venue-id index follows); absent: no amend there
    */
   readonly amend: Partial<Record<MarketType, 'inPlace' | 'newId'>>;
+  /** How the venue takes stop orders; absent: Kestrel refuses them (NOT_SUPPORTED) */
+  readonly stops?: StopRules;
   readonly errors: VenueErrors;
   /** Order and trade ids are positive decimal integers: others are refused as malformed */
   readonly numericIds: boolean;

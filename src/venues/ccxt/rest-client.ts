@@ -4,7 +4,7 @@ import type { Order } from '../../core/order.ts';
 import { isOrderNotFound, toKestrelError } from './errors.ts';
 import type { CcxtExchange } from './exchange.ts';
 import type { CcxtOrderArguments } from './order-arguments.ts';
-import type { VenueProfile } from './profile.ts';
+import type { ConditionalStage, VenueProfile } from './profile.ts';
 import type { RateGate } from './rate-gate.ts';
 import { tradeHistory } from './trade-history.ts';
 
@@ -28,6 +28,8 @@ export interface OrderKey {
 const PER_SYMBOL_OPEN_ORDERS = 5;
 /** At most this many of our executions are read back per market and call */
 const MAX_TRADE_ROWS = 20_000;
+/** At most this many waiting stops are remembered (the oldest go first) */
+const MAX_CONDITIONAL = 10_000;
 
 /**
  * The venue's REST calls as a profile says to make them, each through the rate gate and the
@@ -38,6 +40,12 @@ export class CcxtRestClient {
   readonly exchange: CcxtExchange;
   readonly profile: VenueProfile;
   private readonly options: CcxtRestClientOptions;
+  /**
+   * Venue ids of stops waiting for their trigger: a cancel or lookup of one addresses the
+   * conditional part (the profile's stop params); once it triggers, the order it placed is
+   * addressed as any other
+   */
+  private readonly conditional = new Set<string>();
 
   constructor(options: CcxtRestClientOptions) {
     this.options = options;
@@ -94,6 +102,32 @@ export class CcxtRestClient {
     );
   }
 
+  /**
+   * Notes what a venue message says about a stop's conditional part (the account stream passes
+   * every order it reads): its id is remembered while the stop waits open, forgotten once it
+   * triggered or ended. Returns the stage, undefined for an ordinary order.
+   */
+  noteOrder(venueId: string, info: unknown, open: boolean): ConditionalStage | undefined {
+    const stage = this.profile.stops?.stageOf(info);
+    if (stage === undefined) return undefined;
+    if (stage === 'conditional' && open) {
+      this.conditional.add(venueId);
+      if (this.conditional.size > MAX_CONDITIONAL) {
+        const oldest = this.conditional.values().next().value;
+        if (oldest !== undefined) this.conditional.delete(oldest);
+      }
+    } else {
+      this.conditional.delete(venueId);
+    }
+    return stage;
+  }
+
+  /** The profile's stop params when the key names a stop still waiting for its trigger */
+  private stopParams(key: OrderKey): Readonly<Record<string, unknown>> {
+    const waiting = key.venueId !== undefined && this.conditional.has(key.venueId);
+    return waiting ? (this.profile.stops?.params ?? {}) : {};
+  }
+
   /** The ccxt params naming an order by our wire id, where the venue takes one */
   private byWireId(wireId: string | undefined): Record<string, unknown> {
     const param = this.profile.clientIdParam;
@@ -117,7 +151,10 @@ export class CcxtRestClient {
    */
   cancelOrder(key: OrderKey, clientId: string): Promise<unknown> {
     return this.call(`cancelOrder ${key.symbol} ${clientId}`, () =>
-      this.exchange.cancelOrder(key.venueId, key.symbol, this.byWireId(key.wireId)),
+      this.exchange.cancelOrder(key.venueId, key.symbol, {
+        ...this.byWireId(key.wireId),
+        ...this.stopParams(key),
+      }),
     );
   }
 
@@ -170,9 +207,15 @@ export class CcxtRestClient {
       );
     }
     if (this.profile.lookup === 'fetchOrder') {
-      return this.call(action, () =>
-        this.exchange.fetchOrder(key.venueId ?? '', key.symbol, byWire),
+      const stop = this.stopParams(key);
+      const answer = await this.call(action, () =>
+        this.exchange.fetchOrder(key.venueId ?? '', key.symbol, { ...byWire, ...stop }),
       );
+      // A stop that triggered meanwhile: the order it placed carries on under our wire id
+      if (Object.keys(stop).length === 0 || key.wireId === undefined) return answer;
+      const info = (answer as { info?: unknown } | undefined)?.info;
+      if (this.noteOrder(key.venueId ?? '', info, true) !== 'triggered') return answer;
+      return this.call(action, () => this.exchange.fetchOrder('', key.symbol, byWire));
     }
     const filter = Object.keys(byWire).length > 0 ? byWire : { orderId: key.venueId };
     const open = await this.call(action, () =>
@@ -201,15 +244,23 @@ export class CcxtRestClient {
   }
 
   /**
-   * The open orders of one market, or of all (ccxt's own paging where the profile asks for it).
+   * The open orders of one market, or of all (ccxt's own paging where the profile asks for it),
+   * with the stops waiting for their trigger where the venue lists them apart.
    * @throws KestrelError when the venue cannot be reached
    */
-  fetchOpenOrders(symbol: string | undefined): Promise<unknown> {
-    return this.call(`fetchOpenOrders ${symbol ?? 'all'}`, () =>
-      this.exchange.fetchOpenOrders(symbol, undefined, undefined, {
-        ...this.profile.openOrders.params,
-      }),
+  async fetchOpenOrders(symbol: string | undefined): Promise<unknown> {
+    const action = `fetchOpenOrders ${symbol ?? 'all'}`;
+    const params = this.profile.openOrders.params;
+    const open = await this.call(action, () =>
+      this.exchange.fetchOpenOrders(symbol, undefined, undefined, { ...params }),
     );
+    const stops = this.profile.stops;
+    if (stops === undefined || !Array.isArray(open)) return open;
+    // Stops waiting for their trigger are listed apart (Binance's openAlgoOrders)
+    const waiting = await this.call(`${action} (stops)`, () =>
+      this.exchange.fetchOpenOrders(symbol, undefined, undefined, { ...params, ...stops.params }),
+    );
+    return Array.isArray(waiting) ? [...open, ...waiting] : open;
   }
 
   /**

@@ -5,10 +5,18 @@ import { AuthTokens } from './auth-tokens.ts';
 import { createFakeSigner } from './fake-signer.ts';
 import { parseAuthToken } from './signer.ts';
 
+const KEY = `0x${'3c'.repeat(40)}`;
+
 describe('lighter auth tokens', () => {
   it('are reused while fresh and replaced before they expire', async () => {
     const clock = new SimulatedClock(1_800_000_000_000);
-    const signer = createFakeSigner({ accountIndex: 9, apiKeyIndex: 4, chainId: 300, clock });
+    const signer = createFakeSigner({
+      privateKey: KEY,
+      accountIndex: 9,
+      apiKeyIndex: 4,
+      chainId: 300,
+      clock,
+    });
     const tokens = new AuthTokens({ signer, clock, ttlMs: 600_000, refreshBeforeMs: 60_000 });
     const first = await tokens.token();
     assert.deepEqual(parseAuthToken(first), {
@@ -27,7 +35,13 @@ describe('lighter auth tokens', () => {
 
   it('share one signing between concurrent callers and never exceed 8 hours', async () => {
     const clock = new SimulatedClock(1_800_000_000_000);
-    const signer = createFakeSigner({ accountIndex: 9, apiKeyIndex: 4, chainId: 300, clock });
+    const signer = createFakeSigner({
+      privateKey: KEY,
+      accountIndex: 9,
+      apiKeyIndex: 4,
+      chainId: 300,
+      clock,
+    });
     const tokens = new AuthTokens({ signer, clock, ttlMs: 24 * 3_600_000 });
     const [a, b] = await Promise.all([tokens.token(), tokens.token()]);
     assert.equal(a, b);

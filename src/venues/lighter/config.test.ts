@@ -66,19 +66,20 @@ describe('lighter config', () => {
     }
   });
 
-  it('a custom url (the emulator) derives the stream URL and skips the tx-hash check', () => {
+  it('a custom url (the emulator) derives the stream URL and keeps the tx-hash check', () => {
     const config = loadLighterConfig({
       url: 'http://127.0.0.1:4000/',
       accountIndex: 1,
       apiKeyIndex: 3,
+      privateKey: KEY,
       signer: 'fake',
       env: {},
     });
     assert.equal(config.network, 'custom');
     assert.equal(config.url, 'http://127.0.0.1:4000');
     assert.equal(config.wsUrl, 'ws://127.0.0.1:4000/stream');
-    assert.equal(config.checkTxHash, false);
-    assert.equal(config.privateKey, undefined);
+    assert.equal(config.checkTxHash, true, 'the emulator hashes as the venue does');
+    assert.equal(config.signer, 'fake');
   });
 
   it('never prints the private key', () => {
@@ -111,6 +112,10 @@ describe('lighter config', () => {
     refused({ accountIndex: 1, apiKeyIndex: 3, privateKey: `${KEY}ab12` }, 'privateKey');
     refused({ accountIndex: 1, apiKeyIndex: 300, privateKey: KEY }, 'apiKeyIndex');
     refused({ network: 'mainnet', accountIndex: 1, apiKeyIndex: 3, signer: 'fake' }, 'signer');
+    refused(
+      { url: 'http://127.0.0.1:4000', accountIndex: 1, apiKeyIndex: 3, signer: 'fake' },
+      'privateKey',
+    );
     refused(
       { env: { LIGHTER_ACCOUNT_INDEX: 'x' }, apiKeyIndex: 3, privateKey: KEY },
       'LIGHTER_ACCOUNT_INDEX',

@@ -34,13 +34,16 @@ export interface LighterVenueConfig {
   readonly apiKeyIndex: number;
   /** The API key's private key; never printed (it prints `[redacted]`) */
   readonly privateKey: Secret | undefined;
-  /** `wasm` (the official signer, default) or `fake` (local emulator only) */
+  /**
+   * `wasm` (the official signer, default) or `fake` (Kestrel's TypeScript signer: real
+   * signatures, deterministic nonces, no worker; not the official signer, so local emulator only)
+   */
   readonly signer: 'wasm' | 'fake';
   /** The exchange name of instruments and events; default `lighter` */
   readonly exchange: string;
   /** Trade only these symbols (`ETH`, `BTC`); all active perpetuals when absent */
   readonly symbols: readonly string[] | undefined;
-  /** Compare the venue's tx hash with the signer's (off for custom URLs: the emulator cannot hash) */
+  /** Compare the venue's tx hash with the signer's (a mismatch means the venue signed something else) */
   readonly checkTxHash: boolean;
   /** Per REST request, ms; default 10 000 */
   readonly requestTimeoutMs: number;
@@ -146,9 +149,8 @@ export function streamUrlOf(url: string): string {
  * (`LIGHTER_NETWORK`, `LIGHTER_URL`, `LIGHTER_WS_URL`, `LIGHTER_CHAIN_ID`,
  * `LIGHTER_ACCOUNT_INDEX`, `LIGHTER_API_KEY_INDEX`, `LIGHTER_API_PRIVATE_KEY`,
  * `LIGHTER_SIGNER`, `LIGHTER_CONFIG` naming a JSON file), a JSON config file, and the network
- * preset (testnet when nothing says otherwise). A custom `url` (the local emulator) turns off
- * the tx-hash check and derives the WebSocket URL. The private key is wrapped so it never
- * prints.
+ * preset (testnet when nothing says otherwise). A custom `url` (the local emulator) derives the
+ * WebSocket URL. The private key is wrapped so it never prints.
  * @throws KestrelError INVALID_CONFIG naming the missing or malformed field (never the key)
  */
 export function loadLighterConfig(options: LoadLighterConfigOptions = {}): LighterVenueConfig {
@@ -216,15 +218,13 @@ export function loadLighterConfig(options: LoadLighterConfigOptions = {}): Light
     options.privateKey ?? (env['LIGHTER_API_PRIVATE_KEY'] || undefined) ?? file.privateKey;
   const privateKey =
     rawKey === undefined ? undefined : isSecret(rawKey) ? rawKey : new Secret(rawKey);
-  if (signer === 'wasm') {
-    if (privateKey === undefined)
-      throw configError('privateKey', 'is required (LIGHTER_API_PRIVATE_KEY)');
-    if (!/^(0x)?[0-9a-fA-F]{80}$/.test(privateKey.reveal())) {
-      throw configError(
-        'privateKey',
-        'must be 40 bytes of hex (80 hex digits, optionally 0x-prefixed)',
-      );
-    }
+  if (privateKey === undefined)
+    throw configError('privateKey', 'is required (LIGHTER_API_PRIVATE_KEY)');
+  if (!/^(0x)?[0-9a-fA-F]{80}$/.test(privateKey.reveal())) {
+    throw configError(
+      'privateKey',
+      'must be 40 bytes of hex (80 hex digits, optionally 0x-prefixed)',
+    );
   }
   const overrides = options.overrides ?? {};
   const envTtl = env['LIGHTER_TX_TTL_MS'];
@@ -245,7 +245,7 @@ export function loadLighterConfig(options: LoadLighterConfigOptions = {}): Light
     signer,
     exchange: overrides.exchange ?? LIGHTER_EXCHANGE,
     symbols: overrides.symbols,
-    checkTxHash: overrides.checkTxHash ?? network !== 'custom',
+    checkTxHash: overrides.checkTxHash ?? true,
     requestTimeoutMs: overrides.requestTimeoutMs ?? 10_000,
     authTokenTtlMs: overrides.authTokenTtlMs ?? 3_600_000,
     pingIntervalMs: overrides.pingIntervalMs ?? 20_000,

@@ -1,6 +1,11 @@
-import { createHash } from 'node:crypto';
+import { KestrelError } from '../../core/errors.ts';
 import type { Clock } from '../../engine/clock.ts';
+import type { Secret } from '../../engine/secret.ts';
+import { isSecret } from '../../engine/secret.ts';
 import { DEFAULT_TX_TTL_MS, TX_TYPE } from './constants.ts';
+import type { HashableTxType } from './crypto/lighter-hash.ts';
+import { authTokenMessage, hashElement, txHashOf } from './crypto/lighter-hash.ts';
+import { privateKeyFromBytes, sign } from './crypto/schnorr.ts';
 import type {
   CancelAllOrdersTx,
   CancelOrderTx,
@@ -18,49 +23,49 @@ import {
 } from './tx-checks.ts';
 
 export interface FakeSignerOptions {
+  /** The API key's 40-byte private key, 0x-hex */
+  readonly privateKey: Secret | string;
   readonly accountIndex: number;
   readonly apiKeyIndex: number;
   readonly chainId: number;
   readonly clock: Clock;
 }
 
-function digest(parts: readonly (string | number)[], bytes: number): Buffer {
-  const chunks: Buffer[] = [];
-  for (let round = 0; Buffer.concat(chunks).length < bytes; round++) {
-    chunks.push(
-      createHash('sha256')
-        .update(`${round}|${parts.join('|')}`)
-        .digest(),
-    );
-  }
-  return Buffer.concat(chunks).subarray(0, bytes);
-}
-
 /**
- * The stand-in hash of a transaction: 40 bytes of SHA-256 over the chain id, the type and the
- * signed JSON without its signature. Not Lighter's Poseidon2 hash; the local emulator answers
- * with the same function, so fake-signed transactions round-trip with matching hashes.
- */
-export function fakeTxHash(chainId: number, txType: number, unsignedInfo: string): string {
-  return digest([chainId, txType, unsignedInfo], 40).toString('hex');
-}
-
-/**
- * A deterministic signer for tests and the emulator: it writes the same `tx_info` JSON layout
- * as the WASM signer (same keys, same order) with an 80-byte stand-in signature and the
- * `fakeTxHash`. The venue would refuse its signatures; the local emulator accepts them.
+ * A signer in TypeScript for tests and the local emulator: the same `tx_info` JSON layout as the
+ * WASM signer (same keys, same order), Lighter's real transaction hash (Poseidon2) and Schnorr
+ * signature over ECgFp5, with a nonce derived from the key and the hash, so the same transaction
+ * always signs the same (src/venues/lighter/crypto, checked against the official vectors). It
+ * starts instantly and needs no worker; it is not the official signer, so the configuration
+ * allows it for a local emulator only.
+ * @throws KestrelError INVALID_CONFIG for a private key that is not 40 bytes of hex
  */
 export function createFakeSigner(options: FakeSignerOptions): LighterSigner {
   const { accountIndex, apiKeyIndex, chainId, clock } = options;
+  const hex = (isSecret(options.privateKey) ? options.privateKey.reveal() : options.privateKey)
+    .trim()
+    .replace(/^0x/, '');
+  if (!/^[0-9a-fA-F]{80}$/.test(hex)) {
+    // The value is left out on purpose: it is (or is near) a private key
+    throw new KestrelError('INVALID_CONFIG', 'lighter: the private key must be 40 bytes of hex', {
+      field: 'privateKey',
+    });
+  }
+  const privateKey = privateKeyFromBytes(Buffer.from(hex, 'hex'));
 
-  const finish = (txType: number, fields: Record<string, number>, sign: SignOptions): SignedTx => {
-    const expiredAt = sign.expiredAt ?? Math.floor(clock.now()) + DEFAULT_TX_TTL_MS;
-    const body = { ...fields, ExpiredAt: expiredAt, Nonce: sign.nonce };
-    const unsigned = JSON.stringify(body);
-    const txHash = fakeTxHash(chainId, txType, unsigned);
-    const sig = digest(['sig', txHash], 80).toString('base64');
+  const finish = (
+    txType: HashableTxType,
+    fields: Record<string, number>,
+    signOptions: SignOptions,
+  ): SignedTx => {
+    const expiredAt = signOptions.expiredAt ?? Math.floor(clock.now()) + DEFAULT_TX_TTL_MS;
+    const body = { ...fields, ExpiredAt: expiredAt, Nonce: signOptions.nonce };
+    const hash = txHashOf(chainId, txType, body);
+    const message = hashElement(hash);
+    if (message === undefined) throw new Error('a transaction hash outside the field');
+    const sig = sign(message, privateKey).toString('base64');
     const txInfo = JSON.stringify({ ...body, Sig: sig });
-    return { txType, txInfo, txHash, expiredAt, nonce: sign.nonce };
+    return { txType, txInfo, txHash: hash.toString('hex'), expiredAt, nonce: signOptions.nonce };
   };
 
   return {
@@ -68,8 +73,8 @@ export function createFakeSigner(options: FakeSignerOptions): LighterSigner {
     accountIndex,
     apiKeyIndex,
     kind: 'fake',
-    async signCreateOrder(tx: CreateOrderTx, sign: SignOptions) {
-      checkCreateOrder(tx, sign.nonce);
+    async signCreateOrder(tx: CreateOrderTx, signOptions: SignOptions) {
+      checkCreateOrder(tx, signOptions.nonce);
       return finish(
         TX_TYPE.CREATE_ORDER,
         {
@@ -86,11 +91,11 @@ export function createFakeSigner(options: FakeSignerOptions): LighterSigner {
           TriggerPrice: tx.triggerPrice,
           OrderExpiry: tx.orderExpiry,
         },
-        sign,
+        signOptions,
       );
     },
-    async signCancelOrder(tx: CancelOrderTx, sign: SignOptions) {
-      checkCancelOrder(tx, sign.nonce);
+    async signCancelOrder(tx: CancelOrderTx, signOptions: SignOptions) {
+      checkCancelOrder(tx, signOptions.nonce);
       return finish(
         TX_TYPE.CANCEL_ORDER,
         {
@@ -99,11 +104,11 @@ export function createFakeSigner(options: FakeSignerOptions): LighterSigner {
           MarketIndex: tx.marketIndex,
           Index: tx.index,
         },
-        sign,
+        signOptions,
       );
     },
-    async signCancelAllOrders(tx: CancelAllOrdersTx, sign: SignOptions) {
-      checkCancelAll(tx, sign.nonce);
+    async signCancelAllOrders(tx: CancelAllOrdersTx, signOptions: SignOptions) {
+      checkCancelAll(tx, signOptions.nonce);
       return finish(
         TX_TYPE.CANCEL_ALL_ORDERS,
         {
@@ -112,11 +117,11 @@ export function createFakeSigner(options: FakeSignerOptions): LighterSigner {
           TimeInForce: tx.timeInForce,
           Time: tx.time,
         },
-        sign,
+        signOptions,
       );
     },
-    async signModifyOrder(tx: ModifyOrderTx, sign: SignOptions) {
-      checkModifyOrder(tx, sign.nonce);
+    async signModifyOrder(tx: ModifyOrderTx, signOptions: SignOptions) {
+      checkModifyOrder(tx, signOptions.nonce);
       return finish(
         TX_TYPE.MODIFY_ORDER,
         {
@@ -128,12 +133,16 @@ export function createFakeSigner(options: FakeSignerOptions): LighterSigner {
           Price: tx.price,
           TriggerPrice: tx.triggerPrice,
         },
-        sign,
+        signOptions,
       );
     },
     async createAuthToken(deadlineSeconds: number) {
       const message = `${deadlineSeconds}:${accountIndex}:${apiKeyIndex}`;
-      return `${message}:${digest(['auth', chainId, message], 80).toString('hex')}`;
+      const signature = sign(
+        authTokenMessage(deadlineSeconds, accountIndex, apiKeyIndex),
+        privateKey,
+      );
+      return `${message}:${signature.toString('hex')}`;
     },
     async close() {},
   };

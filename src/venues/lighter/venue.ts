@@ -310,7 +310,10 @@ export function createLighterVenue(
         if (deps.signer !== undefined) {
           signer = deps.signer;
         } else if (config.signer === 'fake') {
+          if (config.privateKey === undefined)
+            throw new KestrelError('INVALID_CONFIG', 'lighter: no private key to sign with');
           signer = createFakeSigner({
+            privateKey: config.privateKey,
             accountIndex: config.accountIndex,
             apiKeyIndex: config.apiKeyIndex,
             chainId: config.chainId,

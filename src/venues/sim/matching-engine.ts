@@ -2,7 +2,7 @@ import type { Liquidity } from '../../core/fill.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { snapSize } from '../../core/instrument.ts';
 import type { BookSnapshot, Level, Quote, Trade } from '../../core/market-data.ts';
-import type { OrderType, Side, TimeInForce } from '../../core/order.ts';
+import type { OrderType, PositionSide, Side, TimeInForce } from '../../core/order.ts';
 
 export type SimOrderStatus =
   | 'NEW'
@@ -24,6 +24,8 @@ export interface SimOrder {
   price: number | undefined;
   readonly stopPrice: number | undefined;
   readonly reduceOnly: boolean;
+  /** Hedge mode only: the position the order opens or closes */
+  readonly positionSide?: PositionSide | undefined;
   filled: number;
   /** Σ quantity × price of the fills */
   notional: number;

@@ -2,23 +2,39 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SIM_ETH_SPOT } from '../../../test/helpers/instruments.ts';
 import type { Instrument } from '../../core/instrument.ts';
-
+import { createInstrument } from '../../core/instrument.ts';
 import type { Quote, Trade } from '../../core/market-data.ts';
 import { money } from '../../core/numeric.ts';
 import type { Side } from '../../core/order.ts';
 import { simInstrument } from '../../runtime/instruments.ts';
-import type { SimOrderInput, SimReport } from './sim-venue.ts';
+import type { SimOrderInput, SimReport, SimVenueOptions } from './sim-venue.ts';
 import { SimVenue } from './sim-venue.ts';
 
 const BTC: Instrument = simInstrument('BTCUSDT');
 
 const SPOT: Instrument = SIM_ETH_SPOT;
 
-function venue() {
+/** Coarse steps, so a price or quantity can be within precision and still off the grid */
+const SOL: Instrument = createInstrument({
+  symbol: 'SOLUSDT',
+  exchange: 'sim',
+  marketType: 'SWAP',
+  base: 'SOL',
+  quote: 'USDT',
+  settle: 'USDT',
+  tickSize: 0.5,
+  lotSize: 0.05,
+  minSize: 0.1,
+  makerFee: 0.0002,
+  takerFee: 0.0005,
+});
+
+function venue(rules?: SimVenueOptions['rules']) {
   return new SimVenue({
     exchange: 'sim',
-    instruments: [BTC, SPOT],
+    instruments: [BTC, SPOT, SOL],
     balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
+    ...(rules === undefined ? {} : { rules }),
   });
 }
 
@@ -253,7 +269,7 @@ describe('SimVenue: time in force and market orders', () => {
   it('refuses a market order with no market', () => {
     const v = venue();
     const reports = v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC' }), 0);
-    assert.equal(reports[0]?.type === 'rejected' && reports[0].code, '-4131');
+    assert.equal(reports[0]?.type === 'rejected' && reports[0].code, '-2020');
   });
 
   it('implies the touch from trades when there are no quotes', () => {
@@ -408,9 +424,14 @@ describe('SimVenue: rejections, reduce-only, ledger', () => {
     v.onQuote(quote(99.9, 100.1), 0);
     const cases: Array<[string, Partial<SimOrderInput>, string]> = [
       ['unknown symbol', { symbol: 'DOGEUSDT' }, '-1121'],
-      ['off the lot', { quantity: 0.0105 }, '-1013'],
-      ['off the tick', { price: 100.05 }, '-1013'],
+      ['quantity past its precision', { quantity: 0.0105 }, '-1111'],
+      ['price past its precision', { price: 100.05 }, '-1111'],
+      ['below the minimum quantity', { symbol: 'SOLUSDT', quantity: 0.05, price: 150 }, '-4004'],
+      ['off the lot', { symbol: 'SOLUSDT', quantity: 0.12, price: 150 }, '-4023'],
+      ['off the tick', { symbol: 'SOLUSDT', quantity: 1, price: 150.2 }, '-4014'],
+      ['price not positive', { price: -1 }, '-4001'],
       ['zero quantity', { quantity: 0 }, '-4003'],
+      ['position side in one-way mode', { positionSide: 'LONG' }, '-4061'],
       ['below min notional', { quantity: 0.001, price: 100 }, '-4164'],
       ['limit without price', { price: undefined }, '-1102'],
       ['far too big for the margin', { quantity: 100_000, price: 100 }, '-2019'],
@@ -520,6 +541,107 @@ describe('SimVenue: rejections, reduce-only, ledger', () => {
     );
     const [refused] = v.amend({ clientId: 'ghost' }, { price: 1 }, 5);
     assert.equal(refused?.type, 'amendRejected');
+  });
+});
+
+describe('SimVenue: venue rules where venues differ', () => {
+  const binance = {
+    unfilledRemainder: 'EXPIRED',
+    fillOrKill: 'refuse',
+    marketWithoutLiquidity: 'close',
+  } as const;
+
+  it('ends IOC and market remainders EXPIRED under EXPIRED rules, CANCELED by default', () => {
+    for (const [rules, ending] of [
+      [binance, 'expired'],
+      [undefined, 'canceled'],
+    ] as const) {
+      const v = venue(rules);
+      v.onQuote(quote(99.9, 100.1, 1, 0.05), 0);
+      const ioc = v.submit(order({ clientId: 'ioc', price: 100.1, timeInForce: 'IOC' }), 1);
+      assert.deepEqual(kinds(ioc), ['accepted', 'fill', ending]);
+      assert.equal(v.order({ clientId: 'ioc' })?.status, ending.toUpperCase());
+      v.onQuote(quote(99.9, 100.1, 1, 0.05), 2);
+      const market = v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC' }), 3);
+      assert.deepEqual(kinds(market), ['accepted', 'fill', ending]);
+    }
+  });
+
+  it('refuses a FOK that cannot fill in full with -5021 under refuse rules, fills one that can', () => {
+    const v = venue(binance);
+    v.onQuote(quote(99.9, 100.1, 1, 0.05), 0);
+    const [refused] = v.submit(order({ price: 100.1, timeInForce: 'FOK' }), 1);
+    assert.equal(refused?.type === 'rejected' && refused.code, '-5021');
+    assert.equal(v.openOrders().length, 0);
+    const filled = v.submit(order({ price: 100.1, quantity: 0.05, timeInForce: 'FOK' }), 2);
+    assert.deepEqual(kinds(filled), ['accepted', 'fill']);
+  });
+
+  it('accepts a market order on an empty book and ends it unfilled under close rules', () => {
+    const v = venue(binance);
+    const reports = v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC' }), 1);
+    assert.deepEqual(kinds(reports), ['accepted', 'expired']);
+  });
+
+  it('expires a live order on demand (good-till-date) and reports nothing for an unknown one', () => {
+    const v = venue();
+    v.onQuote(quote(99, 101), 0);
+    v.submit(order({ clientId: 'gtd', price: 100 }), 1);
+    assert.deepEqual(kinds(v.expire({ clientId: 'gtd' }, 2)), ['expired']);
+    assert.equal(v.order({ clientId: 'gtd' })?.status, 'EXPIRED');
+    assert.deepEqual(v.expire({ clientId: 'gtd' }, 3), []);
+  });
+});
+
+describe('SimVenue: hedge mode and leverage', () => {
+  it('keeps a LONG and a SHORT position per instrument; a closing order reduces only its side', () => {
+    const v = venue();
+    v.setPositionMode('HEDGE');
+    v.onQuote(quote(99.9, 100.1, 10, 10), 0);
+    const [noSide] = v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC' }), 1);
+    assert.equal(noSide?.type === 'rejected' && noSide.code, '-4061');
+    const long = { type: 'MARKET', price: undefined, timeInForce: 'IOC' } as const;
+    v.submit(order({ ...long, side: 'BUY', positionSide: 'LONG', quantity: 0.3 }), 2);
+    v.submit(order({ ...long, side: 'SELL', positionSide: 'SHORT', quantity: 0.2 }), 3);
+    const sides = () =>
+      v
+        .getPositions()
+        .map((p) => [p.positionSide, p.quantity])
+        .sort();
+    assert.deepEqual(sides(), [
+      ['LONG', 0.3],
+      ['SHORT', -0.2],
+    ]);
+    // Selling the LONG side closes it, capped at what it holds; the SHORT side is untouched
+    v.submit(order({ ...long, side: 'SELL', positionSide: 'LONG', quantity: 0.5 }), 4);
+    assert.deepEqual(sides(), [
+      ['LONG', 0],
+      ['SHORT', -0.2],
+    ]);
+    const [nothingToClose] = v.submit(
+      order({ ...long, side: 'SELL', positionSide: 'LONG', quantity: 0.1 }),
+      5,
+    );
+    assert.equal(nothingToClose?.type === 'rejected' && nothingToClose.code, '-2022');
+    assert.throws(() => v.setPositionMode('ONE_WAY'), /open orders or positions/);
+  });
+
+  it('holds margin at each instrument leverage', () => {
+    const v = new SimVenue({
+      exchange: 'sim',
+      instruments: [BTC],
+      balances: [{ currency: 'USDT', total: 1_000, free: 1_000, locked: 0 }],
+      leverage: 20,
+    });
+    v.onQuote(quote(99.9, 100.1, 100, 100), 0);
+    const big = order({ price: 99, quantity: 100 }); // 9 900 notional: 495 at 20x, 9 900 at 1x
+    assert.deepEqual(kinds(v.submit(big, 1)), ['accepted']);
+    assert.equal(v.getBalances()[0]?.locked, 495);
+    v.cancelAll(undefined, 2);
+    v.setLeverage('BTCUSDT', 1);
+    assert.equal(v.getLeverage('BTCUSDT'), 1);
+    const [refused] = v.submit(order({ price: 99, quantity: 100 }), 3);
+    assert.equal(refused?.type === 'rejected' && refused.code, '-2019');
   });
 });
 

@@ -7,7 +7,7 @@ import type { Instrument } from '../../core/instrument.ts';
 import { isDerivative, snapPrice, snapSize } from '../../core/instrument.ts';
 import type { BookSnapshot, Quote, Trade } from '../../core/market-data.ts';
 import { formatDecimal, isOnStep, money } from '../../core/numeric.ts';
-import type { OrderType, Side, TimeInForce } from '../../core/order.ts';
+import type { OrderType, PositionSide, Side, TimeInForce } from '../../core/order.ts';
 import { ORDER_TYPES, SIDES, TIMES_IN_FORCE } from '../../core/order.ts';
 import type { MutablePosition, Position } from '../../core/position.ts';
 import { bookExecution, createPosition, markPosition } from '../../core/position.ts';
@@ -28,8 +28,11 @@ export const SIM_CODES = {
   },
   INVALID_PARAMETER: { code: '-1130', message: 'Data sent for parameter is not valid.' },
   QUANTITY_NOT_POSITIVE: { code: '-4003', message: 'Quantity less than or equal to zero.' },
-  LOT_SIZE: { code: '-1013', message: 'Filter failure: LOT_SIZE' },
-  PRICE_FILTER: { code: '-1013', message: 'Filter failure: PRICE_FILTER' },
+  QUANTITY_BELOW_MINIMUM: { code: '-4004', message: 'Quantity less than min quantity.' },
+  QUANTITY_OFF_STEP: { code: '-4023', message: 'Qty not increased by step size.' },
+  PRICE_NOT_POSITIVE: { code: '-4001', message: 'Price less than 0.' },
+  PRICE_OFF_TICK: { code: '-4014', message: 'Price not increased by tick size.' },
+  PRECISION: { code: '-1111', message: 'Precision is over the maximum defined for this asset.' },
   MIN_NOTIONAL: { code: '-4164', message: "Order's notional must be no smaller than" },
   POST_ONLY_WOULD_CROSS: {
     code: '-5022',
@@ -44,12 +47,47 @@ export const SIM_CODES = {
   },
   WOULD_TRIGGER: { code: '-2021', message: 'Order would immediately trigger.' },
   DUPLICATE_CLIENT_ID: { code: '-4116', message: 'ClientOrderId is duplicated.' },
-  NO_LIQUIDITY: { code: '-4131', message: 'No market to trade against.' },
+  NO_LIQUIDITY: { code: '-2020', message: 'Unable to fill.' },
+  FOK_NOT_FILLABLE: {
+    code: '-5021',
+    message:
+      'Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history',
+  },
+  POSITION_SIDE_MISMATCH: {
+    code: '-4061',
+    message: "Order's position side does not match user's setting.",
+  },
   UNKNOWN_ORDER: { code: '-2011', message: 'Unknown order sent.' },
-  NOT_AMENDABLE: { code: '-4028', message: 'Only resting limit orders can be modified.' },
+  NOT_AMENDABLE: { code: '-5025', message: 'Only limit order is supported.' },
 } as const;
 
 export type SimCode = keyof typeof SIM_CODES;
+
+/**
+ * Where venues differ in how orders end. The defaults are the sim's own; a venue emulator sets
+ * its venue's (Binance: EXPIRED remainders, FOK refused with -5021, a market order on an empty
+ * book accepted and expired).
+ */
+export interface SimRules {
+  /** How the unfilled rest of an IOC, FOK or market order ends */
+  readonly unfilledRemainder: 'CANCELED' | 'EXPIRED';
+  /** A FOK that cannot fill in full: accepted and then ended (`close`), or refused (`refuse`) */
+  readonly fillOrKill: 'close' | 'refuse';
+  /** A market order with no book to trade against: refused (`refuse`) or accepted and ended */
+  readonly marketWithoutLiquidity: 'refuse' | 'close';
+}
+
+const DEFAULT_RULES: SimRules = {
+  unfilledRemainder: 'CANCELED',
+  fillOrKill: 'close',
+  marketWithoutLiquidity: 'refuse',
+};
+
+/** One-way: one position per instrument; hedge: a LONG and a SHORT position per instrument */
+export type PositionMode = 'ONE_WAY' | 'HEDGE';
+
+/** A venue position, with the side it is in hedge mode (`BOTH` in one-way mode) */
+export type SimPosition = Position & { readonly positionSide: PositionSide | 'BOTH' };
 
 /** An order as a venue report shows it: a copy, frozen at the report */
 export type SimOrderSnapshot = Readonly<SimOrder> & { readonly averagePrice: number };
@@ -131,6 +169,8 @@ export interface SimOrderInput {
   readonly stopPrice?: number | undefined;
   readonly timeInForce: TimeInForce;
   readonly reduceOnly?: boolean | undefined;
+  /** Required in hedge mode, refused in one-way mode */
+  readonly positionSide?: PositionSide | undefined;
 }
 
 /** Names an order: by the venue's id or by the client's */
@@ -152,6 +192,8 @@ export interface SimVenueOptions {
   readonly tradeIdPrefix?: string;
   /** Terminal orders kept for status queries; default 100 000 */
   readonly historySize?: number;
+  /** How orders end where venues differ; default the sim's own (see SimRules) */
+  readonly rules?: Partial<SimRules>;
   /** Funding of perpetuals (SWAP), by symbol; none by default */
   readonly funding?: Readonly<Record<string, FundingSchedule>>;
   /**
@@ -196,6 +238,7 @@ function snapshot(o: SimOrder): SimOrderSnapshot {
     price: o.price,
     stopPrice: o.stopPrice,
     reduceOnly: o.reduceOnly,
+    positionSide: o.positionSide,
     filled: o.filled,
     notional: o.notional,
     status: o.status,
@@ -207,6 +250,35 @@ function snapshot(o: SimOrder): SimOrderSnapshot {
     updatedAt: o.updatedAt,
     averagePrice: o.filled > 0 ? o.notional / o.filled : 0,
   };
+}
+
+function positionKey(symbol: string, side: PositionSide | undefined): string {
+  return side === undefined ? symbol : `${symbol}|${side}`;
+}
+
+function sideOfKey(key: string): PositionSide | 'BOTH' {
+  if (key.endsWith('|LONG')) return 'LONG';
+  if (key.endsWith('|SHORT')) return 'SHORT';
+  return 'BOTH';
+}
+
+/** Which filter a quantity fails, in the venue's order of checks */
+export function quantityRefusal(instrument: Instrument, quantity: number): SimCode | undefined {
+  if (!(quantity > 0) || !Number.isFinite(quantity)) return 'QUANTITY_NOT_POSITIVE';
+  if (!isOnStep(quantity, 10 ** -instrument.sizeDecimals, instrument.sizeDecimals))
+    return 'PRECISION';
+  if (quantity < instrument.minSize) return 'QUANTITY_BELOW_MINIMUM';
+  if (!isOnStep(quantity, instrument.lotSize, instrument.sizeDecimals)) return 'QUANTITY_OFF_STEP';
+  return undefined;
+}
+
+/** Which filter a price fails, in the venue's order of checks */
+export function priceRefusal(instrument: Instrument, price: number): SimCode | undefined {
+  if (!(price > 0) || !Number.isFinite(price)) return 'PRICE_NOT_POSITIVE';
+  if (!isOnStep(price, 10 ** -instrument.priceDecimals, instrument.priceDecimals))
+    return 'PRECISION';
+  if (!isOnStep(price, instrument.tickSize, instrument.priceDecimals)) return 'PRICE_OFF_TICK';
+  return undefined;
 }
 
 /**
@@ -243,6 +315,9 @@ export class SimVenue {
    */
   private nextFundingAt = Number.POSITIVE_INFINITY;
   private readonly leverage: number;
+  private readonly leverages = new Map<string, number>();
+  private readonly rules: SimRules;
+  private positionMode: PositionMode = 'ONE_WAY';
   private readonly checkMargin: boolean;
   private readonly historySize: number;
   private readonly tradeIdPrefix: string;
@@ -265,6 +340,7 @@ export class SimVenue {
         locked: 0,
       });
     this.leverage = options.leverage ?? 20;
+    this.rules = { ...DEFAULT_RULES, ...options.rules };
     this.checkMargin = options.checkMargin ?? true;
     this.historySize = options.historySize ?? 100_000;
     this.history = new BoundedMap(this.historySize);
@@ -340,14 +416,10 @@ export class SimVenue {
     }
     if (this.liveByClientId.has(input.clientId))
       return this.reject(input, 'DUPLICATE_CLIENT_ID', now);
-    if (!(input.quantity > 0) || !Number.isFinite(input.quantity))
-      return this.reject(input, 'QUANTITY_NOT_POSITIVE', now);
-    if (
-      !isOnStep(input.quantity, instrument.lotSize, instrument.sizeDecimals) ||
-      input.quantity < instrument.minSize
-    ) {
-      return this.reject(input, 'LOT_SIZE', now);
-    }
+    if ((input.positionSide !== undefined) !== (this.positionMode === 'HEDGE'))
+      return this.reject(input, 'POSITION_SIDE_MISMATCH', now);
+    const quantityFault = quantityRefusal(instrument, input.quantity);
+    if (quantityFault !== undefined) return this.reject(input, quantityFault, now);
     const needsPrice = input.type === 'LIMIT' || input.type === 'STOP_LIMIT';
     const needsStop = input.type === 'STOP_MARKET' || input.type === 'STOP_LIMIT';
     if (needsPrice && input.price === undefined)
@@ -359,9 +431,8 @@ export class SimVenue {
       needsStop ? input.stopPrice : undefined,
     ]) {
       if (price === undefined) continue;
-      if (!(price > 0) || !isOnStep(price, instrument.tickSize, instrument.priceDecimals)) {
-        return this.reject(input, 'PRICE_FILTER', now);
-      }
+      const priceFault = priceRefusal(instrument, price);
+      if (priceFault !== undefined) return this.reject(input, priceFault, now);
     }
     if (input.timeInForce === 'GTX' && input.type !== 'LIMIT')
       return this.reject(input, 'INVALID_PARAMETER', now);
@@ -370,7 +441,11 @@ export class SimVenue {
       : needsStop
         ? (input.stopPrice ?? 0)
         : this.markOf(engine);
-    const reduceOnly = input.reduceOnly === true;
+    // In hedge mode an order against its position side closes it: reduce-only by construction
+    const closing =
+      (input.positionSide === 'LONG' && input.side === 'SELL') ||
+      (input.positionSide === 'SHORT' && input.side === 'BUY');
+    const reduceOnly = input.reduceOnly === true || closing;
     if (!reduceOnly && instrument.minNotional > 0 && Number.isFinite(reference) && reference > 0) {
       if (input.quantity * reference * instrument.contractSize < instrument.minNotional) {
         return this.reject(input, 'MIN_NOTIONAL', now, formatDecimal(instrument.minNotional));
@@ -378,11 +453,15 @@ export class SimVenue {
     }
     let quantity = input.quantity;
     if (reduceOnly) {
-      const reducible = this.reducible(instrument, input.side);
+      const reducible = this.reducible(instrument, input.side, input.positionSide);
       if (reducible <= 0) return this.reject(input, 'REDUCE_ONLY_REJECTED', now);
       quantity = Math.min(quantity, reducible);
     }
-    if (input.type === 'MARKET' && !engine.hasMarket)
+    if (
+      input.type === 'MARKET' &&
+      !engine.hasMarket &&
+      this.rules.marketWithoutLiquidity === 'refuse'
+    )
       return this.reject(input, 'NO_LIQUIDITY', now);
     if (
       input.timeInForce === 'GTX' &&
@@ -390,6 +469,14 @@ export class SimVenue {
       engine.crosses(input.side, input.price)
     ) {
       return this.reject(input, 'POST_ONLY_WOULD_CROSS', now);
+    }
+    if (
+      input.timeInForce === 'FOK' &&
+      !needsStop &&
+      this.rules.fillOrKill === 'refuse' &&
+      engine.fillable(input.side, needsPrice ? input.price : undefined) < quantity
+    ) {
+      return this.reject(input, 'FOK_NOT_FILLABLE', now);
     }
     if (
       needsStop &&
@@ -414,6 +501,7 @@ export class SimVenue {
         price: needsPrice ? input.price : undefined,
         stopPrice: needsStop ? input.stopPrice : undefined,
         reduceOnly,
+        positionSide: input.positionSide,
       },
       now,
     );
@@ -437,6 +525,7 @@ export class SimVenue {
       | 'price'
       | 'stopPrice'
       | 'reduceOnly'
+      | 'positionSide'
     >,
     now: number,
   ): SimOrder {
@@ -452,6 +541,7 @@ export class SimVenue {
       price: spec.price,
       stopPrice: spec.stopPrice,
       reduceOnly: spec.reduceOnly,
+      positionSide: spec.positionSide,
       filled: 0,
       notional: 0,
       status: 'NEW',
@@ -474,19 +564,20 @@ export class SimVenue {
       order.type === 'MARKET' ||
       order.type === 'STOP_MARKET' ||
       engine.crosses(order.side, order.price ?? 0);
+    const ending = this.rules.unfilledRemainder;
     if (
       order.timeInForce === 'FOK' &&
       engine.fillable(order.side, order.price) < remaining(order)
     ) {
-      this.close(order, 'CANCELED', now, reports, 'FOK order could not be filled in full');
+      this.close(order, ending, now, reports, 'FOK order could not be filled in full');
       return;
     }
     if (marketable) this.book(engine.take(order, this.cap), now, reports);
     if (remaining(order) <= 0) return;
     if (order.type === 'MARKET' || order.type === 'STOP_MARKET') {
-      this.close(order, 'CANCELED', now, reports, 'no more liquidity at the touch');
+      this.close(order, ending, now, reports, 'no more liquidity at the touch');
     } else if (order.timeInForce === 'IOC' || order.timeInForce === 'FOK') {
-      this.close(order, 'CANCELED', now, reports, 'IOC remainder');
+      this.close(order, ending, now, reports, 'IOC remainder');
     } else {
       engine.rest(order);
     }
@@ -494,15 +585,24 @@ export class SimVenue {
 
   private readonly cap = (order: SimOrder, quantity: number): number => {
     if (!order.reduceOnly) return quantity;
-    return Math.min(quantity, this.reducible(order.instrument, order.side));
+    return Math.min(quantity, this.reducible(order.instrument, order.side, order.positionSide));
   };
 
-  /** How much an order on `side` can reduce the current position */
-  private reducible(instrument: Instrument, side: Side): number {
-    const held = this.positions.get(instrument.symbol)?.quantity ?? 0;
+  /** How much an order on `side` can reduce the position it works on */
+  private reducible(
+    instrument: Instrument,
+    side: Side,
+    positionSide: PositionSide | undefined,
+  ): number {
+    const held = this.positions.get(positionKey(instrument.symbol, positionSide))?.quantity ?? 0;
     if (side === 'BUY' && held < 0) return -held;
     if (side === 'SELL' && held > 0) return held;
     return 0;
+  }
+
+  /** The leverage of an instrument: set per symbol, else the venue's */
+  private leverageOf(instrument: Instrument): number {
+    return this.leverages.get(instrument.symbol) ?? this.leverage;
   }
 
   private markOf(engine: MatchingEngine): number {
@@ -533,7 +633,7 @@ export class SimVenue {
     for (const position of this.derivativePositions) {
       if (position.instrument.settle === settle) available += position.unrealizedPnl;
     }
-    const needed = (quantity * price * instrument.contractSize) / this.leverage;
+    const needed = (quantity * price * instrument.contractSize) / this.leverageOf(instrument);
     return available < needed ? 'INSUFFICIENT_MARGIN' : undefined;
   }
 
@@ -580,7 +680,7 @@ export class SimVenue {
       currency = instrument.settle;
       needed = order.reduceOnly
         ? 0
-        : money((left * price * instrument.contractSize) / this.leverage);
+        : money((left * price * instrument.contractSize) / this.leverageOf(instrument));
     } else if (order.side === 'BUY') {
       currency = instrument.quote;
       needed = money(left * price);
@@ -594,13 +694,12 @@ export class SimVenue {
   }
 
   /** Holds a derivative position's initial margin: its entry value over the leverage */
-  private holdMargin(position: Position): void {
+  private holdMargin(key: string, position: Position): void {
     const instrument = position.instrument;
-    const symbol = instrument.symbol;
-    const margin = money(position.costBasis / this.leverage);
-    const held = this.positionMargin.get(symbol) ?? 0;
+    const margin = money(position.costBasis / this.leverageOf(instrument));
+    const held = this.positionMargin.get(key) ?? 0;
     if (margin === held) return;
-    this.positionMargin.set(symbol, margin);
+    this.positionMargin.set(key, margin);
     this.lock(instrument.settle, margin - held);
   }
 
@@ -624,10 +723,11 @@ export class SimVenue {
     reports: SimReport[],
   ): void {
     const instrument = order.instrument;
-    let position = this.positions.get(instrument.symbol);
+    const key = positionKey(instrument.symbol, order.positionSide);
+    let position = this.positions.get(key);
     if (position === undefined) {
       position = createPosition(instrument);
-      this.positions.set(instrument.symbol, position);
+      this.positions.set(key, position);
       if (isDerivative(instrument)) this.derivativePositions.push(position);
     }
     const realized = bookExecution(position, order.side, quantity, price, now);
@@ -639,7 +739,7 @@ export class SimVenue {
     position.commissions = money(position.commissions + fee);
     if (isDerivative(instrument)) {
       this.credit(instrument.settle, realized);
-      this.holdMargin(position);
+      this.holdMargin(key, position);
     } else {
       const direction = order.side === 'BUY' ? 1 : -1;
       this.credit(instrument.base, direction * quantity);
@@ -782,13 +882,11 @@ export class SimVenue {
     const instrument = order.instrument;
     const price = change.price ?? order.price ?? 0;
     const quantity = change.quantity ?? order.quantity;
-    if (!(price > 0) || !isOnStep(price, instrument.tickSize, instrument.priceDecimals))
-      return refuse('PRICE_FILTER');
-    if (
-      !isOnStep(quantity, instrument.lotSize, instrument.sizeDecimals) ||
-      quantity <= order.filled
-    )
-      return refuse('LOT_SIZE');
+    const priceFault = priceRefusal(instrument, price);
+    if (priceFault !== undefined) return refuse(priceFault);
+    const quantityFault = quantityRefusal(instrument, quantity);
+    if (quantityFault !== undefined) return refuse(quantityFault);
+    if (quantity <= order.filled) return refuse('INVALID_PARAMETER');
     const engine = this.engines.get(instrument.symbol)!;
     if (order.timeInForce === 'GTX' && engine.crosses(order.side, price))
       return refuse('POST_ONLY_WOULD_CROSS');
@@ -867,6 +965,7 @@ export class SimVenue {
     return reports;
   }
 
+  // Funding settles on the one-way position; hedge-mode (LONG/SHORT) positions are not funded
   private payFunding(instrument: Instrument, rate: number, time: number): SimReport | undefined {
     const position = this.positions.get(instrument.symbol);
     if (position === undefined || position.quantity === 0) return undefined;
@@ -914,19 +1013,26 @@ export class SimVenue {
    * A loss beyond the wallet leaves it negative (there is no insurance fund).
    */
   private liquidateAll(settle: string, now: number, reports: SimReport[]): void {
-    const positions = this.derivativePositions;
     for (const order of [...this.live.values()]) {
       if (isDerivative(order.instrument) && order.instrument.settle === settle)
         this.close(order, 'CANCELED', now, reports, LIQUIDATION);
     }
-    for (let i = 0; i < positions.length; i++) {
-      const position = positions[i]!;
-      if (position.quantity !== 0 && position.instrument.settle === settle)
-        this.liquidate(position, now, reports);
+    for (const [key, position] of this.positions) {
+      if (
+        position.quantity !== 0 &&
+        isDerivative(position.instrument) &&
+        position.instrument.settle === settle
+      )
+        this.liquidate(position, sideOfKey(key), now, reports);
     }
   }
 
-  private liquidate(position: MutablePosition, now: number, reports: SimReport[]): void {
+  private liquidate(
+    position: MutablePosition,
+    positionSide: PositionSide | 'BOTH',
+    now: number,
+    reports: SimReport[],
+  ): void {
     const instrument = position.instrument;
     const engine = this.engines.get(instrument.symbol)!;
     const side: Side = position.quantity > 0 ? 'SELL' : 'BUY';
@@ -944,6 +1050,7 @@ export class SimVenue {
         price: undefined,
         stopPrice: undefined,
         reduceOnly: true,
+        positionSide: positionSide === 'BOTH' ? undefined : positionSide,
       },
       now,
     );
@@ -972,15 +1079,23 @@ export class SimVenue {
     now: number,
     due: SimReport[] | undefined,
   ): readonly SimReport[] {
-    const position = this.positions.get(engine.instrument.symbol);
+    const symbol = engine.instrument.symbol;
+    const marked =
+      this.positionMode === 'HEDGE'
+        ? [
+            this.positions.get(positionKey(symbol, 'LONG')),
+            this.positions.get(positionKey(symbol, 'SHORT')),
+          ]
+        : [this.positions.get(symbol)];
     let reports = due;
     if (executions.length > 0) {
       reports ??= [];
       this.book(executions, now, reports);
     }
-    if (position !== undefined) {
-      const mark = this.markOf(engine);
-      if (Number.isFinite(mark) && mark !== position.markPrice) {
+    const mark = this.markOf(engine);
+    if (Number.isFinite(mark)) {
+      for (const position of marked) {
+        if (position === undefined || mark === position.markPrice) continue;
         markPosition(position, mark);
         const settle = position.instrument.settle;
         if (
@@ -1005,7 +1120,7 @@ export class SimVenue {
         if (
           order.reduceOnly &&
           order.instrument === engine.instrument &&
-          this.reducible(order.instrument, order.side) <= 0
+          this.reducible(order.instrument, order.side, order.positionSide) <= 0
         ) {
           reports ??= [];
           this.close(
@@ -1021,14 +1136,55 @@ export class SimVenue {
     return reports ?? NO_REPORTS;
   }
 
-  /** The venue's positions */
-  getPositions(): Position[] {
-    return [...this.positions.values()].map((p) => ({ ...p }));
+  /** The venue's positions, each with its side (`BOTH` in one-way mode) */
+  getPositions(): SimPosition[] {
+    return [...this.positions.entries()].map(([key, p]) => ({
+      ...p,
+      positionSide: sideOfKey(key),
+    }));
   }
 
-  getPosition(symbol: string): Position | undefined {
-    const position = this.positions.get(symbol);
+  /** One position: the one-way position, or in hedge mode the `positionSide` one */
+  getPosition(symbol: string, positionSide?: PositionSide): Position | undefined {
+    const position = this.positions.get(positionKey(symbol, positionSide));
     return position === undefined ? undefined : { ...position };
+  }
+
+  get mode(): PositionMode {
+    return this.positionMode;
+  }
+
+  /**
+   * Switches between one-way and hedge positions. The venue refuses a switch while orders are
+   * open or positions held, so this one does too.
+   * @throws Error when an order is open or a position is held
+   */
+  setPositionMode(mode: PositionMode): void {
+    if (mode === this.positionMode) return;
+    if (this.live.size > 0 || [...this.positions.values()].some((p) => p.quantity !== 0)) {
+      throw new Error('the position mode cannot change with open orders or positions');
+    }
+    this.positionMode = mode;
+  }
+
+  /** The leverage an instrument's margin is computed at */
+  getLeverage(symbol: string): number {
+    const instrument = this.instruments.get(symbol);
+    return instrument === undefined ? this.leverage : this.leverageOf(instrument);
+  }
+
+  /** Sets one instrument's leverage (the margin of its positions and orders) */
+  setLeverage(symbol: string, leverage: number): void {
+    this.leverages.set(symbol, leverage);
+  }
+
+  /** Ends a live order as EXPIRED (a good-till-date reached), as the venue's clock decides */
+  expire(ref: SimOrderRef, now: number): SimReport[] {
+    const order = this.findLive(ref);
+    if (order === undefined) return [];
+    const reports: SimReport[] = [];
+    this.close(order, 'EXPIRED', now, reports, 'good-till-date reached');
+    return reports;
   }
 
   /**

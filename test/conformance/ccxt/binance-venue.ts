@@ -200,6 +200,8 @@ export class BinanceVenue {
           },
         ],
       }));
+      // Stops waiting in the Algo Service, which Kestrel lists with the open orders: none here
+      this.wire.on('GET', '/fapi/v1/openAlgoOrders', () => ({ body: [] }));
       this.wire.on('POST', '/fapi/v1/batchOrders', (r) => {
         const entries = JSON.parse(params(r)['batchOrders'] ?? '[]') as Record<string, string>[];
         return {

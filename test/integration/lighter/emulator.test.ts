@@ -7,14 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket } from 'ws';
 import type { MarketEvent } from '../../../src/core/market-data.ts';
-import type { LighterEmulator } from '../../../src/emulators/lighter/index.ts';
 import {
   DEFAULT_LIGHTER_MARKETS,
   LIGHTER_EMULATOR_ACCOUNT_INDEX,
   LIGHTER_EMULATOR_API_KEY_INDEX,
   LIGHTER_EMULATOR_CHAIN_ID,
+  LIGHTER_EMULATOR_PRIVATE_KEY,
   startLighterEmulator,
   toEmulatorMarket,
 } from '../../../src/emulators/lighter/index.ts';
@@ -27,18 +26,12 @@ import {
   wsAccountTradesSchema,
   wsOrderBookSchema,
 } from '../../../src/venues/lighter/schemas.ts';
-import type { CreateOrderTx, LighterSigner } from '../../../src/venues/lighter/signer.ts';
+import type { LighterSigner } from '../../../src/venues/lighter/signer.ts';
+import { connect, fake, get, limit, post, sendTx, withEmulator } from './emulator-client.ts';
 import { emulatorWasmSigner, until } from './harness.ts';
 import { hasSharedFixtures, readShared, SKIP_MESSAGE } from './shared-fixtures.ts';
 
 let wasm: LighterSigner;
-const fake = createFakeSigner({
-  accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
-  apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
-  chainId: LIGHTER_EMULATOR_CHAIN_ID,
-  clock: systemClock,
-});
-
 before(async () => {
   wasm = await emulatorWasmSigner();
 });
@@ -47,82 +40,14 @@ after(async () => {
   await wasm.close();
 });
 
-const limit = (overrides: Partial<CreateOrderTx> = {}): CreateOrderTx => ({
-  marketIndex: 0,
-  clientOrderIndex: 1001,
-  baseAmount: 100,
-  price: 199000,
-  isAsk: false,
-  orderType: 0,
-  timeInForce: 1,
-  reduceOnly: false,
-  triggerPrice: 0,
-  orderExpiry: Date.now() + 86_400_000,
-  ...overrides,
-});
-
-async function post(emulator: LighterEmulator, path: string, form: Record<string, string>) {
-  const response = await fetch(`${emulator.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function get(emulator: LighterEmulator, path: string) {
-  const response = await fetch(`${emulator.url}${path}`);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-const sendTx = (emulator: LighterEmulator, txType: number, txInfo: string) =>
-  post(emulator, '/api/v1/sendTx', { tx_type: String(txType), tx_info: txInfo });
-
-/** A WebSocket client that records every frame */
-async function connect(emulator: LighterEmulator) {
-  const socket = new WebSocket(emulator.wsUrl);
-  const frames: Record<string, unknown>[] = [];
-  socket.on('message', (data) =>
-    frames.push(JSON.parse(data.toString()) as Record<string, unknown>),
-  );
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  return {
-    socket,
-    frames,
-    send: (frame: unknown) => socket.send(JSON.stringify(frame)),
-    async next(
-      predicate: (frame: Record<string, unknown>) => boolean,
-      what: string,
-      timeoutMs?: number,
-    ) {
-      await until(() => frames.some(predicate), what, timeoutMs);
-      return frames.find(predicate) as Record<string, unknown>;
-    },
-    close: () => socket.close(),
-  };
-}
-
-async function withEmulator(run: (emulator: LighterEmulator) => Promise<void>) {
-  const emulator = await startLighterEmulator({});
-  try {
-    emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
-    await run(emulator);
-  } finally {
-    await emulator.close();
-  }
-}
-
 describe('lighter emulator: transactions', () => {
-  it('accepts a create signed by the real WASM signer and answers like sendTx', async () => {
+  it('accepts a create signed by the real WASM signer and answers with its hash', async () => {
     await withEmulator(async (emulator) => {
       const tx = await wasm.signCreateOrder(limit(), { nonce: 0 });
       const reply = await sendTx(emulator, tx.txType, tx.txInfo);
       assert.equal(reply.status, 200);
       assert.equal(reply.body['code'], 200);
-      assert.match(String(reply.body['tx_hash']), /^[0-9a-f]{80}$/);
+      assert.equal(reply.body['tx_hash'], tx.txHash, 'the hash recomputed from the signed fields');
       assert.equal(typeof reply.body['predicted_execution_time_ms'], 'number');
       assert.equal(typeof reply.body['volume_quota_remaining'], 'number');
       await until(() => emulator.venue.openOrders().length === 1, 'the order resting');
@@ -135,6 +60,7 @@ describe('lighter emulator: transactions', () => {
   });
 
   it('refuses with the venue codes: nonce, client order index, amounts, account, signature, expiry', async () => {
+    // Field rules are checked before the signature (the signer's own Validate); state after it
     await withEmulator(async (emulator) => {
       const refuse = async (txInfo: string, code: number, txType = 14) => {
         const reply = await sendTx(emulator, txType, txInfo);
@@ -150,16 +76,41 @@ describe('lighter emulator: transactions', () => {
         return JSON.stringify({ ...info, ...change });
       };
       await refuse(await edit({ ClientOrderIndex: 2 ** 48 }), 21727);
-      await refuse(await edit({ BaseAmount: 10 }), 21706, 14);
       await refuse(await edit({ Price: 0 }), 21702);
       await refuse(await edit({ Type: 1 }), 21705);
       await refuse(await edit({ OrderExpiry: Date.now() + 60_000 }), 21711);
-      await refuse(await edit({ MarketIndex: 77 }), 21602);
       await refuse(await edit({ AccountIndex: 5 }), 21501);
       await refuse(await edit({ Sig: 'AAAA' }), 21501);
-      await refuse(await edit({ ExpiredAt: Date.now() - 1 }), 21501);
       await refuse('not json', 21501);
       await refuse(await edit({}), 21505, 99);
+      // A signed field changed afterwards: the recomputed hash is not what was signed
+      await refuse(await edit({ BaseAmount: 101 }), 21120);
+      await refuse(await edit({ IsAsk: 1 }), 21120);
+      const signedBy = (options: { privateKey?: string; chainId?: number }) =>
+        createFakeSigner({
+          privateKey: options.privateKey ?? LIGHTER_EMULATOR_PRIVATE_KEY,
+          accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
+          apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
+          chainId: options.chainId ?? LIGHTER_EMULATOR_CHAIN_ID,
+          clock: systemClock,
+        });
+      const stranger = signedBy({ privateKey: `0x${'5a'.repeat(40)}` });
+      await refuse((await stranger.signCreateOrder(limit(), { nonce: 0 })).txInfo, 21120);
+      const mainnet = signedBy({ chainId: 304 });
+      await refuse((await mainnet.signCreateOrder(limit(), { nonce: 0 })).txInfo, 21120);
+      // Refusals of state, on transactions signed as they are
+      await refuse(
+        (await fake.signCreateOrder(limit({ baseAmount: 10 }), { nonce: 0 })).txInfo,
+        21706,
+      );
+      await refuse(
+        (await fake.signCreateOrder(limit({ marketIndex: 77 }), { nonce: 0 })).txInfo,
+        21602,
+      );
+      await refuse(
+        (await fake.signCreateOrder(limit(), { nonce: 0, expiredAt: Date.now() - 1 })).txInfo,
+        21501,
+      );
       assert.equal(
         emulator.exchange.nextNonce(emulator.apiKeyIndex),
         0,
@@ -221,7 +172,7 @@ describe('lighter emulator: transactions', () => {
     });
   });
 
-  it('serves market metadata and order lists that parse with the client schemas; auth is required', async () => {
+  it('serves market metadata and order lists that parse with the client schemas; auth is required and verified', async () => {
     await withEmulator(async (emulator) => {
       const details = parseWith(
         orderBookDetailsResponseSchema,
@@ -260,6 +211,36 @@ describe('lighter emulator: transactions', () => {
         `/api/v1/accountActiveOrders?account_index=${account}&auth=${expired}`,
       );
       assert.equal(late.body['code'], 20013);
+      // Tokens the account's key did not sign: another key, a signature for another deadline,
+      // another account, and the WASM signer's own token (the same key) as the control
+      const deadline = Math.floor(Date.now() / 1000) + 600;
+      const strangerToken = await createFakeSigner({
+        privateKey: `0x${'5a'.repeat(40)}`,
+        accountIndex: account,
+        apiKeyIndex: emulator.apiKeyIndex,
+        chainId: emulator.chainId,
+        clock: systemClock,
+      }).createAuthToken(deadline);
+      const [, , , signature] = auth.split(':');
+      const refusedTokens = [
+        strangerToken,
+        `${deadline + 60}:${account}:${emulator.apiKeyIndex}:${signature}`,
+        `${deadline}:${account + 1}:${emulator.apiKeyIndex}:${signature}`,
+      ];
+      for (const token of refusedTokens) {
+        const reply = await get(
+          emulator,
+          `/api/v1/accountActiveOrders?account_index=${account}&auth=${token}`,
+        );
+        assert.equal(reply.status, 400, token);
+        assert.equal(reply.body['code'], 20012, token);
+      }
+      const wasmToken = await wasm.createAuthToken(deadline);
+      const byWasm = await get(
+        emulator,
+        `/api/v1/accountActiveOrders?account_index=${account}&auth=${wasmToken}`,
+      );
+      assert.equal(byWasm.status, 200, 'a token of the official signer verifies');
       const missingLimit = await get(
         emulator,
         `/api/v1/accountInactiveOrders?account_index=${account}&auth=${auth}`,

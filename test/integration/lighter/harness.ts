@@ -69,6 +69,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     apiKeyIndex: emulator.apiKeyIndex,
     chainId: emulator.chainId,
     signer: 'fake',
+    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
     env: {},
     overrides: {
       reconnectInitialMs: 20,
@@ -199,6 +200,7 @@ export interface ForeignOrder {
 export async function placeForeignOrder(emulator: LighterEmulator, order: ForeignOrder) {
   const market = emulator.exchange.resolveMarket(order.symbol);
   const signer = createFakeSigner({
+    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
     accountIndex: emulator.accountIndex,
     apiKeyIndex: emulator.apiKeyIndex,
     chainId: emulator.chainId,

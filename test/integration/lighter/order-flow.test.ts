@@ -5,13 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { LIGHTER_EMULATOR_PRIVATE_KEY } from '../../../src/emulators/lighter/index.ts';
 import type { CancelTx, ModifyTx } from '../../../src/emulators/lighter/tx.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { CLIENT_ORDER_INDEX_OPTION } from '../../../src/venues/lighter/broker.ts';
+import { txHashOf } from '../../../src/venues/lighter/crypto/lighter-hash.ts';
 import { createFakeSigner } from '../../../src/venues/lighter/fake-signer.ts';
 import type { LighterSigner } from '../../../src/venues/lighter/signer.ts';
 import type { Harness } from './harness.ts';
-import { creates, emulatorWasmSigner, until, withHarness as withSigner } from './harness.ts';
+import {
+  creates,
+  emulatorWasmSigner,
+  startHarness,
+  until,
+  withHarness as withSigner,
+} from './harness.ts';
 
 let signer: LighterSigner;
 
@@ -247,6 +255,7 @@ describe('lighter order flow against the emulator (real WASM signatures)', () =>
   it('adopts an order placed by another client of the account as EXTERNAL', async () => {
     await withHarness(async (h) => {
       const other = createFakeSigner({
+        privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
         accountIndex: h.emulator.accountIndex,
         apiKeyIndex: h.emulator.apiKeyIndex,
         chainId: h.emulator.chainId,
@@ -287,5 +296,39 @@ describe('lighter order flow against the emulator (real WASM signatures)', () =>
         'the broker put the index in options; the clientId is untouched',
       );
     });
+  });
+});
+
+describe('lighter venue-hash check against the emulator', () => {
+  it('is on for the emulator, which answers the hash it recomputed, and flags a signer whose hash is not what it signed', async () => {
+    // A signer that reports a hash other than the one its signature covers: the emulator answers
+    // the true hash, and the check must say so
+    const lying: LighterSigner = {
+      ...signer,
+      signCreateOrder: async (tx, options) => {
+        const signed = await signer.signCreateOrder(tx, options);
+        return { ...signed, txHash: '00'.repeat(40) };
+      },
+    };
+    const h = await startHarness({ signer: lying });
+    try {
+      assert.equal(h.config.checkTxHash, true, 'the default, the emulator included');
+      h.emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
+      const clientId = h.trading.tradeAsync(h.instrument('ETH'), 0.05, 1990.5, { postOnly: true });
+      await until(() => h.account.findOrder(clientId)?.status === 'OPEN', 'the accept');
+      const flagged = h.logger.records.filter(
+        (r) => r.level === 'error' && r.message.includes('tx hash differs'),
+      );
+      assert.equal(flagged.length, 1);
+      const [tx] = creates(h);
+      assert.ok(tx);
+      assert.equal(
+        flagged[0]?.fields['venue'],
+        txHashOf(h.emulator.chainId, 14, tx).toString('hex'),
+        'the venue answered the hash of what was signed',
+      );
+    } finally {
+      await h.close();
+    }
   });
 });

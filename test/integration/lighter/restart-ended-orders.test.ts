@@ -10,7 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startLighterEmulator } from '../../../src/emulators/lighter/index.ts';
+import {
+  LIGHTER_EMULATOR_PRIVATE_KEY,
+  startLighterEmulator,
+} from '../../../src/emulators/lighter/index.ts';
 import type { Clock } from '../../../src/engine/clock.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
@@ -43,6 +46,7 @@ describe('lighter restart after a clean stop', () => {
           apiKeyIndex: emulator.apiKeyIndex,
           chainId: emulator.chainId,
           signer: 'fake',
+          privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
           env: {},
           overrides: { reconnectInitialMs: 20, reconnectMaxMs: 200, symbols: ['ETH'] },
         }),

@@ -14,7 +14,10 @@ import { describe, it } from 'node:test';
 import type { OrderFilled } from '../../../src/core/events.ts';
 import type { Order } from '../../../src/core/order.ts';
 import type { LighterEmulator } from '../../../src/emulators/lighter/index.ts';
-import { startLighterEmulator } from '../../../src/emulators/lighter/index.ts';
+import {
+  LIGHTER_EMULATOR_PRIVATE_KEY,
+  startLighterEmulator,
+} from '../../../src/emulators/lighter/index.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { SqliteJournal } from '../../../src/journal/sqlite-journal.ts';
@@ -34,6 +37,7 @@ function makeVenue(emulator: LighterEmulator, logger: MemoryLogger): LighterVenu
     apiKeyIndex: emulator.apiKeyIndex,
     chainId: emulator.chainId,
     signer: 'fake',
+    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
     env: {},
     overrides: {
       reconnectInitialMs: 20,

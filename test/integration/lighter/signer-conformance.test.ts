@@ -1,13 +1,38 @@
 /**
- * Conformance of the WASM signer with the official signer: it must reproduce the transaction
- * hashes (and every signed field) of the oracle vectors lighter-python 1.1.2 produced, with the
- * signer's clock pinned so ExpiredAt matches. Signatures are randomised (Schnorr with random k),
- * so they are checked for shape, not bytes.
+ * Conformance of Kestrel's signers with the official signer. The WASM signer must reproduce the
+ * transaction hashes (and every signed field) of the oracle vectors lighter-python 1.1.2
+ * produced, with ExpiredAt pinned. Signatures are randomised (Schnorr with random k), so they
+ * are verified under the key's public key rather than compared: with the TypeScript crypto the
+ * emulator verifies with (src/venues/lighter/crypto, itself checked against the official
+ * vectors), which also recomputes every oracle hash, the ones with transaction attributes
+ * (integrator fees, skip-nonce) the pinned WASM build cannot sign included. Cancel-all, a batch
+ * sent as one sendTxBatch, and auth tokens are covered the same way.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KestrelError } from '../../../src/core/errors.ts';
+import {
+  LIGHTER_EMULATOR_ACCOUNT_INDEX,
+  LIGHTER_EMULATOR_API_KEY_INDEX,
+  LIGHTER_EMULATOR_CHAIN_ID,
+  LIGHTER_EMULATOR_PRIVATE_KEY,
+  LIGHTER_EMULATOR_PUBLIC_KEY,
+  startLighterEmulator,
+} from '../../../src/emulators/lighter/index.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
+import { CANCEL_ALL } from '../../../src/venues/lighter/constants.ts';
+import {
+  authTokenMessage,
+  hashElement,
+  isHashableTxType,
+  txHashOf,
+} from '../../../src/venues/lighter/crypto/lighter-hash.ts';
+import {
+  privateKeyFromBytes,
+  publicKeyOf,
+  verify,
+} from '../../../src/venues/lighter/crypto/schnorr.ts';
+import { createFakeSigner } from '../../../src/venues/lighter/fake-signer.ts';
 import type { LighterSigner, SignedTx } from '../../../src/venues/lighter/signer.ts';
 import { parseAuthToken } from '../../../src/venues/lighter/signer.ts';
 import { createWasmSigner, SIGNER_CANARY } from '../../../src/venues/lighter/wasm-signer.ts';
@@ -155,12 +180,167 @@ describe('lighter WASM signer conformance', {
     );
   });
 
-  it('creates auth tokens with the oracle layout deadline:account:apiKey:signature', async () => {
-    for (const vector of authVectors.filter((v) => v.api_key_index === first?.api_key_index)) {
+  it('recomputes every oracle hash, attributes included, and verifies every oracle signature', (t) => {
+    const hashable = vectors.filter((v) => isHashableTxType(v.tx_type));
+    assert.ok(hashable.filter(hasAttributes).length >= 3, 'integrator fees and skip-nonce vectors');
+    for (const vector of hashable) {
+      const info = JSON.parse(vector.tx_info) as Record<string, unknown>;
+      const hash = txHashOf(vector.chain_id, vector.tx_type as 14 | 15 | 16 | 17, info);
+      assert.equal(hash.toString('hex'), vector.tx_hash, `${vector.kind} nonce ${vector.nonce}`);
+      const publicKey = publicKeyOf(privateKeyFromBytes(Buffer.from(vector.sk, 'hex')));
+      const message = hashElement(hash);
+      assert.ok(message !== undefined);
+      const signature = Buffer.from(String(info['Sig']), 'base64');
+      assert.ok(verify(publicKey, message, signature), `${vector.kind} signature`);
+    }
+    t.diagnostic(
+      `not hashed (tx type 45, approve integrator): ${vectors.filter((v) => !hashable.includes(v)).length}`,
+    );
+  });
+
+  it('signs verifiable signatures over the hashes it reproduces, the TypeScript signer too', async () => {
+    const supported = vectors.filter(
+      (v) => ['create_order', 'cancel_order', 'modify_order'].includes(v.kind) && !hasAttributes(v),
+    );
+    const local = createFakeSigner({
+      privateKey: first?.sk ?? '',
+      accountIndex: first?.account_index ?? 0,
+      apiKeyIndex: first?.api_key_index ?? 0,
+      chainId: first?.chain_id ?? 0,
+      clock: systemClock,
+    });
+    const publicKey = publicKeyOf(privateKeyFromBytes(Buffer.from(first?.sk ?? '', 'hex')));
+    for (const vector of supported) {
+      for (const by of [signer, local]) {
+        const signed = await signVector(by, vector);
+        assert.equal(signed.txHash, vector.tx_hash, `${by.kind} ${vector.kind}`);
+        const sig = Buffer.from((JSON.parse(signed.txInfo) as { Sig: string }).Sig, 'base64');
+        const message = hashElement(Buffer.from(signed.txHash, 'hex'));
+        assert.ok(message !== undefined && verify(publicKey, message, sig), `${by.kind} signature`);
+      }
+    }
+  });
+
+  it('signs cancel-all as the official hash defines it, for the emulator to accept', async () => {
+    const wasm = await createWasmSigner({
+      privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
+      accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
+      apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
+      chainId: LIGHTER_EMULATOR_CHAIN_ID,
+      clock: systemClock,
+    });
+    const emulator = await startLighterEmulator();
+    try {
+      const signed = await wasm.signCancelAllOrders(
+        { timeInForce: CANCEL_ALL.IMMEDIATE, time: 0 },
+        { nonce: 0 },
+      );
+      const info = JSON.parse(signed.txInfo) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(info), [
+        'AccountIndex',
+        'ApiKeyIndex',
+        'TimeInForce',
+        'Time',
+        'ExpiredAt',
+        'Nonce',
+        'Sig',
+      ]);
+      const hash = txHashOf(LIGHTER_EMULATOR_CHAIN_ID, 16, info);
+      assert.equal(signed.txHash, hash.toString('hex'));
+      const message = hashElement(hash);
+      const publicKey = Buffer.from(LIGHTER_EMULATOR_PUBLIC_KEY.slice(2), 'hex');
+      assert.ok(
+        message !== undefined &&
+          verify(publicKey, message, Buffer.from(String(info['Sig']), 'base64')),
+      );
+      const reply = await fetch(`${emulator.url}/api/v1/sendTx`, {
+        method: 'POST',
+        body: new URLSearchParams({ tx_type: '16', tx_info: signed.txInfo }),
+      });
+      const body = (await reply.json()) as Record<string, unknown>;
+      assert.equal(body['tx_hash'], signed.txHash, "the venue answers the signer's hash");
+    } finally {
+      await emulator.close();
+      await wasm.close();
+    }
+  });
+
+  it('signs a batch with consecutive nonces that the venue takes as one sendTxBatch', async () => {
+    const wasm = await createWasmSigner({
+      privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
+      accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
+      apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
+      chainId: LIGHTER_EMULATOR_CHAIN_ID,
+      clock: systemClock,
+    });
+    const emulator = await startLighterEmulator();
+    try {
+      emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
+      const order = (clientOrderIndex: number, price: number) => ({
+        marketIndex: 0,
+        clientOrderIndex,
+        baseAmount: 100,
+        price,
+        isAsk: false,
+        orderType: 0,
+        timeInForce: 1,
+        reduceOnly: false,
+        triggerPrice: 0,
+        orderExpiry: Date.now() + 86_400_000,
+      });
+      const batch = [
+        await wasm.signCreateOrder(order(71, 199_000), { nonce: 0 }),
+        await wasm.signCreateOrder(order(72, 198_000), { nonce: 1 }),
+        await wasm.signCancelOrder({ marketIndex: 0, index: 71 }, { nonce: 2 }),
+      ];
+      const reply = await fetch(`${emulator.url}/api/v1/sendTxBatch`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          tx_types: JSON.stringify(batch.map((tx) => tx.txType)),
+          tx_infos: JSON.stringify(batch.map((tx) => tx.txInfo)),
+        }),
+      });
+      const body = (await reply.json()) as Record<string, unknown>;
+      assert.equal(reply.status, 200, JSON.stringify(body));
+      assert.deepEqual(
+        body['tx_hash'],
+        batch.map((tx) => tx.txHash),
+        "one hash per transaction, in order, each the signer's",
+      );
+      assert.equal(emulator.exchange.nextNonce(LIGHTER_EMULATOR_API_KEY_INDEX), 3);
+    } finally {
+      await emulator.close();
+      await wasm.close();
+    }
+  });
+
+  it('creates auth tokens with the oracle layout, whose signatures verify like the oracle ones', async () => {
+    const own = authVectors.filter((v) => v.api_key_index === first?.api_key_index);
+    assert.ok(own.length > 0);
+    for (const vector of own) {
       const token = await signer.createAuthToken(vector.deadline);
       const expected = vector.token.split(':').slice(0, 3).join(':');
       assert.equal(token.split(':').slice(0, 3).join(':'), expected);
       assert.deepEqual(parseAuthToken(token), parseAuthToken(vector.token));
+    }
+    for (const vector of authVectors) {
+      const publicKey = publicKeyOf(privateKeyFromBytes(Buffer.from(vector.sk, 'hex')));
+      const message = authTokenMessage(vector.deadline, vector.account_index, vector.api_key_index);
+      const signatureOf = (token: string) => Buffer.from(token.split(':')[3] ?? '', 'hex');
+      assert.ok(verify(publicKey, message, signatureOf(vector.token)), 'the oracle token');
+      if (
+        vector.api_key_index === first?.api_key_index &&
+        vector.account_index === first.account_index
+      ) {
+        const ours = await signer.createAuthToken(vector.deadline);
+        assert.ok(verify(publicKey, message, signatureOf(ours)), 'the WASM signer token');
+        const other = authTokenMessage(
+          vector.deadline + 1,
+          vector.account_index,
+          vector.api_key_index,
+        );
+        assert.equal(verify(publicKey, other, signatureOf(ours)), false, 'for its deadline only');
+      }
     }
   });
 

@@ -1,4 +1,4 @@
-import type { VenueProfile } from '../profile.ts';
+import type { ConditionalStage, VenueProfile } from '../profile.ts';
 import { CCXT_CREDENTIALS } from '../profile.ts';
 import { verbatimCodec } from '../wire-ids.ts';
 import { BINANCE_ERRORS } from './binance-errors.ts';
@@ -15,6 +15,10 @@ export const BINANCE_CLIENT_ID = verbatimCodec(
  * `POST /fapi/v1/batchOrders` with at most 5 orders; `userTrades` answers at most 1000 rows
  * oldest first from `startTime`, over at most 7 days; an amend (`PUT /fapi/v1/order`) keeps the
  * order id; in hedge mode every order carries `positionSide` and never `reduceOnly` (-1106).
+ * Stop orders go to the Algo Service (`POST /fapi/v1/algoOrder`, ccxt 4.5.84 sends them there
+ * when a `triggerPrice` rides along): the algo order has its own id (`algoId`) and our client id
+ * as `clientAlgoId`; when it triggers, the venue places an ordinary order under a new order id
+ * and the same client id, and the algo order ends TRIGGERED, then FINISHED.
  */
 export const BINANCEUSDM_PROFILE: VenueProfile = {
   id: 'binanceusdm',
@@ -36,9 +40,27 @@ export const BINANCEUSDM_PROFILE: VenueProfile = {
     reduceOnlyWithSide: false,
   },
   amend: { SWAP: 'inPlace', FUTURE: 'inPlace' },
+  stops: {
+    marketTypes: ['SWAP'],
+    params: { trigger: true },
+    stageOf: algoStage,
+  },
   errors: BINANCE_ERRORS,
   numericIds: true,
   credentials: CCXT_CREDENTIALS,
   options: {},
   unchecked: [],
 };
+
+/**
+ * The stage of a Binance algo order from its raw payload: REST answers carry `algoId` and
+ * `algoStatus`, ALGO_UPDATE pushes `aid` and `X`; TRIGGERED and FINISHED mean the order it
+ * placed carries on. Undefined for an ordinary order.
+ */
+function algoStage(info: unknown): ConditionalStage | undefined {
+  if (typeof info !== 'object' || info === null) return undefined;
+  const raw = info as Record<string, unknown>;
+  if (raw['algoId'] === undefined && raw['aid'] === undefined) return undefined;
+  const status = String(raw['algoStatus'] ?? raw['X'] ?? '');
+  return status === 'TRIGGERED' || status === 'FINISHED' ? 'triggered' : 'conditional';
+}
