@@ -60,3 +60,59 @@ export function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
+
+/** CPU time (user + system) of the process since `since`, ms */
+export function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * Runs a measured path and its baseline in alternating rounds, each timed in CPU time (on a busy
+ * machine wall time also counts the other processes), and returns the median of each and the
+ * median of the per-round ratios: interleaving keeps the ratio honest when the machine's speed
+ * drifts during the run. Each side starts after a full collection (with --expose-gc)
+ */
+export function measurePair(
+  run: () => number,
+  baseline: () => number,
+  rounds: number,
+): {
+  readonly opsPerCpuSecond: number;
+  readonly baselineOpsPerCpuSecond: number;
+  readonly ratio: number;
+  readonly ratios: readonly number[];
+} {
+  const rates: number[] = [];
+  const baseRates: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    // Each side starts on a collected heap, so neither pays for the other's garbage
+    collect();
+    let since = process.cpuUsage();
+    const baseOps = baseline();
+    const baseMs = cpuMsSince(since);
+    collect();
+    since = process.cpuUsage();
+    const ops = run();
+    const ms = cpuMsSince(since);
+    rates.push((ops * 1000) / ms);
+    baseRates.push((baseOps * 1000) / baseMs);
+    ratios.push(ms / ops / (baseMs / baseOps));
+  }
+  const median = (values: readonly number[]) =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return {
+    opsPerCpuSecond: median(rates),
+    baselineOpsPerCpuSecond: median(baseRates),
+    ratio: median(ratios),
+    ratios,
+  };
+}
+
+/** "range 1.41–1.62 ×": how far the per-round values of a figure moved */
+export function spread(values: readonly number[], unit = '×'): string {
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  return `range ${low.toFixed(2)}–${high.toFixed(2)} ${unit}`;
+}

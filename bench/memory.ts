@@ -3,6 +3,7 @@ import { createOrderRequest } from '../src/core/order-request.ts';
 import { AccountProcessor } from '../src/engine/account-processor.ts';
 import { SimulatedClock } from '../src/engine/clock.ts';
 import { silentLogger } from '../src/engine/logger.ts';
+import { runUnboundedLoad } from '../test/helpers/unbounded-load.ts';
 import type { Figure } from './harness.ts';
 import { heapUsed } from './harness.ts';
 import { benchInstruments } from './workload.ts';
@@ -21,8 +22,11 @@ function request(n: number) {
   });
 }
 
-/** Memory: heap per live order, and heap flat while a million orders churn to terminal */
-export function benchMemory(quick: boolean): Figure[] {
+/**
+ * Memory: heap per live order, heap flat while a million orders churn to terminal, and heap flat
+ * under unbounded load through the risk gate
+ */
+export async function benchMemory(quick: boolean): Promise<Figure[]> {
   const live = 100_000;
   const clock = new SimulatedClock(0);
   const before = heapUsed();
@@ -86,6 +90,14 @@ export function benchMemory(quick: boolean): Figure[] {
   const settled = checkpoints.slice(Math.ceil((200_000 / churn) * 8));
   const first = settled[0] ?? 0;
   const last = settled.at(-1) ?? 0;
+  // A strategy trying 1,000 submits a second against the gate's 100/s
+  const load = await runUnboundedLoad({
+    seconds: quick ? 60 : 300,
+    perTick: 10,
+    risk: { submitsPerSecond: 100, submitBurst: 20, maxQueued: 100, maxQueueAgeMs: 500 },
+    heap: heapUsed,
+  });
+  const loadFirst = load.heap[0] ?? 0;
   return [
     {
       bench: 'memory',
@@ -115,6 +127,14 @@ export function benchMemory(quick: boolean): Figure[] {
       unit: 'MiB',
       target: '≈ 0 (flat)',
       note: `every ${churn / 8} orders: ${checkpoints.map((c) => (c / 2 ** 20).toFixed(1)).join(' → ')} MiB`,
+    },
+    {
+      bench: 'memory',
+      metric: 'growth under unbounded load (1,000 submits/s tried, 100/s allowed)',
+      value: (Math.max(...load.heap) - loadFirst) / 2 ** 20,
+      unit: 'MiB',
+      target: '≈ 0 (flat)',
+      note: `${load.attempts} tried: ${load.sent} sent, ${Object.values(load.refused).reduce((a, b) => a + b, 0)} refused, ${load.stale} stale, ${load.withdrawn} canceled while queued (${load.withdrawnReachedVenue} reached the venue); heap ${load.heap.map((h) => (h / 2 ** 20).toFixed(1)).join(' → ')} MiB`,
     },
   ];
 }

@@ -12,6 +12,7 @@ import { benchCcxtOverhead } from './ccxt-overhead.ts';
 import { benchEventApply } from './event-apply.ts';
 import type { Figure } from './harness.ts';
 import { benchMemory } from './memory.ts';
+import { benchNautilusShaped } from './nautilus-shaped.ts';
 import { benchScaling } from './scaling.ts';
 import { benchStartup } from './startup.ts';
 import { benchSubmitPipeline } from './submit-pipeline.ts';
@@ -24,6 +25,7 @@ const benches: Array<[string, () => Figure[] | Promise<Figure[]>]> = [
   ['event apply', () => benchEventApply(quick)],
   ['submit pipeline', () => benchSubmitPipeline(quick)],
   ['backtest', () => benchBacktest(quick)],
+  ['nautilus-shaped', () => benchNautilusShaped(quick)],
   ['ccxt overhead', () => benchCcxtOverhead(quick)],
   ['memory', () => benchMemory(quick)],
   ['scaling', () => benchScaling(quick)],

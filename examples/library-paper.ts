@@ -9,6 +9,7 @@
 import {
   AccountProcessor,
   createInstrument,
+  createMetricsRegistry,
   createPaperVenue,
   createSyntheticMarket,
   HealthMonitor,
@@ -77,5 +78,7 @@ const id = trading.tradeAsync(btc, -0.01, quote.ask + 50, { postOnly: true }); /
 await trading.cancelOrder(id); // works while still PENDING
 await trading.submitOrders([{ instrument: btc, amount: 0.01, price: quote.bid - 100 }]);
 await trading.cancelOrders(btc);
-console.log(health.toPrometheus());
+console.log(
+  await createMetricsRegistry({ health: () => health, account: () => account }).metrics(),
+);
 await venue.stop();

@@ -54,6 +54,7 @@ Options:
   --out DIR              where the report goes (default ./kestrel-out)
   --json                 print the report as JSON instead of the summary
   --quiet                no progress bar
+  --risk FILE            the pre-trade risk limits as JSON (README: Risk gate); defaults otherwise
 Live and paper:
   --venue NAME           paper, lighter, or a ccxt exchange id (binanceusdm, bybit, ...)
   --url URL              the venue's base URL (a local emulator: kestrel emulate ...)
@@ -64,6 +65,11 @@ Live and paper:
                          SQLite file, or postgres://user@host/db?owner=NAME for a journal
                          several processes share (each its own owner, the clientId prefix)
   --speed N              paper: replay speed (default 1, real time)
+  --metrics-port N       serve Prometheus /metrics and /health on this port while running
+                         (0: any free port, named in run.log)
+  --metrics-host HOST    the address to serve them on (default 127.0.0.1, this machine only)
+  --redis URL            share the API key's rate limit with every process using it, on this
+                         Redis (redis://host:6379); default: this process spaces its own
   -h, --help             this help
 `;
 

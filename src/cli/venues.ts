@@ -1,6 +1,7 @@
 import type { Clock } from '../engine/clock.ts';
 import type { Logger } from '../engine/logger.ts';
 import type { VenueConnection } from '../engine/venue.ts';
+import type { SharedRateLimit } from '../venues/ccxt/shared-rate-limit.ts';
 import { UsageError } from './exit-codes.ts';
 
 export interface VenueChoice {
@@ -16,6 +17,11 @@ export interface VenueChoice {
   readonly logger: Logger;
   /** Other names the command takes for --venue, for the refusal of an unknown one */
   readonly otherNames?: readonly string[];
+  /**
+   * A Redis URL: the API key's rate limit is shared there with every process using the key
+   * (ccxt venues); without it each process spaces its own requests
+   */
+  readonly redis?: string | undefined;
 }
 
 function isLoopback(url: string | undefined): boolean {
@@ -35,6 +41,10 @@ export async function openVenue(choice: VenueChoice): Promise<VenueConnection> {
   const name = choice.venue.startsWith('ccxt:') ? choice.venue.slice(5) : choice.venue;
   const local = isLoopback(choice.url);
   if (name === 'lighter') {
+    if (choice.redis !== undefined)
+      throw new UsageError(
+        '--redis shares the rate limits of ccxt venues; on Lighter each process signs with its own API key index',
+      );
     const [{ loadLighterConfig }, { createLighterVenue }] = await Promise.all([
       import('../venues/lighter/config.ts'),
       import('../venues/lighter/venue.ts'),
@@ -91,5 +101,27 @@ export async function openVenue(choice: VenueChoice): Promise<VenueConnection> {
       : {}),
     env: choice.env,
   });
-  return createCcxtVenue(config, { clock: choice.clock, logger: choice.logger });
+  // Last: a server that does not answer refuses the run before anything is opened
+  const rateLimit = choice.redis === undefined ? undefined : await sharedRateLimit(choice);
+  try {
+    return createCcxtVenue(config, { clock: choice.clock, logger: choice.logger, rateLimit });
+  } catch (error) {
+    await rateLimit?.close();
+    throw error;
+  }
+}
+
+/**
+ * The rate limit shared on Redis, once the server answered.
+ * @throws KestrelError NETWORK naming the server (password hidden) when it cannot be reached
+ */
+async function sharedRateLimit(choice: VenueChoice): Promise<SharedRateLimit> {
+  const [{ connectRedis }, { RedisRateLimit }] = await Promise.all([
+    import('../runtime/redis.ts'),
+    import('../venues/ccxt/shared-rate-limit.ts'),
+  ]);
+  const redis = await connectRedis(choice.redis ?? '', 'rate-limit', 'redis', {
+    offlineQueue: false,
+  });
+  return new RedisRateLimit(redis, choice.clock);
 }

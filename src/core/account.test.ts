@@ -642,6 +642,12 @@ describe('apply: bounded memory', () => {
     apply(state, requested(request('a', 'BUY', 10)));
     for (let i = 0; i < 10; i++) apply(state, fill('a', `t${i}`, 0.1, 100));
     assert.equal(state.seen.size, 3);
+    const symbol = request('a', 'BUY', 10).instrument.symbol;
+    assert.deepEqual(
+      ['t0', 't6', 't7', 't8', 't9'].map((id) => state.seen.has(symbol, id)),
+      [false, false, true, true, true],
+      'the newest three, the oldest forgotten first',
+    );
   });
 });
 
@@ -778,5 +784,169 @@ describe('apply: reconciliation events', () => {
     });
     assert.ok(result.outcome === 'applied' && result.change === 'recovered');
     assert.equal(findOrder(state, 'a')?.origin, 'RECOVERED');
+  });
+});
+
+describe('apply: the venue is the authority over terminal verdicts', () => {
+  function lost(id: string, time = 9): AccountEvent {
+    return {
+      type: 'orderLost',
+      exchange: EX,
+      clientId: id as ClientOrderId,
+      reason: 'the venue does not know the order',
+      time,
+    };
+  }
+
+  function reported(
+    id: string,
+    status: 'OPEN' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED',
+    filledQuantity: number,
+    more: { quantity?: number; price?: number; time?: number } = {},
+  ): AccountEvent {
+    return {
+      type: 'orderStatusReported',
+      exchange: EX,
+      clientId: id as ClientOrderId,
+      venueOrderId: venueOrderId(`v-${id}`),
+      status,
+      filledQuantity,
+      ...more,
+      time: more.time ?? 20,
+    };
+  }
+
+  it('revives a LOST order the venue accepts after all (a submit held up on its way)', () => {
+    const state = createAccountState({ exchange: EX, limits: { graceMs: 100 } });
+    apply(state, requested(request('a')));
+    apply(state, lost('a', 9));
+    evictTerminal(state, 500);
+    assert.equal(state.orders.size, 0, 'moved to history');
+    const result = apply(state, accepted('a', 'v-a', 600));
+    assert.equal(result.outcome === 'applied' ? result.change : result.outcome, 'accepted');
+    assert.equal(statusOf(state, 'a'), 'OPEN');
+    assert.equal(state.orders.get('a')?.status, 'OPEN', 'live again, so a stop cancels it');
+    assert.equal(state.byVenueId.get('v-a')?.clientId, 'a');
+    assert.deepEqual(
+      findOrder(state, 'a')?.transitions.map((t) => `${t.from}→${t.to}`),
+      ['PENDING→LOST', 'LOST→OPEN'],
+    );
+  });
+
+  it('revives a LOST order from the history on a fill', () => {
+    const state = createAccountState({ exchange: EX, limits: { graceMs: 100 } });
+    apply(state, requested(request('a')));
+    apply(state, lost('a', 9));
+    evictTerminal(state, 500);
+    apply(state, fill('a', 't1', 0.4, 100, { time: 600 }));
+    assert.equal(state.orders.get('a')?.status, 'PARTIALLY_FILLED');
+    assert.equal(state.positions.get('BTCUSDT')?.quantity, 0.4);
+  });
+
+  it('reinstates a REJECTED order the venue lists open, with its reason, among the live orders', () => {
+    const state = createAccountState({ exchange: EX, limits: { graceMs: 100 } });
+    apply(state, requested(request('a')));
+    apply(state, {
+      type: 'orderRejected',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      code: '-1001',
+      message: 'Internal error; unable to process your request. Please try again.',
+      time: 1,
+    });
+    evictTerminal(state, 500);
+    const result = apply(state, reported('a', 'OPEN', 0, { time: 600 }));
+    assert.equal(result.outcome === 'applied' ? result.change : result.outcome, 'reinstated');
+    const order = state.orders.get('a');
+    assert.equal(order?.status, 'OPEN');
+    assert.equal(order?.reason, 'reinstated: REJECTED here, OPEN at the venue when asked');
+    assert.equal(order?.transitions.at(-1)?.cause, 'orderStatusReported');
+    // Managed again: a cancel goes through, and the venue's cancel closes it
+    apply(state, {
+      type: 'cancelRequested',
+      exchange: EX,
+      clientId: 'a' as ClientOrderId,
+      deferred: false,
+      time: 601,
+    });
+    assert.equal(statusOf(state, 'a'), 'PENDING_CANCEL');
+    apply(state, canceled('a', 602));
+    assert.equal(statusOf(state, 'a'), 'CANCELED');
+  });
+
+  it('reinstates a CANCELED order the venue lists open and partly filled', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, accepted('a'));
+    apply(state, canceled('a', 3));
+    const result = apply(state, reported('a', 'PARTIALLY_FILLED', 0.3));
+    assert.equal(result.outcome === 'applied' ? result.change : result.outcome, 'reinstated');
+    assert.equal(statusOf(state, 'a'), 'PARTIALLY_FILLED');
+    assert.equal(findOrder(state, 'a')?.filledQuantity, 0.3);
+  });
+
+  it('never reinstates a FILLED or EXPIRED order', () => {
+    const state = fresh();
+    apply(state, requested(request('a')));
+    apply(state, fill('a', 't1', 1, 100));
+    assert.equal(apply(state, reported('a', 'OPEN', 0, { quantity: 2 })).outcome, 'refused');
+    assert.equal(findOrder(state, 'a')?.quantity, 1, 'refusing it changes nothing');
+    assert.equal(state.counters.illegalTransitions, 1);
+    apply(state, requested(request('b')));
+    apply(state, { type: 'orderExpired', exchange: EX, clientId: 'b' as ClientOrderId, time: 3 });
+    assert.equal(apply(state, reported('b', 'OPEN', 0)).outcome, 'refused');
+    assert.equal(statusOf(state, 'b'), 'EXPIRED');
+  });
+
+  it('takes the quantity the venue reports (an amend whose answer was lost), so its fill books', () => {
+    const state = fresh();
+    apply(state, requested(request('a', 'BUY', 0.002, 64000)));
+    apply(state, accepted('a'));
+    // The venue amended to 0.004 and filled it; we still think 0.002
+    const early = apply(state, fill('a', 't1', 0.004, 64000, { fee: 0.1, feeCurrency: 'USDT' }));
+    assert.equal(early.outcome, 'refused', 'an overfill of what we know');
+    const status = apply(state, reported('a', 'FILLED', 0.004, { quantity: 0.004 }));
+    assert.equal(status.outcome === 'applied' ? status.change : status.outcome, 'filled');
+    assert.equal(findOrder(state, 'a')?.quantity, 0.004);
+    // The fill, delivered again (a snapshot, a resync), now books: trade, position and fee
+    const again = apply(state, fill('a', 't1', 0.004, 64000, { fee: 0.1, feeCurrency: 'USDT' }));
+    assert.equal(again.outcome, 'applied');
+    const order = findOrder(state, 'a');
+    assert.equal(order?.status, 'FILLED');
+    assert.equal(order?.filledQuantity, 0.004);
+    assert.equal(order?.averageFillPrice, 64000);
+    assert.equal(state.positions.get('BTCUSDT')?.quantity, 0.004);
+    assert.equal(state.fees.get('USDT'), 0.1);
+    assert.equal(apply(state, fill('a', 't1', 0.004, 64000)).outcome, 'ignored', 'once');
+  });
+
+  it('books the fills a status report told of ahead of them, once, without counting an overfill', () => {
+    const state = fresh();
+    apply(state, requested(request('a', 'BUY', 1, 100)));
+    apply(state, accepted('a'));
+    apply(state, { ...reported('a', 'FILLED', 1), averagePrice: 100.5 } as AccountEvent);
+    assert.equal(findOrder(state, 'a')?.averageFillPrice, 100.5);
+    assert.equal(apply(state, fill('a', 't1', 0.5, 100)).outcome, 'applied');
+    assert.equal(findOrder(state, 'a')?.filledQuantity, 1, 'the venue word stands');
+    assert.equal(apply(state, fill('a', 't2', 0.5, 101)).outcome, 'applied');
+    assert.equal(findOrder(state, 'a')?.averageFillPrice, 100.5);
+    assert.equal(apply(state, fill('a', 't3', 0.5, 101)).outcome, 'refused');
+    assert.equal(state.counters.overfills, 1);
+    assert.equal(state.positions.get('BTCUSDT')?.quantity, 1);
+  });
+
+  it('takes an amended price from a status report of a live order', () => {
+    const state = fresh();
+    apply(state, requested(request('a', 'BUY', 1, 100)));
+    apply(state, accepted('a'));
+    const result = apply(state, reported('a', 'OPEN', 0, { price: 99.5, quantity: 2 }));
+    assert.equal(result.outcome === 'applied' ? result.change : result.outcome, 'amended');
+    assert.equal(findOrder(state, 'a')?.price, 99.5);
+    assert.equal(findOrder(state, 'a')?.quantity, 2);
+    assert.equal(
+      apply(state, reported('a', 'OPEN', 0, { price: Number.NaN })).outcome,
+      'refused',
+      'a malformed price changes nothing',
+    );
   });
 });

@@ -84,10 +84,14 @@ interface OrderRecord extends Mutable<TrackedOrder> {
   beforeCancel: OrderStatus | undefined;
   /** A cancel that waits for the venue id */
   cancelDeferred: boolean;
-  /** Σ quantity × price of the fills, for the average */
+  /** Σ quantity of the fills booked; `filledQuantity` may run ahead of it on the venue's word */
+  bookedQuantity: number;
+  /** Σ quantity × price of the fills booked, for the average */
   filledNotional: number;
   /** When it became terminal, for the grace window; -1 while live */
   terminalAt: number;
+  /** Whether a run report has written this order's row (see claimReportRow) */
+  reported: boolean;
 }
 
 type MutableBalance = Mutable<Balance>;
@@ -175,8 +179,10 @@ export class BoundedMemory {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.ringScopes = new Array<Set<string> | undefined>(capacity).fill(undefined);
-    this.ringKeys = new Array<string | undefined>(capacity).fill(undefined);
+    // The rings grow as keys arrive (then wrap): an account that sees few fills never pays for
+    // 200 000 empty slots
+    this.ringScopes = [];
+    this.ringKeys = [];
   }
 
   has(scope: string, key: string): boolean {
@@ -190,15 +196,20 @@ export class BoundedMemory {
       this.scopes.set(scope, members);
     }
     if (members.has(key)) return;
-    const evictedScope = this.ringScopes[this.next];
-    const evictedKey = this.ringKeys[this.next];
-    if (evictedScope !== undefined && evictedKey !== undefined) {
-      evictedScope.delete(evictedKey);
-      this.count -= 1;
+    if (this.ringKeys.length < this.capacity) {
+      this.ringScopes.push(members);
+      this.ringKeys.push(key);
+    } else {
+      const evictedScope = this.ringScopes[this.next];
+      const evictedKey = this.ringKeys[this.next];
+      if (evictedScope !== undefined && evictedKey !== undefined) {
+        evictedScope.delete(evictedKey);
+        this.count -= 1;
+      }
+      this.ringScopes[this.next] = members;
+      this.ringKeys[this.next] = key;
+      this.next = (this.next + 1) % this.capacity;
     }
-    this.ringScopes[this.next] = members;
-    this.ringKeys[this.next] = key;
-    this.next = (this.next + 1) % this.capacity;
     members.add(key);
     this.count += 1;
   }
@@ -369,6 +380,7 @@ function transition(
   order.transitions.push({ from, to, cause, time });
   order.status = to;
   order.updatedAt = time;
+  if (isTerminal(from) && !isTerminal(to)) revive(state, order);
   if (isTerminal(to)) {
     if (order.terminalAt < 0) {
       order.terminalAt = time;
@@ -379,6 +391,19 @@ function transition(
     order.terminalAt = -1;
   }
   return true;
+}
+
+/**
+ * Puts an order that left a terminal status back among the live ones, with its indexes, even
+ * when its grace window had already moved it to the history
+ */
+function revive(state: AccountState, order: OrderRecord): void {
+  if (state.orders.get(order.clientId) !== order) {
+    state.history.delete(order.clientId);
+    state.orders.set(order.clientId, order);
+  }
+  if (order.venueOrderId !== undefined) state.byVenueId.set(order.venueOrderId, order);
+  if (order.correlationKey !== undefined) state.byCorrelationKey.set(order.correlationKey, order);
 }
 
 function illegal(order: OrderRecord, to: OrderStatus): Refused {
@@ -457,9 +482,23 @@ function newRecord(f: RecordFields, time: number): OrderRecord {
     answered: false,
     beforeCancel: undefined,
     cancelDeferred: false,
+    bookedQuantity: 0,
     filledNotional: 0,
     terminalAt: -1,
+    reported: false,
   };
+}
+
+/**
+ * Claims an order's one row in a run report: true the first time for an order, false after.
+ * A flag on the record, not a set of ids, so a report of a million orders remembers nothing
+ * extra; the account itself never reads it.
+ */
+export function claimReportRow(order: TrackedOrder): boolean {
+  const record = order as OrderRecord;
+  if (record.reported === true) return false;
+  record.reported = true;
+  return true;
 }
 
 function onRequested(state: AccountState, event: OrderRequested): ApplyResult {
@@ -573,6 +612,15 @@ function onAccepted(state: AccountState, event: OrderAccepted): ApplyResult {
   const sendCancel = releaseDeferredCancel(order);
   const previous = order.status;
   if (previous === 'PENDING') transition(state, order, 'OPEN', event.type, event.time);
+  // The venue accepted an order given up as LOST (a submit held up on its way): it is live again
+  else if (previous === 'LOST')
+    transition(
+      state,
+      order,
+      order.filledQuantity > 0 ? 'PARTIALLY_FILLED' : 'OPEN',
+      event.type,
+      event.time,
+    );
   // An accept racing a cancel never wipes the cancel; a refused cancel goes back to OPEN
   else if (previous === 'PENDING_CANCEL' && order.beforeCancel === 'PENDING')
     order.beforeCancel = 'OPEN';
@@ -644,14 +692,15 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   }
 
   const quantity = snapSize(instrument, report.quantity);
+  // Judged by the fills booked: a status report may have told of this very fill already
   if (
     order !== undefined &&
     state.limits.allowOverfills !== true &&
-    order.filledQuantity + quantity > order.quantity + instrument.lotSize / 2
+    order.bookedQuantity + quantity > order.quantity + instrument.lotSize / 2
   ) {
     state.counters.overfills += 1;
     return refused(
-      `overfill: fill ${report.tradeId} of ${quantity} on order ${order.clientId} filled ${order.filledQuantity} of ${order.quantity}`,
+      `overfill: fill ${report.tradeId} of ${quantity} on order ${order.clientId} filled ${order.bookedQuantity} of ${order.quantity}`,
       order,
     );
   }
@@ -683,10 +732,14 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   setVenueId(state, order, fill.venueOrderId);
   const previous = order.status;
   const firstVerdict = answer(order);
-  if (previous === 'FILLED') state.counters.overfills += 1;
-  order.filledQuantity = snapSize(instrument, order.filledQuantity + quantity);
+  order.bookedQuantity = snapSize(instrument, order.bookedQuantity + quantity);
+  if (order.bookedQuantity > order.quantity) state.counters.overfills += 1;
   order.filledNotional = money(order.filledNotional + quantity * price);
-  order.averageFillPrice = averagePrice(instrument, order.filledNotional, order.filledQuantity);
+  // A status report that ran ahead of the fills keeps its figures until the fills catch up
+  if (order.bookedQuantity >= order.filledQuantity) {
+    order.filledQuantity = order.bookedQuantity;
+    order.averageFillPrice = averagePrice(instrument, order.filledNotional, order.bookedQuantity);
+  }
   order.updatedAt = event.time;
   const complete = order.filledQuantity >= order.quantity;
   const sendCancel = !complete && releaseDeferredCancel(order);
@@ -877,24 +930,23 @@ function onFunding(state: AccountState, event: FundingPaid): ApplyResult {
 function onStatusReported(state: AccountState, event: OrderStatusReported): ApplyResult {
   const order = resolve(state, event);
   if (order === undefined) return unknownOrder(event);
-  setVenueId(state, order, event.venueOrderId);
-  const previous = order.status;
   if (!Number.isFinite(event.filledQuantity) || event.filledQuantity < 0) {
     return refused(`invalid filled quantity ${event.filledQuantity}`, order);
   }
-  const filled = snapSize(order.instrument, event.filledQuantity);
-  if (filled > order.filledQuantity) {
-    // Fills we never saw: the quantity and average follow the venue; positions sync separately
-    if (event.averagePrice !== undefined && event.averagePrice > 0) {
-      order.filledNotional = money(filled * event.averagePrice);
-      order.averageFillPrice = event.averagePrice;
-    }
-    order.filledQuantity = filled;
+  for (const [name, value] of [
+    ['quantity', event.quantity],
+    ['price', event.price],
+  ] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0))
+      return refused(`invalid ${name} ${value}`, order);
   }
+  const instrument = order.instrument;
+  const filled = snapSize(instrument, event.filledQuantity);
+  const previous = order.status;
   let target: OrderStatus;
   switch (event.status) {
     case 'OPEN':
-      target = order.filledQuantity > 0 ? 'PARTIALLY_FILLED' : 'OPEN';
+      target = Math.max(filled, order.filledQuantity) > 0 ? 'PARTIALLY_FILLED' : 'OPEN';
       break;
     case 'PARTIALLY_FILLED':
       target = 'PARTIALLY_FILLED';
@@ -902,15 +954,48 @@ function onStatusReported(state: AccountState, event: OrderStatusReported): Appl
     default:
       target = event.status;
   }
-  // A live order reported still live keeps a pending cancel; anything the table refuses is counted
+  // A live order reported still live keeps a pending cancel; anything the table refuses is
+  // refused before anything changes
   if (previous === 'PENDING_CANCEL' && !isTerminal(target)) target = previous;
+  if (previous !== target && !canTransition(previous, target)) {
+    state.counters.illegalTransitions += 1;
+    return illegal(order, target);
+  }
+  setVenueId(state, order, event.venueOrderId);
+  // The venue's total quantity and limit price win (an amend whose answer was lost)
+  const quantity = event.quantity === undefined ? undefined : snapSize(instrument, event.quantity);
+  const price = event.price === undefined ? undefined : snapPrice(instrument, event.price);
+  let amended = false;
+  if (quantity !== undefined && quantity !== order.quantity) {
+    order.quantity = quantity;
+    amended = true;
+  }
+  if (price !== undefined && order.price !== undefined && price !== order.price) {
+    order.price = price;
+    amended = true;
+  }
+  if (amended) order.updatedAt = event.time;
+  if (filled > order.filledQuantity) {
+    // Fills we never saw: the quantity and average follow the venue until the fills themselves
+    // book (by trade id, from the stream or a snapshot); positions sync separately
+    if (event.averagePrice !== undefined && event.averagePrice > 0)
+      order.averageFillPrice = event.averagePrice;
+    order.filledQuantity = filled;
+  }
   const firstVerdict = answer(order);
   if (previous === target) {
+    if (amended) return applied(order, 'amended', previous, undefined, undefined, firstVerdict);
     return firstVerdict
       ? applied(order, 'accepted', previous, undefined, undefined, true)
       : ignored(`status ${target} already known`, order);
   }
   if (!transition(state, order, target, event.type, event.time)) return illegal(order, target);
+  if (isTerminal(previous) && !isTerminal(target)) {
+    // Held terminal, listed live by the venue when asked: reinstated through the table's row
+    order.reason = `reinstated: ${previous} here, ${event.status} at the venue when asked`;
+    order.beforeCancel = undefined;
+    return applied(order, 'reinstated', previous, undefined, undefined, firstVerdict);
+  }
   const change: OrderChange =
     target === 'FILLED'
       ? 'filled'

@@ -8,9 +8,12 @@ export class BoundedMap<K, V> {
   private readonly order: K[] = [];
   private head = 0;
   readonly capacity: number;
+  private readonly onEvict: ((key: K, value: V) => void) | undefined;
 
-  constructor(capacity: number) {
+  /** `onEvict` hears of each entry dropped to stay within capacity (not of deletes) */
+  constructor(capacity: number, onEvict?: (key: K, value: V) => void) {
     this.capacity = capacity;
+    this.onEvict = onEvict;
   }
 
   get size(): number {
@@ -26,12 +29,18 @@ export class BoundedMap<K, V> {
   }
 
   set(key: K, value: V): void {
-    if (!this.entries.has(key)) this.order.push(key);
+    const size = this.entries.size;
     this.entries.set(key, value);
+    if (this.entries.size === size) return;
+    this.order.push(key);
     while (this.entries.size > this.capacity && this.head < this.order.length) {
       const oldest = this.order[this.head]!;
       this.head += 1;
-      this.entries.delete(oldest);
+      if (this.onEvict === undefined) this.entries.delete(oldest);
+      else {
+        const evicted = this.entries.get(oldest);
+        if (this.entries.delete(oldest)) this.onEvict(oldest, evicted as V);
+      }
     }
     if (this.head > 4096 && this.head * 2 > this.order.length) {
       this.order.splice(0, this.head);

@@ -32,6 +32,8 @@ export const ERROR_KINDS = {
   JOURNAL_FAILED: 'local',
   /** Another process writes this journal (or this owner of it) */
   JOURNAL_LOCKED: 'local',
+  /** A pre-trade risk limit refused the order (`limit` names which); nothing was sent */
+  RISK_LIMIT: 'local',
   VENUE_REJECTED: 'venue',
   TIMEOUT: 'ambiguous',
   NETWORK: 'ambiguous',
@@ -53,6 +55,8 @@ export interface KestrelErrorDetails {
   readonly venueCode?: string;
   /** How long the venue asked us to wait before retrying, when it said so */
   readonly retryAfterMs?: number;
+  /** The risk limit that refused an order (RISK_LIMIT): `maxQuantity`, `priceBand`, ... */
+  readonly limit?: string;
   readonly cause?: unknown;
 }
 
@@ -65,6 +69,7 @@ export class KestrelError extends Error {
   readonly value: unknown;
   readonly venueCode: string | undefined;
   readonly retryAfterMs: number | undefined;
+  readonly limit: string | undefined;
 
   constructor(code: ErrorCode, message: string, details: KestrelErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -74,6 +79,7 @@ export class KestrelError extends Error {
     this.value = details.value;
     this.venueCode = details.venueCode;
     this.retryAfterMs = details.retryAfterMs;
+    this.limit = details.limit;
   }
 }
 

@@ -57,6 +57,11 @@ export interface OrderReport {
   readonly filledQuantity?: number | undefined;
   /** Why the venue placed it, for an order of the venue's own (`liquidation`) */
   readonly reason?: string | undefined;
+  /**
+   * The client id the venue reports for an order the account does not know: tells a sibling
+   * process's order (shaped like Kestrel's) from a manual one
+   */
+  readonly clientId?: string | undefined;
 }
 
 interface VenueEventBase extends OrderRef {
@@ -163,12 +168,17 @@ export interface FundingPaid {
 /**
  * What a status query or snapshot says about an order, without its fills: reconciliation uses it
  * to settle an order whose updates were missed (fills, which carry trade ids, book separately).
+ * An order held terminal (REJECTED, CANCELED, LOST) that it reports live is reinstated.
  */
 export interface OrderStatusReported extends VenueEventBase {
   readonly type: 'orderStatusReported';
   readonly status: 'OPEN' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
   readonly filledQuantity: number;
   readonly averagePrice?: number | undefined;
+  /** The venue's total quantity, when it differs from ours (an amend whose answer was lost) */
+  readonly quantity?: number | undefined;
+  /** The venue's limit price, when it differs from ours */
+  readonly price?: number | undefined;
 }
 
 /**

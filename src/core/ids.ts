@@ -56,9 +56,12 @@ export function tradeId(raw: string): TradeId {
   return raw as TradeId;
 }
 
+/** The namespace of orders adopted from the venue; reserved, no caller may use it */
+export const EXTERNAL_PREFIX = 'ext:';
+
 /** The clientId given to an order the venue has that we never asked for */
 export function externalClientId(venueId: VenueOrderId): ClientOrderId {
-  return `ext:${venueId}` as ClientOrderId;
+  return `${EXTERNAL_PREFIX}${venueId}` as ClientOrderId;
 }
 
 export interface ClientIdGenerator {

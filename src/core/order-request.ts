@@ -39,6 +39,24 @@ function positivePrice(field: string, value: number | undefined): number {
   return value;
 }
 
+/** A number too large for its step (1e308 on a 0.01 tick) snaps to Infinity: refused, never sent */
+function finiteAfterSnap(
+  code: 'INVALID_PRICE' | 'INVALID_QUANTITY',
+  field: string,
+  given: number,
+  snapped: number,
+): number {
+  if (!Number.isFinite(snapped)) {
+    throw invalidField(
+      code,
+      field,
+      given,
+      `is too large: it snaps to ${snapped} on the instrument's step`,
+    );
+  }
+  return snapped;
+}
+
 /**
  * Turns a spec into an order request: rounds the size down to the lot and the limit price to
  * the passive side of the tick, then checks the venue's minimums. Pure: it neither tracks nor
@@ -63,7 +81,12 @@ export function createOrderRequest(spec: OrderSpec): OrderRequest {
       'must be a positive finite number',
     );
   }
-  const quantity = roundSizeDown(instrument, spec.quantity);
+  const quantity = finiteAfterSnap(
+    'INVALID_QUANTITY',
+    'quantity',
+    spec.quantity,
+    roundSizeDown(instrument, spec.quantity),
+  );
   if (quantity <= 0 || quantity < instrument.minSize) {
     throw new KestrelError(
       'SIZE_BELOW_MIN',
@@ -84,7 +107,12 @@ export function createOrderRequest(spec: OrderSpec): OrderRequest {
         `is required for a ${orderType} order`,
       );
     }
-    price = roundPricePassive(instrument, positivePrice('price', spec.price), side);
+    price = finiteAfterSnap(
+      'INVALID_PRICE',
+      'price',
+      spec.price,
+      roundPricePassive(instrument, positivePrice('price', spec.price), side),
+    );
     if (price <= 0) {
       throw invalidField(
         'INVALID_PRICE',
@@ -111,7 +139,12 @@ export function createOrderRequest(spec: OrderSpec): OrderRequest {
         `is required for a ${orderType} order`,
       );
     }
-    stopPrice = snapPrice(instrument, positivePrice('stopPrice', spec.stopPrice));
+    stopPrice = finiteAfterSnap(
+      'INVALID_PRICE',
+      'stopPrice',
+      spec.stopPrice,
+      snapPrice(instrument, positivePrice('stopPrice', spec.stopPrice)),
+    );
   } else if (spec.stopPrice !== undefined) {
     throw invalidField(
       'INVALID_ARGUMENT',

@@ -104,7 +104,7 @@ export interface Order {
   /** Volume-weighted price of the fills so far; 0 before the first fill */
   readonly averageFillPrice: number;
   readonly origin: OrderOrigin;
-  /** The venue's code and message when REJECTED, or why LOST */
+  /** The venue's code and message when REJECTED, why LOST, or why it was reinstated */
   readonly reason: string | undefined;
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -125,7 +125,9 @@ export type OrderChange =
   | 'lost'
   | 'amended'
   | 'adopted'
-  | 'recovered';
+  | 'recovered'
+  /** An order held terminal that the venue, asked, lists as open: live again, with its reason */
+  | 'reinstated';
 
 /** Quantity still working at the venue */
 export function remainingQuantity(order: Order): number {

@@ -19,7 +19,8 @@ describe('transition table', () => {
       }
     }
     assert.equal(canTransition('FILLED', 'CANCELED'), false);
-    assert.equal(canTransition('REJECTED', 'OPEN'), false);
+    assert.equal(canTransition('REJECTED', 'FILLED'), false);
+    assert.equal(canTransition('EXPIRED', 'OPEN'), false);
     assert.equal(canTransition('CANCELED', 'FILLED'), true);
   });
 
@@ -29,6 +30,20 @@ describe('transition table', () => {
     assert.equal(canTransition('PARTIALLY_FILLED', 'OPEN'), false);
     assert.equal(canTransition('PENDING_CANCEL', 'OPEN'), true);
     assert.equal(canTransition('OPEN', 'OPEN'), false, 'staying put is not a transition');
+  });
+
+  it('reinstates an order held REJECTED, CANCELED or LOST that the venue has live, never a FILLED or EXPIRED one', () => {
+    for (const from of ['REJECTED', 'CANCELED', 'LOST'] as const) {
+      const row: Record<string, string> = TRANSITIONS[from];
+      for (const to of ['OPEN', 'PARTIALLY_FILLED'] as const) {
+        assert.ok(canTransition(from, to), `${from} → ${to}`);
+        assert.match(row[to] ?? '', /venue/, `${from} → ${to} says the venue is the authority`);
+      }
+      assert.equal(canTransition(from, 'PENDING'), false, 'never back to PENDING');
+    }
+    for (const from of ['FILLED', 'EXPIRED'] as const)
+      for (const to of ORDER_STATUSES.filter((s) => !isTerminal(s)))
+        assert.equal(canTransition(from, to), false, `${from} → ${to}`);
   });
 
   it('gives every listed row a reason', () => {

@@ -8,6 +8,8 @@ import { isTerminal } from './order.ts';
  * - non-terminal → non-terminal edges are listed one by one;
  * - any live order may go straight to any terminal status (the venue is the authority);
  * - terminal statuses have no way out except the odd rows below, each with its real-world reason.
+ *   Leaving a terminal status makes the order live again (reinstated or revived): it is managed
+ *   like any live order, and a stop cancels it.
  */
 export const TRANSITIONS = {
   PENDING: {
@@ -30,13 +32,20 @@ export const TRANSITIONS = {
   FILLED: {},
   CANCELED: {
     FILLED: 'a fill already in flight when the cancel landed completes the order',
+    OPEN: 'reinstated: the venue, asked after the cancel, still lists the order open (the cancel did not take); the venue is the authority',
+    PARTIALLY_FILLED:
+      'reinstated: the venue, asked after the cancel, still lists the order open and partly filled',
   },
-  REJECTED: {},
+  REJECTED: {
+    OPEN: 'reinstated: the venue, asked, lists as open an order we held refused (an answer without a verdict taken for one); the venue is the authority',
+    PARTIALLY_FILLED:
+      'reinstated: the venue, asked, lists as open and partly filled an order we held refused',
+  },
   EXPIRED: {
     FILLED: 'a fill already in flight when the order expired completes it',
   },
   LOST: {
-    OPEN: 'the venue found the order after reconciliation gave it up; the venue is the authority',
+    OPEN: 'the venue accepted or lists the order after reconciliation gave it up (a submit held up on its way); the venue is the authority',
     PARTIALLY_FILLED: 'the venue found the order, partly filled, after it was given up',
     FILLED: 'the venue reported fills for an order given up as lost',
     CANCELED: 'the venue reported the order canceled after it was given up',

@@ -46,6 +46,13 @@ const schemas = {
     when: z.enum(['before', 'after']).optional(),
     retryAfterSeconds: z.number().nonnegative().optional(),
   }),
+  'fail-batch-entries': z.object({
+    entries: z.array(z.number().int().nonnegative()).optional(),
+    status: z.number().int().min(400).max(599).optional(),
+    code: z.number().int().optional(),
+    msg: z.string().optional(),
+    when: z.enum(['before', 'after']).optional(),
+  }),
   'rate-limit': z.object({
     count: z.number().int().positive().optional(),
     retryAfterSeconds: z.number().nonnegative().optional(),
@@ -112,6 +119,11 @@ function apply(faults: EmulatorFaults, route: FaultRoute, body: unknown): unknow
     case 'fail-requests': {
       const p = schemas[route].parse(body);
       faults.failRequests(defined(p));
+      return {};
+    }
+    case 'fail-batch-entries': {
+      const p = schemas[route].parse(body);
+      faults.failBatchEntries(defined(p));
       return {};
     }
     case 'rate-limit': {

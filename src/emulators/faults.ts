@@ -27,6 +27,29 @@ export interface RequestFaultSpec {
   readonly retryAfterSeconds?: number;
 }
 
+/** Entries of the next batch order request to answer with an error in place of their own answer */
+export interface BatchEntryFaultSpec {
+  /** Which entries (0-based positions in the batch); default the first */
+  readonly entries?: readonly number[];
+  /** The HTTP status whose venue code and message the entries carry; default 500 */
+  readonly status?: number;
+  /** The venue's error code for the entries; default the venue's code for the status */
+  readonly code?: number;
+  readonly msg?: string;
+  /**
+   * `before`: refuse the entries without acting; `after`: place them, then answer the error in
+   * their place (the venue acted, the answer says otherwise). Default `after`
+   */
+  readonly when?: 'before' | 'after';
+}
+
+/** What the venue does with one entry of a batch under a batch-entry fault */
+export interface BatchEntryFault {
+  readonly code: number;
+  readonly msg: string;
+  readonly when: 'before' | 'after';
+}
+
 interface RequestFault {
   readonly status: number;
   readonly code: number;
@@ -67,6 +90,8 @@ export interface FaultState {
   readonly refusingWsUntil: number;
   readonly refusingRestUntil: number;
   readonly requestFaults: number;
+  /** Batch requests whose entries will be answered with an error */
+  readonly batchEntryFaults: number;
   readonly delays: number;
   readonly dropPushes: number;
   readonly duplicatePushes: number;
@@ -90,6 +115,7 @@ export class EmulatorFaults {
   private refuseWsUntil = 0;
   private refuseRestUntil = 0;
   private requestFaults: RequestFault[] = [];
+  private batchEntryFaults: (BatchEntryFault & { readonly entries: ReadonlySet<number> })[] = [];
   private delays: DelayFault[] = [];
   private drop = 0;
   private duplicate = 0;
@@ -185,6 +211,22 @@ export class EmulatorFaults {
     });
   }
 
+  /**
+   * Answers some entries of the next batch order request with the venue's error in place of
+   * their own answer (the rest of the batch is answered as usual); with `when: 'after'` (the
+   * default) the venue places those orders all the same, as an entry answered -1001 may have
+   * been. Specs armed before the batch all apply to it
+   */
+  failBatchEntries(spec: BatchEntryFaultSpec = {}): void {
+    const answer = this.answers(spec.status ?? 500);
+    this.batchEntryFaults.push({
+      entries: new Set(spec.entries ?? [0]),
+      code: spec.code ?? answer.code,
+      msg: spec.msg ?? answer.msg,
+      when: spec.when ?? 'after',
+    });
+  }
+
   /** Answers the next `count` requests with 429 (or 418) and a Retry-After */
   rateLimit(
     options: {
@@ -238,6 +280,7 @@ export class EmulatorFaults {
     this.refuseWsUntil = 0;
     this.refuseRestUntil = 0;
     this.requestFaults = [];
+    this.batchEntryFaults = [];
     this.delays = [];
     this.drop = 0;
     this.duplicate = 0;
@@ -252,6 +295,7 @@ export class EmulatorFaults {
       refusingWsUntil: this.refuseWsUntil,
       refusingRestUntil: this.refuseRestUntil,
       requestFaults: this.requestFaults.reduce((n, f) => n + f.remaining, 0),
+      batchEntryFaults: this.batchEntryFaults.length,
       delays: this.delays.length,
       dropPushes: this.drop,
       duplicatePushes: this.duplicate,
@@ -293,6 +337,18 @@ export class EmulatorFaults {
       return fault;
     }
     return undefined;
+  }
+
+  /**
+   * The faults for the entries of a batch order request, by position: every armed spec applies
+   * to this batch and is consumed (the last armed wins an entry named twice)
+   */
+  takeBatchEntryFaults(): ReadonlyMap<number, BatchEntryFault> {
+    const byEntry = new Map<number, BatchEntryFault>();
+    for (const { entries, ...answer } of this.batchEntryFaults)
+      for (const entry of entries) byEntry.set(entry, answer);
+    this.batchEntryFaults = [];
+    return byEntry;
   }
 
   /** How long to hold the answer to a request on `path`, and when (consumes one) */

@@ -159,6 +159,56 @@ describe('AccountProcessor', () => {
     assert.equal(account.counters.duplicateFills, 2);
   });
 
+  it("skips a sibling process's order on the stream, and books its fills in the account's position", () => {
+    const clock = new SimulatedClock(1000);
+    const account = new AccountProcessor({
+      exchange: 'TEST',
+      clock,
+      logger: createMemoryLogger(),
+      isSibling: (ref) => ref.clientId?.startsWith('kb') === true,
+    });
+    const report = {
+      instrument: BTC_PERP,
+      side: 'BUY' as const,
+      type: 'LIMIT' as const,
+      timeInForce: 'GTC' as const,
+      quantity: 1,
+      price: 100,
+    };
+    for (const [id, venueId] of [
+      ['kbbb-1', 'V1'],
+      ['web_7', 'V2'],
+    ] as const)
+      account.apply({
+        type: 'orderAccepted',
+        exchange: 'TEST',
+        clientId: id as ClientOrderId,
+        venueOrderId: venueOrderId(venueId),
+        report,
+        time: 2,
+      });
+    assert.deepEqual(
+      account.getOrders().map((o) => [o.clientId, o.origin]),
+      [['ext:V2', 'EXTERNAL']],
+      "the manual order is adopted, the sibling's is not",
+    );
+    assert.equal(account.siblingEvents, 1);
+    account.processFills([
+      {
+        tradeId: tradeId('t1'),
+        clientId: 'kbbb-1' as ClientOrderId,
+        instrument: BTC_PERP,
+        side: 'BUY',
+        quantity: 1,
+        price: 100,
+        fee: 0,
+        liquidity: 'MAKER',
+        time: 3,
+      },
+    ]);
+    assert.equal(account.getPosition(BTC_PERP).quantity, 1, "the account's position");
+  });
+
   it('moves terminal orders to history after the grace window on its clock', () => {
     const { account, clock } = setup({ graceMs: 1000, historySize: 5 });
     for (let i = 0; i < 10; i++) {

@@ -5,11 +5,19 @@ import type {
   ApplyResult,
   TrackedOrder,
 } from '../core/account.ts';
-import { apply, createAccountState, evictTerminal, findOrder, markPrice } from '../core/account.ts';
+import {
+  apply,
+  createAccountState,
+  evictTerminal,
+  findOrder,
+  findTracked,
+  markPrice,
+} from '../core/account.ts';
 import type { Balance } from '../core/balance.ts';
 import { KestrelError } from '../core/errors.ts';
-import type { AccountEvent, VenueEvent } from '../core/events.ts';
+import type { AccountEvent, OrderRef, VenueEvent } from '../core/events.ts';
 import type { FillReport } from '../core/fill.ts';
+import type { ClientOrderId } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { OrderRequest, PositionSide } from '../core/order.ts';
 import { isTerminal } from '../core/order.ts';
@@ -69,7 +77,24 @@ export interface AccountProcessorOptions {
    * where the journal ends
    */
   readonly journal?: Journal;
+  /**
+   * Whether an order the account does not know is a sibling's: another process trading the
+   * same account (`OwnerDirectory.isSibling`). Its status events are skipped, never adopted as
+   * EXTERNAL; its fills still book, since positions and balances are the account's
+   */
+  readonly isSibling?: ((ref: OrderRef) => boolean) | undefined;
 }
+
+/** Venue events about one order's status, which a sibling's order never gets applied here */
+const ORDER_STATUS_EVENTS: ReadonlySet<AccountEvent['type']> = new Set([
+  'orderAccepted',
+  'orderRejected',
+  'orderCanceled',
+  'orderExpired',
+  'cancelRejected',
+  'orderAmended',
+  'orderStatusReported',
+]);
 
 const HEALTHY: JournalHealth = { state: 'ok' };
 
@@ -87,6 +112,9 @@ export class AccountProcessor implements AccountView {
   readonly journal: Journal | undefined;
   /** What replaying the journal gave: entries applied, and how many it refused */
   replayed: { readonly entries: number; readonly refused: number } = { entries: 0, refused: 0 };
+  /** Status events of siblings' orders skipped (see `isSibling`) */
+  siblingEvents = 0;
+  private readonly isSibling: ((ref: OrderRef) => boolean) | undefined;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly listeners: AccountListener[] = [];
@@ -104,6 +132,7 @@ export class AccountProcessor implements AccountView {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     this.journal = options.journal;
+    this.isSibling = options.isSibling;
   }
 
   /**
@@ -207,6 +236,22 @@ export class AccountProcessor implements AccountView {
   /** Applies an intent now; its listeners run now too, unless the writer is busy (then in turn) */
   /** Applies an event to the state and journals it when it changed something */
   private write(event: AccountEvent): ApplyResult {
+    // An explicit adoption was decided by reconciliation, which read the owners first
+    if (
+      this.isSibling !== undefined &&
+      ORDER_STATUS_EVENTS.has(event.type) &&
+      !(event.type === 'orderAccepted' && event.adoptAs !== undefined) &&
+      findTracked(this.state, event as OrderRef) === undefined &&
+      this.isSibling(
+        // The venue's own word on an order we do not know: the client id it reports
+        event.type === 'orderAccepted' && event.clientId === undefined
+          ? { ...event, clientId: event.report?.clientId as ClientOrderId | undefined }
+          : (event as OrderRef),
+      )
+    ) {
+      this.siblingEvents += 1;
+      return { outcome: 'ignored', reason: "a sibling process's order", order: undefined };
+    }
     const result = apply(this.state, event);
     if (this.journal !== undefined && result.outcome === 'applied') this.journal.append(event);
     return result;

@@ -1,5 +1,4 @@
 import int32Histogram from 'hdr-histogram-js/dist/Int32Histogram.js';
-import { formatDecimal } from '../core/numeric.ts';
 import type { Clock } from './clock.ts';
 
 export interface HealthMonitorOptions {
@@ -118,16 +117,19 @@ class LatencySketch {
 
 /**
  * Requests waiting for an answer. A queue in request order makes expiry cost only what expires
- * (iterating a Map from its start would walk every slot deleted before).
+ * (iterating a Map from its start would walk every slot deleted before); the queue is two
+ * parallel arrays, so a request costs its Map entry and no object.
  */
 class Outstanding {
   readonly byId = new Map<string, number>();
-  private readonly queue: Array<{ readonly id: string; readonly time: number }> = [];
+  private ids: string[] = [];
+  private times: number[] = [];
   private head = 0;
 
   open(id: string, time: number): void {
     this.byId.set(id, time);
-    this.queue.push({ id, time });
+    this.ids.push(id);
+    this.times.push(time);
   }
 
   close(id: string): number | undefined {
@@ -139,22 +141,27 @@ class Outstanding {
   /** Removes requests older than cutoff (and beyond max); returns how many went */
   expire(cutoff: number, max: number): number {
     let expired = 0;
-    while (this.head < this.queue.length) {
-      const entry = this.queue[this.head]!;
+    const { ids, times, byId } = this;
+    let head = this.head;
+    while (head < ids.length) {
+      const id = ids[head]!;
+      const time = times[head]!;
       // Entries answered (or opened again since) are skipped
-      if (this.byId.get(entry.id) !== entry.time) {
-        this.head += 1;
+      if (byId.get(id) !== time) {
+        head += 1;
         continue;
       }
-      if (entry.time > cutoff && this.byId.size <= max) break;
-      this.byId.delete(entry.id);
-      this.head += 1;
+      if (time > cutoff && byId.size <= max) break;
+      byId.delete(id);
+      head += 1;
       expired += 1;
     }
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
+    if (head > 4096 && head * 2 > ids.length) {
+      this.ids = ids.slice(head);
+      this.times = times.slice(head);
+      head = 0;
     }
+    this.head = head;
     return expired;
   }
 }
@@ -331,76 +338,5 @@ export class HealthMonitor {
       });
     }
     return { time, exchanges };
-  }
-
-  /** The snapshot in the Prometheus text exposition format */
-  toPrometheus(): string {
-    const snapshot = this.snapshot();
-    const lines: string[] = [];
-    const label = (exchange: string) => `exchange="${exchange.replace(/["\\\n]/g, '_')}"`;
-    const summary = (name: string, help: string, pick: (h: ExchangeHealth) => LatencyStats) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} summary`);
-      for (const h of snapshot.exchanges) {
-        const stats = pick(h);
-        for (const [q, v] of [
-          ['0.5', stats.p50],
-          ['0.9', stats.p90],
-          ['0.99', stats.p99],
-        ] as const) {
-          // Prometheus writes an empty summary's quantiles as NaN
-          const value = v === null ? 'NaN' : formatDecimal(v, 6);
-          lines.push(`${name}{${label(h.exchange)},quantile="${q}"} ${value}`);
-        }
-        lines.push(
-          `${name}_sum{${label(h.exchange)}} ${formatDecimal((stats.mean ?? 0) * stats.count, 6)}`,
-        );
-        lines.push(`${name}_count{${label(h.exchange)}} ${stats.count}`);
-      }
-    };
-    summary(
-      'kestrel_submit_latency_ms',
-      'Order submit to first venue verdict, milliseconds',
-      (h) => h.submitLatency,
-    );
-    summary(
-      'kestrel_cancel_latency_ms',
-      'Cancel request to cancel verdict, milliseconds',
-      (h) => h.cancelLatency,
-    );
-    summary(
-      'kestrel_event_lag_ms',
-      'Venue event time to local apply, milliseconds',
-      (h) => h.eventLag,
-    );
-    const counters: ReadonlyArray<readonly [keyof ExchangeCounts, string]> = [
-      ['submitted', 'Orders submitted'],
-      ['accepted', 'Orders accepted by the venue'],
-      ['rejected', 'Orders rejected by the venue'],
-      ['timedOut', 'Submits never answered within the request timeout'],
-      ['ambiguous', 'Sends that failed without a verdict'],
-      ['lost', 'Orders declared lost after the venue was asked'],
-      ['cancelRequested', 'Cancels requested'],
-      ['canceled', 'Cancels confirmed'],
-      ['cancelRejected', 'Cancels refused by the venue'],
-      ['cancelTimedOut', 'Cancels never answered within the request timeout'],
-      ['reconnects', 'Stream reconnects'],
-      ['corrections', 'Reconciliation corrections'],
-      ['refusedInputs', 'Venue frames, payloads and events refused without touching state'],
-    ];
-    for (const [key, help] of counters) {
-      const name = `kestrel_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-      for (const h of snapshot.exchanges)
-        lines.push(`${name}{${label(h.exchange)}} ${h.counts[key]}`);
-    }
-    lines.push(
-      '# HELP kestrel_stream_connected Whether the venue stream is connected',
-      '# TYPE kestrel_stream_connected gauge',
-    );
-    for (const h of snapshot.exchanges) {
-      if (h.streamConnected !== undefined)
-        lines.push(`kestrel_stream_connected{${label(h.exchange)}} ${h.streamConnected ? 1 : 0}`);
-    }
-    return `${lines.join('\n')}\n`;
   }
 }

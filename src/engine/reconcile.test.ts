@@ -98,6 +98,24 @@ describe('planReconciliation', () => {
     assert.equal(processor.findOrder('ext:V8')?.origin, 'EXTERNAL');
   });
 
+  it("leaves a sibling process's orders alone: neither adopted nor corrected", () => {
+    const { processor, view } = account();
+    const plan = planReconciliation(
+      { ...view(), isSibling: (ref) => ref.clientId?.startsWith('kbtheirs-') === true },
+      snapshot({
+        openOrders: [
+          open({ clientId: 'kbtheirs-1', venueOrderId: 'V1' }),
+          open({ clientId: 'web_123', venueOrderId: 'V2', side: 'SELL' }),
+        ],
+      }),
+    );
+    for (const event of plan.events) processor.apply(event);
+    assert.equal(processor.findOrder('kbtheirs-1'), undefined);
+    assert.equal(processor.findOrder('ext:V1'), undefined, 'not adopted as EXTERNAL');
+    assert.equal(processor.findOrder('ext:V2')?.origin, 'EXTERNAL', 'a manual order still is');
+    assert.equal(processor.getOrders().length, 1);
+  });
+
   it('asks about our live orders the venue does not list, except the very young', () => {
     const { place, view } = account();
     place('old');

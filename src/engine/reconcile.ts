@@ -3,7 +3,7 @@ import type { Balance } from '../core/balance.ts';
 import type { OrderRef, VenueEvent } from '../core/events.ts';
 import type { ClientOrderId } from '../core/ids.ts';
 import { tradeId, venueOrderId } from '../core/ids.ts';
-import { snapSize } from '../core/instrument.ts';
+import { snapPrice, snapSize } from '../core/instrument.ts';
 import { formatDecimal, money } from '../core/numeric.ts';
 import { isTerminal } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
@@ -34,6 +34,11 @@ export interface LocalView {
   readonly balances: readonly Balance[];
   /** Whether a clientId is one this owner generates (its prefix), so an unknown order is ours */
   readonly isOwn: (clientId: string) => boolean;
+  /**
+   * Whether a venue order we do not know is a sibling's (another process trading the same
+   * account): it is left alone, neither adopted nor corrected
+   */
+  readonly isSibling?: ((ref: OrderRef) => boolean) | undefined;
   /** Orders created within this window (ms) are too young to call missing */
   readonly graceMs: number;
   readonly now: number;
@@ -71,19 +76,35 @@ export function fillEvents(exchange: string, snapshot: VenueSnapshot): VenueEven
   }));
 }
 
-/** The event that brings a known order in line with what the venue reports */
+/**
+ * The event that brings a known order in line with what the venue reports: its status, filled
+ * quantity, venue id, and its total quantity and limit price (an amend whose answer was lost);
+ * undefined when they already agree. An order held terminal that the venue lists live is
+ * reinstated by the event (the transition table's row)
+ */
 export function statusEvent(
   exchange: string,
   order: TrackedOrder,
   state: VenueOrderState,
 ): VenueEvent | undefined {
-  const filled = snapSize(order.instrument, state.filledQuantity);
+  const instrument = order.instrument;
+  const filled = snapSize(instrument, state.filledQuantity);
+  const quantity = snapSize(instrument, state.quantity);
+  const quantityDiffers = quantity > 0 && quantity !== order.quantity;
+  const price = state.price === undefined ? undefined : snapPrice(instrument, state.price);
+  const priceDiffers = price !== undefined && order.price !== undefined && price !== order.price;
   const sameStatus =
     (state.status === 'OPEN' && (order.status === 'OPEN' || order.status === 'PENDING_CANCEL')) ||
     (state.status === 'PARTIALLY_FILLED' &&
       (order.status === 'PARTIALLY_FILLED' || order.status === 'PENDING_CANCEL')) ||
     state.status === order.status;
-  if (sameStatus && filled <= order.filledQuantity && order.venueOrderId === state.venueOrderId)
+  if (
+    sameStatus &&
+    filled <= order.filledQuantity &&
+    order.venueOrderId === state.venueOrderId &&
+    !quantityDiffers &&
+    !priceDiffers
+  )
     return undefined;
   return {
     type: 'orderStatusReported',
@@ -93,17 +114,41 @@ export function statusEvent(
     status: state.status,
     filledQuantity: filled,
     averagePrice: state.averagePrice,
+    ...(quantityDiffers ? { quantity } : {}),
+    ...(priceDiffers ? { price } : {}),
     time: state.time,
   };
+}
+
+/** How a known order differs from the venue's report of it, for the correction's log line */
+export function difference(order: TrackedOrder, state: VenueOrderState): string {
+  const { sizeDecimals, priceDecimals } = order.instrument;
+  const parts = [`${order.status} locally, ${state.status} at the venue`];
+  const quantity = snapSize(order.instrument, state.quantity);
+  if (quantity > 0 && quantity !== order.quantity)
+    parts.push(
+      `quantity ${formatDecimal(order.quantity, sizeDecimals)} locally, ${formatDecimal(quantity, sizeDecimals)} at the venue`,
+    );
+  if (state.price !== undefined && order.price !== undefined) {
+    const price = snapPrice(order.instrument, state.price);
+    if (price !== order.price)
+      parts.push(
+        `price ${formatDecimal(order.price, priceDecimals)} locally, ${formatDecimal(price, priceDecimals)} at the venue`,
+      );
+  }
+  if (isTerminal(order.status) && (state.status === 'OPEN' || state.status === 'PARTIALLY_FILLED'))
+    parts.push('reinstated');
+  return parts.join('; ');
 }
 
 /**
  * Compares our orders, positions and balances with a venue snapshot (fills already applied)
  * and plans the corrections. Pure: the caller applies the events and runs the queries.
  *
- * - a venue order we know: its status and filled quantity follow the venue, unless our state of
- *   it is newer than the snapshot (then nothing), or after a status query confirms the
- *   difference when the view asks for re-checks;
+ * - a venue order we know: its status, filled quantity, total quantity and limit price follow
+ *   the venue (an order we hold REJECTED, CANCELED or LOST that it lists open is reinstated),
+ *   unless our state of it is newer than the snapshot (then nothing), or after a status query
+ *   confirms the difference when the view asks for re-checks;
  * - a venue order we never journaled: adopted, RECOVERED when its clientId is ours, else EXTERNAL;
  * - an order of ours the venue does not list as open: asked about one by one (it may have
  *   filled, been canceled, or be unknown), unless it is younger than the grace window;
@@ -125,12 +170,11 @@ export function planReconciliation(local: LocalView, snapshot: VenueSnapshot): R
       if (event !== undefined && local.recheck === true) recheck.push({ order, state });
       else if (event !== undefined) {
         events.push(event);
-        corrections.push(
-          `${order.clientId}: ${order.status} locally, ${state.status} at the venue`,
-        );
+        corrections.push(`${order.clientId}: ${difference(order, state)}`);
       }
       continue;
     }
+    if (local.isSibling?.(refOf(state)) === true) continue;
     const ours = state.clientId !== undefined && local.isOwn(state.clientId);
     events.push({
       type: 'orderAccepted',

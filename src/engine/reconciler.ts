@@ -1,4 +1,4 @@
-import type { TrackedOrder } from '../core/account.ts';
+import type { ApplyResult, TrackedOrder } from '../core/account.ts';
 import { findTracked } from '../core/account.ts';
 import { KestrelError } from '../core/errors.ts';
 import type { VenueEvent } from '../core/events.ts';
@@ -7,7 +7,8 @@ import type { AccountProcessor } from './account-processor.ts';
 import type { Clock, Timer } from './clock.ts';
 import type { HealthMonitor } from './health-monitor.ts';
 import type { Logger } from './logger.ts';
-import { fillEvents, planReconciliation, statusEvent } from './reconcile.ts';
+import type { OwnerDirectory } from './owners.ts';
+import { difference, fillEvents, planReconciliation, statusEvent } from './reconcile.ts';
 import type { VenueConnection, VenueOrderState, VenueSnapshot } from './venue.ts';
 
 export interface ReconcilerOptions {
@@ -18,12 +19,23 @@ export interface ReconcilerOptions {
   readonly health?: HealthMonitor | undefined;
   /** Whether a clientId is one we generate, so an order found at the venue is ours */
   readonly isOwn: (clientId: string) => boolean;
+  /**
+   * The processes trading the same account, when several do: read again before every diff, so
+   * a sibling's orders are never adopted, corrected or declared lost here
+   */
+  readonly owners?: OwnerDirectory | undefined;
   /** A PENDING order with no verdict this long gets a status query, ms; default 5 000 */
   readonly pendingTimeoutMs?: number;
   /** Between status queries for one order, ms; default 2 000 */
   readonly queryIntervalMs?: number;
   /** Status queries that find nothing before the order is declared LOST; default 5 */
   readonly maxQueries?: number;
+  /**
+   * How long since we last heard of an order the venue does not know before it is declared
+   * LOST, ms; default 15 000. The same at startup as while running: a submit held up on its
+   * way across a restart is not given up early
+   */
+  readonly lostAfterMs?: number;
   /** Between snapshot diffs, ms; default 30 000 (0 turns them off) */
   readonly snapshotIntervalMs?: number;
   /** How far back the startup snapshot asks for fills, ms; default 24 hours */
@@ -58,9 +70,11 @@ export class Reconciler {
   private readonly logger: Logger;
   private readonly health: HealthMonitor | undefined;
   private readonly isOwn: (clientId: string) => boolean;
+  private readonly owners: OwnerDirectory | undefined;
   private readonly pendingTimeoutMs: number;
   private readonly queryIntervalMs: number;
   private readonly maxQueries: number;
+  private readonly lostAfterMs: number;
   private readonly snapshotIntervalMs: number;
   private readonly lookbackMs: number;
   private readonly inquiries = new Map<string, Inquiry>();
@@ -79,9 +93,11 @@ export class Reconciler {
     this.logger = options.logger;
     this.health = options.health;
     this.isOwn = options.isOwn;
+    this.owners = options.owners;
     this.pendingTimeoutMs = options.pendingTimeoutMs ?? 5_000;
     this.queryIntervalMs = options.queryIntervalMs ?? 2_000;
     this.maxQueries = options.maxQueries ?? 5;
+    this.lostAfterMs = options.lostAfterMs ?? 15_000;
     this.snapshotIntervalMs = options.snapshotIntervalMs ?? 30_000;
     this.lookbackMs = options.lookbackMs ?? 86_400_000;
     this.account.subscribe((result) => {
@@ -104,13 +120,17 @@ export class Reconciler {
   }
 
   private apply(event: VenueEvent): boolean {
-    let applied = false;
+    return this.applyFor(event)?.outcome === 'applied';
+  }
+
+  private applyFor(event: VenueEvent): ApplyResult | undefined {
+    let outcome: ApplyResult | undefined;
     const unsubscribe = this.account.subscribe((result, e) => {
-      if (e === event && result.outcome === 'applied') applied = true;
+      if (e === event) outcome = result;
     });
     this.account.apply(event);
     unsubscribe();
-    return applied;
+    return outcome;
   }
 
   /**
@@ -160,6 +180,12 @@ export class Reconciler {
     moved: () => boolean,
   ): Promise<[report: ReconcileReport, stale: boolean]> {
     let snapshot: VenueSnapshot;
+    // A sibling that started since the last diff is listed before its orders are judged
+    await this.owners?.refresh().catch((error: unknown) =>
+      this.logger.warn('could not read the owners of the shared journal; using the last list', {
+        error,
+      }),
+    );
     try {
       snapshot = await fetch.call(this.venue, { since });
     } catch (error) {
@@ -172,13 +198,34 @@ export class Reconciler {
     const movedBeforeFills = moved();
     const changedByFetch = new Set(changed);
     let booked = 0;
-    for (const event of fillEvents(this.venue.exchange, snapshot)) {
-      if (this.apply(event)) {
+    const bookFill = (event: VenueEvent): ApplyResult | undefined => {
+      const result = this.applyFor(event);
+      if (result?.outcome === 'applied') {
         booked += 1;
         this.correct(
           `missed fill ${event.type === 'orderFilled' ? event.fill.tradeId : ''} booked`,
         );
       }
+      return result;
+    };
+    // A fill an order of ours refuses (past the quantity we know) means our order is stale (an
+    // amend whose answer was lost): the venue is asked for it, then the fill is offered again
+    const stale = new Map<TrackedOrder, VenueEvent[]>();
+    for (const event of fillEvents(this.venue.exchange, snapshot)) {
+      const result = bookFill(event);
+      if (result?.outcome !== 'refused' || result.order === undefined) continue;
+      const refused = stale.get(result.order);
+      if (refused === undefined) stale.set(result.order, [event]);
+      else refused.push(event);
+    }
+    for (const [order, fills] of stale) {
+      const answer = await this.query(order);
+      if (answer === 'unreachable' || answer === undefined) continue;
+      const description = difference(order, answer);
+      const event = statusEvent(this.venue.exchange, order, answer);
+      if (event === undefined || !this.apply(event)) continue;
+      this.correct(`${order.clientId}: ${description} (a refused fill asked for it)`);
+      for (const fill of fills) bookFill(fill);
     }
     const state = this.account.state;
     const plan = planReconciliation(
@@ -191,6 +238,10 @@ export class Reconciler {
         positions: this.account.getPositions(),
         balances: this.account.getBalances(),
         isOwn: this.isOwn,
+        isSibling:
+          this.owners === undefined
+            ? undefined
+            : (ref) => this.owners?.ownership(ref) === 'sibling',
         graceMs: kind === 'startup' ? 0 : this.pendingTimeoutMs,
         now,
         changedSince: (order) => changedByFetch.has(order.clientId),
@@ -266,12 +317,10 @@ export class Reconciler {
       });
       return false;
     }
-    const local = order.status;
+    const description = difference(order, answer);
     const event = statusEvent(this.venue.exchange, order, answer);
     if (event === undefined || !this.apply(event)) return false;
-    this.correct(
-      `${order.clientId}: ${local} locally, ${answer.status} at the venue (a status query confirmed it)`,
-    );
+    this.correct(`${order.clientId}: ${description} (a status query confirmed it)`);
     return true;
   }
 
@@ -295,11 +344,25 @@ export class Reconciler {
         await new Promise<void>((resolve) => this.clock.setTimer(intervalMs, resolve));
     }
     if (isTerminal(order.status)) return false;
+    const silentMs = this.clock.now() - order.updatedAt;
+    if (silentMs < this.lostAfterMs) {
+      // Too recent to give up (a submit still on its way): the running checks ask again
+      this.logger.info(
+        'reconciliation: the venue does not know a recent order yet; asking again later',
+        {
+          exchange: this.venue.exchange,
+          clientId: order.clientId,
+          silentMs,
+          lostAfterMs: this.lostAfterMs,
+        },
+      );
+      return false;
+    }
     this.apply({
       type: 'orderLost',
       exchange: this.venue.exchange,
       clientId: order.clientId,
-      reason: `the venue does not know the order after ${attempts} status queries`,
+      reason: `the venue does not know the order after ${attempts} status queries and ${silentMs} ms without news of it`,
       time: this.clock.now(),
     });
     this.correct(`${order.clientId}: declared LOST`);
@@ -367,13 +430,17 @@ export class Reconciler {
       }
       inquiry.attempts += 1;
       inquiry.nextAt = now + this.queryIntervalMs;
-      if (inquiry.attempts >= this.maxQueries && !isTerminal(order.status)) {
+      if (
+        inquiry.attempts >= this.maxQueries &&
+        now - order.updatedAt >= this.lostAfterMs &&
+        !isTerminal(order.status)
+      ) {
         this.inquiries.delete(order.clientId);
         this.apply({
           type: 'orderLost',
           exchange: this.venue.exchange,
           clientId: order.clientId,
-          reason: `no verdict, and the venue does not know the order after ${inquiry.attempts} status queries`,
+          reason: `no verdict, and the venue does not know the order after ${inquiry.attempts} status queries and ${now - order.updatedAt} ms`,
           time: this.clock.now(),
         });
         this.correct(`${order.clientId}: declared LOST`);

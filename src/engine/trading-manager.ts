@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { TrackedOrder } from '../core/account.ts';
 import { describe, invalidField, KestrelError } from '../core/errors.ts';
+import type { AccountEvent } from '../core/events.ts';
 import { eventExchange } from '../core/events.ts';
 import type { ClientIdGenerator, ClientOrderId } from '../core/ids.ts';
-import { clientOrderId, createClientIdGenerator } from '../core/ids.ts';
+import { clientOrderId, createClientIdGenerator, EXTERNAL_PREFIX } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { roundPricePassive, roundSizeDown } from '../core/instrument.ts';
 import type {
@@ -23,6 +24,8 @@ import type { HealthMonitor } from './health-monitor.ts';
 import type { Logger } from './logger.ts';
 import { stderrLogger } from './logger.ts';
 import { cancelFailure, submitFailure } from './rejection-boundary.ts';
+import type { GateTicket, RiskLimits } from './risk-gate.ts';
+import { RiskGate } from './risk-gate.ts';
 
 /** How to trade, beyond instrument, amount and price */
 export interface TradeOptions {
@@ -62,8 +65,13 @@ export interface TradingManagerOptions {
   readonly ids?: ClientIdGenerator;
   /** How long `trade` waits for the venue's first verdict before resolving with the PENDING order, ms */
   readonly verdictTimeoutMs?: number;
-  /** A reference price (mid, mark) to value market orders for the minimum-notional check */
+  /**
+   * A reference price (last trade, mid) to value market orders for the minimum-notional and
+   * maximum-notional checks and to centre the risk gate's price band
+   */
   readonly referencePrice?: (instrument: Instrument) => number | undefined;
+  /** The pre-trade risk gate's limits; DEFAULT_RISK_LIMITS fill what is left out */
+  readonly risk?: RiskLimits;
 }
 
 /** The default id generator: a random instance tag and a counter seeded from the clock */
@@ -96,6 +104,12 @@ export class TradingManager {
   private readonly verdictTimeoutMs: number;
   private readonly referencePrice: ((instrument: Instrument) => number | undefined) | undefined;
   private readonly waiters = new Map<string, VerdictWaiter[]>();
+  /** The pre-trade risk gate every order passes, on every venue */
+  readonly risk: RiskGate;
+  /** Tracked but not yet handed to the broker (waiting for the journal or the rate limit) */
+  private readonly unsent = new Set<string>();
+  /** Orders whose verdict was reached here (never sent), until it is applied: not venue answers */
+  private readonly decidedHere = new Set<string>();
 
   constructor(options: TradingManagerOptions) {
     this.account = options.account;
@@ -105,6 +119,7 @@ export class TradingManager {
     this.ids = options.ids ?? createDefaultClientIds(options.clock);
     this.verdictTimeoutMs = options.verdictTimeoutMs ?? 30_000;
     this.referencePrice = options.referencePrice;
+    this.risk = new RiskGate(options.risk ?? {}, options.clock, () => this.account.getOrders());
     for (const broker of options.brokers) {
       if (this.brokers.has(broker.exchange)) {
         throw invalidField(
@@ -118,6 +133,13 @@ export class TradingManager {
       broker.connect(this.sinkFor(broker.exchange));
     }
     this.account.subscribe((result, event) => {
+      this.risk.onApplied(result);
+      if (result.order !== undefined && this.decidedHere.delete(result.order.clientId)) {
+        // Nothing was sent, so no latency, count or cancel belongs to the venue's health
+        if (result.outcome === 'applied' && result.firstVerdict)
+          this.release(result.order.clientId);
+        return;
+      }
       if (result.outcome === 'refused') {
         // A venue event the account could not apply (a fill for an order nobody knows...)
         if (event.type !== 'orderRequested' && event.type !== 'cancelRequested')
@@ -232,10 +254,13 @@ export class TradingManager {
       ...options,
     });
     this.track(broker, request);
-    if (!this.account.journaled) broker.sendOrderAsync(request);
+    const go = (clear: boolean) => {
+      if (clear) broker.sendOrderAsync(request);
+    };
+    if (!this.account.journaled) this.whenClear(broker, request, go);
     else {
       this.account.durable().then(
-        () => broker.sendOrderAsync(request),
+        () => this.whenClear(broker, request, go),
         (error: unknown) => this.onJournalFailure([request], error),
       );
     }
@@ -250,14 +275,30 @@ export class TradingManager {
    * @throws KestrelError a local refusal naming the batch index; nothing is tracked or sent
    */
   async submitOrders(specs: readonly TradeSpec[]): Promise<Order[]> {
+    if (!Array.isArray(specs)) {
+      throw invalidField('INVALID_ARGUMENT', 'specs', specs, 'must be an array of orders');
+    }
+    // Earlier orders of the batch count against the open-order and queue limits
+    const earlier = new Map<string, number>();
     const built = specs.map((spec, index) => {
       try {
-        return this.buildRequest(spec);
+        if (spec === null || typeof spec !== 'object') {
+          throw invalidField('INVALID_ARGUMENT', 'spec', spec, 'must be an order object');
+        }
+        const exchange = String(spec.instrument?.exchange);
+        const symbol = `${exchange}:${spec.instrument?.symbol}`;
+        const sameInstrument = earlier.get(symbol) ?? 0;
+        const sameExchange = earlier.get(exchange) ?? 0;
+        const built = this.buildRequest(spec, { sameInstrument, sameExchange });
+        earlier.set(symbol, sameInstrument + 1);
+        earlier.set(exchange, sameExchange + 1);
+        return built;
       } catch (error) {
         if (error instanceof KestrelError) {
           throw new KestrelError(error.code, `order ${index}: ${error.message}`, {
             ...(error.field === undefined ? {} : { field: `[${index}].${error.field}` }),
             value: error.value,
+            ...(error.limit === undefined ? {} : { limit: error.limit }),
             cause: error,
           });
         }
@@ -280,9 +321,15 @@ export class TradingManager {
     if (this.account.journaled && !(await this.whenDurable(built.map((b) => b.request)))) {
       return built.map(({ request }) => this.current(request.clientId));
     }
+    const clearing = built.map(({ broker, request }) => this.clear(broker, request));
+    // Nothing waits when the rate allows the whole batch: it goes out in this same turn
+    const clear = clearing.every((c) => typeof c === 'boolean')
+      ? (clearing as boolean[])
+      : await Promise.all(clearing);
 
     const groups = new Map<Broker, OrderRequest[]>();
-    for (const { broker, request } of built) {
+    for (const [index, { broker, request }] of built.entries()) {
+      if (!clear[index]) continue;
       const group = groups.get(broker);
       if (group === undefined) groups.set(broker, [request]);
       else group.push(request);
@@ -314,14 +361,23 @@ export class TradingManager {
         }
       }
     }
-    await Promise.all(sends);
-    return Promise.all(
-      built.map(({ request }) =>
-        ambiguous.has(request.clientId)
-          ? this.current(request.clientId)
-          : this.verdict(request.clientId),
-      ),
-    );
+    await (sends.length === 1 ? sends[0] : Promise.all(sends));
+    // Orders the venue answered already (the reply carries the verdicts) need no waiting; nor do
+    // ambiguous ones, or those still queued by the risk gate
+    const orders: TrackedOrder[] = [];
+    for (const [index, { request }] of built.entries()) {
+      const order = this.current(request.clientId);
+      if (!order.answered && !ambiguous.has(request.clientId) && clear[index])
+        return Promise.all(
+          built.map(({ request }, i) =>
+            ambiguous.has(request.clientId) || !clear[i]
+              ? this.current(request.clientId)
+              : this.verdict(request.clientId),
+          ),
+        );
+      orders.push(order);
+    }
+    return orders;
   }
 
   /**
@@ -334,6 +390,18 @@ export class TradingManager {
   async cancelOrder(target: string | Order): Promise<Order> {
     const order = this.resolveOrder(target);
     if (isTerminal(order.status) || order.status === 'PENDING_CANCEL') return order;
+    if (this.unsent.delete(order.clientId)) {
+      // Still waiting for the journal or the rate limit: it is never sent
+      this.risk.withdraw(order.instrument.exchange, order.clientId);
+      this.decideLocally(order.clientId, {
+        type: 'orderCanceled',
+        exchange: order.instrument.exchange,
+        clientId: order.clientId,
+        reason: 'canceled before it was sent',
+        time: this.clock.now(),
+      });
+      return this.current(order.clientId);
+    }
     const broker = this.broker(order.instrument.exchange);
     const sendNow = order.venueOrderId !== undefined || broker.capabilities.cancelByClientId;
     const exchange = order.instrument.exchange;
@@ -478,9 +546,31 @@ export class TradingManager {
     return this.account.findOrder(clientId);
   }
 
-  /** Generates the next clientId, for callers building their own requests */
+  /**
+   * Generates the next clientId, for callers building their own requests. An id a caller already
+   * took for an order of its own is skipped, so the generator never collides with it
+   */
   nextClientId(): ClientOrderId {
-    return this.ids.next();
+    let clientId = this.ids.next();
+    while (this.account.findOrder(clientId) !== undefined) clientId = this.ids.next();
+    return clientId;
+  }
+
+  /**
+   * A caller's own clientId, checked.
+   * @throws KestrelError INVALID_CLIENT_ID for a malformed id or one in the reserved `ext:` namespace
+   */
+  private callerClientId(raw: string): ClientOrderId {
+    const clientId = clientOrderId(raw);
+    if (clientId.startsWith(EXTERNAL_PREFIX)) {
+      throw invalidField(
+        'INVALID_CLIENT_ID',
+        'clientId',
+        raw,
+        `must not start with ${EXTERNAL_PREFIX}: it names orders adopted from the venue`,
+      );
+    }
+    return clientId;
   }
 
   private resolveOrder(target: string | Order): TrackedOrder {
@@ -492,7 +582,14 @@ export class TradingManager {
     return order;
   }
 
-  private buildRequest(spec: TradeSpec): {
+  /**
+   * Builds, validates and risk-checks an order, then lets its broker enrich it; `earlier` counts
+   * the orders of its batch before it
+   */
+  private buildRequest(
+    spec: TradeSpec,
+    earlier = { sameInstrument: 0, sameExchange: 0 },
+  ): {
     readonly broker: Broker;
     readonly request: OrderRequest;
   } {
@@ -546,10 +643,12 @@ export class TradingManager {
         'conflicts with postOnly (GTX)',
       );
     }
-    const clientId = spec.clientId === undefined ? this.ids.next() : clientOrderId(spec.clientId);
+    const clientId =
+      spec.clientId === undefined ? this.nextClientId() : this.callerClientId(spec.clientId);
     if (this.account.findOrder(clientId) !== undefined) {
       throw invalidField('DUPLICATE_CLIENT_ID', 'clientId', clientId, 'is already in use');
     }
+    const referencePrice = this.referencePrice?.(instrument);
     const request = createOrderRequest({
       clientId,
       instrument,
@@ -562,20 +661,80 @@ export class TradingManager {
       reduceOnly: spec.reduceOnly,
       positionSide: spec.positionSide,
       options: spec.options,
-      referencePrice: this.referencePrice?.(instrument),
+      referencePrice,
     });
+    this.risk.check(request, referencePrice, earlier.sameInstrument);
+    this.risk.checkCapacity(broker.exchange, earlier.sameExchange + 1);
     broker.prepare(request);
     return { broker, request };
   }
 
   private track(broker: Broker, request: OrderRequest): void {
     this.account.processOrderRequest(request, broker.correlationKey?.(request));
-    this.health?.recordSubmitRequest(broker.exchange, request.clientId);
+    this.unsent.add(request.clientId);
+  }
+
+  /**
+   * Passes a tracked request through the risk gate's rate limit: `go(true)` the moment it may be
+   * sent (at once when the rate allows), `go(false)` when it was canceled or waited too long
+   * first (it is then never sent)
+   */
+  private whenClear(broker: Broker, request: OrderRequest, go: (clear: boolean) => void): void {
+    const clientId = request.clientId;
+    if (!this.unsent.has(clientId)) {
+      go(false);
+      return;
+    }
+    const ticket: GateTicket = {
+      clientId,
+      send: () => {
+        if (!this.unsent.delete(clientId)) return go(false);
+        this.health?.recordSubmitRequest(broker.exchange, clientId);
+        go(true);
+      },
+      refuse: (error) => {
+        this.unsent.delete(clientId);
+        this.logger.warn('queued submit refused', { exchange: broker.exchange, clientId, error });
+        this.decideLocally(clientId, {
+          type: 'orderRejected',
+          exchange: broker.exchange,
+          clientId,
+          code: error.code,
+          message: error.message,
+          time: this.clock.now(),
+        });
+        go(false);
+      },
+      withdrawn: () => go(false),
+    };
+    this.risk.admit(broker.exchange, ticket);
+  }
+
+  /** `whenClear` as a value: synchronous when decided at once, so a free send is not delayed */
+  private clear(broker: Broker, request: OrderRequest): boolean | Promise<boolean> {
+    let decided: boolean | undefined;
+    let resolve: ((clear: boolean) => void) | undefined;
+    this.whenClear(broker, request, (clear) => {
+      if (resolve === undefined) decided = clear;
+      else resolve(clear);
+    });
+    if (decided !== undefined) return decided;
+    return new Promise<boolean>((r) => {
+      resolve = r;
+    });
+  }
+
+  /** Applies a verdict reached here, not at the venue (the order was never sent) */
+  private decideLocally(clientId: string, event: AccountEvent): void {
+    this.decidedHere.add(clientId);
+    this.account.apply(event);
   }
 
   private async send(broker: Broker, request: OrderRequest): Promise<Order> {
     if (this.account.journaled && !(await this.whenDurable([request])))
       return this.current(request.clientId);
+    const clear = this.clear(broker, request);
+    if (clear !== true && !(await clear)) return this.current(request.clientId);
     try {
       await broker.sendOrder(request);
     } catch (error) {
@@ -645,6 +804,7 @@ export class TradingManager {
       count: requests.length,
     });
     for (const request of requests) {
+      this.unsent.delete(request.clientId);
       this.account.apply({
         type: 'orderRejected',
         exchange: request.instrument.exchange,
@@ -698,11 +858,15 @@ export class TradingManager {
     }
   }
 
-  private async sendCancel(broker: Broker, order: Order): Promise<void> {
+  /** Sends a cancel; a failure goes through the rejection boundary (one promise, not an async chain) */
+  private sendCancel(broker: Broker, order: Order): Promise<void> {
     try {
-      await broker.cancelOrder(order);
+      return broker
+        .cancelOrder(order)
+        .then(undefined, (error: unknown) => this.onCancelFailure(order, error));
     } catch (error) {
       this.onCancelFailure(order, error);
+      return Promise.resolve();
     }
   }
 

@@ -55,6 +55,23 @@ export interface VenueStartOptions {
 }
 
 /**
+ * What a venue needs when several processes (each an owner of a shared journal) trade one
+ * account: credentials no two of them may use at once, and correlation keys that say whose an
+ * order is where the venue cannot carry a clientId.
+ */
+export interface VenueSharing {
+  /** Credentials no two live processes may share (Lighter: the API key index; nonces are per key) */
+  readonly exclusiveKeys: readonly string[];
+  /**
+   * Makes every later correlation key carry this owner slot (1..63).
+   * @throws KestrelError INVALID_ARGUMENT for a slot outside 1..63
+   */
+  useOwnerSlot(slot: number): void;
+  /** The owner slot a correlation key carries, when it carries one */
+  ownerSlotOf(correlationKey: string): number | undefined;
+}
+
+/**
  * A live venue as the runner sees it: its broker, its markets, and a start that opens the
  * private account stream (whose events reach the account through the broker's sink) and the
  * market data stream. Every live venue (ccxt, Lighter) implements this; the sim needs no I/O.
@@ -83,6 +100,8 @@ export interface VenueConnection {
   describe?(): string;
   /** Who the account is on this venue (an API key fingerprint, an account index): names the journal */
   readonly account?: string;
+  /** What the venue needs when several processes trade its account; absent when nothing */
+  readonly sharing?: VenueSharing;
   /**
    * The venue's open orders, fills since `since`, positions and balances, for reconciliation.
    * @throws KestrelError when the venue cannot be reached

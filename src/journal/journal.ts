@@ -43,6 +43,24 @@ export interface JournalOpening {
   readonly clientIdTag: string | undefined;
   /** The writer before this one, when it died holding the writer lock (taken over) */
   readonly tookOverFrom?: string | undefined;
+  /**
+   * The owner's slot in a journal several processes share (1..63), which venues that cannot
+   * carry a clientId fold into their correlation keys; absent for a journal with one writer
+   */
+  readonly slot?: number | undefined;
+}
+
+/** One process trading an account, as a shared journal lists it */
+export interface JournalOwner {
+  /** The owner's name, which is also its clientId prefix */
+  readonly owner: string;
+  readonly clientIdPrefix: string;
+  /** The instance tag of its clientIds: `<prefix><tag>-<counter>` */
+  readonly instanceTag: string;
+  /** Its slot, 1..63 (see `JournalOpening.slot`); 0 when it has none yet */
+  readonly slot: number;
+  /** Who writes it now, when a process holds it */
+  readonly holder?: string | undefined;
 }
 
 /**
@@ -60,6 +78,16 @@ export type JournalHealth =
       /** Entries appended but not yet written */
       readonly unwritten: number;
     };
+
+/** How far a journal's writes are behind its appends */
+export interface JournalBacklog {
+  /** Entries appended but not yet durable */
+  readonly entries: number;
+  /** How long the oldest of them has waited, ms (0 when none waits) */
+  readonly oldestMs: number;
+  /** The sequence number of the last durable entry */
+  readonly written: number;
+}
 
 /**
  * The durable record of every intent (before it is sent) and every applied venue event, in apply
@@ -82,6 +110,14 @@ export interface Journal {
   /** The owner's valid entries, in order */
   entries(): AsyncIterable<JournalEntry>;
   readonly health: JournalHealth;
+  /** How far writing is behind appending (the journal lag a live process exports) */
+  backlog(): JournalBacklog;
+  /**
+   * Every owner of a journal several processes share, as it stands now (siblings that started
+   * since included); absent on a journal with one writer.
+   * @throws KestrelError NETWORK when the server cannot be reached
+   */
+  owners?(): Promise<JournalOwner[]>;
   /** Told whenever the health changes; returns the unsubscribe */
   onHealth(listener: (health: JournalHealth) => void): () => void;
   /**

@@ -12,6 +12,12 @@ export interface OpenJournalOptions {
   /** The instance tag to record when the owner has none yet */
   readonly clientIdTag: string;
   readonly giveUpAfterMs?: number | undefined;
+  /**
+   * Credentials no two live processes on the account may share (the venue's
+   * `exclusiveKeys`): claimed in a journal several processes share, refused when a live
+   * sibling holds one
+   */
+  readonly keys?: readonly string[] | undefined;
 }
 
 /**
@@ -40,6 +46,7 @@ export async function openJournal(options: OpenJournalOptions): Promise<Journal>
     identity: options.identity,
     owner: options.owner,
     clientIdTag: options.clientIdTag,
+    keys: options.keys,
     ...(options.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: options.giveUpAfterMs }),
   });
 }

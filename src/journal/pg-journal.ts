@@ -7,11 +7,13 @@ import { EventCodec, instrumentSpec } from './codec.ts';
 import { recordChecksum, SequenceCheck } from './integrity.ts';
 import type {
   Journal,
+  JournalBacklog,
   JournalDamage,
   JournalEntry,
   JournalHealth,
   JournalIdentity,
   JournalOpening,
+  JournalOwner,
 } from './journal.ts';
 import type { JournalLocation } from './location.ts';
 import { damaged } from './sqlite-journal.ts';
@@ -24,14 +26,8 @@ const PAGE = 5000;
 
 type PostgresLocation = Extract<JournalLocation, { kind: 'postgres' }>;
 
-/** One owner of a shared journal: a process (or a strategy) with its own clientIds */
-export interface JournalOwner {
-  readonly owner: string;
-  readonly clientIdPrefix: string;
-  readonly instanceTag: string;
-  /** Who writes it now, when a process holds it */
-  readonly holder: string | undefined;
-}
+/** Owner slots are 1..MAX_OWNER_SLOT (0 is a process alone on its account) */
+export const MAX_OWNER_SLOT = 63;
 
 export interface PgJournalOptions {
   readonly location: PostgresLocation;
@@ -41,6 +37,11 @@ export interface PgJournalOptions {
   readonly owner: string;
   /** The instance tag to claim when the owner is new */
   readonly clientIdTag: string;
+  /**
+   * Credentials no two live owners may use at once (Lighter's API key index: its nonces are
+   * per key), claimed at open; one a live sibling holds refuses the open
+   */
+  readonly keys?: readonly string[] | undefined;
   /** How long a failing write is retried before the journal is declared failed, ms */
   readonly giveUpAfterMs?: number;
 }
@@ -54,6 +55,7 @@ function tables(schema: string) {
     owners: q('owners'),
     instruments: q('instruments'),
     entries: q('entries'),
+    keys: q('keys'),
   };
 }
 
@@ -132,6 +134,7 @@ export class PgJournal implements Journal {
       name: `${init.location.display} (owner ${init.owner.owner})`,
       write: (batch) => this.writeBatch(batch),
       giveUpAfterMs: init.giveUpAfterMs,
+      written: init.last,
     });
   }
 
@@ -183,7 +186,18 @@ export class PgJournal implements Journal {
       const damage = check.damage();
       if (damage.length > 0)
         throw damaged(`journal ${location.display} (owner ${options.owner})`, damage);
-      const { owner, tookOverFrom } = await claimOwner(client, names, options);
+      await client.query('BEGIN');
+      const { owner, tookOverFrom } = await claimOwner(client, names, options).catch(
+        async (error: unknown) => {
+          await client.query('ROLLBACK');
+          throw error;
+        },
+      );
+      await claimKeys(client, location, options).catch(async (error: unknown) => {
+        await client.query('ROLLBACK');
+        throw error;
+      });
+      await client.query('COMMIT');
       return new PgJournal({
         location,
         client,
@@ -196,6 +210,7 @@ export class PgJournal implements Journal {
           owner: owner.owner,
           clientIdTag: owner.instanceTag,
           tookOverFrom,
+          slot: owner.slot,
         },
         last: check.highest,
         giveUpAfterMs: options.giveUpAfterMs,
@@ -314,6 +329,10 @@ export class PgJournal implements Journal {
     return this.queue.health;
   }
 
+  backlog(): JournalBacklog {
+    return this.queue.backlog();
+  }
+
   onHealth(listener: (health: JournalHealth) => void): () => void {
     return this.queue.onHealth(listener);
   }
@@ -326,6 +345,20 @@ export class PgJournal implements Journal {
       if (row.seq > this.last) return;
       const entry = check.record(row);
       if (entry !== undefined) yield entry;
+    }
+  }
+
+  /**
+   * Every owner of the journal as it stands now (siblings that started since included); on
+   * its own connection, so it never waits behind or disturbs the writer's.
+   * @throws KestrelError NETWORK when the server cannot be reached
+   */
+  async owners(): Promise<JournalOwner[]> {
+    const client = await connect(this.location);
+    try {
+      return await queryOwners(client, this.names);
+    } finally {
+      await client.end().catch(() => {});
     }
   }
 
@@ -412,13 +445,18 @@ async function ensureSchema(
       );
       const exchange = meta.get('exchange') ?? '';
       const account = meta.get('account') ?? '';
-      await client.query('COMMIT');
-      if (wanted.exchange !== '*' && (exchange !== wanted.exchange || account !== wanted.account))
+      if (wanted.exchange !== '*' && (exchange !== wanted.exchange || account !== wanted.account)) {
+        await client.query('ROLLBACK');
         throw new KestrelError(
           'INVALID_CONFIG',
           `journal ${location.display} is the journal of ${exchange} account ${account}, not of ${wanted.exchange} account ${wanted.account}`,
           { field: 'journal', value: location.display },
         );
+      }
+      // Journals from before owners had slots and claimed keys get them (writers only: readers
+      // change nothing); their owners get a slot when claimed
+      if (wanted.exchange !== '*') await client.query(sharingSchema(names));
+      await client.query('COMMIT');
       return { exchange, account };
     }
     if (wanted.exchange === '*') {
@@ -441,6 +479,7 @@ async function ensureSchema(
         holder_since timestamptz
       );
       CREATE TABLE ${names.instruments} (key text PRIMARY KEY, spec text NOT NULL);
+      ${sharingSchema(names)};
       CREATE TABLE ${names.entries} (
         owner text NOT NULL REFERENCES ${names.owners} (owner),
         seq bigint NOT NULL CHECK (seq > 0),
@@ -462,7 +501,79 @@ async function ensureSchema(
   }
 }
 
-/** Records this process as the owner's holder; a new owner gets its instance tag here */
+/** What owners sharing an account need beyond a journal's first format: slots and claimed keys */
+function sharingSchema(names: ReturnType<typeof tables>): string {
+  return `ALTER TABLE ${names.owners} ADD COLUMN IF NOT EXISTS slot smallint UNIQUE CHECK (slot BETWEEN 1 AND ${MAX_OWNER_SLOT});
+    CREATE TABLE IF NOT EXISTS ${names.keys} (key text PRIMARY KEY, owner text NOT NULL REFERENCES ${names.owners} (owner))`;
+}
+
+/**
+ * Claims the credentials the owner must not share with a live sibling (in the open's
+ * transaction, so a refusal writes nothing). A key whose owner's lock is free belonged to a
+ * process that is gone: it is taken over.
+ * @throws KestrelError JOURNAL_LOCKED naming the key and the live owner holding it
+ */
+async function claimKeys(
+  client: pg.Client,
+  location: PostgresLocation,
+  options: PgJournalOptions,
+): Promise<void> {
+  const keys = options.keys ?? [];
+  if (keys.length === 0) return;
+  const names = tables(location.schema);
+  await client.query(
+    `INSERT INTO ${names.keys} (key, owner) SELECT unnest($1::text[]), $2 ON CONFLICT (key) DO NOTHING`,
+    [keys, options.owner],
+  );
+  const held = await client.query(
+    `SELECT k.key, k.owner, o.holder_pid, o.holder_host FROM ${names.keys} k JOIN ${names.owners} o USING (owner)
+     WHERE k.key = ANY($1) AND k.owner <> $2 ORDER BY k.key FOR UPDATE OF k`,
+    [keys, options.owner],
+  );
+  for (const row of held.rows as Array<{
+    key: string;
+    owner: string;
+    holder_pid: number | null;
+    holder_host: string | null;
+  }>) {
+    const free = await client.query(`SELECT pg_try_advisory_lock(${LOCK}) AS ok`, [
+      location.schema,
+      row.owner,
+    ]);
+    if (free.rows[0]?.ok === true) {
+      await client.query(`SELECT pg_advisory_unlock(${LOCK})`, [location.schema, row.owner]);
+      await client.query(`UPDATE ${names.keys} SET owner = $2 WHERE key = $1`, [
+        row.key,
+        options.owner,
+      ]);
+      continue;
+    }
+    throw new KestrelError(
+      'JOURNAL_LOCKED',
+      `${row.key} is used by owner ${row.owner} of journal ${location.display} (pid ${row.holder_pid} on ${row.holder_host}); each process needs its own`,
+      { field: 'key', value: row.key },
+    );
+  }
+}
+
+/** The lowest slot no owner holds, as SQL (NULL when all are taken) */
+function freeSlot(names: ReturnType<typeof tables>): string {
+  return `(SELECT min(s) FROM generate_series(1, ${MAX_OWNER_SLOT}) s WHERE s NOT IN (SELECT slot FROM ${names.owners} WHERE slot IS NOT NULL))`;
+}
+
+function noFreeSlot(options: PgJournalOptions): KestrelError {
+  return new KestrelError(
+    'INVALID_CONFIG',
+    `journal ${options.location.display} has ${MAX_OWNER_SLOT} owners already; owner ${options.owner} cannot be added`,
+    { field: 'owner', value: options.owner },
+  );
+}
+
+/**
+ * Records this process as the owner's holder; a new owner gets its instance tag and slot here.
+ * Both are unique in the journal, and so is the head of its clientIds (prefix and tag), so no
+ * two owners' ids can ever be taken for one another.
+ */
 async function claimOwner(
   client: pg.Client,
   names: ReturnType<typeof tables>,
@@ -470,27 +581,32 @@ async function claimOwner(
 ): Promise<{ owner: JournalOwner; tookOverFrom: string | undefined }> {
   const holder = `pid ${process.pid} on ${hostname()}`;
   const known = await client.query(
-    `SELECT instance_tag, holder_pid, holder_host, holder_since FROM ${names.owners} WHERE owner = $1`,
+    `SELECT instance_tag, slot, holder_pid, holder_host, holder_since FROM ${names.owners} WHERE owner = $1`,
     [options.owner],
   );
   const row = known.rows[0] as
     | {
         instance_tag: string;
+        slot: number | null;
         holder_pid: number | null;
         holder_host: string | null;
         holder_since: Date | null;
       }
     | undefined;
   if (row !== undefined) {
-    await client.query(
-      `UPDATE ${names.owners} SET holder_pid = $2, holder_host = $3, holder_since = now() WHERE owner = $1`,
+    const updated = await client.query(
+      `UPDATE ${names.owners} SET holder_pid = $2, holder_host = $3, holder_since = now(),
+         slot = coalesce(slot, ${freeSlot(names)}) WHERE owner = $1 RETURNING slot`,
       [options.owner, process.pid, hostname()],
     );
+    const slot = (updated.rows[0] as { slot: number | null } | undefined)?.slot;
+    if (slot == null) throw noFreeSlot(options);
     return {
       owner: {
         owner: options.owner,
         clientIdPrefix: options.owner,
         instanceTag: row.instance_tag,
+        slot,
         holder,
       },
       // The lock was free although a holder is named: that process died holding it
@@ -500,22 +616,33 @@ async function claimOwner(
           : `pid ${row.holder_pid} on ${row.holder_host} (since ${row.holder_since?.toISOString()})`,
     };
   }
-  // A new owner: its instance tag must be unique in the journal, so ids never collide
+  // A new owner: its instance tag (and the head of its ids) must be unique in the journal
   let tag = options.clientIdTag;
   for (let attempt = 0; ; attempt++) {
     const inserted = await client.query(
-      `INSERT INTO ${names.owners} (owner, client_id_prefix, instance_tag, holder_pid, holder_host, holder_since)
-       VALUES ($1, $1, $2, $3, $4, now()) ON CONFLICT DO NOTHING`,
+      `INSERT INTO ${names.owners} (owner, client_id_prefix, instance_tag, slot, holder_pid, holder_host, holder_since)
+       SELECT $1, $1, $2, ${freeSlot(names)}, $3, $4, now()
+       WHERE NOT EXISTS (SELECT 1 FROM ${names.owners} WHERE client_id_prefix || instance_tag = $1 || $2)
+       ON CONFLICT DO NOTHING RETURNING slot`,
       [options.owner, tag, process.pid, hostname()],
     );
-    if (inserted.rowCount === 1) break;
+    const slot = (inserted.rows[0] as { slot: number | null } | undefined)?.slot;
+    if (inserted.rowCount === 1) {
+      if (slot == null) throw noFreeSlot(options);
+      return {
+        owner: {
+          owner: options.owner,
+          clientIdPrefix: options.owner,
+          instanceTag: tag,
+          slot,
+          holder,
+        },
+        tookOverFrom: undefined,
+      };
+    }
     if (attempt > 20) throw new KestrelError('INVALID_CONFIG', 'no free instance tag found');
     tag = `${tag.slice(0, 6)}${attempt.toString(36)}`;
   }
-  return {
-    owner: { owner: options.owner, clientIdPrefix: options.owner, instanceTag: tag, holder },
-    tookOverFrom: undefined,
-  };
 }
 
 /** The owners recorded in a journal */
@@ -524,13 +651,15 @@ async function queryOwners(
   names: ReturnType<typeof tables>,
 ): Promise<JournalOwner[]> {
   const rows = await client.query(
-    `SELECT owner, client_id_prefix, instance_tag, holder_pid, holder_host FROM ${names.owners} ORDER BY owner`,
+    // Every column: a journal from before slots has no slot column until a writer opens it
+    `SELECT * FROM ${names.owners} ORDER BY owner`,
   );
   return (
     rows.rows as Array<{
       owner: string;
       client_id_prefix: string;
       instance_tag: string;
+      slot?: number | null;
       holder_pid: number | null;
       holder_host: string | null;
     }>
@@ -538,6 +667,7 @@ async function queryOwners(
     owner: r.owner,
     clientIdPrefix: r.client_id_prefix,
     instanceTag: r.instance_tag,
+    slot: r.slot ?? 0,
     holder: r.holder_pid === null ? undefined : `pid ${r.holder_pid} on ${r.holder_host}`,
   }));
 }

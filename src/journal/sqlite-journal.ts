@@ -7,6 +7,7 @@ import type { AcceptedGap } from './integrity.ts';
 import { describeDamage, recordChecksum, SequenceCheck } from './integrity.ts';
 import type {
   Journal,
+  JournalBacklog,
   JournalDamage,
   JournalEntry,
   JournalHealth,
@@ -138,6 +139,7 @@ export class SqliteJournal implements Journal {
           name: options.path,
           write: (batch) => this.writeBatch(batch),
           giveUpAfterMs: options.giveUpAfterMs,
+          written: this.last,
         });
   }
 
@@ -261,6 +263,10 @@ export class SqliteJournal implements Journal {
 
   get health(): JournalHealth {
     return this.queue?.health ?? { state: 'ok' };
+  }
+
+  backlog(): JournalBacklog {
+    return this.queue?.backlog() ?? { entries: 0, oldestMs: 0, written: this.last };
   }
 
   onHealth(listener: (health: JournalHealth) => void): () => void {

@@ -1,5 +1,5 @@
 import { KestrelError } from '../core/errors.ts';
-import type { JournalHealth } from './journal.ts';
+import type { JournalBacklog, JournalHealth } from './journal.ts';
 
 /** A record ready to be written: its number, its encoded body and checksum */
 export interface PendingRecord {
@@ -20,6 +20,8 @@ export interface WriteQueueOptions {
   readonly giveUpAfterMs?: number | undefined;
   /** Wall time, ms */
   readonly now?: (() => number) | undefined;
+  /** The sequence number of the last record already durable when the queue starts; default 0 */
+  readonly written?: number | undefined;
 }
 
 /** Waits between attempts, ms: quick at first, then once a second */
@@ -51,6 +53,8 @@ export class WriteQueue {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private lastQueued = 0;
   private lastWritten = 0;
+  /** When each run of records not yet written was appended: [first seq, time], oldest first */
+  private appendedAt: Array<readonly [number, number]> = [];
   private state: JournalHealth = { state: 'ok' };
   private closed = false;
 
@@ -58,6 +62,8 @@ export class WriteQueue {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.giveUpAfterMs = options.giveUpAfterMs ?? 10_000;
+    this.lastWritten = options.written ?? 0;
+    this.lastQueued = this.lastWritten;
   }
 
   get health(): JournalHealth {
@@ -67,6 +73,16 @@ export class WriteQueue {
   /** Records queued and not yet written */
   get unwritten(): number {
     return this.queue.length;
+  }
+
+  /** How far writing is behind appending: records not yet durable, and how long the oldest waits */
+  backlog(): JournalBacklog {
+    const oldest = this.appendedAt[0];
+    return {
+      entries: this.lastQueued - this.lastWritten,
+      oldestMs: oldest === undefined ? 0 : Math.max(0, this.now() - oldest[1]),
+      written: this.lastWritten,
+    };
   }
 
   onHealth(listener: (health: JournalHealth) => void): () => void {
@@ -79,6 +95,9 @@ export class WriteQueue {
 
   /** Queues a record; it goes out with the next batch */
   push(record: PendingRecord): void {
+    // One time per event-loop turn is enough: a batch is appended within one
+    if (this.lastQueued === this.lastWritten || !this.scheduled)
+      this.appendedAt.push([record.seq, this.now()]);
     this.queue.push(record);
     this.lastQueued = record.seq;
     this.schedule();
@@ -146,6 +165,10 @@ export class WriteQueue {
       return;
     }
     this.lastWritten = last;
+    // A run wholly written goes; the run holding the first unwritten record keeps its time
+    while (this.appendedAt.length > 1 && this.appendedAt[1]![0] <= last + 1)
+      this.appendedAt.shift();
+    if (this.lastQueued <= last) this.appendedAt = [];
     const waiting = this.waiters;
     this.waiters = [];
     for (const w of waiting) {

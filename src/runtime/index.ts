@@ -8,6 +8,7 @@ export * from './journal-view.ts';
 export * from './live.ts';
 export * from './market-history.ts';
 export * from './merge.ts';
+export * from './metrics-server.ts';
 export * from './recorder.ts';
 export * from './report/html.ts';
 export * from './report/metrics.ts';

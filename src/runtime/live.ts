@@ -9,14 +9,20 @@ import { AccountProcessor } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
 import { HealthMonitor } from '../engine/health-monitor.ts';
 import type { Logger } from '../engine/logger.ts';
+import { OwnerDirectory } from '../engine/owners.ts';
 import type { ReconcilerOptions } from '../engine/reconciler.ts';
 import { Reconciler } from '../engine/reconciler.ts';
+import type { RiskLimits } from '../engine/risk-gate.ts';
+import { createReferencePrices } from '../engine/risk-gate.ts';
 import { createDefaultClientIds, TradingManager } from '../engine/trading-manager.ts';
 import type { VenueConnection } from '../engine/venue.ts';
 import type { Journal } from '../journal/journal.ts';
+import type { JournalLocation } from '../journal/location.ts';
 import { parseJournalLocation } from '../journal/location.ts';
 import type { RunFailure, RunReport } from './backtest.ts';
 import { attachFailedRunReport, runFailureOf } from './backtest.ts';
+import type { LiveMetrics, MetricsEndpoint } from './metrics-server.ts';
+import { serveLiveMetrics } from './metrics-server.ts';
 import type { RunResults } from './recorder.ts';
 import { openRun } from './session.ts';
 import type { Strategy, StrategyFailure } from './strategy.ts';
@@ -47,6 +53,8 @@ export interface LiveOptions {
    * the process
    */
   readonly journalPath?: string | undefined;
+  /** The pre-trade risk gate's limits; its defaults fill what is left out */
+  readonly risk?: RiskLimits | undefined;
   /** Reconciliation settings; the startup diff runs whenever the venue can report a snapshot */
   readonly reconcile?: Omit<
     ReconcilerOptions,
@@ -59,6 +67,10 @@ export interface LiveOptions {
    * Meanwhile new orders are refused
    */
   readonly journalGiveUpMs?: number;
+  /** Serve `/metrics` and `/health` over HTTP while the run lasts (`--metrics-port`) */
+  readonly metrics?: MetricsEndpoint | undefined;
+  /** Told the metrics server's base URL once it listens */
+  readonly onMetrics?: (url: string) => void;
 }
 
 export interface LiveStatus {
@@ -126,6 +138,44 @@ function continueClientIds(
   return { ids: createClientIdGenerator({ prefix, instanceTag: tag, counterStart: counter }), tag };
 }
 
+/**
+ * On a journal several processes share: lists this process's siblings (so their orders are
+ * never adopted, corrected or canceled here) and has the venue mark this process's orders with
+ * its owner slot where it cannot carry a clientId. Undefined for a process alone on its journal.
+ * @throws KestrelError NETWORK when the owners cannot be read
+ */
+async function shareAccount(
+  journal: Journal | undefined,
+  venue: VenueConnection,
+  prefix: string,
+  logger: Logger,
+): Promise<OwnerDirectory | undefined> {
+  const slot = journal?.opening.slot;
+  if (journal?.owners === undefined || slot === undefined) return undefined;
+  venue.sharing?.useOwnerSlot(slot);
+  const owners = new OwnerDirectory({
+    self: {
+      owner: prefix,
+      clientIdPrefix: prefix,
+      instanceTag: journal.opening.clientIdTag ?? '',
+      slot,
+    },
+    load: () => journal.owners?.() ?? Promise.resolve([]),
+    slotOf: venue.sharing?.ownerSlotOf,
+    logger,
+  });
+  await owners.refresh();
+  logger.info('sharing the account', {
+    owner: prefix,
+    slot,
+    siblings: owners
+      .siblings()
+      .map((o) => o.owner)
+      .join(','),
+  });
+  return owners;
+}
+
 function randomTag(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
@@ -143,16 +193,43 @@ const sleep = (clock: Clock, ms: number) =>
  * @throws StrategyFailure when a strategy callback throws; KestrelError when the venue cannot be reached
  */
 export async function runLive(options: LiveOptions): Promise<RunReport> {
-  const { venue, clock, logger } = options;
+  const { logger } = options;
   const started = performance.now();
-  await venue.load();
-  const instruments = resolveInstruments(venue, options.symbols);
-  const balances = await venue.fetchBalances();
-  const currency = options.currency ?? instruments[0]?.settle ?? 'USDT';
   const location =
     options.journalPath === undefined ? undefined : parseJournalLocation(options.journalPath);
   const prefix =
     options.clientIdPrefix ?? (location?.kind === 'postgres' ? location.owner : undefined) ?? 'k';
+  const metrics =
+    options.metrics === undefined ? undefined : await serveLiveMetrics(options.metrics, prefix);
+  if (metrics !== undefined) {
+    logger.info('metrics served', {
+      url: `${metrics.url}/metrics`,
+      health: `${metrics.url}/health`,
+    });
+    options.onMetrics?.(metrics.url);
+  }
+  try {
+    return await trade(options, { started, location, prefix, metrics });
+  } finally {
+    await metrics?.close();
+  }
+}
+
+async function trade(
+  options: LiveOptions,
+  setup: {
+    readonly started: number;
+    readonly location: JournalLocation | undefined;
+    readonly prefix: string;
+    readonly metrics: LiveMetrics | undefined;
+  },
+): Promise<RunReport> {
+  const { venue, clock, logger } = options;
+  const { started, location, prefix, metrics } = setup;
+  await venue.load();
+  const instruments = resolveInstruments(venue, options.symbols);
+  const balances = await venue.fetchBalances();
+  const currency = options.currency ?? instruments[0]?.settle ?? 'USDT';
   const journal =
     location === undefined
       ? undefined
@@ -163,6 +240,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
           owner: prefix,
           clientIdTag: randomTag(),
           giveUpAfterMs: options.journalGiveUpMs,
+          keys: venue.sharing?.exclusiveKeys,
         });
   if (journal?.opening.tookOverFrom !== undefined)
     logger.warn('journal: took over the writer lock of a process that died holding it', {
@@ -181,11 +259,13 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
       });
     else if (health.state === 'failed') journalFailure ??= health.error;
   });
+  const owners = await shareAccount(journal, venue, prefix, logger);
   const account = await AccountProcessor.open({
     exchange: venue.exchange,
     clock,
     logger,
     ...(journal === undefined ? { balances } : { journal }),
+    isSibling: owners === undefined ? undefined : (ref) => owners.isSibling(ref),
   });
   if (journal !== undefined) {
     logger.info('journal replayed', {
@@ -202,6 +282,8 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
   const health = new HealthMonitor({ clock });
+  const reference = createReferencePrices();
+  metrics?.attach({ health, account, journal });
   const trading = new TradingManager({
     brokers: [venue.broker],
     account,
@@ -209,6 +291,8 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     health,
     logger,
     ids,
+    referencePrice: reference.get,
+    ...(options.risk === undefined ? {} : { risk: options.risk }),
   });
   const reconciler =
     venue.fetchSnapshot === undefined
@@ -220,6 +304,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
           logger,
           health,
           isOwn: clientIdsOf(prefix, tag),
+          owners,
           ...options.reconcile,
         });
   const { recorder, session } = openRun({
@@ -244,6 +329,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
       onMarket: (event) => {
         events += 1;
         end = clock.now();
+        reference.onMarket(event);
         session.onMarket(event);
         recorder.tick();
       },
@@ -260,6 +346,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
     });
     recorder.tick();
     await session.start();
+    metrics?.setPhase('running');
     const deadline =
       options.durationMs === undefined ? Number.POSITIVE_INFINITY : start + options.durationMs;
     while (
@@ -277,6 +364,7 @@ export async function runLive(options: LiveOptions): Promise<RunReport> {
         equity: recorder.equity(),
       });
     }
+    metrics?.setPhase('stopping');
     await session.stop();
     failure = session.failed;
   } catch (error) {

@@ -1,11 +1,12 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrackedOrder } from '../core/account.ts';
+import { claimReportRow } from '../core/account.ts';
 import type { Fill } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { isDerivative } from '../core/instrument.ts';
 import { formatDecimal, money, snap } from '../core/numeric.ts';
-import type { Order, OrderStatus, Side } from '../core/order.ts';
+import type { Order, OrderStatus, OrderTransition, Side } from '../core/order.ts';
 import { isTerminal, ORDER_STATUSES } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 import type { AccountView, BalanceView } from '../engine/account-processor.ts';
@@ -96,29 +97,114 @@ const MAX_POINTS = 4000;
 /** Drawdown and prices are sampled this often, ms */
 const FINE_SAMPLE_MS = 1000;
 
-/** Appends rows to a CSV file in chunks, synchronously, so memory stays bounded */
+const ZERO = 48;
+const COMMA = 44;
+const NEWLINE = 10;
+const CHUNK = 1 << 16;
+
+/**
+ * Appends rows to a CSV file through one reused byte buffer, written out synchronously in 64 KiB
+ * chunks so memory stays bounded. Fields go into the buffer as they come (times as digits), so
+ * a row builds no strings of its own.
+ */
 class CsvWriter {
   private readonly fd: number;
-  private buffer: string[] = [];
-  private size = 0;
+  private readonly buffer = Buffer.allocUnsafe(CHUNK * 2);
+  private position = 0;
+  /** Whether the next field is the row's first (no comma before it) */
+  private rowStart = true;
 
   constructor(path: string, header: readonly string[]) {
     this.fd = openSync(path, 'w');
-    this.row(header);
+    for (const name of header) this.text(name);
+    this.end();
   }
 
-  row(fields: readonly (string | number | boolean | undefined)[]): void {
-    const line = `${fields.map(csvField).join(',')}\n`;
-    this.buffer.push(line);
-    this.size += line.length;
-    if (this.size > 1 << 16) this.flush();
+  private separate(room: number): void {
+    if (this.position + room + 1 > this.buffer.length) this.flush();
+    if (this.rowStart) this.rowStart = false;
+    else this.buffer[this.position++] = COMMA;
+  }
+
+  /** A string field, quoted when it holds a quote, a comma or a line break; empty when undefined */
+  text(value: string | undefined): this {
+    const field = value === undefined ? '' : csvField(value);
+    const room = field.length * 3;
+    if (room + 1 > this.buffer.length) {
+      // Longer than the buffer: straight to the file
+      this.separate(0);
+      this.flush();
+      writeSync(this.fd, field);
+      return this;
+    }
+    this.separate(room);
+    this.put(field);
+    return this;
+  }
+
+  /**
+   * Copies a string into the buffer: byte by byte while it is ASCII (short fields cost less so
+   * than a call into Buffer#write), else as UTF-8. The caller made room for 3 bytes a character.
+   */
+  private put(text: string): void {
+    const buffer = this.buffer;
+    const start = this.position;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 127) {
+        this.position = start + buffer.write(text, start, 'utf8');
+        return;
+      }
+      buffer[start + i] = code;
+    }
+    this.position = start + text.length;
+  }
+
+  /** A number field (exact: values are snapped to their step); empty when undefined */
+  number(value: number | undefined): this {
+    const field = value === undefined ? '' : csvField(value);
+    this.separate(field.length);
+    this.put(field);
+    return this;
+  }
+
+  /** A time field in ISO 8601 with milliseconds, as isoTime writes it; empty when not finite */
+  time(time: number): this {
+    this.separate(24);
+    this.position = writeIsoTime(this.buffer, this.position, time);
+    return this;
+  }
+
+  /** An order's path as "PENDING>OPEN@<time> OPEN>CANCELED@<time>" (statuses are plain ASCII) */
+  transitions(path: readonly OrderTransition[]): this {
+    this.separate(0);
+    const buffer = this.buffer;
+    for (let i = 0; i < path.length; i++) {
+      const t = path[i]!;
+      // Room for one more step (statuses are short); a flush mid-row is fine
+      if (this.position + 64 > buffer.length) this.flush();
+      if (i > 0) buffer[this.position++] = 32; // space
+      this.put(t.from);
+      buffer[this.position++] = 62; // >
+      this.put(t.to);
+      buffer[this.position++] = 64; // @
+      this.position = writeIsoTime(buffer, this.position, t.time);
+    }
+    return this;
+  }
+
+  /** Ends the row */
+  end(): void {
+    if (this.position + 1 > this.buffer.length) this.flush();
+    this.buffer[this.position++] = NEWLINE;
+    this.rowStart = true;
+    if (this.position > CHUNK) this.flush();
   }
 
   flush(): void {
-    if (this.buffer.length === 0) return;
-    writeSync(this.fd, this.buffer.join(''));
-    this.buffer = [];
-    this.size = 0;
+    if (this.position === 0) return;
+    writeSync(this.fd, this.buffer, 0, this.position);
+    this.position = 0;
   }
 
   close(): void {
@@ -135,25 +221,67 @@ function csvField(value: string | number | boolean | undefined): string {
       ? String(value)
       : formatDecimal(value, 10);
   }
-  const text = String(value);
-  return text.includes('"') || text.includes(',') || text.includes('\n')
-    ? `"${text.replace(/"/g, '""')}"`
-    : text;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return value.includes('"') || value.includes(',') || value.includes('\n')
+    ? `"${value.replace(/"/g, '""')}"`
+    : value;
 }
 
-let isoSecond = Number.NaN;
-let isoPrefix = '';
+const DAY_MS = 86_400_000;
+let isoDay = Number.NaN;
+let isoDate = '';
 
-/** ISO 8601 with milliseconds; the part up to the second is cached, as rows come in time order */
-function iso(time: number): string {
-  if (!Number.isFinite(time)) return '';
-  const second = Math.floor(time / 1000);
-  if (second !== isoSecond) {
-    isoSecond = second;
-    isoPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+/** "2026-01-01T" for the day a time falls in; cached, as times come in order */
+function isoDateOf(day: number): string {
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDate = new Date(day * DAY_MS).toISOString().slice(0, 11);
   }
-  const ms = Math.floor(time - second * 1000);
-  return `${isoPrefix}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  return isoDate;
+}
+
+/**
+ * Writes a time as Date#toISOString does (with milliseconds) into `buffer` at `at`, returning
+ * where it ended. Only the date part goes through Date (cached per day); the time of day is
+ * digits, so rows mixing times from different seconds (an order's creation, its transitions, a
+ * fill) cost no Date and no string each.
+ */
+function writeIsoTime(buffer: Buffer, at: number, time: number): number {
+  if (!Number.isFinite(time)) return at;
+  const day = Math.floor(time / DAY_MS);
+  const date = isoDateOf(day);
+  for (let i = 0; i < date.length; i++) buffer[at + i] = date.charCodeAt(i);
+  let end = at + date.length;
+  // The time of day, digit by digit: HH:MM:SS.mmmZ
+  let rest = Math.floor(time - day * DAY_MS);
+  const ms = rest % 1000;
+  rest = (rest - ms) / 1000;
+  const second = rest % 60;
+  rest = (rest - second) / 60;
+  const minute = rest % 60;
+  const hour = (rest - minute) / 60;
+  buffer[end] = ZERO + ((hour / 10) | 0);
+  buffer[end + 1] = ZERO + (hour % 10);
+  buffer[end + 2] = 58; // :
+  buffer[end + 3] = ZERO + ((minute / 10) | 0);
+  buffer[end + 4] = ZERO + (minute % 10);
+  buffer[end + 5] = 58;
+  buffer[end + 6] = ZERO + ((second / 10) | 0);
+  buffer[end + 7] = ZERO + (second % 10);
+  buffer[end + 8] = 46; // .
+  buffer[end + 9] = ZERO + ((ms / 100) | 0);
+  buffer[end + 10] = ZERO + (((ms / 10) | 0) % 10);
+  buffer[end + 11] = ZERO + (ms % 10);
+  buffer[end + 12] = 90; // Z
+  end += 13;
+  return end;
+}
+
+const isoScratch = Buffer.alloc(32);
+
+/** ISO 8601 with milliseconds, exactly as Date#toISOString writes it; '' when not finite */
+export function isoTime(time: number): string {
+  return isoScratch.toString('latin1', 0, writeIsoTime(isoScratch, 0, time));
 }
 
 /** An average price for a report: kept exact in the account, shown to four decimals past the tick */
@@ -200,7 +328,6 @@ export class RunRecorder {
   >;
   private readonly settling: Array<{ readonly order: TrackedOrder; readonly at: number }> = [];
   private settlingHead = 0;
-  private readonly written = new Set<string>();
   private orders = 0;
   private fills = 0;
   private makerFills = 0;
@@ -218,6 +345,9 @@ export class RunRecorder {
   private readonly equityCsv: CsvWriter | undefined;
   private startEquity: number | undefined;
   private readonly unsubscribe: () => void;
+  /** An instrument's mark price, for the tearsheet's samples (one function, not one per sample) */
+  private readonly markOf = (instrument: Instrument): number =>
+    this.account.getPosition(instrument).markPrice;
 
   constructor(options: RecorderOptions) {
     this.account = options.account;
@@ -323,19 +453,19 @@ export class RunRecorder {
   }
 
   private writeTrade(trip: RoundTrip): void {
-    this.tradesCsv?.row([
-      trip.symbol,
-      trip.direction,
-      iso(trip.entryTime),
-      iso(trip.exitTime),
-      trip.entryPrice,
-      trip.exitPrice,
-      trip.quantity,
-      trip.pnl,
-      trip.fees,
-      trip.netPnl,
-      Math.round(trip.durationMs),
-    ]);
+    this.tradesCsv
+      ?.text(trip.symbol)
+      .text(trip.direction)
+      .time(trip.entryTime)
+      .time(trip.exitTime)
+      .number(trip.entryPrice)
+      .number(trip.exitPrice)
+      .number(trip.quantity)
+      .number(trip.pnl)
+      .number(trip.fees)
+      .number(trip.netPnl)
+      .number(Math.round(trip.durationMs))
+      .end();
   }
 
   private onFill(fill: Fill): void {
@@ -346,19 +476,19 @@ export class RunRecorder {
       this.tradedNotional + fill.quantity * fill.price * fill.instrument.contractSize,
     );
     this.fees.set(fill.feeCurrency, money((this.fees.get(fill.feeCurrency) ?? 0) + fill.fee));
-    this.fillsCsv?.row([
-      iso(fill.time),
-      fill.tradeId,
-      fill.clientId,
-      fill.venueOrderId,
-      fill.instrument.symbol,
-      fill.side,
-      fill.quantity,
-      fill.price,
-      fill.fee,
-      fill.feeCurrency,
-      fill.liquidity,
-    ]);
+    this.fillsCsv
+      ?.time(fill.time)
+      .text(fill.tradeId)
+      .text(fill.clientId)
+      .text(fill.venueOrderId)
+      .text(fill.instrument.symbol)
+      .text(fill.side)
+      .number(fill.quantity)
+      .number(fill.price)
+      .number(fill.fee)
+      .text(fill.feeCurrency)
+      .text(fill.liquidity)
+      .end();
   }
 
   private onLiquidation(fill: Fill): void {
@@ -425,7 +555,12 @@ export class RunRecorder {
     for (const instrument of this.instruments)
       positions[instrument.symbol] = this.account.getPosition(instrument).quantity;
     this.curve.push({ time: now, equity, positions });
-    this.equityCsv?.row([iso(now), equity, ...this.instruments.map((i) => positions[i.symbol])]);
+    if (this.equityCsv !== undefined) {
+      this.equityCsv.time(now).number(equity);
+      for (const instrument of this.instruments)
+        this.equityCsv.number(positions[instrument.symbol]);
+      this.equityCsv.end();
+    }
     if (this.curve.length > MAX_POINTS && this.periodIndex + 1 < SAMPLE_PERIODS_MS.length) {
       // Sample on the next round period, keeping the first point of each: the curve stays bounded
       this.periodIndex += 1;
@@ -442,40 +577,37 @@ export class RunRecorder {
   }
 
   private fineSample(now: number): void {
-    this.tearsheet.sample(
-      now,
-      this.equity(),
-      (instrument) => this.account.getPosition(instrument).markPrice,
-    );
+    this.tearsheet.sample(now, this.equity(), this.markOf);
   }
 
-  private settle(order: Order): void {
-    if (this.written.has(order.clientId)) return;
-    this.written.add(order.clientId);
+  private settle(order: TrackedOrder): void {
+    if (!claimReportRow(order)) return;
     this.statusCounts[order.status] += 1;
     this.tearsheet.onOrder(order);
-    this.ordersCsv?.row([
-      order.clientId,
-      order.venueOrderId,
-      order.instrument.symbol,
-      order.side,
-      order.type,
-      order.timeInForce,
-      order.quantity,
-      order.price,
-      order.stopPrice,
-      order.reduceOnly,
-      order.status,
-      order.filledQuantity,
-      displayAverage(order),
-      order.origin,
-      order.reason,
-      iso(order.createdAt),
-      iso(order.updatedAt),
-      order.transitions.map((t) => `${t.from}>${t.to}@${iso(t.time)}`).join(' '),
-    ]);
-    // Written orders are only remembered while they could appear again (until the history drops them)
-    if (this.written.size > 200_000) this.written.clear();
+    if (this.ordersCsv === undefined) return;
+    const average = displayAverage(order);
+    const csv = this.ordersCsv
+      .text(order.clientId)
+      .text(order.venueOrderId)
+      .text(order.instrument.symbol)
+      .text(order.side)
+      .text(order.type)
+      .text(order.timeInForce)
+      .number(order.quantity)
+      .number(order.price)
+      .number(order.stopPrice)
+      .text(order.reduceOnly ? 'true' : 'false')
+      .text(order.status)
+      .number(order.filledQuantity);
+    if (typeof average === 'number') csv.number(average);
+    else csv.text(average);
+    csv
+      .text(order.origin)
+      .text(order.reason)
+      .time(order.createdAt)
+      .time(order.updatedAt)
+      .transitions(order.transitions);
+    csv.end();
   }
 
   /** Writes every order not yet written (terminal or still open), the last sample, and closes the files */

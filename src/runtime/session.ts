@@ -79,13 +79,17 @@ class WatchedPromise<T> {
   readonly [Symbol.toStringTag] = 'Promise';
   private readonly inner: Promise<T>;
   private readonly onHandled: () => void;
-  /** Watches a promise derived from this one (a `then` without a rejection handler may reject) */
-  private readonly watch: <U>(promise: Promise<U>) => Promise<U>;
+  /**
+   * Watches a promise derived from this one. A `then` without a rejection handler rejects with
+   * this one: `refusable`. One with a handler rejects only if the handler throws: still watched,
+   * but not worth looking for after every event
+   */
+  private readonly watch: <U>(promise: Promise<U>, refusable: boolean) => Promise<U>;
 
   constructor(
     inner: Promise<T>,
     onHandled: () => void,
-    watch: <U>(promise: Promise<U>) => Promise<U>,
+    watch: <U>(promise: Promise<U>, refusable: boolean) => Promise<U>,
   ) {
     this.inner = inner;
     this.onHandled = onHandled;
@@ -98,7 +102,7 @@ class WatchedPromise<T> {
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
     this.onHandled();
-    return this.watch(this.inner.then(onFulfilled, onRejected));
+    return this.watch(this.inner.then(onFulfilled, onRejected), typeof onRejected !== 'function');
   }
 
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
@@ -107,7 +111,7 @@ class WatchedPromise<T> {
 
   finally(onFinally?: (() => void) | null): Promise<T> {
     this.onHandled();
-    return this.watch(this.inner.finally(onFinally));
+    return this.watch(this.inner.finally(onFinally), true);
   }
 }
 // `instanceof Promise` holds for it, as for the promise it stands for
@@ -131,6 +135,8 @@ export class StrategySession {
   private outstanding = 0;
   /** Order promises handed out whose handling is not yet known (see watch) */
   private uncheckedCount = 0;
+  /** Order promises handed out since `handedOutSince` last looked */
+  private handedOut = 0;
   /** The callback running synchronously right now, to name it in errors */
   private current: string | undefined;
   private failure: StrategyFailure | undefined;
@@ -238,18 +244,34 @@ export class StrategySession {
   /**
    * Whether order promises were handed out that the strategy has not (yet) been seen to handle:
    * a backtest then lets pending promise jobs run before the next event, so an unawaited one that
-   * was refused stops the run at once
+   * was refused stops the run at once. A promise whose rejection handler is attached (`catch`,
+   * `then(f, g)`, `await`) is not counted: a handler that throws still stops the run, when the
+   * pending jobs next run (the next timer firing or batch), not necessarily before the next event
    */
   get unchecked(): boolean {
     return this.uncheckedCount > 0;
   }
 
+  /**
+   * Whether order promises were handed out since the last call: only then (or when a timer
+   * fired) can an unawaited one have been refused, so only then need a backtest look
+   */
+  handedOutSince(): boolean {
+    const any = this.handedOut > 0;
+    this.handedOut = 0;
+    return any;
+  }
+
   /** Hands the strategy an order promise whose rejection stops the run unless it is handled */
-  private watch<T>(method: string, promise: Promise<T>): Promise<T> {
+  private watch<T>(method: string, promise: Promise<T>, refusable = true): Promise<T> {
     const during = this.current;
     let handled = false;
-    let counted = true;
-    this.uncheckedCount += 1;
+    // Counted among the unchecked while a refusal of it would go unhandled
+    let counted = refusable;
+    if (refusable) {
+      this.uncheckedCount += 1;
+      this.handedOut += 1;
+    }
     const settle = () => {
       if (counted) {
         counted = false;
@@ -276,7 +298,7 @@ export class StrategySession {
         handled = true;
         settle();
       },
-      (derived) => this.watch(method, derived),
+      (derived, derivedRefusable) => this.watch(method, derived, derivedRefusable),
     ) as unknown as Promise<T>;
   }
 

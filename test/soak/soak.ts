@@ -49,7 +49,7 @@ export interface SoakOptions {
 }
 
 /** A venue order, named the way Kestrel can match it */
-interface LedgerOrder {
+export interface LedgerOrder {
   /** Our clientId (Binance, Bybit's orderLinkId) or correlation key (Lighter) */
   readonly key: string;
   readonly venueOrderId: string;
@@ -64,7 +64,7 @@ interface LedgerFill {
   readonly price: number;
 }
 
-interface SoakVenue {
+export interface SoakVenue {
   readonly url: string;
   readonly symbol: string;
   orders(): LedgerOrder[];
@@ -111,7 +111,7 @@ function feed(instruments: readonly Instrument[], seed: number) {
   });
 }
 
-async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue> {
+export async function startVenue(name: SoakVenueName, seed: number): Promise<SoakVenue> {
   if (name === 'binanceusdm') {
     const instruments = defaultInstruments();
     const emulator = await startBinanceUsdmEmulator({
@@ -314,7 +314,7 @@ interface Child {
   kill(): void;
 }
 
-function runKestrel(
+export function runKestrel(
   args: readonly string[],
   cwd: string,
   env: Readonly<Record<string, string>>,
@@ -345,7 +345,11 @@ function runKestrel(
   };
 }
 
-async function fault(url: string, operation: string, body: Record<string, unknown>): Promise<void> {
+export async function fault(
+  url: string,
+  operation: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   const response = await fetch(`${url}/_kestrel/faults/${operation}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -359,7 +363,7 @@ async function fault(url: string, operation: string, body: Record<string, unknow
  * Counts progress, not time: notes when anything moves (a child got ready, an order reached the
  * venue) and fails only when nothing has moved for `stallMs`
  */
-class Progress {
+export class Progress {
   private readonly stallMs: number;
   private last = Date.now();
   private mark = '';
@@ -491,9 +495,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 }
 
-function compare(
+/**
+ * Why a soak traded too little to prove anything: fewer orders at the venue or fills than the
+ * minimum; undefined when it did enough
+ */
+export function tooLittleActivity(
+  report: Pick<SoakReport, 'venueOrders' | 'fills'>,
+  minimum: { readonly orders: number; readonly fills: number },
+): string | undefined {
+  if (report.venueOrders >= minimum.orders && report.fills >= minimum.fills) return undefined;
+  return `too little activity: ${report.venueOrders} venue orders and ${report.fills} fills, below the minimum of ${minimum.orders} and ${minimum.fills}`;
+}
+
+/** Compares the journal with the venue's ledger; `mismatches` lists every difference */
+export function compare(
   name: SoakVenueName,
-  venue: SoakVenue,
+  venue: Pick<SoakVenue, 'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep'>,
   journal: string,
   figures: Pick<SoakReport, 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'>,
 ): SoakReport {
@@ -516,25 +533,20 @@ function compare(
       mismatches.push(`venue order ${order.venueOrderId} (${order.key}) is unknown to Kestrel`);
       continue;
     }
-    const wanted =
-      order.status === 'OPEN'
-        ? ['OPEN', 'PARTIALLY_FILLED']
-        : order.status === 'FILLED'
-          ? ['FILLED']
-          : order.status === 'CANCELED'
-            ? ['CANCELED', 'REJECTED', 'EXPIRED']
-            : ['CANCELED', 'REJECTED', 'EXPIRED', 'FILLED'];
-    if (!wanted.includes(known.status))
-      mismatches.push(`order ${known.clientId}: Kestrel ${known.status}, venue ${order.status}`);
-    if (known.filledQuantity !== order.filled)
-      mismatches.push(
-        `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
-      );
+    mismatches.push(...orderMismatches(order, known));
   }
-  const atVenue = new Set(ledgerOrders.map((o) => o.key));
+  const atVenue = new Map(ledgerOrders.map((o) => [o.key, o.status]));
   let lost = 0;
   for (const order of ours) {
     const key = keyOf(order as { clientId: string; correlationKey?: string });
+    // Open here, unknown there (the loop over the venue's orders caught every other difference)
+    if (
+      (order.status === 'OPEN' || order.status === 'PARTIALLY_FILLED') &&
+      (key === undefined || !atVenue.has(key))
+    )
+      mismatches.push(
+        `order ${order.clientId}: Kestrel ${order.status}, the venue does not list it`,
+      );
     if (order.status === 'LOST') {
       lost += 1;
       if (key !== undefined && atVenue.has(key))
@@ -615,6 +627,29 @@ function compare(
     clientIdChanges,
     mismatches,
   };
+}
+
+/** How Kestrel's order differs from the venue's: its status, its fill */
+export function orderMismatches(
+  order: LedgerOrder,
+  known: { readonly clientId: string; readonly status: string; readonly filledQuantity: number },
+): string[] {
+  const wanted =
+    order.status === 'OPEN'
+      ? ['OPEN', 'PARTIALLY_FILLED']
+      : order.status === 'FILLED'
+        ? ['FILLED']
+        : order.status === 'CANCELED'
+          ? ['CANCELED', 'REJECTED', 'EXPIRED']
+          : ['CANCELED', 'REJECTED', 'EXPIRED', 'FILLED'];
+  const found: string[] = [];
+  if (!wanted.includes(known.status))
+    found.push(`order ${known.clientId}: Kestrel ${known.status}, venue ${order.status}`);
+  if (known.filledQuantity !== order.filled)
+    found.push(
+      `order ${known.clientId}: filled ${known.filledQuantity} here, ${order.filled} at the venue`,
+    );
+  return found;
 }
 
 /** Every intent in the journal, by the clientId it was recorded with before it was sent */

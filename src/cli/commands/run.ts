@@ -16,6 +16,8 @@ import type { MarketDataSource } from '../../core/market-data.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { Logger, LogRecord } from '../../engine/logger.ts';
 import { createLogger, formatLogRecord } from '../../engine/logger.ts';
+import type { RiskLimits } from '../../engine/risk-gate.ts';
+import { parseRiskLimits } from '../../engine/risk-gate.ts';
 import type { VenueConnection } from '../../engine/venue.ts';
 import { isPostgresUrl } from '../../journal/location.ts';
 import type { BacktestProgress, RunReport } from '../../runtime/backtest.ts';
@@ -27,6 +29,7 @@ import { readFundingFile } from '../../runtime/funding-reader.ts';
 import { hasSimPreset, simInstrument } from '../../runtime/instruments.ts';
 import type { LiveStatus } from '../../runtime/live.ts';
 import { mergeSources } from '../../runtime/merge.ts';
+import { isRedisUrl, redactRedisUrl } from '../../runtime/redis.ts';
 import { BUNDLED_STRATEGIES } from '../../runtime/strategies/bundled.ts';
 import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
@@ -62,8 +65,14 @@ export interface RunCommandOptions {
   readonly durationMs: number | undefined;
   readonly journal: string | undefined;
   readonly speed: number;
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string | undefined;
+  /** Shares the API key's rate limit with other processes on this Redis */
+  readonly redis: string | undefined;
   readonly maxGapMs: number;
   readonly allowGaps: boolean;
+  /** The risk gate's limits from --risk FILE; the defaults otherwise */
+  readonly risk: RiskLimits | undefined;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -92,10 +101,27 @@ function list(values: readonly string[] | undefined): string[] {
 }
 
 /**
- * Reads the `run` command line.
+ * Refuses a `--redis` value that is no Redis URL (its password hidden), or one given to a run
+ * that has no ccxt venue to share the rate limit of.
+ * @throws UsageError
+ */
+function checkRedisUrl(value: string, venue: string | undefined): void {
+  if (!isRedisUrl(value))
+    throw new UsageError(
+      `--redis must be a Redis URL such as redis://127.0.0.1:6379, got ${JSON.stringify(redactRedisUrl(value))}`,
+    );
+  if (venue === undefined || venue === 'paper')
+    throw new UsageError("--redis shares a live venue's rate limit: it needs --venue");
+}
+
+/**
+ * Reads the `run` command line; relative files (--risk) resolve against `cwd`.
  * @throws UsageError naming the bad option and value
  */
-export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help' {
+export function parseRunArgs(
+  argv: readonly string[],
+  cwd = process.cwd(),
+): RunCommandOptions | 'help' {
   const parsed = parseCommandLine(
     argv,
     {
@@ -121,8 +147,12 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
       duration: { type: 'string' },
       journal: { type: 'string' },
       speed: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+      redis: { type: 'string' },
       'max-gap': { type: 'string' },
       'allow-gaps': { type: 'boolean' },
+      risk: { type: 'string' },
     },
     true,
   );
@@ -150,6 +180,22 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     throw new UsageError(
       `--latency must be a number of ms ≥ 0, got ${JSON.stringify(latencyText)}`,
     );
+  const metricsText = values['metrics-port'] as string | undefined;
+  const metricsPort = metricsText === undefined ? undefined : Number(metricsText);
+  if (
+    metricsPort !== undefined &&
+    (!/^\d+$/.test(metricsText ?? '') || !Number.isSafeInteger(metricsPort) || metricsPort > 65_535)
+  )
+    throw new UsageError(
+      `--metrics-port must be a port number 0..65535, got ${JSON.stringify(metricsText)}`,
+    );
+  const metricsHost = values['metrics-host'] as string | undefined;
+  if (metricsHost !== undefined && metricsPort === undefined)
+    throw new UsageError('--metrics-host needs --metrics-port');
+  if (metricsPort !== undefined && values['venue'] === undefined)
+    throw new UsageError('--metrics-port serves a live or paper run: it needs --venue');
+  const redis = values['redis'] as string | undefined;
+  if (redis !== undefined) checkRedisUrl(redis, values['venue'] as string | undefined);
   const fundingFiles = list(values['funding'] as string[] | undefined);
   const rateText = values['funding-rate'] as string | undefined;
   const fundingRate = rateText === undefined ? undefined : Number(rateText);
@@ -190,9 +236,31 @@ export function parseRunArgs(argv: readonly string[]): RunCommandOptions | 'help
     durationMs: duration(values['duration'] as string | undefined),
     journal: values['journal'] as string | undefined,
     speed: positiveNumber('speed', values['speed'] as string | undefined, 1),
+    metricsPort,
+    metricsHost,
+    redis,
     maxGapMs: duration(values['max-gap'] as string | undefined, 'max-gap') ?? 3_600_000,
     allowGaps: values['allow-gaps'] === true,
+    risk: riskFile(values['risk'] as string | undefined, cwd),
   };
+}
+
+/** Reads --risk FILE: the risk gate's limits as JSON, checked field by field */
+function riskFile(path: string | undefined, cwd: string): RiskLimits | undefined {
+  if (path === undefined) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(resolve(cwd, path), 'utf8'));
+  } catch (error) {
+    throw new UsageError(
+      `--risk ${path}: ${error instanceof SyntaxError ? 'not valid JSON' : (error as Error).message}`,
+    );
+  }
+  try {
+    return parseRiskLimits(raw);
+  } catch (error) {
+    throw new UsageError(`--risk ${path}: ${(error as Error).message}`);
+  }
 }
 
 /** `90s`, `5m`, `1h`, `250ms` or plain milliseconds */
@@ -456,7 +524,7 @@ function fundingSchedules(
 
 /** Runs `kestrel run`; returns the exit code */
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
-  const options = parseRunArgs(argv);
+  const options = parseRunArgs(argv, io.cwd);
   if (options === 'help') {
     io.stdout(RUN_USAGE);
     return 0;
@@ -558,6 +626,7 @@ export async function backtestWith(
     outDir,
     logger,
     dataGaps: gaps,
+    risk: options.risk,
     ...(onProgress === undefined ? {} : { onProgress }),
   });
 }
@@ -647,6 +716,7 @@ async function runOnVenue(
       clock,
       logger,
       otherNames: ['paper'],
+      redis: options.redis,
     });
     const profile = venue.describe?.();
     if (profile !== undefined) io.stdout(`${profile}\n`);
@@ -671,7 +741,12 @@ async function runOnVenue(
       signal: abort.signal,
       outDir,
       journalPath,
+      risk: options.risk,
       ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
+      metrics:
+        options.metricsPort === undefined
+          ? undefined
+          : { port: options.metricsPort, host: options.metricsHost },
       ...(status.enabled
         ? {
             onStatus: (live: LiveStatus) =>

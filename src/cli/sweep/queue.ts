@@ -10,8 +10,7 @@
  * its figures in the job's return value; the gatherer writes both out and removes the job.
  */
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { KestrelError } from '../../core/errors.ts';
+import { connectRedis, redactRedisUrl } from '../../runtime/redis.ts';
 import type { SweepPlan } from '../commands/sweep.ts';
 import { finishSweep, SweepProgress, sweepJobs } from '../commands/sweep.ts';
 import type { Io } from '../io.ts';
@@ -28,57 +27,10 @@ const FILES_TTL_S = 7 * 86_400;
 
 const filesKey = (jobId: string) => `kestrel-sweep:files:${jobId}`;
 
-/** Where the error message of a Redis URL ends: never print a password */
-function redacted(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
-}
-
-/**
- * A Redis connection that answered PING.
- * @throws KestrelError NETWORK (exit 5) naming the URL when the server cannot be reached
- */
-export async function connectRedis(url: string, purpose: string): Promise<Redis> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 5_000,
-    maxRetriesPerRequest: null,
-    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
-    connectionName: `kestrel-${purpose}`,
-  });
-  let first: Error | undefined;
-  client.on('error', (error: Error) => {
-    first ??= error;
-  });
-  try {
-    const probe = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: 5_000,
-      maxRetriesPerRequest: 1,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-    } finally {
-      probe.disconnect();
-    }
-    await client.connect();
-  } catch (error) {
-    client.disconnect();
-    throw new KestrelError(
-      'NETWORK',
-      `cannot reach Redis at ${redacted(url)}: ${(first ?? (error as Error)).message}`,
-      { field: 'queue', value: redacted(url) },
-    );
-  }
-  return client;
-}
-
 /** Enqueues a sweep's runs and gathers their results as workers finish them */
 export async function sweepOnQueue(plan: SweepPlan, io: Io): Promise<number> {
   const url = plan.queue!;
-  const connection = await connectRedis(url, 'sweep');
+  const connection = await connectRedis(url, 'sweep', 'queue');
   const started = performance.now();
   const queue = new Queue(QUEUE_NAME, { connection });
   const eventsConnection = connection.duplicate();
@@ -160,7 +112,7 @@ export async function sweepOnQueue(plan: SweepPlan, io: Io): Promise<number> {
     io.stderr(
       plan.quiet
         ? ''
-        : `${total} runs enqueued on ${redacted(url)} (sweep ${plan.sweepId}); start workers with: kestrel worker --queue ${redacted(url)}\n`,
+        : `${total} runs enqueued on ${redactRedisUrl(url)} (sweep ${plan.sweepId}); start workers with: kestrel worker --queue ${redactRedisUrl(url)}\n`,
     );
     // Events carry the news; a slow poll catches anything they missed
     while (outstanding.size > 0 && !abort.signal.aborted) {
@@ -201,7 +153,7 @@ export interface WorkerOptions {
 
 /** Takes sweep runs from the queue until the signal, running each on a worker thread */
 export async function runQueueWorker(options: WorkerOptions, io: Io): Promise<void> {
-  const connection = await connectRedis(options.url, 'worker');
+  const connection = await connectRedis(options.url, 'worker', 'queue');
   const pool = new ThreadPool(options.threads, io.cwd);
   const workerConnection = connection.duplicate();
   const worker = new Worker<SweepJob, Omit<SweepResult, 'files'>>(
@@ -232,7 +184,7 @@ export async function runQueueWorker(options: WorkerOptions, io: Io): Promise<vo
   worker.on('error', (error) => io.stderr(`worker: ${error.message}\n`));
   await worker.waitUntilReady();
   io.stdout(
-    `ready: taking sweep runs from ${redacted(options.url)} on ${options.threads} threads\n`,
+    `ready: taking sweep runs from ${redactRedisUrl(options.url)} on ${options.threads} threads\n`,
   );
   await new Promise<void>((resolve) => {
     if (options.signal.aborted) resolve();

@@ -24,6 +24,8 @@ import {
   defaultInstruments,
 } from './defaults.ts';
 import { MarketStreams } from './market-streams.ts';
+import type { RequestWeightLimit } from './request-weight.ts';
+import { RequestWeightWindow } from './request-weight.ts';
 import type { RequestRecord } from './rest-api.ts';
 import { handleRest } from './rest-api.ts';
 import { UsdmExchange } from './usdm-exchange.ts';
@@ -52,6 +54,8 @@ export interface BinanceUsdmEmulatorOptions {
   readonly clock?: Clock;
   /** Seeds listenKeys; default 1 */
   readonly seed?: number;
+  /** The IP request-weight limit; default Binance's, 2 400 per minute */
+  readonly requestWeight?: RequestWeightLimit;
 }
 
 export interface BinanceUsdmEmulator {
@@ -184,6 +188,7 @@ export async function startBinanceUsdmEmulator(
     credentials: { apiKey, apiSecret },
     clock,
     requests,
+    weights: new RequestWeightWindow(options.requestWeight),
     deliver,
   };
   const control = {

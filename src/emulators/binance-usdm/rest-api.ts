@@ -4,6 +4,7 @@ import { ACCOUNT_ROUTES } from './account-routes.ts';
 import type { BinanceHttpError } from './binance-errors.ts';
 import { binanceError, BinanceHttpError as HttpError } from './binance-errors.ts';
 import { MARKET_ROUTES } from './market-routes.ts';
+import { requestWeight } from './request-weight.ts';
 import type { RestContext, RouteTable } from './routes.ts';
 import { verifyApiKey, verifySignedRequest } from './signature.ts';
 import { TRADE_ROUTES } from './trade-routes.ts';
@@ -59,6 +60,20 @@ export async function handleRest(
     writeJson(response, error.status, error.toBody());
     return;
   }
+  const retryInMs = ctx.weights.take(requestWeight(`${method} ${path}`, params), ctx.clock.now());
+  if (retryInMs !== undefined) {
+    const { weight, intervalMs } = ctx.weights.limit;
+    const error = binanceError(
+      'TOO_MANY_REQUESTS',
+      `Too many requests; current limit of IP(127.0.0.1) is ${weight} requests per ${intervalMs / 1000} seconds. Please use the websocket for live updates to avoid polling the API.`,
+    );
+    record(error.status);
+    writeJson(response, error.status, error.toBody(), {
+      'Retry-After': String(Math.ceil(retryInMs / 1000)),
+      'X-MBX-USED-WEIGHT-1M': String(ctx.weights.usedWeight),
+    });
+    return;
+  }
   const fault = ctx.faults.takeRequestFault(method, path);
   const faultAnswer = () => {
     const headers: Record<string, string> =
@@ -107,7 +122,7 @@ export async function handleRest(
   else {
     record(status);
     writeJson(response, status, answer, {
-      'X-MBX-USED-WEIGHT-1M': String(ctx.requests.length % 2400),
+      'X-MBX-USED-WEIGHT-1M': String(ctx.weights.usedWeight),
     });
   }
   // Binance mostly pushes after the REST answer: send once the answer is on its way

@@ -38,10 +38,13 @@ export const TRADE_ROUTES: RouteTable = {
       const entries = parseBatch(p['batchOrders']);
       const body: unknown[] = [];
       const pushes: Record<string, unknown>[] = [];
-      for (const entry of entries) {
+      const faults = ctx.faults.takeBatchEntryFaults();
+      for (const [i, entry] of entries.entries()) {
+        const fault = faults.get(i);
         try {
+          if (fault?.when === 'before') throw new BinanceHttpError(500, fault.code, fault.msg);
           const outcome = ctx.exchange.submit(parseNewOrder(entry, now), now);
-          body.push(outcome.body);
+          body.push(fault === undefined ? outcome.body : { code: fault.code, msg: fault.msg });
           pushes.push(...outcome.pushes);
         } catch (error) {
           if (!(error instanceof BinanceHttpError)) throw error;

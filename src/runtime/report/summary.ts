@@ -210,7 +210,7 @@ export function summaryRows(report: RunReport, outDir?: string): Array<[string, 
   rows.push(['Cancel latency (ms)', latency(health?.cancelLatency)]);
   rows.push([
     'Order flow',
-    `${grouped(report.cancelsBeforeAck, 0)} cancels before ack, ${grouped(report.fillsBeforeAck, 0)} fills before ack, ${grouped(report.counters.ignored, 0)} duplicate or late updates absorbed, ${grouped(report.counters.refused, 0)} refused`,
+    `${grouped(report.cancelsBeforeAck, 0)} cancels before ack, ${grouped(report.fillsBeforeAck, 0)} fills before ack, ${grouped(report.counters.ignored, 0)} duplicate or late updates absorbed, ${grouped(report.counters.refused, 0)} refused, ${grouped(health?.counts.refusedInputs ?? 0, 0)} venue frames refused`,
   ]);
   if (outDir !== undefined)
     rows.push([
@@ -288,6 +288,7 @@ export function formatSummaryLines(report: RunReport, outDir?: string): string {
     ['fills_before_ack', report.fillsBeforeAck],
     ['updates_absorbed', report.counters.ignored],
     ['updates_refused', report.counters.refused],
+    ['refused_inputs', health?.counts.refusedInputs ?? 0],
     ['data_gaps', report.dataGaps?.length ?? 0],
     ...(report.dataGaps ?? []).map((g, i): [string, string] => [
       `data_gap_${i + 1}`,

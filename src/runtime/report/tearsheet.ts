@@ -171,7 +171,18 @@ export class TearsheetRecorder {
         const start = Math.floor(b.time / period) * period;
         const last = merged[merged.length - 1];
         if (last === undefined || last.time !== start) {
-          merged.push({ ...b, time: start });
+          // Spelled out rather than spread: a run can coarsen its thousands of buckets several times
+          merged.push({
+            time: start,
+            open: b.open,
+            high: b.high,
+            low: b.low,
+            close: b.close,
+            buyQuantity: b.buyQuantity,
+            buyNotional: b.buyNotional,
+            sellQuantity: b.sellQuantity,
+            sellNotional: b.sellNotional,
+          });
           continue;
         }
         last.high = Math.max(last.high, b.high);

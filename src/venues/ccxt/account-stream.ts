@@ -71,6 +71,8 @@ const RESUME_LOOKBACK_MS = 86_400_000;
 export class CcxtAccountStream {
   private readonly options: CcxtAccountStreamOptions;
   private readonly statusChecks = new Map<string, Timer>();
+  /** Live orders whose amend failed without a verdict: asked about until the venue answers */
+  private readonly amendsUnsettled = new Set<string>();
   private readonly fillGaps = new Map<string, Timer>();
   private readonly activeSymbols = new Set<string>();
   private readonly watchedSymbols = new Set<string>();
@@ -158,6 +160,7 @@ export class CcxtAccountStream {
     for (const timer of this.statusChecks.values()) timer.cancel();
     for (const timer of this.fillGaps.values()) timer.cancel();
     this.statusChecks.clear();
+    this.amendsUnsettled.clear();
     this.fillGaps.clear();
     this.balanceTimer?.cancel();
     this.balanceTimer = undefined;
@@ -322,6 +325,7 @@ export class CcxtAccountStream {
       instrument,
       clientId,
       ...(recover === undefined ? {} : { recover }),
+      reported,
       time: order.lastUpdateTimestamp ?? order.timestamp ?? this.options.clock.now(),
       local:
         local === undefined
@@ -446,6 +450,7 @@ export class CcxtAccountStream {
 
   /** Asks the venue about an order soon, and again (doubling) until it answers */
   scheduleStatusCheck(clientId: string, attempt = 1): void {
+    if (attempt > MAX_STATUS_CHECKS) this.amendsUnsettled.delete(clientId);
     if (this.statusChecks.has(clientId) || this.stopped || attempt > MAX_STATUS_CHECKS) return;
     const delay = Math.min(60_000, this.options.statusCheckDelayMs * 2 ** (attempt - 1));
     const timer = this.options.clock.setTimer(delay, () => {
@@ -461,12 +466,33 @@ export class CcxtAccountStream {
     this.statusChecks.set(clientId, timer);
   }
 
+  /**
+   * Reads an order's terms back from the venue soon, and again until it answers: its amend
+   * failed without a verdict, so its quantity and price may have changed at the venue
+   */
+  checkAmend(clientId: string): void {
+    if (this.stopped) return;
+    this.amendsUnsettled.add(clientId);
+    this.scheduleStatusCheck(clientId);
+  }
+
   private async checkStatus(clientId: string, attempt: number): Promise<void> {
     const local = this.out.order(clientId);
-    if (local === undefined || isTerminal(local.status)) return;
-    if (local.status !== 'PENDING' && local.status !== 'PENDING_CANCEL') return;
+    const amend = this.amendsUnsettled.has(clientId);
+    if (local === undefined || isTerminal(local.status)) {
+      this.amendsUnsettled.delete(clientId);
+      return;
+    }
+    if (!amend && local.status !== 'PENDING' && local.status !== 'PENDING_CANCEL') return;
     const outcome = await this.checkOrder(local);
     const after = this.out.order(clientId);
+    if (amend) {
+      // Settled by any answer; an order the venue does not know is the reconciler's to judge
+      if (outcome === 'unknown' && after !== undefined && !isTerminal(after.status))
+        this.scheduleStatusCheck(clientId, attempt + 1);
+      else this.amendsUnsettled.delete(clientId);
+      if (after?.status !== 'PENDING_CANCEL') return;
+    }
     if (after === undefined || isTerminal(after.status)) return;
     if (outcome === 'missing' && this.declareLostIfDue(after)) return;
     if (outcome === 'found' && after.status === 'PENDING_CANCEL') {

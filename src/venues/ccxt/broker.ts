@@ -7,6 +7,7 @@ import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../.
 import type { Clock } from '../../engine/clock.ts';
 import type { Logger } from '../../engine/logger.ts';
 import { CcxtAccountStream } from './account-stream.ts';
+import { batchEntryError } from './errors.ts';
 import {
   orderArguments,
   REFERENCE_PRICE_OPTION,
@@ -357,15 +358,14 @@ export class CcxtBroker implements Broker {
       const entry: unknown = entries[i];
       const refused = rejectedEntrySchema.safeParse(entry);
       if (refused.success) {
-        const code = this.profile.errors.codeOf(JSON.stringify(refused.data.info ?? {}));
-        this.sink.submitFailed(
-          request,
-          new KestrelError(
-            'VENUE_REJECTED',
-            `createOrders ${request.clientId}: ${code ?? 'REJECTED'}: ${batchMessage(refused.data.info)}`,
-            { venueCode: code ?? 'REJECTED' },
-          ),
+        // Through the same table as a single order: an entry without a verdict stays PENDING
+        const failure = batchEntryError(
+          refused.data.info,
+          `createOrders ${request.clientId}`,
+          this.profile.errors,
         );
+        if (failure.kind === 'ambiguous') this.stream.scheduleStatusCheck(request.clientId);
+        this.sink.submitFailed(request, failure);
         return;
       }
       this.stream.ingestAnswer(entry, 'create', request.clientId);
@@ -434,7 +434,8 @@ export class CcxtBroker implements Broker {
 
   /**
    * Amends price and/or total quantity with editOrder where the profile says the venue can;
-   * when the venue gives the order a new id, the venue-id index follows the answer.
+   * when the venue gives the order a new id, the venue-id index follows the answer. After an
+   * ambiguous failure the order's terms are queried until the venue answers.
    * @throws KestrelError NOT_SUPPORTED where the venue cannot amend this market type (Binance
    *   spot replaces the order: cancel and resubmit), a venue verdict or an ambiguous failure
    */
@@ -448,16 +449,23 @@ export class CcxtBroker implements Broker {
         `cannot be amended in place on ${this.profile.label}; cancel and resubmit`,
       );
     }
-    const raw = await this.rest.editOrder(
-      {
-        symbol: order.instrument.symbol,
-        venueId: order.venueOrderId,
-        wireId: this.wireIdOfOrder(order),
-      },
-      order,
-      amendment.quantity ?? order.quantity,
-      amendment.price ?? order.price,
-    );
+    let raw: unknown;
+    try {
+      raw = await this.rest.editOrder(
+        {
+          symbol: order.instrument.symbol,
+          venueId: order.venueOrderId,
+          wireId: this.wireIdOfOrder(order),
+        },
+        order,
+        amendment.quantity ?? order.quantity,
+        amendment.price ?? order.price,
+      );
+    } catch (error) {
+      // The venue may have amended it: its terms are read back until it answers
+      if ((error as KestrelError).kind === 'ambiguous') this.stream.checkAmend(order.clientId);
+      throw error;
+    }
     this.stream.ingestAnswer(raw, 'amend', order.clientId);
   }
 
@@ -467,17 +475,6 @@ export class CcxtBroker implements Broker {
       throw new KestrelError('ORDER_NOT_FOUND', `order ${clientId} is not tracked`);
     return order;
   }
-}
-
-/** The venue's words for a refused batch entry (Binance `msg`, Bybit `msg`, OKX `sMsg`) */
-function batchMessage(info: unknown): string {
-  if (typeof info !== 'object' || info === null) return 'refused in a batch';
-  const record = info as Record<string, unknown>;
-  for (const key of ['sMsg', 'msg', 'retMsg', 'error']) {
-    const value = record[key];
-    if (typeof value === 'string' && value !== '') return value;
-  }
-  return 'refused in a batch';
 }
 
 function isStop(type: OrderType): boolean {

@@ -69,6 +69,12 @@ export interface CcxtVenueConfig {
    */
   readonly positionMode?: 'oneWay' | 'hedge';
   /**
+   * ms per unit of request weight: the pace of the key's bucket (shared with every process on
+   * the key under `--redis`); default ccxt's for the venue. Raise it to leave room for other
+   * programs on the key
+   */
+  readonly rateLimitMs?: number;
+  /**
    * The fetch ccxt's REST calls go through (an HTTP client with its own proxy or TLS settings,
    * or a venue answered in-process); default ccxt's own
    */
@@ -101,6 +107,7 @@ const fileSchema = z.object({
   symbols: z.array(z.string().min(1)).optional(),
   options: z.record(z.string(), z.unknown()).optional(),
   positionMode: z.enum(['oneWay', 'hedge']).optional(),
+  rateLimitMs: z.number().positive().optional(),
 });
 
 export type CcxtConfigFile = z.infer<typeof fileSchema>;
@@ -255,5 +262,6 @@ export function loadCcxtConfig(input: LoadCcxtConfigInput = {}): CcxtVenueConfig
     ...(input.overrides?.positionMode === undefined && file.positionMode !== undefined
       ? { positionMode: file.positionMode }
       : {}),
+    ...(file.rateLimitMs === undefined ? {} : { rateLimitMs: file.rateLimitMs }),
   };
 }

@@ -117,6 +117,34 @@ export function toKestrelError(error: unknown, context: ErrorContext): KestrelEr
   );
 }
 
+/**
+ * The failure one refused entry of a batch answer stands for, through the same table as a
+ * single order's (ARCHITECTURE §5): the venue's code decides its kind, a code the table does
+ * not list is a verdict, and an entry without a code we can read is ambiguous (it never proves
+ * the venue did nothing). Binance answers an entry it may have placed with -1001 or -1008.
+ */
+export function batchEntryError(info: unknown, action: string, errors: VenueErrors): KestrelError {
+  const venueCode = errors.codeOf(JSON.stringify(info ?? {}));
+  const code: ErrorCode =
+    venueCode === undefined ? 'UNKNOWN' : (errors.codes[venueCode] ?? 'VENUE_REJECTED');
+  return new KestrelError(
+    code,
+    `${action}: ${venueCode ?? 'no code'}: ${batchEntryMessage(info)}`,
+    { venueCode: venueCode ?? 'REJECTED' },
+  );
+}
+
+/** The venue's words for a refused batch entry (Binance `msg`, Bybit `msg`, OKX `sMsg`) */
+function batchEntryMessage(info: unknown): string {
+  if (typeof info !== 'object' || info === null) return 'refused in a batch';
+  const record = info as Record<string, unknown>;
+  for (const key of ['sMsg', 'msg', 'retMsg', 'error']) {
+    const value = record[key];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return 'refused in a batch';
+}
+
 /** Whether an error says the venue does not know the order */
 export function isOrderNotFound(error: unknown, errors: VenueErrors): boolean {
   if (error instanceof ccxt.OrderNotFound) return true;
@@ -127,6 +155,15 @@ export function isOrderNotFound(error: unknown, errors: VenueErrors): boolean {
     );
   const code = venueCodeOf(error, errors);
   return code !== undefined && errors.notFound.includes(code);
+}
+
+/**
+ * Whether a stream failed on a frame it could not read rather than on the network: ccxt rejects
+ * its watchers with whatever its parser threw (a TypeError on a missing field, a BadResponse)
+ */
+export function isUnreadableFrame(error: unknown): boolean {
+  if (error instanceof KestrelError) return false;
+  return !(error instanceof ccxt.BaseError) || error instanceof ccxt.BadResponse;
 }
 
 /** Whether an error came from ccxt (for the stray-rejection guard) */

@@ -23,6 +23,10 @@ export interface CcxtExchange {
   last_response_headers: unknown;
   last_http_response: unknown;
   newUpdates: boolean;
+  /** ms per unit of request cost: ccxt's in-process bucket refills one token per rateLimit ms */
+  rateLimit: number;
+  /** Waits until a request of this cost (the endpoint's weight) may go */
+  throttle(cost?: number): Promise<unknown>;
   loadHttpProxyAgent(): Promise<unknown>;
   loadMarkets(reload?: boolean): Promise<Record<string, unknown>>;
   setMarkets(markets: Record<string, unknown>, currencies?: unknown): unknown;
@@ -166,6 +170,8 @@ export function createExchange(
   role: 'private' | 'public',
   logger?: Logger,
   profile?: VenueProfile,
+  /** Told of each frame ccxt could not parse (it logs them and goes on) */
+  onUnreadable?: (message: string) => void,
 ): ManagedExchange {
   const Constructor = (ccxt.pro as unknown as Record<string, ExchangeConstructor | undefined>)[
     config.exchange
@@ -192,6 +198,7 @@ export function createExchange(
   const exchange = new Constructor({
     ...credentials,
     enableRateLimit: true,
+    ...(config.rateLimitMs === undefined ? {} : { rateLimit: config.rateLimitMs }),
     timeout: config.requestTimeoutMs ?? 10_000,
     ...(config.fetchImplementation === undefined
       ? {}
@@ -211,14 +218,15 @@ export function createExchange(
   if (logger !== undefined) {
     // ccxt prints what it could not parse (a frame that is not JSON...) to the console; those
     // lines belong in the run's log
-    (exchange as unknown as { log: (...args: unknown[]) => void }).log = (...args) =>
-      logger.warn('ccxt reported', {
-        exchange: config.exchange,
-        message: args
-          .filter((a) => !(a instanceof Date))
-          .map((a) => (a instanceof Error ? a.message : String(a)))
-          .join(' '),
-      });
+    (exchange as unknown as { log: (...args: unknown[]) => void }).log = (...args) => {
+      const message = args
+        .filter((a) => !(a instanceof Date))
+        .map((a) => (a instanceof Error ? a.message : String(a)))
+        .join(' ');
+      if (onUnreadable !== undefined && args.includes('onMessage JSON.parse'))
+        onUnreadable(message);
+      else logger.warn('ccxt reported', { exchange: config.exchange, message });
+    };
   }
   const timers = new Set<Timer>();
   exchange.delay = (timeout: number, method: unknown, ...args: unknown[]) => {

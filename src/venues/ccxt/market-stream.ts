@@ -213,6 +213,7 @@ export class CcxtMarketStream {
       closeSockets: async () => {
         await closeSockets(ex);
       },
+      refused: this.options.refused,
     });
     this.supervisor.start(Math.max(30_000, stream.connectTimeoutMs * 3)).catch((error: unknown) =>
       logger.warn('market data did not come up', {

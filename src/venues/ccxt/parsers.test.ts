@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { clientOrderId } from '../../core/ids.ts';
 import { createInstrument } from '../../core/instrument.ts';
 import { clientIdHead } from './order-registry.ts';
-import { apiKeyFingerprint, toBalances, toVenueOrderState, toVenuePositions } from './parsers.ts';
+import {
+  apiKeyFingerprint,
+  orderEvents,
+  toBalances,
+  toVenueOrderState,
+  toVenuePositions,
+} from './parsers.ts';
 import { orderSchema } from './schemas.ts';
 
 const btc = createInstrument({
@@ -115,5 +122,47 @@ describe('ccxt reconciliation parsing', () => {
     assert.deepEqual(toBalances({ ...balance, info: {} }), [
       { currency: 'USDT', total: 9999.84035825, free: 9970.32633325, locked: 29.515025 },
     ]);
+  });
+});
+
+describe('ccxt order events', () => {
+  const order = (status: 'open' | 'closed', amount: number, price: number) =>
+    orderSchema.parse({
+      id: '81',
+      clientOrderId: 'k1',
+      symbol: btc.symbol,
+      status,
+      side: 'buy',
+      type: 'limit',
+      price,
+      amount,
+      filled: status === 'closed' ? amount : 0,
+      info: {},
+    });
+  const context = (answered: boolean) => ({
+    exchange: 'binanceusdm',
+    instrument: btc,
+    clientId: clientOrderId('k1'),
+    time: 5,
+    local: { price: 62000, quantity: 0.002, answered },
+  });
+
+  it('takes the terms of an order the venue amended, open or already filled (an amend whose answer was lost)', () => {
+    for (const status of ['open', 'closed'] as const) {
+      const events = orderEvents(order(status, 0.004, 62500), context(true));
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['orderAccepted', 'orderAmended'],
+      );
+      const amended = events[1];
+      assert.ok(amended?.type === 'orderAmended');
+      assert.equal(amended.quantity, 0.004);
+      assert.equal(amended.price, 62500);
+    }
+  });
+
+  it('says nothing of terms that agree, or of an order not yet answered', () => {
+    assert.equal(orderEvents(order('closed', 0.002, 62000), context(true)).length, 1);
+    assert.equal(orderEvents(order('open', 0.004, 62500), context(false)).length, 1);
   });
 });

@@ -128,6 +128,8 @@ export interface OrderEventContext {
   readonly clientId: ClientOrderId | undefined;
   /** Adopt an order the account does not know as RECOVERED under this (our) clientId */
   readonly recover?: ClientOrderId;
+  /** The client id the venue reports for an order the account does not know */
+  readonly reported?: string | undefined;
   readonly time: number;
   /** The local order's price and quantity, to notice an amendment */
   readonly local:
@@ -143,40 +145,24 @@ export function orderEvents(order: CcxtOrder, context: OrderEventContext): Venue
   const { exchange, instrument, clientId, time } = context;
   const venueId: VenueOrderId = venueOrderId(order.id);
   const ref = { exchange, clientId, venueOrderId: venueId, time };
-  const report = clientId === undefined ? toReport(order, instrument) : undefined;
+  const known = clientId === undefined ? toReport(order, instrument) : undefined;
+  const report =
+    known === undefined || context.reported === undefined
+      ? known
+      : { ...known, clientId: context.reported };
   const accepted: VenueEvent =
     context.recover !== undefined && report !== undefined
       ? { type: 'orderAccepted', ...ref, clientId: context.recover, report, adoptAs: 'RECOVERED' }
       : { type: 'orderAccepted', ...ref, report };
   switch (order.status) {
-    case 'open': {
-      const events: VenueEvent[] = [accepted];
-      const local = context.local;
-      if (local?.answered) {
-        const price =
-          order.price !== null && order.price !== undefined && order.price > 0
-            ? snapPrice(instrument, order.price)
-            : undefined;
-        const quantity =
-          order.amount !== null && order.amount !== undefined && order.amount > 0
-            ? snapSize(instrument, order.amount)
-            : undefined;
-        const priceChanged =
-          price !== undefined && local.price !== undefined && price !== local.price;
-        const quantityChanged = quantity !== undefined && quantity !== local.quantity;
-        if (priceChanged || quantityChanged) {
-          events.push({
-            type: 'orderAmended',
-            ...ref,
-            ...(priceChanged ? { price } : {}),
-            ...(quantityChanged ? { quantity } : {}),
-          });
-        }
-      }
-      return events;
+    case 'open':
+    case 'closed': {
+      // Terms that differ from ours: an amend (one whose answer was lost, too), so its fills book
+      const amended = context.local?.answered ? amendment(order, instrument, context.local) : {};
+      return Object.keys(amended).length === 0
+        ? [accepted]
+        : [accepted, { type: 'orderAmended', ...ref, ...amended }];
     }
-    case 'closed':
-      return [accepted];
     case 'canceled':
       return [{ type: 'orderCanceled', ...ref, reason: 'canceled at the venue' }];
     case 'expired':
@@ -186,6 +172,26 @@ export function orderEvents(order: CcxtOrder, context: OrderEventContext): Venue
         { type: 'orderRejected', ...ref, code: 'REJECTED', message: 'rejected by the venue' },
       ];
   }
+}
+
+/** The price and quantity the venue reports where they differ from ours */
+function amendment(
+  order: CcxtOrder,
+  instrument: Instrument,
+  local: { readonly price: number | undefined; readonly quantity: number },
+): { price?: number; quantity?: number } {
+  const price =
+    order.price !== null && order.price !== undefined && order.price > 0
+      ? snapPrice(instrument, order.price)
+      : undefined;
+  const quantity =
+    order.amount !== null && order.amount !== undefined && order.amount > 0
+      ? snapSize(instrument, order.amount)
+      : undefined;
+  return {
+    ...(price !== undefined && local.price !== undefined && price !== local.price ? { price } : {}),
+    ...(quantity !== undefined && quantity !== local.quantity ? { quantity } : {}),
+  };
 }
 
 /** One of our executions as a fill report, its trade id for deduplication */

@@ -4,6 +4,7 @@ import type { Clock, Timer } from '../../engine/clock.ts';
 import type { Logger } from '../../engine/logger.ts';
 import { backoffDelay } from './backoff.ts';
 import type { StreamSettings } from './config.ts';
+import { isUnreadableFrame } from './errors.ts';
 import type { CcxtExchange } from './exchange.ts';
 import { forgetListenKeys, waitForSockets } from './exchange.ts';
 
@@ -30,6 +31,8 @@ export interface StreamSupervisorOptions {
   readonly onStatus?: (connected: boolean) => void;
   /** Closes the exchange's sockets so the next watch dials afresh */
   readonly closeSockets: () => Promise<void>;
+  /** Counts a frame ccxt could not read or a batch that could not be applied (refused input) */
+  readonly refused?: (description: string, fields?: Readonly<Record<string, unknown>>) => void;
 }
 
 type Failure = { readonly error: unknown };
@@ -163,6 +166,8 @@ export class StreamSupervisor {
       } catch (error) {
         if (!this.stopped) {
           const message = error instanceof Error ? error.message : String(error);
+          if (isUnreadableFrame(error))
+            this.options.refused?.(`${name} stream frame ccxt could not read`, { error: message });
           this.failures.push(message);
           if (this.failures.length > 100) this.failures.shift();
           logger.warn(`${name} stream failed; resubscribing after a backoff`, {
@@ -203,13 +208,14 @@ export class StreamSupervisor {
         try {
           channel.handle(batch);
         } catch (error) {
-          this.options.logger.error(
-            `${this.options.name} stream: applying ${channel.name} failed`,
-            {
-              exchange: this.options.venue,
-              error: error instanceof Error ? error.message : String(error),
-            },
-          );
+          const message = error instanceof Error ? error.message : String(error);
+          if (this.options.refused !== undefined)
+            this.options.refused(`${this.options.name} ${channel.name} batch`, { error: message });
+          else
+            this.options.logger.error(
+              `${this.options.name} stream: applying ${channel.name} failed`,
+              { exchange: this.options.venue, error: message },
+            );
         }
       }
     };

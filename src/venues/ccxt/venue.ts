@@ -30,11 +30,18 @@ import { RateGate } from './rate-gate.ts';
 import { redactingLogger } from './redacting-logger.ts';
 import { installCcxtRejectionGuard } from './rejection-guard.ts';
 import { CcxtRestClient } from './rest-client.ts';
+import type { SharedRateLimit } from './shared-rate-limit.ts';
+import { shareThrottle } from './shared-rate-limit.ts';
 import { StreamSupervisor } from './stream-supervisor.ts';
 
 export interface CcxtVenueDeps {
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * A rate limit shared with every process on the API key (Redis); the venue takes it over and
+   * closes it on stop. Without it, ccxt's in-process bucket spaces this process's requests alone
+   */
+  readonly rateLimit?: SharedRateLimit | undefined;
 }
 
 /** What the venue's streams have been through, for health reports and tests */
@@ -71,6 +78,7 @@ export class CcxtVenue implements VenueConnection {
   private readonly streamSettings: StreamSettings;
   private readonly rest: CcxtRestClient;
   private readonly gate: RateGate;
+  private readonly rateLimit: SharedRateLimit | undefined;
   private readonly market: CcxtMarketStream;
   private accountStream: StreamSupervisor | undefined;
   private resyncTimer: Timer | undefined;
@@ -87,8 +95,25 @@ export class CcxtVenue implements VenueConnection {
     this.logger = redactingLogger(deps.logger, redact);
     this.streamSettings = { ...DEFAULT_STREAM_SETTINGS, ...config.stream };
     const known = PROFILES.get(config.exchange);
-    this.privateExchange = createExchange(config, deps.clock, 'private', this.logger, known);
-    this.publicExchange = createExchange(config, deps.clock, 'public', this.logger, known);
+    // Called only once a frame arrives, when the broker exists
+    const unreadable = (message: string) =>
+      this.broker.refused('frame ccxt could not parse', { message });
+    this.privateExchange = createExchange(
+      config,
+      deps.clock,
+      'private',
+      this.logger,
+      known,
+      unreadable,
+    );
+    this.publicExchange = createExchange(
+      config,
+      deps.clock,
+      'public',
+      this.logger,
+      known,
+      unreadable,
+    );
     const base = known ?? genericProfile(this.privateExchange.exchange);
     this.profile =
       config.numericIds === undefined ? base : { ...base, numericIds: config.numericIds };
@@ -101,6 +126,14 @@ export class CcxtVenue implements VenueConnection {
     }
     this.gate = new RateGate(deps.clock);
     if (config.apiKey !== undefined) this.account = apiKeyFingerprint(config.apiKey.reveal());
+    this.rateLimit = deps.rateLimit;
+    if (deps.rateLimit !== undefined) {
+      // One bucket per API key, for both connections: the venue counts the key's (and the
+      // address's) requests, whichever socket they come on
+      const key = `kestrel:rate:${config.exchange}:${this.account ?? 'public'}`;
+      for (const managed of [this.privateExchange, this.publicExchange])
+        shareThrottle(managed.exchange, { limit: deps.rateLimit, key, logger: this.logger });
+    }
     this.rest = new CcxtRestClient({
       name: this.exchange,
       exchange: this.privateExchange.exchange,
@@ -235,6 +268,7 @@ export class CcxtVenue implements VenueConnection {
       closeSockets: async () => {
         await closeSockets(privateEx);
       },
+      refused: (description, fields) => this.broker.refused(description, fields),
     });
     await this.accountStream.start(Math.max(30_000, this.streamSettings.connectTimeoutMs * 3));
     this.market.start(ours, options.onMarket);
@@ -330,6 +364,7 @@ export class CcxtVenue implements VenueConnection {
       this.broker.stop();
       await this.privateExchange.shutdown().catch(() => {});
       await this.publicExchange.shutdown().catch(() => {});
+      await this.rateLimit?.close();
       this.uninstallGuard?.();
       this.uninstallGuard = undefined;
     })();

@@ -431,7 +431,8 @@ export class LighterBroker implements Broker {
   /**
    * Changes price and/or total quantity in place (Lighter's modify). The base amount sent is the
    * new total; the venue does not document whether it reads it as total or remaining, which
-   * only matters for a partly filled order.
+   * only matters for a partly filled order. After an ambiguous failure the order is checked
+   * with the venue, which reads its terms back.
    */
   async updateOrder(order: Order, amendment: OrderAmendment): Promise<void> {
     const market = this.marketOf(order.instrument);
@@ -446,17 +447,23 @@ export class LighterBroker implements Broker {
     }
     const index = this.indexOf(order);
     const quantity = amendment.quantity ?? order.quantity;
-    await this.sendOne((signer, options) =>
-      signer.signModifyOrder(
-        {
-          marketIndex: market.marketIndex,
-          index,
-          baseAmount: toBaseAmount(market, quantity),
-          price: toPriceUnits(market, price),
-          triggerPrice: 0,
-        },
-        options,
-      ),
-    );
+    try {
+      await this.sendOne((signer, options) =>
+        signer.signModifyOrder(
+          {
+            marketIndex: market.marketIndex,
+            index,
+            baseAmount: toBaseAmount(market, quantity),
+            price: toPriceUnits(market, price),
+            triggerPrice: 0,
+          },
+          options,
+        ),
+      );
+    } catch (error) {
+      // The venue may have modified it: its terms are read back from the venue
+      if (classify(error) === 'ambiguous') this.options.watch([order.clientId]);
+      throw error;
+    }
   }
 }

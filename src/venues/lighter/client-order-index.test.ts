@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KestrelError } from '../../core/errors.ts';
 import { SimulatedClock } from '../../engine/clock.ts';
-import { createClientOrderIndexAllocator } from './client-order-index.ts';
+import { createClientOrderIndexAllocator, ownerSlotOfIndex } from './client-order-index.ts';
 import { MAX_CLIENT_ORDER_INDEX } from './constants.ts';
 
 describe('lighter client order index allocator', () => {
@@ -32,6 +32,31 @@ describe('lighter client order index allocator', () => {
       `${b} is above ${a.join(', ')}`,
     );
     assert.ok(b >= 1 && b <= MAX_CLIENT_ORDER_INDEX);
+  });
+
+  it("carries the owner slot of a process sharing the account, never colliding with a sibling's", () => {
+    const clock = new SimulatedClock(1_795_000_000_000);
+    const mine = createClientOrderIndexAllocator({ clock });
+    const theirs = createClientOrderIndexAllocator({ clock });
+    const before = mine.next();
+    assert.equal(ownerSlotOfIndex(before), undefined, 'unslotted: a process alone');
+    mine.useOwnerSlot(3);
+    theirs.useOwnerSlot(4);
+    // The clock stands still: both allocate within one millisecond
+    const a = [mine.next(), mine.next(), mine.next()];
+    const b = [theirs.next(), theirs.next()];
+    assert.ok(a[0] !== undefined && a[0] > before, 'above every unslotted index');
+    assert.deepEqual(
+      a.map((i) => ownerSlotOfIndex(i)),
+      [3, 3, 3],
+    );
+    assert.deepEqual(
+      b.map((i) => ownerSlotOfIndex(i)),
+      [4, 4],
+    );
+    assert.equal(new Set([...a, ...b]).size, 5, 'no index shared');
+    assert.ok([...a, ...b].every((i) => i <= MAX_CLIENT_ORDER_INDEX));
+    assert.throws(() => mine.useOwnerSlot(64), KestrelError);
   });
 
   it('is deterministic: the same clock gives the same indexes', () => {

@@ -24,6 +24,29 @@ export interface ClientOrderIndexAllocator {
    * @throws KestrelError INVALID_ARGUMENT for a value outside 0..2^48-1
    */
   restore(lastAllocated: number): void;
+  /**
+   * Makes every later index carry the owner slot of a process sharing the account with
+   * siblings (1..63): the index is `64 × t + slot`, with `t` at least the clock's milliseconds
+   * and at least 2^40, so a slotted index is always ≥ 2^46 and above every unslotted one.
+   * @throws KestrelError INVALID_ARGUMENT for a slot outside 1..63
+   */
+  useOwnerSlot(slot: number): void;
+}
+
+/** Owner slots fit in the low 6 bits of a slotted index */
+const SLOTS = 64;
+/** Every slotted index is at least this (2^40 × 64); unslotted ones (ms counts) stay below */
+const SLOTTED_FROM = 2 ** 46;
+
+/**
+ * The owner slot a client order index carries, when it is a slotted one (see `useOwnerSlot`);
+ * undefined for an unslotted index (a process alone on the account, or a manual order)
+ */
+export function ownerSlotOfIndex(index: number): number | undefined {
+  if (!Number.isSafeInteger(index) || index < SLOTTED_FROM || index > MAX_CLIENT_ORDER_INDEX)
+    return undefined;
+  const slot = index % SLOTS;
+  return slot === 0 ? undefined : slot;
 }
 
 export interface ClientOrderIndexOptions {
@@ -37,9 +60,15 @@ export function createClientOrderIndexAllocator(
   options: ClientOrderIndexOptions,
 ): ClientOrderIndexAllocator {
   let last = 0;
+  let slot = 0;
   const allocator: ClientOrderIndexAllocator = {
     next() {
-      const candidate = Math.max(last + 1, Math.floor(options.clock.now()), MIN_CLIENT_ORDER_INDEX);
+      const candidate =
+        slot === 0
+          ? Math.max(last + 1, Math.floor(options.clock.now()), MIN_CLIENT_ORDER_INDEX)
+          : Math.max(Math.floor(last / SLOTS) + 1, Math.floor(options.clock.now()), 2 ** 40) *
+              SLOTS +
+            slot;
       if (candidate > MAX_CLIENT_ORDER_INDEX) {
         throw new KestrelError(
           'INVALID_CONFIG',
@@ -61,6 +90,18 @@ export function createClientOrderIndexAllocator(
         );
       }
       last = Math.max(last, value);
+    },
+    useOwnerSlot(value: number) {
+      if (!Number.isInteger(value) || value < 1 || value >= SLOTS)
+        throw new KestrelError(
+          'INVALID_ARGUMENT',
+          `owner slot must be 1..${SLOTS - 1} (got ${value})`,
+          {
+            field: 'slot',
+            value,
+          },
+        );
+      slot = value;
     },
   };
   if (options.lastAllocated !== undefined) allocator.restore(options.lastAllocated);

@@ -7,9 +7,9 @@ import type { Logger } from '../../engine/logger.ts';
 import type { VenueConnection, VenueStartOptions } from '../../engine/venue.ts';
 import { LighterAccountStream } from './account-stream.ts';
 import { AuthTokens } from './auth-tokens.ts';
-import { LighterBroker } from './broker.ts';
+import { clientOrderIndexOf, LighterBroker } from './broker.ts';
 import type { ClientOrderIndexAllocator } from './client-order-index.ts';
-import { createClientOrderIndexAllocator } from './client-order-index.ts';
+import { createClientOrderIndexAllocator, ownerSlotOfIndex } from './client-order-index.ts';
 import type { LighterVenueConfig } from './config.ts';
 import { LIGHTER_ERROR } from './constants.ts';
 import { createFakeSigner } from './fake-signer.ts';
@@ -194,7 +194,12 @@ export function createLighterVenue(
 
   const onFrame = (payload: unknown) => {
     const frame = routeFrame(payload);
-    if (frame === undefined) return;
+    if (frame === undefined) {
+      refused('lighter frame that is not a message envelope', {
+        frame: JSON.stringify(payload)?.slice(0, 200),
+      });
+      return;
+    }
     try {
       switch (frame.kind) {
         case 'error':
@@ -217,6 +222,9 @@ export function createLighterVenue(
         case 'order_book':
         case 'trade':
           marketStream?.onFrame(frame, payload);
+          return;
+        case 'other':
+          refused('lighter frame of a type Kestrel does not know', { type: frame.envelope.type });
           return;
         default:
           return;
@@ -281,6 +289,15 @@ export function createLighterVenue(
     broker,
     config,
     clientOrderIndexes: allocator,
+    sharing: {
+      // Nonces are per API key: two processes signing with one key would spend each other's
+      exclusiveKeys: [`lighter API key index ${config.apiKeyIndex}`],
+      useOwnerSlot: (slot) => allocator.useOwnerSlot(slot),
+      ownerSlotOf: (key) => {
+        const index = clientOrderIndexOf(key);
+        return index === undefined ? undefined : ownerSlotOfIndex(index);
+      },
+    },
     get instruments() {
       return instruments;
     },

@@ -42,3 +42,32 @@ export const ZERO_LATENCY: LatencyModel = createLatencyModel({
   replyMs: 0,
   streamMs: 0,
 });
+
+/** How many normal draws a latency source takes at a time */
+const BULK = 1024;
+
+/**
+ * A random source for latency models that draws its standard normals in bulk into a typed
+ * array (a thousand at a time) and hands them out in the same order, so log-normal latencies are
+ * the very numbers `random` would have given one by one, at less cost per message. Uniform draws
+ * (`next`, `integer`, `exponential`) still come from `random` directly, after the normals drawn
+ * ahead: a model that mixes both sees a different (still seeded) sequence than unbuffered.
+ */
+export function bufferNormals(random: Random): Random {
+  const normals = new Float64Array(BULK);
+  let index = BULK;
+  const normal = (): number => {
+    if (index === BULK) {
+      for (let i = 0; i < BULK; i++) normals[i] = random.normal();
+      index = 0;
+    }
+    return normals[index++]!;
+  };
+  return {
+    next: () => random.next(),
+    normal,
+    exponential: (mean) => random.exponential(mean),
+    logNormal: (median, sigma) => median * Math.exp(sigma * normal()),
+    integer: (min, max) => random.integer(min, max),
+  };
+}

@@ -269,4 +269,27 @@ describe('SimBroker', () => {
     };
     assert.deepEqual(run(), run());
   });
+
+  it('delivers each link in the order sent, whatever the latency drawn for each message', () => {
+    const { trading, account, quote, advance, clock } = setup({
+      requestMs: 20,
+      replyMs: 20,
+      streamMs: 25,
+      jitter: 1.5,
+    });
+    quote(64000, 64000.2);
+    const seen: string[] = [];
+    const times: number[] = [];
+    account.subscribe((result) => {
+      if (result.outcome === 'applied' && result.change === 'accepted') {
+        seen.push(result.order!.clientId);
+        times.push(clock.now());
+      }
+    });
+    const ids = Array.from({ length: 200 }, (_, i) => trading.tradeAsync(BTC, 0.01, 63000 + i));
+    advance(10_000);
+    assert.deepEqual(seen, ids, 'accepts arrive in the order the orders were sent');
+    assert.ok(times.every((t, i) => i === 0 || t >= times[i - 1]!));
+    assert.ok(new Set(times).size > 10, 'the latencies really differ');
+  });
 });

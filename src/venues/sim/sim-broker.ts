@@ -8,7 +8,7 @@ import { createRandom } from '../../core/random.ts';
 import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { LatencyModel } from './latency.ts';
-import { createLatencyModel } from './latency.ts';
+import { bufferNormals, createLatencyModel } from './latency.ts';
 import type { SimOrderInput, SimReport, SimVenue } from './sim-venue.ts';
 
 export interface SimBrokerOptions {
@@ -20,21 +20,100 @@ export interface SimBrokerOptions {
   readonly seed?: number;
 }
 
-/** A one-way FIFO link: messages arrive in the order sent, each after its own latency */
-class Link {
+/**
+ * A one-way FIFO link: messages arrive in the order sent, each after its own latency. Messages
+ * wait in the link's own queue behind one clock timer, set for the first of them, so a message
+ * costs no closure and no timer of its own.
+ */
+class Link<M> {
   private last = Number.NEGATIVE_INFINITY;
   private readonly clock: Clock;
+  private readonly deliver: (message: M) => void;
+  private arrivals: number[] = [];
+  private messages: M[] = [];
+  private head = 0;
+  /** Whether a timer is set for the queue's first message (or its messages are being delivered) */
+  private armed = false;
+  private readonly fire = () => this.arrive();
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, deliver: (message: M) => void) {
     this.clock = clock;
+    this.deliver = deliver;
   }
 
-  send(delay: number, deliver: () => void): void {
+  send(delay: number, message: M): void {
     const now = this.clock.now();
     const arrival = Math.max(now + delay, this.last);
     this.last = arrival;
-    if (arrival <= now) deliver();
-    else this.clock.setTimer(arrival - now, deliver);
+    if (arrival <= now) {
+      this.deliver(message);
+      return;
+    }
+    this.arrivals.push(arrival);
+    this.messages.push(message);
+    if (!this.armed) {
+      this.armed = true;
+      this.clock.setTimer(arrival - now, this.fire);
+    }
+  }
+
+  /** Delivers every queued message due by now, in order, then waits for the next one */
+  private arrive(): void {
+    const now = this.clock.now();
+    const { arrivals, messages } = this;
+    while (this.head < messages.length && arrivals[this.head]! <= now) {
+      const message = messages[this.head]!;
+      messages[this.head] = undefined as M;
+      this.head += 1;
+      this.deliver(message);
+    }
+    if (this.head < messages.length) {
+      if (this.head > 1024 && this.head * 2 > messages.length) {
+        this.arrivals = arrivals.slice(this.head);
+        this.messages = messages.slice(this.head);
+        this.head = 0;
+      }
+      this.clock.setTimer(this.arrivals[this.head]! - now, this.fire);
+    } else {
+      this.arrivals.length = 0;
+      this.messages.length = 0;
+      this.head = 0;
+      this.armed = false;
+    }
+  }
+}
+
+type RequestKind = 'submit' | 'batch' | 'cancel' | 'amend';
+
+/**
+ * One request's round trip: it travels to the venue, picks up the venue's reports there, and
+ * travels back as the reply. One object per request instead of a closure per leg.
+ */
+class RoundTrip {
+  readonly kind: RequestKind;
+  readonly requests: readonly OrderRequest[];
+  readonly order: Order | undefined;
+  readonly amendment: OrderAmendment | undefined;
+  /** Settles the caller's promise when the reply arrives; undefined for sendOrderAsync */
+  readonly resolve: ((value: never) => void) | undefined;
+  readonly reject: ((error: unknown) => void) | undefined;
+  /** The venue's reports, per request */
+  reports: SimReport[][] = [];
+
+  constructor(
+    kind: RequestKind,
+    requests: readonly OrderRequest[],
+    order: Order | undefined,
+    amendment: OrderAmendment | undefined,
+    resolve: ((value: never) => void) | undefined,
+    reject: ((error: unknown) => void) | undefined,
+  ) {
+    this.kind = kind;
+    this.requests = requests;
+    this.order = order;
+    this.amendment = amendment;
+    this.resolve = resolve;
+    this.reject = reject;
   }
 }
 
@@ -74,9 +153,9 @@ export class SimBroker implements Broker {
   private readonly clock: Clock;
   private readonly latency: LatencyModel;
   private readonly random: Random;
-  private readonly upstream: Link;
-  private readonly replies: Link;
-  private readonly stream: Link;
+  private readonly upstream: Link<RoundTrip>;
+  private readonly replies: Link<RoundTrip>;
+  private readonly stream: Link<VenueEvent>;
   private sink: VenueSink | undefined;
   /** The venue's balances version last pushed */
   private balancesPushed: number;
@@ -86,10 +165,10 @@ export class SimBroker implements Broker {
     this.exchange = options.venue.exchange;
     this.clock = options.clock;
     this.latency = options.latency ?? createLatencyModel();
-    this.random = createRandom(options.seed ?? 1);
-    this.upstream = new Link(options.clock);
-    this.replies = new Link(options.clock);
-    this.stream = new Link(options.clock);
+    this.random = bufferNormals(createRandom(options.seed ?? 1));
+    this.upstream = new Link(options.clock, (trip) => this.atVenue(trip));
+    this.replies = new Link(options.clock, (trip) => this.onReply(trip));
+    this.stream = new Link(options.clock, (event) => this.out.emit(event));
     this.balancesPushed = options.venue.balancesVersion;
   }
 
@@ -123,12 +202,75 @@ export class SimBroker implements Broker {
     if (reports.length > 0) this.push(reports);
   }
 
-  /** Runs `work` at the venue after the request latency, and `reply` back after the reply latency */
-  private roundTrip<T>(work: () => T, reply: (result: T) => void): void {
-    this.upstream.send(this.latency.request(this.random), () => {
-      const result = work();
-      this.replies.send(this.latency.reply(this.random), () => reply(result));
-    });
+  /** Sends a request to the venue; its reply comes back on the reply link */
+  private request(trip: RoundTrip): void {
+    this.upstream.send(this.latency.request(this.random), trip);
+  }
+
+  /** A request reaching the venue: the venue acts, its pushes go on the stream, the reply goes back */
+  private atVenue(trip: RoundTrip): void {
+    this.settleDue();
+    const now = this.clock.now();
+    switch (trip.kind) {
+      case 'submit':
+      case 'batch': {
+        // One message per report as ever, and one balance snapshot for the whole batch
+        const pushed: SimReport[] = [];
+        for (const request of trip.requests) {
+          const reports = this.venue.submit(toInput(request), now);
+          trip.reports.push(reports);
+          if (reports[0]?.type !== 'rejected') for (const report of reports) pushed.push(report);
+        }
+        // A lone refused order pushes nothing (its balance snapshot waits for the next push)
+        if (trip.kind === 'batch' || trip.reports[0]![0]?.type !== 'rejected') this.push(pushed);
+        break;
+      }
+      case 'cancel': {
+        const reports = this.venue.cancel({ clientId: trip.order!.clientId }, now);
+        trip.reports.push(reports);
+        if (reports[0]?.type !== 'cancelRejected') this.push(reports);
+        break;
+      }
+      case 'amend': {
+        const reports = this.venue.amend({ clientId: trip.order!.clientId }, trip.amendment!, now);
+        trip.reports.push(reports);
+        if (reports[0]?.type !== 'amendRejected') this.push(reports);
+        break;
+      }
+    }
+    this.replies.send(this.latency.reply(this.random), trip);
+  }
+
+  /** The venue's reply arriving: its verdicts applied, then the caller's promise settled */
+  private onReply(trip: RoundTrip): void {
+    switch (trip.kind) {
+      case 'submit': {
+        this.reply(trip.reports[0]![0]);
+        const resolve = trip.resolve as ((order: Order) => void) | undefined;
+        resolve?.(this.out.order(trip.requests[0]!.clientId) as Order);
+        break;
+      }
+      case 'batch': {
+        for (const reports of trip.reports) this.reply(reports[0]);
+        const resolve = trip.resolve as (orders: readonly Order[]) => void;
+        resolve(trip.requests.map((r) => this.out.order(r.clientId) as Order));
+        break;
+      }
+      case 'cancel': {
+        for (const report of trip.reports[0]!) {
+          const event = this.toEvent(report);
+          if (event !== undefined) this.out.emit(event);
+        }
+        (trip.resolve as () => void)();
+        break;
+      }
+      case 'amend': {
+        const first = trip.reports[0]![0];
+        if (first?.type === 'amendRejected') trip.reject?.(venueError(first.code, first.message));
+        else (trip.resolve as () => void)();
+        break;
+      }
+    }
   }
 
   /**
@@ -137,21 +279,8 @@ export class SimBroker implements Broker {
    */
   sendOrder(request: OrderRequest): Promise<Order> {
     return new Promise<Order>((resolve) => {
-      this.roundTrip(
-        () => this.submitNow(request),
-        (reports) => {
-          this.reply(reports[0]);
-          resolve(this.out.order(request.clientId) as Order);
-        },
-      );
+      this.request(new RoundTrip('submit', [request], undefined, undefined, resolve, undefined));
     });
-  }
-
-  private submitNow(request: OrderRequest): SimReport[] {
-    this.settleDue();
-    const reports = this.venue.submit(toInput(request), this.clock.now());
-    if (reports[0]?.type !== 'rejected') this.push(reports);
-    return reports;
   }
 
   /** The venue's reply to a submit, as an event: the accept, or the rejection with its code */
@@ -162,71 +291,25 @@ export class SimBroker implements Broker {
   }
 
   sendOrderAsync(request: OrderRequest): void {
-    this.roundTrip(
-      () => this.submitNow(request),
-      (reports) => this.reply(reports[0]),
-    );
+    this.request(new RoundTrip('submit', [request], undefined, undefined, undefined, undefined));
   }
 
   submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]> {
     return new Promise((resolve) => {
-      this.roundTrip(
-        () => {
-          // One message per report as ever, and one balance snapshot for the whole batch
-          this.settleDue();
-          const now = this.clock.now();
-          const results = requests.map((request) => this.venue.submit(toInput(request), now));
-          this.push(results.flatMap((reports) => (reports[0]?.type === 'rejected' ? [] : reports)));
-          return results;
-        },
-        (results) => {
-          for (const reports of results) this.reply(reports[0]);
-          resolve(requests.map((r) => this.out.order(r.clientId) as Order));
-        },
-      );
+      this.request(new RoundTrip('batch', requests, undefined, undefined, resolve, undefined));
     });
   }
 
   /** Cancels by clientId; a refusal (an unknown or closed order) arrives as a CancelRejected event */
   cancelOrder(order: Order): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.roundTrip(
-        () => {
-          this.settleDue();
-          const reports = this.venue.cancel({ clientId: order.clientId }, this.clock.now());
-          if (reports[0]?.type !== 'cancelRejected') this.push(reports);
-          return reports;
-        },
-        (reports) => {
-          for (const report of reports) {
-            const event = this.toEvent(report);
-            if (event !== undefined) this.out.emit(event);
-          }
-          resolve();
-        },
-      );
+      this.request(new RoundTrip('cancel', [], order, undefined, resolve, undefined));
     });
   }
 
   updateOrder(order: Order, amendment: OrderAmendment): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.roundTrip(
-        () => {
-          this.settleDue();
-          const reports = this.venue.amend(
-            { clientId: order.clientId },
-            amendment,
-            this.clock.now(),
-          );
-          if (reports[0]?.type !== 'amendRejected') this.push(reports);
-          return reports;
-        },
-        (reports) => {
-          const first = reports[0];
-          if (first?.type === 'amendRejected') reject(venueError(first.code, first.message));
-          else resolve();
-        },
-      );
+      this.request(new RoundTrip('amend', [], order, amendment, resolve, reject));
     });
   }
 
@@ -240,22 +323,14 @@ export class SimBroker implements Broker {
     for (let i = 0; i < reports.length; i++) {
       const event = this.toEvent(reports[i]!);
       if (event === undefined) continue;
-      const delay = this.latency.stream(this.random);
+      this.stream.send(this.latency.stream(this.random), event);
       if (balances !== undefined && i === reports.length - 1) {
-        const snapshot = balances;
+        // Right behind the last message, arriving with it
+        this.stream.send(0, balances);
         balances = undefined;
-        this.stream.send(delay, () => {
-          this.out.emit(event);
-          this.out.emit(snapshot);
-        });
-      } else {
-        this.stream.send(delay, () => this.out.emit(event));
       }
     }
-    if (balances !== undefined) {
-      const snapshot = balances;
-      this.stream.send(this.latency.stream(this.random), () => this.out.emit(snapshot));
-    }
+    if (balances !== undefined) this.stream.send(this.latency.stream(this.random), balances);
   }
 
   /** The venue's balances, if they changed since the last snapshot pushed */

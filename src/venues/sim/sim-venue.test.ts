@@ -756,3 +756,34 @@ describe('SimVenue: funding and liquidation', () => {
     assert.equal(v.getPosition('BTCUSDT')?.quantity, 0);
   });
 });
+
+describe('SimVenue: order history', () => {
+  it('finds recent terminal orders by client id, and forgets them with the bounded history', () => {
+    const sim = new SimVenue({
+      exchange: 'sim',
+      instruments: [BTC],
+      balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
+      historySize: 10,
+    });
+    sim.onQuote(quote(100, 100.1, 5, 5), 0);
+    const ids = Array.from({ length: 25 }, (_, i) => `c${i}`);
+    for (const clientId of ids) {
+      const input: SimOrderInput = {
+        clientId,
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        quantity: 0.1,
+        price: 90,
+        stopPrice: undefined,
+        timeInForce: 'GTC',
+        reduceOnly: false,
+      };
+      sim.submit(input, 1);
+      sim.cancel({ clientId }, 2);
+    }
+    const known = ids.filter((clientId) => sim.order({ clientId }) !== undefined);
+    assert.deepEqual(known, ids.slice(15), 'the last ten, by client id');
+    assert.equal(sim.order({ clientId: 'c24' })?.status, 'CANCELED');
+  });
+});

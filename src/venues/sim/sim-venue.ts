@@ -343,7 +343,11 @@ export class SimVenue {
     this.rules = { ...DEFAULT_RULES, ...options.rules };
     this.checkMargin = options.checkMargin ?? true;
     this.historySize = options.historySize ?? 100_000;
-    this.history = new BoundedMap(this.historySize);
+    // The client id index follows the bounded history: an order dropped from one leaves the other
+    this.history = new BoundedMap(this.historySize, (orderId, order) => {
+      if (this.historyByClientId.get(order.clientId) === orderId)
+        this.historyByClientId.delete(order.clientId);
+    });
     this.tradeIdPrefix = options.tradeIdPrefix ?? '';
     this.nextOrderId = options.orderIdStart ?? 1_000_001;
     this.maintenanceMargin = rate('maintenanceMargin', options.maintenanceMargin ?? 0.005);
@@ -789,12 +793,6 @@ export class SimVenue {
       this.liveByClientId.delete(order.clientId);
     this.history.set(order.orderId, order);
     this.historyByClientId.set(order.clientId, order.orderId);
-    // The client id index only points at orders the bounded history still has
-    if (this.historyByClientId.size > this.historySize * 2) {
-      for (const [clientId, orderId] of this.historyByClientId) {
-        if (!this.history.has(orderId)) this.historyByClientId.delete(clientId);
-      }
-    }
   }
 
   private findLive(ref: SimOrderRef): SimOrder | undefined {

@@ -294,6 +294,9 @@ describe('ccxt reconciliation against the Binance USDⓈ-M emulator', () => {
       clock: systemClock,
       logger,
       isOwn: (id) => id.startsWith(head),
+      // The dropped submit is past the window in which a held submit may still land
+      // (the window itself: ambiguity.test.ts, reconciler.test.ts)
+      lostAfterMs: 1,
     });
     const report = await reconciler.reconcile('startup');
 

@@ -4,13 +4,9 @@
  * orders, then printing their clientIds as one JSON line and running on until the test kills
  * the process (SIGKILL: nothing is canceled, no finally runs).
  */
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET } from '../../../src/emulators/credentials.ts';
-import { systemClock } from '../../../src/engine/clock.ts';
-import { createMemoryLogger } from '../../../src/engine/logger.ts';
-import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy, StrategyContext } from '../../../src/runtime/strategy.ts';
-import { createCcxtVenue, loadCcxtConfig } from '../../../src/venues/ccxt/index.ts';
 import { until as waitUntil } from '../../helpers/wait.ts';
+import { runChildLife } from './child-life.ts';
 
 const [url, journalPath, exchange = 'binanceusdm'] = process.argv.slice(2);
 if (url === undefined || journalPath === undefined)
@@ -61,32 +57,4 @@ const strategy: Strategy = {
   },
 };
 
-const logger = createMemoryLogger();
-const venue = createCcxtVenue(
-  loadCcxtConfig({
-    exchange,
-    apiKey: DEFAULT_API_KEY,
-    secret: DEFAULT_API_SECRET,
-    url,
-    env: {},
-    overrides: {
-      stream: { backoffBaseMs: 40, backoffMaxMs: 400, watchdogMs: 60_000, connectTimeoutMs: 5_000 },
-      // Long enough that nothing retries the lost cancel in this life
-      statusCheckDelayMs: 60_000,
-      lostAfterMs: 60_000,
-      resyncIntervalMs: 0,
-      seed: 3,
-    },
-  }),
-  { clock: systemClock, logger },
-);
-await runLive({
-  strategy,
-  venue,
-  symbols: ['BTC/USDT:USDT'],
-  clock: systemClock,
-  logger,
-  journalPath,
-  durationMs: 120_000,
-  reconcile: { snapshotIntervalMs: 0 },
-});
+await runChildLife(strategy, url, journalPath, 3, exchange);

@@ -140,6 +140,33 @@ export async function startHarness(options: HarnessOptions = {}) {
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
 /**
+ * A Lighter venue over the emulator for runLive (the fake signer, ETH only, quick reconnects and
+ * order checks), as a restarted run builds it
+ */
+export function runVenue(
+  emulator: LighterEmulator,
+  logger: ReturnType<typeof createMemoryLogger>,
+): LighterVenue {
+  const config = loadLighterConfig({
+    url: emulator.url,
+    accountIndex: emulator.accountIndex,
+    apiKeyIndex: emulator.apiKeyIndex,
+    chainId: emulator.chainId,
+    signer: 'fake',
+    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
+    env: {},
+    overrides: {
+      reconnectInitialMs: 20,
+      reconnectMaxMs: 200,
+      recheckMs: 100,
+      queryRetryMs: 200,
+      symbols: ['ETH'],
+    },
+  });
+  return createLighterVenue(config, { clock: systemClock, logger });
+}
+
+/**
  * Runs a test on a fresh harness with an ETH (2000 / 2001) and a BTC (64000 / 64000.5) touch,
  * then checks that nothing was logged as an error and every venue event matched an order
  */

@@ -398,6 +398,8 @@ describe('lighter startup reconciliation', () => {
           isOwn: (id) => id.startsWith('klt-'),
           lookbackMs: Date.now() - windowStart + 10,
           snapshotIntervalMs: 0,
+          // The window in which a held submit may still land: its transaction's life here
+          lostAfterMs: 5_000,
         });
         const report = await reconciler.reconcile('startup');
         assert.deepEqual(report, {

@@ -1,0 +1,42 @@
+/**
+ * The short two-process soak, run in CI: two Kestrel processes on one Binance USDⓈ-M emulator
+ * account and one PostgreSQL journal, SIGKILLed and restarted while faults are injected, then
+ * settled and compared with the venue's ledger (see multi-process.ts). It counts progress, not
+ * time. `npm run soak -- --processes 2 --journal postgres://...` runs it longer.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../helpers/servers.ts';
+import { startPostgres, whyNoPostgres } from '../helpers/servers.ts';
+import { formatMultiSoakReport, runMultiProcessSoak } from './multi-process.ts';
+
+let server: RunningServer | undefined;
+before(async () => {
+  server = await startPostgres();
+});
+after(async () => {
+  await server?.stop();
+});
+
+describe('soak: two processes on one binanceusdm account', () => {
+  it('loses no order, books no fill twice, touches no sibling order, and ends equal to the venue ledger', async (t) => {
+    if (server === undefined) {
+      t.skip(whyNoPostgres() ?? 'PostgreSQL did not start');
+      return;
+    }
+    const report = await runMultiProcessSoak({
+      journal: server.url,
+      orders: 20,
+      kills: 3,
+      faults: 3,
+      seed: 11,
+    });
+    process.stdout.write(`${formatMultiSoakReport(report)}\n`);
+    assert.ok(report.kills >= 3, `${report.kills} kills`);
+    assert.ok(report.faults >= 3, `${report.faults} faults`);
+    assert.ok(report.venueOrders >= 20, `${report.venueOrders} venue orders`);
+    assert.equal(report.touchedAcross, 0);
+    assert.equal(report.clientIdChanges, 0);
+    assert.deepEqual(report.mismatches, []);
+  });
+});

@@ -1,0 +1,316 @@
+/**
+ * The two-process soak: several Kestrel processes (owners k0, k1, ...) run the soak strategy on
+ * one emulator account and one PostgreSQL journal, each SIGKILLed at random moments and
+ * restarted while the emulator injects faults. At the end each one settles, and the journal
+ * must equal the venue's ledger: every venue order known to exactly the owner whose clientId it
+ * carries, with the venue's status and fill; no order lost or left pending; every fill booked
+ * once by its order's owner; no clientId changed; and no order of one process touched by
+ * another (no intent, cancel or adoption of a sibling's order in any owner's journal).
+ *
+ * On Binance USDⓈ-M only: the Lighter emulator serves one API key index, and two processes on
+ * one key are refused by design.
+ */
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRandom } from '../../src/core/random.ts';
+import { parseJournalLocation } from '../../src/journal/location.ts';
+import { readPgJournal } from '../../src/journal/pg-journal.ts';
+import { loadJournalView } from '../../src/runtime/journal-view.ts';
+import type { SoakReport } from './soak.ts';
+import { fault, orderMismatches, Progress, runKestrel, startVenue } from './soak.ts';
+
+export interface MultiSoakOptions {
+  /** How many processes share the account; default 2 */
+  readonly processes?: number;
+  /** A PostgreSQL URL (its schema and owner parameters are set per process) */
+  readonly journal: string;
+  /** Go on until the venue has at least this many orders (all processes) */
+  readonly orders: number;
+  /** Go on until processes have been SIGKILLed at least this many times (all processes) */
+  readonly kills: number;
+  /** And until at least this many faults were injected; default 0 */
+  readonly faults?: number;
+  readonly minDurationMs?: number;
+  readonly stallMs?: number;
+  readonly seed?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface MultiSoakReport extends Omit<SoakReport, 'venue'> {
+  readonly venue: 'binanceusdm';
+  readonly processes: number;
+  /** Orders, cancels or adoptions in one owner's journal of an order another owner placed */
+  readonly touchedAcross: number;
+}
+
+/** Runs the soak with several processes and returns its figures */
+export async function runMultiProcessSoak(options: MultiSoakOptions): Promise<MultiSoakReport> {
+  const seed = options.seed ?? 1;
+  const random = createRandom(seed);
+  const log = options.log ?? (() => {});
+  const progress = new Progress(options.stallMs ?? 180_000);
+  const processes = options.processes ?? 2;
+  const owners = Array.from({ length: processes }, (_, i) => `k${i}`);
+  const schema = `soak${seed}${Date.now() % 100_000}`;
+  const url = new URL(options.journal);
+  url.searchParams.set('schema', schema);
+  const journalOf = (owner: string) => {
+    const one = new URL(url);
+    one.searchParams.set('owner', owner);
+    return one.toString();
+  };
+  const venue = await startVenue('binanceusdm', seed);
+  const dir = mkdtempSync(join(tmpdir(), 'kestrel-soak-multi-'));
+  const args = (owner: string) => [
+    '--venue',
+    'binanceusdm',
+    '--url',
+    venue.url,
+    '--journal',
+    journalOf(owner),
+    '--symbol',
+    venue.symbol,
+    '--out',
+    join(dir, owner),
+    '--quiet',
+    '--param',
+    `seed=${seed + owners.indexOf(owner)}`,
+  ];
+  const started = Date.now();
+  let runs = 0;
+  let kills = 0;
+  let faults = 0;
+  const faultsByKind: Record<string, number> = {};
+  const placed = () => venue.orders().length;
+  const enough = () =>
+    kills >= options.kills &&
+    faults >= (options.faults ?? 0) &&
+    placed() >= options.orders &&
+    venue.fills().length > 0 &&
+    Date.now() - started >= (options.minDurationMs ?? 0);
+  const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 25));
+  const start = (owner: string) => {
+    runs += 1;
+    return { owner, child: runKestrel([...args(owner), '--duration', '1h'], dir, venue.env) };
+  };
+  const running = owners.map(start);
+  try {
+    // Each process is killed once it trades and the venue has a few more orders, then restarted
+    let nextKillAt = placed() + 2 + random.integer(0, 8);
+    let nextFaultAt = placed() + random.integer(1, 4);
+    while (!enough()) {
+      const state = () =>
+        `${running.map((r) => `${r.owner} ${r.child.ready() ? 'ready' : 'starting'}`).join(', ')}; ${placed()} orders at the venue, ${kills} kills`;
+      for (const [i, run] of running.entries())
+        if (run.child.exited()) {
+          const exit = await run.child.done;
+          log(`${run.owner} ended on its own (code ${exit.code}): ${exit.stderr.slice(-2000)}`);
+          running[i] = start(run.owner);
+        }
+      if (running.every((r) => r.child.ready()) && placed() >= nextFaultAt) {
+        const [operation, body] = venue.faults[random.integer(0, venue.faults.length - 1)] ?? [
+          'drop-connections',
+          {},
+        ];
+        await fault(venue.url, operation, body);
+        faults += 1;
+        faultsByKind[operation] = (faultsByKind[operation] ?? 0) + 1;
+        nextFaultAt = placed() + random.integer(1, 4);
+      }
+      const victim = random.integer(0, processes - 1);
+      const run = running[victim];
+      if (run !== undefined && run.child.ready() && placed() >= nextKillAt) {
+        run.child.kill();
+        await run.child.done;
+        kills += 1;
+        log(`${state()}: ${run.owner} killed`);
+        running[victim] = start(run.owner);
+        nextKillAt = placed() + 2 + random.integer(0, 8);
+        await fault(venue.url, 'reset', {});
+      }
+      progress.note(state());
+      progress.check(
+        () => `${state()}; stderr: ${running.map((r) => r.child.stderr().slice(-1000)).join('\n')}`,
+      );
+      await pause();
+    }
+    for (const run of running) {
+      run.child.kill();
+      await run.child.done;
+      kills += 1;
+    }
+    await fault(venue.url, 'reset', {});
+    // Settling: each owner in turn, then the first again, so every view ends on the venue's last word
+    for (const owner of [...owners, owners[0] ?? 'k0']) {
+      runs += 1;
+      const last = runKestrel(
+        [...args(owner), '--param', 'mode=settle', '--duration', `${venue.settleMs}ms`],
+        dir,
+        venue.env,
+      );
+      const exit = await last.done;
+      if (exit.code !== 0)
+        throw new Error(
+          `the settling run of ${owner} failed (code ${exit.code}): ${exit.stderr.slice(-4000)}`,
+        );
+    }
+    return await compare(venue, journalOf(owners[0] ?? 'k0'), {
+      processes,
+      seconds: (Date.now() - started) / 1000,
+      runs,
+      kills,
+      faults,
+      faultsByKind,
+    });
+  } finally {
+    for (const run of running) run.child.kill();
+    await venue.close();
+  }
+}
+
+async function compare(
+  venue: Awaited<ReturnType<typeof startVenue>>,
+  journal: string,
+  figures: Pick<
+    MultiSoakReport,
+    'processes' | 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'
+  >,
+): Promise<MultiSoakReport> {
+  const view = await loadJournalView(journal, process.cwd());
+  const contents = await readPgJournal(
+    parseJournalLocation(journal) as Parameters<typeof readPgJournal>[0],
+  );
+  const mismatches: string[] = [];
+  const heads = new Map(
+    contents.owners.map((o) => [o.owner.owner, `${o.owner.clientIdPrefix}${o.owner.instanceTag}-`]),
+  );
+  const ownerOf = (clientId: string) =>
+    [...heads.entries()].find(([, head]) => clientId.startsWith(head))?.[0];
+  const onSymbol = (instrument: { venueSymbol: string; symbol: string }) =>
+    instrument.venueSymbol === venue.symbol || instrument.symbol === venue.symbol;
+
+  // Every venue order is known to its owner, with the venue's status and fill
+  const ledger = venue.orders();
+  let orders = 0;
+  let lost = 0;
+  let fills = 0;
+  for (const order of ledger) {
+    const owner = ownerOf(order.key);
+    const known = view.owners
+      .find((o) => o.owner === owner)
+      ?.orders.find((o) => o.clientId === order.key);
+    if (owner === undefined || known === undefined) {
+      mismatches.push(`venue order ${order.venueOrderId} (${order.key}) is unknown to its owner`);
+      continue;
+    }
+    mismatches.push(...orderMismatches(order, known));
+  }
+  const atVenue = new Set(ledger.map((o) => o.key));
+  const venueFills = venue.fills();
+  let touchedAcross = 0;
+  for (const owner of view.owners) {
+    const head = heads.get(owner.owner) ?? '';
+    for (const order of owner.orders.filter((o) => onSymbol(o.instrument))) {
+      orders += 1;
+      if (!order.clientId.startsWith(head)) {
+        // An adoption: of a sibling's order, it is a touch across processes
+        const adopted = ledger.find((l) => l.venueOrderId === order.venueOrderId);
+        const other = adopted === undefined ? undefined : ownerOf(adopted.key);
+        if (other !== undefined) {
+          touchedAcross += 1;
+          mismatches.push(`${owner.owner} adopted ${adopted?.key}, an order of ${other}`);
+        }
+        continue;
+      }
+      if (order.status === 'LOST') {
+        lost += 1;
+        if (atVenue.has(order.clientId))
+          mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
+      }
+      if (order.status === 'PENDING' || order.status === 'PENDING_CANCEL')
+        mismatches.push(`order ${order.clientId} still ${order.status} after settling`);
+    }
+    // Each venue fill of the owner's orders, booked once by the owner
+    const booked = new Map<string, number>();
+    for (const fill of owner.fills)
+      if (fill.clientId?.startsWith(head))
+        booked.set(fill.tradeId, (booked.get(fill.tradeId) ?? 0) + 1);
+    for (const fill of venueFills.filter((f) => f.key?.startsWith(head))) {
+      fills += 1;
+      const times = booked.get(fill.tradeId) ?? 0;
+      if (times !== 1)
+        mismatches.push(`${owner.owner}: venue fill ${fill.tradeId} booked ${times} times`);
+      booked.delete(fill.tradeId);
+    }
+    for (const tradeId of booked.keys())
+      mismatches.push(`${owner.owner}: fill ${tradeId} the venue never made for it`);
+  }
+  // Intents and cancels: each owner's only for its own clientIds, each intent an order
+  let clientIdChanges = 0;
+  for (const owner of contents.owners) {
+    const head = `${owner.owner.clientIdPrefix}${owner.owner.instanceTag}-`;
+    const orders = view.owners.find((o) => o.owner === owner.owner.owner)?.orders ?? [];
+    for (const { event } of owner.entries) {
+      if (event.type === 'orderRequested' && event.origin === undefined) {
+        if (!event.request.clientId.startsWith(head)) {
+          touchedAcross += 1;
+          mismatches.push(`${owner.owner.owner} placed ${event.request.clientId}, not its own id`);
+        }
+        const order = orders.find((o) => o.clientId === event.request.clientId);
+        if (
+          order === undefined ||
+          order.side !== event.request.side ||
+          order.quantity !== event.request.quantity
+        ) {
+          clientIdChanges += 1;
+          mismatches.push(`intent ${event.request.clientId} has no matching order`);
+        }
+      }
+      if (event.type === 'cancelRequested' && ownerOf(event.clientId) !== owner.owner.owner) {
+        const other = ownerOf(event.clientId);
+        if (other !== undefined) {
+          touchedAcross += 1;
+          mismatches.push(`${owner.owner.owner} canceled ${event.clientId}, an order of ${other}`);
+        }
+      }
+    }
+  }
+  // The account's position and balances: every owner's view ends on the venue's
+  const last = view.owners.find((o) => o.owner === 'k0');
+  const position = last?.positions.find((p) => onSymbol(p.instrument))?.quantity ?? 0;
+  if (position !== venue.position())
+    mismatches.push(`position ${position} in k0's view, ${venue.position()} at the venue`);
+  for (const balance of venue.balances()) {
+    const mine = last?.balances.find((b) => b.currency === balance.currency);
+    if (mine === undefined || Math.abs(mine.total - balance.total) > venue.balanceStep)
+      mismatches.push(
+        `balance ${balance.currency}: ${mine?.total} here, ${balance.total} at the venue`,
+      );
+  }
+  return {
+    venue: 'binanceusdm',
+    ...figures,
+    recoveries: figures.runs - figures.processes,
+    orders,
+    venueOrders: ledger.length,
+    fills,
+    lost,
+    clientIdChanges,
+    touchedAcross,
+    mismatches,
+  };
+}
+
+/** The figures as lines, for the test output and `npm run soak -- --processes 2` */
+export function formatMultiSoakReport(report: MultiSoakReport): string {
+  return [
+    `soak binanceusdm, ${report.processes} processes on one account and one PostgreSQL journal: ${report.seconds.toFixed(0)} s, ${report.runs} runs, ${report.kills} SIGKILLs, ${report.recoveries} recoveries`,
+    `  faults injected ${report.faults}: ${Object.entries(report.faultsByKind)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, declared LOST ${report.lost} (never reached the venue), clientId changes ${report.clientIdChanges}, touched across processes ${report.touchedAcross}`,
+    `  mismatches ${report.mismatches.length}${report.mismatches.length === 0 ? '' : `:\n    ${report.mismatches.slice(0, 30).join('\n    ')}`}`,
+  ].join('\n');
+}
