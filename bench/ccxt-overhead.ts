@@ -12,7 +12,7 @@ import { loadCcxtConfig } from '../src/venues/ccxt/config.ts';
 import { createExchange } from '../src/venues/ccxt/exchange.ts';
 import { createCcxtVenue } from '../src/venues/ccxt/venue.ts';
 import type { Figure } from './harness.ts';
-import { percentile } from './harness.ts';
+import { BENCH_RISK_LIMITS, percentile } from './harness.ts';
 
 interface BareOrder {
   readonly clientOrderId?: string;
@@ -72,6 +72,7 @@ export async function benchCcxtOverhead(quick: boolean): Promise<Figure[]> {
       clock: systemClock,
       health: new HealthMonitor({ clock: systemClock }),
       logger: silentLogger,
+      risk: BENCH_RISK_LIMITS,
     });
     await venue.start({ instruments: [instrument], onMarket: () => {} });
     const price = roundPricePassive(instrument, 64_000 * 0.9, 'BUY');

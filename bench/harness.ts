@@ -1,3 +1,16 @@
+import type { RiskLimits } from '../src/engine/risk-gate.ts';
+
+/**
+ * Risk limits no benchmark reaches: the benchmarks measure the order path itself (the gate's
+ * checks still run on every order), not the pace a desk would allow
+ */
+export const BENCH_RISK_LIMITS: RiskLimits = {
+  maxOpenOrders: 1_000_000_000,
+  submitsPerSecond: 1e12,
+  submitBurst: 1_000_000_000,
+  maxQueued: 1_000_000_000,
+};
+
 /** One measured figure: what, how much, and how it compares with its baseline */
 export interface Figure {
   readonly bench: string;

@@ -10,7 +10,7 @@ import { HealthMonitor } from '../src/engine/health-monitor.ts';
 import { silentLogger } from '../src/engine/logger.ts';
 import { TradingManager } from '../src/engine/trading-manager.ts';
 import type { Figure } from './harness.ts';
-import { measurePair, percentile, spread } from './harness.ts';
+import { BENCH_RISK_LIMITS, measurePair, percentile, spread } from './harness.ts';
 import { benchInstruments } from './workload.ts';
 
 /** A venue that acknowledges every order the instant it is sent */
@@ -59,6 +59,7 @@ function pipeline() {
     health,
     logger: silentLogger,
     ids: createClientIdGenerator({ instanceTag: 'bench', counterStart: 0 }),
+    risk: BENCH_RISK_LIMITS,
   });
   return { trading, account, health };
 }

@@ -97,8 +97,10 @@ describe('live metrics', () => {
           Date.now() < deadline,
           `three verdicts and a position in the scrape: accepted ${sampleOf(metrics, 'kestrel_accepted_total', { exchange: 'binanceusdm' })}, position ${sampleOf(metrics, 'kestrel_position', { symbol: SYMBOL })}, health ${JSON.stringify(health)}`,
         );
-        // The book ticks, so the strategy gets a quote once its stream is subscribed
-        emulator.setQuote('BTCUSDT', 64000, 64000.5 + (scrapes % 2) / 10, 5, 5);
+        // The bid ticks, so the strategy gets a quote once its stream is subscribed; the ask
+        // stays, so the buy at the ask it saw always fills (a ticking ask left it unfilled
+        // whenever it moved up before the order arrived, and the position never came)
+        emulator.setQuote('BTCUSDT', 64000 - (scrapes % 2) / 10, 64000.5, 5, 5);
         await sleep(10);
         metrics = await scrape();
         health = (await (await fetch(`${served}/health`)).json()) as HealthReport;

@@ -57,20 +57,33 @@ class Link<M> {
     }
   }
 
-  /** Delivers every queued message due by now, in order, then waits for the next one */
+  /**
+   * Delivers the first queued message (its timer fired: a real clock's timer may fire a fraction
+   * of a millisecond before its time, and the message is due all the same), then every other one
+   * due by now, in order, then waits for the next one
+   */
   private arrive(): void {
     const now = this.clock.now();
-    const { arrivals, messages } = this;
-    while (this.head < messages.length && arrivals[this.head]! <= now) {
-      const message = messages[this.head]!;
-      messages[this.head] = undefined as M;
-      this.head += 1;
-      this.deliver(message);
+    try {
+      let first = true;
+      while (this.head < this.messages.length && (first || this.arrivals[this.head]! <= now)) {
+        first = false;
+        const message = this.messages[this.head]!;
+        this.messages[this.head] = undefined as M;
+        this.head += 1;
+        this.deliver(message);
+      }
+    } finally {
+      // Even when a delivery threw, the rest still arrive, each in its time
+      this.waitForNext(now);
     }
-    if (this.head < messages.length) {
-      if (this.head > 1024 && this.head * 2 > messages.length) {
-        this.arrivals = arrivals.slice(this.head);
-        this.messages = messages.slice(this.head);
+  }
+
+  private waitForNext(now: number): void {
+    if (this.head < this.messages.length) {
+      if (this.head > 1024 && this.head * 2 > this.messages.length) {
+        this.arrivals = this.arrivals.slice(this.head);
+        this.messages = this.messages.slice(this.head);
         this.head = 0;
       }
       this.clock.setTimer(this.arrivals[this.head]! - now, this.fire);
@@ -155,7 +168,8 @@ export class SimBroker implements Broker {
   private readonly random: Random;
   private readonly upstream: Link<RoundTrip>;
   private readonly replies: Link<RoundTrip>;
-  private readonly stream: Link<VenueEvent>;
+  /** Venue pushes: one event, or an event with the balance snapshot that rides on it */
+  private readonly stream: Link<VenueEvent | readonly [VenueEvent, BalanceUpdated]>;
   private sink: VenueSink | undefined;
   /** The venue's balances version last pushed */
   private balancesPushed: number;
@@ -168,7 +182,13 @@ export class SimBroker implements Broker {
     this.random = bufferNormals(createRandom(options.seed ?? 1));
     this.upstream = new Link(options.clock, (trip) => this.atVenue(trip));
     this.replies = new Link(options.clock, (trip) => this.onReply(trip));
-    this.stream = new Link(options.clock, (event) => this.out.emit(event));
+    this.stream = new Link(options.clock, (message) => {
+      if (Array.isArray(message)) {
+        const [event, balances] = message as readonly [VenueEvent, BalanceUpdated];
+        this.out.emit(event);
+        this.out.emit(balances);
+      } else this.out.emit(message as VenueEvent);
+    });
     this.balancesPushed = options.venue.balancesVersion;
   }
 
@@ -323,12 +343,12 @@ export class SimBroker implements Broker {
     for (let i = 0; i < reports.length; i++) {
       const event = this.toEvent(reports[i]!);
       if (event === undefined) continue;
-      this.stream.send(this.latency.stream(this.random), event);
+      const delay = this.latency.stream(this.random);
       if (balances !== undefined && i === reports.length - 1) {
-        // Right behind the last message, arriving with it
-        this.stream.send(0, balances);
+        // The snapshot rides on the last message, arriving with it
+        this.stream.send(delay, [event, balances]);
         balances = undefined;
-      }
+      } else this.stream.send(delay, event);
     }
     if (balances !== undefined) this.stream.send(this.latency.stream(this.random), balances);
   }
