@@ -63,7 +63,7 @@ describe('ccxt reconciliation against the Bybit emulator', () => {
     assert.equal(atVenue?.status, 'New', 'the venue took it although it answered 503');
     await settle();
     assert.equal(account.findOrder(order.clientId)?.status, 'PENDING');
-    venue.reconnect('test');
+    await venue.resync();
     await until(
       () => account.findOrder(order.clientId)?.status === 'OPEN',
       'the resync to accept it',
