@@ -82,7 +82,10 @@ describe('kestrel on the Bybit emulator', () => {
       const unsent = view.orders.filter((o) => !atVenue.has(o.clientId));
       assert.ok(
         unsent.every(
-          (o) => ['REJECTED', 'LOST'].includes(o.status) && o.venueOrderId === undefined,
+          // Refused before it was sent, found never to have arrived, or still waiting in ccxt's
+          // request pacing when the 6 s run stopped (a busy machine leaves a few there): none
+          // of them carries a venue id, so none reached the venue under another id
+          (o) => ['REJECTED', 'LOST', 'PENDING'].includes(o.status) && o.venueOrderId === undefined,
         ),
         `every journaled order reached the venue under its clientId, or was refused before it was sent: ${JSON.stringify(unsent.map((o) => [o.clientId, o.status, o.reason]))}`,
       );
