@@ -13,42 +13,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { OrderFilled } from '../../../src/core/events.ts';
 import type { Order } from '../../../src/core/order.ts';
-import type { LighterEmulator } from '../../../src/emulators/lighter/index.ts';
-import {
-  LIGHTER_EMULATOR_PRIVATE_KEY,
-  startLighterEmulator,
-} from '../../../src/emulators/lighter/index.ts';
+import { startLighterEmulator } from '../../../src/emulators/lighter/index.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { SqliteJournal } from '../../../src/journal/sqlite-journal.ts';
 import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy, StrategyContext } from '../../../src/runtime/strategy.ts';
-import { loadLighterConfig } from '../../../src/venues/lighter/config.ts';
-import type { LighterVenue } from '../../../src/venues/lighter/venue.ts';
-import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
 import { until } from '../../helpers/wait.ts';
-
-type MemoryLogger = ReturnType<typeof createMemoryLogger>;
-
-function makeVenue(emulator: LighterEmulator, logger: MemoryLogger): LighterVenue {
-  const config = loadLighterConfig({
-    url: emulator.url,
-    accountIndex: emulator.accountIndex,
-    apiKeyIndex: emulator.apiKeyIndex,
-    chainId: emulator.chainId,
-    signer: 'fake',
-    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
-    env: {},
-    overrides: {
-      reconnectInitialMs: 20,
-      reconnectMaxMs: 200,
-      recheckMs: 100,
-      queryRetryMs: 200,
-      symbols: ['ETH'],
-    },
-  });
-  return createLighterVenue(config, { clock: systemClock, logger });
-}
+import { runVenue } from './harness.ts';
 
 /** The counter of a default clientId (`k<tag>-<base36>`) and its head */
 function idParts(clientId: string): { readonly head: string; readonly counter: number } {
@@ -82,7 +54,7 @@ describe('lighter restart on a journal', () => {
     const first: Record<string, Order> = {};
     let heldKey = 0;
     const logger1 = createMemoryLogger('debug');
-    const venue1 = makeVenue(emulator, logger1);
+    const venue1 = runVenue(emulator, logger1);
     const abort1 = new AbortController();
     const phase1: Strategy = {
       name: 'restart-phase-1',
@@ -144,7 +116,7 @@ describe('lighter restart on a journal', () => {
     // ---- Second run on the same journal
     const seen: Record<string, Order | undefined> = {};
     const logger2 = createMemoryLogger('debug');
-    const venue2 = makeVenue(emulator, logger2);
+    const venue2 = runVenue(emulator, logger2);
     const abort2 = new AbortController();
     let next: Order | undefined;
     const phase2: Strategy = {
