@@ -94,6 +94,8 @@ export interface SoakReport {
   readonly venueOrders: number;
   readonly fills: number;
   readonly lost: number;
+  /** Each order declared LOST, with its reason */
+  readonly lostOrders?: readonly string[];
   /** Orders whose clientId differs from the one their intent was journaled with */
   readonly clientIdChanges: number;
   readonly mismatches: readonly string[];
@@ -537,6 +539,7 @@ export function compare(
   }
   const atVenue = new Map(ledgerOrders.map((o) => [o.key, o.status]));
   let lost = 0;
+  const lostOrders: string[] = [];
   for (const order of ours) {
     const key = keyOf(order as { clientId: string; correlationKey?: string });
     // Open here, unknown there (the loop over the venue's orders caught every other difference)
@@ -549,6 +552,7 @@ export function compare(
       );
     if (order.status === 'LOST') {
       lost += 1;
+      lostOrders.push(`${order.clientId}: ${order.reason ?? 'no reason'}`);
       if (key !== undefined && atVenue.has(key))
         mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
     }
@@ -624,6 +628,7 @@ export function compare(
     venueOrders: ledgerOrders.length,
     fills: ourFills.length,
     lost,
+    lostOrders,
     clientIdChanges,
     mismatches,
   };
@@ -678,6 +683,7 @@ export function formatSoakReport(report: SoakReport): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
     `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, declared LOST ${report.lost} (never reached the venue), clientId changes ${report.clientIdChanges}`,
+    ...(report.lostOrders ?? []).map((line) => `    LOST ${line}`),
     `  mismatches ${report.mismatches.length}${report.mismatches.length === 0 ? '' : `:\n    ${report.mismatches.slice(0, 30).join('\n    ')}`}`,
   ].join('\n');
 }
