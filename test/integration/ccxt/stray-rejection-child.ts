@@ -28,7 +28,7 @@ if (mode === 'send-on-closing') {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => server.once('listening', resolve));
   const address = server.address();
-  const url = `ws://127.0.0.1:${typeof address === 'object' ? address.port : 0}`;
+  const url = `ws://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
   const exchange = new ccxt.pro.binanceusdm();
   await exchange.loadHttpProxyAgent();
   const client = exchange.client(url);
