@@ -79,7 +79,17 @@ export interface SoakVenue {
   readonly balanceStep: number;
   /** Faults this venue can be told, as [operation, body] */
   readonly faults: ReadonlyArray<readonly [string, Record<string, unknown>]>;
+  /**
+   * Whether any request the venue received named the order (by its clientId), for venues whose
+   * emulator logs requests: an order declared LOST that no request named was never sent
+   */
+  heard?(key: string): boolean;
   close(): Promise<void>;
+}
+
+/** Whether a logged request's parameters name `key` (single orders and batches alike) */
+function names(requests: readonly { readonly params: unknown }[], key: string): boolean {
+  return requests.some((request) => JSON.stringify(request.params).includes(key));
 }
 
 export interface SoakReport {
@@ -93,9 +103,18 @@ export interface SoakReport {
   readonly orders: number;
   readonly venueOrders: number;
   readonly fills: number;
+  /**
+   * Orders lost: declared LOST although a request named them (the venue heard of them), or,
+   * where the venue keeps no request log, every order declared LOST
+   */
   readonly lost: number;
-  /** Each order declared LOST, with its reason */
+  /** Each of those, with its reason */
   readonly lostOrders?: readonly string[];
+  /**
+   * Orders declared LOST that no request ever named: the process was killed after journaling
+   * them and before sending them, and LOST (the venue does not know them) is their true verdict
+   */
+  readonly neverSent?: number;
   /** Orders whose clientId differs from the one their intent was journaled with */
   readonly clientIdChanges: number;
   readonly mismatches: readonly string[];
@@ -174,6 +193,7 @@ export async function startVenue(name: SoakVenueName, seed: number): Promise<Soa
         ['reorder-pushes', { count: 4 }],
         ['drop-pushes', { count: 3 }],
       ],
+      heard: (key) => names(emulator.requests, key),
       close: () => emulator.close(),
     };
   }
@@ -301,6 +321,7 @@ async function startBybit(seed: number): Promise<SoakVenue> {
       ['reorder-pushes', { count: 4 }],
       ['drop-pushes', { count: 3 }],
     ],
+    heard: (key) => names(emulator.requests, key),
     close: () => emulator.close(),
   };
 }
@@ -512,7 +533,10 @@ export function tooLittleActivity(
 /** Compares the journal with the venue's ledger; `mismatches` lists every difference */
 export function compare(
   name: SoakVenueName,
-  venue: Pick<SoakVenue, 'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep'>,
+  venue: Pick<
+    SoakVenue,
+    'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep' | 'heard'
+  >,
   journal: string,
   figures: Pick<SoakReport, 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'>,
 ): SoakReport {
@@ -540,6 +564,7 @@ export function compare(
   const atVenue = new Map(ledgerOrders.map((o) => [o.key, o.status]));
   let lost = 0;
   const lostOrders: string[] = [];
+  let neverSent = 0;
   for (const order of ours) {
     const key = keyOf(order as { clientId: string; correlationKey?: string });
     // Open here, unknown there (the loop over the venue's orders caught every other difference)
@@ -551,8 +576,13 @@ export function compare(
         `order ${order.clientId}: Kestrel ${order.status}, the venue does not list it`,
       );
     if (order.status === 'LOST') {
-      lost += 1;
-      lostOrders.push(`${order.clientId}: ${order.reason ?? 'no reason'}`);
+      if (venue.heard !== undefined && !venue.heard(order.clientId)) neverSent += 1;
+      else {
+        lost += 1;
+        lostOrders.push(`${order.clientId}: ${order.reason ?? 'no reason'}`);
+        if (venue.heard !== undefined)
+          mismatches.push(`order ${order.clientId} declared LOST although the venue was sent it`);
+      }
       if (key !== undefined && atVenue.has(key))
         mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
     }
@@ -629,6 +659,7 @@ export function compare(
     fills: ourFills.length,
     lost,
     lostOrders,
+    neverSent,
     clientIdChanges,
     mismatches,
   };
@@ -682,8 +713,8 @@ export function formatSoakReport(report: SoakReport): string {
     `  faults injected ${report.faults}: ${Object.entries(report.faultsByKind)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, declared LOST ${report.lost} (never reached the venue), clientId changes ${report.clientIdChanges}`,
-    ...(report.lostOrders ?? []).map((line) => `    LOST ${line}`),
+    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, lost ${report.lost}, never sent ${report.neverSent ?? 'n/a'} (killed between journal and send; LOST, absent from every request), clientId changes ${report.clientIdChanges}`,
+    ...(report.lostOrders ?? []).map((line) => `    lost ${line}`),
     `  mismatches ${report.mismatches.length}${report.mismatches.length === 0 ? '' : `:\n    ${report.mismatches.slice(0, 30).join('\n    ')}`}`,
   ].join('\n');
 }
