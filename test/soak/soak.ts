@@ -80,16 +80,25 @@ export interface SoakVenue {
   /** Faults this venue can be told, as [operation, body] */
   readonly faults: ReadonlyArray<readonly [string, Record<string, unknown>]>;
   /**
-   * Whether any request the venue received named the order (by its clientId), for venues whose
-   * emulator logs requests: an order declared LOST that no request named was never sent
+   * Whether a request placing the order (naming its clientId) reached the venue, for venues whose
+   * emulator logs requests: an order declared LOST that no such request named was never sent
    */
   heard?(key: string): boolean;
   close(): Promise<void>;
 }
 
-/** Whether a logged request's parameters name `key` (single orders and batches alike) */
-function names(requests: readonly { readonly params: unknown }[], key: string): boolean {
-  return requests.some((request) => JSON.stringify(request.params).includes(key));
+/** Whether a logged order-placing request (one of `paths`, single or batch) names `key` */
+function placingRequestNames(
+  requests: readonly { readonly method: string; readonly path: string; readonly params: unknown }[],
+  paths: readonly string[],
+  key: string,
+): boolean {
+  return requests.some(
+    (request) =>
+      request.method === 'POST' &&
+      paths.includes(request.path) &&
+      JSON.stringify(request.params).includes(key),
+  );
 }
 
 export interface SoakReport {
@@ -193,7 +202,8 @@ export async function startVenue(name: SoakVenueName, seed: number): Promise<Soa
         ['reorder-pushes', { count: 4 }],
         ['drop-pushes', { count: 3 }],
       ],
-      heard: (key) => names(emulator.requests, key),
+      heard: (key) =>
+        placingRequestNames(emulator.requests, ['/fapi/v1/order', '/fapi/v1/batchOrders'], key),
       close: () => emulator.close(),
     };
   }
@@ -321,7 +331,8 @@ async function startBybit(seed: number): Promise<SoakVenue> {
       ['reorder-pushes', { count: 4 }],
       ['drop-pushes', { count: 3 }],
     ],
-    heard: (key) => names(emulator.requests, key),
+    heard: (key) =>
+      placingRequestNames(emulator.requests, ['/v5/order/create', '/v5/order/create-batch'], key),
     close: () => emulator.close(),
   };
 }
