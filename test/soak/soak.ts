@@ -80,25 +80,33 @@ export interface SoakVenue {
   /** Faults this venue can be told, as [operation, body] */
   readonly faults: ReadonlyArray<readonly [string, Record<string, unknown>]>;
   /**
-   * Whether a request placing the order (naming its clientId) reached the venue, for venues whose
+   * The requests placing the order (naming its clientId) that reached the venue, for venues whose
    * emulator logs requests: an order declared LOST that no such request named was never sent
    */
-  heard?(key: string): boolean;
+  placings?(key: string): string[];
   close(): Promise<void>;
 }
 
-/** Whether a logged order-placing request (one of `paths`, single or batch) names `key` */
-function placingRequestNames(
-  requests: readonly { readonly method: string; readonly path: string; readonly params: unknown }[],
+/** The logged order-placing requests (one of `paths`, single or batch) naming `key`, as text */
+function placingRequests(
+  requests: readonly {
+    readonly method: string;
+    readonly path: string;
+    readonly params: unknown;
+    readonly status: number;
+    readonly time: number;
+  }[],
   paths: readonly string[],
   key: string,
-): boolean {
-  return requests.some(
-    (request) =>
-      request.method === 'POST' &&
-      paths.includes(request.path) &&
-      JSON.stringify(request.params).includes(key),
-  );
+): string[] {
+  return requests
+    .filter(
+      (request) =>
+        request.method === 'POST' &&
+        paths.includes(request.path) &&
+        JSON.stringify(request.params).includes(key),
+    )
+    .map((request) => `${request.path} at ${request.time}: HTTP ${request.status}`);
 }
 
 export interface SoakReport {
@@ -202,8 +210,8 @@ export async function startVenue(name: SoakVenueName, seed: number): Promise<Soa
         ['reorder-pushes', { count: 4 }],
         ['drop-pushes', { count: 3 }],
       ],
-      heard: (key) =>
-        placingRequestNames(emulator.requests, ['/fapi/v1/order', '/fapi/v1/batchOrders'], key),
+      placings: (key) =>
+        placingRequests(emulator.requests, ['/fapi/v1/order', '/fapi/v1/batchOrders'], key),
       close: () => emulator.close(),
     };
   }
@@ -331,8 +339,8 @@ async function startBybit(seed: number): Promise<SoakVenue> {
       ['reorder-pushes', { count: 4 }],
       ['drop-pushes', { count: 3 }],
     ],
-    heard: (key) =>
-      placingRequestNames(emulator.requests, ['/v5/order/create', '/v5/order/create-batch'], key),
+    placings: (key) =>
+      placingRequests(emulator.requests, ['/v5/order/create', '/v5/order/create-batch'], key),
     close: () => emulator.close(),
   };
 }
@@ -546,7 +554,7 @@ export function compare(
   name: SoakVenueName,
   venue: Pick<
     SoakVenue,
-    'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep' | 'heard'
+    'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep' | 'placings'
   >,
   journal: string,
   figures: Pick<SoakReport, 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'>,
@@ -587,12 +595,15 @@ export function compare(
         `order ${order.clientId}: Kestrel ${order.status}, the venue does not list it`,
       );
     if (order.status === 'LOST') {
-      if (venue.heard !== undefined && !venue.heard(order.clientId)) neverSent += 1;
+      const placings = venue.placings?.(order.clientId);
+      if (placings !== undefined && placings.length === 0) neverSent += 1;
       else {
         lost += 1;
         lostOrders.push(`${order.clientId}: ${order.reason ?? 'no reason'}`);
-        if (venue.heard !== undefined)
-          mismatches.push(`order ${order.clientId} declared LOST although the venue was sent it`);
+        if (placings !== undefined)
+          mismatches.push(
+            `order ${order.clientId} declared LOST although the venue was sent it (${placings.join('; ')})`,
+          );
       }
       if (key !== undefined && atVenue.has(key))
         mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
