@@ -120,18 +120,17 @@ export interface SoakReport {
   readonly orders: number;
   readonly venueOrders: number;
   readonly fills: number;
-  /**
-   * Orders lost: declared LOST although a request named them (the venue heard of them), or,
-   * where the venue keeps no request log, every order declared LOST
-   */
+  /** Orders lost: at the venue, yet unknown to Kestrel or given up by it as LOST (each a mismatch) */
   readonly lost: number;
-  /** Each of those, with its reason */
-  readonly lostOrders?: readonly string[];
-  /**
-   * Orders declared LOST that no request ever named: the process was killed after journaling
-   * them and before sending them, and LOST (the venue does not know them) is their true verdict
-   */
+  /** Orders declared LOST that the venue does not have: LOST is their true verdict */
+  readonly declaredLost?: number;
+  /** Of those, the ones no placing request ever carried: killed between journal and send */
   readonly neverSent?: number;
+  /**
+   * The others, with their reason and the placing requests the venue answered (a fault replaced
+   * the answer of a request the venue refused), where the emulator logs requests
+   */
+  readonly sentNotPlaced?: readonly string[];
   /** Orders whose clientId differs from the one their intent was journaled with */
   readonly clientIdChanges: number;
   readonly mismatches: readonly string[];
@@ -572,17 +571,20 @@ export function compare(
     if (key !== undefined) byKey.set(key, order);
   }
   const ledgerOrders = venue.orders();
+  // Lost: an order at the venue that Kestrel does not know, or gave up on
+  let lost = 0;
   for (const order of ledgerOrders) {
     const known = byKey.get(order.key);
     if (known === undefined) {
+      lost += 1;
       mismatches.push(`venue order ${order.venueOrderId} (${order.key}) is unknown to Kestrel`);
       continue;
     }
+    if (known.status === 'LOST') lost += 1;
     mismatches.push(...orderMismatches(order, known));
   }
   const atVenue = new Map(ledgerOrders.map((o) => [o.key, o.status]));
-  let lost = 0;
-  const lostOrders: string[] = [];
+  const declaredLost: string[] = [];
   let neverSent = 0;
   for (const order of ours) {
     const key = keyOf(order as { clientId: string; correlationKey?: string });
@@ -594,19 +596,15 @@ export function compare(
       mismatches.push(
         `order ${order.clientId}: Kestrel ${order.status}, the venue does not list it`,
       );
-    if (order.status === 'LOST') {
+    // LOST and absent from the venue: the true verdict. Either no request ever carried it (killed
+    // between journal and send) or the venue refused it and a fault ate the answer
+    if (order.status === 'LOST' && (key === undefined || !atVenue.has(key))) {
       const placings = venue.placings?.(order.clientId);
       if (placings !== undefined && placings.length === 0) neverSent += 1;
-      else {
-        lost += 1;
-        lostOrders.push(`${order.clientId}: ${order.reason ?? 'no reason'}`);
-        if (placings !== undefined)
-          mismatches.push(
-            `order ${order.clientId} declared LOST although the venue was sent it (${placings.join('; ')})`,
-          );
-      }
-      if (key !== undefined && atVenue.has(key))
-        mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
+      else
+        declaredLost.push(
+          `${order.clientId}: ${order.reason ?? 'no reason'}${placings === undefined ? '' : ` (sent: ${placings.join('; ')})`}`,
+        );
     }
     if (order.status === 'PENDING' || order.status === 'PENDING_CANCEL')
       mismatches.push(`order ${order.clientId} still ${order.status} after settling`);
@@ -680,8 +678,9 @@ export function compare(
     venueOrders: ledgerOrders.length,
     fills: ourFills.length,
     lost,
-    lostOrders,
+    declaredLost: neverSent + declaredLost.length,
     neverSent,
+    sentNotPlaced: declaredLost,
     clientIdChanges,
     mismatches,
   };
@@ -735,8 +734,8 @@ export function formatSoakReport(report: SoakReport): string {
     `  faults injected ${report.faults}: ${Object.entries(report.faultsByKind)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, lost ${report.lost}, never sent ${report.neverSent ?? 'n/a'} (killed between journal and send; LOST, absent from every request), clientId changes ${report.clientIdChanges}`,
-    ...(report.lostOrders ?? []).map((line) => `    lost ${line}`),
+    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, lost ${report.lost}, clientId changes ${report.clientIdChanges}`,
+    `  declared LOST ${report.declaredLost ?? 0} (the venue does not have them): ${report.neverSent ?? 'n/a'} never sent (killed between journal and send)${(report.sentNotPlaced ?? []).map((line) => `\n    ${line}`).join('')}`,
     `  mismatches ${report.mismatches.length}${report.mismatches.length === 0 ? '' : `:\n    ${report.mismatches.slice(0, 30).join('\n    ')}`}`,
   ].join('\n');
 }
