@@ -189,6 +189,8 @@ class ExchangeState {
   };
   streamConnected: boolean | undefined;
   lastStreamMessageAt: number | undefined;
+  /** When a new request next sweeps the outstanding ones for timeouts (snapshots always do) */
+  nextSweep = Number.NEGATIVE_INFINITY;
 }
 
 /**
@@ -201,12 +203,14 @@ export class HealthMonitor {
   private readonly clock: Clock;
   private readonly requestTimeoutMs: number;
   private readonly maxOutstanding: number;
+  private readonly sweepIntervalMs: number;
   private readonly exchanges = new Map<string, ExchangeState>();
 
   constructor(options: HealthMonitorOptions) {
     this.clock = options.clock;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.maxOutstanding = options.maxOutstanding ?? 100_000;
+    this.sweepIntervalMs = Math.min(1000, this.requestTimeoutMs / 10);
   }
 
   private of(exchange: string): ExchangeState {
@@ -222,7 +226,7 @@ export class HealthMonitor {
     const state = this.of(exchange);
     state.counts.submitted += 1;
     state.submits.open(clientId, time);
-    this.expireState(state, time);
+    this.sweep(state, state.submits, time);
   }
 
   /** The venue's first verdict on a submit; `accepted` false for a rejection */
@@ -248,7 +252,7 @@ export class HealthMonitor {
     const state = this.of(exchange);
     state.counts.cancelRequested += 1;
     state.cancels.open(clientId, time);
-    this.expireState(state, time);
+    this.sweep(state, state.cancels, time);
   }
 
   /** The venue's answer to a cancel; `canceled` false when it refused */
@@ -301,6 +305,16 @@ export class HealthMonitor {
   /** Expires requests unanswered past the timeout into the timeout counts */
   expire(time = this.clock.now()): void {
     for (const state of this.exchanges.values()) this.expireState(state, time);
+  }
+
+  /**
+   * Expires on a new request at most once per sweep interval of the clock (a timeout is counted at
+   * most that much late; snapshots expire exactly), and at once past the outstanding bound
+   */
+  private sweep(state: ExchangeState, requests: Outstanding, time: number): void {
+    if (time < state.nextSweep && requests.byId.size <= this.maxOutstanding) return;
+    state.nextSweep = time + this.sweepIntervalMs;
+    this.expireState(state, time);
   }
 
   private expireState(state: ExchangeState, time: number): void {
