@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BTC_PERP, BTC_SPOT, ETH_PERP } from '../../test/helpers/instruments.ts';
 import type { AccountState } from './account.ts';
-import { apply, createAccountState, evictTerminal, findOrder } from './account.ts';
+import { apply, createAccountState, evictTerminal, findOrder, findTracked } from './account.ts';
 import type { AccountEvent } from './events.ts';
 import type { FillReport, Liquidity } from './fill.ts';
 import type { ClientOrderId } from './ids.ts';
@@ -186,6 +186,37 @@ describe('apply: tracking and matching', () => {
     assert.equal(statusOf(state, 'a'), 'CANCELED');
     apply(state, canceledAtVenue('V1', 6));
     assert.equal(statusOf(state, 'b'), 'OPEN', 'the old venue id no longer names anything');
+  });
+
+  it('finds orders by venue id alone before and after the first such event, as ids change and orders leave', () => {
+    // The venue-id index is built on the first event that needs it; every later change must keep it true
+    const state = createAccountState({ exchange: EX, balances: [], limits: { graceMs: 100 } });
+    apply(state, requested(request('a')));
+    apply(state, requested(request('b')));
+    apply(state, requested(request('c')));
+    apply(state, accepted('a', 'V1'));
+    apply(state, canceledAtVenue('V1', 5));
+    assert.equal(statusOf(state, 'a'), 'CANCELED', 'found by venue id learned before the index');
+    apply(state, accepted('b', 'V2'));
+    apply(state, {
+      type: 'orderAmended',
+      exchange: EX,
+      clientId: 'b' as ClientOrderId,
+      newVenueOrderId: venueOrderId('V3'),
+      time: 6,
+    });
+    assert.equal(apply(state, canceledAtVenue('V2', 7)).outcome, 'refused', 'V2 was replaced');
+    apply(state, canceledAtVenue('V3', 8));
+    assert.equal(statusOf(state, 'b'), 'CANCELED', 'found by the venue id that replaced it');
+    evictTerminal(state, 200);
+    assert.equal(
+      apply(state, canceledAtVenue('V3', 9)).outcome,
+      'refused',
+      'history is by clientId',
+    );
+    apply(state, accepted('c', 'V3'));
+    apply(state, canceledAtVenue('V3', 10));
+    assert.equal(statusOf(state, 'c'), 'CANCELED', 'a venue id reused by a new order names it');
   });
 
   it('adopts an order the venue reports that we never asked for as EXTERNAL', () => {
@@ -826,7 +857,7 @@ describe('apply: the venue is the authority over terminal verdicts', () => {
     assert.equal(result.outcome === 'applied' ? result.change : result.outcome, 'accepted');
     assert.equal(statusOf(state, 'a'), 'OPEN');
     assert.equal(state.orders.get('a')?.status, 'OPEN', 'live again, so a stop cancels it');
-    assert.equal(state.byVenueId.get('v-a')?.clientId, 'a');
+    assert.equal(findTracked(state, { venueOrderId: venueOrderId('v-a') })?.clientId, 'a');
     assert.deepEqual(
       findOrder(state, 'a')?.transitions.map((t) => `${t.from}→${t.to}`),
       ['PENDING→LOST', 'LOST→OPEN'],

@@ -35,7 +35,7 @@ import type {
   OrderTransition,
   PositionSide,
 } from './order.ts';
-import { isTerminal, POSITION_SIDES, SIDES } from './order.ts';
+import { isTerminal, ORDER_STATUSES, POSITION_SIDES } from './order.ts';
 import type { MutablePosition, Position } from './position.ts';
 import {
   bookExecution,
@@ -118,7 +118,14 @@ export interface AccountState {
   readonly exchange: string;
   readonly limits: AccountLimits;
   readonly orders: Map<string, OrderRecord>;
+  /**
+   * Live and grace-window orders by venue order id, built the first time an event has to find an
+   * order by its venue id alone (most venues name our clientId on every event, and then no order
+   * pays for a second index entry); kept up to date from then on
+   */
   readonly byVenueId: Map<string, OrderRecord>;
+  /** Whether byVenueId is built (and so maintained) */
+  venueIndexed: boolean;
   readonly byCorrelationKey: Map<string, OrderRecord>;
   readonly history: BoundedMap<string, Order>;
   /** Net positions by symbol, hedge-mode legs by `symbol:LONG` / `symbol:SHORT` (positionKey) */
@@ -189,13 +196,24 @@ export class BoundedMemory {
     return this.scopes.get(scope)?.has(key) === true;
   }
 
-  add(scope: string, key: string): void {
+  /** The keys remembered in a scope (created empty), to test and `remember` with one lookup */
+  members(scope: string): ReadonlySet<string> {
     let members = this.scopes.get(scope);
     if (members === undefined) {
       members = new Set();
       this.scopes.set(scope, members);
     }
-    if (members.has(key)) return;
+    return members;
+  }
+
+  add(scope: string, key: string): void {
+    const members = this.members(scope);
+    if (!members.has(key)) this.remember(members, key);
+  }
+
+  /** Adds a key that is not there yet to a scope `members` returned */
+  remember(scope: ReadonlySet<string>, key: string): void {
+    const members = scope as Set<string>;
     if (this.ringKeys.length < this.capacity) {
       this.ringScopes.push(members);
       this.ringKeys.push(key);
@@ -233,6 +251,7 @@ export function createAccountState(options: AccountStateOptions): AccountState {
     limits,
     orders: new Map(),
     byVenueId: new Map(),
+    venueIndexed: false,
     byCorrelationKey: new Map(),
     history: new BoundedMap(limits.historySize),
     positions: new Map(),
@@ -319,6 +338,7 @@ function resolve(state: AccountState, ref: OrderRef): OrderRecord | undefined {
     if (order !== undefined) return order;
   }
   if (ref.venueOrderId !== undefined) {
+    if (!state.venueIndexed) indexVenueIds(state);
     const order = state.byVenueId.get(ref.venueOrderId);
     if (order !== undefined) return order;
   }
@@ -330,6 +350,14 @@ function resolve(state: AccountState, ref: OrderRef): OrderRecord | undefined {
   // the venue repeating its last state is news about an order we know, not about a stranger
   if (ref.clientId !== undefined) return state.history.get(ref.clientId) as OrderRecord | undefined;
   return undefined;
+}
+
+/** Builds the venue-id index from the orders that have a venue id; maintained from then on */
+function indexVenueIds(state: AccountState): void {
+  state.venueIndexed = true;
+  for (const order of state.orders.values()) {
+    if (order.venueOrderId !== undefined) state.byVenueId.set(order.venueOrderId, order);
+  }
 }
 
 function applied(
@@ -355,6 +383,17 @@ function applied(
   };
 }
 
+/** `<what> of <STATUS> order` for every status, built once: duplicates are common, strings are not free */
+function ofStatus(what: string): Readonly<Record<OrderStatus, string>> {
+  return Object.fromEntries(ORDER_STATUSES.map((s) => [s, `${what} of ${s} order`])) as Record<
+    OrderStatus,
+    string
+  >;
+}
+const ACCEPT_OF = ofStatus('accept');
+const CANCELED_OF = ofStatus('orderCanceled');
+const EXPIRED_OF = ofStatus('orderExpired');
+
 function ignored(reason: string, order?: OrderRecord): Ignored {
   return { outcome: 'ignored', reason, order };
 }
@@ -377,7 +416,7 @@ function transition(
     state.counters.illegalTransitions += 1;
     return false;
   }
-  order.transitions.push({ from, to, cause, time });
+  order.transitions = appendTransition(order.transitions, { from, to, cause, time });
   order.status = to;
   order.updatedAt = time;
   if (isTerminal(from) && !isTerminal(to)) revive(state, order);
@@ -394,6 +433,27 @@ function transition(
 }
 
 /**
+ * An audit trail with one more entry. Most orders make two to four transitions: their trails
+ * are copied into exact-size arrays (a push would grow one to 17 slots, and every trail stays
+ * alive as long as its order); longer ones grow by push
+ */
+function appendTransition(trail: OrderTransition[], entry: OrderTransition): OrderTransition[] {
+  switch (trail.length) {
+    case 0:
+      return [entry];
+    case 1:
+      return [trail[0]!, entry];
+    case 2:
+      return [trail[0]!, trail[1]!, entry];
+    case 3:
+      return [trail[0]!, trail[1]!, trail[2]!, entry];
+    default:
+      trail.push(entry);
+      return trail;
+  }
+}
+
+/**
  * Puts an order that left a terminal status back among the live ones, with its indexes, even
  * when its grace window had already moved it to the history
  */
@@ -402,7 +462,8 @@ function revive(state: AccountState, order: OrderRecord): void {
     state.history.delete(order.clientId);
     state.orders.set(order.clientId, order);
   }
-  if (order.venueOrderId !== undefined) state.byVenueId.set(order.venueOrderId, order);
+  if (order.venueOrderId !== undefined && state.venueIndexed)
+    state.byVenueId.set(order.venueOrderId, order);
   if (order.correlationKey !== undefined) state.byCorrelationKey.set(order.correlationKey, order);
 }
 
@@ -416,11 +477,13 @@ function setVenueId(
   venueId: VenueOrderId | undefined,
 ): void {
   if (venueId === undefined || order.venueOrderId === venueId) return;
-  if (order.venueOrderId !== undefined && state.byVenueId.get(order.venueOrderId) === order) {
-    state.byVenueId.delete(order.venueOrderId);
+  if (state.venueIndexed) {
+    if (order.venueOrderId !== undefined && state.byVenueId.get(order.venueOrderId) === order) {
+      state.byVenueId.delete(order.venueOrderId);
+    }
+    state.byVenueId.set(venueId, order);
   }
   order.venueOrderId = venueId;
-  state.byVenueId.set(venueId, order);
 }
 
 /** The venue has now spoken about the order; says whether this is its first word */
@@ -456,6 +519,9 @@ type RecordFields = Pick<
   | 'venueOrderId'
 >;
 
+/** Shared by every record until its first transition replaces it (frozen: never pushed to) */
+const NO_TRANSITIONS: readonly OrderTransition[] = Object.freeze([]);
+
 // Every field spelled out, in one order, so all records share one hidden class (this is the hot path)
 function newRecord(f: RecordFields, time: number): OrderRecord {
   return {
@@ -477,7 +543,7 @@ function newRecord(f: RecordFields, time: number): OrderRecord {
     reason: undefined,
     createdAt: time,
     updatedAt: time,
-    transitions: [],
+    transitions: NO_TRANSITIONS as OrderTransition[],
     correlationKey: f.correlationKey,
     answered: false,
     beforeCancel: undefined,
@@ -626,7 +692,7 @@ function onAccepted(state: AccountState, event: OrderAccepted): ApplyResult {
     order.beforeCancel = 'OPEN';
   // Already open, filled or closed, with nothing new learned: a duplicate or a late accept
   else if (previous !== 'PENDING_CANCEL' && !firstVerdict && !sendCancel)
-    return ignored(`accept of ${previous} order`, order);
+    return ignored(ACCEPT_OF[previous], order);
   return applied(
     order,
     'accepted',
@@ -665,7 +731,7 @@ function validFill(event: OrderFilled): string | undefined {
   if (typeof fill.tradeId !== 'string' || fill.tradeId.length === 0) return 'fill without tradeId';
   if (fill.instrument === undefined || fill.instrument.exchange !== event.exchange)
     return 'fill for another exchange';
-  if (!SIDES.includes(fill.side)) return `fill side ${String(fill.side)}`;
+  if (fill.side !== 'BUY' && fill.side !== 'SELL') return `fill side ${String(fill.side)}`;
   if (!(fill.quantity > 0) || !Number.isFinite(fill.quantity))
     return `fill quantity ${fill.quantity}`;
   if (!(fill.price > 0) || !Number.isFinite(fill.price)) return `fill price ${fill.price}`;
@@ -686,7 +752,8 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   const order =
     resolve(state, event) ??
     resolve(state, { clientId: report.clientId, venueOrderId: report.venueOrderId });
-  if (state.seen.has(instrument.symbol, report.tradeId)) {
+  const seen = state.seen.members(instrument.symbol);
+  if (seen.has(report.tradeId)) {
     state.counters.duplicateFills += 1;
     return ignored(`duplicate fill ${report.tradeId}`, order);
   }
@@ -704,7 +771,7 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
       order,
     );
   }
-  state.seen.add(instrument.symbol, report.tradeId);
+  state.seen.remember(seen, report.tradeId);
   const price = snapPrice(instrument, report.price);
   const hasVenueFee = report.fee !== undefined;
   const fill: Fill = {
@@ -776,7 +843,7 @@ function onClosed(state: AccountState, event: OrderCanceled | OrderExpired): App
   const to: OrderStatus = event.type === 'orderCanceled' ? 'CANCELED' : 'EXPIRED';
   setVenueId(state, order, event.venueOrderId);
   if (isTerminal(previous) && previous !== 'LOST')
-    return ignored(`${event.type} of ${previous} order`, order);
+    return ignored((event.type === 'orderCanceled' ? CANCELED_OF : EXPIRED_OF)[previous], order);
   if (!transition(state, order, to, event.type, event.time)) return illegal(order, to);
   if (event.type === 'orderCanceled' && event.reason !== undefined) order.reason = event.reason;
   const firstVerdict = answer(order);
@@ -1078,7 +1145,11 @@ export function evictTerminal(state: AccountState, now: number): number {
     )
       continue;
     state.orders.delete(order.clientId);
-    if (order.venueOrderId !== undefined && state.byVenueId.get(order.venueOrderId) === order) {
+    if (
+      state.venueIndexed &&
+      order.venueOrderId !== undefined &&
+      state.byVenueId.get(order.venueOrderId) === order
+    ) {
       state.byVenueId.delete(order.venueOrderId);
     }
     if (

@@ -25,6 +25,8 @@ export interface OrderSpec {
   readonly referencePrice?: number | undefined;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 function oneOf<T extends string>(field: string, value: T, allowed: readonly T[]): T {
   if (!allowed.includes(value)) {
     throw invalidField('INVALID_ARGUMENT', field, value, `must be one of ${allowed.join(', ')}`);
@@ -189,18 +191,20 @@ export function createOrderRequest(spec: OrderSpec): OrderRequest {
     }
   }
 
-  const request: OrderRequest = {
+  // Built field by field, not with spreads of throwaway objects (this runs for every order);
+  // the optional fields are absent, not undefined, as before
+  const request: Mutable<OrderRequest> = {
     clientId: spec.clientId,
     instrument,
     side,
     quantity,
     orderType,
-    ...(price === undefined ? {} : { price }),
-    ...(stopPrice === undefined ? {} : { stopPrice }),
     timeInForce,
     reduceOnly,
-    ...(positionSide === undefined ? {} : { positionSide }),
-    options: { ...spec.options },
+    options: spec.options === undefined ? {} : { ...spec.options },
   };
+  if (price !== undefined) request.price = price;
+  if (stopPrice !== undefined) request.stopPrice = stopPrice;
+  if (positionSide !== undefined) request.positionSide = positionSide;
   return request;
 }

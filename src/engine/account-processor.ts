@@ -179,7 +179,7 @@ export class AccountProcessor implements AccountView {
     const event: AccountEvent = {
       type: 'orderRequested',
       request,
-      ...(correlationKey === undefined ? {} : { correlationKey }),
+      correlationKey,
       time: this.clock.now(),
     };
     const result = this.applyNow(event);

@@ -41,6 +41,32 @@ describe('HealthMonitor', () => {
     assert.equal(health.submitLatency('A').max, 5);
   });
 
+  it('matches answers in any order with many requests in flight; a request made again replaces the old', () => {
+    const clock = new SimulatedClock(0);
+    const health = new HealthMonitor({ clock });
+    for (let i = 0; i < 50; i++) {
+      clock.advanceTo(i);
+      health.recordSubmitRequest('A', `c${i}`);
+    }
+    clock.advanceTo(100);
+    // Newest first, then the oldest: both ends of the requests in flight
+    for (let i = 49; i >= 25; i--) health.recordSubmitResponse('A', `c${i}`, true);
+    for (let i = 0; i < 25; i++) health.recordSubmitResponse('A', `c${i}`, true);
+    const stats = health.submitLatency('A');
+    assert.equal(stats.count, 50);
+    assert.equal(stats.max, 100, 'c0, requested at 0');
+    assert.equal(stats.mean, 75.5, 'each answer matched its own request');
+    health.recordCancelRequest('A', 'x');
+    clock.advanceTo(110);
+    health.recordCancelRequest('A', 'x');
+    clock.advanceTo(115);
+    health.recordCancelResponse('A', 'x', true);
+    assert.equal(health.cancelLatency('A').max, 5, 'timed from the second request');
+    const snapshot = health.snapshot().exchanges[0];
+    assert.equal(snapshot?.outstandingSubmits, 0);
+    assert.equal(snapshot?.outstandingCancels, 0);
+  });
+
   it('expires unanswered requests into the timeout count', () => {
     const clock = new SimulatedClock(0);
     const health = new HealthMonitor({ clock, requestTimeoutMs: 1000 });

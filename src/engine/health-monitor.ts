@@ -115,54 +115,97 @@ class LatencySketch {
   }
 }
 
+/** How many of the newest requests are found by a scan rather than through the index */
+const RECENT = 8;
+
 /**
- * Requests waiting for an answer. A queue in request order makes expiry cost only what expires
- * (iterating a Map from its start would walk every slot deleted before); the queue is two
- * parallel arrays, so a request costs its Map entry and no object.
+ * Requests waiting for an answer: slots of (id, time) in request order, emptied when answered.
+ * The newest RECENT are found by a scan; a request enters the index (a Map) only when RECENT
+ * newer ones have gone out before its answer, so a venue that answers that quickly costs no
+ * Map entry at all (one made and deleted per request also churns the Map's table). Expiry
+ * walks from the oldest slot and costs only what it passes.
  */
 class Outstanding {
-  readonly byId = new Map<string, number>();
-  private ids: string[] = [];
+  /** Requests past the newest RECENT: id → slot number */
+  private readonly index = new Map<string, number>();
+  private ids: Array<string | undefined> = [];
   private times: number[] = [];
+  /** Slot number of ids[0] */
+  private base = 0;
+  /** The oldest slot that may be open */
   private head = 0;
+  /** Slots before it are in the index while open; from it on they are found by a scan */
+  private indexedTo = 0;
+  /** Open requests */
+  size = 0;
 
   open(id: string, time: number): void {
-    this.byId.set(id, time);
+    // Opened again (a second cancel, say): the new request replaces the old one
+    const old = this.find(id);
+    if (old >= 0) this.take(old);
     this.ids.push(id);
     this.times.push(time);
+    this.size += 1;
+    if (this.ids.length - this.indexedTo > RECENT) {
+      const leaving = this.indexedTo;
+      this.indexedTo += 1;
+      const leavingId = this.ids[leaving];
+      if (leavingId !== undefined) this.index.set(leavingId, this.base + leaving);
+    }
+    if (this.head > 4096) this.compact();
   }
 
+  /** Answers a request: its time, or undefined when none is open under that id */
   close(id: string): number | undefined {
-    const time = this.byId.get(id);
-    if (time !== undefined) this.byId.delete(id);
-    return time;
+    const slot = this.find(id);
+    return slot < 0 ? undefined : this.take(slot);
   }
 
-  /** Removes requests older than cutoff (and beyond max); returns how many went */
+  /** Removes requests older than cutoff (and the oldest beyond max); returns how many went */
   expire(cutoff: number, max: number): number {
     let expired = 0;
-    const { ids, times, byId } = this;
-    let head = this.head;
-    while (head < ids.length) {
-      const id = ids[head]!;
-      const time = times[head]!;
-      // Entries answered (or opened again since) are skipped
-      if (byId.get(id) !== time) {
-        head += 1;
+    while (this.head < this.ids.length) {
+      const slot = this.head;
+      if (this.ids[slot] === undefined) {
+        this.head += 1;
         continue;
       }
-      if (time > cutoff && byId.size <= max) break;
-      byId.delete(id);
-      head += 1;
+      if (this.times[slot]! > cutoff && this.size <= max) break;
+      this.take(slot);
       expired += 1;
     }
-    if (head > 4096 && head * 2 > ids.length) {
-      this.ids = ids.slice(head);
-      this.times = times.slice(head);
-      head = 0;
-    }
-    this.head = head;
+    this.compact();
     return expired;
+  }
+
+  /** The array position of the open request with this id, or -1 */
+  private find(id: string): number {
+    const ids = this.ids;
+    for (let i = ids.length - 1; i >= this.indexedTo; i--) if (ids[i] === id) return i;
+    const slot = this.index.get(id);
+    return slot === undefined ? -1 : slot - this.base;
+  }
+
+  /** Empties an open slot and returns its time */
+  private take(slot: number): number {
+    const id = this.ids[slot]!;
+    this.ids[slot] = undefined;
+    this.size -= 1;
+    if (slot < this.indexedTo) this.index.delete(id);
+    while (this.head < this.ids.length && this.ids[this.head] === undefined) this.head += 1;
+    return this.times[slot]!;
+  }
+
+  /** Drops the emptied slots before head once they are most of the arrays */
+  private compact(): void {
+    const head = this.head;
+    if (head <= 4096 || head * 2 <= this.ids.length) return;
+    this.ids = this.ids.slice(head);
+    this.times = this.times.slice(head);
+    this.base += head;
+    // Every slot before head is empty, so none of them is in the index
+    this.indexedTo = Math.max(0, this.indexedTo - head);
+    this.head = 0;
   }
 }
 
@@ -189,6 +232,8 @@ class ExchangeState {
   };
   streamConnected: boolean | undefined;
   lastStreamMessageAt: number | undefined;
+  /** When a new request next sweeps the outstanding ones for timeouts (snapshots always do) */
+  nextSweep = Number.NEGATIVE_INFINITY;
 }
 
 /**
@@ -201,12 +246,14 @@ export class HealthMonitor {
   private readonly clock: Clock;
   private readonly requestTimeoutMs: number;
   private readonly maxOutstanding: number;
+  private readonly sweepIntervalMs: number;
   private readonly exchanges = new Map<string, ExchangeState>();
 
   constructor(options: HealthMonitorOptions) {
     this.clock = options.clock;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.maxOutstanding = options.maxOutstanding ?? 100_000;
+    this.sweepIntervalMs = Math.min(1000, this.requestTimeoutMs / 10);
   }
 
   private of(exchange: string): ExchangeState {
@@ -222,7 +269,7 @@ export class HealthMonitor {
     const state = this.of(exchange);
     state.counts.submitted += 1;
     state.submits.open(clientId, time);
-    this.expireState(state, time);
+    this.sweep(state, state.submits, time);
   }
 
   /** The venue's first verdict on a submit; `accepted` false for a rejection */
@@ -248,7 +295,7 @@ export class HealthMonitor {
     const state = this.of(exchange);
     state.counts.cancelRequested += 1;
     state.cancels.open(clientId, time);
-    this.expireState(state, time);
+    this.sweep(state, state.cancels, time);
   }
 
   /** The venue's answer to a cancel; `canceled` false when it refused */
@@ -303,6 +350,16 @@ export class HealthMonitor {
     for (const state of this.exchanges.values()) this.expireState(state, time);
   }
 
+  /**
+   * Expires on a new request at most once per sweep interval of the clock (a timeout is counted at
+   * most that much late; snapshots expire exactly), and at once past the outstanding bound
+   */
+  private sweep(state: ExchangeState, requests: Outstanding, time: number): void {
+    if (time < state.nextSweep && requests.size <= this.maxOutstanding) return;
+    state.nextSweep = time + this.sweepIntervalMs;
+    this.expireState(state, time);
+  }
+
   private expireState(state: ExchangeState, time: number): void {
     const cutoff = time - this.requestTimeoutMs;
     state.counts.timedOut += state.submits.expire(cutoff, this.maxOutstanding);
@@ -331,8 +388,8 @@ export class HealthMonitor {
         cancelLatency: state.cancelLatency.stats(),
         eventLag: state.eventLag.stats(),
         counts: { ...state.counts },
-        outstandingSubmits: state.submits.byId.size,
-        outstandingCancels: state.cancels.byId.size,
+        outstandingSubmits: state.submits.size,
+        outstandingCancels: state.cancels.size,
         streamConnected: state.streamConnected,
         lastStreamMessageAt: state.lastStreamMessageAt,
       });
