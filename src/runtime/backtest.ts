@@ -19,6 +19,7 @@ import { SimVenue } from '../venues/sim/sim-venue.ts';
 import type { DataGap } from './data-file.ts';
 import { SIM_EXCHANGE } from './instruments.ts';
 import type { RunResults } from './recorder.ts';
+import { withResults } from './recorder.ts';
 import { openRun } from './session.ts';
 import type { Strategy } from './strategy.ts';
 import { StrategyFailure } from './strategy.ts';
@@ -258,25 +259,25 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
   };
   let events = 0;
   let end = first.time;
-  const report = (failure?: RunFailure): RunReport => ({
-    ...recorder.finish(),
-    strategy: options.strategy.name ?? 'strategy',
-    venue: SIM_EXCHANGE,
-    instruments: instruments.map((i) => i.symbol),
-    start: first.time,
-    end,
-    marketEvents: events,
-    wallMs: performance.now() - started,
-    health: health.snapshot(),
-    counters: { ...account.counters },
-    capital,
-    currency,
-    seed,
-    ...(options.dataGaps === undefined || options.dataGaps.length === 0
-      ? {}
-      : { dataGaps: options.dataGaps }),
-    ...(failure === undefined ? {} : { failure }),
-  });
+  const report = (failure?: RunFailure): RunReport =>
+    withResults(recorder.finish(), {
+      strategy: options.strategy.name ?? 'strategy',
+      venue: SIM_EXCHANGE,
+      instruments: instruments.map((i) => i.symbol),
+      start: first.time,
+      end,
+      marketEvents: events,
+      wallMs: performance.now() - started,
+      health: health.snapshot(),
+      counters: { ...account.counters },
+      capital,
+      currency,
+      seed,
+      ...(options.dataGaps === undefined || options.dataGaps.length === 0
+        ? {}
+        : { dataGaps: options.dataGaps }),
+      ...(failure === undefined ? {} : { failure }),
+    });
 
   let closed = false;
   try {

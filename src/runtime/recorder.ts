@@ -66,6 +66,15 @@ export interface RunResults {
   readonly charts: TearsheetCharts;
 }
 
+/**
+ * A run's results with the fields a report adds after them, as `{ ...results, ...fields }` would
+ * give, except that the chart data stays unbuilt until read
+ */
+export function withResults<T extends object>(results: RunResults, fields: T): RunResults & T {
+  const report = Object.defineProperties({}, Object.getOwnPropertyDescriptors(results));
+  return Object.assign(report, fields) as RunResults & T;
+}
+
 /** One fill of a venue's liquidation of our position */
 export interface Liquidation {
   readonly time: number;
@@ -744,6 +753,7 @@ export class RunRecorder {
       this.curve.firstTime() ?? now,
       now,
     );
+    let built: TearsheetCharts | undefined;
     return {
       ordersByStatus: { ...this.statusCounts },
       orders: this.orders,
@@ -768,7 +778,11 @@ export class RunRecorder {
       liquidations: [...this.liquidations],
       samplePeriodMs,
       tearsheet,
-      charts,
+      // Built when first read (the HTML report reads it; a backtest's caller may never)
+      get charts() {
+        built ??= charts();
+        return built;
+      },
     };
   }
 }

@@ -317,13 +317,16 @@ export class TearsheetRecorder {
     if (this.orders.length > this.keepOrders * 2) this.orders.splice(0, this.keepOrders);
   }
 
-  /** The figures, over the equity curve and the run's period */
+  /**
+   * The figures, over the equity curve and the run's period, and the chart data as a function:
+   * thousands of candles are built only for a report that draws them
+   */
   finish(
     curve: readonly EquitySample[],
     curvePeriodMs: number,
     start: number,
     end: number,
-  ): { readonly tearsheet: Tearsheet; readonly charts: TearsheetCharts } {
+  ): { readonly tearsheet: Tearsheet; readonly charts: () => TearsheetCharts } {
     const drawdown = this.drawdown.result();
     const first = curve[0]?.equity;
     const last = curve[curve.length - 1]?.equity;
@@ -343,8 +346,6 @@ export class TearsheetRecorder {
         sum += (this.lastPrices.get(symbol) ?? 0) / (this.firstPrices.get(symbol) ?? 1) - 1;
       holdReturn = sum / symbols.length;
     }
-    const prices = new Map<string, PriceBucket[]>();
-    for (const [symbol, series] of this.series) prices.set(symbol, series.buckets());
     return {
       tearsheet: {
         metrics,
@@ -354,11 +355,18 @@ export class TearsheetRecorder {
         lastTrades: this.trips.lastTrades(),
         lastOrders: this.orders.slice(-this.keepOrders),
       },
-      charts: {
-        prices: Object.fromEntries(prices),
-        fills: this.fills,
-        buyAndHold: first === undefined ? [] : this.holdCurve(first, prices),
-      },
+      charts: () => this.charts(first),
+    };
+  }
+
+  /** The chart data: candles per symbol, the fills, buy and hold from `capital` on the candles */
+  private charts(capital: number | undefined): TearsheetCharts {
+    const prices = new Map<string, PriceBucket[]>();
+    for (const [symbol, series] of this.series) prices.set(symbol, series.buckets());
+    return {
+      prices: Object.fromEntries(prices),
+      fills: this.fills,
+      buyAndHold: capital === undefined ? [] : this.holdCurve(capital, prices),
     };
   }
 
