@@ -447,7 +447,8 @@ export function createReferencePrices(): {
   readonly onMarket: (event: MarketEvent) => void;
   readonly get: (instrument: Instrument) => number | undefined;
 } {
-  const prices = new Map<Instrument, number>();
+  // A holder per instrument, its price written in place: a number set into a Map is boxed anew
+  const prices = new Map<Instrument, { price: number }>();
   return {
     onMarket(event) {
       let price: number | undefined;
@@ -458,9 +459,12 @@ export function createReferencePrices(): {
         const ask = event.asks[0]?.[0];
         price = bid !== undefined && ask !== undefined ? (bid + ask) / 2 : (bid ?? ask);
       }
-      if (price !== undefined && Number.isFinite(price) && price > 0)
-        prices.set(event.instrument, price);
+      if (price !== undefined && Number.isFinite(price) && price > 0) {
+        const held = prices.get(event.instrument);
+        if (held === undefined) prices.set(event.instrument, { price });
+        else held.price = price;
+      }
     },
-    get: (instrument) => prices.get(instrument),
+    get: (instrument) => prices.get(instrument)?.price,
   };
 }

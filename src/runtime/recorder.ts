@@ -369,7 +369,7 @@ class EquityCurve {
       if (!keep) continue;
       times[kept] = time;
       equities[kept] = equities[i]!;
-      positions.copyWithin(kept * width, i * width, (i + 1) * width);
+      for (let k = 0; k < width; k++) positions[kept * width + k] = positions[i * width + k]!;
       kept += 1;
     }
     this.length = kept;
@@ -446,11 +446,10 @@ export class RunRecorder {
   private readonly symbolOwner: number[];
   /** Per instrument, the position quantities of the sample being taken */
   private readonly quantities: number[];
-  /** An instrument's mark price, for the tearsheet's samples (one function, not one per sample) */
-  private readonly markOf = (instrument: Instrument): number => {
+  /** The mark price of the instrument at `index`, for the tearsheet's samples (one function) */
+  private readonly markOf = (index: number): number => {
     this.refresh();
-    const index = this.instruments.indexOf(instrument);
-    return (index < 0 ? this.account.getPosition(instrument) : this.netPositions[index]!).markPrice;
+    return this.netPositions[index]!.markPrice;
   };
 
   constructor(options: RecorderOptions) {

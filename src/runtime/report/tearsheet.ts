@@ -141,7 +141,8 @@ class PriceSeries {
       if (merged < 0 || times[merged] !== start) {
         merged += 1;
         times[merged] = start;
-        v.copyWithin(merged * FIELDS, from, from + FIELDS);
+        const to = merged * FIELDS;
+        for (let f = 0; f < FIELDS; f++) v[to + f] = v[from + f]!;
         continue;
       }
       const to = merged * FIELDS;
@@ -187,13 +188,15 @@ export class TearsheetRecorder {
   readonly drawdown = new DrawdownTracker();
   readonly trips: RoundTripTracker;
   private readonly series = new Map<string, PriceSeries>();
+  /** Each instrument's series, by its index in the run's instruments, once it has one */
+  private readonly seriesAt: Array<PriceSeries | undefined> = [];
   private periodIndex = 0;
   private fills: FillMark[] | undefined = [];
   private readonly orders: OrderSummary[] = [];
   private readonly keepOrders: number;
   private readonly realized = new Map<string, number>();
   private firstPrices: Map<string, number> | undefined;
-  private readonly lastPrices = new Map<string, number>();
+  private readonly lastPrices = new Map<string, { price: number }>();
 
   constructor(options: {
     readonly instruments: readonly Instrument[];
@@ -211,17 +214,27 @@ export class TearsheetRecorder {
     return SAMPLE_PERIODS_MS[this.periodIndex]!;
   }
 
-  /** A one-second sample: equity for the drawdown, mark prices for the price chart */
-  sample(time: number, equity: number, mark: (instrument: Instrument) => number): void {
+  /**
+   * A one-second sample: equity for the drawdown, mark prices for the price chart (`mark` is
+   * asked for each instrument by its index in the run's instruments)
+   */
+  sample(time: number, equity: number, mark: (index: number) => number): void {
     this.drawdown.add(time, equity);
-    for (const instrument of this.instruments) {
-      const price = mark(instrument);
+    const instruments = this.instruments;
+    for (let k = 0; k < instruments.length; k++) {
+      const price = mark(k);
       if (!(price > 0)) continue;
-      this.lastPrices.set(instrument.symbol, price);
-      this.bucket(this.seriesOf(instrument.symbol), time, price);
+      const symbol = instruments[k]!.symbol;
+      // Written in place: a number set into a Map is boxed anew on every sample
+      const last = this.lastPrices.get(symbol);
+      if (last === undefined) this.lastPrices.set(symbol, { price });
+      else last.price = price;
+      this.bucket((this.seriesAt[k] ??= this.seriesOf(symbol)), time, price);
     }
-    if (this.firstPrices === undefined && this.lastPrices.size === this.instruments.length)
-      this.firstPrices = new Map(this.lastPrices);
+    if (this.firstPrices === undefined && this.lastPrices.size === this.instruments.length) {
+      this.firstPrices = new Map();
+      for (const [symbol, last] of this.lastPrices) this.firstPrices.set(symbol, last.price);
+    }
   }
 
   private seriesOf(symbol: string): PriceSeries {
@@ -261,7 +274,8 @@ export class TearsheetRecorder {
   onFill(fill: Fill, position: Position | undefined): void {
     const symbol = fill.instrument.symbol;
     const series = this.seriesOf(symbol);
-    const at = this.bucket(series, fill.time, this.lastPrices.get(symbol) ?? fill.price) * FIELDS;
+    const at =
+      this.bucket(series, fill.time, this.lastPrices.get(symbol)?.price ?? fill.price) * FIELDS;
     const v = series.values;
     const notional = fill.quantity * fill.price;
     if (fill.side === 'BUY') {
@@ -343,7 +357,7 @@ export class TearsheetRecorder {
     if (this.firstPrices !== undefined && symbols.length > 0) {
       let sum = 0;
       for (const symbol of symbols)
-        sum += (this.lastPrices.get(symbol) ?? 0) / (this.firstPrices.get(symbol) ?? 1) - 1;
+        sum += (this.lastPrices.get(symbol)?.price ?? 0) / (this.firstPrices.get(symbol) ?? 1) - 1;
       holdReturn = sum / symbols.length;
     }
     return {
