@@ -229,9 +229,9 @@ export class RiskGate {
   private bump(key: string, by: number): void {
     const live = this.live;
     if (live === undefined) return;
-    const next = (live.get(key) ?? 0) + by;
-    if (next <= 0) live.delete(key);
-    else live.set(key, next);
+    // An instrument's count stays at zero rather than leaving the map (one entry per instrument
+    // traded): a map emptied and refilled with every order reallocates its table each time
+    live.set(key, Math.max(0, (live.get(key) ?? 0) + by));
   }
 
   /** Follows the account: an order that became live or stopped being live moves its count */
