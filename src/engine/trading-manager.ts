@@ -718,7 +718,10 @@ export class TradingManager {
 
   /** A request the rate limit let through: sent, unless it was canceled meanwhile */
   private sendCleared(broker: Broker, request: OrderRequest, go: ClearGo): void {
-    if (!this.unsent.delete(request.clientId)) return go(false, broker, request);
+    if (!this.unsent.delete(request.clientId)) {
+      go(false, broker, request);
+      return;
+    }
     this.health?.recordSubmitRequest(broker.exchange, request.clientId);
     go(true, broker, request);
   }

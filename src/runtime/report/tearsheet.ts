@@ -229,7 +229,12 @@ export class TearsheetRecorder {
       const last = this.lastPrices.get(symbol);
       if (last === undefined) this.lastPrices.set(symbol, { price });
       else last.price = price;
-      this.bucket((this.seriesAt[k] ??= this.seriesOf(symbol)), time, price);
+      let series = this.seriesAt[k];
+      if (series === undefined) {
+        series = this.seriesOf(symbol);
+        this.seriesAt[k] = series;
+      }
+      this.bucket(series, time, price);
     }
     if (this.firstPrices === undefined && this.lastPrices.size === this.instruments.length) {
       this.firstPrices = new Map();
