@@ -367,9 +367,12 @@ class EquityCurve {
         i === 0 || i === last || Math.floor(time / period) !== Math.floor(previous / period);
       previous = time;
       if (!keep) continue;
-      times[kept] = time;
-      equities[kept] = equities[i]!;
-      for (let k = 0; k < width; k++) positions[kept * width + k] = positions[i * width + k]!;
+      if (kept !== i) {
+        // Rows move only once something before them was dropped
+        times[kept] = time;
+        equities[kept] = equities[i]!;
+        for (let k = 0; k < width; k++) positions[kept * width + k] = positions[i * width + k]!;
+      }
       kept += 1;
     }
     this.length = kept;
@@ -651,12 +654,15 @@ export class RunRecorder {
   /** Called as time passes: samples equity when due and writes settled orders */
   tick(): void {
     const now = this.clock.now();
+    // Both samples of one moment see one equity, computed once
+    let equity = Number.NaN;
     if (now >= this.nextFineSample) {
-      this.fineSample(now);
+      equity = this.equity();
+      this.fineSample(now, equity);
       this.nextFineSample = (Math.floor(now / FINE_SAMPLE_MS) + 1) * FINE_SAMPLE_MS;
     }
     if (now >= this.nextSample) {
-      this.sample(now);
+      this.sample(now, Number.isNaN(equity) ? this.equity() : equity);
       const period = SAMPLE_PERIODS_MS[this.periodIndex]!;
       this.nextSample = (Math.floor(now / period) + 1) * period;
     }
@@ -673,8 +679,7 @@ export class RunRecorder {
     }
   }
 
-  private sample(now: number): void {
-    const equity = this.equity();
+  private sample(now: number, equity: number): void {
     this.startEquity ??= equity;
     const quantities = this.quantities;
     for (let k = 0; k < quantities.length; k++)
@@ -692,8 +697,8 @@ export class RunRecorder {
     }
   }
 
-  private fineSample(now: number): void {
-    this.tearsheet.sample(now, this.equity(), this.markOf);
+  private fineSample(now: number, equity: number): void {
+    this.tearsheet.sample(now, equity, this.markOf);
   }
 
   private settle(order: TrackedOrder): void {
@@ -729,8 +734,9 @@ export class RunRecorder {
   /** Writes every order not yet written (terminal or still open), the last sample, and closes the files */
   finish(): RunResults {
     const now = this.clock.now();
-    this.fineSample(now);
-    this.sample(now);
+    const equity = this.equity();
+    this.fineSample(now, equity);
+    this.sample(now, equity);
     for (let i = this.settlingHead; i < this.settling.length; i++)
       this.settle(this.settling[i]!.order);
     this.settling.length = 0;
