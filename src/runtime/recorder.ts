@@ -137,6 +137,15 @@ class CsvWriter {
 
   /** A string field, quoted when it holds a quote, a comma or a line break; empty when undefined */
   text(value: string | undefined): this {
+    // The usual field (ASCII, nothing to quote) is checked as it is copied, in one pass
+    if (value !== undefined && this.position + value.length + 2 <= this.buffer.length) {
+      const position = this.position;
+      const rowStart = this.rowStart;
+      this.separate(value.length);
+      if (this.putPlain(value)) return this;
+      this.position = position;
+      this.rowStart = rowStart;
+    }
     const field = value === undefined ? '' : csvField(value);
     const room = field.length * 3;
     if (room + 1 > this.buffer.length) {
@@ -167,6 +176,22 @@ class CsvWriter {
       buffer[start + i] = code;
     }
     this.position = start + text.length;
+  }
+
+  /**
+   * Copies a field that is ASCII and holds no quote, comma or line break; false (the position
+   * unmoved) for any other, which goes through csvField
+   */
+  private putPlain(text: string): boolean {
+    const buffer = this.buffer;
+    const start = this.position;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code === 34 || code === 44 || code === 10 || code > 127) return false;
+      buffer[start + i] = code;
+    }
+    this.position = start + text.length;
+    return true;
   }
 
   /** A number field (exact: values are snapped to their step); empty when undefined */
