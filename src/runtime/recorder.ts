@@ -327,6 +327,13 @@ function displayAverage(order: Order): number | string {
     : formatDecimal(average, priceDecimals + 4);
 }
 
+/** When the cancel was last asked for: the latest step into PENDING_CANCEL */
+function cancelAskedAt(path: readonly OrderTransition[]): number | undefined {
+  for (let i = path.length - 1; i >= 0; i--)
+    if (path[i]!.to === 'PENDING_CANCEL') return path[i]!.time;
+  return undefined;
+}
+
 function bin(latency: number): number {
   let lo = 0;
   let hi = LATENCY_BINS.length - 1;
@@ -438,7 +445,9 @@ export class RunRecorder {
     OrderStatus,
     number
   >;
-  private readonly settling: Array<{ readonly order: TrackedOrder; readonly at: number }> = [];
+  /** Orders gone terminal, waiting out `settleMs` before their row is written, and since when */
+  private readonly settling: TrackedOrder[] = [];
+  private readonly settlingSince: number[] = [];
   private settlingHead = 0;
   private orders = 0;
   private fills = 0;
@@ -570,15 +579,16 @@ export class RunRecorder {
           if (result.fill !== undefined) this.fillsBeforeAck += 1;
         }
         if (result.cancelVerdict) {
-          const asked = order.transitions.findLast((t) => t.to === 'PENDING_CANCEL');
-          if (asked !== undefined) this.cancelHistogram[bin(now - asked.time)]! += 1;
+          const asked = cancelAskedAt(order.transitions);
+          if (asked !== undefined) this.cancelHistogram[bin(now - asked)]! += 1;
         }
         if (
           result.previousStatus !== undefined &&
           !isTerminal(result.previousStatus) &&
           isTerminal(order.status)
         ) {
-          this.settling.push({ order, at: now });
+          this.settling.push(order);
+          this.settlingSince.push(now);
         }
       }
       if (result.fill !== undefined) {
@@ -693,13 +703,14 @@ export class RunRecorder {
     }
     while (
       this.settlingHead < this.settling.length &&
-      this.settling[this.settlingHead]!.at + this.settleMs <= now
+      this.settlingSince[this.settlingHead]! + this.settleMs <= now
     ) {
-      this.settle(this.settling[this.settlingHead]!.order);
+      this.settle(this.settling[this.settlingHead]!);
       this.settlingHead += 1;
     }
     if (this.settlingHead > 4096) {
       this.settling.splice(0, this.settlingHead);
+      this.settlingSince.splice(0, this.settlingHead);
       this.settlingHead = 0;
     }
   }
@@ -762,9 +773,9 @@ export class RunRecorder {
     const equity = this.equity();
     this.fineSample(now, equity);
     this.sample(now, equity);
-    for (let i = this.settlingHead; i < this.settling.length; i++)
-      this.settle(this.settling[i]!.order);
+    for (let i = this.settlingHead; i < this.settling.length; i++) this.settle(this.settling[i]!);
     this.settling.length = 0;
+    this.settlingSince.length = 0;
     this.settlingHead = 0;
     for (const order of this.account.getOrders()) this.settle(order);
     this.unsubscribe();
