@@ -69,17 +69,23 @@ export class SimulatedClock implements Clock {
     return this.heap[0]?.due;
   }
 
-  /** Moves time forward to `time`, firing every timer due on the way; never moves backwards */
-  advanceTo(time: number): void {
+  /**
+   * Moves time forward to `time`, firing every timer due on the way; never moves backwards.
+   * Returns whether any timer fired
+   */
+  advanceTo(time: number): boolean {
+    let fired = false;
     for (;;) {
       this.dropCanceled();
       const top = this.heap[0];
       if (top === undefined || top.due > time) break;
       this.pop();
       if (top.due > this.current) this.current = top.due;
+      fired = true;
       top.callback();
     }
     if (time > this.current) this.current = time;
+    return fired;
   }
 
   /** Fires timers until none is left (or `limit` have fired); returns how many fired */

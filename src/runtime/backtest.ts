@@ -294,9 +294,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
           stop = true;
           break;
         }
-        const due = clock.nextDue();
-        const fired = due !== undefined && due <= event.time;
-        clock.advanceTo(event.time);
+        const fired = clock.advanceTo(event.time);
         // A strategy awaiting a verdict goes on before the next event, as it would live
         if (fired && session.busy) await runMicrotasks();
         replayed.end = event.time;

@@ -137,6 +137,15 @@ class CsvWriter {
 
   /** A string field, quoted when it holds a quote, a comma or a line break; empty when undefined */
   text(value: string | undefined): this {
+    // The usual field (ASCII, nothing to quote) is checked as it is copied, in one pass
+    if (value !== undefined && this.position + value.length + 2 <= this.buffer.length) {
+      const position = this.position;
+      const rowStart = this.rowStart;
+      this.separate(value.length);
+      if (this.putPlain(value)) return this;
+      this.position = position;
+      this.rowStart = rowStart;
+    }
     const field = value === undefined ? '' : csvField(value);
     const room = field.length * 3;
     if (room + 1 > this.buffer.length) {
@@ -167,6 +176,22 @@ class CsvWriter {
       buffer[start + i] = code;
     }
     this.position = start + text.length;
+  }
+
+  /**
+   * Copies a field that is ASCII and holds no quote, comma or line break; false (the position
+   * unmoved) for any other, which goes through csvField
+   */
+  private putPlain(text: string): boolean {
+    const buffer = this.buffer;
+    const start = this.position;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code === 34 || code === 44 || code === 10 || code > 127) return false;
+      buffer[start + i] = code;
+    }
+    this.position = start + text.length;
+    return true;
   }
 
   /** A number field (exact: values are snapped to their step); empty when undefined */
@@ -302,6 +327,13 @@ function displayAverage(order: Order): number | string {
     : formatDecimal(average, priceDecimals + 4);
 }
 
+/** When the cancel was last asked for: the latest step into PENDING_CANCEL */
+function cancelAskedAt(path: readonly OrderTransition[]): number | undefined {
+  for (let i = path.length - 1; i >= 0; i--)
+    if (path[i]!.to === 'PENDING_CANCEL') return path[i]!.time;
+  return undefined;
+}
+
 function bin(latency: number): number {
   let lo = 0;
   let hi = LATENCY_BINS.length - 1;
@@ -367,9 +399,12 @@ class EquityCurve {
         i === 0 || i === last || Math.floor(time / period) !== Math.floor(previous / period);
       previous = time;
       if (!keep) continue;
-      times[kept] = time;
-      equities[kept] = equities[i]!;
-      for (let k = 0; k < width; k++) positions[kept * width + k] = positions[i * width + k]!;
+      if (kept !== i) {
+        // Rows move only once something before them was dropped
+        times[kept] = time;
+        equities[kept] = equities[i]!;
+        for (let k = 0; k < width; k++) positions[kept * width + k] = positions[i * width + k]!;
+      }
       kept += 1;
     }
     this.length = kept;
@@ -410,7 +445,9 @@ export class RunRecorder {
     OrderStatus,
     number
   >;
-  private readonly settling: Array<{ readonly order: TrackedOrder; readonly at: number }> = [];
+  /** Orders gone terminal, waiting out `settleMs` before their row is written, and since when */
+  private readonly settling: TrackedOrder[] = [];
+  private readonly settlingSince: number[] = [];
   private settlingHead = 0;
   private orders = 0;
   private fills = 0;
@@ -542,15 +579,16 @@ export class RunRecorder {
           if (result.fill !== undefined) this.fillsBeforeAck += 1;
         }
         if (result.cancelVerdict) {
-          const asked = order.transitions.findLast((t) => t.to === 'PENDING_CANCEL');
-          if (asked !== undefined) this.cancelHistogram[bin(now - asked.time)]! += 1;
+          const asked = cancelAskedAt(order.transitions);
+          if (asked !== undefined) this.cancelHistogram[bin(now - asked)]! += 1;
         }
         if (
           result.previousStatus !== undefined &&
           !isTerminal(result.previousStatus) &&
           isTerminal(order.status)
         ) {
-          this.settling.push({ order, at: now });
+          this.settling.push(order);
+          this.settlingSince.push(now);
         }
       }
       if (result.fill !== undefined) {
@@ -651,30 +689,33 @@ export class RunRecorder {
   /** Called as time passes: samples equity when due and writes settled orders */
   tick(): void {
     const now = this.clock.now();
+    // Both samples of one moment see one equity, computed once
+    let equity = Number.NaN;
     if (now >= this.nextFineSample) {
-      this.fineSample(now);
+      equity = this.equity();
+      this.fineSample(now, equity);
       this.nextFineSample = (Math.floor(now / FINE_SAMPLE_MS) + 1) * FINE_SAMPLE_MS;
     }
     if (now >= this.nextSample) {
-      this.sample(now);
+      this.sample(now, Number.isNaN(equity) ? this.equity() : equity);
       const period = SAMPLE_PERIODS_MS[this.periodIndex]!;
       this.nextSample = (Math.floor(now / period) + 1) * period;
     }
     while (
       this.settlingHead < this.settling.length &&
-      this.settling[this.settlingHead]!.at + this.settleMs <= now
+      this.settlingSince[this.settlingHead]! + this.settleMs <= now
     ) {
-      this.settle(this.settling[this.settlingHead]!.order);
+      this.settle(this.settling[this.settlingHead]!);
       this.settlingHead += 1;
     }
     if (this.settlingHead > 4096) {
       this.settling.splice(0, this.settlingHead);
+      this.settlingSince.splice(0, this.settlingHead);
       this.settlingHead = 0;
     }
   }
 
-  private sample(now: number): void {
-    const equity = this.equity();
+  private sample(now: number, equity: number): void {
     this.startEquity ??= equity;
     const quantities = this.quantities;
     for (let k = 0; k < quantities.length; k++)
@@ -692,8 +733,8 @@ export class RunRecorder {
     }
   }
 
-  private fineSample(now: number): void {
-    this.tearsheet.sample(now, this.equity(), this.markOf);
+  private fineSample(now: number, equity: number): void {
+    this.tearsheet.sample(now, equity, this.markOf);
   }
 
   private settle(order: TrackedOrder): void {
@@ -729,11 +770,12 @@ export class RunRecorder {
   /** Writes every order not yet written (terminal or still open), the last sample, and closes the files */
   finish(): RunResults {
     const now = this.clock.now();
-    this.fineSample(now);
-    this.sample(now);
-    for (let i = this.settlingHead; i < this.settling.length; i++)
-      this.settle(this.settling[i]!.order);
+    const equity = this.equity();
+    this.fineSample(now, equity);
+    this.sample(now, equity);
+    for (let i = this.settlingHead; i < this.settling.length; i++) this.settle(this.settling[i]!);
     this.settling.length = 0;
+    this.settlingSince.length = 0;
     this.settlingHead = 0;
     for (const order of this.account.getOrders()) this.settle(order);
     this.unsubscribe();

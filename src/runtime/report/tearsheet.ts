@@ -141,8 +141,11 @@ class PriceSeries {
       if (merged < 0 || times[merged] !== start) {
         merged += 1;
         times[merged] = start;
-        const to = merged * FIELDS;
-        for (let f = 0; f < FIELDS; f++) v[to + f] = v[from + f]!;
+        // A bucket moves only once an earlier one was merged
+        if (merged !== i) {
+          const to = merged * FIELDS;
+          for (let f = 0; f < FIELDS; f++) v[to + f] = v[from + f]!;
+        }
         continue;
       }
       const to = merged * FIELDS;

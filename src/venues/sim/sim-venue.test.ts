@@ -758,7 +758,8 @@ describe('SimVenue: funding and liquidation', () => {
 });
 
 describe('SimVenue: order history', () => {
-  it('finds recent terminal orders by client id, and forgets them with the bounded history', () => {
+  /** A venue keeping ten finished orders, and a bid far below the touch placed then canceled */
+  const withHistoryOfTen = () => {
     const sim = new SimVenue({
       exchange: 'sim',
       instruments: [BTC],
@@ -766,8 +767,7 @@ describe('SimVenue: order history', () => {
       historySize: 10,
     });
     sim.onQuote(quote(100, 100.1, 5, 5), 0);
-    const ids = Array.from({ length: 25 }, (_, i) => `c${i}`);
-    for (const clientId of ids) {
+    const placeAndCancel = (clientId: string): SimReport[] => {
       const input: SimOrderInput = {
         clientId,
         symbol: 'BTCUSDT',
@@ -779,39 +779,27 @@ describe('SimVenue: order history', () => {
         timeInForce: 'GTC',
         reduceOnly: false,
       };
-      sim.submit(input, 1);
+      const reports = sim.submit(input, 1);
       sim.cancel({ clientId }, 2);
-    }
+      return reports;
+    };
+    return { sim, placeAndCancel };
+  };
+
+  it('finds recent terminal orders by client id, and forgets them with the bounded history', () => {
+    const { sim, placeAndCancel } = withHistoryOfTen();
+    const ids = Array.from({ length: 25 }, (_, i) => `c${i}`);
+    for (const clientId of ids) placeAndCancel(clientId);
     const known = ids.filter((clientId) => sim.order({ clientId }) !== undefined);
     assert.deepEqual(known, ids.slice(15), 'the last ten, by client id');
     assert.equal(sim.order({ clientId: 'c24' })?.status, 'CANCELED');
   });
 
   it('keeps finding them once asked, as orders keep finishing: by venue id, by client id, a reused client id', () => {
-    const sim = new SimVenue({
-      exchange: 'sim',
-      instruments: [BTC],
-      balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
-      historySize: 10,
-    });
-    sim.onQuote(quote(100, 100.1, 5, 5), 0);
+    const venue = withHistoryOfTen();
+    const sim = venue.sim;
     const placeAndCancel = (clientId: string): string => {
-      const reports = sim.submit(
-        {
-          clientId,
-          symbol: 'BTCUSDT',
-          side: 'BUY',
-          type: 'LIMIT',
-          quantity: 0.1,
-          price: 90,
-          stopPrice: undefined,
-          timeInForce: 'GTC',
-          reduceOnly: false,
-        },
-        1,
-      );
-      sim.cancel({ clientId }, 2);
-      const first = reports[0];
+      const first = venue.placeAndCancel(clientId)[0];
       assert.ok(first?.type === 'accepted');
       return first.order.orderId;
     };
