@@ -146,7 +146,10 @@ export async function runMultiProcessSoak(options: MultiSoakOptions): Promise<Mu
       }
       const victim = random.integer(0, processes - 1);
       const run = running[victim];
-      if (run?.child.ready() && placed() >= nextKillAt) {
+      // Once the kills asked for are done, none more until the faults are too: faults come only
+      // while every process is up, which kills keep rare
+      const killsDue = kills < options.kills || faults >= (options.faults ?? 0);
+      if (killsDue && run?.child.ready() && placed() >= nextKillAt) {
         run.child.kill();
         await run.child.done;
         kills += 1;
