@@ -41,6 +41,10 @@ for (const [venue, seed] of [
       assert.ok(report.kills >= 3, `${report.kills} kills`);
       assert.ok(report.faults >= 3, `${report.faults} faults`);
       assert.ok(report.venueOrders >= 20, `${report.venueOrders} venue orders`);
+      // On Lighter each process spread its transactions over both of its API keys
+      for (const [owner, keys] of Object.entries(report.transactionsByKey))
+        for (const [key, count] of Object.entries(keys))
+          assert.ok(count > 0, `${owner} signed nothing with API key ${key}`);
       assert.equal(report.touchedAcross, 0);
       assert.equal(report.clientIdChanges, 0);
       assert.deepEqual(report.mismatches, []);

@@ -9,8 +9,9 @@
  *
  * On Binance USDⓈ-M an order's owner is the head of the clientId the venue carries. On Lighter
  * the venue carries a client order index, whose owner slot names the owner; each process signs
- * with its own API key index on the one account (k0 key 3, k1 key 4, ...: nonces belong to a
- * key), and the nonce-race fault hits each key in turn.
+ * with API keys of its own on the one account, two each (k0 keys 3 and 4, k1 keys 5 and 6:
+ * nonces belong to a key, and each process spreads its transactions over its two), and the
+ * nonce-race fault hits one key at a time.
  */
 
 import { mkdtempSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { fault, orderMismatches, Progress, runKestrel, startVenue } from './soak
 /** The venues the soak runs several processes on */
 export type MultiSoakVenue = 'binanceusdm' | 'lighter';
 
-/** The first Lighter API key index; process i signs with this + i */
+/** The first Lighter API key index; process i signs with this + 2i and the one after it */
 const FIRST_LIGHTER_KEY = 3;
 
 export interface MultiSoakOptions {
@@ -55,6 +56,11 @@ export interface MultiSoakReport extends Omit<SoakReport, 'venue'> {
   readonly processes: number;
   /** Orders, cancels or adoptions in one owner's journal of an order another owner placed */
   readonly touchedAcross: number;
+  /**
+   * On Lighter: the transactions the venue took from each API key (its next nonce less the
+   * nonce-race faults on it), by owner and key index
+   */
+  readonly transactionsByKey: Readonly<Record<string, Readonly<Record<number, number>>>>;
 }
 
 /** Runs the soak with several processes and returns its figures */
@@ -77,14 +83,21 @@ export async function runMultiProcessSoak(options: MultiSoakOptions): Promise<Mu
   const venue = await startVenue(name, seed);
   const lighter = name === 'lighter';
   // On Lighter each process its own API key of the one account, the emulator's well-known keys
-  const keyOf = (owner: string) => FIRST_LIGHTER_KEY + owners.indexOf(owner);
+  const keysOf = (owner: string) => {
+    const first = FIRST_LIGHTER_KEY + 2 * owners.indexOf(owner);
+    return [first, first + 1];
+  };
   const envOf = (owner: string): Record<string, string> =>
-    lighter ? { ...venue.env, LIGHTER_API_KEY_INDEX: String(keyOf(owner)) } : venue.env;
-  if (lighter) for (const owner of owners.slice(1)) await registerKey(venue.url, keyOf(owner));
+    lighter ? { ...venue.env, LIGHTER_API_KEY_INDEX: keysOf(owner).join(',') } : venue.env;
+  if (lighter)
+    for (const key of owners.flatMap(keysOf))
+      if (key !== FIRST_LIGHTER_KEY) await registerKey(venue.url, key);
   const faultMenu = lighter
     ? [
         ...venue.faults.filter(([operation]) => operation !== 'nonce-race'),
-        ...owners.map((owner) => ['nonce-race', { steps: 1, apiKeyIndex: keyOf(owner) }] as const),
+        ...owners
+          .flatMap(keysOf)
+          .map((key) => ['nonce-race', { steps: 1, apiKeyIndex: key }] as const),
       ]
     : venue.faults;
   const dir = mkdtempSync(join(tmpdir(), 'kestrel-soak-multi-'));
@@ -108,6 +121,8 @@ export async function runMultiProcessSoak(options: MultiSoakOptions): Promise<Mu
   let kills = 0;
   let faults = 0;
   const faultsByKind: Record<string, number> = {};
+  /** Nonce-race faults by API key: each moved the key's nonce without a transaction */
+  const races = new Map<number, number>();
   const placed = () => venue.orders().length;
   const enough = () =>
     kills >= options.kills &&
@@ -142,6 +157,8 @@ export async function runMultiProcessSoak(options: MultiSoakOptions): Promise<Mu
         await fault(venue.url, operation, body);
         faults += 1;
         faultsByKind[operation] = (faultsByKind[operation] ?? 0) + 1;
+        if (operation === 'nonce-race' && typeof body['apiKeyIndex'] === 'number')
+          races.set(body['apiKeyIndex'], (races.get(body['apiKeyIndex']) ?? 0) + 1);
         nextFaultAt = placed() + random.integer(1, 4);
       }
       const victim = random.integer(0, processes - 1);
@@ -187,8 +204,17 @@ export async function runMultiProcessSoak(options: MultiSoakOptions): Promise<Mu
     };
     await Promise.all(owners.map(settle));
     await settle(owners[0] ?? 'k0');
+    const transactionsByKey: Record<string, Record<number, number>> = {};
+    if (lighter) {
+      const nonces = await keyNonces(venue.url);
+      for (const owner of owners)
+        transactionsByKey[owner] = Object.fromEntries(
+          keysOf(owner).map((key) => [key, (nonces.get(key) ?? 0) - (races.get(key) ?? 0)]),
+        );
+    }
     return await compare(name, venue, journalOf(owners[0] ?? 'k0'), {
       processes,
+      transactionsByKey,
       seconds: (Date.now() - started) / 1000,
       runs,
       kills,
@@ -199,6 +225,15 @@ export async function runMultiProcessSoak(options: MultiSoakOptions): Promise<Mu
     for (const run of running) run.child.kill();
     await venue.close();
   }
+}
+
+/** Each Lighter API key's next nonce on the emulator's account */
+async function keyNonces(url: string): Promise<Map<number, number>> {
+  const response = await fetch(`${url}/_kestrel/api-keys`);
+  const body = (await response.json()) as {
+    apiKeys: Array<{ apiKeyIndex: number; nonce: number }>;
+  };
+  return new Map(body.apiKeys.map((key) => [key.apiKeyIndex, key.nonce]));
 }
 
 /** Registers a Lighter API key (its well-known local key pair) on the emulator's account */
@@ -240,7 +275,7 @@ async function compare(
   journal: string,
   figures: Pick<
     MultiSoakReport,
-    'processes' | 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'
+    'processes' | 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind' | 'transactionsByKey'
   >,
 ): Promise<MultiSoakReport> {
   const view = await loadJournalView(journal, process.cwd());
@@ -395,6 +430,12 @@ export function formatMultiSoakReport(report: MultiSoakReport): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
     `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, declared LOST ${report.lost} (never reached the venue), clientId changes ${report.clientIdChanges}, touched across processes ${report.touchedAcross}`,
+    ...Object.entries(report.transactionsByKey).map(
+      ([owner, keys]) =>
+        `  ${owner}: transactions by API key ${Object.entries(keys)
+          .map(([key, count]) => `${key}: ${count}`)
+          .join(', ')}`,
+    ),
     `  mismatches ${report.mismatches.length}${report.mismatches.length === 0 ? '' : `:\n    ${report.mismatches.slice(0, 30).join('\n    ')}`}`,
   ].join('\n');
 }
