@@ -21,6 +21,7 @@ import { ORDER_TYPE, TIME_IN_FORCE } from '../../../src/venues/lighter/constants
 import { LighterRestClient } from '../../../src/venues/lighter/rest-client.ts';
 import type { CreateOrderTx, LighterSigner } from '../../../src/venues/lighter/signer.ts';
 import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
+import { withEnv } from '../../helpers/env.ts';
 import { memoryIo } from '../../helpers/memory-io.ts';
 import { emulatorWasmSigners, until, withHarness } from './harness.ts';
 
@@ -351,15 +352,12 @@ describe('lighter venue: one process, several API keys', () => {
       );
       // kestrel run: one line, exit 2, before anything is traded
       const { io, err } = memoryIo();
-      const previous = process.env['LIGHTER_API_KEY_INDEX'];
-      process.env['LIGHTER_API_KEY_INDEX'] = '3,9';
-      const code = await main(
-        ['run', '--venue', 'lighter', '--url', emulator.url, '--duration', '1s', '--quiet'],
-        io,
-      ).finally(() => {
-        if (previous === undefined) delete process.env['LIGHTER_API_KEY_INDEX'];
-        else process.env['LIGHTER_API_KEY_INDEX'] = previous;
-      });
+      const code = await withEnv('LIGHTER_API_KEY_INDEX', '3,9', () =>
+        main(
+          ['run', '--venue', 'lighter', '--url', emulator.url, '--duration', '1s', '--quiet'],
+          io,
+        ),
+      );
       assert.equal(code, 2, err());
       assert.equal(
         err(),
