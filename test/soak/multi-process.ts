@@ -306,6 +306,7 @@ async function compare(
   const ledger = venue.orders();
   let orders = 0;
   let lost = 0;
+  let neverSent = 0;
   let fills = 0;
   for (const order of ledger) {
     const owner = ownerOfKey(order.key);
@@ -340,7 +341,13 @@ async function compare(
         continue;
       }
       if (order.status === 'LOST') {
-        lost += 1;
+        // Where the venue logs requests, LOST is the true verdict only of an order none named
+        // (killed between its journal entry and its send); on Lighter, of one it never placed
+        if (venue.heard === undefined || !venue.heard(order.clientId)) neverSent += 1;
+        else {
+          lost += 1;
+          mismatches.push(`order ${order.clientId} declared LOST although the venue was sent it`);
+        }
         if (isAtVenue(order))
           mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
       }
@@ -416,6 +423,7 @@ async function compare(
     venueOrders: ledger.length,
     fills,
     lost,
+    neverSent,
     clientIdChanges,
     touchedAcross,
     mismatches,
@@ -429,7 +437,7 @@ export function formatMultiSoakReport(report: MultiSoakReport): string {
     `  faults injected ${report.faults}: ${Object.entries(report.faultsByKind)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, declared LOST ${report.lost} (never reached the venue), clientId changes ${report.clientIdChanges}, touched across processes ${report.touchedAcross}`,
+    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, lost ${report.lost}, declared LOST as never sent ${report.neverSent ?? 0}, clientId changes ${report.clientIdChanges}, touched across processes ${report.touchedAcross}`,
     ...Object.entries(report.transactionsByKey).map(
       ([owner, keys]) =>
         `  ${owner}: transactions by API key ${Object.entries(keys)
