@@ -11,6 +11,7 @@ import { benchBacktest } from './backtest.ts';
 import { benchCcxtOverhead } from './ccxt-overhead.ts';
 import { benchEventApply } from './event-apply.ts';
 import type { Figure } from './harness.ts';
+import { benchLighterKeys } from './lighter-keys.ts';
 import { benchMemory } from './memory.ts';
 import { benchNautilusShaped } from './nautilus-shaped.ts';
 import { benchScaling } from './scaling.ts';
@@ -27,6 +28,7 @@ const benches: Array<[string, () => Figure[] | Promise<Figure[]>]> = [
   ['backtest', () => benchBacktest(quick)],
   ['nautilus-shaped', () => benchNautilusShaped(quick)],
   ['ccxt overhead', () => benchCcxtOverhead(quick)],
+  ['lighter keys', () => benchLighterKeys(quick)],
   ['memory', () => benchMemory(quick)],
   ['scaling', () => benchScaling(quick)],
 ];

@@ -17,6 +17,8 @@ export interface OwnerDirectoryOptions {
   readonly logger?: Logger;
   /** At most one refresh asked for by an unknown id per this long, ms; default 1 000 */
   readonly refreshIntervalMs?: number;
+  /** Siblings' venue order ids remembered (the oldest forgotten first); default 100 000 */
+  readonly venueIdsKept?: number;
 }
 
 /** The shape of every clientId Kestrel generates: `<prefix><tag>-<counter>` */
@@ -27,6 +29,12 @@ const KESTREL_ID = /^([A-Za-z][A-Za-z0-9_]{0,7}[a-z0-9]{1,8})-[0-9a-z]+$/;
  * and the owners the shared journal lists: each owner's clientIds start with its own head
  * (prefix and instance tag, unique in the journal), and correlation keys that cannot carry a
  * clientId carry the owner's slot.
+ *
+ * A venue does not always name an order by its clientId: an update may carry only the venue's
+ * order id. Whenever a reference names a sibling's order by clientId or correlation key and
+ * carries its venue order id too (the venue's acknowledgement, a snapshot's open order), the
+ * directory remembers that venue id as the sibling's, so a later update naming only it is known
+ * to be the sibling's as well (never adopted as EXTERNAL, never refused as an unknown order).
  *
  * Two answers, for two uses. `isSibling` serves the live stream and errs on the side of the
  * sibling: an id shaped like Kestrel's whose owner is not listed yet (a process that started
@@ -40,6 +48,8 @@ export class OwnerDirectory {
   private readonly options: OwnerDirectoryOptions;
   private byHead = new Map<string, JournalOwner>();
   private bySlot = new Map<number, JournalOwner>();
+  /** Siblings' venue order ids seen next to their clientId or correlation key, oldest first */
+  private readonly byVenueId = new Map<string, JournalOwner>();
   private refreshing: Promise<void> | undefined;
   private lastAsked = Number.NEGATIVE_INFINITY;
 
@@ -79,8 +89,35 @@ export class OwnerDirectory {
     return this.refreshing;
   }
 
-  /** The owner a reference names, by its clientId's head or its correlation key's slot */
+  /**
+   * The owner a reference names, by its clientId's head, its correlation key's slot or, for a
+   * reference with neither, a sibling's venue order id seen before
+   */
   private ownerOf(ref: OrderRef): { owner: JournalOwner | undefined; kestrelShaped: boolean } {
+    const named = this.ownerByName(ref);
+    if (ref.venueOrderId === undefined) return named;
+    if (named.owner !== undefined) {
+      if (named.owner.owner !== this.self.owner)
+        this.rememberVenueId(ref.venueOrderId, named.owner);
+      return named;
+    }
+    if (ref.clientId !== undefined || ref.correlationKey !== undefined) return named;
+    const known = this.byVenueId.get(ref.venueOrderId);
+    return known === undefined ? named : { owner: known, kestrelShaped: true };
+  }
+
+  private rememberVenueId(venueOrderId: string, owner: JournalOwner): void {
+    if (this.byVenueId.get(venueOrderId) === owner) return;
+    this.byVenueId.delete(venueOrderId);
+    this.byVenueId.set(venueOrderId, owner);
+    if (this.byVenueId.size > (this.options.venueIdsKept ?? 100_000)) {
+      const oldest = this.byVenueId.keys().next().value;
+      if (oldest !== undefined) this.byVenueId.delete(oldest);
+    }
+  }
+
+  /** The owner a reference names by its clientId's head or its correlation key's slot */
+  private ownerByName(ref: OrderRef): { owner: JournalOwner | undefined; kestrelShaped: boolean } {
     if (ref.clientId !== undefined) {
       const head = KESTREL_ID.exec(ref.clientId)?.[1];
       if (head !== undefined) {

@@ -23,6 +23,7 @@ import { openJournal } from '../../src/journal/open.ts';
 import type { RunReport } from '../../src/runtime/backtest.ts';
 import { runLive } from '../../src/runtime/live.ts';
 import type { Strategy } from '../../src/runtime/strategy.ts';
+import { withEnv } from '../helpers/env.ts';
 import { memoryIo } from '../helpers/memory-io.ts';
 import type { RunningServer } from '../helpers/servers.ts';
 import { startPostgres, whyNoPostgres } from '../helpers/servers.ts';
@@ -248,26 +249,23 @@ describe('several processes on one account', () => {
       );
       // The second asks for keys 4 and 5: key 4 is the first's
       const { io, err } = memoryIo();
-      const previous = process.env['LIGHTER_API_KEY_INDEX'];
-      process.env['LIGHTER_API_KEY_INDEX'] = '4,5';
-      const code = await main(
-        [
-          'run',
-          '--venue',
-          'lighter',
-          '--url',
-          emulator.url,
-          '--journal',
-          journal('kb'),
-          '--duration',
-          '1s',
-          '--quiet',
-        ],
-        io,
-      ).finally(() => {
-        if (previous === undefined) delete process.env['LIGHTER_API_KEY_INDEX'];
-        else process.env['LIGHTER_API_KEY_INDEX'] = previous;
-      });
+      const code = await withEnv('LIGHTER_API_KEY_INDEX', '4,5', () =>
+        main(
+          [
+            'run',
+            '--venue',
+            'lighter',
+            '--url',
+            emulator.url,
+            '--journal',
+            journal('kb'),
+            '--duration',
+            '1s',
+            '--quiet',
+          ],
+          io,
+        ),
+      );
       assert.equal(code, 2, err());
       assert.match(
         err(),

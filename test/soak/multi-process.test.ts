@@ -1,8 +1,9 @@
 /**
- * The short two-process soak, run in CI: two Kestrel processes on one Binance USDⓈ-M emulator
- * account and one PostgreSQL journal, SIGKILLed and restarted while faults are injected, then
- * settled and compared with the venue's ledger (see multi-process.ts). It counts progress, not
- * time. `npm run soak -- --processes 2 --journal postgres://...` runs it longer.
+ * The short two-process soak, run in CI: two Kestrel processes on one emulator account (Binance
+ * USDⓈ-M, then Lighter with each process on its own API key index) and one PostgreSQL journal,
+ * SIGKILLed and restarted while faults are injected, then settled and compared with the venue's
+ * ledger (see multi-process.ts). It counts progress, not time. `npm run soak -- --processes 2
+ * --journal postgres://...` (with `--venue lighter` on Lighter) runs it longer.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -18,25 +19,35 @@ after(async () => {
   await server?.stop();
 });
 
-describe('soak: two processes on one binanceusdm account', () => {
-  it('loses no order, books no fill twice, touches no sibling order, and ends equal to the venue ledger', async (t) => {
-    if (server === undefined) {
-      t.skip(whyNoPostgres() ?? 'PostgreSQL did not start');
-      return;
-    }
-    const report = await runMultiProcessSoak({
-      journal: server.url,
-      orders: 20,
-      kills: 3,
-      faults: 3,
-      seed: 11,
+for (const [venue, seed] of [
+  ['binanceusdm', 11],
+  ['lighter', 12],
+] as const)
+  describe(`soak: two processes on one ${venue} account`, () => {
+    it('loses no order, books no fill twice, touches no sibling order, and ends equal to the venue ledger', async (t) => {
+      if (server === undefined) {
+        t.skip(whyNoPostgres() ?? 'PostgreSQL did not start');
+        return;
+      }
+      const report = await runMultiProcessSoak({
+        venue,
+        journal: server.url,
+        orders: 20,
+        kills: 3,
+        faults: 3,
+        seed,
+      });
+      process.stdout.write(`${formatMultiSoakReport(report)}\n`);
+      assert.ok(report.kills >= 3, `${report.kills} kills`);
+      assert.ok(report.faults >= 3, `${report.faults} faults`);
+      assert.ok(report.venueOrders >= 20, `${report.venueOrders} venue orders`);
+      // On Lighter each process spread its transactions over both of its API keys
+      for (const [owner, keys] of Object.entries(report.transactionsByKey))
+        for (const [key, count] of Object.entries(keys))
+          assert.ok(count > 0, `${owner} signed nothing with API key ${key}`);
+      assert.equal(report.lost, 0, 'no order the venue was sent declared LOST');
+      assert.equal(report.touchedAcross, 0);
+      assert.equal(report.clientIdChanges, 0);
+      assert.deepEqual(report.mismatches, []);
     });
-    process.stdout.write(`${formatMultiSoakReport(report)}\n`);
-    assert.ok(report.kills >= 3, `${report.kills} kills`);
-    assert.ok(report.faults >= 3, `${report.faults} faults`);
-    assert.ok(report.venueOrders >= 20, `${report.venueOrders} venue orders`);
-    assert.equal(report.touchedAcross, 0);
-    assert.equal(report.clientIdChanges, 0);
-    assert.deepEqual(report.mismatches, []);
   });
-});

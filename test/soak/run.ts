@@ -1,7 +1,8 @@
 /**
  * `npm run soak -- [--minutes N] [--venue binanceusdm|bybit|lighter] [--seed N] [--min-orders N]
  * [--min-fills N]`: the long soak, with the figures printed per venue. `--processes N --journal
- * postgres://...` runs N processes on one account and that journal instead (Binance USDⓈ-M).
+ * postgres://...` runs N processes on one account and that journal instead (Binance USDⓈ-M, or
+ * Lighter with `--venue lighter`: each process its own API key index).
  * Exits 1 when Kestrel and a venue disagree anywhere, or when a venue saw fewer orders or fills
  * than the minimum (default 20 orders and 1 fill a minute): a soak that traded nothing proves
  * nothing.
@@ -44,7 +45,11 @@ if (processes > 1) {
   if (values.journal === undefined || !/^postgres(ql)?:\/\//.test(values.journal))
     throw new Error('--processes needs --journal postgres://... (the journal they share)');
   const { formatMultiSoakReport, runMultiProcessSoak } = await import('./multi-process.ts');
+  const venue = values.venue ?? 'binanceusdm';
+  if (venue !== 'binanceusdm' && venue !== 'lighter')
+    throw new Error(`--processes runs on binanceusdm or lighter, got --venue ${venue}`);
   const report = await runMultiProcessSoak({
+    venue,
     processes,
     journal: values.journal,
     minDurationMs: minutes * 60_000,

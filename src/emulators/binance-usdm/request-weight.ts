@@ -2,7 +2,7 @@
  * Binance USDⓈ-M's IP request-weight limit: each REST request costs its documented weight, the
  * weights of one fixed window (a minute on the venue) add up, and a request that would pass the
  * limit is answered 429 (-1003) with a Retry-After until the window ends. Orders themselves
- * weigh 0 here (the venue counts them on its separate order-rate limits).
+ * weigh 0 here (the venue counts them on its separate order-rate limits, not emulated).
  */
 
 /** The venue's limit: 2 400 weight per minute (exchangeInfo's REQUEST_WEIGHT) */
@@ -15,41 +15,106 @@ export const BINANCE_REQUEST_WEIGHT: RequestWeightLimit = { weight: 2400, interv
 
 type Params = Readonly<Record<string, string>>;
 
-/** The depth endpoint's weight by its `limit` (5..50: 2, 100: 5, 500: 10, 1000: 20) */
-function depthWeight(params: Params): number {
-  const limit = Number(params['limit'] ?? 500);
-  if (limit <= 50) return 2;
-  if (limit <= 100) return 5;
-  if (limit <= 500) return 10;
-  return 20;
-}
+/** Weights by a `limit` parameter: the first row whose bound the limit is under or at */
+const byLimit =
+  (rows: ReadonlyArray<readonly [number, number]>, fallbackLimit: number) => (params: Params) => {
+    const limit = Number(params['limit'] ?? fallbackLimit);
+    return (rows.find(([bound]) => limit <= bound) ?? rows[rows.length - 1] ?? [0, 1])[1];
+  };
 
 const bySymbol = (one: number, all: number) => (params: Params) =>
   params['symbol'] === undefined ? all : one;
 
-/** Documented IP weights of the routes the emulator serves; any other route weighs 1 */
-const WEIGHTS: Readonly<Record<string, number | ((params: Params) => number)>> = {
-  'GET /fapi/v1/depth': depthWeight,
+/**
+ * The documented IP weight (`x-mbx-used-weight-1m`) of every route the emulator serves, as
+ * Binance's USDⓈ-M REST docs state them (developers.binance.com/docs/derivatives/
+ * usds-margined-futures, each endpoint's "Request Weight"). Orders weigh 0 on the IP limit
+ * (they count on the account's order-rate limits instead), except a batch (5). ccxt's cost
+ * table (binance.js) differs from the docs on some routes: it prices v2/v3 account, balance and
+ * positionRisk at 1 (the docs: 5), has no all-symbols weight for premiumIndex (10) and prices
+ * v2 ticker/price at 0; the docs win. `GET /fapi/v1/fundingRate` counts on its own 500 per
+ * 5 minutes (shared with fundingInfo), documented without an IP weight: 1 here.
+ */
+export const REQUEST_WEIGHTS: Readonly<Record<string, number | ((params: Params) => number)>> = {
+  // Market data
+  'GET /fapi/v1/ping': 1,
+  'GET /fapi/v1/time': 1,
+  'GET /fapi/v1/exchangeInfo': 1,
+  // 5, 10, 20, 50: 2; 100: 5; 500 (the default): 10; 1000: 20
+  'GET /fapi/v1/depth': byLimit(
+    [
+      [50, 2],
+      [100, 5],
+      [500, 10],
+      [1000, 20],
+    ],
+    500,
+  ),
   'GET /fapi/v1/trades': 5,
   'GET /fapi/v1/aggTrades': 20,
+  // [1, 100): 1; [100, 500): 2; [500, 1000] (500 the default): 5; over 1000: 10
+  'GET /fapi/v1/klines': byLimit(
+    [
+      [99, 1],
+      [499, 2],
+      [1000, 5],
+      [Number.POSITIVE_INFINITY, 10],
+    ],
+    500,
+  ),
+  'GET /fapi/v1/fundingRate': 1,
+  'GET /fapi/v1/premiumIndex': bySymbol(1, 10),
   'GET /fapi/v1/ticker/24hr': bySymbol(1, 40),
   'GET /fapi/v1/ticker/price': bySymbol(1, 2),
+  'GET /fapi/v2/ticker/price': bySymbol(1, 2),
   'GET /fapi/v1/ticker/bookTicker': bySymbol(2, 5),
+  // Orders: 0 on the IP limit (a batch 5)
   'POST /fapi/v1/order': 0,
+  'PUT /fapi/v1/order': 0,
+  'DELETE /fapi/v1/order': 1,
   'POST /fapi/v1/batchOrders': 5,
+  'DELETE /fapi/v1/batchOrders': 1,
+  'DELETE /fapi/v1/allOpenOrders': 1,
+  'GET /fapi/v1/order': 1,
+  'GET /fapi/v1/openOrder': 1,
   'GET /fapi/v1/openOrders': bySymbol(1, 40),
+  'GET /fapi/v1/allOrders': 5,
   'GET /fapi/v1/userTrades': 5,
+  // Algo (conditional) orders: a new one 0 on the IP limit
+  'POST /fapi/v1/algoOrder': 0,
+  'DELETE /fapi/v1/algoOrder': 1,
+  'DELETE /fapi/v1/algoOpenOrders': 1,
+  'GET /fapi/v1/algoOrder': 1,
+  'GET /fapi/v1/openAlgoOrders': bySymbol(1, 40),
+  'GET /fapi/v1/allAlgoOrders': 5,
+  // Account
   'GET /fapi/v2/account': 5,
   'GET /fapi/v3/account': 5,
   'GET /fapi/v2/balance': 5,
   'GET /fapi/v3/balance': 5,
   'GET /fapi/v2/positionRisk': 5,
   'GET /fapi/v3/positionRisk': 5,
+  'GET /fapi/v1/accountConfig': 5,
+  'GET /fapi/v1/symbolConfig': 5,
+  'GET /fapi/v1/commissionRate': 20,
+  'GET /fapi/v1/leverageBracket': 1,
+  'GET /fapi/v1/multiAssetsMargin': 30,
+  'GET /fapi/v1/positionSide/dual': 30,
+  'POST /fapi/v1/positionSide/dual': 1,
+  'POST /fapi/v1/leverage': 1,
+  'POST /fapi/v1/marginType': 1,
+  // Spot wallet reads ccxt makes at load: weighed on the spot API's own IP limit at the venue
+  'GET /sapi/v1/capital/config/getall': 10,
+  'GET /sapi/v1/margin/allPairs': 1,
+  // User data stream
+  'POST /fapi/v1/listenKey': 1,
+  'PUT /fapi/v1/listenKey': 1,
+  'DELETE /fapi/v1/listenKey': 1,
 };
 
-/** The weight of one request, by route and parameters */
+/** The weight of one request, by route and parameters (a route not in the table: 1) */
 export function requestWeight(route: string, params: Params): number {
-  const weight = WEIGHTS[route] ?? 1;
+  const weight = REQUEST_WEIGHTS[route] ?? 1;
   return typeof weight === 'number' ? weight : weight(params);
 }
 

@@ -200,6 +200,8 @@ export function createExchange(
     enableRateLimit: true,
     ...(config.rateLimitMs === undefined ? {} : { rateLimit: config.rateLimitMs }),
     timeout: config.requestTimeoutMs ?? 10_000,
+    // Deep-merged by ccxt into its own api table: documented weights it underprices
+    ...(profile?.requestCosts === undefined ? {} : { api: profile.requestCosts }),
     ...(config.fetchImplementation === undefined
       ? {}
       : { fetchImplementation: config.fetchImplementation }),

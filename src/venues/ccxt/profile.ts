@@ -161,8 +161,25 @@ export interface VenueProfile {
   };
   /** ccxt options the venue needs, under the user's */
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * Request costs where ccxt's table (which Kestrel's pacing, in process or on Redis, charges)
+   * prices an endpoint below the venue's documented weight, in ccxt's own `api` shape (`api
+   * group → method → path → { cost, noSymbol?, byLimit? }`); absent: ccxt's costs as they are
+   */
+  readonly requestCosts?: Readonly<
+    Record<string, Readonly<Record<string, Readonly<Record<string, RequestCost>>>>>
+  >;
   /** What Kestrel could not check about this venue (the generic stand-in names them at start) */
   readonly unchecked: readonly string[];
+}
+
+/** One endpoint's cost as ccxt's api table writes it */
+export interface RequestCost {
+  readonly cost: number;
+  /** The cost when no `symbol` parameter is sent */
+  readonly noSymbol?: number;
+  /** `[limit, cost]` rows: the cost of the first row whose limit the `limit` parameter is under or at */
+  readonly byLimit?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** ccxt's usual credential names */

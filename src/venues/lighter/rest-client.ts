@@ -7,6 +7,7 @@ import { parseWith } from './parsers.ts';
 import type { LighterMarketDetail, LighterOrder, LighterTrade } from './schemas.ts';
 import {
   accountResponseSchema,
+  apiKeysResponseSchema,
   nextNonceSchema,
   orderBookDetailsResponseSchema,
   ordersResponseSchema,
@@ -154,6 +155,21 @@ export class LighterRestClient {
       'nextNonce',
     );
     return body.nonce;
+  }
+
+  /** The account's API keys (index and registered public key, 0x-hex as the venue writes it) */
+  async apiKeys(
+    accountIndex: number,
+  ): Promise<Array<{ readonly apiKeyIndex: number; readonly publicKey: string }>> {
+    const body = await this.get(
+      '/api/v1/apikeys',
+      { account_index: accountIndex, api_key_index: 255 },
+      apiKeysResponseSchema,
+      'apikeys',
+    );
+    return (body.api_keys ?? [])
+      .filter((key) => key.account_index === accountIndex)
+      .map((key) => ({ apiKeyIndex: key.api_key_index, publicKey: key.public_key }));
   }
 
   async account(accountIndex: number) {

@@ -261,6 +261,21 @@ export const sendTxBatchResponseSchema = z.object({
 
 export const nextNonceSchema = z.object({ code: z.literal(200), nonce: z.number().int().min(0) });
 
+/** `GET /api/v1/apikeys`: the account's API keys with their registered public keys */
+export const apiKeysResponseSchema = z.object({
+  code: z.literal(200),
+  api_keys: z
+    .array(
+      z.object({
+        account_index: z.number().int(),
+        api_key_index: z.number().int(),
+        public_key: z.string(),
+        nonce: z.number().int().nullish(),
+      }),
+    )
+    .nullish(),
+});
+
 export const ordersResponseSchema = z.object({
   code: z.literal(200),
   message: z.string().nullish(),

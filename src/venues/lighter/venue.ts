@@ -23,6 +23,7 @@ import { LighterOrderRegistry } from './order-registry.ts';
 import type { LighterPositionView } from './parsers.ts';
 import { toBalance } from './parsers.ts';
 import { LighterReconciliation } from './reconciliation.ts';
+import { checkRegisteredKeys } from './registered-keys.ts';
 import { LighterRestClient } from './rest-client.ts';
 import type { LighterSigner } from './signer.ts';
 import { createWasmSigners } from './wasm-signer.ts';
@@ -352,6 +353,9 @@ export function createLighterVenue(
       if (bySymbol.size === 0)
         throw new KestrelError('INVALID_DATA', 'lighter orderBookDetails listed no usable market');
       instruments = [...bySymbol.values()].map((m) => m.instrument);
+      // Each key is the account's before anything is signed with it
+      if (signers === undefined)
+        await checkRegisteredKeys(rest, config.accountIndex, config.apiKeys);
       signers ??= await startSigners();
       const indexes = config.apiKeys.map((key) => key.apiKeyIndex);
       if (

@@ -302,8 +302,10 @@ export async function createWasmSigners(options: WasmSignersOptions): Promise<Li
   let open = options.keys.length;
   const signerFor = (apiKey: number): LighterSigner => {
     let released = false;
-    const refuseReleased = () => {
+    /** Signs with the shared worker unless this key's signer was closed */
+    const signOwn: typeof sign = (op, txType, args, signOptions) => {
       if (released) throw signerError(`the signer of API key ${apiKey} is closed`);
+      return sign(op, txType, args, signOptions);
     };
     return {
       chainId: options.chainId,
@@ -312,8 +314,7 @@ export async function createWasmSigners(options: WasmSignersOptions): Promise<Li
       kind: 'wasm',
       async signCreateOrder(tx: CreateOrderTx, signOptions: SignOptions) {
         checkCreateOrder(tx, signOptions.nonce);
-        refuseReleased();
-        return sign(
+        return signOwn(
           'SignCreateOrder',
           TX_TYPE.CREATE_ORDER,
           createArgs(tx, signOptions.nonce, apiKey, account),
@@ -322,8 +323,7 @@ export async function createWasmSigners(options: WasmSignersOptions): Promise<Li
       },
       async signCancelOrder(tx: CancelOrderTx, signOptions: SignOptions) {
         checkCancelOrder(tx, signOptions.nonce);
-        refuseReleased();
-        return sign(
+        return signOwn(
           'SignCancelOrder',
           TX_TYPE.CANCEL_ORDER,
           [tx.marketIndex, tx.index, signOptions.nonce, apiKey, account],
@@ -332,8 +332,7 @@ export async function createWasmSigners(options: WasmSignersOptions): Promise<Li
       },
       async signCancelAllOrders(tx: CancelAllOrdersTx, signOptions: SignOptions) {
         checkCancelAll(tx, signOptions.nonce);
-        refuseReleased();
-        return sign(
+        return signOwn(
           'SignCancelAllOrders',
           TX_TYPE.CANCEL_ALL_ORDERS,
           [tx.timeInForce, tx.time, signOptions.nonce, apiKey, account],
@@ -342,8 +341,7 @@ export async function createWasmSigners(options: WasmSignersOptions): Promise<Li
       },
       async signModifyOrder(tx: ModifyOrderTx, signOptions: SignOptions) {
         checkModifyOrder(tx, signOptions.nonce);
-        refuseReleased();
-        return sign(
+        return signOwn(
           'SignModifyOrder',
           TX_TYPE.MODIFY_ORDER,
           [
@@ -363,7 +361,7 @@ export async function createWasmSigners(options: WasmSignersOptions): Promise<Li
         if (!Number.isSafeInteger(deadlineSeconds) || deadlineSeconds <= 0) {
           throw signerError(`auth token deadline must be unix seconds (got ${deadlineSeconds})`);
         }
-        refuseReleased();
+        if (released) throw signerError(`the signer of API key ${apiKey} is closed`);
         const result = await invoke(
           'CreateAuthToken',
           [deadlineSeconds, apiKey, account],

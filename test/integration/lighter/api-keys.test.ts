@@ -10,12 +10,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { emulateCommand } from '../../../src/cli/commands/emulate.ts';
 import { UsageError } from '../../../src/cli/exit-codes.ts';
+import { main } from '../../../src/cli/main.ts';
+import { KestrelError } from '../../../src/core/errors.ts';
 import { lighterEmulatorKey, startLighterEmulator } from '../../../src/emulators/lighter/index.ts';
 import type { ParsedTx } from '../../../src/emulators/lighter/tx.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
+import { createMemoryLogger } from '../../../src/engine/logger.ts';
+import { loadLighterConfig } from '../../../src/venues/lighter/config.ts';
 import { ORDER_TYPE, TIME_IN_FORCE } from '../../../src/venues/lighter/constants.ts';
 import { LighterRestClient } from '../../../src/venues/lighter/rest-client.ts';
 import type { CreateOrderTx, LighterSigner } from '../../../src/venues/lighter/signer.ts';
+import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
+import { withEnv } from '../../helpers/env.ts';
 import { memoryIo } from '../../helpers/memory-io.ts';
 import { emulatorWasmSigners, until, withHarness } from './harness.ts';
 
@@ -301,5 +307,65 @@ describe('lighter venue: one process, several API keys', () => {
       },
       { keys: [3, 4], signer: wrong },
     );
+  });
+
+  it('refuses at load a key the account does not have, or a private key that is not the registered one', async () => {
+    const emulator = await startLighterEmulator({ apiKeys: [{ apiKeyIndex: 4 }] });
+    const load = (apiKeyIndex: number[], privateKey: string[]) =>
+      createLighterVenue(
+        loadLighterConfig({
+          url: emulator.url,
+          accountIndex: emulator.accountIndex,
+          chainId: emulator.chainId,
+          apiKeyIndex,
+          privateKey,
+          signer: 'fake',
+          env: {},
+        }),
+        { clock: systemClock, logger: createMemoryLogger() },
+      ).load();
+    const refusal = (error: unknown) => {
+      assert.ok(error instanceof KestrelError && error.code === 'INVALID_CONFIG', String(error));
+      assert.ok(!error.message.includes(lighterEmulatorKey(5).privateKey.slice(2, 20)));
+      return [error.field, error.value, error.message];
+    };
+    try {
+      assert.deepEqual(
+        refusal(
+          await load([3, 4], [lighterEmulatorKey(3).privateKey, lighterEmulatorKey(5).privateKey])
+            .then(() => undefined)
+            .catch((error: unknown) => error),
+        ),
+        [
+          'privateKey',
+          4,
+          `lighter: the private key given for API key 4 is not the one account ${emulator.accountIndex} registered for it (its public key is ${lighterEmulatorKey(4).publicKey})`,
+        ],
+      );
+      assert.deepEqual(
+        refusal(
+          await load([3, 9], [lighterEmulatorKey(3).privateKey, lighterEmulatorKey(9).privateKey])
+            .then(() => undefined)
+            .catch((error: unknown) => error),
+        ),
+        ['apiKeyIndex', 9, `lighter: account ${emulator.accountIndex} has no API key 9 registered`],
+      );
+      // kestrel run: one line, exit 2, before anything is traded
+      const { io, err } = memoryIo();
+      const code = await withEnv('LIGHTER_API_KEY_INDEX', '3,9', () =>
+        main(
+          ['run', '--venue', 'lighter', '--url', emulator.url, '--duration', '1s', '--quiet'],
+          io,
+        ),
+      );
+      assert.equal(code, 2, err());
+      assert.equal(
+        err(),
+        `kestrel run: lighter: account ${emulator.accountIndex} has no API key 9 registered\n`,
+      );
+      assert.equal(emulator.exchange.acceptedTransactions().length, 0);
+    } finally {
+      await emulator.close();
+    }
   });
 });

@@ -10,6 +10,32 @@ export const BINANCE_CLIENT_ID = verbatimCodec(
 );
 
 /**
+ * Where ccxt 4.5.84's cost table prices a USDⓈ-M endpoint below the weight Binance's docs
+ * give it (developers.binance.com/docs/derivatives/usds-margined-futures, "Request Weight"):
+ * ccxt charges 1 for the v2/v3 account, balance and positionRisk reads (fetchBalance and
+ * fetchPositions use v3) where the docs say 5, nothing for premiumIndex or v2 ticker/price
+ * without a symbol (10 and 2), and for depth and klines sent without a `limit` the cost of the
+ * smallest one, where the venue weighs its default limit of 500 (10 and 5). Orders are left at
+ * ccxt's costs, which are above their IP weight of 0: they also pace the order-rate limits.
+ */
+const BINANCEUSDM_REQUEST_COSTS: VenueProfile['requestCosts'] = {
+  fapiPublic: {
+    get: {
+      depth: { cost: 10 },
+      klines: { cost: 5 },
+      premiumIndex: { cost: 1, noSymbol: 10 },
+    },
+  },
+  fapiPublicV2: { get: { 'ticker/price': { cost: 1, noSymbol: 2 } } },
+  fapiPrivateV2: {
+    get: { account: { cost: 5 }, balance: { cost: 5 }, positionRisk: { cost: 5 } },
+  },
+  fapiPrivateV3: {
+    get: { account: { cost: 5 }, balance: { cost: 5 }, positionRisk: { cost: 5 } },
+  },
+};
+
+/**
  * Binance USDⓈ-M futures (`binanceusdm`), one-way or hedge mode. Our clientId travels as it is
  * in `newClientOrderId`; cancels and lookups name it as `origClientOrderId`; createOrders is
  * `POST /fapi/v1/batchOrders` with at most 5 orders; `userTrades` answers at most 1000 rows
@@ -49,6 +75,7 @@ export const BINANCEUSDM_PROFILE: VenueProfile = {
   numericIds: true,
   credentials: CCXT_CREDENTIALS,
   options: {},
+  requestCosts: BINANCEUSDM_REQUEST_COSTS,
   unchecked: [],
 };
 
