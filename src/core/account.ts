@@ -133,8 +133,11 @@ export interface AccountState {
   /** Whether any hedge-mode leg exists (marks then reach the legs too) */
   hedged: boolean;
   readonly balances: Map<string, MutableBalance>;
-  /** Fees paid per currency, across instruments */
-  readonly fees: Map<string, number>;
+  /**
+   * Fees paid per currency, across instruments, each in a holder written in place (a number set
+   * into a Map is boxed anew every fill)
+   */
+  readonly fees: Map<string, { total: number }>;
   readonly counters: AccountCounters;
   readonly terminalQueue: OrderRecord[];
   terminalHead: number;
@@ -941,7 +944,9 @@ function bookFill(state: AccountState, fill: Fill): Position {
   const position = positionOf(state, instrument, fill.positionSide);
   const realized = bookExecution(position, fill.side, fill.quantity, fill.price, fill.time);
   const feeCurrency = fill.feeCurrency;
-  state.fees.set(feeCurrency, money((state.fees.get(feeCurrency) ?? 0) + fill.fee));
+  const fees = state.fees.get(feeCurrency);
+  if (fees === undefined) state.fees.set(feeCurrency, { total: money(fill.fee) });
+  else fees.total = money(fees.total + fill.fee);
   const settle = accountingCurrency(instrument);
   if (feeCurrency === settle) position.commissions = money(position.commissions + fill.fee);
   else if (feeCurrency === instrument.base)
