@@ -87,7 +87,7 @@ for the cancel, and prints submit and cancel latency. Nothing is left resting.
   --timeout MS     how long each step may take (default 20000)
 `;
 
-export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|bybit|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S]
+export const EMULATE_USAGE = `Usage: kestrel emulate binance-usdm|bybit|lighter [--port N] [--data FILES] [--speed N] [--key K --secret S] [--api-keys LIST]
 
 Starts a local venue on 127.0.0.1 that speaks the real wire protocol (Binance USDⓈ-M REST and
 user-data WebSocket, Bybit v5 REST and WebSockets, or Lighter REST and WebSocket), fills through
@@ -100,6 +100,8 @@ kestrel run --venue ... --url URL.
   --seed N         seeds the synthetic market (default 1)
   --key K          binance-usdm, bybit: the API key it accepts (default printed)
   --secret S       binance-usdm, bybit: the secret it accepts (default printed)
+  --api-keys LIST  lighter: the account's API key indexes, e.g. 3,4,5 (default 3), each with its
+                   well-known local key pair; more can be registered with POST /_kestrel/api-keys
 `;
 
 export const JOURNAL_USAGE = `Usage: kestrel orders|fills|positions --journal FILE|URL [--json] [--open]

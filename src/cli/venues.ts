@@ -58,14 +58,7 @@ export async function openVenue(choice: VenueChoice): Promise<VenueConnection> {
       ...(choice.testnet === true ? { network: 'testnet' as const } : {}),
       ...(choice.url === undefined ? {} : { url: choice.url }),
       ...(choice.config === undefined ? {} : { configFile: choice.config }),
-      ...(emulator !== undefined
-        ? {
-            accountIndex: emulator.LIGHTER_EMULATOR_ACCOUNT_INDEX,
-            apiKeyIndex: emulator.LIGHTER_EMULATOR_API_KEY_INDEX,
-            chainId: emulator.LIGHTER_EMULATOR_CHAIN_ID,
-            privateKey: emulator.LIGHTER_EMULATOR_PRIVATE_KEY,
-          }
-        : {}),
+      ...(emulator !== undefined ? emulatorKeys(emulator, choice.env) : {}),
       env: choice.env,
     });
     return createLighterVenue(config, { clock: choice.clock, logger: choice.logger });
@@ -109,6 +102,32 @@ export async function openVenue(choice: VenueChoice): Promise<VenueConnection> {
     await rateLimit?.close();
     throw error;
   }
+}
+
+/**
+ * The local Lighter emulator's account, chain and keys: the API key indexes of
+ * LIGHTER_API_KEY_INDEX (3 when unset; a list signs with several), each with its well-known
+ * local private key unless LIGHTER_API_PRIVATE_KEY gives the keys
+ */
+function emulatorKeys(
+  emulator: typeof import('../emulators/lighter/emulator.ts'),
+  env: Readonly<Record<string, string | undefined>>,
+) {
+  const listed = env['LIGHTER_API_KEY_INDEX'];
+  const indexes =
+    listed === undefined || listed.trim() === ''
+      ? [emulator.LIGHTER_EMULATOR_API_KEY_INDEX]
+      : listed.split(',').map((part) => Number(part));
+  const known = indexes.every((index) => Number.isInteger(index) && index >= 0 && index <= 254);
+  return {
+    accountIndex: emulator.LIGHTER_EMULATOR_ACCOUNT_INDEX,
+    chainId: emulator.LIGHTER_EMULATOR_CHAIN_ID,
+    // Malformed indexes are left to the config, which names them
+    ...(known ? { apiKeyIndex: indexes } : {}),
+    ...(known && (env['LIGHTER_API_PRIVATE_KEY'] ?? '') === ''
+      ? { privateKey: indexes.map((index) => emulator.lighterEmulatorKey(index).privateKey) }
+      : {}),
+  };
 }
 
 /**

@@ -35,10 +35,16 @@ export const ERROR_KINDS = {
   /** A pre-trade risk limit refused the order (`limit` names which); nothing was sent */
   RISK_LIMIT: 'local',
   VENUE_REJECTED: 'venue',
+  /**
+   * The venue refused the request for its rate limit, before acting on it: Binance HTTP 429
+   * (-1003, -1015) and 418, Bybit retCode 10006 and 10018 (and its HTTP 403), OKX 50011,
+   * Lighter HTTP 429 and 23000. Every one of them documents the request as not executed (unlike a
+   * 5xx, whose outcome is unknown), so it is a verdict and the order is REJECTED.
+   */
+  RATE_LIMITED: 'venue',
   TIMEOUT: 'ambiguous',
   NETWORK: 'ambiguous',
   VENUE_UNAVAILABLE: 'ambiguous',
-  RATE_LIMITED: 'ambiguous',
   BATCH_FAILED: 'ambiguous',
   UNKNOWN: 'ambiguous',
 } as const satisfies Record<string, ErrorKind>;

@@ -67,6 +67,16 @@ const empty = (): Accumulator => ({
   count: 0,
 });
 
+/** Empties an accumulator for the next bar, in place */
+function reset(acc: Accumulator): void {
+  acc.open = Number.NaN;
+  acc.high = Number.NEGATIVE_INFINITY;
+  acc.low = Number.POSITIVE_INFINITY;
+  acc.close = Number.NaN;
+  acc.volume = 0;
+  acc.count = 0;
+}
+
 function add(acc: Accumulator, price: number, size: number): void {
   if (acc.count === 0) acc.open = price;
   if (price > acc.high) acc.high = price;
@@ -83,8 +93,8 @@ export class BarBuilder {
   readonly intervalMs: number;
   /** When the open bar started; NaN before any data */
   private start = Number.NaN;
-  private fromTrades = empty();
-  private fromQuotes = empty();
+  private readonly fromTrades = empty();
+  private readonly fromQuotes = empty();
   private lastClose = Number.NaN;
 
   constructor(instrument: Instrument, interval: string) {
@@ -127,8 +137,8 @@ export class BarBuilder {
     } else if (!Number.isNaN(this.lastClose)) {
       emit(this.gapBar(this.start));
     }
-    this.fromTrades = empty();
-    this.fromQuotes = empty();
+    reset(this.fromTrades);
+    reset(this.fromQuotes);
     const next = Math.floor(time / this.intervalMs) * this.intervalMs;
     let gaps = 0;
     for (let t = this.end; t < next && gaps < MAX_GAP_BARS; t += this.intervalMs, gaps++)

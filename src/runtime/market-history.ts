@@ -28,9 +28,22 @@ export class MarketHistory {
   private readonly quoteHistory = new Map<Instrument, RingBuffer<Quote>>();
   private readonly tradeHistory = new Map<Instrument, RingBuffer<Trade>>();
   private readonly builders: BarBuilder[] = [];
+  /** Per builder, what it hands each bar it closes to (its history, then onBar) */
+  private readonly emits: Array<(bar: Bar) => void> = [];
   private readonly barHistory = new Map<BarBuilder, RingBuffer<Bar>>();
   private readonly byKey = new Map<string, BarBuilder>();
+  /** The shortest interval subscribed to, ms */
+  private shortest = Number.POSITIVE_INFINITY;
   private timer: Timer | undefined;
+  /** The bar timer's callback (one function for the run, not one per bar) */
+  private readonly onTimer = () => {
+    this.timer = undefined;
+    if (!this.running) return;
+    const at = this.clock.now();
+    this.closeUntil(at);
+    // Across a gap in the data the timer rests; the next event wakes it
+    if (at - this.lastEventAt <= 10 * this.shortest) this.arm();
+  };
   private running = false;
   private lastEventAt = Number.NEGATIVE_INFINITY;
   /** The earliest end of an open bar; events before it close nothing */
@@ -61,9 +74,15 @@ export class MarketHistory {
     const key = `${instrument.symbol}\u0000${interval}`;
     if (this.byKey.has(key)) return;
     const builder = new BarBuilder(instrument, interval);
+    const ring = new RingBuffer<Bar>(this.size);
     this.byKey.set(key, builder);
     this.builders.push(builder);
-    this.barHistory.set(builder, new RingBuffer<Bar>(this.size));
+    this.emits.push((bar) => {
+      ring.push(bar);
+      this.onBar(bar);
+    });
+    this.barHistory.set(builder, ring);
+    this.shortest = Math.min(this.shortest, builder.intervalMs);
   }
 
   /**
@@ -151,13 +170,8 @@ export class MarketHistory {
   }
 
   private closeUntil(time: number): void {
-    for (const builder of this.builders) {
-      const ring = this.barHistory.get(builder)!;
-      builder.close(time, (bar) => {
-        ring.push(bar);
-        this.onBar(bar);
-      });
-    }
+    const builders = this.builders;
+    for (let i = 0; i < builders.length; i++) builders[i]!.close(time, this.emits[i]!);
     this.updateNextEnd();
   }
 
@@ -171,14 +185,6 @@ export class MarketHistory {
     if (!this.running || !Number.isFinite(this.nextEnd)) return;
     this.timer?.cancel();
     const now = this.clock.now();
-    this.timer = this.clock.setTimer(Math.max(0, this.nextEnd - now), () => {
-      this.timer = undefined;
-      if (!this.running) return;
-      const at = this.clock.now();
-      this.closeUntil(at);
-      const shortest = Math.min(...this.builders.map((b) => b.intervalMs));
-      // Across a gap in the data the timer rests; the next event wakes it
-      if (at - this.lastEventAt <= 10 * shortest) this.arm();
-    });
+    this.timer = this.clock.setTimer(Math.max(0, this.nextEnd - now), this.onTimer);
   }
 }

@@ -305,6 +305,81 @@ function bin(latency: number): number {
 }
 
 /**
+ * The equity curve in columns (times, equity, each instrument's position), bounded: a sample
+ * costs no object, and thinning to a coarser period compacts the columns in place. Points are
+ * built only when the run ends.
+ */
+class EquityCurve {
+  private readonly width: number;
+  private times = new Float64Array(256);
+  private equities = new Float64Array(256);
+  /** Row-major: point i's position of instrument k at i × width + k */
+  private positions: Float64Array;
+  length = 0;
+
+  constructor(width: number) {
+    this.width = width;
+    this.positions = new Float64Array(256 * width);
+  }
+
+  firstTime(): number | undefined {
+    return this.length === 0 ? undefined : this.times[0];
+  }
+
+  push(time: number, equity: number, positions: readonly number[]): void {
+    if (this.length === this.times.length) this.grow();
+    const i = this.length;
+    this.times[i] = time;
+    this.equities[i] = equity;
+    for (let k = 0; k < this.width; k++) this.positions[i * this.width + k] = positions[k]!;
+    this.length = i + 1;
+  }
+
+  private grow(): void {
+    const grown = (from: Float64Array, size: number) => {
+      const to = new Float64Array(size);
+      to.set(from);
+      return to;
+    };
+    this.times = grown(this.times, this.times.length * 2);
+    this.equities = grown(this.equities, this.equities.length * 2);
+    this.positions = grown(this.positions, this.positions.length * 2);
+  }
+
+  /** Keeps the first and last points and the first of each `period` (ends compared to the point before) */
+  thin(period: number): void {
+    const last = this.length - 1;
+    const { times, equities, positions, width } = this;
+    let kept = 0;
+    let previous = Number.NaN;
+    for (let i = 0; i <= last; i++) {
+      const time = times[i]!;
+      const keep =
+        i === 0 || i === last || Math.floor(time / period) !== Math.floor(previous / period);
+      previous = time;
+      if (!keep) continue;
+      times[kept] = time;
+      equities[kept] = equities[i]!;
+      positions.copyWithin(kept * width, i * width, (i + 1) * width);
+      kept += 1;
+    }
+    this.length = kept;
+  }
+
+  /** The curve as points, each position by its instrument's symbol */
+  points(instruments: readonly Instrument[]): EquityPoint[] {
+    const points: EquityPoint[] = new Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      const positions: Record<string, number> = {};
+      for (let k = 0; k < this.width; k++)
+        positions[instruments[k]!.symbol] = this.positions[i * this.width + k]!;
+      points[i] = { time: this.times[i]!, equity: this.equities[i]!, positions };
+    }
+    return points;
+  }
+}
+
+/**
  * Watches a run through the account's events: counts orders by final status and fills by
  * liquidity, sums fees, builds latency histograms, samples equity and positions over time, and
  * streams orders, fills and equity to CSV files. Everything it keeps is bounded.
@@ -321,7 +396,7 @@ export class RunRecorder {
   private nextFineSample = Number.NEGATIVE_INFINITY;
   private readonly tearsheet: TearsheetRecorder;
   private readonly tradesCsv: CsvWriter | undefined;
-  private readonly curve: EquityPoint[] = [];
+  private readonly curve: EquityCurve;
   private readonly statusCounts = Object.fromEntries(ORDER_STATUSES.map((s) => [s, 0])) as Record<
     OrderStatus,
     number
@@ -345,9 +420,29 @@ export class RunRecorder {
   private readonly equityCsv: CsvWriter | undefined;
   private startEquity: number | undefined;
   private readonly unsubscribe: () => void;
+  /**
+   * What equity is made of, read from the account again only after it applied something (a mark
+   * moves unrealized PnL inside the positions read, not the balances or which positions exist),
+   * so a sample reads no balance list and builds nothing
+   */
+  private stale = true;
+  /** Σ balances in the run's currency */
+  private cash = 0;
+  private positions: readonly Position[] = [];
+  /** Per position, the base held for a spot one (its balance total) */
+  private held: number[] = [];
+  /** Per instrument, its net position (an empty one while it has none) */
+  private netPositions: Position[] = [];
+  /** Per instrument, the instrument whose position its symbol's column shows (the last of that symbol) */
+  private readonly symbolOwner: number[];
+  /** Per instrument, the position quantities of the sample being taken */
+  private readonly quantities: number[];
   /** An instrument's mark price, for the tearsheet's samples (one function, not one per sample) */
-  private readonly markOf = (instrument: Instrument): number =>
-    this.account.getPosition(instrument).markPrice;
+  private readonly markOf = (instrument: Instrument): number => {
+    this.refresh();
+    const index = this.instruments.indexOf(instrument);
+    return (index < 0 ? this.account.getPosition(instrument) : this.netPositions[index]!).markPrice;
+  };
 
   constructor(options: RecorderOptions) {
     this.account = options.account;
@@ -355,6 +450,11 @@ export class RunRecorder {
     this.instruments = options.instruments;
     this.currency = options.currency;
     this.settleMs = options.settleMs ?? 60_000;
+    this.curve = new EquityCurve(options.instruments.length);
+    this.symbolOwner = options.instruments.map((i) =>
+      options.instruments.findLastIndex((other) => other.symbol === i.symbol),
+    );
+    this.quantities = options.instruments.map(() => 0);
     if (options.outDir !== undefined) {
       mkdirSync(options.outDir, { recursive: true });
       this.tradesCsv = new CsvWriter(join(options.outDir, 'trades.csv'), [
@@ -420,6 +520,7 @@ export class RunRecorder {
       ]);
     }
     this.unsubscribe = this.account.subscribe((result, event) => {
+      this.stale = true;
       if (result.outcome !== 'applied') return;
       if (event.type === 'fundingPaid') this.fundingPayments += 1;
       const now = this.clock.now();
@@ -504,20 +605,36 @@ export class RunRecorder {
     });
   }
 
+  /** Reads balances and positions again if the account applied anything since the last read */
+  private refresh(): void {
+    if (!this.stale) return;
+    this.stale = false;
+    const balances = this.account.getBalances();
+    let cash = 0;
+    for (const balance of balances) {
+      if (balance.currency === this.currency) cash += balance.total;
+    }
+    this.cash = cash;
+    this.positions = this.account.getPositions();
+    this.held = this.positions.map((position) =>
+      isDerivative(position.instrument)
+        ? 0
+        : (balances.find((b) => b.currency === position.instrument.base)?.total ?? 0),
+    );
+    this.netPositions = this.instruments.map((i) => this.account.getPosition(i));
+  }
+
   /** Account equity in the run's currency: balances plus unrealized PnL and spot holdings at mark */
   equity(): number {
-    let equity = 0;
-    for (const balance of this.account.getBalances()) {
-      if (balance.currency === this.currency) equity += balance.total;
-    }
-    for (const position of this.account.getPositions()) {
+    this.refresh();
+    let equity = this.cash;
+    const positions = this.positions;
+    for (let i = 0; i < positions.length; i++) {
+      const position = positions[i]!;
       if (isDerivative(position.instrument)) {
         if (position.instrument.settle === this.currency) equity += position.unrealizedPnl;
       } else if (position.instrument.quote === this.currency) {
-        const held =
-          this.account.getBalances().find((b) => b.currency === position.instrument.base)?.total ??
-          0;
-        equity += held * position.markPrice;
+        equity += this.held[i]! * position.markPrice;
       }
     }
     return money(equity);
@@ -551,28 +668,19 @@ export class RunRecorder {
   private sample(now: number): void {
     const equity = this.equity();
     this.startEquity ??= equity;
-    const positions: Record<string, number> = {};
-    for (const instrument of this.instruments)
-      positions[instrument.symbol] = this.account.getPosition(instrument).quantity;
-    this.curve.push({ time: now, equity, positions });
+    const quantities = this.quantities;
+    for (let k = 0; k < quantities.length; k++)
+      quantities[k] = this.netPositions[this.symbolOwner[k]!]!.quantity;
+    this.curve.push(now, equity, quantities);
     if (this.equityCsv !== undefined) {
       this.equityCsv.time(now).number(equity);
-      for (const instrument of this.instruments)
-        this.equityCsv.number(positions[instrument.symbol]);
+      for (let k = 0; k < quantities.length; k++) this.equityCsv.number(quantities[k]);
       this.equityCsv.end();
     }
     if (this.curve.length > MAX_POINTS && this.periodIndex + 1 < SAMPLE_PERIODS_MS.length) {
       // Sample on the next round period, keeping the first point of each: the curve stays bounded
       this.periodIndex += 1;
-      const period = SAMPLE_PERIODS_MS[this.periodIndex]!;
-      const last = this.curve.length - 1;
-      const kept = this.curve.filter(
-        (p, i) =>
-          i === 0 ||
-          i === last ||
-          Math.floor(p.time / period) !== Math.floor(this.curve[i - 1]!.time / period),
-      );
-      this.curve.splice(0, this.curve.length, ...kept);
+      this.curve.thin(SAMPLE_PERIODS_MS[this.periodIndex]!);
     }
   }
 
@@ -629,10 +737,11 @@ export class RunRecorder {
     const sum = (pick: (p: Position) => number) =>
       money(positions.reduce((total, p) => total + pick(p), 0));
     const samplePeriodMs = SAMPLE_PERIODS_MS[this.periodIndex]!;
+    const curve = this.curve.points(this.instruments);
     const { tearsheet, charts } = this.tearsheet.finish(
-      this.curve,
+      curve,
       samplePeriodMs,
-      this.curve[0]?.time ?? now,
+      this.curve.firstTime() ?? now,
       now,
     );
     return {
@@ -650,7 +759,7 @@ export class RunRecorder {
       balances: this.account.getBalances(),
       startEquity: this.startEquity ?? this.equity(),
       endEquity: this.equity(),
-      equityCurve: [...this.curve],
+      equityCurve: curve,
       submitLatencyHistogram: [...this.submitHistogram],
       cancelLatencyHistogram: [...this.cancelHistogram],
       cancelsBeforeAck: this.cancelsBeforeAck,

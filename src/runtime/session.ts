@@ -158,8 +158,19 @@ export class StrategySession {
       clock,
       size: options.strategy.historySize,
       onBar: (bar) => {
-        if (this.strategy.onBar !== undefined && this.started && !this.stopping)
-          this.invoke('onBar', () => this.strategy.onBar?.(bar, this.context));
+        const onBar = this.strategy.onBar;
+        if (onBar === undefined || !this.started || this.stopping || this.failure !== undefined)
+          return;
+        // Called directly, not through a closure per bar
+        const outer = this.current;
+        this.current = 'onBar';
+        try {
+          this.track('onBar', onBar.call(this.strategy, bar, this.context));
+        } catch (error) {
+          this.fail('onBar', error);
+        } finally {
+          this.current = outer;
+        }
       },
     });
     this.history = history;

@@ -219,16 +219,19 @@ describe('several processes on one account', () => {
       t.skip(whyNoPostgres() ?? 'PostgreSQL did not start');
       return;
     }
-    const emulator = await startLighterEmulator({});
+    const emulator = await startLighterEmulator({
+      apiKeys: [{ apiKeyIndex: 4 }, { apiKeyIndex: 5 }],
+    });
     const journal = (owner: string) => `${server?.url}?schema=lighterrun&owner=${owner}`;
     const logger = createMemoryLogger('info');
     const abort = new AbortController();
+    // The first process signs with keys 3 and 4 (the emulator's well-known local keys)
     const running = runLive({
       strategy: { name: 'idle' },
       venue: await openVenue({
         venue: 'lighter',
         url: emulator.url,
-        env: {},
+        env: { LIGHTER_API_KEY_INDEX: '3,4' },
         clock: systemClock,
         logger,
       }),
@@ -243,7 +246,10 @@ describe('several processes on one account', () => {
         () => logger.records.some((r) => r.message === 'live run started'),
         'the first process trading',
       );
+      // The second asks for keys 4 and 5: key 4 is the first's
       const { io, err } = memoryIo();
+      const previous = process.env['LIGHTER_API_KEY_INDEX'];
+      process.env['LIGHTER_API_KEY_INDEX'] = '4,5';
       const code = await main(
         [
           'run',
@@ -258,14 +264,25 @@ describe('several processes on one account', () => {
           '--quiet',
         ],
         io,
-      );
+      ).finally(() => {
+        if (previous === undefined) delete process.env['LIGHTER_API_KEY_INDEX'];
+        else process.env['LIGHTER_API_KEY_INDEX'] = previous;
+      });
       assert.equal(code, 2, err());
       assert.match(
         err(),
-        /^kestrel run: lighter API key index \d+ is used by owner ka of journal .*\(pid \d+ on .*\); each process needs its own\n$/,
+        /^kestrel run: lighter API key index 4 is used by owner ka of journal .*\(pid \d+ on .*\); each process needs its own\n$/,
       );
       const owners = await sql(journal('ka'), `SELECT owner FROM lighterrun.owners`);
       assert.deepEqual(owners, [{ owner: 'ka' }], 'the refused owner wrote nothing');
+      assert.deepEqual(
+        await sql(journal('ka'), `SELECT key, owner FROM lighterrun.keys ORDER BY key`),
+        [
+          { key: 'lighter API key index 3', owner: 'ka' },
+          { key: 'lighter API key index 4', owner: 'ka' },
+        ],
+        'each of its keys claimed by the first; key 5 not claimed by the refused one',
+      );
     } finally {
       abort.abort();
       await running.catch(() => {});

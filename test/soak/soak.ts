@@ -79,7 +79,26 @@ export interface SoakVenue {
   readonly balanceStep: number;
   /** Faults this venue can be told, as [operation, body] */
   readonly faults: ReadonlyArray<readonly [string, Record<string, unknown>]>;
+  /**
+   * Whether a request placing the order (naming its clientId) reached the venue, for venues whose
+   * emulator logs requests: an order declared LOST that no such request named was never sent
+   */
+  heard?(key: string): boolean;
   close(): Promise<void>;
+}
+
+/** Whether a logged order-placing request (one of `paths`, single or batch) names `key` */
+function placingRequestNames(
+  requests: readonly { readonly method: string; readonly path: string; readonly params: unknown }[],
+  paths: readonly string[],
+  key: string,
+): boolean {
+  return requests.some(
+    (request) =>
+      request.method === 'POST' &&
+      paths.includes(request.path) &&
+      JSON.stringify(request.params).includes(key),
+  );
 }
 
 export interface SoakReport {
@@ -93,7 +112,18 @@ export interface SoakReport {
   readonly orders: number;
   readonly venueOrders: number;
   readonly fills: number;
+  /**
+   * Orders lost: declared LOST although a request named them (the venue heard of them), or,
+   * where the venue keeps no request log, every order declared LOST
+   */
   readonly lost: number;
+  /** Each of those, with its reason */
+  readonly lostOrders?: readonly string[];
+  /**
+   * Orders declared LOST that no request ever named: the process was killed after journaling
+   * them and before sending them, and LOST (the venue does not know them) is their true verdict
+   */
+  readonly neverSent?: number;
   /** Orders whose clientId differs from the one their intent was journaled with */
   readonly clientIdChanges: number;
   readonly mismatches: readonly string[];
@@ -172,6 +202,8 @@ export async function startVenue(name: SoakVenueName, seed: number): Promise<Soa
         ['reorder-pushes', { count: 4 }],
         ['drop-pushes', { count: 3 }],
       ],
+      heard: (key) =>
+        placingRequestNames(emulator.requests, ['/fapi/v1/order', '/fapi/v1/batchOrders'], key),
       close: () => emulator.close(),
     };
   }
@@ -299,6 +331,8 @@ async function startBybit(seed: number): Promise<SoakVenue> {
       ['reorder-pushes', { count: 4 }],
       ['drop-pushes', { count: 3 }],
     ],
+    heard: (key) =>
+      placingRequestNames(emulator.requests, ['/v5/order/create', '/v5/order/create-batch'], key),
     close: () => emulator.close(),
   };
 }
@@ -510,7 +544,10 @@ export function tooLittleActivity(
 /** Compares the journal with the venue's ledger; `mismatches` lists every difference */
 export function compare(
   name: SoakVenueName,
-  venue: Pick<SoakVenue, 'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep'>,
+  venue: Pick<
+    SoakVenue,
+    'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep' | 'heard'
+  >,
   journal: string,
   figures: Pick<SoakReport, 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'>,
 ): SoakReport {
@@ -537,6 +574,8 @@ export function compare(
   }
   const atVenue = new Map(ledgerOrders.map((o) => [o.key, o.status]));
   let lost = 0;
+  const lostOrders: string[] = [];
+  let neverSent = 0;
   for (const order of ours) {
     const key = keyOf(order as { clientId: string; correlationKey?: string });
     // Open here, unknown there (the loop over the venue's orders caught every other difference)
@@ -548,7 +587,13 @@ export function compare(
         `order ${order.clientId}: Kestrel ${order.status}, the venue does not list it`,
       );
     if (order.status === 'LOST') {
-      lost += 1;
+      if (venue.heard !== undefined && !venue.heard(order.clientId)) neverSent += 1;
+      else {
+        lost += 1;
+        lostOrders.push(`${order.clientId}: ${order.reason ?? 'no reason'}`);
+        if (venue.heard !== undefined)
+          mismatches.push(`order ${order.clientId} declared LOST although the venue was sent it`);
+      }
       if (key !== undefined && atVenue.has(key))
         mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
     }
@@ -624,6 +669,8 @@ export function compare(
     venueOrders: ledgerOrders.length,
     fills: ourFills.length,
     lost,
+    lostOrders,
+    neverSent,
     clientIdChanges,
     mismatches,
   };
@@ -677,7 +724,8 @@ export function formatSoakReport(report: SoakReport): string {
     `  faults injected ${report.faults}: ${Object.entries(report.faultsByKind)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, declared LOST ${report.lost} (never reached the venue), clientId changes ${report.clientIdChanges}`,
+    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, lost ${report.lost}, never sent ${report.neverSent ?? 'n/a'} (killed between journal and send; LOST, absent from every request), clientId changes ${report.clientIdChanges}`,
+    ...(report.lostOrders ?? []).map((line) => `    lost ${line}`),
     `  mismatches ${report.mismatches.length}${report.mismatches.length === 0 ? '' : `:\n    ${report.mismatches.slice(0, 30).join('\n    ')}`}`,
   ].join('\n');
 }

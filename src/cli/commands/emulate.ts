@@ -35,6 +35,7 @@ export async function emulateCommand(
       seed: { type: 'string' },
       key: { type: 'string' },
       secret: { type: 'string' },
+      'api-keys': { type: 'string' },
     },
     true,
   );
@@ -146,10 +147,22 @@ export async function emulateCommand(
     );
     close = () => emulator.close();
   } else {
+    const keys = apiKeyIndexes(values['api-keys'] as string | undefined);
     const probe = await startLighterEmulator({ port: 0 });
     const instruments = probe.venue.listInstruments();
     await probe.close();
-    const emulator = await startLighterEmulator({ port, feed: feedFor(instruments), speed, seed });
+    const emulator = await startLighterEmulator({
+      port,
+      feed: feedFor(instruments),
+      speed,
+      seed,
+      ...(keys === undefined
+        ? {}
+        : {
+            apiKeyIndex: keys[0],
+            apiKeys: keys.slice(1).map((apiKeyIndex) => ({ apiKeyIndex })),
+          }),
+    });
     io.stdout(
       `${describeLighterEmulator(emulator).join('\n')}\ntrade against it: kestrel run --venue lighter --url ${emulator.url}\n`,
     );
@@ -158,6 +171,24 @@ export async function emulateCommand(
   await until;
   await close();
   return 0;
+}
+
+/**
+ * The API key indexes of `--api-keys 3,4,5`: integers in 0..254, each once.
+ * @throws UsageError naming the value
+ */
+function apiKeyIndexes(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(',').map((part) => part.trim());
+  const indexes = parts.map(Number);
+  indexes.forEach((index, i) => {
+    if (parts[i] === '' || !Number.isInteger(index) || index < 0 || index > 254)
+      throw new UsageError(
+        `--api-keys must list API key indexes in 0..254, got ${JSON.stringify(parts[i])}`,
+      );
+    if (indexes.indexOf(index) !== i) throw new UsageError(`--api-keys lists ${index} twice`);
+  });
+  return indexes;
 }
 
 function signaled(): Promise<void> {

@@ -8,19 +8,23 @@ const VERIFIED_KEPT = 1_000;
 
 /**
  * Checks auth tokens the way the venue does: `deadline:account:apiKey:signature`, for this
- * account and key, not expired, at most 8 hours ahead, and the 80-byte Schnorr signature over
- * the hash of `deadline:account:apiKey` valid under the key's registered public key.
+ * account and one of its registered keys, not expired, at most 8 hours ahead, and the 80-byte
+ * Schnorr signature over the hash of `deadline:account:apiKey` valid under the registered public
+ * key of the API key the token names (tokens are per key).
  */
 export class AuthTokenChecker {
   private readonly accountIndex: number;
-  private readonly apiKeyIndex: number;
-  private readonly publicKey: FixedBase;
+  private readonly publicKeyOf: (apiKeyIndex: number) => FixedBase | undefined;
   private readonly verified = new Set<string>();
 
-  constructor(accountIndex: number, apiKeyIndex: number, publicKey: FixedBase) {
+  constructor(accountIndex: number, publicKeyOf: (apiKeyIndex: number) => FixedBase | undefined) {
     this.accountIndex = accountIndex;
-    this.apiKeyIndex = apiKeyIndex;
-    this.publicKey = publicKey;
+    this.publicKeyOf = publicKeyOf;
+  }
+
+  /** Forgets the tokens already verified (a key got a new public key: its tokens stop verifying) */
+  forget(): void {
+    this.verified.clear();
   }
 
   /**
@@ -36,10 +40,11 @@ export class AuthTokenChecker {
     const account = Number(match[2]);
     const apiKey = Number(match[3]);
     if (account !== this.accountIndex) throw new VenueRefusal('AUTH_INVALID', 'account');
-    if (apiKey !== this.apiKeyIndex) throw new VenueRefusal('AUTH_INVALID', 'api key');
+    const publicKey = this.publicKeyOf(apiKey);
+    if (publicKey === undefined) throw new VenueRefusal('AUTH_INVALID', 'api key');
     if (!this.verified.has(token)) {
       const message = authTokenMessage(deadlineSeconds, account, apiKey);
-      if (!verify(this.publicKey, message, Buffer.from(match[4] ?? '', 'hex'))) {
+      if (!verify(publicKey, message, Buffer.from(match[4] ?? '', 'hex'))) {
         throw new VenueRefusal('AUTH_INVALID', 'signature');
       }
       if (this.verified.size >= VERIFIED_KEPT) this.verified.clear();

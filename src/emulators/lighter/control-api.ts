@@ -6,7 +6,8 @@ import { ok } from './rest.ts';
  * The emulator's control API under `/_kestrel/`, shaped like the Binance emulator's: fault
  * operations as `POST /_kestrel/faults/<operation>` with a JSON body, `GET /_kestrel/faults`,
  * `POST /_kestrel/faults/reset` (or `DELETE /_kestrel/faults`), market driving
- * (`POST /_kestrel/market/quote`, `/_kestrel/market/trade`) and `GET /_kestrel/state`. Faults
+ * (`POST /_kestrel/market/quote`, `/_kestrel/market/trade`), the account's API keys
+ * (`GET /_kestrel/api-keys`, `POST /_kestrel/api-keys` registers one) and `GET /_kestrel/state`. Faults
  * never apply to these routes. Bodies are validated; a bad one answers HTTP 400.
  */
 const count = z.object({ count: z.number().int().positive().optional() });
@@ -36,7 +37,10 @@ const schemas = {
   'duplicate-pushes': count,
   'reorder-pushes': count,
   'break-book-continuity': count,
-  'nonce-race': z.object({ steps: z.number().int().positive().optional() }),
+  'nonce-race': z.object({
+    steps: z.number().int().positive().optional(),
+    apiKeyIndex: z.number().int().min(0).max(254).optional(),
+  }),
   'hide-canceled': z.object({ ms: z.number().nonnegative() }),
   'hold-execution': z.object({}),
   'release-execution': z.object({}),
@@ -53,6 +57,16 @@ const quoteSchema = z.object({
   ask: z.number().positive(),
   bidSize: z.number().positive().optional(),
   askSize: z.number().positive().optional(),
+});
+
+const apiKeySchema = z.object({
+  apiKeyIndex: z.number().int().min(0).max(254),
+  /** 40 bytes, 0x-hex; default the index's well-known local key */
+  publicKey: z
+    .string()
+    .regex(/^(0x)?[0-9a-fA-F]{80}$/, 'must be 40 bytes of hex')
+    .optional(),
+  nonce: z.number().int().nonnegative().optional(),
 });
 
 const tradeSchema = z.object({
@@ -133,9 +147,11 @@ function operate(context: RestContext, operation: Operation, body: unknown): Rep
     case 'break-book-continuity':
       faults.breakBookContinuity(n('count', 1));
       return done();
-    case 'nonce-race':
-      faults.nonceRace(n('steps', 1));
+    case 'nonce-race': {
+      const key = parsed['apiKeyIndex'];
+      faults.nonceRace(n('steps', 1), typeof key === 'number' ? key : undefined);
       return done();
+    }
     case 'hide-canceled':
       faults.hideCanceled(n('ms', 0));
       return done();
@@ -169,6 +185,22 @@ export function controlRoute(
     if (!(operation in schemas))
       return { status: 404, body: { code: 404, message: `no fault ${operation}` } };
     return operate(context, operation as Operation, body);
+  }
+  if (method === 'GET' && path === '/_kestrel/api-keys')
+    return ok({ apiKeys: context.exchange.apiKeys() });
+  if (method === 'POST' && path === '/_kestrel/api-keys') {
+    const spec = parse(apiKeySchema, body);
+    if (typeof spec === 'string') return bad(spec);
+    try {
+      const key = context.registerApiKey({
+        apiKeyIndex: spec.apiKeyIndex,
+        ...(spec.publicKey === undefined ? {} : { publicKey: spec.publicKey }),
+        ...(spec.nonce === undefined ? {} : { nonce: spec.nonce }),
+      });
+      return ok({ apiKey: key });
+    } catch (error) {
+      return bad((error as Error).message);
+    }
   }
   if (method === 'POST' && path === '/_kestrel/market/quote') {
     const quote = parse(quoteSchema, body);

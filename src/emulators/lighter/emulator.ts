@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,8 +8,15 @@ import type { Side } from '../../core/order.ts';
 import { createRandom } from '../../core/random.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import { systemClock } from '../../engine/clock.ts';
+import { ORDER } from '../../venues/lighter/crypto/curve.ts';
+import { privateKeyFromBytes, publicKeyOf } from '../../venues/lighter/crypto/schnorr.ts';
 import type { SimVenue } from '../../venues/sim/sim-venue.ts';
-import type { LighterExecution, LighterOrderRecord } from './exchange.ts';
+import type {
+  EmulatorApiKey,
+  LighterEmulatorApiKeySpec,
+  LighterExecution,
+  LighterOrderRecord,
+} from './exchange.ts';
 import { LighterExchange } from './exchange.ts';
 import { LighterFaults } from './faults.ts';
 import type { EmulatorMarket, LighterEmulatorMarketSpec } from './markets.ts';
@@ -32,14 +40,50 @@ export const LIGHTER_EMULATOR_PUBLIC_KEY =
 export const LIGHTER_EMULATOR_PRIVATE_KEY =
   '0x0b2def9a2007ff5937fa2894dd7c2f79707d53aa86329b848ddd0f2d1bec43a5b28ea3dccdf9b770';
 
+/** A key pair as 0x-hex: the private key clients sign with, the public key the venue registers */
+export interface LighterKeyPair {
+  readonly privateKey: string;
+  readonly publicKey: string;
+}
+
+/**
+ * The emulator's well-known local key pair of an API key index: index 3's was generated with
+ * the official signer (`LIGHTER_EMULATOR_PRIVATE_KEY`); every other index's private key is the
+ * SHA-512 of `kestrel lighter emulator api key <index>` reduced to a scalar, so anyone can
+ * rebuild it. They guard nothing and must never be used on a real venue.
+ */
+export function lighterEmulatorKey(apiKeyIndex: number): LighterKeyPair {
+  if (apiKeyIndex === LIGHTER_EMULATOR_API_KEY_INDEX)
+    return { privateKey: LIGHTER_EMULATOR_PRIVATE_KEY, publicKey: LIGHTER_EMULATOR_PUBLIC_KEY };
+  const seed = createHash('sha512')
+    .update(`kestrel lighter emulator api key ${apiKeyIndex}`)
+    .digest()
+    .subarray(0, 40);
+  let scalar = privateKeyFromBytes(seed) % ORDER;
+  const bytes = Buffer.alloc(40);
+  for (let i = 0; i < 40; i++) {
+    bytes[i] = Number(scalar & 0xffn);
+    scalar >>= 8n;
+  }
+  const publicKey = publicKeyOf(privateKeyFromBytes(bytes));
+  return { privateKey: `0x${bytes.toString('hex')}`, publicKey: `0x${publicKey.toString('hex')}` };
+}
+
 export interface LighterEmulatorOptions {
   /** 0 or absent: a random free port */
   readonly port?: number;
   /** 127.0.0.1 unless told */
   readonly host?: string;
   readonly accountIndex?: number;
+  /** The account's first API key; default 3 */
   readonly apiKeyIndex?: number;
+  /** The first key's public key; default its well-known one (`lighterEmulatorKey`) */
   readonly publicKey?: string;
+  /**
+   * More API keys of the account, each with its own public key and nonce sequence (a Lighter
+   * account holds up to 252 user keys); more can be registered later with `registerApiKey`
+   */
+  readonly apiKeys?: readonly LighterEmulatorApiKeySpec[];
   readonly markets?: readonly LighterEmulatorMarketSpec[];
   /** USDC collateral of the account; default 100 000 */
   readonly balances?: number;
@@ -52,7 +96,7 @@ export interface LighterEmulatorOptions {
   readonly clock?: Clock;
   readonly seed?: number;
   readonly chainId?: number;
-  /** The key's first nonce; default 0 */
+  /** The first key's first nonce; default 0 */
   readonly startNonce?: number;
   /** Sequencer delay between accepting and executing a transaction, ms; default 5 */
   readonly executionDelayMs?: number;
@@ -67,8 +111,17 @@ export interface LighterEmulator {
   readonly wsUrl: string;
   readonly port: number;
   readonly accountIndex: number;
+  /** The first API key */
   readonly apiKeyIndex: number;
   readonly chainId: number;
+  /**
+   * Registers an API key on the account (its public key defaults to the index's well-known
+   * one); a registered index gets the new public key and keeps its nonce sequence.
+   * @throws Error for an index outside 0..254 or a public key that is not a curve point
+   */
+  registerApiKey(spec: LighterEmulatorApiKeySpec): EmulatorApiKey;
+  /** The account's API keys: index, public key, next nonce */
+  apiKeys(): EmulatorApiKey[];
   /** The venue's ledger: positions, balances, live orders of the matching core */
   readonly venue: SimVenue;
   /** The emulated venue's own state (nonces, orders, transactions), for tests */
@@ -110,15 +163,14 @@ export interface LighterEmulator {
  * accepts, with the environment a Kestrel client needs to trade against it. The private key is
  * the emulator's well-known local key, never a real one.
  */
-export function describeLighterEmulator(
-  emulator: LighterEmulator,
-  publicKey = LIGHTER_EMULATOR_PUBLIC_KEY,
-): string[] {
+export function describeLighterEmulator(emulator: LighterEmulator): string[] {
+  const keys = emulator.apiKeys();
   return [
     `lighter emulator listening on ${emulator.url} (stream ${emulator.wsUrl})`,
-    `account ${emulator.accountIndex}, API key ${emulator.apiKeyIndex}, chain ${emulator.chainId}, public key ${publicKey}`,
-    `client environment: LIGHTER_URL=${emulator.url} LIGHTER_ACCOUNT_INDEX=${emulator.accountIndex} LIGHTER_API_KEY_INDEX=${emulator.apiKeyIndex} LIGHTER_CHAIN_ID=${emulator.chainId} LIGHTER_API_PRIVATE_KEY=<LIGHTER_EMULATOR_PRIVATE_KEY> (or LIGHTER_SIGNER=fake)`,
-    `faults: POST ${emulator.url}/_kestrel/faults/<operation>; market: POST ${emulator.url}/_kestrel/market/quote`,
+    `account ${emulator.accountIndex}, chain ${emulator.chainId}`,
+    ...keys.map((key) => `API key ${key.apiKeyIndex}: public key ${key.publicKey}`),
+    `client environment: LIGHTER_URL=${emulator.url} LIGHTER_ACCOUNT_INDEX=${emulator.accountIndex} LIGHTER_API_KEY_INDEX=${keys.map((k) => k.apiKeyIndex).join(',')} LIGHTER_CHAIN_ID=${emulator.chainId} LIGHTER_API_PRIVATE_KEY=<the keys' well-known local private keys, comma-separated> (or LIGHTER_SIGNER=fake); against a 127.0.0.1 URL Kestrel fills in the well-known keys of LIGHTER_API_KEY_INDEX itself`,
+    `faults: POST ${emulator.url}/_kestrel/faults/<operation>; API keys: POST ${emulator.url}/_kestrel/api-keys; market: POST ${emulator.url}/_kestrel/market/quote`,
   ];
 }
 
@@ -149,23 +201,37 @@ export async function startLighterEmulator(
   const accountIndex = options.accountIndex ?? LIGHTER_EMULATOR_ACCOUNT_INDEX;
   const apiKeyIndex = options.apiKeyIndex ?? LIGHTER_EMULATOR_API_KEY_INDEX;
   const chainId = options.chainId ?? LIGHTER_EMULATOR_CHAIN_ID;
+  const keySpec = (spec: LighterEmulatorApiKeySpec) => ({
+    apiKeyIndex: spec.apiKeyIndex,
+    publicKey: spec.publicKey ?? lighterEmulatorKey(spec.apiKeyIndex).publicKey,
+    nonce: spec.nonce ?? 0,
+  });
   const exchange = new LighterExchange({
     markets,
     accountIndex,
-    apiKeyIndex,
+    apiKeys: [
+      keySpec({
+        apiKeyIndex,
+        ...(options.publicKey === undefined ? {} : { publicKey: options.publicKey }),
+        nonce: options.startNonce ?? 0,
+      }),
+      ...(options.apiKeys ?? []).map(keySpec),
+    ],
     collateral: options.balances ?? 100_000,
     clock,
     chainId,
-    startNonce: options.startNonce ?? 0,
     executionDelayMs: options.executionDelayMs ?? 5,
-    publicKey: options.publicKey ?? LIGHTER_EMULATOR_PUBLIC_KEY,
   });
+  const registerApiKey = (spec: LighterEmulatorApiKeySpec): EmulatorApiKey => {
+    const key = keySpec(spec);
+    return exchange.registerApiKey(key.apiKeyIndex, key.publicKey, key.nonce);
+  };
   let stream: LighterStream | undefined;
   const faults = new LighterFaults(
     {
       dropConnections: () => stream?.dropAll() ?? 0,
       expireAuthTokens: () => stream?.expireAccountSubscriptions() ?? 0,
-      advanceNonce: (steps) => exchange.advanceNonce(apiKeyIndex, steps),
+      advanceNonce: (steps, key) => exchange.advanceNonce(key ?? apiKeyIndex, steps),
       hideCanceled: (ms) => exchange.hideCanceled(ms),
       hold: (held) => exchange.hold(held),
     },
@@ -210,7 +276,7 @@ export async function startLighterEmulator(
     exchange,
     faults,
     clock,
-    publicKey: options.publicKey ?? LIGHTER_EMULATOR_PUBLIC_KEY,
+    registerApiKey,
     setQuote: (market, bid, ask, bidSize, askSize) =>
       setQuote(market, bid, ask, {
         ...(bidSize === undefined ? {} : { bid: bidSize }),
@@ -222,6 +288,7 @@ export async function startLighterEmulator(
       apiKeyIndex,
       chainId,
       nextNonce: exchange.nextNonce(apiKeyIndex),
+      apiKeys: exchange.apiKeys(),
       activeOrders: exchange.activeOrders().length,
       transactions: exchange.acceptedTransactions().length,
       balances: exchange.venue.getBalances(),
@@ -336,6 +403,8 @@ export async function startLighterEmulator(
     accountIndex,
     apiKeyIndex,
     chainId,
+    registerApiKey,
+    apiKeys: () => exchange.apiKeys(),
     venue: exchange.venue,
     exchange,
     faults,

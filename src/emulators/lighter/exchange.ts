@@ -128,18 +128,41 @@ export type TradeRecord = Record<string, unknown> & {
   readonly market_id: number;
 };
 
+/** An API key registered on the account: its index, public key and next nonce */
+export interface EmulatorApiKey {
+  /** 0..254 (the venue's apps use 0..2, users 3..254) */
+  readonly apiKeyIndex: number;
+  /** The registered public key (40 bytes, 0x-hex): the key's signatures are verified against it */
+  readonly publicKey: string;
+  /** The key's next nonce; 0 when registered */
+  readonly nonce: number;
+}
+
+/** An API key to register; its public key defaults to the index's well-known local one */
+export interface LighterEmulatorApiKeySpec {
+  readonly apiKeyIndex: number;
+  readonly publicKey?: string;
+  /** The key's first nonce; default 0 */
+  readonly nonce?: number;
+}
+
+/** The highest API key index (255 is the venue's "all keys") */
+export const MAX_API_KEY_INDEX = 254;
+
 export interface ExchangeOptions {
   readonly markets: readonly EmulatorMarket[];
   readonly accountIndex: number;
-  readonly apiKeyIndex: number;
+  /** The account's API keys, at least one; each has its own public key and nonce sequence */
+  readonly apiKeys: readonly {
+    readonly apiKeyIndex: number;
+    readonly publicKey: string;
+    readonly nonce?: number;
+  }[];
   readonly collateral: number;
   readonly clock: Clock;
   readonly chainId: number;
-  readonly startNonce: number;
   /** How long an accepted transaction waits in the sequencer before it executes, ms */
   readonly executionDelayMs: number;
-  /** The API key's registered public key (40 bytes, 0x-hex): signatures are verified against it */
-  readonly publicKey: string;
   /** The hourly funding rate the market data shows, a fraction; default 0 (funding is not charged) */
   readonly fundingRate?: number;
 }
@@ -226,8 +249,16 @@ function refusedStatus(code: string): string {
   }
 }
 
+interface RegisteredKey {
+  readonly publicKey: string;
+  /** The public key, tabled for verifying the key's signatures */
+  readonly verifier: FixedBase;
+  nonce: number;
+}
+
 /**
- * The emulated venue: one account with one API key, its nonce sequence, a sequencer queue, and
+ * The emulated venue: one account with its API keys (each with its own public key and nonce
+ * sequence; any key may cancel or modify any order of the account), a sequencer queue, and
  * a SimVenue (the sim matching core and ledger) that executes the transactions. The API layer
  * (`submit`) does what Lighter's API servers do synchronously (parse, field rules, account and
  * key, nonce, client order index uniqueness, the target of a cancel), and the sequencer later
@@ -237,15 +268,14 @@ function refusedStatus(code: string): string {
 export class LighterExchange {
   readonly venue: SimVenue;
   readonly accountIndex: number;
+  /** The first API key the account was started with */
   readonly apiKeyIndex: number;
   readonly chainId: number;
-  /** The API key's public key, tabled for verifying its signatures */
-  readonly verifier: FixedBase;
-  /** Verifies the auth tokens of the account's key */
+  /** Verifies auth tokens against the public key of the API key each names */
   readonly authTokens: AuthTokenChecker;
   private readonly clock: Clock;
   private readonly markets = new Map<number, EmulatorMarket>();
-  private readonly nonces = new Map<number, number>();
+  private readonly keys = new Map<number, RegisteredKey>();
   private readonly live = new Map<number, EmulatedOrder>();
   private readonly liveByClientIndex = new Map<number, EmulatedOrder>();
   private readonly bySimKey = new Map<string, EmulatedOrder>();
@@ -291,17 +321,19 @@ export class LighterExchange {
 
   constructor(options: ExchangeOptions) {
     this.accountIndex = options.accountIndex;
-    this.apiKeyIndex = options.apiKeyIndex;
+    const first = options.apiKeys[0];
+    if (first === undefined) throw new Error('the emulated account needs an API key');
+    this.apiKeyIndex = first.apiKeyIndex;
     this.chainId = options.chainId;
     this.clock = options.clock;
     this.executionDelayMs = options.executionDelayMs;
     this.fundingRate = options.fundingRate ?? 0;
-    this.verifier = keyVerifier(options.publicKey);
     this.authTokens = new AuthTokenChecker(
       options.accountIndex,
-      options.apiKeyIndex,
-      this.verifier,
+      (apiKeyIndex) => this.keys.get(apiKeyIndex)?.verifier,
     );
+    for (const key of options.apiKeys)
+      this.registerApiKey(key.apiKeyIndex, key.publicKey, key.nonce ?? 0);
     for (const market of options.markets) {
       this.markets.set(market.spec.marketIndex, market);
       this.books.set(market.spec.marketIndex, { bids: new Map(), asks: new Map() });
@@ -313,7 +345,6 @@ export class LighterExchange {
       this.candleSeries.set(market.spec.marketIndex, new CandleSeries());
       this.tape.set(market.spec.marketIndex, []);
     }
-    this.nonces.set(options.apiKeyIndex, options.startNonce);
     this.venue = new SimVenue({
       exchange: 'lighter',
       instruments: options.markets.map((m) => m.instrument),
@@ -355,14 +386,42 @@ export class LighterExchange {
     return this.lastPrice.get(index);
   }
 
+  /**
+   * Registers an API key on the account (the venue's ChangePubKey): a new index starts its own
+   * nonce sequence at `nonce`; an index already registered gets the new public key (its old
+   * signatures and auth tokens stop verifying) and keeps its sequence.
+   * @throws Error for an index outside 0..254 or a public key that is not a curve point
+   */
+  registerApiKey(apiKeyIndex: number, publicKey: string, nonce = 0): EmulatorApiKey {
+    if (!Number.isInteger(apiKeyIndex) || apiKeyIndex < 0 || apiKeyIndex > MAX_API_KEY_INDEX)
+      throw new Error(
+        `API key index must be an integer in 0..${MAX_API_KEY_INDEX}, got ${apiKeyIndex}`,
+      );
+    if (!Number.isSafeInteger(nonce) || nonce < 0)
+      throw new Error(`nonce must be a non-negative integer, got ${nonce}`);
+    const verifier = keyVerifier(publicKey);
+    const known = this.keys.get(apiKeyIndex);
+    const key: RegisteredKey = { publicKey, verifier, nonce: known?.nonce ?? nonce };
+    this.keys.set(apiKeyIndex, key);
+    if (known !== undefined) this.authTokens.forget();
+    return { apiKeyIndex, publicKey, nonce: key.nonce };
+  }
+
+  /** The account's API keys, by index */
+  apiKeys(): EmulatorApiKey[] {
+    return [...this.keys.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([apiKeyIndex, key]) => ({ apiKeyIndex, publicKey: key.publicKey, nonce: key.nonce }));
+  }
+
   nextNonce(apiKeyIndex: number): number | undefined {
-    return this.nonces.get(apiKeyIndex);
+    return this.keys.get(apiKeyIndex)?.nonce;
   }
 
   /** Fault: another client used the key `steps` times */
   advanceNonce(apiKeyIndex: number, steps: number): void {
-    const nonce = this.nonces.get(apiKeyIndex);
-    if (nonce !== undefined) this.nonces.set(apiKeyIndex, nonce + steps);
+    const key = this.keys.get(apiKeyIndex);
+    if (key !== undefined) key.nonce += steps;
   }
 
   /** Fault: accepted transactions wait in the sequencer until released */
@@ -405,6 +464,9 @@ export class LighterExchange {
    * state as the earlier ones of the batch would leave it (consecutive nonces, client order
    * indexes unique across the batch); the first refusal refuses the whole batch and nothing is
    * queued (an emulator choice: the venue documents no per-transaction verdict for batches).
+   * Each signature is verified against the public key of the API key its ApiKeyIndex names, and
+   * all transactions of a batch must come from one key (lighter-python's batch example: "in
+   * batch TXs, all TXs must come from the same API key").
    * @throws VenueRefusal the first refusal
    */
   submitBatch(txTypes: readonly number[], txInfos: readonly string[]): string[] {
@@ -414,7 +476,8 @@ export class LighterExchange {
     const now = this.now();
     const parsed: QueuedTx[] = [];
     const reserved = new Set<number>();
-    let nonce = this.nonces.get(this.apiKeyIndex);
+    let signer: { readonly index: number; readonly key: RegisteredKey } | undefined;
+    let nonce = 0;
     for (const [i, txType] of txTypes.entries()) {
       const info = txInfos[i] ?? '';
       const tx = parseTx(txType, info);
@@ -422,21 +485,32 @@ export class LighterExchange {
       if (tx.txType === TX.CREATE) validateCreate(tx, now);
       if (tx.AccountIndex !== this.accountIndex)
         throw new VenueRefusal('INVALID_TX_INFO', `unknown account ${tx.AccountIndex}`);
-      const expected = this.nonces.get(tx.ApiKeyIndex);
-      if (expected === undefined)
-        throw new VenueRefusal('INVALID_TX_INFO', `unknown api key ${tx.ApiKeyIndex}`);
-      if (tx.ApiKeyIndex !== this.apiKeyIndex) throw new VenueRefusal('INVALID_TX_INFO', 'api key');
-      const hash = verifyTx(tx, this.chainId, this.verifier);
+      if (signer === undefined) {
+        const key = this.keys.get(tx.ApiKeyIndex);
+        if (key === undefined)
+          throw new VenueRefusal('INVALID_TX_INFO', `unknown api key ${tx.ApiKeyIndex}`);
+        signer = { index: tx.ApiKeyIndex, key };
+        nonce = key.nonce;
+      } else if (tx.ApiKeyIndex !== signer.index) {
+        throw new VenueRefusal(
+          'INVALID_TX_INFO',
+          `a batch signed by api keys ${signer.index} and ${tx.ApiKeyIndex}: all must come from one`,
+        );
+      }
+      const hash = verifyTx(tx, this.chainId, signer.key.verifier);
       if (tx.ExpiredAt <= now)
         throw new VenueRefusal('INVALID_TX_INFO', `transaction expired at ${tx.ExpiredAt}`);
-      if (nonce === undefined || tx.Nonce !== nonce) {
-        throw new VenueRefusal('INVALID_NONCE', `expected ${nonce}, got ${tx.Nonce}`);
+      if (tx.Nonce !== nonce) {
+        throw new VenueRefusal(
+          'INVALID_NONCE',
+          `expected ${nonce}, got ${tx.Nonce} (api key ${signer.index})`,
+        );
       }
       this.check(tx, reserved);
       nonce += 1;
       parsed.push({ tx, hash, info, queuedAt: now });
     }
-    this.nonces.set(this.apiKeyIndex, nonce ?? 0);
+    if (signer !== undefined) signer.key.nonce = nonce;
     for (const item of parsed) {
       if (item.tx.txType === TX.CREATE && item.tx.ClientOrderIndex > 0)
         this.queuedClientIndexes.add(item.tx.ClientOrderIndex);

@@ -43,7 +43,8 @@ interface Delay {
 export interface FaultHooks {
   dropConnections(): number;
   expireAuthTokens(): number;
-  advanceNonce(steps: number): void;
+  /** Moves an API key's nonce on (the first key when none is named) */
+  advanceNonce(steps: number, apiKeyIndex?: number): void;
   hideCanceled(ms: number): void;
   hold(held: boolean): void;
 }
@@ -127,9 +128,12 @@ export class LighterFaults {
     this.bookBreaks += count;
   }
 
-  /** Another client used the API key `steps` times: the next transaction's nonce is stale */
-  nonceRace(steps = 1): void {
-    this.hooks.advanceNonce(steps);
+  /**
+   * Another client used the API key (the account's first unless named) `steps` times: the next
+   * transaction's nonce on that key is stale
+   */
+  nonceRace(steps = 1, apiKeyIndex?: number): void {
+    this.hooks.advanceNonce(steps, apiKeyIndex);
   }
 
   /** A canceled order is in neither the active nor the inactive list for `ms` */

@@ -3,7 +3,7 @@ import type { Side } from '../../core/order.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { CANDLE_RESOLUTIONS, candleEnd, isCandleResolution } from './candles.ts';
 import { controlRoute } from './control-api.ts';
-import type { LighterExchange } from './exchange.ts';
+import type { EmulatorApiKey, LighterEmulatorApiKeySpec, LighterExchange } from './exchange.ts';
 import { COUNTERPARTY_ACCOUNT, LIGHTER_EMULATOR_L1_ADDRESS } from './exchange.ts';
 import type { LighterFaults } from './faults.ts';
 import {
@@ -22,7 +22,8 @@ export interface RestContext {
   readonly exchange: LighterExchange;
   readonly faults: LighterFaults;
   readonly clock: Clock;
-  readonly publicKey: string;
+  /** Registers an API key on the account (`POST /_kestrel/api-keys`) */
+  readonly registerApiKey: (spec: LighterEmulatorApiKeySpec) => EmulatorApiKey;
   readonly setQuote: (
     market: string,
     bid: number,
@@ -385,16 +386,19 @@ const ROUTES: Readonly<Record<string, Route>> = {
   'GET /api/v1/apikeys': (call) => {
     call.requireAccount();
     const { exchange } = call.context;
+    // 255 (the default) lists every key; an index with no key registered lists none
+    const index = integerParam(call.query, 'api_key_index', 255);
     return ok({
-      api_keys: [
-        {
+      api_keys: exchange
+        .apiKeys()
+        .filter((key) => index === 255 || key.apiKeyIndex === index)
+        .map((key) => ({
           account_index: exchange.accountIndex,
-          api_key_index: exchange.apiKeyIndex,
-          nonce: exchange.nextNonce(exchange.apiKeyIndex),
-          public_key: call.context.publicKey,
+          api_key_index: key.apiKeyIndex,
+          nonce: key.nonce,
+          public_key: key.publicKey,
           transaction_time: 0,
-        },
-      ],
+        })),
     });
   },
   'GET /api/v1/account': ({ query, context }) => {

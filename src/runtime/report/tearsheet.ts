@@ -82,6 +82,101 @@ export interface TearsheetCharts {
 const MAX_BUCKETS = 4000;
 const MAX_FILL_MARKS = 600;
 
+/** The fields of a price bucket, in the order its columns hold them */
+const OPEN = 0;
+const HIGH = 1;
+const LOW = 2;
+const CLOSE = 3;
+const BUY_QUANTITY = 4;
+const BUY_NOTIONAL = 5;
+const SELL_QUANTITY = 6;
+const SELL_NOTIONAL = 7;
+const FIELDS = 8;
+
+/**
+ * One instrument's price buckets in columns: a new bucket is a few numbers written, not an
+ * object kept for the rest of the run, and coarsening merges them in place. Buckets are built
+ * as objects only when the run ends.
+ */
+class PriceSeries {
+  times = new Float64Array(256);
+  /** Row-major: bucket i's field f at i × FIELDS + f */
+  values = new Float64Array(256 * FIELDS);
+  length = 0;
+
+  /** Opens a bucket at `time` whose first price is `price`, after the last one's close */
+  open(time: number, price: number): number {
+    if (this.length === this.times.length) {
+      const times = new Float64Array(this.times.length * 2);
+      times.set(this.times);
+      this.times = times;
+      const values = new Float64Array(this.values.length * 2);
+      values.set(this.values);
+      this.values = values;
+    }
+    const i = this.length;
+    const v = this.values;
+    const at = i * FIELDS;
+    const open = i === 0 ? price : v[(i - 1) * FIELDS + CLOSE]!;
+    this.times[i] = time;
+    v[at + OPEN] = open;
+    v[at + HIGH] = Math.max(open, price);
+    v[at + LOW] = Math.min(open, price);
+    v[at + CLOSE] = price;
+    v[at + BUY_QUANTITY] = 0;
+    v[at + BUY_NOTIONAL] = 0;
+    v[at + SELL_QUANTITY] = 0;
+    v[at + SELL_NOTIONAL] = 0;
+    this.length = i + 1;
+    return i;
+  }
+
+  /** Merges the buckets into `period`-long ones, in place */
+  coarsen(period: number): void {
+    const { times, values: v } = this;
+    let merged = -1;
+    for (let i = 0; i < this.length; i++) {
+      const start = Math.floor(times[i]! / period) * period;
+      const from = i * FIELDS;
+      if (merged < 0 || times[merged] !== start) {
+        merged += 1;
+        times[merged] = start;
+        v.copyWithin(merged * FIELDS, from, from + FIELDS);
+        continue;
+      }
+      const to = merged * FIELDS;
+      v[to + HIGH] = Math.max(v[to + HIGH]!, v[from + HIGH]!);
+      v[to + LOW] = Math.min(v[to + LOW]!, v[from + LOW]!);
+      v[to + CLOSE] = v[from + CLOSE]!;
+      v[to + BUY_QUANTITY] = v[to + BUY_QUANTITY]! + v[from + BUY_QUANTITY]!;
+      v[to + BUY_NOTIONAL] = v[to + BUY_NOTIONAL]! + v[from + BUY_NOTIONAL]!;
+      v[to + SELL_QUANTITY] = v[to + SELL_QUANTITY]! + v[from + SELL_QUANTITY]!;
+      v[to + SELL_NOTIONAL] = v[to + SELL_NOTIONAL]! + v[from + SELL_NOTIONAL]!;
+    }
+    this.length = merged + 1;
+  }
+
+  buckets(): PriceBucket[] {
+    const list: PriceBucket[] = new Array(this.length);
+    const v = this.values;
+    for (let i = 0; i < this.length; i++) {
+      const at = i * FIELDS;
+      list[i] = {
+        time: this.times[i]!,
+        open: v[at + OPEN]!,
+        high: v[at + HIGH]!,
+        low: v[at + LOW]!,
+        close: v[at + CLOSE]!,
+        buyQuantity: v[at + BUY_QUANTITY]!,
+        buyNotional: v[at + BUY_NOTIONAL]!,
+        sellQuantity: v[at + SELL_QUANTITY]!,
+        sellNotional: v[at + SELL_NOTIONAL]!,
+      };
+    }
+    return list;
+  }
+}
+
 /**
  * Gathers what the tearsheet needs while a run goes on, in bounded memory: drawdown sampled every
  * second, price buckets with fill volume on the equity curve's grid, round trips, the last orders.
@@ -91,7 +186,7 @@ export class TearsheetRecorder {
   private readonly settle: (instrument: Instrument) => string;
   readonly drawdown = new DrawdownTracker();
   readonly trips: RoundTripTracker;
-  private readonly buckets = new Map<string, PriceBucket[]>();
+  private readonly series = new Map<string, PriceSeries>();
   private periodIndex = 0;
   private fills: FillMark[] | undefined = [];
   private readonly orders: OrderSummary[] = [];
@@ -123,40 +218,35 @@ export class TearsheetRecorder {
       const price = mark(instrument);
       if (!(price > 0)) continue;
       this.lastPrices.set(instrument.symbol, price);
-      this.bucket(instrument.symbol, time, price);
+      this.bucket(this.seriesOf(instrument.symbol), time, price);
     }
     if (this.firstPrices === undefined && this.lastPrices.size === this.instruments.length)
       this.firstPrices = new Map(this.lastPrices);
   }
 
-  private bucket(symbol: string, time: number, price: number): PriceBucket {
-    let list = this.buckets.get(symbol);
-    if (list === undefined) {
-      list = [];
-      this.buckets.set(symbol, list);
+  private seriesOf(symbol: string): PriceSeries {
+    let series = this.series.get(symbol);
+    if (series === undefined) {
+      series = new PriceSeries();
+      this.series.set(symbol, series);
     }
+    return series;
+  }
+
+  /** Takes a price into the series' bucket for `time` (opened at that price when new); its index */
+  private bucket(series: PriceSeries, time: number, price: number): number {
     const start = Math.floor(time / this.periodMs) * this.periodMs;
-    let last = list[list.length - 1];
-    if (last === undefined || last.time !== start) {
-      const open = last?.close ?? price;
-      last = {
-        time: start,
-        open,
-        high: Math.max(open, price),
-        low: Math.min(open, price),
-        close: price,
-        buyQuantity: 0,
-        buyNotional: 0,
-        sellQuantity: 0,
-        sellNotional: 0,
-      };
-      list.push(last);
-      if (list.length > MAX_BUCKETS) this.coarsen();
-      return list[list.length - 1]!;
+    const last = series.length - 1;
+    if (last < 0 || series.times[last] !== start) {
+      series.open(start, price);
+      if (series.length > MAX_BUCKETS) this.coarsen();
+      return series.length - 1;
     }
-    if (price > last.high) last.high = price;
-    if (price < last.low) last.low = price;
-    last.close = price;
+    const v = series.values;
+    const at = last * FIELDS;
+    if (price > v[at + HIGH]!) v[at + HIGH] = price;
+    if (price < v[at + LOW]!) v[at + LOW] = price;
+    v[at + CLOSE] = price;
     return last;
   }
 
@@ -164,50 +254,22 @@ export class TearsheetRecorder {
   private coarsen(): void {
     if (this.periodIndex + 1 >= SAMPLE_PERIODS_MS.length) return;
     this.periodIndex += 1;
-    const period = this.periodMs;
-    for (const [symbol, list] of this.buckets) {
-      const merged: PriceBucket[] = [];
-      for (const b of list) {
-        const start = Math.floor(b.time / period) * period;
-        const last = merged[merged.length - 1];
-        if (last === undefined || last.time !== start) {
-          // Spelled out rather than spread: a run can coarsen its thousands of buckets several times
-          merged.push({
-            time: start,
-            open: b.open,
-            high: b.high,
-            low: b.low,
-            close: b.close,
-            buyQuantity: b.buyQuantity,
-            buyNotional: b.buyNotional,
-            sellQuantity: b.sellQuantity,
-            sellNotional: b.sellNotional,
-          });
-          continue;
-        }
-        last.high = Math.max(last.high, b.high);
-        last.low = Math.min(last.low, b.low);
-        last.close = b.close;
-        last.buyQuantity += b.buyQuantity;
-        last.buyNotional += b.buyNotional;
-        last.sellQuantity += b.sellQuantity;
-        last.sellNotional += b.sellNotional;
-      }
-      this.buckets.set(symbol, merged);
-    }
+    for (const series of this.series.values()) series.coarsen(this.periodMs);
   }
 
   /** A booked fill with the position right after it */
   onFill(fill: Fill, position: Position | undefined): void {
     const symbol = fill.instrument.symbol;
-    const bucket = this.bucket(symbol, fill.time, this.lastPrices.get(symbol) ?? fill.price);
+    const series = this.seriesOf(symbol);
+    const at = this.bucket(series, fill.time, this.lastPrices.get(symbol) ?? fill.price) * FIELDS;
+    const v = series.values;
     const notional = fill.quantity * fill.price;
     if (fill.side === 'BUY') {
-      bucket.buyQuantity += fill.quantity;
-      bucket.buyNotional += notional;
+      v[at + BUY_QUANTITY] = v[at + BUY_QUANTITY]! + fill.quantity;
+      v[at + BUY_NOTIONAL] = v[at + BUY_NOTIONAL]! + notional;
     } else {
-      bucket.sellQuantity += fill.quantity;
-      bucket.sellNotional += notional;
+      v[at + SELL_QUANTITY] = v[at + SELL_QUANTITY]! + fill.quantity;
+      v[at + SELL_NOTIONAL] = v[at + SELL_NOTIONAL]! + notional;
     }
     if (this.fills !== undefined) {
       if (this.fills.length < MAX_FILL_MARKS)
@@ -281,6 +343,8 @@ export class TearsheetRecorder {
         sum += (this.lastPrices.get(symbol) ?? 0) / (this.firstPrices.get(symbol) ?? 1) - 1;
       holdReturn = sum / symbols.length;
     }
+    const prices = new Map<string, PriceBucket[]>();
+    for (const [symbol, series] of this.series) prices.set(symbol, series.buckets());
     return {
       tearsheet: {
         metrics,
@@ -291,19 +355,22 @@ export class TearsheetRecorder {
         lastOrders: this.orders.slice(-this.keepOrders),
       },
       charts: {
-        prices: Object.fromEntries(this.buckets),
+        prices: Object.fromEntries(prices),
         fills: this.fills,
-        buyAndHold: first === undefined ? [] : this.holdCurve(first),
+        buyAndHold: first === undefined ? [] : this.holdCurve(first, prices),
       },
     };
   }
 
   /** Buy and hold on the price grid: capital × mean(close / first price) over the instruments */
-  private holdCurve(capital: number): Array<[number, number]> {
+  private holdCurve(
+    capital: number,
+    prices: ReadonlyMap<string, readonly PriceBucket[]>,
+  ): Array<[number, number]> {
     const firsts = this.firstPrices;
     if (firsts === undefined) return [];
     const symbols = this.instruments.map((i) => i.symbol);
-    const series = symbols.map((s) => this.buckets.get(s) ?? []);
+    const series = symbols.map((s) => prices.get(s) ?? []);
     const period = this.periodMs;
     return (series[0] ?? []).map((bucket, i) => {
       let sum = 0;

@@ -109,8 +109,8 @@ describe('the ccxt error table', () => {
       'ambiguous',
     ],
     ['a timeout', new ccxt.RequestTimeout('binanceusdm POST timed out'), 'TIMEOUT', 'ambiguous'],
-    ['a 429', new ccxt.RateLimitExceeded('binanceusdm 429'), 'RATE_LIMITED', 'ambiguous'],
-    ['a 418 ban', new ccxt.DDoSProtection('binanceusdm 418'), 'RATE_LIMITED', 'ambiguous'],
+    ['a 429', new ccxt.RateLimitExceeded('binanceusdm 429'), 'RATE_LIMITED', 'venue'],
+    ['a 418 ban', new ccxt.DDoSProtection('binanceusdm 418'), 'RATE_LIMITED', 'venue'],
     ['a reset socket', new ccxt.NetworkError('ECONNRESET'), 'NETWORK', 'ambiguous'],
     [
       'bad credentials',

@@ -30,7 +30,9 @@ const ENTRIES: readonly (readonly [profile: string, info: unknown, kind: ErrorKi
     'ambiguous',
   ],
   ['okx', { clOrdId: 'k1', ordId: '', sCode: '51008', sMsg: 'Insufficient balance' }, 'venue'],
-  ['hyperliquid', { error: 'Too many cumulative requests sent' }, 'ambiguous'],
+  // A rate-limit refusal: the venue placed nothing (Bybit 10006 in a batch entry alike)
+  ['hyperliquid', { error: 'Too many cumulative requests sent' }, 'venue'],
+  ['bybit', { code: 10006, msg: 'Too many visits!' }, 'venue'],
   ['hyperliquid', { error: 'Insufficient margin to place order. asset=0' }, 'venue'],
   // A code the table does not list is a verdict, as for a single order; no code proves nothing
   ['bybit', { code: 170131, msg: 'Insufficient balance.' }, 'venue'],

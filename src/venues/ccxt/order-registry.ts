@@ -1,5 +1,5 @@
 import type { ClientOrderId } from '../../core/ids.ts';
-import { isClientOrderId } from '../../core/ids.ts';
+import { EXTERNAL_PREFIX, isClientOrderId } from '../../core/ids.ts';
 import type { WireIdCodec } from './wire-ids.ts';
 
 /**
@@ -8,7 +8,7 @@ import type { WireIdCodec } from './wire-ids.ts';
  * Undefined for ids that do not look generated (no `-`, or adopted `ext:` ones).
  */
 export function clientIdHead(clientId: string): string | undefined {
-  if (clientId.startsWith('ext:')) return undefined;
+  if (clientId.startsWith(EXTERNAL_PREFIX)) return undefined;
   const dash = clientId.lastIndexOf('-');
   return dash >= 1 && dash < clientId.length - 1 ? clientId.slice(0, dash + 1) : undefined;
 }

@@ -45,8 +45,7 @@ function setup(quote?: Quote) {
     checkTxHash: false,
     txTtlMs: DEFAULT_TX_TTL_MS,
     market: (symbol) => (symbol === 'ETH' ? ETH : undefined),
-    signer: () => undefined,
-    nonces: () => undefined,
+    keys: () => undefined,
     quote: () => quote,
     watch: () => {},
   });

@@ -20,9 +20,9 @@ import {
   TIME_IN_FORCE,
 } from './constants.ts';
 import { notSent } from './errors.ts';
+import type { LighterKeyPool } from './key-pool.ts';
 import type { LighterMarket } from './markets.ts';
 import { toBaseAmount, toPriceUnits } from './markets.ts';
-import type { NonceManager } from './nonce-manager.ts';
 import type { LighterOrderRegistry } from './order-registry.ts';
 import type { LighterRestClient } from './rest-client.ts';
 import type { CreateOrderTx, LighterSigner, SignedTx, SignOptions } from './signer.ts';
@@ -57,8 +57,8 @@ export interface LighterBrokerOptions {
   readonly txTtlMs: number;
   /** A loaded market by symbol; undefined before `load` */
   readonly market: (symbol: string) => LighterMarket | undefined;
-  readonly signer: () => LighterSigner | undefined;
-  readonly nonces: () => NonceManager | undefined;
+  /** The API keys transactions are signed with, once loaded */
+  readonly keys: () => LighterKeyPool | undefined;
   /** The market's touch, for pricing market orders */
   readonly quote: (marketIndex: number) => Quote | undefined;
   /** Checks orders with the venue after an ambiguous send */
@@ -68,7 +68,9 @@ export interface LighterBrokerOptions {
 /**
  * The Lighter broker. `prepare` enriches each request with `options.lighterClientOrderIndex`
  * (the correlation key: Lighter cannot carry our clientId, which stays untouched); sends sign
- * transactions and post them under the API key's nonce lock. A sendTx reply only means the
+ * transactions and post them under an API key's nonce lock, spread over the process's keys
+ * (`LighterKeyPool`: the least busy one, or the key an order's previous transaction is still in
+ * flight on). A batch goes through one key, as the venue requires. A sendTx reply only means the
  * venue queued the transaction, so every order stays PENDING until the stream (or a status
  * query) speaks. Cancels and amends name the order by its client order index, so a PENDING
  * order can be canceled before its venue id is known.
@@ -253,12 +255,10 @@ export class LighterBroker implements Broker {
     return typeof index === 'number' ? String(index) : undefined;
   }
 
-  private requireSigning(): { readonly signer: LighterSigner; readonly nonces: NonceManager } {
-    const signer = this.options.signer();
-    const nonces = this.options.nonces();
-    if (signer === undefined || nonces === undefined)
-      throw notSent('the venue is not loaded (no signer yet)');
-    return { signer, nonces };
+  private requireKeys(): LighterKeyPool {
+    const keys = this.options.keys();
+    if (keys === undefined) throw notSent('the venue is not loaded (no signer yet)');
+    return keys;
   }
 
   private createTx(request: OrderRequest, now: number): CreateOrderTx {
@@ -303,12 +303,13 @@ export class LighterBroker implements Broker {
     );
   }
 
-  /** Signs and posts creates (one via sendTx, several via sendTxBatch) under the nonce lock */
+  /** Signs and posts creates (one via sendTx, several via sendTxBatch) under one key's nonce lock */
   private async sendCreates(requests: readonly OrderRequest[]): Promise<void> {
-    const { signer, nonces } = this.requireSigning();
+    const keys = this.requireKeys();
     const { rest, registry, clock } = this.options;
+    const clientIds = requests.map((r) => r.clientId);
     try {
-      await nonces.withNonces(requests.length, async (first) => {
+      await keys.send(clientIds, requests.length, async (signer, first) => {
         const now = clock.now();
         const signed = await Promise.all(
           requests.map((request, i) =>
@@ -392,11 +393,12 @@ export class LighterBroker implements Broker {
     );
   }
 
+  /** Signs and posts one transaction about these orders (none for a cancel-all) */
   private async sendOne(
+    clientIds: readonly string[],
     sign: (signer: LighterSigner, options: SignOptions) => Promise<SignedTx>,
   ): Promise<void> {
-    const { signer, nonces } = this.requireSigning();
-    await nonces.withNonces(1, async (nonce) => {
+    await this.requireKeys().send(clientIds, 1, async (signer, nonce) => {
       const expiredAt = Math.floor(this.options.clock.now()) + this.options.txTtlMs;
       const signed = await sign(signer, { nonce, expiredAt });
       const { txHash } = await this.options.rest.sendTx(signed.txType, signed.txInfo);
@@ -408,7 +410,7 @@ export class LighterBroker implements Broker {
     const market = this.marketOf(order.instrument);
     const index = this.indexOf(order);
     try {
-      await this.sendOne((signer, options) =>
+      await this.sendOne([order.clientId], (signer, options) =>
         signer.signCancelOrder({ marketIndex: market.marketIndex, index }, options),
       );
     } catch (error) {
@@ -419,11 +421,13 @@ export class LighterBroker implements Broker {
 
   /**
    * Cancels every order of the account on every market (one transaction); the cancels arrive
-   * on the stream.
+   * on the stream. It waits for the replies of the transactions already sent on every key
+   * first, so no create sent before it lands after it.
    * @throws KestrelError a venue verdict or an ambiguous failure
    */
   async cancelAllOrders(): Promise<void> {
-    await this.sendOne((signer, options) =>
+    await this.requireKeys().settled();
+    await this.sendOne([], (signer, options) =>
       signer.signCancelAllOrders({ timeInForce: CANCEL_ALL.IMMEDIATE, time: 0 }, options),
     );
   }
@@ -448,7 +452,7 @@ export class LighterBroker implements Broker {
     const index = this.indexOf(order);
     const quantity = amendment.quantity ?? order.quantity;
     try {
-      await this.sendOne((signer, options) =>
+      await this.sendOne([order.clientId], (signer, options) =>
         signer.signModifyOrder(
           {
             marketIndex: market.marketIndex,

@@ -82,6 +82,83 @@ describe('lighter config', () => {
     assert.equal(config.signer, 'fake');
   });
 
+  it('reads several API keys: a list of indexes with their private keys in the same order', () => {
+    const other = `0x${'cd34'.repeat(20)}`;
+    const fromEnv = loadLighterConfig({
+      env: {
+        LIGHTER_ACCOUNT_INDEX: '7',
+        LIGHTER_API_KEY_INDEX: '3, 4',
+        LIGHTER_API_PRIVATE_KEY: `${KEY},${other}`,
+      },
+    });
+    assert.deepEqual(
+      fromEnv.apiKeys.map((k) => [k.apiKeyIndex, k.privateKey.reveal()]),
+      [
+        [3, KEY],
+        [4, other],
+      ],
+    );
+    assert.equal(fromEnv.apiKeyIndex, 3, 'the first key signs the auth tokens');
+    const fromOptions = loadLighterConfig({
+      accountIndex: 7,
+      apiKeyIndex: [5, 6],
+      privateKey: [KEY, other],
+      env: {},
+    });
+    assert.deepEqual(
+      fromOptions.apiKeys.map((k) => k.apiKeyIndex),
+      [5, 6],
+    );
+    assert.ok(!JSON.stringify(fromOptions).includes('cd34cd34'), 'no key printed');
+  });
+
+  it('refuses a malformed key list, naming the field and value and never a key', () => {
+    const refusal = (options: Parameters<typeof loadLighterConfig>[0]) => {
+      try {
+        loadLighterConfig({ accountIndex: 1, env: {}, ...options });
+      } catch (error) {
+        assert.ok(error instanceof KestrelError && error.code === 'INVALID_CONFIG');
+        assert.ok(!error.message.includes('ab12ab12'), error.message);
+        return { field: error.field, value: error.value, message: error.message };
+      }
+      assert.fail('accepted');
+    };
+    assert.deepEqual(refusal({ apiKeyIndex: [3, 4, 3], privateKey: [KEY, KEY, KEY] }), {
+      field: 'apiKeyIndex',
+      value: 3,
+      message: 'lighter config: apiKeyIndex lists 3 twice (each key is used once)',
+    });
+    assert.deepEqual(refusal({ apiKeyIndex: [3, 255], privateKey: [KEY, KEY] }), {
+      field: 'apiKeyIndex',
+      value: 255,
+      message: 'lighter config: apiKeyIndex 255 must be in 0..254',
+    });
+    assert.deepEqual(
+      refusal({ env: { LIGHTER_API_KEY_INDEX: '3,x', LIGHTER_API_PRIVATE_KEY: KEY } }),
+      {
+        field: 'LIGHTER_API_KEY_INDEX',
+        value: 'x',
+        message:
+          'lighter config: LIGHTER_API_KEY_INDEX must list integers separated by commas, got "x"',
+      },
+    );
+    assert.deepEqual(
+      refusal({ env: { LIGHTER_API_KEY_INDEX: '3,4', LIGHTER_API_PRIVATE_KEY: KEY } }),
+      {
+        field: 'privateKey',
+        value: undefined,
+        message:
+          'lighter config: privateKey lists 1 key for 2 API key indexes (3,4): give one per index, in the same order',
+      },
+    );
+    assert.deepEqual(refusal({ apiKeyIndex: [3, 4], privateKey: [KEY, 'ab12'] }), {
+      field: 'privateKey',
+      value: undefined,
+      message:
+        'lighter config: privateKey of API key 4 must be 40 bytes of hex (80 hex digits, optionally 0x-prefixed)',
+    });
+  });
+
   it('never prints the private key', () => {
     const config = loadLighterConfig({ accountIndex: 1, apiKeyIndex: 3, privateKey: KEY, env: {} });
     for (const text of [

@@ -21,6 +21,12 @@ export const LIGHTER_PRESETS = {
 
 export type LighterNetwork = keyof typeof LIGHTER_PRESETS | 'custom';
 
+/** One API key of the account: its index and private key (never printed) */
+export interface LighterApiKey {
+  readonly apiKeyIndex: number;
+  readonly privateKey: Secret;
+}
+
 /** Everything a Lighter venue connection needs; build it with `loadLighterConfig` */
 export interface LighterVenueConfig {
   readonly network: LighterNetwork;
@@ -31,8 +37,15 @@ export interface LighterVenueConfig {
   /** Part of every signed transaction: 304 mainnet, 300 testnet */
   readonly chainId: number;
   readonly accountIndex: number;
+  /**
+   * The API keys this process signs with, at least one, each index once. Nonces belong to a key,
+   * so the process spreads its transactions over them for throughput; no other process may use
+   * any of them at the same time.
+   */
+  readonly apiKeys: readonly LighterApiKey[];
+  /** The first key's index: the stream's auth tokens are signed with it */
   readonly apiKeyIndex: number;
-  /** The API key's private key; never printed (it prints `[redacted]`) */
+  /** The first key's private key; never printed (it prints `[redacted]`) */
   readonly privateKey: Secret | undefined;
   /**
    * `wasm` (the official signer, default) or `fake` (Kestrel's TypeScript signer: real
@@ -82,10 +95,14 @@ export interface LoadLighterConfigOptions {
   readonly wsUrl?: string;
   readonly chainId?: number;
   readonly accountIndex?: number;
-  readonly apiKeyIndex?: number;
-  readonly privateKey?: string | Secret;
+  /** One API key index, or several (each with its private key, in the same order) */
+  readonly apiKeyIndex?: number | readonly number[];
+  readonly privateKey?: string | Secret | readonly (string | Secret)[];
   readonly signer?: 'wasm' | 'fake';
-  /** A JSON file with any of: network, url, wsUrl, chainId, accountIndex, apiKeyIndex, privateKey */
+  /**
+   * A JSON file with any of: network, url, wsUrl, chainId, accountIndex, apiKeyIndex (a number
+   * or a list), privateKey (a string or a list)
+   */
   readonly configFile?: string;
   /** Where LIGHTER_* variables are read; default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -101,15 +118,69 @@ const fileSchema = z.object({
   wsUrl: z.string().optional(),
   chainId: z.number().int().optional(),
   accountIndex: z.number().int().optional(),
-  apiKeyIndex: z.number().int().optional(),
-  privateKey: z.string().optional(),
+  apiKeyIndex: z.union([z.number().int(), z.array(z.number().int()).min(1)]).optional(),
+  privateKey: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
   signer: z.enum(['wasm', 'fake']).optional(),
 });
 
-function configError(field: string, problem: string): KestrelError {
-  // The value is left out on purpose: it may be (or sit next to) a private key
-  return new KestrelError('INVALID_CONFIG', `lighter config: ${field} ${problem}`, { field });
+function configError(field: string, problem: string, value?: unknown): KestrelError {
+  // The value is named only where it cannot be (or sit next to) a private key
+  return new KestrelError('INVALID_CONFIG', `lighter config: ${field} ${problem}`, {
+    field,
+    ...(value === undefined ? {} : { value }),
+  });
 }
+
+/** `3` or `3,4,5` (LIGHTER_API_KEY_INDEX) as a list; undefined when empty */
+function indexesFrom(field: string, text: string | undefined): number[] | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  return text.split(',').map((part) => {
+    const value = part.trim() === '' ? Number.NaN : Number(part);
+    if (!Number.isSafeInteger(value))
+      throw configError(
+        field,
+        `must list integers separated by commas, got ${JSON.stringify(part.trim())}`,
+        part.trim(),
+      );
+    return value;
+  });
+}
+
+/**
+ * Pairs each API key index with its private key, in order, and checks both.
+ * @throws KestrelError INVALID_CONFIG naming the index (never a key)
+ */
+function pairKeys(
+  indexes: readonly number[],
+  rawKeys: readonly (string | Secret)[],
+): LighterApiKey[] {
+  indexes.forEach((index, i) => {
+    if (index < 0 || index > MAX_API_KEY_INDEX)
+      throw configError('apiKeyIndex', `${index} must be in 0..${MAX_API_KEY_INDEX}`, index);
+    if (indexes.indexOf(index) !== i)
+      throw configError('apiKeyIndex', `lists ${index} twice (each key is used once)`, index);
+  });
+  if (rawKeys.length !== indexes.length) {
+    throw configError(
+      'privateKey',
+      `lists ${rawKeys.length} key${rawKeys.length === 1 ? '' : 's'} for ${indexes.length} API key index${indexes.length === 1 ? '' : 'es'} (${indexes.join(',')}): give one per index, in the same order`,
+    );
+  }
+  return indexes.map((apiKeyIndex, i) => {
+    const raw = rawKeys[i] ?? '';
+    const privateKey = isSecret(raw) ? raw : new Secret(raw.trim());
+    if (!/^(0x)?[0-9a-fA-F]{80}$/.test(privateKey.reveal())) {
+      throw configError(
+        'privateKey',
+        `of API key ${apiKeyIndex} must be 40 bytes of hex (80 hex digits, optionally 0x-prefixed)`,
+      );
+    }
+    return { apiKeyIndex, privateKey };
+  });
+}
+
+const listOf = <T>(value: T | readonly T[] | undefined): readonly T[] | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? (value as readonly T[]) : [value as T];
 
 function integerFrom(field: string, text: string | undefined): number | undefined {
   if (text === undefined || text.trim() === '') return undefined;
@@ -149,9 +220,11 @@ export function streamUrlOf(url: string): string {
  * (`LIGHTER_NETWORK`, `LIGHTER_URL`, `LIGHTER_WS_URL`, `LIGHTER_CHAIN_ID`,
  * `LIGHTER_ACCOUNT_INDEX`, `LIGHTER_API_KEY_INDEX`, `LIGHTER_API_PRIVATE_KEY`,
  * `LIGHTER_SIGNER`, `LIGHTER_CONFIG` naming a JSON file), a JSON config file, and the network
- * preset (testnet when nothing says otherwise). A custom `url` (the local emulator) derives the
- * WebSocket URL. The private key is wrapped so it never prints.
- * @throws KestrelError INVALID_CONFIG naming the missing or malformed field (never the key)
+ * preset (testnet when nothing says otherwise). Several API keys are a comma-separated list of
+ * indexes (`LIGHTER_API_KEY_INDEX=3,4`) with their private keys in the same order. A custom
+ * `url` (the local emulator) derives the WebSocket URL. Private keys are wrapped so they never
+ * print.
+ * @throws KestrelError INVALID_CONFIG naming the missing or malformed field (never a key)
  */
 export function loadLighterConfig(options: LoadLighterConfigOptions = {}): LighterVenueConfig {
   const env = options.env ?? process.env;
@@ -194,14 +267,12 @@ export function loadLighterConfig(options: LoadLighterConfigOptions = {}): Light
     throw configError('accountIndex', 'is required (LIGHTER_ACCOUNT_INDEX)');
   if (accountIndex < 0 || accountIndex > MAX_ACCOUNT_INDEX)
     throw configError('accountIndex', `must be in 0..${MAX_ACCOUNT_INDEX}`);
-  const apiKeyIndex =
-    options.apiKeyIndex ??
-    integerFrom('LIGHTER_API_KEY_INDEX', env['LIGHTER_API_KEY_INDEX']) ??
-    file.apiKeyIndex;
-  if (apiKeyIndex === undefined)
+  const indexes =
+    listOf(options.apiKeyIndex) ??
+    indexesFrom('LIGHTER_API_KEY_INDEX', env['LIGHTER_API_KEY_INDEX']) ??
+    listOf(file.apiKeyIndex);
+  if (indexes === undefined || indexes.length === 0)
     throw configError('apiKeyIndex', 'is required (LIGHTER_API_KEY_INDEX)');
-  if (apiKeyIndex < 0 || apiKeyIndex > MAX_API_KEY_INDEX)
-    throw configError('apiKeyIndex', `must be in 0..${MAX_API_KEY_INDEX}`);
   const envSigner = env['LIGHTER_SIGNER'];
   const signer =
     options.signer ??
@@ -214,18 +285,14 @@ export function loadLighterConfig(options: LoadLighterConfigOptions = {}): Light
       'fake signs only for a local emulator (a custom url), never for mainnet or testnet',
     );
   }
-  const rawKey =
-    options.privateKey ?? (env['LIGHTER_API_PRIVATE_KEY'] || undefined) ?? file.privateKey;
-  const privateKey =
-    rawKey === undefined ? undefined : isSecret(rawKey) ? rawKey : new Secret(rawKey);
-  if (privateKey === undefined)
+  const envKeys = env['LIGHTER_API_PRIVATE_KEY'];
+  const rawKeys =
+    listOf<string | Secret>(options.privateKey) ??
+    (envKeys === undefined || envKeys === '' ? undefined : envKeys.split(',')) ??
+    listOf(file.privateKey);
+  if (rawKeys === undefined)
     throw configError('privateKey', 'is required (LIGHTER_API_PRIVATE_KEY)');
-  if (!/^(0x)?[0-9a-fA-F]{80}$/.test(privateKey.reveal())) {
-    throw configError(
-      'privateKey',
-      'must be 40 bytes of hex (80 hex digits, optionally 0x-prefixed)',
-    );
-  }
+  const apiKeys = pairKeys(indexes, rawKeys);
   const overrides = options.overrides ?? {};
   const envTtl = env['LIGHTER_TX_TTL_MS'];
   const ttl =
@@ -240,8 +307,9 @@ export function loadLighterConfig(options: LoadLighterConfigOptions = {}): Light
     wsUrl,
     chainId,
     accountIndex,
-    apiKeyIndex,
-    privateKey,
+    apiKeys,
+    apiKeyIndex: apiKeys[0]?.apiKeyIndex ?? 0,
+    privateKey: apiKeys[0]?.privateKey,
     signer,
     exchange: overrides.exchange ?? LIGHTER_EXCHANGE,
     symbols: overrides.symbols,

@@ -27,9 +27,9 @@ type Query = Readonly<Record<string, string | number | undefined>>;
 
 /**
  * Maps a venue error reply to the rejection boundary. An HTTP 400 with a `{code, message}` body
- * is the venue's verdict (nothing was done), including 23000 "Too Many Requests!", which the
- * venue answers before queuing anything; a bare HTTP 429, a 5xx, a timeout or a reset says
- * nothing about whether the venue acted, so it is ambiguous.
+ * is the venue's verdict (nothing was done); so is a rate-limit refusal, HTTP 429 or 23000 "Too
+ * Many Requests!", which the venue answers before queuing anything (RATE_LIMITED). A 5xx, a
+ * timeout or a reset says nothing about whether the venue acted, so it is ambiguous.
  */
 export function lighterError(status: number, body: unknown, what: string): KestrelError {
   const parsed = resultCodeSchema.safeParse(body);
@@ -38,15 +38,10 @@ export function lighterError(status: number, body: unknown, what: string): Kestr
   const text = `lighter ${what}: HTTP ${status}${code === undefined ? '' : ` code ${code}`}${message === '' ? '' : ` ${message}`}`;
   const venueCode = code === undefined ? undefined : String(code);
   const details = venueCode === undefined ? {} : { venueCode };
-  if (status === 429)
+  if (status === 429 || code === LIGHTER_ERROR.TOO_MANY_REQUESTS)
     return new KestrelError('RATE_LIMITED', text, { ...details, retryAfterMs: 1_000 });
   if (status >= 500) return new KestrelError('VENUE_UNAVAILABLE', text, details);
-  if (status >= 400 && code !== undefined) {
-    if (code === LIGHTER_ERROR.TOO_MANY_REQUESTS) {
-      return new KestrelError('VENUE_REJECTED', text, { ...details, retryAfterMs: 1_000 });
-    }
-    return new KestrelError('VENUE_REJECTED', text, details);
-  }
+  if (status >= 400 && code !== undefined) return new KestrelError('VENUE_REJECTED', text, details);
   return new KestrelError('UNKNOWN', text, details);
 }
 

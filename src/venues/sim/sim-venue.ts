@@ -1078,13 +1078,10 @@ export class SimVenue {
     due: SimReport[] | undefined,
   ): readonly SimReport[] {
     const symbol = engine.instrument.symbol;
-    const marked =
-      this.positionMode === 'HEDGE'
-        ? [
-            this.positions.get(positionKey(symbol, 'LONG')),
-            this.positions.get(positionKey(symbol, 'SHORT')),
-          ]
-        : [this.positions.get(symbol)];
+    const hedged = this.positionMode === 'HEDGE';
+    // The positions to mark, taken before the executions are booked (no array per event)
+    const first = this.positions.get(hedged ? positionKey(symbol, 'LONG') : symbol);
+    const second = hedged ? this.positions.get(positionKey(symbol, 'SHORT')) : undefined;
     let reports = due;
     if (executions.length > 0) {
       reports ??= [];
@@ -1092,19 +1089,8 @@ export class SimVenue {
     }
     const mark = this.markOf(engine);
     if (Number.isFinite(mark)) {
-      for (const position of marked) {
-        if (position === undefined || mark === position.markPrice) continue;
-        markPosition(position, mark);
-        const settle = position.instrument.settle;
-        if (
-          position.quantity !== 0 &&
-          isDerivative(position.instrument) &&
-          this.belowMaintenance(settle)
-        ) {
-          reports ??= [];
-          this.liquidateAll(settle, now, reports);
-        }
-      }
+      reports = this.mark(first, mark, now, reports);
+      reports = this.mark(second, mark, now, reports);
     }
     for (const order of engine.takeTriggered()) {
       order.updatedAt = now;
@@ -1132,6 +1118,28 @@ export class SimVenue {
       }
     }
     return reports ?? NO_REPORTS;
+  }
+
+  /** Marks a position; liquidates its margin currency when that leaves equity below maintenance */
+  private mark(
+    position: MutablePosition | undefined,
+    mark: number,
+    now: number,
+    reports: SimReport[] | undefined,
+  ): SimReport[] | undefined {
+    if (position === undefined || mark === position.markPrice) return reports;
+    markPosition(position, mark);
+    const settle = position.instrument.settle;
+    if (
+      position.quantity !== 0 &&
+      isDerivative(position.instrument) &&
+      this.belowMaintenance(settle)
+    ) {
+      const out = reports ?? [];
+      this.liquidateAll(settle, now, out);
+      return out;
+    }
+    return reports;
   }
 
   /** The venue's positions, each with its side (`BOTH` in one-way mode) */

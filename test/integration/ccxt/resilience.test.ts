@@ -60,13 +60,15 @@ describe('ccxt account stream resilience against the emulator', () => {
     await until(() => venue.stats().accountConnected, 'the stream on the new key');
   });
 
-  it('honours Retry-After after a 429 and leaves the order PENDING (no verdict)', async () => {
+  it('rejects an order refused with a 429 (Binance executed nothing) and honours Retry-After', async () => {
     const { emulator, trading, btc, venue } = await start({
       overrides: { statusCheckDelayMs: 60_000 },
     });
     emulator.faults.rateLimit({ count: 1, retryAfterSeconds: 1 });
     const order = await trading.trade(btc, 0.002, 63000);
-    assert.equal(order.status, 'PENDING');
+    assert.equal(order.status, 'REJECTED');
+    assert.match(order.reason ?? '', /-1003: Too many requests/);
+    assert.equal(emulator.orders().length, 0, 'nothing at the venue');
     const limitedAt = emulator.requests.at(-1)?.time ?? 0;
     assert.equal(emulator.requests.at(-1)?.status, 429);
     await venue.resync();

@@ -14,6 +14,7 @@ import {
   LIGHTER_EMULATOR_API_KEY_INDEX,
   LIGHTER_EMULATOR_CHAIN_ID,
   LIGHTER_EMULATOR_PRIVATE_KEY,
+  lighterEmulatorKey,
   startLighterEmulator,
 } from '../../../src/emulators/lighter/index.ts';
 import type { CreateTx } from '../../../src/emulators/lighter/tx.ts';
@@ -35,12 +36,17 @@ import { LighterRestClient } from '../../../src/venues/lighter/rest-client.ts';
 import type { LighterSigner } from '../../../src/venues/lighter/signer.ts';
 import type { LighterVenue } from '../../../src/venues/lighter/venue.ts';
 import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
-import { createWasmSigner } from '../../../src/venues/lighter/wasm-signer.ts';
+import { createWasmSigner, createWasmSigners } from '../../../src/venues/lighter/wasm-signer.ts';
 import { until } from '../../helpers/wait.ts';
 
 export interface HarnessOptions {
-  /** The signer the venue uses; the config's fake signer when absent */
-  readonly signer?: LighterSigner;
+  /** The signers the venue uses, one per key; the config's fake signers when absent */
+  readonly signer?: LighterSigner | readonly LighterSigner[];
+  /**
+   * The API key indexes the venue signs with (default the emulator's first key), each with its
+   * well-known local key; the emulator registers those it does not have yet
+   */
+  readonly keys?: readonly number[];
   readonly emulator?: LighterEmulatorOptions;
   readonly overrides?: LoadLighterConfigOptions['overrides'];
   readonly clock?: Clock;
@@ -63,13 +69,17 @@ export interface Change {
 export async function startHarness(options: HarnessOptions = {}) {
   const clock = options.clock ?? systemClock;
   const emulator: LighterEmulator = await startLighterEmulator({ ...options.emulator });
+  const keys = options.keys ?? [emulator.apiKeyIndex];
+  for (const apiKeyIndex of keys)
+    if (emulator.exchange.nextNonce(apiKeyIndex) === undefined)
+      emulator.registerApiKey({ apiKeyIndex });
   const config: LighterVenueConfig = loadLighterConfig({
     url: emulator.url,
     accountIndex: emulator.accountIndex,
-    apiKeyIndex: emulator.apiKeyIndex,
+    apiKeyIndex: keys,
     chainId: emulator.chainId,
     signer: 'fake',
-    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
+    privateKey: keys.map((index) => lighterEmulatorKey(index).privateKey),
     env: {},
     overrides: {
       reconnectInitialMs: 20,
@@ -202,6 +212,25 @@ export function emulatorWasmSigner(): Promise<LighterSigner> {
     privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
     accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
     apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
+    chainId: LIGHTER_EMULATOR_CHAIN_ID,
+    clock: systemClock,
+  });
+}
+
+/**
+ * The real WASM signer for several of the emulator account's keys, one worker for all; each
+ * key signs with `privateKeys[i]` when given (a wrong key), else its well-known local key
+ */
+export function emulatorWasmSigners(
+  keys: readonly number[],
+  privateKeys: readonly (string | undefined)[] = [],
+): Promise<LighterSigner[]> {
+  return createWasmSigners({
+    keys: keys.map((apiKeyIndex, i) => ({
+      apiKeyIndex,
+      privateKey: privateKeys[i] ?? lighterEmulatorKey(apiKeyIndex).privateKey,
+    })),
+    accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
     chainId: LIGHTER_EMULATOR_CHAIN_ID,
     clock: systemClock,
   });

@@ -84,10 +84,11 @@ describe('lighter resilience', () => {
     await withHarness(
       async (h) => {
         const eth = h.instrument('ETH');
-        h.emulator.faults.failRequests({ path: '/api/v1/sendTx', status: 429 });
+        // A gateway error before the venue queued it: nobody can tell it was not executed
+        h.emulator.faults.failRequests({ path: '/api/v1/sendTx', status: 502 });
         const sentAt = Date.now();
         const order = await h.trading.trade(eth, 0.01, 1990);
-        assert.equal(order.status, 'PENDING', 'a bare 429 is no verdict');
+        assert.equal(order.status, 'PENDING', 'a 502 is no verdict');
         await until(() => statusOf(h, order.clientId) === 'LOST', 'the LOST verdict');
         assert.ok(Date.now() >= sentAt + ttl, 'not before the transaction expired');
         assert.match(h.account.findOrder(order.clientId)?.reason ?? '', /expired/);
@@ -95,6 +96,28 @@ describe('lighter resilience', () => {
       },
       { overrides: { txTtlMs: ttl } },
     );
+  });
+
+  it('a rate-limit refusal (HTTP 429, or 23000 in a 400) rejects the order: the venue queued nothing', async () => {
+    await withHarness(async (h) => {
+      const eth = h.instrument('ETH');
+      h.emulator.faults.failRequests({ path: '/api/v1/sendTx', status: 429 });
+      const bare = await h.trading.trade(eth, 0.01, 1990);
+      assert.equal(bare.status, 'REJECTED');
+      assert.match(bare.reason ?? '', /HTTP 429/);
+      h.emulator.faults.failRequests({
+        path: '/api/v1/sendTx',
+        status: 400,
+        code: 23000,
+        message: 'Too Many Requests!',
+      });
+      const coded = await h.trading.trade(eth, 0.01, 1990);
+      assert.equal(coded.status, 'REJECTED');
+      assert.match(coded.reason ?? '', /23000/);
+      assert.equal(creates(h).length, 0, 'the venue has neither');
+      const next = await h.trading.trade(eth, 0.01, 1990);
+      await until(() => statusOf(h, next.clientId) === 'OPEN', 'the next order, on the next nonce');
+    });
   });
 
   it('a definite refusal rejects the order and rolls the nonce back', async () => {
