@@ -229,9 +229,9 @@ export class RiskGate {
   private bump(key: string, by: number): void {
     const live = this.live;
     if (live === undefined) return;
-    const next = (live.get(key) ?? 0) + by;
-    if (next <= 0) live.delete(key);
-    else live.set(key, next);
+    // An instrument's count stays at zero rather than leaving the map (one entry per instrument
+    // traded): a map emptied and refilled with every order reallocates its table each time
+    live.set(key, Math.max(0, (live.get(key) ?? 0) + by));
   }
 
   /** Follows the account: an order that became live or stopped being live moves its count */
@@ -251,14 +251,12 @@ export class RiskGate {
   check(request: OrderRequest, referencePrice: number | undefined, alsoOpening = 0): void {
     const instrument = request.instrument;
     const limits = this.limitsOf(instrument);
-    const size = (value: number) => formatDecimal(value, instrument.sizeDecimals);
-    const price = (value: number) => formatDecimal(value, instrument.priceDecimals);
     if (request.quantity > limits.maxQuantity) {
       throw limitError(
         'maxQuantity',
         'quantity',
         request.quantity,
-        `quantity ${size(request.quantity)} exceeds the maximum ${formatDecimal(limits.maxQuantity)} of ${instrument.symbol}`,
+        `quantity ${sizeText(instrument, request.quantity)} exceeds the maximum ${formatDecimal(limits.maxQuantity)} of ${instrument.symbol}`,
       );
     }
     const valuation = request.price ?? request.stopPrice ?? referencePrice;
@@ -269,7 +267,7 @@ export class RiskGate {
           'maxNotional',
           'quantity',
           request.quantity,
-          `notional ${formatDecimal(notional)} (quantity ${size(request.quantity)} × price ${price(valuation)}) exceeds the maximum ${formatDecimal(limits.maxNotional)} of ${instrument.symbol}`,
+          `notional ${formatDecimal(notional)} (quantity ${sizeText(instrument, request.quantity)} × price ${priceText(instrument, valuation)}) exceeds the maximum ${formatDecimal(limits.maxNotional)} of ${instrument.symbol}`,
         );
       }
     }
@@ -283,7 +281,7 @@ export class RiskGate {
             'priceBand',
             field,
             value,
-            `${field} ${price(value)} is outside ±${formatDecimal(limits.priceBand * 100)} % of the reference price ${price(referencePrice)} of ${instrument.symbol} (${price(low)} to ${price(high)})`,
+            `${field} ${priceText(instrument, value)} is outside ±${formatDecimal(limits.priceBand * 100)} % of the reference price ${priceText(instrument, referencePrice)} of ${instrument.symbol} (${priceText(instrument, low)} to ${priceText(instrument, high)})`,
           );
         }
       }
@@ -349,16 +347,27 @@ export class RiskGate {
    * (capacity was checked before the order was tracked)
    */
   admit(exchange: string, ticket: GateTicket): void {
-    const lane = this.lane(exchange);
-    const now = this.clock.now();
-    this.refill(lane, now);
-    if (lane.queue.size === 0 && lane.tokens >= 1) {
-      lane.tokens -= 1;
+    if (this.admitNow(exchange)) {
       ticket.send();
       return;
     }
-    lane.queue.set(ticket.clientId, { ticket, since: now });
+    const lane = this.lane(exchange);
+    lane.queue.set(ticket.clientId, { ticket, since: this.clock.now() });
     this.schedule(exchange, lane);
+  }
+
+  /**
+   * Takes a submit's token when the rate allows one now and nothing waits before it: the caller
+   * sends at once. False when it would have to wait (then `admit` queues it); nothing changes then
+   */
+  admitNow(exchange: string): boolean {
+    const lane = this.lane(exchange);
+    this.refill(lane, this.clock.now());
+    if (lane.queue.size === 0 && lane.tokens >= 1) {
+      lane.tokens -= 1;
+      return true;
+    }
+    return false;
   }
 
   /** Takes a waiting submit out of its queue (it is canceled); false when none waits */
@@ -412,8 +421,22 @@ export class RiskGate {
   }
 }
 
+/** A size or price as a refusal prints it, to the instrument's decimals */
+const sizeText = (instrument: Instrument, value: number) =>
+  formatDecimal(value, instrument.sizeDecimals);
+const priceText = (instrument: Instrument, value: number) =>
+  formatDecimal(value, instrument.priceDecimals);
+
+const keys = new WeakMap<Instrument, string>();
+
+/** An instrument's key in the live counts (built once per instrument object) */
 function keyOf(instrument: Instrument): string {
-  return `${instrument.exchange}\u0000${instrument.symbol}`;
+  let key = keys.get(instrument);
+  if (key === undefined) {
+    key = `${instrument.exchange}\u0000${instrument.symbol}`;
+    keys.set(instrument, key);
+  }
+  return key;
 }
 
 /**
@@ -424,7 +447,8 @@ export function createReferencePrices(): {
   readonly onMarket: (event: MarketEvent) => void;
   readonly get: (instrument: Instrument) => number | undefined;
 } {
-  const prices = new Map<Instrument, number>();
+  // A holder per instrument, its price written in place: a number set into a Map is boxed anew
+  const prices = new Map<Instrument, { price: number }>();
   return {
     onMarket(event) {
       let price: number | undefined;
@@ -435,9 +459,12 @@ export function createReferencePrices(): {
         const ask = event.asks[0]?.[0];
         price = bid !== undefined && ask !== undefined ? (bid + ask) / 2 : (bid ?? ask);
       }
-      if (price !== undefined && Number.isFinite(price) && price > 0)
-        prices.set(event.instrument, price);
+      if (price !== undefined && Number.isFinite(price) && price > 0) {
+        const held = prices.get(event.instrument);
+        if (held === undefined) prices.set(event.instrument, { price });
+        else held.price = price;
+      }
     },
-    get: (instrument) => prices.get(instrument),
+    get: (instrument) => prices.get(instrument)?.price,
   };
 }

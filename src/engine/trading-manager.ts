@@ -87,6 +87,19 @@ export function createDefaultClientIds(clock: Clock, prefix = 'k'): ClientIdGene
 
 type VerdictWaiter = () => void;
 
+/** What a request does once the rate limit decided: `clear` when it may go out now */
+type ClearGo = (clear: boolean, broker: Broker, request: OrderRequest) => void;
+
+/** `tradeAsync`'s send: one function for every order, not a closure each */
+const sendAsync: ClearGo = (clear, broker, request) => {
+  if (clear) broker.sendOrderAsync(request);
+};
+
+const NONE_EARLIER: { readonly sameInstrument: number; readonly sameExchange: number } = {
+  sameInstrument: 0,
+  sameExchange: 0,
+};
+
 /**
  * Where strategies trade. It turns an intent into an order request (rounded, validated: local
  * refusals throw here, before anything is tracked or sent), lets the venue's broker enrich it,
@@ -225,12 +238,7 @@ export class TradingManager {
     price?: number,
     options: TradeOptions = {},
   ): Promise<Order> {
-    const { broker, request } = this.buildRequest({
-      instrument,
-      amount,
-      ...(price === undefined ? {} : { price }),
-      ...options,
-    });
+    const { broker, request } = this.buildRequest(instrument, amount, price, options);
     this.track(broker, request);
     const order = await this.send(broker, request);
     return order;
@@ -247,20 +255,12 @@ export class TradingManager {
     price?: number,
     options: TradeOptions = {},
   ): ClientOrderId {
-    const { broker, request } = this.buildRequest({
-      instrument,
-      amount,
-      ...(price === undefined ? {} : { price }),
-      ...options,
-    });
+    const { broker, request } = this.buildRequest(instrument, amount, price, options);
     this.track(broker, request);
-    const go = (clear: boolean) => {
-      if (clear) broker.sendOrderAsync(request);
-    };
-    if (!this.account.journaled) this.whenClear(broker, request, go);
+    if (!this.account.journaled) this.whenClear(broker, request, sendAsync);
     else {
       this.account.durable().then(
-        () => this.whenClear(broker, request, go),
+        () => this.whenClear(broker, request, sendAsync),
         (error: unknown) => this.onJournalFailure([request], error),
       );
     }
@@ -289,7 +289,10 @@ export class TradingManager {
         const symbol = `${exchange}:${spec.instrument?.symbol}`;
         const sameInstrument = earlier.get(symbol) ?? 0;
         const sameExchange = earlier.get(exchange) ?? 0;
-        const built = this.buildRequest(spec, { sameInstrument, sameExchange });
+        const built = this.buildRequest(spec.instrument, spec.amount, spec.price, spec, {
+          sameInstrument,
+          sameExchange,
+        });
         earlier.set(symbol, sameInstrument + 1);
         earlier.set(exchange, sameExchange + 1);
         return built;
@@ -587,13 +590,15 @@ export class TradingManager {
    * the orders of its batch before it
    */
   private buildRequest(
-    spec: TradeSpec,
-    earlier = { sameInstrument: 0, sameExchange: 0 },
+    instrument: Instrument,
+    amount: number,
+    price: number | undefined,
+    spec: TradeOptions,
+    earlier = NONE_EARLIER,
   ): {
     readonly broker: Broker;
     readonly request: OrderRequest;
   } {
-    const { instrument, amount, price } = spec;
     if (
       instrument === undefined ||
       instrument === null ||
@@ -679,19 +684,20 @@ export class TradingManager {
    * sent (at once when the rate allows), `go(false)` when it was canceled or waited too long
    * first (it is then never sent)
    */
-  private whenClear(broker: Broker, request: OrderRequest, go: (clear: boolean) => void): void {
+  private whenClear(broker: Broker, request: OrderRequest, go: ClearGo): void {
     const clientId = request.clientId;
     if (!this.unsent.has(clientId)) {
-      go(false);
+      go(false, broker, request);
+      return;
+    }
+    // The usual case, the rate allows it now: no ticket to build
+    if (this.risk.admitNow(broker.exchange)) {
+      this.sendCleared(broker, request, go);
       return;
     }
     const ticket: GateTicket = {
       clientId,
-      send: () => {
-        if (!this.unsent.delete(clientId)) return go(false);
-        this.health?.recordSubmitRequest(broker.exchange, clientId);
-        go(true);
-      },
+      send: () => this.sendCleared(broker, request, go),
       refuse: (error) => {
         this.unsent.delete(clientId);
         this.logger.warn('queued submit refused', { exchange: broker.exchange, clientId, error });
@@ -703,11 +709,21 @@ export class TradingManager {
           message: error.message,
           time: this.clock.now(),
         });
-        go(false);
+        go(false, broker, request);
       },
-      withdrawn: () => go(false),
+      withdrawn: () => go(false, broker, request),
     };
     this.risk.admit(broker.exchange, ticket);
+  }
+
+  /** A request the rate limit let through: sent, unless it was canceled meanwhile */
+  private sendCleared(broker: Broker, request: OrderRequest, go: ClearGo): void {
+    if (!this.unsent.delete(request.clientId)) {
+      go(false, broker, request);
+      return;
+    }
+    this.health?.recordSubmitRequest(broker.exchange, request.clientId);
+    go(true, broker, request);
   }
 
   /** `whenClear` as a value: synchronous when decided at once, so a free send is not delayed */

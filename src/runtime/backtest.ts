@@ -19,6 +19,7 @@ import { SimVenue } from '../venues/sim/sim-venue.ts';
 import type { DataGap } from './data-file.ts';
 import { SIM_EXCHANGE } from './instruments.ts';
 import type { RunResults } from './recorder.ts';
+import { withResults } from './recorder.ts';
 import { openRun } from './session.ts';
 import type { Strategy } from './strategy.ts';
 import { StrategyFailure } from './strategy.ts';
@@ -256,27 +257,28 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
   const failIfStopped = () => {
     if (session.failed !== undefined) throw session.failed;
   };
-  let events = 0;
-  let end = first.time;
-  const report = (failure?: RunFailure): RunReport => ({
-    ...recorder.finish(),
-    strategy: options.strategy.name ?? 'strategy',
-    venue: SIM_EXCHANGE,
-    instruments: instruments.map((i) => i.symbol),
-    start: first.time,
-    end,
-    marketEvents: events,
-    wallMs: performance.now() - started,
-    health: health.snapshot(),
-    counters: { ...account.counters },
-    capital,
-    currency,
-    seed,
-    ...(options.dataGaps === undefined || options.dataGaps.length === 0
-      ? {}
-      : { dataGaps: options.dataGaps }),
-    ...(failure === undefined ? {} : { failure }),
-  });
+  // Fields, not variables the report closes over: a double stored into a closure's variable is
+  // boxed anew on every event, into an object's field in place
+  const replayed = { events: 0, end: first.time };
+  const report = (failure?: RunFailure): RunReport =>
+    withResults(recorder.finish(), {
+      strategy: options.strategy.name ?? 'strategy',
+      venue: SIM_EXCHANGE,
+      instruments: instruments.map((i) => i.symbol),
+      start: first.time,
+      end: replayed.end,
+      marketEvents: replayed.events,
+      wallMs: performance.now() - started,
+      health: health.snapshot(),
+      counters: { ...account.counters },
+      capital,
+      currency,
+      seed,
+      ...(options.dataGaps === undefined || options.dataGaps.length === 0
+        ? {}
+        : { dataGaps: options.dataGaps }),
+      ...(failure === undefined ? {} : { failure }),
+    });
 
   let closed = false;
   try {
@@ -297,8 +299,8 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
         clock.advanceTo(event.time);
         // A strategy awaiting a verdict goes on before the next event, as it would live
         if (fired && session.busy) await runMicrotasks();
-        end = event.time;
-        events += 1;
+        replayed.end = event.time;
+        replayed.events += 1;
         reference.onMarket(event);
         broker.onMarket(event);
         session.onMarket(event);
@@ -308,9 +310,9 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
         if (session.unchecked && (fired || handedOut)) await runMicrotasks();
         recorder.tick();
         if (session.failed !== undefined) break;
-        if (options.onProgress !== undefined && events % 50_000 === 0) {
+        if (options.onProgress !== undefined && replayed.events % 50_000 === 0) {
           const progress = (source as { progress?: () => number }).progress?.();
-          options.onProgress({ events, time: event.time, fraction: progress });
+          options.onProgress({ events: replayed.events, time: event.time, fraction: progress });
         }
       }
       failIfStopped();
@@ -324,7 +326,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     await source.close?.();
 
     // The strategy stops (its timer with it), then replies and pushes in flight arrive
-    const drainUntil = end + DRAIN_MS;
+    const drainUntil = replayed.end + DRAIN_MS;
     await driveClock(clock, session.stop(), drainUntil);
     failIfStopped();
     for (let due = clock.nextDue(); due !== undefined && due <= drainUntil; due = clock.nextDue()) {

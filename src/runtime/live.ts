@@ -24,6 +24,7 @@ import { attachFailedRunReport, runFailureOf } from './backtest.ts';
 import type { LiveMetrics, MetricsEndpoint } from './metrics-server.ts';
 import { serveLiveMetrics } from './metrics-server.ts';
 import type { RunResults } from './recorder.ts';
+import { withResults } from './recorder.ts';
 import { openRun } from './session.ts';
 import type { Strategy, StrategyFailure } from './strategy.ts';
 
@@ -407,22 +408,22 @@ async function trade(
       journalFailure ??= error as KestrelError;
     }
   }
-  const report = (results: RunResults, failed?: RunFailure): RunReport => ({
-    ...results,
-    strategy: options.strategy.name ?? 'strategy',
-    venue: venue.exchange,
-    instruments: instruments.map((i) => i.symbol),
-    start,
-    end: Math.max(end, clock.now()),
-    marketEvents: events,
-    wallMs: performance.now() - started,
-    health: health.snapshot(),
-    counters: { ...account.counters },
-    capital: results.startEquity,
-    currency,
-    seed: 0,
-    ...(failed === undefined ? {} : { failure: failed }),
-  });
+  const report = (results: RunResults, failed?: RunFailure): RunReport =>
+    withResults(results, {
+      strategy: options.strategy.name ?? 'strategy',
+      venue: venue.exchange,
+      instruments: instruments.map((i) => i.symbol),
+      start,
+      end: Math.max(end, clock.now()),
+      marketEvents: events,
+      wallMs: performance.now() - started,
+      health: health.snapshot(),
+      counters: { ...account.counters },
+      capital: results.startEquity,
+      currency,
+      seed: 0,
+      ...(failed === undefined ? {} : { failure: failed }),
+    });
   const error =
     thrown?.error ??
     failure ??

@@ -66,6 +66,15 @@ export interface RunResults {
   readonly charts: TearsheetCharts;
 }
 
+/**
+ * A run's results with the fields a report adds after them, as `{ ...results, ...fields }` would
+ * give, except that the chart data stays unbuilt until read
+ */
+export function withResults<T extends object>(results: RunResults, fields: T): RunResults & T {
+  const report = Object.defineProperties({}, Object.getOwnPropertyDescriptors(results));
+  return Object.assign(report, fields) as RunResults & T;
+}
+
 /** One fill of a venue's liquidation of our position */
 export interface Liquidation {
   readonly time: number;
@@ -360,7 +369,7 @@ class EquityCurve {
       if (!keep) continue;
       times[kept] = time;
       equities[kept] = equities[i]!;
-      positions.copyWithin(kept * width, i * width, (i + 1) * width);
+      for (let k = 0; k < width; k++) positions[kept * width + k] = positions[i * width + k]!;
       kept += 1;
     }
     this.length = kept;
@@ -437,11 +446,10 @@ export class RunRecorder {
   private readonly symbolOwner: number[];
   /** Per instrument, the position quantities of the sample being taken */
   private readonly quantities: number[];
-  /** An instrument's mark price, for the tearsheet's samples (one function, not one per sample) */
-  private readonly markOf = (instrument: Instrument): number => {
+  /** The mark price of the instrument at `index`, for the tearsheet's samples (one function) */
+  private readonly markOf = (index: number): number => {
     this.refresh();
-    const index = this.instruments.indexOf(instrument);
-    return (index < 0 ? this.account.getPosition(instrument) : this.netPositions[index]!).markPrice;
+    return this.netPositions[index]!.markPrice;
   };
 
   constructor(options: RecorderOptions) {
@@ -744,6 +752,7 @@ export class RunRecorder {
       this.curve.firstTime() ?? now,
       now,
     );
+    let built: TearsheetCharts | undefined;
     return {
       ordersByStatus: { ...this.statusCounts },
       orders: this.orders,
@@ -768,7 +777,11 @@ export class RunRecorder {
       liquidations: [...this.liquidations],
       samplePeriodMs,
       tearsheet,
-      charts,
+      // Built when first read (the HTML report reads it; a backtest's caller may never)
+      get charts() {
+        built ??= charts();
+        return built;
+      },
     };
   }
 }

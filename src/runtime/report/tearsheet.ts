@@ -141,7 +141,8 @@ class PriceSeries {
       if (merged < 0 || times[merged] !== start) {
         merged += 1;
         times[merged] = start;
-        v.copyWithin(merged * FIELDS, from, from + FIELDS);
+        const to = merged * FIELDS;
+        for (let f = 0; f < FIELDS; f++) v[to + f] = v[from + f]!;
         continue;
       }
       const to = merged * FIELDS;
@@ -187,13 +188,15 @@ export class TearsheetRecorder {
   readonly drawdown = new DrawdownTracker();
   readonly trips: RoundTripTracker;
   private readonly series = new Map<string, PriceSeries>();
+  /** Each instrument's series, by its index in the run's instruments, once it has one */
+  private readonly seriesAt: Array<PriceSeries | undefined> = [];
   private periodIndex = 0;
   private fills: FillMark[] | undefined = [];
   private readonly orders: OrderSummary[] = [];
   private readonly keepOrders: number;
   private readonly realized = new Map<string, number>();
   private firstPrices: Map<string, number> | undefined;
-  private readonly lastPrices = new Map<string, number>();
+  private readonly lastPrices = new Map<string, { price: number }>();
 
   constructor(options: {
     readonly instruments: readonly Instrument[];
@@ -211,17 +214,32 @@ export class TearsheetRecorder {
     return SAMPLE_PERIODS_MS[this.periodIndex]!;
   }
 
-  /** A one-second sample: equity for the drawdown, mark prices for the price chart */
-  sample(time: number, equity: number, mark: (instrument: Instrument) => number): void {
+  /**
+   * A one-second sample: equity for the drawdown, mark prices for the price chart (`mark` is
+   * asked for each instrument by its index in the run's instruments)
+   */
+  sample(time: number, equity: number, mark: (index: number) => number): void {
     this.drawdown.add(time, equity);
-    for (const instrument of this.instruments) {
-      const price = mark(instrument);
+    const instruments = this.instruments;
+    for (let k = 0; k < instruments.length; k++) {
+      const price = mark(k);
       if (!(price > 0)) continue;
-      this.lastPrices.set(instrument.symbol, price);
-      this.bucket(this.seriesOf(instrument.symbol), time, price);
+      const symbol = instruments[k]!.symbol;
+      // Written in place: a number set into a Map is boxed anew on every sample
+      const last = this.lastPrices.get(symbol);
+      if (last === undefined) this.lastPrices.set(symbol, { price });
+      else last.price = price;
+      let series = this.seriesAt[k];
+      if (series === undefined) {
+        series = this.seriesOf(symbol);
+        this.seriesAt[k] = series;
+      }
+      this.bucket(series, time, price);
     }
-    if (this.firstPrices === undefined && this.lastPrices.size === this.instruments.length)
-      this.firstPrices = new Map(this.lastPrices);
+    if (this.firstPrices === undefined && this.lastPrices.size === this.instruments.length) {
+      this.firstPrices = new Map();
+      for (const [symbol, last] of this.lastPrices) this.firstPrices.set(symbol, last.price);
+    }
   }
 
   private seriesOf(symbol: string): PriceSeries {
@@ -261,7 +279,8 @@ export class TearsheetRecorder {
   onFill(fill: Fill, position: Position | undefined): void {
     const symbol = fill.instrument.symbol;
     const series = this.seriesOf(symbol);
-    const at = this.bucket(series, fill.time, this.lastPrices.get(symbol) ?? fill.price) * FIELDS;
+    const at =
+      this.bucket(series, fill.time, this.lastPrices.get(symbol)?.price ?? fill.price) * FIELDS;
     const v = series.values;
     const notional = fill.quantity * fill.price;
     if (fill.side === 'BUY') {
@@ -317,13 +336,16 @@ export class TearsheetRecorder {
     if (this.orders.length > this.keepOrders * 2) this.orders.splice(0, this.keepOrders);
   }
 
-  /** The figures, over the equity curve and the run's period */
+  /**
+   * The figures, over the equity curve and the run's period, and the chart data as a function:
+   * thousands of candles are built only for a report that draws them
+   */
   finish(
     curve: readonly EquitySample[],
     curvePeriodMs: number,
     start: number,
     end: number,
-  ): { readonly tearsheet: Tearsheet; readonly charts: TearsheetCharts } {
+  ): { readonly tearsheet: Tearsheet; readonly charts: () => TearsheetCharts } {
     const drawdown = this.drawdown.result();
     const first = curve[0]?.equity;
     const last = curve[curve.length - 1]?.equity;
@@ -340,11 +362,9 @@ export class TearsheetRecorder {
     if (this.firstPrices !== undefined && symbols.length > 0) {
       let sum = 0;
       for (const symbol of symbols)
-        sum += (this.lastPrices.get(symbol) ?? 0) / (this.firstPrices.get(symbol) ?? 1) - 1;
+        sum += (this.lastPrices.get(symbol)?.price ?? 0) / (this.firstPrices.get(symbol) ?? 1) - 1;
       holdReturn = sum / symbols.length;
     }
-    const prices = new Map<string, PriceBucket[]>();
-    for (const [symbol, series] of this.series) prices.set(symbol, series.buckets());
     return {
       tearsheet: {
         metrics,
@@ -354,11 +374,18 @@ export class TearsheetRecorder {
         lastTrades: this.trips.lastTrades(),
         lastOrders: this.orders.slice(-this.keepOrders),
       },
-      charts: {
-        prices: Object.fromEntries(prices),
-        fills: this.fills,
-        buyAndHold: first === undefined ? [] : this.holdCurve(first, prices),
-      },
+      charts: () => this.charts(first),
+    };
+  }
+
+  /** The chart data: candles per symbol, the fills, buy and hold from `capital` on the candles */
+  private charts(capital: number | undefined): TearsheetCharts {
+    const prices = new Map<string, PriceBucket[]>();
+    for (const [symbol, series] of this.series) prices.set(symbol, series.buckets());
+    return {
+      prices: Object.fromEntries(prices),
+      fills: this.fills,
+      buyAndHold: capital === undefined ? [] : this.holdCurve(capital, prices),
     };
   }
 

@@ -29,9 +29,11 @@ class Link<M> {
   private last = Number.NEGATIVE_INFINITY;
   private readonly clock: Clock;
   private readonly deliver: (message: M) => void;
-  private arrivals: number[] = [];
-  private messages: M[] = [];
+  /** A ring of messages in flight and their arrival times: reused, never reallocated per message */
+  private arrivals = new Float64Array(16);
+  private messages: Array<M | undefined> = new Array(16).fill(undefined);
   private head = 0;
+  private size = 0;
   /** Whether a timer is set for the queue's first message (or its messages are being delivered) */
   private armed = false;
   private readonly fire = () => this.arrive();
@@ -49,8 +51,11 @@ class Link<M> {
       this.deliver(message);
       return;
     }
-    this.arrivals.push(arrival);
-    this.messages.push(message);
+    if (this.size === this.messages.length) this.grow();
+    const at = (this.head + this.size) & (this.messages.length - 1);
+    this.arrivals[at] = arrival;
+    this.messages[at] = message;
+    this.size += 1;
     if (!this.armed) {
       this.armed = true;
       this.clock.setTimer(arrival - now, this.fire);
@@ -66,11 +71,12 @@ class Link<M> {
     const now = this.clock.now();
     try {
       let first = true;
-      while (this.head < this.messages.length && (first || this.arrivals[this.head]! <= now)) {
+      while (this.size > 0 && (first || this.arrivals[this.head]! <= now)) {
         first = false;
-        const message = this.messages[this.head]!;
-        this.messages[this.head] = undefined as M;
-        this.head += 1;
+        const message = this.messages[this.head] as M;
+        this.messages[this.head] = undefined;
+        this.head = (this.head + 1) & (this.messages.length - 1);
+        this.size -= 1;
         this.deliver(message);
       }
     } finally {
@@ -80,19 +86,23 @@ class Link<M> {
   }
 
   private waitForNext(now: number): void {
-    if (this.head < this.messages.length) {
-      if (this.head > 1024 && this.head * 2 > this.messages.length) {
-        this.arrivals = this.arrivals.slice(this.head);
-        this.messages = this.messages.slice(this.head);
-        this.head = 0;
-      }
-      this.clock.setTimer(this.arrivals[this.head]! - now, this.fire);
-    } else {
-      this.arrivals.length = 0;
-      this.messages.length = 0;
-      this.head = 0;
-      this.armed = false;
+    if (this.size > 0) this.clock.setTimer(this.arrivals[this.head]! - now, this.fire);
+    else this.armed = false;
+  }
+
+  /** Doubles the ring, its messages in order from the start */
+  private grow(): void {
+    const capacity = this.messages.length;
+    const arrivals = new Float64Array(capacity * 2);
+    const messages: Array<M | undefined> = new Array(capacity * 2).fill(undefined);
+    for (let i = 0; i < this.size; i++) {
+      const from = (this.head + i) & (capacity - 1);
+      arrivals[i] = this.arrivals[from]!;
+      messages[i] = this.messages[from];
     }
+    this.arrivals = arrivals;
+    this.messages = messages;
+    this.head = 0;
   }
 }
 
@@ -396,17 +406,18 @@ export class SimBroker implements Broker {
         };
       }
       case 'fill': {
-        const ref = {
-          clientId: report.order.clientId as Order['clientId'],
-          venueOrderId: venueOrderId(report.order.orderId),
-        };
+        // Fields spelled out, not spread: a spread in the middle of a literal is a slow copy
+        const clientId = report.order.clientId as Order['clientId'];
+        const venueId = venueOrderId(report.order.orderId);
         return {
           type: 'orderFilled',
           exchange,
-          ...ref,
+          clientId,
+          venueOrderId: venueId,
           fill: {
             tradeId: tradeId(report.tradeId),
-            ...ref,
+            clientId,
+            venueOrderId: venueId,
             instrument: report.order.instrument,
             side: report.order.side,
             quantity: report.quantity,

@@ -786,4 +786,51 @@ describe('SimVenue: order history', () => {
     assert.deepEqual(known, ids.slice(15), 'the last ten, by client id');
     assert.equal(sim.order({ clientId: 'c24' })?.status, 'CANCELED');
   });
+
+  it('keeps finding them once asked, as orders keep finishing: by venue id, by client id, a reused client id', () => {
+    const sim = new SimVenue({
+      exchange: 'sim',
+      instruments: [BTC],
+      balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
+      historySize: 10,
+    });
+    sim.onQuote(quote(100, 100.1, 5, 5), 0);
+    const placeAndCancel = (clientId: string): string => {
+      const reports = sim.submit(
+        {
+          clientId,
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          quantity: 0.1,
+          price: 90,
+          stopPrice: undefined,
+          timeInForce: 'GTC',
+          reduceOnly: false,
+        },
+        1,
+      );
+      sim.cancel({ clientId }, 2);
+      const first = reports[0];
+      assert.ok(first?.type === 'accepted');
+      return first.order.orderId;
+    };
+    const venueIds = new Map<string, string>();
+    for (let i = 0; i < 5; i++) venueIds.set(`c${i}`, placeAndCancel(`c${i}`));
+    // The first query: from here on every finished order is looked up as it comes and goes
+    assert.equal(sim.order({ clientId: 'c0' })?.status, 'CANCELED');
+    for (let i = 5; i < 25; i++) venueIds.set(`c${i}`, placeAndCancel(`c${i}`));
+    const ids = [...venueIds.keys()];
+    const known = ids.filter((clientId) => sim.order({ clientId }) !== undefined);
+    assert.deepEqual(known, ids.slice(15), 'the last ten, by client id');
+    const byVenueId = ids.filter(
+      (clientId) => sim.order({ orderId: venueIds.get(clientId)! }) !== undefined,
+    );
+    assert.deepEqual(byVenueId, ids.slice(15), 'the last ten, by venue id');
+    // A client id used again: the newer order answers for it, and the older one by its venue id
+    const reused = placeAndCancel('c20');
+    assert.equal(sim.order({ clientId: 'c20' })?.orderId, reused);
+    assert.equal(sim.order({ orderId: venueIds.get('c20')! })?.clientId, 'c20');
+    assert.equal(sim.order({ orderId: venueIds.get('c15')! }), undefined, 'c15 made room');
+  });
 });

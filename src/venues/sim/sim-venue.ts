@@ -1,5 +1,4 @@
 import type { Balance } from '../../core/balance.ts';
-import { BoundedMap } from '../../core/bounded-map.ts';
 import { invalidField } from '../../core/errors.ts';
 import type { Liquidity } from '../../core/fill.ts';
 import { accountingCurrency, scheduleFee } from '../../core/fill.ts';
@@ -293,8 +292,16 @@ export class SimVenue {
   private readonly instruments = new Map<string, Instrument>();
   private readonly live = new Map<string, SimOrder>();
   private readonly liveByClientId = new Map<string, SimOrder>();
-  private readonly history: BoundedMap<string, SimOrder>;
-  private readonly historyByClientId = new Map<string, string>();
+  /**
+   * Finished orders for status queries, the last `historySize`: a ring, oldest at `historyHead`
+   * once full. Nothing is indexed until the first query asks (a backtest's broker never does),
+   * then the index follows the ring
+   */
+  private readonly history: SimOrder[] = [];
+  private historyHead = 0;
+  private historyIndex:
+    | { readonly byOrderId: Map<string, SimOrder>; readonly byClientId: Map<string, string> }
+    | undefined;
   private readonly positions = new Map<string, MutablePosition>();
   private readonly ledger = new Map<string, LedgerBalance>();
   /** Initial margin held for each derivative position, by symbol */
@@ -343,11 +350,6 @@ export class SimVenue {
     this.rules = { ...DEFAULT_RULES, ...options.rules };
     this.checkMargin = options.checkMargin ?? true;
     this.historySize = options.historySize ?? 100_000;
-    // The client id index follows the bounded history: an order dropped from one leaves the other
-    this.history = new BoundedMap(this.historySize, (orderId, order) => {
-      if (this.historyByClientId.get(order.clientId) === orderId)
-        this.historyByClientId.delete(order.clientId);
-    });
     this.tradeIdPrefix = options.tradeIdPrefix ?? '';
     this.nextOrderId = options.orderIdStart ?? 1_000_001;
     this.maintenanceMargin = rate('maintenanceMargin', options.maintenanceMargin ?? 0.005);
@@ -788,11 +790,45 @@ export class SimVenue {
   }
 
   private retire(order: SimOrder): void {
-    if (this.live.delete(order.orderId) && order.reduceOnly) this.reduceOnlyLive -= 1;
+    // Every order that finishes was live (placed before it could fill or close), and only once
+    if (!this.live.delete(order.orderId)) return;
+    if (order.reduceOnly) this.reduceOnlyLive -= 1;
     if (this.liveByClientId.get(order.clientId) === order)
       this.liveByClientId.delete(order.clientId);
-    this.history.set(order.orderId, order);
-    this.historyByClientId.set(order.clientId, order.orderId);
+    if (this.historySize <= 0) return;
+    const index = this.historyIndex;
+    if (this.history.length < this.historySize) this.history.push(order);
+    else {
+      // Full: the oldest makes room, and leaves the index
+      const oldest = this.history[this.historyHead]!;
+      this.history[this.historyHead] = order;
+      this.historyHead = (this.historyHead + 1) % this.historySize;
+      if (index !== undefined) {
+        index.byOrderId.delete(oldest.orderId);
+        if (index.byClientId.get(oldest.clientId) === oldest.orderId)
+          index.byClientId.delete(oldest.clientId);
+      }
+    }
+    if (index !== undefined) {
+      index.byOrderId.set(order.orderId, order);
+      index.byClientId.set(order.clientId, order.orderId);
+    }
+  }
+
+  /** The finished orders' index, built from the history at the first query */
+  private finishedIndex(): NonNullable<SimVenue['historyIndex']> {
+    if (this.historyIndex === undefined) {
+      const byOrderId = new Map<string, SimOrder>();
+      const byClientId = new Map<string, string>();
+      const count = this.history.length;
+      for (let i = 0; i < count; i++) {
+        const order = this.history[(this.historyHead + i) % count]!;
+        byOrderId.set(order.orderId, order);
+        byClientId.set(order.clientId, order.orderId);
+      }
+      this.historyIndex = { byOrderId, byClientId };
+    }
+    return this.historyIndex;
   }
 
   private findLive(ref: SimOrderRef): SimOrder | undefined {
@@ -805,10 +841,10 @@ export class SimVenue {
   order(ref: SimOrderRef): SimOrderSnapshot | undefined {
     const live = this.findLive(ref);
     if (live !== undefined) return snapshot(live);
+    const index = this.finishedIndex();
     const orderId =
-      ref.orderId ??
-      (ref.clientId === undefined ? undefined : this.historyByClientId.get(ref.clientId));
-    const past = orderId === undefined ? undefined : this.history.get(orderId);
+      ref.orderId ?? (ref.clientId === undefined ? undefined : index.byClientId.get(ref.clientId));
+    const past = orderId === undefined ? undefined : index.byOrderId.get(orderId);
     if (past === undefined) return undefined;
     if (ref.clientId !== undefined && past.clientId !== ref.clientId) return undefined;
     return snapshot(past);
