@@ -15,16 +15,16 @@ interface FloorOrder {
 
 /**
  * The floor: the same map lookups and field writes the account must do for each event (find the
- * order, index its venue id, dedupe the trade id, bump filled quantity and status, position and
- * balance), with no
- * state machine, audit trail, rounding or accounting.
+ * order, note its venue id, dedupe the trade id, bump filled quantity and status, position and
+ * balance), with no state machine, audit trail, rounding or accounting. Every event of the
+ * workload names its clientId, so no event needs the venue-id index: the account builds it only
+ * when one does, and the floor does not build it either
  */
 function floorApply(
   requests: readonly OrderRequest[],
   events: readonly AccountEvent[],
 ): { count: () => number } {
   const orders = new Map<string, FloorOrder>();
-  const byVenueId = new Map<string, FloorOrder>();
   const seen = new Map<string, Set<string>>();
   const positions = new Map<string, { quantity: number }>();
   const balances = new Map<string, { total: number }>();
@@ -40,7 +40,6 @@ function floorApply(
         if (event.type === 'orderAccepted') {
           const order = orders.get(event.clientId ?? '');
           if (order !== undefined) {
-            if (order.venueOrderId !== event.venueOrderId) byVenueId.set(event.venueOrderId, order);
             order.venueOrderId = event.venueOrderId;
             order.status = 'OPEN';
           }

@@ -538,7 +538,7 @@ describe('apply: accounting', () => {
     // 3200 × 2 bp + 3200 × 5 bp
     assert.equal(state.positions.get('BTCUSDT')?.commissions, 2.24);
     assert.equal(state.balances.get('USDT')?.total, 9997.76);
-    assert.equal(state.fees.get('USDT'), 2.24);
+    assert.equal(state.fees.get('USDT')?.total, 2.24);
   });
 
   it('uses the venue fee when reported, in its currency, rebates included', () => {
@@ -947,7 +947,7 @@ describe('apply: the venue is the authority over terminal verdicts', () => {
     assert.equal(order?.filledQuantity, 0.004);
     assert.equal(order?.averageFillPrice, 64000);
     assert.equal(state.positions.get('BTCUSDT')?.quantity, 0.004);
-    assert.equal(state.fees.get('USDT'), 0.1);
+    assert.equal(state.fees.get('USDT')?.total, 0.1);
     assert.equal(apply(state, fill('a', 't1', 0.004, 64000)).outcome, 'ignored', 'once');
   });
 

@@ -133,8 +133,11 @@ export interface AccountState {
   /** Whether any hedge-mode leg exists (marks then reach the legs too) */
   hedged: boolean;
   readonly balances: Map<string, MutableBalance>;
-  /** Fees paid per currency, across instruments */
-  readonly fees: Map<string, number>;
+  /**
+   * Fees paid per currency, across instruments, each in a holder written in place (a number set
+   * into a Map is boxed anew every fill)
+   */
+  readonly fees: Map<string, { total: number }>;
   readonly counters: AccountCounters;
   readonly terminalQueue: OrderRecord[];
   terminalHead: number;
@@ -433,24 +436,19 @@ function transition(
 }
 
 /**
- * An audit trail with one more entry. Most orders make two to four transitions: their trails
- * are copied into exact-size arrays (a push would grow one to 17 slots, and every trail stays
- * alive as long as its order); longer ones grow by push
+ * An audit trail with one more entry. Most orders make two to four transitions, and every trail
+ * lives as long as its order: the first entry gets an array with room for four (a push would
+ * grow an empty array to 17 slots), so the next three go in place
  */
 function appendTransition(trail: OrderTransition[], entry: OrderTransition): OrderTransition[] {
-  switch (trail.length) {
-    case 0:
-      return [entry];
-    case 1:
-      return [trail[0]!, entry];
-    case 2:
-      return [trail[0]!, trail[1]!, entry];
-    case 3:
-      return [trail[0]!, trail[1]!, trail[2]!, entry];
-    default:
-      trail.push(entry);
-      return trail;
+  if (trail.length > 0) {
+    trail.push(entry);
+    return trail;
   }
+  // Shortening an array this little keeps its four slots (V8 trims only far larger excess)
+  const room = [entry, entry, entry, entry];
+  room.length = 1;
+  return room;
 }
 
 /**
@@ -941,7 +939,9 @@ function bookFill(state: AccountState, fill: Fill): Position {
   const position = positionOf(state, instrument, fill.positionSide);
   const realized = bookExecution(position, fill.side, fill.quantity, fill.price, fill.time);
   const feeCurrency = fill.feeCurrency;
-  state.fees.set(feeCurrency, money((state.fees.get(feeCurrency) ?? 0) + fill.fee));
+  const fees = state.fees.get(feeCurrency);
+  if (fees === undefined) state.fees.set(feeCurrency, { total: money(fill.fee) });
+  else fees.total = money(fees.total + fill.fee);
   const settle = accountingCurrency(instrument);
   if (feeCurrency === settle) position.commissions = money(position.commissions + fill.fee);
   else if (feeCurrency === instrument.base)

@@ -363,7 +363,9 @@ export class AccountProcessor implements AccountView {
 
   /** Fees paid per currency */
   getFees(): ReadonlyMap<string, number> {
-    return this.state.fees;
+    const fees = new Map<string, number>();
+    for (const [currency, paid] of this.state.fees) fees.set(currency, paid.total);
+    return fees;
   }
 
   get counters(): Readonly<AccountCounters> {

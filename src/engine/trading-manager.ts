@@ -95,6 +95,9 @@ const sendAsync: ClearGo = (clear, broker, request) => {
   if (clear) broker.sendOrderAsync(request);
 };
 
+/** A trade without options (one object, not one per call) */
+const NO_OPTIONS: TradeOptions = Object.freeze({});
+
 const NONE_EARLIER: { readonly sameInstrument: number; readonly sameExchange: number } = {
   sameInstrument: 0,
   sameExchange: 0,
@@ -147,7 +150,11 @@ export class TradingManager {
     }
     this.account.subscribe((result, event) => {
       this.risk.onApplied(result);
-      if (result.order !== undefined && this.decidedHere.delete(result.order.clientId)) {
+      if (
+        result.order !== undefined &&
+        this.decidedHere.size > 0 &&
+        this.decidedHere.delete(result.order.clientId)
+      ) {
         // Nothing was sent, so no latency, count or cancel belongs to the venue's health
         if (result.outcome === 'applied' && result.firstVerdict)
           this.release(result.order.clientId);
@@ -236,7 +243,7 @@ export class TradingManager {
     instrument: Instrument,
     amount: number,
     price?: number,
-    options: TradeOptions = {},
+    options: TradeOptions = NO_OPTIONS,
   ): Promise<Order> {
     const { broker, request } = this.buildRequest(instrument, amount, price, options);
     this.track(broker, request);
@@ -253,10 +260,18 @@ export class TradingManager {
     instrument: Instrument,
     amount: number,
     price?: number,
-    options: TradeOptions = {},
+    options: TradeOptions = NO_OPTIONS,
   ): ClientOrderId {
     const { broker, request } = this.buildRequest(instrument, amount, price, options);
-    this.track(broker, request);
+    this.account.processOrderRequest(request, broker.correlationKey?.(request));
+    // The common case: no journal to wait for and the rate allows it now. The order goes out in
+    // this same call, so it never enters the unsent set (an entry added and deleted per order)
+    if (!this.account.journaled && this.risk.admitNow(broker.exchange)) {
+      this.health?.recordSubmitRequest(broker.exchange, request.clientId);
+      broker.sendOrderAsync(request);
+      return request.clientId;
+    }
+    this.unsent.add(request.clientId);
     if (!this.account.journaled) this.whenClear(broker, request, sendAsync);
     else {
       this.account.durable().then(
@@ -648,9 +663,10 @@ export class TradingManager {
         'conflicts with postOnly (GTX)',
       );
     }
+    // A generated id is one no order has (nextClientId skips those); a caller's is checked here
     const clientId =
       spec.clientId === undefined ? this.nextClientId() : this.callerClientId(spec.clientId);
-    if (this.account.findOrder(clientId) !== undefined) {
+    if (spec.clientId !== undefined && this.account.findOrder(clientId) !== undefined) {
       throw invalidField('DUPLICATE_CLIENT_ID', 'clientId', clientId, 'is already in use');
     }
     const referencePrice = this.referencePrice?.(instrument);
