@@ -45,7 +45,7 @@ for (const [venue, seed] of [
       for (const [owner, keys] of Object.entries(report.transactionsByKey))
         for (const [key, count] of Object.entries(keys))
           assert.ok(count > 0, `${owner} signed nothing with API key ${key}`);
-      assert.equal(report.lost, 0, 'no order the venue was sent declared LOST');
+      assert.equal(report.lost, 0, 'no order at the venue unknown to its owner or given up by it');
       assert.equal(report.touchedAcross, 0);
       assert.equal(report.clientIdChanges, 0);
       assert.deepEqual(report.mismatches, []);

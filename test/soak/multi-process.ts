@@ -307,16 +307,20 @@ async function compare(
   let orders = 0;
   let lost = 0;
   let neverSent = 0;
+  let declaredLost = 0;
   let fills = 0;
   for (const order of ledger) {
     const owner = ownerOfKey(order.key);
     const known = view.owners
       .find((o) => o.owner === owner)
       ?.orders.find((o) => venueKey(o) === order.key);
+    // Lost: an order at the venue that its owner does not know, or gave up on
     if (owner === undefined || known === undefined) {
+      lost += 1;
       mismatches.push(`venue order ${order.venueOrderId} (${order.key}) is unknown to its owner`);
       continue;
     }
+    if (known.status === 'LOST') lost += 1;
     mismatches.push(...orderMismatches(order, known));
   }
   const atVenue = new Set(ledger.map((o) => o.key));
@@ -341,15 +345,12 @@ async function compare(
         continue;
       }
       if (order.status === 'LOST') {
-        // Where the venue logs requests, LOST is the true verdict only of an order none named
-        // (killed between its journal entry and its send); on Lighter, of one it never placed
-        if (venue.heard === undefined || !venue.heard(order.clientId)) neverSent += 1;
-        else {
-          lost += 1;
-          mismatches.push(`order ${order.clientId} declared LOST although the venue was sent it`);
-        }
+        // LOST and absent from the venue is the true verdict (never sent, or refused with its
+        // answer lost to a fault); LOST and at the venue is a lost order (counted above)
         if (isAtVenue(order))
           mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
+        else if (venue.placings?.(order.clientId).length === 0) neverSent += 1;
+        else declaredLost += 1;
       }
       if (order.status === 'PENDING' || order.status === 'PENDING_CANCEL')
         mismatches.push(`order ${order.clientId} still ${order.status} after settling`);
@@ -423,6 +424,7 @@ async function compare(
     venueOrders: ledger.length,
     fills,
     lost,
+    declaredLost: neverSent + declaredLost,
     neverSent,
     clientIdChanges,
     touchedAcross,
@@ -437,7 +439,7 @@ export function formatMultiSoakReport(report: MultiSoakReport): string {
     `  faults injected ${report.faults}: ${Object.entries(report.faultsByKind)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, lost ${report.lost}, declared LOST as never sent ${report.neverSent ?? 0}, clientId changes ${report.clientIdChanges}, touched across processes ${report.touchedAcross}`,
+    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, lost ${report.lost}, declared LOST ${report.declaredLost ?? 0} (the venue does not have them; never sent ${report.neverSent ?? 'n/a'}), clientId changes ${report.clientIdChanges}, touched across processes ${report.touchedAcross}`,
     ...Object.entries(report.transactionsByKey).map(
       ([owner, keys]) =>
         `  ${owner}: transactions by API key ${Object.entries(keys)
