@@ -18,6 +18,8 @@ for (const venue of ['binanceusdm', 'bybit', 'lighter'] as const) {
       assert.ok(report.faults >= 5, `${report.faults} faults`);
       assert.ok(report.venueOrders >= 20, `${report.venueOrders} venue orders`);
       assert.ok(report.fills >= 1, `${report.fills} fills`);
+      assert.equal(report.lost, 0, 'no order at the venue unknown to Kestrel or given up by it');
+      assert.equal(report.clientIdChanges, 0);
       assert.deepEqual(report.mismatches, []);
     });
   });

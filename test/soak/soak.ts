@@ -80,25 +80,33 @@ export interface SoakVenue {
   /** Faults this venue can be told, as [operation, body] */
   readonly faults: ReadonlyArray<readonly [string, Record<string, unknown>]>;
   /**
-   * Whether a request placing the order (naming its clientId) reached the venue, for venues whose
+   * The requests placing the order (naming its clientId) that reached the venue, for venues whose
    * emulator logs requests: an order declared LOST that no such request named was never sent
    */
-  heard?(key: string): boolean;
+  placings?(key: string): string[];
   close(): Promise<void>;
 }
 
-/** Whether a logged order-placing request (one of `paths`, single or batch) names `key` */
-function placingRequestNames(
-  requests: readonly { readonly method: string; readonly path: string; readonly params: unknown }[],
+/** The logged order-placing requests (one of `paths`, single or batch) naming `key`, as text */
+function placingRequests(
+  requests: readonly {
+    readonly method: string;
+    readonly path: string;
+    readonly params: unknown;
+    readonly status: number;
+    readonly time: number;
+  }[],
   paths: readonly string[],
   key: string,
-): boolean {
-  return requests.some(
-    (request) =>
-      request.method === 'POST' &&
-      paths.includes(request.path) &&
-      JSON.stringify(request.params).includes(key),
-  );
+): string[] {
+  return requests
+    .filter(
+      (request) =>
+        request.method === 'POST' &&
+        paths.includes(request.path) &&
+        JSON.stringify(request.params).includes(key),
+    )
+    .map((request) => `${request.path} at ${request.time}: HTTP ${request.status}`);
 }
 
 export interface SoakReport {
@@ -112,18 +120,17 @@ export interface SoakReport {
   readonly orders: number;
   readonly venueOrders: number;
   readonly fills: number;
-  /**
-   * Orders lost: declared LOST although a request named them (the venue heard of them), or,
-   * where the venue keeps no request log, every order declared LOST
-   */
+  /** Orders lost: at the venue, yet unknown to Kestrel or given up by it as LOST (each a mismatch) */
   readonly lost: number;
-  /** Each of those, with its reason */
-  readonly lostOrders?: readonly string[];
-  /**
-   * Orders declared LOST that no request ever named: the process was killed after journaling
-   * them and before sending them, and LOST (the venue does not know them) is their true verdict
-   */
+  /** Orders declared LOST that the venue does not have: LOST is their true verdict */
+  readonly declaredLost?: number;
+  /** Of those, the ones no placing request ever carried: killed between journal and send */
   readonly neverSent?: number;
+  /**
+   * The others, with their reason and the placing requests the venue answered (a fault replaced
+   * the answer of a request the venue refused), where the emulator logs requests
+   */
+  readonly sentNotPlaced?: readonly string[];
   /** Orders whose clientId differs from the one their intent was journaled with */
   readonly clientIdChanges: number;
   readonly mismatches: readonly string[];
@@ -202,8 +209,8 @@ export async function startVenue(name: SoakVenueName, seed: number): Promise<Soa
         ['reorder-pushes', { count: 4 }],
         ['drop-pushes', { count: 3 }],
       ],
-      heard: (key) =>
-        placingRequestNames(emulator.requests, ['/fapi/v1/order', '/fapi/v1/batchOrders'], key),
+      placings: (key) =>
+        placingRequests(emulator.requests, ['/fapi/v1/order', '/fapi/v1/batchOrders'], key),
       close: () => emulator.close(),
     };
   }
@@ -331,8 +338,8 @@ async function startBybit(seed: number): Promise<SoakVenue> {
       ['reorder-pushes', { count: 4 }],
       ['drop-pushes', { count: 3 }],
     ],
-    heard: (key) =>
-      placingRequestNames(emulator.requests, ['/v5/order/create', '/v5/order/create-batch'], key),
+    placings: (key) =>
+      placingRequests(emulator.requests, ['/v5/order/create', '/v5/order/create-batch'], key),
     close: () => emulator.close(),
   };
 }
@@ -546,7 +553,7 @@ export function compare(
   name: SoakVenueName,
   venue: Pick<
     SoakVenue,
-    'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep' | 'heard'
+    'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep' | 'placings'
   >,
   journal: string,
   figures: Pick<SoakReport, 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'>,
@@ -564,17 +571,20 @@ export function compare(
     if (key !== undefined) byKey.set(key, order);
   }
   const ledgerOrders = venue.orders();
+  // Lost: an order at the venue that Kestrel does not know, or gave up on
+  let lost = 0;
   for (const order of ledgerOrders) {
     const known = byKey.get(order.key);
     if (known === undefined) {
+      lost += 1;
       mismatches.push(`venue order ${order.venueOrderId} (${order.key}) is unknown to Kestrel`);
       continue;
     }
+    if (known.status === 'LOST') lost += 1;
     mismatches.push(...orderMismatches(order, known));
   }
   const atVenue = new Map(ledgerOrders.map((o) => [o.key, o.status]));
-  let lost = 0;
-  const lostOrders: string[] = [];
+  const declaredLost: string[] = [];
   let neverSent = 0;
   for (const order of ours) {
     const key = keyOf(order as { clientId: string; correlationKey?: string });
@@ -586,16 +596,15 @@ export function compare(
       mismatches.push(
         `order ${order.clientId}: Kestrel ${order.status}, the venue does not list it`,
       );
-    if (order.status === 'LOST') {
-      if (venue.heard !== undefined && !venue.heard(order.clientId)) neverSent += 1;
-      else {
-        lost += 1;
-        lostOrders.push(`${order.clientId}: ${order.reason ?? 'no reason'}`);
-        if (venue.heard !== undefined)
-          mismatches.push(`order ${order.clientId} declared LOST although the venue was sent it`);
-      }
-      if (key !== undefined && atVenue.has(key))
-        mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
+    // LOST and absent from the venue: the true verdict. Either no request ever carried it (killed
+    // between journal and send) or the venue refused it and a fault ate the answer
+    if (order.status === 'LOST' && (key === undefined || !atVenue.has(key))) {
+      const placings = venue.placings?.(order.clientId);
+      if (placings !== undefined && placings.length === 0) neverSent += 1;
+      else
+        declaredLost.push(
+          `${order.clientId}: ${order.reason ?? 'no reason'}${placings === undefined ? '' : ` (sent: ${placings.join('; ')})`}`,
+        );
     }
     if (order.status === 'PENDING' || order.status === 'PENDING_CANCEL')
       mismatches.push(`order ${order.clientId} still ${order.status} after settling`);
@@ -669,8 +678,9 @@ export function compare(
     venueOrders: ledgerOrders.length,
     fills: ourFills.length,
     lost,
-    lostOrders,
+    declaredLost: neverSent + declaredLost.length,
     neverSent,
+    sentNotPlaced: declaredLost,
     clientIdChanges,
     mismatches,
   };
@@ -724,8 +734,8 @@ export function formatSoakReport(report: SoakReport): string {
     `  faults injected ${report.faults}: ${Object.entries(report.faultsByKind)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, lost ${report.lost}, never sent ${report.neverSent ?? 'n/a'} (killed between journal and send; LOST, absent from every request), clientId changes ${report.clientIdChanges}`,
-    ...(report.lostOrders ?? []).map((line) => `    lost ${line}`),
+    `  orders ${report.orders} (venue has ${report.venueOrders}), fills ${report.fills}, lost ${report.lost}, clientId changes ${report.clientIdChanges}`,
+    `  declared LOST ${report.declaredLost ?? 0} (the venue does not have them): ${report.neverSent ?? 'n/a'} never sent (killed between journal and send)${(report.sentNotPlaced ?? []).map((line) => `\n    ${line}`).join('')}`,
     `  mismatches ${report.mismatches.length}${report.mismatches.length === 0 ? '' : `:\n    ${report.mismatches.slice(0, 30).join('\n    ')}`}`,
   ].join('\n');
 }
