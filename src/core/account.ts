@@ -199,7 +199,7 @@ export class BoundedMemory {
     return this.scopes.get(scope)?.has(key) === true;
   }
 
-  /** The keys remembered in a scope (created empty), to test and `remember` with one lookup */
+  /** The keys remembered in a scope (created empty), to `claim` keys in */
   members(scope: string): ReadonlySet<string> {
     let members = this.scopes.get(scope);
     if (members === undefined) {
@@ -211,10 +211,26 @@ export class BoundedMemory {
 
   add(scope: string, key: string): void {
     const members = this.members(scope);
-    if (!members.has(key)) this.remember(members, key);
+    if (this.claim(members, key)) this.remember(members, key);
   }
 
-  /** Adds a key that is not there yet to a scope `members` returned */
+  /**
+   * Puts a key into a scope `members` returned, with one hash lookup (a test then an add is two):
+   * true when it was not there. A claimed key is then remembered, or released when the caller
+   * refuses what it came with
+   */
+  claim(scope: ReadonlySet<string>, key: string): boolean {
+    const members = scope as Set<string>;
+    const size = members.size;
+    members.add(key);
+    return members.size !== size;
+  }
+
+  release(scope: ReadonlySet<string>, key: string): void {
+    (scope as Set<string>).delete(key);
+  }
+
+  /** Counts a claimed key in, forgetting the oldest past the capacity */
   remember(scope: ReadonlySet<string>, key: string): void {
     const members = scope as Set<string>;
     if (this.ringKeys.length < this.capacity) {
@@ -231,7 +247,6 @@ export class BoundedMemory {
       this.ringKeys[this.next] = key;
       this.next = (this.next + 1) % this.capacity;
     }
-    members.add(key);
     this.count += 1;
   }
 
@@ -751,7 +766,7 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
     resolve(state, event) ??
     resolve(state, { clientId: report.clientId, venueOrderId: report.venueOrderId });
   const seen = state.seen.members(instrument.symbol);
-  if (seen.has(report.tradeId)) {
+  if (!state.seen.claim(seen, report.tradeId)) {
     state.counters.duplicateFills += 1;
     return ignored(`duplicate fill ${report.tradeId}`, order);
   }
@@ -764,6 +779,7 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
     order.bookedQuantity + quantity > order.quantity + instrument.lotSize / 2
   ) {
     state.counters.overfills += 1;
+    state.seen.release(seen, report.tradeId);
     return refused(
       `overfill: fill ${report.tradeId} of ${quantity} on order ${order.clientId} filled ${order.bookedQuantity} of ${order.quantity}`,
       order,
