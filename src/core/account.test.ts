@@ -862,6 +862,11 @@ describe('apply: the venue is the authority over terminal verdicts', () => {
       findOrder(state, 'a')?.transitions.map((t) => `${t.from}→${t.to}`),
       ['PENDING→LOST', 'LOST→OPEN'],
     );
+    assert.equal(
+      findOrder(state, 'a')?.reason,
+      'revived: accepted by the venue after it was declared LOST (the venue does not know the order)',
+      'no longer says why it was LOST as if it still were',
+    );
   });
 
   it('revives a LOST order from the history on a fill', () => {
@@ -872,6 +877,10 @@ describe('apply: the venue is the authority over terminal verdicts', () => {
     apply(state, fill('a', 't1', 0.4, 100, { time: 600 }));
     assert.equal(state.orders.get('a')?.status, 'PARTIALLY_FILLED');
     assert.equal(state.positions.get('BTCUSDT')?.quantity, 0.4);
+    assert.match(
+      state.orders.get('a')?.reason ?? '',
+      /^revived: filled by the venue after it was declared LOST/,
+    );
   });
 
   it('reinstates a REJECTED order the venue lists open, with its reason, among the live orders', () => {

@@ -692,14 +692,18 @@ function onAccepted(state: AccountState, event: OrderAccepted): ApplyResult {
   const previous = order.status;
   if (previous === 'PENDING') transition(state, order, 'OPEN', event.type, event.time);
   // The venue accepted an order given up as LOST (a submit held up on its way): it is live again
-  else if (previous === 'LOST')
-    transition(
-      state,
-      order,
-      order.filledQuantity > 0 ? 'PARTIALLY_FILLED' : 'OPEN',
-      event.type,
-      event.time,
-    );
+  else if (previous === 'LOST') {
+    if (
+      transition(
+        state,
+        order,
+        order.filledQuantity > 0 ? 'PARTIALLY_FILLED' : 'OPEN',
+        event.type,
+        event.time,
+      )
+    )
+      order.reason = revivedReason('accepted', order.reason);
+  }
   // An accept racing a cancel never wipes the cancel; a refused cancel goes back to OPEN
   else if (previous === 'PENDING_CANCEL' && order.beforeCancel === 'PENDING')
     order.beforeCancel = 'OPEN';
@@ -833,6 +837,8 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   // The fill books whatever the table says (the position is real); only the status is judged,
   // and an illegal change (a fill on a REJECTED order) is refused and counted
   const legal = transition(state, order, target, event.type, event.time);
+  if (legal && previous === 'LOST' && target !== 'LOST')
+    order.reason = revivedReason('filled', order.reason);
   const change: OrderChange | undefined = !legal
     ? undefined
     : order.status === 'FILLED'
@@ -882,6 +888,11 @@ function onCancelRejected(state: AccountState, event: CancelRejected): ApplyResu
   order.beforeCancel = undefined;
   order.cancelDeferred = false;
   return applied(order, 'cancelRejected', previous, undefined, undefined, false, true);
+}
+
+/** Why an order given up as LOST is live (or filled) again, keeping why it was given up */
+function revivedReason(how: 'accepted' | 'filled', lostBecause: string | undefined): string {
+  return `revived: ${how} by the venue after it was declared LOST${lostBecause === undefined ? '' : ` (${lostBecause})`}`;
 }
 
 function onLost(state: AccountState, event: OrderLost): ApplyResult {
