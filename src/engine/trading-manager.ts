@@ -837,7 +837,7 @@ export class TradingManager {
     });
     for (const request of requests) {
       this.unsent.delete(request.clientId);
-      this.account.apply({
+      this.decideLocally(request.clientId, {
         type: 'orderRejected',
         exchange: request.instrument.exchange,
         clientId: request.clientId,

@@ -29,6 +29,7 @@ import { createClientIdGenerator } from '../../src/core/ids.ts';
 import { createOrderRequest } from '../../src/core/order-request.ts';
 import { AccountProcessor } from '../../src/engine/account-processor.ts';
 import { SimulatedClock, systemClock } from '../../src/engine/clock.ts';
+import { HealthMonitor } from '../../src/engine/health-monitor.ts';
 import { silentLogger } from '../../src/engine/logger.ts';
 import { TradingManager } from '../../src/engine/trading-manager.ts';
 import { describeDamage } from '../../src/journal/integrity.ts';
@@ -276,11 +277,13 @@ describe('journal abuse', { concurrency: false }, () => {
       journal,
     });
     const broker = new ScriptedBroker();
+    const health = new HealthMonitor({ clock });
     const trading = new TradingManager({
       brokers: [broker],
       account,
       clock,
       logger: silentLogger,
+      health,
       ids: createClientIdGenerator({ instanceTag: 'wf', counterStart: 0 }),
     });
     const first = await trading.trade(BTC_PERP, 0.01, 64000);
@@ -293,6 +296,12 @@ describe('journal abuse', { concurrency: false }, () => {
     assert.equal(caught.status, 'REJECTED', 'an intent that could not be recorded is not sent');
     assert.match(caught.reason ?? '', /^JOURNAL_FAILED: not sent/);
     assert.equal(broker.wire.filter((m) => m.op === 'send').length, 1);
+    const counts = health.snapshot().exchanges.find((e) => e.exchange === 'TEST')?.counts;
+    assert.deepEqual(
+      [counts?.submitted, counts?.accepted, counts?.rejected],
+      [1, 1, 0],
+      'a refusal here is no submit to, and no rejection by, the venue',
+    );
     assert.equal(journal.health.state, 'failing');
     assert.throws(() => trading.tradeAsync(BTC_PERP, 0.01, 62000), {
       code: 'JOURNAL_FAILED',
