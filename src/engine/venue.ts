@@ -103,6 +103,11 @@ export interface VenueConnection {
   /** What the venue needs when several processes trade its account; absent when nothing */
   readonly sharing?: VenueSharing;
   /**
+   * How long an order the venue does not know stays PENDING after it was asked for before it may
+   * be declared LOST (the venue's own setting); the engine's reconciler waits as long
+   */
+  readonly lostAfterMs?: number;
+  /**
    * The venue's open orders, fills since `since`, positions and balances, for reconciliation.
    * @throws KestrelError when the venue cannot be reached
    */

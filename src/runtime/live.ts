@@ -306,6 +306,7 @@ async function trade(
           health,
           isOwn: clientIdsOf(prefix, tag),
           owners,
+          ...(venue.lostAfterMs === undefined ? {} : { lostAfterMs: venue.lostAfterMs }),
           ...options.reconcile,
         });
   const { recorder, session } = openRun({

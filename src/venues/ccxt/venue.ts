@@ -69,6 +69,7 @@ export class CcxtVenue implements VenueConnection {
   readonly profile: VenueProfile;
   /** A short sha256 fingerprint of the API key (never the key): names the journal */
   readonly account?: string;
+  readonly lostAfterMs: number;
   instruments: readonly Instrument[] = [];
   private readonly config: CcxtVenueConfig;
   private readonly clock: Clock;
@@ -141,12 +142,13 @@ export class CcxtVenue implements VenueConnection {
       gate: this.gate,
       redact,
     });
+    this.lostAfterMs = config.lostAfterMs ?? 15_000;
     this.broker = new CcxtBroker({
       name: this.exchange,
       rest: this.rest,
       clock: deps.clock,
       logger: this.logger,
-      lostAfterMs: config.lostAfterMs ?? 15_000,
+      lostAfterMs: this.lostAfterMs,
       statusCheckDelayMs: config.statusCheckDelayMs ?? 1_000,
       quote: (symbol) => this.market.lastQuote(symbol),
       positionMode: config.positionMode ?? 'oneWay',

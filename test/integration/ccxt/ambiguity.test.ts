@@ -310,6 +310,37 @@ describe('ambiguity through real ccxt and the Binance USDⓈ-M emulator', () => 
     assert.deepEqual(ledgerDifferences(journalPath, emulator), []);
   });
 
+  it("the startup reconciliation waits by the venue's own window: a 16 s old submit stays PENDING under a 20 s lostAfterMs", async () => {
+    const emulator = await venueAt();
+    const journalPath = join(dir, 'window.sqlite');
+    // Held past Binance's recvWindow, so the venue refuses it when it finally reads it: never placed
+    const clientId = await heldSubmitFirstLife(emulator, journalPath, 12_000);
+    const requestedAt = readJournalSafely(journalPath)?.find(
+      (o) => o.clientId === clientId,
+    )?.createdAt;
+    assert.ok(requestedAt !== undefined, 'the intent on disk');
+    // Older than the engine's default window (15 s), younger than the venue's (20 s)
+    await until(() => Date.now() - requestedAt > 15_500, 'the order past 15 s', 60_000);
+    let atStart: Order | undefined;
+    let lost: Order | undefined;
+    const strategy: Strategy = {
+      name: 'window-second-life',
+      async onStart(ctx) {
+        atStart = copy(ctx.order(clientId));
+        await until(() => ctx.order(clientId)?.status === 'LOST', 'given up by the venue window');
+        lost = copy(ctx.order(clientId));
+      },
+    };
+    await live({ emulator, journalPath, strategy, overrides: { lostAfterMs: 20_000 } });
+    assert.equal(atStart?.status, 'PENDING', 'not given up at startup by the engine default');
+    assert.ok(lost !== undefined);
+    assert.ok(
+      (lost.transitions.at(-1)?.time ?? 0) - requestedAt >= 20_000,
+      'LOST only past the venue window',
+    );
+    assert.equal(emulator.venue.order({ clientId }), undefined, 'the venue never placed it');
+  });
+
   it('a held submit given up as LOST is reinstated when the venue lists it open (its push lost), then canceled by the stop', async () => {
     const emulator = await venueAt();
     const journalPath = join(dir, 'reinstated.sqlite');
