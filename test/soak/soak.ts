@@ -87,6 +87,32 @@ export interface SoakVenue {
   close(): Promise<void>;
 }
 
+type Fault = readonly [string, Record<string, unknown>];
+
+/**
+ * The faults both ccxt emulators (Binance USDⓈ-M, Bybit) are told, with their own create and
+ * cancel routes: a dropped user stream, refused reconnects, creates and cancels the venue executes
+ * but answers with a 5xx, late answers, and duplicated, reordered and lost pushes; `extra` adds
+ * a venue's own
+ */
+function ccxtEmulatorFaults(
+  create: { readonly method: string; readonly path: string },
+  cancel: { readonly method: string; readonly path: string },
+  extra: readonly Fault[] = [],
+): readonly Fault[] {
+  return [
+    ['drop-connections', { stream: 'user' }],
+    ['refuse-connections', { durationMs: 1500, scope: 'ws' }],
+    ['fail-requests', { status: 503, count: 2, ...create, when: 'after' }],
+    ['fail-requests', { status: 502, count: 1, ...cancel, when: 'after' }],
+    ['delay-responses', { ms: 1500, count: 2, when: 'after' }],
+    ['duplicate-pushes', { count: 5 }],
+    ['reorder-pushes', { count: 4 }],
+    ['drop-pushes', { count: 3 }],
+    ...extra,
+  ];
+}
+
 /** The logged order-placing requests (one of `paths`, single or batch) naming `key`, as text */
 function placingRequests(
   requests: readonly {
@@ -193,22 +219,13 @@ export async function startVenue(name: SoakVenueName, seed: number): Promise<Soa
       // An order whose submit was killed in flight is LOST after five status queries two seconds apart
       settleMs: 20_000,
       balanceStep: 1e-8,
-      faults: [
-        ['drop-connections', { stream: 'user' }],
-        ['refuse-connections', { durationMs: 1500, scope: 'ws' }],
-        [
-          'fail-requests',
-          { status: 503, count: 2, method: 'POST', path: '/fapi/v1/order', when: 'after' },
-        ],
-        [
-          'fail-requests',
-          { status: 502, count: 1, method: 'DELETE', path: '/fapi/v1/order', when: 'after' },
-        ],
-        ['delay-responses', { ms: 1500, count: 2, when: 'after' }],
-        ['duplicate-pushes', { count: 5 }],
-        ['reorder-pushes', { count: 4 }],
-        ['drop-pushes', { count: 3 }],
-      ],
+      faults: ccxtEmulatorFaults(
+        { method: 'POST', path: '/fapi/v1/order' },
+        {
+          method: 'DELETE',
+          path: '/fapi/v1/order',
+        },
+      ),
       placings: (key) =>
         placingRequests(emulator.requests, ['/fapi/v1/order', '/fapi/v1/batchOrders'], key),
       close: () => emulator.close(),
@@ -320,24 +337,14 @@ async function startBybit(seed: number): Promise<SoakVenue> {
     // An order whose submit was killed in flight is LOST after the ccxt venue's status queries
     settleMs: 20_000,
     balanceStep: 1e-8,
-    faults: [
-      ['drop-connections', { stream: 'user' }],
-      ['drop-connections', { stream: 'market' }],
-      ['refuse-connections', { durationMs: 1500, scope: 'ws' }],
+    faults: ccxtEmulatorFaults(
+      { method: 'POST', path: '/v5/order/create' },
+      { method: 'POST', path: '/v5/order/cancel' },
       [
-        'fail-requests',
-        { status: 503, count: 2, method: 'POST', path: '/v5/order/create', when: 'after' },
+        ['drop-connections', { stream: 'market' }],
+        ['rate-limit', { count: 1 }],
       ],
-      [
-        'fail-requests',
-        { status: 502, count: 1, method: 'POST', path: '/v5/order/cancel', when: 'after' },
-      ],
-      ['delay-responses', { ms: 1500, count: 2, when: 'after' }],
-      ['rate-limit', { count: 1 }],
-      ['duplicate-pushes', { count: 5 }],
-      ['reorder-pushes', { count: 4 }],
-      ['drop-pushes', { count: 3 }],
-    ],
+    ),
     placings: (key) =>
       placingRequests(emulator.requests, ['/v5/order/create', '/v5/order/create-batch'], key),
     close: () => emulator.close(),
