@@ -217,6 +217,17 @@ export function createExchange(
       ...config.options,
     },
   });
+  const requestCost = profile?.requestCost;
+  if (requestCost !== undefined) {
+    // A cost that depends on the request (orders in a batch): ccxt's hook for it, per instance
+    const instance = exchange as unknown as {
+      calculateRateLimiterCost(...args: unknown[]): number;
+    };
+    const ccxtCost = instance.calculateRateLimiterCost.bind(instance);
+    instance.calculateRateLimiterCost = (api, method, path, params, config) =>
+      requestCost(String(path), (params ?? {}) as Readonly<Record<string, unknown>>) ??
+      ccxtCost(api, method, path, params, config);
+  }
   if (logger !== undefined) {
     // ccxt prints what it could not parse (a frame that is not JSON...) to the console; those
     // lines belong in the run's log

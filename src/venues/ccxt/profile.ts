@@ -115,6 +115,7 @@ export interface VenueProfile {
   readonly clientIdParam: string | undefined;
   /** Most orders one createOrders call takes, per market type; absent: no native batch there */
   readonly batch: Partial<Record<MarketType, number>>;
+
   /**
    * How one order is looked up: `fetchOrder`, or `openThenClosed` (the open list filtered by the
    * order's id, then the closed list: Bybit's fetchOrder only sees the last 500 orders)
@@ -170,6 +171,14 @@ export interface VenueProfile {
   readonly requestCosts?: Readonly<
     Record<string, Readonly<Record<string, Readonly<Record<string, RequestCost>>>>>
   >;
+  /**
+   * A request's pacing cost where it depends on the request (Bybit counts every order of a
+   * create-batch on the endpoint's limit), given ccxt's path and params; undefined: the table's
+   */
+  readonly requestCost?: (
+    path: string,
+    params: Readonly<Record<string, unknown>>,
+  ) => number | undefined;
   /** What Kestrel could not check about this venue (the generic stand-in names them at start) */
   readonly unchecked: readonly string[];
 }

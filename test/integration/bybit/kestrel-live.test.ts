@@ -200,6 +200,69 @@ describe('kestrel on the Bybit emulator', () => {
   });
 });
 
+describe("Kestrel's pacing on Bybit", () => {
+  it("keeps a burst of orders, a batch and their cancels within Bybit's 10 a second per endpoint: none refused", async () => {
+    const emulator = await startBybitEmulator({});
+    emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
+    const logger = createMemoryLogger();
+    const venue = createCcxtVenue(config(emulator.url), { clock: systemClock, logger });
+    const ids: string[] = [];
+    let rejected: string[] = [];
+    try {
+      const strategy: Strategy = {
+        name: 'bybit-burst',
+        async onStart(ctx) {
+          const btc = ctx.instrument('BTC/USDT:USDT');
+          // Twelve at once, one by one, then a batch of twelve (create-batch takes ten)
+          for (let i = 0; i < 12; i++) ids.push(ctx.tradeAsync(btc, 0.002, 60000 + i));
+          const batch = await ctx.submitOrders(
+            Array.from({ length: 12 }, (_, i) => ({
+              instrument: btc,
+              amount: 0.002,
+              price: 59000 + i,
+            })),
+          );
+          ids.push(...batch.map((o) => o.clientId));
+          await until(
+            () => ids.every((id) => ctx.order(id)?.status !== 'PENDING'),
+            'every verdict',
+            60_000,
+          );
+          await ctx.cancelOrders(btc);
+          await until(
+            () => ids.every((id) => ['CANCELED', 'REJECTED'].includes(ctx.order(id)?.status ?? '')),
+            'every cancel',
+            60_000,
+          );
+          rejected = ids
+            .map((id) => ctx.order(id))
+            .filter((o) => o?.status === 'REJECTED')
+            .map((o) => `${o?.clientId}: ${o?.reason}`);
+        },
+      };
+      await runLive({
+        strategy,
+        venue,
+        symbols: ['BTC/USDT:USDT'],
+        clock: systemClock,
+        logger,
+        durationMs: 500,
+        reconcile: { snapshotIntervalMs: 0 },
+      });
+      assert.equal(ids.length, 24);
+      assert.deepEqual(rejected, [], 'no order refused');
+      assert.deepEqual(
+        emulator.requests.filter((r) => r.retCode === 10006).map((r) => r.path),
+        [],
+        'no request over the rate limit',
+      );
+      assert.equal(emulator.orders().filter((o) => o.status === 'Cancelled').length, 24);
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
 function order0(orders: readonly Order[]): Order {
   const first = orders[0];
   if (first === undefined) throw new Error('no order placed');
