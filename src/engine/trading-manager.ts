@@ -121,6 +121,14 @@ export class TradingManager {
   private readonly unsent = new Set<string>();
   /** Orders whose verdict was reached here (never sent), until it is applied: not venue answers */
   private readonly decidedHere = new Set<string>();
+  /**
+   * Whether the account may hold an id the generator could still hand out (one a caller chose,
+   * or one from elsewhere): from then on, or when the generator or account cannot tell, every
+   * generated id is looked up before it is used
+   */
+  private idsTaken: boolean;
+  /** The id `nextClientId` handed out last (its own, so never one of the taken ones) */
+  private lastIssued: string | undefined;
 
   constructor(options: TradingManagerOptions) {
     this.account = options.account;
@@ -131,6 +139,10 @@ export class TradingManager {
     this.verdictTimeoutMs = options.verdictTimeoutMs ?? 30_000;
     this.referencePrice = options.referencePrice;
     this.risk = new RiskGate(options.risk ?? {}, options.clock, () => this.account.getOrders());
+    this.idsTaken =
+      this.ids.wouldIssue === undefined ||
+      this.account.someClientId === undefined ||
+      this.account.someClientId((clientId) => this.wouldIssue(clientId));
     for (const broker of options.brokers) {
       if (this.brokers.has(broker.exchange)) {
         throw invalidField(
@@ -145,6 +157,17 @@ export class TradingManager {
     }
     this.account.subscribe((result, event) => {
       this.risk.onApplied(result);
+      if (
+        !this.idsTaken &&
+        result.outcome === 'applied' &&
+        (result.change === 'requested' ||
+          result.change === 'adopted' ||
+          result.change === 'recovered') &&
+        result.order !== undefined &&
+        result.order.clientId !== this.lastIssued &&
+        this.wouldIssue(result.order.clientId)
+      )
+        this.idsTaken = true;
       if (
         result.order !== undefined &&
         this.decidedHere.size > 0 &&
@@ -651,8 +674,17 @@ export class TradingManager {
    */
   nextClientId(): ClientOrderId {
     let clientId = this.ids.next();
-    while (this.account.findOrder(clientId) !== undefined) clientId = this.ids.next();
+    // Nobody else took one of the generator's future ids (the usual case): nothing to look up
+    if (this.idsTaken) {
+      while (this.account.findOrder(clientId) !== undefined) clientId = this.ids.next();
+    }
+    this.lastIssued = clientId;
     return clientId;
+  }
+
+  /** Whether the generator may still hand out an id (true when it cannot tell) */
+  private wouldIssue(clientId: string): boolean {
+    return this.ids.wouldIssue?.(clientId) ?? true;
   }
 
   /**
@@ -669,6 +701,8 @@ export class TradingManager {
         `must not start with ${EXTERNAL_PREFIX}: it names orders adopted from the venue`,
       );
     }
+    // Taken before it is tracked, so a generated id never meets it even while the writer is busy
+    if (!this.idsTaken && this.wouldIssue(clientId)) this.idsTaken = true;
     return clientId;
   }
 
