@@ -16,4 +16,23 @@ describe('client ids', () => {
     for (const foreign of ['kfoo', 'k-1', 'x_ab12-1', 'ext:123', 'kab12-', 'KAB12-1', 'kab12-1x-'])
       assert.equal(ofOwner(foreign), false, foreign);
   });
+
+  it('says which ids it may still hand out: its shape with a later counter', () => {
+    const ids = createClientIdGenerator({ prefix: 'k', instanceTag: 'ab12', counterStart: 99 });
+    assert.equal(ids.next(), 'kab12-2s');
+    const cases: Array<[string, boolean]> = [
+      ['kab12-2s', false],
+      ['kab12-2r', false],
+      ['kab12-z', false],
+      ['kab12-2t', true],
+      ['kab12-30', true],
+      ['kab12-100', true],
+      ['kab12-02t', false],
+      ['kab12-2T', false],
+      ['kab12-', false],
+      ['kzz9-2t', false],
+      ['kab12-2t-x', false],
+    ];
+    for (const [id, expected] of cases) assert.equal(ids.wouldIssue?.(id), expected, id);
+  });
 });

@@ -70,6 +70,11 @@ export interface ClientIdGenerator {
   /** The last counter value handed out, for persisting and restoring */
   readonly counter: number;
   readonly prefix: string;
+  /**
+   * Whether `next` may still return this id. Optional: without it, a user of the generator
+   * cannot rule out that an id someone else chose is one it will hand out later
+   */
+  wouldIssue?(clientId: string): boolean;
 }
 
 export interface ClientIdGeneratorOptions {
@@ -110,6 +115,8 @@ export function createClientIdGenerator(options: ClientIdGeneratorOptions): Clie
   }
   const head = `${prefix}${options.instanceTag}-`;
   let counter = options.counterStart;
+  // The current counter in base 36, the suffix of the id last handed out
+  let text = counter.toString(36);
   return {
     prefix,
     get counter() {
@@ -117,7 +124,25 @@ export function createClientIdGenerator(options: ClientIdGeneratorOptions): Clie
     },
     next() {
       counter += 1;
-      return `${head}${counter.toString(36)}` as ClientOrderId;
+      text = counter.toString(36);
+      return `${head}${text}` as ClientOrderId;
+    },
+    // This shape with a counter past the current one: more base-36 digits (no leading zero), or
+    // as many and later in their order
+    wouldIssue(clientId) {
+      const start = head.length;
+      const width = clientId.length - start;
+      if (width < text.length || !clientId.startsWith(head)) return false;
+      for (let i = start; i < clientId.length; i++) {
+        const c = clientId.charCodeAt(i);
+        if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return false;
+      }
+      if (width > text.length) return clientId.charCodeAt(start) !== 48;
+      for (let i = 0; i < width; i++) {
+        const difference = clientId.charCodeAt(start + i) - text.charCodeAt(i);
+        if (difference !== 0) return difference > 0;
+      }
+      return false;
     },
   };
 }

@@ -45,6 +45,11 @@ export interface AccountView {
   processFills(fills: readonly FillReport[]): void;
   subscribe(listener: AccountListener): () => void;
   findOrder(clientId: string): TrackedOrder | undefined;
+  /**
+   * Whether an order the account knows (live, in its grace window or in the history) has a
+   * clientId that matches. Optional: without it, nothing can be ruled out
+   */
+  someClientId?(match: (clientId: string) => boolean): boolean;
   /** Live orders (not terminal), optionally of one instrument */
   getOrders(instrument?: Instrument): TrackedOrder[];
   /** The net position of an instrument, or one leg of it on a hedge-mode account */
@@ -324,6 +329,12 @@ export class AccountProcessor implements AccountView {
 
   findOrder(clientId: string): TrackedOrder | undefined {
     return findOrder(this.state, clientId);
+  }
+
+  someClientId(match: (clientId: string) => boolean): boolean {
+    for (const clientId of this.state.orders.keys()) if (match(clientId)) return true;
+    for (const clientId of this.state.history.keys()) if (match(clientId)) return true;
+    return false;
   }
 
   getOrders(instrument?: Instrument): TrackedOrder[] {

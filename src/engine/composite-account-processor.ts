@@ -89,6 +89,11 @@ export class CompositeAccountProcessor implements AccountView {
     return undefined;
   }
 
+  someClientId(match: (clientId: string) => boolean): boolean {
+    for (const account of this.accounts.values()) if (account.someClientId(match)) return true;
+    return false;
+  }
+
   getOrders(instrument?: Instrument): TrackedOrder[] {
     if (instrument !== undefined) return this.account(instrument.exchange).getOrders(instrument);
     return [...this.accounts.values()].flatMap((a) => a.getOrders());

@@ -9,8 +9,9 @@ import { ScriptedBroker } from '../../test/helpers/scripted-broker.ts';
 import type { ApplyResult } from '../core/account.ts';
 import { KestrelError } from '../core/errors.ts';
 import type { AccountEvent } from '../core/events.ts';
-import { createClientIdGenerator } from '../core/ids.ts';
+import { clientOrderId, createClientIdGenerator } from '../core/ids.ts';
 import type { OrderChange } from '../core/order.ts';
+import { createOrderRequest } from '../core/order-request.ts';
 import { AccountProcessor } from './account-processor.ts';
 import { SimulatedClock } from './clock.ts';
 import { CompositeAccountProcessor } from './composite-account-processor.ts';
@@ -565,5 +566,67 @@ describe('TradingManager: several exchanges', () => {
     assert.equal(test.wire.length, 1);
     assert.equal(other.wire.length, 1);
     assert.throws(() => account.account('NOPE'), { code: 'UNKNOWN_EXCHANGE' });
+  });
+});
+
+describe('TradingManager: generated client ids', () => {
+  // The generator's next ids are ktest-1, ktest-2, ... Each door an order can come in by, with
+  // an id the generator would hand out later: the manager never hands that id out again
+  const setup = () => {
+    const clock = new SimulatedClock(1_700_000_000_000);
+    const logger = createMemoryLogger();
+    const broker = new ScriptedBroker({ reply: () => 'silent' });
+    const account = new AccountProcessor({ exchange: broker.exchange, clock, logger });
+    const track = (clientId: string) =>
+      account.processOrderRequest(
+        createOrderRequest({
+          clientId: clientOrderId(clientId),
+          instrument: BTC_PERP,
+          side: 'BUY',
+          quantity: 0.01,
+          orderType: 'LIMIT',
+          price: 64000,
+          timeInForce: 'GTC',
+        }),
+      );
+    const manager = () =>
+      new TradingManager({
+        brokers: [broker],
+        account,
+        clock,
+        logger,
+        ids: createClientIdGenerator({ instanceTag: 'test', counterStart: 0 }),
+      });
+    return { track, manager };
+  };
+
+  it('skips an id the account held before the manager existed (a replayed journal)', () => {
+    const { track, manager } = setup();
+    track('ktest-2');
+    const trading = manager();
+    assert.deepEqual([trading.nextClientId(), trading.nextClientId()], ['ktest-1', 'ktest-3']);
+  });
+
+  it('skips an id a caller chose through the manager, or tracked on the account itself', () => {
+    const { manager } = setup();
+    const trading = manager();
+    assert.equal(trading.nextClientId(), 'ktest-1');
+    trading.tradeAsync(BTC_PERP, 0.01, 64000, { clientId: 'ktest-3' });
+    assert.deepEqual([trading.nextClientId(), trading.nextClientId()], ['ktest-2', 'ktest-4']);
+    const other = setup();
+    const direct = other.manager();
+    other.track('ktest-2');
+    assert.deepEqual([direct.nextClientId(), direct.nextClientId()], ['ktest-1', 'ktest-3']);
+  });
+
+  it('a generated id handed to a caller and traded is not mistaken for a taken one', () => {
+    const { manager } = setup();
+    const trading = manager();
+    const id = trading.nextClientId();
+    trading.tradeAsync(BTC_PERP, 0.01, 64000, { clientId: id });
+    assert.deepEqual(
+      [trading.nextClientId(), trading.tradeAsync(BTC_PERP, 0.01, 64000)],
+      ['ktest-2', 'ktest-3'],
+    );
   });
 });

@@ -98,11 +98,6 @@ const sendAsync: ClearGo = (clear, broker, request) => {
 /** A trade without options (one object, not one per call) */
 const NO_OPTIONS: TradeOptions = Object.freeze({});
 
-const NONE_EARLIER: { readonly sameInstrument: number; readonly sameExchange: number } = {
-  sameInstrument: 0,
-  sameExchange: 0,
-};
-
 /**
  * Where strategies trade. It turns an intent into an order request (rounded, validated: local
  * refusals throw here, before anything is tracked or sent), lets the venue's broker enrich it,
@@ -126,6 +121,14 @@ export class TradingManager {
   private readonly unsent = new Set<string>();
   /** Orders whose verdict was reached here (never sent), until it is applied: not venue answers */
   private readonly decidedHere = new Set<string>();
+  /**
+   * Whether the account may hold an id the generator could still hand out (one a caller chose,
+   * or one from elsewhere): from then on, or when the generator or account cannot tell, every
+   * generated id is looked up before it is used
+   */
+  private idsTaken: boolean;
+  /** The id `nextClientId` handed out last (its own, so never one of the taken ones) */
+  private lastIssued: string | undefined;
 
   constructor(options: TradingManagerOptions) {
     this.account = options.account;
@@ -136,6 +139,10 @@ export class TradingManager {
     this.verdictTimeoutMs = options.verdictTimeoutMs ?? 30_000;
     this.referencePrice = options.referencePrice;
     this.risk = new RiskGate(options.risk ?? {}, options.clock, () => this.account.getOrders());
+    this.idsTaken =
+      this.ids.wouldIssue === undefined ||
+      this.account.someClientId === undefined ||
+      this.account.someClientId((clientId) => this.wouldIssue(clientId));
     for (const broker of options.brokers) {
       if (this.brokers.has(broker.exchange)) {
         throw invalidField(
@@ -150,6 +157,17 @@ export class TradingManager {
     }
     this.account.subscribe((result, event) => {
       this.risk.onApplied(result);
+      if (
+        !this.idsTaken &&
+        result.outcome === 'applied' &&
+        (result.change === 'requested' ||
+          result.change === 'adopted' ||
+          result.change === 'recovered') &&
+        result.order !== undefined &&
+        result.order.clientId !== this.lastIssued &&
+        this.wouldIssue(result.order.clientId)
+      )
+        this.idsTaken = true;
       if (
         result.order !== undefined &&
         this.decidedHere.size > 0 &&
@@ -245,7 +263,8 @@ export class TradingManager {
     price?: number,
     options: TradeOptions = NO_OPTIONS,
   ): Promise<Order> {
-    const { broker, request } = this.buildRequest(instrument, amount, price, options);
+    const request = this.buildRequest(instrument, amount, price, options);
+    const broker = this.brokerOf(request);
     this.track(broker, request);
     const order = await this.send(broker, request);
     return order;
@@ -262,7 +281,8 @@ export class TradingManager {
     price?: number,
     options: TradeOptions = NO_OPTIONS,
   ): ClientOrderId {
-    const { broker, request } = this.buildRequest(instrument, amount, price, options);
+    const request = this.buildRequest(instrument, amount, price, options);
+    const broker = this.brokerOf(request);
     this.account.processOrderRequest(request, broker.correlationKey?.(request));
     // The common case: no journal to wait for and the rate allows it now. The order goes out in
     // this same call, so it never enters the unsent set (an entry added and deleted per order)
@@ -289,108 +309,182 @@ export class TradingManager {
    * first verdict, in the order given.
    * @throws KestrelError a local refusal naming the batch index; nothing is tracked or sent
    */
-  async submitOrders(specs: readonly TradeSpec[]): Promise<Order[]> {
-    if (!Array.isArray(specs)) {
-      throw invalidField('INVALID_ARGUMENT', 'specs', specs, 'must be an array of orders');
-    }
-    // Earlier orders of the batch count against the open-order and queue limits
-    const earlier = new Map<string, number>();
-    const built = specs.map((spec, index) => {
-      try {
-        if (spec === null || typeof spec !== 'object') {
-          throw invalidField('INVALID_ARGUMENT', 'spec', spec, 'must be an order object');
-        }
-        const exchange = String(spec.instrument?.exchange);
-        const symbol = `${exchange}:${spec.instrument?.symbol}`;
-        const sameInstrument = earlier.get(symbol) ?? 0;
-        const sameExchange = earlier.get(exchange) ?? 0;
-        const built = this.buildRequest(spec.instrument, spec.amount, spec.price, spec, {
-          sameInstrument,
-          sameExchange,
-        });
-        earlier.set(symbol, sameInstrument + 1);
-        earlier.set(exchange, sameExchange + 1);
-        return built;
-      } catch (error) {
-        if (error instanceof KestrelError) {
-          throw new KestrelError(error.code, `order ${index}: ${error.message}`, {
-            ...(error.field === undefined ? {} : { field: `[${index}].${error.field}` }),
-            value: error.value,
-            ...(error.limit === undefined ? {} : { limit: error.limit }),
-            cause: error,
-          });
-        }
-        throw error;
+  submitOrders(specs: readonly TradeSpec[]): Promise<Order[]> {
+    // Settles as an async function would (a refusal rejects, never throws), without one: no
+    // async machinery, Map, Set or spread per call, and a batch that waits for nothing (no
+    // journal, the rate allows it) goes out in this same call
+    const requests: OrderRequest[] = [];
+    try {
+      if (!Array.isArray(specs)) {
+        throw invalidField('INVALID_ARGUMENT', 'specs', specs, 'must be an array of orders');
       }
-    });
-    const seen = new Set<string>();
-    for (const [index, { request }] of built.entries()) {
-      if (seen.has(request.clientId)) {
-        throw invalidField(
-          'DUPLICATE_CLIENT_ID',
-          `[${index}].clientId`,
-          request.clientId,
-          'appears twice in the batch',
-        );
+      for (let index = 0; index < specs.length; index++)
+        requests.push(this.buildBatchEntry(specs[index] as TradeSpec, index, requests));
+      for (let index = 1; index < requests.length; index++) {
+        const clientId = requests[index]!.clientId;
+        for (let before = 0; before < index; before++) {
+          if (requests[before]!.clientId === clientId) {
+            throw invalidField(
+              'DUPLICATE_CLIENT_ID',
+              `[${index}].clientId`,
+              clientId,
+              'appears twice in the batch',
+            );
+          }
+        }
       }
-      seen.add(request.clientId);
+      for (const request of requests) this.track(this.brokerOf(request), request);
+      if (this.account.journaled) return this.submitWhenDurable(requests);
+      return this.clearBatch(requests);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    for (const { broker, request } of built) this.track(broker, request);
-    if (this.account.journaled && !(await this.whenDurable(built.map((b) => b.request)))) {
-      return built.map(({ request }) => this.current(request.clientId));
-    }
-    const clearing = built.map(({ broker, request }) => this.clear(broker, request));
-    // Nothing waits when the rate allows the whole batch: it goes out in this same turn
-    const clear = clearing.every((c) => typeof c === 'boolean')
-      ? (clearing as boolean[])
-      : await Promise.all(clearing);
+  }
 
-    const groups = new Map<Broker, OrderRequest[]>();
-    for (const [index, { broker, request }] of built.entries()) {
-      if (!clear[index]) continue;
-      const group = groups.get(broker);
-      if (group === undefined) groups.set(broker, [request]);
-      else group.push(request);
+  /**
+   * Builds one order of a batch; earlier orders of the batch count against the open-order and
+   * queue limits.
+   * @throws KestrelError a local refusal naming the batch index
+   */
+  private buildBatchEntry(
+    spec: TradeSpec,
+    index: number,
+    earlier: readonly OrderRequest[],
+  ): OrderRequest {
+    try {
+      if (spec === null || typeof spec !== 'object') {
+        throw invalidField('INVALID_ARGUMENT', 'spec', spec, 'must be an order object');
+      }
+      const exchange = String(spec.instrument?.exchange);
+      const symbol = spec.instrument?.symbol;
+      let sameInstrument = 0;
+      let sameExchange = 0;
+      for (const request of earlier) {
+        if (request.instrument.exchange !== exchange) continue;
+        sameExchange += 1;
+        if (request.instrument.symbol === symbol) sameInstrument += 1;
+      }
+      return this.buildRequest(
+        spec.instrument,
+        spec.amount,
+        spec.price,
+        spec,
+        sameInstrument,
+        sameExchange,
+      );
+    } catch (error) {
+      if (error instanceof KestrelError) {
+        throw new KestrelError(error.code, `order ${index}: ${error.message}`, {
+          ...(error.field === undefined ? {} : { field: `[${index}].${error.field}` }),
+          value: error.value,
+          ...(error.limit === undefined ? {} : { limit: error.limit }),
+          cause: error,
+        });
+      }
+      throw error;
     }
+  }
+
+  private async submitWhenDurable(requests: readonly OrderRequest[]): Promise<Order[]> {
+    if (!(await this.whenDurable(requests)))
+      return requests.map((request) => this.current(request.clientId));
+    return this.clearBatch(requests);
+  }
+
+  /** Passes a tracked batch through the rate limit, then sends what it let through */
+  private clearBatch(requests: readonly OrderRequest[]): Promise<Order[]> {
+    const clearing: Array<boolean | Promise<boolean>> = [];
+    let waits = false;
+    for (const request of requests) {
+      const clear = this.clear(this.brokerOf(request), request);
+      if (typeof clear !== 'boolean') waits = true;
+      clearing.push(clear);
+    }
+    // Nothing waits when the rate allows the whole batch: it goes out in this same turn
+    if (waits) return Promise.all(clearing).then((clear) => this.sendBatch(requests, clear));
+    return this.sendBatch(requests, clearing as boolean[]);
+  }
+
+  /** Sends the cleared orders of a batch, each broker's share together, in the order given */
+  private sendBatch(
+    requests: readonly OrderRequest[],
+    clear: readonly boolean[],
+  ): Promise<Order[]> {
+    const cleared: OrderRequest[] = [];
+    let only: Broker | undefined;
+    let mixed = false;
+    for (let index = 0; index < requests.length; index++) {
+      if (!clear[index]) continue;
+      const request = requests[index]!;
+      const broker = this.brokerOf(request);
+      if (only === undefined) only = broker;
+      else if (broker !== only) mixed = true;
+      cleared.push(request);
+    }
+    const ambiguous: string[] = [];
+    const failed = (chunk: readonly OrderRequest[], error: unknown): void => {
+      for (const request of chunk) {
+        if (this.onSubmitFailure(request, error) === 'ambiguous') ambiguous.push(request.clientId);
+      }
+    };
     const sends: Promise<unknown>[] = [];
-    const ambiguous = new Set<string>();
-    for (const [broker, requests] of groups) {
-      if (broker.capabilities.batch && requests.length > 1) {
-        const size = Math.max(1, broker.capabilities.maxBatchSize);
-        for (let i = 0; i < requests.length; i += size) {
-          const chunk = requests.slice(i, i + size);
-          sends.push(
-            broker.submitOrders(chunk).catch((error: unknown) => {
-              for (const request of chunk) {
-                if (this.onSubmitFailure(request, error) === 'ambiguous')
-                  ambiguous.add(request.clientId);
-              }
-            }),
-          );
-        }
-      } else {
-        for (const request of requests) {
-          sends.push(
-            broker.sendOrder(request).catch((error: unknown) => {
-              if (this.onSubmitFailure(request, error) === 'ambiguous')
-                ambiguous.add(request.clientId);
-            }),
-          );
-        }
+    if (!mixed) {
+      if (only !== undefined) this.sendGroup(only, cleared, failed, sends);
+    } else {
+      const groups = new Map<Broker, OrderRequest[]>();
+      for (const request of cleared) {
+        const broker = this.brokerOf(request);
+        const group = groups.get(broker);
+        if (group === undefined) groups.set(broker, [request]);
+        else group.push(request);
+      }
+      for (const [broker, group] of groups) this.sendGroup(broker, group, failed, sends);
+    }
+    return (sends.length === 1 ? sends[0]! : Promise.all(sends)).then(() =>
+      this.batchVerdicts(requests, clear, ambiguous),
+    );
+  }
+
+  /** One broker's share of a batch: native batches of its maximum size where it has them */
+  private sendGroup(
+    broker: Broker,
+    requests: readonly OrderRequest[],
+    failed: (chunk: readonly OrderRequest[], error: unknown) => void,
+    sends: Promise<unknown>[],
+  ): void {
+    if (broker.capabilities.batch && requests.length > 1) {
+      const size = Math.max(1, broker.capabilities.maxBatchSize);
+      for (let i = 0; i < requests.length; i += size) {
+        const chunk = i === 0 && requests.length <= size ? requests : requests.slice(i, i + size);
+        sends.push(broker.submitOrders(chunk).catch((error: unknown) => failed(chunk, error)));
+      }
+    } else {
+      for (const request of requests) {
+        sends.push(broker.sendOrder(request).catch((error: unknown) => failed([request], error)));
       }
     }
-    await (sends.length === 1 ? sends[0] : Promise.all(sends));
-    // Orders the venue answered already (the reply carries the verdicts) need no waiting; nor do
-    // ambiguous ones, or those still queued by the risk gate
+  }
+
+  /**
+   * A batch's orders once its sends settled. Orders the venue answered already (the reply
+   * carries the verdicts) need no waiting; nor do ambiguous ones, or those the risk gate never
+   * let through
+   */
+  private batchVerdicts(
+    requests: readonly OrderRequest[],
+    clear: readonly boolean[],
+    ambiguous: readonly string[],
+  ): Order[] | Promise<Order[]> {
     const orders: TrackedOrder[] = [];
-    for (const [index, { request }] of built.entries()) {
-      const order = this.current(request.clientId);
-      if (!order.answered && !ambiguous.has(request.clientId) && clear[index])
+    for (let index = 0; index < requests.length; index++) {
+      const clientId = requests[index]!.clientId;
+      const order = this.current(clientId);
+      if (!order.answered && clear[index] && !ambiguous.includes(clientId))
         return Promise.all(
-          built.map(({ request }, i) =>
-            ambiguous.has(request.clientId) || !clear[i]
-              ? this.current(request.clientId)
-              : this.verdict(request.clientId),
+          requests.map(({ clientId }, i) =>
+            ambiguous.includes(clientId) || !clear[i]
+              ? this.current(clientId)
+              : this.verdict(clientId),
           ),
         );
       orders.push(order);
@@ -405,44 +499,54 @@ export class TradingManager {
    * deferred); canceling a terminal or already canceling order changes nothing.
    * @throws KestrelError ORDER_NOT_FOUND for an unknown clientId
    */
-  async cancelOrder(target: string | Order): Promise<Order> {
-    const order = this.resolveOrder(target);
-    if (isTerminal(order.status) || order.status === 'PENDING_CANCEL') return order;
-    if (this.unsent.delete(order.clientId)) {
-      // Still waiting for the journal or the rate limit: it is never sent
-      this.risk.withdraw(order.instrument.exchange, order.clientId);
-      this.decideLocally(order.clientId, {
-        type: 'orderCanceled',
-        exchange: order.instrument.exchange,
-        clientId: order.clientId,
-        reason: 'canceled before it was sent',
-        time: this.clock.now(),
-      });
-      return this.current(order.clientId);
-    }
-    const broker = this.broker(order.instrument.exchange);
-    const sendNow = order.venueOrderId !== undefined || broker.capabilities.cancelByClientId;
-    const exchange = order.instrument.exchange;
-    this.account.apply({
-      type: 'cancelRequested',
-      exchange,
-      clientId: order.clientId,
-      deferred: !sendNow,
-      time: this.clock.now(),
-    });
-    this.health?.recordCancelRequest(exchange, order.clientId);
-    if (!sendNow) {
-      this.logger.debug('cancel deferred until the venue id arrives', {
+  cancelOrder(target: string | Order): Promise<Order> {
+    // Settles as an async function would (a refusal rejects), through one promise of the reply
+    try {
+      const order = this.resolveOrder(target);
+      if (isTerminal(order.status) || order.status === 'PENDING_CANCEL')
+        return Promise.resolve(order);
+      if (this.unsent.delete(order.clientId)) {
+        // Still waiting for the journal or the rate limit: it is never sent
+        this.risk.withdraw(order.instrument.exchange, order.clientId);
+        this.decideLocally(order.clientId, {
+          type: 'orderCanceled',
+          exchange: order.instrument.exchange,
+          clientId: order.clientId,
+          reason: 'canceled before it was sent',
+          time: this.clock.now(),
+        });
+        return Promise.resolve(this.current(order.clientId));
+      }
+      const broker = this.broker(order.instrument.exchange);
+      const sendNow = order.venueOrderId !== undefined || broker.capabilities.cancelByClientId;
+      const exchange = order.instrument.exchange;
+      this.account.apply({
+        type: 'cancelRequested',
         exchange,
         clientId: order.clientId,
+        deferred: !sendNow,
+        time: this.clock.now(),
       });
-      return order;
+      this.health?.recordCancelRequest(exchange, order.clientId);
+      if (!sendNow) {
+        this.logger.debug('cancel deferred until the venue id arrives', {
+          exchange,
+          clientId: order.clientId,
+        });
+        return Promise.resolve(order);
+      }
+      // A cancel only lowers risk: it goes out even when the journal cannot record its request
+      if (this.account.journaled && this.account.journalHealth.state === 'ok')
+        return this.cancelWhenDurable(broker, order);
+      return this.sendCancel(broker, order);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    // A cancel only lowers risk: it goes out even when the journal cannot record its request
-    if (this.account.journaled && this.account.journalHealth.state === 'ok')
-      await this.account.durable().catch(() => {});
-    await this.sendCancel(broker, order);
-    return order;
+  }
+
+  private async cancelWhenDurable(broker: Broker, order: Order): Promise<Order> {
+    await this.account.durable().catch(() => {});
+    return this.sendCancel(broker, order);
   }
 
   /** Cancels every live order, or those of one instrument; resolves with them after the replies */
@@ -570,8 +674,17 @@ export class TradingManager {
    */
   nextClientId(): ClientOrderId {
     let clientId = this.ids.next();
-    while (this.account.findOrder(clientId) !== undefined) clientId = this.ids.next();
+    // Nobody else took one of the generator's future ids (the usual case): nothing to look up
+    if (this.idsTaken) {
+      while (this.account.findOrder(clientId) !== undefined) clientId = this.ids.next();
+    }
+    this.lastIssued = clientId;
     return clientId;
+  }
+
+  /** Whether the generator may still hand out an id (true when it cannot tell) */
+  private wouldIssue(clientId: string): boolean {
+    return this.ids.wouldIssue?.(clientId) ?? true;
   }
 
   /**
@@ -588,6 +701,8 @@ export class TradingManager {
         `must not start with ${EXTERNAL_PREFIX}: it names orders adopted from the venue`,
       );
     }
+    // Taken before it is tracked, so a generated id never meets it even while the writer is busy
+    if (!this.idsTaken && this.wouldIssue(clientId)) this.idsTaken = true;
     return clientId;
   }
 
@@ -601,19 +716,17 @@ export class TradingManager {
   }
 
   /**
-   * Builds, validates and risk-checks an order, then lets its broker enrich it; `earlier` counts
-   * the orders of its batch before it
+   * Builds, validates and risk-checks an order, then lets its broker enrich it (`brokerOf` names
+   * the broker); `sameInstrument` and `sameExchange` count the orders of its batch before it
    */
   private buildRequest(
     instrument: Instrument,
     amount: number,
     price: number | undefined,
     spec: TradeOptions,
-    earlier = NONE_EARLIER,
-  ): {
-    readonly broker: Broker;
-    readonly request: OrderRequest;
-  } {
+    sameInstrument = 0,
+    sameExchange = 0,
+  ): OrderRequest {
     if (
       instrument === undefined ||
       instrument === null ||
@@ -684,10 +797,15 @@ export class TradingManager {
       options: spec.options,
       referencePrice,
     });
-    this.risk.check(request, referencePrice, earlier.sameInstrument);
-    this.risk.checkCapacity(broker.exchange, earlier.sameExchange + 1);
+    this.risk.check(request, referencePrice, sameInstrument);
+    this.risk.checkCapacity(broker.exchange, sameExchange + 1);
     broker.prepare(request);
-    return { broker, request };
+    return request;
+  }
+
+  /** The broker of a request `buildRequest` made (so it exists) */
+  private brokerOf(request: OrderRequest): Broker {
+    return this.brokers.get(request.instrument.exchange) as Broker;
   }
 
   private track(broker: Broker, request: OrderRequest): void {
@@ -701,19 +819,29 @@ export class TradingManager {
    * first (it is then never sent)
    */
   private whenClear(broker: Broker, request: OrderRequest, go: ClearGo): void {
+    const clear = this.clearNow(broker, request);
+    if (clear === undefined) this.queueSubmit(broker, request, go);
+    else go(clear, broker, request);
+  }
+
+  /**
+   * The usual case of `whenClear`, decided at once without a ticket or closure: true when the
+   * request was sent through (the rate allows it now), false when it was canceled meanwhile,
+   * undefined when it has to wait for the rate limit
+   */
+  private clearNow(broker: Broker, request: OrderRequest): boolean | undefined {
     const clientId = request.clientId;
-    if (!this.unsent.has(clientId)) {
-      go(false, broker, request);
-      return;
-    }
-    // The usual case, the rate allows it now: no ticket to build
-    if (this.risk.admitNow(broker.exchange)) {
-      this.sendCleared(broker, request, go);
-      return;
-    }
+    if (!this.unsent.has(clientId)) return false;
+    if (!this.risk.admitNow(broker.exchange)) return undefined;
+    return this.sendCleared(broker, request);
+  }
+
+  /** Queues a request the rate limit does not allow now: `go` hears when its turn comes */
+  private queueSubmit(broker: Broker, request: OrderRequest, go: ClearGo): void {
+    const clientId = request.clientId;
     const ticket: GateTicket = {
       clientId,
-      send: () => this.sendCleared(broker, request, go),
+      send: () => go(this.sendCleared(broker, request), broker, request),
       refuse: (error) => {
         this.unsent.delete(clientId);
         this.logger.warn('queued submit refused', { exchange: broker.exchange, clientId, error });
@@ -732,28 +860,19 @@ export class TradingManager {
     this.risk.admit(broker.exchange, ticket);
   }
 
-  /** A request the rate limit let through: sent, unless it was canceled meanwhile */
-  private sendCleared(broker: Broker, request: OrderRequest, go: ClearGo): void {
-    if (!this.unsent.delete(request.clientId)) {
-      go(false, broker, request);
-      return;
-    }
+  /** A request the rate limit let through: recorded as sent (true), unless it was canceled meanwhile */
+  private sendCleared(broker: Broker, request: OrderRequest): boolean {
+    if (!this.unsent.delete(request.clientId)) return false;
     this.health?.recordSubmitRequest(broker.exchange, request.clientId);
-    go(true, broker, request);
+    return true;
   }
 
   /** `whenClear` as a value: synchronous when decided at once, so a free send is not delayed */
   private clear(broker: Broker, request: OrderRequest): boolean | Promise<boolean> {
-    let decided: boolean | undefined;
-    let resolve: ((clear: boolean) => void) | undefined;
-    this.whenClear(broker, request, (clear) => {
-      if (resolve === undefined) decided = clear;
-      else resolve(clear);
-    });
-    if (decided !== undefined) return decided;
-    return new Promise<boolean>((r) => {
-      resolve = r;
-    });
+    return (
+      this.clearNow(broker, request) ??
+      new Promise<boolean>((resolve) => this.queueSubmit(broker, request, resolve))
+    );
   }
 
   /** Applies a verdict reached here, not at the venue (the order was never sent) */
@@ -890,15 +1009,22 @@ export class TradingManager {
     }
   }
 
-  /** Sends a cancel; a failure goes through the rejection boundary (one promise, not an async chain) */
-  private sendCancel(broker: Broker, order: Order): Promise<void> {
+  /**
+   * Sends a cancel and resolves with the order after the reply; a failure goes through the
+   * rejection boundary (one promise, not an async chain)
+   */
+  private sendCancel(broker: Broker, order: Order): Promise<Order> {
     try {
-      return broker
-        .cancelOrder(order)
-        .then(undefined, (error: unknown) => this.onCancelFailure(order, error));
+      return broker.cancelOrder(order).then(
+        () => order,
+        (error: unknown) => {
+          this.onCancelFailure(order, error);
+          return order;
+        },
+      );
     } catch (error) {
       this.onCancelFailure(order, error);
-      return Promise.resolve();
+      return Promise.resolve(order);
     }
   }
 

@@ -69,31 +69,48 @@ export function strategyLocation(error: unknown): string | undefined {
   return undefined;
 }
 
+/** What a watched promise tells the session that handed it out */
+interface PromiseWatcher {
+  /** The strategy attached a handler (then, catch, finally, await) */
+  handled(watched: WatchedPromise<unknown>): void;
+  /**
+   * Watches a promise derived from a watched one. A `then` without a rejection handler rejects
+   * with the one it came from: `refusable`. One with a handler rejects only if the handler
+   * throws: still watched, but not worth looking for after every event
+   */
+  watch<U>(method: string, promise: Promise<U>, refusable: boolean): Promise<U>;
+}
+
 /**
  * An order promise handed to a strategy. It settles like the promise it wraps; if that one
  * rejects and the strategy attached no handler (no await, then or catch: `void ctx.trade(...)`),
  * the session stops the run with a strategy error instead of the process crashing on an
- * unhandled rejection.
+ * unhandled rejection. One object per promise handed out: its state is fields, not closures.
  */
 class WatchedPromise<T> {
-  readonly [Symbol.toStringTag] = 'Promise';
-  private readonly inner: Promise<T>;
-  private readonly onHandled: () => void;
-  /**
-   * Watches a promise derived from this one. A `then` without a rejection handler rejects with
-   * this one: `refusable`. One with a handler rejects only if the handler throws: still watched,
-   * but not worth looking for after every event
-   */
-  private readonly watch: <U>(promise: Promise<U>, refusable: boolean) => Promise<U>;
+  readonly inner: Promise<T>;
+  /** The context method that handed it out */
+  readonly method: string;
+  /** The callback running when it was handed out, to name it if it is refused */
+  readonly during: string | undefined;
+  /** Whether the strategy attached a handler */
+  handled = false;
+  /** Counted among the session's unchecked promises (see StrategySession.unchecked) */
+  counted: boolean;
+  private readonly watcher: PromiseWatcher;
 
   constructor(
     inner: Promise<T>,
-    onHandled: () => void,
-    watch: <U>(promise: Promise<U>, refusable: boolean) => Promise<U>,
+    method: string,
+    during: string | undefined,
+    counted: boolean,
+    watcher: PromiseWatcher,
   ) {
     this.inner = inner;
-    this.onHandled = onHandled;
-    this.watch = watch;
+    this.method = method;
+    this.during = during;
+    this.counted = counted;
+    this.watcher = watcher;
   }
 
   // biome-ignore lint/suspicious/noThenProperty: it is a promise, handed out in place of one
@@ -101,8 +118,12 @@ class WatchedPromise<T> {
     onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    this.onHandled();
-    return this.watch(this.inner.then(onFulfilled, onRejected), typeof onRejected !== 'function');
+    this.watcher.handled(this);
+    return this.watcher.watch(
+      this.method,
+      this.inner.then(onFulfilled, onRejected),
+      typeof onRejected !== 'function',
+    );
   }
 
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
@@ -110,8 +131,8 @@ class WatchedPromise<T> {
   }
 
   finally(onFinally?: (() => void) | null): Promise<T> {
-    this.onHandled();
-    return this.watch(this.inner.finally(onFinally), true);
+    this.watcher.handled(this);
+    return this.watcher.watch(this.method, this.inner.finally(onFinally), true);
   }
 }
 // `instanceof Promise` holds for it, as for the promise it stands for
@@ -139,6 +160,24 @@ export class StrategySession {
   private handedOut = 0;
   /** The callback running synchronously right now, to name it in errors */
   private current: string | undefined;
+  /**
+   * Promises handed out whose handling is not known yet: when the callback that got them ends
+   * (or in a microtask, for those handed out elsewhere), the ones the strategy did not handle
+   * are followed (see `follow`)
+   */
+  private readonly unwatched: WatchedPromise<unknown>[] = [];
+  private followQueued = false;
+  private readonly followLater = () => {
+    this.followQueued = false;
+    this.followUnhandled();
+  };
+  private readonly watcher: PromiseWatcher = {
+    handled: (watched) => {
+      watched.handled = true;
+      this.settle(watched);
+    },
+    watch: (method, promise, refusable) => this.watch(method, promise, refusable),
+  };
   private failure: StrategyFailure | undefined;
   private stopped = false;
   /** Set when stop begins: market data and timers no longer reach the strategy */
@@ -169,7 +208,7 @@ export class StrategySession {
         } catch (error) {
           this.fail('onBar', error);
         } finally {
-          this.current = outer;
+          this.leave(outer);
         }
       },
     });
@@ -275,42 +314,64 @@ export class StrategySession {
 
   /** Hands the strategy an order promise whose rejection stops the run unless it is handled */
   private watch<T>(method: string, promise: Promise<T>, refusable = true): Promise<T> {
-    const during = this.current;
-    let handled = false;
     // Counted among the unchecked while a refusal of it would go unhandled
-    let counted = refusable;
+    const watched = new WatchedPromise(promise, method, this.current, refusable, this.watcher);
     if (refusable) {
       this.uncheckedCount += 1;
       this.handedOut += 1;
     }
-    const settle = () => {
-      if (counted) {
-        counted = false;
-        this.uncheckedCount -= 1;
-      }
-    };
-    promise.then(settle, (error: unknown) => {
+    this.unwatched.push(watched as WatchedPromise<unknown>);
+    if (this.current === undefined && !this.followQueued) {
+      this.followQueued = true;
+      queueMicrotask(this.followLater);
+    }
+    return watched as unknown as Promise<T>;
+  }
+
+  private settle(watched: WatchedPromise<unknown>): void {
+    if (watched.counted) {
+      watched.counted = false;
+      this.uncheckedCount -= 1;
+    }
+  }
+
+  /**
+   * Follows the promises handed out that the strategy did not handle at once. One it handled
+   * (`.catch`, `.then`) needs nothing more: its settling, and a refusal, are the strategy's
+   */
+  private followUnhandled(): void {
+    const list = this.unwatched;
+    for (let i = 0; i < list.length; i++) {
+      const watched = list[i]!;
+      if (!watched.handled) this.follow(watched);
+    }
+    list.length = 0;
+  }
+
+  /** Settles a promise's count when it settles, and stops the run if it is refused unhandled */
+  private follow(watched: WatchedPromise<unknown>): void {
+    const refused = (error: unknown) => {
       // A handler attached by `await` arrives a job later: look again after it had its turn
       queueMicrotask(() =>
         queueMicrotask(() => {
-          settle();
-          if (handled) return;
+          this.settle(watched);
+          if (watched.handled) return;
           this.fail(
-            during ?? 'a callback',
+            watched.during ?? 'a callback',
             error,
-            `ctx.${method}() was not awaited and was refused: `,
+            `ctx.${watched.method}() was not awaited and was refused: `,
           );
         }),
       );
-    });
-    return new WatchedPromise(
-      promise,
-      () => {
-        handled = true;
-        settle();
-      },
-      (derived, derivedRefusable) => this.watch(method, derived, derivedRefusable),
-    ) as unknown as Promise<T>;
+    };
+    if (watched.counted) watched.inner.then(() => this.settle(watched), refused);
+    else watched.inner.then(undefined, refused);
+  }
+
+  /** Leaves a synchronous callback: the outermost one follows the promises it left unhandled */
+  private leave(outer: string | undefined): void {
+    this.current = outer;
+    if (outer === undefined && this.unwatched.length > 0) this.followUnhandled();
   }
 
   /**
@@ -333,7 +394,7 @@ export class StrategySession {
     } catch (error) {
       this.fail(callback, error);
     } finally {
-      this.current = outer;
+      this.leave(outer);
     }
   }
 
@@ -371,10 +432,10 @@ export class StrategySession {
       try {
         this.current = 'onStart';
         const started = onStart.call(this.strategy, this.context);
-        this.current = undefined;
+        this.leave(undefined);
         await started;
       } catch (error) {
-        this.current = undefined;
+        this.leave(undefined);
         this.fail('onStart', error);
         return;
       }
@@ -423,7 +484,7 @@ export class StrategySession {
         } catch (error) {
           this.fail('onQuote', error);
         }
-        this.current = undefined;
+        this.leave(undefined);
       }
     } else if (event.type === 'trade') {
       if (!this.quotes.has(instrument)) this.account.markPrice(instrument, event.price);
@@ -435,7 +496,7 @@ export class StrategySession {
         } catch (error) {
           this.fail('onTrade', error);
         }
-        this.current = undefined;
+        this.leave(undefined);
       }
     } else {
       const bid = event.bids[0];
@@ -473,10 +534,10 @@ export class StrategySession {
       try {
         this.current = 'onStop';
         const stopped = onStop.call(this.strategy, this.context);
-        this.current = undefined;
+        this.leave(undefined);
         await stopped;
       } catch (error) {
-        this.current = undefined;
+        this.leave(undefined);
         this.fail('onStop', error);
       }
     }
