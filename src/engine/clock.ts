@@ -45,7 +45,11 @@ class ScheduledTimer implements Timer {
  * as `advanceTo` passes them, each seeing `now()` equal to its due time.
  */
 export class SimulatedClock implements Clock {
-  private current: number;
+  /**
+   * Initialized with a number where declared: a field first defined as undefined holds every
+   * later time as a new heap number, and the clock moves on every market event
+   */
+  private current = 0;
   private seq = 0;
   private readonly heap: ScheduledTimer[] = [];
 

@@ -195,9 +195,13 @@ class Replay {
   private readonly to: number;
   batch: readonly MarketEvent[] = [];
   index = 0;
-  /** Events replayed and the last one's time (fields: a double in a closure's variable is boxed anew per event) */
+  /**
+   * Events replayed and the last one's time: fields, initialized with numbers where declared (a
+   * double in a closure's variable, or in a field first defined as undefined, is boxed anew per
+   * event)
+   */
   events = 0;
-  end: number;
+  end = 0;
   /** Where the current event is: 0 before the clock moved to it, 1 before the market saw it, 2 after */
   private step = 0;
   /** Whether moving the clock to the current event fired a timer */

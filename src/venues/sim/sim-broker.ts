@@ -254,22 +254,26 @@ export class SimBroker implements Broker {
     switch (trip.kind) {
       case 'submit': {
         const reports = this.venue.submit(toInput(trip.requests[0]!), now);
-        trip.reply = this.verdict(reports[0]);
+        const verdict = this.verdict(reports[0]);
+        trip.reply = verdict;
         // A lone refused order pushes nothing (its balance snapshot waits for the next push)
-        if (reports[0]?.type !== 'rejected') this.push(reports);
+        if (reports[0]?.type !== 'rejected') this.push(reports, verdict);
         break;
       }
       case 'batch': {
         // One message per report as ever, and one balance snapshot for the whole batch
-        const pushed: SimReport[] = [];
+        const pushed: Array<VenueEvent | undefined> = [];
         const replies: Array<VenueEvent | undefined> = [];
         for (const request of trip.requests) {
           const reports = this.venue.submit(toInput(request), now);
-          replies.push(this.verdict(reports[0]));
-          if (reports[0]?.type !== 'rejected') for (const report of reports) pushed.push(report);
+          const verdict = this.verdict(reports[0]);
+          replies.push(verdict);
+          if (reports[0]?.type === 'rejected') continue;
+          for (let i = 0; i < reports.length; i++)
+            pushed.push(i === 0 ? verdict : this.toEvent(reports[i]!));
         }
         trip.replies = replies;
-        this.push(pushed);
+        this.pushEvents(pushed);
         break;
       }
       case 'cancel': {
@@ -277,7 +281,7 @@ export class SimBroker implements Broker {
         const replies: Array<VenueEvent | undefined> = [];
         for (const report of reports) replies.push(this.toEvent(report));
         trip.replies = replies;
-        if (reports[0]?.type !== 'cancelRejected') this.push(reports);
+        if (reports[0]?.type !== 'cancelRejected') this.push(reports, replies[0]);
         break;
       }
       case 'amend': {
@@ -360,21 +364,42 @@ export class SimBroker implements Broker {
   /**
    * Pushes reports on the stream, one message per report, in order; when they moved a balance,
    * the venue's balance snapshot rides on the last message, so the account's free and locked
-   * follow the venue ledger
+   * follow the venue ledger. `first`, when given, is the event already made of the first report
+   * (the reply's verdict): the reply and the push carry the same event, as they carry the same news
    */
-  private push(reports: readonly SimReport[]): void {
+  private push(reports: readonly SimReport[], first?: VenueEvent): void {
     let balances = this.balanceSnapshot();
-    for (let i = 0; i < reports.length; i++) {
-      const event = this.toEvent(reports[i]!);
-      if (event === undefined) continue;
-      const delay = this.latency.stream(this.random);
-      if (balances !== undefined && i === reports.length - 1) {
-        // The snapshot rides on the last message, arriving with it
-        this.stream.send(delay, [event, balances]);
-        balances = undefined;
-      } else this.stream.send(delay, event);
+    const last = reports.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const event = i === 0 && first !== undefined ? first : this.toEvent(reports[i]!);
+      balances = this.pushOne(event, i === last, balances);
     }
     if (balances !== undefined) this.stream.send(this.latency.stream(this.random), balances);
+  }
+
+  /** Pushes events made of reports, as `push` does the reports (a report without one: undefined) */
+  private pushEvents(events: ReadonlyArray<VenueEvent | undefined>): void {
+    let balances = this.balanceSnapshot();
+    const last = events.length - 1;
+    for (let i = 0; i <= last; i++) balances = this.pushOne(events[i], i === last, balances);
+    if (balances !== undefined) this.stream.send(this.latency.stream(this.random), balances);
+  }
+
+  /** Pushes one event, the balance snapshot riding on it if it is the last; the snapshot still to send */
+  private pushOne(
+    event: VenueEvent | undefined,
+    last: boolean,
+    balances: BalanceUpdated | undefined,
+  ): BalanceUpdated | undefined {
+    if (event === undefined) return balances;
+    const delay = this.latency.stream(this.random);
+    if (balances !== undefined && last) {
+      // The snapshot rides on the last message, arriving with it
+      this.stream.send(delay, [event, balances]);
+      return undefined;
+    }
+    this.stream.send(delay, event);
+    return balances;
   }
 
   /** The venue's balances, if they changed since the last snapshot pushed */
