@@ -65,6 +65,37 @@ const DOCUMENTED: ReadonlyArray<readonly [string, Record<string, string>, number
   ['POST /fapi/v1/positionSide/dual', {}, 1],
 ];
 
+/**
+ * Kestrel's ccxt binanceusdm exchange (profile costs applied) on the emulator, with the cost of
+ * every request its pacing charged since `paced` was last emptied
+ */
+function pacedCcxt(url: string) {
+  const { exchange, shutdown } = createExchange(
+    loadCcxtConfig({
+      exchange: 'binanceusdm',
+      apiKey: DEFAULT_API_KEY,
+      secret: DEFAULT_API_SECRET,
+      url,
+      env: {},
+    }),
+    systemClock,
+    'private',
+    undefined,
+    BINANCEUSDM_PROFILE,
+  );
+  const ccxt = exchange as unknown as Record<string, (...args: unknown[]) => Promise<unknown>> & {
+    throttle(cost?: number): Promise<unknown>;
+    rateLimit: number;
+  };
+  const paced: number[] = [];
+  const throttle = ccxt.throttle.bind(ccxt);
+  ccxt.throttle = (cost?: number) => {
+    paced.push(cost ?? 1);
+    return throttle(cost);
+  };
+  return { exchange, ccxt, paced, shutdown };
+}
+
 describe('Binance USDⓈ-M request weights', () => {
   it('weighs every route it serves as the docs do', () => {
     assert.deepEqual(
@@ -109,22 +140,7 @@ describe('Binance USDⓈ-M request weights', () => {
       requestWeight: { weight: 1e9, intervalMs: 1e13 },
     });
     emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
-    const { exchange, shutdown } = createExchange(
-      loadCcxtConfig({
-        exchange: 'binanceusdm',
-        apiKey: DEFAULT_API_KEY,
-        secret: DEFAULT_API_SECRET,
-        url: emulator.url,
-        env: {},
-      }),
-      systemClock,
-      'private',
-      undefined,
-      BINANCEUSDM_PROFILE,
-    );
-    const ccxt = exchange as unknown as Record<string, (...args: unknown[]) => Promise<unknown>> & {
-      throttle(cost?: number): Promise<unknown>;
-    };
+    const { exchange, ccxt, paced, shutdown } = pacedCcxt(emulator.url);
     /** What the venue counted for the requests it received since `from` */
     const counted = (from: number) =>
       emulator.requests
@@ -132,12 +148,6 @@ describe('Binance USDⓈ-M request weights', () => {
         .reduce((sum, r) => sum + requestWeight(`${r.method} ${r.path}`, r.params), 0);
     try {
       await exchange.loadMarkets();
-      const paced: number[] = [];
-      const throttle = ccxt.throttle.bind(ccxt);
-      ccxt.throttle = (cost?: number) => {
-        paced.push(cost ?? 1);
-        return throttle(cost);
-      };
       const calls: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
         ['fetchBalance', () => ccxt['fetchBalance']?.() as Promise<unknown>],
         ['fetchPositions', () => ccxt['fetchPositions']?.() as Promise<unknown>],
@@ -225,32 +235,10 @@ describe('Binance USDⓈ-M request weights', () => {
   it("has Kestrel's ccxt pacing space orders by the order-rate limits: never past them, not far under them", async () => {
     const emulator = await startBinanceUsdmEmulator({});
     emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
-    const { exchange, shutdown } = createExchange(
-      loadCcxtConfig({
-        exchange: 'binanceusdm',
-        apiKey: DEFAULT_API_KEY,
-        secret: DEFAULT_API_SECRET,
-        url: emulator.url,
-        env: {},
-      }),
-      systemClock,
-      'private',
-      undefined,
-      BINANCEUSDM_PROFILE,
-    );
-    const ccxt = exchange as unknown as Record<string, (...args: unknown[]) => Promise<unknown>> & {
-      throttle(cost?: number): Promise<unknown>;
-      rateLimit: number;
-    };
+    const { exchange, ccxt, paced, shutdown } = pacedCcxt(emulator.url);
     const [tenSeconds, minute] = BINANCE_ORDER_RATE;
     try {
       await exchange.loadMarkets();
-      const paced: number[] = [];
-      const throttle = ccxt.throttle.bind(ccxt);
-      ccxt.throttle = (cost?: number) => {
-        paced.push(cost ?? 1);
-        return throttle(cost);
-      };
       const symbol = 'BTC/USDT:USDT';
       const calls: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
         [
