@@ -43,7 +43,9 @@ export class BoundedMap<K, V> {
       }
     }
     if (this.head > 4096 && this.head * 2 > this.order.length) {
-      this.order.splice(0, this.head);
+      // Moved down in place: a splice would return the dropped keys as a new array
+      this.order.copyWithin(0, this.head);
+      this.order.length -= this.head;
       this.head = 0;
     }
   }
