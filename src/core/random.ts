@@ -15,45 +15,68 @@ export interface Random {
   integer(min: number, max: number): number;
 }
 
-/** Creates a seeded random source; any integer seed is fine */
-export function createRandom(seed: number): Random {
-  let a = 0x9e3779b9 ^ seed;
-  let b = 0x243f6a88 ^ Math.imul(seed, 0x85ebca6b);
-  let c = 0xb7e15162 ^ Math.imul(seed, 0xc2b2ae35);
-  let d = 1;
-  const next = (): number => {
-    a >>>= 0;
-    b >>>= 0;
-    c >>>= 0;
-    d >>>= 0;
+/**
+ * sfc32 with its four 32-bit words and the spare normal in typed arrays: a word held in a
+ * closure's variable or an object's field is a heap number once it leaves the small-integer
+ * range, boxed anew on every draw; in a typed array it is written in place
+ */
+class Sfc32 implements Random {
+  private readonly words = new Int32Array(4);
+  /** The second normal of the last Box-Muller pair, handed out by the next call */
+  private readonly spare = new Float64Array(1);
+  private hasSpare = false;
+
+  constructor(seed: number) {
+    const words = this.words;
+    words[0] = 0x9e3779b9 ^ seed;
+    words[1] = 0x243f6a88 ^ Math.imul(seed, 0x85ebca6b);
+    words[2] = 0xb7e15162 ^ Math.imul(seed, 0xc2b2ae35);
+    words[3] = 1;
+    for (let i = 0; i < 15; i++) this.next();
+  }
+
+  next(): number {
+    const words = this.words;
+    const a = words[0]!;
+    const b = words[1]!;
+    const c = words[2]!;
+    const d = words[3]!;
     const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
+    words[3] = (d + 1) | 0;
+    words[0] = b ^ (b >>> 9);
+    words[1] = (c + (c << 3)) | 0;
+    words[2] = (((c << 21) | (c >>> 11)) + t) | 0;
     return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 15; i++) next();
-  let spare: number | undefined;
-  const normal = (): number => {
-    if (spare !== undefined) {
-      const value = spare;
-      spare = undefined;
-      return value;
+  }
+
+  normal(): number {
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare[0]!;
     }
     let u = 0;
-    while (u === 0) u = next();
-    const v = next();
+    while (u === 0) u = this.next();
+    const v = this.next();
     const radius = Math.sqrt(-2 * Math.log(u));
-    spare = radius * Math.sin(2 * Math.PI * v);
+    this.spare[0] = radius * Math.sin(2 * Math.PI * v);
+    this.hasSpare = true;
     return radius * Math.cos(2 * Math.PI * v);
-  };
-  return {
-    next,
-    normal,
-    exponential: (mean) => -Math.log(1 - next()) * mean,
-    logNormal: (median, sigma) => median * Math.exp(sigma * normal()),
-    integer: (min, max) => min + Math.floor(next() * (max - min + 1)),
-  };
+  }
+
+  exponential(mean: number): number {
+    return -Math.log(1 - this.next()) * mean;
+  }
+
+  logNormal(median: number, sigma: number): number {
+    return median * Math.exp(sigma * this.normal());
+  }
+
+  integer(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+}
+
+/** Creates a seeded random source; any integer seed is fine */
+export function createRandom(seed: number): Random {
+  return new Sfc32(seed);
 }

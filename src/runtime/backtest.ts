@@ -18,8 +18,9 @@ import { SimBroker } from '../venues/sim/sim-broker.ts';
 import { SimVenue } from '../venues/sim/sim-venue.ts';
 import type { DataGap } from './data-file.ts';
 import { SIM_EXCHANGE } from './instruments.ts';
-import type { RunResults } from './recorder.ts';
+import type { RunRecorder, RunResults } from './recorder.ts';
 import { withResults } from './recorder.ts';
+import type { StrategySession } from './session.ts';
 import { openRun } from './session.ts';
 import type { Strategy } from './strategy.ts';
 import { StrategyFailure } from './strategy.ts';
@@ -163,6 +164,87 @@ async function driveClock(
   if (done) await settled;
 }
 
+/** Why the replay loop handed back control */
+const BATCH_DONE = 0;
+/** Promise jobs must run before the event goes on */
+const RUN_MICROTASKS = 1;
+/** The data passed the end of the run */
+const PAST_END = 2;
+/** The strategy failed */
+const FAILED = 3;
+
+interface ReplayParts {
+  readonly clock: SimulatedClock;
+  readonly reference: { readonly onMarket: (event: MarketEvent) => void };
+  readonly broker: SimBroker;
+  readonly session: StrategySession;
+  readonly recorder: RunRecorder;
+  readonly onProgress: ((progress: BacktestProgress) => void) | undefined;
+  readonly source: MarketDataSource;
+}
+
+/**
+ * The per-event loop of a backtest, in a plain method instead of the async function that drives
+ * it: each time an async function resumes it runs unoptimized until the loop is compiled anew on
+ * the stack, which is most of a short run. It goes through the batch until it must await (promise
+ * jobs to run before the event goes on), the batch ends, the data passes the end of the run, or
+ * the strategy failed; where in an event it stopped is kept, so the next call goes on from there.
+ */
+class Replay {
+  private readonly parts: ReplayParts;
+  private readonly to: number;
+  batch: readonly MarketEvent[] = [];
+  index = 0;
+  /** Events replayed and the last one's time (fields: a double in a closure's variable is boxed anew per event) */
+  events = 0;
+  end: number;
+  /** Where the current event is: 0 before the clock moved to it, 1 before the market saw it, 2 after */
+  private step = 0;
+  /** Whether moving the clock to the current event fired a timer */
+  private fired = false;
+
+  constructor(parts: ReplayParts, to: number, start: number) {
+    this.parts = parts;
+    this.to = to;
+    this.end = start;
+  }
+
+  run(): number {
+    const { clock, reference, broker, session, recorder, onProgress } = this.parts;
+    const batch = this.batch;
+    for (; this.index < batch.length; this.index++) {
+      const event = batch[this.index]!;
+      if (this.step === 0) {
+        if (event.time > this.to) return PAST_END;
+        this.fired = clock.advanceTo(event.time);
+        this.step = 1;
+        // A strategy awaiting a verdict goes on before the next event, as it would live
+        if (this.fired && session.busy) return RUN_MICROTASKS;
+      }
+      if (this.step === 1) {
+        this.end = event.time;
+        this.events += 1;
+        reference.onMarket(event);
+        broker.onMarket(event);
+        session.onMarket(event);
+        this.step = 2;
+        // An order promise the strategy may have left unawaited: its refusal stops the run now.
+        // A refusal comes from a venue reply (a timer that fired) or from a promise just handed out
+        const handedOut = session.handedOutSince();
+        if (session.unchecked && (this.fired || handedOut)) return RUN_MICROTASKS;
+      }
+      this.step = 0;
+      recorder.tick();
+      if (session.failed !== undefined) return FAILED;
+      if (onProgress !== undefined && this.events % 50_000 === 0) {
+        const progress = (this.parts.source as { progress?: () => number }).progress?.();
+        onProgress({ events: this.events, time: event.time, fraction: progress });
+      }
+    }
+    return BATCH_DONE;
+  }
+}
+
 /** How long after the last event the clock runs on, so replies in flight arrive, ms */
 const DRAIN_MS = 60_000;
 
@@ -257,17 +339,19 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
   const failIfStopped = () => {
     if (session.failed !== undefined) throw session.failed;
   };
-  // Fields, not variables the report closes over: a double stored into a closure's variable is
-  // boxed anew on every event, into an object's field in place
-  const replayed = { events: 0, end: first.time };
+  const replay = new Replay(
+    { clock, reference, broker, session, recorder, onProgress: options.onProgress, source },
+    to,
+    first.time,
+  );
   const report = (failure?: RunFailure): RunReport =>
     withResults(recorder.finish(), {
       strategy: options.strategy.name ?? 'strategy',
       venue: SIM_EXCHANGE,
       instruments: instruments.map((i) => i.symbol),
       start: first.time,
-      end: replayed.end,
-      marketEvents: replayed.events,
+      end: replay.end,
+      marketEvents: replay.events,
       wallMs: performance.now() - started,
       health: health.snapshot(),
       counters: { ...account.counters },
@@ -286,37 +370,18 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     await driveClock(clock, session.start(), Number.POSITIVE_INFINITY);
     failIfStopped();
 
-    let stop = false;
-    while (!stop && batch !== undefined) {
-      for (; index < batch.length; index++) {
-        const event = batch[index]!;
-        if (event.time > to) {
-          stop = true;
-          break;
-        }
-        const fired = clock.advanceTo(event.time);
-        // A strategy awaiting a verdict goes on before the next event, as it would live
-        if (fired && session.busy) await runMicrotasks();
-        replayed.end = event.time;
-        replayed.events += 1;
-        reference.onMarket(event);
-        broker.onMarket(event);
-        session.onMarket(event);
-        // An order promise the strategy may have left unawaited: its refusal stops the run now.
-        // A refusal comes from a venue reply (a timer that fired) or from a promise just handed out
-        const handedOut = session.handedOutSince();
-        if (session.unchecked && (fired || handedOut)) await runMicrotasks();
-        recorder.tick();
-        if (session.failed !== undefined) break;
-        if (options.onProgress !== undefined && replayed.events % 50_000 === 0) {
-          const progress = (source as { progress?: () => number }).progress?.();
-          options.onProgress({ events: replayed.events, time: event.time, fraction: progress });
-        }
+    replay.index = index;
+    while (batch !== undefined) {
+      replay.batch = batch;
+      let outcome = replay.run();
+      while (outcome === RUN_MICROTASKS) {
+        await runMicrotasks();
+        outcome = replay.run();
       }
       failIfStopped();
-      if (stop) break;
+      if (outcome === PAST_END) break;
       batch = await source.next();
-      index = 0;
+      replay.index = 0;
       // Let async strategy work (awaited trades) run between batches too
       if (session.busy) await yieldToEventLoop();
     }
@@ -324,7 +389,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     await source.close?.();
 
     // The strategy stops (its timer with it), then replies and pushes in flight arrive
-    const drainUntil = replayed.end + DRAIN_MS;
+    const drainUntil = replay.end + DRAIN_MS;
     await driveClock(clock, session.stop(), drainUntil);
     failIfStopped();
     for (let due = clock.nextDue(); due !== undefined && due <= drainUntil; due = clock.nextDue()) {

@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { createRandom } from '../core/random.ts';
 import { silentLogger } from '../engine/logger.ts';
 import { runBacktest } from './backtest.ts';
 import { simInstrument } from './instruments.ts';
-import { isoTime } from './recorder.ts';
+import { isoTime, writeNumber } from './recorder.ts';
 import createQuotingStrategy from './strategies/quoting.ts';
 import { createSyntheticMarket } from './synthetic-market.ts';
 
@@ -54,6 +55,84 @@ describe('RunRecorder', () => {
       assert.equal(statuses, report.orders, 'every order counted once by status');
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('writeNumber', () => {
+  const written = (value: number): string => {
+    const buffer = Buffer.alloc(40);
+    const end = writeNumber(buffer, 3, value);
+    return end < 0 ? '(left to String)' : buffer.toString('latin1', 3, end);
+  };
+
+  it('writes numbers on a decimal step exactly as String does', () => {
+    for (const value of [
+      0,
+      -0,
+      1,
+      -1,
+      7,
+      10,
+      100,
+      64_000,
+      63_993,
+      64_012.4,
+      0.002,
+      0.1,
+      0.30000000000000004,
+      0.3,
+      1.5,
+      -2.25,
+      0.00001,
+      0.000001,
+      123_456_789.123,
+      999_999_999_999_999,
+      0.0255994 + 8e-8,
+      0.02559948,
+      4_503_599_627_370_496,
+      1e-7,
+      1e21,
+    ]) {
+      const out = written(value);
+      if (out !== '(left to String)') assert.equal(out, String(value), String(value));
+    }
+    assert.equal(written(64_012.4), '64012.4');
+    assert.equal(written(0.002), '0.002');
+    assert.equal(written(-0), '0');
+    assert.equal(written(-2.25), '-2.25');
+    assert.equal(written(0.1 + 0.2), '(left to String)');
+  });
+
+  it('agrees with String for any value snapped to a step of up to 9 decimals, or leaves it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }),
+        fc.integer({ min: 0, max: 12 }),
+        (steps, decimals) => {
+          const value = steps / 10 ** decimals;
+          const out = written(value);
+          return out === '(left to String)' || out === String(value);
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.double({ noNaN: true }), (value) => {
+        const out = written(value);
+        return out === '(left to String)' || out === String(value);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('writes prices and sizes as the instrument snaps them, none left to String', () => {
+    const random = createRandom(11);
+    for (let i = 0; i < 5000; i++) {
+      const price = Math.round(random.next() * 1e7) / 10;
+      const size = Math.round(random.next() * 1e5) / 1e3;
+      assert.equal(written(price), String(price));
+      assert.equal(written(size), String(size));
     }
   });
 });

@@ -196,9 +196,12 @@ class CsvWriter {
 
   /** A number field (exact: values are snapped to their step); empty when undefined */
   number(value: number | undefined): this {
-    const field = value === undefined ? '' : csvField(value);
-    this.separate(field.length);
-    this.put(field);
+    // Room for the longest a number is written (String of a double is at most 25 characters)
+    this.separate(32);
+    if (value === undefined) return this;
+    const end = writeNumber(this.buffer, this.position, value);
+    if (end >= 0) this.position = end;
+    else this.put(csvField(value));
     return this;
   }
 
@@ -259,6 +262,54 @@ function csvField(value: string | number | boolean | undefined): string {
   return value.includes('"') || value.includes(',') || value.includes('\n')
     ? `"${value.replace(/"/g, '""')}"`
     : value;
+}
+
+/** 10^d for the decimals a number is written with directly */
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+/** Below this, an integer of digits has at most 15 and is held exactly */
+const MAX_DIGITS = 1e15;
+
+/**
+ * Writes a number into `buffer` at `at` as String(value) would, digit by digit (no string per
+ * field), returning where it ended; -1, with nothing written, for a number it leaves to String
+ * (more than 9 decimals or 15 digits, under 1e-6, not finite). A report's numbers are snapped to
+ * their step: for those, the fewest decimals d whose rounding N = round(|value| × 10^d) gives
+ * back the value (N / 10^d, correctly rounded as parsing "N / 10^d" is) name the shortest decimal
+ * that reads as the value, which is what String writes: no two decimals of at most 15 digits read
+ * as the same double.
+ */
+export function writeNumber(buffer: Uint8Array, at: number, value: number): number {
+  const magnitude = Math.abs(value);
+  if (!(magnitude < MAX_DIGITS)) return -1;
+  let decimals = 0;
+  let digits = magnitude;
+  if (!Number.isInteger(magnitude)) {
+    if (magnitude < 1e-6) return -1;
+    for (decimals = 1; ; decimals++) {
+      if (decimals === POW10.length) return -1;
+      const scale = POW10[decimals]!;
+      digits = Math.round(magnitude * scale);
+      if (digits >= MAX_DIGITS) return -1;
+      if (digits / scale === magnitude) break;
+    }
+  }
+  let position = at;
+  // -0 is written "0", as String writes it
+  if (value < 0) buffer[position++] = 45; // -
+  let count = 1;
+  for (let rest = digits; rest >= 10; rest = Math.floor(rest / 10)) count += 1;
+  // At least one digit before the point: 0.002
+  const width = count > decimals ? count : decimals + 1;
+  const end = position + width + (decimals > 0 ? 1 : 0);
+  let write = end - 1;
+  let rest = digits;
+  for (let i = 0; i < width; i++) {
+    if (i === decimals && decimals > 0) buffer[write--] = 46; // .
+    const next = Math.floor(rest / 10);
+    buffer[write--] = ZERO + (rest - next * 10);
+    rest = next;
+  }
+  return end;
 }
 
 const DAY_MS = 86_400_000;

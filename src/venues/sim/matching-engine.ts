@@ -72,6 +72,27 @@ function noBetter(order: SimOrder, price: number): number {
   return order.side === 'BUY' ? Math.max(price, trigger) : Math.min(price, trigger);
 }
 
+// Orders leave and join the book lists in place: splice returns an array of what it removed
+// (even when nothing was), one allocation per order placed and per order gone
+
+function insertAt(list: SimOrder[], index: number, order: SimOrder): void {
+  list.push(order);
+  for (let i = list.length - 1; i > index; i--) list[i] = list[i - 1]!;
+  list[index] = order;
+}
+
+function removeAt(list: SimOrder[], index: number): void {
+  for (let i = index; i < list.length - 1; i++) list[i] = list[i + 1]!;
+  list.pop();
+}
+
+function removeFrom(list: SimOrder[], order: SimOrder): boolean {
+  const index = list.indexOf(order);
+  if (index < 0) return false;
+  removeAt(list, index);
+  return true;
+}
+
 export function remaining(order: SimOrder): number {
   return snapSize(order.instrument, order.quantity - order.filled);
 }
@@ -203,7 +224,7 @@ export class MatchingEngine {
       if (better || (otherPrice === price && other.seq < order.seq)) lo = mid + 1;
       else hi = mid;
     }
-    list.splice(lo, 0, order);
+    insertAt(list, lo, order);
   }
 
   /** Adds an untriggered stop */
@@ -213,14 +234,9 @@ export class MatchingEngine {
 
   /** Takes an order off the book (resting or stop); false if it was not there */
   remove(order: SimOrder): boolean {
-    for (const list of [this.bids, this.asks, this.stops]) {
-      const i = list.indexOf(order);
-      if (i >= 0) {
-        list.splice(i, 1);
-        return true;
-      }
-    }
-    return false;
+    return (
+      removeFrom(this.bids, order) || removeFrom(this.asks, order) || removeFrom(this.stops, order)
+    );
   }
 
   /** Whether a stop on `side` at `stop` would trigger at the current market */
@@ -361,7 +377,7 @@ export class MatchingEngine {
     for (let i = 0; i < this.stops.length; ) {
       const order = this.stops[i]!;
       if (order.stopPrice !== undefined && this.wouldTrigger(order.side, order.stopPrice)) {
-        this.stops.splice(i, 1);
+        removeAt(this.stops, i);
         order.triggered = true;
         order.triggerPrice = order.side === 'BUY' ? this.triggerUp() : this.triggerDown();
         fired.push(order);

@@ -109,8 +109,9 @@ class Link<M> {
 type RequestKind = 'submit' | 'batch' | 'cancel' | 'amend';
 
 /**
- * One request's round trip: it travels to the venue, picks up the venue's reports there, and
- * travels back as the reply. One object per request instead of a closure per leg.
+ * One request's round trip: it travels to the venue, picks up the venue's answer there (as the
+ * events its reply will carry, read from the venue's reports at once), and travels back as the
+ * reply. One object per request instead of a closure per leg.
  */
 class RoundTrip {
   readonly kind: RequestKind;
@@ -120,8 +121,11 @@ class RoundTrip {
   /** Settles the caller's promise when the reply arrives; undefined for sendOrderAsync */
   readonly resolve: ((value: never) => void) | undefined;
   readonly reject: ((error: unknown) => void) | undefined;
-  /** The venue's reports, per request */
-  reports: SimReport[][] = [];
+  /** A submit's verdict (the accept, or the rejection); for a batch, one per request */
+  reply: VenueEvent | undefined = undefined;
+  replies: Array<VenueEvent | undefined> | undefined = undefined;
+  /** Why the venue refused an amend */
+  refusal: KestrelError | undefined = undefined;
 
   constructor(
     kind: RequestKind,
@@ -139,6 +143,8 @@ class RoundTrip {
     this.reject = reject;
   }
 }
+
+const NO_REQUESTS: readonly OrderRequest[] = [];
 
 function toInput(request: OrderRequest): SimOrderInput {
   return {
@@ -237,34 +243,48 @@ export class SimBroker implements Broker {
     this.upstream.send(this.latency.request(this.random), trip);
   }
 
-  /** A request reaching the venue: the venue acts, its pushes go on the stream, the reply goes back */
+  /**
+   * A request reaching the venue: the venue acts, its pushes go on the stream, the reply goes
+   * back. The venue's reports are read here and now (their orders are copies frozen at the report,
+   * so reading them later would say the same), and the reply carries the events made of them
+   */
   private atVenue(trip: RoundTrip): void {
     this.settleDue();
     const now = this.clock.now();
     switch (trip.kind) {
-      case 'submit':
+      case 'submit': {
+        const reports = this.venue.submit(toInput(trip.requests[0]!), now);
+        trip.reply = this.verdict(reports[0]);
+        // A lone refused order pushes nothing (its balance snapshot waits for the next push)
+        if (reports[0]?.type !== 'rejected') this.push(reports);
+        break;
+      }
       case 'batch': {
         // One message per report as ever, and one balance snapshot for the whole batch
         const pushed: SimReport[] = [];
+        const replies: Array<VenueEvent | undefined> = [];
         for (const request of trip.requests) {
           const reports = this.venue.submit(toInput(request), now);
-          trip.reports.push(reports);
+          replies.push(this.verdict(reports[0]));
           if (reports[0]?.type !== 'rejected') for (const report of reports) pushed.push(report);
         }
-        // A lone refused order pushes nothing (its balance snapshot waits for the next push)
-        if (trip.kind === 'batch' || trip.reports[0]![0]?.type !== 'rejected') this.push(pushed);
+        trip.replies = replies;
+        this.push(pushed);
         break;
       }
       case 'cancel': {
         const reports = this.venue.cancel({ clientId: trip.order!.clientId }, now);
-        trip.reports.push(reports);
+        const replies: Array<VenueEvent | undefined> = [];
+        for (const report of reports) replies.push(this.toEvent(report));
+        trip.replies = replies;
         if (reports[0]?.type !== 'cancelRejected') this.push(reports);
         break;
       }
       case 'amend': {
         const reports = this.venue.amend({ clientId: trip.order!.clientId }, trip.amendment!, now);
-        trip.reports.push(reports);
-        if (reports[0]?.type !== 'amendRejected') this.push(reports);
+        const first = reports[0];
+        if (first?.type === 'amendRejected') trip.refusal = venueError(first.code, first.message);
+        else this.push(reports);
         break;
       }
     }
@@ -275,28 +295,24 @@ export class SimBroker implements Broker {
   private onReply(trip: RoundTrip): void {
     switch (trip.kind) {
       case 'submit': {
-        this.reply(trip.reports[0]![0]);
+        if (trip.reply !== undefined) this.out.emit(trip.reply);
         const resolve = trip.resolve as ((order: Order) => void) | undefined;
         resolve?.(this.out.order(trip.requests[0]!.clientId) as Order);
         break;
       }
       case 'batch': {
-        for (const reports of trip.reports) this.reply(reports[0]);
+        for (const event of trip.replies!) if (event !== undefined) this.out.emit(event);
         const resolve = trip.resolve as (orders: readonly Order[]) => void;
         resolve(trip.requests.map((r) => this.out.order(r.clientId) as Order));
         break;
       }
       case 'cancel': {
-        for (const report of trip.reports[0]!) {
-          const event = this.toEvent(report);
-          if (event !== undefined) this.out.emit(event);
-        }
+        for (const event of trip.replies!) if (event !== undefined) this.out.emit(event);
         (trip.resolve as () => void)();
         break;
       }
       case 'amend': {
-        const first = trip.reports[0]![0];
-        if (first?.type === 'amendRejected') trip.reject?.(venueError(first.code, first.message));
+        if (trip.refusal !== undefined) trip.reject?.(trip.refusal);
         else (trip.resolve as () => void)();
         break;
       }
@@ -314,10 +330,8 @@ export class SimBroker implements Broker {
   }
 
   /** The venue's reply to a submit, as an event: the accept, or the rejection with its code */
-  private reply(first: SimReport | undefined): void {
-    if (first === undefined) return;
-    const event = this.toEvent(first);
-    if (event !== undefined) this.out.emit(event);
+  private verdict(first: SimReport | undefined): VenueEvent | undefined {
+    return first === undefined ? undefined : this.toEvent(first);
   }
 
   sendOrderAsync(request: OrderRequest): void {
@@ -333,13 +347,13 @@ export class SimBroker implements Broker {
   /** Cancels by clientId; a refusal (an unknown or closed order) arrives as a CancelRejected event */
   cancelOrder(order: Order): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.request(new RoundTrip('cancel', [], order, undefined, resolve, undefined));
+      this.request(new RoundTrip('cancel', NO_REQUESTS, order, undefined, resolve, undefined));
     });
   }
 
   updateOrder(order: Order, amendment: OrderAmendment): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.request(new RoundTrip('amend', [], order, amendment, resolve, reject));
+      this.request(new RoundTrip('amend', NO_REQUESTS, order, amendment, resolve, reject));
     });
   }
 

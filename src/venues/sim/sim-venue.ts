@@ -432,14 +432,15 @@ export class SimVenue {
       return this.reject(input, 'MANDATORY_PARAMETER', now, 'price');
     if (needsStop && input.stopPrice === undefined)
       return this.reject(input, 'MANDATORY_PARAMETER', now, 'stopPrice');
-    for (const price of [
-      needsPrice ? input.price : undefined,
-      needsStop ? input.stopPrice : undefined,
-    ]) {
-      if (price === undefined) continue;
-      const priceFault = priceRefusal(instrument, price);
-      if (priceFault !== undefined) return this.reject(input, priceFault, now);
-    }
+    // The limit price, then the stop price (no array of the two per order)
+    const priceFault =
+      (needsPrice && input.price !== undefined
+        ? priceRefusal(instrument, input.price)
+        : undefined) ??
+      (needsStop && input.stopPrice !== undefined
+        ? priceRefusal(instrument, input.stopPrice)
+        : undefined);
+    if (priceFault !== undefined) return this.reject(input, priceFault, now);
     if (input.timeInForce === 'GTX' && input.type !== 'LIMIT')
       return this.reject(input, 'INVALID_PARAMETER', now);
     const reference = needsPrice
