@@ -1189,7 +1189,9 @@ export function evictTerminal(state: AccountState, now: number): number {
     moved += 1;
   }
   if (state.terminalHead > 1024 && state.terminalHead * 2 > queue.length) {
-    queue.splice(0, state.terminalHead);
+    // Moved down in place: a splice would return the dropped entries as a new array
+    queue.copyWithin(0, state.terminalHead);
+    queue.length -= state.terminalHead;
     state.terminalHead = 0;
   }
   return moved;

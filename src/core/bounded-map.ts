@@ -1,12 +1,15 @@
 /**
- * A map that keeps at most `capacity` entries, dropping the oldest inserted first. The order is
- * kept in a ring of keys rather than by iterating the Map, whose deleted slots would make
- * "find the oldest" slower the longer it runs.
+ * A map that keeps at most `capacity` entries, dropping the oldest inserted first. The insertion
+ * order is kept in a ring of keys (a circular buffer that doubles when full) rather than by
+ * iterating the Map, whose deleted slots would make "find the oldest" slower the longer it runs;
+ * the ring never moves or splices its keys.
  */
 export class BoundedMap<K, V> {
   private readonly entries = new Map<K, V>();
-  private readonly order: K[] = [];
+  /** Keys in insertion order from `head`, `count` of them; its length is a power of two */
+  private ring: Array<K | undefined> = new Array(16);
   private head = 0;
+  private count = 0;
   readonly capacity: number;
   private readonly onEvict: ((key: K, value: V) => void) | undefined;
 
@@ -32,19 +35,19 @@ export class BoundedMap<K, V> {
     const size = this.entries.size;
     this.entries.set(key, value);
     if (this.entries.size === size) return;
-    this.order.push(key);
-    while (this.entries.size > this.capacity && this.head < this.order.length) {
-      const oldest = this.order[this.head]!;
-      this.head += 1;
+    if (this.count === this.ring.length) this.grow();
+    this.ring[(this.head + this.count) & (this.ring.length - 1)] = key;
+    this.count += 1;
+    while (this.entries.size > this.capacity && this.count > 0) {
+      const oldest = this.ring[this.head] as K;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) & (this.ring.length - 1);
+      this.count -= 1;
       if (this.onEvict === undefined) this.entries.delete(oldest);
       else {
         const evicted = this.entries.get(oldest);
         if (this.entries.delete(oldest)) this.onEvict(oldest, evicted as V);
       }
-    }
-    if (this.head > 4096 && this.head * 2 > this.order.length) {
-      this.order.splice(0, this.head);
-      this.head = 0;
     }
   }
 
@@ -59,5 +62,14 @@ export class BoundedMap<K, V> {
 
   keys(): IterableIterator<K> {
     return this.entries.keys();
+  }
+
+  /** Doubles the ring, its keys moved to the front in order */
+  private grow(): void {
+    const ring = this.ring;
+    const grown: Array<K | undefined> = new Array(ring.length * 2);
+    for (let i = 0; i < this.count; i++) grown[i] = ring[(this.head + i) & (ring.length - 1)];
+    this.ring = grown;
+    this.head = 0;
   }
 }

@@ -134,6 +134,12 @@ interface Resolved {
   readonly maxOpenOrders: number;
 }
 
+/** One instrument's limits and its count of live orders, written in place */
+interface InstrumentGate {
+  readonly limits: Resolved;
+  live: number;
+}
+
 /** What the gate calls when a queued submit's turn comes, or it is refused or withdrawn */
 export interface GateTicket {
   readonly clientId: string;
@@ -178,7 +184,15 @@ export class RiskGate {
   private readonly liveOrders: () => Iterable<{ readonly instrument: Instrument }>;
   private readonly resolved = new Map<string, Resolved>();
   private readonly lanes = new Map<string, Lane>();
-  private live: Map<string, number> | undefined;
+  /** By instrument key (exchange and symbol) */
+  private readonly gates = new Map<string, InstrumentGate>();
+  /** Whether the live counts are seeded from the account (on the first check) and followed */
+  private counting = false;
+  // The last instrument and exchange asked about: most orders are for the one before's
+  private lastInstrument: Instrument | undefined;
+  private lastGate: InstrumentGate | undefined;
+  private lastExchange: string | undefined;
+  private lastLane: Lane | undefined;
   private readonly rate: number;
   private readonly burst: number;
   private readonly maxQueued: number;
@@ -218,29 +232,38 @@ export class RiskGate {
     return resolved;
   }
 
-  private counts(): Map<string, number> {
-    if (this.live === undefined) {
-      this.live = new Map();
-      for (const order of this.liveOrders()) this.bump(keyOf(order.instrument), 1);
+  private gateOf(instrument: Instrument): InstrumentGate {
+    if (instrument === this.lastInstrument) return this.lastGate as InstrumentGate;
+    const key = keyOf(instrument);
+    let gate = this.gates.get(key);
+    if (gate === undefined) {
+      gate = { limits: this.limitsOf(instrument), live: 0 };
+      this.gates.set(key, gate);
     }
-    return this.live;
+    this.lastInstrument = instrument;
+    this.lastGate = gate;
+    return gate;
   }
 
-  private bump(key: string, by: number): void {
-    const live = this.live;
-    if (live === undefined) return;
-    // An instrument's count stays at zero rather than leaving the map (one entry per instrument
-    // traded): a map emptied and refilled with every order reallocates its table each time
-    live.set(key, Math.max(0, (live.get(key) ?? 0) + by));
+  /** An instrument's live orders, the counts seeded from the account the first time */
+  private liveCount(gate: InstrumentGate): number {
+    if (!this.counting) {
+      this.counting = true;
+      for (const order of this.liveOrders()) this.bump(this.gateOf(order.instrument), 1);
+    }
+    return gate.live;
+  }
+
+  private bump(gate: InstrumentGate, by: number): void {
+    gate.live = Math.max(0, gate.live + by);
   }
 
   /** Follows the account: an order that became live or stopped being live moves its count */
   onApplied(result: ApplyResult): void {
-    if (this.live === undefined || result.outcome !== 'applied' || result.order === undefined)
-      return;
+    if (!this.counting || result.outcome !== 'applied' || result.order === undefined) return;
     const was = result.previousStatus !== undefined && !isTerminal(result.previousStatus);
     const is = !isTerminal(result.order.status);
-    if (was !== is) this.bump(keyOf(result.order.instrument), is ? 1 : -1);
+    if (was !== is) this.bump(this.gateOf(result.order.instrument), is ? 1 : -1);
   }
 
   /**
@@ -250,7 +273,8 @@ export class RiskGate {
    */
   check(request: OrderRequest, referencePrice: number | undefined, alsoOpening = 0): void {
     const instrument = request.instrument;
-    const limits = this.limitsOf(instrument);
+    const gate = this.gateOf(instrument);
+    const limits = gate.limits;
     if (request.quantity > limits.maxQuantity) {
       throw limitError(
         'maxQuantity',
@@ -286,7 +310,7 @@ export class RiskGate {
         }
       }
     }
-    const open = (this.counts().get(keyOf(instrument)) ?? 0) + alsoOpening;
+    const open = this.liveCount(gate) + alsoOpening;
     if (open >= limits.maxOpenOrders) {
       throw limitError(
         'maxOpenOrders',
@@ -298,6 +322,7 @@ export class RiskGate {
   }
 
   private lane(exchange: string): Lane {
+    if (exchange === this.lastExchange) return this.lastLane as Lane;
     let lane = this.lanes.get(exchange);
     if (lane === undefined) {
       lane = {
@@ -308,6 +333,8 @@ export class RiskGate {
       };
       this.lanes.set(exchange, lane);
     }
+    this.lastExchange = exchange;
+    this.lastLane = lane;
     return lane;
   }
 
@@ -327,7 +354,7 @@ export class RiskGate {
    * @throws KestrelError RISK_LIMIT maxQueued; nothing changes
    */
   checkCapacity(exchange: string, count: number): void {
-    const lane = this.lanes.get(exchange);
+    const lane = exchange === this.lastExchange ? this.lastLane : this.lanes.get(exchange);
     if (lane !== undefined) this.refill(lane, this.clock.now());
     const queued = lane?.queue.size ?? 0;
     const immediate = queued === 0 ? Math.floor(lane?.tokens ?? this.burst) : 0;

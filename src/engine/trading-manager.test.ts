@@ -629,4 +629,19 @@ describe('TradingManager: generated client ids', () => {
       ['ktest-2', 'ktest-3'],
     );
   });
+
+  it('an id handed out is refused once used, by the manager or on the account directly', () => {
+    const { track, manager } = setup();
+    const trading = manager();
+    const [first, second] = [trading.nextClientId(), trading.nextClientId()];
+    trading.tradeAsync(BTC_PERP, 0.01, 64000, { clientId: first });
+    track(second);
+    for (const clientId of [first, second]) {
+      assert.throws(
+        () => trading.tradeAsync(BTC_PERP, 0.01, 64000, { clientId }),
+        (error: unknown) => error instanceof KestrelError && error.code === 'DUPLICATE_CLIENT_ID',
+        clientId,
+      );
+    }
+  });
 });

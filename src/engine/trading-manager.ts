@@ -95,6 +95,9 @@ const sendAsync: ClearGo = (clear, broker, request) => {
   if (clear) broker.sendOrderAsync(request);
 };
 
+/** How many ids handed out by `nextClientId` are remembered as unused (a strategy asks for a few at a time) */
+const FRESH_IDS = 8;
+
 /** A trade without options (one object, not one per call) */
 const NO_OPTIONS: TradeOptions = Object.freeze({});
 
@@ -127,8 +130,13 @@ export class TradingManager {
    * generated id is looked up before it is used
    */
   private idsTaken: boolean;
-  /** The id `nextClientId` handed out last (its own, so never one of the taken ones) */
+  /** The id generated last (its own, so never one of the taken ones) */
   private lastIssued: string | undefined;
+  /**
+   * The last few ids `nextClientId` handed to callers and nobody has used since: one coming back
+   * as a caller's clientId is known valid and unused, with nothing to check or look up
+   */
+  private readonly fresh: string[] = [];
 
   constructor(options: TradingManagerOptions) {
     this.account = options.account;
@@ -168,6 +176,14 @@ export class TradingManager {
         this.wouldIssue(result.order.clientId)
       )
         this.idsTaken = true;
+      // A handed-out id tracked on the account directly is no longer fresh
+      if (
+        this.fresh.length > 0 &&
+        result.outcome === 'applied' &&
+        result.change === 'requested' &&
+        result.order !== undefined
+      )
+        this.takeFresh(result.order.clientId);
       if (
         result.order !== undefined &&
         this.decidedHere.size > 0 &&
@@ -673,6 +689,14 @@ export class TradingManager {
    * took for an order of its own is skipped, so the generator never collides with it
    */
   nextClientId(): ClientOrderId {
+    const clientId = this.generateClientId();
+    if (this.fresh.length >= FRESH_IDS) this.fresh.shift();
+    this.fresh.push(clientId);
+    return clientId;
+  }
+
+  /** The generator's next id that no order has */
+  private generateClientId(): ClientOrderId {
     let clientId = this.ids.next();
     // Nobody else took one of the generator's future ids (the usual case): nothing to look up
     if (this.idsTaken) {
@@ -680,6 +704,16 @@ export class TradingManager {
     }
     this.lastIssued = clientId;
     return clientId;
+  }
+
+  /** Whether a caller's id is one handed out and unused; it is not fresh any more after this */
+  private takeFresh(raw: unknown): boolean {
+    const fresh = this.fresh;
+    const index = fresh.indexOf(raw as string);
+    if (index < 0) return false;
+    for (let i = index + 1; i < fresh.length; i++) fresh[i - 1] = fresh[i]!;
+    fresh.length -= 1;
+    return true;
   }
 
   /** Whether the generator may still hand out an id (true when it cannot tell) */
@@ -776,11 +810,16 @@ export class TradingManager {
         'conflicts with postOnly (GTX)',
       );
     }
-    // A generated id is one no order has (nextClientId skips those); a caller's is checked here
-    const clientId =
-      spec.clientId === undefined ? this.nextClientId() : this.callerClientId(spec.clientId);
-    if (spec.clientId !== undefined && this.account.findOrder(clientId) !== undefined) {
-      throw invalidField('DUPLICATE_CLIENT_ID', 'clientId', clientId, 'is already in use');
+    // A generated id is one no order has (generateClientId skips those), as is one handed out
+    // by nextClientId and unused since; any other id of a caller's is checked here
+    let clientId: ClientOrderId;
+    if (spec.clientId === undefined) clientId = this.generateClientId();
+    else if (this.takeFresh(spec.clientId)) clientId = spec.clientId as ClientOrderId;
+    else {
+      clientId = this.callerClientId(spec.clientId);
+      if (this.account.findOrder(clientId) !== undefined) {
+        throw invalidField('DUPLICATE_CLIENT_ID', 'clientId', clientId, 'is already in use');
+      }
     }
     const referencePrice = this.referencePrice?.(instrument);
     const request = createOrderRequest({

@@ -92,6 +92,25 @@ describe('strategy errors in a backtest', () => {
     assert.match(error.message, /ctx\.trade\(\) was not awaited and was refused/);
   });
 
+  it('an unawaited promise handed out after an await, outside the callback itself, is watched too', async () => {
+    const { strategy } = refusedOnce(async (ctx, btc) => {
+      await Promise.resolve();
+      void ctx.trade(btc, TINY, 60_000);
+    });
+    const error = await failure(backtest(strategy));
+    assert.match(error.message, /ctx\.trade\(\) was not awaited and was refused/);
+  });
+
+  it('a catch handler that throws stops the run', async () => {
+    const { strategy } = refusedOnce((ctx, btc) => {
+      void ctx.trade(btc, TINY, 60_000).catch(() => {
+        throw new Error('the handler failed');
+      });
+    });
+    const error = await failure(backtest(strategy));
+    assert.match(error.message, /the handler failed/);
+  });
+
   it('refusals the strategy handles stay its own: await in try, catch, Promise.all', async () => {
     const caught: string[] = [];
     const { strategy } = refusedOnce(async (ctx, btc) => {
