@@ -347,9 +347,10 @@ async function compare(
       if (order.status === 'LOST') {
         // LOST and absent from the venue is the true verdict (never sent, or refused with its
         // answer lost to a fault); LOST and at the venue is a lost order (counted above)
+        const key = venueKey(order);
         if (isAtVenue(order))
           mismatches.push(`order ${order.clientId} declared LOST but the venue has it`);
-        else if (venue.placings?.(order.clientId).length === 0) neverSent += 1;
+        else if (key !== undefined && venue.placings?.(key).length === 0) neverSent += 1;
         else declaredLost += 1;
       }
       if (order.status === 'PENDING' || order.status === 'PENDING_CANCEL')

@@ -20,6 +20,7 @@ import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emula
 import { defaultMarkets } from '../../src/emulators/bybit/defaults.ts';
 import { startBybitEmulator } from '../../src/emulators/bybit/emulator.ts';
 import { startLighterEmulator } from '../../src/emulators/lighter/emulator.ts';
+import { TX } from '../../src/emulators/lighter/protocol.ts';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.ts';
 import { readJournal } from '../../src/runtime/journal-view.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
@@ -80,8 +81,9 @@ export interface SoakVenue {
   /** Faults this venue can be told, as [operation, body] */
   readonly faults: ReadonlyArray<readonly [string, Record<string, unknown>]>;
   /**
-   * The requests placing the order (naming its clientId) that reached the venue, for venues whose
-   * emulator logs requests: an order declared LOST that no such request named was never sent
+   * The requests placing the order (naming its venue key: the clientId, or Lighter's client order
+   * index) that reached the venue, with their answers: an order declared LOST that no such
+   * request named was never sent
    */
   placings?(key: string): string[];
   close(): Promise<void>;
@@ -286,6 +288,15 @@ export async function startVenue(name: SoakVenueName, seed: number): Promise<Soa
       ['nonce-race', { steps: 1 }],
       ['hide-canceled', { ms: 800 }],
     ],
+    placings: (key) =>
+      emulator.txRequests
+        .filter((request) =>
+          request.txs.some((tx) => tx.txType === TX.CREATE && String(tx.clientOrderIndex) === key),
+        )
+        .map(
+          (request) =>
+            `${request.batch ? 'sendTxBatch' : 'sendTx'} (${request.via}) at ${request.time}: ${request.answer}`,
+        ),
     close: () => emulator.close(),
   };
 }
@@ -606,7 +617,7 @@ export function compare(
     // LOST and absent from the venue: the true verdict. Either no request ever carried it (killed
     // between journal and send) or the venue refused it and a fault ate the answer
     if (order.status === 'LOST' && (key === undefined || !atVenue.has(key))) {
-      const placings = venue.placings?.(order.clientId);
+      const placings = key === undefined ? undefined : venue.placings?.(key);
       if (placings !== undefined && placings.length === 0) neverSent += 1;
       else
         declaredLost.push(

@@ -19,6 +19,11 @@ export const BINANCE_ERRORS = {
     code: -1003,
     msg: 'Too many requests; current limit is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API.',
   },
+  TOO_MANY_ORDERS: {
+    status: 429,
+    code: -1015,
+    msg: 'Too many new orders; current limit is 300 orders per 10 SECOND.',
+  },
   IP_BANNED: {
     status: 418,
     code: -1003,

@@ -24,8 +24,8 @@ import {
   defaultInstruments,
 } from './defaults.ts';
 import { MarketStreams } from './market-streams.ts';
-import type { RequestWeightLimit } from './request-weight.ts';
-import { RequestWeightWindow } from './request-weight.ts';
+import type { OrderRateLimit, RequestWeightLimit } from './request-weight.ts';
+import { OrderRateWindows, RequestWeightWindow } from './request-weight.ts';
 import type { RequestRecord } from './rest-api.ts';
 import { handleRest } from './rest-api.ts';
 import { UsdmExchange } from './usdm-exchange.ts';
@@ -56,6 +56,8 @@ export interface BinanceUsdmEmulatorOptions {
   readonly seed?: number;
   /** The IP request-weight limit; default Binance's, 2 400 per minute */
   readonly requestWeight?: RequestWeightLimit;
+  /** The account's order-rate limits, [10 s, 1 min]; default Binance's, 300 and 1 200 */
+  readonly orderRate?: readonly [OrderRateLimit, OrderRateLimit];
 }
 
 export interface BinanceUsdmEmulator {
@@ -189,6 +191,7 @@ export async function startBinanceUsdmEmulator(
     clock,
     requests,
     weights: new RequestWeightWindow(options.requestWeight),
+    orderRate: new OrderRateWindows(options.orderRate),
     deliver,
   };
   const control = {

@@ -2,7 +2,9 @@
  * The emulator's request weights are Binance's documented ones (USDⓈ-M REST docs, each
  * endpoint's "Request Weight"), route by route, and Kestrel's pacing (ccxt's cost per request,
  * corrected by the venue profile where ccxt underprices) charges each read what the venue
- * counts for it.
+ * counts for it. The account's order-rate limits (300 orders per 10 s, 1 200 per minute) are
+ * enforced (429, -1015, nothing placed), and Kestrel paces orders by them: as fast as they allow,
+ * never faster.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -11,7 +13,12 @@ import { loadCcxtConfig } from '../../venues/ccxt/config.ts';
 import { createExchange } from '../../venues/ccxt/exchange.ts';
 import { BINANCEUSDM_PROFILE } from '../../venues/ccxt/profiles/binanceusdm.ts';
 import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startBinanceUsdmEmulator } from './index.ts';
-import { REQUEST_WEIGHTS, requestWeight } from './request-weight.ts';
+import {
+  BINANCE_ORDER_RATE,
+  ORDER_COUNTS,
+  REQUEST_WEIGHTS,
+  requestWeight,
+} from './request-weight.ts';
 import { ROUTE_NAMES } from './rest-api.ts';
 
 /** The docs' weights, [route, params, weight]: each row a documented figure */
@@ -160,6 +167,140 @@ describe('Binance USDⓈ-M request weights', () => {
         found.map((line) => line.replace(/paced \d+/, `paced ${/counted (\d+)/.exec(line)?.[1]}`)),
         'each read paced at the weight the venue counts',
       );
+    } finally {
+      await shutdown();
+      await emulator.close();
+    }
+  });
+
+  it("refuses an order past the account's order-rate limit with 429 -1015, placing nothing, and reports the counts", async () => {
+    // Windows far longer than the test: no boundary resets a count midway
+    const emulator = await startBinanceUsdmEmulator({
+      orderRate: [
+        { orders: 3, intervalMs: 1e13 },
+        { orders: 1000, intervalMs: 1e13 },
+      ],
+    });
+    emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
+    const { signPayload } = await import('./index.ts');
+    const place = async (id: string) => {
+      const query = `symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.002&price=60000&newClientOrderId=${id}&timestamp=${Date.now()}`;
+      const response = await fetch(
+        `${emulator.url}/fapi/v1/order?${query}&signature=${signPayload(query, DEFAULT_API_SECRET)}`,
+        { method: 'POST', headers: { 'X-MBX-APIKEY': DEFAULT_API_KEY } },
+      );
+      return {
+        status: response.status,
+        body: (await response.json()) as { code?: number; msg?: string },
+        count: response.headers.get('x-mbx-order-count-10s'),
+      };
+    };
+    try {
+      const answers = [await place('a1'), await place('a2'), await place('a3')];
+      assert.deepEqual(
+        answers.map((a) => [a.status, a.count]),
+        [
+          [200, '1'],
+          [200, '2'],
+          [200, '3'],
+        ],
+      );
+      const refused = await place('a4');
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.code, -1015);
+      assert.match(refused.body.msg ?? '', /^Too many new orders; current limit is 3 orders per /);
+      assert.deepEqual(
+        emulator.venue
+          .openOrders()
+          .map((o) => o.clientId)
+          .sort(),
+        ['a1', 'a2', 'a3'],
+        'the refused order is not placed',
+      );
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it("has Kestrel's ccxt pacing space orders by the order-rate limits: never past them, not far under them", async () => {
+    const emulator = await startBinanceUsdmEmulator({});
+    emulator.setQuote('BTCUSDT', 64000, 64000.5, 2, 2);
+    const { exchange, shutdown } = createExchange(
+      loadCcxtConfig({
+        exchange: 'binanceusdm',
+        apiKey: DEFAULT_API_KEY,
+        secret: DEFAULT_API_SECRET,
+        url: emulator.url,
+        env: {},
+      }),
+      systemClock,
+      'private',
+      undefined,
+      BINANCEUSDM_PROFILE,
+    );
+    const ccxt = exchange as unknown as Record<string, (...args: unknown[]) => Promise<unknown>> & {
+      throttle(cost?: number): Promise<unknown>;
+      rateLimit: number;
+    };
+    const [tenSeconds, minute] = BINANCE_ORDER_RATE;
+    try {
+      await exchange.loadMarkets();
+      const paced: number[] = [];
+      const throttle = ccxt.throttle.bind(ccxt);
+      ccxt.throttle = (cost?: number) => {
+        paced.push(cost ?? 1);
+        return throttle(cost);
+      };
+      const symbol = 'BTC/USDT:USDT';
+      const calls: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
+        [
+          'createOrder',
+          () => ccxt['createOrder']?.(symbol, 'limit', 'buy', 0.002, 60000) as Promise<unknown>,
+        ],
+        [
+          'createOrders',
+          () =>
+            ccxt['createOrders']?.([
+              { symbol, type: 'limit', side: 'buy', amount: 0.002, price: 60000 },
+              { symbol, type: 'limit', side: 'buy', amount: 0.002, price: 60001 },
+            ]) as Promise<unknown>,
+        ],
+        [
+          'createOrder with a trigger (algo)',
+          () =>
+            ccxt['createOrder']?.(symbol, 'market', 'buy', 0.002, undefined, {
+              triggerPrice: 70000,
+            }) as Promise<unknown>,
+        ],
+      ];
+      const faults: string[] = [];
+      for (const [name, call] of calls) {
+        const from = emulator.requests.length;
+        paced.length = 0;
+        await call();
+        const sent = emulator.requests
+          .slice(from)
+          .filter((r) => ORDER_COUNTS[`${r.method} ${r.path}`] !== undefined);
+        assert.equal(sent.length, 1, `${name}: one order-placing request`);
+        const request = sent[0] as (typeof sent)[number];
+        const route = `${request.method} ${request.path}`;
+        const [per10s, perMinute] = ORDER_COUNTS[route] as readonly [number, number];
+        // The bucket's time per request, and the fewest ms per request each venue limit allows
+        const ms = paced.reduce((sum, cost) => sum + cost, 0) * ccxt.rateLimit;
+        const floor = Math.max(
+          (per10s * tenSeconds.intervalMs) / tenSeconds.orders,
+          (perMinute * minute.intervalMs) / minute.orders,
+          (requestWeight(route, request.params) * 60_000) / 2400,
+        );
+        // Paced back to back for a whole window, with ccxt's burst of two on top
+        const in10s = (Math.floor(tenSeconds.intervalMs / ms) + 2) * per10s;
+        const inMinute = (Math.floor(minute.intervalMs / ms) + 2) * perMinute;
+        if (in10s > tenSeconds.orders || inMinute > minute.orders)
+          faults.push(`${name}: ${ms} ms apart allows ${in10s} per 10 s, ${inMinute} per minute`);
+        if (ms > floor * 1.1)
+          faults.push(`${name}: ${ms} ms apart where the venue allows one every ${floor} ms`);
+      }
+      assert.deepEqual(faults, []);
     } finally {
       await shutdown();
       await emulator.close();

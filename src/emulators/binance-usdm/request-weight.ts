@@ -1,8 +1,10 @@
 /**
- * Binance USDⓈ-M's IP request-weight limit: each REST request costs its documented weight, the
- * weights of one fixed window (a minute on the venue) add up, and a request that would pass the
- * limit is answered 429 (-1003) with a Retry-After until the window ends. Orders themselves
- * weigh 0 here (the venue counts them on its separate order-rate limits, not emulated).
+ * Binance USDⓈ-M's rate limits. The IP request-weight limit: each REST request costs its
+ * documented weight, the weights of one fixed window (a minute on the venue) add up, and a
+ * request that would pass the limit is answered 429 (-1003) with a Retry-After until the window
+ * ends. The account's order-rate limits: orders weigh (almost) nothing on the IP limit but count
+ * on two fixed windows of their own, 300 per 10 seconds and 1 200 per minute (exchangeInfo's
+ * ORDERS limits, "Rate Limits on Binance Futures"); one more is answered 429 (-1015) and not placed.
  */
 
 /** The venue's limit: 2 400 weight per minute (exchangeInfo's REQUEST_WEIGHT) */
@@ -146,5 +148,71 @@ export class RequestWeightWindow {
   /** The weight used in the current window, as X-MBX-USED-WEIGHT-1M reports it */
   get usedWeight(): number {
     return this.used;
+  }
+}
+
+/** One of the account's order-rate limits: so many order counts per fixed window */
+export interface OrderRateLimit {
+  readonly orders: number;
+  readonly intervalMs: number;
+}
+
+/** The venue's order-rate limits: 300 per 10 seconds, 1 200 per minute (default tier) */
+export const BINANCE_ORDER_RATE: readonly [OrderRateLimit, OrderRateLimit] = [
+  { orders: 300, intervalMs: 10_000 },
+  { orders: 1200, intervalMs: 60_000 },
+];
+
+/**
+ * What each order-placing request counts on the 10-second and the 1-minute order-rate limits
+ * (each endpoint's "Request Weight" in the docs: "1 on 10s order rate limit
+ * (X-MBX-ORDER-COUNT-10S); 1 on 1min order rate limit (X-MBX-ORDER-COUNT-1M)", a batch 5 and 1)
+ */
+export const ORDER_COUNTS: Readonly<Record<string, readonly [number, number]>> = {
+  'POST /fapi/v1/order': [1, 1],
+  'PUT /fapi/v1/order': [1, 1],
+  'POST /fapi/v1/batchOrders': [5, 1],
+  'POST /fapi/v1/algoOrder': [1, 1],
+};
+
+/** The account's order counts in the current 10-second and 1-minute windows */
+export class OrderRateWindows {
+  readonly limits: readonly [OrderRateLimit, OrderRateLimit];
+  private readonly starts = [0, 0];
+  private readonly used = [0, 0];
+
+  constructor(limits: readonly [OrderRateLimit, OrderRateLimit] = BINANCE_ORDER_RATE) {
+    this.limits = limits;
+  }
+
+  /**
+   * Counts an order-placing request in the windows of `now`: undefined when it fits both, else
+   * the limit it would pass, and nothing is counted
+   */
+  take(route: string, now: number): OrderRateLimit | undefined {
+    const counts = ORDER_COUNTS[route];
+    if (counts === undefined) return undefined;
+    for (let i = 0; i < 2; i++) {
+      const { intervalMs } = this.limits[i] as OrderRateLimit;
+      const start = now - (now % intervalMs);
+      if (start !== this.starts[i]) {
+        this.starts[i] = start;
+        this.used[i] = 0;
+      }
+    }
+    for (let i = 0; i < 2; i++) {
+      const limit = this.limits[i] as OrderRateLimit;
+      if ((this.used[i] as number) + (counts[i] as number) > limit.orders) return limit;
+    }
+    for (let i = 0; i < 2; i++) this.used[i] = (this.used[i] as number) + (counts[i] as number);
+    return undefined;
+  }
+
+  /** The counts as the X-MBX-ORDER-COUNT-10S and -1M headers report them */
+  headers(): Record<string, string> {
+    return {
+      'X-MBX-ORDER-COUNT-10S': String(this.used[0]),
+      'X-MBX-ORDER-COUNT-1M': String(this.used[1]),
+    };
   }
 }

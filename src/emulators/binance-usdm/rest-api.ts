@@ -4,7 +4,7 @@ import { ACCOUNT_ROUTES } from './account-routes.ts';
 import type { BinanceHttpError } from './binance-errors.ts';
 import { binanceError, BinanceHttpError as HttpError } from './binance-errors.ts';
 import { MARKET_ROUTES } from './market-routes.ts';
-import { requestWeight } from './request-weight.ts';
+import { ORDER_COUNTS, requestWeight } from './request-weight.ts';
 import type { RestContext, RouteTable } from './routes.ts';
 import { verifyApiKey, verifySignedRequest } from './signature.ts';
 import { TRADE_ROUTES } from './trade-routes.ts';
@@ -99,6 +99,17 @@ export async function handleRest(
     if (route.auth === 'signed') {
       verifySignedRequest({ payload: rawQuery + body, apiKey: key }, ctx.credentials, now);
     }
+    const broken = ctx.orderRate.take(`${method} ${path}`, ctx.clock.now());
+    if (broken !== undefined) {
+      const per =
+        broken.intervalMs % 60_000 === 0
+          ? `${broken.intervalMs / 60_000} MINUTE`
+          : `${broken.intervalMs / 1000} SECOND`;
+      throw binanceError(
+        'TOO_MANY_ORDERS',
+        `Too many new orders; current limit is ${broken.orders} orders per ${per}.`,
+      );
+    }
     const result = route.handler(params, ctx, ctx.clock.now());
     if (isOutcome(result)) {
       answer = result.body;
@@ -123,6 +134,7 @@ export async function handleRest(
     record(status);
     writeJson(response, status, answer, {
       'X-MBX-USED-WEIGHT-1M': String(ctx.weights.usedWeight),
+      ...(ORDER_COUNTS[`${method} ${path}`] === undefined ? {} : ctx.orderRate.headers()),
     });
   }
   // Binance mostly pushes after the REST answer: send once the answer is on its way

@@ -1,6 +1,6 @@
 import type { Clock } from '../../engine/clock.ts';
 import type { EmulatorFaults } from '../faults.ts';
-import type { RequestWeightWindow } from './request-weight.ts';
+import type { OrderRateWindows, RequestWeightWindow } from './request-weight.ts';
 import type { Credentials } from './signature.ts';
 import type { Outcome, UsdmExchange } from './usdm-exchange.ts';
 import type { UserDataStreams } from './user-stream.ts';
@@ -24,6 +24,8 @@ export interface RestContext {
   readonly requests: RequestRecord[];
   /** The IP request-weight limit's current window */
   readonly weights: RequestWeightWindow;
+  /** The account's order-rate limits' current windows */
+  readonly orderRate: OrderRateWindows;
   /** Sends pushes to the user data stream */
   deliver(pushes: readonly Record<string, unknown>[]): void;
 }

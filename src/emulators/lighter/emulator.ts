@@ -21,6 +21,7 @@ import { LighterExchange } from './exchange.ts';
 import { LighterFaults } from './faults.ts';
 import type { EmulatorMarket, LighterEmulatorMarketSpec } from './markets.ts';
 import { DEFAULT_LIGHTER_MARKETS, toEmulatorMarket } from './markets.ts';
+import type { TxRequestRecord } from './rest.ts';
 import { createRestHandler } from './rest.ts';
 import { LighterStream } from './stream.ts';
 
@@ -124,6 +125,11 @@ export interface LighterEmulator {
   apiKeys(): EmulatorApiKey[];
   /** The venue's ledger: positions, balances, live orders of the matching core */
   readonly venue: SimVenue;
+  /**
+   * Every transaction request received over REST or the stream, oldest first, with its
+   * transactions' types and client order indexes and its answer (200, an HTTP status or a code)
+   */
+  readonly txRequests: readonly TxRequestRecord[];
   /** The emulated venue's own state (nonces, orders, transactions), for tests */
   readonly exchange: LighterExchange;
   readonly faults: LighterFaults;
@@ -237,10 +243,12 @@ export async function startLighterEmulator(
     },
     () => clock.now(),
   );
+  const txRequests: TxRequestRecord[] = [];
   stream = new LighterStream({
     exchange,
     faults,
     clock,
+    txRequests,
     idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
   });
 
@@ -276,6 +284,7 @@ export async function startLighterEmulator(
     exchange,
     faults,
     clock,
+    txRequests,
     registerApiKey,
     setQuote: (market, bid, ask, bidSize, askSize) =>
       setQuote(market, bid, ask, {
@@ -406,6 +415,7 @@ export async function startLighterEmulator(
     registerApiKey,
     apiKeys: () => exchange.apiKeys(),
     venue: exchange.venue,
+    txRequests,
     exchange,
     faults,
     setQuote,

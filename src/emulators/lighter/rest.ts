@@ -34,7 +34,71 @@ export interface RestContext {
   readonly printTrade: (market: string, price: number, size: number, side?: Side) => void;
   /** The venue's state for `GET /_kestrel/state` */
   readonly state: () => Record<string, unknown>;
+  /** Every transaction request received, answered or not (see TxRequestRecord) */
+  readonly txRequests: TxRequestRecord[];
 }
+
+/**
+ * A transaction request as it reached the emulator (REST `sendTx`/`sendTxBatch`, or the
+ * stream's `jsonapi/sendtx`/`jsonapi/sendtxbatch`) and its answer, kept so a test can tell an
+ * order that was never sent from one the venue was sent and refused (or whose answer was lost)
+ */
+export interface TxRequestRecord {
+  readonly via: 'rest' | 'ws';
+  readonly batch: boolean;
+  /** Each transaction's type and, when its info carries one, its client order index */
+  readonly txs: readonly { readonly txType: number; readonly clientOrderIndex?: number }[];
+  /** The answer's code: 200 when the venue took it, else the venue's code (or the HTTP status) */
+  readonly answer: number;
+  readonly time: number;
+}
+
+/** How many transaction requests the log keeps, the latest (as the other emulators' request logs) */
+const TX_LOG_SIZE = 20_000;
+
+/** Appends a record to the transaction request log, dropping the oldest past its size */
+export function logTxRequest(log: TxRequestRecord[], record: TxRequestRecord): void {
+  log.push(record);
+  if (log.length > TX_LOG_SIZE) log.shift();
+}
+
+/** What a request's transactions were, read leniently (a malformed one is logged as such) */
+export function txSummaries(types: unknown, infos: unknown): TxRequestRecord['txs'] {
+  if (!Array.isArray(types) || !Array.isArray(infos)) return [];
+  return types.map((txType, i) => {
+    let index: unknown;
+    try {
+      const info: unknown = JSON.parse(String(infos[i]));
+      index = (info as Record<string, unknown> | null)?.['ClientOrderIndex'];
+    } catch {
+      index = undefined;
+    }
+    return typeof index === 'number'
+      ? { txType: Number(txType), clientOrderIndex: index }
+      : { txType: Number(txType) };
+  });
+}
+
+/** The transactions of a REST sendTx or sendTxBatch form */
+function formTxs(
+  path: string,
+  contentType: string | undefined,
+  body: string,
+): TxRequestRecord['txs'] {
+  try {
+    const form = parseForm(contentType, body);
+    if (path === SEND_TX) return txSummaries([form.get('tx_type')], [form.get('tx_info')]);
+    return txSummaries(
+      JSON.parse(form.get('tx_types') ?? ''),
+      JSON.parse(form.get('tx_infos') ?? ''),
+    );
+  } catch {
+    return [];
+  }
+}
+
+const SEND_TX = '/api/v1/sendTx';
+const SEND_TX_BATCH = '/api/v1/sendTxBatch';
 
 export type Reply = { readonly status: number; readonly body: unknown };
 
@@ -117,6 +181,8 @@ function marketFilter(query: URLSearchParams): number | undefined {
 /** What a route handler gets: the request, its query, and the venue's helpers */
 interface RouteCall {
   readonly request: IncomingMessage;
+  /** The request's body (read once, before any fault), '' for a GET */
+  readonly body: string;
   readonly query: URLSearchParams;
   readonly context: RestContext;
   readonly now: number;
@@ -462,8 +528,8 @@ const ROUTES: Readonly<Record<string, Route>> = {
       next_cursor: start + limit < all.length ? String(start + limit) : '',
     });
   },
-  'POST /api/v1/sendTx': async ({ request, context, now }) => {
-    const form = parseForm(request.headers['content-type'], await readBody(request));
+  'POST /api/v1/sendTx': ({ request, body, context, now }) => {
+    const form = parseForm(request.headers['content-type'], body);
     const txType = Number(form.get('tx_type'));
     const txInfo = form.get('tx_info');
     if (!Number.isInteger(txType) || txInfo === undefined) {
@@ -472,8 +538,8 @@ const ROUTES: Readonly<Record<string, Route>> = {
     const { hash, predictedMs } = context.exchange.submit(txType, txInfo);
     return sendTxBody(context, hash, now + predictedMs);
   },
-  'POST /api/v1/sendTxBatch': async ({ request, context, now }) => {
-    const form = parseForm(request.headers['content-type'], await readBody(request));
+  'POST /api/v1/sendTxBatch': ({ request, body, context, now }) => {
+    const form = parseForm(request.headers['content-type'], body);
     let types: unknown;
     let infos: unknown;
     try {
@@ -517,6 +583,7 @@ export function createRestHandler(context: RestContext) {
     request: IncomingMessage,
     path: string,
     query: URLSearchParams,
+    body: string,
   ): Promise<Reply> => {
     const route = `${request.method ?? 'GET'} ${path}`;
     const handler = ROUTES[route];
@@ -524,6 +591,7 @@ export function createRestHandler(context: RestContext) {
       return { status: 404, body: { code: 404, message: `no route ${route}` } };
     return handler({
       request,
+      body,
       query,
       context,
       now: now(),
@@ -537,9 +605,12 @@ export function createRestHandler(context: RestContext) {
     });
   };
 
-  const control = async (request: IncomingMessage, path: string): Promise<Reply> => {
+  const control = (
+    request: IncomingMessage,
+    path: string,
+    text: string,
+  ): Reply | Promise<Reply> => {
     const method = request.method ?? 'GET';
-    const text = method === 'POST' ? await readBody(request) : '';
     const body: unknown = text === '' ? {} : JSON.parse(text);
     return controlRoute(context, method, path, body);
   };
@@ -551,14 +622,18 @@ export function createRestHandler(context: RestContext) {
     const isApi = isVenuePath(path);
     const fault = isApi ? faults.takeRequestFault(path) : undefined;
     const delay = isApi ? faults.takeDelay(path) : 0;
+    let body = '';
     try {
+      if (request.method === 'POST') body = await readBody(request);
       if (fault !== undefined && !fault.afterApply) {
         reply = {
           status: fault.status,
           body: { code: fault.code ?? fault.status, message: fault.message ?? 'fault injected' },
         };
       } else {
-        reply = isApi ? await api(request, path, url.searchParams) : await control(request, path);
+        reply = isApi
+          ? await api(request, path, url.searchParams, body)
+          : await control(request, path, body);
         if (fault !== undefined) {
           reply = {
             status: fault.status,
@@ -573,6 +648,16 @@ export function createRestHandler(context: RestContext) {
           : error instanceof SyntaxError
             ? refusal(new VenueRefusal('INVALID_PARAMETER', 'malformed JSON'))
             : { status: 500, body: { code: 500, message: (error as Error).message } };
+    }
+    if (request.method === 'POST' && (path === SEND_TX || path === SEND_TX_BATCH)) {
+      const answered = reply.body as { code?: unknown } | null;
+      logTxRequest(context.txRequests, {
+        via: 'rest',
+        batch: path === SEND_TX_BATCH,
+        txs: formTxs(path, request.headers['content-type'], body),
+        answer: typeof answered?.code === 'number' ? answered.code : reply.status,
+        time: now(),
+      });
     }
     const send = () => {
       if (response.destroyed) return;

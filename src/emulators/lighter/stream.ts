@@ -22,6 +22,8 @@ import {
   USDC_ASSET_ID,
 } from './frames.ts';
 import { CODES, VenueRefusal } from './protocol.ts';
+import type { TxRequestRecord } from './rest.ts';
+import { logTxRequest, txSummaries } from './rest.ts';
 
 export interface StreamContext {
   readonly exchange: LighterExchange;
@@ -29,6 +31,8 @@ export interface StreamContext {
   readonly clock: Clock;
   /** Closes a connection that sent nothing for this long, ms (the venue: 2 minutes) */
   readonly idleTimeoutMs: number;
+  /** Every transaction request received, answered or not */
+  readonly txRequests: TxRequestRecord[];
 }
 
 interface Subscription {
@@ -479,13 +483,13 @@ export class LighterStream {
     const body = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
     const id = body['id'];
     const exchange = this.context.exchange;
+    const batch = type !== 'jsonapi/sendtx';
+    const info = body['tx_info'];
+    const txInfo = typeof info === 'string' ? info : JSON.stringify(info);
+    let answer = 200;
     try {
-      if (type === 'jsonapi/sendtx') {
-        const info = body['tx_info'];
-        const { hash, quota } = exchange.submit(
-          Number(body['tx_type']),
-          typeof info === 'string' ? info : JSON.stringify(info),
-        );
+      if (!batch) {
+        const { hash, quota } = exchange.submit(Number(body['tx_type']), txInfo);
         this.send(connection, {
           type,
           code: 200,
@@ -507,8 +511,21 @@ export class LighterStream {
       }
     } catch (error) {
       const refusal = error instanceof VenueRefusal ? error : new VenueRefusal('INVALID_TX_INFO');
+      answer = refusal.code;
       this.send(connection, { type, code: refusal.code, message: refusal.message, id });
     }
+    let txs: TxRequestRecord['txs'] = [];
+    try {
+      txs = batch
+        ? txSummaries(
+            JSON.parse(String(body['tx_types'] ?? '[]')),
+            JSON.parse(String(body['tx_infos'] ?? '[]')),
+          )
+        : txSummaries([body['tx_type']], [txInfo]);
+    } catch {
+      // Malformed: logged without its transactions
+    }
+    logTxRequest(this.context.txRequests, { via: 'ws', batch, txs, answer, time: this.now() });
   }
 
   private onPush(push: ExchangePush): void {

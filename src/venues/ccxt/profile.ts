@@ -163,8 +163,9 @@ export interface VenueProfile {
   readonly options: Readonly<Record<string, unknown>>;
   /**
    * Request costs where ccxt's table (which Kestrel's pacing, in process or on Redis, charges)
-   * prices an endpoint below the venue's documented weight, in ccxt's own `api` shape (`api
-   * group → method → path → { cost, noSymbol?, byLimit? }`); absent: ccxt's costs as they are
+   * prices an endpoint away from what the venue counts (its documented weight, or for orders
+   * the account's order-rate limits), in ccxt's own `api` shape (`api group → method → path →
+   * { cost, noSymbol?, byLimit? }`); absent: ccxt's costs as they are
    */
   readonly requestCosts?: Readonly<
     Record<string, Readonly<Record<string, Readonly<Record<string, RequestCost>>>>>

@@ -160,6 +160,58 @@ describe('lighter emulator: transactions', () => {
     });
   });
 
+  it('logs every transaction request with its client order indexes and answer: taken, refused, failed before it ran, over REST and the stream', async () => {
+    await withEmulator(async (emulator) => {
+      const first = await fake.signCreateOrder(limit({ clientOrderIndex: 11 }), { nonce: 0 });
+      assert.equal((await sendTx(emulator, 14, first.txInfo)).status, 200);
+      // Refused by the venue: the nonce is behind
+      const stale = await fake.signCreateOrder(limit({ clientOrderIndex: 12 }), { nonce: 0 });
+      assert.equal((await sendTx(emulator, 14, stale.txInfo)).body['code'], 21104);
+      // Failed before it ran: sent, but the venue never saw it
+      emulator.faults.failRequests({ path: '/api/v1/sendTx', status: 503 });
+      const failed = await fake.signCreateOrder(limit({ clientOrderIndex: 13 }), { nonce: 1 });
+      assert.equal((await sendTx(emulator, 14, failed.txInfo)).status, 503);
+      const client = await connect(emulator);
+      try {
+        await client.next((f) => f['type'] === 'connected', 'connected');
+        const a = await fake.signCreateOrder(limit({ clientOrderIndex: 14 }), { nonce: 1 });
+        const b = await fake.signCreateOrder(limit({ clientOrderIndex: 15 }), { nonce: 2 });
+        client.send({
+          type: 'jsonapi/sendtxbatch',
+          data: {
+            id: 'b1',
+            tx_types: JSON.stringify([14, 14]),
+            tx_infos: JSON.stringify([a.txInfo, b.txInfo]),
+          },
+        });
+        await client.next((f) => f['id'] === 'b1', 'the batch answer');
+      } finally {
+        client.close();
+      }
+      assert.deepEqual(
+        emulator.txRequests.map(({ via, batch, txs, answer }) => ({ via, batch, txs, answer })),
+        [
+          { via: 'rest', batch: false, txs: [{ txType: 14, clientOrderIndex: 11 }], answer: 200 },
+          { via: 'rest', batch: false, txs: [{ txType: 14, clientOrderIndex: 12 }], answer: 21104 },
+          { via: 'rest', batch: false, txs: [{ txType: 14, clientOrderIndex: 13 }], answer: 503 },
+          {
+            via: 'ws',
+            batch: true,
+            txs: [
+              { txType: 14, clientOrderIndex: 14 },
+              { txType: 14, clientOrderIndex: 15 },
+            ],
+            answer: 200,
+          },
+        ],
+      );
+      assert.equal(
+        emulator.venue.openOrders().length + emulator.exchange.activeOrders().length > 0,
+        true,
+      );
+    });
+  });
+
   it('reads multipart form bodies as the OpenAPI spec declares them', async () => {
     await withEmulator(async (emulator) => {
       const tx = await fake.signCreateOrder(limit(), { nonce: 0 });

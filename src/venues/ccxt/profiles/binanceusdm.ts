@@ -10,13 +10,28 @@ export const BINANCE_CLIENT_ID = verbatimCodec(
 );
 
 /**
- * Where ccxt 4.5.84's cost table prices a USDⓈ-M endpoint below the weight Binance's docs
- * give it (developers.binance.com/docs/derivatives/usds-margined-futures, "Request Weight"):
- * ccxt charges 1 for the v2/v3 account, balance and positionRisk reads (fetchBalance and
+ * An order's cost on the pacing bucket (ccxt's 50 ms per unit): the account's order-rate limits
+ * allow 1 200 orders a minute and 300 per 10 seconds ("Rate Limits on Binance Futures",
+ * exchangeInfo's ORDERS limits), so 50 ms per order; 5 % more keeps a full minute of orders,
+ * with the bucket's burst of two, under 1 200 in any of the venue's fixed windows. ccxt charges 4
+ * (200 ms, 300 orders a minute: a quarter of what the venue allows).
+ */
+const ORDER_COST = 1.05;
+
+/**
+ * A batch (at most 5 orders) counts 5 on the 10-second limit and 1 on the minute limit: 300 per
+ * 10 s allows one every 167 ms, 3.5 units (175 ms); ccxt charges 5.
+ */
+const BATCH_ORDER_COST = 3.5;
+
+/**
+ * Where ccxt 4.5.84's cost table prices a USDⓈ-M endpoint away from what Binance's docs count
+ * (developers.binance.com/docs/derivatives/usds-margined-futures, "Request Weight"): ccxt
+ * charges 1 for the v2/v3 account, balance and positionRisk reads (fetchBalance and
  * fetchPositions use v3) where the docs say 5, nothing for premiumIndex or v2 ticker/price
  * without a symbol (10 and 2), and for depth and klines sent without a `limit` the cost of the
- * smallest one, where the venue weighs its default limit of 500 (10 and 5). Orders are left at
- * ccxt's costs, which are above their IP weight of 0: they also pace the order-rate limits.
+ * smallest one, where the venue weighs its default limit of 500 (10 and 5). Orders weigh 0 on the
+ * IP limit; they are paced by the account's order-rate limits instead (ORDER_COST).
  */
 const BINANCEUSDM_REQUEST_COSTS: VenueProfile['requestCosts'] = {
   fapiPublic: {
@@ -27,6 +42,14 @@ const BINANCEUSDM_REQUEST_COSTS: VenueProfile['requestCosts'] = {
     },
   },
   fapiPublicV2: { get: { 'ticker/price': { cost: 1, noSymbol: 2 } } },
+  fapiPrivate: {
+    post: {
+      order: { cost: ORDER_COST },
+      batchOrders: { cost: BATCH_ORDER_COST },
+      algoOrder: { cost: ORDER_COST },
+    },
+    put: { order: { cost: ORDER_COST } },
+  },
   fapiPrivateV2: {
     get: { account: { cost: 5 }, balance: { cost: 5 }, positionRisk: { cost: 5 } },
   },
