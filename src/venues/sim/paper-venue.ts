@@ -40,13 +40,7 @@ export function createPaperVenue(
   const instruments = options.instruments.map((i) =>
     i.exchange === exchange ? i : { ...i, exchange },
   );
-  // Its broker reads every report as it comes: no copy of the order per report
-  const venue = new SimVenue({
-    exchange,
-    instruments,
-    balances: options.balances,
-    copyOrders: false,
-  });
+  const venue = new SimVenue({ exchange, instruments, balances: options.balances });
   const broker = new SimBroker({
     venue,
     clock,
