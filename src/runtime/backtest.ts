@@ -300,6 +300,8 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     // Finished orders the venue answers status queries about: as many as the account keeps (a
     // backtest's broker never asks; the venue's default 100 000 only costs cache misses here)
     historySize: 10_000,
+    // Its broker reads every report as it comes: no copy of the order per report
+    copyOrders: false,
     ...(options.leverage === undefined ? {} : { leverage: options.leverage }),
     ...(options.funding === undefined ? {} : { funding: options.funding }),
     ...(options.maintenanceMargin === undefined

@@ -195,7 +195,18 @@ export class TearsheetRecorder {
   private readonly seriesAt: Array<PriceSeries | undefined> = [];
   private periodIndex = 0;
   private fills: FillMark[] | undefined = [];
-  private readonly orders: OrderSummary[] = [];
+  /**
+   * The last orders written, a ring of `keepOrders`: each order with what of it can still change
+   * once written (status, fills, reason, how far its audit trail went), taken then. Their
+   * summaries are built at the end, not one object and a trail copy per order
+   */
+  private readonly lastOrders: Array<Order | undefined>;
+  private readonly lastStatus: Array<Order['status'] | undefined>;
+  private readonly lastFilled: Float64Array;
+  private readonly lastAverage: Float64Array;
+  private readonly lastReason: Array<string | undefined>;
+  private readonly lastTransitions: Uint32Array;
+  private ordersWritten = 0;
   private readonly keepOrders: number;
   private readonly realized = new Map<string, number>();
   private firstPrices: Map<string, number> | undefined;
@@ -208,7 +219,13 @@ export class TearsheetRecorder {
     readonly onTrade?: (trip: RoundTrip) => void;
   }) {
     this.instruments = options.instruments;
-    this.keepOrders = options.keepOrders ?? 50;
+    this.keepOrders = Math.max(1, options.keepOrders ?? 50);
+    this.lastOrders = new Array(this.keepOrders).fill(undefined);
+    this.lastStatus = new Array(this.keepOrders).fill(undefined);
+    this.lastFilled = new Float64Array(this.keepOrders);
+    this.lastAverage = new Float64Array(this.keepOrders);
+    this.lastReason = new Array(this.keepOrders).fill(undefined);
+    this.lastTransitions = new Uint32Array(this.keepOrders);
     this.trips = new RoundTripTracker(options.keepTrades ?? 100, options.onTrade);
     this.settle = (instrument) => (isDerivative(instrument) ? instrument.settle : instrument.quote);
   }
@@ -321,22 +338,41 @@ export class TearsheetRecorder {
 
   /** An order written to orders.csv: the last few are kept for the report */
   onOrder(order: Order): void {
-    this.orders.push({
-      clientId: order.clientId,
-      symbol: order.instrument.symbol,
-      side: order.side,
-      type: order.type,
-      timeInForce: order.timeInForce,
-      quantity: order.quantity,
-      price: order.price ?? null,
-      status: order.status,
-      filledQuantity: order.filledQuantity,
-      averageFillPrice: order.averageFillPrice,
-      reason: order.reason ?? null,
-      createdAt: order.createdAt,
-      transitions: [...order.transitions],
-    });
-    if (this.orders.length > this.keepOrders * 2) this.orders.splice(0, this.keepOrders);
+    const at = this.ordersWritten % this.keepOrders;
+    this.ordersWritten += 1;
+    this.lastOrders[at] = order;
+    this.lastStatus[at] = order.status;
+    this.lastFilled[at] = order.filledQuantity;
+    this.lastAverage[at] = order.averageFillPrice;
+    this.lastReason[at] = order.reason;
+    this.lastTransitions[at] = order.transitions.length;
+  }
+
+  /** The last orders written, oldest first, as they were when written */
+  private orderSummaries(): OrderSummary[] {
+    const count = Math.min(this.ordersWritten, this.keepOrders);
+    const summaries: OrderSummary[] = [];
+    for (let k = this.ordersWritten - count; k < this.ordersWritten; k++) {
+      const at = k % this.keepOrders;
+      const order = this.lastOrders[at]!;
+      summaries.push({
+        clientId: order.clientId,
+        symbol: order.instrument.symbol,
+        side: order.side,
+        type: order.type,
+        timeInForce: order.timeInForce,
+        quantity: order.quantity,
+        price: order.price ?? null,
+        status: this.lastStatus[at]!,
+        filledQuantity: this.lastFilled[at]!,
+        averageFillPrice: this.lastAverage[at]!,
+        reason: this.lastReason[at] ?? null,
+        createdAt: order.createdAt,
+        // The audit trail only grows: its first entries are the trail as it was when written
+        transitions: order.transitions.slice(0, this.lastTransitions[at]!),
+      });
+    }
+    return summaries;
   }
 
   /**
@@ -375,7 +411,7 @@ export class TearsheetRecorder {
         trades: this.trips.stats(start, end),
         buyAndHold: { symbols, totalReturn: holdReturn },
         lastTrades: this.trips.lastTrades(),
-        lastOrders: this.orders.slice(-this.keepOrders),
+        lastOrders: this.orderSummaries(),
       },
       charts: () => this.charts(first),
     };

@@ -29,6 +29,8 @@ export interface SimOrder {
   filled: number;
   /** Σ quantity × price of the fills */
   notional: number;
+  /** notional / filled, 0 before the first fill */
+  averagePrice: number;
   status: SimOrderStatus;
   /** A stop whose trigger has fired; it now works like a market or limit order */
   triggered: boolean;
@@ -205,6 +207,7 @@ export class MatchingEngine {
   ): Execution {
     order.filled = snapSize(this.instrument, order.filled + quantity);
     order.notional += quantity * price;
+    order.averagePrice = order.filled > 0 ? order.notional / order.filled : 0;
     order.status = order.filled >= order.quantity ? 'FILLED' : 'PARTIALLY_FILLED';
     return { order, quantity, price, liquidity };
   }

@@ -292,4 +292,29 @@ describe('SimBroker', () => {
     assert.ok(times.every((t, i) => i === 0 || t >= times[i - 1]!));
     assert.ok(new Set(times).size > 10, 'the latencies really differ');
   });
+  it('gives the same events from a venue that copies orders into reports and one that does not', () => {
+    const run = (copyOrders: boolean) => {
+      const { trading, quote, advance, events } = setup(
+        { requestMs: 20, replyMs: 20, streamMs: 25, jitter: 0.8 },
+        { copyOrders },
+      );
+      quote(64000, 64000.2, 0.05);
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        // Resting, marketable (partly filled by a thin touch), canceled while PENDING or OPEN
+        ids.push(
+          trading.tradeAsync(BTC, i % 2 === 0 ? 0.03 : -0.03, i % 3 === 0 ? 64000.2 : 63990 + i),
+        );
+        if (i % 4 === 1) void trading.cancelOrder(ids[i - 1]!).catch(() => {});
+        advance(7);
+        if (i % 5 === 0) quote(64000 - i, 64000.2 - i, 0.05);
+      }
+      advance(1000);
+      return events;
+    };
+    const copied = run(true);
+    assert.ok(copied.some((e) => e.type === 'orderFilled'));
+    assert.ok(copied.some((e) => e.type === 'orderCanceled'));
+    assert.deepEqual(run(false), copied);
+  });
 });

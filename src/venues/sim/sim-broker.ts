@@ -169,6 +169,8 @@ function venueError(code: string, message: string): KestrelError {
  * venue's replies and stream pushes travel back on separate links, so orders really are PENDING
  * for a while, cancels can overtake acknowledgements, and fills can beat the accept they follow.
  * It cancels by clientId (the sim knows our ids), so a PENDING order can be canceled at once.
+ * It reads every venue report as the venue returns it, so its venue need not copy orders into
+ * reports (`copyOrders: false`).
  */
 export class SimBroker implements Broker {
   readonly exchange: string;

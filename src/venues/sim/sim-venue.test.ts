@@ -757,6 +757,40 @@ describe('SimVenue: funding and liquidation', () => {
   });
 });
 
+describe('SimVenue: orders in reports', () => {
+  it('reports copies frozen at the report by default, the live order itself without copies', () => {
+    for (const copyOrders of [true, false]) {
+      const v = new SimVenue({
+        exchange: 'sim',
+        instruments: [BTC],
+        balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
+        copyOrders,
+      });
+      v.onQuote(quote(99, 101, 1, 1), 0);
+      const [accepted] = v.submit(order({ price: 100, quantity: 0.3 }), 0);
+      assert.equal(accepted?.type, 'accepted');
+      const filled = v.onTrade(trade(99, 0.1), 1);
+      const fill = filled.find((r) => r.type === 'fill');
+      assert.ok(accepted?.type === 'accepted' && fill?.type === 'fill');
+      // The fill report shows the order as the fill left it, either way
+      assert.equal(fill.order.filled, 0.1);
+      assert.equal(fill.order.averagePrice, 100);
+      if (copyOrders) {
+        assert.equal(accepted.order.filled, 0, 'a copy keeps the order as it was at the accept');
+        assert.equal(accepted.order.averagePrice, 0);
+        assert.notEqual(accepted.order, fill.order);
+      } else {
+        assert.equal(accepted.order, fill.order, 'the venue order itself, as it is now');
+        assert.equal(accepted.order.filled, 0.1);
+      }
+      // Queries answer with copies either way
+      const asked = v.order({ clientId: accepted.order.clientId });
+      assert.equal(asked?.filled, 0.1);
+      assert.notEqual(asked, fill.order);
+    }
+  });
+});
+
 describe('SimVenue: order history', () => {
   /** A venue keeping ten finished orders, and a bid far below the touch placed then canceled */
   const withHistoryOfTen = () => {

@@ -88,8 +88,8 @@ export type PositionMode = 'ONE_WAY' | 'HEDGE';
 /** A venue position, with the side it is in hedge mode (`BOTH` in one-way mode) */
 export type SimPosition = Position & { readonly positionSide: PositionSide | 'BOTH' };
 
-/** An order as a venue report shows it: a copy, frozen at the report */
-export type SimOrderSnapshot = Readonly<SimOrder> & { readonly averagePrice: number };
+/** An order as a venue report or query shows it: a copy, frozen when taken (see `copyOrders`) */
+export type SimOrderSnapshot = Readonly<SimOrder>;
 
 export type SimReport =
   | {
@@ -191,6 +191,13 @@ export interface SimVenueOptions {
   readonly tradeIdPrefix?: string;
   /** Terminal orders kept for status queries; default 100 000 */
   readonly historySize?: number;
+  /**
+   * Whether each report carries a copy of its order frozen at the report (default), or the
+   * venue's own order, which the venue's later calls change. Without copies a caller must read
+   * every report before it calls the venue again, as the SimBroker does; it saves a copy of the
+   * order per report. Queries (`order`, `openOrders`) always answer with copies
+   */
+  readonly copyOrders?: boolean;
   /** How orders end where venues differ; default the sim's own (see SimRules) */
   readonly rules?: Partial<SimRules>;
   /** Funding of perpetuals (SWAP), by symbol; none by default */
@@ -247,7 +254,7 @@ function snapshot(o: SimOrder): SimOrderSnapshot {
     seq: o.seq,
     createdAt: o.createdAt,
     updatedAt: o.updatedAt,
-    averagePrice: o.filled > 0 ? o.notional / o.filled : 0,
+    averagePrice: o.averagePrice,
   };
 }
 
@@ -327,6 +334,7 @@ export class SimVenue {
   private positionMode: PositionMode = 'ONE_WAY';
   private readonly checkMargin: boolean;
   private readonly historySize: number;
+  private readonly copyOrders: boolean;
   private readonly tradeIdPrefix: string;
   private nextOrderId: number;
   private nextTradeId = 1;
@@ -350,6 +358,7 @@ export class SimVenue {
     this.rules = { ...DEFAULT_RULES, ...options.rules };
     this.checkMargin = options.checkMargin ?? true;
     this.historySize = options.historySize ?? 100_000;
+    this.copyOrders = options.copyOrders ?? true;
     this.tradeIdPrefix = options.tradeIdPrefix ?? '';
     this.nextOrderId = options.orderIdStart ?? 1_000_001;
     this.maintenanceMargin = rate('maintenanceMargin', options.maintenanceMargin ?? 0.005);
@@ -512,7 +521,7 @@ export class SimVenue {
       },
       now,
     );
-    const reports: SimReport[] = [{ type: 'accepted', order: snapshot(order), time: now }];
+    const reports: SimReport[] = [{ type: 'accepted', order: this.reported(order), time: now }];
     if (needsStop) engine.arm(order);
     else this.work(engine, order, now, reports);
     this.reserve(order);
@@ -551,6 +560,7 @@ export class SimVenue {
       positionSide: spec.positionSide,
       filled: 0,
       notional: 0,
+      averagePrice: 0,
       status: 'NEW',
       triggered: false,
       triggerPrice: undefined,
@@ -756,7 +766,7 @@ export class SimVenue {
     order.updatedAt = now;
     reports.push({
       type: 'fill',
-      order: snapshot(order),
+      order: this.reported(order),
       tradeId: `${this.tradeIdPrefix}${this.nextTradeId++}`,
       quantity,
       price,
@@ -785,9 +795,14 @@ export class SimVenue {
     this.reserve(order);
     reports.push(
       status === 'CANCELED'
-        ? { type: 'canceled', order: snapshot(order), reason, time: now }
-        : { type: 'expired', order: snapshot(order), time: now },
+        ? { type: 'canceled', order: this.reported(order), reason, time: now }
+        : { type: 'expired', order: this.reported(order), time: now },
     );
+  }
+
+  /** The order a report carries: a copy frozen now, or the order itself (see `copyOrders`) */
+  private reported(order: SimOrder): SimOrderSnapshot {
+    return this.copyOrders ? snapshot(order) : order;
   }
 
   private retire(order: SimOrder): void {
@@ -932,7 +947,7 @@ export class SimVenue {
     order.updatedAt = now;
     // A new price, or more size, goes to the back of the queue
     if (repriced) order.seq = this.seq++;
-    const reports: SimReport[] = [{ type: 'amended', order: snapshot(order), time: now }];
+    const reports: SimReport[] = [{ type: 'amended', order: this.reported(order), time: now }];
     this.work(engine, order, now, reports);
     this.reserve(order);
     return reports;
@@ -1089,9 +1104,10 @@ export class SimVenue {
       },
       now,
     );
-    reports.push({ type: 'accepted', order: snapshot(order), reason: LIQUIDATION, time: now });
+    reports.push({ type: 'accepted', order: this.reported(order), reason: LIQUIDATION, time: now });
     order.filled = quantity;
     order.notional = quantity * price;
+    order.averagePrice = order.notional / order.filled;
     order.status = 'FILLED';
     const wallet = this.ledger.get(instrument.settle)?.total ?? 0;
     const fee = (realized: number) =>
@@ -1132,7 +1148,7 @@ export class SimVenue {
     for (const order of engine.takeTriggered()) {
       order.updatedAt = now;
       reports ??= [];
-      reports.push({ type: 'triggered', order: snapshot(order), time: now });
+      reports.push({ type: 'triggered', order: this.reported(order), time: now });
       this.work(engine, order, now, reports);
       this.reserve(order);
     }
