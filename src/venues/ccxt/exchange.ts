@@ -225,8 +225,7 @@ export function createExchange(
     };
     const ccxtCost = instance.calculateRateLimiterCost.bind(instance);
     instance.calculateRateLimiterCost = (api, method, path, params, config) =>
-      requestCost(String(path), (params ?? {}) as Readonly<Record<string, unknown>>) ??
-      ccxtCost(api, method, path, params, config);
+      requestCost(String(path), params) ?? ccxtCost(api, method, path, params, config);
   }
   if (logger !== undefined) {
     // ccxt prints what it could not parse (a frame that is not JSON...) to the console; those

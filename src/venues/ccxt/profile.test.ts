@@ -8,6 +8,7 @@ import { createOrderRequest } from '../../core/order-request.ts';
 import { systemClock } from '../../engine/clock.ts';
 import { createMemoryLogger } from '../../engine/logger.ts';
 import { loadCcxtConfig } from './config.ts';
+import { createExchange } from './exchange.ts';
 import { orderArguments } from './order-arguments.ts';
 import { describeProfile } from './profile.ts';
 import { genericProfile } from './profiles/generic.ts';
@@ -134,3 +135,43 @@ interface KestrelErrorLike {
   readonly value: unknown;
   readonly message: string;
 }
+
+describe('venue profiles: pacing of batches', () => {
+  /** What Kestrel's ccxt exchange charges its pacing bucket for one request, in ms */
+  const pacedMs = (exchange: string, path: string, params: unknown) => {
+    const { exchange: instance, shutdown } = createExchange(
+      loadCcxtConfig({ exchange, apiKey: 'k', secret: 's', password: 'p', env: {} }),
+      systemClock,
+      'private',
+      undefined,
+      PROFILES.get(exchange),
+    );
+    const ccxtInstance = instance as unknown as {
+      rateLimit: number;
+      calculateRateLimiterCost(...args: unknown[]): number;
+    };
+    const cost = ccxtInstance.calculateRateLimiterCost('private', 'POST', path, params, {
+      cost: 1,
+    });
+    void shutdown();
+    return cost * ccxtInstance.rateLimit;
+  };
+
+  it('charge a batch per order it carries where the venue counts each (OKX 300 per 2 s, Bybit 10 a second)', () => {
+    const orders = (n: number) => Array.from({ length: n }, () => ({}));
+    // OKX: batches of 20 back to back, plus one at the window's start, stay within 300 per 2 s
+    const okx = pacedMs('okx', 'trade/batch-orders', orders(20));
+    assert.ok((Math.floor(2000 / okx) + 1) * 20 <= 300, `OKX batch of 20 paced ${okx} ms`);
+    assert.equal(pacedMs('okx', 'trade/batch-orders', orders(2)) * 10, okx, 'by its size');
+    // Bybit: a create-batch of 10 takes the endpoint's whole second
+    const bybit = pacedMs('bybit', 'v5/order/create-batch', {
+      category: 'linear',
+      request: orders(10),
+    });
+    assert.ok(bybit >= 1000, `Bybit batch of 10 paced ${bybit} ms`);
+    assert.equal(
+      pacedMs('bybit', 'v5/order/create-batch', { category: 'linear', request: orders(1) }) * 10,
+      bybit,
+    );
+  });
+});

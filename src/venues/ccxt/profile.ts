@@ -175,10 +175,7 @@ export interface VenueProfile {
    * A request's pacing cost where it depends on the request (Bybit counts every order of a
    * create-batch on the endpoint's limit), given ccxt's path and params; undefined: the table's
    */
-  readonly requestCost?: (
-    path: string,
-    params: Readonly<Record<string, unknown>>,
-  ) => number | undefined;
+  readonly requestCost?: (path: string, params: unknown) => number | undefined;
   /** What Kestrel could not check about this venue (the generic stand-in names them at start) */
   readonly unchecked: readonly string[];
 }

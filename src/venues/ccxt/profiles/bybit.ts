@@ -98,9 +98,11 @@ export const BYBIT_PROFILE: VenueProfile = {
   options: { fetchMarkets: { types: ['spot', 'linear'] } },
   requestCosts: BYBIT_REQUEST_COSTS,
   // A create-batch counts each of its orders on the endpoint's 10 a second
-  requestCost: (path, params) =>
-    path === 'v5/order/create-batch' && Array.isArray(params['request'])
-      ? ORDER_COST * params['request'].length
-      : undefined,
+  requestCost: (path, params) => {
+    const orders = (params as { request?: unknown } | undefined)?.request;
+    return path === 'v5/order/create-batch' && Array.isArray(orders)
+      ? ORDER_COST * orders.length
+      : undefined;
+  },
   unchecked: [],
 };
