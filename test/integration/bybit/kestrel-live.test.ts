@@ -173,15 +173,7 @@ describe('kestrel on the Bybit emulator', () => {
           };
         },
       };
-      await runLive({
-        strategy,
-        venue,
-        symbols: ['BTC/USDT:USDT'],
-        clock: systemClock,
-        logger,
-        durationMs: 500,
-        reconcile: { snapshotIntervalMs: 0 },
-      });
+      await runBriefly(strategy, venue, logger);
       assert.deepEqual(statuses, ['OPEN', 'FILLED', 'CANCELED', 'unknown']);
       assert.ok(snapshot !== undefined && ledger !== undefined);
       assert.deepEqual(
@@ -240,15 +232,7 @@ describe("Kestrel's pacing on Bybit", () => {
             .map((o) => `${o?.clientId}: ${o?.reason}`);
         },
       };
-      await runLive({
-        strategy,
-        venue,
-        symbols: ['BTC/USDT:USDT'],
-        clock: systemClock,
-        logger,
-        durationMs: 500,
-        reconcile: { snapshotIntervalMs: 0 },
-      });
+      await runBriefly(strategy, venue, logger);
       assert.equal(ids.length, 24);
       assert.deepEqual(rejected, [], 'no order refused');
       assert.deepEqual(
@@ -262,6 +246,23 @@ describe("Kestrel's pacing on Bybit", () => {
     }
   });
 });
+
+/** Runs a strategy live on BTC/USDT:USDT until its onStart is done (half a second after) */
+function runBriefly(
+  strategy: Strategy,
+  venue: ReturnType<typeof createCcxtVenue>,
+  logger: ReturnType<typeof createMemoryLogger>,
+) {
+  return runLive({
+    strategy,
+    venue,
+    symbols: ['BTC/USDT:USDT'],
+    clock: systemClock,
+    logger,
+    durationMs: 500,
+    reconcile: { snapshotIntervalMs: 0 },
+  });
+}
 
 function order0(orders: readonly Order[]): Order {
   const first = orders[0];

@@ -11,6 +11,17 @@ import { creates, until, withHarness } from './harness.ts';
 
 const statusOf = (h: Harness, clientId: string) => h.account.findOrder(clientId)?.status;
 
+/** Trades 0.01 ETH at 1990 with the next sendTx answered by `fault`: REJECTED; its reason */
+async function refusedBy(
+  h: Harness,
+  fault: { status: number; code?: number; message?: string },
+): Promise<string> {
+  h.emulator.faults.failRequests({ path: '/api/v1/sendTx', ...fault });
+  const order = await h.trading.trade(h.instrument('ETH'), 0.01, 1990);
+  assert.equal(order.status, 'REJECTED');
+  return order.reason ?? '';
+}
+
 describe('lighter resilience', () => {
   it('reconnect with fills during the gap recovered: the REST resync books what the stream missed', async () => {
     await withHarness(async (h) => {
@@ -101,19 +112,11 @@ describe('lighter resilience', () => {
   it('a rate-limit refusal (HTTP 429, or 23000 in a 400) rejects the order: the venue queued nothing', async () => {
     await withHarness(async (h) => {
       const eth = h.instrument('ETH');
-      h.emulator.faults.failRequests({ path: '/api/v1/sendTx', status: 429 });
-      const bare = await h.trading.trade(eth, 0.01, 1990);
-      assert.equal(bare.status, 'REJECTED');
-      assert.match(bare.reason ?? '', /HTTP 429/);
-      h.emulator.faults.failRequests({
-        path: '/api/v1/sendTx',
-        status: 400,
-        code: 23000,
-        message: 'Too Many Requests!',
-      });
-      const coded = await h.trading.trade(eth, 0.01, 1990);
-      assert.equal(coded.status, 'REJECTED');
-      assert.match(coded.reason ?? '', /23000/);
+      assert.match(await refusedBy(h, { status: 429 }), /HTTP 429/);
+      assert.match(
+        await refusedBy(h, { status: 400, code: 23000, message: 'Too Many Requests!' }),
+        /23000/,
+      );
       assert.equal(creates(h).length, 0, 'the venue has neither');
       const next = await h.trading.trade(eth, 0.01, 1990);
       await until(() => statusOf(h, next.clientId) === 'OPEN', 'the next order, on the next nonce');
@@ -123,15 +126,14 @@ describe('lighter resilience', () => {
   it('a definite refusal rejects the order and rolls the nonce back', async () => {
     await withHarness(async (h) => {
       const eth = h.instrument('ETH');
-      h.emulator.faults.failRequests({
-        path: '/api/v1/sendTx',
-        status: 400,
-        code: 21739,
-        message: 'not enough margin to create the order',
-      });
-      const refused = await h.trading.trade(eth, 0.01, 1990);
-      assert.equal(refused.status, 'REJECTED');
-      assert.match(refused.reason ?? '', /^21739: /);
+      assert.match(
+        await refusedBy(h, {
+          status: 400,
+          code: 21739,
+          message: 'not enough margin to create the order',
+        }),
+        /^21739: /,
+      );
       const next = await h.trading.trade(eth, 0.01, 1990);
       assert.equal(next.status, 'OPEN');
       assert.deepEqual(
