@@ -118,7 +118,7 @@ export async function benchMemory(quick: boolean): Promise<Figure[]> {
       metric: `heap after ${churn} churned orders`,
       value: last / 2 ** 20,
       unit: 'MiB',
-      note: `live ${churner.state.orders.size}, history ${churner.state.history.size}`,
+      note: `live ${churner.getOrders().length}, history ${churner.state.history.size}`,
     },
     {
       bench: 'memory',

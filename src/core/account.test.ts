@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BTC_PERP, BTC_SPOT, ETH_PERP } from '../../test/helpers/instruments.ts';
 import type { AccountState } from './account.ts';
-import { apply, createAccountState, evictTerminal, findOrder, findTracked } from './account.ts';
+import {
+  apply,
+  createAccountState,
+  evictTerminal,
+  findOrder,
+  findTracked,
+  liveOrders,
+} from './account.ts';
 import type { AccountEvent } from './events.ts';
 import type { FillReport, Liquidity } from './fill.ts';
 import type { ClientOrderId } from './ids.ts';
@@ -650,6 +657,11 @@ describe('apply: accounting', () => {
   });
 });
 
+/** The order given up as LOST */
+function given(id: string, time: number): AccountEvent {
+  return { type: 'orderLost', exchange: EX, clientId: id as ClientOrderId, reason: 'gone', time };
+}
+
 describe('apply: bounded memory', () => {
   it('keeps terminal orders for the grace window, then moves them to a bounded history', () => {
     const state = createAccountState({ exchange: EX, limits: { graceMs: 100, historySize: 2 } });
@@ -662,10 +674,110 @@ describe('apply: bounded memory', () => {
     apply(state, fill('a', 'late', 0.1, 100));
     assert.equal(findOrder(state, 'a')?.filledQuantity, 0.1, 'late fill books during grace');
     evictTerminal(state, 111);
-    assert.equal(state.orders.size, 0);
-    assert.equal(state.history.size, 2);
+    assert.deepEqual(
+      [...state.history.values()].map((o) => o.clientId),
+      ['b', 'c'],
+    );
+    assert.deepEqual([...state.orders.keys()], ['b', 'c'], 'the oldest forgotten altogether');
     assert.equal(findOrder(state, 'a'), undefined, 'oldest dropped from history');
     assert.equal(findOrder(state, 'c')?.status, 'CANCELED');
+  });
+
+  it('keeps each order once in one map: events name a history order as they did, a revived one leaves the history', () => {
+    const state = createAccountState({ exchange: EX, limits: { graceMs: 100, historySize: 3 } });
+    for (const id of ['a', 'b', 'c']) {
+      apply(state, requested(request(id)));
+      apply(state, accepted(id));
+      apply(state, id === 'b' ? given(id, 10) : canceled(id, 10));
+    }
+    apply(state, requested(request('d')));
+    evictTerminal(state, 200);
+    assert.deepEqual(
+      liveOrders(state).map((o) => o.clientId),
+      ['d'],
+      'the live list never shows the history',
+    );
+    assert.deepEqual(
+      [...state.history.values()].map((o) => o.clientId),
+      ['a', 'b', 'c'],
+    );
+    // A cancel or a loss for an order past its grace window is news about an unknown order, as
+    // before the history shared the map; a duplicate request is still refused
+    assert.equal(
+      apply(state, {
+        type: 'cancelRequested',
+        exchange: EX,
+        clientId: clientOrderId('a'),
+        deferred: false,
+        time: 300,
+      }).outcome,
+      'refused',
+    );
+    assert.equal(
+      apply(state, {
+        type: 'orderLost',
+        exchange: EX,
+        clientId: clientOrderId('a'),
+        reason: 'x',
+        time: 300,
+      }).outcome,
+      'refused',
+    );
+    const duplicate = apply(state, requested(request('b')));
+    assert.equal(duplicate.outcome, 'refused');
+    assert.equal(duplicate.order, undefined, 'the refusal names no live order');
+    // The venue id names a live order before a history order by clientId
+    apply(state, accepted('d', 'v-d'));
+    const named = findTracked(state, {
+      clientId: clientOrderId('c'),
+      venueOrderId: venueOrderId('v-d'),
+    });
+    assert.equal(named?.clientId, 'd');
+    // A fill revives the LOST b out of the history: live again, listed once, history one shorter
+    apply(state, fill('b', 'late', 0.5, 100, { time: 400 }));
+    assert.equal(statusOf(state, 'b'), 'PARTIALLY_FILLED');
+    assert.deepEqual(
+      [...state.history.values()].map((o) => o.clientId),
+      ['a', 'c'],
+    );
+    assert.deepEqual(
+      liveOrders(state).map((o) => o.clientId),
+      ['d', 'b'],
+    );
+    // Finished again, b goes back to the history once, after its new grace window
+    apply(state, canceled('b', 500));
+    evictTerminal(state, 550);
+    assert.equal(state.history.size, 2, 'still in its grace window');
+    evictTerminal(state, 700);
+    assert.deepEqual(
+      [...state.history.values()].map((o) => o.clientId),
+      ['a', 'c', 'b'],
+    );
+    // Pushing past the capacity forgets the oldest altogether
+    apply(state, canceled('d', 700));
+    evictTerminal(state, 900);
+    assert.deepEqual(
+      [...state.history.values()].map((o) => o.clientId),
+      ['c', 'b', 'd'],
+    );
+    assert.equal(findOrder(state, 'a'), undefined);
+    assert.deepEqual([...state.orders.keys()].sort(), ['b', 'c', 'd']);
+  });
+
+  it('revives an order in its grace window without moving it to the history twice', () => {
+    const state = createAccountState({ exchange: EX, limits: { graceMs: 100 } });
+    apply(state, requested(request('a')));
+    apply(state, accepted('a'));
+    apply(state, given('a', 10));
+    apply(state, fill('a', 'late', 0.5, 100, { time: 20 }));
+    assert.equal(statusOf(state, 'a'), 'PARTIALLY_FILLED');
+    apply(state, canceled('a', 30));
+    evictTerminal(state, 500);
+    assert.deepEqual(
+      [...state.history.values()].map((o) => o.clientId),
+      ['a'],
+    );
+    assert.deepEqual(liveOrders(state), []);
   });
 
   it('remembers at most dedupSize trade ids', () => {
@@ -852,7 +964,7 @@ describe('apply: the venue is the authority over terminal verdicts', () => {
     apply(state, requested(request('a')));
     apply(state, lost('a', 9));
     evictTerminal(state, 500);
-    assert.equal(state.orders.size, 0, 'moved to history');
+    assert.equal(state.history.size, 1, 'moved to history');
     const result = apply(state, accepted('a', 'v-a', 600));
     assert.equal(result.outcome === 'applied' ? result.change : result.outcome, 'accepted');
     assert.equal(statusOf(state, 'a'), 'OPEN');

@@ -1,6 +1,5 @@
 import { assertNever } from './assert.ts';
 import type { Balance } from './balance.ts';
-import { BoundedMap } from './bounded-map.ts';
 import type {
   AccountEvent,
   BalanceUpdated,
@@ -36,6 +35,7 @@ import type {
   PositionSide,
 } from './order.ts';
 import { isTerminal, ORDER_STATUSES, POSITION_SIDES } from './order.ts';
+import { OrderHistory } from './order-history.ts';
 import type { MutablePosition, Position } from './position.ts';
 import {
   bookExecution,
@@ -117,7 +117,19 @@ export interface AccountCounters {
 export interface AccountState {
   readonly exchange: string;
   readonly limits: AccountLimits;
+  /**
+   * Every order the account knows by clientId: live, in its grace window, or in the history. An
+   * order goes in once, when it is requested (or adopted), and comes out once, when it drops out
+   * of the bounded history; the live ones are listed by `live`, the history by `history`
+   */
   readonly orders: Map<string, OrderRecord>;
+  /**
+   * The live orders, in the order they were tracked, with finished ones among them until the
+   * next compaction (`liveOrders` drops them): listing them never walks the history
+   */
+  readonly live: OrderRecord[];
+  /** How long `live` was after its last compaction (it is compacted once it doubles) */
+  liveCompacted: number;
   /**
    * Live and grace-window orders by venue order id, built the first time an event has to find an
    * order by its venue id alone (most venues name our clientId on every event, and then no order
@@ -127,7 +139,8 @@ export interface AccountState {
   /** Whether byVenueId is built (and so maintained) */
   venueIndexed: boolean;
   readonly byCorrelationKey: Map<string, OrderRecord>;
-  readonly history: BoundedMap<string, Order>;
+  /** Finished orders past their grace window, oldest first, at most `limits.historySize` */
+  readonly history: OrderHistory<OrderRecord>;
   /** Net positions by symbol, hedge-mode legs by `symbol:LONG` / `symbol:SHORT` (positionKey) */
   readonly positions: Map<string, MutablePosition>;
   /** Whether any hedge-mode leg exists (marks then reach the legs too) */
@@ -139,8 +152,14 @@ export interface AccountState {
    */
   readonly fees: Map<string, { total: number }>;
   readonly counters: AccountCounters;
-  readonly terminalQueue: OrderRecord[];
+  /** Finished orders in their grace window, in the order they finished, from `terminalHead` */
+  readonly terminalQueue: Array<OrderRecord | undefined>;
   terminalHead: number;
+  /**
+   * The latest end of a grace window applied: an order finished at or before it is in the
+   * history unless it is still in the terminal queue (queued behind a later one)
+   */
+  graceCutoff: number;
   readonly seen: BoundedMemory;
 }
 
@@ -268,10 +287,12 @@ export function createAccountState(options: AccountStateOptions): AccountState {
     exchange: options.exchange,
     limits,
     orders: new Map(),
+    live: [],
+    liveCompacted: 0,
     byVenueId: new Map(),
     venueIndexed: false,
     byCorrelationKey: new Map(),
-    history: new BoundedMap(limits.historySize),
+    history: new OrderHistory(limits.historySize),
     positions: new Map(),
     hedged: false,
     balances: new Map(),
@@ -287,6 +308,7 @@ export function createAccountState(options: AccountStateOptions): AccountState {
     },
     terminalQueue: [],
     terminalHead: 0,
+    graceCutoff: Number.NEGATIVE_INFINITY,
     seen: new BoundedMemory(limits.dedupSize),
   };
   for (const balance of options.balances ?? []) {
@@ -351,9 +373,13 @@ export function findTracked(state: AccountState, ref: OrderRef): TrackedOrder | 
 }
 
 function resolve(state: AccountState, ref: OrderRef): OrderRecord | undefined {
+  let past: OrderRecord | undefined;
   if (ref.clientId !== undefined) {
     const order = state.orders.get(ref.clientId);
-    if (order !== undefined) return order;
+    if (order !== undefined) {
+      if (!inHistory(state, order)) return order;
+      past = order;
+    }
   }
   if (ref.venueOrderId !== undefined) {
     if (!state.venueIndexed) indexVenueIds(state);
@@ -366,15 +392,41 @@ function resolve(state: AccountState, ref: OrderRef): OrderRecord | undefined {
   }
   // A finished order past its grace window (a restart moves a journal's into history at once):
   // the venue repeating its last state is news about an order we know, not about a stranger
-  if (ref.clientId !== undefined) return state.history.get(ref.clientId) as OrderRecord | undefined;
-  return undefined;
+  return past;
+}
+
+/** An order by clientId if it is live or in its grace window (not in the history) */
+function current(state: AccountState, clientId: string): OrderRecord | undefined {
+  const order = state.orders.get(clientId);
+  return order === undefined || inHistory(state, order) ? undefined : order;
+}
+
+/**
+ * Whether an order of the one map is in the history. Live orders and those finished after the
+ * last grace cutoff answer at once; the rest are looked for in the terminal queue
+ */
+function inHistory(state: AccountState, order: OrderRecord): boolean {
+  if (order.terminalAt < 0 || order.terminalAt > state.graceCutoff) return false;
+  return !inGrace(state, order);
+}
+
+/** Whether an order is waiting in the terminal queue (a scan: asked only off the hot path) */
+function inGrace(state: AccountState, order: OrderRecord): boolean {
+  const queue = state.terminalQueue;
+  for (let i = state.terminalHead; i < queue.length; i++) if (queue[i] === order) return true;
+  return false;
 }
 
 /** Builds the venue-id index from the orders that have a venue id; maintained from then on */
 function indexVenueIds(state: AccountState): void {
   state.venueIndexed = true;
+  const grace = new Set(state.terminalQueue.slice(state.terminalHead));
   for (const order of state.orders.values()) {
-    if (order.venueOrderId !== undefined) state.byVenueId.set(order.venueOrderId, order);
+    if (order.venueOrderId === undefined) continue;
+    // The history is not indexed (what inHistory says, without a scan per order)
+    if (order.terminalAt >= 0 && order.terminalAt <= state.graceCutoff && !grace.has(order))
+      continue;
+    state.byVenueId.set(order.venueOrderId, order);
   }
 }
 
@@ -468,13 +520,16 @@ function appendTransition(trail: OrderTransition[], entry: OrderTransition): Ord
 
 /**
  * Puts an order that left a terminal status back among the live ones, with its indexes, even
- * when its grace window had already moved it to the history
+ * when its grace window had already moved it to the history. Its status is live already, its
+ * `terminalAt` not yet cleared
  */
 function revive(state: AccountState, order: OrderRecord): void {
-  if (state.orders.get(order.clientId) !== order) {
-    state.history.delete(order.clientId);
-    state.orders.set(order.clientId, order);
-  }
+  const queue = state.terminalQueue;
+  const queued = queue.indexOf(order, state.terminalHead);
+  if (queued >= 0) queue[queued] = undefined;
+  else state.history.remove(order);
+  compactLive(state);
+  if (!state.live.includes(order)) state.live.push(order);
   if (order.venueOrderId !== undefined && state.venueIndexed)
     state.byVenueId.set(order.venueOrderId, order);
   if (order.correlationKey !== undefined) state.byCorrelationKey.set(order.correlationKey, order);
@@ -582,8 +637,8 @@ export function claimReportRow(order: TrackedOrder): boolean {
 
 function onRequested(state: AccountState, event: OrderRequested): ApplyResult {
   const request = event.request;
-  if (state.orders.has(request.clientId) || state.history.has(request.clientId)) {
-    return refused(`duplicate clientId ${request.clientId}`, state.orders.get(request.clientId));
+  if (state.orders.has(request.clientId)) {
+    return refused(`duplicate clientId ${request.clientId}`, current(state, request.clientId));
   }
   if (request.instrument.exchange !== state.exchange) {
     return refused(
@@ -611,12 +666,13 @@ function onRequested(state: AccountState, event: OrderRequested): ApplyResult {
     event.time,
   );
   state.orders.set(order.clientId, order);
+  state.live.push(order);
   if (event.correlationKey !== undefined) state.byCorrelationKey.set(event.correlationKey, order);
   return applied(order, 'requested', undefined);
 }
 
 function onCancelRequested(state: AccountState, event: CancelRequested): ApplyResult {
-  const order = state.orders.get(event.clientId);
+  const order = current(state, event.clientId);
   if (order === undefined) return refused(`cancel for unknown order ${event.clientId}`);
   if (isTerminal(order.status)) return ignored(`cancel of ${order.status} order`, order);
   if (order.status === 'PENDING_CANCEL') return ignored('cancel already requested', order);
@@ -636,8 +692,8 @@ function adopt(state: AccountState, event: OrderAccepted): ApplyResult {
   const clientId: ClientOrderId = recovered
     ? (event.clientId as ClientOrderId)
     : externalClientId(event.venueOrderId);
-  if (state.orders.has(clientId) || state.history.has(clientId)) {
-    return ignored('order already adopted', state.orders.get(clientId));
+  if (state.orders.has(clientId)) {
+    return ignored('order already adopted', current(state, clientId));
   }
   const order = newRecord(
     {
@@ -661,6 +717,7 @@ function adopt(state: AccountState, event: OrderAccepted): ApplyResult {
   order.answered = true;
   order.reason = report.reason;
   state.orders.set(clientId, order);
+  state.live.push(order);
   setVenueId(state, order, event.venueOrderId);
   if (event.correlationKey !== undefined) state.byCorrelationKey.set(event.correlationKey, order);
   const filled = report.filledQuantity ?? 0;
@@ -896,7 +953,7 @@ function revivedReason(how: 'accepted' | 'filled', lostBecause: string | undefin
 }
 
 function onLost(state: AccountState, event: OrderLost): ApplyResult {
-  const order = state.orders.get(event.clientId);
+  const order = current(state, event.clientId);
   if (order === undefined) return unknownOrder(event);
   const previous = order.status;
   if (isTerminal(previous)) return ignored(`loss of ${previous} order`, order);
@@ -1134,7 +1191,7 @@ function onPositionSynced(state: AccountState, event: PositionSynced): ApplyResu
 }
 
 function onRecovered(state: AccountState, event: OrderRecovered): ApplyResult {
-  const order = state.orders.get(event.clientId);
+  const order = current(state, event.clientId);
   if (order === undefined) return unknownOrder(event);
   if (order.origin === 'RECOVERED') return ignored('already recovered', order);
   order.origin = 'RECOVERED';
@@ -1154,24 +1211,23 @@ export function markPrice(state: AccountState, instrument: Instrument, price: nu
 
 /**
  * Moves terminal orders whose grace window has ended by `now` into the bounded history and
- * forgets their indexes. Returns how many moved. Cost is proportional to what moves.
+ * forgets their indexes; an order pushed out of the history is forgotten altogether. Returns how
+ * many moved. Cost is proportional to what moves.
  */
 export function evictTerminal(state: AccountState, now: number): number {
   const cutoff = now - state.limits.graceMs;
+  if (cutoff > state.graceCutoff) state.graceCutoff = cutoff;
   let moved = 0;
   const queue = state.terminalQueue;
   while (state.terminalHead < queue.length) {
     const order = queue[state.terminalHead];
-    if (order === undefined || order.terminalAt > cutoff) break;
-    state.terminalHead += 1;
-    // Skip entries for orders that left the terminal state, or that were re-queued since
-    if (
-      order.terminalAt < 0 ||
-      !isTerminal(order.status) ||
-      state.orders.get(order.clientId) !== order
-    )
+    // A hole: the order was revived while it waited
+    if (order === undefined) {
+      state.terminalHead += 1;
       continue;
-    state.orders.delete(order.clientId);
+    }
+    if (order.terminalAt > cutoff) break;
+    state.terminalHead += 1;
     if (
       state.venueIndexed &&
       order.venueOrderId !== undefined &&
@@ -1185,7 +1241,9 @@ export function evictTerminal(state: AccountState, now: number): number {
     ) {
       state.byCorrelationKey.delete(order.correlationKey);
     }
-    state.history.set(order.clientId, order);
+    // Only here does an order leave the map, and no two orders share a clientId
+    const dropped = state.history.push(order);
+    if (dropped !== undefined) state.orders.delete(dropped.clientId);
     moved += 1;
   }
   if (state.terminalHead > 1024 && state.terminalHead * 2 > queue.length) {
@@ -1194,10 +1252,29 @@ export function evictTerminal(state: AccountState, now: number): number {
     queue.length -= state.terminalHead;
     state.terminalHead = 0;
   }
+  if (state.live.length > 2 * state.liveCompacted + 1024) compactLive(state);
   return moved;
+}
+
+/** Drops the finished orders from the live list, in place */
+function compactLive(state: AccountState): void {
+  const live = state.live;
+  let kept = 0;
+  for (let i = 0; i < live.length; i++) {
+    const order = live[i] as OrderRecord;
+    if (!isTerminal(order.status)) live[kept++] = order;
+  }
+  live.length = kept;
+  state.liveCompacted = kept;
+}
+
+/** The live orders (not terminal), in the order they were tracked */
+export function liveOrders(state: AccountState): readonly TrackedOrder[] {
+  compactLive(state);
+  return state.live;
 }
 
 /** An order by clientId: live, in its grace window, or in the history */
 export function findOrder(state: AccountState, clientId: string): TrackedOrder | undefined {
-  return state.orders.get(clientId) ?? (state.history.get(clientId) as TrackedOrder | undefined);
+  return state.orders.get(clientId);
 }

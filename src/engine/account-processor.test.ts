@@ -65,7 +65,11 @@ describe('AccountProcessor', () => {
     });
     clock.advanceTo(10_000);
     account.processOrderRequest(request('later'));
-    assert.equal(account.state.orders.has('done'), false, 'moved to history');
+    assert.deepEqual(
+      account.getOrderHistory().map((o) => o.clientId),
+      ['done'],
+      'moved to history',
+    );
     // After a restart the venue's stream repeats the last state of the orders it ended
     account.apply({
       type: 'orderCanceled',
@@ -220,11 +224,18 @@ describe('AccountProcessor', () => {
         time: clock.now(),
       });
     }
-    assert.equal(account.state.orders.size, 10);
+    assert.equal(account.getOrderHistory().length, 0, 'all in their grace window');
     clock.advanceTo(clock.now() + 1001);
     account.processOrderRequest(request('next'));
-    assert.equal(account.state.orders.size, 1);
-    assert.equal(account.getOrderHistory().length, 5);
+    assert.deepEqual(
+      account.getOrderHistory().map((o) => o.clientId),
+      ['o5', 'o6', 'o7', 'o8', 'o9'],
+    );
+    assert.deepEqual(
+      account.getOrders().map((o) => o.clientId),
+      ['next'],
+    );
+    assert.equal(account.state.orders.size, 6, 'the five oldest are forgotten altogether');
     assert.equal(account.findOrder('o9')?.status, 'CANCELED');
     assert.equal(account.findOrder('o0'), undefined);
   });

@@ -11,6 +11,7 @@ import {
   evictTerminal,
   findOrder,
   findTracked,
+  liveOrders,
   markPrice,
 } from '../core/account.ts';
 import type { Balance } from '../core/balance.ts';
@@ -20,7 +21,6 @@ import type { FillReport } from '../core/fill.ts';
 import type { ClientOrderId } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { OrderRequest, PositionSide } from '../core/order.ts';
-import { isTerminal } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 
 import { createPosition, positionKey } from '../core/position.ts';
@@ -333,14 +333,12 @@ export class AccountProcessor implements AccountView {
 
   someClientId(match: (clientId: string) => boolean): boolean {
     for (const clientId of this.state.orders.keys()) if (match(clientId)) return true;
-    for (const clientId of this.state.history.keys()) if (match(clientId)) return true;
     return false;
   }
 
   getOrders(instrument?: Instrument): TrackedOrder[] {
     const orders: TrackedOrder[] = [];
-    for (const order of this.state.orders.values()) {
-      if (isTerminal(order.status)) continue;
+    for (const order of liveOrders(this.state)) {
       if (
         instrument !== undefined &&
         (order.instrument.symbol !== instrument.symbol ||

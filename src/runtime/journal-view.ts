@@ -57,9 +57,7 @@ function replay(
     entries: count,
     damage,
     refused,
-    orders: [...state.orders.values(), ...state.history.values()].sort(
-      (a, b) => a.createdAt - b.createdAt,
-    ),
+    orders: [...state.orders.values()].sort((a, b) => a.createdAt - b.createdAt),
     fills,
     positions: [...state.positions.values()],
     balances: [...state.balances.values()],

@@ -131,7 +131,7 @@ function continueClientIds(
   const tag = journal.opening.clientIdTag ?? randomTag();
   const head = `${prefix}${tag}-`;
   let counter = Math.floor(clock.now());
-  for (const order of [...account.state.orders.values(), ...account.getOrderHistory()]) {
+  for (const order of account.state.orders.values()) {
     if (!order.clientId.startsWith(head)) continue;
     const value = Number.parseInt(order.clientId.slice(head.length), 36);
     if (Number.isSafeInteger(value) && value > counter) counter = value;
@@ -281,7 +281,7 @@ async function trade(
     });
   }
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
-  venue.broker.restore?.([...account.state.orders.values(), ...account.getOrderHistory()]);
+  venue.broker.restore?.([...account.state.orders.values()]);
   const health = new HealthMonitor({ clock });
   const reference = createReferencePrices();
   metrics?.attach({ health, account, journal });

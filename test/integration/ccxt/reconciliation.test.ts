@@ -282,7 +282,7 @@ describe('ccxt reconciliation against the Binance USDⓈ-M emulator', () => {
     const next = createCcxtVenue(config, { clock: systemClock, logger });
     cleanups.push(() => next.stop());
     await next.load();
-    next.broker.restore([...account.state.orders.values(), ...account.getOrderHistory()]);
+    next.broker.restore([...account.state.orders.values()]);
     const booked: Fill[] = [];
     account.subscribe((result) => {
       if (result.outcome === 'applied' && result.fill !== undefined) booked.push(result.fill);
