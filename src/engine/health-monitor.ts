@@ -1,5 +1,5 @@
-import int32Histogram from 'hdr-histogram-js/dist/Int32Histogram.js';
 import type { Clock } from './clock.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
 
 export interface HealthMonitorOptions {
   readonly clock: Clock;
@@ -11,8 +11,8 @@ export interface HealthMonitorOptions {
 
 /**
  * One latency series over the whole run, ms. `count`, `mean` and `max` are exact; the
- * percentiles come from an HDR histogram (3 significant digits: within 0.1%, never below the
- * true value). An empty series has no percentiles: they are null, never 0.
+ * percentiles come from a histogram laid out as HDR's (3 significant digits: within 0.1%, never
+ * below the true value). An empty series has no percentiles: they are null, never 0.
  */
 export interface LatencyStats {
   /** Samples since the monitor started (the whole run) */
@@ -63,34 +63,26 @@ export interface HealthSnapshot {
   readonly exchanges: readonly ExchangeHealth[];
 }
 
-// The class alone: the package's index also loads its WebAssembly build and codecs (60 ms more).
-// A CommonJS module, so its default export sits on the module's default
-const Int32Histogram = int32Histogram.default;
-
 const EMPTY: LatencyStats = { count: 0, p50: null, p90: null, p99: null, mean: null, max: null };
 
 /** Microseconds per millisecond: the histogram records integers */
 const US = 1000;
 
 /**
- * A latency series over the whole run in bounded memory: an HDR histogram of microseconds that
- * grows its range as needed (about 70 KB up to a minute, a few KB more per doubling), beside
- * the exact count, sum, min and max.
+ * A latency series over the whole run in bounded memory: a log-linear histogram of microseconds
+ * (HDR's layout, 3 significant digits) that grows its range as needed (about 130 KB up to a
+ * minute, 8 KB more per doubling), beside the exact count, sum, min and max.
  */
 class LatencySketch {
-  private readonly histogram = new Int32Histogram(1, 60_000 * US, 3);
+  private readonly histogram = new LatencyHistogram();
   private count = 0;
   private sum = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
 
-  constructor() {
-    this.histogram.autoResize = true;
-  }
-
   add(ms: number): void {
     const value = Math.max(0, ms);
-    this.histogram.recordValue(Math.round(value * US));
+    this.histogram.record(value * US);
     this.count += 1;
     this.sum += value;
     if (value < this.min) this.min = value;
@@ -101,9 +93,8 @@ class LatencySketch {
     if (this.count === 0) return EMPTY;
     // The histogram answers with the top of a value's bucket; the exact extremes bound it
     const at = (q: number) =>
-      Math.round(
-        Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(q) / US)) * 1e6,
-      ) / 1e6;
+      Math.round(Math.min(this.max, Math.max(this.min, this.histogram.valueAt(q) / US)) * 1e6) /
+      1e6;
     return {
       count: this.count,
       p50: at(50),
@@ -248,6 +239,9 @@ export class HealthMonitor {
   private readonly maxOutstanding: number;
   private readonly sweepIntervalMs: number;
   private readonly exchanges = new Map<string, ExchangeState>();
+  /** The exchange asked about last and its state: nearly every call names the same one */
+  private lastExchange: string | undefined;
+  private lastState: ExchangeState | undefined;
 
   constructor(options: HealthMonitorOptions) {
     this.clock = options.clock;
@@ -257,11 +251,14 @@ export class HealthMonitor {
   }
 
   private of(exchange: string): ExchangeState {
+    if (exchange === this.lastExchange) return this.lastState as ExchangeState;
     let state = this.exchanges.get(exchange);
     if (state === undefined) {
       state = new ExchangeState();
       this.exchanges.set(exchange, state);
     }
+    this.lastExchange = exchange;
+    this.lastState = state;
     return state;
   }
 
