@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TrackedOrder } from '../core/account.ts';
+import type { ApplyResult, TrackedOrder } from '../core/account.ts';
 import { describe, invalidField, KestrelError } from '../core/errors.ts';
 import type { AccountEvent } from '../core/events.ts';
 import { eventExchange } from '../core/events.ts';
@@ -169,67 +169,56 @@ export class TradingManager {
       this.brokers.set(broker.exchange, broker);
       broker.connect(this.sinkFor(broker.exchange));
     }
-    this.account.subscribe((result, event) => {
-      this.risk.onApplied(result);
+    this.account.subscribe((result, event) => this.onApplied(result, event));
+  }
+
+  /** Follows the account's writer: latency and counts, waiting callers, deferred cancels */
+  private onApplied(result: ApplyResult, event: AccountEvent): void {
+    const order = result.order;
+    if (result.outcome !== 'applied') {
+      // A verdict reached here and absorbed, or refused: nothing of the venue's
       if (
-        !this.idsTaken &&
-        result.outcome === 'applied' &&
-        (result.change === 'requested' ||
-          result.change === 'adopted' ||
-          result.change === 'recovered') &&
-        result.order !== undefined &&
-        result.order.clientId !== this.lastIssued &&
-        this.wouldIssue(result.order.clientId)
+        order !== undefined &&
+        this.decidedHere.size > 0 &&
+        this.decidedHere.delete(order.clientId)
       )
+        return;
+      // A venue event the account could not apply (a fill for an order nobody knows...)
+      if (
+        result.outcome === 'refused' &&
+        event.type !== 'orderRequested' &&
+        event.type !== 'cancelRequested'
+      )
+        this.health?.recordRefusedInput(eventExchange(event));
+      return;
+    }
+    if (order === undefined) return;
+    this.risk.onApplied(result);
+    const change = result.change;
+    const clientId = order.clientId;
+    if (change === 'requested' || change === 'adopted' || change === 'recovered') {
+      if (!this.idsTaken && clientId !== this.lastIssued && this.wouldIssue(clientId))
         this.idsTaken = true;
       // A handed-out id tracked on the account directly is no longer fresh
-      if (
-        this.fresh.length > 0 &&
-        result.outcome === 'applied' &&
-        result.change === 'requested' &&
-        result.order !== undefined
-      )
-        this.takeFresh(result.order.clientId);
-      if (
-        result.order !== undefined &&
-        this.decidedHere.size > 0 &&
-        this.decidedHere.delete(result.order.clientId)
-      ) {
-        // Nothing was sent, so no latency, count or cancel belongs to the venue's health
-        if (result.outcome === 'applied' && result.firstVerdict)
-          this.release(result.order.clientId);
-        return;
-      }
-      if (result.outcome === 'refused') {
-        // A venue event the account could not apply (a fill for an order nobody knows...)
-        if (event.type !== 'orderRequested' && event.type !== 'cancelRequested')
-          this.health?.recordRefusedInput(eventExchange(event));
-        return;
-      }
-      if (result.outcome !== 'applied' || result.order === undefined) return;
-      const order = result.order;
+      if (change === 'requested' && this.fresh.length > 0) this.takeFresh(clientId);
+    }
+    if (this.decidedHere.size > 0 && this.decidedHere.delete(clientId)) {
+      // Nothing was sent, so no latency, count or cancel belongs to the venue's health
+      if (result.firstVerdict) this.release(clientId);
+      return;
+    }
+    if (result.firstVerdict || result.cancelVerdict) {
       const exchange = order.instrument.exchange;
       const now = this.clock.now();
       if (result.firstVerdict) {
-        this.health?.recordSubmitResponse(
-          exchange,
-          order.clientId,
-          result.change !== 'rejected',
-          now,
-        );
-        this.release(order.clientId);
+        this.health?.recordSubmitResponse(exchange, clientId, change !== 'rejected', now);
+        this.release(clientId);
       }
-      if (result.cancelVerdict) {
-        this.health?.recordCancelResponse(
-          exchange,
-          order.clientId,
-          result.change !== 'cancelRejected',
-          now,
-        );
-      }
-      if (result.change === 'lost') this.health?.recordLost(exchange, order.clientId);
-      if (result.sendCancel) this.dispatchCancel(order);
-    });
+      if (result.cancelVerdict)
+        this.health?.recordCancelResponse(exchange, clientId, change !== 'cancelRejected', now);
+    }
+    if (change === 'lost') this.health?.recordLost(order.instrument.exchange, clientId);
+    if (result.sendCancel) this.dispatchCancel(order);
   }
 
   private sinkFor(exchange: string): VenueSink {
@@ -1008,6 +997,7 @@ export class TradingManager {
   }
 
   private release(clientId: string): void {
+    if (this.waiters.size === 0) return;
     const waiting = this.waiters.get(clientId);
     if (waiting === undefined) return;
     this.waiters.delete(clientId);
