@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { SimulatedClock } from './clock.ts';
 import { HealthMonitor } from './health-monitor.ts';
 
@@ -146,5 +147,72 @@ describe('HealthMonitor', () => {
         `p${q}: ${got} vs ${exact}`,
       );
     }
+  });
+
+  it('matches answers to requests as a map of open requests would, whatever the order and gaps', () => {
+    // Model: the open requests by id in request order (a request made again replaces the old
+    // one); an answer takes its own request's time. A request sweeps when a sweep interval (a
+    // tenth of the timeout) has passed since the last sweep, or past the bound: requests older
+    // than the timeout expire, and the oldest beyond the bound. A snapshot sweeps always
+    const step = fc.record({
+      request: fc.boolean(),
+      id: fc.integer({ min: 0, max: 40 }),
+      advance: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 30 }), fc.constant(400)),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(step, { maxLength: 400 }),
+        fc.integer({ min: 3, max: 30 }),
+        (steps, max) => {
+          const clock = new SimulatedClock(0);
+          const timeout = 1000;
+          const health = new HealthMonitor({
+            clock,
+            requestTimeoutMs: timeout,
+            maxOutstanding: max,
+          });
+          const open = new Map<string, number>();
+          let timedOut = 0;
+          let nextSweep = Number.NEGATIVE_INFINITY;
+          const latencies: number[] = [];
+          const expire = (now: number) => {
+            for (const [id, at] of open) {
+              if (at > now - timeout && open.size <= max) break;
+              open.delete(id);
+              timedOut += 1;
+            }
+          };
+          for (const { request, id, advance } of steps) {
+            clock.advanceTo(clock.now() + advance);
+            const now = clock.now();
+            const name = `c${id}`;
+            if (request) {
+              health.recordSubmitRequest('A', name);
+              open.delete(name);
+              open.set(name, now);
+              if (now >= nextSweep || open.size > max) {
+                nextSweep = now + timeout / 10;
+                expire(now);
+              }
+            } else {
+              health.recordSubmitResponse('A', name, true);
+              const at = open.get(name);
+              if (at !== undefined) {
+                open.delete(name);
+                latencies.push(now - at);
+              }
+            }
+          }
+          const snapshot = health.snapshot().exchanges[0];
+          expire(clock.now());
+          assert.equal(snapshot?.outstandingSubmits ?? 0, open.size);
+          assert.equal(snapshot?.counts.timedOut ?? 0, timedOut);
+          assert.equal(snapshot?.submitLatency.count ?? 0, latencies.length);
+          if (latencies.length > 0)
+            assert.equal(snapshot?.submitLatency.max, Math.max(...latencies));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

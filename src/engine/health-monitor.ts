@@ -1,5 +1,5 @@
-import int32Histogram from 'hdr-histogram-js/dist/Int32Histogram.js';
 import type { Clock } from './clock.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
 
 export interface HealthMonitorOptions {
   readonly clock: Clock;
@@ -11,8 +11,8 @@ export interface HealthMonitorOptions {
 
 /**
  * One latency series over the whole run, ms. `count`, `mean` and `max` are exact; the
- * percentiles come from an HDR histogram (3 significant digits: within 0.1%, never below the
- * true value). An empty series has no percentiles: they are null, never 0.
+ * percentiles come from a histogram laid out as HDR's (3 significant digits: within 0.1%, never
+ * below the true value). An empty series has no percentiles: they are null, never 0.
  */
 export interface LatencyStats {
   /** Samples since the monitor started (the whole run) */
@@ -63,34 +63,26 @@ export interface HealthSnapshot {
   readonly exchanges: readonly ExchangeHealth[];
 }
 
-// The class alone: the package's index also loads its WebAssembly build and codecs (60 ms more).
-// A CommonJS module, so its default export sits on the module's default
-const Int32Histogram = int32Histogram.default;
-
 const EMPTY: LatencyStats = { count: 0, p50: null, p90: null, p99: null, mean: null, max: null };
 
 /** Microseconds per millisecond: the histogram records integers */
 const US = 1000;
 
 /**
- * A latency series over the whole run in bounded memory: an HDR histogram of microseconds that
- * grows its range as needed (about 70 KB up to a minute, a few KB more per doubling), beside
- * the exact count, sum, min and max.
+ * A latency series over the whole run in bounded memory: a log-linear histogram of microseconds
+ * (HDR's layout, 3 significant digits) that grows its range as needed (about 130 KB up to a
+ * minute, 8 KB more per doubling), beside the exact count, sum, min and max.
  */
 class LatencySketch {
-  private readonly histogram = new Int32Histogram(1, 60_000 * US, 3);
+  private readonly histogram = new LatencyHistogram();
   private count = 0;
   private sum = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
 
-  constructor() {
-    this.histogram.autoResize = true;
-  }
-
   add(ms: number): void {
     const value = Math.max(0, ms);
-    this.histogram.recordValue(Math.round(value * US));
+    this.histogram.record(value * US);
     this.count += 1;
     this.sum += value;
     if (value < this.min) this.min = value;
@@ -101,9 +93,8 @@ class LatencySketch {
     if (this.count === 0) return EMPTY;
     // The histogram answers with the top of a value's bucket; the exact extremes bound it
     const at = (q: number) =>
-      Math.round(
-        Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(q) / US)) * 1e6,
-      ) / 1e6;
+      Math.round(Math.min(this.max, Math.max(this.min, this.histogram.valueAt(q) / US)) * 1e6) /
+      1e6;
     return {
       count: this.count,
       p50: at(50),
@@ -119,22 +110,25 @@ class LatencySketch {
 const RECENT = 8;
 
 /**
- * Requests waiting for an answer: slots of (id, time) in request order, emptied when answered.
- * The newest RECENT are found by a scan; a request enters the index (a Map) only when RECENT
- * newer ones have gone out before its answer, so a venue that answers that quickly costs no
- * Map entry at all (one made and deleted per request also churns the Map's table). Expiry
- * walks from the oldest slot and costs only what it passes.
+ * Requests waiting for an answer, in request order: a ring of (id, time) slots numbered by a
+ * running sequence, emptied when answered, that doubles only when every slot is open (a venue
+ * that answers keeps it at a few slots: no array grows or is copied per request). The newest
+ * RECENT are found by a scan; a request enters the index (a Map) only when RECENT newer ones have
+ * gone out before its answer, so a venue that answers that quickly costs no Map entry at all.
+ * Expiry walks from the oldest slot and costs only what it passes.
  */
 class Outstanding {
-  /** Requests past the newest RECENT: id → slot number */
+  /** Requests past the newest RECENT: id → sequence number */
   private readonly index = new Map<string, number>();
-  private ids: Array<string | undefined> = [];
-  private times: number[] = [];
-  /** Slot number of ids[0] */
-  private base = 0;
-  /** The oldest slot that may be open */
+  private ids: Array<string | undefined> = new Array<string | undefined>(16).fill(undefined);
+  private times = new Float64Array(16);
+  /** Slot of a sequence number: `sequence & mask` */
+  private mask = 15;
+  /** The oldest sequence number that may be open */
   private head = 0;
-  /** Slots before it are in the index while open; from it on they are found by a scan */
+  /** The next sequence number */
+  private tail = 0;
+  /** Sequence numbers before it are in the index while open; from it on they are found by a scan */
   private indexedTo = 0;
   /** Open requests */
   size = 0;
@@ -143,69 +137,77 @@ class Outstanding {
     // Opened again (a second cancel, say): the new request replaces the old one
     const old = this.find(id);
     if (old >= 0) this.take(old);
-    this.ids.push(id);
-    this.times.push(time);
+    if (this.tail - this.head > this.mask) this.grow();
+    const slot = this.tail & this.mask;
+    this.ids[slot] = id;
+    this.times[slot] = time;
+    this.tail += 1;
     this.size += 1;
-    if (this.ids.length - this.indexedTo > RECENT) {
+    if (this.tail - this.indexedTo > RECENT) {
       const leaving = this.indexedTo;
       this.indexedTo += 1;
-      const leavingId = this.ids[leaving];
-      if (leavingId !== undefined) this.index.set(leavingId, this.base + leaving);
+      const leavingId = leaving >= this.head ? this.ids[leaving & this.mask] : undefined;
+      if (leavingId !== undefined) this.index.set(leavingId, leaving);
     }
-    if (this.head > 4096) this.compact();
   }
 
   /** Answers a request: its time, or undefined when none is open under that id */
   close(id: string): number | undefined {
-    const slot = this.find(id);
-    return slot < 0 ? undefined : this.take(slot);
+    const sequence = this.find(id);
+    return sequence < 0 ? undefined : this.take(sequence);
   }
 
   /** Removes requests older than cutoff (and the oldest beyond max); returns how many went */
   expire(cutoff: number, max: number): number {
     let expired = 0;
-    while (this.head < this.ids.length) {
-      const slot = this.head;
+    while (this.head < this.tail) {
+      const slot = this.head & this.mask;
       if (this.ids[slot] === undefined) {
         this.head += 1;
         continue;
       }
       if (this.times[slot]! > cutoff && this.size <= max) break;
-      this.take(slot);
+      this.take(this.head);
       expired += 1;
     }
-    this.compact();
     return expired;
   }
 
-  /** The array position of the open request with this id, or -1 */
+  /** The sequence number of the open request with this id, or -1 */
   private find(id: string): number {
     const ids = this.ids;
-    for (let i = ids.length - 1; i >= this.indexedTo; i--) if (ids[i] === id) return i;
-    const slot = this.index.get(id);
-    return slot === undefined ? -1 : slot - this.base;
+    const mask = this.mask;
+    const last = Math.max(this.indexedTo, this.head);
+    for (let sequence = this.tail - 1; sequence >= last; sequence--)
+      if (ids[sequence & mask] === id) return sequence;
+    if (this.index.size === 0) return -1;
+    return this.index.get(id) ?? -1;
   }
 
   /** Empties an open slot and returns its time */
-  private take(slot: number): number {
+  private take(sequence: number): number {
+    const slot = sequence & this.mask;
     const id = this.ids[slot]!;
     this.ids[slot] = undefined;
     this.size -= 1;
-    if (slot < this.indexedTo) this.index.delete(id);
-    while (this.head < this.ids.length && this.ids[this.head] === undefined) this.head += 1;
+    if (sequence < this.indexedTo) this.index.delete(id);
+    while (this.head < this.tail && this.ids[this.head & this.mask] === undefined) this.head += 1;
     return this.times[slot]!;
   }
 
-  /** Drops the emptied slots before head once they are most of the arrays */
-  private compact(): void {
-    const head = this.head;
-    if (head <= 4096 || head * 2 <= this.ids.length) return;
-    this.ids = this.ids.slice(head);
-    this.times = this.times.slice(head);
-    this.base += head;
-    // Every slot before head is empty, so none of them is in the index
-    this.indexedTo = Math.max(0, this.indexedTo - head);
-    this.head = 0;
+  /** Doubles the ring, every slot from head to tail kept at its sequence number */
+  private grow(): void {
+    const capacity = (this.mask + 1) * 2;
+    const ids = new Array<string | undefined>(capacity).fill(undefined);
+    const times = new Float64Array(capacity);
+    const mask = capacity - 1;
+    for (let sequence = this.head; sequence < this.tail; sequence++) {
+      ids[sequence & mask] = this.ids[sequence & this.mask];
+      times[sequence & mask] = this.times[sequence & this.mask]!;
+    }
+    this.ids = ids;
+    this.times = times;
+    this.mask = mask;
   }
 }
 
@@ -248,6 +250,9 @@ export class HealthMonitor {
   private readonly maxOutstanding: number;
   private readonly sweepIntervalMs: number;
   private readonly exchanges = new Map<string, ExchangeState>();
+  /** The exchange asked about last and its state: nearly every call names the same one */
+  private lastExchange: string | undefined;
+  private lastState: ExchangeState | undefined;
 
   constructor(options: HealthMonitorOptions) {
     this.clock = options.clock;
@@ -257,11 +262,14 @@ export class HealthMonitor {
   }
 
   private of(exchange: string): ExchangeState {
+    if (exchange === this.lastExchange) return this.lastState as ExchangeState;
     let state = this.exchanges.get(exchange);
     if (state === undefined) {
       state = new ExchangeState();
       this.exchanges.set(exchange, state);
     }
+    this.lastExchange = exchange;
+    this.lastState = state;
     return state;
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TrackedOrder } from '../core/account.ts';
+import type { ApplyResult, TrackedOrder } from '../core/account.ts';
 import { describe, invalidField, KestrelError } from '../core/errors.ts';
 import type { AccountEvent } from '../core/events.ts';
 import { eventExchange } from '../core/events.ts';
@@ -98,6 +98,12 @@ const sendAsync: ClearGo = (clear, broker, request) => {
 /** How many ids handed out by `nextClientId` are remembered as unused (a strategy asks for a few at a time) */
 const FRESH_IDS = 8;
 
+/** A batch whose every order the rate limit let through at once (no array of outcomes) */
+const ALL_CLEAR = 'all clear';
+
+/** No send of a batch failed ambiguously */
+const NONE_AMBIGUOUS: readonly string[] = Object.freeze([]);
+
 /** A trade without options (one object, not one per call) */
 const NO_OPTIONS: TradeOptions = Object.freeze({});
 
@@ -163,67 +169,56 @@ export class TradingManager {
       this.brokers.set(broker.exchange, broker);
       broker.connect(this.sinkFor(broker.exchange));
     }
-    this.account.subscribe((result, event) => {
-      this.risk.onApplied(result);
+    this.account.subscribe((result, event) => this.onApplied(result, event));
+  }
+
+  /** Follows the account's writer: latency and counts, waiting callers, deferred cancels */
+  private onApplied(result: ApplyResult, event: AccountEvent): void {
+    const order = result.order;
+    if (result.outcome !== 'applied') {
+      // A verdict reached here and absorbed, or refused: nothing of the venue's
       if (
-        !this.idsTaken &&
-        result.outcome === 'applied' &&
-        (result.change === 'requested' ||
-          result.change === 'adopted' ||
-          result.change === 'recovered') &&
-        result.order !== undefined &&
-        result.order.clientId !== this.lastIssued &&
-        this.wouldIssue(result.order.clientId)
+        order !== undefined &&
+        this.decidedHere.size > 0 &&
+        this.decidedHere.delete(order.clientId)
       )
+        return;
+      // A venue event the account could not apply (a fill for an order nobody knows...)
+      if (
+        result.outcome === 'refused' &&
+        event.type !== 'orderRequested' &&
+        event.type !== 'cancelRequested'
+      )
+        this.health?.recordRefusedInput(eventExchange(event));
+      return;
+    }
+    if (order === undefined) return;
+    this.risk.onApplied(result);
+    const change = result.change;
+    const clientId = order.clientId;
+    if (change === 'requested' || change === 'adopted' || change === 'recovered') {
+      if (!this.idsTaken && clientId !== this.lastIssued && this.wouldIssue(clientId))
         this.idsTaken = true;
       // A handed-out id tracked on the account directly is no longer fresh
-      if (
-        this.fresh.length > 0 &&
-        result.outcome === 'applied' &&
-        result.change === 'requested' &&
-        result.order !== undefined
-      )
-        this.takeFresh(result.order.clientId);
-      if (
-        result.order !== undefined &&
-        this.decidedHere.size > 0 &&
-        this.decidedHere.delete(result.order.clientId)
-      ) {
-        // Nothing was sent, so no latency, count or cancel belongs to the venue's health
-        if (result.outcome === 'applied' && result.firstVerdict)
-          this.release(result.order.clientId);
-        return;
-      }
-      if (result.outcome === 'refused') {
-        // A venue event the account could not apply (a fill for an order nobody knows...)
-        if (event.type !== 'orderRequested' && event.type !== 'cancelRequested')
-          this.health?.recordRefusedInput(eventExchange(event));
-        return;
-      }
-      if (result.outcome !== 'applied' || result.order === undefined) return;
-      const order = result.order;
+      if (change === 'requested' && this.fresh.length > 0) this.takeFresh(clientId);
+    }
+    if (this.decidedHere.size > 0 && this.decidedHere.delete(clientId)) {
+      // Nothing was sent, so no latency, count or cancel belongs to the venue's health
+      if (result.firstVerdict) this.release(clientId);
+      return;
+    }
+    if (result.firstVerdict || result.cancelVerdict) {
       const exchange = order.instrument.exchange;
       const now = this.clock.now();
       if (result.firstVerdict) {
-        this.health?.recordSubmitResponse(
-          exchange,
-          order.clientId,
-          result.change !== 'rejected',
-          now,
-        );
-        this.release(order.clientId);
+        this.health?.recordSubmitResponse(exchange, clientId, change !== 'rejected', now);
+        this.release(clientId);
       }
-      if (result.cancelVerdict) {
-        this.health?.recordCancelResponse(
-          exchange,
-          order.clientId,
-          result.change !== 'cancelRejected',
-          now,
-        );
-      }
-      if (result.change === 'lost') this.health?.recordLost(exchange, order.clientId);
-      if (result.sendCancel) this.dispatchCancel(order);
-    });
+      if (result.cancelVerdict)
+        this.health?.recordCancelResponse(exchange, clientId, change !== 'cancelRejected', now);
+    }
+    if (change === 'lost') this.health?.recordLost(order.instrument.exchange, clientId);
+    if (result.sendCancel) this.dispatchCancel(order);
   }
 
   private sinkFor(exchange: string): VenueSink {
@@ -409,39 +404,59 @@ export class TradingManager {
 
   /** Passes a tracked batch through the rate limit, then sends what it let through */
   private clearBatch(requests: readonly OrderRequest[]): Promise<Order[]> {
-    const clearing: Array<boolean | Promise<boolean>> = [];
+    // The usual batch is cleared whole at once: no array of outcomes until one differs
+    let clearing: Array<boolean | Promise<boolean>> | undefined;
     let waits = false;
-    for (const request of requests) {
+    for (let index = 0; index < requests.length; index++) {
+      const request = requests[index]!;
       const clear = this.clear(this.brokerOf(request), request);
+      if (clear !== true && clearing === undefined)
+        clearing = new Array<boolean | Promise<boolean>>(index).fill(true);
       if (typeof clear !== 'boolean') waits = true;
-      clearing.push(clear);
+      clearing?.push(clear);
     }
+    if (clearing === undefined) return this.sendBatch(requests, ALL_CLEAR);
     // Nothing waits when the rate allows the whole batch: it goes out in this same turn
     if (waits) return Promise.all(clearing).then((clear) => this.sendBatch(requests, clear));
     return this.sendBatch(requests, clearing as boolean[]);
   }
 
-  /** Sends the cleared orders of a batch, each broker's share together, in the order given */
+  /**
+   * Sends the cleared orders of a batch, each broker's share together, in the order given
+   * (`ALL_CLEAR` when the rate limit let every one through)
+   */
   private sendBatch(
     requests: readonly OrderRequest[],
-    clear: readonly boolean[],
+    clear: readonly boolean[] | typeof ALL_CLEAR,
   ): Promise<Order[]> {
-    const cleared: OrderRequest[] = [];
+    // Every order cleared: the batch as given, no copy
+    const cleared =
+      clear === ALL_CLEAR ? requests : requests.filter((_, index) => clear[index] === true);
     let only: Broker | undefined;
     let mixed = false;
-    for (let index = 0; index < requests.length; index++) {
-      if (!clear[index]) continue;
-      const request = requests[index]!;
+    for (const request of cleared) {
       const broker = this.brokerOf(request);
       if (only === undefined) only = broker;
       else if (broker !== only) mixed = true;
-      cleared.push(request);
+    }
+    // The usual batch: one broker's native batch of them all, one promise from the reply to the
+    // verdicts (a failed batch goes through the rejection boundary first)
+    if (
+      !mixed &&
+      only !== undefined &&
+      only.capabilities.batch &&
+      cleared.length > 1 &&
+      cleared.length <= Math.max(1, only.capabilities.maxBatchSize)
+    ) {
+      return only.submitOrders(cleared).then(
+        () => this.batchVerdicts(requests, clear, NONE_AMBIGUOUS),
+        (error: unknown) =>
+          this.batchVerdicts(requests, clear, this.failedSends(cleared, error, [])),
+      );
     }
     const ambiguous: string[] = [];
     const failed = (chunk: readonly OrderRequest[], error: unknown): void => {
-      for (const request of chunk) {
-        if (this.onSubmitFailure(request, error) === 'ambiguous') ambiguous.push(request.clientId);
-      }
+      this.failedSends(chunk, error, ambiguous);
     };
     const sends: Promise<unknown>[] = [];
     if (!mixed) {
@@ -459,6 +474,18 @@ export class TradingManager {
     return (sends.length === 1 ? sends[0]! : Promise.all(sends)).then(() =>
       this.batchVerdicts(requests, clear, ambiguous),
     );
+  }
+
+  /** Sends of a batch that failed, through the rejection boundary; adds the ambiguous ones' ids */
+  private failedSends(
+    chunk: readonly OrderRequest[],
+    error: unknown,
+    ambiguous: string[],
+  ): string[] {
+    for (const request of chunk) {
+      if (this.onSubmitFailure(request, error) === 'ambiguous') ambiguous.push(request.clientId);
+    }
+    return ambiguous;
   }
 
   /** One broker's share of a batch: native batches of its maximum size where it has them */
@@ -488,17 +515,17 @@ export class TradingManager {
    */
   private batchVerdicts(
     requests: readonly OrderRequest[],
-    clear: readonly boolean[],
+    clear: readonly boolean[] | typeof ALL_CLEAR,
     ambiguous: readonly string[],
   ): Order[] | Promise<Order[]> {
     const orders: TrackedOrder[] = [];
     for (let index = 0; index < requests.length; index++) {
       const clientId = requests[index]!.clientId;
       const order = this.current(clientId);
-      if (!order.answered && clear[index] && !ambiguous.includes(clientId))
+      if (!order.answered && (clear === ALL_CLEAR || clear[index]) && !ambiguous.includes(clientId))
         return Promise.all(
           requests.map(({ clientId }, i) =>
-            ambiguous.includes(clientId) || !clear[i]
+            ambiguous.includes(clientId) || (clear !== ALL_CLEAR && !clear[i])
               ? this.current(clientId)
               : this.verdict(clientId),
           ),
@@ -970,6 +997,7 @@ export class TradingManager {
   }
 
   private release(clientId: string): void {
+    if (this.waiters.size === 0) return;
     const waiting = this.waiters.get(clientId);
     if (waiting === undefined) return;
     this.waiters.delete(clientId);

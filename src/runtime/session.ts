@@ -1,9 +1,13 @@
+import type { ApplyResult } from '../core/account.ts';
 import { invalidField } from '../core/errors.ts';
+import type { AccountEvent, FundingPaid } from '../core/events.ts';
+import type { Fill } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { matchesSymbol } from '../core/instrument.ts';
 import type { MarketEvent, Quote } from '../core/market-data.ts';
 import { midPrice } from '../core/market-data.ts';
 import { snapUp } from '../core/numeric.ts';
+import type { Order, OrderChange } from '../core/order.ts';
 import type { AccountView } from '../engine/account-processor.ts';
 import type { Clock, Timer } from '../engine/clock.ts';
 import { SimulatedClock } from '../engine/clock.ts';
@@ -79,6 +83,12 @@ interface PromiseWatcher {
    * throws: still watched, but not worth looking for after every event
    */
   watch<U>(method: string, promise: Promise<U>, refusable: boolean): Promise<U>;
+  /** `catch` with a handler: the promise it returns rejects only if the handler throws or rejects */
+  watchCatch<T, B>(
+    method: string,
+    inner: Promise<T>,
+    onRejected: (reason: unknown) => B | PromiseLike<B>,
+  ): Promise<T | B>;
 }
 
 /**
@@ -127,7 +137,9 @@ class WatchedPromise<T> {
   }
 
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
-    return this.then(undefined, onRejected);
+    if (typeof onRejected !== 'function') return this.then(undefined, onRejected);
+    this.watcher.handled(this);
+    return this.watcher.watchCatch(this.method, this.inner, onRejected);
   }
 
   finally(onFinally?: (() => void) | null): Promise<T> {
@@ -177,6 +189,7 @@ export class StrategySession {
       this.settle(watched);
     },
     watch: (method, promise, refusable) => this.watch(method, promise, refusable),
+    watchCatch: (method, inner, onRejected) => this.watchCatch(method, inner, onRejected),
   };
   private failure: StrategyFailure | undefined;
   private stopped = false;
@@ -260,25 +273,36 @@ export class StrategySession {
       orders: (instrument) => account.getOrders(instrument),
       order: (clientId) => account.findOrder(clientId),
     };
-    this.unsubscribe = account.subscribe((result, event) => {
-      if (this.stopped || result.outcome !== 'applied') return;
-      if (event.type === 'fundingPaid' && this.strategy.onFunding !== undefined) {
-        this.deliver('onFunding', () => this.strategy.onFunding?.(event, this.context));
-        return;
-      }
-      if (
-        result.order !== undefined &&
-        result.change !== undefined &&
-        this.strategy.onOrder !== undefined
-      ) {
-        const { order, change } = result;
-        this.deliver('onOrder', () => this.strategy.onOrder?.(order, change, this.context));
-      }
-      if (result.fill !== undefined && this.strategy.onFill !== undefined) {
-        const fill = result.fill;
-        this.deliver('onFill', () => this.strategy.onFill?.(fill, this.context));
-      }
-    });
+    this.unsubscribe = account.subscribe((result, event) => this.onApplied(result, event));
+  }
+
+  /**
+   * Hands an applied account change to the strategy's callbacks. The closures that carry it are
+   * made in the methods below, only for callbacks the strategy has: a closure here over `result`
+   * or `event` would allocate their context on every change, wanted or not
+   */
+  private onApplied(result: ApplyResult, event: AccountEvent): void {
+    if (this.stopped || result.outcome !== 'applied') return;
+    const strategy = this.strategy;
+    if (event.type === 'fundingPaid' && strategy.onFunding !== undefined) {
+      this.deliverFunding(event);
+      return;
+    }
+    if (result.order !== undefined && result.change !== undefined && strategy.onOrder !== undefined)
+      this.deliverOrder(result.order, result.change);
+    if (result.fill !== undefined && strategy.onFill !== undefined) this.deliverFill(result.fill);
+  }
+
+  private deliverFunding(event: FundingPaid): void {
+    this.deliver('onFunding', () => this.strategy.onFunding?.(event, this.context));
+  }
+
+  private deliverOrder(order: Order, change: OrderChange): void {
+    this.deliver('onOrder', () => this.strategy.onOrder?.(order, change, this.context));
+  }
+
+  private deliverFill(fill: Fill): void {
+    this.deliver('onFill', () => this.strategy.onFill?.(fill, this.context));
   }
 
   /** The strategy's first failure, if any; the run must stop when set */
@@ -328,6 +352,34 @@ export class StrategySession {
     return watched as unknown as Promise<T>;
   }
 
+  /**
+   * `promise.catch(handler)` for the strategy. The promise it returns rejects only when the
+   * handler throws, or returns a promise that rejects: it is followed as any unhandled one from
+   * the moment the handler throws or returns something. So the usual catch, whose handler logs
+   * and returns nothing, is never followed and costs no handler of the session's own
+   */
+  private watchCatch<T, B>(
+    method: string,
+    inner: Promise<T>,
+    onRejected: (reason: unknown) => B | PromiseLike<B>,
+  ): Promise<T | B> {
+    let derived: WatchedPromise<T | B> | undefined;
+    const promise = inner.then(undefined, (reason: unknown) => {
+      let result: B | PromiseLike<B>;
+      try {
+        result = onRejected(reason);
+      } catch (error) {
+        // Followed now, before it rejects as this returns: its rejection is heard, not unhandled
+        this.follow(derived!);
+        throw error;
+      }
+      if (result !== undefined) this.follow(derived!);
+      return result;
+    });
+    derived = new WatchedPromise(promise, method, this.current, false, this.watcher);
+    return derived as unknown as Promise<T | B>;
+  }
+
   private settle(watched: WatchedPromise<unknown>): void {
     if (watched.counted) {
       watched.counted = false;
@@ -350,22 +402,25 @@ export class StrategySession {
 
   /** Settles a promise's count when it settles, and stops the run if it is refused unhandled */
   private follow(watched: WatchedPromise<unknown>): void {
-    const refused = (error: unknown) => {
-      // A handler attached by `await` arrives a job later: look again after it had its turn
-      queueMicrotask(() =>
-        queueMicrotask(() => {
-          this.settle(watched);
-          if (watched.handled) return;
-          this.fail(
-            watched.during ?? 'a callback',
-            error,
-            `ctx.${watched.method}() was not awaited and was refused: `,
-          );
-        }),
-      );
-    };
+    const refused = (error: unknown) => this.refused(watched, error);
     if (watched.counted) watched.inner.then(() => this.settle(watched), refused);
     else watched.inner.then(undefined, refused);
+  }
+
+  /** A followed promise was refused: the run stops unless the strategy handles it meanwhile */
+  private refused(watched: WatchedPromise<unknown>, error: unknown): void {
+    // A handler attached by `await` arrives a job later: look again after it had its turn
+    queueMicrotask(() =>
+      queueMicrotask(() => {
+        this.settle(watched);
+        if (watched.handled) return;
+        this.fail(
+          watched.during ?? 'a callback',
+          error,
+          `ctx.${watched.method}() was not awaited and was refused: `,
+        );
+      }),
+    );
   }
 
   /** Leaves a synchronous callback: the outermost one follows the promises it left unhandled */

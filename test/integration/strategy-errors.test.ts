@@ -111,6 +111,30 @@ describe('strategy errors in a backtest', () => {
     assert.match(error.message, /the handler failed/);
   });
 
+  it('a catch handler that returns a promise that rejects stops the run; one the strategy awaits stays its own', async () => {
+    const { strategy } = refusedOnce((ctx, btc) => {
+      void ctx.trade(btc, TINY, 60_000).catch(async () => {
+        await Promise.resolve();
+        throw new Error('the async handler failed');
+      });
+    });
+    const error = await failure(backtest(strategy));
+    assert.match(error.message, /the async handler failed/);
+    const caught: string[] = [];
+    const handled = refusedOnce(async (ctx, btc) => {
+      try {
+        await ctx.trade(btc, TINY, 60_000).catch(() => {
+          throw new Error('rethrown');
+        });
+      } catch (error) {
+        caught.push(String(error));
+      }
+    });
+    const report = await backtest(handled.strategy, 3);
+    assert.equal(report.failure, undefined);
+    assert.deepEqual(caught, ['Error: rethrown']);
+  });
+
   it('refusals the strategy handles stay its own: await in try, catch, Promise.all', async () => {
     const caught: string[] = [];
     const { strategy } = refusedOnce(async (ctx, btc) => {
