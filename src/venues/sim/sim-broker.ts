@@ -342,7 +342,9 @@ export class SimBroker implements Broker {
       case 'batch': {
         for (const event of trip.replies!) if (event !== undefined) this.out.emit(event);
         const resolve = trip.resolve as (orders: readonly Order[]) => void;
-        resolve(trip.requests.map((r) => this.out.order(r.clientId) as Order));
+        const orders: Order[] = [];
+        for (const request of trip.requests) orders.push(this.out.order(request.clientId) as Order);
+        resolve(orders);
         break;
       }
       case 'cancel': {

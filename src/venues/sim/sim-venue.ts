@@ -268,10 +268,17 @@ function sideOfKey(key: string): PositionSide | 'BOTH' {
   return 'BOTH';
 }
 
+/** 10^-d, the smallest step with d decimals, computed once per d instead of once per check */
+const SMALLEST_STEP = Array.from({ length: 21 }, (_, decimals) => 10 ** -decimals);
+
+function smallestStep(decimals: number): number {
+  return SMALLEST_STEP[decimals] ?? 10 ** -decimals;
+}
+
 /** Which filter a quantity fails, in the venue's order of checks */
 export function quantityRefusal(instrument: Instrument, quantity: number): SimCode | undefined {
   if (!(quantity > 0) || !Number.isFinite(quantity)) return 'QUANTITY_NOT_POSITIVE';
-  if (!isOnStep(quantity, 10 ** -instrument.sizeDecimals, instrument.sizeDecimals))
+  if (!isOnStep(quantity, smallestStep(instrument.sizeDecimals), instrument.sizeDecimals))
     return 'PRECISION';
   if (quantity < instrument.minSize) return 'QUANTITY_BELOW_MINIMUM';
   if (!isOnStep(quantity, instrument.lotSize, instrument.sizeDecimals)) return 'QUANTITY_OFF_STEP';
@@ -281,7 +288,7 @@ export function quantityRefusal(instrument: Instrument, quantity: number): SimCo
 /** Which filter a price fails, in the venue's order of checks */
 export function priceRefusal(instrument: Instrument, price: number): SimCode | undefined {
   if (!(price > 0) || !Number.isFinite(price)) return 'PRICE_NOT_POSITIVE';
-  if (!isOnStep(price, 10 ** -instrument.priceDecimals, instrument.priceDecimals))
+  if (!isOnStep(price, smallestStep(instrument.priceDecimals), instrument.priceDecimals))
     return 'PRECISION';
   if (!isOnStep(price, instrument.tickSize, instrument.priceDecimals)) return 'PRICE_OFF_TICK';
   return undefined;
