@@ -297,9 +297,9 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     exchange: SIM_EXCHANGE,
     instruments,
     balances,
-    // Finished orders the venue answers status queries about: as many as the account keeps (a
-    // backtest's broker never asks; the venue's default 100 000 only costs cache misses here)
-    historySize: 10_000,
+    // Finished orders the venue answers status queries about: none, as a backtest's broker never
+    // asks (kept, they would live long enough to be promoted and cost the collector)
+    historySize: 0,
     // Its broker reads every report as it comes: no copy of the order per report
     copyOrders: false,
     ...(options.leverage === undefined ? {} : { leverage: options.leverage }),

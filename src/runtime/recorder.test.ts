@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { Balance } from '../core/balance.ts';
 import { createRandom } from '../core/random.ts';
+import { AccountProcessor } from '../engine/account-processor.ts';
+import { SimulatedClock } from '../engine/clock.ts';
 import { silentLogger } from '../engine/logger.ts';
 import { runBacktest } from './backtest.ts';
 import { simInstrument } from './instruments.ts';
-import { isoTime, writeNumber } from './recorder.ts';
+import { isoTime, RunRecorder, writeNumber } from './recorder.ts';
 import createQuotingStrategy from './strategies/quoting.ts';
 import { createSyntheticMarket } from './synthetic-market.ts';
 
@@ -27,6 +30,57 @@ describe('RunRecorder', () => {
     for (const time of times)
       assert.equal(isoTime(time), new Date(Math.floor(time)).toISOString(), String(time));
     assert.equal(isoTime(Number.NaN), '');
+  });
+
+  it('samples equity a balance snapshot or a funding payment moved, with no fill, and not a snapshot that moved only locked', () => {
+    const btc = simInstrument('BTCUSDT');
+    const start = Date.UTC(2026, 0, 1);
+    const clock = new SimulatedClock(start);
+    const usdt = (total: number, locked = 0): Balance => ({
+      currency: 'USDT',
+      total,
+      free: total - locked,
+      locked,
+    });
+    const account = new AccountProcessor({
+      exchange: 'sim',
+      clock,
+      logger: silentLogger,
+      balances: [usdt(1000)],
+    });
+    const recorder = new RunRecorder({ account, clock, instruments: [btc], currency: 'USDT' });
+    const second = (n: number, event?: Parameters<AccountProcessor['apply']>[0]) => {
+      clock.advanceTo(start + n * 1000);
+      if (event !== undefined) account.apply(event);
+      recorder.tick();
+    };
+    const snapshot = (balance: Balance) =>
+      ({
+        type: 'balanceUpdated',
+        exchange: 'sim',
+        balances: [balance],
+        time: clock.now(),
+      }) as const;
+    recorder.tick();
+    second(1, snapshot(usdt(1000, 100)));
+    second(2, snapshot(usdt(1200, 100)));
+    second(3, snapshot(usdt(1200, 0)));
+    second(4, {
+      type: 'fundingPaid',
+      exchange: 'sim',
+      instrument: btc,
+      amount: -5.5,
+      fundingId: 'BTCUSDT:4',
+      time: clock.now(),
+    });
+    second(5, snapshot(usdt(900)));
+    second(6);
+    const results = recorder.finish();
+    assert.deepEqual(
+      results.equityCurve.map((point) => point.equity),
+      // The last point is the one `finish` takes
+      [1000, 1000, 1200, 1200, 1194.5, 900, 900, 900],
+    );
   });
 
   it('writes one orders.csv row per order, even for orders settled and still listed at the end', async () => {

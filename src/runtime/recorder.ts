@@ -1,7 +1,8 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TrackedOrder } from '../core/account.ts';
+import type { ApplyResult, TrackedOrder } from '../core/account.ts';
 import { claimReportRow } from '../core/account.ts';
+import type { AccountEvent } from '../core/events.ts';
 import type { Fill } from '../core/fill.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { isDerivative } from '../core/instrument.ts';
@@ -518,11 +519,13 @@ export class RunRecorder {
   private startEquity: number | undefined;
   private readonly unsubscribe: () => void;
   /**
-   * What equity is made of, read from the account again only after it applied something (a mark
-   * moves unrealized PnL inside the positions read, not the balances or which positions exist),
-   * so a sample reads no balance list and builds nothing
+   * What equity is made of, read from the account again only after it applied something that
+   * can change it (a mark moves unrealized PnL inside the positions read, not the balances or
+   * which positions exist), so a sample reads no balance list and builds nothing
    */
   private stale = true;
+  /** The balance totals last read, by currency: a snapshot that repeats them changes nothing */
+  private readonly totals = new Map<string, number>();
   /** Σ balances in the run's currency */
   private cash = 0;
   private positions: readonly Position[] = [];
@@ -616,7 +619,7 @@ export class RunRecorder {
       ]);
     }
     this.unsubscribe = this.account.subscribe((result, event) => {
-      this.stale = true;
+      if (!this.stale && this.movesEquity(result, event)) this.stale = true;
       if (result.outcome !== 'applied') return;
       if (event.type === 'fundingPaid') this.fundingPayments += 1;
       const now = this.clock.now();
@@ -702,6 +705,33 @@ export class RunRecorder {
     });
   }
 
+  /**
+   * Whether an event the account applied can change equity's parts: a fill, funding, a venue's
+   * report of positions or orders, a balance snapshot with a total that differs from the last
+   * read; not an order's lifecycle alone (requested, accepted, canceled, ...), which books nothing
+   */
+  private movesEquity(result: ApplyResult, event: AccountEvent): boolean {
+    if (result.outcome === 'applied' && result.fill !== undefined) return true;
+    switch (event.type) {
+      case 'orderRequested':
+      case 'cancelRequested':
+      case 'orderAccepted':
+      case 'orderRejected':
+      case 'orderCanceled':
+      case 'orderExpired':
+      case 'cancelRejected':
+      case 'orderLost':
+      case 'orderAmended':
+        return false;
+      case 'balanceUpdated':
+        for (const balance of event.balances)
+          if (this.totals.get(balance.currency) !== money(balance.total)) return true;
+        return false;
+      default:
+        return true;
+    }
+  }
+
   /** Reads balances and positions again if the account applied anything since the last read */
   private refresh(): void {
     if (!this.stale) return;
@@ -710,6 +740,7 @@ export class RunRecorder {
     let cash = 0;
     for (const balance of balances) {
       if (balance.currency === this.currency) cash += balance.total;
+      this.totals.set(balance.currency, balance.total);
     }
     this.cash = cash;
     this.positions = this.account.getPositions();

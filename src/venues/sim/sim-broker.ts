@@ -2,7 +2,7 @@ import { KestrelError } from '../../core/errors.ts';
 import type { BalanceUpdated, VenueEvent } from '../../core/events.ts';
 import { tradeId, venueOrderId } from '../../core/ids.ts';
 import type { MarketEvent } from '../../core/market-data.ts';
-import type { Order, OrderRequest } from '../../core/order.ts';
+import type { Order, OrderRequest, OrderType, Side, TimeInForce } from '../../core/order.ts';
 import type { Random } from '../../core/random.ts';
 import { createRandom } from '../../core/random.ts';
 import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
@@ -64,15 +64,15 @@ class Link<M> {
 
   /**
    * Delivers the first queued message (its timer fired: a real clock's timer may fire a fraction
-   * of a millisecond before its time, and the message is due all the same), then every other one
-   * due by now, in order, then waits for the next one
+   * of a millisecond before its time, and the message is due all the same) with every other one
+   * due by then or by now, in order, then waits for the next one. Messages sent to arrive together
+   * (a balance snapshot riding on a push) are delivered together
    */
   private arrive(): void {
     const now = this.clock.now();
     try {
-      let first = true;
-      while (this.size > 0 && (first || this.arrivals[this.head]! <= now)) {
-        first = false;
+      const due = Math.max(now, this.arrivals[this.head]!);
+      while (this.size > 0 && this.arrivals[this.head]! <= due) {
         const message = this.messages[this.head] as M;
         this.messages[this.head] = undefined;
         this.head = (this.head + 1) & (this.messages.length - 1);
@@ -121,7 +121,10 @@ class RoundTrip {
   /** Settles the caller's promise when the reply arrives; undefined for sendOrderAsync */
   readonly resolve: ((value: never) => void) | undefined;
   readonly reject: ((error: unknown) => void) | undefined;
-  /** A submit's verdict (the accept, or the rejection); for a batch, one per request */
+  /**
+   * A submit's verdict (the accept, or the rejection), a cancel's; for a batch, one per request
+   * (and for a cancel the venue answered with several reports, one per report)
+   */
   reply: VenueEvent | undefined = undefined;
   replies: Array<VenueEvent | undefined> | undefined = undefined;
   /** Why the venue refused an amend */
@@ -146,18 +149,52 @@ class RoundTrip {
 
 const NO_REQUESTS: readonly OrderRequest[] = [];
 
-function toInput(request: OrderRequest): SimOrderInput {
-  return {
-    clientId: request.clientId,
-    symbol: request.instrument.symbol,
-    side: request.side,
-    type: request.orderType,
-    quantity: request.quantity,
-    price: request.price,
-    stopPrice: request.stopPrice,
-    timeInForce: request.timeInForce,
-    reduceOnly: request.reduceOnly,
-  };
+/** The resolve function of the promise made last with `capture` */
+let captured: ((value: never) => void) | undefined;
+
+/**
+ * A promise executor shared by every request: it hands the new promise's resolve function to
+ * `resolved()`, so a request's promise costs no closure of its own (the executor runs at once)
+ */
+const capture = (resolve: (value: never) => void): void => {
+  captured = resolve;
+};
+
+/** The resolve function `capture` was handed by the promise just made */
+function resolved(): (value: never) => void {
+  const resolve = captured!;
+  captured = undefined;
+  return resolve;
+}
+const NO_EVENTS: ReadonlyArray<VenueEvent | undefined> = [];
+
+/**
+ * The order a request asks the venue for, written over for each request: the venue reads its
+ * input during `submit` and keeps none of it, so one object serves every submit
+ */
+class OrderInput implements SimOrderInput {
+  clientId = '';
+  symbol = '';
+  side: Side = 'BUY';
+  type: OrderType = 'LIMIT';
+  quantity = 0;
+  price: number | undefined = undefined;
+  stopPrice: number | undefined = undefined;
+  timeInForce: TimeInForce = 'GTC';
+  reduceOnly = false;
+
+  of(request: OrderRequest): this {
+    this.clientId = request.clientId;
+    this.symbol = request.instrument.symbol;
+    this.side = request.side;
+    this.type = request.orderType;
+    this.quantity = request.quantity;
+    this.price = request.price;
+    this.stopPrice = request.stopPrice;
+    this.timeInForce = request.timeInForce;
+    this.reduceOnly = request.reduceOnly;
+    return this;
+  }
 }
 
 function venueError(code: string, message: string): KestrelError {
@@ -186,8 +223,9 @@ export class SimBroker implements Broker {
   private readonly random: Random;
   private readonly upstream: Link<RoundTrip>;
   private readonly replies: Link<RoundTrip>;
-  /** Venue pushes: one event, or an event with the balance snapshot that rides on it */
-  private readonly stream: Link<VenueEvent | readonly [VenueEvent, BalanceUpdated]>;
+  /** Venue pushes, a balance snapshot arriving with the push it rides on */
+  private readonly stream: Link<VenueEvent>;
+  private readonly input = new OrderInput();
   private sink: VenueSink | undefined;
   /** The venue's balances version last pushed */
   private balancesPushed: number;
@@ -200,13 +238,7 @@ export class SimBroker implements Broker {
     this.random = bufferNormals(createRandom(options.seed ?? 1));
     this.upstream = new Link(options.clock, (trip) => this.atVenue(trip));
     this.replies = new Link(options.clock, (trip) => this.onReply(trip));
-    this.stream = new Link(options.clock, (message) => {
-      if (Array.isArray(message)) {
-        const [event, balances] = message as readonly [VenueEvent, BalanceUpdated];
-        this.out.emit(event);
-        this.out.emit(balances);
-      } else this.out.emit(message as VenueEvent);
-    });
+    this.stream = new Link(options.clock, (event) => this.out.emit(event));
     this.balancesPushed = options.venue.balancesVersion;
   }
 
@@ -255,7 +287,7 @@ export class SimBroker implements Broker {
     const now = this.clock.now();
     switch (trip.kind) {
       case 'submit': {
-        const reports = this.venue.submit(toInput(trip.requests[0]!), now);
+        const reports = this.venue.submit(this.input.of(trip.requests[0]!), now);
         const verdict = this.verdict(reports[0]);
         trip.reply = verdict;
         // A lone refused order pushes nothing (its balance snapshot waits for the next push)
@@ -267,7 +299,7 @@ export class SimBroker implements Broker {
         const pushed: Array<VenueEvent | undefined> = [];
         const replies: Array<VenueEvent | undefined> = [];
         for (const request of trip.requests) {
-          const reports = this.venue.submit(toInput(request), now);
+          const reports = this.venue.submit(this.input.of(request), now);
           const verdict = this.verdict(reports[0]);
           replies.push(verdict);
           if (reports[0]?.type === 'rejected') continue;
@@ -280,10 +312,11 @@ export class SimBroker implements Broker {
       }
       case 'cancel': {
         const reports = this.venue.cancel({ clientId: trip.order!.clientId }, now);
-        const replies: Array<VenueEvent | undefined> = [];
-        for (const report of reports) replies.push(this.toEvent(report));
-        trip.replies = replies;
-        if (reports[0]?.type !== 'cancelRejected') this.push(reports, replies[0]);
+        // One report (the cancel or its refusal) is one reply event, no list of them
+        if (reports.length === 1) trip.reply = this.toEvent(reports[0]!);
+        else trip.replies = reports.map((report) => this.toEvent(report));
+        if (reports[0]?.type !== 'cancelRejected')
+          this.push(reports, trip.replies === undefined ? trip.reply : trip.replies[0]);
         break;
       }
       case 'amend': {
@@ -309,11 +342,15 @@ export class SimBroker implements Broker {
       case 'batch': {
         for (const event of trip.replies!) if (event !== undefined) this.out.emit(event);
         const resolve = trip.resolve as (orders: readonly Order[]) => void;
-        resolve(trip.requests.map((r) => this.out.order(r.clientId) as Order));
+        const orders: Order[] = [];
+        for (const request of trip.requests) orders.push(this.out.order(request.clientId) as Order);
+        resolve(orders);
         break;
       }
       case 'cancel': {
-        for (const event of trip.replies!) if (event !== undefined) this.out.emit(event);
+        if (trip.reply !== undefined) this.out.emit(trip.reply);
+        for (const event of trip.replies ?? NO_EVENTS)
+          if (event !== undefined) this.out.emit(event);
         (trip.resolve as () => void)();
         break;
       }
@@ -330,9 +367,9 @@ export class SimBroker implements Broker {
    * resolves, so a rejection arrives as an OrderRejected event like any other venue message.
    */
   sendOrder(request: OrderRequest): Promise<Order> {
-    return new Promise<Order>((resolve) => {
-      this.request(new RoundTrip('submit', [request], undefined, undefined, resolve, undefined));
-    });
+    const promise = new Promise<Order>(capture);
+    this.request(new RoundTrip('submit', [request], undefined, undefined, resolved(), undefined));
+    return promise;
   }
 
   /** The venue's reply to a submit, as an event: the accept, or the rejection with its code */
@@ -345,16 +382,16 @@ export class SimBroker implements Broker {
   }
 
   submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]> {
-    return new Promise((resolve) => {
-      this.request(new RoundTrip('batch', requests, undefined, undefined, resolve, undefined));
-    });
+    const promise = new Promise<readonly Order[]>(capture);
+    this.request(new RoundTrip('batch', requests, undefined, undefined, resolved(), undefined));
+    return promise;
   }
 
   /** Cancels by clientId; a refusal (an unknown or closed order) arrives as a CancelRejected event */
   cancelOrder(order: Order): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.request(new RoundTrip('cancel', NO_REQUESTS, order, undefined, resolve, undefined));
-    });
+    const promise = new Promise<void>(capture);
+    this.request(new RoundTrip('cancel', NO_REQUESTS, order, undefined, resolved(), undefined));
+    return promise;
   }
 
   updateOrder(order: Order, amendment: OrderAmendment): Promise<void> {
@@ -395,13 +432,12 @@ export class SimBroker implements Broker {
   ): BalanceUpdated | undefined {
     if (event === undefined) return balances;
     const delay = this.latency.stream(this.random);
-    if (balances !== undefined && last) {
-      // The snapshot rides on the last message, arriving with it
-      this.stream.send(delay, [event, balances]);
-      return undefined;
-    }
     this.stream.send(delay, event);
-    return balances;
+    if (balances === undefined || !last) return balances;
+    // The snapshot rides on the last message: no delay of its own, so it arrives right after it
+    // (a link delivers in order, none before the one sent last)
+    this.stream.send(0, balances);
+    return undefined;
   }
 
   /** The venue's balances, if they changed since the last snapshot pushed */

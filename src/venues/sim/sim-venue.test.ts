@@ -856,3 +856,46 @@ describe('SimVenue: order history', () => {
     assert.equal(sim.order({ orderId: venueIds.get('c15')! }), undefined, 'c15 made room');
   });
 });
+
+describe('SimVenue: live orders by venue id', () => {
+  it('finds, cancels and amends live orders by venue id placed before and after the first such lookup', () => {
+    const sim = new SimVenue({
+      exchange: 'sim',
+      instruments: [BTC],
+      balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
+      historySize: 0,
+    });
+    sim.onQuote(quote(100, 100.1, 5, 5), 0);
+    const place = (clientId: string): string => {
+      const first = sim.submit(order({ clientId, price: 90 }), 1)[0];
+      assert.ok(first?.type === 'accepted');
+      return first.order.orderId;
+    };
+    const a = place('a');
+    const b = place('b');
+    // By client id first: no lookup by venue id yet
+    assert.deepEqual(kinds(sim.cancel({ clientId: 'a' }, 2)), ['canceled']);
+    // The first lookup by venue id: b, placed before it, is found; a, gone before it, is not
+    assert.equal(sim.order({ orderId: b })?.clientId, 'b');
+    assert.deepEqual(kinds(sim.cancel({ orderId: a }, 3)), ['cancelRejected']);
+    // Orders placed and gone after it are followed by the index
+    const c = place('c');
+    assert.equal(sim.order({ orderId: c })?.clientId, 'c');
+    assert.deepEqual(kinds(sim.amend({ orderId: c }, { price: 91 }, 4)), ['amended']);
+    assert.deepEqual(kinds(sim.cancel({ orderId: b }, 5)), ['canceled']);
+    assert.deepEqual(kinds(sim.cancel({ orderId: b }, 6)), ['cancelRejected']);
+    assert.deepEqual(
+      sim.openOrders().map((o) => [o.clientId, o.price]),
+      [['c', 91]],
+    );
+    // No history kept: a finished order is not found at all, by either id
+    assert.deepEqual(kinds(sim.cancel({ orderId: c }, 7)), ['canceled']);
+    assert.equal(sim.order({ orderId: c }), undefined);
+    assert.equal(sim.order({ clientId: 'c' }), undefined);
+    // A client id used again once its order is gone is a new live order
+    const again = place('a');
+    assert.notEqual(again, a);
+    assert.equal(sim.order({ orderId: again })?.clientId, 'a');
+    assert.equal(sim.order({ clientId: 'a' })?.orderId, again);
+  });
+});

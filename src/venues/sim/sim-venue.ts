@@ -268,10 +268,17 @@ function sideOfKey(key: string): PositionSide | 'BOTH' {
   return 'BOTH';
 }
 
+/** 10^-d, the smallest step with d decimals, computed once per d instead of once per check */
+const SMALLEST_STEP = Array.from({ length: 21 }, (_, decimals) => 10 ** -decimals);
+
+function smallestStep(decimals: number): number {
+  return SMALLEST_STEP[decimals] ?? 10 ** -decimals;
+}
+
 /** Which filter a quantity fails, in the venue's order of checks */
 export function quantityRefusal(instrument: Instrument, quantity: number): SimCode | undefined {
   if (!(quantity > 0) || !Number.isFinite(quantity)) return 'QUANTITY_NOT_POSITIVE';
-  if (!isOnStep(quantity, 10 ** -instrument.sizeDecimals, instrument.sizeDecimals))
+  if (!isOnStep(quantity, smallestStep(instrument.sizeDecimals), instrument.sizeDecimals))
     return 'PRECISION';
   if (quantity < instrument.minSize) return 'QUANTITY_BELOW_MINIMUM';
   if (!isOnStep(quantity, instrument.lotSize, instrument.sizeDecimals)) return 'QUANTITY_OFF_STEP';
@@ -281,7 +288,7 @@ export function quantityRefusal(instrument: Instrument, quantity: number): SimCo
 /** Which filter a price fails, in the venue's order of checks */
 export function priceRefusal(instrument: Instrument, price: number): SimCode | undefined {
   if (!(price > 0) || !Number.isFinite(price)) return 'PRICE_NOT_POSITIVE';
-  if (!isOnStep(price, 10 ** -instrument.priceDecimals, instrument.priceDecimals))
+  if (!isOnStep(price, smallestStep(instrument.priceDecimals), instrument.priceDecimals))
     return 'PRECISION';
   if (!isOnStep(price, instrument.tickSize, instrument.priceDecimals)) return 'PRICE_OFF_TICK';
   return undefined;
@@ -297,8 +304,13 @@ export class SimVenue {
   readonly exchange: string;
   private readonly engines = new Map<string, MatchingEngine>();
   private readonly instruments = new Map<string, Instrument>();
+  /** Live orders by clientId (no two live orders share one: a duplicate is refused), as placed */
   private readonly live = new Map<string, SimOrder>();
-  private readonly liveByClientId = new Map<string, SimOrder>();
+  /**
+   * Live orders by venue order id: built at the first lookup by id (a backtest's broker never
+   * makes one), then kept, so an order placed and gone costs one map entry, not two
+   */
+  private liveByOrderId: Map<string, SimOrder> | undefined;
   /**
    * Finished orders for status queries, the last `historySize`: a ring, oldest at `historyHead`
    * once full. Nothing is indexed until the first query asks (a backtest's broker never does),
@@ -429,8 +441,7 @@ export class SimVenue {
     ) {
       return this.reject(input, 'INVALID_PARAMETER', now);
     }
-    if (this.liveByClientId.has(input.clientId))
-      return this.reject(input, 'DUPLICATE_CLIENT_ID', now);
+    if (this.live.has(input.clientId)) return this.reject(input, 'DUPLICATE_CLIENT_ID', now);
     if ((input.positionSide !== undefined) !== (this.positionMode === 'HEDGE'))
       return this.reject(input, 'POSITION_SIDE_MISMATCH', now);
     const quantityFault = quantityRefusal(instrument, input.quantity);
@@ -569,8 +580,8 @@ export class SimVenue {
       createdAt: now,
       updatedAt: now,
     };
-    this.live.set(order.orderId, order);
-    this.liveByClientId.set(order.clientId, order);
+    this.live.set(order.clientId, order);
+    this.liveByOrderId?.set(order.orderId, order);
     if (order.reduceOnly) this.reduceOnlyLive += 1;
     return order;
   }
@@ -807,10 +818,10 @@ export class SimVenue {
 
   private retire(order: SimOrder): void {
     // Every order that finishes was live (placed before it could fill or close), and only once
-    if (!this.live.delete(order.orderId)) return;
+    if (this.live.get(order.clientId) !== order) return;
+    this.live.delete(order.clientId);
+    this.liveByOrderId?.delete(order.orderId);
     if (order.reduceOnly) this.reduceOnlyLive -= 1;
-    if (this.liveByClientId.get(order.clientId) === order)
-      this.liveByClientId.delete(order.clientId);
     if (this.historySize <= 0) return;
     const index = this.historyIndex;
     if (this.history.length < this.historySize) this.history.push(order);
@@ -848,9 +859,18 @@ export class SimVenue {
   }
 
   private findLive(ref: SimOrderRef): SimOrder | undefined {
-    if (ref.orderId !== undefined) return this.live.get(ref.orderId);
-    if (ref.clientId !== undefined) return this.liveByClientId.get(ref.clientId);
+    if (ref.orderId !== undefined) return this.liveById().get(ref.orderId);
+    if (ref.clientId !== undefined) return this.live.get(ref.clientId);
     return undefined;
+  }
+
+  /** The live orders' index by venue order id, built at the first lookup by id */
+  private liveById(): Map<string, SimOrder> {
+    if (this.liveByOrderId === undefined) {
+      this.liveByOrderId = new Map();
+      for (const order of this.live.values()) this.liveByOrderId.set(order.orderId, order);
+    }
+    return this.liveByOrderId;
   }
 
   /** Any order, live or recently terminal, by venue or client id */
