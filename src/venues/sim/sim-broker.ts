@@ -2,7 +2,7 @@ import { KestrelError } from '../../core/errors.ts';
 import type { BalanceUpdated, VenueEvent } from '../../core/events.ts';
 import { tradeId, venueOrderId } from '../../core/ids.ts';
 import type { MarketEvent } from '../../core/market-data.ts';
-import type { Order, OrderRequest, OrderType, Side, TimeInForce } from '../../core/order.ts';
+import type { Order, OrderRequest } from '../../core/order.ts';
 import type { Random } from '../../core/random.ts';
 import { createRandom } from '../../core/random.ts';
 import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
@@ -168,33 +168,19 @@ function resolved(): (value: never) => void {
 }
 const NO_EVENTS: ReadonlyArray<VenueEvent | undefined> = [];
 
-/**
- * The order a request asks the venue for, written over for each request: the venue reads its
- * input during `submit` and keeps none of it, so one object serves every submit
- */
-class OrderInput implements SimOrderInput {
-  clientId = '';
-  symbol = '';
-  side: Side = 'BUY';
-  type: OrderType = 'LIMIT';
-  quantity = 0;
-  price: number | undefined = undefined;
-  stopPrice: number | undefined = undefined;
-  timeInForce: TimeInForce = 'GTC';
-  reduceOnly = false;
-
-  of(request: OrderRequest): this {
-    this.clientId = request.clientId;
-    this.symbol = request.instrument.symbol;
-    this.side = request.side;
-    this.type = request.orderType;
-    this.quantity = request.quantity;
-    this.price = request.price;
-    this.stopPrice = request.stopPrice;
-    this.timeInForce = request.timeInForce;
-    this.reduceOnly = request.reduceOnly;
-    return this;
-  }
+/** The order a request asks the venue for (the venue reads it during `submit` and keeps none of it) */
+function toInput(request: OrderRequest): SimOrderInput {
+  return {
+    clientId: request.clientId,
+    symbol: request.instrument.symbol,
+    side: request.side,
+    type: request.orderType,
+    quantity: request.quantity,
+    price: request.price,
+    stopPrice: request.stopPrice,
+    timeInForce: request.timeInForce,
+    reduceOnly: request.reduceOnly,
+  };
 }
 
 function venueError(code: string, message: string): KestrelError {
@@ -225,7 +211,6 @@ export class SimBroker implements Broker {
   private readonly replies: Link<RoundTrip>;
   /** Venue pushes, a balance snapshot arriving with the push it rides on */
   private readonly stream: Link<VenueEvent>;
-  private readonly input = new OrderInput();
   private sink: VenueSink | undefined;
   /** The venue's balances version last pushed */
   private balancesPushed: number;
@@ -287,7 +272,7 @@ export class SimBroker implements Broker {
     const now = this.clock.now();
     switch (trip.kind) {
       case 'submit': {
-        const reports = this.venue.submit(this.input.of(trip.requests[0]!), now);
+        const reports = this.venue.submit(toInput(trip.requests[0]!), now);
         const verdict = this.verdict(reports[0]);
         trip.reply = verdict;
         // A lone refused order pushes nothing (its balance snapshot waits for the next push)
@@ -299,7 +284,7 @@ export class SimBroker implements Broker {
         const pushed: Array<VenueEvent | undefined> = [];
         const replies: Array<VenueEvent | undefined> = [];
         for (const request of trip.requests) {
-          const reports = this.venue.submit(this.input.of(request), now);
+          const reports = this.venue.submit(toInput(request), now);
           const verdict = this.verdict(reports[0]);
           replies.push(verdict);
           if (reports[0]?.type === 'rejected') continue;
