@@ -29,6 +29,22 @@ describe('synthetic market', () => {
     assert.notDeepEqual(a, c);
   });
 
+  it('hands out small batches (256 first, then 512), still in cache when a run reads them', async () => {
+    const btc = simInstrument('BTCUSDT');
+    const source = createSyntheticMarket({
+      instruments: [btc],
+      start: Date.UTC(2026, 0, 1),
+      durationMs: 600_000,
+      seed: 1,
+    });
+    const sizes: number[] = [];
+    for (let batch = await source.next(); batch !== undefined; batch = await source.next())
+      sizes.push(batch.length);
+    assert.ok(sizes.length > 5, `${sizes.length} batches`);
+    assert.deepEqual(sizes.slice(0, 3), [256, 512, 512]);
+    assert.ok(sizes.every((size) => size <= 512));
+  });
+
   it('gives time-ordered quotes on the tick grid with bid below ask, and trades at the touch', async () => {
     const events = await all(3);
     let last = 0;

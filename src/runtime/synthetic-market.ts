@@ -113,13 +113,15 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
     return { type: 'trade', instrument, time, price, size, side, id: String(state.trades) };
   };
 
-  // Small batches first, so a run sees its first event at once; then 4096 at a time
+  // Small batches first, so a run sees its first event at once; then 512 at a time: a batch's
+  // events (about 64 KiB) are still in the CPU's cache when the run reads them, and few are left
+  // for a young-generation collection to copy (4096 at a time cost a backtest about 5 % more CPU)
   let batchSize = 256;
   return {
     async next() {
       const batch: MarketEvent[] = [];
       const size = batchSize;
-      batchSize = Math.min(4096, batchSize * 2);
+      batchSize = Math.min(512, batchSize * 2);
       while (batch.length < size) {
         let state: State | undefined;
         let time = Number.POSITIVE_INFINITY;

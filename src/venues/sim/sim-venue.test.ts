@@ -742,6 +742,37 @@ describe('SimVenue: funding and liquidation', () => {
     assert.equal(v.openOrders().length, 0);
   });
 
+  it('names its liquidation order apart from a client order that took the name, which stays live', () => {
+    const v = new SimVenue({
+      exchange: 'sim',
+      instruments: [BTC, SPOT],
+      balances: [{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }],
+    });
+    v.onQuote(quote(99.9, 100.1, 1000, 1000), 0);
+    v.submit(market(100), 1);
+    // A spot order (not canceled by the perpetual's liquidation) named as the liquidation will be
+    const spot = order({
+      clientId: 'liquidation-1000003',
+      symbol: SPOT.symbol,
+      price: 1,
+      quantity: 5,
+    });
+    assert.deepEqual(kinds(v.submit(spot, 2)), ['accepted']);
+    const reports = v.onQuote(quote(90.4, 90.6, 1000, 1000), 4);
+    assert.deepEqual(kinds(reports), ['accepted', 'fill']);
+    const accepted = reports[0];
+    assert.ok(accepted?.type === 'accepted');
+    assert.deepEqual(
+      [accepted.order.orderId, accepted.order.clientId],
+      ['1000003', 'liquidation-1000003+'],
+    );
+    assert.deepEqual(
+      v.openOrders().map((o) => o.clientId),
+      ['liquidation-1000003'],
+    );
+    assert.deepEqual(kinds(v.cancel({ clientId: 'liquidation-1000003' }, 5)), ['canceled']);
+  });
+
   it('liquidates after a funding payment that takes equity below maintenance', () => {
     const v = new SimVenue({
       exchange: 'sim',

@@ -1109,9 +1109,12 @@ export class SimVenue {
     const quantity = Math.abs(position.quantity);
     const touch = side === 'SELL' ? engine.bid : engine.ask;
     const price = snapPrice(instrument, Number.isFinite(touch) ? touch : position.markPrice);
+    // Named after its venue id; a client's live order that took the name keeps it
+    let clientId = `${LIQUIDATION}-${this.nextOrderId}`;
+    while (this.live.has(clientId)) clientId += '+';
     const order = this.place(
       {
-        clientId: `${LIQUIDATION}-${this.nextOrderId}`,
+        clientId,
         instrument,
         side,
         type: 'MARKET',
