@@ -486,7 +486,7 @@ function transition(
     state.counters.illegalTransitions += 1;
     return false;
   }
-  order.transitions = appendTransition(order.transitions, { from, to, cause, time });
+  order.transitions.push({ from, to, cause, time });
   order.status = to;
   order.updatedAt = time;
   if (isTerminal(from) && !isTerminal(to)) revive(state, order);
@@ -500,22 +500,6 @@ function transition(
     order.terminalAt = -1;
   }
   return true;
-}
-
-/**
- * An audit trail with one more entry. Most orders make two to four transitions, and every trail
- * lives as long as its order: the first entry gets an array with room for four (a push would
- * grow an empty array to 17 slots), so the next three go in place
- */
-function appendTransition(trail: OrderTransition[], entry: OrderTransition): OrderTransition[] {
-  if (trail.length > 0) {
-    trail.push(entry);
-    return trail;
-  }
-  // Shortening an array this little keeps its four slots (V8 trims only far larger excess)
-  const room = [entry, entry, entry, entry];
-  room.length = 1;
-  return room;
 }
 
 /**
@@ -587,8 +571,21 @@ type RecordFields = Pick<
   | 'venueOrderId'
 >;
 
-/** Shared by every record until its first transition replaces it (frozen: never pushed to) */
-const NO_TRANSITIONS: readonly OrderTransition[] = Object.freeze([]);
+/**
+ * An empty audit trail with room for four entries, made with its record so the two sit side by
+ * side in memory (the trail is read at every status change). Most orders make two to four
+ * transitions; a push onto an empty array would grow it to 17 slots, and the pops keep the four
+ * (V8 trims only far larger excess)
+ */
+function emptyTrail(): OrderTransition[] {
+  const trail = [NO_ENTRY, NO_ENTRY, NO_ENTRY, NO_ENTRY];
+  trail.pop();
+  trail.pop();
+  trail.pop();
+  trail.pop();
+  return trail;
+}
+const NO_ENTRY: OrderTransition = { from: 'PENDING', to: 'PENDING', cause: '', time: 0 };
 
 // Every field spelled out, in one order, so all records share one hidden class (this is the hot path)
 function newRecord(f: RecordFields, time: number): OrderRecord {
@@ -611,7 +608,7 @@ function newRecord(f: RecordFields, time: number): OrderRecord {
     reason: undefined,
     createdAt: time,
     updatedAt: time,
-    transitions: NO_TRANSITIONS as OrderTransition[],
+    transitions: emptyTrail(),
     correlationKey: f.correlationKey,
     answered: false,
     beforeCancel: undefined,
