@@ -200,8 +200,11 @@ export interface Refused {
  */
 export class BoundedMemory {
   private readonly scopes = new Map<string, Set<string>>();
-  private readonly ringScopes: Array<Set<string> | undefined>;
-  private readonly ringKeys: Array<string | undefined>;
+  /**
+   * What was remembered, oldest first from slot `next` once full: each key beside its scope in
+   * one array (scope at 2i, key at 2i + 1), one push and one cache line where two arrays take two
+   */
+  private readonly ring: Array<Set<string> | string>;
   private next = 0;
   private count = 0;
   readonly capacity: number;
@@ -210,8 +213,7 @@ export class BoundedMemory {
     this.capacity = capacity;
     // The rings grow as keys arrive (then wrap): an account that sees few fills never pays for
     // 200 000 empty slots
-    this.ringScopes = [];
-    this.ringKeys = [];
+    this.ring = [];
   }
 
   has(scope: string, key: string): boolean {
@@ -251,22 +253,18 @@ export class BoundedMemory {
 
   /** Counts a claimed key in, forgetting the oldest past the capacity */
   remember(scope: ReadonlySet<string>, key: string): void {
-    const members = scope as Set<string>;
-    if (this.ringKeys.length < this.capacity) {
-      this.ringScopes.push(members);
-      this.ringKeys.push(key);
-    } else {
-      const evictedScope = this.ringScopes[this.next];
-      const evictedKey = this.ringKeys[this.next];
-      if (evictedScope !== undefined && evictedKey !== undefined) {
-        evictedScope.delete(evictedKey);
-        this.count -= 1;
-      }
-      this.ringScopes[this.next] = members;
-      this.ringKeys[this.next] = key;
-      this.next = (this.next + 1) % this.capacity;
+    const ring = this.ring;
+    if (this.count < this.capacity) {
+      ring.push(scope as Set<string>, key);
+      this.count += 1;
+      return;
     }
-    this.count += 1;
+    if (this.capacity < 1) return;
+    const at = 2 * this.next;
+    (ring[at] as Set<string>).delete(ring[at + 1] as string);
+    ring[at] = scope as Set<string>;
+    ring[at + 1] = key;
+    this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
   }
 
   get size(): number {
