@@ -619,6 +619,24 @@ function newRecord(f: RecordFields, time: number): OrderRecord {
 }
 
 /**
+ * The fill figures and `terminalAt` stay 0 or -1 for most orders (placed, then canceled unfilled).
+ * Once any order has stored a fraction in such a field, V8 gives the field of every record made
+ * after it a heap box of its own (16 bytes each, kept as long as the order is); a field that has
+ * held something other than a number is left tagged instead, and small integers need no box. One
+ * throwaway record that held null in these fields makes the records' shared hidden class tagged
+ * for them: 64 bytes less kept per unfilled order, nothing anyone can see
+ */
+function keepCountersTagged(): void {
+  const seed = newRecord({} as RecordFields, 0) as unknown as Record<keyof OrderRecord, unknown>;
+  seed.filledQuantity = null;
+  seed.averageFillPrice = null;
+  seed.bookedQuantity = null;
+  seed.filledNotional = null;
+  seed.terminalAt = null;
+}
+keepCountersTagged();
+
+/**
  * Claims an order's one row in a run report: true the first time for an order, false after.
  * A flag on the record, not a set of ids, so a report of a million orders remembers nothing
  * extra; the account itself never reads it.
