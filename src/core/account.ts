@@ -198,22 +198,25 @@ export interface Refused {
  * Remembers keys within scopes (trade ids per instrument), forgetting the oldest past a capacity.
  * Scoping by instrument avoids building a composite key string for every fill.
  */
+/** Slots per chunk of the trade-id memory's ring, a power of two (CHUNK_BITS) */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+
 export class BoundedMemory {
   private readonly scopes = new Map<string, Set<string>>();
   /**
-   * What was remembered, oldest first from slot `next` once full: each key beside its scope in
-   * one array (scope at 2i, key at 2i + 1), one push and one cache line where two arrays take two
+   * What was remembered, in chunks of CHUNK slots, oldest first from slot `next` once full: each
+   * key beside its scope (scope at 2i, key at 2i + 1), one cache line where two arrays take two.
+   * Chunks are added as keys arrive (an account that sees few fills never pays for 200 000 empty
+   * slots), and never copied, as one growing array would be at every growth
    */
-  private readonly ring: Array<Set<string> | string>;
+  private readonly chunks: Array<Array<Set<string> | string | undefined>> = [];
   private next = 0;
   private count = 0;
   readonly capacity: number;
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    // The rings grow as keys arrive (then wrap): an account that sees few fills never pays for
-    // 200 000 empty slots
-    this.ring = [];
   }
 
   has(scope: string, key: string): boolean {
@@ -253,18 +256,21 @@ export class BoundedMemory {
 
   /** Counts a claimed key in, forgetting the oldest past the capacity */
   remember(scope: ReadonlySet<string>, key: string): void {
-    const ring = this.ring;
-    if (this.count < this.capacity) {
-      ring.push(scope as Set<string>, key);
-      this.count += 1;
-      return;
-    }
     if (this.capacity < 1) return;
-    const at = 2 * this.next;
-    (ring[at] as Set<string>).delete(ring[at + 1] as string);
-    ring[at] = scope as Set<string>;
-    ring[at + 1] = key;
-    this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
+    const slot = this.count < this.capacity ? this.count : this.next;
+    const at = (slot & (CHUNK - 1)) * 2;
+    let chunk = this.chunks[slot >>> CHUNK_BITS];
+    if (chunk === undefined) {
+      chunk = new Array(2 * Math.min(CHUNK, this.capacity));
+      this.chunks.push(chunk);
+    }
+    if (this.count < this.capacity) this.count += 1;
+    else {
+      (chunk[at] as Set<string>).delete(chunk[at + 1] as string);
+      this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
+    }
+    chunk[at] = scope as Set<string>;
+    chunk[at + 1] = key;
   }
 
   get size(): number {
