@@ -792,6 +792,28 @@ describe('apply: bounded memory', () => {
       'the newest three, the oldest forgotten first',
     );
   });
+
+  it('forgets trade ids oldest first across the chunks of its memory, and wraps around', () => {
+    const state = createAccountState({ exchange: EX, limits: { dedupSize: 5000 } });
+    apply(state, requested(request('a', 'BUY', 100)));
+    for (let i = 0; i < 12_000; i++) apply(state, fill('a', `t${i}`, 0.001, 100));
+    assert.equal(state.seen.size, 5000);
+    const symbol = BTC_PERP.symbol;
+    assert.deepEqual(
+      ['t0', 't6999', 't7000', 't9000', 't11999'].map((id) => state.seen.has(symbol, id)),
+      [false, false, true, true, true],
+    );
+    assert.equal(
+      apply(state, fill('a', 't11000', 0.001, 100)).outcome,
+      'ignored',
+      'a remembered id is a duplicate',
+    );
+    assert.equal(
+      apply(state, fill('a', 't100', 0.001, 100)).outcome,
+      'applied',
+      'a forgotten one books',
+    );
+  });
 });
 
 describe('apply: reconciliation events', () => {
