@@ -1,7 +1,6 @@
 export * from './account.ts';
 export * from './assert.ts';
 export * from './balance.ts';
-export * from './bounded-map.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './fill.ts';
