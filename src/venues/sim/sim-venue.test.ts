@@ -29,13 +29,22 @@ const SOL: Instrument = createInstrument({
   takerFee: 0.0005,
 });
 
-function venue(rules?: SimVenueOptions['rules']) {
+/** A venue on `instruments` holding `cash` USDT, with any other options */
+function venueWith(
+  cash: number,
+  instruments: Instrument[],
+  options: Omit<Partial<SimVenueOptions>, 'instruments' | 'balances'> = {},
+): SimVenue {
   return new SimVenue({
     exchange: 'sim',
-    instruments: [BTC, SPOT, SOL],
-    balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
-    ...(rules === undefined ? {} : { rules }),
+    instruments,
+    balances: [{ currency: 'USDT', total: cash, free: cash, locked: 0 }],
+    ...options,
   });
+}
+
+function venue(rules?: SimVenueOptions['rules']) {
+  return venueWith(100_000, [BTC, SPOT, SOL], rules === undefined ? {} : { rules });
 }
 
 const quote = (bid: number, ask: number, bidSize = 1, askSize = 1, instrument = BTC): Quote => ({
@@ -495,11 +504,7 @@ describe('SimVenue: rejections, reduce-only, ledger', () => {
   });
 
   it('moves base and quote on spot and refuses a buy the quote balance cannot pay', () => {
-    const v = new SimVenue({
-      exchange: 'sim',
-      instruments: [SPOT],
-      balances: [{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }],
-    });
+    const v = venueWith(1000, [SPOT]);
     v.onQuote(quote(1999, 2000, 5, 5, SPOT), 0);
     const [tooBig] = v.submit(
       order({
@@ -627,10 +632,7 @@ describe('SimVenue: hedge mode and leverage', () => {
   });
 
   it('holds margin at each instrument leverage', () => {
-    const v = new SimVenue({
-      exchange: 'sim',
-      instruments: [BTC],
-      balances: [{ currency: 'USDT', total: 1_000, free: 1_000, locked: 0 }],
+    const v = venueWith(1_000, [BTC], {
       leverage: 20,
     });
     v.onQuote(quote(99.9, 100.1, 100, 100), 0);
@@ -655,10 +657,7 @@ describe('SimVenue: funding and liquidation', () => {
   const usdt = (v: SimVenue) => v.getBalances().find((b) => b.currency === 'USDT');
 
   it('settles a fixed rate every interval on the position at the mark before the settlement', () => {
-    const v = new SimVenue({
-      exchange: 'sim',
-      instruments: [BTC],
-      balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
+    const v = venueWith(10_000, [BTC], {
       funding: { BTCUSDT: { type: 'fixed', rate: 0.0001, intervalMs: 8 * HOUR } },
     });
     v.onQuote(quote(99.9, 100.1, 10, 10), DAY0 + 7 * HOUR);
@@ -680,10 +679,7 @@ describe('SimVenue: funding and liquidation', () => {
   });
 
   it('settles a table of times and rates: shorts receive a positive rate and pay a negative one', () => {
-    const v = new SimVenue({
-      exchange: 'sim',
-      instruments: [BTC],
-      balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
+    const v = venueWith(10_000, [BTC], {
       funding: {
         BTCUSDT: { type: 'table', times: [DAY0 + HOUR, DAY0 + 2 * HOUR], rates: [0.0003, -0.0002] },
       },
@@ -714,10 +710,7 @@ describe('SimVenue: funding and liquidation', () => {
   });
 
   it('liquidates when equity falls below maintenance: cancels orders, closes at the touch, charges the fee', () => {
-    const v = new SimVenue({
-      exchange: 'sim',
-      instruments: [BTC],
-      balances: [{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }],
+    const v = venueWith(1000, [BTC], {
       maintenanceMargin: 0.005,
       liquidationFee: 0.01,
     });
@@ -743,11 +736,7 @@ describe('SimVenue: funding and liquidation', () => {
   });
 
   it('names its liquidation order apart from a client order that took the name, which stays live', () => {
-    const v = new SimVenue({
-      exchange: 'sim',
-      instruments: [BTC, SPOT],
-      balances: [{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }],
-    });
+    const v = venueWith(1000, [BTC, SPOT]);
     v.onQuote(quote(99.9, 100.1, 1000, 1000), 0);
     v.submit(market(100), 1);
     // A spot order (not canceled by the perpetual's liquidation) named as the liquidation will be
@@ -774,10 +763,7 @@ describe('SimVenue: funding and liquidation', () => {
   });
 
   it('liquidates after a funding payment that takes equity below maintenance', () => {
-    const v = new SimVenue({
-      exchange: 'sim',
-      instruments: [BTC],
-      balances: [{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }],
+    const v = venueWith(1000, [BTC], {
       funding: { BTCUSDT: { type: 'table', times: [DAY0 + HOUR], rates: [0.095] } },
     });
     v.onQuote(quote(99.9, 100.1, 1000, 1000), DAY0);
@@ -791,10 +777,7 @@ describe('SimVenue: funding and liquidation', () => {
 describe('SimVenue: orders in reports', () => {
   it('reports copies frozen at the report by default, the live order itself without copies', () => {
     for (const copyOrders of [true, false]) {
-      const v = new SimVenue({
-        exchange: 'sim',
-        instruments: [BTC],
-        balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
+      const v = venueWith(100_000, [BTC], {
         copyOrders,
       });
       v.onQuote(quote(99, 101, 1, 1), 0);
@@ -825,10 +808,7 @@ describe('SimVenue: orders in reports', () => {
 describe('SimVenue: order history', () => {
   /** A venue keeping ten finished orders, and a bid far below the touch placed then canceled */
   const withHistoryOfTen = () => {
-    const sim = new SimVenue({
-      exchange: 'sim',
-      instruments: [BTC],
-      balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
+    const sim = venueWith(100_000, [BTC], {
       historySize: 10,
     });
     sim.onQuote(quote(100, 100.1, 5, 5), 0);
@@ -890,10 +870,7 @@ describe('SimVenue: order history', () => {
 
 describe('SimVenue: live orders by venue id', () => {
   it('finds, cancels and amends live orders by venue id placed before and after the first such lookup', () => {
-    const sim = new SimVenue({
-      exchange: 'sim',
-      instruments: [BTC],
-      balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
+    const sim = venueWith(100_000, [BTC], {
       historySize: 0,
     });
     sim.onQuote(quote(100, 100.1, 5, 5), 0);
