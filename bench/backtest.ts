@@ -19,6 +19,8 @@ const SHARED_DATA = resolve(import.meta.dirname, '../../shared/data');
 
 interface Dataset {
   readonly name: string;
+  /** What the data is, for the events figure */
+  readonly about?: string;
   readonly open: () => { source: MarketDataSource; instruments: Instrument[] };
 }
 
@@ -26,6 +28,10 @@ function realSample(): Dataset | undefined {
   if (!existsSync(SHARED_DATA)) return undefined;
   return {
     name: 'real BTCUSDT trades + quotes',
+    // The two largest real files, of different periods (SOURCES.md): the run replays one after
+    // the other, the quotes 14 months after the trades. The overlapping 2024-08-08 files are 10.8
+    // minutes and too few orders to weigh an order's cost
+    about: 'trades of 2024-10-28, then quotes of 2026-01-01/02',
     open: () => {
       const btc = simInstrument('BTCUSDT');
       const source = mergeSources(
@@ -142,7 +148,7 @@ export async function benchBacktest(quick: boolean): Promise<Figure[]> {
         metric: `${dataset.name}: market events`,
         value: report.marketEvents,
         unit: 'events',
-        note: `${report.orders} orders, ${report.fills} fills`,
+        note: `${report.orders} orders, ${report.fills} fills${dataset.about === undefined ? '' : `; ${dataset.about}`}`,
       },
       {
         bench: 'backtest',
