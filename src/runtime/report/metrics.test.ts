@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { EquitySample } from './metrics.ts';
 import {
+  curveRiskMetrics,
   DrawdownTracker,
   downsideDeviation,
   periodReturns,
@@ -114,6 +117,121 @@ describe('risk metrics (hand-computed)', () => {
       tracker.add(t, e);
     assert.equal(tracker.result().recoveryTime, null);
     assert.equal(tracker.result().longestMs, 2);
+  });
+});
+
+/** Period returns as the file header defines them, one grid point at a time */
+function returnsByDefinition(curve: readonly EquitySample[], periodMs: number): number[] {
+  const first = curve[0];
+  if (first === undefined) return [];
+  const returns: number[] = [];
+  let previous = first.equity;
+  const last = curve[curve.length - 1]!.time;
+  for (let j = 1; first.time + j * periodMs <= last + 1e-9; j++) {
+    const t = first.time + j * periodMs;
+    let equity = first.equity;
+    for (const sample of curve) if (sample.time <= t) equity = sample.equity;
+    returns.push(previous > 0 ? equity / previous - 1 : 0);
+    previous = equity;
+  }
+  return returns;
+}
+
+/**
+ * Curves as the recorder samples them: ascending times (some sharing a period, some periods
+ * left without a sample: gaps of up to `maxGap` periods), equity around 1000 (zero now and then)
+ */
+const curves = (periodMs: number, maxGap: number) =>
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: 10 ** 12 }),
+      fc.array(
+        fc.tuple(
+          fc.integer({ min: 0, max: maxGap }),
+          fc.integer({ min: 0, max: periodMs - 1 }),
+          fc.oneof(fc.double({ min: 900, max: 1100, noNaN: true }), fc.constant(0)),
+        ),
+        { maxLength: 60 },
+      ),
+    )
+    .map(([start, steps]) => {
+      const curve: EquitySample[] = [{ time: start, equity: 1000 }];
+      let period = 0;
+      for (const [skip, offset, equity] of steps) {
+        period += skip;
+        const time = Math.max(start + period * periodMs + offset, curve[curve.length - 1]!.time);
+        curve.push({ time, equity });
+      }
+      return curve;
+    });
+
+const PERIODS = [1_000, 60_000, 86_400_000];
+
+describe('risk metrics from an equity curve, without a list of returns', () => {
+  it('takes the period returns of the definition, gaps and all', () => {
+    for (const periodMs of PERIODS)
+      fc.assert(
+        fc.property(curves(periodMs, 50), (curve) => {
+          assert.deepEqual(periodReturns(curve, periodMs), returnsByDefinition(curve, periodMs));
+        }),
+      );
+  });
+
+  it('gives the figures of the returns to the bit when every period has a sample', () => {
+    for (const periodMs of PERIODS)
+      fc.assert(
+        fc.property(
+          curves(periodMs, 1),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          (curve, dd) => {
+            const returns = returnsByDefinition(curve, periodMs);
+            assert.deepEqual(
+              curveRiskMetrics(curve, periodMs, 0.01, dd),
+              riskMetrics(returns, periodMs, 0.01, dd),
+            );
+          },
+        ),
+      );
+  });
+
+  it('counts a gap as that many zero returns (figures equal but for the last bits)', () => {
+    const near = (a: number | null, b: number | null) =>
+      a === null || b === null
+        ? a === b
+        : a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+    for (const periodMs of PERIODS)
+      fc.assert(
+        fc.property(curves(periodMs, 2000), (curve) => {
+          const expected = riskMetrics(returnsByDefinition(curve, periodMs), periodMs, 0.01, 0.02);
+          const actual = curveRiskMetrics(curve, periodMs, 0.01, 0.02);
+          assert.equal(actual.returns, expected.returns);
+          assert.equal(actual.annualizedReturn, expected.annualizedReturn, 'the mean is exact');
+          assert.equal(actual.sortino, expected.sortino, 'the downside is exact');
+          for (const key of ['annualizedVolatility', 'sharpe', 'calmar'] as const)
+            assert.ok(
+              near(actual[key], expected[key]),
+              `${key}: ${actual[key]} vs ${expected[key]}`,
+            );
+        }),
+      );
+  });
+
+  it('counts a month without samples on a one-minute grid as its zero returns', () => {
+    const start = Date.UTC(2024, 9, 28);
+    const month = 30 * 86_400_000;
+    const curve = [
+      { time: start, equity: 100 },
+      { time: start + 60_000, equity: 110 },
+      { time: start + month, equity: 99 },
+      { time: start + month + 60_000, equity: 99 },
+    ];
+    const m = curveRiskMetrics(curve, 60_000, -0.01, 0.1);
+    // 43 201 periods: +10 %, 43 198 zeros, −10 % on the sample that ends the gap, then a zero
+    assert.equal(m.returns, month / 60_000 + 1);
+    const expected = riskMetrics(returnsByDefinition(curve, 60_000), 60_000, -0.01, 0.1);
+    assert.equal(m.returns, expected.returns);
+    close(m.sharpe, expected.sharpe as number, 9);
+    assert.equal(m.sortino, expected.sortino);
   });
 });
 

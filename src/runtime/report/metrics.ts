@@ -64,19 +64,47 @@ export interface Drawdown {
  * the last sample at or before it. The first sample is the starting equity.
  */
 export function periodReturns(curve: readonly EquitySample[], periodMs: number): number[] {
-  const first = curve[0];
-  if (first === undefined) return [];
   const returns: number[] = [];
+  forEachReturnRun(curve, periodMs, (value, count) => {
+    for (let k = 0; k < count; k++) returns.push(value);
+  });
+  return returns;
+}
+
+/**
+ * Walks the period returns of `curve` (see periodReturns) in order, handing equal returns in a
+ * row to `visit` at once where the curve has no sample: a stretch of periods without one (a gap
+ * in the data) is `count` zero returns in one call, so a long gap costs nothing per period.
+ * Grid point j is first.time + j × periodMs.
+ */
+function forEachReturnRun(
+  curve: readonly EquitySample[],
+  periodMs: number,
+  visit: (value: number, count: number) => void,
+): void {
+  const first = curve[0];
+  if (first === undefined) return;
+  const start = first.time;
+  const end = curve[curve.length - 1]!.time + 1e-9;
   let previous = first.equity;
   let index = 0;
-  const last = curve[curve.length - 1]!.time;
-  for (let t = first.time + periodMs; t <= last + 1e-9; t += periodMs) {
+  for (let j = 1; start + j * periodMs <= end; j++) {
+    const t = start + j * periodMs;
     while (index + 1 < curve.length && curve[index + 1]!.time <= t) index += 1;
     const equity = curve[index]!.equity;
-    returns.push(previous > 0 ? equity / previous - 1 : 0);
+    visit(previous > 0 ? equity / previous - 1 : 0, 1);
     previous = equity;
+    if (index + 1 === curve.length) continue;
+    // The grid points before the next sample all see this equity again
+    const next = curve[index + 1]!.time;
+    let last = j + Math.max(0, Math.ceil((next - t) / periodMs) - 1);
+    while (last > j && start + last * periodMs >= next) last -= 1;
+    while (start + (last + 1) * periodMs < next) last += 1;
+    if (last > j) {
+      visit(previous > 0 ? previous / previous - 1 : 0, last - j);
+      j = last;
+    }
   }
-  return returns;
 }
 
 function mean(values: readonly number[]): number {
@@ -112,8 +140,75 @@ export function riskMetrics(
   totalReturn: number | null,
   maxDrawdown: number,
 ): RiskMetrics {
+  if (returns.length === 0) return metricsOf(periodMs, totalReturn, maxDrawdown, 0, 0, 0, 0);
+  return metricsOf(
+    periodMs,
+    totalReturn,
+    maxDrawdown,
+    returns.length,
+    mean(returns),
+    stdev(returns),
+    downsideDeviation(returns),
+  );
+}
+
+/**
+ * The figures of riskMetrics over the period returns of an equity curve (as periodReturns takes
+ * them), without a list of returns: two walks over the samples (the deviation needs the mean
+ * first), a stretch of periods without a sample counted as that many zero returns at once. The
+ * figures are those of riskMetrics(periodReturns(curve, periodMs), ...) to the bit when the curve
+ * has a sample in every period; across a gap the squared deviations of its zero returns are
+ * added as one product, which may move the last bits.
+ */
+export function curveRiskMetrics(
+  curve: readonly EquitySample[],
+  periodMs: number,
+  totalReturn: number | null,
+  maxDrawdown: number,
+): RiskMetrics {
+  let count = 0;
+  let sum = 0;
+  let downside = 0;
+  forEachReturnRun(curve, periodMs, (value, runs) => {
+    count += runs;
+    // A zero return adds nothing to either sum: left out, they stay what adding them gives
+    if (value === 0) return;
+    // Only a run of one holds a return other than zero (or NaN, after an infinite equity)
+    sum += runs === 1 ? value : runs * value;
+    if (value < 0) downside += value * value;
+  });
+  if (count === 0) return metricsOf(periodMs, totalReturn, maxDrawdown, 0, 0, 0, 0);
+  const m = sum / count;
+  let squares = 0;
+  if (count >= 2) {
+    forEachReturnRun(curve, periodMs, (value, runs) => {
+      const deviation = (value - m) ** 2;
+      squares += runs === 1 ? deviation : runs * deviation;
+    });
+  }
+  return metricsOf(
+    periodMs,
+    totalReturn,
+    maxDrawdown,
+    count,
+    m,
+    count < 2 ? 0 : Math.sqrt(squares / (count - 1)),
+    Math.sqrt(downside / count),
+  );
+}
+
+/** The figures from n returns' mean, sample standard deviation and downside deviation */
+function metricsOf(
+  periodMs: number,
+  totalReturn: number | null,
+  maxDrawdown: number,
+  n: number,
+  m: number,
+  sd: number,
+  downside: number,
+): RiskMetrics {
   const periodsPerYear = YEAR_MS / periodMs;
-  if (returns.length === 0) {
+  if (n === 0) {
     return {
       periodMs,
       periodsPerYear,
@@ -126,20 +221,18 @@ export function riskMetrics(
       calmar: null,
     };
   }
-  const m = mean(returns);
-  const sd = stdev(returns);
   const root = Math.sqrt(periodsPerYear);
   const annualizedReturn = m * periodsPerYear;
   const sharpe = ratio(m, sd);
-  const sortino = ratio(m, downsideDeviation(returns));
+  const sortino = ratio(m, downside);
   return {
     periodMs,
     periodsPerYear,
-    returns: returns.length,
+    returns: n,
     totalReturn,
     annualizedReturn,
-    annualizedVolatility: returns.length < 2 ? null : sd * root,
-    sharpe: sharpe === null || returns.length < 2 ? null : sharpe * root,
+    annualizedVolatility: n < 2 ? null : sd * root,
+    sharpe: sharpe === null || n < 2 ? null : sharpe * root,
     sortino: sortino === null ? null : sortino * root,
     calmar: ratio(annualizedReturn, maxDrawdown),
   };

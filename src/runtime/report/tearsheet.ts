@@ -9,7 +9,7 @@ import { isDerivative } from '../../core/instrument.ts';
 import type { Order, OrderTransition } from '../../core/order.ts';
 import type { Position } from '../../core/position.ts';
 import type { Drawdown, EquitySample, RiskMetrics } from './metrics.ts';
-import { DrawdownTracker, periodReturns, riskMetrics, SAMPLE_PERIODS_MS } from './metrics.ts';
+import { curveRiskMetrics, DrawdownTracker, SAMPLE_PERIODS_MS } from './metrics.ts';
 import type { RoundTrip, TradeStats } from './round-trips.ts';
 import { RoundTripTracker } from './round-trips.ts';
 
@@ -390,12 +390,7 @@ export class TearsheetRecorder {
     const last = curve[curve.length - 1]?.equity;
     const totalReturn =
       first === undefined || last === undefined || first <= 0 ? null : last / first - 1;
-    const metrics = riskMetrics(
-      periodReturns(curve, curvePeriodMs),
-      curvePeriodMs,
-      totalReturn,
-      drawdown.maxDrawdown,
-    );
+    const metrics = curveRiskMetrics(curve, curvePeriodMs, totalReturn, drawdown.maxDrawdown);
     const symbols = this.instruments.map((i) => i.symbol);
     let holdReturn: number | null = null;
     if (this.firstPrices !== undefined && symbols.length > 0) {
