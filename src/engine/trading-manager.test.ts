@@ -309,7 +309,8 @@ describe('TradingManager: submitOrders', () => {
     let first: string | undefined;
     const refused: unknown[] = [];
     account.subscribe((result) => {
-      if (result.change !== 'requested' || first !== undefined) return;
+      if (result.outcome !== 'applied' || result.change !== 'requested' || first !== undefined)
+        return;
       first = result.order?.clientId;
       // Synchronous, while the rest of the batch is still being tracked
       trading.cancelOrder(first!).catch((error: unknown) => refused.push(error));
@@ -341,15 +342,16 @@ describe('TradingManager: submitOrders', () => {
     const seen: string[] = [];
     let inner: Promise<unknown> | undefined;
     account.subscribe((result) => {
-      if (result.change !== 'requested' || result.order === undefined) return;
-      seen.push(result.order.clientId);
+      if (result.outcome !== 'applied' || result.change !== 'requested') return;
+      const clientId = result.order?.clientId ?? '';
+      seen.push(clientId);
       if (seen.length === 1) {
         // Tracking the outer batch's first order: the listener submits a batch of its own
         inner = trading.submitOrders([
           { instrument: BTC_PERP, amount: -0.01, price: 61000, clientId: 'inner-a' },
           { instrument: BTC_PERP, amount: -0.01, price: 61001, clientId: 'inner-b' },
         ]);
-      } else if (result.order.clientId === 'inner-a') {
+      } else if (clientId === 'inner-a') {
         // ... and, tracking that one, cancels the outer batch's first order
         trading.cancelOrder(seen[0]!).catch(() => {});
       }

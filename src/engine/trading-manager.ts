@@ -803,7 +803,8 @@ export class TradingManager {
     const index = fresh.indexOf(raw as string);
     if (index < 0) return false;
     for (let i = index + 1; i < fresh.length; i++) fresh[i - 1] = fresh[i]!;
-    fresh.length -= 1;
+    // pop, not `length -= 1`: writing an array's length is a call into the runtime
+    fresh.pop();
     return true;
   }
 
