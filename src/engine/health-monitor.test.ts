@@ -111,6 +111,29 @@ describe('HealthMonitor', () => {
     assert.equal(stats.p50, 1.5);
   });
 
+  it('gives the same percentiles when asked midway as when asked once at the end', () => {
+    const feed = (health: HealthMonitor, clock: SimulatedClock, from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        health.recordSubmitRequest('A', `c${i}`);
+        clock.advanceTo(clock.now() + 1 + ((i * 7919) % 1000) / 10);
+        health.recordSubmitResponse('A', `c${i}`, true);
+      }
+    };
+    const onceClock = new SimulatedClock(0);
+    const once = new HealthMonitor({ clock: onceClock });
+    feed(once, onceClock, 0, 700);
+    const midwayClock = new SimulatedClock(0);
+    const midway = new HealthMonitor({ clock: midwayClock });
+    feed(midway, midwayClock, 0, 300);
+    const early = midway.submitLatency('A');
+    assert.equal(early.count, 300);
+    feed(midway, midwayClock, 300, 650);
+    midway.submitLatency('A');
+    feed(midway, midwayClock, 650, 700);
+    assert.deepEqual(midway.submitLatency('A'), once.submitLatency('A'));
+    assert.notDeepEqual(early, once.submitLatency('A'));
+  });
+
   it('has no percentiles for an empty series: null', () => {
     const clock = new SimulatedClock(0);
     const health = new HealthMonitor({ clock });

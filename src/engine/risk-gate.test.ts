@@ -198,6 +198,25 @@ describe('RiskGate: submit rate and its bounded queue', () => {
     assert.equal(late.status, 'REJECTED', 'trade() resolves with the refusal');
   });
 
+  it('never sends a queued order of a batch canceled before its turn', async () => {
+    const h = createHarness({ risk: limits });
+    const pending = h.trading.submitOrders(
+      [0, 1, 2, 3].map((i) => ({ instrument: BTC_PERP, amount: 0.01, price: 60000 + i })),
+    );
+    const ids = h.account.getOrders().map((o) => o.clientId);
+    assert.equal(h.trading.risk.queued, 2, 'the burst is cleared, the rest waits for the rate');
+    const canceled = await h.trading.cancelOrder(ids[2]!);
+    assert.equal(canceled.status, 'CANCELED');
+    assert.equal(canceled.reason, 'canceled before it was sent');
+    h.clock.advanceTo(h.clock.now() + 1000);
+    assert.deepEqual(
+      (await pending).map((o) => o.status),
+      ['OPEN', 'OPEN', 'CANCELED', 'OPEN'],
+    );
+    assert.deepEqual(sends(h), [ids[0], ids[1], ids[3]], 'the canceled one never went out');
+    assert.ok(!h.broker.wire.some((m) => m.op === 'cancel'), 'nor did a cancel for it');
+  });
+
   it('refuses a whole batch that would overfill the queue, naming the entry', async () => {
     const h = createHarness({ risk: { ...limits, maxQueued: 1 } });
     const specs = [0, 1, 2, 3].map((i) => ({

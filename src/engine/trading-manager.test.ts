@@ -302,6 +302,77 @@ describe('TradingManager: submitOrders', () => {
     assert.equal(health.snapshot().exchanges[0]?.counts.ambiguous, 2);
   });
 
+  it('cancels here, never sending it, a batch order a listener cancels before the batch goes out', async () => {
+    const { trading, account, broker, health } = createHarness({
+      capabilities: { batch: true, maxBatchSize: 5 },
+    });
+    let first: string | undefined;
+    const refused: unknown[] = [];
+    account.subscribe((result) => {
+      if (result.outcome !== 'applied' || result.change !== 'requested' || first !== undefined)
+        return;
+      first = result.order?.clientId;
+      // Synchronous, while the rest of the batch is still being tracked
+      trading.cancelOrder(first!).catch((error: unknown) => refused.push(error));
+    });
+    const orders = await trading.submitOrders([
+      { instrument: BTC_PERP, amount: 0.01, price: 60000 },
+      { instrument: BTC_PERP, amount: 0.01, price: 60001 },
+      { instrument: BTC_PERP, amount: 0.01, price: 60002 },
+    ]);
+    assert.deepEqual(
+      orders.map((o) => o.status),
+      ['CANCELED', 'OPEN', 'OPEN'],
+    );
+    assert.equal(orders[0]?.clientId, first);
+    assert.equal(orders[0]?.reason, 'canceled before it was sent');
+    assert.deepEqual(broker.wire, [
+      { op: 'batch', clientIds: [orders[1]?.clientId, orders[2]?.clientId] },
+    ]);
+    assert.deepEqual(refused, []);
+    const counts = health.snapshot().exchanges[0]?.counts;
+    assert.equal(counts?.submitted, 2, 'health counts what was sent');
+    assert.equal(counts?.cancelRequested, 0, 'a cancel that never left is not the venue canceling');
+  });
+
+  it("withdraws an outer batch's order canceled while a listener's own batch is tracked", async () => {
+    const { trading, account, broker } = createHarness({
+      capabilities: { batch: true, maxBatchSize: 5 },
+    });
+    const seen: string[] = [];
+    let inner: Promise<unknown> | undefined;
+    account.subscribe((result) => {
+      if (result.outcome !== 'applied' || result.change !== 'requested') return;
+      const clientId = result.order?.clientId ?? '';
+      seen.push(clientId);
+      if (seen.length === 1) {
+        // Tracking the outer batch's first order: the listener submits a batch of its own
+        inner = trading.submitOrders([
+          { instrument: BTC_PERP, amount: -0.01, price: 61000, clientId: 'inner-a' },
+          { instrument: BTC_PERP, amount: -0.01, price: 61001, clientId: 'inner-b' },
+        ]);
+      } else if (clientId === 'inner-a') {
+        // ... and, tracking that one, cancels the outer batch's first order
+        trading.cancelOrder(seen[0]!).catch(() => {});
+      }
+    });
+    const outer = await trading.submitOrders([
+      { instrument: BTC_PERP, amount: 0.01, price: 60000, clientId: 'outer-a' },
+      { instrument: BTC_PERP, amount: 0.01, price: 60001, clientId: 'outer-b' },
+    ]);
+    await inner;
+    assert.deepEqual(
+      outer.map((o) => o.status),
+      ['CANCELED', 'OPEN'],
+    );
+    assert.equal(account.findOrder('inner-a')?.status, 'OPEN');
+    assert.equal(account.findOrder('inner-b')?.status, 'OPEN');
+    assert.deepEqual(broker.wire, [
+      { op: 'batch', clientIds: ['inner-a', 'inner-b'] },
+      { op: 'send', clientId: 'outer-b', options: {} },
+    ]);
+  });
+
   it('refuses duplicate clientIds within a batch', async () => {
     const { trading, account } = createHarness();
     await assert.rejects(

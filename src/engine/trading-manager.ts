@@ -104,6 +104,9 @@ const ALL_CLEAR = 'all clear';
 /** No send of a batch failed ambiguously */
 const NONE_AMBIGUOUS: readonly string[] = Object.freeze([]);
 
+/** No order of the batches being tracked was canceled meanwhile */
+const NONE_WITHDRAWN: readonly string[] = Object.freeze([]);
+
 /** A trade without options (one object, not one per call) */
 const NO_OPTIONS: TradeOptions = Object.freeze({});
 
@@ -128,6 +131,13 @@ export class TradingManager {
   readonly risk: RiskGate;
   /** Tracked but not yet handed to the broker (waiting for the journal or the rate limit) */
   private readonly unsent = new Set<string>();
+  /**
+   * The batches being tracked right now to go out in this same call (see trackBatch; one, or
+   * more when a listener submits a batch meanwhile): unsent too, with no entry in `unsent`
+   */
+  private readonly tracking: Array<readonly OrderRequest[]> = [];
+  /** Orders of those batches canceled while they were tracked (rare: a listener's cancel) */
+  private withdrawn: readonly string[] = NONE_WITHDRAWN;
   /** Orders whose verdict was reached here (never sent), until it is applied: not venue answers */
   private readonly decidedHere = new Set<string>();
   /**
@@ -344,12 +354,56 @@ export class TradingManager {
           }
         }
       }
-      for (const request of requests) this.track(this.brokerOf(request), request);
-      if (this.account.journaled) return this.submitWhenDurable(requests);
-      return this.clearBatch(requests);
+      if (this.account.journaled) {
+        for (const request of requests) this.track(this.brokerOf(request), request);
+        return this.submitWhenDurable(requests);
+      }
+      return this.clearBatch(requests, this.trackBatch(requests));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Tracks a batch that is cleared in this same call. Its orders are unsent until then, but enter
+   * `unsent` only if they have to wait for the rate limit: a Set filled and emptied per batch
+   * reallocates its table each time it empties. A listener's cancel of one of them meanwhile
+   * withdraws it (see withdrawTracked); returns the ids withdrawn.
+   */
+  private trackBatch(requests: readonly OrderRequest[]): readonly string[] {
+    this.tracking.push(requests);
+    let tracked = 0;
+    try {
+      for (; tracked < requests.length; tracked++) {
+        const request = requests[tracked]!;
+        this.account.processOrderRequest(request, this.brokerOf(request).correlationKey?.(request));
+      }
+      return this.withdrawn;
+    } catch (error) {
+      // The batch is refused, but what was tracked stays unsent, as `track` leaves it
+      for (let index = 0; index < tracked; index++) {
+        const clientId = requests[index]!.clientId;
+        if (!this.withdrawn.includes(clientId)) this.unsent.add(clientId);
+      }
+      throw error;
+    } finally {
+      this.tracking.pop();
+      // The outermost batch keeps the list it was handed to clear by
+      if (this.tracking.length === 0) this.withdrawn = NONE_WITHDRAWN;
+    }
+  }
+
+  /** Withdraws an order of a batch being tracked before it goes out; false when not one of them */
+  private withdrawTracked(clientId: string): boolean {
+    if (this.tracking.length === 0 || this.withdrawn.includes(clientId)) return false;
+    for (const batch of this.tracking) {
+      for (const request of batch) {
+        if (request.clientId !== clientId) continue;
+        this.withdrawn = [...this.withdrawn, clientId];
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -402,14 +456,24 @@ export class TradingManager {
     return this.clearBatch(requests);
   }
 
-  /** Passes a tracked batch through the rate limit, then sends what it let through */
-  private clearBatch(requests: readonly OrderRequest[]): Promise<Order[]> {
+  /**
+   * Passes a tracked batch through the rate limit, then sends what it let through; `withdrawn`
+   * for a batch `trackBatch` tracked (its orders are not in `unsent`)
+   */
+  private clearBatch(
+    requests: readonly OrderRequest[],
+    withdrawn?: readonly string[],
+  ): Promise<Order[]> {
     // The usual batch is cleared whole at once: no array of outcomes until one differs
     let clearing: Array<boolean | Promise<boolean>> | undefined;
     let waits = false;
     for (let index = 0; index < requests.length; index++) {
       const request = requests[index]!;
-      const clear = this.clear(this.brokerOf(request), request);
+      const broker = this.brokerOf(request);
+      const clear =
+        withdrawn === undefined
+          ? this.clear(broker, request)
+          : this.clearTracked(broker, request, withdrawn);
       if (clear !== true && clearing === undefined)
         clearing = new Array<boolean | Promise<boolean>>(index).fill(true);
       if (typeof clear !== 'boolean') waits = true;
@@ -548,7 +612,7 @@ export class TradingManager {
       const order = this.resolveOrder(target);
       if (isTerminal(order.status) || order.status === 'PENDING_CANCEL')
         return Promise.resolve(order);
-      if (this.unsent.delete(order.clientId)) {
+      if (this.unsent.delete(order.clientId) || this.withdrawTracked(order.clientId)) {
         // Still waiting for the journal or the rate limit: it is never sent
         this.risk.withdraw(order.instrument.exchange, order.clientId);
         this.decideLocally(order.clientId, {
@@ -739,7 +803,8 @@ export class TradingManager {
     const index = fresh.indexOf(raw as string);
     if (index < 0) return false;
     for (let i = index + 1; i < fresh.length; i++) fresh[i - 1] = fresh[i]!;
-    fresh.length -= 1;
+    // pop, not `length -= 1`: writing an array's length is a call into the runtime
+    fresh.pop();
     return true;
   }
 
@@ -939,6 +1004,22 @@ export class TradingManager {
       this.clearNow(broker, request) ??
       new Promise<boolean>((resolve) => this.queueSubmit(broker, request, resolve))
     );
+  }
+
+  /** `clear` for an order `trackBatch` tracked: it enters `unsent` only to wait for the rate limit */
+  private clearTracked(
+    broker: Broker,
+    request: OrderRequest,
+    withdrawn: readonly string[],
+  ): boolean | Promise<boolean> {
+    const clientId = request.clientId;
+    if (withdrawn.length > 0 && withdrawn.includes(clientId)) return false;
+    if (this.risk.admitNow(broker.exchange)) {
+      this.health?.recordSubmitRequest(broker.exchange, clientId);
+      return true;
+    }
+    this.unsent.add(clientId);
+    return new Promise<boolean>((resolve) => this.queueSubmit(broker, request, resolve));
   }
 
   /** Applies a verdict reached here, not at the venue (the order was never sent) */

@@ -397,7 +397,9 @@ export class StrategySession {
       const watched = list[i]!;
       if (!watched.handled) this.follow(watched);
     }
-    list.length = 0;
+    // Emptied by pops: writing an array's length is a call into the runtime (this runs after
+    // every callback that handed out promises)
+    while (list.length > 0) list.pop();
   }
 
   /** Settles a promise's count when it settles, and stops the run if it is refused unhandled */

@@ -12,10 +12,10 @@
  * 2 bps maker fee), so a round trip at an unchanged mid earns more than its two fees; quoting
  * inside the fee loses money on every round trip by construction.
  */
-import type { ClientOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { roundSizeDown } from '../../core/instrument.ts';
 import { midPrice } from '../../core/market-data.ts';
+import type { Order } from '../../core/order.ts';
 import { isTerminal } from '../../core/order.ts';
 import type { Strategy, StrategyContext } from '../strategy.ts';
 import { numberParam as number } from './params.ts';
@@ -48,18 +48,19 @@ export default function createQuotingStrategy(): Strategy {
   let requote = 0;
   let size = 0;
   let maxPosition = 0;
-  let bid: ClientOrderId | undefined;
-  let ask: ClientOrderId | undefined;
+  // Our two quotes as the account's live order objects: the account updates them in place, so
+  // their status is read here on every quote without looking the orders up again
+  let bid: Order | undefined;
+  let ask: Order | undefined;
   let center = Number.NaN;
   let trimming = false;
 
-  const live = (ctx: StrategyContext, id: ClientOrderId | undefined): boolean => {
-    const order = id === undefined ? undefined : ctx.order(id);
-    return order !== undefined && !isTerminal(order.status) && order.status !== 'PENDING_CANCEL';
-  };
+  const live = (order: Order | undefined): boolean =>
+    order !== undefined && !isTerminal(order.status) && order.status !== 'PENDING_CANCEL';
 
-  const cancel = (ctx: StrategyContext, id: ClientOrderId | undefined): void => {
-    if (id === undefined || !live(ctx, id)) return;
+  const cancel = (ctx: StrategyContext, order: Order | undefined): void => {
+    if (order === undefined || !live(order)) return;
+    const id = order.clientId;
     ctx
       .cancelOrder(id)
       .catch((error: unknown) => ctx.log.warn('cancel failed', { clientId: id, error }));
@@ -75,24 +76,24 @@ export default function createQuotingStrategy(): Strategy {
     ask = undefined;
     center = mid;
     const specs = [];
-    if (wantBid) {
-      bid = ctx.nextClientId();
+    const bidId = wantBid ? ctx.nextClientId() : undefined;
+    if (bidId !== undefined) {
       specs.push({
         instrument,
         amount: size,
         price: mid * (1 - edge),
         postOnly: true,
-        clientId: bid,
+        clientId: bidId,
       });
     }
-    if (wantAsk) {
-      ask = ctx.nextClientId();
+    const askId = wantAsk ? ctx.nextClientId() : undefined;
+    if (askId !== undefined) {
       specs.push({
         instrument,
         amount: -size,
         price: mid * (1 + edge),
         postOnly: true,
-        clientId: ask,
+        clientId: askId,
       });
     }
     if (specs.length === 2) {
@@ -106,6 +107,9 @@ export default function createQuotingStrategy(): Strategy {
           clientId: spec.clientId,
         });
     }
+    // Tracked as PENDING by now (a refused batch tracks nothing: no order, nothing live)
+    bid = bidId === undefined ? undefined : ctx.order(bidId);
+    ask = askId === undefined ? undefined : ctx.order(askId);
   };
 
   /** Requotes when the reference price drifted, or a side is missing */
@@ -113,16 +117,16 @@ export default function createQuotingStrategy(): Strategy {
     if (size === 0) size = 2 * ctx.minimumSize(instrument, mid);
     if (maxPosition === 0) maxPosition = 10 * size;
     const drift = Math.abs(mid - center) / center;
-    const bidLive = live(ctx, bid);
-    const askLive = live(ctx, ask);
+    const bidLive = live(bid);
+    const askLive = live(ask);
     if (bidLive && askLive && drift < requote) return;
     if (drift < requote && (bidLive || askLive)) {
       // One side filled or was refused: replace just that side
       const position = ctx.position(instrument).quantity;
       if (!bidLive && position < maxPosition) {
-        bid = ctx.tradeAsync(instrument, size, center * (1 - edge), { postOnly: true });
+        bid = ctx.order(ctx.tradeAsync(instrument, size, center * (1 - edge), { postOnly: true }));
       } else if (!askLive && position > -maxPosition) {
-        ask = ctx.tradeAsync(instrument, -size, center * (1 + edge), { postOnly: true });
+        ask = ctx.order(ctx.tradeAsync(instrument, -size, center * (1 + edge), { postOnly: true }));
       }
       return;
     }
