@@ -58,7 +58,7 @@ class Link<M> {
     this.size += 1;
     if (!this.armed) {
       this.armed = true;
-      this.clock.setTimer(arrival - now, this.fire);
+      this.wake(arrival - now);
     }
   }
 
@@ -86,8 +86,14 @@ class Link<M> {
   }
 
   private waitForNext(now: number): void {
-    if (this.size > 0) this.clock.setTimer(this.arrivals[this.head]! - now, this.fire);
+    if (this.size > 0) this.wake(this.arrivals[this.head]! - now);
     else this.armed = false;
+  }
+
+  /** Sets the clock's timer for the queue's first message, one the clock may reuse if it can */
+  private wake(delay: number): void {
+    if (this.clock.schedule !== undefined) this.clock.schedule(delay, this.fire);
+    else this.clock.setTimer(delay, this.fire);
   }
 
   /** Doubles the ring, its messages in order from the start */
