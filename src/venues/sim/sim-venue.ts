@@ -217,6 +217,16 @@ export interface SimVenueOptions {
 /** The reason the venue gives for an order it placed to liquidate a position */
 export const LIQUIDATION = 'liquidation';
 
+/** An instrument's matching engine and the venue's positions in it, each made at its first fill */
+interface SimMarket {
+  readonly engine: MatchingEngine;
+  /** The one-way position */
+  oneWay: MutablePosition | undefined;
+  /** The hedge-mode positions */
+  long: MutablePosition | undefined;
+  short: MutablePosition | undefined;
+}
+
 interface LedgerBalance {
   readonly currency: string;
   total: number;
@@ -378,7 +388,8 @@ export function priceRefusal(instrument: Instrument, price: number): SimCode | u
  */
 export class SimVenue {
   readonly exchange: string;
-  private readonly engines = new Map<string, MatchingEngine>();
+  /** Each instrument's matching engine and positions, by symbol */
+  private readonly markets = new Map<string, SimMarket>();
   private readonly instruments = new Map<string, Instrument>();
   /** Live orders by clientId (no two live orders share one: a duplicate is refused), as placed */
   private readonly live = new Map<string, SimOrder>();
@@ -434,7 +445,12 @@ export class SimVenue {
     this.exchange = options.exchange;
     for (const instrument of options.instruments) {
       this.instruments.set(instrument.symbol, instrument);
-      this.engines.set(instrument.symbol, new MatchingEngine(instrument));
+      this.markets.set(instrument.symbol, {
+        engine: new MatchingEngine(instrument),
+        oneWay: undefined,
+        long: undefined,
+        short: undefined,
+      });
     }
     for (const balance of options.balances ?? [])
       this.ledger.set(balance.currency, {
@@ -479,7 +495,7 @@ export class SimVenue {
 
   /** The engine of one instrument, for its market view */
   engine(symbol: string): MatchingEngine | undefined {
-    return this.engines.get(symbol);
+    return this.markets.get(symbol)?.engine;
   }
 
   private reject(
@@ -504,7 +520,7 @@ export class SimVenue {
   /** Validates and places a new order; returns what the venue reports, in order */
   submit(input: SimOrderInput, now: number): SimReport[] {
     const instrument = this.instruments.get(input.symbol);
-    const engine = this.engines.get(input.symbol);
+    const engine = this.markets.get(input.symbol)?.engine;
     if (instrument === undefined || engine === undefined)
       return this.reject(input, 'UNKNOWN_SYMBOL', now);
     if (typeof input.clientId !== 'string' || input.clientId.length === 0) {
@@ -821,6 +837,10 @@ export class SimVenue {
     if (position === undefined) {
       position = createPosition(instrument);
       this.positions.set(key, position);
+      const market = this.markets.get(instrument.symbol)!;
+      if (order.positionSide === 'LONG') market.long = position;
+      else if (order.positionSide === 'SHORT') market.short = position;
+      else market.oneWay = position;
       if (isDerivative(instrument)) this.derivativePositions.push(position);
     }
     const realized = bookExecution(position, order.side, quantity, price, now);
@@ -874,7 +894,7 @@ export class SimVenue {
     now: number,
     reason: string,
   ): SimReport {
-    this.engines.get(order.instrument.symbol)?.remove(order);
+    this.markets.get(order.instrument.symbol)?.engine.remove(order);
     order.status = status;
     order.updatedAt = now;
     this.retire(order);
@@ -1029,7 +1049,7 @@ export class SimVenue {
     const quantityFault = quantityRefusal(instrument, quantity);
     if (quantityFault !== undefined) return refuse(quantityFault);
     if (quantity <= order.filled) return refuse('INVALID_PARAMETER');
-    const engine = this.engines.get(instrument.symbol)!;
+    const engine = this.markets.get(instrument.symbol)!.engine;
     if (order.timeInForce === 'GTX' && engine.crosses(order.side, price))
       return refuse('POST_ONLY_WOULD_CROSS');
     const repriced = price !== order.price || quantity > order.quantity;
@@ -1047,24 +1067,24 @@ export class SimVenue {
 
   // Funding due before a market event settles at the mark the market had until then
   onQuote(quote: Quote, now: number): readonly SimReport[] {
-    const engine = this.engines.get(quote.instrument.symbol);
-    if (engine === undefined) return NO_REPORTS;
+    const market = this.markets.get(quote.instrument.symbol);
+    if (market === undefined) return NO_REPORTS;
     const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
-    return this.afterMarket(engine, engine.onQuote(quote, this.cap), now, due);
+    return this.afterMarket(market, market.engine.onQuote(quote, this.cap), now, due);
   }
 
   onTrade(trade: Trade, now: number): readonly SimReport[] {
-    const engine = this.engines.get(trade.instrument.symbol);
-    if (engine === undefined) return NO_REPORTS;
+    const market = this.markets.get(trade.instrument.symbol);
+    if (market === undefined) return NO_REPORTS;
     const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
-    return this.afterMarket(engine, engine.onTrade(trade, this.cap), now, due);
+    return this.afterMarket(market, market.engine.onTrade(trade, this.cap), now, due);
   }
 
   onBook(book: BookSnapshot, now: number): readonly SimReport[] {
-    const engine = this.engines.get(book.instrument.symbol);
-    if (engine === undefined) return NO_REPORTS;
+    const market = this.markets.get(book.instrument.symbol);
+    if (market === undefined) return NO_REPORTS;
     const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
-    return this.afterMarket(engine, engine.onBook(book, this.cap), now, due);
+    return this.afterMarket(market, market.engine.onBook(book, this.cap), now, due);
   }
 
   /**
@@ -1111,7 +1131,7 @@ export class SimVenue {
   private payFunding(instrument: Instrument, rate: number, time: number): SimReport | undefined {
     const position = this.positions.get(instrument.symbol);
     if (position === undefined || position.quantity === 0) return undefined;
-    const engine = this.engines.get(instrument.symbol)!;
+    const engine = this.markets.get(instrument.symbol)!.engine;
     const live = this.markOf(engine);
     const mark = Number.isFinite(live) ? live : position.markPrice;
     const amount = money(-position.quantity * mark * instrument.contractSize * rate);
@@ -1176,7 +1196,7 @@ export class SimVenue {
     reports: SimReport[],
   ): void {
     const instrument = position.instrument;
-    const engine = this.engines.get(instrument.symbol)!;
+    const engine = this.markets.get(instrument.symbol)!.engine;
     const side: Side = position.quantity > 0 ? 'SELL' : 'BUY';
     const quantity = Math.abs(position.quantity);
     const touch = side === 'SELL' ? engine.bid : engine.ask;
@@ -1218,16 +1238,16 @@ export class SimVenue {
    * orders with nothing left to reduce. Allocates nothing when nothing happened.
    */
   private afterMarket(
-    engine: MatchingEngine,
+    market: SimMarket,
     executions: readonly Execution[],
     now: number,
     due: SimReport[] | undefined,
   ): readonly SimReport[] {
-    const symbol = engine.instrument.symbol;
+    const engine = market.engine;
     const hedged = this.positionMode === 'HEDGE';
     // The positions to mark, taken before the executions are booked (no array per event)
-    const first = this.positions.get(hedged ? positionKey(symbol, 'LONG') : symbol);
-    const second = hedged ? this.positions.get(positionKey(symbol, 'SHORT')) : undefined;
+    const first = hedged ? market.long : market.oneWay;
+    const second = hedged ? market.short : undefined;
     let reports = due;
     if (executions.length > 0) {
       reports ??= [];
