@@ -410,6 +410,8 @@ export class SimVenue {
     | undefined;
   private readonly positions = new Map<string, MutablePosition>();
   private readonly ledger = new Map<string, LedgerBalance>();
+  /** The ledger's balances in the order they were opened: a snapshot reads them without an iterator */
+  private readonly ledgerList: LedgerBalance[] = [];
   /** Initial margin held for each derivative position, by symbol */
   private readonly positionMargin = new Map<string, number>();
   private ledgerVersion = 0;
@@ -458,6 +460,7 @@ export class SimVenue {
         total: balance.total,
         locked: 0,
       });
+    for (const balance of this.ledger.values()) this.ledgerList.push(balance);
     this.leverage = options.leverage ?? 20;
     this.rules = { ...DEFAULT_RULES, ...options.rules };
     this.checkMargin = options.checkMargin ?? true;
@@ -703,7 +706,9 @@ export class SimVenue {
     side: Side,
     positionSide: PositionSide | undefined,
   ): number {
-    const held = this.positions.get(positionKey(instrument.symbol, positionSide))?.quantity ?? 0;
+    // Spelled out: `?.quantity ?? 0` boxes the number it reads in a new heap number
+    const position = this.positions.get(positionKey(instrument.symbol, positionSide));
+    const held = position === undefined ? 0 : position.quantity;
     if (side === 'BUY' && held < 0) return -held;
     if (side === 'SELL' && held > 0) return held;
     return 0;
@@ -751,6 +756,7 @@ export class SimVenue {
     if (balance === undefined) {
       balance = { currency, total: 0, locked: 0 };
       this.ledger.set(currency, balance);
+      this.ledgerList.push(balance);
     }
     return balance;
   }
@@ -1152,7 +1158,9 @@ export class SimVenue {
 
   /** Whether equity in `settle` (wallet plus unrealized PnL at mark) is below maintenance margin */
   private belowMaintenance(settle: string): boolean {
-    let equity = this.ledger.get(settle)?.total ?? 0;
+    // Spelled out: `?.total ?? 0` boxes the number it reads in a new heap number, on every mark
+    const balance = this.ledger.get(settle);
+    let equity = balance === undefined ? 0 : balance.total;
     let maintenance = 0;
     const positions = this.derivativePositions;
     for (let i = 0; i < positions.length; i++) {
@@ -1363,10 +1371,14 @@ export class SimVenue {
    * over the leverage), free the rest
    */
   getBalances(): Balance[] {
-    const balances: Balance[] = [];
-    for (const { currency, total, locked } of this.ledger.values()) {
+    // A list of its size (an empty list pushed onto grows room for seventeen); a snapshot is
+    // taken every time a live order's reserve changes
+    const ledger = this.ledgerList;
+    const balances: Balance[] = new Array(ledger.length);
+    for (let i = 0; i < ledger.length; i++) {
+      const { currency, total, locked } = ledger[i]!;
       const held = money(Math.max(0, Math.min(total, locked)));
-      balances.push({ currency, total, free: money(total - held), locked: held });
+      balances[i] = { currency, total, free: money(total - held), locked: held };
     }
     return balances;
   }
