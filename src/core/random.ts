@@ -16,15 +16,16 @@ export interface Random {
 }
 
 /**
- * sfc32 with its four 32-bit words and the spare normal in typed arrays: a word held in a
+ * sfc32 with its four 32-bit words and the pending normal in typed arrays: a word held in a
  * closure's variable or an object's field is a heap number once it leaves the small-integer
  * range, boxed anew on every draw; in a typed array it is written in place
  */
 class Sfc32 implements Random {
   private readonly words = new Int32Array(4);
-  /** The second normal of the last Box-Muller pair, handed out by the next call */
-  private readonly spare = new Float64Array(1);
-  private hasSpare = false;
+  /** The last Box-Muller pair: the cosine normal handed out first, then the sine one */
+  private readonly pair = new Float64Array(2);
+  /** Which of `pair` the next normal is (2: none left, a new pair is drawn) */
+  private pairIndex = 2;
 
   constructor(seed: number) {
     const words = this.words;
@@ -49,18 +50,27 @@ class Sfc32 implements Random {
     return (t >>> 0) / 4294967296;
   }
 
+  /**
+   * Kept small enough for the optimizer to inline into its callers: a double returned from a call
+   * that is not inlined is boxed in a new heap number, one per draw. The trigonometry lives in
+   * `drawPair`, which returns nothing
+   */
   normal(): number {
-    if (this.hasSpare) {
-      this.hasSpare = false;
-      return this.spare[0]!;
+    if (this.pairIndex === 2) {
+      this.drawPair();
+      this.pairIndex = 0;
     }
+    return this.pair[this.pairIndex++]!;
+  }
+
+  /** Box-Muller: two independent standard normals from two uniform draws */
+  private drawPair(): void {
     let u = 0;
     while (u === 0) u = this.next();
     const v = this.next();
     const radius = Math.sqrt(-2 * Math.log(u));
-    this.spare[0] = radius * Math.sin(2 * Math.PI * v);
-    this.hasSpare = true;
-    return radius * Math.cos(2 * Math.PI * v);
+    this.pair[0] = radius * Math.cos(2 * Math.PI * v);
+    this.pair[1] = radius * Math.sin(2 * Math.PI * v);
   }
 
   exponential(mean: number): number {

@@ -33,4 +33,41 @@ describe('SimulatedClock', () => {
     clock.advanceTo(3);
     assert.equal(clock.now(), 10);
   });
+
+  it('fires timers set with schedule like those of setTimer, reusing their entries', () => {
+    // Two clocks, one with schedule and one with setTimer, given the same timers: a chain of
+    // timers set from timers (whose fired entries are reused), with ties against timers set apart
+    const run = (set: (clock: SimulatedClock, delay: number, callback: () => void) => void) => {
+      const clock = new SimulatedClock(0);
+      const fired: Array<[string, number]> = [];
+      const chain = (name: string, left: number) => () => {
+        fired.push([name, clock.now()]);
+        if (left > 0) set(clock, 1 + (left % 3), chain(name, left - 1));
+      };
+      set(clock, 2, chain('a', 20));
+      set(clock, 2, chain('b', 20));
+      clock.setTimer(7, () => fired.push(['apart', clock.now()]));
+      set(clock, 7, () => fired.push(['tie', clock.now()]));
+      clock.advanceTo(15);
+      const before = clock.pending;
+      clock.runAll();
+      return { fired, before, after: clock.pending };
+    };
+    const scheduled = run((clock, delay, callback) => clock.schedule(delay, callback));
+    const timed = run((clock, delay, callback) => clock.setTimer(delay, callback));
+    assert.deepEqual(scheduled, timed);
+    assert.equal(scheduled.fired.length, 44);
+    // Timers set earlier for the same time fire first
+    assert.deepEqual(scheduled.fired.slice(0, 8), [
+      ['a', 2],
+      ['b', 2],
+      ['a', 5],
+      ['b', 5],
+      ['apart', 7],
+      ['tie', 7],
+      ['a', 7],
+      ['b', 7],
+    ]);
+    assert.equal(scheduled.after, 0);
+  });
 });

@@ -12,6 +12,12 @@ export interface Clock {
   now(): number;
   /** Runs callback once, delayMs from now */
   setTimer(delayMs: number, callback: () => void): Timer;
+  /**
+   * Runs callback once, delayMs from now, with no way to call it off: nothing outside the clock
+   * holds the timer, so a simulated clock reuses it once it has fired (a simulated link sets one
+   * per message). Optional: without it, callers use `setTimer` and drop the handle
+   */
+  schedule?(delayMs: number, callback: () => void): void;
 }
 
 /** Wall-clock time at sub-millisecond resolution, with Node timers */
@@ -21,18 +27,24 @@ export const systemClock: Clock = {
     const handle = setTimeout(callback, Math.max(0, delayMs));
     return { cancel: () => clearTimeout(handle) };
   },
+  schedule(delayMs, callback) {
+    setTimeout(callback, Math.max(0, delayMs));
+  },
 };
 
 class ScheduledTimer implements Timer {
-  readonly due: number;
-  readonly seq: number;
-  readonly callback: () => void;
+  due: number;
+  seq: number;
+  callback: () => void;
   canceled = false;
+  /** Set with `schedule`: no one else holds it, so it is reused once it has fired */
+  reusable: boolean;
 
-  constructor(due: number, seq: number, callback: () => void) {
+  constructor(due: number, seq: number, callback: () => void, reusable: boolean) {
     this.due = due;
     this.seq = seq;
     this.callback = callback;
+    this.reusable = reusable;
   }
 
   cancel(): void {
@@ -52,6 +64,8 @@ export class SimulatedClock implements Clock {
   private current = 0;
   private seq = 0;
   private readonly heap: ScheduledTimer[] = [];
+  /** Timers set with `schedule` that have fired, ready to be set again */
+  private readonly spare: ScheduledTimer[] = [];
 
   constructor(start = 0) {
     this.current = start;
@@ -62,9 +76,27 @@ export class SimulatedClock implements Clock {
   }
 
   setTimer(delayMs: number, callback: () => void): Timer {
-    const timer = new ScheduledTimer(this.current + Math.max(0, delayMs), this.seq++, callback);
+    const timer = new ScheduledTimer(
+      this.current + Math.max(0, delayMs),
+      this.seq++,
+      callback,
+      false,
+    );
     this.push(timer);
     return timer;
+  }
+
+  schedule(delayMs: number, callback: () => void): void {
+    const due = this.current + Math.max(0, delayMs);
+    const timer = this.spare.pop();
+    if (timer === undefined) {
+      this.push(new ScheduledTimer(due, this.seq++, callback, true));
+      return;
+    }
+    timer.due = due;
+    timer.seq = this.seq++;
+    timer.callback = callback;
+    this.push(timer);
   }
 
   /** The due time of the next live timer, or undefined when none is set */
@@ -86,7 +118,7 @@ export class SimulatedClock implements Clock {
       this.pop();
       if (top.due > this.current) this.current = top.due;
       fired = true;
-      top.callback();
+      this.fire(top);
     }
     if (time > this.current) this.current = time;
     return fired;
@@ -98,7 +130,7 @@ export class SimulatedClock implements Clock {
     for (let due = this.nextDue(); due !== undefined && fired < limit; due = this.nextDue()) {
       const top = this.pop();
       if (top.due > this.current) this.current = top.due;
-      top.callback();
+      this.fire(top);
       fired += 1;
     }
     return fired;
@@ -107,6 +139,13 @@ export class SimulatedClock implements Clock {
   /** How many timers are waiting */
   get pending(): number {
     return this.heap.filter((t) => !t.canceled).length;
+  }
+
+  /** Runs a timer taken off the heap; one set with `schedule` is free to be set again */
+  private fire(timer: ScheduledTimer): void {
+    const callback = timer.callback;
+    if (timer.reusable) this.spare.push(timer);
+    callback();
   }
 
   private dropCanceled(): void {

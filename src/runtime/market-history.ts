@@ -45,6 +45,14 @@ export class MarketHistory {
     if (at - this.lastEventAt <= 10 * this.shortest) this.arm();
   };
   private running = false;
+  /**
+   * The instrument of the last quote and the last trade, with their histories: a run of one
+   * instrument finds them without a lookup per event
+   */
+  private lastQuoted: Instrument | undefined;
+  private lastQuotes: RingBuffer<Quote> | undefined;
+  private lastTraded: Instrument | undefined;
+  private lastTrades: RingBuffer<Trade> | undefined;
   private lastEventAt = Number.NEGATIVE_INFINITY;
   /** The earliest end of an open bar; events before it close nothing */
   private nextEnd = Number.POSITIVE_INFINITY;
@@ -129,7 +137,11 @@ export class MarketHistory {
     if (this.builders.length > 0 && time >= this.nextEnd) this.closeUntil(time);
     const instrument = event.instrument;
     if (event.type === 'trade') {
-      this.history(this.tradeHistory, instrument).push(event);
+      if (instrument !== this.lastTraded) {
+        this.lastTrades = this.history(this.tradeHistory, instrument);
+        this.lastTraded = instrument;
+      }
+      this.lastTrades!.push(event);
       for (const b of this.builders)
         if (b.instrument === instrument) b.trade(time, event.price, event.size);
     } else {
@@ -150,7 +162,11 @@ export class MarketHistory {
           };
       }
       if (quote === undefined) return;
-      this.history(this.quoteHistory, instrument).push(quote);
+      if (instrument !== this.lastQuoted) {
+        this.lastQuotes = this.history(this.quoteHistory, instrument);
+        this.lastQuoted = instrument;
+      }
+      this.lastQuotes!.push(quote);
       const mid = (quote.bid + quote.ask) / 2;
       for (const b of this.builders) if (b.instrument === instrument) b.quote(time, mid);
     }

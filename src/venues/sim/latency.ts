@@ -26,14 +26,42 @@ export interface LatencySpec {
  * pushed on the stream can beat the reply to the submit that caused it, as on real venues.
  */
 export function createLatencyModel(spec: LatencySpec = {}): LatencyModel {
-  const jitter = spec.jitter ?? 0.4;
-  const sample = (median: number) => (random: Random) =>
-    median <= 0 ? 0 : random.logNormal(median, jitter);
-  return {
-    request: sample(spec.requestMs ?? 20),
-    reply: sample(spec.replyMs ?? 20),
-    stream: sample(spec.streamMs ?? 25),
-  };
+  return new LogNormalLatency(
+    spec.requestMs ?? 20,
+    spec.replyMs ?? 20,
+    spec.streamMs ?? 25,
+    spec.jitter ?? 0.4,
+  );
+}
+
+/**
+ * A class, not three closures, so a broker's call of each method is one small known function the
+ * optimizer inlines (a double returned from a call it does not inline is boxed, one per message)
+ */
+class LogNormalLatency implements LatencyModel {
+  private readonly requestMs: number;
+  private readonly replyMs: number;
+  private readonly streamMs: number;
+  private readonly jitter: number;
+
+  constructor(requestMs: number, replyMs: number, streamMs: number, jitter: number) {
+    this.requestMs = requestMs;
+    this.replyMs = replyMs;
+    this.streamMs = streamMs;
+    this.jitter = jitter;
+  }
+
+  request(random: Random): number {
+    return this.requestMs <= 0 ? 0 : random.logNormal(this.requestMs, this.jitter);
+  }
+
+  reply(random: Random): number {
+    return this.replyMs <= 0 ? 0 : random.logNormal(this.replyMs, this.jitter);
+  }
+
+  stream(random: Random): number {
+    return this.streamMs <= 0 ? 0 : random.logNormal(this.streamMs, this.jitter);
+  }
 }
 
 /** No latency at all: every message arrives at once */
@@ -54,20 +82,43 @@ const BULK = 1024;
  * ahead: a model that mixes both sees a different (still seeded) sequence than unbuffered.
  */
 export function bufferNormals(random: Random): Random {
-  const normals = new Float64Array(BULK);
-  let index = BULK;
-  const normal = (): number => {
-    if (index === BULK) {
-      for (let i = 0; i < BULK; i++) normals[i] = random.normal();
-      index = 0;
-    }
-    return normals[index++]!;
-  };
-  return {
-    next: () => random.next(),
-    normal,
-    exponential: (mean) => random.exponential(mean),
-    logNormal: (median, sigma) => median * Math.exp(sigma * normal()),
-    integer: (min, max) => random.integer(min, max),
-  };
+  return new BufferedNormals(random);
+}
+
+class BufferedNormals implements Random {
+  private readonly random: Random;
+  private readonly normals = new Float64Array(BULK);
+  private index = BULK;
+
+  constructor(random: Random) {
+    this.random = random;
+  }
+
+  next(): number {
+    return this.random.next();
+  }
+
+  /** Small, so it inlines; the draws in bulk are `refill`'s, which returns nothing */
+  normal(): number {
+    if (this.index === BULK) this.refill();
+    return this.normals[this.index++]!;
+  }
+
+  private refill(): void {
+    const normals = this.normals;
+    for (let i = 0; i < BULK; i++) normals[i] = this.random.normal();
+    this.index = 0;
+  }
+
+  exponential(mean: number): number {
+    return this.random.exponential(mean);
+  }
+
+  logNormal(median: number, sigma: number): number {
+    return median * Math.exp(sigma * this.normal());
+  }
+
+  integer(min: number, max: number): number {
+    return this.random.integer(min, max);
+  }
 }

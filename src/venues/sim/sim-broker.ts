@@ -2,7 +2,7 @@ import { KestrelError } from '../../core/errors.ts';
 import type { BalanceUpdated, VenueEvent } from '../../core/events.ts';
 import { tradeId, venueOrderId } from '../../core/ids.ts';
 import type { MarketEvent } from '../../core/market-data.ts';
-import type { Order, OrderRequest } from '../../core/order.ts';
+import type { Order, OrderRequest, OrderType, Side, TimeInForce } from '../../core/order.ts';
 import type { Random } from '../../core/random.ts';
 import { createRandom } from '../../core/random.ts';
 import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
@@ -58,7 +58,7 @@ class Link<M> {
     this.size += 1;
     if (!this.armed) {
       this.armed = true;
-      this.clock.setTimer(arrival - now, this.fire);
+      this.wake(arrival - now);
     }
   }
 
@@ -86,8 +86,14 @@ class Link<M> {
   }
 
   private waitForNext(now: number): void {
-    if (this.size > 0) this.clock.setTimer(this.arrivals[this.head]! - now, this.fire);
+    if (this.size > 0) this.wake(this.arrivals[this.head]! - now);
     else this.armed = false;
+  }
+
+  /** Sets the clock's timer for the queue's first message, one the clock may reuse if it can */
+  private wake(delay: number): void {
+    if (this.clock.schedule !== undefined) this.clock.schedule(delay, this.fire);
+    else this.clock.setTimer(delay, this.fire);
   }
 
   /** Doubles the ring, its messages in order from the start */
@@ -168,19 +174,42 @@ function resolved(): (value: never) => void {
 }
 const NO_EVENTS: ReadonlyArray<VenueEvent | undefined> = [];
 
-/** The order a request asks the venue for (the venue reads it during `submit` and keeps none of it) */
-function toInput(request: OrderRequest): SimOrderInput {
-  return {
-    clientId: request.clientId,
-    symbol: request.instrument.symbol,
-    side: request.side,
-    type: request.orderType,
-    quantity: request.quantity,
-    price: request.price,
-    stopPrice: request.stopPrice,
-    timeInForce: request.timeInForce,
-    reduceOnly: request.reduceOnly,
-  };
+/**
+ * The order a request asks the venue for, read through from the request: the venue reads it
+ * during `submit` and keeps none of it, so one view serves every request (no input object per
+ * order). Its fields are getters, so nothing is ever written over a clientId
+ */
+class RequestInput implements SimOrderInput {
+  /** The request being submitted; set just before `submit`, read only during it */
+  request: OrderRequest | undefined = undefined;
+
+  get clientId(): string {
+    return this.request!.clientId;
+  }
+  get symbol(): string {
+    return this.request!.instrument.symbol;
+  }
+  get side(): Side {
+    return this.request!.side;
+  }
+  get type(): OrderType {
+    return this.request!.orderType;
+  }
+  get quantity(): number {
+    return this.request!.quantity;
+  }
+  get price(): number | undefined {
+    return this.request!.price;
+  }
+  get stopPrice(): number | undefined {
+    return this.request!.stopPrice;
+  }
+  get timeInForce(): TimeInForce {
+    return this.request!.timeInForce;
+  }
+  get reduceOnly(): boolean | undefined {
+    return this.request!.reduceOnly;
+  }
 }
 
 function venueError(code: string, message: string): KestrelError {
@@ -214,6 +243,11 @@ export class SimBroker implements Broker {
   private sink: VenueSink | undefined;
   /** The venue's balances version last pushed */
   private balancesPushed: number;
+  /** The one view of a request the venue reads during `submit` */
+  private readonly requestInput = new RequestInput();
+  /** A batch's messages before they are pushed, reused; `pushing` while a batch holds it */
+  private readonly scratch: Array<VenueEvent | undefined> = [];
+  private pushing = false;
 
   constructor(options: SimBrokerOptions) {
     this.venue = options.venue;
@@ -257,6 +291,12 @@ export class SimBroker implements Broker {
     if (reports.length > 0) this.push(reports);
   }
 
+  /** The venue's input for a request: the broker's one view, now of this request */
+  private input(request: OrderRequest): SimOrderInput {
+    this.requestInput.request = request;
+    return this.requestInput;
+  }
+
   /** Sends a request to the venue; its reply comes back on the reply link */
   private request(trip: RoundTrip): void {
     this.upstream.send(this.latency.request(this.random), trip);
@@ -272,7 +312,7 @@ export class SimBroker implements Broker {
     const now = this.clock.now();
     switch (trip.kind) {
       case 'submit': {
-        const reports = this.venue.submit(toInput(trip.requests[0]!), now);
+        const reports = this.venue.submit(this.input(trip.requests[0]!), now);
         const verdict = this.verdict(reports[0]);
         trip.reply = verdict;
         // A lone refused order pushes nothing (its balance snapshot waits for the next push)
@@ -280,19 +320,32 @@ export class SimBroker implements Broker {
         break;
       }
       case 'batch': {
-        // One message per report as ever, and one balance snapshot for the whole batch
-        const pushed: Array<VenueEvent | undefined> = [];
-        const replies: Array<VenueEvent | undefined> = [];
-        for (const request of trip.requests) {
-          const reports = this.venue.submit(toInput(request), now);
+        // One message per report as ever, and one balance snapshot for the whole batch. The
+        // messages wait in the broker's scratch list (unless a delivery of zero latency reentered
+        // the broker while it was in use): no list per batch
+        const requests = trip.requests;
+        const replies: Array<VenueEvent | undefined> = new Array(requests.length);
+        const pushed = this.pushing ? [] : this.scratch;
+        this.pushing = true;
+        let count = 0;
+        for (let r = 0; r < requests.length; r++) {
+          const reports = this.venue.submit(this.input(requests[r]!), now);
           const verdict = this.verdict(reports[0]);
-          replies.push(verdict);
+          replies[r] = verdict;
           if (reports[0]?.type === 'rejected') continue;
           for (let i = 0; i < reports.length; i++)
-            pushed.push(i === 0 ? verdict : this.toEvent(reports[i]!));
+            pushed[count++] = i === 0 ? verdict : this.toEvent(reports[i]!);
         }
         trip.replies = replies;
-        this.pushEvents(pushed);
+        try {
+          this.pushEvents(pushed, count);
+        } finally {
+          if (pushed === this.scratch) {
+            // A loop, not fill(): fill is a call into the runtime, dearer than a few stores
+            for (let i = 0; i < count; i++) pushed[i] = undefined;
+            this.pushing = false;
+          }
+        }
         break;
       }
       case 'cancel': {
@@ -401,10 +454,13 @@ export class SimBroker implements Broker {
     if (balances !== undefined) this.stream.send(this.latency.stream(this.random), balances);
   }
 
-  /** Pushes events made of reports, as `push` does the reports (a report without one: undefined) */
-  private pushEvents(events: ReadonlyArray<VenueEvent | undefined>): void {
+  /**
+   * Pushes the first `count` events made of reports, as `push` does the reports (a report
+   * without one: undefined)
+   */
+  private pushEvents(events: ReadonlyArray<VenueEvent | undefined>, count: number): void {
     let balances = this.balanceSnapshot();
-    const last = events.length - 1;
+    const last = count - 1;
     for (let i = 0; i <= last; i++) balances = this.pushOne(events[i], i === last, balances);
     if (balances !== undefined) this.stream.send(this.latency.stream(this.random), balances);
   }

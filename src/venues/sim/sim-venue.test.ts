@@ -631,6 +631,28 @@ describe('SimVenue: hedge mode and leverage', () => {
     assert.throws(() => v.setPositionMode('ONE_WAY'), /open orders or positions/);
   });
 
+  it('marks both sides of a hedged instrument, and the one-way position after a switch back', () => {
+    const v = venue();
+    v.setPositionMode('HEDGE');
+    v.onQuote(quote(99.9, 100.1, 10, 10), 0);
+    const market = { type: 'MARKET', price: undefined, timeInForce: 'IOC' } as const;
+    v.submit(order({ ...market, side: 'BUY', positionSide: 'LONG', quantity: 0.3 }), 1);
+    v.submit(order({ ...market, side: 'SELL', positionSide: 'SHORT', quantity: 0.2 }), 2);
+    v.onQuote(quote(109.9, 110.1, 10, 10), 3);
+    const marks = () =>
+      (['LONG', 'SHORT', undefined] as const).map(
+        (side) => v.getPosition(BTC.symbol, side)?.markPrice,
+      );
+    assert.deepEqual(marks(), [110, 110, undefined]);
+    v.submit(order({ ...market, side: 'SELL', positionSide: 'LONG', quantity: 0.3 }), 4);
+    v.submit(order({ ...market, side: 'BUY', positionSide: 'SHORT', quantity: 0.2 }), 5);
+    v.setPositionMode('ONE_WAY');
+    v.submit(order({ ...market, side: 'BUY', quantity: 0.1 }), 6);
+    v.onQuote(quote(119.9, 120.1, 10, 10), 7);
+    // The hedge-mode positions keep the price they closed at; only the one-way one is marked
+    assert.deepEqual(marks(), [109.9, 110.1, 120]);
+  });
+
   it('holds margin at each instrument leverage', () => {
     const v = venueWith(1_000, [BTC], {
       leverage: 20,

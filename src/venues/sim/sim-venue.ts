@@ -217,6 +217,16 @@ export interface SimVenueOptions {
 /** The reason the venue gives for an order it placed to liquidate a position */
 export const LIQUIDATION = 'liquidation';
 
+/** An instrument's matching engine and the venue's positions in it, each made at its first fill */
+interface SimMarket {
+  readonly engine: MatchingEngine;
+  /** The one-way position */
+  oneWay: MutablePosition | undefined;
+  /** The hedge-mode positions */
+  long: MutablePosition | undefined;
+  short: MutablePosition | undefined;
+}
+
 interface LedgerBalance {
   readonly currency: string;
   total: number;
@@ -257,6 +267,82 @@ function snapshot(o: SimOrder): SimOrderSnapshot {
     averagePrice: o.averagePrice,
   };
 }
+
+/** A new live order, nothing filled yet; every field spelled out, in one order, so all share one hidden class */
+function newOrder(
+  orderId: string,
+  clientId: string,
+  instrument: Instrument,
+  side: Side,
+  type: OrderType,
+  timeInForce: TimeInForce,
+  quantity: number,
+  price: number | undefined,
+  stopPrice: number | undefined,
+  reduceOnly: boolean,
+  positionSide: PositionSide | undefined,
+  seq: number,
+  now: number,
+): SimOrder {
+  return {
+    orderId,
+    clientId,
+    instrument,
+    side,
+    type,
+    timeInForce,
+    quantity,
+    price,
+    stopPrice,
+    reduceOnly,
+    positionSide,
+    filled: 0,
+    notional: 0,
+    averagePrice: 0,
+    status: 'NEW',
+    triggered: false,
+    triggerPrice: undefined,
+    reserved: 0,
+    seq,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/**
+ * Most orders end unfilled (placed, then canceled), so their fill figures stay 0. Once any order
+ * has stored a fraction in such a field, V8 gives that field of every order made after it a heap
+ * box of its own, made with the order (16 bytes each); a field that has held something other
+ * than a number stays tagged instead, where 0 needs no box and a time or a size already boxed
+ * elsewhere is shared, not copied. One throwaway order that held null in these fields keeps them
+ * tagged for all (the account's records do the same)
+ */
+function keepFieldsTagged(): void {
+  const seed = newOrder(
+    '',
+    '',
+    {} as Instrument,
+    'BUY',
+    'LIMIT',
+    'GTC',
+    0,
+    0,
+    0,
+    false,
+    undefined,
+    0,
+    0,
+  );
+  const fields = seed as unknown as Record<keyof SimOrder, unknown>;
+  fields.quantity = null;
+  fields.filled = null;
+  fields.notional = null;
+  fields.averagePrice = null;
+  fields.reserved = null;
+  fields.createdAt = null;
+  fields.updatedAt = null;
+}
+keepFieldsTagged();
 
 function positionKey(symbol: string, side: PositionSide | undefined): string {
   return side === undefined ? symbol : `${symbol}|${side}`;
@@ -302,7 +388,8 @@ export function priceRefusal(instrument: Instrument, price: number): SimCode | u
  */
 export class SimVenue {
   readonly exchange: string;
-  private readonly engines = new Map<string, MatchingEngine>();
+  /** Each instrument's matching engine and positions, by symbol */
+  private readonly markets = new Map<string, SimMarket>();
   private readonly instruments = new Map<string, Instrument>();
   /** Live orders by clientId (no two live orders share one: a duplicate is refused), as placed */
   private readonly live = new Map<string, SimOrder>();
@@ -323,6 +410,8 @@ export class SimVenue {
     | undefined;
   private readonly positions = new Map<string, MutablePosition>();
   private readonly ledger = new Map<string, LedgerBalance>();
+  /** The ledger's balances in the order they were opened: a snapshot reads them without an iterator */
+  private readonly ledgerList: LedgerBalance[] = [];
   /** Initial margin held for each derivative position, by symbol */
   private readonly positionMargin = new Map<string, number>();
   private ledgerVersion = 0;
@@ -358,7 +447,12 @@ export class SimVenue {
     this.exchange = options.exchange;
     for (const instrument of options.instruments) {
       this.instruments.set(instrument.symbol, instrument);
-      this.engines.set(instrument.symbol, new MatchingEngine(instrument));
+      this.markets.set(instrument.symbol, {
+        engine: new MatchingEngine(instrument),
+        oneWay: undefined,
+        long: undefined,
+        short: undefined,
+      });
     }
     for (const balance of options.balances ?? [])
       this.ledger.set(balance.currency, {
@@ -366,6 +460,7 @@ export class SimVenue {
         total: balance.total,
         locked: 0,
       });
+    for (const balance of this.ledger.values()) this.ledgerList.push(balance);
     this.leverage = options.leverage ?? 20;
     this.rules = { ...DEFAULT_RULES, ...options.rules };
     this.checkMargin = options.checkMargin ?? true;
@@ -403,7 +498,7 @@ export class SimVenue {
 
   /** The engine of one instrument, for its market view */
   engine(symbol: string): MatchingEngine | undefined {
-    return this.engines.get(symbol);
+    return this.markets.get(symbol)?.engine;
   }
 
   private reject(
@@ -428,7 +523,7 @@ export class SimVenue {
   /** Validates and places a new order; returns what the venue reports, in order */
   submit(input: SimOrderInput, now: number): SimReport[] {
     const instrument = this.instruments.get(input.symbol);
-    const engine = this.engines.get(input.symbol);
+    const engine = this.markets.get(input.symbol)?.engine;
     if (instrument === undefined || engine === undefined)
       return this.reject(input, 'UNKNOWN_SYMBOL', now);
     if (typeof input.clientId !== 'string' || input.clientId.length === 0) {
@@ -518,18 +613,16 @@ export class SimVenue {
     }
 
     const order = this.place(
-      {
-        clientId: input.clientId,
-        instrument,
-        side: input.side,
-        type: input.type,
-        timeInForce: input.type === 'MARKET' ? 'IOC' : input.timeInForce,
-        quantity,
-        price: needsPrice ? input.price : undefined,
-        stopPrice: needsStop ? input.stopPrice : undefined,
-        reduceOnly,
-        positionSide: input.positionSide,
-      },
+      input.clientId,
+      instrument,
+      input.side,
+      input.type,
+      input.type === 'MARKET' ? 'IOC' : input.timeInForce,
+      quantity,
+      needsPrice ? input.price : undefined,
+      needsStop ? input.stopPrice : undefined,
+      reduceOnly,
+      input.positionSide,
       now,
     );
     const reports: SimReport[] = [{ type: 'accepted', order: this.reported(order), time: now }];
@@ -539,47 +632,38 @@ export class SimVenue {
     return reports;
   }
 
-  /** Opens a live order, nothing filled yet, under the next venue order id */
+  /**
+   * Opens a live order, nothing filled yet, under the next venue order id. Its fields come one by
+   * one, not as an object of them: this runs for every order
+   */
   private place(
-    spec: Pick<
-      SimOrder,
-      | 'clientId'
-      | 'instrument'
-      | 'side'
-      | 'type'
-      | 'timeInForce'
-      | 'quantity'
-      | 'price'
-      | 'stopPrice'
-      | 'reduceOnly'
-      | 'positionSide'
-    >,
+    clientId: string,
+    instrument: Instrument,
+    side: Side,
+    type: OrderType,
+    timeInForce: TimeInForce,
+    quantity: number,
+    price: number | undefined,
+    stopPrice: number | undefined,
+    reduceOnly: boolean,
+    positionSide: PositionSide | undefined,
     now: number,
   ): SimOrder {
-    // Every field spelled out, in one order, so all orders share one hidden class
-    const order: SimOrder = {
-      orderId: String(this.nextOrderId++),
-      clientId: spec.clientId,
-      instrument: spec.instrument,
-      side: spec.side,
-      type: spec.type,
-      timeInForce: spec.timeInForce,
-      quantity: spec.quantity,
-      price: spec.price,
-      stopPrice: spec.stopPrice,
-      reduceOnly: spec.reduceOnly,
-      positionSide: spec.positionSide,
-      filled: 0,
-      notional: 0,
-      averagePrice: 0,
-      status: 'NEW',
-      triggered: false,
-      triggerPrice: undefined,
-      reserved: 0,
-      seq: this.seq++,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const order = newOrder(
+      String(this.nextOrderId++),
+      clientId,
+      instrument,
+      side,
+      type,
+      timeInForce,
+      quantity,
+      price,
+      stopPrice,
+      reduceOnly,
+      positionSide,
+      this.seq++,
+      now,
+    );
     this.live.set(order.clientId, order);
     this.liveByOrderId?.set(order.orderId, order);
     if (order.reduceOnly) this.reduceOnlyLive += 1;
@@ -622,7 +706,9 @@ export class SimVenue {
     side: Side,
     positionSide: PositionSide | undefined,
   ): number {
-    const held = this.positions.get(positionKey(instrument.symbol, positionSide))?.quantity ?? 0;
+    // Spelled out: `?.quantity ?? 0` boxes the number it reads in a new heap number
+    const position = this.positions.get(positionKey(instrument.symbol, positionSide));
+    const held = position === undefined ? 0 : position.quantity;
     if (side === 'BUY' && held < 0) return -held;
     if (side === 'SELL' && held > 0) return held;
     return 0;
@@ -670,6 +756,7 @@ export class SimVenue {
     if (balance === undefined) {
       balance = { currency, total: 0, locked: 0 };
       this.ledger.set(currency, balance);
+      this.ledgerList.push(balance);
     }
     return balance;
   }
@@ -756,6 +843,10 @@ export class SimVenue {
     if (position === undefined) {
       position = createPosition(instrument);
       this.positions.set(key, position);
+      const market = this.markets.get(instrument.symbol)!;
+      if (order.positionSide === 'LONG') market.long = position;
+      else if (order.positionSide === 'SHORT') market.short = position;
+      else market.oneWay = position;
       if (isDerivative(instrument)) this.derivativePositions.push(position);
     }
     const realized = bookExecution(position, order.side, quantity, price, now);
@@ -799,16 +890,24 @@ export class SimVenue {
     reports: SimReport[],
     reason: string,
   ): void {
-    this.engines.get(order.instrument.symbol)?.remove(order);
+    reports.push(this.closed(order, status, now, reason));
+  }
+
+  /** Ends a live order with a terminal status; the report of it */
+  private closed(
+    order: SimOrder,
+    status: 'CANCELED' | 'EXPIRED',
+    now: number,
+    reason: string,
+  ): SimReport {
+    this.markets.get(order.instrument.symbol)?.engine.remove(order);
     order.status = status;
     order.updatedAt = now;
     this.retire(order);
     this.reserve(order);
-    reports.push(
-      status === 'CANCELED'
-        ? { type: 'canceled', order: this.reported(order), reason, time: now }
-        : { type: 'expired', order: this.reported(order), time: now },
-    );
+    return status === 'CANCELED'
+      ? { type: 'canceled', order: this.reported(order), reason, time: now }
+      : { type: 'expired', order: this.reported(order), time: now };
   }
 
   /** The order a report carries: a copy frozen now, or the order itself (see `copyOrders`) */
@@ -911,9 +1010,8 @@ export class SimVenue {
         },
       ];
     }
-    const reports: SimReport[] = [];
-    this.close(order, 'CANCELED', now, reports, 'canceled by the client');
-    return reports;
+    // A list of exactly one (an empty list pushed onto grows room for seventeen)
+    return [this.closed(order, 'CANCELED', now, 'canceled by the client')];
   }
 
   /** Cancels every live order, optionally of one symbol */
@@ -957,7 +1055,7 @@ export class SimVenue {
     const quantityFault = quantityRefusal(instrument, quantity);
     if (quantityFault !== undefined) return refuse(quantityFault);
     if (quantity <= order.filled) return refuse('INVALID_PARAMETER');
-    const engine = this.engines.get(instrument.symbol)!;
+    const engine = this.markets.get(instrument.symbol)!.engine;
     if (order.timeInForce === 'GTX' && engine.crosses(order.side, price))
       return refuse('POST_ONLY_WOULD_CROSS');
     const repriced = price !== order.price || quantity > order.quantity;
@@ -975,24 +1073,24 @@ export class SimVenue {
 
   // Funding due before a market event settles at the mark the market had until then
   onQuote(quote: Quote, now: number): readonly SimReport[] {
-    const engine = this.engines.get(quote.instrument.symbol);
-    if (engine === undefined) return NO_REPORTS;
+    const market = this.markets.get(quote.instrument.symbol);
+    if (market === undefined) return NO_REPORTS;
     const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
-    return this.afterMarket(engine, engine.onQuote(quote, this.cap), now, due);
+    return this.afterMarket(market, market.engine.onQuote(quote, this.cap), now, due);
   }
 
   onTrade(trade: Trade, now: number): readonly SimReport[] {
-    const engine = this.engines.get(trade.instrument.symbol);
-    if (engine === undefined) return NO_REPORTS;
+    const market = this.markets.get(trade.instrument.symbol);
+    if (market === undefined) return NO_REPORTS;
     const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
-    return this.afterMarket(engine, engine.onTrade(trade, this.cap), now, due);
+    return this.afterMarket(market, market.engine.onTrade(trade, this.cap), now, due);
   }
 
   onBook(book: BookSnapshot, now: number): readonly SimReport[] {
-    const engine = this.engines.get(book.instrument.symbol);
-    if (engine === undefined) return NO_REPORTS;
+    const market = this.markets.get(book.instrument.symbol);
+    if (market === undefined) return NO_REPORTS;
     const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
-    return this.afterMarket(engine, engine.onBook(book, this.cap), now, due);
+    return this.afterMarket(market, market.engine.onBook(book, this.cap), now, due);
   }
 
   /**
@@ -1039,7 +1137,7 @@ export class SimVenue {
   private payFunding(instrument: Instrument, rate: number, time: number): SimReport | undefined {
     const position = this.positions.get(instrument.symbol);
     if (position === undefined || position.quantity === 0) return undefined;
-    const engine = this.engines.get(instrument.symbol)!;
+    const engine = this.markets.get(instrument.symbol)!.engine;
     const live = this.markOf(engine);
     const mark = Number.isFinite(live) ? live : position.markPrice;
     const amount = money(-position.quantity * mark * instrument.contractSize * rate);
@@ -1060,7 +1158,9 @@ export class SimVenue {
 
   /** Whether equity in `settle` (wallet plus unrealized PnL at mark) is below maintenance margin */
   private belowMaintenance(settle: string): boolean {
-    let equity = this.ledger.get(settle)?.total ?? 0;
+    // Spelled out: `?.total ?? 0` boxes the number it reads in a new heap number, on every mark
+    const balance = this.ledger.get(settle);
+    let equity = balance === undefined ? 0 : balance.total;
     let maintenance = 0;
     const positions = this.derivativePositions;
     for (let i = 0; i < positions.length; i++) {
@@ -1104,7 +1204,7 @@ export class SimVenue {
     reports: SimReport[],
   ): void {
     const instrument = position.instrument;
-    const engine = this.engines.get(instrument.symbol)!;
+    const engine = this.markets.get(instrument.symbol)!.engine;
     const side: Side = position.quantity > 0 ? 'SELL' : 'BUY';
     const quantity = Math.abs(position.quantity);
     const touch = side === 'SELL' ? engine.bid : engine.ask;
@@ -1113,18 +1213,16 @@ export class SimVenue {
     let clientId = `${LIQUIDATION}-${this.nextOrderId}`;
     while (this.live.has(clientId)) clientId += '+';
     const order = this.place(
-      {
-        clientId,
-        instrument,
-        side,
-        type: 'MARKET',
-        timeInForce: 'IOC',
-        quantity,
-        price: undefined,
-        stopPrice: undefined,
-        reduceOnly: true,
-        positionSide: positionSide === 'BOTH' ? undefined : positionSide,
-      },
+      clientId,
+      instrument,
+      side,
+      'MARKET',
+      'IOC',
+      quantity,
+      undefined,
+      undefined,
+      true,
+      positionSide === 'BOTH' ? undefined : positionSide,
       now,
     );
     reports.push({ type: 'accepted', order: this.reported(order), reason: LIQUIDATION, time: now });
@@ -1148,16 +1246,16 @@ export class SimVenue {
    * orders with nothing left to reduce. Allocates nothing when nothing happened.
    */
   private afterMarket(
-    engine: MatchingEngine,
+    market: SimMarket,
     executions: readonly Execution[],
     now: number,
     due: SimReport[] | undefined,
   ): readonly SimReport[] {
-    const symbol = engine.instrument.symbol;
+    const engine = market.engine;
     const hedged = this.positionMode === 'HEDGE';
     // The positions to mark, taken before the executions are booked (no array per event)
-    const first = this.positions.get(hedged ? positionKey(symbol, 'LONG') : symbol);
-    const second = hedged ? this.positions.get(positionKey(symbol, 'SHORT')) : undefined;
+    const first = hedged ? market.long : market.oneWay;
+    const second = hedged ? market.short : undefined;
     let reports = due;
     if (executions.length > 0) {
       reports ??= [];
@@ -1264,9 +1362,7 @@ export class SimVenue {
   expire(ref: SimOrderRef, now: number): SimReport[] {
     const order = this.findLive(ref);
     if (order === undefined) return [];
-    const reports: SimReport[] = [];
-    this.close(order, 'EXPIRED', now, reports, 'good-till-date reached');
-    return reports;
+    return [this.closed(order, 'EXPIRED', now, 'good-till-date reached')];
   }
 
   /**
@@ -1275,10 +1371,14 @@ export class SimVenue {
    * over the leverage), free the rest
    */
   getBalances(): Balance[] {
-    const balances: Balance[] = [];
-    for (const { currency, total, locked } of this.ledger.values()) {
+    // A list of its size (an empty list pushed onto grows room for seventeen); a snapshot is
+    // taken every time a live order's reserve changes
+    const ledger = this.ledgerList;
+    const balances: Balance[] = new Array(ledger.length);
+    for (let i = 0; i < ledger.length; i++) {
+      const { currency, total, locked } = ledger[i]!;
       const held = money(Math.max(0, Math.min(total, locked)));
-      balances.push({ currency, total, free: money(total - held), locked: held });
+      balances[i] = { currency, total, free: money(total - held), locked: held };
     }
     return balances;
   }
