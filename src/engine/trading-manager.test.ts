@@ -201,6 +201,10 @@ describe('TradingManager: matching', () => {
 });
 
 describe('TradingManager: submitOrders', () => {
+  /** Three limit buys a tick apart */
+  const threeBuys = () =>
+    [60000, 60001, 60002].map((price) => ({ instrument: BTC_PERP, amount: 0.01, price }));
+
   it('submit orders batch', async () => {
     const { trading, account, broker } = createHarness({
       capabilities: { batch: true, maxBatchSize: 5 },
@@ -275,11 +279,7 @@ describe('TradingManager: submitOrders', () => {
 
   it('rejects one bad order of a batch and opens the rest', async () => {
     const { trading } = createHarness({ reply: (r) => (r.price === 60001 ? 'reject' : 'accept') });
-    const orders = await trading.submitOrders([
-      { instrument: BTC_PERP, amount: 0.01, price: 60000 },
-      { instrument: BTC_PERP, amount: 0.01, price: 60001 },
-      { instrument: BTC_PERP, amount: 0.01, price: 60002 },
-    ]);
+    const orders = await trading.submitOrders(threeBuys());
     assert.deepEqual(
       orders.map((o) => o.status),
       ['OPEN', 'REJECTED', 'OPEN'],
@@ -315,11 +315,7 @@ describe('TradingManager: submitOrders', () => {
       // Synchronous, while the rest of the batch is still being tracked
       trading.cancelOrder(first!).catch((error: unknown) => refused.push(error));
     });
-    const orders = await trading.submitOrders([
-      { instrument: BTC_PERP, amount: 0.01, price: 60000 },
-      { instrument: BTC_PERP, amount: 0.01, price: 60001 },
-      { instrument: BTC_PERP, amount: 0.01, price: 60002 },
-    ]);
+    const orders = await trading.submitOrders(threeBuys());
     assert.deepEqual(
       orders.map((o) => o.status),
       ['CANCELED', 'OPEN', 'OPEN'],

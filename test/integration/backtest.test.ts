@@ -276,3 +276,64 @@ describe('backtest: funding and liquidation reach the strategy and the report', 
     );
   });
 });
+
+describe('backtest: what the strategy sees of the market', () => {
+  it("answers ctx.quote with each instrument's last quote, a book's best levels included", async () => {
+    const btc = simInstrument('BTCUSDT');
+    const eth = simInstrument('ETHUSDT');
+    const t0 = Date.UTC(2026, 0, 1);
+    const quote = (instrument: typeof btc, time: number, bid: number): MarketEvent => ({
+      type: 'quote',
+      instrument,
+      time,
+      bid,
+      bidSize: 1,
+      ask: bid + 1,
+      askSize: 1,
+    });
+    const trade = (instrument: typeof btc, time: number, price: number): MarketEvent => ({
+      type: 'trade',
+      instrument,
+      time,
+      price,
+      size: 1,
+      side: 'BUY',
+    });
+    const events: MarketEvent[] = [
+      quote(btc, t0, 60_000),
+      trade(eth, t0 + 1, 3_000),
+      quote(eth, t0 + 2, 3_001),
+      quote(eth, t0 + 3, 3_002),
+      quote(btc, t0 + 4, 60_010),
+      { type: 'book', instrument: eth, time: t0 + 5, bids: [[3_003, 2]], asks: [[3_004, 2]] },
+      trade(btc, t0 + 6, 60_011),
+    ];
+    const seen: Array<[number | undefined, number | undefined]> = [];
+    const look = (_event: unknown, ctx: Parameters<NonNullable<Strategy['onStart']>>[0]) => {
+      seen.push([ctx.quote(btc)?.bid, ctx.quote(eth)?.bid]);
+    };
+    let sent = false;
+    await runBacktest({
+      strategy: { name: 'looking', onQuote: look, onTrade: look, onBook: look },
+      source: {
+        next: async () => {
+          if (sent) return undefined;
+          sent = true;
+          return events;
+        },
+      },
+      instruments: [btc, eth],
+      outDir: undefined,
+      logger: createMemoryLogger('warn'),
+    });
+    assert.deepEqual(seen, [
+      [60_000, undefined],
+      [60_000, undefined],
+      [60_000, 3_001],
+      [60_000, 3_002],
+      [60_010, 3_002],
+      [60_010, 3_003],
+      [60_010, 3_003],
+    ]);
+  });
+});
