@@ -996,22 +996,24 @@ export class SimVenue {
 
   /** Cancels a live order by venue or client id */
   cancel(ref: SimOrderRef, now: number): SimReport[] {
+    return [this.cancelReport(ref, now)];
+  }
+
+  /** Cancels a live order by venue or client id: the one report `cancel` lists (the cancel or its refusal) */
+  cancelReport(ref: SimOrderRef, now: number): SimReport {
     const order = this.findLive(ref);
     if (order === undefined) {
       const { code, message } = SIM_CODES.UNKNOWN_ORDER;
-      return [
-        {
-          type: 'cancelRejected',
-          clientId: ref.clientId,
-          orderId: ref.orderId,
-          code,
-          message,
-          time: now,
-        },
-      ];
+      return {
+        type: 'cancelRejected',
+        clientId: ref.clientId,
+        orderId: ref.orderId,
+        code,
+        message,
+        time: now,
+      };
     }
-    // A list of exactly one (an empty list pushed onto grows room for seventeen)
-    return [this.closed(order, 'CANCELED', now, 'canceled by the client')];
+    return this.closed(order, 'CANCELED', now, 'canceled by the client');
   }
 
   /** Cancels every live order, optionally of one symbol */
