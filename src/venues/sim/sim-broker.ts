@@ -127,10 +127,7 @@ class RoundTrip {
   /** Settles the caller's promise when the reply arrives; undefined for sendOrderAsync */
   readonly resolve: ((value: never) => void) | undefined;
   readonly reject: ((error: unknown) => void) | undefined;
-  /**
-   * A submit's verdict (the accept, or the rejection), a cancel's; for a batch, one per request
-   * (and for a cancel the venue answered with several reports, one per report)
-   */
+  /** A submit's verdict (the accept, or the rejection), a cancel's; for a batch, one per request */
   reply: VenueEvent | undefined = undefined;
   replies: Array<VenueEvent | undefined> | undefined = undefined;
   /** Why the venue refused an amend */
@@ -172,7 +169,6 @@ function resolved(): (value: never) => void {
   captured = undefined;
   return resolve;
 }
-const NO_EVENTS: ReadonlyArray<VenueEvent | undefined> = [];
 
 /**
  * The order a request asks the venue for, read through from the request: the venue reads it
@@ -349,12 +345,10 @@ export class SimBroker implements Broker {
         break;
       }
       case 'cancel': {
-        const reports = this.venue.cancel({ clientId: trip.order!.clientId }, now);
-        // One report (the cancel or its refusal) is one reply event, no list of them
-        if (reports.length === 1) trip.reply = this.toEvent(reports[0]!);
-        else trip.replies = reports.map((report) => this.toEvent(report));
-        if (reports[0]?.type !== 'cancelRejected')
-          this.push(reports, trip.replies === undefined ? trip.reply : trip.replies[0]);
+        // The venue's one report (the cancel or its refusal) is the reply, no list of them
+        const report = this.venue.cancelReport({ clientId: trip.order!.clientId }, now);
+        trip.reply = this.toEvent(report);
+        if (report.type !== 'cancelRejected') this.pushReply(trip.reply);
         break;
       }
       case 'amend': {
@@ -380,15 +374,15 @@ export class SimBroker implements Broker {
       case 'batch': {
         for (const event of trip.replies!) if (event !== undefined) this.out.emit(event);
         const resolve = trip.resolve as (orders: readonly Order[]) => void;
-        const orders: Order[] = [];
-        for (const request of trip.requests) orders.push(this.out.order(request.clientId) as Order);
+        const requests = trip.requests;
+        const orders: Order[] = new Array(requests.length);
+        for (let i = 0; i < requests.length; i++)
+          orders[i] = this.out.order(requests[i]!.clientId) as Order;
         resolve(orders);
         break;
       }
       case 'cancel': {
         if (trip.reply !== undefined) this.out.emit(trip.reply);
-        for (const event of trip.replies ?? NO_EVENTS)
-          if (event !== undefined) this.out.emit(event);
         (trip.resolve as () => void)();
         break;
       }
@@ -451,6 +445,12 @@ export class SimBroker implements Broker {
       const event = i === 0 && first !== undefined ? first : this.toEvent(reports[i]!);
       balances = this.pushOne(event, i === last, balances);
     }
+    if (balances !== undefined) this.stream.send(this.latency.stream(this.random), balances);
+  }
+
+  /** Pushes the event of a request's one report, as `push` does a list of one */
+  private pushReply(event: VenueEvent | undefined): void {
+    const balances = this.pushOne(event, true, this.balanceSnapshot());
     if (balances !== undefined) this.stream.send(this.latency.stream(this.random), balances);
   }
 

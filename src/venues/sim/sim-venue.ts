@@ -268,7 +268,10 @@ function snapshot(o: SimOrder): SimOrderSnapshot {
   };
 }
 
-/** A new live order, nothing filled yet; every field spelled out, in one order, so all share one hidden class */
+/**
+ * A new order, nothing filled yet, under its venue order id; every field spelled out, in one
+ * order, so all share one hidden class
+ */
 function newOrder(
   orderId: string,
   clientId: string,
@@ -612,18 +615,23 @@ export class SimVenue {
       if (shortfall !== undefined) return this.reject(input, shortfall, now);
     }
 
+    // Its fields one by one, not as an object of them: this runs for every order
     const order = this.place(
-      input.clientId,
-      instrument,
-      input.side,
-      input.type,
-      input.type === 'MARKET' ? 'IOC' : input.timeInForce,
-      quantity,
-      needsPrice ? input.price : undefined,
-      needsStop ? input.stopPrice : undefined,
-      reduceOnly,
-      input.positionSide,
-      now,
+      newOrder(
+        String(this.nextOrderId++),
+        input.clientId,
+        instrument,
+        input.side,
+        input.type,
+        input.type === 'MARKET' ? 'IOC' : input.timeInForce,
+        quantity,
+        needsPrice ? input.price : undefined,
+        needsStop ? input.stopPrice : undefined,
+        reduceOnly,
+        input.positionSide,
+        this.seq++,
+        now,
+      ),
     );
     const reports: SimReport[] = [{ type: 'accepted', order: this.reported(order), time: now }];
     if (needsStop) engine.arm(order);
@@ -632,38 +640,8 @@ export class SimVenue {
     return reports;
   }
 
-  /**
-   * Opens a live order, nothing filled yet, under the next venue order id. Its fields come one by
-   * one, not as an object of them: this runs for every order
-   */
-  private place(
-    clientId: string,
-    instrument: Instrument,
-    side: Side,
-    type: OrderType,
-    timeInForce: TimeInForce,
-    quantity: number,
-    price: number | undefined,
-    stopPrice: number | undefined,
-    reduceOnly: boolean,
-    positionSide: PositionSide | undefined,
-    now: number,
-  ): SimOrder {
-    const order = newOrder(
-      String(this.nextOrderId++),
-      clientId,
-      instrument,
-      side,
-      type,
-      timeInForce,
-      quantity,
-      price,
-      stopPrice,
-      reduceOnly,
-      positionSide,
-      this.seq++,
-      now,
-    );
+  /** Opens a new order: it is live from now on */
+  private place(order: SimOrder): SimOrder {
     this.live.set(order.clientId, order);
     this.liveByOrderId?.set(order.orderId, order);
     if (order.reduceOnly) this.reduceOnlyLive += 1;
@@ -996,22 +974,24 @@ export class SimVenue {
 
   /** Cancels a live order by venue or client id */
   cancel(ref: SimOrderRef, now: number): SimReport[] {
+    return [this.cancelReport(ref, now)];
+  }
+
+  /** Cancels a live order by venue or client id: the one report `cancel` lists (the cancel or its refusal) */
+  cancelReport(ref: SimOrderRef, now: number): SimReport {
     const order = this.findLive(ref);
     if (order === undefined) {
       const { code, message } = SIM_CODES.UNKNOWN_ORDER;
-      return [
-        {
-          type: 'cancelRejected',
-          clientId: ref.clientId,
-          orderId: ref.orderId,
-          code,
-          message,
-          time: now,
-        },
-      ];
+      return {
+        type: 'cancelRejected',
+        clientId: ref.clientId,
+        orderId: ref.orderId,
+        code,
+        message,
+        time: now,
+      };
     }
-    // A list of exactly one (an empty list pushed onto grows room for seventeen)
-    return [this.closed(order, 'CANCELED', now, 'canceled by the client')];
+    return this.closed(order, 'CANCELED', now, 'canceled by the client');
   }
 
   /** Cancels every live order, optionally of one symbol */
@@ -1213,17 +1193,21 @@ export class SimVenue {
     let clientId = `${LIQUIDATION}-${this.nextOrderId}`;
     while (this.live.has(clientId)) clientId += '+';
     const order = this.place(
-      clientId,
-      instrument,
-      side,
-      'MARKET',
-      'IOC',
-      quantity,
-      undefined,
-      undefined,
-      true,
-      positionSide === 'BOTH' ? undefined : positionSide,
-      now,
+      newOrder(
+        String(this.nextOrderId++),
+        clientId,
+        instrument,
+        side,
+        'MARKET',
+        'IOC',
+        quantity,
+        undefined,
+        undefined,
+        true,
+        positionSide === 'BOTH' ? undefined : positionSide,
+        this.seq++,
+        now,
+      ),
     );
     reports.push({ type: 'accepted', order: this.reported(order), reason: LIQUIDATION, time: now });
     order.filled = quantity;
