@@ -14,6 +14,7 @@
  */
 import type { Instrument } from '../../core/instrument.ts';
 import { roundSizeDown } from '../../core/instrument.ts';
+import type { Quote } from '../../core/market-data.ts';
 import { midPrice } from '../../core/market-data.ts';
 import type { Order } from '../../core/order.ts';
 import { isTerminal } from '../../core/order.ts';
@@ -112,6 +113,32 @@ export default function createQuotingStrategy(): Strategy {
     ask = askId === undefined ? undefined : ctx.order(askId);
   };
 
+  /** Past the limit: crosses the spread for the excess and waits for the venue's answer */
+  const trim = async (ctx: StrategyContext, position: number, quote: Quote): Promise<void> => {
+    trimming = true;
+    try {
+      const excess = roundSizeDown(instrument, Math.abs(position) - maxPosition / 2);
+      if (excess >= ctx.minimumSize(instrument, midPrice(quote))) {
+        const order = await ctx.trade(
+          instrument,
+          position > 0 ? -excess : excess,
+          position > 0 ? quote.bid : quote.ask,
+          {
+            timeInForce: 'IOC',
+            reduceOnly: true,
+          },
+        );
+        ctx.log.info('inventory trimmed', {
+          clientId: order.clientId,
+          status: order.status,
+          filled: order.filledQuantity,
+        });
+      }
+    } finally {
+      trimming = false;
+    }
+  };
+
   /** Requotes when the reference price drifted, or a side is missing */
   const reprice = (ctx: StrategyContext, mid: number): void => {
     if (size === 0) size = 2 * ctx.minimumSize(instrument, mid);
@@ -163,34 +190,14 @@ export default function createQuotingStrategy(): Strategy {
       if (quote === undefined || ctx.time - quote.time > 2_000) reprice(ctx, trade.price);
     },
 
-    async onTimer(_time, ctx) {
+    onTimer(_time, ctx) {
       const position = ctx.position(instrument).quantity;
       if (trimming || Math.abs(position) <= maxPosition || maxPosition === 0) return;
       const quote = ctx.quote(instrument);
       if (quote === undefined) return;
-      // Past the limit: cross the spread for the excess and wait for the venue's answer
-      trimming = true;
-      try {
-        const excess = roundSizeDown(instrument, Math.abs(position) - maxPosition / 2);
-        if (excess >= ctx.minimumSize(instrument, midPrice(quote))) {
-          const order = await ctx.trade(
-            instrument,
-            position > 0 ? -excess : excess,
-            position > 0 ? quote.bid : quote.ask,
-            {
-              timeInForce: 'IOC',
-              reduceOnly: true,
-            },
-          );
-          ctx.log.info('inventory trimmed', {
-            clientId: order.clientId,
-            status: order.status,
-            filled: order.filledQuantity,
-          });
-        }
-      } finally {
-        trimming = false;
-      }
+      // Async only past the limit: a callback that returns a promise has the backtest run the
+      // pending promise jobs before the next event, at every tick
+      return trim(ctx, position, quote);
     },
 
     async onStop(ctx) {
