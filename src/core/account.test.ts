@@ -274,6 +274,49 @@ describe('apply: state machine', () => {
     );
   });
 
+  it('shares one audit entry between orders that change alike at the same moment', () => {
+    const state = fresh();
+    for (const id of ['a', 'b', 'c']) apply(state, requested(request(id)));
+    // One reply accepts a and b; c a moment later; a and b canceled by one request
+    for (const id of ['a', 'b']) apply(state, accepted(id, `v-${id}`, 10));
+    apply(state, accepted('c', 'v-c', 11));
+    for (const id of ['a', 'b']) {
+      apply(state, {
+        type: 'cancelRequested',
+        exchange: EX,
+        clientId: id as ClientOrderId,
+        deferred: false,
+        time: 12,
+      });
+    }
+    apply(state, {
+      type: 'orderStatusReported',
+      exchange: EX,
+      clientId: 'c' as ClientOrderId,
+      status: 'CANCELED',
+      filledQuantity: 0,
+      time: 12,
+    });
+    apply(state, canceled('a', 13));
+    apply(state, canceled('b', 14));
+    const trail = (id: string) => findOrder(state, id)?.transitions ?? [];
+    const [a, b, c] = [trail('a'), trail('b'), trail('c')];
+    assert.deepEqual(
+      b.map((t) => [t.from, t.to, t.cause, t.time]),
+      [
+        ['PENDING', 'OPEN', 'orderAccepted', 10],
+        ['OPEN', 'PENDING_CANCEL', 'cancelRequested', 12],
+        ['PENDING_CANCEL', 'CANCELED', 'orderCanceled', 14],
+      ],
+      'each trail reads as before',
+    );
+    assert.equal(a[0], b[0], 'accepted by one reply: one entry');
+    assert.equal(a[1], b[1], 'one cancel request: one entry');
+    assert.notEqual(a[2], b[2], 'canceled at different times');
+    assert.notEqual(c[0], a[0], 'accepted a moment later');
+    assert.notEqual(c[1], b[1], 'the same moment, but another cause and change');
+  });
+
   it('absorbs a fill before its accept', () => {
     const state = fresh();
     apply(state, requested(request('a')));

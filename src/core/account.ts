@@ -161,6 +161,12 @@ export interface AccountState {
    */
   graceCutoff: number;
   readonly seen: BoundedMemory;
+  /**
+   * The audit entry made last. Orders that change status alike at the same moment (a batch's
+   * orders accepted by one reply, canceled by one request) share one entry: entries are
+   * read-only values, and sharing spares an object per order that lives as long as the order
+   */
+  lastTransition: OrderTransition | undefined;
 }
 
 /** What one applied event did */
@@ -314,6 +320,7 @@ export function createAccountState(options: AccountStateOptions): AccountState {
     terminalHead: 0,
     graceCutoff: Number.NEGATIVE_INFINITY,
     seen: new BoundedMemory(limits.dedupSize),
+    lastTransition: undefined,
   };
   for (const balance of options.balances ?? []) {
     state.balances.set(balance.currency, { ...balance });
@@ -490,13 +497,28 @@ function transition(
     state.counters.illegalTransitions += 1;
     return false;
   }
-  order.transitions.push({ from, to, cause, time });
+  const last = state.lastTransition;
+  let entry: OrderTransition;
+  if (
+    last !== undefined &&
+    last.time === time &&
+    last.from === from &&
+    last.to === to &&
+    last.cause === cause
+  ) {
+    entry = last;
+  } else {
+    entry = { from, to, cause, time };
+    state.lastTransition = entry;
+  }
+  order.transitions.push(entry);
   order.status = to;
-  order.updatedAt = time;
+  // The entry's own number: a time that is no small integer is a heap box, and one is enough
+  order.updatedAt = entry.time;
   if (isTerminal(from) && !isTerminal(to)) revive(state, order);
   if (isTerminal(to)) {
     if (order.terminalAt < 0) {
-      order.terminalAt = time;
+      order.terminalAt = entry.time;
       state.terminalQueue.push(order);
     }
     order.cancelDeferred = false;

@@ -98,4 +98,26 @@ describe('createOrderRequest', () => {
       message: 'quantity 0.0009 rounds to 0 on lot 0.001, below the minimum size 0.001 of BTCUSDT',
     });
   });
+
+  it('has the same fields in the same order for every kind of order, the absent ones absent', () => {
+    const keys = (spec: Partial<OrderSpec>) =>
+      Object.keys(createOrderRequest({ ...base, ...spec }));
+    const common = ['clientId', 'instrument', 'side', 'quantity', 'orderType', 'timeInForce'];
+    assert.deepEqual(keys({}), [...common, 'reduceOnly', 'options', 'price'], 'a plain limit');
+    assert.deepEqual(
+      keys({ orderType: 'MARKET', price: undefined, timeInForce: 'IOC' }),
+      [...common, 'reduceOnly', 'options'],
+      'a market order has no price key',
+    );
+    assert.deepEqual(
+      keys({ orderType: 'STOP_LIMIT', stopPrice: 65000 }),
+      [...common, 'reduceOnly', 'options', 'price', 'stopPrice'],
+      'a stop limit',
+    );
+    assert.deepEqual(
+      keys({ positionSide: 'LONG' }),
+      [...common, 'reduceOnly', 'options', 'price', 'positionSide'],
+      'a hedge-mode leg',
+    );
+  });
 });

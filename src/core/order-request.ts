@@ -193,6 +193,22 @@ export function createOrderRequest(spec: OrderSpec): OrderRequest {
 
   // Built field by field, not with spreads of throwaway objects (this runs for every order);
   // the optional fields are absent, not undefined, as before
+  const options = spec.options === undefined ? {} : { ...spec.options };
+  if (price !== undefined && stopPrice === undefined && positionSide === undefined) {
+    // A plain limit order, most orders: made whole in one literal (the same keys in the same
+    // order), so no property is added later, which would give it a second properties store
+    return {
+      clientId: spec.clientId,
+      instrument,
+      side,
+      quantity,
+      orderType,
+      timeInForce,
+      reduceOnly,
+      options,
+      price,
+    };
+  }
   const request: Mutable<OrderRequest> = {
     clientId: spec.clientId,
     instrument,
@@ -201,7 +217,7 @@ export function createOrderRequest(spec: OrderSpec): OrderRequest {
     orderType,
     timeInForce,
     reduceOnly,
-    options: spec.options === undefined ? {} : { ...spec.options },
+    options,
   };
   if (price !== undefined) request.price = price;
   if (stopPrice !== undefined) request.stopPrice = stopPrice;
