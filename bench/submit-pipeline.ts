@@ -33,8 +33,10 @@ class InstantBroker implements Broker {
       type: 'orderAccepted',
       exchange: this.exchange,
       clientId: request.clientId,
-      venueOrderId: venueOrderId(String(this.next++)),
-      time: 0,
+      venueOrderId: venueOrderId(String(this.next)),
+      // Each acknowledgement at a moment of its own, as a venue's are: orders changing status
+      // at one moment share an audit entry, which a clock that never moved would flatter
+      time: this.next++,
     });
   }
   async sendOrder(request: OrderRequest): Promise<Order> {
