@@ -44,6 +44,7 @@ import {
   positionKey,
   syncPosition,
 } from './position.ts';
+import { keepFieldsTagged } from './tagged-fields.ts';
 import { canTransition } from './transitions.ts';
 
 /** How much an account remembers; everything that could grow is bounded by one of these */
@@ -646,29 +647,19 @@ function newRecord(f: RecordFields, time: number): OrderRecord {
   };
 }
 
-/**
- * The fill figures and `terminalAt` stay 0 or -1 for most orders (placed, then canceled unfilled).
- * Once any order has stored a fraction in such a field, V8 gives the field of every record made
- * after it a heap box of its own (16 bytes each, kept as long as the order is); a field that has
- * held something other than a number is left tagged instead, and small integers need no box. One
- * throwaway record (and audit entry) that held null in these fields makes the shared hidden class
- * tagged for them: no box for the zeros, and the times (`createdAt`, `updatedAt`, each entry's
- * `time`) share the one number a status change stores in several places. About 100 bytes less
- * kept per order, nothing anyone can see
- */
-function keepFieldsTagged(): void {
-  const seed = newRecord({} as RecordFields, 0) as unknown as Record<keyof OrderRecord, unknown>;
-  seed.filledQuantity = null;
-  seed.averageFillPrice = null;
-  seed.bookedQuantity = null;
-  seed.filledNotional = null;
-  seed.terminalAt = null;
-  seed.createdAt = null;
-  seed.updatedAt = null;
-  const entry = { ...NO_ENTRY } as Record<keyof OrderTransition, unknown>;
-  entry.time = null;
-}
-keepFieldsTagged();
+// Most orders end unfilled (placed, then canceled): their fill figures and `terminalAt` stay 0 or
+// -1, and the times are shared by the places a status change stores them (the record and its
+// audit entry). About 100 bytes less kept per order
+keepFieldsTagged(newRecord({} as RecordFields, 0), [
+  'filledQuantity',
+  'averageFillPrice',
+  'bookedQuantity',
+  'filledNotional',
+  'terminalAt',
+  'createdAt',
+  'updatedAt',
+]);
+keepFieldsTagged({ ...NO_ENTRY }, ['time']);
 
 /**
  * Claims an order's one row in a run report: true the first time for an order, false after.

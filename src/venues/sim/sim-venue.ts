@@ -10,6 +10,7 @@ import type { OrderType, PositionSide, Side, TimeInForce } from '../../core/orde
 import { ORDER_TYPES, SIDES, TIMES_IN_FORCE } from '../../core/order.ts';
 import type { MutablePosition, Position } from '../../core/position.ts';
 import { bookExecution, createPosition, markPosition } from '../../core/position.ts';
+import { keepFieldsTagged } from '../../core/tagged-fields.ts';
 import type { FundingSchedule } from './funding.ts';
 import { checkFundingSchedule, FundingCursor } from './funding.ts';
 import type { Execution, SimOrder, SimOrderStatus } from './matching-engine.ts';
@@ -312,40 +313,12 @@ function newOrder(
   };
 }
 
-/**
- * Most orders end unfilled (placed, then canceled), so their fill figures stay 0. Once any order
- * has stored a fraction in such a field, V8 gives that field of every order made after it a heap
- * box of its own, made with the order (16 bytes each); a field that has held something other
- * than a number stays tagged instead, where 0 needs no box and a time or a size already boxed
- * elsewhere is shared, not copied. One throwaway order that held null in these fields keeps them
- * tagged for all (the account's records do the same)
- */
-function keepFieldsTagged(): void {
-  const seed = newOrder(
-    '',
-    '',
-    {} as Instrument,
-    'BUY',
-    'LIMIT',
-    'GTC',
-    0,
-    0,
-    0,
-    false,
-    undefined,
-    0,
-    0,
-  );
-  const fields = seed as unknown as Record<keyof SimOrder, unknown>;
-  fields.quantity = null;
-  fields.filled = null;
-  fields.notional = null;
-  fields.averagePrice = null;
-  fields.reserved = null;
-  fields.createdAt = null;
-  fields.updatedAt = null;
-}
-keepFieldsTagged();
+// Most orders end unfilled (placed, then canceled): their fill figures and reserve stay 0, and a
+// size or time already boxed elsewhere is shared (the account's records do the same)
+keepFieldsTagged(
+  newOrder('', '', {} as Instrument, 'BUY', 'LIMIT', 'GTC', 0, 0, 0, false, undefined, 0, 0),
+  ['quantity', 'filled', 'notional', 'averagePrice', 'reserved', 'createdAt', 'updatedAt'],
+);
 
 function positionKey(symbol: string, side: PositionSide | undefined): string {
   return side === undefined ? symbol : `${symbol}|${side}`;

@@ -1,0 +1,18 @@
+/**
+ * Keeps numeric fields of a hot-path object shape tagged, so the zeros most objects hold there
+ * need no heap box.
+ *
+ * Once any object of a shape has stored a fraction in a field, V8 gives that field of every object
+ * of the shape made after it a heap box of its own (16 bytes each, kept as long as the object is).
+ * A field that has held something other than a number is left tagged instead: small integers need
+ * no box, and a number already boxed elsewhere (a time stored in several places) is shared, not
+ * copied. Storing null once in those fields of one throwaway object of the shape does that for the
+ * whole shape. Nothing anyone can see: the objects hold numbers as before.
+ *
+ * `seed` must be made exactly as the hot path makes its objects (same literal, same key order),
+ * and this must run before the first of them is made.
+ */
+export function keepFieldsTagged<T extends object>(seed: T, fields: readonly (keyof T)[]): void {
+  const record = seed as Record<keyof T, unknown>;
+  for (const field of fields) record[field] = null;
+}
