@@ -149,6 +149,12 @@ export class TradingManager {
   /** The id generated last (its own, so never one of the taken ones) */
   private lastIssued: string | undefined;
   /**
+   * The id of the request built here (`buildRequest`) that is being tracked: its id was checked
+   * there (generated, handed out fresh, or a caller's, which marks the ids taken), so the
+   * account's word that it is tracked needs no second look
+   */
+  private trackingOwn: string | undefined;
+  /**
    * The last few ids `nextClientId` handed to callers and nobody has used since: one coming back
    * as a caller's clientId is known valid and unused, with nothing to check or look up
    */
@@ -206,7 +212,10 @@ export class TradingManager {
     this.risk.onApplied(result);
     const change = result.change;
     const clientId = order.clientId;
-    if (change === 'requested' || change === 'adopted' || change === 'recovered') {
+    if (
+      (change === 'requested' || change === 'adopted' || change === 'recovered') &&
+      clientId !== this.trackingOwn
+    ) {
       if (!this.idsTaken && clientId !== this.lastIssued && this.wouldIssue(clientId))
         this.idsTaken = true;
       // A handed-out id tracked on the account directly is no longer fresh
@@ -304,6 +313,7 @@ export class TradingManager {
   ): ClientOrderId {
     const request = this.buildRequest(instrument, amount, price, options);
     const broker = this.brokerOf(request);
+    this.trackingOwn = request.clientId;
     this.account.processOrderRequest(request, broker.correlationKey?.(request));
     // The common case: no journal to wait for and the rate allows it now. The order goes out in
     // this same call, so it never enters the unsent set (an entry added and deleted per order)
@@ -379,6 +389,7 @@ export class TradingManager {
     try {
       for (; tracked < requests.length; tracked++) {
         const request = requests[tracked]!;
+        this.trackingOwn = request.clientId;
         orders.push(
           this.account.processOrderRequest(
             request,
@@ -958,6 +969,7 @@ export class TradingManager {
   }
 
   private track(broker: Broker, request: OrderRequest): TrackedOrder {
+    this.trackingOwn = request.clientId;
     const order = this.account.processOrderRequest(request, broker.correlationKey?.(request));
     this.unsent.add(request.clientId);
     return order;
