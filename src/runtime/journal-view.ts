@@ -1,7 +1,7 @@
+import type { TrackedOrder } from '../core/account.ts';
 import { apply, createAccountState } from '../core/account.ts';
 import type { Balance } from '../core/balance.ts';
 import type { Fill } from '../core/fill.ts';
-import type { Order } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
 import type { JournalDamage, JournalEntry, JournalIdentity } from '../journal/journal.ts';
 import { parseJournalLocation } from '../journal/location.ts';
@@ -17,7 +17,8 @@ export interface OwnerView {
   readonly damage: readonly JournalDamage[];
   /** Entries the replay could not apply (after damage, an event whose order's record was lost) */
   readonly refused: number;
-  readonly orders: readonly Order[];
+  /** Every order, with the venue correlation key it was matched by */
+  readonly orders: readonly TrackedOrder[];
   readonly fills: readonly Fill[];
   readonly positions: readonly Position[];
   readonly balances: readonly Balance[];

@@ -65,6 +65,32 @@ describe('kestrel against the local emulators, as a subprocess', () => {
       const listed = JSON.parse(orders.stdout) as Array<{ clientId: string; status: string }>;
       const ordersLine = /^orders=(\d+)$/m.exec(run.stdout)?.[1];
       assert.equal(listed.length, Number(ordersLine), 'the journal holds every order of the run');
+      // The public order and its correlation key: never the account's own bookkeeping fields
+      const printed = new Set(listed.flatMap((o) => Object.keys(o)));
+      for (const internal of [
+        'answered',
+        'beforeCancel',
+        'cancelDeferred',
+        'bookedQuantity',
+        'filledNotional',
+        'terminalAt',
+        'reported',
+      ])
+        assert.ok(!printed.has(internal), `orders --json prints ${internal}`);
+      for (const field of [
+        'owner',
+        'clientId',
+        'venueOrderId',
+        'instrument',
+        'side',
+        'type',
+        'status',
+        'filledQuantity',
+        'averageFillPrice',
+        'createdAt',
+        'transitions',
+      ])
+        assert.ok(printed.has(field), `orders --json leaves out ${field}`);
       const positions = await kestrel(['positions', '--journal', 'live.journal'], dir);
       assert.match(positions.stdout, /currency\s+total/);
     } finally {

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import type { TrackedOrder } from '../../core/account.ts';
 import { formatDecimal } from '../../core/numeric.ts';
 import { describeDamage } from '../../journal/integrity.ts';
 import { isPostgresUrl } from '../../journal/location.ts';
@@ -71,6 +72,36 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 
 const iso = (t: number) => (Number.isFinite(t) ? new Date(t).toISOString() : '');
 
+/**
+ * An order as `kestrel orders --json` prints it: the public Order's fields (the instrument by
+ * symbol) and the venue correlation key it was matched by, never the account's own bookkeeping
+ */
+function orderJson(owner: string, order: TrackedOrder): Record<string, unknown> {
+  return {
+    owner,
+    clientId: order.clientId,
+    venueOrderId: order.venueOrderId,
+    correlationKey: order.correlationKey,
+    instrument: order.instrument.symbol,
+    side: order.side,
+    type: order.type,
+    timeInForce: order.timeInForce,
+    quantity: order.quantity,
+    price: order.price,
+    stopPrice: order.stopPrice,
+    reduceOnly: order.reduceOnly,
+    positionSide: order.positionSide,
+    status: order.status,
+    filledQuantity: order.filledQuantity,
+    averageFillPrice: order.averageFillPrice,
+    origin: order.origin,
+    reason: order.reason,
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+    transitions: order.transitions,
+  };
+}
+
 /** Runs `kestrel orders`, `kestrel fills` or `kestrel positions`; returns the exit code */
 export async function journalCommand(
   what: 'orders' | 'fills' | 'positions',
@@ -114,7 +145,7 @@ export async function journalCommand(
     if (json) {
       io.stdout(
         `${JSON.stringify(
-          orders.map(({ owner, order: o }) => ({ owner, ...o, instrument: o.instrument.symbol })),
+          orders.map(({ owner, order }) => orderJson(owner, order)),
           null,
           2,
         )}\n`,
