@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BTC_PERP, BTC_SPOT, ETH_PERP } from '../../test/helpers/instruments.ts';
+import { BTC_PERP, BTC_PERP_OTHER, BTC_SPOT, ETH_PERP } from '../../test/helpers/instruments.ts';
 import type { AccountState } from './account.ts';
 import {
   apply,
@@ -729,6 +729,35 @@ describe('apply: bounded memory', () => {
       [undefined, undefined, undefined],
       'the terminal queue keeps no order it moved on (a dropped order can be collected)',
     );
+  });
+
+  it('refuses a request for a clientId it knows, live, in its grace window or in the history, changing nothing', () => {
+    const state = createAccountState({ exchange: EX, limits: { graceMs: 100, historySize: 3 } });
+    for (const id of ['h', 'g', 'l']) {
+      apply(state, requested(request(id)));
+      apply(state, accepted(id));
+    }
+    apply(state, canceled('h', 10));
+    evictTerminal(state, 200);
+    apply(state, canceled('g', 250));
+    const before = new Map(state.orders);
+    const live = liveOrders(state).slice();
+    for (const id of ['l', 'g', 'h']) {
+      const again = apply(state, requested(request(id, 'SELL', 2, 90)));
+      assert.equal(again.outcome, 'refused', id);
+      assert.equal(again.outcome === 'refused' && again.reason, `duplicate clientId ${id}`);
+    }
+    // A known clientId on another exchange's request is refused as a duplicate, as before
+    const elsewhere = apply(state, requested(request('l', 'BUY', 1, 100, BTC_PERP_OTHER)));
+    assert.equal(elsewhere.outcome === 'refused' && elsewhere.reason, 'duplicate clientId l');
+    assert.deepEqual([...state.orders], [...before], 'the same orders, in the same order');
+    assert.deepEqual(liveOrders(state), live);
+    assert.deepEqual(
+      [...state.history.values()].map((o) => o.clientId),
+      ['h'],
+    );
+    assert.equal(findOrder(state, 'l')?.side, 'BUY');
+    assert.equal(state.counters.refused, 4);
   });
 
   it('keeps each order once in one map: events name a history order as they did, a revived one leaves the history', () => {
