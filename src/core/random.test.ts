@@ -54,6 +54,19 @@ describe('createRandom', () => {
     assert.equal(bulk.normal(), single.normal());
   });
 
+  it('hands out uniform draws in bulk exactly as one by one, between normals', () => {
+    const single = createRandom(5);
+    const bulk = createRandom(5);
+    const into = new Float64Array(4);
+    for (const count of [1, 3, 2, 4]) {
+      // A normal first leaves half a pair pending across the uniforms
+      assert.equal(bulk.normal(), single.normal());
+      bulk.uniforms(into, 0, count);
+      for (let i = 0; i < count; i++) assert.equal(into[i], single.next());
+    }
+    assert.equal(bulk.normal(), single.normal());
+  });
+
   it('gives two sources of one seed the same numbers, and other seeds others', () => {
     const a = createRandom(42);
     const b = createRandom(42);

@@ -24,6 +24,8 @@ export interface SeededRandom extends Random {
    * is not)
    */
   normals(into: Float64Array, at: number, count: number): void;
+  /** Writes the next `count` uniform draws into `into` from `at`, as `normals` does normals */
+  uniforms(into: Float64Array, at: number, count: number): void;
 }
 
 /**
@@ -83,6 +85,10 @@ class Sfc32 implements SeededRandom {
       }
       into[i] = pair[this.pairIndex++]!;
     }
+  }
+
+  uniforms(into: Float64Array, at: number, count: number): void {
+    for (let i = at; i < at + count; i++) into[i] = this.next();
   }
 
   /** Box-Muller: two independent standard normals from two uniform draws */

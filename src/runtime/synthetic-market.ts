@@ -85,15 +85,23 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
   // An event's random draws, made first (in the order the tape has always drawn them) and kept
   // in place: a normal or uniform returned from a call the optimizer does not inline is boxed in
   // a new heap number, and the draws inlined with the arithmetic leave it no room to inline the
-  // snapping, whose results are then boxed. The log-normal sizes are `median * exp(sigma *
-  // normal)`, as `Random.logNormal` computes them
+  // snapping, whose results are then boxed. The arithmetic on them is `Random`'s own: a
+  // log-normal size is `median * exp(sigma * normal)`, an exponential wait `-log(1 - uniform) *
+  // mean`
   const draws = new Float64Array(5);
 
   /** A quote's draws: two normals for the mid, a uniform for the spread, two for the sizes */
   const drawQuote = (): void => {
     random.normals(draws, 0, 2);
-    draws[2] = random.next();
+    random.uniforms(draws, 2, 1);
     random.normals(draws, 3, 2);
+  };
+
+  /** Draws when the instrument quotes (or trades) next: an exponential wait after this one */
+  const scheduleNext = (state: State, isQuote: boolean): void => {
+    random.uniforms(draws, 0, 1);
+    if (isQuote) state.nextQuote += -Math.log(1 - draws[0]!) * quoteMean;
+    else state.nextTrade += -Math.log(1 - draws[0]!) * tradeMean;
   };
 
   const quote = (state: State, time: number): MarketEvent => {
@@ -125,7 +133,8 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
   const trade = (state: State, time: number): MarketEvent => {
     const instrument = state.instrument;
     const lean = state.lastReturn > 0 ? 0.6 : state.lastReturn < 0 ? 0.4 : 0.5;
-    const side = random.next() < lean ? 'BUY' : 'SELL';
+    random.uniforms(draws, 0, 1);
+    const side = draws[0]! < lean ? 'BUY' : 'SELL';
     const price = side === 'BUY' ? state.ask : state.bid;
     random.normals(draws, 0, 1);
     const size = Math.max(
@@ -167,11 +176,10 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
         if (isQuote) {
           drawQuote();
           batch.push(quote(state, time));
-          state.nextQuote = time + random.exponential(quoteMean);
         } else {
           batch.push(trade(state, time));
-          state.nextTrade = time + random.exponential(tradeMean);
         }
+        scheduleNext(state, isQuote);
       }
       return batch.length === 0 ? undefined : batch;
     },

@@ -309,7 +309,9 @@ export class MatchingEngine {
       this.ask = trade.side === 'BUY' ? trade.price : trade.price + tick;
       this.bidSize = trade.size;
       this.askSize = trade.size;
-      this.taken.clear();
+      // Only when something was taken: clear() gives the Map a new table even when empty, and a
+      // tape of trades without quotes comes through here on every print
+      if (this.taken.size > 0) this.taken.clear();
     }
     // A print below our best bid (or above our best ask) is the only way it fills us
     const bestBid = this.bids[0];

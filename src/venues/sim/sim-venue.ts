@@ -13,6 +13,7 @@ import { bookExecution, createPosition, markPosition } from '../../core/position
 import { keepFieldsTagged } from '../../core/tagged-fields.ts';
 import type { FundingSchedule } from './funding.ts';
 import { checkFundingSchedule, FundingCursor } from './funding.ts';
+import { LiveOrders } from './live-orders.ts';
 import type { Execution, SimOrder, SimOrderStatus } from './matching-engine.ts';
 import { MatchingEngine, remaining } from './matching-engine.ts';
 
@@ -368,7 +369,7 @@ export class SimVenue {
   private readonly markets = new Map<string, SimMarket>();
   private readonly instruments = new Map<string, Instrument>();
   /** Live orders by clientId (no two live orders share one: a duplicate is refused), as placed */
-  private readonly live = new Map<string, SimOrder>();
+  private readonly live = new LiveOrders();
   /**
    * Live orders by venue order id: built at the first lookup by id (a backtest's broker never
    * makes one), then kept, so an order placed and gone costs one map entry, not two
@@ -615,7 +616,7 @@ export class SimVenue {
 
   /** Opens a new order: it is live from now on */
   private place(order: SimOrder): SimOrder {
-    this.live.set(order.clientId, order);
+    this.live.set(order);
     this.liveByOrderId?.set(order.orderId, order);
     if (order.reduceOnly) this.reduceOnlyLive += 1;
     return order;
@@ -918,7 +919,7 @@ export class SimVenue {
   private liveById(): Map<string, SimOrder> {
     if (this.liveByOrderId === undefined) {
       this.liveByOrderId = new Map();
-      for (const order of this.live.values()) this.liveByOrderId.set(order.orderId, order);
+      for (const order of this.live.toArray()) this.liveByOrderId.set(order.orderId, order);
     }
     return this.liveByOrderId;
   }
@@ -939,7 +940,7 @@ export class SimVenue {
   /** Live orders, optionally of one symbol */
   openOrders(symbol?: string): SimOrderSnapshot[] {
     const orders: SimOrderSnapshot[] = [];
-    for (const order of this.live.values()) {
+    for (const order of this.live.toArray()) {
       if (symbol === undefined || order.instrument.symbol === symbol) orders.push(snapshot(order));
     }
     return orders;
@@ -970,7 +971,7 @@ export class SimVenue {
   /** Cancels every live order, optionally of one symbol */
   cancelAll(symbol: string | undefined, now: number): SimReport[] {
     const reports: SimReport[] = [];
-    for (const order of [...this.live.values()]) {
+    for (const order of this.live.toArray()) {
       if (symbol === undefined || order.instrument.symbol === symbol) {
         this.close(order, 'CANCELED', now, reports, 'canceled by the client');
       }
@@ -1136,7 +1137,7 @@ export class SimVenue {
    * A loss beyond the wallet leaves it negative (there is no insurance fund).
    */
   private liquidateAll(settle: string, now: number, reports: SimReport[]): void {
-    for (const order of [...this.live.values()]) {
+    for (const order of this.live.toArray()) {
       if (isDerivative(order.instrument) && order.instrument.settle === settle)
         this.close(order, 'CANCELED', now, reports, LIQUIDATION);
     }
@@ -1231,7 +1232,7 @@ export class SimVenue {
       this.reserve(order);
     }
     if (this.reduceOnlyLive > 0) {
-      for (const order of [...this.live.values()]) {
+      for (const order of this.live.toArray()) {
         if (
           order.reduceOnly &&
           order.instrument === engine.instrument &&
