@@ -15,7 +15,7 @@ export interface Random {
   integer(min: number, max: number): number;
 }
 
-/** A seeded source that can also hand out its normals in bulk */
+/** A seeded source that can also hand out its draws in bulk, into a typed array */
 export interface SeededRandom extends Random {
   /**
    * Writes the next `count` standard normals into `into` from `at`: the very numbers `normal()`

@@ -38,8 +38,12 @@ describe('synthetic market', () => {
       seed: 1,
     });
     const sizes: number[] = [];
-    for (let batch = await source.next(); batch !== undefined; batch = await source.next())
+    for (let batch = await source.next(); batch !== undefined; batch = await source.next()) {
       sizes.push(batch.length);
+      // Every slot an event, the last batch too (it is cut to what the tape had left)
+      for (let i = 0; i < batch.length; i++) assert.ok(batch[i] !== undefined, `slot ${i}`);
+    }
+    assert.ok(sizes.at(-1)! < 512, 'the tape ends inside a batch');
     assert.ok(sizes.length > 5, `${sizes.length} batches`);
     assert.deepEqual(sizes.slice(0, 3), [256, 512, 512]);
     assert.ok(sizes.every((size) => size <= 512));

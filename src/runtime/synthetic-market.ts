@@ -151,10 +151,12 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
   let batchSize = 256;
   return {
     async next() {
-      const batch: MarketEvent[] = [];
+      // Made at its full size: a list grown by push is copied seven times on the way to 512
       const size = batchSize;
+      const batch: MarketEvent[] = new Array(size);
+      let count = 0;
       batchSize = Math.min(512, batchSize * 2);
-      while (batch.length < size) {
+      while (count < size) {
         let state: State | undefined;
         let time = Number.POSITIVE_INFINITY;
         let isQuote = true;
@@ -175,13 +177,16 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
         now = time;
         if (isQuote) {
           drawQuote();
-          batch.push(quote(state, time));
+          batch[count++] = quote(state, time);
         } else {
-          batch.push(trade(state, time));
+          batch[count++] = trade(state, time);
         }
         scheduleNext(state, isQuote);
       }
-      return batch.length === 0 ? undefined : batch;
+      if (count === 0) return undefined;
+      // The tape's end: the list is cut to the events it holds
+      if (count < size) batch.length = count;
+      return batch;
     },
     progress: () => Math.min(1, (now - options.start) / options.durationMs),
   };
