@@ -9,13 +9,9 @@
  * TypeScript signer, and a SQLite journal across the restart.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Order } from '../../../src/core/order.ts';
 import type { LighterEmulator } from '../../../src/emulators/lighter/index.ts';
-import { startLighterEmulator } from '../../../src/emulators/lighter/index.ts';
 import { TX } from '../../../src/emulators/lighter/protocol.ts';
 import type { CancelTx } from '../../../src/emulators/lighter/tx.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
@@ -25,7 +21,7 @@ import { readJournal } from '../../../src/runtime/journal-view.ts';
 import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy } from '../../../src/runtime/strategy.ts';
 import type { Harness } from './harness.ts';
-import { runVenue, until, withHarness } from './harness.ts';
+import { runVenue, startRestartBed, until, withHarness } from './harness.ts';
 
 const SEND_TX = '/api/v1/sendTx';
 const RESENT = 'sending again a cancel whose answer was lost';
@@ -140,14 +136,7 @@ describe('lighter: a cancel whose answer never came', () => {
     }));
 
   it('is sent after a restart that cut it off: the journal says PENDING_CANCEL, the venue OPEN', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'kestrel-lighter-lost-cancel-'));
-    const journalPath = join(dir, 'journal.sqlite');
-    const emulator = await startLighterEmulator({});
-    t.after(async () => {
-      await emulator.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
+    const { emulator, journalPath } = await startRestartBed(t, 'lost-cancel');
 
     // ---- First run: the cancel is journaled, its transaction never reaches the venue, and the
     // process dies before anything could send it again
