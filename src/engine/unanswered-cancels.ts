@@ -25,6 +25,8 @@ export interface CancelResend {
 export class UnansweredCancels {
   /** clientId → resends so far */
   private readonly resends = new Map<string, number>();
+  /** Orders whose resend is on its way: no second one until it is answered */
+  private readonly sending = new Set<string>();
 
   /** The order's cancel went unanswered; the resends it already had are kept */
   unanswered(clientId: string): void {
@@ -46,12 +48,14 @@ export class UnansweredCancels {
 
   /**
    * Sends again the cancel of an order the venue still lists live, unless the order is no longer
-   * PENDING_CANCEL here or its cancel was answered meanwhile. Each resend is logged; after
+   * PENDING_CANCEL here, its cancel was answered meanwhile, or a resend of it is still on its
+   * way (the venue may list the order until that one executes). Each resend is logged; after
    * MAX_CANCEL_RESENDS the cancel is given up with a warning (the order stays PENDING_CANCEL).
    * A failed resend goes through the sink's rejection boundary: a venue verdict becomes
    * CancelRejected, an ambiguous one leaves the order PENDING_CANCEL for the next resend.
    */
   resend(clientId: string, via: CancelResend): void {
+    if (this.sending.has(clientId)) return;
     const local = via.sink.order(clientId);
     const sent = this.resends.get(clientId);
     if (local === undefined || local.status !== 'PENDING_CANCEL' || sent === undefined) {
@@ -72,6 +76,10 @@ export class UnansweredCancels {
       clientId,
       resend: sent + 1,
     });
-    via.cancel(local).catch((error: unknown) => via.sink.cancelFailed(local, error));
+    this.sending.add(clientId);
+    void via
+      .cancel(local)
+      .catch((error: unknown) => via.sink.cancelFailed(local, error))
+      .finally(() => this.sending.delete(clientId));
   }
 }

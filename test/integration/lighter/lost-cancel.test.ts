@@ -78,6 +78,24 @@ describe('lighter: a cancel whose answer never came', () => {
       assert.equal(h.logger.records.filter((r) => r.message === RESENT).length, 1, 'logged');
     }));
 
+  it('is not sent a third time while the resend is on its way, though the venue lists the order open', () =>
+    withHarness(async (h) => {
+      const { clientId, index } = await restingOrder(h);
+      h.emulator.faults.failRequests({ path: SEND_TX, status: 500 });
+      await h.trading.cancelOrder(clientId);
+      // The resend is taken but not executed, and its answer (after the nonce resync's) is late
+      h.emulator.faults.holdExecution();
+      h.emulator.faults.delayRequests({ path: SEND_TX, ms: 3_000, count: 2 });
+      await until(() => acceptedCancels(h.emulator, index).length === 1, 'the resend taken');
+      await h.venue.resync();
+      assert.equal(venueStatus(h.emulator, index), 'open', 'listed open by the resync');
+      h.emulator.faults.releaseExecution();
+      await until(() => h.account.findOrder(clientId)?.status === 'CANCELED', 'the order canceled');
+      await until(() => h.venue.stats().keys.every((k) => k.inFlight === 0), 'the replies');
+      assert.equal(acceptedCancels(h.emulator, index).length, 1, 'one resend, no more');
+      assert.equal(h.logger.records.filter((r) => r.message === RESENT).length, 1);
+    }));
+
   it('is sent again a bounded number of times, then given up with a warning', () =>
     withHarness(async (h) => {
       const { clientId, index } = await restingOrder(h);
