@@ -724,6 +724,11 @@ describe('apply: bounded memory', () => {
     assert.deepEqual([...state.orders.keys()], ['b', 'c'], 'the oldest forgotten altogether');
     assert.equal(findOrder(state, 'a'), undefined, 'oldest dropped from history');
     assert.equal(findOrder(state, 'c')?.status, 'CANCELED');
+    assert.deepEqual(
+      state.terminalQueue.slice(0, state.terminalHead),
+      [undefined, undefined, undefined],
+      'the terminal queue keeps no order it moved on (a dropped order can be collected)',
+    );
   });
 
   it('keeps each order once in one map: events name a history order as they did, a revived one leaves the history', () => {

@@ -1265,6 +1265,9 @@ export function evictTerminal(state: AccountState, now: number): number {
       continue;
     }
     if (order.terminalAt > cutoff) break;
+    // The slot lets go of the order at once: a slot left behind the head would keep a finished
+    // order reachable (and surviving scavenges) until the queue is next moved down
+    queue[state.terminalHead] = undefined;
     state.terminalHead += 1;
     if (
       state.venueIndexed &&

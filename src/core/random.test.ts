@@ -40,6 +40,20 @@ describe('createRandom', () => {
     assert.equal(hash, 1927804984);
   });
 
+  it('hands out normals in bulk exactly as one by one, wherever a pair was left', () => {
+    const single = createRandom(9);
+    const bulk = createRandom(9);
+    const into = new Float64Array(8);
+    // Counts odd and even, so a batch starts both on a fresh pair and on a pair's second half,
+    // with uniform draws in between
+    for (const count of [1, 2, 3, 1, 5, 8, 1]) {
+      assert.equal(bulk.next(), single.next());
+      bulk.normals(into, 8 - count, count);
+      for (let i = 8 - count; i < 8; i++) assert.equal(into[i], single.normal());
+    }
+    assert.equal(bulk.normal(), single.normal());
+  });
+
   it('gives two sources of one seed the same numbers, and other seeds others', () => {
     const a = createRandom(42);
     const b = createRandom(42);

@@ -15,12 +15,23 @@ export interface Random {
   integer(min: number, max: number): number;
 }
 
+/** A seeded source that can also hand out its normals in bulk */
+export interface SeededRandom extends Random {
+  /**
+   * Writes the next `count` standard normals into `into` from `at`: the very numbers `normal()`
+   * would give one by one, from the same draws, but with no heap number per draw (a double
+   * returned from a call the optimizer did not inline is boxed; one written into a typed array
+   * is not)
+   */
+  normals(into: Float64Array, at: number, count: number): void;
+}
+
 /**
  * sfc32 with its four 32-bit words and the pending normal in typed arrays: a word held in a
  * closure's variable or an object's field is a heap number once it leaves the small-integer
  * range, boxed anew on every draw; in a typed array it is written in place
  */
-class Sfc32 implements Random {
+class Sfc32 implements SeededRandom {
   private readonly words = new Int32Array(4);
   /** The last Box-Muller pair: the cosine normal handed out first, then the sine one */
   private readonly pair = new Float64Array(2);
@@ -63,6 +74,17 @@ class Sfc32 implements Random {
     return this.pair[this.pairIndex++]!;
   }
 
+  normals(into: Float64Array, at: number, count: number): void {
+    const pair = this.pair;
+    for (let i = at; i < at + count; i++) {
+      if (this.pairIndex === 2) {
+        this.drawPair();
+        this.pairIndex = 0;
+      }
+      into[i] = pair[this.pairIndex++]!;
+    }
+  }
+
   /** Box-Muller: two independent standard normals from two uniform draws */
   private drawPair(): void {
     let u = 0;
@@ -87,6 +109,6 @@ class Sfc32 implements Random {
 }
 
 /** Creates a seeded random source; any integer seed is fine */
-export function createRandom(seed: number): Random {
+export function createRandom(seed: number): SeededRandom {
   return new Sfc32(seed);
 }

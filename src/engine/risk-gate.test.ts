@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createHarness } from '../../test/helpers/harness.ts';
 import { BTC_PERP, ETH_PERP } from '../../test/helpers/instruments.ts';
 import { KestrelError } from '../core/errors.ts';
-import { parseRiskLimits } from './risk-gate.ts';
+import { createReferencePrices, parseRiskLimits } from './risk-gate.ts';
 
 /** Asserts a RISK_LIMIT refusal naming the limit, the field and the value */
 function riskLimit(limit: string, field: string, value: unknown) {
@@ -301,5 +301,45 @@ describe('TradingManager input refusals', () => {
     const generated = h.trading.tradeAsync(BTC_PERP, 0.01, 60000);
     assert.equal(generated, next(3));
     assert.equal(h.account.getOrders().length, 4);
+  });
+});
+
+describe('Reference prices', () => {
+  it('follow the last trade, quote mid or book mid per instrument, ignoring unusable prices', () => {
+    const reference = createReferencePrices();
+    const quote = (bid: number, ask: number, instrument = BTC_PERP) =>
+      reference.onMarket({
+        type: 'quote',
+        instrument,
+        time: 1,
+        bid,
+        bidSize: 1,
+        ask,
+        askSize: 1,
+      });
+    const trade = (price: number, instrument = BTC_PERP) =>
+      reference.onMarket({ type: 'trade', instrument, time: 1, price, size: 1, side: 'BUY' });
+    const book = (bids: [number, number][], asks: [number, number][]) =>
+      reference.onMarket({ type: 'book', instrument: ETH_PERP, time: 1, bids, asks });
+    assert.equal(reference.get(BTC_PERP), undefined, 'none before the first event');
+    quote(100, 101);
+    assert.equal(reference.get(BTC_PERP), 100.5);
+    trade(102);
+    assert.equal(reference.get(BTC_PERP), 102);
+    assert.equal(reference.get(ETH_PERP), undefined, 'each instrument its own');
+    book([[10, 1]], [[12, 1]]);
+    assert.equal(reference.get(ETH_PERP), 11);
+    assert.equal(reference.get(BTC_PERP), 102, 'after another instrument, unchanged');
+    book([], [[13, 1]]);
+    assert.equal(reference.get(ETH_PERP), 13, 'one side of the book');
+    book([[9, 1]], []);
+    assert.equal(reference.get(ETH_PERP), 9);
+    book([], []);
+    trade(0, ETH_PERP);
+    trade(Number.NaN, ETH_PERP);
+    quote(Number.POSITIVE_INFINITY, 1, ETH_PERP);
+    assert.equal(reference.get(ETH_PERP), 9, 'an empty book, a zero or non-finite price: kept');
+    quote(200, 202);
+    assert.equal(reference.get(BTC_PERP), 201);
   });
 });

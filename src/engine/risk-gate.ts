@@ -298,17 +298,22 @@ export class RiskGate {
     if (referencePrice !== undefined && Number.isFinite(referencePrice) && referencePrice > 0) {
       const low = referencePrice * (1 - limits.priceBand);
       const high = referencePrice * (1 + limits.priceBand);
-      for (const field of ['price', 'stopPrice'] as const) {
-        const value = request[field];
-        if (value !== undefined && (value < low || value > high)) {
-          throw limitError(
-            'priceBand',
-            field,
-            value,
-            `${field} ${priceText(instrument, value)} is outside ±${formatDecimal(limits.priceBand * 100)} % of the reference price ${priceText(instrument, referencePrice)} of ${instrument.symbol} (${priceText(instrument, low)} to ${priceText(instrument, high)})`,
-          );
-        }
-      }
+      // Each field read by name: a loop over the names read them by a computed key, the most
+      // expensive line of the check
+      const price = request.price;
+      if (price !== undefined && (price < low || price > high))
+        throw bandError(instrument, 'price', price, referencePrice, limits.priceBand, low, high);
+      const stopPrice = request.stopPrice;
+      if (stopPrice !== undefined && (stopPrice < low || stopPrice > high))
+        throw bandError(
+          instrument,
+          'stopPrice',
+          stopPrice,
+          referencePrice,
+          limits.priceBand,
+          low,
+          high,
+        );
     }
     const open = this.liveCount(gate) + alsoOpening;
     if (open >= limits.maxOpenOrders) {
@@ -466,6 +471,24 @@ function keyOf(instrument: Instrument): string {
   return key;
 }
 
+/** A price outside the band around the reference price */
+function bandError(
+  instrument: Instrument,
+  field: 'price' | 'stopPrice',
+  value: number,
+  referencePrice: number,
+  priceBand: number,
+  low: number,
+  high: number,
+): KestrelError {
+  return limitError(
+    'priceBand',
+    field,
+    value,
+    `${field} ${priceText(instrument, value)} is outside ±${formatDecimal(priceBand * 100)} % of the reference price ${priceText(instrument, referencePrice)} of ${instrument.symbol} (${priceText(instrument, low)} to ${priceText(instrument, high)})`,
+  );
+}
+
 /**
  * The reference prices the price band and market-order valuation use: the last trade, the mid
  * of the last quote, or the mid of the book's best levels, per instrument
@@ -474,24 +497,52 @@ export function createReferencePrices(): {
   readonly onMarket: (event: MarketEvent) => void;
   readonly get: (instrument: Instrument) => number | undefined;
 } {
-  // A holder per instrument, its price written in place: a number set into a Map is boxed anew
-  const prices = new Map<Instrument, { price: number }>();
+  // Each instrument's price in a slot of a typed array, written in place: a number set into a
+  // Map, or into an object's field, was boxed anew on every market event
+  const slots = new Map<Instrument, number>();
+  let prices = new Float64Array(4);
+  // The last instrument's slot: most events are of the instrument before's (no lookup)
+  let lastInstrument: Instrument | undefined;
+  let lastSlot = 0;
+  const slotOf = (instrument: Instrument): number => {
+    let slot = slots.get(instrument);
+    if (slot === undefined) {
+      slot = slots.size;
+      if (slot === prices.length) {
+        const grown = new Float64Array(prices.length * 2);
+        grown.set(prices);
+        prices = grown;
+      }
+      slots.set(instrument, slot);
+    }
+    return slot;
+  };
   return {
     onMarket(event) {
-      let price: number | undefined;
-      if (event.type === 'trade') price = event.price;
-      else if (event.type === 'quote') price = midPrice(event);
-      else {
-        const bid = event.bids[0]?.[0];
-        const ask = event.asks[0]?.[0];
-        price = bid !== undefined && ask !== undefined ? (bid + ask) / 2 : (bid ?? ask);
+      // Always a number (NaN for none): a variable that may be undefined holds a double boxed
+      const price =
+        event.type === 'trade'
+          ? event.price
+          : event.type === 'quote'
+            ? midPrice(event)
+            : bookMid(event.bids[0]?.[0], event.asks[0]?.[0]);
+      if (!(Number.isFinite(price) && price > 0)) return;
+      const instrument = event.instrument;
+      if (instrument !== lastInstrument) {
+        lastSlot = slotOf(instrument);
+        lastInstrument = instrument;
       }
-      if (price !== undefined && Number.isFinite(price) && price > 0) {
-        const held = prices.get(event.instrument);
-        if (held === undefined) prices.set(event.instrument, { price });
-        else held.price = price;
-      }
+      prices[lastSlot] = price;
     },
-    get: (instrument) => prices.get(instrument)?.price,
+    get: (instrument) => {
+      const slot = slots.get(instrument);
+      return slot === undefined ? undefined : prices[slot];
+    },
   };
+}
+
+/** The mid of a book's best levels, the one side it has, or NaN when it has neither */
+function bookMid(bid: number | undefined, ask: number | undefined): number {
+  if (bid === undefined) return ask ?? Number.NaN;
+  return ask === undefined ? bid : (bid + ask) / 2;
 }

@@ -149,6 +149,12 @@ export class TradingManager {
   /** The id generated last (its own, so never one of the taken ones) */
   private lastIssued: string | undefined;
   /**
+   * The id of the request built here (`buildRequest`) that is being tracked: its id was checked
+   * there (generated, handed out fresh, or a caller's, which marks the ids taken), so the
+   * account's word that it is tracked needs no second look
+   */
+  private trackingOwn: string | undefined;
+  /**
    * The last few ids `nextClientId` handed to callers and nobody has used since: one coming back
    * as a caller's clientId is known valid and unused, with nothing to check or look up
    */
@@ -206,7 +212,10 @@ export class TradingManager {
     this.risk.onApplied(result);
     const change = result.change;
     const clientId = order.clientId;
-    if (change === 'requested' || change === 'adopted' || change === 'recovered') {
+    if (
+      (change === 'requested' || change === 'adopted' || change === 'recovered') &&
+      clientId !== this.trackingOwn
+    ) {
       if (!this.idsTaken && clientId !== this.lastIssued && this.wouldIssue(clientId))
         this.idsTaken = true;
       // A handed-out id tracked on the account directly is no longer fresh
@@ -304,6 +313,7 @@ export class TradingManager {
   ): ClientOrderId {
     const request = this.buildRequest(instrument, amount, price, options);
     const broker = this.brokerOf(request);
+    this.trackingOwn = request.clientId;
     this.account.processOrderRequest(request, broker.correlationKey?.(request));
     // The common case: no journal to wait for and the rate allows it now. The order goes out in
     // this same call, so it never enters the unsent set (an entry added and deleted per order)
@@ -354,11 +364,13 @@ export class TradingManager {
           }
         }
       }
+      // The orders as tracked: what the batch resolves with once answered (no lookup per order)
+      const orders: TrackedOrder[] = [];
       if (this.account.journaled) {
-        for (const request of requests) this.track(this.brokerOf(request), request);
-        return this.submitWhenDurable(requests);
+        for (const request of requests) orders.push(this.track(this.brokerOf(request), request));
+        return this.submitWhenDurable(requests, orders);
       }
-      return this.clearBatch(requests, this.trackBatch(requests));
+      return this.clearBatch(requests, orders, this.trackBatch(requests, orders));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -368,15 +380,22 @@ export class TradingManager {
    * Tracks a batch that is cleared in this same call. Its orders are unsent until then, but enter
    * `unsent` only if they have to wait for the rate limit: a Set filled and emptied per batch
    * reallocates its table each time it empties. A listener's cancel of one of them meanwhile
-   * withdraws it (see withdrawTracked); returns the ids withdrawn.
+   * withdraws it (see withdrawTracked); returns the ids withdrawn. The tracked orders go into
+   * `orders`, in the batch's order.
    */
-  private trackBatch(requests: readonly OrderRequest[]): readonly string[] {
+  private trackBatch(requests: readonly OrderRequest[], orders: TrackedOrder[]): readonly string[] {
     this.tracking.push(requests);
     let tracked = 0;
     try {
       for (; tracked < requests.length; tracked++) {
         const request = requests[tracked]!;
-        this.account.processOrderRequest(request, this.brokerOf(request).correlationKey?.(request));
+        this.trackingOwn = request.clientId;
+        orders.push(
+          this.account.processOrderRequest(
+            request,
+            this.brokerOf(request).correlationKey?.(request),
+          ),
+        );
       }
       return this.withdrawn;
     } catch (error) {
@@ -450,18 +469,23 @@ export class TradingManager {
     }
   }
 
-  private async submitWhenDurable(requests: readonly OrderRequest[]): Promise<Order[]> {
+  private async submitWhenDurable(
+    requests: readonly OrderRequest[],
+    orders: TrackedOrder[],
+  ): Promise<Order[]> {
     if (!(await this.whenDurable(requests)))
       return requests.map((request) => this.current(request.clientId));
-    return this.clearBatch(requests);
+    return this.clearBatch(requests, orders);
   }
 
   /**
-   * Passes a tracked batch through the rate limit, then sends what it let through; `withdrawn`
-   * for a batch `trackBatch` tracked (its orders are not in `unsent`)
+   * Passes a tracked batch through the rate limit, then sends what it let through; `orders` are
+   * the requests' orders as tracked; `withdrawn` for a batch `trackBatch` tracked (its orders
+   * are not in `unsent`)
    */
   private clearBatch(
     requests: readonly OrderRequest[],
+    orders: TrackedOrder[],
     withdrawn?: readonly string[],
   ): Promise<Order[]> {
     // The usual batch is cleared whole at once: no array of outcomes until one differs
@@ -479,10 +503,11 @@ export class TradingManager {
       if (typeof clear !== 'boolean') waits = true;
       clearing?.push(clear);
     }
-    if (clearing === undefined) return this.sendBatch(requests, ALL_CLEAR);
+    if (clearing === undefined) return this.sendBatch(requests, orders, ALL_CLEAR);
     // Nothing waits when the rate allows the whole batch: it goes out in this same turn
-    if (waits) return Promise.all(clearing).then((clear) => this.sendBatch(requests, clear));
-    return this.sendBatch(requests, clearing as boolean[]);
+    if (waits)
+      return Promise.all(clearing).then((clear) => this.sendBatch(requests, orders, clear));
+    return this.sendBatch(requests, orders, clearing as boolean[]);
   }
 
   /**
@@ -491,6 +516,7 @@ export class TradingManager {
    */
   private sendBatch(
     requests: readonly OrderRequest[],
+    orders: TrackedOrder[],
     clear: readonly boolean[] | typeof ALL_CLEAR,
   ): Promise<Order[]> {
     // Every order cleared: the batch as given, no copy
@@ -513,9 +539,9 @@ export class TradingManager {
       cleared.length <= Math.max(1, only.capabilities.maxBatchSize)
     ) {
       return only.submitOrders(cleared).then(
-        () => this.batchVerdicts(requests, clear, NONE_AMBIGUOUS),
+        () => this.batchVerdicts(requests, orders, clear, NONE_AMBIGUOUS),
         (error: unknown) =>
-          this.batchVerdicts(requests, clear, this.failedSends(cleared, error, [])),
+          this.batchVerdicts(requests, orders, clear, this.failedSends(cleared, error, [])),
       );
     }
     const ambiguous: string[] = [];
@@ -536,7 +562,7 @@ export class TradingManager {
       for (const [broker, group] of groups) this.sendGroup(broker, group, failed, sends);
     }
     return (sends.length === 1 ? sends[0]! : Promise.all(sends)).then(() =>
-      this.batchVerdicts(requests, clear, ambiguous),
+      this.batchVerdicts(requests, orders, clear, ambiguous),
     );
   }
 
@@ -579,14 +605,18 @@ export class TradingManager {
    */
   private batchVerdicts(
     requests: readonly OrderRequest[],
+    orders: TrackedOrder[],
     clear: readonly boolean[] | typeof ALL_CLEAR,
     ambiguous: readonly string[],
   ): Order[] | Promise<Order[]> {
-    const orders: TrackedOrder[] = [];
-    for (let index = 0; index < requests.length; index++) {
-      const clientId = requests[index]!.clientId;
-      const order = this.current(clientId);
-      if (!order.answered && (clear === ALL_CLEAR || clear[index]) && !ambiguous.includes(clientId))
+    // The account updates its orders in place: the ones tracked are the ones it holds now
+    for (let index = 0; index < orders.length; index++) {
+      const order = orders[index]!;
+      if (
+        !order.answered &&
+        (clear === ALL_CLEAR || clear[index]) &&
+        !ambiguous.includes(order.clientId)
+      )
         return Promise.all(
           requests.map(({ clientId }, i) =>
             ambiguous.includes(clientId) || (clear !== ALL_CLEAR && !clear[i])
@@ -594,7 +624,6 @@ export class TradingManager {
               : this.verdict(clientId),
           ),
         );
-      orders.push(order);
     }
     return orders;
   }
@@ -939,9 +968,11 @@ export class TradingManager {
     return this.brokers.get(request.instrument.exchange) as Broker;
   }
 
-  private track(broker: Broker, request: OrderRequest): void {
-    this.account.processOrderRequest(request, broker.correlationKey?.(request));
+  private track(broker: Broker, request: OrderRequest): TrackedOrder {
+    this.trackingOwn = request.clientId;
+    const order = this.account.processOrderRequest(request, broker.correlationKey?.(request));
     this.unsent.add(request.clientId);
+    return order;
   }
 
   /**

@@ -498,7 +498,7 @@ export class RunRecorder {
     number
   >;
   /** Orders gone terminal, waiting out `settleMs` before their row is written, and since when */
-  private readonly settling: TrackedOrder[] = [];
+  private readonly settling: Array<TrackedOrder | undefined> = [];
   private readonly settlingSince: number[] = [];
   private settlingHead = 0;
   private orders = 0;
@@ -788,6 +788,8 @@ export class RunRecorder {
       this.settlingSince[this.settlingHead]! + this.settleMs <= now
     ) {
       this.settle(this.settling[this.settlingHead]!);
+      // Let go of the written order now, not when the list is next moved down
+      this.settling[this.settlingHead] = undefined;
       this.settlingHead += 1;
     }
     if (this.settlingHead > 4096) {

@@ -25,6 +25,11 @@ const YEAR_MS = 365 * 24 * 3600 * 1000;
 const VOL_TAU_MS = 30 * 60_000;
 /** Stationary standard deviation of log-volatility: volatility ranges about 0.4× to 2.7× its mean */
 const VOL_OF_VOL = 0.5;
+/** Subtracted from log-volatility so volatility's mean stays at its long-run level */
+const HALF_VOL_VARIANCE = (VOL_OF_VOL * VOL_OF_VOL) / 2;
+/** Log-space spread of quote sizes (around $50k) and trade sizes (around $2k) */
+const QUOTE_SIZE_SIGMA = 0.8;
+const TRADE_SIZE_SIGMA = 1;
 
 interface State {
   readonly instrument: Instrument;
@@ -58,6 +63,8 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
   const longRun = options.volatility ?? 0.6;
   const decay = Math.exp(-quoteMean / VOL_TAU_MS);
   const shock = VOL_OF_VOL * Math.sqrt(1 - decay * decay);
+  /** A quote interval's share of a year's volatility (computed once, not once per quote) */
+  const stepScale = Math.sqrt(quoteMean / YEAR_MS);
   const end = options.start + options.durationMs;
   const states: State[] = options.instruments.map((instrument) => {
     const price = options.startPrices?.[instrument.symbol] ?? defaultPrice(instrument);
@@ -75,27 +82,42 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
   });
   let now = options.start;
 
+  // An event's random draws, made first (in the order the tape has always drawn them) and kept
+  // in place: a normal or uniform returned from a call the optimizer does not inline is boxed in
+  // a new heap number, and the draws inlined with the arithmetic leave it no room to inline the
+  // snapping, whose results are then boxed. The log-normal sizes are `median * exp(sigma *
+  // normal)`, as `Random.logNormal` computes them
+  const draws = new Float64Array(5);
+
+  /** A quote's draws: two normals for the mid, a uniform for the spread, two for the sizes */
+  const drawQuote = (): void => {
+    random.normals(draws, 0, 2);
+    draws[2] = random.next();
+    random.normals(draws, 3, 2);
+  };
+
   const quote = (state: State, time: number): MarketEvent => {
-    state.logVol = state.logVol * decay + shock * random.normal();
-    const volatility = longRun * Math.exp(state.logVol - (VOL_OF_VOL * VOL_OF_VOL) / 2);
-    const step = volatility * Math.sqrt(quoteMean / YEAR_MS) * random.normal();
+    state.logVol = state.logVol * decay + shock * draws[0]!;
+    const volatility = longRun * Math.exp(state.logVol - HALF_VOL_VARIANCE);
+    const step = volatility * stepScale * draws[1]!;
     state.logMid += step;
     state.lastReturn = step;
     const instrument = state.instrument;
     const mid = Math.exp(state.logMid);
     const wild = volatility / longRun;
-    const spreadTicks = 1 + Math.floor(random.next() * 2 * wild);
+    const spreadTicks = 1 + Math.floor(draws[2]! * 2 * wild);
     const bid = snapPrice(instrument, mid - (spreadTicks * instrument.tickSize) / 2);
     const ask = snapPrice(instrument, bid + spreadTicks * instrument.tickSize);
     state.bid = bid;
     state.ask = ask;
+    const median = 50_000 / mid;
     const bidSize = Math.max(
       instrument.lotSize,
-      roundSizeDown(instrument, random.logNormal(50_000 / mid, 0.8)),
+      roundSizeDown(instrument, median * Math.exp(QUOTE_SIZE_SIGMA * draws[3]!)),
     );
     const askSize = Math.max(
       instrument.lotSize,
-      roundSizeDown(instrument, random.logNormal(50_000 / mid, 0.8)),
+      roundSizeDown(instrument, median * Math.exp(QUOTE_SIZE_SIGMA * draws[4]!)),
     );
     return { type: 'quote', instrument, time, bid, bidSize, ask, askSize };
   };
@@ -105,9 +127,10 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
     const lean = state.lastReturn > 0 ? 0.6 : state.lastReturn < 0 ? 0.4 : 0.5;
     const side = random.next() < lean ? 'BUY' : 'SELL';
     const price = side === 'BUY' ? state.ask : state.bid;
+    random.normals(draws, 0, 1);
     const size = Math.max(
       instrument.lotSize,
-      roundSizeDown(instrument, random.logNormal(2_000 / price, 1)),
+      roundSizeDown(instrument, (2_000 / price) * Math.exp(TRADE_SIZE_SIGMA * draws[0]!)),
     );
     state.trades += 1;
     return { type: 'trade', instrument, time, price, size, side, id: String(state.trades) };
@@ -142,6 +165,7 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
         if (state === undefined || time > end) break;
         now = time;
         if (isQuote) {
+          drawQuote();
           batch.push(quote(state, time));
           state.nextQuote = time + random.exponential(quoteMean);
         } else {

@@ -76,37 +76,22 @@ export default function createQuotingStrategy(): Strategy {
     bid = undefined;
     ask = undefined;
     center = mid;
-    const specs = [];
     const bidId = wantBid ? ctx.nextClientId() : undefined;
-    if (bidId !== undefined) {
-      specs.push({
-        instrument,
-        amount: size,
-        price: mid * (1 - edge),
-        postOnly: true,
-        clientId: bidId,
-      });
-    }
     const askId = wantAsk ? ctx.nextClientId() : undefined;
-    if (askId !== undefined) {
-      specs.push({
-        instrument,
-        amount: -size,
-        price: mid * (1 + edge),
-        postOnly: true,
-        clientId: askId,
-      });
-    }
-    if (specs.length === 2) {
+    const bidPrice = mid * (1 - edge);
+    const askPrice = mid * (1 + edge);
+    if (bidId !== undefined && askId !== undefined) {
+      // Both quotes in one batch, listed whole (no list grown by a push per quote)
       ctx
-        .submitOrders(specs)
+        .submitOrders([
+          { instrument, amount: size, price: bidPrice, postOnly: true, clientId: bidId },
+          { instrument, amount: -size, price: askPrice, postOnly: true, clientId: askId },
+        ])
         .catch((error: unknown) => ctx.log.warn('quote batch failed', { error }));
-    } else {
-      for (const spec of specs)
-        ctx.tradeAsync(spec.instrument, spec.amount, spec.price, {
-          postOnly: true,
-          clientId: spec.clientId,
-        });
+    } else if (bidId !== undefined) {
+      ctx.tradeAsync(instrument, size, bidPrice, { postOnly: true, clientId: bidId });
+    } else if (askId !== undefined) {
+      ctx.tradeAsync(instrument, -size, askPrice, { postOnly: true, clientId: askId });
     }
     // Tracked as PENDING by now (a refused batch tracks nothing: no order, nothing live)
     bid = bidId === undefined ? undefined : ctx.order(bidId);

@@ -1,4 +1,4 @@
-import type { Random } from '../../core/random.ts';
+import type { Random, SeededRandom } from '../../core/random.ts';
 
 /** How long simulated messages take, sampled per message */
 export interface LatencyModel {
@@ -85,6 +85,10 @@ export function bufferNormals(random: Random): Random {
   return new BufferedNormals(random);
 }
 
+function hasBulkNormals(random: Random): random is SeededRandom {
+  return typeof (random as Partial<SeededRandom>).normals === 'function';
+}
+
 class BufferedNormals implements Random {
   private readonly random: Random;
   private readonly normals = new Float64Array(BULK);
@@ -106,7 +110,9 @@ class BufferedNormals implements Random {
 
   private refill(): void {
     const normals = this.normals;
-    for (let i = 0; i < BULK; i++) normals[i] = this.random.normal();
+    const random = this.random;
+    if (hasBulkNormals(random)) random.normals(normals, 0, BULK);
+    else for (let i = 0; i < BULK; i++) normals[i] = random.normal();
     this.index = 0;
   }
 
