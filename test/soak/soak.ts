@@ -86,6 +86,11 @@ export interface SoakVenue {
    * request named was never sent
    */
   placings?(key: string): string[];
+  /**
+   * The cancel transactions the venue took (queued or executed) naming the order with this key:
+   * for an order left PENDING_CANCEL, whether its cancel ever arrived
+   */
+  cancelsTaken?(key: string): number;
   close(): Promise<void>;
 }
 
@@ -297,6 +302,10 @@ export async function startVenue(name: SoakVenueName, seed: number): Promise<Soa
           (request) =>
             `${request.batch ? 'sendTxBatch' : 'sendTx'} (${request.via}) at ${request.time}: ${request.answer}`,
         ),
+    cancelsTaken: (key) =>
+      emulator.exchange
+        .acceptedTransactions()
+        .filter((tx) => tx.txType === TX.CANCEL && String(tx.Index) === key).length,
     close: () => emulator.close(),
   };
 }
@@ -571,7 +580,14 @@ export function compare(
   name: SoakVenueName,
   venue: Pick<
     SoakVenue,
-    'symbol' | 'orders' | 'fills' | 'position' | 'balances' | 'balanceStep' | 'placings'
+    | 'symbol'
+    | 'orders'
+    | 'fills'
+    | 'position'
+    | 'balances'
+    | 'balanceStep'
+    | 'placings'
+    | 'cancelsTaken'
   >,
   journal: string,
   figures: Pick<SoakReport, 'seconds' | 'runs' | 'kills' | 'faults' | 'faultsByKind'>,
@@ -624,8 +640,15 @@ export function compare(
           `${order.clientId}: ${order.reason ?? 'no reason'}${placings === undefined ? '' : ` (sent: ${placings.join('; ')})`}`,
         );
     }
-    if (order.status === 'PENDING' || order.status === 'PENDING_CANCEL')
-      mismatches.push(`order ${order.clientId} still ${order.status} after settling`);
+    if (order.status === 'PENDING' || order.status === 'PENDING_CANCEL') {
+      const taken =
+        order.status === 'PENDING_CANCEL' && key !== undefined
+          ? venue.cancelsTaken?.(key)
+          : undefined;
+      mismatches.push(
+        `order ${order.clientId} still ${order.status} after settling${taken === undefined ? '' : ` (cancel transactions the venue took for it: ${taken})`}`,
+      );
+    }
   }
   let clientIdChanges = 0;
   const intents = journaledIntents(journal);

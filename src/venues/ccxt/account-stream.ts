@@ -185,7 +185,7 @@ export class CcxtAccountStream {
         this.restoredSymbols.add(order.instrument.symbol);
         this.restoredLive.add(order.clientId);
         earliestLive = Math.min(earliestLive, order.createdAt);
-        if (order.status === 'PENDING_CANCEL') registry.cancelsAwaiting.set(order.clientId, 0);
+        if (order.status === 'PENDING_CANCEL') registry.cancelsAwaiting.unanswered(order.clientId);
       }
       latest = Math.max(latest, order.updatedAt);
     }

@@ -38,9 +38,6 @@ export interface CcxtBrokerOptions {
   readonly positionMode?: 'oneWay' | 'hedge';
 }
 
-/** Times a cancel whose answer was lost is sent again while the venue still lists the order */
-const MAX_CANCEL_RESENDS = 3;
-
 /**
  * The broker of a ccxt exchange, as its venue profile says. Our clientId goes on the wire in the
  * venue's client-id field, as it is where it fits, else in the profile's deterministic encoding
@@ -390,15 +387,15 @@ export class CcxtBroker implements Broker {
         },
         order.clientId,
       );
-      awaiting.delete(order.clientId);
+      awaiting.answered(order.clientId);
       this.stream.ingestAnswer(raw, 'cancel', order.clientId);
     } catch (error) {
       const failure = error as KestrelError;
       if (failure.kind === 'ambiguous') {
-        if (!awaiting.has(order.clientId)) awaiting.set(order.clientId, 0);
+        awaiting.unanswered(order.clientId);
         this.stream.scheduleStatusCheck(order.clientId);
       } else {
-        awaiting.delete(order.clientId);
+        awaiting.answered(order.clientId);
       }
       throw failure;
     }
@@ -409,27 +406,13 @@ export class CcxtBroker implements Broker {
    * live; a bounded number of times, its failure going through the rejection boundary.
    */
   private resendCancel(clientId: string): void {
-    const awaiting = this.registry.cancelsAwaiting;
-    const local = this.sink.order(clientId);
-    const sent = awaiting.get(clientId);
-    if (local === undefined || local.status !== 'PENDING_CANCEL' || sent === undefined) {
-      awaiting.delete(clientId);
-      return;
-    }
-    if (sent >= MAX_CANCEL_RESENDS || this.stopped) {
-      awaiting.delete(clientId);
-      this.logger.warn('cancel still unanswered after resends; the reconciler decides', {
-        exchange: this.exchange,
-        clientId,
-      });
-      return;
-    }
-    awaiting.set(clientId, sent + 1);
-    this.logger.info('sending again a cancel whose answer was lost', {
+    if (this.stopped) return;
+    this.registry.cancelsAwaiting.resend(clientId, {
       exchange: this.exchange,
-      clientId,
+      logger: this.logger,
+      sink: this.sink,
+      cancel: (order) => this.cancelOrder(order),
     });
-    this.cancelOrder(local).catch((error: unknown) => this.sink.cancelFailed(local, error));
   }
 
   /**

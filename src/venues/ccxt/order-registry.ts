@@ -1,5 +1,6 @@
 import type { ClientOrderId } from '../../core/ids.ts';
 import { EXTERNAL_PREFIX, isClientOrderId } from '../../core/ids.ts';
+import { UnansweredCancels } from '../../engine/unanswered-cancels.ts';
 import type { WireIdCodec } from './wire-ids.ts';
 
 /**
@@ -24,8 +25,8 @@ export class CcxtOrderRegistry {
   private readonly byVenueId = new Map<string, ClientOrderId>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly heads = new Set<string>();
-  /** Cancels asked for whose answer never came (ambiguous, or cut by a restart): resends so far */
-  readonly cancelsAwaiting = new Map<string, number>();
+  /** Cancels asked for whose answer never came (ambiguous, or cut by a restart) */
+  readonly cancelsAwaiting = new UnansweredCancels();
   readonly codec: WireIdCodec;
   private readonly capacity: number;
 

@@ -6,6 +6,7 @@ import type { Logger } from '../../engine/logger.ts';
 import type { AuthTokens } from './auth-tokens.ts';
 import type { LighterMarket } from './markets.ts';
 import type { LighterOrderRegistry } from './order-registry.ts';
+import { statusCategory } from './order-status.ts';
 import type { LighterPositionView } from './parsers.ts';
 import { parseWith, toAccountFills, toBalance, toOrderUpdate, toPosition } from './parsers.ts';
 import type { LighterRestClient } from './rest-client.ts';
@@ -33,6 +34,8 @@ export interface AccountStreamOptions {
   readonly recheckMs: number;
   /** Checks after which an acknowledged order the venue lists nowhere is LOST; default 5 */
   readonly lostAfterChecks?: number;
+  /** Sends again a cancel whose answer never came, now that the venue lists the order open */
+  readonly resendCancel: (clientId: string) => void;
 }
 
 interface Watched {
@@ -52,6 +55,8 @@ const CHECK_BATCH = 50;
  * lists nowhere are checked by client order index until found, or until the verdict LOST is
  * certain (a never-acknowledged order once its create transaction has expired, an acknowledged
  * one after repeated checks — the venue lists a just-canceled order nowhere for about a second).
+ * An order whose cancel went unanswered (or was cut off by a restart) that a resync or a check
+ * finds open still gets its cancel: the broker sends it again.
  */
 export class LighterAccountStream {
   private readonly options: AccountStreamOptions;
@@ -246,6 +251,25 @@ export class LighterAccountStream {
     return matched;
   }
 
+  /**
+   * Sends again the unanswered cancels of our orders these venue orders show open: the venue
+   * still works them, so each cancel was lost on its way (or cut off by a restart)
+   */
+  private resendLostCancels(orders: readonly LighterOrder[]): void {
+    const { registry } = this.options;
+    if (this.stopped || registry.cancelsAwaiting.size === 0) return;
+    const live = this.liveByVenueId(this.options.sink());
+    for (const order of orders) {
+      if (statusCategory(order.status) !== 'open') continue;
+      const clientId =
+        (order.client_order_index > 0
+          ? registry.clientIdOf(order.client_order_index)
+          : undefined) ?? live.get(order.order_id)?.clientId;
+      if (clientId !== undefined && registry.cancelsAwaiting.has(clientId))
+        this.options.resendCancel(clientId);
+    }
+  }
+
   /** Books our sides of trades; `all` false books only those of orders we track */
   private applyTrades(trades: readonly LighterTrade[], all: boolean): void {
     if (trades.length === 0) return;
@@ -317,6 +341,7 @@ export class LighterAccountStream {
     ]);
     if (this.stopped) return;
     const seen = this.applyOrders(active);
+    this.resendLostCancels(active);
     this.applyTrades(trades, !first);
     for (const id of this.applyOrders(inactive.orders)) seen.add(id);
     const sink = this.options.sink();
@@ -408,6 +433,7 @@ export class LighterAccountStream {
         for (const id of this.applyOrders(orders)) {
           if (!pendingOnVenue.has(registry.indexOf(id) ?? -1)) found.add(id);
         }
+        this.resendLostCancels(orders);
       }
       const now = clock.now();
       const lostAfter = this.options.lostAfterChecks ?? 5;

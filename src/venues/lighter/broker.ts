@@ -225,11 +225,16 @@ export class LighterBroker implements Broker {
    * index map to our clientIds and cancels by index work, and moves the allocator past every
    * index we used. Orders adopted as EXTERNAL are left out: their indexes are someone else's.
    * A never-answered order's create transaction is taken to expire one TTL after it was signed:
-   * at most the nonce lock's slack after the order was created, and before this restart.
+   * at most the nonce lock's slack after the order was created, and before this restart. The
+   * cancel of an order still PENDING_CANCEL is taken as unanswered (the restart may have cut
+   * it off before it was sent): the first resync that finds the order open sends it again.
    */
   restore(orders: readonly TrackedOrder[]): void {
     const { registry, allocator, txTtlMs } = this.options;
     const now = this.options.clock.now();
+    for (const order of orders) {
+      if (order.status === 'PENDING_CANCEL') registry.cancelsAwaiting.unanswered(order.clientId);
+    }
     const ours = orders
       .filter((order) => order.origin !== 'EXTERNAL')
       .map((order) => ({ order, index: clientOrderIndexOf(order.correlationKey) }))
@@ -406,17 +411,44 @@ export class LighterBroker implements Broker {
     });
   }
 
+  /**
+   * Cancels by the order's client order index (its order index for one without). A cancel
+   * whose answer never came is remembered and the order checked with the venue: still listed
+   * open there, the cancel is sent again (`resendCancel`), as a new transaction with the key's
+   * next nonce.
+   * @throws KestrelError a local refusal, a venue verdict or an ambiguous failure
+   */
   async cancelOrder(order: Order): Promise<void> {
-    const market = this.marketOf(order.instrument);
-    const index = this.indexOf(order);
+    const awaiting = this.options.registry.cancelsAwaiting;
     try {
+      const market = this.marketOf(order.instrument);
+      const index = this.indexOf(order);
       await this.sendOne([order.clientId], (signer, options) =>
         signer.signCancelOrder({ marketIndex: market.marketIndex, index }, options),
       );
+      awaiting.answered(order.clientId);
     } catch (error) {
-      if (classify(error) === 'ambiguous') this.options.watch([order.clientId]);
+      if (classify(error) === 'ambiguous') {
+        awaiting.unanswered(order.clientId);
+        this.options.watch([order.clientId]);
+      } else {
+        awaiting.answered(order.clientId);
+      }
       throw error;
     }
+  }
+
+  /**
+   * Sends again a cancel whose answer never came, now that the venue still lists the order
+   * open; a bounded number of times, its failure going through the rejection boundary.
+   */
+  resendCancel(clientId: string): void {
+    this.options.registry.cancelsAwaiting.resend(clientId, {
+      exchange: this.exchange,
+      logger: this.options.logger,
+      sink: this.sink,
+      cancel: (order) => this.cancelOrder(order),
+    });
   }
 
   /**

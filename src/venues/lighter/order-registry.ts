@@ -1,4 +1,5 @@
 import type { ClientOrderId } from '../../core/ids.ts';
+import { UnansweredCancels } from '../../engine/unanswered-cancels.ts';
 
 interface Entry {
   readonly clientId: ClientOrderId;
@@ -8,10 +9,13 @@ interface Entry {
 }
 
 /**
- * Which client order index each of our orders carries, both ways, and when its create
- * transaction expires. Bounded: the oldest entries go first (long after their orders ended).
+ * Which client order index each of our orders carries, both ways, when its create transaction
+ * expires, and the cancels whose answer never came. Bounded: the oldest entries go first (long
+ * after their orders ended).
  */
 export class LighterOrderRegistry {
+  /** Cancels asked for whose answer never came (ambiguous, or cut by a restart) */
+  readonly cancelsAwaiting = new UnansweredCancels();
   private readonly byIndex = new Map<number, Entry>();
   private readonly byClientId = new Map<string, Entry>();
   private readonly capacity: number;

@@ -410,6 +410,7 @@ export function createLighterVenue(
         clock,
         logger,
         recheckMs: config.recheckMs,
+        resendCancel: (clientId) => broker.resendCancel(clientId),
       });
       marketStream = new LighterMarketStream({
         markets: wanted,

@@ -6,20 +6,16 @@
  * path; resilience.test.ts covers a lost create reply.)
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { KestrelError } from '../../../src/core/errors.ts';
 import type { Order } from '../../../src/core/order.ts';
 import type { LighterEmulator } from '../../../src/emulators/lighter/index.ts';
-import { startLighterEmulator } from '../../../src/emulators/lighter/index.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { readJournal } from '../../../src/runtime/journal-view.ts';
 import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy } from '../../../src/runtime/strategy.ts';
-import { runVenue, until, withHarness } from './harness.ts';
+import { runVenue, startRestartBed, until, withHarness } from './harness.ts';
 
 function makeVenue(emulator: LighterEmulator) {
   const logger = createMemoryLogger('debug');
@@ -55,14 +51,7 @@ describe('lighter ambiguity against the emulator', () => {
   });
 
   it('a restart while the venue holds a create: PENDING, not LOST, at startup; OPEN once executed; canceled by the stop', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'kestrel-lighter-held-'));
-    const journalPath = join(dir, 'journal.sqlite');
-    const emulator = await startLighterEmulator({});
-    t.after(async () => {
-      await emulator.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
+    const { emulator, journalPath } = await startRestartBed(t, 'held');
 
     // First life: the venue takes the create into its sequencer and holds it; the process dies
     let clientId = '';

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import type { ApplyResult } from '../../../src/core/account.ts';
 import type { AccountEvent } from '../../../src/core/events.ts';
 import { createClientIdGenerator } from '../../../src/core/ids.ts';
@@ -174,6 +178,24 @@ export function runVenue(
     },
   });
   return createLighterVenue(config, { clock: systemClock, logger });
+}
+
+/**
+ * What a restart test runs on: an emulator quoting ETH 2000 / 2001 and a journal path in a fresh
+ * temporary folder, both gone after the test
+ */
+export async function startRestartBed(
+  t: TestContext,
+  name: string,
+): Promise<{ readonly emulator: LighterEmulator; readonly journalPath: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `kestrel-lighter-${name}-`));
+  const emulator = await startLighterEmulator({});
+  t.after(async () => {
+    await emulator.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
+  return { emulator, journalPath: join(dir, 'journal.sqlite') };
 }
 
 /**

@@ -6,14 +6,8 @@
  * be recognised as ours and absorbed: no "orderCanceled for unknown order", nothing refused.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  LIGHTER_EMULATOR_PRIVATE_KEY,
-  startLighterEmulator,
-} from '../../../src/emulators/lighter/index.ts';
+import { LIGHTER_EMULATOR_PRIVATE_KEY } from '../../../src/emulators/lighter/index.ts';
 import type { Clock } from '../../../src/engine/clock.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
@@ -22,6 +16,7 @@ import type { Strategy } from '../../../src/runtime/strategy.ts';
 import { loadLighterConfig } from '../../../src/venues/lighter/config.ts';
 import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
 import { until } from '../../helpers/wait.ts';
+import { startRestartBed } from './harness.ts';
 
 /** The wall clock moved on by `ms`: a restart that much later, without waiting for it */
 function later(ms: number): Clock {
@@ -30,14 +25,7 @@ function later(ms: number): Clock {
 
 describe('lighter restart after a clean stop', () => {
   it('knows the orders the previous run ended: nothing unknown, nothing refused', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'kestrel-lighter-ended-'));
-    const journalPath = join(dir, 'journal.sqlite');
-    const emulator = await startLighterEmulator({});
-    t.after(async () => {
-      await emulator.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
+    const { emulator, journalPath } = await startRestartBed(t, 'ended');
     const venueOf = (logger: ReturnType<typeof createMemoryLogger>) =>
       createLighterVenue(
         loadLighterConfig({

@@ -7,20 +7,16 @@
  * about identity and books, not signing.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { OrderFilled } from '../../../src/core/events.ts';
 import type { Order } from '../../../src/core/order.ts';
-import { startLighterEmulator } from '../../../src/emulators/lighter/index.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { SqliteJournal } from '../../../src/journal/sqlite-journal.ts';
 import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy, StrategyContext } from '../../../src/runtime/strategy.ts';
 import { until } from '../../helpers/wait.ts';
-import { runVenue } from './harness.ts';
+import { runVenue, startRestartBed } from './harness.ts';
 
 /** The counter of a default clientId (`k<tag>-<base36>`) and its head */
 function idParts(clientId: string): { readonly head: string; readonly counter: number } {
@@ -39,14 +35,7 @@ const keyOf = (ctx: StrategyContext, clientId: string): number =>
 
 describe('lighter restart on a journal', () => {
   it('knows the first run’s orders, books each fill once, and continues indexes and clientIds', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'kestrel-lighter-restart-'));
-    const journalPath = join(dir, 'journal.sqlite');
-    const emulator = await startLighterEmulator({});
-    t.after(async () => {
-      await emulator.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
+    const { emulator, journalPath } = await startRestartBed(t, 'restart');
     // An index far ahead of the clock: only a restore can keep the next run above it
     const ahead = Date.now() + 10_000_000_000;
 
