@@ -10,12 +10,10 @@ import { describe, it } from 'node:test';
 import { KestrelError } from '../../../src/core/errors.ts';
 import type { Order } from '../../../src/core/order.ts';
 import type { LighterEmulator } from '../../../src/emulators/lighter/index.ts';
-import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { readJournal } from '../../../src/runtime/journal-view.ts';
-import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy } from '../../../src/runtime/strategy.ts';
-import { runVenue, startRestartBed, until, withHarness } from './harness.ts';
+import { runOnJournal, runVenue, startRestartBed, until, withHarness } from './harness.ts';
 
 function makeVenue(emulator: LighterEmulator) {
   const logger = createMemoryLogger('debug');
@@ -57,7 +55,7 @@ describe('lighter ambiguity against the emulator', () => {
     let clientId = '';
     const first = makeVenue(emulator);
     const abort = new AbortController();
-    await runLive({
+    await runOnJournal({
       strategy: {
         name: 'held-create-first-life',
         async onStart(ctx) {
@@ -73,13 +71,10 @@ describe('lighter ambiguity against the emulator', () => {
         },
       },
       venue: first.venue,
-      symbols: ['ETH'],
-      clock: systemClock,
       logger: first.logger,
       journalPath,
       signal: abort.signal,
       settleMs: 100,
-      reconcile: { snapshotIntervalMs: 0 },
     });
     assert.equal(emulator.exchange.activeOrders().length, 0, 'not placed yet');
 
@@ -100,16 +95,14 @@ describe('lighter ambiguity against the emulator', () => {
           found === undefined ? undefined : { ...found, transitions: [...found.transitions] };
       },
     };
-    await runLive({
+    await runOnJournal({
       strategy,
       venue: second.venue,
-      symbols: ['ETH'],
-      clock: systemClock,
       logger: second.logger,
       journalPath,
       durationMs: 100,
       settleMs: 60_000,
-      reconcile: { snapshotIntervalMs: 0, queryIntervalMs: 100 },
+      reconcile: { queryIntervalMs: 100 },
     });
     assert.equal(atStart?.status, 'PENDING', 'not given up at startup');
     assert.equal(placed?.status, 'OPEN');

@@ -28,6 +28,8 @@ import { systemClock } from '../../../src/engine/clock.ts';
 import { HealthMonitor } from '../../../src/engine/health-monitor.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { TradingManager } from '../../../src/engine/trading-manager.ts';
+import type { RunReport } from '../../../src/runtime/backtest.ts';
+import { type LiveOptions, runLive } from '../../../src/runtime/live.ts';
 import type {
   LighterVenueConfig,
   LoadLighterConfigOptions,
@@ -196,6 +198,22 @@ export async function startRestartBed(
   });
   emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
   return { emulator, journalPath: join(dir, 'journal.sqlite') };
+}
+
+/**
+ * One process's life in a restart test: a live run on ETH over the journal, with the periodic
+ * snapshot diff off (only startup reconciliation and order checks speak); the clock is the
+ * system's unless given, and `reconcile` adds to the snapshot setting
+ */
+export function runOnJournal(
+  options: Omit<LiveOptions, 'symbols' | 'clock'> & { readonly clock?: Clock },
+): Promise<RunReport> {
+  return runLive({
+    symbols: ['ETH'],
+    clock: systemClock,
+    ...options,
+    reconcile: { snapshotIntervalMs: 0, ...options.reconcile },
+  });
 }
 
 /**

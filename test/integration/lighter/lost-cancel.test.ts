@@ -14,14 +14,12 @@ import type { Order } from '../../../src/core/order.ts';
 import type { LighterEmulator } from '../../../src/emulators/lighter/index.ts';
 import { TX } from '../../../src/emulators/lighter/protocol.ts';
 import type { CancelTx } from '../../../src/emulators/lighter/tx.ts';
-import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { MAX_CANCEL_RESENDS } from '../../../src/engine/unanswered-cancels.ts';
 import { readJournal } from '../../../src/runtime/journal-view.ts';
-import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy } from '../../../src/runtime/strategy.ts';
 import type { Harness } from './harness.ts';
-import { runVenue, startRestartBed, until, withHarness } from './harness.ts';
+import { runOnJournal, runVenue, startRestartBed, until, withHarness } from './harness.ts';
 
 const SEND_TX = '/api/v1/sendTx';
 const RESENT = 'sending again a cancel whose answer was lost';
@@ -175,16 +173,13 @@ describe('lighter: a cancel whose answer never came', () => {
         abort1.abort();
       },
     };
-    await runLive({
+    await runOnJournal({
       strategy: phase1,
       venue: venue1,
-      symbols: ['ETH'],
-      clock: systemClock,
       logger: logger1,
       journalPath,
       signal: abort1.signal,
       settleMs: 100,
-      reconcile: { snapshotIntervalMs: 0 },
     });
     assert.ok(cut !== undefined);
     const index = indexOf(cut);
@@ -213,17 +208,14 @@ describe('lighter: a cancel whose answer never came', () => {
         abort2.abort();
       },
     };
-    await runLive({
+    await runOnJournal({
       strategy: phase2,
       venue: venue2,
-      symbols: ['ETH'],
-      clock: systemClock,
       logger: logger2,
       journalPath,
       signal: abort2.signal,
       // A bound, not a wait: the settling ends as soon as nothing is open
       settleMs: 30_000,
-      reconcile: { snapshotIntervalMs: 0 },
     });
     assert.equal(settled, 'CANCELED');
     assert.equal(venueStatus(emulator, index), 'canceled');

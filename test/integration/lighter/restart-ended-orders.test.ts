@@ -11,12 +11,11 @@ import { LIGHTER_EMULATOR_PRIVATE_KEY } from '../../../src/emulators/lighter/ind
 import type { Clock } from '../../../src/engine/clock.ts';
 import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
-import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy } from '../../../src/runtime/strategy.ts';
 import { loadLighterConfig } from '../../../src/venues/lighter/config.ts';
 import { createLighterVenue } from '../../../src/venues/lighter/venue.ts';
 import { until } from '../../helpers/wait.ts';
-import { startRestartBed } from './harness.ts';
+import { runOnJournal, startRestartBed } from './harness.ts';
 
 /** The wall clock moved on by `ms`: a restart that much later, without waiting for it */
 function later(ms: number): Clock {
@@ -58,16 +57,13 @@ describe('lighter restart after a clean stop', () => {
         abort1.abort();
       },
     };
-    await runLive({
+    await runOnJournal({
       strategy: first,
       venue: venueOf(logger1),
-      symbols: ['ETH'],
-      clock: systemClock,
       logger: logger1,
       journalPath,
       signal: abort1.signal,
       settleMs: 500,
-      reconcile: { snapshotIntervalMs: 0 },
     });
     assert.equal(emulator.exchange.activeOrders().length, 0);
 
@@ -87,16 +83,14 @@ describe('lighter restart after a clean stop', () => {
         abort2.abort();
       },
     };
-    const report = await runLive({
+    const report = await runOnJournal({
       strategy: second,
       venue: venueOf(logger2),
-      symbols: ['ETH'],
       clock: later(5 * 60_000),
       logger: logger2,
       journalPath,
       signal: abort2.signal,
       settleMs: 500,
-      reconcile: { snapshotIntervalMs: 0 },
     });
     assert.deepEqual(
       seen,

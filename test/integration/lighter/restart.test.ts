@@ -10,13 +10,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OrderFilled } from '../../../src/core/events.ts';
 import type { Order } from '../../../src/core/order.ts';
-import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { SqliteJournal } from '../../../src/journal/sqlite-journal.ts';
-import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy, StrategyContext } from '../../../src/runtime/strategy.ts';
 import { until } from '../../helpers/wait.ts';
-import { runVenue, startRestartBed } from './harness.ts';
+import { runOnJournal, runVenue, startRestartBed } from './harness.ts';
 
 /** The counter of a default clientId (`k<tag>-<base36>`) and its head */
 function idParts(clientId: string): { readonly head: string; readonly counter: number } {
@@ -72,16 +70,13 @@ describe('lighter restart on a journal', () => {
         abort1.abort();
       },
     };
-    await runLive({
+    await runOnJournal({
       strategy: phase1,
       venue: venue1,
-      symbols: ['ETH'],
-      clock: systemClock,
       logger: logger1,
       journalPath,
       signal: abort1.signal,
       settleMs: 100,
-      reconcile: { snapshotIntervalMs: 0 },
     });
     const resting = first['resting'];
     const selling = first['selling'];
@@ -127,17 +122,15 @@ describe('lighter restart on a journal', () => {
         abort2.abort();
       },
     };
-    const report = await runLive({
+    const report = await runOnJournal({
       strategy: phase2,
       venue: venue2,
-      symbols: ['ETH'],
-      clock: systemClock,
       logger: logger2,
       journalPath,
       signal: abort2.signal,
       // A bound, not a wait: the settling ends as soon as nothing is open
       settleMs: 60_000,
-      reconcile: { snapshotIntervalMs: 0, queryIntervalMs: 100 },
+      reconcile: { queryIntervalMs: 100 },
     });
 
     // Every order of the first run was known to the second, under its own clientId
