@@ -30,6 +30,7 @@ import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { TradingManager } from '../../../src/engine/trading-manager.ts';
 import type { RunReport } from '../../../src/runtime/backtest.ts';
 import { type LiveOptions, runLive } from '../../../src/runtime/live.ts';
+import type { StrategyContext } from '../../../src/runtime/strategy.ts';
 import type {
   LighterVenueConfig,
   LoadLighterConfigOptions,
@@ -214,6 +215,37 @@ export function runOnJournal(
     ...options,
     reconcile: { snapshotIntervalMs: 0, ...options.reconcile },
   });
+}
+
+/**
+ * A restart test's first life: a run on the journal whose strategy does `work` at start and then
+ * dies as a killed process does (its stream, order checks and signer stop; nothing is canceled).
+ * Returns the run's logger
+ */
+export async function runThenDie(
+  bed: { readonly emulator: LighterEmulator; readonly journalPath: string },
+  name: string,
+  work: (ctx: StrategyContext) => Promise<void>,
+): Promise<ReturnType<typeof createMemoryLogger>> {
+  const logger = createMemoryLogger('debug');
+  const venue = runVenue(bed.emulator, logger);
+  const abort = new AbortController();
+  await runOnJournal({
+    strategy: {
+      name,
+      async onStart(ctx) {
+        await work(ctx);
+        await venue.stop();
+        abort.abort();
+      },
+    },
+    venue,
+    logger,
+    journalPath: bed.journalPath,
+    signal: abort.signal,
+    settleMs: 100,
+  });
+  return logger;
 }
 
 /**

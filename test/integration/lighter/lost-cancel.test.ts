@@ -19,7 +19,14 @@ import { MAX_CANCEL_RESENDS } from '../../../src/engine/unanswered-cancels.ts';
 import { readJournal } from '../../../src/runtime/journal-view.ts';
 import type { Strategy } from '../../../src/runtime/strategy.ts';
 import type { Harness } from './harness.ts';
-import { runOnJournal, runVenue, startRestartBed, until, withHarness } from './harness.ts';
+import {
+  runOnJournal,
+  runThenDie,
+  runVenue,
+  startRestartBed,
+  until,
+  withHarness,
+} from './harness.ts';
 
 const SEND_TX = '/api/v1/sendTx';
 const RESENT = 'sending again a cancel whose answer was lost';
@@ -152,34 +159,18 @@ describe('lighter: a cancel whose answer never came', () => {
     }));
 
   it('is sent after a restart that cut it off: the journal says PENDING_CANCEL, the venue OPEN', async (t) => {
-    const { emulator, journalPath } = await startRestartBed(t, 'lost-cancel');
+    const bed = await startRestartBed(t, 'lost-cancel');
+    const { emulator, journalPath } = bed;
 
     // ---- First run: the cancel is journaled, its transaction never reaches the venue, and the
     // process dies before anything could send it again
     let cut: Order | undefined;
-    const logger1 = createMemoryLogger('debug');
-    const venue1 = runVenue(emulator, logger1);
-    const abort1 = new AbortController();
-    const phase1: Strategy = {
-      name: 'lost-cancel-phase-1',
-      async onStart(ctx) {
-        const order = await ctx.trade(ctx.instrument('ETH'), 0.01, 1990);
-        await until(() => ctx.order(order.clientId)?.status === 'OPEN', 'the order open');
-        emulator.faults.failRequests({ path: SEND_TX, status: 500 });
-        await ctx.cancelOrder(order.clientId);
-        cut = { ...(ctx.order(order.clientId) as Order) };
-        // Dies: the stream, its checks and the signer go
-        await venue1.stop();
-        abort1.abort();
-      },
-    };
-    await runOnJournal({
-      strategy: phase1,
-      venue: venue1,
-      logger: logger1,
-      journalPath,
-      signal: abort1.signal,
-      settleMs: 100,
+    const logger1 = await runThenDie(bed, 'lost-cancel-phase-1', async (ctx) => {
+      const order = await ctx.trade(ctx.instrument('ETH'), 0.01, 1990);
+      await until(() => ctx.order(order.clientId)?.status === 'OPEN', 'the order open');
+      emulator.faults.failRequests({ path: SEND_TX, status: 500 });
+      await ctx.cancelOrder(order.clientId);
+      cut = { ...(ctx.order(order.clientId) as Order) };
     });
     assert.ok(cut !== undefined);
     const index = indexOf(cut);

@@ -14,7 +14,7 @@ import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import { SqliteJournal } from '../../../src/journal/sqlite-journal.ts';
 import type { Strategy, StrategyContext } from '../../../src/runtime/strategy.ts';
 import { until } from '../../helpers/wait.ts';
-import { runOnJournal, runVenue, startRestartBed } from './harness.ts';
+import { runOnJournal, runThenDie, runVenue, startRestartBed } from './harness.ts';
 
 /** The counter of a default clientId (`k<tag>-<base36>`) and its head */
 function idParts(clientId: string): { readonly head: string; readonly counter: number } {
@@ -33,50 +33,34 @@ const keyOf = (ctx: StrategyContext, clientId: string): number =>
 
 describe('lighter restart on a journal', () => {
   it('knows the first run’s orders, books each fill once, and continues indexes and clientIds', async (t) => {
-    const { emulator, journalPath } = await startRestartBed(t, 'restart');
+    const bed = await startRestartBed(t, 'restart');
+    const { emulator, journalPath } = bed;
     // An index far ahead of the clock: only a restore can keep the next run above it
     const ahead = Date.now() + 10_000_000_000;
 
     // ---- First run: orders working, one filled, one still queued at the venue; then it dies
     const first: Record<string, Order> = {};
     let heldKey = 0;
-    const logger1 = createMemoryLogger('debug');
-    const venue1 = runVenue(emulator, logger1);
-    const abort1 = new AbortController();
-    const phase1: Strategy = {
-      name: 'restart-phase-1',
-      async onStart(ctx) {
-        const eth = ctx.instrument('ETH');
-        first['resting'] = {
-          ...(await ctx.trade(eth, 0.01, 1990, { options: { lighterClientOrderIndex: ahead } })),
-        };
-        first['selling'] = { ...(await ctx.trade(eth, -0.01, 2010)) };
-        const bought = await ctx.trade(eth, 0.02, 2001);
-        await until(() => ctx.order(bought.clientId)?.status === 'FILLED', 'the first fill');
-        first['bought'] = { ...(ctx.order(bought.clientId) as Order) };
-        // The venue accepts the next transaction but has not executed it when the process dies
-        emulator.faults.holdExecution();
-        const held = ctx.tradeAsync(eth, 0.01, 2005);
-        const before = emulator.exchange.acceptedTransactions().length;
-        await until(
-          () => emulator.exchange.acceptedTransactions().length > before,
-          'the held create accepted',
-        );
-        first['held'] = { ...(ctx.order(held) as Order) };
-        heldKey = keyOf(ctx, held);
-        for (const order of Object.values(first)) assert.ok(order.status !== 'REJECTED');
-        // Dies: the stream and the signer go, nothing is canceled
-        await venue1.stop();
-        abort1.abort();
-      },
-    };
-    await runOnJournal({
-      strategy: phase1,
-      venue: venue1,
-      logger: logger1,
-      journalPath,
-      signal: abort1.signal,
-      settleMs: 100,
+    const logger1 = await runThenDie(bed, 'restart-phase-1', async (ctx) => {
+      const eth = ctx.instrument('ETH');
+      first['resting'] = {
+        ...(await ctx.trade(eth, 0.01, 1990, { options: { lighterClientOrderIndex: ahead } })),
+      };
+      first['selling'] = { ...(await ctx.trade(eth, -0.01, 2010)) };
+      const bought = await ctx.trade(eth, 0.02, 2001);
+      await until(() => ctx.order(bought.clientId)?.status === 'FILLED', 'the first fill');
+      first['bought'] = { ...(ctx.order(bought.clientId) as Order) };
+      // The venue accepts the next transaction but has not executed it when the process dies
+      emulator.faults.holdExecution();
+      const held = ctx.tradeAsync(eth, 0.01, 2005);
+      const before = emulator.exchange.acceptedTransactions().length;
+      await until(
+        () => emulator.exchange.acceptedTransactions().length > before,
+        'the held create accepted',
+      );
+      first['held'] = { ...(ctx.order(held) as Order) };
+      heldKey = keyOf(ctx, held);
+      for (const order of Object.values(first)) assert.ok(order.status !== 'REJECTED');
     });
     const resting = first['resting'];
     const selling = first['selling'];
