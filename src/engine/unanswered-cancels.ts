@@ -5,6 +5,9 @@ import type { Logger } from './logger.ts';
 /** Times a cancel whose answer was lost is sent again while the venue still lists the order */
 export const MAX_CANCEL_RESENDS = 3;
 
+/** The code of the cancel rejection that ends the resends: the venue never answered, and lists the order live */
+export const CANCEL_UNANSWERED = 'CANCEL_UNANSWERED';
+
 /** What sending a cancel again needs from the broker that sent the first */
 export interface CancelResend {
   readonly exchange: string;
@@ -50,7 +53,8 @@ export class UnansweredCancels {
    * Sends again the cancel of an order the venue still lists live, unless the order is no longer
    * PENDING_CANCEL here, its cancel was answered meanwhile, or a resend of it is still on its
    * way (the venue may list the order until that one executes). Each resend is logged; after
-   * MAX_CANCEL_RESENDS the cancel is given up with a warning (the order stays PENDING_CANCEL).
+   * MAX_CANCEL_RESENDS the cancel is given up with a warning and a cancel rejection (code
+   * CANCEL_UNANSWERED): the order is OPEN again, as the venue lists it, and can be canceled anew.
    * A failed resend goes through the sink's rejection boundary: a venue verdict becomes
    * CancelRejected, an ambiguous one leaves the order PENDING_CANCEL for the next resend.
    */
@@ -68,6 +72,18 @@ export class UnansweredCancels {
         'cancel still unanswered after resends, and the venue lists the order live; given up',
         { exchange: via.exchange, clientId, resends: sent },
       );
+      // The venue's own word is that the order works on: say so, rather than leave it
+      // PENDING_CANCEL here for as long as the process runs. The strategy hears a cancel
+      // rejection, sees the order OPEN as the venue does, and may cancel it again
+      via.sink.emit({
+        type: 'cancelRejected',
+        exchange: via.exchange,
+        clientId: local.clientId,
+        venueOrderId: local.venueOrderId,
+        code: CANCEL_UNANSWERED,
+        message: `no answer to ${sent + 1} cancels, and the venue still lists the order live`,
+        time: via.sink.now(),
+      });
       return;
     }
     this.resends.set(clientId, sent + 1);

@@ -19,6 +19,7 @@ import { startBinanceUsdmEmulator } from '../../../src/emulators/binance-usdm/in
 import { systemClock } from '../../../src/engine/clock.ts';
 import { createMemoryLogger } from '../../../src/engine/logger.ts';
 import type { ReconcilerOptions } from '../../../src/engine/reconciler.ts';
+import { MAX_CANCEL_RESENDS } from '../../../src/engine/unanswered-cancels.ts';
 import { readJournal } from '../../../src/runtime/journal-view.ts';
 import { runLive } from '../../../src/runtime/live.ts';
 import type { Strategy } from '../../../src/runtime/strategy.ts';
@@ -234,6 +235,49 @@ describe('ambiguity through real ccxt and the Binance USDⓈ-M emulator', () => 
     assert.equal(final?.quantity, 0.004);
     assert.equal(report.counters.overfills, 0, 'the fill of the amended quantity is no overfill');
     assert.equal(readJournal(journalPath).positions[0]?.quantity, 0.004);
+    assert.deepEqual(ledgerDifferences(journalPath, emulator), []);
+  });
+
+  it('a cancel answered 503 while the venue lists the order open is sent again three times, then rejected: OPEN as at the venue, canceled anew; a stop leaves nothing resting', async () => {
+    const emulator = await venueAt();
+    const journalPath = join(dir, 'unanswered-cancel.sqlite');
+    let rejected: Order | undefined;
+    let final: Order | undefined;
+    const strategy: Strategy = {
+      name: 'unanswered-cancel',
+      async onStart(ctx) {
+        const btc = ctx.instrument('BTC/USDT:USDT');
+        const order = await ctx.trade(btc, 0.002, 62000);
+        // Every cancel is refused unread: the venue does nothing, and the order rests on
+        emulator.faults.failRequests({
+          status: 503,
+          method: 'DELETE',
+          path: '/fapi/v1/order',
+          count: 1 + MAX_CANCEL_RESENDS,
+        });
+        await ctx.cancelOrder(order);
+        await until(
+          () => froms(ctx.order(order.clientId)).slice(-2).join() === 'PENDING_CANCEL,OPEN',
+          'the cancel given up',
+        );
+        rejected = copy(ctx.order(order.clientId));
+        // The venue answers again: a new cancel takes
+        await ctx.cancelOrder(order);
+        await until(() => ctx.order(order.clientId)?.status === 'CANCELED', 'canceled anew');
+        final = copy(ctx.order(order.clientId));
+      },
+    };
+    const { logger } = await live({ emulator, journalPath, strategy });
+
+    assert.equal(rejected?.status, 'OPEN', 'Kestrel agrees with the venue, which lists it open');
+    assert.equal(rejected?.transitions.at(-1)?.cause, 'cancelRejected');
+    assert.equal(
+      logger.records.filter((r) => r.message === 'sending again a cancel whose answer was lost')
+        .length,
+      MAX_CANCEL_RESENDS,
+    );
+    assert.ok(logger.records.some((r) => r.message.startsWith('cancel still unanswered')));
+    assert.equal(final?.status, 'CANCELED');
     assert.deepEqual(ledgerDifferences(journalPath, emulator), []);
   });
 

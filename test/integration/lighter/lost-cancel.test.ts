@@ -4,7 +4,8 @@
  * answered 5xx and queued nothing) or a restart cut it off between the journal and the wire,
  * once the venue still lists the order open the cancel goes out again, as a new signed
  * transaction with the key's next nonce, a bounded number of times; a resend the venue refuses
- * goes through the rejection boundary, and a cancel the venue acknowledged is never sent twice.
+ * goes through the rejection boundary, a cancel the venue acknowledged is never sent twice, and
+ * one still unanswered after the last resend is rejected (the order OPEN, as the venue lists it).
  * Through the real path: the emulator (which verifies every signature and nonce), the
  * TypeScript signer, and a SQLite journal across the restart.
  */
@@ -101,20 +102,32 @@ describe('lighter: a cancel whose answer never came', () => {
       assert.equal(h.logger.records.filter((r) => r.message === RESENT).length, 1);
     }));
 
-  it('is sent again a bounded number of times, then given up with a warning', () =>
+  it('is sent again a bounded number of times, then rejected: OPEN as the venue lists it, and cancelable anew', () =>
     withHarness(async (h) => {
       const { clientId, index } = await restingOrder(h);
       h.emulator.faults.failRequests({ path: SEND_TX, status: 500, count: 100 });
       await h.trading.cancelOrder(clientId);
       await until(
-        () => h.logger.records.some((r) => r.message.startsWith('cancel still unanswered')),
+        () => h.changes.some((c) => c.clientId === clientId && c.change === 'cancelRejected'),
         'the cancel given up',
       );
       h.emulator.faults.clear();
       assert.equal(cancelRequests(h.emulator).length, 1 + MAX_CANCEL_RESENDS);
       assert.equal(h.logger.records.filter((r) => r.message === RESENT).length, MAX_CANCEL_RESENDS);
+      assert.ok(h.logger.records.some((r) => r.message.startsWith('cancel still unanswered')));
       assert.equal(venueStatus(h.emulator, index), 'open');
-      assert.equal(h.account.findOrder(clientId)?.status, 'PENDING_CANCEL');
+      // Kestrel agrees with the venue again, instead of holding PENDING_CANCEL for good
+      const rejected = h.account.findOrder(clientId);
+      assert.equal(rejected?.status, 'OPEN');
+      const last = rejected?.transitions.at(-1);
+      assert.deepEqual(
+        [last?.from, last?.to, last?.cause],
+        ['PENDING_CANCEL', 'OPEN', 'cancelRejected'],
+      );
+      // The venue answers again: a new cancel takes
+      await h.trading.cancelOrder(clientId);
+      await until(() => h.account.findOrder(clientId)?.status === 'CANCELED', 'canceled anew');
+      assert.equal(venueStatus(h.emulator, index), 'canceled');
     }));
 
   it('goes through the rejection boundary when the venue refuses the resend', () =>
