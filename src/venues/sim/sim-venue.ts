@@ -10,7 +10,7 @@ import type { OrderType, PositionSide, Side, TimeInForce } from '../../core/orde
 import { ORDER_TYPES, SIDES, TIMES_IN_FORCE } from '../../core/order.ts';
 import type { MutablePosition, Position } from '../../core/position.ts';
 import { bookExecution, createPosition, markPosition } from '../../core/position.ts';
-import { keepFieldsTagged } from '../../core/tagged-fields.ts';
+import { keepFieldsDouble, keepFieldsTagged } from '../../core/tagged-fields.ts';
 import type { FundingSchedule } from './funding.ts';
 import { checkFundingSchedule, FundingCursor } from './funding.ts';
 import { LiveOrders } from './live-orders.ts';
@@ -235,6 +235,10 @@ interface LedgerBalance {
   /** Held by live orders and by positions' initial margin; may exceed total after losses */
   locked: number;
 }
+
+// Fractional from the first fill or reserve on: doubles from the start (the ledger's two
+// literals share this shape), so that fill does not change it under optimized code
+keepFieldsDouble<LedgerBalance>({ currency: '', total: 0, locked: 0 }, ['total', 'locked']);
 
 const NO_REPORTS: readonly SimReport[] = [];
 
