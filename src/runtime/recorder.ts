@@ -10,6 +10,7 @@ import { formatDecimal, money, snap } from '../core/numeric.ts';
 import type { Order, OrderStatus, OrderTransition, Side } from '../core/order.ts';
 import { isTerminal, ORDER_STATUSES } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
+import { keepFieldsDouble } from '../core/tagged-fields.ts';
 import type { AccountView, BalanceView } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
 import { LIQUIDATION } from '../venues/sim/sim-venue.ts';
@@ -651,6 +652,12 @@ export class RunRecorder {
         this.tearsheet.onFill(result.fill, result.position);
       }
     });
+    // Fractional from the first fill on: doubles from the start, so that fill does not change
+    // the recorder's shape under its optimized code
+    keepFieldsDouble<{ tradedNotional: number; cash: number }>(this as never, [
+      'tradedNotional',
+      'cash',
+    ]);
   }
 
   private writeTrade(trip: RoundTrip): void {
