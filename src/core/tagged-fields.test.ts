@@ -1,14 +1,15 @@
 /**
  * keepFieldsDouble: the fields keep their values, and a shape it prepared does not change when a
  * fraction is first stored (the change that threw away optimized code at a backtest's first fill).
- * The shape is read with V8's own `%HaveSameMap`, enabled for this file only.
+ * emptyObjectList: empty, and of the hidden class of a list holding objects (`[]` is not).
+ * Shapes are read with V8's own `%HaveSameMap`, enabled for this file only.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import type { Instrument } from './instrument.ts';
 import { createPosition } from './position.ts';
-import { keepFieldsDouble } from './tagged-fields.ts';
+import { emptyObjectList, keepFieldsDouble } from './tagged-fields.ts';
 
 setFlagsFromString('--allow-natives-syntax');
 const haveSameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (
@@ -60,5 +61,16 @@ describe('keepFieldsDouble', () => {
     held.updatedAt = 1_767_225_600_000.5;
     assert.equal(haveSameMap(empty, held), true);
     assert.equal(empty.quantity, 0);
+  });
+});
+
+describe('emptyObjectList', () => {
+  it('is empty and has the hidden class of a list of objects, as `[]` has not', () => {
+    const empty = emptyObjectList<{ id: number }>();
+    const filled = [{ id: 1 }];
+    assert.equal(empty.length, 0);
+    assert.deepEqual(empty, []);
+    assert.equal(haveSameMap(empty, filled), true);
+    assert.equal(haveSameMap([], filled), false);
   });
 });

@@ -37,3 +37,17 @@ export function keepFieldsDouble<T extends object>(target: T, fields: readonly (
     record[field] = value;
   }
 }
+
+/**
+ * An empty list with the hidden class of a list of objects, to share where "nothing" is returned.
+ *
+ * `[]` is a list of small integers to V8 until an object is put in it, and has another hidden
+ * class than the lists of objects returned beside it: code optimized while only the shared empty
+ * list came by is thrown away when the first real one does (a backtest's first fill, through the
+ * venue's reports). Never add to it.
+ */
+export function emptyObjectList<T extends object>(): T[] {
+  const list: (T | null)[] = [null];
+  list.pop();
+  return list as T[];
+}
