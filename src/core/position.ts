@@ -2,6 +2,7 @@ import type { Instrument } from './instrument.ts';
 import { snapSize } from './instrument.ts';
 import { MONEY_DECIMALS, money, quotient } from './numeric.ts';
 import type { PositionSide, Side } from './order.ts';
+import { keepFieldsDouble } from './tagged-fields.ts';
 
 /**
  * A position in one instrument; quantity is signed (negative is short). On a hedge-mode
@@ -52,6 +53,20 @@ export function createPosition(instrument: Instrument, side?: PositionSide): Mut
     updatedAt: 0,
   };
 }
+
+// A position's figures turn fractional at its first fill: doubles from the start, so that fill
+// does not change the shape under the account's, the venue's and the report's optimized code
+keepFieldsDouble(createPosition({} as Instrument), [
+  'quantity',
+  'averagePrice',
+  'costBasis',
+  'realizedPnl',
+  'commissions',
+  'funding',
+  'markPrice',
+  'unrealizedPnl',
+  'updatedAt',
+]);
 
 /**
  * Books an execution into a position and returns the PnL it realized. Increasing adds the fill's

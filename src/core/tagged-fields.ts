@@ -16,3 +16,38 @@ export function keepFieldsTagged<T extends object>(seed: T, fields: readonly (ke
   const record = seed as Record<keyof T, unknown>;
   for (const field of fields) record[field] = null;
 }
+
+/**
+ * Makes numeric fields of an object shape doubles from the start, keeping the values they hold.
+ *
+ * V8 keeps a field that has only held small integers as one. The first fraction stored there
+ * gives the shape a new hidden class and deprecates the old, and every optimized function that
+ * checked the old one is thrown away and compiled again: a backtest's first fill did that to
+ * about 30 functions at once (positions, balances, the report's running sums all start at 0).
+ * Storing a fraction once in those fields, before any code is optimized, gives the shape the
+ * representation it takes at the first fill anyway. Call it on one throwaway object made as the
+ * hot path makes its objects (same literal, same key order) before the first of them is made, or
+ * on a class instance in its constructor. Nothing anyone can see: the fields keep their values.
+ */
+export function keepFieldsDouble<T extends object>(target: T, fields: readonly (keyof T)[]): void {
+  const record = target as Record<keyof T, unknown>;
+  for (const field of fields) {
+    const value = record[field];
+    record[field] = 0.5;
+    record[field] = value;
+  }
+}
+
+/**
+ * An empty list with the hidden class of a list of objects, to share where "nothing" is returned.
+ *
+ * `[]` is a list of small integers to V8 until an object is put in it, and has another hidden
+ * class than the lists of objects returned beside it: code optimized while only the shared empty
+ * list came by is thrown away when the first real one does (a backtest's first fill, through the
+ * venue's reports). Never add to it.
+ */
+export function emptyObjectList<T extends object>(): T[] {
+  const list: (T | null)[] = [null];
+  list.pop();
+  return list as T[];
+}

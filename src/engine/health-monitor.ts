@@ -137,7 +137,11 @@ const RECENT = 8;
 class Outstanding {
   /** Requests past the newest RECENT: id → sequence number */
   private readonly index = new Map<string, number>();
-  private ids: Array<string | undefined> = new Array<string | undefined>(16).fill(undefined);
+  /**
+   * Each slot's id, '' when open (no id is empty): strings only, as the scans compare them with
+   * strings (an undefined slot met by a scan compiled for strings threw it away)
+   */
+  private ids: string[] = new Array<string>(16).fill('');
   private times = new Float64Array(16);
   /** Slot of a sequence number: `sequence & mask` */
   private mask = 15;
@@ -163,8 +167,8 @@ class Outstanding {
     if (this.tail - this.indexedTo > RECENT) {
       const leaving = this.indexedTo;
       this.indexedTo += 1;
-      const leavingId = leaving >= this.head ? this.ids[leaving & this.mask] : undefined;
-      if (leavingId !== undefined) this.index.set(leavingId, leaving);
+      const leavingId = leaving >= this.head ? this.ids[leaving & this.mask]! : '';
+      if (leavingId !== '') this.index.set(leavingId, leaving);
     }
   }
 
@@ -179,7 +183,7 @@ class Outstanding {
     let expired = 0;
     while (this.head < this.tail) {
       const slot = this.head & this.mask;
-      if (this.ids[slot] === undefined) {
+      if (this.ids[slot] === '') {
         this.head += 1;
         continue;
       }
@@ -205,21 +209,21 @@ class Outstanding {
   private take(sequence: number): number {
     const slot = sequence & this.mask;
     const id = this.ids[slot]!;
-    this.ids[slot] = undefined;
+    this.ids[slot] = '';
     this.size -= 1;
     if (sequence < this.indexedTo) this.index.delete(id);
-    while (this.head < this.tail && this.ids[this.head & this.mask] === undefined) this.head += 1;
+    while (this.head < this.tail && this.ids[this.head & this.mask] === '') this.head += 1;
     return this.times[slot]!;
   }
 
   /** Doubles the ring, every slot from head to tail kept at its sequence number */
   private grow(): void {
     const capacity = (this.mask + 1) * 2;
-    const ids = new Array<string | undefined>(capacity).fill(undefined);
+    const ids = new Array<string>(capacity).fill('');
     const times = new Float64Array(capacity);
     const mask = capacity - 1;
     for (let sequence = this.head; sequence < this.tail; sequence++) {
-      ids[sequence & mask] = this.ids[sequence & this.mask];
+      ids[sequence & mask] = this.ids[sequence & this.mask]!;
       times[sequence & mask] = this.times[sequence & this.mask]!;
     }
     this.ids = ids;

@@ -6,6 +6,7 @@ import { midPrice } from '../core/market-data.ts';
 import { formatDecimal } from '../core/numeric.ts';
 import type { OrderRequest } from '../core/order.ts';
 import { isTerminal } from '../core/order.ts';
+import { keepFieldsDouble } from '../core/tagged-fields.ts';
 import type { Clock, Timer } from './clock.ts';
 
 /** Limits that apply to each instrument on its own */
@@ -163,6 +164,13 @@ interface Lane {
   readonly queue: Map<string, Waiting>;
   timer: Timer | undefined;
 }
+
+// Tokens turn fractional at the first refill: a double from the start, so that refill does not
+// change the lane's shape under optimized code (see keepFieldsDouble)
+keepFieldsDouble<Lane>({ tokens: 0, refilledAt: 0, queue: new Map(), timer: undefined }, [
+  'tokens',
+  'refilledAt',
+]);
 
 function limitError(limit: string, field: string, value: unknown, message: string): KestrelError {
   return new KestrelError('RISK_LIMIT', `risk limit ${limit}: ${message}`, {

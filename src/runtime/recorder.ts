@@ -10,6 +10,7 @@ import { formatDecimal, money, snap } from '../core/numeric.ts';
 import type { Order, OrderStatus, OrderTransition, Side } from '../core/order.ts';
 import { isTerminal, ORDER_STATUSES } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
+import { keepFieldsDouble } from '../core/tagged-fields.ts';
 import type { AccountView, BalanceView } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
 import { LIQUIDATION } from '../venues/sim/sim-venue.ts';
@@ -493,10 +494,12 @@ export class RunRecorder {
   private readonly tearsheet: TearsheetRecorder;
   private readonly tradesCsv: CsvWriter | undefined;
   private readonly curve: EquityCurve;
-  private readonly statusCounts = Object.fromEntries(ORDER_STATUSES.map((s) => [s, 0])) as Record<
-    OrderStatus,
-    number
-  >;
+  /**
+   * Orders by final status, in ORDER_STATUSES order. A Map, not a record: a record's update by a
+   * status name is compiled for the names seen so far, and the first order to end another way
+   * (the first fill, the first rejection) threw the settling code away
+   */
+  private readonly statusCounts = new Map<OrderStatus, number>(ORDER_STATUSES.map((s) => [s, 0]));
   /** Orders gone terminal, waiting out `settleMs` before their row is written, and since when */
   private readonly settling: Array<TrackedOrder | undefined> = [];
   private readonly settlingSince: number[] = [];
@@ -530,9 +533,9 @@ export class RunRecorder {
   private cash = 0;
   private positions: readonly Position[] = [];
   /** Per position, the base held for a spot one (its balance total) */
-  private held: number[] = [];
+  private readonly held: number[] = [];
   /** Per instrument, its net position (an empty one while it has none) */
-  private netPositions: Position[] = [];
+  private readonly netPositions: Position[] = [];
   /** Per instrument, the instrument whose position its symbol's column shows (the last of that symbol) */
   private readonly symbolOwner: number[];
   /** Per instrument, the position quantities of the sample being taken */
@@ -651,6 +654,12 @@ export class RunRecorder {
         this.tearsheet.onFill(result.fill, result.position);
       }
     });
+    // Fractional from the first fill on: doubles from the start, so that fill does not change
+    // the recorder's shape under its optimized code
+    keepFieldsDouble<{ tradedNotional: number; cash: number }>(this as never, [
+      'tradedNotional',
+      'cash',
+    ]);
   }
 
   private writeTrade(trip: RoundTrip): void {
@@ -744,12 +753,19 @@ export class RunRecorder {
     }
     this.cash = cash;
     this.positions = this.account.getPositions();
-    this.held = this.positions.map((position) =>
-      isDerivative(position.instrument)
-        ? 0
-        : (balances.find((b) => b.currency === position.instrument.base)?.total ?? 0),
-    );
-    this.netPositions = this.instruments.map((i) => this.account.getPosition(i));
+    // Both lists refilled in place, not remade by `map`: an optimized `map` makes its list with
+    // another hidden class than the interpreter's, which deoptimized the code reading them
+    const held = this.held;
+    while (held.length > 0) held.pop();
+    for (const position of this.positions) {
+      held.push(
+        isDerivative(position.instrument)
+          ? 0
+          : (balances.find((b) => b.currency === position.instrument.base)?.total ?? 0),
+      );
+    }
+    for (let k = 0; k < this.instruments.length; k++)
+      this.netPositions[k] = this.account.getPosition(this.instruments[k]!);
   }
 
   /** Account equity in the run's currency: balances plus unrealized PnL and spot holdings at mark */
@@ -823,7 +839,7 @@ export class RunRecorder {
 
   private settle(order: TrackedOrder): void {
     if (!claimReportRow(order)) return;
-    this.statusCounts[order.status] += 1;
+    this.statusCounts.set(order.status, (this.statusCounts.get(order.status) ?? 0) + 1);
     this.tearsheet.onOrder(order);
     if (this.ordersCsv === undefined) return;
     const average = displayAverage(order);
@@ -880,7 +896,7 @@ export class RunRecorder {
     );
     let built: TearsheetCharts | undefined;
     return {
-      ordersByStatus: { ...this.statusCounts },
+      ordersByStatus: Object.fromEntries(this.statusCounts) as Record<OrderStatus, number>,
       orders: this.orders,
       fills: this.fills,
       makerFills: this.makerFills,

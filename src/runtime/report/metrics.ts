@@ -16,6 +16,8 @@
  * A ratio whose denominator is zero (no variation, no losing period, no drawdown) is null.
  */
 
+import { keepFieldsDouble } from '../../core/tagged-fields.ts';
+
 /** One sample of an equity curve */
 export interface EquitySample {
   readonly time: number;
@@ -254,6 +256,18 @@ export class DrawdownTracker {
   private worstTroughTime: number | null = null;
   private recovery: number | null = null;
   private lastTime = 0;
+
+  constructor() {
+    // Times and fractions from the first samples on: doubles from the start, so the first
+    // drawdown does not change the tracker's shape under optimized code (see keepFieldsDouble)
+    keepFieldsDouble<{
+      peakTime: number;
+      longest: number;
+      worst: number;
+      worstAmount: number;
+      lastTime: number;
+    }>(this as never, ['peakTime', 'longest', 'worst', 'worstAmount', 'lastTime']);
+  }
 
   add(time: number, equity: number): void {
     this.lastTime = time;

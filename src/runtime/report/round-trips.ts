@@ -7,6 +7,7 @@
  */
 import { money } from '../../core/numeric.ts';
 import type { Side } from '../../core/order.ts';
+import { keepFieldsDouble } from '../../core/tagged-fields.ts';
 
 /** One closed round trip */
 export interface RoundTrip {
@@ -67,6 +68,22 @@ interface OpenTrip {
   fees: number;
 }
 
+// A trip's sums turn fractional at its first exit: doubles from the start, so that exit does not
+// change the shape under optimized code
+keepFieldsDouble<OpenTrip>(
+  {
+    direction: 'LONG',
+    entryTime: 0,
+    entryQuantity: 0,
+    entryNotional: 0,
+    exitQuantity: 0,
+    exitNotional: 0,
+    pnl: 0,
+    fees: 0,
+  },
+  ['entryTime', 'entryQuantity', 'entryNotional', 'exitQuantity', 'exitNotional', 'pnl', 'fees'],
+);
+
 /** A fill as the tracker needs it, with the position right after it */
 export interface TripFill {
   readonly symbol: string;
@@ -102,6 +119,13 @@ export class RoundTripTracker {
   constructor(keep = 100, onClose?: (trip: RoundTrip) => void) {
     this.keep = keep;
     this.onClose = onClose;
+    // Fractional from the first closed trip on: doubles from the start (see keepFieldsDouble)
+    keepFieldsDouble<{
+      grossProfit: number;
+      grossLoss: number;
+      durationSum: number;
+      exposedMs: number;
+    }>(this as never, ['grossProfit', 'grossLoss', 'durationSum', 'exposedMs']);
   }
 
   add(fill: TripFill): void {

@@ -3,6 +3,7 @@ import type { Instrument } from '../../core/instrument.ts';
 import { snapSize } from '../../core/instrument.ts';
 import type { BookSnapshot, Level, Quote, Trade } from '../../core/market-data.ts';
 import type { OrderType, PositionSide, Side, TimeInForce } from '../../core/order.ts';
+import { emptyObjectList } from '../../core/tagged-fields.ts';
 
 export type SimOrderStatus =
   | 'NEW'
@@ -61,8 +62,8 @@ export type ExecutionCap = (order: SimOrder, quantity: number) => number;
 const uncapped: ExecutionCap = (_order, quantity) => quantity;
 
 /** Shared by the many market events that fill nothing, so they allocate nothing */
-const NONE: Execution[] = [];
-const NO_ORDERS: SimOrder[] = [];
+const NONE: Execution[] = emptyObjectList();
+const NO_ORDERS: SimOrder[] = emptyObjectList();
 
 /**
  * The price a taker fills at for liquidity at `price`: a triggered stop never fills better than
@@ -117,9 +118,11 @@ export function remaining(order: SimOrder): number {
  */
 export class MatchingEngine {
   readonly instrument: Instrument;
-  private readonly bids: SimOrder[] = [];
-  private readonly asks: SimOrder[] = [];
-  private readonly stops: SimOrder[] = [];
+  // Lists of objects from the start (see emptyObjectList): `removeFrom` meets all three, and an
+  // empty `[]` (the stops, in a run without any) has another hidden class than a list of orders
+  private readonly bids: SimOrder[] = emptyObjectList();
+  private readonly asks: SimOrder[] = emptyObjectList();
+  private readonly stops: SimOrder[] = emptyObjectList();
   bid = Number.NaN;
   ask = Number.NaN;
   bidSize = 0;
@@ -348,7 +351,10 @@ export class MatchingEngine {
     cap: ExecutionCap,
     executions: Execution[],
   ): void {
-    const budget = levels.map(([price, size]) => [price, size] as [number, number]);
+    // Copied by a loop, not `map`: an optimized `map` makes its list with another hidden class
+    // than the interpreter's, and `budget[0]` below was compiled for one of them
+    const budget: Array<[number, number]> = [];
+    for (let i = 0; i < levels.length; i++) budget.push([levels[i]![0], levels[i]![1]]);
     for (const order of list.slice()) {
       const price = order.price ?? 0;
       const buy = order.side === 'BUY';

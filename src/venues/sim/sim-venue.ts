@@ -10,7 +10,7 @@ import type { OrderType, PositionSide, Side, TimeInForce } from '../../core/orde
 import { ORDER_TYPES, SIDES, TIMES_IN_FORCE } from '../../core/order.ts';
 import type { MutablePosition, Position } from '../../core/position.ts';
 import { bookExecution, createPosition, markPosition } from '../../core/position.ts';
-import { keepFieldsTagged } from '../../core/tagged-fields.ts';
+import { emptyObjectList, keepFieldsDouble, keepFieldsTagged } from '../../core/tagged-fields.ts';
 import type { FundingSchedule } from './funding.ts';
 import { checkFundingSchedule, FundingCursor } from './funding.ts';
 import { LiveOrders } from './live-orders.ts';
@@ -236,7 +236,11 @@ interface LedgerBalance {
   locked: number;
 }
 
-const NO_REPORTS: readonly SimReport[] = [];
+// Fractional from the first fill or reserve on: doubles from the start (the ledger's two
+// literals share this shape), so that fill does not change it under optimized code
+keepFieldsDouble<LedgerBalance>({ currency: '', total: 0, locked: 0 }, ['total', 'locked']);
+
+const NO_REPORTS: readonly SimReport[] = emptyObjectList();
 
 function rate(field: string, value: number): number {
   if (!Number.isFinite(value) || value < 0 || value >= 1)
