@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -76,6 +76,22 @@ function cpuMs(since: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
 
+/**
+ * CPU time of the main thread so far, ms, from /proc (Linux; undefined elsewhere): the rest of
+ * the process's CPU is V8's worker threads (the optimizing compiler, the parallel and concurrent
+ * collector), which `--cpu-prof` does not see
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // utime and stime, in clock ticks of 10 ms, after the parenthesized command name
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Sums garbage-collection pauses while `run` runs, ms */
 async function withGcTime<T>(run: () => Promise<T>): Promise<{ result: T; gcMs: number }> {
   let gcMs = 0;
@@ -92,14 +108,18 @@ async function withGcTime<T>(run: () => Promise<T>): Promise<{ result: T; gcMs: 
 
 /**
  * Backtest throughput: the bundled quoting strategy over real and synthetic data, writing its
- * report CSVs, against reading the data alone; CPU per order all in; the GC share of the run
+ * report CSVs, against reading the data alone; CPU per order all in; the GC share of the run.
+ *
+ * The real data runs first, in a process that has run nothing yet: its figures include the
+ * optimizing compiler's work on the whole engine (about a second of CPU on this machine, most of
+ * it on V8's worker threads), which the synthetic day, run next, no longer pays. So the real data
+ * runs once more at the end, the engine compiled, and both are reported: the first is what a
+ * `kestrel run` of that data costs, the second what each of its orders costs.
  */
 export async function benchBacktest(quick: boolean): Promise<Figure[]> {
   const figures: Figure[] = [];
-  const datasets = [realSample(), syntheticDay(quick ? 2 : 24)].filter(
-    (d): d is Dataset => d !== undefined,
-  );
-  if (realSample() === undefined) {
+  const real = realSample();
+  if (real === undefined) {
     figures.push({
       bench: 'backtest',
       metric: 'real sample',
@@ -108,7 +128,17 @@ export async function benchBacktest(quick: boolean): Promise<Figure[]> {
       note: 'skipped: ../shared/data is absent',
     });
   }
-  for (const dataset of datasets) {
+  // `idle`: also run the data with a strategy that never trades (once per dataset)
+  const runs: Array<{ readonly dataset: Dataset; readonly idle: boolean }> = [
+    ...(real === undefined ? [] : [{ dataset: real, idle: true }]),
+    { dataset: syntheticDay(quick ? 2 : 24), idle: true },
+    ...(real === undefined
+      ? []
+      : [{ dataset: { ...real, name: `${real.name}, warm` }, idle: false }]),
+  ];
+  for (const [i, { dataset, idle: runIdle }] of runs.entries()) {
+    // What the CPU per order includes: compiling the engine or not
+    const cpuNote = i === 0 ? 'the first run in the process' : 'the engine compiled';
     const read = dataset.open();
     const readStart = performance.now();
     const readCpu = process.cpuUsage();
@@ -122,6 +152,7 @@ export async function benchBacktest(quick: boolean): Promise<Figure[]> {
     const { source, instruments } = dataset.open();
     const outDir = mkdtempSync(join(tmpdir(), 'kestrel-bench-'));
     const runCpu = process.cpuUsage();
+    const mainBefore = mainThreadCpuMs();
     const { result: report, gcMs } = await withGcTime(() =>
       runBacktest({
         strategy: createQuotingStrategy(),
@@ -140,6 +171,9 @@ export async function benchBacktest(quick: boolean): Promise<Figure[]> {
       }),
     );
     const runCpuMs = cpuMs(runCpu);
+    const mainAfter = mainThreadCpuMs();
+    const mainMs =
+      mainBefore === undefined || mainAfter === undefined ? undefined : mainAfter - mainBefore;
     rmSync(outDir, { recursive: true, force: true });
     const perSecond = report.marketEvents / (report.wallMs / 1000);
     figures.push(
@@ -175,7 +209,7 @@ export async function benchBacktest(quick: boolean): Promise<Figure[]> {
         value: (runCpuMs * 1000) / report.orders,
         unit: 'µs',
         target: '≤ 10',
-        note: `${Math.round(runCpuMs)} ms CPU, CSVs written`,
+        note: `${Math.round(runCpuMs)} ms CPU, CSVs written; ${cpuNote}`,
       },
       {
         bench: 'backtest',
@@ -185,6 +219,17 @@ export async function benchBacktest(quick: boolean): Promise<Figure[]> {
         target: '≤ 2',
         note: `wall ${formatDecimal(report.wallMs / readMs, 2)} ×; reading alone ${Math.round(readCpuMs)} ms CPU`,
       },
+      ...(mainMs === undefined
+        ? []
+        : [
+            {
+              bench: 'backtest',
+              metric: `${dataset.name}: CPU off the main thread`,
+              value: (100 * (runCpuMs - mainMs)) / runCpuMs,
+              unit: '% of CPU',
+              note: `main thread ${Math.round(mainMs)} ms, V8's workers (compiler, collector) ${Math.round(runCpuMs - mainMs)} ms`,
+            },
+          ]),
       {
         bench: 'backtest',
         metric: `${dataset.name}: GC share`,
@@ -208,6 +253,7 @@ export async function benchBacktest(quick: boolean): Promise<Figure[]> {
     );
     // The same data through the same engine with a strategy that never trades: what the
     // order flow above costs, by difference
+    if (!runIdle) continue;
     const idle = dataset.open();
     const idleReport = await runBacktest({
       strategy: { name: 'watch-only', onQuote: () => {}, onTrade: () => {} },
