@@ -111,7 +111,7 @@ async function withGcTime<T>(run: () => Promise<T>): Promise<{ result: T; gcMs: 
  * report CSVs, against reading the data alone; CPU per order all in; the GC share of the run.
  *
  * The real data runs first, in a process that has run nothing yet: its figures include the
- * optimizing compiler's work on the whole engine (about a second of CPU on this machine, most of
+ * optimizing compiler's work on the whole engine (0.6–1.3 s of CPU on this machine, most of
  * it on V8's worker threads), which the synthetic day, run next, no longer pays. So the real data
  * runs once more at the end, the engine compiled, and both are reported: the first is what a
  * `kestrel run` of that data costs, the second what each of its orders costs.
