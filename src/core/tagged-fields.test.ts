@@ -1,6 +1,8 @@
 /**
  * keepFieldsDouble: the fields keep their values, and a shape it prepared does not change when a
  * fraction is first stored (the change that threw away optimized code at a backtest's first fill).
+ * keepFieldsMutable: the fields keep their values (whether V8 still counts them as constants is
+ * not something a test can read in a release build).
  * emptyObjectList: empty, and of the hidden class of a list holding objects (`[]` is not).
  * Shapes are read with V8's own `%HaveSameMap`, enabled for this file only.
  */
@@ -9,7 +11,7 @@ import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import type { Instrument } from './instrument.ts';
 import { createPosition } from './position.ts';
-import { emptyObjectList, keepFieldsDouble } from './tagged-fields.ts';
+import { emptyObjectList, keepFieldsDouble, keepFieldsMutable } from './tagged-fields.ts';
 
 setFlagsFromString('--allow-natives-syntax');
 const haveSameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (
@@ -72,5 +74,13 @@ describe('emptyObjectList', () => {
     assert.deepEqual(empty, []);
     assert.equal(haveSameMap(empty, filled), true);
     assert.equal(haveSameMap([], filled), false);
+  });
+});
+
+describe('keepFieldsMutable', () => {
+  it('keeps the values the fields hold', () => {
+    const target = { index: 3, count: 0, name: 'n' };
+    keepFieldsMutable(target, ['index', 'count']);
+    assert.deepEqual(target, { index: 3, count: 0, name: 'n' });
   });
 });

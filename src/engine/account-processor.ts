@@ -367,7 +367,11 @@ export class AccountProcessor implements AccountView {
   }
 
   getBalances(): BalanceView[] {
-    return [...this.state.balances.values()].map((b) => ({ exchange: this.exchange, ...b }));
+    // Listed by a loop, not `map`: an optimized `map` makes its list with another hidden class
+    // than the interpreter's, which threw away the recorder's code reading the list
+    const balances: BalanceView[] = [];
+    for (const b of this.state.balances.values()) balances.push({ exchange: this.exchange, ...b });
+    return balances;
   }
 
   /** Fees paid per currency */

@@ -10,7 +10,7 @@ import { formatDecimal, money, snap } from '../core/numeric.ts';
 import type { Order, OrderStatus, OrderTransition, Side } from '../core/order.ts';
 import { isTerminal, ORDER_STATUSES } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
-import { keepFieldsDouble } from '../core/tagged-fields.ts';
+import { keepFieldsDouble, keepFieldsMutable } from '../core/tagged-fields.ts';
 import type { AccountView, BalanceView } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
 import { LIQUIDATION } from '../venues/sim/sim-venue.ts';
@@ -660,6 +660,8 @@ export class RunRecorder {
       'tradedNotional',
       'cash',
     ]);
+    // The sampling period changes first an hour or so into a run (see keepFieldsMutable)
+    keepFieldsMutable<{ periodIndex: number }>(this as never, ['periodIndex']);
   }
 
   private writeTrade(trip: RoundTrip): void {

@@ -8,6 +8,7 @@ import type { MarketEvent, Quote } from '../core/market-data.ts';
 import { midPrice } from '../core/market-data.ts';
 import { snapUp } from '../core/numeric.ts';
 import type { Order, OrderChange } from '../core/order.ts';
+import { keepFieldsMutable } from '../core/tagged-fields.ts';
 import type { AccountView } from '../engine/account-processor.ts';
 import type { Clock, Timer } from '../engine/clock.ts';
 import { SimulatedClock } from '../engine/clock.ts';
@@ -204,6 +205,8 @@ export class StrategySession {
     this.clock = options.clock;
     this.logger = options.logger;
     this.account = options.account;
+    // Async callbacks running: none until the first that returns a promise (see keepFieldsMutable)
+    keepFieldsMutable<{ outstanding: number }>(this as never, ['outstanding']);
     const { trading, account, instruments, clock } = options;
     const quotes = this.quotes;
     const history = new MarketHistory({

@@ -8,6 +8,7 @@ import type { Instrument } from '../../core/instrument.ts';
 import { isDerivative } from '../../core/instrument.ts';
 import type { Order, OrderTransition } from '../../core/order.ts';
 import type { Position } from '../../core/position.ts';
+import { keepFieldsMutable } from '../../core/tagged-fields.ts';
 import type { Drawdown, EquitySample, RiskMetrics } from './metrics.ts';
 import { curveRiskMetrics, DrawdownTracker, SAMPLE_PERIODS_MS } from './metrics.ts';
 import type { RoundTrip, TradeStats } from './round-trips.ts';
@@ -228,6 +229,8 @@ export class TearsheetRecorder {
     this.lastTransitions = new Uint32Array(this.keepOrders);
     this.trips = new RoundTripTracker(options.keepTrades ?? 100, options.onTrade);
     this.settle = (instrument) => (isDerivative(instrument) ? instrument.settle : instrument.quote);
+    // The price grid coarsens first an hour or so into a run (see keepFieldsMutable)
+    keepFieldsMutable<{ periodIndex: number }>(this as never, ['periodIndex']);
   }
 
   get periodMs(): number {

@@ -129,6 +129,12 @@ export class MatchingEngine {
   askSize = 0;
   last = Number.NaN;
   private hasQuotes = false;
+  /**
+   * The touch a crossing quote offers, as a one-level list: reused (crossResting copies what it
+   * takes from it), and of doubles from the start, where a list made per quote was first made
+   * of small integers and changed kind inside optimized code, which was then thrown away
+   */
+  private readonly touch: Array<[number, number]> = [[Number.NaN, Number.NaN]];
   private bookBids: readonly Level[] | undefined;
   private bookAsks: readonly Level[] | undefined;
   /** Liquidity taken by our takers since the market last refreshed, by price */
@@ -279,8 +285,17 @@ export class MatchingEngine {
     const askCrossed = bestAsk !== undefined && quote.bid >= (bestAsk.price ?? 0);
     if (!bidCrossed && !askCrossed) return NONE;
     const executions: Execution[] = [];
-    if (bidCrossed) this.crossResting(this.bids, [[quote.ask, quote.askSize]], cap, executions);
-    if (askCrossed) this.crossResting(this.asks, [[quote.bid, quote.bidSize]], cap, executions);
+    const touch = this.touch[0]!;
+    if (bidCrossed) {
+      touch[0] = quote.ask;
+      touch[1] = quote.askSize;
+      this.crossResting(this.bids, this.touch, cap, executions);
+    }
+    if (askCrossed) {
+      touch[0] = quote.bid;
+      touch[1] = quote.bidSize;
+      this.crossResting(this.asks, this.touch, cap, executions);
+    }
     return executions;
   }
 

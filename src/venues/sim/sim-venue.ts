@@ -10,7 +10,12 @@ import type { OrderType, PositionSide, Side, TimeInForce } from '../../core/orde
 import { ORDER_TYPES, SIDES, TIMES_IN_FORCE } from '../../core/order.ts';
 import type { MutablePosition, Position } from '../../core/position.ts';
 import { bookExecution, createPosition, markPosition } from '../../core/position.ts';
-import { emptyObjectList, keepFieldsDouble, keepFieldsTagged } from '../../core/tagged-fields.ts';
+import {
+  emptyObjectList,
+  keepFieldsDouble,
+  keepFieldsMutable,
+  keepFieldsTagged,
+} from '../../core/tagged-fields.ts';
 import type { FundingSchedule } from './funding.ts';
 import { checkFundingSchedule, FundingCursor } from './funding.ts';
 import { LiveOrders } from './live-orders.ts';
@@ -426,6 +431,8 @@ export class SimVenue {
 
   constructor(options: SimVenueOptions) {
     this.exchange = options.exchange;
+    // None until the first reduce-only order (see keepFieldsMutable)
+    keepFieldsMutable<{ reduceOnlyLive: number }>(this as never, ['reduceOnlyLive']);
     for (const instrument of options.instruments) {
       this.instruments.set(instrument.symbol, instrument);
       this.markets.set(instrument.symbol, {
