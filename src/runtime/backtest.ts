@@ -124,19 +124,6 @@ export function runFailureOf(error: unknown, time: number): RunFailure {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Lets promise continuations queued by timers that just fired run before the next market event,
- * as they would live (a rejected send reaching the rejection boundary, an awaited trade going
- * on). Each await runs the microtasks queued before it, so a few rounds cover the chains the
- * order flow makes, far cheaper than a trip through the event loop.
- */
-async function runMicrotasks(): Promise<void> {
-  // Awaiting a settled native promise allocates no wrapper promise, unlike `await undefined`
-  for (let i = 0; i < 12; i++) await SETTLED;
-}
-
-const SETTLED = Promise.resolve();
-
-/**
  * Awaits work that needs simulated time to pass (an awaited trade in onStart or onStop), moving
  * the clock from timer to timer until the work is done or nothing is left to happen before `until`.
  */
@@ -164,9 +151,17 @@ async function driveClock(
   if (done) await settled;
 }
 
+const SETTLED = Promise.resolve();
+
 /** Why the replay loop handed back control */
 const BATCH_DONE = 0;
-/** Promise jobs must run before the event goes on */
+/**
+ * Promise jobs must run before the event goes on: all of them, and all those they queue in turn,
+ * however long the chains, as live before the next market event. The replay goes on in a tick
+ * asked for from a promise job, which Node runs only once the microtask queue is empty (a tick
+ * asked for from a tick would run before it). No trip through the event loop (no I/O, no real
+ * timer runs meanwhile), so the run is the same whatever else the process does.
+ */
 const RUN_MICROTASKS = 1;
 /** The data passed the end of the run */
 const PAST_END = 2;
@@ -186,14 +181,14 @@ interface ReplayParts {
 /**
  * The per-event loop of a backtest, in a plain method instead of the async function that drives
  * it: each time an async function resumes it runs unoptimized until the loop is compiled anew on
- * the stack, which is most of a short run. It goes through the batch until it must await (promise
- * jobs to run before the event goes on), the batch ends, the data passes the end of the run, or
- * the strategy failed; where in an event it stopped is kept, so the next call goes on from there.
+ * the stack, which is most of a short run. It goes through the batch until promise jobs must run
+ * before the event goes on (it goes on in a tick, from where in the event it stopped), the batch
+ * ends, the data passes the end of the run, or the strategy failed.
  */
 class Replay {
   private readonly parts: ReplayParts;
   private readonly to: number;
-  batch: readonly MarketEvent[] = [];
+  private batch: readonly MarketEvent[] = [];
   index = 0;
   /**
    * Events replayed and the last one's time: fields, initialized with numbers where declared (a
@@ -204,8 +199,10 @@ class Replay {
   end = 0;
   /** Where the current event is: 0 before the clock moved to it, 1 before the market saw it, 2 after */
   private step = 0;
-  /** Whether moving the clock to the current event fired a timer */
-  private fired = false;
+
+  /** Settle the promise `replay` returned */
+  private done: (outcome: number) => void = () => {};
+  private failed: (error: unknown) => void = () => {};
 
   constructor(parts: ReplayParts, to: number, start: number) {
     this.parts = parts;
@@ -213,17 +210,46 @@ class Replay {
     this.end = start;
   }
 
-  run(): number {
+  /** Replays a batch, from `index`; resolves with why it stopped (never RUN_MICROTASKS) */
+  replay(batch: readonly MarketEvent[]): Promise<number> {
+    this.batch = batch;
+    return new Promise((resolve, reject) => {
+      this.done = resolve;
+      this.failed = reject;
+      this.resume();
+    });
+  }
+
+  /** Goes on with the batch; in a tick, once promise jobs have run, when they must */
+  private readonly resume = (): void => {
+    let outcome: number;
+    try {
+      outcome = this.run();
+    } catch (error) {
+      this.failed(error);
+      return;
+    }
+    // A reaction to a settled promise: cheaper than queueMicrotask (no async resource per call)
+    if (outcome === RUN_MICROTASKS) void SETTLED.then(this.resumeAfterMicrotasks);
+    else this.done(outcome);
+  };
+
+  private readonly resumeAfterMicrotasks = (): void => {
+    process.nextTick(this.resume);
+  };
+
+  private run(): number {
     const { clock, reference, broker, session, recorder, onProgress } = this.parts;
     const batch = this.batch;
     for (; this.index < batch.length; this.index++) {
       const event = batch[this.index]!;
       if (this.step === 0) {
         if (event.time > this.to) return PAST_END;
-        this.fired = clock.advanceTo(event.time);
         this.step = 1;
-        // A strategy awaiting a verdict goes on before the next event, as it would live
-        if (this.fired && session.busy) return RUN_MICROTASKS;
+        // What the timers set going (a verdict a strategy awaits, an order promise settled, an
+        // async callback of a timer) runs before the market moves, as it would live: a venue's
+        // reply and a market event are not the same task
+        if (clock.advanceTo(event.time)) return RUN_MICROTASKS;
       }
       if (this.step === 1) {
         this.end = event.time;
@@ -232,10 +258,10 @@ class Replay {
         broker.onMarket(event);
         session.onMarket(event);
         this.step = 2;
-        // An order promise the strategy may have left unawaited: its refusal stops the run now.
-        // A refusal comes from a venue reply (a timer that fired) or from a promise just handed out
-        const handedOut = session.handedOutSince();
-        if (session.unchecked && (this.fired || handedOut)) return RUN_MICROTASKS;
+        // Everything the market callbacks set going runs before the next event, as it would live,
+        // the work the run cannot see too (an async helper nobody awaits): so where a batch ends
+        // changes nothing, and a refused order promise left unawaited stops the run now
+        return RUN_MICROTASKS;
       }
       this.step = 0;
       recorder.tick();
@@ -378,18 +404,12 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
 
     replay.index = index;
     while (batch !== undefined) {
-      replay.batch = batch;
-      let outcome = replay.run();
-      while (outcome === RUN_MICROTASKS) {
-        await runMicrotasks();
-        outcome = replay.run();
-      }
+      const outcome = await replay.replay(batch);
       failIfStopped();
       if (outcome === PAST_END) break;
+      // Where a batch ends changes nothing: the strategy's work was drained with the event
       batch = await source.next();
       replay.index = 0;
-      // Let async strategy work (awaited trades) run between batches too
-      if (session.busy) await yieldToEventLoop();
     }
     closed = true;
     await source.close?.();

@@ -78,12 +78,8 @@ export function strategyLocation(error: unknown): string | undefined {
 interface PromiseWatcher {
   /** The strategy attached a handler (then, catch, finally, await) */
   handled(watched: WatchedPromise<unknown>): void;
-  /**
-   * Watches a promise derived from a watched one. A `then` without a rejection handler rejects
-   * with the one it came from: `refusable`. One with a handler rejects only if the handler
-   * throws: still watched, but not worth looking for after every event
-   */
-  watch<U>(method: string, promise: Promise<U>, refusable: boolean): Promise<U>;
+  /** Watches a promise derived from a watched one (`then`, `finally`) */
+  watch<U>(method: string, promise: Promise<U>): Promise<U>;
   /** `catch` with a handler: the promise it returns rejects only if the handler throws or rejects */
   watchCatch<T, B>(
     method: string,
@@ -106,21 +102,17 @@ class WatchedPromise<T> {
   readonly during: string | undefined;
   /** Whether the strategy attached a handler */
   handled = false;
-  /** Counted among the session's unchecked promises (see StrategySession.unchecked) */
-  counted: boolean;
   private readonly watcher: PromiseWatcher;
 
   constructor(
     inner: Promise<T>,
     method: string,
     during: string | undefined,
-    counted: boolean,
     watcher: PromiseWatcher,
   ) {
     this.inner = inner;
     this.method = method;
     this.during = during;
-    this.counted = counted;
     this.watcher = watcher;
   }
 
@@ -130,11 +122,7 @@ class WatchedPromise<T> {
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
     this.watcher.handled(this);
-    return this.watcher.watch(
-      this.method,
-      this.inner.then(onFulfilled, onRejected),
-      typeof onRejected !== 'function',
-    );
+    return this.watcher.watch(this.method, this.inner.then(onFulfilled, onRejected));
   }
 
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
@@ -145,7 +133,7 @@ class WatchedPromise<T> {
 
   finally(onFinally?: (() => void) | null): Promise<T> {
     this.watcher.handled(this);
-    return this.watcher.watch(this.method, this.inner.finally(onFinally), true);
+    return this.watcher.watch(this.method, this.inner.finally(onFinally));
   }
 }
 // `instanceof Promise` holds for it, as for the promise it stands for
@@ -166,11 +154,6 @@ export class StrategySession {
   private readonly quotes = new Map<Instrument, Quote>();
   private readonly history: MarketHistory;
   private timer: Timer | undefined;
-  private outstanding = 0;
-  /** Order promises handed out whose handling is not yet known (see watch) */
-  private uncheckedCount = 0;
-  /** Order promises handed out since `handedOutSince` last looked */
-  private handedOut = 0;
   /** The callback running synchronously right now, to name it in errors */
   private current: string | undefined;
   /**
@@ -187,9 +170,8 @@ export class StrategySession {
   private readonly watcher: PromiseWatcher = {
     handled: (watched) => {
       watched.handled = true;
-      this.settle(watched);
     },
-    watch: (method, promise, refusable) => this.watch(method, promise, refusable),
+    watch: (method, promise) => this.watch(method, promise),
     watchCatch: (method, inner, onRejected) => this.watchCatch(method, inner, onRejected),
   };
   private failure: StrategyFailure | undefined;
@@ -313,40 +295,9 @@ export class StrategySession {
     return this.failure;
   }
 
-  /** Whether an async callback is still running */
-  get busy(): boolean {
-    return this.outstanding > 0;
-  }
-
-  /**
-   * Whether order promises were handed out that the strategy has not (yet) been seen to handle:
-   * a backtest then lets pending promise jobs run before the next event, so an unawaited one that
-   * was refused stops the run at once. A promise whose rejection handler is attached (`catch`,
-   * `then(f, g)`, `await`) is not counted: a handler that throws still stops the run, when the
-   * pending jobs next run (the next timer firing or batch), not necessarily before the next event
-   */
-  get unchecked(): boolean {
-    return this.uncheckedCount > 0;
-  }
-
-  /**
-   * Whether order promises were handed out since the last call: only then (or when a timer
-   * fired) can an unawaited one have been refused, so only then need a backtest look
-   */
-  handedOutSince(): boolean {
-    const any = this.handedOut > 0;
-    this.handedOut = 0;
-    return any;
-  }
-
   /** Hands the strategy an order promise whose rejection stops the run unless it is handled */
-  private watch<T>(method: string, promise: Promise<T>, refusable = true): Promise<T> {
-    // Counted among the unchecked while a refusal of it would go unhandled
-    const watched = new WatchedPromise(promise, method, this.current, refusable, this.watcher);
-    if (refusable) {
-      this.uncheckedCount += 1;
-      this.handedOut += 1;
-    }
+  private watch<T>(method: string, promise: Promise<T>): Promise<T> {
+    const watched = new WatchedPromise(promise, method, this.current, this.watcher);
     this.unwatched.push(watched as WatchedPromise<unknown>);
     if (this.current === undefined && !this.followQueued) {
       this.followQueued = true;
@@ -379,15 +330,8 @@ export class StrategySession {
       if (result !== undefined) this.follow(derived!);
       return result;
     });
-    derived = new WatchedPromise(promise, method, this.current, false, this.watcher);
+    derived = new WatchedPromise(promise, method, this.current, this.watcher);
     return derived as unknown as Promise<T | B>;
-  }
-
-  private settle(watched: WatchedPromise<unknown>): void {
-    if (watched.counted) {
-      watched.counted = false;
-      this.uncheckedCount -= 1;
-    }
   }
 
   /**
@@ -405,11 +349,9 @@ export class StrategySession {
     while (list.length > 0) list.pop();
   }
 
-  /** Settles a promise's count when it settles, and stops the run if it is refused unhandled */
+  /** Stops the run if the promise is refused unhandled */
   private follow(watched: WatchedPromise<unknown>): void {
-    const refused = (error: unknown) => this.refused(watched, error);
-    if (watched.counted) watched.inner.then(() => this.settle(watched), refused);
-    else watched.inner.then(undefined, refused);
+    watched.inner.then(undefined, (error: unknown) => this.refused(watched, error));
   }
 
   /** A followed promise was refused: the run stops unless the strategy handles it meanwhile */
@@ -417,7 +359,6 @@ export class StrategySession {
     // A handler attached by `await` arrives a job later: look again after it had its turn
     queueMicrotask(() =>
       queueMicrotask(() => {
-        this.settle(watched);
         if (watched.handled) return;
         this.fail(
           watched.during ?? 'a callback',
@@ -458,19 +399,10 @@ export class StrategySession {
     }
   }
 
-  /** Follows an async callback: counts it while it runs, and stops the run if it rejects */
+  /** Follows an async callback: the run stops if it rejects */
   private track(callback: string, result: unknown): void {
     if (!(result instanceof Promise)) return;
-    this.outstanding += 1;
-    result.then(
-      () => {
-        this.outstanding -= 1;
-      },
-      (error: unknown) => {
-        this.outstanding -= 1;
-        this.fail(callback, error);
-      },
-    );
+    result.then(undefined, (error: unknown) => this.fail(callback, error));
   }
 
   private fail(callback: string, error: unknown, context = ''): void {
