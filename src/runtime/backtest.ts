@@ -247,8 +247,7 @@ class Replay {
         if (event.time > this.to) return PAST_END;
         this.step = 1;
         // What the timers set going (a verdict a strategy awaits, an order promise settled, an
-        // async callback of a timer) runs before the market moves, as it would live: a venue's
-        // reply and a market event are not the same task
+        // async callback of a timer) runs before the market moves, as it would live
         if (clock.advanceTo(event.time)) return RUN_MICROTASKS;
       }
       if (this.step === 1) {
@@ -258,10 +257,10 @@ class Replay {
         broker.onMarket(event);
         session.onMarket(event);
         this.step = 2;
-        // Everything the market callbacks set going runs before the next event, as it would live,
-        // the work the run cannot see too (an async helper nobody awaits): so where a batch ends
-        // changes nothing, and a refused order promise left unawaited stops the run now
-        return RUN_MICROTASKS;
+        // What the market callbacks set going runs before the next event, as it would live: an
+        // async callback still running, or order promises just handed out (a refusal of one left
+        // unawaited stops the run now)
+        if (session.handedOutSince() || session.busy) return RUN_MICROTASKS;
       }
       this.step = 0;
       recorder.tick();

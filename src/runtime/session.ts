@@ -78,8 +78,12 @@ export function strategyLocation(error: unknown): string | undefined {
 interface PromiseWatcher {
   /** The strategy attached a handler (then, catch, finally, await) */
   handled(watched: WatchedPromise<unknown>): void;
-  /** Watches a promise derived from a watched one (`then`, `finally`) */
-  watch<U>(method: string, promise: Promise<U>): Promise<U>;
+  /**
+   * Watches a promise derived from a watched one. A `then` without a rejection handler rejects
+   * with the one it came from: `refusable`. One with a handler rejects only if the handler
+   * throws: still watched, but not counted among those handed out (see handedOutSince)
+   */
+  watch<U>(method: string, promise: Promise<U>, refusable: boolean): Promise<U>;
   /** `catch` with a handler: the promise it returns rejects only if the handler throws or rejects */
   watchCatch<T, B>(
     method: string,
@@ -122,7 +126,11 @@ class WatchedPromise<T> {
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
     this.watcher.handled(this);
-    return this.watcher.watch(this.method, this.inner.then(onFulfilled, onRejected));
+    return this.watcher.watch(
+      this.method,
+      this.inner.then(onFulfilled, onRejected),
+      typeof onRejected !== 'function',
+    );
   }
 
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
@@ -133,7 +141,7 @@ class WatchedPromise<T> {
 
   finally(onFinally?: (() => void) | null): Promise<T> {
     this.watcher.handled(this);
-    return this.watcher.watch(this.method, this.inner.finally(onFinally));
+    return this.watcher.watch(this.method, this.inner.finally(onFinally), true);
   }
 }
 // `instanceof Promise` holds for it, as for the promise it stands for
@@ -154,6 +162,9 @@ export class StrategySession {
   private readonly quotes = new Map<Instrument, Quote>();
   private readonly history: MarketHistory;
   private timer: Timer | undefined;
+  private outstanding = 0;
+  /** Order promises handed out since `handedOutSince` last looked */
+  private handedOut = 0;
   /** The callback running synchronously right now, to name it in errors */
   private current: string | undefined;
   /**
@@ -171,7 +182,7 @@ export class StrategySession {
     handled: (watched) => {
       watched.handled = true;
     },
-    watch: (method, promise) => this.watch(method, promise),
+    watch: (method, promise, refusable) => this.watch(method, promise, refusable),
     watchCatch: (method, inner, onRejected) => this.watchCatch(method, inner, onRejected),
   };
   private failure: StrategyFailure | undefined;
@@ -295,9 +306,27 @@ export class StrategySession {
     return this.failure;
   }
 
+  /** Whether an async callback is still running */
+  get busy(): boolean {
+    return this.outstanding > 0;
+  }
+
+  /**
+   * Whether order promises were handed out since the last call (a `then` or `catch` with a
+   * rejection handler does not count: it hands out no refusal): a backtest then lets pending
+   * promise jobs run before the next event, so a refused one the strategy did not await stops
+   * the run at once, and its handlers run when they would live
+   */
+  handedOutSince(): boolean {
+    const any = this.handedOut > 0;
+    this.handedOut = 0;
+    return any;
+  }
+
   /** Hands the strategy an order promise whose rejection stops the run unless it is handled */
-  private watch<T>(method: string, promise: Promise<T>): Promise<T> {
+  private watch<T>(method: string, promise: Promise<T>, refusable = true): Promise<T> {
     const watched = new WatchedPromise(promise, method, this.current, this.watcher);
+    if (refusable) this.handedOut += 1;
     this.unwatched.push(watched as WatchedPromise<unknown>);
     if (this.current === undefined && !this.followQueued) {
       this.followQueued = true;
@@ -399,10 +428,19 @@ export class StrategySession {
     }
   }
 
-  /** Follows an async callback: the run stops if it rejects */
+  /** Follows an async callback: counts it while it runs, and stops the run if it rejects */
   private track(callback: string, result: unknown): void {
     if (!(result instanceof Promise)) return;
-    result.then(undefined, (error: unknown) => this.fail(callback, error));
+    this.outstanding += 1;
+    result.then(
+      () => {
+        this.outstanding -= 1;
+      },
+      (error: unknown) => {
+        this.outstanding -= 1;
+        this.fail(callback, error);
+      },
+    );
   }
 
   private fail(callback: string, error: unknown, context = ''): void {

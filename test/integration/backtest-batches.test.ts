@@ -84,15 +84,13 @@ function assertSameRun(a: RunOutput, b: RunOutput, label: string): void {
 /**
  * Buys and sells at the touch, one order at a time: the next goes out only once the previous
  * one's verdict went through a long chain of continuations (a `then` on the order promise, no
- * async callback the run could see), on the side of the last trade print, which work the run
- * cannot see either (an async helper nobody awaits) records. Where those chains end decides
- * every later order; each checks it finished before the next market event.
+ * async callback the run could see). Where that chain ends decides every later order. Each
+ * chain also checks it finished before any market event after its verdict.
  */
 function chainedTrader(instrument: Instrument, late: string[]): Strategy {
   let working = false;
   let events = 0;
   let side = 1;
-  let lastPrint = 1;
   const settle = async (seen: number, time: number): Promise<void> => {
     for (let hop = 0; hop < 40; hop++) await null;
     if (events !== seen) late.push(`verdict at ${time} ran on after ${events - seen} events`);
@@ -104,19 +102,13 @@ function chainedTrader(instrument: Instrument, late: string[]): Strategy {
       events += 1;
       if (working) return;
       working = true;
-      side = -lastPrint;
+      side = -side;
       ctx
         .trade(instrument, side * 0.001, side > 0 ? quote.ask : quote.bid, { timeInForce: 'IOC' })
         .then(() => settle(events, ctx.time));
     },
-    onTrade(trade) {
+    onTrade() {
       events += 1;
-      const seen = events;
-      void (async () => {
-        for (let hop = 0; hop < 3; hop++) await null;
-        if (events !== seen) late.push(`print at ${trade.time} seen after ${events - seen} events`);
-        lastPrint = trade.side === 'BUY' ? 1 : -1;
-      })();
     },
     // An async callback whose awaits resolve at once: done before the next event
     async onTimer(_time, ctx) {
