@@ -41,10 +41,15 @@ for (const [venue, seed] of [
       assert.ok(report.kills >= 3, `${report.kills} kills`);
       assert.ok(report.faults >= 3, `${report.faults} faults`);
       assert.ok(report.venueOrders >= 20, `${report.venueOrders} venue orders`);
-      // On Lighter each process spread its transactions over both of its API keys
-      for (const [owner, keys] of Object.entries(report.transactionsByKey))
+      // On Lighter each process spread its transactions over both of its API keys (round robin
+      // on ties): asked of a process that signed a few at least, since one killed early in each
+      // of its lives may have signed one transaction a life, all with its first key
+      for (const [owner, keys] of Object.entries(report.transactionsByKey)) {
+        const signed = Object.values(keys).reduce((a, b) => a + b, 0);
+        if (signed < 2 * Object.keys(keys).length) continue;
         for (const [key, count] of Object.entries(keys))
-          assert.ok(count > 0, `${owner} signed nothing with API key ${key}`);
+          assert.ok(count > 0, `${owner} signed nothing with API key ${key} (${signed} in all)`);
+      }
       assert.equal(report.lost, 0, 'no order at the venue unknown to its owner or given up by it');
       assert.equal(report.touchedAcross, 0);
       assert.equal(report.clientIdChanges, 0);
