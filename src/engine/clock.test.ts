@@ -70,4 +70,34 @@ describe('SimulatedClock', () => {
     ]);
     assert.equal(scheduled.after, 0);
   });
+  it('sets a fired spare timer again as a new one, and makes a new one for a spare still set', () => {
+    // The same chains with and without spares fire alike (ties included); a spare still waiting
+    // (or canceled but not yet dropped) is not taken over
+    const run = (useSpare: boolean) => {
+      const clock = new SimulatedClock(0);
+      const fired: Array<[string, number]> = [];
+      const timers = new Map<string, ReturnType<SimulatedClock['setTimer']>>();
+      const chain = (name: string, left: number) => () => {
+        fired.push([name, clock.now()]);
+        if (left <= 0) return;
+        const spare = useSpare ? timers.get(name) : undefined;
+        timers.set(name, clock.setTimer(1 + (left % 3), chain(name, left - 1), spare));
+      };
+      timers.set('a', clock.setTimer(2, chain('a', 20)));
+      timers.set('b', clock.setTimer(2, chain('b', 20)));
+      clock.setTimer(7, () => fired.push(['tie', clock.now()]));
+      const waiting = clock.setTimer(50, () => fired.push(['waiting', clock.now()]));
+      const other = clock.setTimer(3, () => fired.push(['other', clock.now()]), waiting);
+      const canceled = clock.setTimer(60, () => fired.push(['canceled', clock.now()]));
+      canceled.cancel();
+      const again = clock.setTimer(4, () => fired.push(['again', clock.now()]), canceled);
+      clock.runAll();
+      return { fired, distinct: other !== waiting && again !== canceled };
+    };
+    const withSpares = run(true);
+    assert.deepEqual(withSpares, run(false));
+    assert.equal(withSpares.distinct, true);
+    assert.equal(withSpares.fired.filter(([name]) => name === 'canceled').length, 0);
+    assert.deepEqual(withSpares.fired.at(-1), ['waiting', 50]);
+  });
 });

@@ -10,8 +10,12 @@ export interface Timer {
 export interface Clock {
   /** Milliseconds since the epoch, with sub-millisecond precision where the clock has it */
   now(): number;
-  /** Runs callback once, delayMs from now */
-  setTimer(delayMs: number, callback: () => void): Timer;
+  /**
+   * Runs callback once, delayMs from now. `spare`, when given, is a timer of the caller's that has
+   * fired and that it no longer holds: a clock may set it again instead of making one (a
+   * simulated clock does; a bar history sets one per bar)
+   */
+  setTimer(delayMs: number, callback: () => void, spare?: Timer): Timer;
   /**
    * Runs callback once, delayMs from now, with no way to call it off: nothing outside the clock
    * holds the timer, so a simulated clock reuses it once it has fired (a simulated link sets one
@@ -39,6 +43,8 @@ class ScheduledTimer implements Timer {
   canceled = false;
   /** Set with `schedule`: no one else holds it, so it is reused once it has fired */
   reusable: boolean;
+  /** In the clock's heap (set, and not yet fired or dropped) */
+  queued = false;
 
   constructor(due: number, seq: number, callback: () => void, reusable: boolean) {
     this.due = due;
@@ -79,7 +85,16 @@ export class SimulatedClock implements Clock {
     return this.current;
   }
 
-  setTimer(delayMs: number, callback: () => void): Timer {
+  setTimer(delayMs: number, callback: () => void, spare?: Timer): Timer {
+    if (spare instanceof ScheduledTimer && !spare.queued && !spare.reusable) {
+      // Set again as a new one would be: its due time, the next sequence number, not canceled
+      spare.due = this.current + Math.max(0, delayMs);
+      spare.seq = this.seq++;
+      spare.callback = callback;
+      spare.canceled = false;
+      this.push(spare);
+      return spare;
+    }
     const timer = new ScheduledTimer(
       this.current + Math.max(0, delayMs),
       this.seq++,
@@ -168,6 +183,7 @@ export class SimulatedClock implements Clock {
   }
 
   private push(timer: ScheduledTimer): void {
+    timer.queued = true;
     const heap = this.heap;
     heap.push(timer);
     let i = heap.length - 1;
@@ -184,6 +200,7 @@ export class SimulatedClock implements Clock {
   private pop(): ScheduledTimer {
     const heap = this.heap;
     const top = heap[0]!;
+    top.queued = false;
     const last = heap.pop()!;
     if (heap.length > 0) {
       let i = 0;

@@ -35,8 +35,11 @@ export class MarketHistory {
   /** The shortest interval subscribed to, ms */
   private shortest = Number.POSITIVE_INFINITY;
   private timer: Timer | undefined;
+  /** The bar timer that fired last, for the clock to set again (no timer made per bar) */
+  private spare: Timer | undefined;
   /** The bar timer's callback (one function for the run, not one per bar) */
   private readonly onTimer = () => {
+    this.spare = this.timer;
     this.timer = undefined;
     if (!this.running) return;
     const at = this.clock.now();
@@ -56,6 +59,11 @@ export class MarketHistory {
   private lastEventAt = Number.NEGATIVE_INFINITY;
   /** The earliest end of an open bar; events before it close nothing */
   private nextEnd = Number.POSITIVE_INFINITY;
+  /**
+   * Builders that have seen no data yet: only their first event opens a bar and moves `nextEnd`
+   * between closes (a bar's end is otherwise fixed until it closes)
+   */
+  private unopened = 0;
 
   constructor(options: {
     readonly clock: Clock;
@@ -90,6 +98,7 @@ export class MarketHistory {
       this.onBar(bar);
     });
     this.barHistory.set(builder, ring);
+    this.unopened += 1;
     this.shortest = Math.min(this.shortest, builder.intervalMs);
   }
 
@@ -171,7 +180,7 @@ export class MarketHistory {
       for (const b of this.builders) if (b.instrument === instrument) b.quote(time, mid);
     }
     if (this.builders.length > 0) {
-      this.updateNextEnd();
+      if (this.unopened > 0) this.updateNextEnd();
       if (this.timer === undefined) this.arm();
     }
   }
@@ -193,14 +202,23 @@ export class MarketHistory {
 
   private updateNextEnd(): void {
     let next = Number.POSITIVE_INFINITY;
-    for (const b of this.builders) if (b.end < next) next = b.end;
+    let unopened = 0;
+    const builders = this.builders;
+    for (let i = 0; i < builders.length; i++) {
+      const end = builders[i]!.end;
+      if (end < next) next = end;
+      else if (Number.isNaN(end)) unopened += 1;
+    }
     this.nextEnd = next;
+    this.unopened = unopened;
   }
 
   private arm(): void {
     if (!this.running || !Number.isFinite(this.nextEnd)) return;
     this.timer?.cancel();
     const now = this.clock.now();
-    this.timer = this.clock.setTimer(Math.max(0, this.nextEnd - now), this.onTimer);
+    const spare = this.spare;
+    this.spare = undefined;
+    this.timer = this.clock.setTimer(Math.max(0, this.nextEnd - now), this.onTimer, spare);
   }
 }
