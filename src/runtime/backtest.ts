@@ -1,3 +1,4 @@
+import { nextTick } from 'node:process';
 import type { AccountCounters } from '../core/account.ts';
 import { KestrelError } from '../core/errors.ts';
 import { createClientIdGenerator } from '../core/ids.ts';
@@ -234,8 +235,12 @@ class Replay {
     else this.done(outcome);
   };
 
+  /**
+   * `nextTick` imported, not read off the global `process`: that global is a getter, a call per
+   * drain (10 000 in the NautilusTrader-shaped run's 20 000 events)
+   */
   private readonly resumeAfterMicrotasks = (): void => {
-    process.nextTick(this.resume);
+    nextTick(this.resume);
   };
 
   private run(): number {
