@@ -79,17 +79,6 @@ export interface Broker {
    */
   submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]>;
   /**
-   * Optional: sends a batch as `submitOrders` does, and once its reply has been applied (or the
-   * batch failed as a whole) resolves with what `settle` returns, called with `undefined` (or
-   * with the failure); rejects only if `settle` throws. Lets the TradingManager hand this promise
-   * on as its own (no promise of its own and no promise job per batch).
-   * @throws KestrelError only synchronously, as `submitOrders` may, before anything is sent
-   */
-  submitOrdersSettled?<T>(
-    requests: readonly OrderRequest[],
-    settle: (failure: unknown) => T | PromiseLike<T>,
-  ): Promise<T>;
-  /**
    * Cancels by venue id, or by clientId where the venue allows; the outcome arrives as events.
    * @throws KestrelError a venue verdict (unknown order, say) or an ambiguous failure
    */

@@ -538,14 +538,6 @@ export class TradingManager {
       cleared.length > 1 &&
       cleared.length <= Math.max(1, only.capabilities.maxBatchSize)
     ) {
-      // A broker that settles batches itself calls back with the outcome: its promise is ours
-      if (only.submitOrdersSettled !== undefined) {
-        return only.submitOrdersSettled(cleared, (failure: unknown) =>
-          failure === undefined
-            ? this.batchVerdicts(requests, orders, clear, NONE_AMBIGUOUS)
-            : this.batchVerdicts(requests, orders, clear, this.failedSends(cleared, failure, [])),
-        );
-      }
       return only.submitOrders(cleared).then(
         () => this.batchVerdicts(requests, orders, clear, NONE_AMBIGUOUS),
         (error: unknown) =>

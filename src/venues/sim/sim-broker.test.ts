@@ -152,50 +152,6 @@ describe('SimBroker', () => {
     assert.equal(account.findOrder(again)?.status, 'CANCELED');
   });
 
-  it('settles a batch with what the manager makes of its reply; the manager hands that promise on', async () => {
-    const { trading, broker, account, quote, advance } = setup();
-    quote(64000, 64000.2);
-    let handed: Promise<unknown> | undefined;
-    const settled = broker.submitOrdersSettled.bind(broker);
-    broker.submitOrdersSettled = (requests, settle) => {
-      handed = settled(requests, settle);
-      return handed as never;
-    };
-    const batch = trading.submitOrders([
-      { instrument: BTC, amount: 0.01, price: 63000 },
-      { instrument: BTC, amount: -0.01, price: 65000 },
-    ]);
-    assert.equal(batch, handed);
-    let value: unknown;
-    void batch.then((orders) => {
-      value = orders;
-    });
-    advance(5);
-    await tick();
-    assert.equal(value, undefined, 'settled before the reply');
-    advance(100);
-    await tick();
-    assert.ok(value !== undefined);
-    const orders = await batch;
-    assert.equal(value, orders);
-    assert.deepEqual(
-      orders.map((o) => o.status),
-      ['OPEN', 'OPEN'],
-    );
-    assert.equal(orders[0], account.findOrder(orders[0]!.clientId));
-    // A settle that throws rejects the promise
-    broker.submitOrdersSettled = (requests) =>
-      settled(requests, () => {
-        throw new Error('settle failed');
-      });
-    const failing = trading.submitOrders([
-      { instrument: BTC, amount: 0.01, price: 62000 },
-      { instrument: BTC, amount: -0.01, price: 66000 },
-    ]);
-    advance(100);
-    await assert.rejects(failing, /settle failed/);
-  });
-
   it('absorbs a fill that beats its accept when the stream is faster than the reply', async () => {
     const { trading, account, quote, advance, events } = setup({
       requestMs: 5,

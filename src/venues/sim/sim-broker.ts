@@ -136,8 +136,6 @@ class RoundTrip {
   replies: Array<VenueEvent | undefined> | undefined = undefined;
   /** Why the venue refused an amend */
   refusal: KestrelError | undefined = undefined;
-  /** A settled batch's outcome, called once its replies are applied (`submitOrdersSettled`) */
-  settle: ((failure: unknown) => unknown) | undefined = undefined;
 
   constructor(
     kind: RequestKind,
@@ -160,32 +158,21 @@ const NO_REQUESTS: readonly OrderRequest[] = [];
 
 const NOTHING = (): void => {};
 
-/** The resolve and reject functions of the promise made last with `capture` */
+/** The resolve function of the promise made last with `capture` */
 let captured: ((value: never) => void) | undefined;
-let capturedReject: ((error: unknown) => void) | undefined;
 
 /**
  * A promise executor shared by every request: it hands the new promise's resolve function to
- * `resolved()` (and its reject function to `rejected()`), so a request's promise costs no closure
- * of its own (the executor runs at once)
+ * `resolved()`, so a request's promise costs no closure of its own (the executor runs at once)
  */
-const capture = (resolve: (value: never) => void, reject: (error: unknown) => void): void => {
+const capture = (resolve: (value: never) => void): void => {
   captured = resolve;
-  capturedReject = reject;
 };
-
-/** The reject function `capture` was handed by the promise just made (before `resolved()`) */
-function rejected(): (error: unknown) => void {
-  const reject = capturedReject!;
-  capturedReject = undefined;
-  return reject;
-}
 
 /** The resolve function `capture` was handed by the promise just made */
 function resolved(): (value: never) => void {
   const resolve = captured!;
   captured = undefined;
-  capturedReject = undefined;
   return resolve;
 }
 
@@ -392,19 +379,6 @@ export class SimBroker implements Broker {
       }
       case 'batch': {
         for (const event of trip.replies!) if (event !== undefined) this.out.emit(event);
-        const settle = trip.settle;
-        if (settle !== undefined) {
-          // The caller's outcome, in place of the orders (it knows them): no list of them
-          let outcome: unknown;
-          try {
-            outcome = settle(undefined);
-          } catch (error) {
-            trip.reject!(error);
-            break;
-          }
-          (trip.resolve as (value: unknown) => void)(outcome);
-          break;
-        }
         const resolve = trip.resolve as (orders: readonly Order[]) => void;
         const requests = trip.requests;
         const orders: Order[] = new Array(requests.length);
@@ -448,23 +422,6 @@ export class SimBroker implements Broker {
   submitOrders(requests: readonly OrderRequest[]): Promise<readonly Order[]> {
     const promise = new Promise<readonly Order[]>(capture);
     this.request(new RoundTrip('batch', requests, undefined, undefined, resolved(), undefined));
-    return promise;
-  }
-
-  /**
-   * Sends a batch as `submitOrders` does; once its replies are applied, resolves with what
-   * `settle(undefined)` returns (the batch cannot fail as a whole here: a refused order is an
-   * OrderRejected event), or rejects if `settle` throws
-   */
-  submitOrdersSettled<T>(
-    requests: readonly OrderRequest[],
-    settle: (failure: unknown) => T | PromiseLike<T>,
-  ): Promise<T> {
-    const promise = new Promise<T>(capture);
-    const reject = rejected();
-    const trip = new RoundTrip('batch', requests, undefined, undefined, resolved(), reject);
-    trip.settle = settle;
-    this.request(trip);
     return promise;
   }
 
