@@ -84,6 +84,14 @@ export interface Broker {
    */
   cancelOrder(order: Order): Promise<void>;
   /**
+   * Optional: cancels as `cancelOrder` does, but its promise resolves with `order` once the reply
+   * has been applied and never rejects: a failure goes to the sink's `cancelFailed` first, where
+   * the rejection boundary decides what it means. The TradingManager then hands this promise on
+   * as its own (no promise of its own and no promise job per cancel).
+   * @throws KestrelError only synchronously, as `cancelOrder` may, before anything is sent
+   */
+  cancelOrderSettled?(order: Order): Promise<Order>;
+  /**
    * Changes a resting order in place, where `capabilities.amend`.
    * @throws KestrelError a venue verdict or an ambiguous failure
    */

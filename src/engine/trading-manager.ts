@@ -1190,10 +1190,13 @@ export class TradingManager {
 
   /**
    * Sends a cancel and resolves with the order after the reply; a failure goes through the
-   * rejection boundary (one promise, not an async chain)
+   * rejection boundary (one promise, not an async chain). A broker that settles cancels itself
+   * (`cancelOrderSettled`: failures through the sink, the order as the value) hands over its own
+   * promise: no second promise, closures or promise job per cancel
    */
   private sendCancel(broker: Broker, order: Order): Promise<Order> {
     try {
+      if (broker.cancelOrderSettled !== undefined) return broker.cancelOrderSettled(order);
       return broker.cancelOrder(order).then(
         () => order,
         (error: unknown) => {

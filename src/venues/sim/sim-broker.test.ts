@@ -117,6 +117,41 @@ describe('SimBroker', () => {
     assert.equal(account.state.counters.refused, 0);
   });
 
+  it('settles a cancel with the order once its reply is applied; the manager hands that promise on', async () => {
+    const { trading, broker, account, quote, advance } = setup();
+    quote(64000, 64000.2);
+    const id = trading.tradeAsync(BTC, 0.01, 63000);
+    advance(100);
+    const order = account.findOrder(id)!;
+    // The broker's own promise, as the manager's: no second promise made of it
+    let handed: Promise<unknown> | undefined;
+    const settled = broker.cancelOrderSettled.bind(broker);
+    broker.cancelOrderSettled = (o) => {
+      handed = settled(o);
+      return handed as ReturnType<typeof settled>;
+    };
+    const canceling = trading.cancelOrder(order);
+    assert.equal(canceling, handed);
+    let value: unknown;
+    void canceling.then((o) => {
+      value = o;
+    });
+    advance(5);
+    await tick();
+    assert.equal(value, undefined, 'settled before the reply');
+    advance(100);
+    await tick();
+    assert.equal(value, order);
+    assert.equal(account.findOrder(id)?.status, 'CANCELED');
+    // cancelOrder keeps its contract: it resolves with nothing
+    const again = trading.tradeAsync(BTC, 0.01, 63000);
+    advance(100);
+    const plain = broker.cancelOrder(account.findOrder(again)!);
+    advance(100);
+    assert.equal(await plain, undefined);
+    assert.equal(account.findOrder(again)?.status, 'CANCELED');
+  });
+
   it('absorbs a fill that beats its accept when the stream is faster than the reply', async () => {
     const { trading, account, quote, advance, events } = setup({
       requestMs: 5,

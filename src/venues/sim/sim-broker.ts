@@ -156,6 +156,8 @@ class RoundTrip {
 
 const NO_REQUESTS: readonly OrderRequest[] = [];
 
+const NOTHING = (): void => {};
+
 /** The resolve function of the promise made last with `capture` */
 let captured: ((value: never) => void) | undefined;
 
@@ -387,7 +389,7 @@ export class SimBroker implements Broker {
       }
       case 'cancel': {
         if (trip.reply !== undefined) this.out.emit(trip.reply);
-        (trip.resolve as () => void)();
+        (trip.resolve as (order: Order) => void)(trip.order!);
         break;
       }
       case 'amend': {
@@ -425,7 +427,15 @@ export class SimBroker implements Broker {
 
   /** Cancels by clientId; a refusal (an unknown or closed order) arrives as a CancelRejected event */
   cancelOrder(order: Order): Promise<void> {
-    const promise = new Promise<void>(capture);
+    return this.cancelOrderSettled(order).then(NOTHING);
+  }
+
+  /**
+   * Cancels as `cancelOrder` does; resolves with the order once the reply has been applied. It
+   * never rejects: the venue's refusal is a CancelRejected event, and nothing else can fail
+   */
+  cancelOrderSettled(order: Order): Promise<Order> {
+    const promise = new Promise<Order>(capture);
     this.request(new RoundTrip('cancel', NO_REQUESTS, order, undefined, resolved(), undefined));
     return promise;
   }
