@@ -1,7 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { formatDecimal } from '../core/numeric.ts';
 import type { OrderTransition } from '../core/order.ts';
-import { keepFieldsDouble } from '../core/tagged-fields.ts';
 
 const ZERO = 48;
 const COMMA = 44;
@@ -136,12 +135,6 @@ export class CsvWriter {
   private readonly steps = new StepSpellings();
 
   constructor(path: string, header: readonly string[]) {
-    // Absolute offsets come back from a held row's slot as doubles: doubles from the start, so
-    // the first one does not change the writer's shape under its optimized code
-    keepFieldsDouble<{ base: number; readyStart: number; readyEnd: number; rowBegin: number }>(
-      this as never,
-      ['base', 'readyStart', 'readyEnd', 'rowBegin'],
-    );
     this.fd = openSync(path, 'w');
     this.spellings = header.map(() => new Spellings());
     for (const name of header) this.text(name);
@@ -326,8 +319,7 @@ export class CsvWriter {
     const shift = keep - this.base;
     if (shift > 0) {
       this.buffer.copyWithin(0, shift, this.position);
-      // An index into the buffer: kept a small integer
-      this.position = (this.position - shift) | 0;
+      this.position -= shift;
       this.base = keep;
     }
     if (this.position + room <= this.buffer.length) return;
@@ -370,8 +362,8 @@ export function csvField(value: string | number | boolean | undefined): string {
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 /** Below this, an integer of digits has at most 15 and is held exactly */
 const MAX_DIGITS = 1e15;
-/** Below this, digits are counted and written in small-integer arithmetic */
-const INT32_DIGITS = 2 ** 30;
+/** Below this, digits are counted and written in 32-bit integer arithmetic */
+const INT32_DIGITS = 2 ** 31;
 
 /**
  * Writes a number into `buffer` at `at` as String(value) would, digit by digit (no string per
