@@ -105,27 +105,17 @@ class StepSpellings {
  * Appends rows to a CSV file through one reused byte buffer, written out synchronously in 64 KiB
  * chunks so memory stays bounded. Fields go into the buffer as they come (times as digits), so
  * a row builds no strings of its own.
- *
- * A row can also be made ahead and held (`endHeld`), then handed to the file later
- * (`release`), in the order rows are to be read; rows released one after another as they lie
- * in the buffer go out in one write. Offsets into the file's bytes are absolute: the buffer is
- * moved down (or grown) under them as room is needed, keeping what is held.
  */
 export class CsvWriter {
   private readonly fd: number;
-  private buffer = Buffer.allocUnsafe(CHUNK * 2);
+  private readonly buffer = Buffer.allocUnsafe(CHUNK * 2);
   /** The buffer seen four or two bytes at a time */
-  private view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
-  /** Where the buffer's first byte lies among every byte made (absolute offsets start there) */
-  private base = 0;
+  private readonly view = new DataView(
+    this.buffer.buffer,
+    this.buffer.byteOffset,
+    this.buffer.byteLength,
+  );
   private position = 0;
-  /** Made bytes handed to the file and not yet written, absolute: one run, in file order */
-  private readyStart = 0;
-  private readyEnd = 0;
-  /** The first byte of the oldest row still held (Infinity when none), absolute */
-  private held = Number.POSITIVE_INFINITY;
-  /** Where the row being made starts, absolute */
-  private rowBegin = 0;
   /** Whether the next field is the row's first (no comma before it) */
   private rowStart = true;
   /** The field being written, counted from the row's start */
@@ -142,12 +132,10 @@ export class CsvWriter {
   }
 
   private separate(room: number): void {
-    if (this.position + room + SLACK + 1 > this.buffer.length) this.makeRoom(room + SLACK + 1);
+    if (this.position + room + SLACK + 1 > this.buffer.length) this.flush();
     this.column += 1;
-    if (this.rowStart) {
-      this.rowStart = false;
-      this.rowBegin = this.base + this.position;
-    } else this.buffer[this.position++] = COMMA;
+    if (this.rowStart) this.rowStart = false;
+    else this.buffer[this.position++] = COMMA;
   }
 
   /** A string field, quoted when it holds a quote, a comma or a line break; empty when undefined */
@@ -163,7 +151,15 @@ export class CsvWriter {
       this.column -= 1;
     }
     const field = value === undefined ? '' : csvField(value);
-    this.separate(field.length * 3);
+    const room = field.length * 3;
+    if (room + SLACK + 1 > this.buffer.length) {
+      // Longer than the buffer: straight to the file
+      this.separate(0);
+      this.flush();
+      writeSync(this.fd, field);
+      return this;
+    }
+    this.separate(room);
     this.put(field);
     return this;
   }
@@ -237,12 +233,12 @@ export class CsvWriter {
   /** An order's path as "PENDING>OPEN@<time> OPEN>CANCELED@<time>" (statuses are plain ASCII) */
   transitions(path: readonly OrderTransition[]): this {
     this.separate(0);
+    const view = this.view;
     const steps = this.steps;
     for (let i = 0; i < path.length; i++) {
       const t = path[i]!;
-      // Room for one more step (statuses are short)
-      if (this.position + 80 > this.buffer.length) this.makeRoom(80);
-      const view = this.view;
+      // Room for one more step (statuses are short); a flush mid-row is fine
+      if (this.position + 80 > this.buffer.length) this.flush();
       let position = this.position;
       if (i > 0) view.setUint8(position++, 32); // space
       const k = steps.find(t.from, t.to);
@@ -252,88 +248,23 @@ export class CsvWriter {
     return this;
   }
 
-  /** Ends the row and hands it to the file, after every row handed before it */
+  /** Ends the row */
   end(): void {
-    this.endRow();
-    this.release(this.rowBegin, this.base + this.position);
-  }
-
-  /**
-   * Ends the row and holds it back: `release(start, offset)` hands it to the file later.
-   * Returns where it starts (absolute; `offset` is where it ends)
-   */
-  endHeld(): number {
-    this.endRow();
-    if (this.rowBegin < this.held) this.held = this.rowBegin;
-    return this.rowBegin;
-  }
-
-  /** Where the next byte made goes, absolute: the end of the row just ended */
-  get offset(): number {
-    return this.base + this.position;
-  }
-
-  /** The first byte still held (the oldest held row's start), or Infinity when none is */
-  hold(from: number): void {
-    this.held = from;
-  }
-
-  /** Hands made bytes (a row or rows held) to the file, after everything handed before */
-  release(start: number, end: number): void {
-    if (start !== this.readyEnd) {
-      this.writeReady();
-      this.readyStart = start;
-    }
-    this.readyEnd = end;
-    if (end - this.readyStart >= CHUNK) this.writeReady();
-  }
-
-  private endRow(): void {
-    if (this.position + 1 > this.buffer.length) this.makeRoom(1);
+    if (this.position + 1 > this.buffer.length) this.flush();
     this.buffer[this.position++] = NEWLINE;
     this.rowStart = true;
     this.column = 0;
+    if (this.position > CHUNK) this.flush();
   }
 
-  /** Writes out the bytes handed to the file; the buffer starts over once nothing else is in it */
-  private writeReady(): void {
-    const length = this.readyEnd - this.readyStart;
-    if (length > 0) writeSync(this.fd, this.buffer, this.readyStart - this.base, length);
-    this.readyStart = this.readyEnd;
-    const end = this.base + this.position;
-    if (this.readyEnd === end && this.held === Number.POSITIVE_INFINITY && this.rowStart) {
-      this.base = end;
-      this.position = 0;
-    }
+  flush(): void {
+    if (this.position === 0) return;
+    writeSync(this.fd, this.buffer, 0, this.position);
+    this.position = 0;
   }
 
-  /**
-   * Room for `room` more bytes: what was handed to the file is written, what is held or being
-   * made is moved down to the buffer's start, and the buffer doubles if that is not enough
-   */
-  private makeRoom(room: number): void {
-    this.writeReady();
-    let keep = this.base + this.position;
-    if (this.held < keep) keep = this.held;
-    if (!this.rowStart && this.rowBegin < keep) keep = this.rowBegin;
-    const shift = keep - this.base;
-    if (shift > 0) {
-      this.buffer.copyWithin(0, shift, this.position);
-      this.position -= shift;
-      this.base = keep;
-    }
-    if (this.position + room <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
-    while (this.position + room > size) size *= 2;
-    const grown = Buffer.allocUnsafe(size);
-    this.buffer.copy(grown, 0, 0, this.position);
-    this.buffer = grown;
-    this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
-  }
-
-  /** Writes out what was handed to the file (rows still held are not) and closes it */
   close(): void {
-    this.writeReady();
+    this.flush();
     closeSync(this.fd);
   }
 }

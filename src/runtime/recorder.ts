@@ -19,7 +19,6 @@ import { SAMPLE_PERIODS_MS } from './report/metrics.ts';
 import type { RoundTrip } from './report/round-trips.ts';
 import type { Tearsheet, TearsheetCharts } from './report/tearsheet.ts';
 import { TearsheetRecorder } from './report/tearsheet.ts';
-import { ROW_MADE, ROW_STALE, SettlingRows } from './settling-rows.ts';
 
 /** Latency histogram bin edges, ms: ten per decade from 0.1 ms to 100 s */
 export const LATENCY_BINS: readonly number[] = Array.from({ length: 61 }, (_, k) =>
@@ -241,11 +240,10 @@ export class RunRecorder {
    * (the first fill, the first rejection) threw the settling code away
    */
   private readonly statusCounts = new Map<OrderStatus, number>(ORDER_STATUSES.map((s) => [s, 0]));
-  /**
-   * Orders gone terminal, waiting out `settleMs` before their row is written, each with its row
-   * made when it finished (held in orders.csv's buffer) and what that row was made of
-   */
-  private readonly settling = new SettlingRows();
+  /** Orders gone terminal, waiting out `settleMs` before their row is written, and since when */
+  private readonly settling: Array<TrackedOrder | undefined> = [];
+  private readonly settlingSince: number[] = [];
+  private settlingHead = 0;
   private orders = 0;
   private fills = 0;
   private makerFills = 0;
@@ -365,16 +363,10 @@ export class RunRecorder {
     }
     this.unsubscribe = this.account.subscribe((result, event) => {
       if (!this.stale && this.movesEquity(result, event)) this.stale = true;
-      const order = result.order;
-      if (result.outcome !== 'applied') {
-        // Ignored or refused, the event may still have taught the account something about a
-        // finished order (its venue id, fills the venue reported)
-        if (order !== undefined && this.settling.size > 0 && isTerminal(order.status))
-          this.settling.recheck(order);
-        return;
-      }
+      if (result.outcome !== 'applied') return;
       if (event.type === 'fundingPaid') this.fundingPayments += 1;
       const now = this.clock.now();
+      const order = result.order;
       if (order !== undefined) {
         if (result.change === 'requested' || result.change === 'adopted') this.orders += 1;
         if (result.change === 'cancelRequested' && result.previousStatus === 'PENDING')
@@ -387,14 +379,14 @@ export class RunRecorder {
           const asked = cancelAskedAt(order.transitions);
           if (asked !== undefined) this.cancelHistogram[bin(now - asked)]! += 1;
         }
-        const previous = result.previousStatus;
-        if (previous !== undefined && !isTerminal(previous) && isTerminal(order.status))
-          this.capture(order, now);
-        else if (
-          this.settling.size > 0 &&
-          (isTerminal(order.status) || (previous !== undefined && isTerminal(previous)))
-        )
-          this.settling.recheck(order);
+        if (
+          result.previousStatus !== undefined &&
+          !isTerminal(result.previousStatus) &&
+          isTerminal(order.status)
+        ) {
+          this.settling.push(order);
+          this.settlingSince.push(now);
+        }
       }
       if (result.fill !== undefined) {
         this.onFill(result.fill);
@@ -549,7 +541,20 @@ export class RunRecorder {
       const period = SAMPLE_PERIODS_MS[this.periodIndex]!;
       this.nextSample = (Math.floor(now / period) + 1) * period;
     }
-    while (this.settling.due(now, this.settleMs)) this.settleFirst();
+    while (
+      this.settlingHead < this.settling.length &&
+      this.settlingSince[this.settlingHead]! + this.settleMs <= now
+    ) {
+      this.settle(this.settling[this.settlingHead]!);
+      // Let go of the written order now, not when the list is next moved down
+      this.settling[this.settlingHead] = undefined;
+      this.settlingHead += 1;
+    }
+    if (this.settlingHead > 4096) {
+      this.settling.splice(0, this.settlingHead);
+      this.settlingSince.splice(0, this.settlingHead);
+      this.settlingHead = 0;
+    }
   }
 
   private sample(now: number, equity: number): void {
@@ -574,56 +579,13 @@ export class RunRecorder {
     this.tearsheet.sample(now, equity, this.markOf);
   }
 
-  /**
-   * An order just finished: its row is claimed and made now, while the order is in cache, and
-   * held until the settle time is over (when it is written as made, unless the order changed)
-   */
-  private capture(order: TrackedOrder, now: number): void {
-    const claimed = claimReportRow(order);
-    const slot = this.settling.push(order, now, claimed);
-    const csv = this.ordersCsv;
-    if (!claimed || csv === undefined) return;
-    this.makeRow(csv, order);
-    const start = csv.endHeld();
-    this.settling.setRow(slot, start, csv.offset);
-  }
-
-  /** The oldest settling order's settle time is over: its row goes to orders.csv */
-  private settleFirst(): void {
-    const settling = this.settling;
-    const slot = settling.first;
-    const state = settling.firstState();
-    const csv = this.ordersCsv;
-    if (state === ROW_MADE) {
-      const status = settling.status(slot);
-      this.statusCounts.set(status, (this.statusCounts.get(status) ?? 0) + 1);
-      this.tearsheet.onOrderAs(
-        settling.order(slot),
-        status,
-        settling.filledQuantity(slot),
-        settling.averageFillPrice(slot),
-        settling.reason(slot),
-        settling.steps(slot),
-      );
-      csv?.release(settling.rowStart(slot), settling.rowEnd(slot));
-    } else if (state === ROW_STALE) this.writeOrder(settling.order(slot));
-    settling.shift();
-    csv?.hold(settling.heldFrom());
-  }
-
-  /** Writes an order's row (claimed already) as the order is now */
-  private writeOrder(order: TrackedOrder): void {
+  private settle(order: TrackedOrder): void {
+    if (!claimReportRow(order)) return;
     this.statusCounts.set(order.status, (this.statusCounts.get(order.status) ?? 0) + 1);
     this.tearsheet.onOrder(order);
     if (this.ordersCsv === undefined) return;
-    this.makeRow(this.ordersCsv, order);
-    this.ordersCsv.end();
-  }
-
-  /** An order's orders.csv row, but its end */
-  private makeRow(csv: CsvWriter, order: TrackedOrder): void {
     const average = displayAverage(order);
-    csv
+    const csv = this.ordersCsv
       .text(order.clientId)
       .text(order.venueOrderId)
       .spelled(order.instrument.symbol)
@@ -644,6 +606,7 @@ export class RunRecorder {
       .time(order.createdAt)
       .time(order.updatedAt)
       .transitions(order.transitions);
+    csv.end();
   }
 
   /** Writes every order not yet written (terminal or still open), the last sample, and closes the files */
@@ -652,10 +615,11 @@ export class RunRecorder {
     const equity = this.equity();
     this.fineSample(now, equity);
     this.sample(now, equity);
-    while (this.settling.size > 0) this.settleFirst();
-    for (const order of this.account.getOrders()) {
-      if (claimReportRow(order)) this.writeOrder(order);
-    }
+    for (let i = this.settlingHead; i < this.settling.length; i++) this.settle(this.settling[i]!);
+    this.settling.length = 0;
+    this.settlingSince.length = 0;
+    this.settlingHead = 0;
+    for (const order of this.account.getOrders()) this.settle(order);
     this.unsubscribe();
     this.ordersCsv?.close();
     this.fillsCsv?.close();

@@ -341,36 +341,14 @@ export class TearsheetRecorder {
 
   /** An order written to orders.csv: the last few are kept for the report */
   onOrder(order: Order): void {
-    this.onOrderAs(
-      order,
-      order.status,
-      order.filledQuantity,
-      order.averageFillPrice,
-      order.reason,
-      order.transitions.length,
-    );
-  }
-
-  /**
-   * An order written to orders.csv as it was when its row was made (what of it can still change,
-   * given apart: the run's report reads it then, not the order)
-   */
-  onOrderAs(
-    order: Order,
-    status: Order['status'],
-    filledQuantity: number,
-    averageFillPrice: number,
-    reason: string | undefined,
-    transitions: number,
-  ): void {
     const at = this.ordersWritten % this.keepOrders;
     this.ordersWritten += 1;
     this.lastOrders[at] = order;
-    this.lastStatus[at] = status;
-    this.lastFilled[at] = filledQuantity;
-    this.lastAverage[at] = averageFillPrice;
-    this.lastReason[at] = reason;
-    this.lastTransitions[at] = transitions;
+    this.lastStatus[at] = order.status;
+    this.lastFilled[at] = order.filledQuantity;
+    this.lastAverage[at] = order.averageFillPrice;
+    this.lastReason[at] = order.reason;
+    this.lastTransitions[at] = order.transitions.length;
   }
 
   /** The last orders written, oldest first, as they were when written */
