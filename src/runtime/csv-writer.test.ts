@@ -31,6 +31,26 @@ function expected(field: Field): string {
   }
 }
 
+function write(writer: CsvWriter, field: Field): void {
+  switch (field.kind) {
+    case 'text':
+      writer.text(field.value);
+      return;
+    case 'spelled':
+      writer.spelled(field.value);
+      return;
+    case 'number':
+      writer.number(field.value);
+      return;
+    case 'time':
+      writer.time(field.value);
+      return;
+    case 'transitions':
+      writer.transitions(field.value);
+      return;
+  }
+}
+
 describe('CsvWriter', () => {
   it('writes every kind of field as the plain spelling would, across chunks, with columns that repeat a few values and some that do not', () => {
     const random = createRandom(11);
@@ -80,13 +100,7 @@ describe('CsvWriter', () => {
       const path = join(dir, 'rows.csv');
       const writer = new CsvWriter(path, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
       for (const row of rows) {
-        for (const field of row) {
-          if (field.kind === 'text') writer.text(field.value);
-          else if (field.kind === 'spelled') writer.spelled(field.value);
-          else if (field.kind === 'number') writer.number(field.value);
-          else if (field.kind === 'time') writer.time(field.value);
-          else writer.transitions(field.value);
-        }
+        for (const field of row) write(writer, field);
         writer.end();
       }
       writer.close();

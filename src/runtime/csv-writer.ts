@@ -293,8 +293,8 @@ export function csvField(value: string | number | boolean | undefined): string {
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 /** Below this, an integer of digits has at most 15 and is held exactly */
 const MAX_DIGITS = 1e15;
-/** Below this, digits are counted and written in 32-bit integer arithmetic */
-const INT32_DIGITS = 2 ** 31;
+/** Below this, digits are counted and written in small-integer arithmetic */
+const INT32_DIGITS = 2 ** 30;
 
 /**
  * Writes a number into `buffer` at `at` as String(value) would, digit by digit (no string per
