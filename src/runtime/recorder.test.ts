@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Balance } from '../core/balance.ts';
+import { clientOrderId, tradeId, venueOrderId } from '../core/ids.ts';
+import { createOrderRequest } from '../core/order-request.ts';
 import { createRandom } from '../core/random.ts';
 import { AccountProcessor } from '../engine/account-processor.ts';
 import { SimulatedClock } from '../engine/clock.ts';
@@ -110,6 +112,181 @@ describe('RunRecorder', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+/** The orders.csv columns the tests read */
+interface OrderRow {
+  readonly status: string;
+  readonly filledQuantity: string;
+  readonly venueOrderId: string;
+  readonly updatedAt: string;
+  readonly transitions: string;
+}
+
+/** A recorder over an account fed events by hand, and what it wrote to orders.csv */
+function handFedRun(run: (h: ReturnType<typeof handFed>) => void): Map<string, OrderRow> {
+  const out = mkdtempSync(join(tmpdir(), 'kestrel-recorder-'));
+  try {
+    const h = handFed(out);
+    run(h);
+    h.recorder.finish();
+    const lines = readFileSync(join(out, 'orders.csv'), 'utf8').trim().split('\n');
+    const header = lines[0]!.split(',');
+    const rows = new Map<string, OrderRow>();
+    for (const line of lines.slice(1)) {
+      const fields = line.split(',');
+      const row = Object.fromEntries(header.map((name, k) => [name, fields[k] ?? '']));
+      rows.set(fields[0]!, row as unknown as OrderRow);
+    }
+    // Every order as it is at the end (nothing changes after the settle time is over)
+    for (const [clientId, row] of rows) {
+      const order = h.account.findOrder(clientId)!;
+      assert.equal(row.status, order.status, `${clientId} status`);
+      assert.equal(row.filledQuantity, String(order.filledQuantity), `${clientId} filled`);
+      assert.equal(row.venueOrderId, order.venueOrderId ?? '', `${clientId} venue id`);
+      assert.equal(row.updatedAt, isoTime(order.updatedAt), `${clientId} updated`);
+      assert.equal(
+        row.transitions.split(' ').length,
+        order.transitions.length,
+        `${clientId} transitions`,
+      );
+    }
+    return rows;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function handFed(out: string) {
+  const btc = simInstrument('BTCUSDT');
+  const start = Date.UTC(2026, 0, 1);
+  const clock = new SimulatedClock(start);
+  const account = new AccountProcessor({
+    exchange: 'sim',
+    clock,
+    logger: silentLogger,
+    balances: [{ currency: 'USDT', total: 100_000, free: 100_000, locked: 0 }],
+  });
+  const recorder = new RunRecorder({
+    account,
+    clock,
+    instruments: [btc],
+    currency: 'USDT',
+    outDir: out,
+    settleMs: 60_000,
+  });
+  const ref = (n: number) => ({
+    exchange: 'sim',
+    clientId: clientOrderId(`o${n}`),
+    time: clock.now(),
+  });
+  let trades = 0;
+  return {
+    account,
+    recorder,
+    ref,
+    at(ms: number) {
+      clock.advanceTo(start + ms);
+      recorder.tick();
+    },
+    request(n: number) {
+      account.apply({
+        type: 'orderRequested',
+        request: createOrderRequest({
+          clientId: clientOrderId(`o${n}`),
+          instrument: btc,
+          side: n % 2 === 0 ? 'BUY' : 'SELL',
+          quantity: 0.002,
+          orderType: 'LIMIT',
+          price: 64_000 + n / 10,
+          timeInForce: 'GTC',
+        }),
+        time: clock.now(),
+      });
+    },
+    accept(n: number) {
+      account.apply({ type: 'orderAccepted', ...ref(n), venueOrderId: venueOrderId(`v${n}`) });
+    },
+    cancel(n: number, venueId?: string) {
+      account.apply({
+        type: 'orderCanceled',
+        ...ref(n),
+        ...(venueId === undefined ? {} : { venueOrderId: venueOrderId(venueId) }),
+      });
+    },
+    fill(n: number, quantity: number) {
+      account.apply({
+        type: 'orderFilled',
+        ...ref(n),
+        fill: {
+          tradeId: tradeId(`t${trades++}`),
+          clientId: clientOrderId(`o${n}`),
+          instrument: btc,
+          side: n % 2 === 0 ? 'BUY' : 'SELL',
+          quantity,
+          price: 64_000,
+          liquidity: 'MAKER',
+          time: clock.now(),
+        },
+      });
+    },
+  };
+}
+
+describe('RunRecorder orders.csv rows made when an order finishes', () => {
+  it('writes what an order is when its settle time is over: a late fill, a venue id or fills a venue reported on an ignored event, a second finish', () => {
+    const rows = handFedRun((h) => {
+      h.at(0);
+      for (let n = 0; n < 6; n++) h.request(n);
+      h.at(100);
+      for (const n of [0, 2, 3, 4, 5]) h.accept(n);
+      h.at(1_000);
+      for (let n = 0; n < 6; n++) h.cancel(n);
+      // o0: a fill already in flight completes it after its cancel
+      h.at(2_000);
+      h.fill(0, 0.002);
+      // o1, canceled before any accept: the venue's id comes with a duplicate cancel (ignored)
+      h.cancel(1, 'v1');
+      // o2: the venue reports fills on an order held canceled (ignored: the status is known)
+      h.account.apply({
+        type: 'orderStatusReported',
+        ...h.ref(2),
+        status: 'CANCELED',
+        filledQuantity: 0.001,
+        averagePrice: 64_000,
+      });
+      // o3: a partial fill brings it back, a second one finishes it again
+      h.at(3_000);
+      h.fill(3, 0.001);
+      h.at(4_000);
+      h.fill(3, 0.001);
+      // o4: a duplicate cancel changes nothing; o5 stays as it finished
+      h.cancel(4);
+      h.at(200_000);
+    });
+    assert.deepEqual([...rows.keys()], ['o0', 'o1', 'o2', 'o3', 'o4', 'o5'], 'in finishing order');
+    assert.equal(rows.get('o0')!.status, 'FILLED');
+    assert.equal(rows.get('o1')!.venueOrderId, 'v1');
+    assert.equal(rows.get('o2')!.filledQuantity, '0.001');
+    assert.equal(rows.get('o3')!.status, 'FILLED');
+    assert.equal(rows.get('o4')!.status, 'CANCELED');
+  });
+
+  it('writes a late change of an order that finished a hundred orders before the event', () => {
+    const rows = handFedRun((h) => {
+      h.at(0);
+      for (let n = 0; n < 101; n++) h.request(n);
+      h.at(100);
+      h.accept(0);
+      h.at(1_000);
+      for (let n = 0; n < 101; n++) h.cancel(n);
+      h.at(2_000);
+      h.fill(0, 0.002);
+      h.at(200_000);
+    });
+    assert.equal(rows.size, 101);
+    assert.equal(rows.get('o0')!.status, 'FILLED');
   });
 });
 

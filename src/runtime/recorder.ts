@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApplyResult, TrackedOrder } from '../core/account.ts';
 import { claimReportRow } from '../core/account.ts';
@@ -14,6 +14,7 @@ import { keepFieldsDouble, keepFieldsMutable } from '../core/tagged-fields.ts';
 import type { AccountView, BalanceView } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
 import { LIQUIDATION } from '../venues/sim/sim-venue.ts';
+import { CsvWriter } from './csv-writer.ts';
 import { SAMPLE_PERIODS_MS } from './report/metrics.ts';
 import type { RoundTrip } from './report/round-trips.ts';
 import type { Tearsheet, TearsheetCharts } from './report/tearsheet.ts';
@@ -90,6 +91,8 @@ export interface Liquidation {
 
 const MAX_LIQUIDATIONS = 1000;
 
+export { isoTime, writeNumber } from './csv-writer.ts';
+
 export interface RecorderOptions {
   readonly account: AccountView;
   readonly clock: Clock;
@@ -107,269 +110,6 @@ export interface RecorderOptions {
 const MAX_POINTS = 4000;
 /** Drawdown and prices are sampled this often, ms */
 const FINE_SAMPLE_MS = 1000;
-
-const ZERO = 48;
-const COMMA = 44;
-const NEWLINE = 10;
-const CHUNK = 1 << 16;
-
-/**
- * Appends rows to a CSV file through one reused byte buffer, written out synchronously in 64 KiB
- * chunks so memory stays bounded. Fields go into the buffer as they come (times as digits), so
- * a row builds no strings of its own.
- */
-class CsvWriter {
-  private readonly fd: number;
-  private readonly buffer = Buffer.allocUnsafe(CHUNK * 2);
-  private position = 0;
-  /** Whether the next field is the row's first (no comma before it) */
-  private rowStart = true;
-
-  constructor(path: string, header: readonly string[]) {
-    this.fd = openSync(path, 'w');
-    for (const name of header) this.text(name);
-    this.end();
-  }
-
-  private separate(room: number): void {
-    if (this.position + room + 1 > this.buffer.length) this.flush();
-    if (this.rowStart) this.rowStart = false;
-    else this.buffer[this.position++] = COMMA;
-  }
-
-  /** A string field, quoted when it holds a quote, a comma or a line break; empty when undefined */
-  text(value: string | undefined): this {
-    // The usual field (ASCII, nothing to quote) is checked as it is copied, in one pass
-    if (value !== undefined && this.position + value.length + 2 <= this.buffer.length) {
-      const position = this.position;
-      const rowStart = this.rowStart;
-      this.separate(value.length);
-      if (this.putPlain(value)) return this;
-      this.position = position;
-      this.rowStart = rowStart;
-    }
-    const field = value === undefined ? '' : csvField(value);
-    const room = field.length * 3;
-    if (room + 1 > this.buffer.length) {
-      // Longer than the buffer: straight to the file
-      this.separate(0);
-      this.flush();
-      writeSync(this.fd, field);
-      return this;
-    }
-    this.separate(room);
-    this.put(field);
-    return this;
-  }
-
-  /**
-   * Copies a string into the buffer: byte by byte while it is ASCII (short fields cost less so
-   * than a call into Buffer#write), else as UTF-8. The caller made room for 3 bytes a character.
-   */
-  private put(text: string): void {
-    const buffer = this.buffer;
-    const start = this.position;
-    for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (code > 127) {
-        this.position = start + buffer.write(text, start, 'utf8');
-        return;
-      }
-      buffer[start + i] = code;
-    }
-    this.position = start + text.length;
-  }
-
-  /**
-   * Copies a field that is ASCII and holds no quote, comma or line break; false (the position
-   * unmoved) for any other, which goes through csvField
-   */
-  private putPlain(text: string): boolean {
-    const buffer = this.buffer;
-    const start = this.position;
-    for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (code === 34 || code === 44 || code === 10 || code > 127) return false;
-      buffer[start + i] = code;
-    }
-    this.position = start + text.length;
-    return true;
-  }
-
-  /** A number field (exact: values are snapped to their step); empty when undefined */
-  number(value: number | undefined): this {
-    // Room for the longest a number is written (String of a double is at most 25 characters)
-    this.separate(32);
-    if (value === undefined) return this;
-    const end = writeNumber(this.buffer, this.position, value);
-    if (end >= 0) this.position = end;
-    else this.put(csvField(value));
-    return this;
-  }
-
-  /** A time field in ISO 8601 with milliseconds, as isoTime writes it; empty when not finite */
-  time(time: number): this {
-    this.separate(24);
-    this.position = writeIsoTime(this.buffer, this.position, time);
-    return this;
-  }
-
-  /** An order's path as "PENDING>OPEN@<time> OPEN>CANCELED@<time>" (statuses are plain ASCII) */
-  transitions(path: readonly OrderTransition[]): this {
-    this.separate(0);
-    const buffer = this.buffer;
-    for (let i = 0; i < path.length; i++) {
-      const t = path[i]!;
-      // Room for one more step (statuses are short); a flush mid-row is fine
-      if (this.position + 64 > buffer.length) this.flush();
-      if (i > 0) buffer[this.position++] = 32; // space
-      this.put(t.from);
-      buffer[this.position++] = 62; // >
-      this.put(t.to);
-      buffer[this.position++] = 64; // @
-      this.position = writeIsoTime(buffer, this.position, t.time);
-    }
-    return this;
-  }
-
-  /** Ends the row */
-  end(): void {
-    if (this.position + 1 > this.buffer.length) this.flush();
-    this.buffer[this.position++] = NEWLINE;
-    this.rowStart = true;
-    if (this.position > CHUNK) this.flush();
-  }
-
-  flush(): void {
-    if (this.position === 0) return;
-    writeSync(this.fd, this.buffer, 0, this.position);
-    this.position = 0;
-  }
-
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
-}
-
-function csvField(value: string | number | boolean | undefined): string {
-  if (value === undefined) return '';
-  if (typeof value === 'number') {
-    // Values are snapped to their step, so the shortest form is exact; tiny ones avoid exponents
-    return Number.isInteger(value) || Math.abs(value) >= 1e-6
-      ? String(value)
-      : formatDecimal(value, 10);
-  }
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return value.includes('"') || value.includes(',') || value.includes('\n')
-    ? `"${value.replace(/"/g, '""')}"`
-    : value;
-}
-
-/** 10^d for the decimals a number is written with directly */
-const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
-/** Below this, an integer of digits has at most 15 and is held exactly */
-const MAX_DIGITS = 1e15;
-
-/**
- * Writes a number into `buffer` at `at` as String(value) would, digit by digit (no string per
- * field), returning where it ended; -1, with nothing written, for a number it leaves to String
- * (more than 9 decimals or 15 digits, under 1e-6, not finite). A report's numbers are snapped to
- * their step: for those, the fewest decimals d whose rounding N = round(|value| × 10^d) gives
- * back the value (N / 10^d, correctly rounded as parsing "N / 10^d" is) name the shortest decimal
- * that reads as the value, which is what String writes: no two decimals of at most 15 digits read
- * as the same double.
- */
-export function writeNumber(buffer: Uint8Array, at: number, value: number): number {
-  const magnitude = Math.abs(value);
-  if (!(magnitude < MAX_DIGITS)) return -1;
-  let decimals = 0;
-  let digits = magnitude;
-  if (!Number.isInteger(magnitude)) {
-    if (magnitude < 1e-6) return -1;
-    for (decimals = 1; ; decimals++) {
-      if (decimals === POW10.length) return -1;
-      const scale = POW10[decimals]!;
-      digits = Math.round(magnitude * scale);
-      if (digits >= MAX_DIGITS) return -1;
-      if (digits / scale === magnitude) break;
-    }
-  }
-  let position = at;
-  // -0 is written "0", as String writes it
-  if (value < 0) buffer[position++] = 45; // -
-  let count = 1;
-  for (let rest = digits; rest >= 10; rest = Math.floor(rest / 10)) count += 1;
-  // At least one digit before the point: 0.002
-  const width = count > decimals ? count : decimals + 1;
-  const end = position + width + (decimals > 0 ? 1 : 0);
-  let write = end - 1;
-  let rest = digits;
-  for (let i = 0; i < width; i++) {
-    if (i === decimals && decimals > 0) buffer[write--] = 46; // .
-    const next = Math.floor(rest / 10);
-    buffer[write--] = ZERO + (rest - next * 10);
-    rest = next;
-  }
-  return end;
-}
-
-const DAY_MS = 86_400_000;
-let isoDay = Number.NaN;
-let isoDate = '';
-
-/** "2026-01-01T" for the day a time falls in; cached, as times come in order */
-function isoDateOf(day: number): string {
-  if (day !== isoDay) {
-    isoDay = day;
-    isoDate = new Date(day * DAY_MS).toISOString().slice(0, 11);
-  }
-  return isoDate;
-}
-
-/**
- * Writes a time as Date#toISOString does (with milliseconds) into `buffer` at `at`, returning
- * where it ended. Only the date part goes through Date (cached per day); the time of day is
- * digits, so rows mixing times from different seconds (an order's creation, its transitions, a
- * fill) cost no Date and no string each.
- */
-function writeIsoTime(buffer: Buffer, at: number, time: number): number {
-  if (!Number.isFinite(time)) return at;
-  const day = Math.floor(time / DAY_MS);
-  const date = isoDateOf(day);
-  for (let i = 0; i < date.length; i++) buffer[at + i] = date.charCodeAt(i);
-  let end = at + date.length;
-  // The time of day, digit by digit: HH:MM:SS.mmmZ
-  let rest = Math.floor(time - day * DAY_MS);
-  const ms = rest % 1000;
-  rest = (rest - ms) / 1000;
-  const second = rest % 60;
-  rest = (rest - second) / 60;
-  const minute = rest % 60;
-  const hour = (rest - minute) / 60;
-  buffer[end] = ZERO + ((hour / 10) | 0);
-  buffer[end + 1] = ZERO + (hour % 10);
-  buffer[end + 2] = 58; // :
-  buffer[end + 3] = ZERO + ((minute / 10) | 0);
-  buffer[end + 4] = ZERO + (minute % 10);
-  buffer[end + 5] = 58;
-  buffer[end + 6] = ZERO + ((second / 10) | 0);
-  buffer[end + 7] = ZERO + (second % 10);
-  buffer[end + 8] = 46; // .
-  buffer[end + 9] = ZERO + ((ms / 100) | 0);
-  buffer[end + 10] = ZERO + (((ms / 10) | 0) % 10);
-  buffer[end + 11] = ZERO + (ms % 10);
-  buffer[end + 12] = 90; // Z
-  end += 13;
-  return end;
-}
-
-const isoScratch = Buffer.alloc(32);
-
-/** ISO 8601 with milliseconds, exactly as Date#toISOString writes it; '' when not finite */
-export function isoTime(time: number): string {
-  return isoScratch.toString('latin1', 0, writeIsoTime(isoScratch, 0, time));
-}
 
 /** An average price for a report: kept exact in the account, shown to four decimals past the tick */
 function displayAverage(order: Order): number | string {
@@ -666,8 +406,8 @@ export class RunRecorder {
 
   private writeTrade(trip: RoundTrip): void {
     this.tradesCsv
-      ?.text(trip.symbol)
-      .text(trip.direction)
+      ?.spelled(trip.symbol)
+      .spelled(trip.direction)
       .time(trip.entryTime)
       .time(trip.exitTime)
       .number(trip.entryPrice)
@@ -693,13 +433,13 @@ export class RunRecorder {
       .text(fill.tradeId)
       .text(fill.clientId)
       .text(fill.venueOrderId)
-      .text(fill.instrument.symbol)
-      .text(fill.side)
+      .spelled(fill.instrument.symbol)
+      .spelled(fill.side)
       .number(fill.quantity)
       .number(fill.price)
       .number(fill.fee)
-      .text(fill.feeCurrency)
-      .text(fill.liquidity)
+      .spelled(fill.feeCurrency)
+      .spelled(fill.liquidity)
       .end();
   }
 
@@ -848,21 +588,21 @@ export class RunRecorder {
     const csv = this.ordersCsv
       .text(order.clientId)
       .text(order.venueOrderId)
-      .text(order.instrument.symbol)
-      .text(order.side)
-      .text(order.type)
-      .text(order.timeInForce)
+      .spelled(order.instrument.symbol)
+      .spelled(order.side)
+      .spelled(order.type)
+      .spelled(order.timeInForce)
       .number(order.quantity)
       .number(order.price)
       .number(order.stopPrice)
-      .text(order.reduceOnly ? 'true' : 'false')
-      .text(order.status)
+      .spelled(order.reduceOnly ? 'true' : 'false')
+      .spelled(order.status)
       .number(order.filledQuantity);
     if (typeof average === 'number') csv.number(average);
     else csv.text(average);
     csv
-      .text(order.origin)
-      .text(order.reason)
+      .spelled(order.origin)
+      .spelled(order.reason)
       .time(order.createdAt)
       .time(order.updatedAt)
       .transitions(order.transitions);
