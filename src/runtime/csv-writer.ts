@@ -344,7 +344,12 @@ export function writeNumber(buffer: Uint8Array, at: number, value: number): numb
   return end;
 }
 
-/** writeNumber's digits below 2^31: `digits` / 10^decimals, in 32-bit integer arithmetic */
+/**
+ * writeNumber's digits below 2^30: `digits` / 10^decimals, in 32-bit integer arithmetic. The
+ * same loop as writeNumber's for larger digits, kept apart on purpose: a loop that may meet a
+ * double works in doubles (and its optimized code left the small-integer range: 'not a Smi'
+ * deopts), while nearly every figure of a report fits here
+ */
 function writeDigits(buffer: Uint8Array, at: number, digits: number, decimals: number): number {
   let count = 1;
   for (let rest = digits; rest >= 10; rest = (rest / 10) | 0) count += 1;
