@@ -44,7 +44,7 @@ import {
   positionKey,
   syncPosition,
 } from './position.ts';
-import { keepFieldsTagged } from './tagged-fields.ts';
+import { emptyObjectList, keepFieldsTagged } from './tagged-fields.ts';
 import { canTransition } from './transitions.ts';
 
 /** How much an account remembers; everything that could grow is bounded by one of these */
@@ -217,7 +217,7 @@ export class BoundedMemory {
    * Chunks are added as keys arrive (an account that sees few fills never pays for 200 000 empty
    * slots), and never copied, as one growing array would be at every growth
    */
-  private readonly chunks: Array<Array<Set<string> | string | undefined>> = [];
+  private readonly chunks: Array<Array<Set<string> | string | undefined>> = emptyObjectList();
   private next = 0;
   private count = 0;
   readonly capacity: number;
@@ -298,7 +298,7 @@ export function createAccountState(options: AccountStateOptions): AccountState {
     exchange: options.exchange,
     limits,
     orders: new Map(),
-    live: [],
+    live: emptyObjectList(),
     liveCompacted: 0,
     byVenueId: new Map(),
     venueIndexed: false,
@@ -317,7 +317,7 @@ export function createAccountState(options: AccountStateOptions): AccountState {
       unmatchedFills: 0,
       overfills: 0,
     },
-    terminalQueue: [],
+    terminalQueue: emptyObjectList(),
     terminalHead: 0,
     graceCutoff: Number.NEGATIVE_INFINITY,
     seen: new BoundedMemory(limits.dedupSize),

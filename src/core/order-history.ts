@@ -7,7 +7,7 @@
  */
 export class OrderHistory<T> {
   /** Orders in the order they arrived from `head`, `length` slots of them (holes included) */
-  private ring: Array<T | undefined> = new Array(16);
+  private ring: Array<T | undefined> = emptyRing(16);
   private head = 0;
   private length = 0;
   private count = 0;
@@ -71,9 +71,21 @@ export class OrderHistory<T> {
   /** Doubles the ring, its slots moved to the front in order */
   private grow(): void {
     const ring = this.ring;
-    const grown: Array<T | undefined> = new Array(ring.length * 2);
+    const grown = emptyRing<T>(ring.length * 2);
     for (let i = 0; i < this.length; i++) grown[i] = ring[(this.head + i) & (ring.length - 1)];
     this.ring = grown;
     this.head = 0;
   }
+}
+
+/**
+ * `size` empty slots that are a list of objects to V8 from the start: a `new Array(size)` is one
+ * of small integers until the first order is stored, and code optimized for the history of one
+ * run was thrown away at the next run's first. Not made by emptyObjectList: V8 learns from a list
+ * made with holes to make every later list of the same literal with holes
+ */
+function emptyRing<T>(size: number): Array<T | undefined> {
+  const ring: Array<T | undefined> = [undefined];
+  ring.length = size;
+  return ring;
 }

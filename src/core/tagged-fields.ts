@@ -39,14 +39,20 @@ export function keepFieldsDouble<T extends object>(target: T, fields: readonly (
 }
 
 /**
- * An empty list with the hidden class of a list of objects, to share where "nothing" is returned.
+ * A new empty list with the hidden class of a list of objects (or strings).
  *
  * `[]` is a list of small integers to V8 until an object is put in it, and has another hidden
  * class than the lists of objects returned beside it: code optimized while only the shared empty
  * list came by is thrown away when the first real one does (a backtest's first fill, through the
- * venue's reports). Never add to it.
+ * venue's reports). Never add to a list shared for "nothing".
+ *
+ * The same holds for a list a long-lived object keeps (an account's live orders, the clock's
+ * heap): V8 learns from the first list's first object to make the next ones lists of objects
+ * only while the list is young, and those lists are old by then. Without this, a second backtest
+ * in the same process (a sweep's next job) makes them lists of small integers again, and every
+ * function optimized in the first run for lists of objects is thrown away at its first push.
  */
-export function emptyObjectList<T extends object>(): T[] {
+export function emptyObjectList<T>(): T[] {
   const list: (T | null)[] = [null];
   list.pop();
   return list as T[];

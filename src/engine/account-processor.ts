@@ -22,8 +22,8 @@ import type { ClientOrderId } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { OrderRequest, PositionSide } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
-
 import { createPosition, positionKey } from '../core/position.ts';
+import { emptyObjectList } from '../core/tagged-fields.ts';
 import type { Journal, JournalHealth } from '../journal/journal.ts';
 
 import type { Clock } from './clock.ts';
@@ -122,8 +122,8 @@ export class AccountProcessor implements AccountView {
   private readonly isSibling: ((ref: OrderRef) => boolean) | undefined;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly listeners: AccountListener[] = [];
-  private readonly queue: WorkItem[] = [];
+  private readonly listeners: AccountListener[] = emptyObjectList();
+  private readonly queue: WorkItem[] = emptyObjectList();
   private head = 0;
   private draining = false;
 

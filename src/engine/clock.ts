@@ -1,3 +1,5 @@
+import { emptyObjectList } from '../core/tagged-fields.ts';
+
 /** A scheduled callback that can be called off */
 export interface Timer {
   cancel(): void;
@@ -73,9 +75,9 @@ export class SimulatedClock implements Clock {
    */
   private current: number;
   private seq = 0;
-  private readonly heap: ScheduledTimer[] = [];
+  private readonly heap: ScheduledTimer[] = emptyObjectList();
   /** Timers set with `schedule` that have fired, ready to be set again */
-  private readonly spare: ScheduledTimer[] = [];
+  private readonly spare: ScheduledTimer[] = emptyObjectList();
 
   constructor(start = 0) {
     this.current = start;

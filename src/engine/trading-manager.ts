@@ -17,6 +17,7 @@ import type {
 } from '../core/order.ts';
 import { isTerminal } from '../core/order.ts';
 import { createOrderRequest } from '../core/order-request.ts';
+import { emptyObjectList } from '../core/tagged-fields.ts';
 import type { AccountView } from './account-processor.ts';
 import type { Broker, OrderAmendment, VenueSink } from './broker.ts';
 import type { Clock, Timer } from './clock.ts';
@@ -135,7 +136,7 @@ export class TradingManager {
    * The batches being tracked right now to go out in this same call (see trackBatch; one, or
    * more when a listener submits a batch meanwhile): unsent too, with no entry in `unsent`
    */
-  private readonly tracking: Array<readonly OrderRequest[]> = [];
+  private readonly tracking: Array<readonly OrderRequest[]> = emptyObjectList();
   /** Orders of those batches canceled while they were tracked (rare: a listener's cancel) */
   private withdrawn: readonly string[] = NONE_WITHDRAWN;
   /** Orders whose verdict was reached here (never sent), until it is applied: not venue answers */
@@ -158,7 +159,7 @@ export class TradingManager {
    * The last few ids `nextClientId` handed to callers and nobody has used since: one coming back
    * as a caller's clientId is known valid and unused, with nothing to check or look up
    */
-  private readonly fresh: string[] = [];
+  private readonly fresh: string[] = emptyObjectList();
 
   constructor(options: TradingManagerOptions) {
     this.account = options.account;

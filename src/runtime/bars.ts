@@ -5,8 +5,10 @@
  * clock reaches its end. Intervals with no data at all get a flat bar at the last close
  * (`source: 'gap'`), up to MAX_GAP_BARS in a row; a longer gap starts afresh after it.
  */
+
 import { invalidField } from '../core/errors.ts';
 import type { Instrument } from '../core/instrument.ts';
+import { emptyObjectList } from '../core/tagged-fields.ts';
 
 export interface Bar {
   readonly instrument: Instrument;
@@ -178,7 +180,7 @@ export class BarBuilder {
  */
 export class RingBuffer<T> implements Iterable<T> {
   readonly capacity: number;
-  private readonly items: T[] = [];
+  private readonly items: T[] = emptyObjectList();
   private head = 0;
 
   constructor(capacity: number) {

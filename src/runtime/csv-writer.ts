@@ -1,6 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { formatDecimal } from '../core/numeric.ts';
 import type { OrderTransition } from '../core/order.ts';
+import { emptyObjectList } from '../core/tagged-fields.ts';
 
 const ZERO = 48;
 const COMMA = 44;
@@ -39,8 +40,8 @@ function isPlain(text: string): boolean {
  * strings every row), by content when that fails.
  */
 class Spellings {
-  private readonly values: string[] = [];
-  private readonly words: Int32Array[] = [];
+  private readonly values: string[] = emptyObjectList();
+  private readonly words: Int32Array[] = emptyObjectList();
   private next = 0;
 
   /** The words of a plain value, remembered from now on; undefined for a value to quote or too long */
@@ -63,9 +64,9 @@ class Spellings {
 
 /** "FROM>TO@" of an audit step, by its two statuses, as words (the few steps an order can take) */
 class StepSpellings {
-  private readonly from: string[] = [];
-  private readonly to: string[] = [];
-  private readonly words: Int32Array[] = [];
+  private readonly from: string[] = emptyObjectList();
+  private readonly to: string[] = emptyObjectList();
+  private readonly words: Int32Array[] = emptyObjectList();
   private readonly lengths: number[] = [];
   private next = 0;
 

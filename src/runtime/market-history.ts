@@ -1,6 +1,7 @@
 import { invalidField } from '../core/errors.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { MarketEvent, Quote, Trade } from '../core/market-data.ts';
+import { emptyObjectList } from '../core/tagged-fields.ts';
 import type { Clock, Timer } from '../engine/clock.ts';
 import type { Bar } from './bars.ts';
 import { BarBuilder, RingBuffer } from './bars.ts';
@@ -27,9 +28,9 @@ export class MarketHistory {
   private readonly onBar: (bar: Bar) => void;
   private readonly quoteHistory = new Map<Instrument, RingBuffer<Quote>>();
   private readonly tradeHistory = new Map<Instrument, RingBuffer<Trade>>();
-  private readonly builders: BarBuilder[] = [];
+  private readonly builders: BarBuilder[] = emptyObjectList();
   /** Per builder, what it hands each bar it closes to (its history, then onBar) */
-  private readonly emits: Array<(bar: Bar) => void> = [];
+  private readonly emits: Array<(bar: Bar) => void> = emptyObjectList();
   private readonly barHistory = new Map<BarBuilder, RingBuffer<Bar>>();
   private readonly byKey = new Map<string, BarBuilder>();
   /** The shortest interval subscribed to, ms */

@@ -7,7 +7,7 @@
  */
 import { money } from '../../core/numeric.ts';
 import type { Side } from '../../core/order.ts';
-import { keepFieldsDouble } from '../../core/tagged-fields.ts';
+import { emptyObjectList, keepFieldsDouble } from '../../core/tagged-fields.ts';
 
 /** One closed round trip */
 export interface RoundTrip {
@@ -101,7 +101,7 @@ export interface TripFill {
 
 export class RoundTripTracker {
   private readonly open = new Map<string, OpenTrip>();
-  private readonly recent: RoundTrip[] = [];
+  private readonly recent: RoundTrip[] = emptyObjectList();
   private readonly keep: number;
   private readonly onClose: ((trip: RoundTrip) => void) | undefined;
   private trades = 0;
