@@ -271,8 +271,12 @@ export class HealthMonitor {
   private readonly maxOutstanding: number;
   private readonly sweepIntervalMs: number;
   private readonly exchanges = new Map<string, ExchangeState>();
-  /** The exchange asked about last and its state: nearly every call names the same one */
-  private lastExchange: string | undefined;
+  /**
+   * The exchange asked about last and its state: nearly every call names the same one. `''` (no
+   * exchange is named so) until the first: always a string, as the names compared with it are,
+   * or code optimized in one run for comparing strings is thrown away at the next run's first call
+   */
+  private lastExchange = '';
   private lastState: ExchangeState | undefined;
 
   constructor(options: HealthMonitorOptions) {

@@ -199,7 +199,8 @@ export class RiskGate {
   // The last instrument and exchange asked about: most orders are for the one before's
   private lastInstrument: Instrument | undefined;
   private lastGate: InstrumentGate | undefined;
-  private lastExchange: string | undefined;
+  // `''` (no exchange is named so) until the first: a string, as the names compared with it are
+  private lastExchange = '';
   private lastLane: Lane | undefined;
   private readonly rate: number;
   private readonly burst: number;
