@@ -14,10 +14,11 @@
  */
 import type { Instrument } from '../../core/instrument.ts';
 import { roundSizeDown } from '../../core/instrument.ts';
-import type { Quote } from '../../core/market-data.ts';
+import type { Quote, Trade } from '../../core/market-data.ts';
 import { midPrice } from '../../core/market-data.ts';
 import type { Order } from '../../core/order.ts';
 import { isTerminal } from '../../core/order.ts';
+import { keepFieldsDouble } from '../../core/tagged-fields.ts';
 import type { Strategy, StrategyContext } from '../strategy.ts';
 import { numberParam as number } from './params.ts';
 
@@ -42,44 +43,124 @@ export const QUOTING_PARAMETERS = {
   },
 } as const;
 
-/** Makes a fresh quoting strategy (a module-level object would share state between runs) */
+/**
+ * Makes a fresh quoting strategy (a module-level object would share state between runs).
+ *
+ * The callbacks are the strategy's own properties, as a strategy's are; the work is done by
+ * methods of one `Quoting` per strategy. Closures made per strategy would be new functions to V8
+ * in every run: a second run in the same process (a sweep's next job) would throw away the code
+ * optimized for the first run's closures at each call between them
+ */
 export default function createQuotingStrategy(): Strategy {
-  let instrument: Instrument;
-  let edge = 0;
-  let requote = 0;
-  let size = 0;
-  let maxPosition = 0;
+  const quoting = new Quoting();
+  return {
+    name: 'quoting',
+    timerIntervalMs: 5_000,
+    parameters: QUOTING_PARAMETERS,
+
+    onStart(ctx) {
+      quoting.start(ctx);
+    },
+
+    onQuote(quote, ctx) {
+      quoting.onQuote(quote, ctx);
+    },
+
+    onTrade(trade, ctx) {
+      quoting.onTrade(trade, ctx);
+    },
+
+    onTimer(_time, ctx) {
+      return quoting.onTimer(ctx);
+    },
+
+    async onStop(ctx) {
+      await ctx.cancelOrders(quoting.instrument);
+    },
+  };
+}
+
+/** One quoting strategy's state and work */
+class Quoting {
+  instrument!: Instrument;
+  private edge = 0;
+  private requote = 0;
+  private size = 0;
+  private maxPosition = 0;
   // Our two quotes as the account's live order objects: the account updates them in place, so
   // their status is read here on every quote without looking the orders up again
-  let bid: Order | undefined;
-  let ask: Order | undefined;
-  let center = Number.NaN;
-  let trimming = false;
+  private bid: Order | undefined = undefined;
+  private ask: Order | undefined = undefined;
+  private center = Number.NaN;
+  private trimming = false;
 
-  const live = (order: Order | undefined): boolean =>
-    order !== undefined && !isTerminal(order.status) && order.status !== 'PENDING_CANCEL';
+  constructor() {
+    // Fractions from the first quote on (see keepFieldsDouble)
+    keepFieldsDouble<{ edge: number; requote: number; size: number; maxPosition: number }>(
+      this as never,
+      ['edge', 'requote', 'size', 'maxPosition'],
+    );
+  }
 
-  const cancel = (ctx: StrategyContext, order: Order | undefined): void => {
+  start(ctx: StrategyContext): void {
+    const instrument = ctx.instrument(ctx.params['symbol'] ?? ctx.instruments[0]?.symbol ?? '');
+    this.instrument = instrument;
+    this.edge = number(ctx, 'edgeBps', instrument.makerFee * 10_000 + 0.5) / 10_000;
+    this.requote = number(ctx, 'requoteBps', (this.edge * 10_000) / 2) / 10_000;
+    const explicit = ctx.params['size'];
+    this.size = explicit === undefined ? 0 : roundSizeDown(instrument, number(ctx, 'size', 1));
+    this.maxPosition = ctx.params['maxPosition'] === undefined ? 0 : number(ctx, 'maxPosition', 1);
+    ctx.log.info('quoting started', {
+      symbol: instrument.symbol,
+      edgeBps: this.edge * 1e4,
+      requoteBps: this.requote * 1e4,
+    });
+  }
+
+  onQuote(quote: Quote, ctx: StrategyContext): void {
+    if (quote.instrument === this.instrument) this.reprice(ctx, midPrice(quote));
+  }
+
+  onTrade(trade: Trade, ctx: StrategyContext): void {
+    // Without a fresh quote (trade-only data, or a quiet book), the tape is the reference price
+    if (trade.instrument !== this.instrument) return;
+    const quote = ctx.quote(this.instrument);
+    if (quote === undefined || ctx.time - quote.time > 2_000) this.reprice(ctx, trade.price);
+  }
+
+  onTimer(ctx: StrategyContext): Promise<void> | undefined {
+    const position = ctx.position(this.instrument).quantity;
+    if (this.trimming || Math.abs(position) <= this.maxPosition || this.maxPosition === 0) return;
+    const quote = ctx.quote(this.instrument);
+    if (quote === undefined) return;
+    // Async only past the limit: a callback that returns a promise has the backtest run the
+    // pending promise jobs before the next event, at every tick
+    return this.trim(ctx, position, quote);
+  }
+
+  private cancel(ctx: StrategyContext, order: Order | undefined): void {
     if (order === undefined || !live(order)) return;
     const id = order.clientId;
     ctx
       .cancelOrder(id)
       .catch((error: unknown) => ctx.log.warn('cancel failed', { clientId: id, error }));
-  };
+  }
 
-  const quoteAround = (ctx: StrategyContext, mid: number): void => {
+  private quoteAround(ctx: StrategyContext, mid: number): void {
+    const instrument = this.instrument;
+    const size = this.size;
     const position = ctx.position(instrument).quantity;
-    const wantBid = position < maxPosition;
-    const wantAsk = position > -maxPosition;
-    cancel(ctx, bid);
-    cancel(ctx, ask);
-    bid = undefined;
-    ask = undefined;
-    center = mid;
+    const wantBid = position < this.maxPosition;
+    const wantAsk = position > -this.maxPosition;
+    this.cancel(ctx, this.bid);
+    this.cancel(ctx, this.ask);
+    this.bid = undefined;
+    this.ask = undefined;
+    this.center = mid;
     const bidId = wantBid ? ctx.nextClientId() : undefined;
     const askId = wantAsk ? ctx.nextClientId() : undefined;
-    const bidPrice = mid * (1 - edge);
-    const askPrice = mid * (1 + edge);
+    const bidPrice = mid * (1 - this.edge);
+    const askPrice = mid * (1 + this.edge);
     if (bidId !== undefined && askId !== undefined) {
       // Both quotes in one batch, listed whole (no list grown by a push per quote)
       ctx
@@ -94,15 +175,16 @@ export default function createQuotingStrategy(): Strategy {
       ctx.tradeAsync(instrument, -size, askPrice, { postOnly: true, clientId: askId });
     }
     // Tracked as PENDING by now (a refused batch tracks nothing: no order, nothing live)
-    bid = bidId === undefined ? undefined : ctx.order(bidId);
-    ask = askId === undefined ? undefined : ctx.order(askId);
-  };
+    this.bid = bidId === undefined ? undefined : ctx.order(bidId);
+    this.ask = askId === undefined ? undefined : ctx.order(askId);
+  }
 
   /** Past the limit: crosses the spread for the excess and waits for the venue's answer */
-  const trim = async (ctx: StrategyContext, position: number, quote: Quote): Promise<void> => {
-    trimming = true;
+  private async trim(ctx: StrategyContext, position: number, quote: Quote): Promise<void> {
+    this.trimming = true;
     try {
-      const excess = roundSizeDown(instrument, Math.abs(position) - maxPosition / 2);
+      const instrument = this.instrument;
+      const excess = roundSizeDown(instrument, Math.abs(position) - this.maxPosition / 2);
       if (excess >= ctx.minimumSize(instrument, midPrice(quote))) {
         const order = await ctx.trade(
           instrument,
@@ -120,73 +202,38 @@ export default function createQuotingStrategy(): Strategy {
         });
       }
     } finally {
-      trimming = false;
+      this.trimming = false;
     }
-  };
+  }
 
   /** Requotes when the reference price drifted, or a side is missing */
-  const reprice = (ctx: StrategyContext, mid: number): void => {
-    if (size === 0) size = 2 * ctx.minimumSize(instrument, mid);
-    if (maxPosition === 0) maxPosition = 10 * size;
+  private reprice(ctx: StrategyContext, mid: number): void {
+    const instrument = this.instrument;
+    if (this.size === 0) this.size = 2 * ctx.minimumSize(instrument, mid);
+    if (this.maxPosition === 0) this.maxPosition = 10 * this.size;
+    const center = this.center;
     const drift = Math.abs(mid - center) / center;
-    const bidLive = live(bid);
-    const askLive = live(ask);
-    if (bidLive && askLive && drift < requote) return;
-    if (drift < requote && (bidLive || askLive)) {
+    const bidLive = live(this.bid);
+    const askLive = live(this.ask);
+    if (bidLive && askLive && drift < this.requote) return;
+    if (drift < this.requote && (bidLive || askLive)) {
       // One side filled or was refused: replace just that side
       const position = ctx.position(instrument).quantity;
-      if (!bidLive && position < maxPosition) {
-        bid = ctx.order(ctx.tradeAsync(instrument, size, center * (1 - edge), { postOnly: true }));
-      } else if (!askLive && position > -maxPosition) {
-        ask = ctx.order(ctx.tradeAsync(instrument, -size, center * (1 + edge), { postOnly: true }));
+      if (!bidLive && position < this.maxPosition) {
+        this.bid = ctx.order(
+          ctx.tradeAsync(instrument, this.size, center * (1 - this.edge), { postOnly: true }),
+        );
+      } else if (!askLive && position > -this.maxPosition) {
+        this.ask = ctx.order(
+          ctx.tradeAsync(instrument, -this.size, center * (1 + this.edge), { postOnly: true }),
+        );
       }
       return;
     }
-    quoteAround(ctx, mid);
-  };
+    this.quoteAround(ctx, mid);
+  }
+}
 
-  return {
-    name: 'quoting',
-    timerIntervalMs: 5_000,
-    parameters: QUOTING_PARAMETERS,
-
-    onStart(ctx) {
-      instrument = ctx.instrument(ctx.params['symbol'] ?? ctx.instruments[0]?.symbol ?? '');
-      edge = number(ctx, 'edgeBps', instrument.makerFee * 10_000 + 0.5) / 10_000;
-      requote = number(ctx, 'requoteBps', (edge * 10_000) / 2) / 10_000;
-      const explicit = ctx.params['size'];
-      size = explicit === undefined ? 0 : roundSizeDown(instrument, number(ctx, 'size', 1));
-      maxPosition = ctx.params['maxPosition'] === undefined ? 0 : number(ctx, 'maxPosition', 1);
-      ctx.log.info('quoting started', {
-        symbol: instrument.symbol,
-        edgeBps: edge * 1e4,
-        requoteBps: requote * 1e4,
-      });
-    },
-
-    onQuote(quote, ctx) {
-      if (quote.instrument === instrument) reprice(ctx, midPrice(quote));
-    },
-
-    onTrade(trade, ctx) {
-      // Without a fresh quote (trade-only data, or a quiet book), the tape is the reference price
-      if (trade.instrument !== instrument) return;
-      const quote = ctx.quote(instrument);
-      if (quote === undefined || ctx.time - quote.time > 2_000) reprice(ctx, trade.price);
-    },
-
-    onTimer(_time, ctx) {
-      const position = ctx.position(instrument).quantity;
-      if (trimming || Math.abs(position) <= maxPosition || maxPosition === 0) return;
-      const quote = ctx.quote(instrument);
-      if (quote === undefined) return;
-      // Async only past the limit: a callback that returns a promise has the backtest run the
-      // pending promise jobs before the next event, at every tick
-      return trim(ctx, position, quote);
-    },
-
-    async onStop(ctx) {
-      await ctx.cancelOrders(instrument);
-    },
-  };
+function live(order: Order | undefined): boolean {
+  return order !== undefined && !isTerminal(order.status) && order.status !== 'PENDING_CANCEL';
 }
