@@ -1,6 +1,7 @@
 import type { Instrument } from '../core/instrument.ts';
 import { roundSizeDown, snapPrice } from '../core/instrument.ts';
 import type { MarketEvent } from '../core/market-data.ts';
+import type { SeededRandom } from '../core/random.ts';
 import { createRandom } from '../core/random.ts';
 import type { ProgressSource } from './csv-reader.ts';
 
@@ -57,57 +58,138 @@ function defaultPrice(instrument: Instrument): number {
  * move, sized around $2k. The same seed always gives the same tape.
  */
 export function createSyntheticMarket(options: SyntheticMarketOptions): ProgressSource {
-  const random = createRandom(options.seed);
-  const quoteMean = options.quoteIntervalMs ?? 100;
-  const tradeMean = options.tradeIntervalMs ?? 250;
-  const longRun = options.volatility ?? 0.6;
-  const decay = Math.exp(-quoteMean / VOL_TAU_MS);
-  const shock = VOL_OF_VOL * Math.sqrt(1 - decay * decay);
-  /** A quote interval's share of a year's volatility (computed once, not once per quote) */
-  const stepScale = Math.sqrt(quoteMean / YEAR_MS);
-  const end = options.start + options.durationMs;
-  const states: State[] = options.instruments.map((instrument) => {
-    const price = options.startPrices?.[instrument.symbol] ?? defaultPrice(instrument);
-    return {
-      instrument,
-      logMid: Math.log(price),
-      logVol: 0,
-      lastReturn: 0,
-      bid: Number.NaN,
-      ask: Number.NaN,
-      nextQuote: options.start,
-      nextTrade: options.start + random.exponential(tradeMean),
-      trades: 0,
-    };
-  });
-  let now = options.start;
+  return new SyntheticMarket(options);
+}
 
+/**
+ * The tape's generator, a class: closures made per market would be new functions to V8 in every
+ * run, and a second run in the same process (a sweep's next job) would compile them all again
+ */
+class SyntheticMarket implements ProgressSource {
+  private readonly random: SeededRandom;
+  private readonly start: number;
+  private readonly durationMs: number;
+  private readonly quoteMean: number;
+  private readonly tradeMean: number;
+  private readonly longRun: number;
+  private readonly decay: number;
+  private readonly shock: number;
+  /** A quote interval's share of a year's volatility (computed once, not once per quote) */
+  private readonly stepScale: number;
+  private readonly end: number;
+  private readonly states: State[];
+  private now: number;
   // An event's random draws, made first (in the order the tape has always drawn them) and kept
   // in place: a normal or uniform returned from a call the optimizer does not inline is boxed in
   // a new heap number, and the draws inlined with the arithmetic leave it no room to inline the
   // snapping, whose results are then boxed. The arithmetic on them is `Random`'s own: a
   // log-normal size is `median * exp(sigma * normal)`, an exponential wait `-log(1 - uniform) *
   // mean`
-  const draws = new Float64Array(5);
+  private readonly draws = new Float64Array(5);
+  // Small batches first, so a run sees its first event at once; then 512 at a time: a batch's
+  // events (about 64 KiB) are still in the CPU's cache when the run reads them, and few are left
+  // for a young-generation collection to copy (4096 at a time cost a backtest about 5 % more CPU)
+  private batchSize = 256;
+
+  constructor(options: SyntheticMarketOptions) {
+    const random = createRandom(options.seed);
+    this.random = random;
+    this.start = options.start;
+    this.durationMs = options.durationMs;
+    const quoteMean = options.quoteIntervalMs ?? 100;
+    const tradeMean = options.tradeIntervalMs ?? 250;
+    this.quoteMean = quoteMean;
+    this.tradeMean = tradeMean;
+    this.longRun = options.volatility ?? 0.6;
+    this.decay = Math.exp(-quoteMean / VOL_TAU_MS);
+    this.shock = VOL_OF_VOL * Math.sqrt(1 - this.decay * this.decay);
+    this.stepScale = Math.sqrt(quoteMean / YEAR_MS);
+    this.end = options.start + options.durationMs;
+    this.states = options.instruments.map((instrument) => {
+      const price = options.startPrices?.[instrument.symbol] ?? defaultPrice(instrument);
+      return {
+        instrument,
+        logMid: Math.log(price),
+        logVol: 0,
+        lastReturn: 0,
+        bid: Number.NaN,
+        ask: Number.NaN,
+        nextQuote: options.start,
+        nextTrade: options.start + random.exponential(tradeMean),
+        trades: 0,
+      };
+    });
+    this.now = options.start;
+  }
+
+  async next(): Promise<MarketEvent[] | undefined> {
+    // Made at its full size: a list grown by push is copied seven times on the way to 512
+    const size = this.batchSize;
+    const batch: MarketEvent[] = new Array(size);
+    let count = 0;
+    this.batchSize = Math.min(512, this.batchSize * 2);
+    const states = this.states;
+    const end = this.end;
+    while (count < size) {
+      let state: State | undefined;
+      let time = Number.POSITIVE_INFINITY;
+      let isQuote = true;
+      for (const candidate of states) {
+        if (candidate.nextQuote < time) {
+          state = candidate;
+          time = candidate.nextQuote;
+          isQuote = true;
+        }
+        // Trades need a touch, so the first quote comes first
+        if (Number.isFinite(candidate.bid) && candidate.nextTrade < time) {
+          state = candidate;
+          time = candidate.nextTrade;
+          isQuote = false;
+        }
+      }
+      if (state === undefined || time > end) break;
+      this.now = time;
+      if (isQuote) {
+        this.drawQuote();
+        batch[count++] = this.quote(state, time);
+      } else {
+        batch[count++] = this.trade(state, time);
+      }
+      this.scheduleNext(state, isQuote);
+    }
+    if (count === 0) return undefined;
+    // The tape's end: the list is cut to the events it holds
+    if (count < size) batch.length = count;
+    return batch;
+  }
+
+  progress(): number {
+    return Math.min(1, (this.now - this.start) / this.durationMs);
+  }
 
   /** A quote's draws: two normals for the mid, a uniform for the spread, two for the sizes */
-  const drawQuote = (): void => {
+  private drawQuote(): void {
+    const random = this.random;
+    const draws = this.draws;
     random.normals(draws, 0, 2);
     random.uniforms(draws, 2, 1);
     random.normals(draws, 3, 2);
-  };
+  }
 
   /** Draws when the instrument quotes (or trades) next: an exponential wait after this one */
-  const scheduleNext = (state: State, isQuote: boolean): void => {
-    random.uniforms(draws, 0, 1);
-    if (isQuote) state.nextQuote += -Math.log(1 - draws[0]!) * quoteMean;
-    else state.nextTrade += -Math.log(1 - draws[0]!) * tradeMean;
-  };
+  private scheduleNext(state: State, isQuote: boolean): void {
+    const draws = this.draws;
+    this.random.uniforms(draws, 0, 1);
+    if (isQuote) state.nextQuote += -Math.log(1 - draws[0]!) * this.quoteMean;
+    else state.nextTrade += -Math.log(1 - draws[0]!) * this.tradeMean;
+  }
 
-  const quote = (state: State, time: number): MarketEvent => {
-    state.logVol = state.logVol * decay + shock * draws[0]!;
+  private quote(state: State, time: number): MarketEvent {
+    const draws = this.draws;
+    const longRun = this.longRun;
+    state.logVol = state.logVol * this.decay + this.shock * draws[0]!;
     const volatility = longRun * Math.exp(state.logVol - HALF_VOL_VARIANCE);
-    const step = volatility * stepScale * draws[1]!;
+    const step = volatility * this.stepScale * draws[1]!;
     state.logMid += step;
     state.lastReturn = step;
     const instrument = state.instrument;
@@ -128,9 +210,11 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
       roundSizeDown(instrument, median * Math.exp(QUOTE_SIZE_SIGMA * draws[4]!)),
     );
     return { type: 'quote', instrument, time, bid, bidSize, ask, askSize };
-  };
+  }
 
-  const trade = (state: State, time: number): MarketEvent => {
+  private trade(state: State, time: number): MarketEvent {
+    const draws = this.draws;
+    const random = this.random;
     const instrument = state.instrument;
     const lean = state.lastReturn > 0 ? 0.6 : state.lastReturn < 0 ? 0.4 : 0.5;
     random.uniforms(draws, 0, 1);
@@ -143,51 +227,5 @@ export function createSyntheticMarket(options: SyntheticMarketOptions): Progress
     );
     state.trades += 1;
     return { type: 'trade', instrument, time, price, size, side, id: String(state.trades) };
-  };
-
-  // Small batches first, so a run sees its first event at once; then 512 at a time: a batch's
-  // events (about 64 KiB) are still in the CPU's cache when the run reads them, and few are left
-  // for a young-generation collection to copy (4096 at a time cost a backtest about 5 % more CPU)
-  let batchSize = 256;
-  return {
-    async next() {
-      // Made at its full size: a list grown by push is copied seven times on the way to 512
-      const size = batchSize;
-      const batch: MarketEvent[] = new Array(size);
-      let count = 0;
-      batchSize = Math.min(512, batchSize * 2);
-      while (count < size) {
-        let state: State | undefined;
-        let time = Number.POSITIVE_INFINITY;
-        let isQuote = true;
-        for (const candidate of states) {
-          if (candidate.nextQuote < time) {
-            state = candidate;
-            time = candidate.nextQuote;
-            isQuote = true;
-          }
-          // Trades need a touch, so the first quote comes first
-          if (Number.isFinite(candidate.bid) && candidate.nextTrade < time) {
-            state = candidate;
-            time = candidate.nextTrade;
-            isQuote = false;
-          }
-        }
-        if (state === undefined || time > end) break;
-        now = time;
-        if (isQuote) {
-          drawQuote();
-          batch[count++] = quote(state, time);
-        } else {
-          batch[count++] = trade(state, time);
-        }
-        scheduleNext(state, isQuote);
-      }
-      if (count === 0) return undefined;
-      // The tape's end: the list is cut to the events it holds
-      if (count < size) batch.length = count;
-      return batch;
-    },
-    progress: () => Math.min(1, (now - options.start) / options.durationMs),
-  };
+  }
 }
