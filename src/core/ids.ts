@@ -113,38 +113,56 @@ export function createClientIdGenerator(options: ClientIdGeneratorOptions): Clie
       'must be a non-negative safe integer',
     );
   }
-  const head = `${prefix}${options.instanceTag}-`;
-  let counter = options.counterStart;
-  // The current counter in base 36, the suffix of the id last handed out
-  let text = counter.toString(36);
-  return {
-    prefix,
-    get counter() {
-      return counter;
-    },
-    next() {
-      counter += 1;
-      text = counter.toString(36);
-      return `${head}${text}` as ClientOrderId;
-    },
-    // This shape with a counter past the current one: more base-36 digits (no leading zero), or
-    // as many and later in their order
-    wouldIssue(clientId) {
-      const start = head.length;
-      const width = clientId.length - start;
-      if (width < text.length || !clientId.startsWith(head)) return false;
-      for (let i = start; i < clientId.length; i++) {
-        const c = clientId.charCodeAt(i);
-        if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return false;
-      }
-      if (width > text.length) return clientId.charCodeAt(start) !== 48;
-      for (let i = 0; i < width; i++) {
-        const difference = clientId.charCodeAt(start + i) - text.charCodeAt(i);
-        if (difference !== 0) return difference > 0;
-      }
-      return false;
-    },
-  };
+  return new FrameworkClientIds(prefix, `${prefix}${options.instanceTag}-`, options.counterStart);
+}
+
+/**
+ * The framework's generator, a class: one made per run whose methods were closures would be new
+ * functions to V8 in every run, and code optimized to call the first run's thrown away at the next
+ */
+class FrameworkClientIds implements ClientIdGenerator {
+  readonly prefix: string;
+  private readonly head: string;
+  private current: number;
+  /** The current counter in base 36, the suffix of the id last handed out */
+  private text: string;
+
+  constructor(prefix: string, head: string, counterStart: number) {
+    this.prefix = prefix;
+    this.head = head;
+    this.current = counterStart;
+    this.text = counterStart.toString(36);
+  }
+
+  get counter(): number {
+    return this.current;
+  }
+
+  next(): ClientOrderId {
+    this.current += 1;
+    this.text = this.current.toString(36);
+    return `${this.head}${this.text}` as ClientOrderId;
+  }
+
+  // This shape with a counter past the current one: more base-36 digits (no leading zero), or
+  // as many and later in their order
+  wouldIssue(clientId: string): boolean {
+    const head = this.head;
+    const text = this.text;
+    const start = head.length;
+    const width = clientId.length - start;
+    if (width < text.length || !clientId.startsWith(head)) return false;
+    for (let i = start; i < clientId.length; i++) {
+      const c = clientId.charCodeAt(i);
+      if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return false;
+    }
+    if (width > text.length) return clientId.charCodeAt(start) !== 48;
+    for (let i = 0; i < width; i++) {
+      const difference = clientId.charCodeAt(start + i) - text.charCodeAt(i);
+      if (difference !== 0) return difference > 0;
+    }
+    return false;
+  }
 }
 
 /**

@@ -506,48 +506,58 @@ export function createReferencePrices(): {
   readonly onMarket: (event: MarketEvent) => void;
   readonly get: (instrument: Instrument) => number | undefined;
 } {
+  return new ReferencePrices();
+}
+
+/**
+ * A class, not closures: closures made per run would be new functions to V8 in every run, and the
+ * replay loop's code optimized to call the first run's thrown away at the next
+ */
+class ReferencePrices {
   // Each instrument's price in a slot of a typed array, written in place: a number set into a
   // Map, or into an object's field, was boxed anew on every market event
-  const slots = new Map<Instrument, number>();
-  let prices = new Float64Array(4);
+  private readonly slots = new Map<Instrument, number>();
+  private prices = new Float64Array(4);
   // The last instrument's slot: most events are of the instrument before's (no lookup)
-  let lastInstrument: Instrument | undefined;
-  let lastSlot = 0;
-  const slotOf = (instrument: Instrument): number => {
-    let slot = slots.get(instrument);
+  private lastInstrument: Instrument | undefined = undefined;
+  private lastSlot = 0;
+
+  onMarket(event: MarketEvent): void {
+    // Always a number (NaN for none): a variable that may be undefined holds a double boxed
+    const price =
+      event.type === 'trade'
+        ? event.price
+        : event.type === 'quote'
+          ? midPrice(event)
+          : bookMid(event.bids[0]?.[0], event.asks[0]?.[0]);
+    if (!(Number.isFinite(price) && price > 0)) return;
+    const instrument = event.instrument;
+    if (instrument !== this.lastInstrument) {
+      this.lastSlot = this.slotOf(instrument);
+      this.lastInstrument = instrument;
+    }
+    this.prices[this.lastSlot] = price;
+  }
+
+  /** An instrument's reference price; a function of its own, handed on as one */
+  readonly get = (instrument: Instrument): number | undefined => {
+    const slot = this.slots.get(instrument);
+    return slot === undefined ? undefined : this.prices[slot];
+  };
+
+  private slotOf(instrument: Instrument): number {
+    let slot = this.slots.get(instrument);
     if (slot === undefined) {
-      slot = slots.size;
-      if (slot === prices.length) {
-        const grown = new Float64Array(prices.length * 2);
-        grown.set(prices);
-        prices = grown;
+      slot = this.slots.size;
+      if (slot === this.prices.length) {
+        const grown = new Float64Array(this.prices.length * 2);
+        grown.set(this.prices);
+        this.prices = grown;
       }
-      slots.set(instrument, slot);
+      this.slots.set(instrument, slot);
     }
     return slot;
-  };
-  return {
-    onMarket(event) {
-      // Always a number (NaN for none): a variable that may be undefined holds a double boxed
-      const price =
-        event.type === 'trade'
-          ? event.price
-          : event.type === 'quote'
-            ? midPrice(event)
-            : bookMid(event.bids[0]?.[0], event.asks[0]?.[0]);
-      if (!(Number.isFinite(price) && price > 0)) return;
-      const instrument = event.instrument;
-      if (instrument !== lastInstrument) {
-        lastSlot = slotOf(instrument);
-        lastInstrument = instrument;
-      }
-      prices[lastSlot] = price;
-    },
-    get: (instrument) => {
-      const slot = slots.get(instrument);
-      return slot === undefined ? undefined : prices[slot];
-    },
-  };
+  }
 }
 
 /** The mid of a book's best levels, the one side it has, or NaN when it has neither */

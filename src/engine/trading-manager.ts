@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ApplyResult, TrackedOrder } from '../core/account.ts';
 import { describe, invalidField, KestrelError } from '../core/errors.ts';
-import type { AccountEvent } from '../core/events.ts';
+import type { AccountEvent, VenueEvent } from '../core/events.ts';
 import { eventExchange } from '../core/events.ts';
 import type { ClientIdGenerator, ClientOrderId } from '../core/ids.ts';
 import { clientOrderId, createClientIdGenerator, EXTERNAL_PREFIX } from '../core/ids.ts';
@@ -242,12 +242,7 @@ export class TradingManager {
   }
 
   private sinkFor(exchange: string): VenueSink {
-    return {
-      exchange,
-      now: () => this.clock.now(),
-      emit: (event) => this.account.apply(event),
-      order: (clientId) => this.account.findOrder(clientId),
-      openOrders: () => this.account.getOrders().filter((o) => o.instrument.exchange === exchange),
+    return new ExchangeSink(exchange, this.account, this.clock, {
       submitFailed: (request, error) => this.onSubmitFailure(request, error),
       cancelFailed: (order, error) => this.onCancelFailure(order, error),
       streamStatus: (connected) => {
@@ -262,7 +257,7 @@ export class TradingManager {
         this.health?.recordRefusedInput(exchange);
         this.logger.warn(`venue input refused: ${description}`, { exchange, ...fields });
       },
-    };
+    });
   }
 
   /**
@@ -1220,5 +1215,66 @@ export class TradingManager {
       clientId: order.clientId,
     });
     void this.sendCancel(broker, order);
+  }
+}
+
+/** What a venue reports besides its events, handled by the TradingManager */
+type SinkReports = Pick<
+  VenueSink,
+  'submitFailed' | 'cancelFailed' | 'streamStatus' | 'correction' | 'refused'
+>;
+
+/**
+ * A broker's sink. Its hot methods (every event, every reply) are methods of a class, not
+ * closures made per TradingManager: those would be new functions to V8 in every run, and the
+ * brokers' code optimized to call the first run's thrown away at the next
+ */
+class ExchangeSink implements VenueSink {
+  readonly exchange: string;
+  private readonly account: AccountView;
+  private readonly clock: Clock;
+  private readonly reports: SinkReports;
+
+  constructor(exchange: string, account: AccountView, clock: Clock, reports: SinkReports) {
+    this.exchange = exchange;
+    this.account = account;
+    this.clock = clock;
+    this.reports = reports;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  emit(event: VenueEvent): void {
+    this.account.apply(event);
+  }
+
+  order(clientId: string): TrackedOrder | undefined {
+    return this.account.findOrder(clientId);
+  }
+
+  openOrders(): TrackedOrder[] {
+    return this.account.getOrders().filter((o) => o.instrument.exchange === this.exchange);
+  }
+
+  submitFailed(request: OrderRequest, error: unknown): void {
+    this.reports.submitFailed(request, error);
+  }
+
+  cancelFailed(order: Order, error: unknown): void {
+    this.reports.cancelFailed(order, error);
+  }
+
+  streamStatus(connected: boolean): void {
+    this.reports.streamStatus(connected);
+  }
+
+  correction(description: string, fields?: Readonly<Record<string, unknown>>): void {
+    this.reports.correction(description, fields);
+  }
+
+  refused(description: string, fields?: Readonly<Record<string, unknown>>): void {
+    this.reports.refused(description, fields);
   }
 }
