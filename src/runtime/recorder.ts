@@ -10,7 +10,7 @@ import { formatDecimal, money, snap } from '../core/numeric.ts';
 import type { Order, OrderStatus, OrderTransition, Side } from '../core/order.ts';
 import { isTerminal, ORDER_STATUSES } from '../core/order.ts';
 import type { Position } from '../core/position.ts';
-import { keepFieldsDouble, keepFieldsMutable } from '../core/tagged-fields.ts';
+import { emptyObjectList, keepFieldsDouble, keepFieldsMutable } from '../core/tagged-fields.ts';
 import type { AccountView, BalanceView } from '../engine/account-processor.ts';
 import type { Clock } from '../engine/clock.ts';
 import { LIQUIDATION } from '../venues/sim/sim-venue.ts';
@@ -241,7 +241,7 @@ export class RunRecorder {
    */
   private readonly statusCounts = new Map<OrderStatus, number>(ORDER_STATUSES.map((s) => [s, 0]));
   /** Orders gone terminal, waiting out `settleMs` before their row is written, and since when */
-  private readonly settling: Array<TrackedOrder | undefined> = [];
+  private readonly settling: Array<TrackedOrder | undefined> = emptyObjectList();
   private readonly settlingSince: number[] = [];
   private settlingHead = 0;
   private orders = 0;
@@ -252,7 +252,7 @@ export class RunRecorder {
   private cancelsBeforeAck = 0;
   private fillsBeforeAck = 0;
   private fundingPayments = 0;
-  private readonly liquidations: Liquidation[] = [];
+  private readonly liquidations: Liquidation[] = emptyObjectList();
   private readonly fees = new Map<string, number>();
   private readonly submitHistogram = new Array<number>(LATENCY_BINS.length).fill(0);
   private readonly cancelHistogram = new Array<number>(LATENCY_BINS.length).fill(0);
@@ -275,21 +275,20 @@ export class RunRecorder {
   /** Per position, the base held for a spot one (its balance total) */
   private readonly held: number[] = [];
   /** Per instrument, its net position (an empty one while it has none) */
-  private readonly netPositions: Position[] = [];
+  private readonly netPositions: Position[] = emptyObjectList();
   /** Per instrument, the instrument whose position its symbol's column shows (the last of that symbol) */
   private readonly symbolOwner: number[];
   /** Per instrument, the position quantities of the sample being taken */
   private readonly quantities: number[];
-  /** The mark price of the instrument at `index`, for the tearsheet's samples (one function) */
-  private readonly markOf = (index: number): number => {
-    this.refresh();
-    return this.netPositions[index]!.markPrice;
-  };
 
   constructor(options: RecorderOptions) {
     this.account = options.account;
     this.clock = options.clock;
     this.instruments = options.instruments;
+    // One per instrument from the start, so `refresh` stores within the list: code optimized
+    // while it did is thrown away when a store grows the list (the next run's first refresh)
+    for (const instrument of options.instruments)
+      this.netPositions.push(options.account.getPosition(instrument));
     this.currency = options.currency;
     this.settleMs = options.settleMs ?? 60_000;
     this.curve = new EquityCurve(options.instruments.length);
@@ -510,6 +509,15 @@ export class RunRecorder {
       this.netPositions[k] = this.account.getPosition(this.instruments[k]!);
   }
 
+  /**
+   * The mark price of the instrument at `index`, for the tearsheet's samples: a method, handed
+   * on with the recorder (a function made per recorder would be a new one to V8 in every run)
+   */
+  markOf(index: number): number {
+    this.refresh();
+    return this.netPositions[index]!.markPrice;
+  }
+
   /** Account equity in the run's currency: balances plus unrealized PnL and spot holdings at mark */
   equity(): number {
     this.refresh();
@@ -576,7 +584,7 @@ export class RunRecorder {
   }
 
   private fineSample(now: number, equity: number): void {
-    this.tearsheet.sample(now, equity, this.markOf);
+    this.tearsheet.sample(now, equity, this);
   }
 
   private settle(order: TrackedOrder): void {

@@ -8,7 +8,7 @@ import type { MarketEvent, Quote } from '../core/market-data.ts';
 import { midPrice } from '../core/market-data.ts';
 import { snapUp } from '../core/numeric.ts';
 import type { Order, OrderChange } from '../core/order.ts';
-import { keepFieldsMutable } from '../core/tagged-fields.ts';
+import { emptyObjectList, keepFieldsMutable } from '../core/tagged-fields.ts';
 import type { AccountView } from '../engine/account-processor.ts';
 import type { Clock, Timer } from '../engine/clock.ts';
 import { SimulatedClock } from '../engine/clock.ts';
@@ -76,8 +76,6 @@ export function strategyLocation(error: unknown): string | undefined {
 
 /** What a watched promise tells the session that handed it out */
 interface PromiseWatcher {
-  /** The strategy attached a handler (then, catch, finally, await) */
-  handled(watched: WatchedPromise<unknown>): void;
   /**
    * Watches a promise derived from a watched one. A `then` without a rejection handler rejects
    * with the one it came from: `refusable`. One with a handler rejects only if the handler
@@ -125,7 +123,7 @@ class WatchedPromise<T> {
     onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    this.watcher.handled(this);
+    this.handled = true;
     return this.watcher.watch(
       this.method,
       this.inner.then(onFulfilled, onRejected),
@@ -135,12 +133,12 @@ class WatchedPromise<T> {
 
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
     if (typeof onRejected !== 'function') return this.then(undefined, onRejected);
-    this.watcher.handled(this);
+    this.handled = true;
     return this.watcher.watchCatch(this.method, this.inner, onRejected);
   }
 
   finally(onFinally?: (() => void) | null): Promise<T> {
-    this.watcher.handled(this);
+    this.handled = true;
     return this.watcher.watch(this.method, this.inner.finally(onFinally), true);
   }
 }
@@ -153,7 +151,7 @@ Object.setPrototypeOf(WatchedPromise.prototype, Promise.prototype);
  * the first callback that throws or rejects, or the first order promise it did not await that
  * rejects (a strategy bug is never traded through).
  */
-export class StrategySession {
+export class StrategySession implements PromiseWatcher {
   readonly context: StrategyContext;
   private readonly strategy: Strategy;
   private readonly clock: Clock;
@@ -172,18 +170,11 @@ export class StrategySession {
    * (or in a microtask, for those handed out elsewhere), the ones the strategy did not handle
    * are followed (see `follow`)
    */
-  private readonly unwatched: WatchedPromise<unknown>[] = [];
+  private readonly unwatched: WatchedPromise<unknown>[] = emptyObjectList();
   private followQueued = false;
   private readonly followLater = () => {
     this.followQueued = false;
     this.followUnhandled();
-  };
-  private readonly watcher: PromiseWatcher = {
-    handled: (watched) => {
-      watched.handled = true;
-    },
-    watch: (method, promise, refusable) => this.watch(method, promise, refusable),
-    watchCatch: (method, inner, onRejected) => this.watchCatch(method, inner, onRejected),
   };
   private failure: StrategyFailure | undefined;
   private stopped = false;
@@ -323,9 +314,14 @@ export class StrategySession {
     return any;
   }
 
-  /** Hands the strategy an order promise whose rejection stops the run unless it is handled */
-  private watch<T>(method: string, promise: Promise<T>, refusable = true): Promise<T> {
-    const watched = new WatchedPromise(promise, method, this.current, this.watcher);
+  /**
+   * Hands the strategy an order promise whose rejection stops the run unless it is handled. The
+   * session is the watcher of the promises it hands out: a watcher of closures made per session
+   * would be new functions to V8 in every run, and the promises' code optimized for the first
+   * run's thrown away at the next
+   */
+  watch<T>(method: string, promise: Promise<T>, refusable = true): Promise<T> {
+    const watched = new WatchedPromise(promise, method, this.current, this);
     if (refusable) this.handedOut += 1;
     this.unwatched.push(watched as WatchedPromise<unknown>);
     if (this.current === undefined && !this.followQueued) {
@@ -341,7 +337,7 @@ export class StrategySession {
    * the moment the handler throws or returns something. So the usual catch, whose handler logs
    * and returns nothing, is never followed and costs no handler of the session's own
    */
-  private watchCatch<T, B>(
+  watchCatch<T, B>(
     method: string,
     inner: Promise<T>,
     onRejected: (reason: unknown) => B | PromiseLike<B>,
@@ -359,7 +355,7 @@ export class StrategySession {
       if (result !== undefined) this.follow(derived!);
       return result;
     });
-    derived = new WatchedPromise(promise, method, this.current, this.watcher);
+    derived = new WatchedPromise(promise, method, this.current, this);
     return derived as unknown as Promise<T | B>;
   }
 
@@ -413,7 +409,7 @@ export class StrategySession {
     else if (this.early.length < 10_000) this.early.push([callback, run]);
   }
 
-  private readonly early: Array<[string, () => unknown]> = [];
+  private readonly early: Array<[string, () => unknown]> = emptyObjectList();
 
   private invoke(callback: string, run: () => unknown): void {
     if (this.failure !== undefined) return;

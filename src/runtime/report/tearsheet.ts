@@ -8,7 +8,7 @@ import type { Instrument } from '../../core/instrument.ts';
 import { isDerivative } from '../../core/instrument.ts';
 import type { Order, OrderTransition } from '../../core/order.ts';
 import type { Position } from '../../core/position.ts';
-import { keepFieldsMutable } from '../../core/tagged-fields.ts';
+import { emptyObjectList, keepFieldsMutable } from '../../core/tagged-fields.ts';
 import type { Drawdown, EquitySample, RiskMetrics } from './metrics.ts';
 import { curveRiskMetrics, DrawdownTracker, SAMPLE_PERIODS_MS } from './metrics.ts';
 import type { RoundTrip, TradeStats } from './round-trips.ts';
@@ -182,6 +182,11 @@ class PriceSeries {
   }
 }
 
+/** Where a tearsheet's samples read mark prices, by the instrument's index in the run's */
+export interface MarkPrices {
+  markOf(index: number): number;
+}
+
 /**
  * Gathers what the tearsheet needs while a run goes on, in bounded memory: drawdown sampled every
  * second, price buckets with fill volume on the equity curve's grid, round trips, the last orders.
@@ -193,9 +198,9 @@ export class TearsheetRecorder {
   readonly trips: RoundTripTracker;
   private readonly series = new Map<string, PriceSeries>();
   /** Each instrument's series, by its index in the run's instruments, once it has one */
-  private readonly seriesAt: Array<PriceSeries | undefined> = [];
+  private readonly seriesAt: Array<PriceSeries | undefined> = emptyObjectList();
   private periodIndex = 0;
-  private fills: FillMark[] | undefined = [];
+  private fills: FillMark[] | undefined = emptyObjectList();
   /**
    * The last orders written, a ring of `keepOrders`: each order with what of it can still change
    * once written (status, fills, reason, how far its audit trail went), taken then. Their
@@ -238,14 +243,14 @@ export class TearsheetRecorder {
   }
 
   /**
-   * A one-second sample: equity for the drawdown, mark prices for the price chart (`mark` is
+   * A one-second sample: equity for the drawdown, mark prices for the price chart (`marks` is
    * asked for each instrument by its index in the run's instruments)
    */
-  sample(time: number, equity: number, mark: (index: number) => number): void {
+  sample(time: number, equity: number, marks: MarkPrices): void {
     this.drawdown.add(time, equity);
     const instruments = this.instruments;
     for (let k = 0; k < instruments.length; k++) {
-      const price = mark(k);
+      const price = marks.markOf(k);
       if (!(price > 0)) continue;
       const symbol = instruments[k]!.symbol;
       // Written in place: a number set into a Map is boxed anew on every sample
