@@ -56,10 +56,16 @@ export interface Execution {
   readonly liquidity: Liquidity;
 }
 
-/** How much of an execution the venue allows (reduce-only caps it at the position) */
-export type ExecutionCap = (order: SimOrder, quantity: number) => number;
+/**
+ * How much of an execution the venue allows (reduce-only caps it at the position). An object with
+ * a method, the venue itself, not a function made per venue: that would be a new function to V8
+ * in every run, and the engine's code optimized to call the first run's thrown away at the next
+ */
+export interface ExecutionCap {
+  capExecution(order: SimOrder, quantity: number): number;
+}
 
-const uncapped: ExecutionCap = (_order, quantity) => quantity;
+const uncapped: ExecutionCap = { capExecution: (_order, quantity) => quantity };
 
 /** Shared by the many market events that fill nothing, so they allocate nothing */
 const NONE: Execution[] = emptyObjectList();
@@ -199,7 +205,7 @@ export class MatchingEngine {
         break;
       const quantity = snapSize(
         this.instrument,
-        Math.min(want, size, cap(order, Math.min(want, size))),
+        Math.min(want, size, cap.capExecution(order, Math.min(want, size))),
       );
       if (quantity <= 0) break;
       this.taken.set(price, snapSize(this.instrument, (this.taken.get(price) ?? 0) + quantity));
@@ -351,7 +357,7 @@ export class MatchingEngine {
       const through = order.side === 'BUY' ? price > trade.price : price < trade.price;
       if (budget <= 0 || !through) break;
       const want = Math.min(remaining(order), budget);
-      const quantity = snapSize(this.instrument, Math.min(want, cap(order, want)));
+      const quantity = snapSize(this.instrument, Math.min(want, cap.capExecution(order, want)));
       if (quantity <= 0) continue;
       budget = snapSize(this.instrument, budget - quantity);
       executions.push(this.execute(order, quantity, price, 'MAKER'));
@@ -380,7 +386,7 @@ export class MatchingEngine {
         if (remaining(order) <= 0 || (buy ? level[0] > price : level[0] < price)) break;
         if (level[1] <= 0) continue;
         const want = Math.min(remaining(order), level[1]);
-        const quantity = snapSize(this.instrument, Math.min(want, cap(order, want)));
+        const quantity = snapSize(this.instrument, Math.min(want, cap.capExecution(order, want)));
         if (quantity <= 0) break;
         level[1] = snapSize(this.instrument, level[1] - quantity);
         this.taken.set(

@@ -5,6 +5,7 @@ import type { MarketEvent } from '../../core/market-data.ts';
 import type { Order, OrderRequest, OrderType, Side, TimeInForce } from '../../core/order.ts';
 import type { Random } from '../../core/random.ts';
 import { createRandom } from '../../core/random.ts';
+import { emptyObjectList } from '../../core/tagged-fields.ts';
 import type { Broker, BrokerCapabilities, OrderAmendment, VenueSink } from '../../engine/broker.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { LatencyModel } from './latency.ts';
@@ -28,7 +29,13 @@ export interface SimBrokerOptions {
 class Link<M> {
   private last = Number.NEGATIVE_INFINITY;
   private readonly clock: Clock;
-  private readonly deliver: (message: M) => void;
+  /**
+   * Where its messages go: a method of the broker's, called on it (closures made per broker
+   * would be new functions to V8 in every run, and the link's code optimized to call the first
+   * run's thrown away at the next)
+   */
+  private readonly owner: SimBroker;
+  private readonly deliver: (this: SimBroker, message: M) => void;
   /** A ring of messages in flight and their arrival times: reused, never reallocated per message */
   private arrivals = new Float64Array(16);
   private messages: Array<M | undefined> = new Array(16).fill(undefined);
@@ -38,8 +45,9 @@ class Link<M> {
   private armed = false;
   private readonly fire = () => this.arrive();
 
-  constructor(clock: Clock, deliver: (message: M) => void) {
+  constructor(clock: Clock, owner: SimBroker, deliver: (this: SimBroker, message: M) => void) {
     this.clock = clock;
+    this.owner = owner;
     this.deliver = deliver;
     // Stored a second time: V8 counts a field stored once as a constant, and six functions
     // compiled relying on it were thrown away when the rings first grew
@@ -52,7 +60,7 @@ class Link<M> {
     const arrival = Math.max(now + delay, this.last);
     this.last = arrival;
     if (arrival <= now) {
-      this.deliver(message);
+      this.deliver.call(this.owner, message);
       return;
     }
     if (this.size === this.messages.length) this.grow();
@@ -81,7 +89,7 @@ class Link<M> {
         this.messages[this.head] = undefined;
         this.head = (this.head + 1) & (this.messages.length - 1);
         this.size -= 1;
-        this.deliver(message);
+        this.deliver.call(this.owner, message);
       }
     } finally {
       // Even when a delivery threw, the rest still arrive, each in its time
@@ -248,7 +256,9 @@ export class SimBroker implements Broker {
   /** The one view of a request the venue reads during `submit` */
   private readonly requestInput = new RequestInput();
   /** A batch's messages before they are pushed, reused; `pushing` while a batch holds it */
-  private readonly scratch: Array<VenueEvent | undefined> = [];
+  // Made with room for a batch's messages: code optimized while it stored within the list is
+  // thrown away when a store grows it (the next run's first batch, with a list grown by stores)
+  private readonly scratch: Array<VenueEvent | undefined> = listOfUndefined(16);
   private pushing = false;
 
   constructor(options: SimBrokerOptions) {
@@ -257,10 +267,15 @@ export class SimBroker implements Broker {
     this.clock = options.clock;
     this.latency = options.latency ?? createLatencyModel();
     this.random = bufferNormals(createRandom(options.seed ?? 1));
-    this.upstream = new Link(options.clock, (trip) => this.atVenue(trip));
-    this.replies = new Link(options.clock, (trip) => this.onReply(trip));
-    this.stream = new Link(options.clock, (event) => this.out.emit(event));
+    this.upstream = new Link(options.clock, this, this.atVenue);
+    this.replies = new Link(options.clock, this, this.onReply);
+    this.stream = new Link(options.clock, this, this.emit);
     this.balancesPushed = options.venue.balancesVersion;
+  }
+
+  /** A pushed event arriving at the engine */
+  private emit(event: VenueEvent): void {
+    this.out.emit(event);
   }
 
   connect(sink: VenueSink): void {
@@ -622,4 +637,11 @@ export class SimBroker implements Broker {
         return undefined;
     }
   }
+}
+
+/** A list of `size` empty slots that is a list of objects to V8 (see emptyObjectList) */
+function listOfUndefined<T>(size: number): Array<T | undefined> {
+  const list = emptyObjectList<T | undefined>();
+  for (let i = 0; i < size; i++) list.push(undefined);
+  return list;
 }

@@ -389,7 +389,7 @@ export class SimVenue {
    * once full. Nothing is indexed until the first query asks (a backtest's broker never does),
    * then the index follows the ring
    */
-  private readonly history: SimOrder[] = [];
+  private readonly history: SimOrder[] = emptyObjectList();
   private historyHead = 0;
   private historyIndex:
     | { readonly byOrderId: Map<string, SimOrder>; readonly byClientId: Map<string, string> }
@@ -397,19 +397,19 @@ export class SimVenue {
   private readonly positions = new Map<string, MutablePosition>();
   private readonly ledger = new Map<string, LedgerBalance>();
   /** The ledger's balances in the order they were opened: a snapshot reads them without an iterator */
-  private readonly ledgerList: LedgerBalance[] = [];
+  private readonly ledgerList: LedgerBalance[] = emptyObjectList();
   /** Initial margin held for each derivative position, by symbol */
   private readonly positionMargin = new Map<string, number>();
   private ledgerVersion = 0;
   /** Derivative positions, for the margin checks that run on every mark */
-  private readonly derivativePositions: MutablePosition[] = [];
+  private readonly derivativePositions: MutablePosition[] = emptyObjectList();
   private readonly maintenanceMargin: number;
   private readonly liquidationFee: number;
   private readonly fundings: Array<{
     readonly instrument: Instrument;
     readonly schedule: FundingSchedule;
     cursor: FundingCursor | undefined;
-  }> = [];
+  }> = emptyObjectList();
   /**
    * The next funding settlement of any instrument: Infinity without funding, -Infinity until the
    * first call starts the schedules
@@ -647,7 +647,7 @@ export class SimVenue {
       this.close(order, ending, now, reports, 'FOK order could not be filled in full');
       return;
     }
-    if (marketable) this.book(engine.take(order, this.cap), now, reports);
+    if (marketable) this.book(engine.take(order, this), now, reports);
     if (remaining(order) <= 0) return;
     if (order.type === 'MARKET' || order.type === 'STOP_MARKET') {
       this.close(order, ending, now, reports, 'no more liquidity at the touch');
@@ -658,10 +658,11 @@ export class SimVenue {
     }
   }
 
-  private readonly cap = (order: SimOrder, quantity: number): number => {
+  /** How much of an execution the venue allows: the matching engine's ExecutionCap */
+  capExecution(order: SimOrder, quantity: number): number {
     if (!order.reduceOnly) return quantity;
     return Math.min(quantity, this.reducible(order.instrument, order.side, order.positionSide));
-  };
+  }
 
   /** How much an order on `side` can reduce the position it works on */
   private reducible(
@@ -1041,21 +1042,21 @@ export class SimVenue {
     const market = this.markets.get(quote.instrument.symbol);
     if (market === undefined) return NO_REPORTS;
     const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
-    return this.afterMarket(market, market.engine.onQuote(quote, this.cap), now, due);
+    return this.afterMarket(market, market.engine.onQuote(quote, this), now, due);
   }
 
   onTrade(trade: Trade, now: number): readonly SimReport[] {
     const market = this.markets.get(trade.instrument.symbol);
     if (market === undefined) return NO_REPORTS;
     const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
-    return this.afterMarket(market, market.engine.onTrade(trade, this.cap), now, due);
+    return this.afterMarket(market, market.engine.onTrade(trade, this), now, due);
   }
 
   onBook(book: BookSnapshot, now: number): readonly SimReport[] {
     const market = this.markets.get(book.instrument.symbol);
     if (market === undefined) return NO_REPORTS;
     const due = now >= this.nextFundingAt ? this.settleFunding(now) : undefined;
-    return this.afterMarket(market, market.engine.onBook(book, this.cap), now, due);
+    return this.afterMarket(market, market.engine.onBook(book, this), now, due);
   }
 
   /**
