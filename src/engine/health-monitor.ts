@@ -1,3 +1,4 @@
+import { keepFieldsDouble } from '../core/tagged-fields.ts';
 import type { Clock } from './clock.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 
@@ -87,6 +88,12 @@ class LatencySketch {
   private sum = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
+
+  constructor() {
+    // Fractional from the first sample on (see keepFieldsDouble): the sketch's hidden class
+    // changed under the exchange state holding it, whose code was thrown away at the next run
+    keepFieldsDouble<{ sum: number }>(this as never, ['sum']);
+  }
 
   add(ms: number): void {
     const value = Math.max(0, ms);

@@ -234,6 +234,15 @@ interface SimMarket {
   short: MutablePosition | undefined;
 }
 
+function newMarket(engine: MatchingEngine): SimMarket {
+  return { engine, oneWay: undefined, long: undefined, short: undefined };
+}
+
+// A market's engine is held as any object, not as a matching engine's hidden class: the engines of
+// a second run in the same process may have new ones (the first run's die with it), and every
+// function compiled reading the field would be thrown away at the next run's first venue
+keepFieldsTagged(newMarket({} as MatchingEngine), ['engine']);
+
 interface LedgerBalance {
   readonly currency: string;
   total: number;
@@ -435,12 +444,7 @@ export class SimVenue {
     keepFieldsMutable<{ reduceOnlyLive: number }>(this as never, ['reduceOnlyLive']);
     for (const instrument of options.instruments) {
       this.instruments.set(instrument.symbol, instrument);
-      this.markets.set(instrument.symbol, {
-        engine: new MatchingEngine(instrument),
-        oneWay: undefined,
-        long: undefined,
-        short: undefined,
-      });
+      this.markets.set(instrument.symbol, newMarket(new MatchingEngine(instrument)));
     }
     for (const balance of options.balances ?? [])
       this.ledger.set(balance.currency, {
