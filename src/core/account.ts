@@ -661,6 +661,12 @@ keepFieldsTagged(newRecord({} as RecordFields, 0), [
 ]);
 keepFieldsTagged({ ...NO_ENTRY }, ['time']);
 
+// An account state's limits (a copy made by spreading), history and trade-id memory are held as
+// any object, not as their hidden classes: a second run in the same process may make them with
+// new ones (the first run's die with it), and onFilled and evictTerminal, compiled relying on the
+// old, were thrown away at the next run's first account
+keepFieldsTagged(createAccountState({ exchange: '' }), ['limits', 'history', 'seen']);
+
 /**
  * Claims an order's one row in a run report: true the first time for an order, false after.
  * A flag on the record, not a set of ids, so a report of a million orders remembers nothing

@@ -3,6 +3,7 @@ import { roundSizeDown, snapPrice } from '../core/instrument.ts';
 import type { MarketEvent } from '../core/market-data.ts';
 import type { SeededRandom } from '../core/random.ts';
 import { createRandom } from '../core/random.ts';
+import { keepFieldsTagged } from '../core/tagged-fields.ts';
 import type { ProgressSource } from './csv-reader.ts';
 
 export interface SyntheticMarketOptions {
@@ -44,6 +45,30 @@ interface State {
   nextTrade: number;
   trades: number;
 }
+
+function newState(
+  instrument: Instrument,
+  price: number,
+  nextQuote: number,
+  nextTrade: number,
+): State {
+  return {
+    instrument,
+    logMid: Math.log(price),
+    logVol: 0,
+    lastReturn: 0,
+    bid: Number.NaN,
+    ask: Number.NaN,
+    nextQuote,
+    nextTrade,
+    trades: 0,
+  };
+}
+
+// The instrument is held as any object, not as its hidden class: a second run's instruments may
+// have a new one (the first run's die with it), and the tape's quote and trade, compiled relying
+// on the old, were thrown away at the next run's first market
+keepFieldsTagged(newState({} as Instrument, 100, 0, 0), ['instrument']);
 
 function defaultPrice(instrument: Instrument): number {
   if (instrument.base === 'BTC') return 64_000;
@@ -107,17 +132,12 @@ class SyntheticMarket implements ProgressSource {
     this.end = options.start + options.durationMs;
     this.states = options.instruments.map((instrument) => {
       const price = options.startPrices?.[instrument.symbol] ?? defaultPrice(instrument);
-      return {
+      return newState(
         instrument,
-        logMid: Math.log(price),
-        logVol: 0,
-        lastReturn: 0,
-        bid: Number.NaN,
-        ask: Number.NaN,
-        nextQuote: options.start,
-        nextTrade: options.start + random.exponential(tradeMean),
-        trades: 0,
-      };
+        price,
+        options.start,
+        options.start + random.exponential(tradeMean),
+      );
     });
     this.now = options.start;
   }
