@@ -75,6 +75,18 @@ describe('emptyObjectList', () => {
     assert.equal(haveSameMap(empty, filled), true);
     assert.equal(haveSameMap([], filled), false);
   });
+
+  it('makes a new list each call, one a run may keep and fill (objects or strings)', () => {
+    const orders = emptyObjectList<{ id: number }>();
+    const names = emptyObjectList<string>();
+    assert.notEqual(orders, names);
+    orders.push({ id: 1 });
+    names.push('a');
+    assert.equal(names.length, 1);
+    assert.equal(emptyObjectList().length, 0);
+    assert.equal(haveSameMap(orders, names), true);
+    assert.equal(haveSameMap(emptyObjectList(), orders), true);
+  });
 });
 
 describe('keepFieldsMutable', () => {

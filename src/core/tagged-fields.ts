@@ -9,6 +9,12 @@
  * copied. Storing null once in those fields of one throwaway object of the shape does that for the
  * whole shape. Nothing anyone can see: the objects hold numbers as before.
  *
+ * The same for a field holding objects: V8 notes the hidden class of the objects a field holds,
+ * and code compiled relying on it is thrown away when an object of another class is stored. A
+ * second run in the same process makes its own objects (an account's history, a market's
+ * matching engine), whose hidden classes may be new ones (the first run's die with it): a field
+ * that has held null keeps no class, and nothing is thrown away then.
+ *
  * `seed` must be made exactly as the hot path makes its objects (same literal, same key order),
  * and this must run before the first of them is made.
  */
