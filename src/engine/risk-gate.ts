@@ -525,29 +525,22 @@ export function createReferencePrices(): {
     }
     return slot;
   };
-  /** Claims the instrument's slot at its first price (which may grow `prices`), then writes it */
-  const put = (instrument: Instrument, price: number): void => {
-    if (instrument !== lastInstrument) {
-      lastSlot = slotOf(instrument);
-      lastInstrument = instrument;
-    }
-    prices[lastSlot] = price;
-  };
   return {
     onMarket(event) {
-      // Each kind of event stores its own price: one price chosen from the three kinds first (a
-      // field read, a mid computed here, a mid from a call) was boxed on every event. A price is
-      // kept when finite and positive (NaN fails both comparisons)
-      if (event.type === 'trade') {
-        const price = event.price;
-        if (price > 0 && price < Number.POSITIVE_INFINITY) put(event.instrument, price);
-      } else if (event.type === 'quote') {
-        const price = midPrice(event);
-        if (price > 0 && price < Number.POSITIVE_INFINITY) put(event.instrument, price);
-      } else {
-        const price = bookMid(event.bids[0]?.[0], event.asks[0]?.[0]);
-        if (price > 0 && price < Number.POSITIVE_INFINITY) put(event.instrument, price);
+      // Always a number (NaN for none): a variable that may be undefined holds a double boxed
+      const price =
+        event.type === 'trade'
+          ? event.price
+          : event.type === 'quote'
+            ? midPrice(event)
+            : bookMid(event.bids[0]?.[0], event.asks[0]?.[0]);
+      if (!(Number.isFinite(price) && price > 0)) return;
+      const instrument = event.instrument;
+      if (instrument !== lastInstrument) {
+        lastSlot = slotOf(instrument);
+        lastInstrument = instrument;
       }
+      prices[lastSlot] = price;
     },
     get: (instrument) => {
       const slot = slots.get(instrument);
