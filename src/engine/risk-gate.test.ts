@@ -342,4 +342,36 @@ describe('Reference prices', () => {
     quote(200, 202);
     assert.equal(reference.get(BTC_PERP), 201);
   });
+
+  it('keeps the first price of an instrument that grows its slots, of each kind of event', () => {
+    const reference = createReferencePrices();
+    const instruments = Array.from({ length: 9 }, (_, i) => ({ ...BTC_PERP, symbol: `I${i}USDT` }));
+    instruments.forEach((instrument, i) => {
+      const price = 100 + i;
+      if (i % 3 === 0)
+        reference.onMarket({ type: 'trade', instrument, time: 1, price, size: 1, side: 'BUY' });
+      else if (i % 3 === 1)
+        reference.onMarket({
+          type: 'quote',
+          instrument,
+          time: 1,
+          bid: price - 1,
+          bidSize: 1,
+          ask: price + 1,
+          askSize: 1,
+        });
+      else
+        reference.onMarket({
+          type: 'book',
+          instrument,
+          time: 1,
+          bids: [[price - 1, 1]],
+          asks: [[price + 1, 1]],
+        });
+    });
+    assert.deepEqual(
+      instruments.map((instrument) => reference.get(instrument)),
+      instruments.map((_, i) => 100 + i),
+    );
+  });
 });

@@ -424,9 +424,16 @@ export class StrategySession implements PromiseWatcher {
     }
   }
 
-  /** Follows an async callback: counts it while it runs, and stops the run if it rejects */
+  /**
+   * Follows an async callback: counts it while it runs, and stops the run if it rejects. The
+   * closures that do it are made in `trackAsync`: made here, the context they share (`callback`,
+   * `this`) was allocated at every call, for every quote and trade, a promise returned or not
+   */
   private track(callback: string, result: unknown): void {
-    if (!(result instanceof Promise)) return;
+    if (result instanceof Promise) this.trackAsync(callback, result);
+  }
+
+  private trackAsync(callback: string, result: Promise<unknown>): void {
     this.outstanding += 1;
     result.then(
       () => {
