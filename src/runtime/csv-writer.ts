@@ -328,34 +328,32 @@ export function writeNumber(buffer: Uint8Array, at: number, value: number): numb
   }
   let position = at;
   if (value < 0) buffer[position++] = 45; // -
-  if (digits < INT32_DIGITS) return writeDigits(buffer, position, digits | 0, decimals);
-  let count = 1;
-  for (let rest = digits; rest >= 10; rest = Math.floor(rest / 10)) count += 1;
-  // At least one digit before the point: 0.002
-  const width = count > decimals ? count : decimals + 1;
-  const end = position + width + (decimals > 0 ? 1 : 0);
-  let write = end - 1;
-  let rest = digits;
-  for (let i = 0; i < width; i++) {
-    if (i === decimals && decimals > 0) buffer[write--] = 46; // .
-    const next = Math.floor(rest / 10);
-    buffer[write--] = ZERO + (rest - next * 10);
-    rest = next;
-  }
-  return end;
+  if (digits < INT32_DIGITS)
+    return writeDigits(buffer, position, digits | 0, decimals, decimals + 1);
+  // More digits than small-integer arithmetic holds (below 10^15): the leading ones as an integer
+  // (below 10^6), then the last nine zero-padded, every decimal among them (at most nine)
+  const high = Math.floor(digits / 1e9);
+  let end = writeDigits(buffer, position, high | 0, 0, 1);
+  if (decimals === 9) buffer[end++] = 46; // .
+  return writeDigits(buffer, end, (digits - high * 1e9) | 0, decimals === 9 ? 0 : decimals, 9);
 }
 
 /**
- * writeNumber's digits below 2^30: `digits` / 10^decimals, in 32-bit integer arithmetic. The
- * same loop as writeNumber's for larger digits, kept apart on purpose: a loop that may meet a
- * double works in doubles (and its optimized code left the small-integer range: 'not a Smi'
- * deopts), while nearly every figure of a report fits here
+ * Writes `digits` / 10^decimals with at least `width` digits (zero-padded in front; `width` above
+ * `decimals`), in 32-bit integer arithmetic: `digits` is below 2^30. Kept in small integers on
+ * purpose: a loop that may meet a double works in doubles (its optimized code left the
+ * small-integer range: 'not a Smi' deopts), and writeNumber splits larger digits in two for it
  */
-function writeDigits(buffer: Uint8Array, at: number, digits: number, decimals: number): number {
+function writeDigits(
+  buffer: Uint8Array,
+  at: number,
+  digits: number,
+  decimals: number,
+  minWidth: number,
+): number {
   let count = 1;
   for (let rest = digits; rest >= 10; rest = (rest / 10) | 0) count += 1;
-  // At least one digit before the point: 0.002
-  const width = count > decimals ? count : decimals + 1;
+  const width = Math.max(count, minWidth);
   const end = at + width + (decimals > 0 ? 1 : 0);
   let write = end - 1;
   let rest = digits;

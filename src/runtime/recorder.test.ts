@@ -333,6 +333,16 @@ describe('writeNumber', () => {
     assert.equal(written(-0), '0');
     assert.equal(written(-2.25), '-2.25');
     assert.equal(written(0.1 + 0.2), '(left to String)');
+    // Digits past 2^30 are written too, split in two (nine decimals, zeros inside, a fraction)
+    for (const value of [
+      123_456_789_012,
+      1_000_000_000_005,
+      2 ** 31 + 0.5,
+      12_345.678901234,
+      1.000000001,
+      -98_765_432.1,
+    ])
+      assert.equal(written(value), String(value), String(value));
   });
 
   it('agrees with String for any value snapped to a step of up to 9 decimals, or leaves it', () => {
