@@ -80,11 +80,31 @@ export function cpuMsSince(since: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
 
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Waits until the process's other threads are idle, at most `limitMs`: a forced collection
+ * leaves its sweeping (and V8 its finished compile jobs) to helper threads, and the CPU they
+ * spend after a round's clock starts is charged to that round, the work of whatever ran before
+ * it. The main thread sleeps 2 ms at a time (no CPU of its own) until one nap sees less than a
+ * tenth of a millisecond of the process's CPU
+ */
+export function settleThreads(limitMs = 1000): void {
+  const start = performance.now();
+  while (performance.now() - start < limitMs) {
+    const since = process.cpuUsage();
+    Atomics.wait(napCell, 0, 0, 2);
+    const used = process.cpuUsage(since);
+    if (used.user + used.system < 100) return;
+  }
+}
+
 /**
  * Runs a measured path and its baseline in alternating rounds, each timed in CPU time (on a busy
  * machine wall time also counts the other processes), and returns the median of each and the
  * median of the per-round ratios: interleaving keeps the ratio honest when the machine's speed
- * drifts during the run. Each side starts after a full collection (with --expose-gc)
+ * drifts during the run. Each side starts after a full collection (with --expose-gc) and once
+ * the collector's helper threads have finished with it
  */
 export function measurePair(
   run: () => number,
@@ -100,12 +120,14 @@ export function measurePair(
   const baseRates: number[] = [];
   const ratios: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    // Each side starts on a collected heap, so neither pays for the other's garbage
+    // Each side starts on a collected (and swept) heap, so neither pays for the other's garbage
     collect();
+    settleThreads();
     let since = process.cpuUsage();
     const baseOps = baseline();
     const baseMs = cpuMsSince(since);
     collect();
+    settleThreads();
     since = process.cpuUsage();
     const ops = run();
     const ms = cpuMsSince(since);
