@@ -279,6 +279,30 @@ class Replay {
   }
 }
 
+/**
+ * Replays the data from `batch` on (the replay's index set where it starts) until it ends or
+ * passes the end of the run. A function of its own, small: the loop is resumed at every batch,
+ * which made the optimizer compile the whole of `runBacktest` in every run (20-30 ms of
+ * compiling, each time); now it compiles these few lines.
+ * @throws what ended the strategy
+ */
+async function replayBatches(
+  replay: Replay,
+  source: MarketDataSource,
+  first: readonly MarketEvent[] | undefined,
+  session: StrategySession,
+): Promise<void> {
+  let batch = first;
+  while (batch !== undefined) {
+    const outcome = await replay.replay(batch);
+    if (session.failed !== undefined) throw session.failed;
+    if (outcome === PAST_END) return;
+    // Where a batch ends changes nothing: the strategy's work was drained with the event
+    batch = await source.next();
+    replay.index = 0;
+  }
+}
+
 /** How long after the last event the clock runs on, so replies in flight arrive, ms */
 const DRAIN_MS = 60_000;
 
@@ -407,14 +431,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     failIfStopped();
 
     replay.index = index;
-    while (batch !== undefined) {
-      const outcome = await replay.replay(batch);
-      failIfStopped();
-      if (outcome === PAST_END) break;
-      // Where a batch ends changes nothing: the strategy's work was drained with the event
-      batch = await source.next();
-      replay.index = 0;
-    }
+    await replayBatches(replay, source, batch, session);
     closed = true;
     await source.close?.();
 
