@@ -256,11 +256,22 @@ export class RiskGate {
 
   /** An instrument's live orders, the counts seeded from the account the first time */
   private liveCount(gate: InstrumentGate): number {
-    if (!this.counting) {
-      this.counting = true;
-      for (const order of this.liveOrders()) this.bump(this.gateOf(order.instrument), 1);
-    }
+    if (!this.counting) this.startCounting();
     return gate.live;
+  }
+
+  /**
+   * Seeds the live counts from the account now and follows it from here on: `onApplied` must see
+   * every result applied after this. Without a call, the first check seeds them. The
+   * TradingManager calls it as it subscribes to the account: the first check then never calls
+   * `liveOrders`, a function made for each TradingManager, whose call compiled into `check`
+   * (the function itself as the call's target) threw that code away when the TradingManager
+   * that made it was collected, and the next TradingManager's checks compiled it again
+   */
+  startCounting(): void {
+    if (this.counting) return;
+    this.counting = true;
+    for (const order of this.liveOrders()) this.bump(this.gateOf(order.instrument), 1);
   }
 
   private bump(gate: InstrumentGate, by: number): void {

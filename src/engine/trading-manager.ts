@@ -187,6 +187,8 @@ export class TradingManager {
       broker.connect(this.sinkFor(broker.exchange));
     }
     this.account.subscribe((result, event) => this.onApplied(result, event));
+    // Followed from here on through onApplied, so the counts are seeded now (see startCounting)
+    this.risk.startCounting();
   }
 
   /** Follows the account's writer: latency and counts, waiting callers, deferred cancels */
