@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import { createHarness } from '../../test/helpers/harness.ts';
 import { BTC_PERP, ETH_PERP } from '../../test/helpers/instruments.ts';
 import { KestrelError } from '../core/errors.ts';
-import { createReferencePrices, parseRiskLimits } from './risk-gate.ts';
+import { clientOrderId } from '../core/ids.ts';
+import { createOrderRequest } from '../core/order-request.ts';
+import { SimulatedClock } from './clock.ts';
+import { createReferencePrices, parseRiskLimits, RiskGate } from './risk-gate.ts';
 
 /** Asserts a RISK_LIMIT refusal naming the limit, the field and the value */
 function riskLimit(limit: string, field: string, value: unknown) {
@@ -106,6 +109,52 @@ describe('RiskGate: limits per instrument', () => {
     await h.trading.cancelOrder(first);
     h.broker.emitCanceled(first.clientId);
     assert.equal((await h.trading.trade(BTC_PERP, 0.01, 60002)).status, 'OPEN', 'a slot freed');
+  });
+
+  it('counts orders tracked on the account directly, before the first check, as live', () => {
+    // The TradingManager seeds its gate's counts as it subscribes, then follows the account
+    const h = createHarness({ risk: { maxOpenOrders: 2 } });
+    for (const id of ['direct-1', 'direct-2'])
+      h.account.processOrderRequest(
+        createOrderRequest({
+          clientId: clientOrderId(id),
+          instrument: BTC_PERP,
+          side: 'BUY',
+          quantity: 0.01,
+          orderType: 'LIMIT',
+          price: 60000,
+          timeInForce: 'GTC',
+        }),
+      );
+    assert.throws(
+      () => h.trading.tradeAsync(BTC_PERP, 0.01, 60002),
+      riskLimit('maxOpenOrders', 'instrument', 'BTCUSDT'),
+    );
+    assert.equal(h.trading.tradeAsync(ETH_PERP, 0.01, 3000).length > 0, true);
+  });
+
+  it('used alone, seeds its counts from the live orders on the first check, or when told', () => {
+    const live = [{ instrument: BTC_PERP }, { instrument: BTC_PERP }];
+    const order = createOrderRequest({
+      clientId: clientOrderId('alone-1'),
+      instrument: BTC_PERP,
+      side: 'BUY',
+      quantity: 0.01,
+      orderType: 'LIMIT',
+      price: 60000,
+      timeInForce: 'GTC',
+    });
+    const clock = new SimulatedClock(0);
+    const lazy = new RiskGate({ maxOpenOrders: 2 }, clock, () => live);
+    const eager = new RiskGate({ maxOpenOrders: 2 }, clock, () => live);
+    eager.startCounting();
+    // Read when counting starts, not again: later changes come through onApplied
+    live.pop();
+    assert.doesNotThrow(() => lazy.check(order, undefined));
+    assert.throws(
+      () => eager.check(order, undefined),
+      riskLimit('maxOpenOrders', 'instrument', 'BTCUSDT'),
+    );
   });
 
   it('checks limits given as data, naming the bad field and its value', () => {
