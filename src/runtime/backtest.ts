@@ -303,6 +303,19 @@ async function replayBatches(
   }
 }
 
+/**
+ * Fires the timers due until `until`, letting promise jobs run after each. A function of its own,
+ * small, for the reason `replayBatches` is one: resumed at every timer of the drain (thousands),
+ * this loop made the optimizer compile the whole of `runBacktest` at the end of every run
+ * (`--trace-opt`: 15-45 ms of compiling a run)
+ */
+async function drainTimers(clock: SimulatedClock, until: number): Promise<void> {
+  for (let due = clock.nextDue(); due !== undefined && due <= until; due = clock.nextDue()) {
+    clock.advanceTo(due);
+    await Promise.resolve();
+  }
+}
+
 /** How long after the last event the clock runs on, so replies in flight arrive, ms */
 const DRAIN_MS = 60_000;
 
@@ -439,10 +452,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
     const drainUntil = replay.end + DRAIN_MS;
     await driveClock(clock, session.stop(), drainUntil);
     failIfStopped();
-    for (let due = clock.nextDue(); due !== undefined && due <= drainUntil; due = clock.nextDue()) {
-      clock.advanceTo(due);
-      await Promise.resolve();
-    }
+    await drainTimers(clock, drainUntil);
     recorder.tick();
     return report();
   } catch (error) {
