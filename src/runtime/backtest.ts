@@ -217,12 +217,21 @@ class Replay {
     return new Promise((resolve, reject) => {
       this.done = resolve;
       this.failed = reject;
-      this.resume();
+      this.goOn();
     });
   }
 
-  /** Goes on with the batch; in a tick, once promise jobs have run, when they must */
+  /**
+   * Goes on with the batch, called in a tick (once promise jobs have run). A closure per replay,
+   * handed to `nextTick`; called directly the target would be a new function in every run, and the
+   * code optimized to call the first run's thrown away at the next run's first batch
+   */
   private readonly resume = (): void => {
+    this.goOn();
+  };
+
+  /** Goes on with the batch; in a tick, once promise jobs have run, when they must */
+  private goOn(): void {
     let outcome: number;
     try {
       outcome = this.run();
@@ -233,7 +242,7 @@ class Replay {
     // A reaction to a settled promise: cheaper than queueMicrotask (no async resource per call)
     if (outcome === RUN_MICROTASKS) void SETTLED.then(this.resumeAfterMicrotasks);
     else this.done(outcome);
-  };
+  }
 
   /**
    * `nextTick` imported, not read off the global `process`: that global is a getter, a call per
