@@ -566,9 +566,7 @@ export class RunRecorder {
   }
 
   private sample(now: number, equity: number): void {
-    // Stored every time: a store reached only by the first sample, before V8 records what this
-    // function does, was code thrown away at the next run's first sample
-    this.startEquity = this.startEquity ?? equity;
+    this.startEquity ??= equity;
     const quantities = this.quantities;
     for (let k = 0; k < quantities.length; k++)
       quantities[k] = this.netPositions[this.symbolOwner[k]!]!.quantity;
