@@ -343,6 +343,51 @@ describe('Reference prices', () => {
     assert.equal(reference.get(BTC_PERP), 201);
   });
 
+  it("made with the run's instruments: none before an instrument's first price, then the same", () => {
+    const instruments = Array.from({ length: 5 }, (_, i) => ({ ...BTC_PERP, symbol: `P${i}USDT` }));
+    const reference = createReferencePrices([BTC_PERP, ...instruments]);
+    assert.equal(reference.get(BTC_PERP), undefined, 'none before the first event');
+    assert.equal(reference.get(instruments[4]!), undefined);
+    assert.equal(reference.get(ETH_PERP), undefined, 'an instrument of no slot');
+    reference.onMarket({
+      type: 'trade',
+      instrument: BTC_PERP,
+      time: 1,
+      price: 0,
+      size: 1,
+      side: 'BUY',
+    });
+    assert.equal(reference.get(BTC_PERP), undefined, 'an unusable price: still none');
+    reference.onMarket({
+      type: 'trade',
+      instrument: instruments[4]!,
+      time: 1,
+      price: 7,
+      size: 1,
+      side: 'BUY',
+    });
+    reference.onMarket({
+      type: 'trade',
+      instrument: ETH_PERP,
+      time: 1,
+      price: 9,
+      size: 1,
+      side: 'BUY',
+    });
+    reference.onMarket({
+      type: 'trade',
+      instrument: BTC_PERP,
+      time: 1,
+      price: 5,
+      size: 1,
+      side: 'BUY',
+    });
+    assert.equal(reference.get(BTC_PERP), 5);
+    assert.equal(reference.get(instruments[4]!), 7);
+    assert.equal(reference.get(ETH_PERP), 9, 'a slot grown past the first ones');
+    assert.equal(reference.get(instruments[0]!), undefined);
+  });
+
   it('keeps the first price of an instrument that grows its slots, of each kind of event', () => {
     const reference = createReferencePrices();
     const instruments = Array.from({ length: 9 }, (_, i) => ({ ...BTC_PERP, symbol: `I${i}USDT` }));

@@ -502,11 +502,11 @@ function bandError(
  * The reference prices the price band and market-order valuation use: the last trade, the mid
  * of the last quote, or the mid of the book's best levels, per instrument
  */
-export function createReferencePrices(): {
+export function createReferencePrices(instruments: readonly Instrument[] = []): {
   readonly onMarket: (event: MarketEvent) => void;
   readonly get: (instrument: Instrument) => number | undefined;
 } {
-  return new ReferencePrices();
+  return new ReferencePrices(instruments);
 }
 
 /**
@@ -521,6 +521,21 @@ class ReferencePrices {
   // The last instrument's slot: most events are of the instrument before's (no lookup)
   private lastInstrument: Instrument | undefined = undefined;
   private lastSlot = 0;
+
+  /**
+   * With the run's instruments given, each has its slot (no price yet) from the start, and the
+   * first is the last seen: a one-instrument run never takes onMarket's lookup, a branch that was
+   * otherwise taken only at the run's first event, before V8 records what onMarket does there, and
+   * threw away the replay loop compiled in the run before in the next run (--trace-deopt)
+   */
+  constructor(instruments: readonly Instrument[]) {
+    for (const instrument of instruments) this.slotOf(instrument);
+    const first = instruments[0];
+    if (first !== undefined) {
+      this.lastSlot = this.slotOf(first);
+      this.lastInstrument = first;
+    }
+  }
 
   onMarket(event: MarketEvent): void {
     // Always a number (NaN for none): a variable that may be undefined holds a double boxed
@@ -542,7 +557,10 @@ class ReferencePrices {
   /** An instrument's reference price; a function of its own, handed on as one */
   readonly get = (instrument: Instrument): number | undefined => {
     const slot = this.slots.get(instrument);
-    return slot === undefined ? undefined : this.prices[slot];
+    if (slot === undefined) return undefined;
+    // NaN in a slot made before its instrument's first price (never stored by onMarket)
+    const price = this.prices[slot]!;
+    return Number.isNaN(price) ? undefined : price;
   };
 
   private slotOf(instrument: Instrument): number {
@@ -554,6 +572,7 @@ class ReferencePrices {
         grown.set(this.prices);
         this.prices = grown;
       }
+      this.prices[slot] = Number.NaN;
       this.slots.set(instrument, slot);
     }
     return slot;

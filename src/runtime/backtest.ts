@@ -187,7 +187,19 @@ interface ReplayParts {
  * ends, the data passes the end of the run, or the strategy failed.
  */
 class Replay {
-  private readonly parts: ReplayParts;
+  /**
+   * The run's parts, held in fields of the replay's own, not read through the object literal that
+   * brought them: a literal made a second time is made from a template V8 keeps from the first,
+   * and its fields then count as changed (no longer constants), which threw away the replay loop
+   * compiled in the run before at the next run's start (--trace-deopt: 'code dependencies')
+   */
+  private readonly clock: SimulatedClock;
+  private readonly reference: ReplayParts['reference'];
+  private readonly broker: SimBroker;
+  private readonly session: StrategySession;
+  private readonly recorder: RunRecorder;
+  private readonly onProgress: ReplayParts['onProgress'];
+  private readonly source: MarketDataSource;
   private readonly to: number;
   private batch: readonly MarketEvent[] = [];
   index = 0;
@@ -206,7 +218,13 @@ class Replay {
   private failed: (error: unknown) => void = () => {};
 
   constructor(parts: ReplayParts, to: number, start: number) {
-    this.parts = parts;
+    this.clock = parts.clock;
+    this.reference = parts.reference;
+    this.broker = parts.broker;
+    this.session = parts.session;
+    this.recorder = parts.recorder;
+    this.onProgress = parts.onProgress;
+    this.source = parts.source;
     this.to = to;
     this.end = start;
   }
@@ -253,7 +271,12 @@ class Replay {
   };
 
   private run(): number {
-    const { clock, reference, broker, session, recorder, onProgress } = this.parts;
+    const clock = this.clock;
+    const reference = this.reference;
+    const broker = this.broker;
+    const session = this.session;
+    const recorder = this.recorder;
+    const onProgress = this.onProgress;
     const batch = this.batch;
     for (; this.index < batch.length; this.index++) {
       const event = batch[this.index]!;
@@ -280,7 +303,7 @@ class Replay {
       recorder.tick();
       if (session.failed !== undefined) return FAILED;
       if (onProgress !== undefined && this.events % 50_000 === 0) {
-        const progress = (this.parts.source as { progress?: () => number }).progress?.();
+        const progress = (this.source as { progress?: () => number }).progress?.();
         onProgress({ events: this.events, time: event.time, fraction: progress });
       }
     }
@@ -393,7 +416,7 @@ export async function runBacktest(options: BacktestOptions): Promise<RunReport> 
   });
   const account = new AccountProcessor({ exchange: SIM_EXCHANGE, clock, logger, balances });
   const health = new HealthMonitor({ clock, requestTimeoutMs: 300_000 });
-  const reference = createReferencePrices();
+  const reference = createReferencePrices(instruments);
   const trading = new TradingManager({
     brokers: [broker],
     account,
