@@ -166,6 +166,18 @@ describe('RiskGate: submit rate and its bounded queue', () => {
     assert.equal(h.trading.risk.queued, 0);
   });
 
+  it('holds the burst, no more, for the first submits long after the manager was made', () => {
+    // Each broker's lane is made with the manager, full: idle time before the first submit adds
+    // nothing past the burst, as a lane made at the first submit would hold
+    const h = createHarness({ risk: limits, reply: () => 'silent' });
+    h.clock.advanceTo(h.clock.now() + 60_000);
+    const ids = [0, 1, 2].map((i) => h.trading.tradeAsync(BTC_PERP, 0.01, 60000 + i));
+    assert.deepEqual(sends(h), ids.slice(0, 2), 'the burst goes out at once');
+    assert.equal(h.trading.risk.queued, 1);
+    h.clock.advanceTo(h.clock.now() + 100);
+    assert.deepEqual(sends(h), ids, 'then one per 100 ms');
+  });
+
   it('never sends a queued submit canceled before its turn', async () => {
     const h = createHarness({ risk: limits, reply: () => 'silent' });
     const ids = [0, 1, 2, 3].map((i) => h.trading.tradeAsync(BTC_PERP, 0.01, 60000 + i));

@@ -335,6 +335,18 @@ export class RiskGate {
     }
   }
 
+  /**
+   * Makes an exchange's lane now, full, as its first submit would (the trading manager opens one
+   * per broker it is given): the lookup that makes it is then never taken by the submits' own
+   * calls, where it ran only at a run's first order, before V8 records what that code does, and
+   * threw away the code of the next run's first order (the manager's submitOrders, clearTracked,
+   * the gate's checkCapacity; --trace-deopt). A lane's tokens refill up to the burst they start at,
+   * so one made earlier holds the same at the first submit
+   */
+  openLane(exchange: string): void {
+    this.lane(exchange);
+  }
+
   private lane(exchange: string): Lane {
     if (exchange === this.lastExchange) return this.lastLane as Lane;
     let lane = this.lanes.get(exchange);
