@@ -11,7 +11,12 @@ import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import type { Instrument } from './instrument.ts';
 import { createPosition } from './position.ts';
-import { emptyObjectList, keepFieldsDouble, keepFieldsMutable } from './tagged-fields.ts';
+import {
+  emptyObjectList,
+  keepFieldsDouble,
+  keepFieldsMutable,
+  keepFlagsMutable,
+} from './tagged-fields.ts';
 
 setFlagsFromString('--allow-natives-syntax');
 const haveSameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (
@@ -94,5 +99,13 @@ describe('keepFieldsMutable', () => {
     const target = { index: 3, count: 0, name: 'n' };
     keepFieldsMutable(target, ['index', 'count']);
     assert.deepEqual(target, { index: 3, count: 0, name: 'n' });
+  });
+});
+
+describe('keepFlagsMutable', () => {
+  it('keeps the values the flags hold', () => {
+    const target = { stopping: false, stopped: true, name: 'n' };
+    keepFlagsMutable(target, ['stopping', 'stopped']);
+    assert.deepEqual(target, { stopping: false, stopped: true, name: 'n' });
   });
 });

@@ -81,3 +81,18 @@ export function keepFieldsMutable<T extends object>(target: T, fields: readonly 
     record[field] = value;
   }
 }
+
+/**
+ * Marks boolean fields of an object as ones that change, keeping their values: keepFieldsMutable
+ * for flags. A flag set once, at a run's end (a session stopping, a timer canceled), was a
+ * constant to V8 for the whole run: code compiled relying on it was thrown away then, and compiled
+ * again in the process's next run.
+ */
+export function keepFlagsMutable<T extends object>(target: T, fields: readonly (keyof T)[]): void {
+  const record = target as Record<keyof T, boolean>;
+  for (const field of fields) {
+    const value = record[field];
+    record[field] = !value;
+    record[field] = value;
+  }
+}

@@ -1,4 +1,4 @@
-import { emptyObjectList } from '../core/tagged-fields.ts';
+import { emptyObjectList, keepFlagsMutable } from '../core/tagged-fields.ts';
 
 /** A scheduled callback that can be called off */
 export interface Timer {
@@ -64,6 +64,18 @@ class ScheduledTimer implements Timer {
  * A clock that only moves when told. Timers fire in due order (ties in the order they were set)
  * as `advanceTo` passes them, each seeing `now()` equal to its due time.
  */
+/**
+ * Kept by the module: a timer's `canceled` was first set by a run's end (the strategy's timer
+ * canceled as it stops), a constant to V8 until then, and the code of the clock and the replay
+ * relying on it was thrown away there (see keepFlagsMutable). This timer, never queued, keeps the
+ * timers' hidden class with the flag marked as one that changes from one run to the next
+ */
+const KEPT_TIMER = new ScheduledTimer(0, 0, () => {}, false);
+keepFlagsMutable<{ canceled: boolean }>(KEPT_TIMER as never, ['canceled']);
+
+const SPARE_TIMERS = 8;
+const NO_CALLBACK = (): void => {};
+
 export class SimulatedClock implements Clock {
   /**
    * The time as one number object, shared by every reader. Left undefined where declared (the
@@ -81,6 +93,11 @@ export class SimulatedClock implements Clock {
 
   constructor(start = 0) {
     this.current = start;
+    // A few spare timers from the start: the pool found empty only at a run's start (a backtest
+    // reuses 3), before V8 records what `schedule` does there, was code a second run in the same
+    // process threw away at its first timers (the broker's sends and replies)
+    for (let i = 0; i < SPARE_TIMERS; i++)
+      this.spare.push(new ScheduledTimer(0, 0, NO_CALLBACK, true));
   }
 
   now(): number {

@@ -215,6 +215,18 @@ describe('RiskGate: submit rate and its bounded queue', () => {
     assert.equal(h.trading.risk.queued, 0);
   });
 
+  it('holds the burst, no more, for the first submits long after the manager was made', () => {
+    // Each broker's lane is made with the manager, full: idle time before the first submit adds
+    // nothing past the burst, as a lane made at the first submit would hold
+    const h = createHarness({ risk: limits, reply: () => 'silent' });
+    h.clock.advanceTo(h.clock.now() + 60_000);
+    const ids = [0, 1, 2].map((i) => h.trading.tradeAsync(BTC_PERP, 0.01, 60000 + i));
+    assert.deepEqual(sends(h), ids.slice(0, 2), 'the burst goes out at once');
+    assert.equal(h.trading.risk.queued, 1);
+    h.clock.advanceTo(h.clock.now() + 100);
+    assert.deepEqual(sends(h), ids, 'then one per 100 ms');
+  });
+
   it('never sends a queued submit canceled before its turn', async () => {
     const h = createHarness({ risk: limits, reply: () => 'silent' });
     const ids = [0, 1, 2, 3].map((i) => h.trading.tradeAsync(BTC_PERP, 0.01, 60000 + i));
@@ -390,6 +402,51 @@ describe('Reference prices', () => {
     assert.equal(reference.get(ETH_PERP), 9, 'an empty book, a zero or non-finite price: kept');
     quote(200, 202);
     assert.equal(reference.get(BTC_PERP), 201);
+  });
+
+  it("made with the run's instruments: none before an instrument's first price, then the same", () => {
+    const instruments = Array.from({ length: 5 }, (_, i) => ({ ...BTC_PERP, symbol: `P${i}USDT` }));
+    const reference = createReferencePrices([BTC_PERP, ...instruments]);
+    assert.equal(reference.get(BTC_PERP), undefined, 'none before the first event');
+    assert.equal(reference.get(instruments[4]!), undefined);
+    assert.equal(reference.get(ETH_PERP), undefined, 'an instrument of no slot');
+    reference.onMarket({
+      type: 'trade',
+      instrument: BTC_PERP,
+      time: 1,
+      price: 0,
+      size: 1,
+      side: 'BUY',
+    });
+    assert.equal(reference.get(BTC_PERP), undefined, 'an unusable price: still none');
+    reference.onMarket({
+      type: 'trade',
+      instrument: instruments[4]!,
+      time: 1,
+      price: 7,
+      size: 1,
+      side: 'BUY',
+    });
+    reference.onMarket({
+      type: 'trade',
+      instrument: ETH_PERP,
+      time: 1,
+      price: 9,
+      size: 1,
+      side: 'BUY',
+    });
+    reference.onMarket({
+      type: 'trade',
+      instrument: BTC_PERP,
+      time: 1,
+      price: 5,
+      size: 1,
+      side: 'BUY',
+    });
+    assert.equal(reference.get(BTC_PERP), 5);
+    assert.equal(reference.get(instruments[4]!), 7);
+    assert.equal(reference.get(ETH_PERP), 9, 'a slot grown past the first ones');
+    assert.equal(reference.get(instruments[0]!), undefined);
   });
 
   it('keeps the first price of an instrument that grows its slots, of each kind of event', () => {

@@ -346,6 +346,18 @@ export class RiskGate {
     }
   }
 
+  /**
+   * Makes an exchange's lane now, full, as its first submit would (the trading manager opens one
+   * per broker it is given): the lookup that makes it is then never taken by the submits' own
+   * calls, where it ran only at a run's first order, before V8 records what that code does, and
+   * threw away the code of the next run's first order (the manager's submitOrders, clearTracked,
+   * the gate's checkCapacity; --trace-deopt). A lane's tokens refill up to the burst they start at,
+   * so one made earlier holds the same at the first submit
+   */
+  openLane(exchange: string): void {
+    this.lane(exchange);
+  }
+
   private lane(exchange: string): Lane {
     if (exchange === this.lastExchange) return this.lastLane as Lane;
     let lane = this.lanes.get(exchange);
@@ -513,11 +525,11 @@ function bandError(
  * The reference prices the price band and market-order valuation use: the last trade, the mid
  * of the last quote, or the mid of the book's best levels, per instrument
  */
-export function createReferencePrices(): {
+export function createReferencePrices(instruments: readonly Instrument[] = []): {
   readonly onMarket: (event: MarketEvent) => void;
   readonly get: (instrument: Instrument) => number | undefined;
 } {
-  return new ReferencePrices();
+  return new ReferencePrices(instruments);
 }
 
 /**
@@ -532,6 +544,21 @@ class ReferencePrices {
   // The last instrument's slot: most events are of the instrument before's (no lookup)
   private lastInstrument: Instrument | undefined = undefined;
   private lastSlot = 0;
+
+  /**
+   * With the run's instruments given, each has its slot (no price yet) from the start, and the
+   * first is the last seen: a one-instrument run never takes onMarket's lookup, a branch that was
+   * otherwise taken only at the run's first event, before V8 records what onMarket does there, and
+   * threw away the replay loop compiled in the run before in the next run (--trace-deopt)
+   */
+  constructor(instruments: readonly Instrument[]) {
+    for (const instrument of instruments) this.slotOf(instrument);
+    const first = instruments[0];
+    if (first !== undefined) {
+      this.lastSlot = this.slotOf(first);
+      this.lastInstrument = first;
+    }
+  }
 
   onMarket(event: MarketEvent): void {
     // Always a number (NaN for none): a variable that may be undefined holds a double boxed
@@ -553,7 +580,10 @@ class ReferencePrices {
   /** An instrument's reference price; a function of its own, handed on as one */
   readonly get = (instrument: Instrument): number | undefined => {
     const slot = this.slots.get(instrument);
-    return slot === undefined ? undefined : this.prices[slot];
+    if (slot === undefined) return undefined;
+    // NaN in a slot made before its instrument's first price (never stored by onMarket)
+    const price = this.prices[slot]!;
+    return Number.isNaN(price) ? undefined : price;
   };
 
   private slotOf(instrument: Instrument): number {
@@ -565,6 +595,7 @@ class ReferencePrices {
         grown.set(this.prices);
         this.prices = grown;
       }
+      this.prices[slot] = Number.NaN;
       this.slots.set(instrument, slot);
     }
     return slot;

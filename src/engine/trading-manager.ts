@@ -184,6 +184,7 @@ export class TradingManager {
         );
       }
       this.brokers.set(broker.exchange, broker);
+      this.risk.openLane(broker.exchange);
       broker.connect(this.sinkFor(broker.exchange));
     }
     this.account.subscribe((result, event) => this.onApplied(result, event));

@@ -283,7 +283,7 @@ async function trade(
   const { ids, tag } = continueClientIds(account, journal, prefix, clock);
   venue.broker.restore?.([...account.state.orders.values()]);
   const health = new HealthMonitor({ clock });
-  const reference = createReferencePrices();
+  const reference = createReferencePrices(instruments);
   metrics?.attach({ health, account, journal });
   const trading = new TradingManager({
     brokers: [venue.broker],

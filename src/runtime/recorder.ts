@@ -160,7 +160,7 @@ class EquityCurve {
     return this.length === 0 ? undefined : this.times[0];
   }
 
-  push(time: number, equity: number, positions: readonly number[]): void {
+  push(time: number, equity: number, positions: ArrayLike<number>): void {
     if (this.length === this.times.length) this.grow();
     const i = this.length;
     this.times[i] = time;
@@ -278,8 +278,13 @@ export class RunRecorder {
   private readonly netPositions: Position[] = emptyObjectList();
   /** Per instrument, the instrument whose position its symbol's column shows (the last of that symbol) */
   private readonly symbolOwner: number[];
-  /** Per instrument, the position quantities of the sample being taken */
-  private readonly quantities: number[];
+  /**
+   * Per instrument, the position quantities of the sample being taken: doubles from the start. A
+   * list of zeros was one of small integers until the first sample of an open position stored a
+   * fraction, a change V8 saw before it recorded what `sample` does; the next run's new list, of
+   * small integers again, threw away the code of `sample` at its first sample ('wrong map')
+   */
+  private readonly quantities: Float64Array;
 
   constructor(options: RecorderOptions) {
     this.account = options.account;
@@ -295,7 +300,7 @@ export class RunRecorder {
     this.symbolOwner = options.instruments.map((i) =>
       options.instruments.findLastIndex((other) => other.symbol === i.symbol),
     );
-    this.quantities = options.instruments.map(() => 0);
+    this.quantities = new Float64Array(options.instruments.length);
     if (options.outDir !== undefined) {
       mkdirSync(options.outDir, { recursive: true });
       this.tradesCsv = new CsvWriter(join(options.outDir, 'trades.csv'), [

@@ -8,7 +8,7 @@ import type { MarketEvent, Quote } from '../core/market-data.ts';
 import { midPrice } from '../core/market-data.ts';
 import { snapUp } from '../core/numeric.ts';
 import type { Order, OrderChange } from '../core/order.ts';
-import { emptyObjectList, keepFieldsMutable } from '../core/tagged-fields.ts';
+import { emptyObjectList, keepFieldsMutable, keepFlagsMutable } from '../core/tagged-fields.ts';
 import type { AccountView } from '../engine/account-processor.ts';
 import type { Clock, Timer } from '../engine/clock.ts';
 import { SimulatedClock } from '../engine/clock.ts';
@@ -191,6 +191,11 @@ export class StrategySession implements PromiseWatcher {
     this.account = options.account;
     // Async callbacks running: none until the first that returns a promise (see keepFieldsMutable)
     keepFieldsMutable<{ outstanding: number }>(this as never, ['outstanding']);
+    // Set once, at the run's end (see keepFlagsMutable)
+    keepFlagsMutable<{ stopping: boolean; stopped: boolean }>(this as never, [
+      'stopping',
+      'stopped',
+    ]);
     const { trading, account, instruments, clock } = options;
     const quotes = this.quotes;
     const history = new MarketHistory({
