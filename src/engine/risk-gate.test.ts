@@ -27,6 +27,18 @@ const sends = (h: ReturnType<typeof createHarness>) =>
     m.op === 'send' ? [m.clientId] : m.op === 'batch' ? [...m.clientIds] : [],
   );
 
+/** A resting 0.01 BTC bid at 60 000 with this clientId */
+function btcBid(id: string) {
+  return createOrderRequest({
+    clientId: clientOrderId(id),
+    instrument: BTC_PERP,
+    side: 'BUY',
+    quantity: 0.01,
+    orderType: 'LIMIT',
+    price: 60000,
+    timeInForce: 'GTC',
+  });
+}
 describe('RiskGate: limits per instrument', () => {
   it('refuses an order above the maximum quantity before anything is tracked', async () => {
     const h = createHarness({
@@ -114,18 +126,7 @@ describe('RiskGate: limits per instrument', () => {
   it('counts orders tracked on the account directly, before the first check, as live', () => {
     // The TradingManager seeds its gate's counts as it subscribes, then follows the account
     const h = createHarness({ risk: { maxOpenOrders: 2 } });
-    for (const id of ['direct-1', 'direct-2'])
-      h.account.processOrderRequest(
-        createOrderRequest({
-          clientId: clientOrderId(id),
-          instrument: BTC_PERP,
-          side: 'BUY',
-          quantity: 0.01,
-          orderType: 'LIMIT',
-          price: 60000,
-          timeInForce: 'GTC',
-        }),
-      );
+    for (const id of ['direct-1', 'direct-2']) h.account.processOrderRequest(btcBid(id));
     assert.throws(
       () => h.trading.tradeAsync(BTC_PERP, 0.01, 60002),
       riskLimit('maxOpenOrders', 'instrument', 'BTCUSDT'),
@@ -135,15 +136,7 @@ describe('RiskGate: limits per instrument', () => {
 
   it('used alone, seeds its counts from the live orders on the first check, or when told', () => {
     const live = [{ instrument: BTC_PERP }, { instrument: BTC_PERP }];
-    const order = createOrderRequest({
-      clientId: clientOrderId('alone-1'),
-      instrument: BTC_PERP,
-      side: 'BUY',
-      quantity: 0.01,
-      orderType: 'LIMIT',
-      price: 60000,
-      timeInForce: 'GTC',
-    });
+    const order = btcBid('alone-1');
     const clock = new SimulatedClock(0);
     const lazy = new RiskGate({ maxOpenOrders: 2 }, clock, () => live);
     const eager = new RiskGate({ maxOpenOrders: 2 }, clock, () => live);
