@@ -118,6 +118,26 @@ export function createInstrument(spec: InstrumentSpec): Instrument {
   });
 }
 
+/** The fields needed to rebuild an instrument */
+export function instrumentSpec(instrument: Instrument): InstrumentSpec {
+  return {
+    symbol: instrument.symbol,
+    exchange: instrument.exchange,
+    marketType: instrument.marketType,
+    base: instrument.base,
+    quote: instrument.quote,
+    settle: instrument.settle,
+    tickSize: instrument.tickSize,
+    lotSize: instrument.lotSize,
+    minSize: instrument.minSize,
+    minNotional: instrument.minNotional,
+    contractSize: instrument.contractSize,
+    makerFee: instrument.makerFee,
+    takerFee: instrument.takerFee,
+    venueSymbol: instrument.venueSymbol,
+  };
+}
+
 /** A key unique across exchanges: `exchange:symbol` */
 export function instrumentKey(instrument: Instrument): string {
   return `${instrument.exchange}:${instrument.symbol}`;

@@ -3,7 +3,8 @@ import pg from 'pg';
 import { KestrelError } from '../core/errors.ts';
 import type { AccountEvent } from '../core/events.ts';
 import type { InstrumentSpec } from '../core/instrument.ts';
-import { EventCodec, instrumentSpec } from './codec.ts';
+import { instrumentSpec } from '../core/instrument.ts';
+import { EventCodec } from './codec.ts';
 import { recordChecksum, SequenceCheck } from './integrity.ts';
 import type {
   Journal,

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { KestrelError } from '../core/errors.ts';
 import type { AccountEvent } from '../core/events.ts';
 import type { InstrumentSpec } from '../core/instrument.ts';
-import { EventCodec, instrumentSpec } from './codec.ts';
+import { instrumentSpec } from '../core/instrument.ts';
+import { EventCodec } from './codec.ts';
 import type { AcceptedGap } from './integrity.ts';
 import { describeDamage, recordChecksum, SequenceCheck } from './integrity.ts';
 import type {

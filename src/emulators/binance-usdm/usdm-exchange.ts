@@ -1,6 +1,6 @@
 import type { Balance } from '../../core/balance.ts';
 import type { Instrument } from '../../core/instrument.ts';
-import { createInstrument, snapPrice, snapSize } from '../../core/instrument.ts';
+import { createInstrument, instrumentSpec, snapPrice, snapSize } from '../../core/instrument.ts';
 import type { Level } from '../../core/market-data.ts';
 import type { PositionSide, Side } from '../../core/order.ts';
 import type { SimOrderSnapshot, SimPosition, SimReport } from '../../venues/sim/sim-venue.ts';
@@ -82,19 +82,9 @@ function toVenueInstrument(instrument: Instrument): Instrument {
   if (instrument.symbol === instrument.venueSymbol && instrument.exchange === EMULATOR_EXCHANGE)
     return instrument;
   return createInstrument({
+    ...instrumentSpec(instrument),
     symbol: instrument.venueSymbol,
     exchange: EMULATOR_EXCHANGE,
-    marketType: instrument.marketType,
-    base: instrument.base,
-    quote: instrument.quote,
-    settle: instrument.settle,
-    tickSize: instrument.tickSize,
-    lotSize: instrument.lotSize,
-    minSize: instrument.minSize,
-    minNotional: instrument.minNotional,
-    contractSize: instrument.contractSize,
-    makerFee: instrument.makerFee,
-    takerFee: instrument.takerFee,
   });
 }
 

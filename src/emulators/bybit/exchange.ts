@@ -1,6 +1,6 @@
 import type { Balance } from '../../core/balance.ts';
 import type { Instrument } from '../../core/instrument.ts';
-import { createInstrument, snapPrice, snapSize } from '../../core/instrument.ts';
+import { createInstrument, instrumentSpec, snapPrice, snapSize } from '../../core/instrument.ts';
 import type { Level } from '../../core/market-data.ts';
 import { isOnStep, money } from '../../core/numeric.ts';
 import type { Side, TimeInForce } from '../../core/order.ts';
@@ -174,20 +174,8 @@ export class BybitExchange {
       this.leverages.set(instrument.venueSymbol, options.leverage ?? 10);
       const side = (idx: 1 | 2) =>
         createInstrument({
+          ...instrumentSpec(instrument),
           symbol: `${instrument.symbol}#${idx}`,
-          venueSymbol: instrument.venueSymbol,
-          exchange: instrument.exchange,
-          marketType: instrument.marketType,
-          base: instrument.base,
-          quote: instrument.quote,
-          settle: instrument.settle,
-          tickSize: instrument.tickSize,
-          lotSize: instrument.lotSize,
-          minSize: instrument.minSize,
-          minNotional: instrument.minNotional,
-          contractSize: instrument.contractSize,
-          makerFee: instrument.makerFee,
-          takerFee: instrument.takerFee,
         });
       const trio: [Instrument, Instrument, Instrument] = [instrument, side(1), side(2)];
       this.simInstruments.set(instrument.venueSymbol, trio);
