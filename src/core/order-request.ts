@@ -41,6 +41,34 @@ function positivePrice(field: string, value: number | undefined): number {
   return value;
 }
 
+/**
+ * The price or stop price an order type takes: required and positive where the type uses it,
+ * absent where it does not
+ */
+function givenPrice(
+  field: 'price' | 'stopPrice',
+  value: number | undefined,
+  used: boolean,
+  orderType: OrderType,
+  missing: 'PRICE_REQUIRED' | 'STOP_PRICE_REQUIRED',
+): number | undefined {
+  if (!used) {
+    if (value !== undefined) {
+      throw invalidField(
+        'INVALID_ARGUMENT',
+        field,
+        value,
+        `must be absent for a ${orderType} order`,
+      );
+    }
+    return undefined;
+  }
+  if (value === undefined) {
+    throw invalidField(missing, field, value, `is required for a ${orderType} order`);
+  }
+  return positivePrice(field, value);
+}
+
 /** A number too large for its step (1e308 on a 0.01 tick) snaps to Infinity: refused, never sent */
 function finiteAfterSnap(
   code: 'INVALID_PRICE' | 'INVALID_QUANTITY',
@@ -99,62 +127,29 @@ export function createOrderRequest(spec: OrderSpec): OrderRequest {
 
   const hasLimit = orderType === 'LIMIT' || orderType === 'STOP_LIMIT';
   const hasStop = orderType === 'STOP_MARKET' || orderType === 'STOP_LIMIT';
+  const limit = givenPrice('price', spec.price, hasLimit, orderType, 'PRICE_REQUIRED');
   let price: number | undefined;
-  if (hasLimit) {
-    if (spec.price === undefined) {
-      throw invalidField(
-        'PRICE_REQUIRED',
-        'price',
-        spec.price,
-        `is required for a ${orderType} order`,
-      );
-    }
+  if (limit !== undefined) {
     price = finiteAfterSnap(
       'INVALID_PRICE',
       'price',
-      spec.price,
-      roundPricePassive(instrument, positivePrice('price', spec.price), side),
+      limit,
+      roundPricePassive(instrument, limit, side),
     );
     if (price <= 0) {
       throw invalidField(
         'INVALID_PRICE',
         'price',
-        spec.price,
+        limit,
         `rounds to zero on tick ${formatDecimal(instrument.tickSize)}`,
       );
     }
-  } else if (spec.price !== undefined) {
-    throw invalidField(
-      'INVALID_ARGUMENT',
-      'price',
-      spec.price,
-      `must be absent for a ${orderType} order`,
-    );
   }
-  let stopPrice: number | undefined;
-  if (hasStop) {
-    if (spec.stopPrice === undefined) {
-      throw invalidField(
-        'STOP_PRICE_REQUIRED',
-        'stopPrice',
-        spec.stopPrice,
-        `is required for a ${orderType} order`,
-      );
-    }
-    stopPrice = finiteAfterSnap(
-      'INVALID_PRICE',
-      'stopPrice',
-      spec.stopPrice,
-      snapPrice(instrument, positivePrice('stopPrice', spec.stopPrice)),
-    );
-  } else if (spec.stopPrice !== undefined) {
-    throw invalidField(
-      'INVALID_ARGUMENT',
-      'stopPrice',
-      spec.stopPrice,
-      `must be absent for a ${orderType} order`,
-    );
-  }
+  const stop = givenPrice('stopPrice', spec.stopPrice, hasStop, orderType, 'STOP_PRICE_REQUIRED');
+  const stopPrice =
+    stop === undefined
+      ? undefined
+      : finiteAfterSnap('INVALID_PRICE', 'stopPrice', stop, snapPrice(instrument, stop));
   if (timeInForce === 'GTX' && orderType !== 'LIMIT') {
     throw invalidField(
       'INVALID_ARGUMENT',
