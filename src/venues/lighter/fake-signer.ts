@@ -2,7 +2,7 @@ import { KestrelError } from '../../core/errors.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { Secret } from '../../engine/secret.ts';
 import { isSecret } from '../../engine/secret.ts';
-import { DEFAULT_TX_TTL_MS, TX_TYPE } from './constants.ts';
+import { TX_TYPE } from './constants.ts';
 import type { HashableTxType } from './crypto/lighter-hash.ts';
 import { authTokenMessage, hashElement, txHashOf } from './crypto/lighter-hash.ts';
 import { privateKeyFromBytes, sign } from './crypto/schnorr.ts';
@@ -20,6 +20,7 @@ import {
   checkCancelOrder,
   checkCreateOrder,
   checkModifyOrder,
+  txExpiry,
 } from './tx-checks.ts';
 
 export interface FakeSignerOptions {
@@ -58,7 +59,7 @@ export function createFakeSigner(options: FakeSignerOptions): LighterSigner {
     fields: Record<string, number>,
     signOptions: SignOptions,
   ): SignedTx => {
-    const expiredAt = signOptions.expiredAt ?? Math.floor(clock.now()) + DEFAULT_TX_TTL_MS;
+    const expiredAt = txExpiry(signOptions, clock);
     const body = { ...fields, ExpiredAt: expiredAt, Nonce: signOptions.nonce };
     const hash = txHashOf(chainId, txType, body);
     const message = hashElement(hash);

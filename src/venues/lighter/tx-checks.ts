@@ -1,13 +1,21 @@
 import { invalidField } from '../../core/errors.ts';
+import type { Clock } from '../../engine/clock.ts';
 import {
   CANCEL_ALL,
+  DEFAULT_TX_TTL_MS,
   MAX_BASE_AMOUNT,
   MAX_CLIENT_ORDER_INDEX,
   MAX_PRICE,
   ORDER_TYPE,
   TIME_IN_FORCE,
 } from './constants.ts';
-import type { CancelAllOrdersTx, CancelOrderTx, CreateOrderTx, ModifyOrderTx } from './signer.ts';
+import type {
+  CancelAllOrdersTx,
+  CancelOrderTx,
+  CreateOrderTx,
+  ModifyOrderTx,
+  SignOptions,
+} from './signer.ts';
 
 /**
  * Range checks a transaction must pass before it is signed, so a bad integer is a local refusal
@@ -66,4 +74,9 @@ export function checkModifyOrder(tx: ModifyOrderTx, txNonce: number): void {
   integer('price', tx.price, 1, MAX_PRICE);
   integer('triggerPrice', tx.triggerPrice, 0, MAX_PRICE);
   nonce(txNonce);
+}
+
+/** The ExpiredAt a transaction is signed with: the one asked for, else the clock's now + DEFAULT_TX_TTL_MS */
+export function txExpiry(options: SignOptions, clock: Clock): number {
+  return options.expiredAt ?? Math.floor(clock.now()) + DEFAULT_TX_TTL_MS;
 }

