@@ -32,7 +32,7 @@ export interface CommandLine {
   readonly help: boolean;
 }
 
-type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
 /** A value that looks like an option but is a number: `--capital -5` means the value -5 */
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;

@@ -35,6 +35,7 @@ import { checkParameterNames } from '../../runtime/strategies/params.ts';
 import type { Strategy, StrategyExport } from '../../runtime/strategy.ts';
 import { createSyntheticMarket } from '../../runtime/synthetic-market.ts';
 import type { FundingSchedule } from '../../venues/sim/funding.ts';
+import type { OptionSpecs } from '../exit-codes.ts';
 import { parseCommandLine, StrategyLoadError, UsageError } from '../exit-codes.ts';
 import { checkJournalFile, clearRunOutputs, renderFailurePage } from '../files.ts';
 import type { Io } from '../io.ts';
@@ -115,6 +116,21 @@ function checkRedisUrl(value: string, venue: string | undefined): void {
 }
 
 /**
+ * The options of a backtest's market, account and fills: `run` takes them, and `sweep` passes
+ * them through to every combination's run
+ */
+export const BACKTEST_OPTIONS = {
+  data: { type: 'string', multiple: true },
+  symbol: { type: 'string', multiple: true },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  capital: { type: 'string' },
+  seed: { type: 'string' },
+  latency: { type: 'string' },
+  leverage: { type: 'string' },
+} as const satisfies OptionSpecs;
+
+/**
  * Reads the `run` command line; relative files (--risk) resolve against `cwd`.
  * @throws UsageError naming the bad option and value
  */
@@ -125,14 +141,7 @@ export function parseRunArgs(
   const parsed = parseCommandLine(
     argv,
     {
-      data: { type: 'string', multiple: true },
-      symbol: { type: 'string', multiple: true },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      capital: { type: 'string' },
-      seed: { type: 'string' },
-      latency: { type: 'string' },
-      leverage: { type: 'string' },
+      ...BACKTEST_OPTIONS,
       funding: { type: 'string', multiple: true },
       'funding-rate': { type: 'string' },
       'funding-interval': { type: 'string' },

@@ -11,14 +11,11 @@ import { combinations, gridSize, parseGrid, runDirName } from '../sweep/grid.ts'
 import type { SweepJob } from '../sweep/job.ts';
 import type { Metric, SweepRow } from '../sweep/output.ts';
 import { METRICS, SweepOutput } from '../sweep/output.ts';
-import { loadStrategy, parseRunArgs } from './run.ts';
+import { BACKTEST_OPTIONS, loadStrategy, parseRunArgs } from './run.ts';
 
 export { SWEEP_USAGE } from './sweep-usage.ts';
 
 import { SWEEP_USAGE } from './sweep-usage.ts';
-
-/** The run options every combination shares, passed through to each run's `kestrel run` line */
-const RUN_OPTIONS = ['data', 'symbol', 'from', 'to', 'capital', 'seed', 'latency', 'leverage'];
 
 export interface SweepPlan {
   readonly strategy: string | undefined;
@@ -44,14 +41,7 @@ export async function planSweep(argv: readonly string[], cwd: string): Promise<S
     argv,
     {
       param: { type: 'string', multiple: true },
-      data: { type: 'string', multiple: true },
-      symbol: { type: 'string', multiple: true },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      capital: { type: 'string' },
-      seed: { type: 'string' },
-      latency: { type: 'string' },
-      leverage: { type: 'string' },
+      ...BACKTEST_OPTIONS,
       metric: { type: 'string' },
       jobs: { type: 'string' },
       out: { type: 'string' },
@@ -82,7 +72,8 @@ export async function planSweep(argv: readonly string[], cwd: string): Promise<S
   const axes = parseGrid((values['param'] as string[] | undefined) ?? []);
 
   const runArgv: string[] = [];
-  for (const name of RUN_OPTIONS) {
+  // The run options every combination shares, passed through to each run's `kestrel run` line
+  for (const name of Object.keys(BACKTEST_OPTIONS)) {
     const value = values[name];
     for (const v of Array.isArray(value) ? value : value === undefined ? [] : [String(value)]) {
       const text =
