@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Level } from '../../core/market-data.ts';
 import type { PublicTrade } from '../public-market.ts';
-import { dropSockets, sendRawFrames } from '../sockets.ts';
+import { SocketSet } from '../sockets.ts';
 import type { Candle, KlineInterval } from './candles.ts';
 import { isKlineInterval } from './candles.ts';
 import type { Liquidation, MarketChange, MarketState } from './usdm-exchange.ts';
@@ -299,12 +299,11 @@ export function depthUpdateJson(
  * (every second with `@1s`).
  */
 export class MarketStreams {
-  private readonly sockets = new Set<MarketSocket>();
+  private readonly sockets = new SocketSet<MarketSocket>();
   private readonly now: () => number;
   private readonly markets: () => readonly MarketState[];
   private readonly prices: PriceView;
   private ticks = 0;
-  connections = 0;
 
   constructor(now: () => number, markets: () => readonly MarketState[], prices: PriceView) {
     this.now = now;
@@ -319,10 +318,12 @@ export class MarketStreams {
       combined,
     };
     this.sockets.add(entry);
-    this.connections += 1;
-    socket.on('close', () => this.sockets.delete(entry));
-    socket.on('error', () => this.sockets.delete(entry));
     socket.on('message', (data) => this.command(entry, String(data)));
+  }
+
+  /** How many market sockets have been opened since start */
+  get connections(): number {
+    return this.sockets.opened;
   }
 
   private command(entry: MarketSocket, text: string): void {
@@ -447,21 +448,14 @@ export class MarketStreams {
 
   /** Sends raw text frames, exactly as given, to every open market socket; returns how many */
   sendRaw(frames: readonly string[]): number {
-    return sendRawFrames(
-      [...this.sockets].map((s) => s.socket),
-      frames,
-    );
+    return this.sockets.sendRaw(frames);
   }
 
   dropAll(code: number | undefined): number {
-    return dropSockets(
-      [...this.sockets].map((s) => s.socket),
-      code,
-    );
+    return this.sockets.dropAll(code);
   }
 
   close(): void {
-    for (const { socket } of this.sockets) socket.terminate();
-    this.sockets.clear();
+    this.sockets.terminateAll();
   }
 }

@@ -3,7 +3,7 @@ import type { Random } from '../../core/random.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { EmulatorFaults } from '../faults.ts';
 import { FaultedPushes } from '../push-faults.ts';
-import { dropSockets, sendRawFrames } from '../sockets.ts';
+import { SocketSet } from '../sockets.ts';
 
 /** Binance invalidates a listenKey 60 minutes after its last keepalive */
 const LISTEN_KEY_VALIDITY_MS = 60 * 60_000;
@@ -30,11 +30,9 @@ export class UserDataStreams {
   private readonly random: Random;
   private readonly pushes: FaultedPushes;
   private readonly keys = new Map<string, ListenKey>();
-  private readonly sockets = new Set<PrivateSocket>();
+  private readonly sockets = new SocketSet<PrivateSocket>();
   /** Every push as sent (after faults), newest last, bounded; for tests */
   readonly log: Record<string, unknown>[] = [];
-  /** How many private sockets have been opened since start */
-  connections = 0;
 
   constructor(clock: Clock, random: Random, faults: EmulatorFaults) {
     this.clock = clock;
@@ -100,11 +98,13 @@ export class UserDataStreams {
   attach(socket: WebSocket, key: string): void {
     const entry = { socket, key };
     this.sockets.add(entry);
-    this.connections += 1;
-    socket.on('close', () => this.sockets.delete(entry));
-    socket.on('error', () => this.sockets.delete(entry));
     // The user data stream is push-only: anything the client sends is ignored
     socket.on('message', () => {});
+  }
+
+  /** How many private sockets have been opened since start */
+  get connections(): number {
+    return this.sockets.opened;
   }
 
   get openSockets(): number {
@@ -128,11 +128,7 @@ export class UserDataStreams {
 
   /** Sends raw text frames, exactly as given, to every live user data socket; returns how many */
   sendRaw(frames: readonly string[]): number {
-    const live = [...this.sockets].filter((s) => this.live(s.key) !== undefined);
-    return sendRawFrames(
-      live.map((s) => s.socket),
-      frames,
-    );
+    return this.sockets.sendRaw(frames, (s) => this.live(s.key) !== undefined);
   }
 
   /** Expires every key: a `listenKeyExpired` event, then the sockets stay open but silent */
@@ -154,15 +150,11 @@ export class UserDataStreams {
 
   /** Drops every private socket: terminated (code 1006 at the client) or closed with `code` */
   dropAll(code: number | undefined): number {
-    return dropSockets(
-      [...this.sockets].map((s) => s.socket),
-      code,
-    );
+    return this.sockets.dropAll(code);
   }
 
   close(): void {
     this.pushes.close();
-    for (const { socket } of this.sockets) socket.terminate();
-    this.sockets.clear();
+    this.sockets.terminateAll();
   }
 }

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Clock } from '../../engine/clock.ts';
 import type { EmulatorFaults } from '../faults.ts';
 import { FaultedPushes } from '../push-faults.ts';
-import { dropSockets, sendRawFrames } from '../sockets.ts';
+import { SocketSet } from '../sockets.ts';
 import type { PrivatePush } from './exchange.ts';
 import { DEFAULT_ALIVE_MS, IdleCut } from './idle-cut.ts';
 import type { Credentials } from './signature.ts';
@@ -42,13 +42,11 @@ export class PrivateStreams {
   private readonly faults: EmulatorFaults;
   private readonly credentials: Credentials;
   private readonly pipeline: FaultedPushes;
-  private readonly sockets = new Set<PrivateSocket>();
+  private readonly sockets = new SocketSet<PrivateSocket>();
   private readonly idle: IdleCut;
   private nextId = 0;
   /** Every push as sent (after faults), newest last, bounded; for tests */
   readonly log: Record<string, unknown>[] = [];
-  /** How many private sockets have been opened since start */
-  connections = 0;
 
   constructor(clock: Clock, faults: EmulatorFaults, credentials: Credentials) {
     this.clock = clock;
@@ -62,11 +60,13 @@ export class PrivateStreams {
   attach(socket: WebSocket, aliveMs = DEFAULT_ALIVE_MS): void {
     const entry: PrivateSocket = { socket, connId: randomUUID(), authed: false, topics: new Set() };
     this.sockets.add(entry);
-    this.connections += 1;
     this.idle.watch(socket, aliveMs);
-    socket.on('close', () => this.sockets.delete(entry));
-    socket.on('error', () => this.sockets.delete(entry));
     socket.on('message', (data) => this.command(entry, String(data)));
+  }
+
+  /** How many private sockets have been opened since start */
+  get connections(): number {
+    return this.sockets.opened;
   }
 
   get openSockets(): number {
@@ -166,24 +166,17 @@ export class PrivateStreams {
 
   /** Sends raw text frames, exactly as given, to every authenticated private socket */
   sendRaw(frames: readonly string[]): number {
-    return sendRawFrames(
-      [...this.sockets].filter((s) => s.authed).map((s) => s.socket),
-      frames,
-    );
+    return this.sockets.sendRaw(frames, (s) => s.authed);
   }
 
   /** Drops every private socket: terminated (code 1006 at the client) or closed with `code` */
   dropAll(code: number | undefined): number {
-    return dropSockets(
-      [...this.sockets].map((s) => s.socket),
-      code,
-    );
+    return this.sockets.dropAll(code);
   }
 
   close(): void {
     this.pipeline.close();
     this.idle.close();
-    for (const { socket } of this.sockets) socket.terminate();
-    this.sockets.clear();
+    this.sockets.terminateAll();
   }
 }

@@ -4,7 +4,7 @@ import type { Level } from '../../core/market-data.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import type { MarketChange, MarketState, PublicTrade } from '../public-market.ts';
 import { diffLevels } from '../public-market.ts';
-import { dropSockets, sendRawFrames } from '../sockets.ts';
+import { SocketSet } from '../sockets.ts';
 import { DEFAULT_ALIVE_MS, IdleCut } from './idle-cut.ts';
 import { uuidFor } from './ids.ts';
 import { levelRows, price, quantity, tickDirection, tickerRow } from './wire.ts';
@@ -51,11 +51,10 @@ export class PublicStreams {
   private readonly clock: Clock;
   private readonly source: PublicSource;
   private readonly seed: number;
-  private readonly sockets = new Set<PublicSocket>();
+  private readonly sockets = new SocketSet<PublicSocket>();
   private readonly idle: IdleCut;
   private repeatTimer: Timer | undefined;
   private closed = false;
-  connections = 0;
 
   constructor(clock: Clock, source: PublicSource, seed: number) {
     this.clock = clock;
@@ -67,12 +66,14 @@ export class PublicStreams {
   attach(socket: WebSocket): void {
     const entry: PublicSocket = { socket, connId: randomUUID(), topics: new Map() };
     this.sockets.add(entry);
-    this.connections += 1;
     this.idle.watch(socket, DEFAULT_ALIVE_MS);
-    socket.on('close', () => this.sockets.delete(entry));
-    socket.on('error', () => this.sockets.delete(entry));
     socket.on('message', (data) => this.command(entry, String(data)));
     this.scheduleRepeat();
+  }
+
+  /** How many public sockets have been opened since start */
+  get connections(): number {
+    return this.sockets.opened;
   }
 
   /** The topics open sockets are subscribed to now, each once */
@@ -286,17 +287,11 @@ export class PublicStreams {
 
   /** Sends raw text frames, exactly as given, to every open public socket */
   sendRaw(frames: readonly string[]): number {
-    return sendRawFrames(
-      [...this.sockets].map((s) => s.socket),
-      frames,
-    );
+    return this.sockets.sendRaw(frames);
   }
 
   dropAll(code: number | undefined): number {
-    return dropSockets(
-      [...this.sockets].map((s) => s.socket),
-      code,
-    );
+    return this.sockets.dropAll(code);
   }
 
   close(): void {
@@ -304,7 +299,6 @@ export class PublicStreams {
     this.idle.close();
     this.repeatTimer?.cancel();
     this.repeatTimer = undefined;
-    for (const { socket } of this.sockets) socket.terminate();
-    this.sockets.clear();
+    this.sockets.terminateAll();
   }
 }
