@@ -1,4 +1,7 @@
-import type { MarketDataSource, MarketEvent } from '../core/market-data.ts';
+import type { Instrument } from '../core/instrument.ts';
+import { matchesSymbol } from '../core/instrument.ts';
+import type { Level, MarketDataSource, MarketEvent } from '../core/market-data.ts';
+import type { Side } from '../core/order.ts';
 import type { Clock, Timer } from '../engine/clock.ts';
 
 export interface ReplayOptions {
@@ -80,4 +83,42 @@ export function startReplay(feed: MarketDataSource, options: ReplayOptions): Rep
       await done.catch(() => {});
     },
   };
+}
+
+/** A venue a feed is replayed onto: its market setters, by venue symbol */
+export interface ReplayVenue {
+  setQuote(symbol: string, bid: number, ask: number, bidSize: number, askSize: number): void;
+  printTrade(symbol: string, price: number, size: number, side: Side): void;
+  setBook(symbol: string, bids: readonly Level[], asks: readonly Level[]): void;
+}
+
+/**
+ * Replays a feed onto a venue (see `startReplay`): each event moves the market of the listed
+ * instrument with its venue symbol or its symbol; events of instruments the venue does not
+ * list are passed over.
+ */
+export function replayOnto(
+  feed: MarketDataSource,
+  instruments: readonly Instrument[],
+  venue: ReplayVenue,
+  options: Omit<ReplayOptions, 'deliver'>,
+): Replay {
+  const find = (event: MarketEvent) =>
+    instruments.find(
+      (i) =>
+        i.venueSymbol === event.instrument.venueSymbol || matchesSymbol(i, event.instrument.symbol),
+    );
+  return startReplay(feed, {
+    ...options,
+    deliver: (event) => {
+      const instrument = find(event);
+      if (instrument === undefined) return;
+      const symbol = instrument.venueSymbol;
+      if (event.type === 'quote')
+        venue.setQuote(symbol, event.bid, event.ask, event.bidSize, event.askSize);
+      else if (event.type === 'trade')
+        venue.printTrade(symbol, event.price, event.size, event.side);
+      else venue.setBook(symbol, event.bids, event.asks);
+    },
+  });
 }

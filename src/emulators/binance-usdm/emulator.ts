@@ -1,21 +1,16 @@
-import type { Server } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
 import type { Balance } from '../../core/balance.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { matchesSymbol } from '../../core/instrument.ts';
-import type { Level, MarketDataSource, MarketEvent } from '../../core/market-data.ts';
+import type { Level, MarketDataSource } from '../../core/market-data.ts';
 import type { Side } from '../../core/order.ts';
 import { createRandom } from '../../core/random.ts';
 import type { Clock, Timer } from '../../engine/clock.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { SimOrderSnapshot, SimVenue } from '../../venues/sim/sim-venue.ts';
-import { CONTROL_PREFIX, handleControl } from '../control-api.ts';
 import type { StreamKind } from '../faults.ts';
 import { EmulatorFaults } from '../faults.ts';
-import type { Replay } from '../feed-replay.ts';
-import { startReplay } from '../feed-replay.ts';
+import { replayOnto } from '../feed-replay.ts';
+import { refuseUpgrade, startVenueServer } from '../venue-server.ts';
 import { binanceFaultAnswer } from './binance-errors.ts';
 import {
   DEFAULT_API_KEY,
@@ -245,88 +240,57 @@ export async function startBinanceUsdmEmulator(
       })),
   };
 
-  const server: Server = createServer((request, response) => {
-    const handler = (request.url ?? '').startsWith(`${CONTROL_PREFIX}/`)
-      ? handleControl(control, request, response)
-      : handleRest(context, request, response);
-    handler.catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'application/json' });
-      response.end(JSON.stringify({ code: -1000, msg: (error as Error).message }));
-    });
-  });
-  const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (request, socket: Socket, head) => {
-    // A client may reset a refused or half-open upgrade; that is its business, not a crash
-    socket.on('error', () => {});
-    if (faults.refusesUpgrade()) {
-      socket.end(
-        'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
-      );
-      return;
-    }
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const path = url.pathname;
-    let listenKey: string | undefined;
-    if (path === '/private/ws' || path === '/ws/private')
-      listenKey = url.searchParams.get('listenKey') ?? '';
-    const publicMatch = PUBLIC_PATHS.exec(path);
-    if (listenKey === undefined && publicMatch?.[1] === 'ws' && publicMatch[2] !== undefined) {
-      const tail = publicMatch[2];
-      if (users.accepts(tail)) listenKey = tail;
-    }
-    if (listenKey !== undefined) {
-      if (!users.accepts(listenKey)) {
-        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-        return;
-      }
-      const key = listenKey;
-      wss.handleUpgrade(request, socket, head, (ws) => users.attach(ws, key));
-      return;
-    }
-    if (publicMatch === null) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    const combined = publicMatch[1] === 'stream';
-    const streams = combined
-      ? (url.searchParams.get('streams') ?? '').split('/')
-      : /^\d*$/.test(publicMatch[2] ?? '')
-        ? []
-        : (publicMatch[2] ?? '').split('/');
-    wss.handleUpgrade(request, socket, head, (ws) => markets.attach(ws, streams, combined));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  let replay: Replay | undefined;
-  if (options.feed !== undefined) {
-    const find = (event: MarketEvent) =>
-      exchange.instruments.find(
-        (i) =>
-          i.venueSymbol === event.instrument.venueSymbol ||
-          matchesSymbol(i, event.instrument.symbol),
-      );
-    replay = startReplay(options.feed, {
-      clock,
-      speed: options.speed ?? 1,
-      deliver: (event) => {
-        const instrument = find(event);
-        if (instrument === undefined) return;
-        const symbol = instrument.venueSymbol;
-        if (event.type === 'quote')
-          setQuote(symbol, event.bid, event.ask, event.bidSize, event.askSize);
-        else if (event.type === 'trade') printTrade(symbol, event.price, event.size, event.side);
-        else setBook(symbol, event.bids, event.asks);
+  const server = await startVenueServer(
+    {
+      faults,
+      control,
+      rest: (request, response) => handleRest(context, request, response),
+      failure: (error) => ({ code: -1000, msg: error.message }),
+      upgrade(url, socket, accept) {
+        const path = url.pathname;
+        let listenKey: string | undefined;
+        if (path === '/private/ws' || path === '/ws/private')
+          listenKey = url.searchParams.get('listenKey') ?? '';
+        const publicMatch = PUBLIC_PATHS.exec(path);
+        if (listenKey === undefined && publicMatch?.[1] === 'ws' && publicMatch[2] !== undefined) {
+          const tail = publicMatch[2];
+          if (users.accepts(tail)) listenKey = tail;
+        }
+        if (listenKey !== undefined) {
+          if (!users.accepts(listenKey)) {
+            refuseUpgrade(socket, '400 Bad Request');
+            return;
+          }
+          const key = listenKey;
+          accept((ws) => users.attach(ws, key));
+          return;
+        }
+        if (publicMatch === null) {
+          refuseUpgrade(socket, '404 Not Found');
+          return;
+        }
+        const combined = publicMatch[1] === 'stream';
+        const streams = combined
+          ? (url.searchParams.get('streams') ?? '').split('/')
+          : /^\d*$/.test(publicMatch[2] ?? '')
+            ? []
+            : (publicMatch[2] ?? '').split('/');
+        accept((ws) => markets.attach(ws, streams, combined));
       },
-    });
-  }
+    },
+    options.port,
+  );
+  const port = server.port;
+
+  const replay =
+    options.feed === undefined
+      ? undefined
+      : replayOnto(
+          options.feed,
+          exchange.instruments,
+          { setQuote, printTrade, setBook },
+          { clock, speed: options.speed ?? 1 },
+        );
 
   let closed: Promise<void> | undefined;
   return {
@@ -360,9 +324,7 @@ export async function startBinanceUsdmEmulator(
         await replay?.stop();
         users.close();
         markets.close();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await server.close();
       })();
       return closed;
     },

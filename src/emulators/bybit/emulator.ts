@@ -1,20 +1,15 @@
-import type { Server } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
 import type { Balance } from '../../core/balance.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { matchesSymbol } from '../../core/instrument.ts';
-import type { Level, MarketDataSource, MarketEvent } from '../../core/market-data.ts';
+import type { Level, MarketDataSource } from '../../core/market-data.ts';
 import type { Side } from '../../core/order.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { SimVenue } from '../../venues/sim/sim-venue.ts';
-import { CONTROL_PREFIX, handleControl } from '../control-api.ts';
 import type { StreamKind } from '../faults.ts';
 import { EmulatorFaults } from '../faults.ts';
-import type { Replay } from '../feed-replay.ts';
-import { startReplay } from '../feed-replay.ts';
+import { replayOnto } from '../feed-replay.ts';
+import { refuseUpgrade, startVenueServer } from '../venue-server.ts';
 import { bybitFaultAnswer, envelope } from './bybit-errors.ts';
 import type { BybitMarketSpec } from './defaults.ts';
 import {
@@ -208,76 +203,45 @@ export async function startBybitEmulator(
     executions: () => exchange.allExecutions().map(executionRow),
   };
 
-  const server: Server = createServer((request, response) => {
-    const handler = (request.url ?? '').startsWith(`${CONTROL_PREFIX}/`)
-      ? handleControl(control, request, response)
-      : handleRest(context, request, response);
-    handler.catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'application/json' });
-      response.end(JSON.stringify(envelope({}, clock.now(), {}, 10016, (error as Error).message)));
-    });
-  });
-  const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (request, socket: Socket, head) => {
-    // A client may reset a refused or half-open upgrade; that is its business, not a crash
-    socket.on('error', () => {});
-    if (faults.refusesUpgrade()) {
-      socket.end(
-        'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
-      );
-      return;
-    }
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const path = url.pathname;
-    if (path === '/v5/private') {
-      const aliveMs = parseAliveTime(url.searchParams.get('max_active_time'));
-      if (aliveMs === undefined) {
-        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-        return;
-      }
-      wss.handleUpgrade(request, socket, head, (ws) => privates.attach(ws, aliveMs));
-      return;
-    }
-    const publicMatch = PUBLIC_PATH.exec(path);
-    const stream = publicMatch === null ? undefined : publics.get(publicMatch[1] ?? '');
-    if (stream === undefined) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(request, socket, head, (ws) => stream.attach(ws));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  let replay: Replay | undefined;
-  if (options.feed !== undefined) {
-    const find = (event: MarketEvent) =>
-      exchange.markets.find(
-        (m) =>
-          m.instrument.venueSymbol === event.instrument.venueSymbol ||
-          matchesSymbol(m.instrument, event.instrument.symbol),
-      )?.instrument;
-    replay = startReplay(options.feed, {
-      clock,
-      speed: options.speed ?? 1,
-      deliver: (event) => {
-        const instrument = find(event);
-        if (instrument === undefined) return;
-        const symbol = instrument.venueSymbol;
-        if (event.type === 'quote')
-          setQuote(symbol, event.bid, event.ask, event.bidSize, event.askSize);
-        else if (event.type === 'trade') printTrade(symbol, event.price, event.size, event.side);
-        else setBook(symbol, event.bids, event.asks);
+  const server = await startVenueServer(
+    {
+      faults,
+      control,
+      rest: (request, response) => handleRest(context, request, response),
+      failure: (error) => envelope({}, clock.now(), {}, 10016, error.message),
+      upgrade(url, socket, accept) {
+        const path = url.pathname;
+        if (path === '/v5/private') {
+          const aliveMs = parseAliveTime(url.searchParams.get('max_active_time'));
+          if (aliveMs === undefined) {
+            refuseUpgrade(socket, '400 Bad Request');
+            return;
+          }
+          accept((ws) => privates.attach(ws, aliveMs));
+          return;
+        }
+        const publicMatch = PUBLIC_PATH.exec(path);
+        const stream = publicMatch === null ? undefined : publics.get(publicMatch[1] ?? '');
+        if (stream === undefined) {
+          refuseUpgrade(socket, '404 Not Found');
+          return;
+        }
+        accept((ws) => stream.attach(ws));
       },
-    });
-  }
+    },
+    options.port,
+  );
+  const port = server.port;
+
+  const replay =
+    options.feed === undefined
+      ? undefined
+      : replayOnto(
+          options.feed,
+          markets.map((m) => m.instrument),
+          { setQuote, printTrade, setBook },
+          { clock, speed: options.speed ?? 1 },
+        );
 
   let closed: Promise<void> | undefined;
   return {
@@ -316,9 +280,7 @@ export async function startBybitEmulator(
         await replay?.stop();
         privates.close();
         for (const stream of publics.values()) stream.close();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await server.close();
       })();
       return closed;
     },
