@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The whole body of a request, as text */
-export function readBody(request: IncomingMessage): Promise<string> {
+function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -25,4 +25,22 @@ export function writeJson(
     ...headers,
   });
   response.end(text);
+}
+
+/** A REST request as the venue emulators read it */
+export interface RestRequest {
+  /** Upper case */
+  readonly method: string;
+  readonly path: string;
+  /** The query string without its `?` */
+  readonly rawQuery: string;
+  readonly body: string;
+}
+
+/** Reads a REST request whole: its method, path, query and body */
+export async function readRestRequest(request: IncomingMessage): Promise<RestRequest> {
+  const method = (request.method ?? 'GET').toUpperCase();
+  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  const rawQuery = url.search.startsWith('?') ? url.search.slice(1) : '';
+  return { method, path: url.pathname, rawQuery, body: await readBody(request) };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, writeJson } from '../http.ts';
+import { readRestRequest, writeJson } from '../http.ts';
 import { ACCOUNT_ROUTES } from './account-routes.ts';
 import type { BinanceHttpError } from './binance-errors.ts';
 import { binanceError, BinanceHttpError as HttpError } from './binance-errors.ts';
@@ -36,11 +36,7 @@ export async function handleRest(
     request.socket.destroy();
     return;
   }
-  const method = (request.method ?? 'GET').toUpperCase();
-  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-  const path = url.pathname;
-  const rawQuery = url.search.startsWith('?') ? url.search.slice(1) : '';
-  const body = await readBody(request);
+  const { method, path, rawQuery, body } = await readRestRequest(request);
   const params: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(rawQuery)) params[key] = value;
   for (const [key, value] of new URLSearchParams(body)) params[key] = value;

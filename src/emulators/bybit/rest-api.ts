@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../engine/clock.ts';
 import type { EmulatorFaults } from '../faults.ts';
-import { readBody, writeJson } from '../http.ts';
+import { readRestRequest, writeJson } from '../http.ts';
 import { BybitError, bybitError, envelope, paramsError } from './bybit-errors.ts';
 import type { BybitExchange, Outcome, PrivatePush } from './exchange.ts';
 import type { BybitOrder } from './orders.ts';
@@ -634,11 +634,7 @@ export async function handleRest(
     request.socket.destroy();
     return;
   }
-  const method = (request.method ?? 'GET').toUpperCase();
-  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-  const path = url.pathname;
-  const rawQuery = url.search.startsWith('?') ? url.search.slice(1) : '';
-  const body = await readBody(request);
+  const { method, path, rawQuery, body } = await readRestRequest(request);
   let params: Params = {};
   const record = (status: number, retCode: number | undefined) => {
     ctx.requests.push({ method, path, params, status, retCode, time: ctx.clock.now() });
