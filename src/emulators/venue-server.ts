@@ -35,13 +35,19 @@ export function refuseUpgrade(socket: Socket, status: string): void {
 
 /**
  * Starts a venue emulator's server on 127.0.0.1: requests under the control prefix go to the
- * control API, the rest to the venue's REST handler; an upgrade is refused with 503 while the
- * faults refuse connections, and otherwise routed by the venue.
+ * control API, the rest to the venue's REST handler, or have their connection cut while the
+ * faults refuse REST; an upgrade is refused with 503 while the faults refuse connections, and
+ * otherwise routed by the venue.
  * @throws Error when the port cannot be bound
  */
 export async function startVenueServer(routes: VenueRoutes, port = 0): Promise<VenueServer> {
   const server: Server = createServer((request, response) => {
-    const handler = (request.url ?? '').startsWith(`${CONTROL_PREFIX}/`)
+    const control = (request.url ?? '').startsWith(`${CONTROL_PREFIX}/`);
+    if (!control && routes.faults.refusesRest()) {
+      request.socket.destroy();
+      return;
+    }
+    const handler = control
       ? handleControl(routes.control, request, response)
       : routes.rest(request, response);
     handler.catch((error: unknown) => {

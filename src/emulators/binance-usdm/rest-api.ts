@@ -24,7 +24,7 @@ function isOutcome(value: unknown): value is Outcome<unknown> {
 }
 
 /**
- * Serves one Binance USDⓈ-M REST request: refusals and delays from the fault controller, the
+ * Serves one Binance USDⓈ-M REST request: forced failures and delays from the fault controller, the
  * key/signature/timestamp checks, the route, and the pushes it caused (sent after the answer).
  */
 export async function handleRest(
@@ -32,10 +32,6 @@ export async function handleRest(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  if (ctx.faults.refusesRest()) {
-    request.socket.destroy();
-    return;
-  }
   const { method, path, rawQuery, body } = await readRestRequest(request);
   const params: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(rawQuery)) params[key] = value;

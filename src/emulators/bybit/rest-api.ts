@@ -621,7 +621,7 @@ function parseParams(method: string, rawQuery: string, body: string): Params {
 }
 
 /**
- * Serves one Bybit v5 REST request: refusals and delays from the fault controller, the
+ * Serves one Bybit v5 REST request: forced failures and delays from the fault controller, the
  * X-BAPI-* checks, the UID rate limits, the route, and the pushes it caused (sent after the
  * answer is written). Verdicts travel as HTTP 200 with their retCode, as Bybit sends them.
  */
@@ -630,10 +630,6 @@ export async function handleRest(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  if (ctx.faults.refusesRest()) {
-    request.socket.destroy();
-    return;
-  }
   const { method, path, rawQuery, body } = await readRestRequest(request);
   let params: Params = {};
   const record = (status: number, retCode: number | undefined) => {
