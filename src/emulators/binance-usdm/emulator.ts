@@ -1,15 +1,15 @@
-import type { Balance } from '../../core/balance.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { matchesSymbol } from '../../core/instrument.ts';
-import type { Level, MarketDataSource } from '../../core/market-data.ts';
+import type { Level } from '../../core/market-data.ts';
 import type { Side } from '../../core/order.ts';
 import { createRandom } from '../../core/random.ts';
-import type { Clock, Timer } from '../../engine/clock.ts';
+import type { Timer } from '../../engine/clock.ts';
 import { systemClock } from '../../engine/clock.ts';
-import type { SimOrderSnapshot, SimVenue } from '../../venues/sim/sim-venue.ts';
+import type { SimOrderSnapshot } from '../../venues/sim/sim-venue.ts';
 import type { StreamKind } from '../faults.ts';
 import { EmulatorFaults } from '../faults.ts';
 import { replayOnto } from '../feed-replay.ts';
+import type { VenueEmulator, VenueEmulatorOptions } from '../venue-emulator.ts';
 import { refuseUpgrade, startVenueServer } from '../venue-server.ts';
 import { binanceFaultAnswer } from './binance-errors.ts';
 import {
@@ -27,26 +27,13 @@ import { UsdmExchange } from './usdm-exchange.ts';
 import { UserDataStreams } from './user-stream.ts';
 import type { TradeRecord } from './wire.ts';
 
-export interface BinanceUsdmEmulatorOptions {
-  /** 0 or absent: a random free port on 127.0.0.1 */
-  readonly port?: number;
-  /** The only key and secret accepted; default DEFAULT_API_KEY / DEFAULT_API_SECRET */
-  readonly apiKey?: string;
-  readonly apiSecret?: string;
+export interface BinanceUsdmEmulatorOptions extends VenueEmulatorOptions {
   /** Default: BTCUSDT and ETHUSDT perpetuals with Binance's filters */
   readonly instruments?: readonly Instrument[];
-  /** Default: 10 000 USDT */
-  readonly balances?: readonly Balance[];
   /** Every symbol's leverage at start (the margin check); default 20 */
   readonly leverage?: number;
   /** The funding rate premiumIndex and the mark price streams show; default 0.0001 */
   readonly fundingRate?: number;
-  /** Market data to replay into the venue and its public streams */
-  readonly feed?: MarketDataSource;
-  /** Replay pace: 1 real time (default), Infinity as fast as possible */
-  readonly speed?: number;
-  /** Time for the venue, its timestamps, timers and checks; default the system clock */
-  readonly clock?: Clock;
   /** Seeds listenKeys; default 1 */
   readonly seed?: number;
   /** The IP request-weight limit; default Binance's, 2 400 per minute */
@@ -55,23 +42,8 @@ export interface BinanceUsdmEmulatorOptions {
   readonly orderRate?: readonly [OrderRateLimit, OrderRateLimit];
 }
 
-export interface BinanceUsdmEmulator {
-  /** REST base, e.g. http://127.0.0.1:PORT */
-  readonly url: string;
-  /** WebSocket base, e.g. ws://127.0.0.1:PORT */
-  readonly wsUrl: string;
-  readonly port: number;
-  readonly apiKey: string;
-  readonly apiSecret: string;
-  /** The venue's ledger and matching, for tests to compare against */
-  readonly venue: SimVenue;
-  readonly instruments: readonly Instrument[];
-  /** Fault injection; the same operations are served over HTTP under /_kestrel/faults/ */
-  readonly faults: EmulatorFaults;
-  /** REST requests as received (signature left out), oldest first */
-  readonly requests: readonly RequestRecord[];
-  /** User data pushes as sent, oldest first */
-  readonly pushes: readonly Record<string, unknown>[];
+/** The emulator's user data stream is the private socket kind (`user`), its market streams the public */
+export interface BinanceUsdmEmulator extends VenueEmulator<RequestRecord> {
   /**
    * Every execution the venue made, oldest first: trade id, venue order id, the order's client
    * id (ours when we placed it), side, quantity, price, fee and its currency, liquidity,
@@ -85,26 +57,10 @@ export interface BinanceUsdmEmulator {
    */
   orders(): readonly SimOrderSnapshot[];
   /**
-   * Sends raw text frames, exactly as given, to every open socket of a kind (user data or
-   * market): malformed input for the client's parsers. Returns how many sockets got them.
-   */
-  injectFrames(kind: 'user' | 'market', frames: readonly string[]): number;
-  /** Sockets opened since start, by kind, and how many user data sockets are open now */
-  connections(): { readonly user: number; readonly market: number; readonly openUser: number };
-  /** Sets the best bid and offer; fills resting orders it crosses, publishes bookTicker and depth */
-  setQuote(symbol: string, bid: number, ask: number, bidSize?: number, askSize?: number): void;
-  /** Sets the visible book; fills what it crosses, publishes depth */
-  setBook(symbol: string, bids: readonly Level[], asks: readonly Level[]): void;
-  /** Prints a trade (side = aggressor); fills resting orders it trades through */
-  printTrade(symbol: string, price: number, size: number, side: Side): void;
-  /**
    * A liquidation order of the market (someone else's): printed on the tape and published on
    * the forceOrder streams
    */
   liquidate(symbol: string, side: Side, price: number, size: number): void;
-  /** Settles when the replayed feed ends (at once without a feed) */
-  readonly replayDone: Promise<void>;
-  close(): Promise<void>;
 }
 
 const PUBLIC_PATHS = /^\/(?:(?:public|market)\/)?(ws|stream)(?:\/(.*))?$/;

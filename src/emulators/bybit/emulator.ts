@@ -1,14 +1,13 @@
-import type { Balance } from '../../core/balance.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { matchesSymbol } from '../../core/instrument.ts';
-import type { Level, MarketDataSource } from '../../core/market-data.ts';
+import type { Level } from '../../core/market-data.ts';
 import type { Side } from '../../core/order.ts';
-import type { Clock } from '../../engine/clock.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { SimVenue } from '../../venues/sim/sim-venue.ts';
 import type { StreamKind } from '../faults.ts';
 import { EmulatorFaults } from '../faults.ts';
 import { replayOnto } from '../feed-replay.ts';
+import type { VenueEmulator, VenueEmulatorOptions } from '../venue-emulator.ts';
 import { refuseUpgrade, startVenueServer } from '../venue-server.ts';
 import { bybitFaultAnswer, envelope } from './bybit-errors.ts';
 import type { BybitMarketSpec } from './defaults.ts';
@@ -30,48 +29,23 @@ import type { RequestRecord } from './rest-api.ts';
 import { handleRest } from './rest-api.ts';
 import { executionRow, orderRow, positionRow, walletRow } from './wire.ts';
 
-export interface BybitEmulatorOptions {
-  /** 0 or absent: a random free port on 127.0.0.1 */
-  readonly port?: number;
-  /** The only key and secret accepted; default DEFAULT_API_KEY / DEFAULT_API_SECRET */
-  readonly apiKey?: string;
-  readonly apiSecret?: string;
+export interface BybitEmulatorOptions extends VenueEmulatorOptions {
   /** Default: BTCUSDT and ETHUSDT linear perpetuals with Bybit's filters (defaultMarkets) */
   readonly markets?: readonly BybitMarketSpec[];
   /** Plain instruments instead of markets: listed with generous order limits */
   readonly instruments?: readonly Instrument[];
-  /** Default: 10 000 USDT */
-  readonly balances?: readonly Balance[];
   /** The leverage every symbol starts with; default 10 */
   readonly leverage?: number;
   /** Enforce Bybit's per-UID rate limits (10 orders/s per trade endpoint...); default true */
   readonly rateLimits?: boolean;
-  /** Market data to replay into the venue and its public streams */
-  readonly feed?: MarketDataSource;
-  /** Replay pace: 1 real time (default), Infinity as fast as possible */
-  readonly speed?: number;
-  /** Time for the venue, its timestamps, timers and checks; default the system clock */
-  readonly clock?: Clock;
   /** Seeds the order, execution and trade ids; default 1 */
   readonly seed?: number;
 }
 
-export interface BybitEmulator {
-  /** REST base, e.g. http://127.0.0.1:PORT */
-  readonly url: string;
-  /** WebSocket base, e.g. ws://127.0.0.1:PORT (`/v5/public/linear`, `/v5/private`) */
-  readonly wsUrl: string;
-  readonly port: number;
-  readonly apiKey: string;
-  readonly apiSecret: string;
+/** The WebSocket paths are `/v5/public/linear` (and the other categories) and `/v5/private` */
+export interface BybitEmulator extends VenueEmulator<RequestRecord> {
   /** The venue's ledger and matching (one sim instrument per symbol and position side) */
   readonly venue: SimVenue;
-  readonly instruments: readonly Instrument[];
-  readonly faults: EmulatorFaults;
-  /** REST requests as received (signature left out), oldest first */
-  readonly requests: readonly RequestRecord[];
-  /** Private pushes as sent (after faults), oldest first */
-  readonly pushes: readonly Record<string, unknown>[];
   /**
    * Every execution the venue made, oldest first, unbounded: execId (the trade id Kestrel
    * dedups by), orderId, orderLinkId (ours when we placed it), side, quantity, price, fee.
@@ -81,18 +55,8 @@ export interface BybitEmulator {
   orders(): readonly BybitOrder[];
   /** The venue's position in a symbol (net of both hedge sides), signed */
   position(symbol: string): number;
-  /** Sends raw text frames, exactly as given, to every private (`user`) or public (`market`) socket */
-  injectFrames(kind: 'user' | 'market', frames: readonly string[]): number;
-  /** Sockets opened since start, by kind, and how many private sockets are open now */
-  connections(): { readonly user: number; readonly market: number; readonly openUser: number };
   /** The topics subscribed now: private (authenticated sockets only) and public */
   subscriptions(): { readonly private: readonly string[]; readonly public: readonly string[] };
-  setQuote(symbol: string, bid: number, ask: number, bidSize?: number, askSize?: number): void;
-  setBook(symbol: string, bids: readonly Level[], asks: readonly Level[]): void;
-  printTrade(symbol: string, price: number, size: number, side: Side): void;
-  /** Settles when the replayed feed ends (at once without a feed) */
-  readonly replayDone: Promise<void>;
-  close(): Promise<void>;
 }
 
 const PUBLIC_PATH = /^\/v5\/public\/(linear|inverse|spot|option)$/;
