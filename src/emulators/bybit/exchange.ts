@@ -862,13 +862,8 @@ export class BybitExchange {
     const touchedSymbols = new Set<string>();
     let matchSeq: number | undefined;
     for (const report of reports) {
-      if (
-        report.type === 'rejected' ||
-        report.type === 'funding' ||
-        report.type === 'cancelRejected' ||
-        report.type === 'amendRejected'
-      )
-        continue;
+      // Refusals and funding name no order of the book
+      if (!('order' in report)) continue;
       const order = this.bySimId.get(report.order.orderId);
       if (order === undefined) continue;
       order.updatedTime = now;

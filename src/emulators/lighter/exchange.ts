@@ -754,13 +754,8 @@ export class LighterExchange {
     const trades: TradeRecord[] = [];
     const positions = new Set<number>();
     for (const report of reports) {
-      if (
-        report.type === 'rejected' ||
-        report.type === 'funding' ||
-        report.type === 'cancelRejected' ||
-        report.type === 'amendRejected'
-      )
-        continue;
+      // Refusals and funding name no order of the book
+      if (!('order' in report)) continue;
       const order = this.bySimKey.get(report.order.clientId);
       if (order === undefined) continue;
       const market = this.markets.get(order.marketIndex);
