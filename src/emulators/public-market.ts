@@ -1,4 +1,5 @@
 import type { Instrument } from '../core/instrument.ts';
+import { snapPrice, snapSize } from '../core/instrument.ts';
 import type { Level } from '../core/market-data.ts';
 import type { Side } from '../core/order.ts';
 
@@ -93,15 +94,26 @@ export function moveBook(
   };
 }
 
-/** Puts a print (price and size already snapped) on the tape, which keeps the latest 1 000 */
+/** Levels with their prices and sizes snapped to the instrument's tick and lot */
+export function snapLevels(instrument: Instrument, levels: readonly Level[]): Level[] {
+  return levels.map(([p, s]) => [snapPrice(instrument, p), snapSize(instrument, s)] as const);
+}
+
+/** Puts a print on the tape (its price and size snapped to the steps), which keeps the latest 1 000 */
 export function recordTrade(
   state: MarketState,
   price: number,
-  quantity: number,
+  size: number,
   side: Side,
   now: number,
 ): PublicTrade {
-  const trade: PublicTrade = { id: state.nextTradeId++, price, quantity, side, time: now };
+  const trade: PublicTrade = {
+    id: state.nextTradeId++,
+    price: snapPrice(state.instrument, price),
+    quantity: snapSize(state.instrument, size),
+    side,
+    time: now,
+  };
   state.trades.push(trade);
   if (state.trades.length > PUBLIC_TRADES_KEPT) state.trades.shift();
   return trade;

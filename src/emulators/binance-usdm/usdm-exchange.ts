@@ -9,7 +9,7 @@ import type {
   MarketChange as PublicChange,
   MarketState as PublicMarket,
 } from '../public-market.ts';
-import { createMarketState, moveBook, recordTrade } from '../public-market.ts';
+import { createMarketState, moveBook, recordTrade, snapLevels } from '../public-market.ts';
 import type { AlgoOrder } from './algo-orders.ts';
 import { isWaiting, meetsTrigger, triggersMarket } from './algo-orders.ts';
 import { binanceError, verdictError } from './binance-errors.ts';
@@ -830,14 +830,12 @@ export class UsdmExchange {
   ): Record<string, unknown>[] {
     const state = this.market(symbol);
     const instrument = state.instrument;
-    const snapLevels = (levels: readonly Level[]): Level[] =>
-      levels.map(([p, s]) => [snapPrice(instrument, p), snapSize(instrument, s)] as const);
     const book = {
       type: 'book' as const,
       instrument,
       time: now,
-      bids: snapLevels(bids),
-      asks: snapLevels(asks),
+      bids: snapLevels(instrument, bids),
+      asks: snapLevels(instrument, asks),
     };
     const reports = this.venue.onBook(book, now);
     this.moveBook(state, book.bids, book.asks, now);
@@ -854,13 +852,7 @@ export class UsdmExchange {
   ): Record<string, unknown>[] {
     const state = this.market(symbol);
     const instrument = state.instrument;
-    const trade = recordTrade(
-      state,
-      snapPrice(instrument, price),
-      snapSize(instrument, size),
-      side,
-      now,
-    );
+    const trade = recordTrade(state, price, size, side, now);
     state.candles.add(trade);
     const reports = this.venue.onTrade(
       { type: 'trade', instrument, time: now, price: trade.price, size: trade.quantity, side },

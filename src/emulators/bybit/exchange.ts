@@ -8,7 +8,7 @@ import type { Position } from '../../core/position.ts';
 import type { SimCode, SimOrderSnapshot, SimReport } from '../../venues/sim/sim-venue.ts';
 import { SIM_CODES, SimVenue } from '../../venues/sim/sim-venue.ts';
 import type { MarketChange, MarketState } from '../public-market.ts';
-import { createMarketState, moveBook, recordTrade } from '../public-market.ts';
+import { createMarketState, moveBook, recordTrade, snapLevels } from '../public-market.ts';
 import type { BybitError } from './bybit-errors.ts';
 import { bybitError, paramsError } from './bybit-errors.ts';
 import type { BybitMarketSpec } from './defaults.ts';
@@ -797,9 +797,7 @@ export class BybitExchange {
   ): PrivatePush[] {
     const state = this.publicMarket(symbol);
     const instrument = state.instrument;
-    const snapLevels = (levels: readonly Level[]): Level[] =>
-      levels.map(([p, s]) => [snapPrice(instrument, p), snapSize(instrument, s)] as const);
-    const book = { bids: snapLevels(bids), asks: snapLevels(asks) };
+    const book = { bids: snapLevels(instrument, bids), asks: snapLevels(instrument, asks) };
     const reports: SimReport[] = [];
     for (const simInstrument of this.simInstruments.get(instrument.venueSymbol) ?? [])
       reports.push(
@@ -813,13 +811,7 @@ export class BybitExchange {
   printTrade(symbol: string, price: number, size: number, side: Side, now: number): PrivatePush[] {
     const state = this.publicMarket(symbol);
     const instrument = state.instrument;
-    const trade = recordTrade(
-      state,
-      snapPrice(instrument, price),
-      snapSize(instrument, size),
-      side,
-      now,
-    );
+    const trade = recordTrade(state, price, size, side, now);
     const reports: SimReport[] = [];
     for (const simInstrument of this.simInstruments.get(instrument.venueSymbol) ?? [])
       reports.push(

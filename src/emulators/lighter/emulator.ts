@@ -11,6 +11,7 @@ import { systemClock } from '../../engine/clock.ts';
 import { ORDER } from '../../venues/lighter/crypto/curve.ts';
 import { privateKeyFromBytes, publicKeyOf } from '../../venues/lighter/crypto/schnorr.ts';
 import type { SimVenue } from '../../venues/sim/sim-venue.ts';
+import { snapLevels } from '../public-market.ts';
 import type {
   EmulatorApiKey,
   LighterEmulatorApiKeySpec,
@@ -255,14 +256,9 @@ export async function startLighterEmulator(
   const resolve = (ref: number | string): EmulatorMarket => exchange.resolveMarket(ref);
   const setBook = (ref: number | string, bids: readonly Level[], asks: readonly Level[]) => {
     const market = resolve(ref);
-    const snapLevels = (levels: readonly Level[]): Level[] =>
-      levels
-        .map(
-          ([price, size]) =>
-            [snapPrice(market.instrument, price), snapSize(market.instrument, size)] as const,
-        )
-        .filter(([price, size]) => price > 0 && size > 0);
-    exchange.setBook(market.spec.marketIndex, snapLevels(bids), snapLevels(asks));
+    const snap = (levels: readonly Level[]): Level[] =>
+      snapLevels(market.instrument, levels).filter(([price, size]) => price > 0 && size > 0);
+    exchange.setBook(market.spec.marketIndex, snap(bids), snap(asks));
   };
   const setQuote = (
     ref: number | string,
