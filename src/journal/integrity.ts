@@ -164,8 +164,3 @@ export function describeDamage(damage: JournalDamage): string {
       return `${range}: ${damage.detail} (a torn write; cut when the journal is next written)`;
   }
 }
-
-/** How many records a damaged stretch spans, when known */
-export function damageSize(damage: JournalDamage): number | undefined {
-  return damage.to === undefined ? undefined : damage.to - damage.from + 1;
-}

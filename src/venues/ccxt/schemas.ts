@@ -145,7 +145,6 @@ export const positionSchema = z.looseObject({
   timestamp: optionalNumber,
   info: z.unknown(),
 });
-export type CcxtPosition = z.infer<typeof positionSchema>;
 
 const walletEntrySchema = z.looseObject({
   asset: z.string().min(1),

@@ -178,7 +178,6 @@ export const wsTradeSchema = z.object({
   liquidation_trades: z.array(tradeSchema).nullish(),
   nonce: z.number().int().optional(),
 });
-export type WsTrade = z.infer<typeof wsTradeSchema>;
 
 /** Orders keyed by market index (string) */
 const ordersByMarket = z.record(z.string(), z.array(orderSchema));
@@ -226,14 +225,6 @@ export const wsUserStatsSchema = z.object({
   channel: z.string(),
   stats: statsSchema,
   timestamp: z.number().int().optional(),
-});
-
-export const wsSendTxReplySchema = z.object({
-  type: z.enum(['jsonapi/sendtx', 'jsonapi/sendtxbatch']),
-  code: z.number().int(),
-  message: z.string().optional(),
-  tx_hash: z.union([z.string(), z.array(z.string())]).optional(),
-  volume_quota_remaining: z.number().optional(),
 });
 
 // ---- REST -----------------------------------------------------------------------------------

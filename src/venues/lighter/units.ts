@@ -23,11 +23,6 @@ export function feeRate(millionths: number): number {
   return millionths / FEE_TICK;
 }
 
-/** A fraction of notional in millionths, rounded: 0.000196 → 196 */
-export function toFeeMillionths(rate: number): number {
-  return Math.round(rate * FEE_TICK);
-}
-
 /** Parses a decimal string the schema already checked; "-0.000000" is 0 */
 export function decimal(text: string): number {
   return Number(text) || 0;

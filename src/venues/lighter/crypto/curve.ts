@@ -4,7 +4,6 @@ import {
   canonicalSqrt5,
   div5,
   double5,
-  equals5,
   FP5_ONE,
   FP5_ZERO,
   fp5,
@@ -114,11 +113,6 @@ export function double(p: CurvePoint): CurvePoint {
     u: sub5(square5(add5(w1, z1)), add5(t4, z)),
     t: sub5(double5(x1), add5(mul5(t4, FOUR), z)),
   };
-}
-
-/** Whether two points are the same group element */
-export function samePoint(p: CurvePoint, q: CurvePoint): boolean {
-  return equals5(mul5(p.u, q.t), mul5(q.u, p.t));
 }
 
 /** k P, by a fixed 4-bit window over the scalar's bits (k reduced modulo the order) */
