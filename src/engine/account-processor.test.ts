@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BTC_PERP, BTC_PERP_OTHER } from '../../test/helpers/instruments.ts';
+import { limitBuy } from '../../test/helpers/requests.ts';
 import type { AccountEvent } from '../core/events.ts';
 import type { ClientOrderId } from '../core/ids.ts';
 import { clientOrderId, tradeId, venueOrderId } from '../core/ids.ts';
-import { createOrderRequest } from '../core/order-request.ts';
 import { AccountProcessor } from './account-processor.ts';
 import { SimulatedClock } from './clock.ts';
 import { CompositeAccountProcessor } from './composite-account-processor.ts';
@@ -17,17 +17,6 @@ function setup(limits = {}) {
   return { clock, logger, account };
 }
 
-const request = (id: string, quantity = 1) =>
-  createOrderRequest({
-    clientId: clientOrderId(id),
-    instrument: BTC_PERP,
-    side: 'BUY',
-    quantity,
-    orderType: 'LIMIT',
-    price: 100,
-    timeInForce: 'GTC',
-  });
-
 const accepted = (id: string): AccountEvent => ({
   type: 'orderAccepted',
   exchange: 'TEST',
@@ -39,7 +28,7 @@ const accepted = (id: string): AccountEvent => ({
 describe('AccountProcessor', () => {
   it('process order request stores pending', () => {
     const { account } = setup();
-    const order = account.processOrderRequest(request('p1'));
+    const order = account.processOrderRequest(limitBuy('p1'));
     assert.equal(order.status, 'PENDING');
     assert.equal(account.findOrder('p1'), order);
     assert.deepEqual(
@@ -55,7 +44,7 @@ describe('AccountProcessor', () => {
 
   it('knows a finished order past its grace window: the venue repeating it is absorbed', () => {
     const { clock, account, logger } = setup({ graceMs: 1000 });
-    account.processOrderRequest(request('done'));
+    account.processOrderRequest(limitBuy('done'));
     account.apply(accepted('done'));
     account.apply({
       type: 'orderCanceled',
@@ -64,7 +53,7 @@ describe('AccountProcessor', () => {
       time: 2,
     });
     clock.advanceTo(10_000);
-    account.processOrderRequest(request('later'));
+    account.processOrderRequest(limitBuy('later'));
     assert.deepEqual(
       account.getOrderHistory().map((o) => o.clientId),
       ['done'],
@@ -88,8 +77,8 @@ describe('AccountProcessor', () => {
 
   it('refuses a duplicate request with a typed error and changes nothing', () => {
     const { account } = setup();
-    account.processOrderRequest(request('p1', 1));
-    assert.throws(() => account.processOrderRequest(request('p1', 2)), {
+    account.processOrderRequest(limitBuy('p1', 1));
+    assert.throws(() => account.processOrderRequest(limitBuy('p1', 2)), {
       code: 'DUPLICATE_CLIENT_ID',
       field: 'clientId',
     });
@@ -98,8 +87,8 @@ describe('AccountProcessor', () => {
 
   it('applies events caused by a listener after the current one, in order', () => {
     const { account } = setup();
-    account.processOrderRequest(request('a'));
-    account.processOrderRequest(request('b'));
+    account.processOrderRequest(limitBuy('a'));
+    account.processOrderRequest(limitBuy('b'));
     const heard: string[] = [];
     account.subscribe((result, event) => {
       const id = result.outcome === 'applied' ? result.order?.clientId : undefined;
@@ -115,12 +104,12 @@ describe('AccountProcessor', () => {
 
   it('tracks a request made inside a listener at once, and tells listeners in turn', () => {
     const { account } = setup();
-    account.processOrderRequest(request('a'));
+    account.processOrderRequest(limitBuy('a'));
     const heard: string[] = [];
     account.subscribe((_result, event) => {
       heard.push(event.type);
       if (event.type === 'orderAccepted') {
-        const order = account.processOrderRequest(request('child'));
+        const order = account.processOrderRequest(limitBuy('child'));
         heard.push(`tracked:${order.status}`);
       }
     });
@@ -130,7 +119,7 @@ describe('AccountProcessor', () => {
 
   it('keeps applying when a listener throws', () => {
     const { account, logger } = setup();
-    account.processOrderRequest(request('a'));
+    account.processOrderRequest(limitBuy('a'));
     account.subscribe(() => {
       throw new Error('strategy bug');
     });
@@ -143,7 +132,7 @@ describe('AccountProcessor', () => {
 
   it('books a batch of fills once each, and a repeated batch not at all', () => {
     const { account } = setup();
-    account.processOrderRequest(request('a', 2));
+    account.processOrderRequest(limitBuy('a', 2));
     const fills = [0, 1].map((i) => ({
       tradeId: tradeId(`t${i}`),
       clientId: 'a' as ClientOrderId,
@@ -216,7 +205,7 @@ describe('AccountProcessor', () => {
   it('moves terminal orders to history after the grace window on its clock', () => {
     const { account, clock } = setup({ graceMs: 1000, historySize: 5 });
     for (let i = 0; i < 10; i++) {
-      account.processOrderRequest(request(`o${i}`));
+      account.processOrderRequest(limitBuy(`o${i}`));
       account.apply({
         type: 'orderCanceled',
         exchange: 'TEST',
@@ -226,7 +215,7 @@ describe('AccountProcessor', () => {
     }
     assert.equal(account.getOrderHistory().length, 0, 'all in their grace window');
     clock.advanceTo(clock.now() + 1001);
-    account.processOrderRequest(request('next'));
+    account.processOrderRequest(limitBuy('next'));
     assert.deepEqual(
       account.getOrderHistory().map((o) => o.clientId),
       ['o5', 'o6', 'o7', 'o8', 'o9'],
@@ -266,7 +255,7 @@ describe('CompositeAccountProcessor', () => {
         balances: [{ currency: 'USDT', total: 20, free: 20, locked: 0 }],
       }),
     ]);
-    composite.processOrderRequest(request('x'));
+    composite.processOrderRequest(limitBuy('x'));
     composite.apply(accepted('x'));
     assert.equal(composite.account('TEST').findOrder('x')?.status, 'OPEN');
     assert.equal(composite.account('OTHER').findOrder('x'), undefined);

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BTC_PERP } from '../../test/helpers/instruments.ts';
 import { parsePrometheus, sampleOf } from '../../test/helpers/prometheus.ts';
+import { limitBuy } from '../../test/helpers/requests.ts';
 import { KestrelError } from '../core/errors.ts';
 import { clientOrderId, tradeId, venueOrderId } from '../core/ids.ts';
-import { createOrderRequest } from '../core/order-request.ts';
 import type { JournalBacklog, JournalHealth } from '../journal/journal.ts';
 import { AccountProcessor } from './account-processor.ts';
 import { SimulatedClock } from './clock.ts';
@@ -29,17 +29,7 @@ describe('metrics registry', () => {
       ['o1', 100],
       ['o2', 99],
     ] as const)
-      account.processOrderRequest(
-        createOrderRequest({
-          clientId: clientOrderId(id),
-          instrument: BTC_PERP,
-          side: 'BUY',
-          quantity: 0.5,
-          orderType: 'LIMIT',
-          price,
-          timeInForce: 'GTC',
-        }),
-      );
+      account.processOrderRequest(limitBuy(id, 0.5, price));
     account.apply({
       type: 'orderFilled',
       exchange: 'TEST',

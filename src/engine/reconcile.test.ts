@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BTC_PERP, ETH_PERP } from '../../test/helpers/instruments.ts';
+import { limitBuy } from '../../test/helpers/requests.ts';
 import { findTracked } from '../core/account.ts';
 import type { ClientOrderId } from '../core/ids.ts';
-import { clientOrderId, tradeId, venueOrderId } from '../core/ids.ts';
-import { createOrderRequest } from '../core/order-request.ts';
+import { tradeId, venueOrderId } from '../core/ids.ts';
 import { AccountProcessor } from './account-processor.ts';
 import { SimulatedClock } from './clock.ts';
 import { createMemoryLogger } from './logger.ts';
@@ -19,18 +19,7 @@ function account() {
     logger: createMemoryLogger(),
     balances: [{ currency: 'USDT', total: 1000, free: 1000, locked: 0 }],
   });
-  const place = (id: string, quantity = 1) =>
-    processor.processOrderRequest(
-      createOrderRequest({
-        clientId: clientOrderId(id),
-        instrument: BTC_PERP,
-        side: 'BUY',
-        quantity,
-        orderType: 'LIMIT',
-        price: 100,
-        timeInForce: 'GTC',
-      }),
-    );
+  const place = (id: string, quantity = 1) => processor.processOrderRequest(limitBuy(id, quantity));
   const view = (now = 20_000) => ({
     exchange: 'TEST',
     openOrders: processor.getOrders(),
@@ -187,18 +176,7 @@ describe('planReconciliation', () => {
 
   it('finds an order by its venue id or correlation key when the venue does not carry our clientId', () => {
     const { processor, view } = account();
-    processor.processOrderRequest(
-      createOrderRequest({
-        clientId: clientOrderId('mine'),
-        instrument: BTC_PERP,
-        side: 'BUY',
-        quantity: 1,
-        orderType: 'LIMIT',
-        price: 100,
-        timeInForce: 'GTC',
-      }),
-      '42',
-    );
+    processor.processOrderRequest(limitBuy('mine'), '42');
     const plan = planReconciliation(
       view(),
       snapshot({ openOrders: [open({ correlationKey: '42', venueOrderId: '281474976710700' })] }),

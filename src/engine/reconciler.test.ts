@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BTC_PERP } from '../../test/helpers/instruments.ts';
+import { limitBuy } from '../../test/helpers/requests.ts';
 import { ScriptedBroker } from '../../test/helpers/scripted-broker.ts';
 import type { FillReport } from '../core/fill.ts';
 import type { ClientOrderId } from '../core/ids.ts';
-import { clientOrderId, tradeId, venueOrderId } from '../core/ids.ts';
+import { tradeId, venueOrderId } from '../core/ids.ts';
 import type { Order } from '../core/order.ts';
-import { createOrderRequest } from '../core/order-request.ts';
 import { AccountProcessor } from './account-processor.ts';
 import { SimulatedClock } from './clock.ts';
 import { createMemoryLogger } from './logger.ts';
@@ -66,17 +66,7 @@ function setup() {
     isOwn: (clientId) => clientId.startsWith('k'),
   });
   const place = (id: string, quantity = 0.002, price = 64_000) =>
-    account.processOrderRequest(
-      createOrderRequest({
-        clientId: clientOrderId(id),
-        instrument: BTC_PERP,
-        side: 'BUY',
-        quantity,
-        orderType: 'LIMIT',
-        price,
-        timeInForce: 'GTC',
-      }),
-    );
+    account.processOrderRequest(limitBuy(id, quantity, price));
   const venueOrder = (id: string, patch: Partial<VenueOrderState> = {}): VenueOrderState => ({
     instrument: BTC_PERP,
     clientId: id,

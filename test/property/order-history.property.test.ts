@@ -32,8 +32,8 @@ import type { AccountEvent } from '../../src/core/events.ts';
 import type { ClientOrderId } from '../../src/core/ids.ts';
 import { clientOrderId, tradeId, venueOrderId } from '../../src/core/ids.ts';
 import { isTerminal } from '../../src/core/order.ts';
-import { createOrderRequest } from '../../src/core/order-request.ts';
 import { BTC_PERP } from '../helpers/instruments.ts';
+import { limitBuy } from '../helpers/requests.ts';
 
 const EX = 'TEST';
 const GRACE = 100;
@@ -102,15 +102,7 @@ function run(steps: readonly Step[], historySize: number): void {
       case 'request':
         event = {
           type: 'orderRequested',
-          request: createOrderRequest({
-            clientId: clientOrderId(`o${requested}`),
-            instrument: BTC_PERP,
-            side: 'BUY',
-            quantity: 1,
-            orderType: 'LIMIT',
-            price: 100,
-            timeInForce: 'GTC',
-          }),
+          request: limitBuy(`o${requested}`),
           time: now,
         };
         requested += 1;
