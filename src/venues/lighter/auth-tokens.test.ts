@@ -7,16 +7,22 @@ import { parseAuthToken } from './signer.ts';
 
 const KEY = `0x${'3c'.repeat(40)}`;
 
+/** A fake signer for account 9, API key 4, on a simulated clock */
+function setup() {
+  const clock = new SimulatedClock(1_800_000_000_000);
+  const signer = createFakeSigner({
+    privateKey: KEY,
+    accountIndex: 9,
+    apiKeyIndex: 4,
+    chainId: 300,
+    clock,
+  });
+  return { clock, signer };
+}
+
 describe('lighter auth tokens', () => {
   it('are reused while fresh and replaced before they expire', async () => {
-    const clock = new SimulatedClock(1_800_000_000_000);
-    const signer = createFakeSigner({
-      privateKey: KEY,
-      accountIndex: 9,
-      apiKeyIndex: 4,
-      chainId: 300,
-      clock,
-    });
+    const { clock, signer } = setup();
     const tokens = new AuthTokens({ signer, clock, ttlMs: 600_000, refreshBeforeMs: 60_000 });
     const first = await tokens.token();
     assert.deepEqual(parseAuthToken(first), {
@@ -34,14 +40,7 @@ describe('lighter auth tokens', () => {
   });
 
   it('share one signing between concurrent callers and never exceed 8 hours', async () => {
-    const clock = new SimulatedClock(1_800_000_000_000);
-    const signer = createFakeSigner({
-      privateKey: KEY,
-      accountIndex: 9,
-      apiKeyIndex: 4,
-      chainId: 300,
-      clock,
-    });
+    const { clock, signer } = setup();
     const tokens = new AuthTokens({ signer, clock, ttlMs: 24 * 3_600_000 });
     const [a, b] = await Promise.all([tokens.token(), tokens.token()]);
     assert.equal(a, b);
