@@ -90,6 +90,21 @@ function captured(): Record<string, { httpResponse: unknown }[]> | undefined {
   ).methods;
 }
 
+/** The book the REST and stream tests start from: BTCUSDT 64000 / 64000.1, two levels a side */
+function setStartingBook(emulator: BybitEmulator): void {
+  emulator.setBook(
+    'BTCUSDT',
+    [
+      [64000, 1],
+      [63999.9, 2],
+    ],
+    [
+      [64000.1, 1],
+      [64000.2, 2],
+    ],
+  );
+}
+
 describe('bybit emulator: REST v5 on the wire', () => {
   let emulator: BybitEmulator;
   let call: ReturnType<typeof client>;
@@ -98,17 +113,7 @@ describe('bybit emulator: REST v5 on the wire', () => {
   before(async () => {
     emulator = await startBybitEmulator({ clock, rateLimits: false });
     call = client(emulator, () => clock.now());
-    emulator.setBook(
-      'BTCUSDT',
-      [
-        [64000, 1],
-        [63999.9, 2],
-      ],
-      [
-        [64000.1, 1],
-        [64000.2, 2],
-      ],
-    );
+    setStartingBook(emulator);
   });
   after(() => emulator.close());
 
@@ -374,17 +379,7 @@ describe('bybit emulator: REST v5 on the wire', () => {
       orderLinkId: 'stop-2',
     });
     assert.equal(status('stop-2'), 'Deactivated');
-    emulator.setBook(
-      'BTCUSDT',
-      [
-        [64000, 1],
-        [63999.9, 2],
-      ],
-      [
-        [64000.1, 1],
-        [64000.2, 2],
-      ],
-    );
+    setStartingBook(emulator);
   });
 
   it('keeps position mode and leverage rules', async () => {
@@ -610,17 +605,7 @@ describe('bybit emulator: streams', () => {
   let emulator: BybitEmulator;
   before(async () => {
     emulator = await startBybitEmulator({ rateLimits: false });
-    emulator.setBook(
-      'BTCUSDT',
-      [
-        [64000, 1],
-        [63999.9, 2],
-      ],
-      [
-        [64000.1, 1],
-        [64000.2, 2],
-      ],
-    );
+    setStartingBook(emulator);
   });
   after(() => emulator.close());
 
