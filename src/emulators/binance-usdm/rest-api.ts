@@ -24,8 +24,9 @@ function isOutcome(value: unknown): value is Outcome<unknown> {
 }
 
 /**
- * Serves one Binance USDⓈ-M REST request: forced failures and delays from the fault controller, the
- * key/signature/timestamp checks, the route, and the pushes it caused (sent after the answer).
+ * Serves one Binance USDⓈ-M REST request: forced failures and delays from the fault
+ * controller, the key/signature/timestamp checks, the route, and the pushes it caused (sent
+ * after the answer).
  */
 export async function handleRest(
   ctx: RestContext,

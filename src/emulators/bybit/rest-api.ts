@@ -621,9 +621,9 @@ function parseParams(method: string, rawQuery: string, body: string): Params {
 }
 
 /**
- * Serves one Bybit v5 REST request: forced failures and delays from the fault controller, the
- * X-BAPI-* checks, the UID rate limits, the route, and the pushes it caused (sent after the
- * answer is written). Verdicts travel as HTTP 200 with their retCode, as Bybit sends them.
+ * Serves one Bybit v5 REST request: forced failures and delays from the fault controller,
+ * the X-BAPI-* checks, the UID rate limits, the route, and the pushes it caused (sent after
+ * the answer is written). Verdicts travel as HTTP 200 with their retCode, as Bybit sends them.
  */
 export async function handleRest(
   ctx: RestContext,
