@@ -81,6 +81,17 @@ export function whyNoRedis(): string | undefined {
     : 'redis-server is not installed (apt-get install redis-server); .ci/run installs it';
 }
 
+/** Collects a child's stdout and stderr as they come; the function gives all of it so far */
+function captureOutput(child: ChildProcess): () => string {
+  let output = '';
+  const add = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on('data', add);
+  child.stderr?.on('data', add);
+  return () => output;
+}
+
 /** Resolves once something accepts TCP connections on the port; rejects on `exited` or no progress */
 async function waitForPort(
   port: number,
@@ -159,23 +170,17 @@ export async function startPostgres(): Promise<RunningServer | undefined> {
     'full_page_writes=off',
   ];
   const child = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], ...as });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const output = captureOutput(child);
   const stop = async () => {
     await stopChild(child, 'SIGINT');
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPort(port, 'postgres', child, () => output, 60_000);
+    await waitForPort(port, 'postgres', child, output, 60_000);
     // Listening is not accepting queries yet: wait for the startup to finish
     const deadline = Date.now() + 60_000;
-    while (!output.includes('ready to accept connections')) {
-      if (Date.now() > deadline) throw new Error(`postgres never became ready: ${output}`);
+    while (!output().includes('ready to accept connections')) {
+      if (Date.now() > deadline) throw new Error(`postgres never became ready: ${output()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } catch (error) {
@@ -206,19 +211,13 @@ export async function startRedis(): Promise<RunningServer | undefined> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const output = captureOutput(child);
   const stop = async () => {
     await stopChild(child, 'SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPort(port, 'redis-server', child, () => output, 60_000);
+    await waitForPort(port, 'redis-server', child, output, 60_000);
   } catch (error) {
     await stop();
     throw error;
