@@ -140,37 +140,23 @@ describe('planReconciliation', () => {
     for (const event of fillEvents('TEST', snapshot({ fills }))) processor.apply(event);
     for (const event of fillEvents('TEST', snapshot({ fills }))) processor.apply(event);
     assert.equal(processor.getPosition(BTC_PERP).quantity, 1, 'booked once');
-    const plan = planReconciliation(
-      view(),
-      snapshot({
-        openOrders: [
-          open({ clientId: 'a', quantity: 2, status: 'PARTIALLY_FILLED', filledQuantity: 1 }),
-        ],
-        positions: [
-          { instrument: BTC_PERP, quantity: 1.5, averagePrice: 100 },
-          { instrument: ETH_PERP, quantity: -2, averagePrice: 3000 },
-        ],
-        balances: [{ currency: 'USDT', total: 990, free: 900, locked: 90 }],
-      }),
-    );
+    const venueSays = snapshot({
+      openOrders: [
+        open({ clientId: 'a', quantity: 2, status: 'PARTIALLY_FILLED', filledQuantity: 1 }),
+      ],
+      positions: [
+        { instrument: BTC_PERP, quantity: 1.5, averagePrice: 100 },
+        { instrument: ETH_PERP, quantity: -2, averagePrice: 3000 },
+      ],
+      balances: [{ currency: 'USDT', total: 990, free: 900, locked: 90 }],
+    });
+    const plan = planReconciliation(view(), venueSays);
     for (const event of plan.events) processor.apply(event);
     assert.equal(processor.getPosition(BTC_PERP).quantity, 1.5);
     assert.equal(processor.getPosition(ETH_PERP).quantity, -2);
     assert.equal(processor.getBalances()[0]?.total, 990);
     assert.equal(processor.findOrder('a')?.status, 'PARTIALLY_FILLED');
-    const again = planReconciliation(
-      view(),
-      snapshot({
-        openOrders: [
-          open({ clientId: 'a', quantity: 2, status: 'PARTIALLY_FILLED', filledQuantity: 1 }),
-        ],
-        positions: [
-          { instrument: BTC_PERP, quantity: 1.5, averagePrice: 100 },
-          { instrument: ETH_PERP, quantity: -2, averagePrice: 3000 },
-        ],
-        balances: [{ currency: 'USDT', total: 990, free: 900, locked: 90 }],
-      }),
-    );
+    const again = planReconciliation(view(), venueSays);
     assert.deepEqual(again.events, [], 'nothing to correct once in line');
   });
 
