@@ -122,6 +122,17 @@ async function signVector(signer: LighterSigner, vector: OracleVector): Promise<
   }
 }
 
+/** The WASM signer with the Lighter emulator's well-known account and API key */
+function emulatorWasmSigner(): Promise<LighterSigner> {
+  return createWasmSigner({
+    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
+    accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
+    apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
+    chainId: LIGHTER_EMULATOR_CHAIN_ID,
+    clock: systemClock,
+  });
+}
+
 /** The signed fields of a tx_info, without the randomised signature and the attribute map */
 function signedFields(txInfo: string): Record<string, unknown> {
   const {
@@ -222,13 +233,7 @@ describe('lighter WASM signer conformance', {
   });
 
   it('signs cancel-all as the official hash defines it, for the emulator to accept', async () => {
-    const wasm = await createWasmSigner({
-      privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
-      accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
-      apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
-      chainId: LIGHTER_EMULATOR_CHAIN_ID,
-      clock: systemClock,
-    });
+    const wasm = await emulatorWasmSigner();
     const emulator = await startLighterEmulator();
     try {
       const signed = await wasm.signCancelAllOrders(
@@ -266,13 +271,7 @@ describe('lighter WASM signer conformance', {
   });
 
   it('signs a batch with consecutive nonces that the venue takes as one sendTxBatch', async () => {
-    const wasm = await createWasmSigner({
-      privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
-      accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
-      apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
-      chainId: LIGHTER_EMULATOR_CHAIN_ID,
-      clock: systemClock,
-    });
+    const wasm = await emulatorWasmSigner();
     const emulator = await startLighterEmulator();
     try {
       emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
