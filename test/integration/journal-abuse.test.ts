@@ -35,13 +35,11 @@ import { TradingManager } from '../../src/engine/trading-manager.ts';
 import { describeDamage } from '../../src/journal/integrity.ts';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.ts';
 import { checkJournal } from '../../src/journal/sqlite-repair.ts';
-import { simInstrument } from '../../src/runtime/instruments.ts';
 import { readJournal } from '../../src/runtime/journal-view.ts';
 import { runLive } from '../../src/runtime/live.ts';
 import type { Strategy } from '../../src/runtime/strategy.ts';
-import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
-import { createPaperVenue } from '../../src/venues/sim/paper-venue.ts';
 import { BTC_PERP } from '../helpers/instruments.ts';
+import { syntheticBtcPaperVenue } from '../helpers/paper.ts';
 import { ScriptedBroker } from '../helpers/scripted-broker.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -364,17 +362,9 @@ describe('journal abuse', { concurrency: false }, () => {
   it('a live run whose journal stays unwritable stops with a clear error after canceling', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kestrel-abuse-live-'));
     const file = join(dir, 'run.journal');
-    const btc = simInstrument('BTCUSDT');
-    const venue = createPaperVenue({
-      instruments: [btc],
-      balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
-      feed: createSyntheticMarket({
-        instruments: [btc],
-        start: Date.UTC(2026, 0, 1),
-        durationMs: 3_600_000,
-        seed: 3,
-      }),
-      clock: systemClock,
+    const venue = syntheticBtcPaperVenue({
+      durationMs: 3_600_000,
+      seed: 3,
       logger: silentLogger,
       speed: 10,
     });

@@ -9,22 +9,15 @@ import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
 import { createLatencyModel } from '../../src/venues/sim/latency.ts';
 import { createPaperVenue } from '../../src/venues/sim/paper-venue.ts';
 import { countingStrategy } from '../helpers/counting-strategy.ts';
+import { syntheticBtcPaperVenue } from '../helpers/paper.ts';
 import { abortWhen, until } from '../helpers/wait.ts';
 
 describe('live runner on the paper venue', () => {
   it('runs the bundled strategy in wall-clock time and leaves nothing open', async () => {
-    const btc = simInstrument('BTCUSDT');
     const logger = createMemoryLogger('info');
-    const venue = createPaperVenue({
-      instruments: [btc],
-      balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
-      feed: createSyntheticMarket({
-        instruments: [btc],
-        start: Date.UTC(2026, 0, 1),
-        durationMs: 120_000,
-        seed: 5,
-      }),
-      clock: systemClock,
+    const venue = syntheticBtcPaperVenue({
+      durationMs: 120_000,
+      seed: 5,
       logger,
       speed: 60,
       latency: createLatencyModel({ requestMs: 2, replyMs: 2, streamMs: 3, jitter: 0.3 }),
@@ -70,21 +63,8 @@ describe('live runner on the paper venue', () => {
   });
 
   it('stops market data and timers reaching the strategy once stop begins, so onStop has the last word', async () => {
-    const btc = simInstrument('BTCUSDT');
     const logger = createMemoryLogger('info');
-    const venue = createPaperVenue({
-      instruments: [btc],
-      balances: [{ currency: 'USDT', total: 10_000, free: 10_000, locked: 0 }],
-      feed: createSyntheticMarket({
-        instruments: [btc],
-        start: Date.UTC(2026, 0, 1),
-        durationMs: 600_000,
-        seed: 6,
-      }),
-      clock: systemClock,
-      logger,
-      speed: 60,
-    });
+    const venue = syntheticBtcPaperVenue({ durationMs: 600_000, seed: 6, logger, speed: 60 });
     // Counts the market events the venue delivers, to let the market move while the strategy stops
     let delivered = 0;
     const counted: typeof venue = {
