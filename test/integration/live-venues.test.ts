@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { openVenue } from '../../src/cli/venues.ts';
 import type { Instrument } from '../../src/core/instrument.ts';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
@@ -20,6 +19,7 @@ import { runLive } from '../../src/runtime/live.ts';
 import createQuotingStrategy from '../../src/runtime/strategies/quoting.ts';
 import { createSyntheticMarket } from '../../src/runtime/synthetic-market.ts';
 import { countingStrategy } from '../helpers/counting-strategy.ts';
+import { openLocalVenue } from '../helpers/local-venue.ts';
 import { abortWhen } from '../helpers/wait.ts';
 
 /** A lively market: quotes every `quoteMs`, trades every `tradeMs`, high volatility so quotes get filled */
@@ -84,13 +84,7 @@ describe('the bundled strategy on live venue paths', () => {
     });
     try {
       const logger = createMemoryLogger('info');
-      const venue = await openVenue({
-        venue: 'binanceusdm',
-        url: emulator.url,
-        env: {},
-        clock: systemClock,
-        logger,
-      });
+      const venue = await openLocalVenue('binanceusdm', emulator.url, logger);
       const report = await runUntilBusy(venue, 'BTCUSDT', logger);
       const venueQuantity = emulator.venue.getPosition('BTCUSDT')?.quantity ?? 0;
       checkAgainstLedger(report, venueQuantity, emulator.executions().length);
@@ -107,13 +101,7 @@ describe('the bundled strategy on live venue paths', () => {
     const emulator = await startLighterEmulator({ feed: feed(instruments, 100, 150), speed: 1 });
     try {
       const logger = createMemoryLogger('info');
-      const venue = await openVenue({
-        venue: 'lighter',
-        url: emulator.url,
-        env: {},
-        clock: systemClock,
-        logger,
-      });
+      const venue = await openLocalVenue('lighter', emulator.url, logger);
       const report = await runUntilBusy(venue, 'ETH', logger);
       const symbol = report.instruments[0] ?? '';
       const venueQuantity = emulator.venue.getPosition(symbol)?.quantity ?? 0;

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
-import { openVenue } from '../../src/cli/venues.ts';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
 import { systemClock } from '../../src/engine/clock.ts';
@@ -16,6 +15,7 @@ import { createMemoryLogger } from '../../src/engine/logger.ts';
 import { runLive } from '../../src/runtime/live.ts';
 import type { HealthReport } from '../../src/runtime/metrics-server.ts';
 import type { Strategy } from '../../src/runtime/strategy.ts';
+import { openLocalVenue } from '../helpers/local-venue.ts';
 import { memoryIo } from '../helpers/memory-io.ts';
 import { parsePrometheus, sampleOf } from '../helpers/prometheus.ts';
 import { freePort } from '../helpers/servers.ts';
@@ -51,13 +51,7 @@ describe('live metrics', () => {
     const logger = createMemoryLogger('info');
     const port = await freePort();
     try {
-      const venue = await openVenue({
-        venue: 'binanceusdm',
-        url: emulator.url,
-        env: {},
-        clock: systemClock,
-        logger,
-      });
+      const venue = await openLocalVenue('binanceusdm', emulator.url, logger);
       let served: string | undefined;
       const running = runLive({
         strategy: placeThree(),
@@ -161,13 +155,7 @@ describe('live metrics', () => {
       const address = blocker.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       const logger = createMemoryLogger('info');
-      const venue = await openVenue({
-        venue: 'binanceusdm',
-        url: emulator.url,
-        env: {},
-        clock: systemClock,
-        logger,
-      });
+      const venue = await openLocalVenue('binanceusdm', emulator.url, logger);
       await assert.rejects(
         runLive({
           strategy: placeThree(),

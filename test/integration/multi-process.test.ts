@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { main } from '../../src/cli/main.ts';
-import { openVenue } from '../../src/cli/venues.ts';
 import { KestrelError } from '../../src/core/errors.ts';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
 import { startBinanceUsdmEmulator } from '../../src/emulators/binance-usdm/emulator.ts';
@@ -24,6 +23,7 @@ import type { RunReport } from '../../src/runtime/backtest.ts';
 import { runLive } from '../../src/runtime/live.ts';
 import type { Strategy } from '../../src/runtime/strategy.ts';
 import { withEnv } from '../helpers/env.ts';
+import { openLocalVenue } from '../helpers/local-venue.ts';
 import { memoryIo } from '../helpers/memory-io.ts';
 import type { RunningServer } from '../helpers/servers.ts';
 import { startPostgres, whyNoPostgres } from '../helpers/servers.ts';
@@ -86,13 +86,7 @@ describe('several processes on one account', () => {
     }> = [];
     const start = async (owner: string, offsetTicks: number) => {
       const logger = createMemoryLogger('info');
-      const venue = await openVenue({
-        venue: 'binanceusdm',
-        url: emulator.url,
-        env: {},
-        clock: systemClock,
-        logger,
-      });
+      const venue = await openLocalVenue('binanceusdm', emulator.url, logger);
       const abort = new AbortController();
       const run = {
         owner,
@@ -229,12 +223,8 @@ describe('several processes on one account', () => {
     // The first process signs with keys 3 and 4 (the emulator's well-known local keys)
     const running = runLive({
       strategy: { name: 'idle' },
-      venue: await openVenue({
-        venue: 'lighter',
-        url: emulator.url,
-        env: { LIGHTER_API_KEY_INDEX: '3,4' },
-        clock: systemClock,
-        logger,
+      venue: await openLocalVenue('lighter', emulator.url, logger, {
+        LIGHTER_API_KEY_INDEX: '3,4',
       }),
       clock: systemClock,
       logger,
