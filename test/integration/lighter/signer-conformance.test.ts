@@ -12,10 +12,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KestrelError } from '../../../src/core/errors.ts';
 import {
-  LIGHTER_EMULATOR_ACCOUNT_INDEX,
   LIGHTER_EMULATOR_API_KEY_INDEX,
   LIGHTER_EMULATOR_CHAIN_ID,
-  LIGHTER_EMULATOR_PRIVATE_KEY,
   LIGHTER_EMULATOR_PUBLIC_KEY,
   startLighterEmulator,
 } from '../../../src/emulators/lighter/index.ts';
@@ -36,6 +34,7 @@ import { createFakeSigner } from '../../../src/venues/lighter/fake-signer.ts';
 import type { LighterSigner, SignedTx } from '../../../src/venues/lighter/signer.ts';
 import { parseAuthToken } from '../../../src/venues/lighter/signer.ts';
 import { createWasmSigner, SIGNER_CANARY } from '../../../src/venues/lighter/wasm-signer.ts';
+import { emulatorWasmSigner } from './harness.ts';
 import { hasSharedFixtures, readShared, SKIP_MESSAGE } from './shared-fixtures.ts';
 
 interface OracleVector {
@@ -120,17 +119,6 @@ async function signVector(signer: LighterSigner, vector: OracleVector): Promise<
     default:
       throw new Error(`no signer operation for ${vector.kind}`);
   }
-}
-
-/** The WASM signer with the Lighter emulator's well-known account and API key */
-function emulatorWasmSigner(): Promise<LighterSigner> {
-  return createWasmSigner({
-    privateKey: LIGHTER_EMULATOR_PRIVATE_KEY,
-    accountIndex: LIGHTER_EMULATOR_ACCOUNT_INDEX,
-    apiKeyIndex: LIGHTER_EMULATOR_API_KEY_INDEX,
-    chainId: LIGHTER_EMULATOR_CHAIN_ID,
-    clock: systemClock,
-  });
 }
 
 /** The signed fields of a tx_info, without the randomised signature and the attribute map */
