@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { settle, until } from '../ccxt/harness.ts';
+import { buyFilledByPrint, settle, until } from '../ccxt/harness.ts';
 import { freshBybitPerTest } from './harness.ts';
 
 const CREATE = '/v5/order/create';
@@ -96,15 +96,12 @@ describe('ccxt reconciliation against the Bybit emulator', () => {
   });
 
   it('absorbs duplicated, reordered and dropped pushes: every fill booked once, as the ledger has it', async () => {
-    const { trading, account, emulator, btc, venue } = await start();
+    const s = await start();
+    const { trading, account, emulator, btc, venue } = s;
     emulator.faults.duplicatePushes(10);
-    const a = await trading.trade(btc, 0.002, 63000);
-    emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await until(() => account.findOrder(a.clientId)?.status === 'FILLED', 'the duplicated fill');
+    const a = await buyFilledByPrint(s, emulator, 'the duplicated fill');
     emulator.faults.reorderPushes(4);
-    const b = await trading.trade(btc, 0.002, 63000);
-    emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await until(() => account.findOrder(b.clientId)?.status === 'FILLED', 'the reordered fill');
+    const b = await buyFilledByPrint(s, emulator, 'the reordered fill');
     emulator.faults.dropPushes(4);
     const c = await trading.trade(btc, 0.002, 63000);
     emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');

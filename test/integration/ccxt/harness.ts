@@ -3,6 +3,7 @@ import type { Balance } from '../../../src/core/balance.ts';
 import { createClientIdGenerator } from '../../../src/core/ids.ts';
 import type { Instrument } from '../../../src/core/instrument.ts';
 import type { MarketEvent } from '../../../src/core/market-data.ts';
+import type { Order, Side } from '../../../src/core/order.ts';
 import type {
   BinanceUsdmEmulator,
   BinanceUsdmEmulatorOptions,
@@ -23,6 +24,7 @@ import type {
   LoadCcxtConfigInput,
 } from '../../../src/venues/ccxt/index.ts';
 import { createCcxtVenue, loadCcxtConfig } from '../../../src/venues/ccxt/index.ts';
+import { until } from '../../helpers/wait.ts';
 
 export interface CcxtSetupOptions {
   readonly emulator?: BinanceUsdmEmulatorOptions;
@@ -140,7 +142,22 @@ export async function tradeOn(
   return { venue, account, health, trading, logger, market, btc, close };
 }
 
-export { until } from '../../helpers/wait.ts';
+export { until };
+
+/**
+ * Buys 0.002 BTC at 63 000 and has the market sell through it (a print at 62 999.9); resolves
+ * with the order once the account holds it FILLED (`what` names the wait)
+ */
+export async function buyFilledByPrint(
+  s: Pick<KestrelOnVenue, 'trading' | 'account' | 'btc'>,
+  emulator: { printTrade(symbol: string, price: number, size: number, side: Side): void },
+  what: string,
+): Promise<Order> {
+  const order = await s.trading.trade(s.btc, 0.002, 63000);
+  emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
+  await until(() => s.account.findOrder(order.clientId)?.status === 'FILLED', what);
+  return order;
+}
 
 /** Lets sockets and timers run for a while (for "nothing else happens" checks) */
 export function settle(ms = 150): Promise<void> {

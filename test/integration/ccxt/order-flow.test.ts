@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AccountEvent } from '../../../src/core/events.ts';
-import { freshSetupPerTest, settle, until } from './harness.ts';
+import { buyFilledByPrint, freshSetupPerTest, settle, until } from './harness.ts';
 
 const ORDER = '/fapi/v1/order';
 
@@ -226,15 +226,12 @@ describe('ccxt broker order flow through real ccxt', () => {
   });
 
   it('absorbs duplicated and reordered pushes', async () => {
-    const { trading, account, emulator, btc } = await start();
+    const s = await start();
+    const { account, emulator, btc } = s;
     emulator.faults.duplicatePushes(10);
-    const a = await trading.trade(btc, 0.002, 63000);
-    emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await until(() => account.findOrder(a.clientId)?.status === 'FILLED', 'the duplicated fill');
+    const a = await buyFilledByPrint(s, emulator, 'the duplicated fill');
     emulator.faults.reorderPushes(4);
-    const b = await trading.trade(btc, 0.002, 63000);
-    emulator.printTrade('BTCUSDT', 62999.9, 0.002, 'SELL');
-    await until(() => account.findOrder(b.clientId)?.status === 'FILLED', 'the reordered fill');
+    const b = await buyFilledByPrint(s, emulator, 'the reordered fill');
     await settle(400);
     assert.equal(account.getPosition(btc).quantity, 0.004);
     assert.equal(account.findOrder(a.clientId)?.filledQuantity, 0.002);
