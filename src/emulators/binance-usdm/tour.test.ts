@@ -259,26 +259,19 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
         -2019,
         'five BTC are beyond the margin',
       );
-      await eventually(
-        () => ordersOf('tour-sweep').some((o) => (o['info'] as Json)['x'] === 'EXPIRED'),
-        'the market remainder expiry on the stream',
-      );
-      const swept = ordersOf('tour-sweep').find((o) => (o['info'] as Json)['x'] === 'EXPIRED');
-      assert.equal(
-        (swept?.['info'] as Json | undefined)?.['er'],
-        '9',
-        'expire reason: market remainder',
-      );
-      await eventually(
-        () => ordersOf('tour-ioc').some((o) => (o['info'] as Json)['x'] === 'EXPIRED'),
-        'the IOC expiry on the stream',
-      );
-      const expiry = ordersOf('tour-ioc').find((o) => (o['info'] as Json)['x'] === 'EXPIRED');
-      assert.equal(
-        (expiry?.['info'] as Json | undefined)?.['er'],
-        '2',
-        'expire reason: IOC remainder',
-      );
+      // The expiry on the user data stream, with its expire reason
+      const expiredOnStream = async (clientId: string, reason: string, what: string) => {
+        const expired = () =>
+          ordersOf(clientId).find((o) => (o['info'] as Json)['x'] === 'EXPIRED');
+        await eventually(() => expired() !== undefined, `the ${what} expiry on the stream`);
+        assert.equal(
+          (expired()?.['info'] as Json | undefined)?.['er'],
+          reason,
+          `expire reason: ${what}`,
+        );
+      };
+      await expiredOnStream('tour-sweep', '9', 'market remainder');
+      await expiredOnStream('tour-ioc', '2', 'IOC remainder');
     },
   );
 
