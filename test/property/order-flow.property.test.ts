@@ -142,22 +142,7 @@ function buildStream(plans: readonly OrderPlan[], merge: readonly number[]): Ste
     const cancelIndex = plan.cancelRequest ? 1 + (plan.cancelAt % venue.length) : -1;
     const ordered: Array<{ event: AccountEvent; causedByCancel?: boolean; isCancel?: boolean }> =
       [];
-    venue.forEach((item, k) => {
-      if (k === cancelIndex) {
-        ordered.push({
-          event: { type: 'cancelRequested', exchange: EX, clientId: id, deferred: false, time: 10 },
-          isCancel: true,
-        });
-        if (plan.cancelRefused) {
-          ordered.push({
-            event: { type: 'cancelRejected', ...ref, code: 'C', message: 'refused', time: 11 },
-            causedByCancel: true,
-          });
-        }
-      }
-      ordered.push(item);
-    });
-    if (cancelIndex === venue.length) {
+    const pushCancel = () => {
       ordered.push({
         event: { type: 'cancelRequested', exchange: EX, clientId: id, deferred: false, time: 10 },
         isCancel: true,
@@ -168,7 +153,12 @@ function buildStream(plans: readonly OrderPlan[], merge: readonly number[]): Ste
           causedByCancel: true,
         });
       }
-    }
+    };
+    venue.forEach((item, k) => {
+      if (k === cancelIndex) pushCancel();
+      ordered.push(item);
+    });
+    if (cancelIndex === venue.length) pushCancel();
     const closedByCancel = plan.cancelRequest && !plan.cancelRefused;
     if (plan.fate === 'canceled') {
       ordered.push({
