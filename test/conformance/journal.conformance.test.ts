@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import type { AccountState } from '../../src/core/account.ts';
 import { KestrelError } from '../../src/core/errors.ts';
 import { createClientIdGenerator } from '../../src/core/ids.ts';
@@ -27,7 +26,7 @@ import { openJournal } from '../../src/journal/open.ts';
 import { BTC_PERP, ETH_PERP } from '../helpers/instruments.ts';
 import { ScriptedBroker } from '../helpers/scripted-broker.ts';
 import type { RunningServer } from '../helpers/servers.ts';
-import { startPostgres, whyNoPostgres } from '../helpers/servers.ts';
+import { queryPostgres, startPostgres, whyNoPostgres } from '../helpers/servers.ts';
 import { until } from '../helpers/wait.ts';
 
 const identity: JournalIdentity = { exchange: 'TEST', account: 'acct-1' };
@@ -116,15 +115,8 @@ const backends: Backend[] = [
     async place() {
       const schema = `conformance_${process.pid}_${++schemas}`;
       const url = `${server?.url}?schema=${schema}`;
-      const sql = async <T>(text: string, params: unknown[] = []): Promise<T[]> => {
-        const client = new pg.Client({ connectionString: server?.url });
-        await client.connect();
-        try {
-          return (await client.query(text, params)).rows as T[];
-        } finally {
-          await client.end();
-        }
-      };
+      const sql = <T>(text: string, params: unknown[] = []): Promise<T[]> =>
+        queryPostgres<T>(server?.url, text, params);
       return {
         location: url,
         async blockWrites() {

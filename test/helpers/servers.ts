@@ -14,6 +14,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { createServer, Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 export interface RunningServer {
   /** A connection URL: `postgres://postgres@127.0.0.1:PORT/postgres` or `redis://127.0.0.1:PORT` */
@@ -223,4 +224,19 @@ export async function startRedis(): Promise<RunningServer | undefined> {
     throw error;
   }
   return { url: `redis://127.0.0.1:${port}`, port, stop };
+}
+
+/** Runs one SQL statement on a connection of its own to a PostgreSQL server and gives its rows */
+export async function queryPostgres<T>(
+  url: string | undefined,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
 }

@@ -8,7 +8,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
 import { createClientIdGenerator } from '../../src/core/ids.ts';
@@ -22,7 +21,7 @@ import { openJournal } from '../../src/journal/open.ts';
 import { BTC_PERP } from '../helpers/instruments.ts';
 import { ScriptedBroker } from '../helpers/scripted-broker.ts';
 import type { RunningServer } from '../helpers/servers.ts';
-import { freePort, startPostgres, whyNoPostgres } from '../helpers/servers.ts';
+import { freePort, queryPostgres, startPostgres, whyNoPostgres } from '../helpers/servers.ts';
 import { until } from '../helpers/wait.ts';
 
 let server: RunningServer | undefined;
@@ -39,14 +38,8 @@ function url(schema: string, extra = ''): string {
   return `${server?.url}?schema=${schema}${extra}`;
 }
 
-async function sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: server?.url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
+function sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
+  return queryPostgres<T>(server?.url, text, params);
 }
 
 async function rows(schema: string): Promise<number> {

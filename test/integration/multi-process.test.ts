@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { main } from '../../src/cli/main.ts';
 import { KestrelError } from '../../src/core/errors.ts';
 import { defaultInstruments } from '../../src/emulators/binance-usdm/defaults.ts';
@@ -26,7 +25,7 @@ import { withEnv } from '../helpers/env.ts';
 import { openLocalVenue } from '../helpers/local-venue.ts';
 import { memoryIo } from '../helpers/memory-io.ts';
 import type { RunningServer } from '../helpers/servers.ts';
-import { startPostgres, whyNoPostgres } from '../helpers/servers.ts';
+import { queryPostgres, startPostgres, whyNoPostgres } from '../helpers/servers.ts';
 import { until } from '../helpers/wait.ts';
 
 let server: RunningServer | undefined;
@@ -279,12 +278,6 @@ describe('several processes on one account', () => {
   });
 });
 
-async function sql(url: string, text: string): Promise<unknown[]> {
-  const client = new pg.Client({ connectionString: url.split('?')[0] });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
+function sql(url: string, text: string): Promise<unknown[]> {
+  return queryPostgres(url.split('?')[0], text);
 }
