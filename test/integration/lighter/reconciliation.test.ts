@@ -41,6 +41,13 @@ const order = (h: Harness, clientId: string): TrackedOrder => {
 };
 const six = (value: number) => Number(value.toFixed(6));
 
+/** The venue's status query of one order (the Lighter venue has one) */
+function queryOf(h: Harness) {
+  const ask = h.venue.queryOrder;
+  assert.ok(ask !== undefined);
+  return (o: TrackedOrder) => ask.call(h.venue, o);
+}
+
 /** Every fill the account booked (duplicates are not booked twice) */
 function bookedFills(h: Harness): Fill[] {
   const fills: Fill[] = [];
@@ -166,9 +173,7 @@ describe('lighter status queries', () => {
     await withHarness(
       async (h) => {
         const eth = h.instrument('ETH');
-        const ask = h.venue.queryOrder;
-        assert.ok(ask !== undefined);
-        const query = (o: TrackedOrder) => ask.call(h.venue, o);
+        const query = queryOf(h);
 
         const resting = await h.trading.trade(eth, 0.03, 1990);
         const open = await query(order(h, resting.clientId));
@@ -230,8 +235,7 @@ describe('lighter status queries', () => {
 
   it('finds an order without a client order index by its order index', async () => {
     await withHarness(async (h) => {
-      const ask = h.venue.queryOrder;
-      assert.ok(ask !== undefined);
+      const query = queryOf(h);
       // Placed by hand (the web UI sends no client order index): the stream adopts it
       await placeForeignOrder(h.emulator, { symbol: 'ETH', side: 'SELL', size: 0.02, price: 2100 });
       await until(
@@ -241,14 +245,14 @@ describe('lighter status queries', () => {
       const external = h.account.getOrders().find((o) => o.origin === 'EXTERNAL');
       assert.ok(external !== undefined);
       assert.equal(external.correlationKey, undefined);
-      const open = await ask.call(h.venue, external);
+      const open = await query(external);
       assert.equal(open?.status, 'OPEN');
       assert.equal(open?.venueOrderId, external.venueOrderId);
       assert.equal(open?.quantity, 0.02);
       // Canceled by its order index, then found among the inactive orders
       await h.trading.cancelOrder(external.clientId);
       await until(() => statusOf(h, external.clientId) === 'CANCELED', 'the external cancel');
-      const done = await ask.call(h.venue, order(h, external.clientId));
+      const done = await query(order(h, external.clientId));
       assert.equal(done?.status, 'CANCELED');
     });
   });
@@ -279,9 +283,7 @@ describe('lighter status queries', () => {
     await withHarness(
       async (h) => {
         const eth = h.instrument('ETH');
-        const ask = h.venue.queryOrder;
-        assert.ok(ask !== undefined);
-        const query = (o: TrackedOrder) => ask.call(h.venue, o);
+        const query = queryOf(h);
 
         // Hidden for less than the retry: the second look finds it canceled
         const first = await h.trading.trade(eth, 0.01, 1980);
@@ -384,9 +386,8 @@ describe('lighter startup reconciliation', () => {
         assert.equal(statusOf(h, gapped.clientId), 'OPEN', 'the gap fill is unseen');
 
         // A query right away cannot call it unknown: its transaction could still execute
-        const ask = h.venue.queryOrder;
-        assert.ok(ask !== undefined);
-        await assert.rejects(ask.call(h.venue, order(h, dropped.clientId)), /may still execute/);
+        const query = queryOf(h);
+        await assert.rejects(query(order(h, dropped.clientId)), /may still execute/);
         // Past its transaction's expiry (5 s here) the venue can never place it
         await sleep(Math.max(0, droppedAt + 6_300 - Date.now()));
 
