@@ -149,15 +149,17 @@ describe('ccxt bybit (default options) touring the Bybit emulator', () => {
   });
 
   it('batches orders, each entry with its own verdict, and cancels all of a symbol', async () => {
+    // The same entry twice: the second is a duplicate client id
+    const b1 = {
+      symbol: BTC,
+      type: 'limit',
+      side: 'buy',
+      amount: 0.01,
+      price: 62000,
+      params: { clientOrderId: 'ktour-b1' },
+    };
     const answers = await bybit.createOrders([
-      {
-        symbol: BTC,
-        type: 'limit',
-        side: 'buy',
-        amount: 0.01,
-        price: 62000,
-        params: { clientOrderId: 'ktour-b1' },
-      },
+      b1,
       {
         symbol: BTC,
         type: 'limit',
@@ -166,14 +168,7 @@ describe('ccxt bybit (default options) touring the Bybit emulator', () => {
         price: 66000,
         params: { clientOrderId: 'ktour-b2', postOnly: true },
       },
-      {
-        symbol: BTC,
-        type: 'limit',
-        side: 'buy',
-        amount: 0.01,
-        price: 62000,
-        params: { clientOrderId: 'ktour-b1' },
-      },
+      b1,
     ]);
     assert.deepEqual(
       answers.map(
