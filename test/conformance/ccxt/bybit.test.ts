@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { KestrelError } from '../../../src/core/errors.ts';
 import { until } from '../../helpers/wait.ts';
 import { BybitVenue, bybitError, bybitRules } from './bybit-venue.ts';
 import type { KestrelOnVenue } from './harness.ts';
-import { kestrelOn } from './harness.ts';
+import { assertClientIdRefused, kestrelOn } from './harness.ts';
 import { hasCcxtStatic, requestCases, SKIP_MESSAGE } from './static-fixtures.ts';
 
 /**
@@ -236,19 +235,13 @@ describe('conformance: Bybit v5 through real ccxt', {
     assert.equal(order.clientId, 'desk.a/17');
     assert.equal(bodies('/v5/order/create')[0]?.['orderLinkId'], '_desk_pa_s17');
     assert.equal(order.status, 'OPEN');
-    const tooLong = 'a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r';
-    const before = bybit.wire.requests.length;
-    await assert.rejects(
-      () => trading.trade(perp, 0.01, 60_000, { clientId: tooLong }),
-      (error: unknown) =>
-        error instanceof KestrelError &&
-        error.code === 'INVALID_CLIENT_ID' &&
-        error.field === 'clientId' &&
-        error.value === tooLong &&
-        error.message.includes('orderLinkId'),
+    await assertClientIdRefused(
+      { trading, account },
+      bybit.wire,
+      { instrument: perp, amount: 0.01, price: 60_000 },
+      'a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r',
+      'orderLinkId',
     );
-    assert.equal(account.findOrder(tooLong), undefined);
-    assert.equal(bybit.wire.requests.length, before);
   });
 
   it('cancels an order placed outside Kestrel (adopted EXTERNAL) by its venue id alone', async () => {

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { KestrelError } from '../../../src/core/errors.ts';
 import type { ClientIdGenerator } from '../../../src/core/ids.ts';
 import { createClientIdGenerator } from '../../../src/core/ids.ts';
 import type { Instrument } from '../../../src/core/instrument.ts';
@@ -81,4 +83,29 @@ export async function kestrelOn(options: KestrelOptions): Promise<KestrelOnVenue
     },
     close: () => venue.stop(),
   };
+}
+
+/**
+ * Asks for an order under a clientId the venue's client-id field (`wireField`) cannot hold:
+ * refused before anything is tracked or sent (INVALID_CLIENT_ID naming the field and value)
+ */
+export async function assertClientIdRefused(
+  kestrel: Pick<KestrelOnVenue, 'trading' | 'account'>,
+  wire: InProcessVenue,
+  order: { readonly instrument: Instrument; readonly amount: number; readonly price: number },
+  clientId: string,
+  wireField: string,
+): Promise<void> {
+  const before = wire.requests.length;
+  await assert.rejects(
+    () => kestrel.trading.trade(order.instrument, order.amount, order.price, { clientId }),
+    (error: unknown) =>
+      error instanceof KestrelError &&
+      error.code === 'INVALID_CLIENT_ID' &&
+      error.field === 'clientId' &&
+      error.value === clientId &&
+      error.message.includes(wireField),
+  );
+  assert.equal(kestrel.account.findOrder(clientId), undefined);
+  assert.equal(wire.requests.length, before, 'nothing sent');
 }

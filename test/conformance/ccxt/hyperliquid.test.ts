@@ -4,7 +4,7 @@ import { KestrelError } from '../../../src/core/errors.ts';
 import { HYPERLIQUID_PROFILE } from '../../../src/venues/ccxt/profiles/hyperliquid.ts';
 import { until } from '../../helpers/wait.ts';
 import type { KestrelOnVenue } from './harness.ts';
-import { kestrelOn } from './harness.ts';
+import { assertClientIdRefused, kestrelOn } from './harness.ts';
 import { HyperliquidVenue, hyperliquidRules } from './hyperliquid-venue.ts';
 import { field } from './in-process-venue.ts';
 import { hasCcxtStatic, requestCases, SKIP_MESSAGE } from './static-fixtures.ts';
@@ -261,18 +261,13 @@ describe('conformance: Hyperliquid through real ccxt', {
       `0x4c${Buffer.from('desk.a/17').toString('hex').padEnd(30, '0')}`,
     );
     assert.equal(order.clientId, 'desk.a/17');
-    const tooLong = 'my-strategy-order-17';
-    const before = hl.wire.requests.length;
-    await assert.rejects(
-      () => trading.trade(btc, 0.001, 59_000, { clientId: tooLong }),
-      (error: unknown) =>
-        error instanceof KestrelError &&
-        error.code === 'INVALID_CLIENT_ID' &&
-        error.value === tooLong &&
-        error.message.includes('cloid'),
+    await assertClientIdRefused(
+      { trading, account },
+      hl.wire,
+      { instrument: btc, amount: 0.001, price: 59_000 },
+      'my-strategy-order-17',
+      'cloid',
     );
-    assert.equal(account.findOrder(tooLong), undefined);
-    assert.equal(hl.wire.requests.length, before);
   });
 
   it('cancels an order placed outside Kestrel (adopted EXTERNAL) by its venue id alone', async () => {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { KestrelError } from '../../../src/core/errors.ts';
 import { OKX_PROFILE } from '../../../src/venues/ccxt/profiles/okx.ts';
 import { until } from '../../helpers/wait.ts';
 import type { KestrelOnVenue } from './harness.ts';
-import { kestrelOn } from './harness.ts';
+import { assertClientIdRefused, kestrelOn } from './harness.ts';
 import { OkxVenue, okxRefused, okxRules } from './okx-venue.ts';
 import { hasCcxtStatic, requestCases, SKIP_MESSAGE } from './static-fixtures.ts';
 
@@ -250,18 +249,13 @@ describe('conformance: OKX v5 through real ccxt', {
     const order = await trading.trade(swap, 1, 60_000, { clientId: 'desk.a/17' });
     assert.equal(order.clientId, 'desk.a/17');
     assert.equal(entries()[0]?.['clOrdId'], 'ZdeskZpaZs17');
-    const tooLong = 'a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r';
-    const before = okx.wire.requests.length;
-    await assert.rejects(
-      () => trading.trade(swap, 1, 60_000, { clientId: tooLong }),
-      (error: unknown) =>
-        error instanceof KestrelError &&
-        error.code === 'INVALID_CLIENT_ID' &&
-        error.value === tooLong &&
-        error.message.includes('clOrdId'),
+    await assertClientIdRefused(
+      { trading, account },
+      okx.wire,
+      { instrument: swap, amount: 1, price: 60_000 },
+      'a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r',
+      'clOrdId',
     );
-    assert.equal(account.findOrder(tooLong), undefined);
-    assert.equal(okx.wire.requests.length, before);
   });
 
   it('cancels an order placed outside Kestrel (adopted EXTERNAL) by its venue id alone', async () => {
