@@ -56,7 +56,7 @@ async function journalCommand(what: 'orders' | 'fills' | 'positions'): Promise<C
 }
 
 /** The one line that says where the full help is */
-export function helpHint(command?: string): string {
+function helpHint(command?: string): string {
   return `see \`kestrel help${command === undefined ? '' : ` ${command}`}\``;
 }
 

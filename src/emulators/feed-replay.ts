@@ -23,7 +23,7 @@ export interface Replay {
  * after its distance from the first, divided by `speed`. Batches are read one at a time, so
  * a recorded file streams rather than loads.
  */
-export function startReplay(feed: MarketDataSource, options: ReplayOptions): Replay {
+function startReplay(feed: MarketDataSource, options: ReplayOptions): Replay {
   const { clock, speed, deliver } = options;
   let stopped = false;
   let pending: { timer: Timer; resolve: () => void } | undefined;

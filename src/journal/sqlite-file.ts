@@ -47,7 +47,7 @@ function reason(error: unknown): string {
 }
 
 /** The typed error for a file that cannot be read as a journal at all */
-export function unreadableJournal(path: string, error: unknown): KestrelError {
+function unreadableJournal(path: string, error: unknown): KestrelError {
   return new KestrelError(
     'JOURNAL_DAMAGED',
     `${path} is not a readable journal (${reason(error)}); if it was one, keep the file and start a new journal`,

@@ -10,7 +10,7 @@ export function isJsonLine(text: string): boolean {
 }
 
 /** `BTC/USDT:USDT` → `BTCUSDT`: the venue-neutral name the sim's instruments go by */
-export function plainSymbol(symbol: string): string {
+function plainSymbol(symbol: string): string {
   return (symbol.split(':')[0] ?? symbol).replace('/', '');
 }
 

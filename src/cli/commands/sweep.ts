@@ -36,7 +36,7 @@ export interface SweepPlan {
  * @throws UsageError or KestrelError INVALID_ARGUMENT (exit 2), StrategyLoadError (4),
  * KestrelError INVALID_DATA (3)
  */
-export async function planSweep(argv: readonly string[], cwd: string): Promise<SweepPlan | 'help'> {
+async function planSweep(argv: readonly string[], cwd: string): Promise<SweepPlan | 'help'> {
   const parsed = parseCommandLine(
     argv,
     {

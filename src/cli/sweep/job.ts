@@ -59,7 +59,7 @@ export interface SweepResult {
   readonly recycle?: boolean;
 }
 
-export function figuresOf(report: RunReport): RunFigures {
+function figuresOf(report: RunReport): RunFigures {
   const { metrics, drawdown, trades } = report.tearsheet;
   return {
     totalReturn: metrics.totalReturn,

@@ -59,7 +59,7 @@ function csvField(value: string | number | null | undefined): string {
 }
 
 /** The metric's value of a row, oriented so larger is better; undefined when it has none */
-export function score(row: SweepRow, metric: Metric): number | undefined {
+function score(row: SweepRow, metric: Metric): number | undefined {
   const value = row.figures?.[metric];
   if (value === null || value === undefined || !Number.isFinite(value)) return undefined;
   return metric === 'maxDrawdown' ? -value : value;

@@ -51,7 +51,7 @@ export function isKlineInterval(value: string): value is KlineInterval {
 }
 
 /** The open and close time (inclusive, ms) of the candle that holds `time` */
-export function candleBounds(interval: KlineInterval, time: number): [number, number] {
+function candleBounds(interval: KlineInterval, time: number): [number, number] {
   if (interval === '1M') {
     const date = new Date(time);
     const open = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);

@@ -111,7 +111,7 @@ export function tradeJson(
 }
 
 /** A 24hrMiniTicker event */
-export function miniTickerJson(state: MarketState, time: number): Record<string, unknown> {
+function miniTickerJson(state: MarketState, time: number): Record<string, unknown> {
   const {
     e: _event,
     p: _p,

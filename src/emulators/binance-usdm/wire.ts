@@ -229,7 +229,7 @@ function decimalsText(step: number, decimals: number): string {
 }
 
 /** One `exchangeInfo.symbols[]` entry for a perpetual */
-export function exchangeInfoSymbol(instrument: Instrument): Record<string, unknown> {
+function exchangeInfoSymbol(instrument: Instrument): Record<string, unknown> {
   const tick = decimalsText(instrument.tickSize, instrument.priceDecimals);
   const lot = decimalsText(instrument.lotSize, instrument.sizeDecimals);
   return {

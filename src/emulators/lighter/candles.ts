@@ -38,7 +38,7 @@ export interface LighterCandle {
 }
 
 /** The start (ms) of the candle of `resolution` holding `time` */
-export function candleStart(resolution: CandleResolution, time: number): number {
+function candleStart(resolution: CandleResolution, time: number): number {
   const length = LENGTHS[resolution];
   return Math.floor(time / length) * length;
 }

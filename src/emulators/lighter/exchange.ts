@@ -174,7 +174,7 @@ const verifiers = new Map<string, FixedBase>();
  * A registered public key ready to verify signatures.
  * @throws Error when the key is not 40 bytes of hex encoding a curve point
  */
-export function keyVerifier(publicKey: string): FixedBase {
+function keyVerifier(publicKey: string): FixedBase {
   const hex = publicKey.replace(/^0x/, '').toLowerCase();
   let verifier = verifiers.get(hex);
   if (verifier === undefined) {

@@ -115,7 +115,7 @@ export function escapeHtml(text: string): string {
 }
 
 /** Round tick values covering [min, max] */
-export function niceTicks(min: number, max: number, count = 5): number[] {
+function niceTicks(min: number, max: number, count = 5): number[] {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
   if (min === max) return [min];
   const raw = (max - min) / count;

@@ -79,7 +79,7 @@ export function orderType(type: string | null | undefined): OrderType {
  * Kestrel's order type for a ccxt order: its type, a stop where a trigger price rides along
  * (ccxt names a Binance algo order's STOP `limit` and its STOP_MARKET `market`)
  */
-export function orderTypeOf(order: Pick<CcxtOrder, 'type' | 'triggerPrice'>): OrderType {
+function orderTypeOf(order: Pick<CcxtOrder, 'type' | 'triggerPrice'>): OrderType {
   const type = orderType(order.type);
   const trigger = order.triggerPrice;
   if (trigger === null || trigger === undefined || !(trigger > 0)) return type;
@@ -97,7 +97,7 @@ export function timeInForce(order: CcxtOrder): TimeInForce {
 }
 
 /** What the venue says about an order, enough to adopt one we never asked for */
-export function toReport(order: CcxtOrder, instrument: Instrument): OrderReport | undefined {
+function toReport(order: CcxtOrder, instrument: Instrument): OrderReport | undefined {
   if (
     order.side === null ||
     order.side === undefined ||

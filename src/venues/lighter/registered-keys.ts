@@ -4,7 +4,7 @@ import { privateKeyFromBytes, publicKeyOf } from './crypto/schnorr.ts';
 import type { LighterRestClient } from './rest-client.ts';
 
 /** The public key of a 40-byte private key (0x-hex), as the venue registers it: 80 hex digits */
-export function publicKeyHexOf(key: LighterApiKey): string {
+function publicKeyHexOf(key: LighterApiKey): string {
   const bytes = Buffer.from(key.privateKey.reveal().trim().replace(/^0x/i, ''), 'hex');
   return publicKeyOf(privateKeyFromBytes(bytes)).toString('hex');
 }

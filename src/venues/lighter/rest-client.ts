@@ -32,7 +32,7 @@ type Query = Readonly<Record<string, string | number | undefined>>;
  * Many Requests!", which the venue answers before queuing anything (RATE_LIMITED). A 5xx, a
  * timeout or a reset says nothing about whether the venue acted, so it is ambiguous.
  */
-export function lighterError(status: number, body: unknown, what: string): KestrelError {
+function lighterError(status: number, body: unknown, what: string): KestrelError {
   const parsed = resultCodeSchema.safeParse(body);
   const code = parsed.success ? parsed.data.code : undefined;
   const message = parsed.success ? (parsed.data.message ?? '') : '';
