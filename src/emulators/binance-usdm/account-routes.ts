@@ -1,4 +1,4 @@
-import { binanceError } from './binance-errors.ts';
+import { binanceError } from './errors.ts';
 import { optionalNumber, required } from './request-params.ts';
 import type { Params, RestContext, RouteTable } from './routes.ts';
 import { accountJson, amount, leverageBrackets, positionRiskJson, wireTime } from './wire.ts';

@@ -11,19 +11,19 @@ import { EmulatorFaults } from '../faults.ts';
 import { replayOnto } from '../feed-replay.ts';
 import type { VenueEmulator, VenueEmulatorOptions } from '../venue-emulator.ts';
 import { refuseUpgrade, startVenueServer } from '../venue-server.ts';
-import { binanceFaultAnswer } from './binance-errors.ts';
 import {
   DEFAULT_API_KEY,
   DEFAULT_API_SECRET,
   defaultBalances,
   defaultInstruments,
 } from './defaults.ts';
+import { binanceFaultAnswer } from './errors.ts';
+import { UsdmExchange } from './exchange.ts';
 import { MarketStreams } from './market-streams.ts';
 import type { OrderRateLimit, RequestWeightLimit } from './request-weight.ts';
 import { OrderRateWindows, RequestWeightWindow } from './request-weight.ts';
 import type { RequestRecord } from './rest-api.ts';
 import { handleRest } from './rest-api.ts';
-import { UsdmExchange } from './usdm-exchange.ts';
 import { UserDataStreams } from './user-stream.ts';
 import type { TradeRecord } from './wire.ts';
 

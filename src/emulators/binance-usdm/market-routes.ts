@@ -1,10 +1,10 @@
-import { binanceError } from './binance-errors.ts';
 import type { Candle } from './candles.ts';
 import { isKlineInterval } from './candles.ts';
+import { binanceError } from './errors.ts';
+import type { MarketState } from './exchange.ts';
 import { bookTickerJson, dayStats } from './market-streams.ts';
 import { optionalNumber, required } from './request-params.ts';
 import type { Params, RestContext, RouteTable } from './routes.ts';
-import type { MarketState } from './usdm-exchange.ts';
 import { amount, exchangeInfo, price, quantity, wireTime } from './wire.ts';
 
 /** The public market data routes of USDⓈ-M (no key) */

@@ -5,7 +5,7 @@ import type { PublicTrade } from '../public-market.ts';
 import { SocketSet } from '../sockets.ts';
 import type { Candle, KlineInterval } from './candles.ts';
 import { isKlineInterval } from './candles.ts';
-import type { Liquidation, MarketChange, MarketState } from './usdm-exchange.ts';
+import type { Liquidation, MarketChange, MarketState } from './exchange.ts';
 import { amount, price, quantity, wireTime } from './wire.ts';
 
 /** What the mark price streams and the 24-hour ticker read besides a market's own state */

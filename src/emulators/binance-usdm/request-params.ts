@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { OrderType, Side, TimeInForce } from '../../core/order.ts';
 import type { AlgoType, WorkingType } from './algo-orders.ts';
 import { ALGO_TYPES } from './algo-orders.ts';
-import { binanceError } from './binance-errors.ts';
+import { binanceError } from './errors.ts';
 import type { PositionSideName, PriceMatch } from './wire.ts';
 import { PRICE_MATCHES } from './wire.ts';
 

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readRestRequest, writeJson } from '../http.ts';
 import { ACCOUNT_ROUTES } from './account-routes.ts';
-import type { BinanceHttpError } from './binance-errors.ts';
-import { binanceError, BinanceHttpError as HttpError } from './binance-errors.ts';
+import type { BinanceHttpError } from './errors.ts';
+import { binanceError, BinanceHttpError as HttpError } from './errors.ts';
+import type { Outcome } from './exchange.ts';
 import { MARKET_ROUTES } from './market-routes.ts';
 import { ORDER_COUNTS, requestWeight } from './request-weight.ts';
 import type { RestContext, RouteTable } from './routes.ts';
 import { verifyApiKey, verifySignedRequest } from './signature.ts';
 import { TRADE_ROUTES } from './trade-routes.ts';
-import type { Outcome } from './usdm-exchange.ts';
 
 export type { RequestRecord, RestContext } from './routes.ts';
 

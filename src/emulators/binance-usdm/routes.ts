@@ -1,8 +1,8 @@
 import type { Clock } from '../../engine/clock.ts';
 import type { EmulatorFaults } from '../faults.ts';
+import type { Outcome, UsdmExchange } from './exchange.ts';
 import type { OrderRateWindows, RequestWeightWindow } from './request-weight.ts';
 import type { Credentials } from './signature.ts';
-import type { Outcome, UsdmExchange } from './usdm-exchange.ts';
 import type { UserDataStreams } from './user-stream.ts';
 
 /** One REST request as the emulator saw it, for tests to assert what went on the wire */

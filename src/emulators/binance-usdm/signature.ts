@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { binanceError } from './binance-errors.ts';
+import { binanceError } from './errors.ts';
 
 /** What a signed request must carry, and what the venue checks it against */
 export interface SignedRequest {

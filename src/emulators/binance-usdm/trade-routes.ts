@@ -1,4 +1,4 @@
-import { BinanceHttpError, binanceError } from './binance-errors.ts';
+import { BinanceHttpError, binanceError } from './errors.ts';
 import {
   optionalNumber,
   parseAlgoOrder,

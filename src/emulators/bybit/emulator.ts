@@ -9,7 +9,6 @@ import { EmulatorFaults } from '../faults.ts';
 import { replayOnto } from '../feed-replay.ts';
 import type { VenueEmulator, VenueEmulatorOptions } from '../venue-emulator.ts';
 import { refuseUpgrade, startVenueServer } from '../venue-server.ts';
-import { bybitFaultAnswer, envelope } from './bybit-errors.ts';
 import type { BybitMarketSpec } from './defaults.ts';
 import {
   DEFAULT_API_KEY,
@@ -18,6 +17,7 @@ import {
   defaultMarkets,
   toMarketSpecs,
 } from './defaults.ts';
+import { bybitFaultAnswer, envelope } from './errors.ts';
 import type { PrivatePush } from './exchange.ts';
 import { BybitExchange } from './exchange.ts';
 import { parseAliveTime } from './idle-cut.ts';

@@ -9,9 +9,9 @@ import type { SimCode, SimOrderSnapshot, SimReport } from '../../venues/sim/sim-
 import { SIM_CODES, SimVenue } from '../../venues/sim/sim-venue.ts';
 import type { MarketChange, MarketState } from '../public-market.ts';
 import { createMarketState, moveBook, recordTrade, snapLevels } from '../public-market.ts';
-import type { BybitError } from './bybit-errors.ts';
-import { bybitError, paramsError } from './bybit-errors.ts';
 import type { BybitMarketSpec } from './defaults.ts';
+import type { BybitError } from './errors.ts';
+import { bybitError, paramsError } from './errors.ts';
 import { uuidFor } from './ids.ts';
 import type {
   BybitExecution,

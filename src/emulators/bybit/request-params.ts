@@ -1,4 +1,4 @@
-import { paramsError } from './bybit-errors.ts';
+import { paramsError } from './errors.ts';
 import type { NewOrder, OrderRef } from './exchange.ts';
 import type { BybitOrderType, BybitSide, BybitTimeInForce, PositionIdx } from './orders.ts';
 

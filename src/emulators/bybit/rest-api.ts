@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../engine/clock.ts';
 import type { EmulatorFaults } from '../faults.ts';
 import { readRestRequest, writeJson } from '../http.ts';
-import { BybitError, bybitError, envelope, paramsError } from './bybit-errors.ts';
+import { BybitError, bybitError, envelope, paramsError } from './errors.ts';
 import type { BybitExchange, Outcome, PrivatePush } from './exchange.ts';
 import type { BybitOrder } from './orders.ts';
 import { isOpenStatus } from './orders.ts';

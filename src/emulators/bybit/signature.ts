@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { bybitError } from './bybit-errors.ts';
+import { bybitError } from './errors.ts';
 
 export interface Credentials {
   readonly apiKey: string;

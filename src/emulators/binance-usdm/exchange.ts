@@ -12,9 +12,9 @@ import type {
 import { createMarketState, moveBook, recordTrade, snapLevels } from '../public-market.ts';
 import type { AlgoOrder } from './algo-orders.ts';
 import { isWaiting, meetsTrigger, triggersMarket } from './algo-orders.ts';
-import { binanceError, verdictError } from './binance-errors.ts';
 import { CandleSeries } from './candles.ts';
 import { EMULATOR_EXCHANGE } from './defaults.ts';
+import { binanceError, verdictError } from './errors.ts';
 import type {
   AlgoOrderParams,
   AlgoRefParams,
