@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Reply, RestContext } from './rest.ts';
-import { ok } from './rest.ts';
+import type { Reply, RestContext } from './rest-api.ts';
+import { ok } from './rest-api.ts';
 
 /**
  * The emulator's control API under `/_kestrel/`, shaped like the Binance emulator's: fault

@@ -22,8 +22,8 @@ import { LighterExchange } from './exchange.ts';
 import { LighterFaults } from './faults.ts';
 import type { EmulatorMarket, LighterEmulatorMarketSpec } from './markets.ts';
 import { DEFAULT_LIGHTER_MARKETS, toEmulatorMarket } from './markets.ts';
-import type { TxRequestRecord } from './rest.ts';
-import { createRestHandler } from './rest.ts';
+import type { TxRequestRecord } from './rest-api.ts';
+import { createRestHandler } from './rest-api.ts';
 import { LighterStream } from './stream.ts';
 
 /** The account the emulator accepts when started without one (printed by `kestrel emulate`) */

@@ -22,8 +22,8 @@ import {
   USDC_ASSET_ID,
 } from './frames.ts';
 import { CODES, VenueRefusal } from './protocol.ts';
-import type { TxRequestRecord } from './rest.ts';
-import { logTxRequest, txSummaries } from './rest.ts';
+import type { TxRequestRecord } from './rest-api.ts';
+import { logTxRequest, txSummaries } from './rest-api.ts';
 
 export interface StreamContext {
   readonly exchange: LighterExchange;

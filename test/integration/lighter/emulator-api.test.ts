@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { LighterEmulator } from '../../../src/emulators/lighter/index.ts';
 import { startLighterEmulator } from '../../../src/emulators/lighter/index.ts';
-import { ROUTE_NAMES } from '../../../src/emulators/lighter/rest.ts';
+import { ROUTE_NAMES } from '../../../src/emulators/lighter/rest-api.ts';
 import { CHANNEL_NAMES } from '../../../src/emulators/lighter/stream.ts';
 import { connect, fake, get, limit, sendTx } from './emulator-client.ts';
 import { until } from './harness.ts';
