@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BTC_PERP, BTC_PERP_OTHER } from '../../test/helpers/instruments.ts';
-import { limitBuy } from '../../test/helpers/requests.ts';
+import { LIMIT_BUY_REPORT, limitBuy } from '../../test/helpers/requests.ts';
 import type { AccountEvent } from '../core/events.ts';
 import type { ClientOrderId } from '../core/ids.ts';
 import { clientOrderId, tradeId, venueOrderId } from '../core/ids.ts';
@@ -160,14 +160,7 @@ describe('AccountProcessor', () => {
       logger: createMemoryLogger(),
       isSibling: (ref) => ref.clientId?.startsWith('kb') === true,
     });
-    const report = {
-      instrument: BTC_PERP,
-      side: 'BUY' as const,
-      type: 'LIMIT' as const,
-      timeInForce: 'GTC' as const,
-      quantity: 1,
-      price: 100,
-    };
+    const report = LIMIT_BUY_REPORT;
     for (const [id, venueId] of [
       ['kbbb-1', 'V1'],
       ['web_7', 'V2'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BTC_PERP } from '../../test/helpers/instruments.ts';
+import { LIMIT_BUY_REPORT } from '../../test/helpers/requests.ts';
 import type { AccountEvent } from '../core/events.ts';
 import { clientOrderId, venueOrderId } from '../core/ids.ts';
 import type { JournalOwner } from '../journal/journal.ts';
@@ -122,14 +122,7 @@ describe('sibling events by venue id', () => {
       logger,
       isSibling: (ref) => owners.isSibling(ref),
     });
-    const report = {
-      instrument: BTC_PERP,
-      side: 'BUY' as const,
-      type: 'LIMIT' as const,
-      timeInForce: 'GTC' as const,
-      quantity: 1,
-      price: 100,
-    };
+    const report = LIMIT_BUY_REPORT;
     const events: AccountEvent[] = [
       // The venue's acknowledgement names the sibling's clientId and the venue id
       {
