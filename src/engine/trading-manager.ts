@@ -687,7 +687,10 @@ export class TradingManager {
   /** Cancels every live order, or those of one instrument; resolves with them after the replies */
   async cancelOrders(instrument?: Instrument): Promise<Order[]> {
     const orders = this.account.getOrders(instrument).filter((o) => o.status !== 'PENDING_CANCEL');
-    return Promise.all(orders.map((order) => this.cancelOrder(order)));
+    // By clientId, as strategies cancel: `cancelOrder` looks the order up by it either way, and
+    // an order object was met first here, at a run's end (a strategy's onStop), after the code
+    // was optimized for ids: it was thrown away there and compiled again in the next run
+    return Promise.all(orders.map((order) => this.cancelOrder(order.clientId)));
   }
 
   /**

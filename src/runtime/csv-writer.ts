@@ -423,6 +423,29 @@ function writeIsoTime(view: DataView, at: number, time: number): number {
 const isoScratch = Buffer.alloc(32);
 const isoScratchView = new DataView(isoScratch.buffer, isoScratch.byteOffset, isoScratch.length);
 
+/**
+ * The kinds of numbers a report writes sooner or later, each path of `writeNumber` once: zero,
+ * integers, fractions, negatives (the first short position, the first losing trade), digits past
+ * 2^30 (an equity to eight decimals, nine decimals), and the ones left to String
+ */
+const NUMBER_KINDS = [
+  0, 7, 0.5, 64_000.1, 0.003, -2, -0.75, 10_000.12345678, -3.123456789, -2.5e9, 1e-7, 1e16,
+];
+
+// Every path of the number and time writers taken a few times as the module loads. V8 records what
+// code does only from about a function's eighth call on, and a path first taken after the writers
+// were optimized has no type feedback: the writers, and every function they were inlined into (the
+// recorder's sample and settle, the CSV's number, time and transitions), were thrown away there and
+// compiled again ('Insufficient type feedback for unary operation' at the first negative number,
+// '... for binary operation' at the first midnight of a run's data or drain, where the date is
+// worked out again: --trace-deopt), in the first run and again in the process's next one. The
+// buffer is a scratch one; nothing is written anywhere
+for (let round = 0; round < 3; round++) {
+  for (const value of NUMBER_KINDS) writeNumber(isoScratch, 0, value);
+  for (let day = 0; day < 4; day++) writeIsoTime(isoScratchView, 0, day * DAY_MS + 3_723_456);
+}
+isoDay = Number.NaN;
+
 /** ISO 8601 with milliseconds, exactly as Date#toISOString writes it; '' when not finite */
 export function isoTime(time: number): string {
   return isoScratch.toString('latin1', 0, writeIsoTime(isoScratchView, 0, time));
