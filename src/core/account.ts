@@ -189,6 +189,12 @@ export interface AccountState {
    * read-only values, and sharing spares an object per order that lives as long as the order
    */
   lastTransition: OrderTransition | undefined;
+  /**
+   * The quantity of the order tracked last. An order of the same quantity keeps this very number:
+   * a fraction is a heap box, and strategies mostly repeat their size, so orders share one box
+   * where each kept its own, allocated young and copied by two scavenges
+   */
+  lastQuantity: number;
 }
 
 /** What one applied event did */
@@ -343,6 +349,7 @@ export function createAccountState(options: AccountStateOptions): AccountState {
     graceCutoff: Number.NEGATIVE_INFINITY,
     seen: new BoundedMemory(limits.dedupSize),
     lastTransition: undefined,
+    lastQuantity: 0,
   };
   for (const balance of options.balances ?? []) {
     state.balances.set(balance.currency, { ...balance });
@@ -688,7 +695,14 @@ keepFieldsTagged({ ...NO_ENTRY }, ['time']);
 // any object, not as their hidden classes: a second run in the same process may make them with
 // new ones (the first run's die with it), and onFilled and evictTerminal, compiled relying on the
 // old, were thrown away at the next run's first account
-keepFieldsTagged(createAccountState({ exchange: '' }), ['limits', 'history', 'seen']);
+// The last quantity is held as any value (the box itself), not as a double V8 would box anew at
+// every read
+keepFieldsTagged(createAccountState({ exchange: '' }), [
+  'limits',
+  'history',
+  'seen',
+  'lastQuantity',
+]);
 
 /**
  * Claims an order's one row in a run report: true the first time for an order, false after.
@@ -700,6 +714,14 @@ export function claimReportRow(order: TrackedOrder): boolean {
   if ((record.flags & REPORTED) !== 0) return false;
   record.flags |= REPORTED;
   return true;
+}
+
+/** The quantity as the order keeps it: the last order's number when equal (see lastQuantity) */
+function sharedQuantity(state: AccountState, quantity: number): number {
+  const last = state.lastQuantity;
+  if (quantity === last) return last;
+  state.lastQuantity = quantity;
+  return quantity;
 }
 
 function onRequested(state: AccountState, event: OrderRequested): ApplyResult {
@@ -720,7 +742,7 @@ function onRequested(state: AccountState, event: OrderRequested): ApplyResult {
       side: request.side,
       type: request.orderType,
       timeInForce: request.timeInForce,
-      quantity: request.quantity,
+      quantity: sharedQuantity(state, request.quantity),
       price: request.price,
       stopPrice: request.stopPrice,
       reduceOnly: request.reduceOnly,
