@@ -88,12 +88,18 @@ interface OrderRecord extends Mutable<TrackedOrder> {
    * report has written the order's row (REPORTED, see claimReportRow)
    */
   flags: number;
-  /** Σ quantity of the fills booked; `filledQuantity` may run ahead of it on the venue's word */
-  bookedQuantity: number;
-  /** Σ quantity × price of the fills booked, for the average */
-  filledNotional: number;
+  /** The fills booked, from the first (most orders never fill, and keep no room for them) */
+  booked: BookedFills | undefined;
   /** When it became terminal, for the grace window; -1 while live */
   terminalAt: number;
+}
+
+/** What the fills booked on an order add up to */
+interface BookedFills {
+  /** Σ quantity; `filledQuantity` may run ahead of it on the venue's word */
+  quantity: number;
+  /** Σ quantity × price, for the average */
+  notional: number;
 }
 
 /** OrderRecord.flags: the low bits hold the status before a cancel (index + 1, 0 for none) */
@@ -671,8 +677,7 @@ function newRecord(f: RecordFields, time: number): OrderRecord {
     correlationKey: f.correlationKey,
     answered: false,
     flags: 0,
-    bookedQuantity: 0,
-    filledNotional: 0,
+    booked: undefined,
     terminalAt: -1,
   };
 }
@@ -683,13 +688,14 @@ function newRecord(f: RecordFields, time: number): OrderRecord {
 keepFieldsTagged(newRecord({} as RecordFields, 0), [
   'filledQuantity',
   'averageFillPrice',
-  'bookedQuantity',
-  'filledNotional',
   'terminalAt',
   'createdAt',
   'updatedAt',
 ]);
 keepFieldsTagged({ ...NO_ENTRY }, ['time']);
+// The sums hold the very numbers the order's own fields do (its filled quantity), not boxes of
+// their own
+keepFieldsTagged<BookedFills>({ quantity: 0, notional: 0 }, ['quantity', 'notional']);
 
 // An account state's limits (a copy made by spreading), history and trade-id memory are held as
 // any object, not as their hidden classes: a second run in the same process may make them with
@@ -926,12 +932,12 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   if (
     order !== undefined &&
     state.limits.allowOverfills !== true &&
-    order.bookedQuantity + quantity > order.quantity + instrument.lotSize / 2
+    (order.booked?.quantity ?? 0) + quantity > order.quantity + instrument.lotSize / 2
   ) {
     state.counters.overfills += 1;
     state.seen.release(seen, report.tradeId);
     return refused(
-      `overfill: fill ${report.tradeId} of ${quantity} on order ${order.clientId} filled ${order.bookedQuantity} of ${order.quantity}`,
+      `overfill: fill ${report.tradeId} of ${quantity} on order ${order.clientId} filled ${order.booked?.quantity ?? 0} of ${order.quantity}`,
       order,
     );
   }
@@ -963,13 +969,19 @@ function onFilled(state: AccountState, event: OrderFilled): ApplyResult {
   setVenueId(state, order, fill.venueOrderId);
   const previous = order.status;
   const firstVerdict = answer(order);
-  order.bookedQuantity = snapSize(instrument, order.bookedQuantity + quantity);
-  if (order.bookedQuantity > order.quantity) state.counters.overfills += 1;
-  order.filledNotional = money(order.filledNotional + quantity * price);
+  const booked = order.booked;
+  const bookedQuantity = snapSize(instrument, (booked?.quantity ?? 0) + quantity);
+  const filledNotional = money((booked?.notional ?? 0) + quantity * price);
+  if (booked === undefined) order.booked = { quantity: bookedQuantity, notional: filledNotional };
+  else {
+    booked.quantity = bookedQuantity;
+    booked.notional = filledNotional;
+  }
+  if (bookedQuantity > order.quantity) state.counters.overfills += 1;
   // A status report that ran ahead of the fills keeps its figures until the fills catch up
-  if (order.bookedQuantity >= order.filledQuantity) {
-    order.filledQuantity = order.bookedQuantity;
-    order.averageFillPrice = averagePrice(instrument, order.filledNotional, order.bookedQuantity);
+  if (bookedQuantity >= order.filledQuantity) {
+    order.filledQuantity = bookedQuantity;
+    order.averageFillPrice = averagePrice(instrument, filledNotional, bookedQuantity);
   }
   order.updatedAt = event.time;
   const complete = order.filledQuantity >= order.quantity;
