@@ -99,6 +99,22 @@ export function snapLevels(instrument: Instrument, levels: readonly Level[]): Le
   return levels.map(([p, s]) => [snapPrice(instrument, p), snapSize(instrument, s)] as const);
 }
 
+/** A best bid and offer with its prices and sizes snapped to the instrument's tick and lot */
+export function snapQuote(
+  instrument: Instrument,
+  bid: number,
+  ask: number,
+  bidSize: number,
+  askSize: number,
+): { bid: number; bidSize: number; ask: number; askSize: number } {
+  return {
+    bid: snapPrice(instrument, bid),
+    bidSize: snapSize(instrument, bidSize),
+    ask: snapPrice(instrument, ask),
+    askSize: snapSize(instrument, askSize),
+  };
+}
+
 /** Puts a print on the tape (its price and size snapped to the steps), which keeps the latest 1 000 */
 export function recordTrade(
   state: MarketState,

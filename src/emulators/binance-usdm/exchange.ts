@@ -9,7 +9,13 @@ import type {
   MarketChange as PublicChange,
   MarketState as PublicMarket,
 } from '../public-market.ts';
-import { createMarketState, moveBook, recordTrade, snapLevels } from '../public-market.ts';
+import {
+  createMarketState,
+  moveBook,
+  recordTrade,
+  snapLevels,
+  snapQuote,
+} from '../public-market.ts';
 import type { AlgoOrder } from './algo-orders.ts';
 import { isWaiting, meetsTrigger, triggersMarket } from './algo-orders.ts';
 import { CandleSeries } from './candles.ts';
@@ -811,10 +817,7 @@ export class UsdmExchange {
       type: 'quote' as const,
       instrument,
       time: now,
-      bid: snapPrice(instrument, bid),
-      bidSize: snapSize(instrument, bidSize),
-      ask: snapPrice(instrument, ask),
-      askSize: snapSize(instrument, askSize),
+      ...snapQuote(instrument, bid, ask, bidSize, askSize),
     };
     const reports = this.venue.onQuote(quote, now);
     this.moveBook(state, [[quote.bid, quote.bidSize]], [[quote.ask, quote.askSize]], now);

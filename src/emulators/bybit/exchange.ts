@@ -1,6 +1,6 @@
 import type { Balance } from '../../core/balance.ts';
 import type { Instrument } from '../../core/instrument.ts';
-import { createInstrument, instrumentSpec, snapPrice, snapSize } from '../../core/instrument.ts';
+import { createInstrument, instrumentSpec, snapSize } from '../../core/instrument.ts';
 import type { Level } from '../../core/market-data.ts';
 import { isOnStep, money } from '../../core/numeric.ts';
 import type { Side, TimeInForce } from '../../core/order.ts';
@@ -8,7 +8,13 @@ import type { Position } from '../../core/position.ts';
 import type { SimCode, SimOrderSnapshot, SimReport } from '../../venues/sim/sim-venue.ts';
 import { SIM_CODES, SimVenue } from '../../venues/sim/sim-venue.ts';
 import type { MarketChange, MarketState } from '../public-market.ts';
-import { createMarketState, moveBook, recordTrade, snapLevels } from '../public-market.ts';
+import {
+  createMarketState,
+  moveBook,
+  recordTrade,
+  snapLevels,
+  snapQuote,
+} from '../public-market.ts';
 import type { BybitMarketSpec } from './defaults.ts';
 import type { BybitError } from './errors.ts';
 import { bybitError, paramsError } from './errors.ts';
@@ -770,12 +776,7 @@ export class BybitExchange {
   ): PrivatePush[] {
     const state = this.publicMarket(symbol);
     const instrument = state.instrument;
-    const quote = {
-      bid: snapPrice(instrument, bid),
-      bidSize: snapSize(instrument, bidSize),
-      ask: snapPrice(instrument, ask),
-      askSize: snapSize(instrument, askSize),
-    };
+    const quote = snapQuote(instrument, bid, ask, bidSize, askSize);
     const reports: SimReport[] = [];
     for (const simInstrument of this.simInstruments.get(instrument.venueSymbol) ?? [])
       reports.push(
