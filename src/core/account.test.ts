@@ -94,6 +94,21 @@ function canceled(id: string, time = 3): AccountEvent {
   return { type: 'orderCanceled', exchange: EX, clientId: id as ClientOrderId, time };
 }
 
+function cancelRequested(id: string, time: number, deferred = false): AccountEvent {
+  return { type: 'cancelRequested', exchange: EX, clientId: id as ClientOrderId, deferred, time };
+}
+
+function rejected(id: string, code: string, message: string, time = 1): AccountEvent {
+  return {
+    type: 'orderRejected',
+    exchange: EX,
+    clientId: id as ClientOrderId,
+    code,
+    message,
+    time,
+  };
+}
+
 /** A cancel the venue reports by its own order id only */
 function canceledAtVenue(venueId: string, time: number): AccountEvent {
   return { type: 'orderCanceled', exchange: EX, venueOrderId: venueOrderId(venueId), time };
@@ -281,13 +296,7 @@ describe('apply: state machine', () => {
     for (const id of ['a', 'b']) apply(state, accepted(id, `v-${id}`, 10));
     apply(state, accepted('c', 'v-c', 11));
     for (const id of ['a', 'b']) {
-      apply(state, {
-        type: 'cancelRequested',
-        exchange: EX,
-        clientId: id as ClientOrderId,
-        deferred: false,
-        time: 12,
-      });
+      apply(state, cancelRequested(id, 12));
     }
     apply(state, {
       type: 'orderStatusReported',
@@ -336,13 +345,7 @@ describe('apply: state machine', () => {
   it('keeps PENDING_CANCEL when the accept arrives after the cancel request', () => {
     const state = fresh();
     apply(state, requested(request('a')));
-    apply(state, {
-      type: 'cancelRequested',
-      exchange: EX,
-      clientId: 'a' as ClientOrderId,
-      deferred: true,
-      time: 1,
-    });
+    apply(state, cancelRequested('a', 1, true));
     const result = apply(state, accepted('a'));
     assert.equal(statusOf(state, 'a'), 'PENDING_CANCEL');
     assert.ok(result.outcome === 'applied' && result.sendCancel, 'the deferred cancel can go now');
@@ -355,13 +358,7 @@ describe('apply: state machine', () => {
     apply(state, requested(request('a')));
     apply(state, accepted('a'));
     apply(state, fill('a', 't1', 0.3, 100));
-    apply(state, {
-      type: 'cancelRequested',
-      exchange: EX,
-      clientId: 'a' as ClientOrderId,
-      deferred: false,
-      time: 4,
-    });
+    apply(state, cancelRequested('a', 4));
     apply(state, {
       type: 'cancelRejected',
       exchange: EX,
@@ -445,14 +442,7 @@ describe('apply: state machine', () => {
   it('refuses and counts an illegal transition, leaving the status alone', () => {
     const state = fresh();
     apply(state, requested(request('a')));
-    apply(state, {
-      type: 'orderRejected',
-      exchange: EX,
-      clientId: 'a' as ClientOrderId,
-      code: '-2019',
-      message: 'Margin is insufficient.',
-      time: 1,
-    });
+    apply(state, rejected('a', '-2019', 'Margin is insufficient.'));
     const result = apply(state, fill('a', 't1', 1, 100));
     assert.equal(statusOf(state, 'a'), 'REJECTED');
     assert.equal(state.counters.illegalTransitions, 1);
@@ -480,14 +470,7 @@ describe('apply: state machine', () => {
   it('records the venue reason on a rejection', () => {
     const state = fresh();
     apply(state, requested(request('a')));
-    apply(state, {
-      type: 'orderRejected',
-      exchange: EX,
-      clientId: 'a' as ClientOrderId,
-      code: '-5022',
-      message: 'Post Only order will be rejected.',
-      time: 1,
-    });
+    apply(state, rejected('a', '-5022', 'Post Only order will be rejected.'));
     assert.equal(findOrder(state, 'a')?.reason, '-5022: Post Only order will be rejected.');
   });
 
@@ -780,16 +763,7 @@ describe('apply: bounded memory', () => {
     );
     // A cancel or a loss for an order past its grace window is news about an unknown order, as
     // before the history shared the map; a duplicate request is still refused
-    assert.equal(
-      apply(state, {
-        type: 'cancelRequested',
-        exchange: EX,
-        clientId: clientOrderId('a'),
-        deferred: false,
-        time: 300,
-      }).outcome,
-      'refused',
-    );
+    assert.equal(apply(state, cancelRequested('a', 300)).outcome, 'refused');
     assert.equal(
       apply(state, {
         type: 'orderLost',
@@ -924,13 +898,7 @@ describe('apply: reconciliation events', () => {
     const state = fresh();
     apply(state, requested(request('a')));
     apply(state, accepted('a'));
-    apply(state, {
-      type: 'cancelRequested',
-      exchange: EX,
-      clientId: 'a' as ClientOrderId,
-      deferred: false,
-      time: 2,
-    });
+    apply(state, cancelRequested('a', 2));
     assert.equal(
       apply(state, {
         type: 'orderStatusReported',
@@ -1097,14 +1065,10 @@ describe('apply: the venue is the authority over terminal verdicts', () => {
   it('reinstates a REJECTED order the venue lists open, with its reason, among the live orders', () => {
     const state = createAccountState({ exchange: EX, limits: { graceMs: 100 } });
     apply(state, requested(request('a')));
-    apply(state, {
-      type: 'orderRejected',
-      exchange: EX,
-      clientId: 'a' as ClientOrderId,
-      code: '-1001',
-      message: 'Internal error; unable to process your request. Please try again.',
-      time: 1,
-    });
+    apply(
+      state,
+      rejected('a', '-1001', 'Internal error; unable to process your request. Please try again.'),
+    );
     evictTerminal(state, 500);
     const result = apply(state, reported('a', 'OPEN', 0, { time: 600 }));
     assert.equal(result.outcome === 'applied' ? result.change : result.outcome, 'reinstated');
@@ -1113,13 +1077,7 @@ describe('apply: the venue is the authority over terminal verdicts', () => {
     assert.equal(order?.reason, 'reinstated: REJECTED here, OPEN at the venue when asked');
     assert.equal(order?.transitions.at(-1)?.cause, 'orderStatusReported');
     // Managed again: a cancel goes through, and the venue's cancel closes it
-    apply(state, {
-      type: 'cancelRequested',
-      exchange: EX,
-      clientId: 'a' as ClientOrderId,
-      deferred: false,
-      time: 601,
-    });
+    apply(state, cancelRequested('a', 601));
     assert.equal(statusOf(state, 'a'), 'PENDING_CANCEL');
     apply(state, canceled('a', 602));
     assert.equal(statusOf(state, 'a'), 'CANCELED');
