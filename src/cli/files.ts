@@ -4,7 +4,7 @@ import { KestrelError } from '../core/errors.ts';
 import { UsageError } from './exit-codes.ts';
 
 /** The files a run writes into its output folder */
-export const RUN_OUTPUTS = [
+const RUN_OUTPUTS = [
   'report.html',
   'summary.json',
   'orders.csv',

@@ -6,7 +6,7 @@ import type { Logger } from './logger.ts';
 export const MAX_CANCEL_RESENDS = 3;
 
 /** The code of the cancel rejection that ends the resends: the venue never answered, and lists the order live */
-export const CANCEL_UNANSWERED = 'CANCEL_UNANSWERED';
+const CANCEL_UNANSWERED = 'CANCEL_UNANSWERED';
 
 /** What sending a cancel again needs from the broker that sent the first */
 export interface CancelResend {

@@ -22,7 +22,7 @@ const LAST_ID = ['last_update_id', 'update_id'];
 const SYMBOL = ['symbol'];
 
 /** Levels per side a book event carries: enough for any taker a strategy sends */
-export const DEPTH_LEVELS = 50;
+const DEPTH_LEVELS = 50;
 
 /** Whether a CSV header names a long-format depth file (one row per level, snapshots and diffs) */
 export function isDepthHeader(names: readonly string[]): boolean {

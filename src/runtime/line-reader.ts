@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import { KestrelError } from '../core/errors.ts';
 
 /** The most of a bad line an error message quotes */
-export const QUOTE_LIMIT = 200;
+const QUOTE_LIMIT = 200;
 
 /** A line (or field) for an error message: JSON-quoted, cut to QUOTE_LIMIT characters */
 export function quoteText(text: string): string {

@@ -18,7 +18,7 @@ export interface Combination {
 }
 
 /** The most combinations one sweep may have */
-export const MAX_COMBINATIONS = 100_000;
+const MAX_COMBINATIONS = 100_000;
 
 const bad = (spec: string, problem: string) =>
   new KestrelError('INVALID_ARGUMENT', `--param ${spec}: ${problem}`, {

@@ -20,7 +20,7 @@ import { SweepOutput } from './output.ts';
 import { ThreadPool } from './pool.ts';
 
 /** The queue every sweep and worker on a Redis server shares */
-export const QUEUE_NAME = 'kestrel-sweep';
+const QUEUE_NAME = 'kestrel-sweep';
 /** How many times a job that failed as a whole (not its strategy: that is a result) is tried */
 const ATTEMPTS = 3;
 const FILES_TTL_S = 7 * 86_400;

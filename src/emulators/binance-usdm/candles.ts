@@ -5,7 +5,7 @@ import type { Side } from '../../core/order.ts';
  * arrive: the klines endpoint, the kline streams and the 24-hour ticker read them.
  */
 
-export const KLINE_INTERVALS = [
+const KLINE_INTERVALS = [
   '1m',
   '3m',
   '5m',

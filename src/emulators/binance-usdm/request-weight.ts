@@ -13,7 +13,7 @@ export interface RequestWeightLimit {
   readonly intervalMs: number;
 }
 
-export const BINANCE_REQUEST_WEIGHT: RequestWeightLimit = { weight: 2400, intervalMs: 60_000 };
+const BINANCE_REQUEST_WEIGHT: RequestWeightLimit = { weight: 2400, intervalMs: 60_000 };
 
 type Params = Readonly<Record<string, string>>;
 

@@ -23,7 +23,7 @@ import type { Strategy, StrategyContext } from '../strategy.ts';
 import { numberParam as number } from './params.ts';
 
 /** The quoting strategy's parameters */
-export const QUOTING_PARAMETERS = {
+const QUOTING_PARAMETERS = {
   symbol: { description: 'the instrument to quote', default: "the run's first instrument" },
   edgeBps: {
     description: 'how far from the mid each quote sits, bps',

@@ -16,7 +16,7 @@ import { ATR, EMA } from '../indicators.ts';
 import type { Strategy, StrategyContext } from '../strategy.ts';
 import { numberParam } from './params.ts';
 
-export const TREND_PARAMETERS = {
+const TREND_PARAMETERS = {
   symbol: { description: 'the instrument to trade', default: "the run's first instrument" },
   interval: { description: 'bar interval (1m, 5m, 1h...)', default: '5m' },
   fast: { description: 'fast EMA period, bars', default: 12 },

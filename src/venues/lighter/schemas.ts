@@ -9,13 +9,13 @@ import { z } from 'zod';
  */
 
 /** A decimal as the venue prints it: `"40.0843"`, `"-0.000000"`, `"0"` */
-export const decimalString = z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string');
+const decimalString = z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string');
 /** A decimal, or the empty string the venue sends for "none" (e.g. liquidation_price) */
-export const optionalDecimal = z.union([decimalString, z.literal('')]);
+const optionalDecimal = z.union([decimalString, z.literal('')]);
 /** An integer id the venue sends as a number or a digit string */
-export const integerLike = z.union([z.number().int(), z.string().regex(/^-?\d+$/)]);
+const integerLike = z.union([z.number().int(), z.string().regex(/^-?\d+$/)]);
 
-export const LIGHTER_ORDER_STATUSES = [
+const LIGHTER_ORDER_STATUSES = [
   'in-progress',
   'pending',
   'open',
@@ -36,7 +36,7 @@ export const LIGHTER_ORDER_STATUSES = [
 ] as const;
 export type LighterOrderStatus = (typeof LIGHTER_ORDER_STATUSES)[number];
 
-export const LIGHTER_ORDER_TYPES = [
+const LIGHTER_ORDER_TYPES = [
   'limit',
   'market',
   'stop-loss',
@@ -48,7 +48,7 @@ export const LIGHTER_ORDER_TYPES = [
   'liquidation',
 ] as const;
 
-export const LIGHTER_TIMES_IN_FORCE = [
+const LIGHTER_TIMES_IN_FORCE = [
   'good-till-time',
   'immediate-or-cancel',
   'post-only',
@@ -127,7 +127,7 @@ export const positionSchema = z.object({
 });
 export type LighterPosition = z.infer<typeof positionSchema>;
 
-export const statsSchema = z.object({
+const statsSchema = z.object({
   collateral: decimalString,
   portfolio_value: decimalString.optional(),
   available_balance: decimalString,
@@ -137,9 +137,9 @@ export const statsSchema = z.object({
 });
 export type LighterStats = z.infer<typeof statsSchema>;
 
-export const bookLevelSchema = z.object({ price: decimalString, size: decimalString });
+const bookLevelSchema = z.object({ price: decimalString, size: decimalString });
 
-export const orderBookBodySchema = z.object({
+const orderBookBodySchema = z.object({
   code: z.number().int().optional(),
   asks: z.array(bookLevelSchema).nullish(),
   bids: z.array(bookLevelSchema).nullish(),
@@ -281,7 +281,7 @@ export const tradesResponseSchema = z.object({
   trades: z.array(tradeSchema).nullish(),
 });
 
-export const orderBookDetailSchema = z.object({
+const orderBookDetailSchema = z.object({
   symbol: z.string().min(1),
   market_id: z.number().int(),
   market_type: z.string().optional(),

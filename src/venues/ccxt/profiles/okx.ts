@@ -30,7 +30,7 @@ const BATCH_PATHS = new Set([
   'trade/cancel-batch-orders',
   'trade/amend-batch-orders',
 ]);
-export const OKX_BATCH_ORDER_COST = (2000 / 300 / 110) * 1.05;
+const OKX_BATCH_ORDER_COST = (2000 / 300 / 110) * 1.05;
 
 export const OKX_PROFILE: VenueProfile = {
   id: 'okx',

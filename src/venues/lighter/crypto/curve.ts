@@ -43,7 +43,7 @@ const TWO = fp5(2n);
 /** The neutral element N = (0, 0), the curve's point of order two */
 export const NEUTRAL: CurvePoint = { x: FP5_ZERO, z: FP5_ONE, u: FP5_ZERO, t: FP5_ONE };
 
-export const GENERATOR: CurvePoint = {
+const GENERATOR: CurvePoint = {
   x: [
     12883135586176881569n,
     4356519642755055268n,

@@ -39,7 +39,7 @@ export function inverseF(a: bigint): bigint {
 }
 
 /** A square root of a (Tonelli-Shanks), or undefined when a is not a square */
-export function sqrtF(a: bigint): bigint | undefined {
+function sqrtF(a: bigint): bigint | undefined {
   if (a === 0n) return 0n;
   if (powF(a, (P - 1n) >> 1n) !== 1n) return undefined;
   const odd = (P - 1n) >> TWO_ADICITY;
@@ -120,7 +120,7 @@ export function square5(a: Fp5): Fp5 {
   return mul5(a, a);
 }
 
-export function scale5(a: Fp5, k: bigint): Fp5 {
+function scale5(a: Fp5, k: bigint): Fp5 {
   return [mulF(a[0], k), mulF(a[1], k), mulF(a[2], k), mulF(a[3], k), mulF(a[4], k)];
 }
 
@@ -169,7 +169,7 @@ export function legendre5(a: Fp5): bigint {
 }
 
 /** A square root of x, or undefined when x is not a square */
-export function sqrt5(x: Fp5): Fp5 | undefined {
+function sqrt5(x: Fp5): Fp5 | undefined {
   const v = powerOfTwo5(x, 31);
   const d = mul5(mul5(x, powerOfTwo5(v, 32)), inverse5(v));
   const e = frobenius(mul5(d, frobenius(d, 2)), 1);

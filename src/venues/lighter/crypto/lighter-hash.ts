@@ -10,7 +10,7 @@ import { hashToFp5 } from './poseidon2.ts';
  */
 
 /** The signed fields of each transaction type, after chain id, type, Nonce and ExpiredAt */
-export const SIGNED_FIELDS = {
+const SIGNED_FIELDS = {
   14: [
     'AccountIndex',
     'ApiKeyIndex',
