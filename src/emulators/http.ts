@@ -27,6 +27,20 @@ export function writeJson(
   response.end(text);
 }
 
+/** How many REST requests an emulator's log keeps: the latest */
+const REQUEST_LOG_SIZE = 20_000;
+
+/** Logs a REST request as received, keeping the latest 20 000 */
+export function logRequest<Entry>(requests: Entry[], entry: Entry): void {
+  requests.push(entry);
+  if (requests.length > REQUEST_LOG_SIZE) requests.shift();
+}
+
+/** The Retry-After header a forced failure asks for, none when it names no wait */
+export function retryAfterHeader(retryAfterSeconds: number | undefined): Record<string, string> {
+  return retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) };
+}
+
 /** A REST request as the venue emulators read it */
 export interface RestRequest {
   /** Upper case */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readRestRequest, writeJson } from '../http.ts';
+import { logRequest, readRestRequest, retryAfterHeader, writeJson } from '../http.ts';
 import { ACCOUNT_ROUTES } from './account-routes.ts';
 import type { BinanceHttpError } from './errors.ts';
 import { binanceError, BinanceHttpError as HttpError } from './errors.ts';
@@ -16,8 +16,6 @@ const ROUTES: RouteTable = { ...MARKET_ROUTES, ...TRADE_ROUTES, ...ACCOUNT_ROUTE
 
 /** The routes the emulator serves, `METHOD /path`, for its README and tests */
 export const ROUTE_NAMES: readonly string[] = Object.keys(ROUTES);
-
-const REQUEST_LOG_SIZE = 20_000;
 
 function isOutcome(value: unknown): value is Outcome<unknown> {
   return typeof value === 'object' && value !== null && 'pushes' in value && 'body' in value;
@@ -39,8 +37,7 @@ export async function handleRest(
   for (const [key, value] of new URLSearchParams(body)) params[key] = value;
   const { signature: _signature, ...logged } = params;
   const record = (status: number) => {
-    ctx.requests.push({ method, path, params: logged, status, time: ctx.clock.now() });
-    if (ctx.requests.length > REQUEST_LOG_SIZE) ctx.requests.shift();
+    logRequest(ctx.requests, { method, path, params: logged, status, time: ctx.clock.now() });
   };
 
   const delay = ctx.faults.takeDelay(path);
@@ -69,10 +66,7 @@ export async function handleRest(
   }
   const fault = ctx.faults.takeRequestFault(method, path);
   const faultAnswer = () => {
-    const headers: Record<string, string> =
-      fault?.retryAfterSeconds === undefined
-        ? {}
-        : { 'Retry-After': String(fault.retryAfterSeconds) };
+    const headers = retryAfterHeader(fault?.retryAfterSeconds);
     record(fault?.status ?? 500);
     writeJson(response, fault?.status ?? 500, { code: fault?.code, msg: fault?.msg }, headers);
   };

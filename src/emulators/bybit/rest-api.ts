@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../engine/clock.ts';
 import type { EmulatorFaults } from '../faults.ts';
-import { readRestRequest, writeJson } from '../http.ts';
+import { logRequest, readRestRequest, retryAfterHeader, writeJson } from '../http.ts';
 import { BybitError, bybitError, envelope, paramsError } from './errors.ts';
 import type { BybitExchange, Outcome, PrivatePush } from './exchange.ts';
 import type { BybitOrder } from './orders.ts';
@@ -73,7 +73,6 @@ interface Route {
   readonly handler: (params: Params, ctx: RestContext, now: number, granted: number) => Answer;
 }
 
-const REQUEST_LOG_SIZE = 20_000;
 const DAY_MS = 86_400_000;
 /** Bybit keeps the latest 500 closed orders in /v5/order/realtime */
 const RECENT_CLOSED = 500;
@@ -633,8 +632,7 @@ export async function handleRest(
   const { method, path, rawQuery, body } = await readRestRequest(request);
   let params: Params = {};
   const record = (status: number, retCode: number | undefined) => {
-    ctx.requests.push({ method, path, params, status, retCode, time: ctx.clock.now() });
-    if (ctx.requests.length > REQUEST_LOG_SIZE) ctx.requests.shift();
+    logRequest(ctx.requests, { method, path, params, status, retCode, time: ctx.clock.now() });
   };
 
   const delay = ctx.faults.takeDelay(path);
@@ -649,10 +647,7 @@ export async function handleRest(
   const fault = ctx.faults.takeRequestFault(method, path);
   const faultAnswer = () => {
     const status = fault?.status ?? 500;
-    const headers: Record<string, string> =
-      fault?.retryAfterSeconds === undefined
-        ? {}
-        : { 'Retry-After': String(fault.retryAfterSeconds) };
+    const headers = retryAfterHeader(fault?.retryAfterSeconds);
     record(status, undefined);
     if (response.destroyed) return;
     if (status >= 500) {
