@@ -777,14 +777,9 @@ export class BybitExchange {
     const state = this.publicMarket(symbol);
     const instrument = state.instrument;
     const quote = snapQuote(instrument, bid, ask, bidSize, askSize);
-    const reports: SimReport[] = [];
-    for (const simInstrument of this.simInstruments.get(instrument.venueSymbol) ?? [])
-      reports.push(
-        ...this.venue.onQuote(
-          { type: 'quote', instrument: simInstrument, time: now, ...quote },
-          now,
-        ),
-      );
+    const reports = this.onEveryPositionSide(instrument, (simInstrument) =>
+      this.venue.onQuote({ type: 'quote', instrument: simInstrument, time: now, ...quote }, now),
+    );
     this.moveBook(state, [[quote.bid, quote.bidSize]], [[quote.ask, quote.askSize]], now);
     return this.absorb(reports, now, 'market');
   }
@@ -799,11 +794,9 @@ export class BybitExchange {
     const state = this.publicMarket(symbol);
     const instrument = state.instrument;
     const book = { bids: snapLevels(instrument, bids), asks: snapLevels(instrument, asks) };
-    const reports: SimReport[] = [];
-    for (const simInstrument of this.simInstruments.get(instrument.venueSymbol) ?? [])
-      reports.push(
-        ...this.venue.onBook({ type: 'book', instrument: simInstrument, time: now, ...book }, now),
-      );
+    const reports = this.onEveryPositionSide(instrument, (simInstrument) =>
+      this.venue.onBook({ type: 'book', instrument: simInstrument, time: now, ...book }, now),
+    );
     this.moveBook(state, book.bids, book.asks, now);
     return this.absorb(reports, now, 'market');
   }
@@ -813,23 +806,35 @@ export class BybitExchange {
     const state = this.publicMarket(symbol);
     const instrument = state.instrument;
     const trade = recordTrade(state, price, size, side, now);
-    const reports: SimReport[] = [];
-    for (const simInstrument of this.simInstruments.get(instrument.venueSymbol) ?? [])
-      reports.push(
-        ...this.venue.onTrade(
-          {
-            type: 'trade',
-            instrument: simInstrument,
-            time: now,
-            price: trade.price,
-            size: trade.quantity,
-            side,
-          },
-          now,
-        ),
-      );
+    const reports = this.onEveryPositionSide(instrument, (simInstrument) =>
+      this.venue.onTrade(
+        {
+          type: 'trade',
+          instrument: simInstrument,
+          time: now,
+          price: trade.price,
+          size: trade.quantity,
+          side,
+        },
+        now,
+      ),
+    );
     this.marketListener?.({ kind: 'trade', state, trade });
     return this.absorb(reports, now, 'market');
+  }
+
+  /**
+   * The sim's reports for a market event fed to each of the market's sim instruments, one per
+   * position side (one-way, hedge buy, hedge sell), in that order
+   */
+  private onEveryPositionSide(
+    instrument: Instrument,
+    feed: (simInstrument: Instrument) => readonly SimReport[],
+  ): SimReport[] {
+    const reports: SimReport[] = [];
+    for (const simInstrument of this.simInstruments.get(instrument.venueSymbol) ?? [])
+      reports.push(...feed(simInstrument));
+    return reports;
   }
 
   private moveBook(state: MarketState, bids: Level[], asks: Level[], now: number): void {
