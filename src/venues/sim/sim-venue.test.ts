@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { SIM_ETH_SPOT } from '../../../test/helpers/instruments.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { createInstrument } from '../../core/instrument.ts';
-import type { Quote, Trade } from '../../core/market-data.ts';
+import type { BookSnapshot, Quote, Trade } from '../../core/market-data.ts';
 import { money } from '../../core/numeric.ts';
 import type { Side } from '../../core/order.ts';
 import { simInstrument } from '../../runtime/instruments.ts';
@@ -66,6 +66,19 @@ const trade = (price: number, size: number, side: Side = 'SELL'): Trade => ({
   side,
 });
 
+/** A book whose asks rise in three steps: 0.02 at 100, 0.05 at 100.2, 1 at 100.5 */
+const STAIRS: BookSnapshot = {
+  type: 'book',
+  instrument: BTC,
+  time: 0,
+  bids: [[99.9, 1]],
+  asks: [
+    [100, 0.02],
+    [100.2, 0.05],
+    [100.5, 1],
+  ],
+};
+
 let counter = 0;
 function order(patch: Partial<SimOrderInput>): SimOrderInput {
   counter += 1;
@@ -79,6 +92,11 @@ function order(patch: Partial<SimOrderInput>): SimOrderInput {
     timeInForce: 'GTC',
     ...patch,
   };
+}
+
+/** A market order (IOC, no price) */
+function marketOrder(patch: Partial<SimOrderInput>): SimOrderInput {
+  return order({ type: 'MARKET', price: undefined, timeInForce: 'IOC', ...patch });
 }
 
 const kinds = (reports: readonly SimReport[]) => reports.map((r) => r.type);
@@ -153,30 +171,8 @@ describe('SimVenue: limit orders', () => {
 
   it('walks the book when depth is known', () => {
     const v = venue();
-    v.onBook(
-      {
-        type: 'book',
-        instrument: BTC,
-        time: 0,
-        bids: [[99.9, 1]],
-        asks: [
-          [100, 0.02],
-          [100.2, 0.05],
-          [100.5, 1],
-        ],
-      },
-      0,
-    );
-    const reports = v.submit(
-      order({
-        clientId: 'walk',
-        type: 'MARKET',
-        price: undefined,
-        quantity: 0.1,
-        timeInForce: 'IOC',
-      }),
-      1,
-    );
+    v.onBook(STAIRS, 0);
+    const reports = v.submit(marketOrder({ clientId: 'walk', quantity: 0.1 }), 1);
     assert.deepEqual(fills(reports), [
       ['walk', 0.02, 100, 'TAKER'],
       ['walk', 0.05, 100.2, 'TAKER'],
@@ -186,32 +182,10 @@ describe('SimVenue: limit orders', () => {
 
   it('keeps walking the last book behind a newer quote', () => {
     const v = venue();
-    v.onBook(
-      {
-        type: 'book',
-        instrument: BTC,
-        time: 0,
-        bids: [[99.9, 1]],
-        asks: [
-          [100, 0.02],
-          [100.2, 0.05],
-          [100.5, 1],
-        ],
-      },
-      0,
-    );
+    v.onBook(STAIRS, 0);
     // The touch moved up past the book's first level: depth behind it still counts
     v.onQuote(quote(100, 100.1, 1, 0.01), 1);
-    const reports = v.submit(
-      order({
-        clientId: 'walk',
-        type: 'MARKET',
-        price: undefined,
-        quantity: 0.1,
-        timeInForce: 'IOC',
-      }),
-      2,
-    );
+    const reports = v.submit(marketOrder({ clientId: 'walk', quantity: 0.1 }), 2);
     assert.deepEqual(fills(reports), [
       ['walk', 0.01, 100.1, 'TAKER'],
       ['walk', 0.05, 100.2, 'TAKER'],
@@ -261,39 +235,21 @@ describe('SimVenue: time in force and market orders', () => {
   it('takes the touch with a market order and cancels what the touch cannot fill', () => {
     const v = venue();
     v.onQuote(quote(99.9, 100.1, 0.05, 1), 0);
-    const reports = v.submit(
-      order({
-        clientId: 'mkt',
-        side: 'SELL',
-        type: 'MARKET',
-        price: undefined,
-        timeInForce: 'IOC',
-      }),
-      1,
-    );
+    const reports = v.submit(marketOrder({ clientId: 'mkt', side: 'SELL' }), 1);
     assert.deepEqual(fills(reports), [['mkt', 0.05, 99.9, 'TAKER']]);
     assert.equal(reports.at(-1)?.type, 'canceled');
   });
 
   it('refuses a market order with no market', () => {
     const v = venue();
-    const reports = v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC' }), 0);
+    const reports = v.submit(marketOrder({}), 0);
     assert.equal(reports[0]?.type === 'rejected' && reports[0].code, '-2020');
   });
 
   it('implies the touch from trades when there are no quotes', () => {
     const v = venue();
     v.onTrade(trade(100, 0.5, 'BUY'), 0);
-    const reports = v.submit(
-      order({
-        clientId: 'buy',
-        type: 'MARKET',
-        price: undefined,
-        timeInForce: 'IOC',
-        quantity: 0.2,
-      }),
-      1,
-    );
+    const reports = v.submit(marketOrder({ clientId: 'buy', quantity: 0.2 }), 1);
     assert.deepEqual(fills(reports), [['buy', 0.2, 100, 'TAKER']]);
   });
 });
@@ -459,28 +415,11 @@ describe('SimVenue: rejections, reduce-only, ledger', () => {
   it('rejects a reduce-only order that would increase the position, and trims one that exceeds it', () => {
     const v = venue();
     v.onQuote(quote(99.9, 100.1, 10, 10), 0);
-    const [flat] = v.submit(
-      order({
-        side: 'SELL',
-        type: 'MARKET',
-        price: undefined,
-        timeInForce: 'IOC',
-        reduceOnly: true,
-      }),
-      1,
-    );
+    const [flat] = v.submit(marketOrder({ side: 'SELL', reduceOnly: true }), 1);
     assert.equal(flat?.type === 'rejected' && flat.code, '-2022');
-    v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC', quantity: 0.2 }), 2);
+    v.submit(marketOrder({ quantity: 0.2 }), 2);
     const trimmed = v.submit(
-      order({
-        clientId: 'ro',
-        side: 'SELL',
-        type: 'MARKET',
-        price: undefined,
-        timeInForce: 'IOC',
-        quantity: 0.5,
-        reduceOnly: true,
-      }),
+      marketOrder({ clientId: 'ro', side: 'SELL', quantity: 0.5, reduceOnly: true }),
       3,
     );
     assert.deepEqual(fills(trimmed), [['ro', 0.2, 99.9, 'TAKER']]);
@@ -490,12 +429,9 @@ describe('SimVenue: rejections, reduce-only, ledger', () => {
   it('keeps the venue ledger: position, realized PnL and fees from the schedule', () => {
     const v = venue();
     v.onQuote(quote(99.9, 100, 10, 10), 0);
-    v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC', quantity: 1 }), 1);
+    v.submit(marketOrder({ quantity: 1 }), 1);
     v.onQuote(quote(110, 110.1, 10, 10), 2);
-    v.submit(
-      order({ side: 'SELL', type: 'MARKET', price: undefined, timeInForce: 'IOC', quantity: 1 }),
-      3,
-    );
+    v.submit(marketOrder({ side: 'SELL', quantity: 1 }), 3);
     const position = v.getPosition('BTCUSDT');
     assert.equal(position?.quantity, 0);
     assert.equal(position?.realizedPnl, 10);
@@ -506,27 +442,9 @@ describe('SimVenue: rejections, reduce-only, ledger', () => {
   it('moves base and quote on spot and refuses a buy the quote balance cannot pay', () => {
     const v = venueWith(1000, [SPOT]);
     v.onQuote(quote(1999, 2000, 5, 5, SPOT), 0);
-    const [tooBig] = v.submit(
-      order({
-        symbol: 'ETH/USDT',
-        type: 'MARKET',
-        price: undefined,
-        timeInForce: 'IOC',
-        quantity: 1,
-      }),
-      1,
-    );
+    const [tooBig] = v.submit(marketOrder({ symbol: 'ETH/USDT', quantity: 1 }), 1);
     assert.equal(tooBig?.type === 'rejected' && tooBig.code, '-2010');
-    v.submit(
-      order({
-        symbol: 'ETH/USDT',
-        type: 'MARKET',
-        price: undefined,
-        timeInForce: 'IOC',
-        quantity: 0.4,
-      }),
-      2,
-    );
+    v.submit(marketOrder({ symbol: 'ETH/USDT', quantity: 0.4 }), 2);
     const balances = Object.fromEntries(v.getBalances().map((b) => [b.currency, b.total]));
     assert.deepEqual(balances, { USDT: 199.2, ETH: 0.4 });
   });
@@ -567,7 +485,7 @@ describe('SimVenue: venue rules where venues differ', () => {
       assert.deepEqual(kinds(ioc), ['accepted', 'fill', ending]);
       assert.equal(v.order({ clientId: 'ioc' })?.status, ending.toUpperCase());
       v.onQuote(quote(99.9, 100.1, 1, 0.05), 2);
-      const market = v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC' }), 3);
+      const market = v.submit(marketOrder({}), 3);
       assert.deepEqual(kinds(market), ['accepted', 'fill', ending]);
     }
   });
@@ -584,7 +502,7 @@ describe('SimVenue: venue rules where venues differ', () => {
 
   it('accepts a market order on an empty book and ends it unfilled under close rules', () => {
     const v = venue(binance);
-    const reports = v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC' }), 1);
+    const reports = v.submit(marketOrder({}), 1);
     assert.deepEqual(kinds(reports), ['accepted', 'expired']);
   });
 
@@ -603,7 +521,7 @@ describe('SimVenue: hedge mode and leverage', () => {
     const v = venue();
     v.setPositionMode('HEDGE');
     v.onQuote(quote(99.9, 100.1, 10, 10), 0);
-    const [noSide] = v.submit(order({ type: 'MARKET', price: undefined, timeInForce: 'IOC' }), 1);
+    const [noSide] = v.submit(marketOrder({}), 1);
     assert.equal(noSide?.type === 'rejected' && noSide.code, '-4061');
     const long = { type: 'MARKET', price: undefined, timeInForce: 'IOC' } as const;
     v.submit(order({ ...long, side: 'BUY', positionSide: 'LONG', quantity: 0.3 }), 2);
@@ -672,8 +590,7 @@ describe('SimVenue: hedge mode and leverage', () => {
 describe('SimVenue: funding and liquidation', () => {
   const HOUR = 3_600_000;
   const DAY0 = Date.UTC(2026, 0, 1);
-  const market = (quantity: number, side: Side = 'BUY') =>
-    order({ side, type: 'MARKET', price: undefined, timeInForce: 'IOC', quantity });
+  const market = (quantity: number, side: Side = 'BUY') => marketOrder({ side, quantity });
   const funded = (reports: readonly SimReport[]) =>
     reports.flatMap((r) => (r.type === 'funding' ? [[r.fundingId, r.markPrice, r.amount]] : []));
   const usdt = (v: SimVenue) => v.getBalances().find((b) => b.currency === 'USDT');
