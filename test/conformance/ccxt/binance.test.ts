@@ -4,7 +4,7 @@ import { KestrelError } from '../../../src/core/errors.ts';
 import { until } from '../../helpers/wait.ts';
 import { BinanceVenue, binanceError, binanceRules } from './binance-venue.ts';
 import type { KestrelOnVenue } from './harness.ts';
-import { kestrelOn } from './harness.ts';
+import { cancelAdopted, kestrelOn } from './harness.ts';
 import { hasCcxtStatic, requestCases, SKIP_MESSAGE } from './static-fixtures.ts';
 
 /**
@@ -205,10 +205,7 @@ describe('conformance: Binance spot through real ccxt', {
       price: '70000',
       timeInForce: 'GTC',
     });
-    await venue.resync();
-    const id = `ext:${foreign.orderId}`;
-    assert.equal(account.findOrder(id)?.origin, 'EXTERNAL');
-    await trading.cancelOrder(id);
+    const id = await cancelAdopted({ venue, account, trading }, foreign.orderId);
     const cancel = sent('DELETE').at(-1);
     assert.deepEqual(
       [cancel?.['orderId'], cancel?.['origClientOrderId']],

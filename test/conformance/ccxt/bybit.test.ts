@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { until } from '../../helpers/wait.ts';
 import { BybitVenue, bybitError, bybitRules } from './bybit-venue.ts';
 import type { KestrelOnVenue } from './harness.ts';
-import { assertClientIdRefused, kestrelOn } from './harness.ts';
+import { assertClientIdRefused, cancelAdopted, kestrelOn } from './harness.ts';
 import { hasCcxtStatic, requestCases, SKIP_MESSAGE } from './static-fixtures.ts';
 
 /**
@@ -252,16 +252,10 @@ describe('conformance: Bybit v5 through real ccxt', {
       { symbol: 'BTCUSDT', side: 'Sell', orderType: 'Limit', qty: '0.002', price: '70000' },
       'linear',
     );
-    await venue.resync();
-    const adopted = account.findOrder(`ext:${foreign.orderId}`);
-    assert.equal(adopted?.origin, 'EXTERNAL');
-    await trading.cancelOrder(`ext:${foreign.orderId}`);
+    const id = await cancelAdopted({ venue, account, trading }, foreign.orderId);
     const cancel = bodies('/v5/order/cancel').at(-1);
     assert.deepEqual([cancel?.['orderId'], cancel?.['orderLinkId']], [foreign.orderId, undefined]);
-    await until(
-      () => account.findOrder(`ext:${foreign.orderId}`)?.status === 'CANCELED',
-      'the cancel confirmed',
-    );
+    await until(() => account.findOrder(id)?.status === 'CANCELED', 'the cancel confirmed');
   });
 });
 

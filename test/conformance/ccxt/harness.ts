@@ -109,3 +109,19 @@ export async function assertClientIdRefused(
   assert.equal(kestrel.account.findOrder(clientId), undefined);
   assert.equal(wire.requests.length, before, 'nothing sent');
 }
+
+/**
+ * Adopts an order placed outside Kestrel (the next resync finds it and tracks it EXTERNAL as
+ * `ext:<venue id>`) and cancels it by that id alone; returns the id, for the caller to check
+ * the cancel on the wire and its confirmation
+ */
+export async function cancelAdopted(
+  kestrel: Pick<KestrelOnVenue, 'venue' | 'account' | 'trading'>,
+  venueOrderId: string | number,
+): Promise<string> {
+  await kestrel.venue.resync();
+  const id = `ext:${venueOrderId}`;
+  assert.equal(kestrel.account.findOrder(id)?.origin, 'EXTERNAL');
+  await kestrel.trading.cancelOrder(id);
+  return id;
+}

@@ -4,7 +4,7 @@ import { KestrelError } from '../../../src/core/errors.ts';
 import { HYPERLIQUID_PROFILE } from '../../../src/venues/ccxt/profiles/hyperliquid.ts';
 import { until } from '../../helpers/wait.ts';
 import type { KestrelOnVenue } from './harness.ts';
-import { assertClientIdRefused, kestrelOn } from './harness.ts';
+import { assertClientIdRefused, cancelAdopted, kestrelOn } from './harness.ts';
 import { HyperliquidVenue, hyperliquidRules } from './hyperliquid-venue.ts';
 import { field } from './in-process-venue.ts';
 import { hasCcxtStatic, requestCases, SKIP_MESSAGE } from './static-fixtures.ts';
@@ -274,10 +274,7 @@ describe('conformance: Hyperliquid through real ccxt', {
     const { trading, btc, venue, account, hl } = await start();
     await trading.trade(btc, 0.001, 50_000);
     const foreign = hl.placeForeign('BTC', 'A', '70000', '0.002');
-    await venue.resync();
-    const id = `ext:${foreign.oid}`;
-    assert.equal(account.findOrder(id)?.origin, 'EXTERNAL');
-    await trading.cancelOrder(id);
+    const id = await cancelAdopted({ venue, account, trading }, foreign.oid);
     const cancel = hl.wire
       .sent('POST', '/exchange')
       .map((r) => (r.body as { action: Record<string, unknown> }).action)

@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { OKX_PROFILE } from '../../../src/venues/ccxt/profiles/okx.ts';
 import { until } from '../../helpers/wait.ts';
 import type { KestrelOnVenue } from './harness.ts';
-import { assertClientIdRefused, kestrelOn } from './harness.ts';
+import { assertClientIdRefused, cancelAdopted, kestrelOn } from './harness.ts';
 import { OkxVenue, okxRefused, okxRules } from './okx-venue.ts';
 import { hasCcxtStatic, requestCases, SKIP_MESSAGE } from './static-fixtures.ts';
 
@@ -268,10 +268,7 @@ describe('conformance: OKX v5 through real ccxt', {
       sz: '2',
       px: '70000',
     });
-    await venue.resync();
-    const id = `ext:${foreign.ordId}`;
-    assert.equal(account.findOrder(id)?.origin, 'EXTERNAL');
-    await trading.cancelOrder(id);
+    const id = await cancelAdopted({ venue, account, trading }, foreign.ordId);
     const cancel = okx.wire.sent('POST', '/api/v5/trade/cancel-order').at(-1)?.body as Record<
       string,
       unknown
