@@ -62,3 +62,43 @@ export interface VenueEmulator<RequestRecord> {
   readonly replayDone: Promise<void>;
   close(): Promise<void>;
 }
+
+/** The market moves of an emulator's exchange, each returning the pushes it causes */
+export interface MarketMoves<Push> {
+  setQuote(
+    symbol: string,
+    bid: number,
+    ask: number,
+    bidSize: number,
+    askSize: number,
+    now: number,
+  ): readonly Push[];
+  setBook(
+    symbol: string,
+    bids: readonly Level[],
+    asks: readonly Level[],
+    now: number,
+  ): readonly Push[];
+  printTrade(symbol: string, price: number, size: number, side: Side, now: number): readonly Push[];
+}
+
+/**
+ * The market setters an emulator offers (setQuote, setBook, printTrade): each takes the symbol
+ * in any spelling `resolveSymbol` knows, moves the exchange's market at the clock's time and
+ * delivers the pushes that causes
+ */
+export function marketSetters<Push>(
+  exchange: MarketMoves<Push>,
+  resolveSymbol: (symbol: string) => string,
+  deliver: (pushes: readonly Push[]) => void,
+  clock: Clock,
+): Pick<VenueEmulator<unknown>, 'setQuote' | 'setBook' | 'printTrade'> {
+  return {
+    setQuote: (symbol, bid, ask, bidSize = 1, askSize = 1) =>
+      deliver(exchange.setQuote(resolveSymbol(symbol), bid, ask, bidSize, askSize, clock.now())),
+    setBook: (symbol, bids, asks) =>
+      deliver(exchange.setBook(resolveSymbol(symbol), bids, asks, clock.now())),
+    printTrade: (symbol, price, size, side) =>
+      deliver(exchange.printTrade(resolveSymbol(symbol), price, size, side, clock.now())),
+  };
+}

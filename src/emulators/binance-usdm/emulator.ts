@@ -1,6 +1,5 @@
 import type { Instrument } from '../../core/instrument.ts';
 import { matchesSymbol } from '../../core/instrument.ts';
-import type { Level } from '../../core/market-data.ts';
 import type { Side } from '../../core/order.ts';
 import { createRandom } from '../../core/random.ts';
 import type { Timer } from '../../engine/clock.ts';
@@ -10,6 +9,7 @@ import type { StreamKind } from '../faults.ts';
 import { EmulatorFaults } from '../faults.ts';
 import { replayOnto } from '../feed-replay.ts';
 import type { VenueEmulator, VenueEmulatorOptions } from '../venue-emulator.ts';
+import { marketSetters } from '../venue-emulator.ts';
 import { refuseUpgrade, startVenueServer } from '../venue-server.ts';
 import {
   DEFAULT_API_KEY,
@@ -118,12 +118,7 @@ export async function startBinanceUsdmEmulator(
     const found = exchange.instruments.find((i) => matchesSymbol(i, symbol));
     return found?.venueSymbol ?? symbol;
   };
-  const setQuote = (symbol: string, bid: number, ask: number, bidSize = 1, askSize = 1) =>
-    deliver(exchange.setQuote(resolveSymbol(symbol), bid, ask, bidSize, askSize, clock.now()));
-  const setBook = (symbol: string, bids: readonly Level[], asks: readonly Level[]) =>
-    deliver(exchange.setBook(resolveSymbol(symbol), bids, asks, clock.now()));
-  const printTrade = (symbol: string, price: number, size: number, side: Side) =>
-    deliver(exchange.printTrade(resolveSymbol(symbol), price, size, side, clock.now()));
+  const { setQuote, setBook, printTrade } = marketSetters(exchange, resolveSymbol, deliver, clock);
   const liquidate = (symbol: string, side: Side, price: number, size: number) =>
     deliver(exchange.liquidate(resolveSymbol(symbol), side, price, size, clock.now()));
   let beat: Timer | undefined;

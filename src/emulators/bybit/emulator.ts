@@ -1,13 +1,12 @@
 import type { Instrument } from '../../core/instrument.ts';
 import { matchesSymbol } from '../../core/instrument.ts';
-import type { Level } from '../../core/market-data.ts';
-import type { Side } from '../../core/order.ts';
 import { systemClock } from '../../engine/clock.ts';
 import type { SimVenue } from '../../venues/sim/sim-venue.ts';
 import type { StreamKind } from '../faults.ts';
 import { EmulatorFaults } from '../faults.ts';
 import { replayOnto } from '../feed-replay.ts';
 import type { VenueEmulator, VenueEmulatorOptions } from '../venue-emulator.ts';
+import { marketSetters } from '../venue-emulator.ts';
 import { refuseUpgrade, startVenueServer } from '../venue-server.ts';
 import type { BybitMarketSpec } from './defaults.ts';
 import {
@@ -124,12 +123,7 @@ export async function startBybitEmulator(
     const found = exchange.markets.find((m) => matchesSymbol(m.instrument, symbol));
     return found?.instrument.venueSymbol ?? symbol;
   };
-  const setQuote = (symbol: string, bid: number, ask: number, bidSize = 1, askSize = 1) =>
-    deliver(exchange.setQuote(resolveSymbol(symbol), bid, ask, bidSize, askSize, clock.now()));
-  const setBook = (symbol: string, bids: readonly Level[], asks: readonly Level[]) =>
-    deliver(exchange.setBook(resolveSymbol(symbol), bids, asks, clock.now()));
-  const printTrade = (symbol: string, price: number, size: number, side: Side) =>
-    deliver(exchange.printTrade(resolveSymbol(symbol), price, size, side, clock.now()));
+  const { setQuote, setBook, printTrade } = marketSetters(exchange, resolveSymbol, deliver, clock);
   const position = (symbol: string) =>
     exchange.positionsOf(resolveSymbol(symbol)).reduce((sum, p) => sum + p.quantity, 0);
 
