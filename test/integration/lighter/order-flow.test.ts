@@ -12,6 +12,7 @@ import { CLIENT_ORDER_INDEX_OPTION } from '../../../src/venues/lighter/broker.ts
 import { txHashOf } from '../../../src/venues/lighter/crypto/lighter-hash.ts';
 import { createFakeSigner } from '../../../src/venues/lighter/fake-signer.ts';
 import type { LighterSigner } from '../../../src/venues/lighter/signer.ts';
+import { limit } from './emulator-client.ts';
 import type { Harness } from './harness.ts';
 import {
   creates,
@@ -262,21 +263,9 @@ describe('lighter order flow against the emulator (real WASM signatures)', () =>
         clock: systemClock,
       });
       const nonce = h.emulator.exchange.nextNonce(h.emulator.apiKeyIndex) ?? 0;
-      const tx = await other.signCreateOrder(
-        {
-          marketIndex: 0,
-          clientOrderIndex: 0,
-          baseAmount: 100,
-          price: 198000,
-          isAsk: false,
-          orderType: 0,
-          timeInForce: 1,
-          reduceOnly: false,
-          triggerPrice: 0,
-          orderExpiry: Date.now() + 86_400_000,
-        },
-        { nonce },
-      );
+      const tx = await other.signCreateOrder(limit({ clientOrderIndex: 0, price: 198000 }), {
+        nonce,
+      });
       h.emulator.exchange.submit(tx.txType, tx.txInfo);
       await until(() => h.account.getOrders().some((o) => o.origin === 'EXTERNAL'), 'the adoption');
       const adopted = h.account.getOrders().find((o) => o.origin === 'EXTERNAL');

@@ -34,6 +34,7 @@ import { createFakeSigner } from '../../../src/venues/lighter/fake-signer.ts';
 import type { LighterSigner, SignedTx } from '../../../src/venues/lighter/signer.ts';
 import { parseAuthToken } from '../../../src/venues/lighter/signer.ts';
 import { createWasmSigner, SIGNER_CANARY } from '../../../src/venues/lighter/wasm-signer.ts';
+import { limit } from './emulator-client.ts';
 import { emulatorWasmSigner } from './harness.ts';
 import { hasSharedFixtures, readShared, SKIP_MESSAGE } from './shared-fixtures.ts';
 
@@ -263,18 +264,7 @@ describe('lighter WASM signer conformance', {
     const emulator = await startLighterEmulator();
     try {
       emulator.setQuote('ETH', 2000, 2001, { bid: 5, ask: 5 });
-      const order = (clientOrderIndex: number, price: number) => ({
-        marketIndex: 0,
-        clientOrderIndex,
-        baseAmount: 100,
-        price,
-        isAsk: false,
-        orderType: 0,
-        timeInForce: 1,
-        reduceOnly: false,
-        triggerPrice: 0,
-        orderExpiry: Date.now() + 86_400_000,
-      });
+      const order = (clientOrderIndex: number, price: number) => limit({ clientOrderIndex, price });
       const batch = [
         await wasm.signCreateOrder(order(71, 199_000), { nonce: 0 }),
         await wasm.signCreateOrder(order(72, 198_000), { nonce: 1 }),
