@@ -46,6 +46,21 @@ const SOL_PERP = createInstrument({
 });
 
 /** The Binance error code in a ccxt error's message (`binanceusdm {"code":-5021,...}`) */
+/** The book the tour starts from: BTCUSDT 64000 / 64000.5, two levels a side */
+function setStartingBook(emulator: BinanceUsdmEmulator): void {
+  emulator.setBook(
+    'BTCUSDT',
+    [
+      [64000, 2],
+      [63999, 3],
+    ],
+    [
+      [64000.5, 2],
+      [64001, 3],
+    ],
+  );
+}
+
 function codeOf(error: unknown): number | undefined {
   const match = /"code":\s*(-?\d+)/.exec((error as Error).message ?? '');
   return match === null ? undefined : Number(match[1]);
@@ -104,17 +119,7 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
 
   before(async () => {
     emulator = await startBinanceUsdmEmulator({ instruments: [...defaultInstruments(), SOL_PERP] });
-    emulator.setBook(
-      'BTCUSDT',
-      [
-        [64000, 2],
-        [63999, 3],
-      ],
-      [
-        [64000.5, 2],
-        [64001, 3],
-      ],
-    );
+    setStartingBook(emulator);
     emulator.setQuote('ETHUSDT', 3000, 3000.01, 20, 20);
     emulator.setQuote('SOLUSDT', 150, 150.05, 100, 100);
     emulator.printTrade('BTCUSDT', 64000.5, 0.01, 'BUY');
@@ -488,17 +493,7 @@ describe('tour: real ccxt binanceusdm with default options against the emulator'
     await call('setPositionMode', true);
     const mode = (await call('fetchPositionMode', S)) as Json;
     assert.equal(mode['hedged'], true);
-    emulator.setBook(
-      'BTCUSDT',
-      [
-        [64000, 2],
-        [63999, 3],
-      ],
-      [
-        [64000.5, 2],
-        [64001, 3],
-      ],
-    );
+    setStartingBook(emulator);
     await call('createOrder', S, 'market', 'buy', 0.003, undefined, { positionSide: 'LONG' });
     await call('createOrder', S, 'market', 'sell', 0.002, undefined, { positionSide: 'SHORT' });
     const positions = (await call('fetchPositions', [S])) as Json[];
