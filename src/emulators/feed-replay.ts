@@ -95,14 +95,15 @@ export interface ReplayVenue {
 /**
  * Replays a feed onto a venue (see `startReplay`): each event moves the market of the listed
  * instrument with its venue symbol or its symbol; events of instruments the venue does not
- * list are passed over.
+ * list are passed over. Without a feed (an emulator started without one), nothing plays: undefined.
  */
 export function replayOnto(
-  feed: MarketDataSource,
+  feed: MarketDataSource | undefined,
   instruments: readonly Instrument[],
   venue: ReplayVenue,
   options: Omit<ReplayOptions, 'deliver'>,
-): Replay {
+): Replay | undefined {
+  if (feed === undefined) return undefined;
   const find = (event: MarketEvent) =>
     instruments.find(
       (i) =>

@@ -233,15 +233,12 @@ export async function startBinanceUsdmEmulator(
   );
   const port = server.port;
 
-  const replay =
-    options.feed === undefined
-      ? undefined
-      : replayOnto(
-          options.feed,
-          exchange.instruments,
-          { setQuote, printTrade, setBook },
-          { clock, speed: options.speed ?? 1 },
-        );
+  const replay = replayOnto(
+    options.feed,
+    exchange.instruments,
+    { setQuote, printTrade, setBook },
+    { clock, speed: options.speed ?? 1 },
+  );
 
   let closed: Promise<void> | undefined;
   return {

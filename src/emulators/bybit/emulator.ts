@@ -191,15 +191,12 @@ export async function startBybitEmulator(
   );
   const port = server.port;
 
-  const replay =
-    options.feed === undefined
-      ? undefined
-      : replayOnto(
-          options.feed,
-          markets.map((m) => m.instrument),
-          { setQuote, printTrade, setBook },
-          { clock, speed: options.speed ?? 1 },
-        );
+  const replay = replayOnto(
+    options.feed,
+    markets.map((m) => m.instrument),
+    { setQuote, printTrade, setBook },
+    { clock, speed: options.speed ?? 1 },
+  );
 
   let closed: Promise<void> | undefined;
   return {
